@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The roles one process can play; all three by default. */
+export const ROLES = ['api', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting the daemon reads, from environment variables and, optionally, a JSON file under
+ * `config/` (`config/stockbridge.json`, or the path in `STOCKBRIDGE_CONFIG`). Environment
+ * variables win over the file. Nothing else in the code reads `process.env`.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** `mysql://user:pass@host:port/db`. Unset: an embedded SQLite file under `STOCKBRIDGE_DATA_DIR`. */
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(mysql|mariadb):\/\//.test(v), 'must be a mysql:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  PORT: intFromEnv(0, 65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Bootstrap admin bearer token. Required in production; generated into the data dir otherwise. */
+  STOCKBRIDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** 32-byte key (64 hex chars or 44 base64 chars) for secrets at rest. */
+  STOCKBRIDGE_SECRET_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+  STOCKBRIDGE_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .default('stockbridge'),
+  STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
+  STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
+  /** Comma-separated subset of api,worker,scheduler. */
+  STOCKBRIDGE_ROLES: z
+    .string()
+    .default(ROLES.join(','))
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role')),
+  STOCKBRIDGE_MIGRATE_ON_START: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Order jobs processed at once by one worker process. */
+  STOCKBRIDGE_WORKER_CONCURRENCY: intFromEnv(1, 1000).default(32),
+  /** Database connections per process (MySQL only). */
+  STOCKBRIDGE_DB_POOL_MAX: intFromEnv(1, 500).default(20),
+  /** How long a worker holds a job before BullMQ considers it stalled (ms). */
+  STOCKBRIDGE_JOB_LOCK_MS: intFromEnv(1000, 600_000).default(30_000),
+  /** How often the relay looks for stored-but-unqueued work (ms). */
+  STOCKBRIDGE_RELAY_INTERVAL_MS: intFromEnv(50, 600_000).default(1000),
+  /** How old a `received` order must be before the relay re-enqueues it (ms). */
+  STOCKBRIDGE_RELAY_GRACE_MS: intFromEnv(0, 3_600_000).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Decodes a 32-byte key given as hex or base64; null when it is neither. */
+export function decodeKey(value: string): Buffer | null {
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) {
+    const buf = Buffer.from(v, 'base64');
+    return buf.length === 32 ? buf : null;
+  }
+  return null;
+}
+
+function readConfigFile(env: Record<string, string | undefined>): Record<string, unknown> {
+  const file = env.STOCKBRIDGE_CONFIG ?? path.join('config', 'stockbridge.json');
+  if (!existsSync(file)) {
+    if (env.STOCKBRIDGE_CONFIG) throw new ConfigError([`STOCKBRIDGE_CONFIG: file ${file} does not exist`]);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid JSON (${(err as Error).message})`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([`${file}: must hold one JSON object of settings`]);
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+/**
+ * Parses the configuration once. Empty strings count as unset. Throws a ConfigError that names
+ * every bad key at once.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const fromFile = readConfigFile(env);
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const config = result.data;
+  if (config.NODE_ENV === 'production') {
+    const missing: string[] = [];
+    if (!config.STOCKBRIDGE_SECRET_KEY) missing.push('STOCKBRIDGE_SECRET_KEY: required in production');
+    if (!config.STOCKBRIDGE_ADMIN_TOKEN) missing.push('STOCKBRIDGE_ADMIN_TOKEN: required in production');
+    if (missing.length) throw new ConfigError(missing);
+  }
+  return config;
+}
+
+/** A URL with any password replaced, safe for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../config.js';
+
+export type Db = Knex;
+export type Tx = Knex.Transaction;
+/** Anything a query can run on: the pool or an open transaction. */
+export type Conn = Knex | Knex.Transaction;
+
+export type Dialect = 'mysql' | 'sqlite';
+
+export function dialectOf(db: Conn): Dialect {
+  const client = (db.client as { config: { client: string } }).config.client;
+  return client === 'better-sqlite3' ? 'sqlite' : 'mysql';
+}
+
+export interface DbOptions {
+  /** `mysql://` URL; without it an embedded SQLite file in `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolMax?: number;
+}
+
+export function dbOptionsFrom(config: Config): DbOptions {
+  return {
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.STOCKBRIDGE_DATA_DIR,
+    poolMax: config.STOCKBRIDGE_DB_POOL_MAX,
+  };
+}
+
+/** Where the embedded database lives when no DATABASE_URL is given. */
+export function sqlitePath(dataDir: string): string {
+  return path.resolve(dataDir, 'stockbridge.sqlite');
+}
+
+export function createDb(options: DbOptions): Db {
+  if (options.databaseUrl) {
+    const url = new URL(options.databaseUrl.replace(/^mariadb:/, 'mysql:'));
+    return knexFactory({
+      client: 'mysql2',
+      connection: {
+        host: url.hostname,
+        port: url.port ? Number(url.port) : 3306,
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: url.pathname.replace(/^\//, ''),
+        // Times are stored in UTC as 'YYYY-MM-DD HH:MM:SS.mmm' strings and read back as strings.
+        timezone: 'Z',
+        dateStrings: true,
+        supportBigNumbers: true,
+        charset: 'utf8mb4',
+      },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 20,
+        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        },
+      },
+      acquireConnectionTimeout: 20_000,
+    });
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: sqlitePath(options.dataDir) },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('busy_timeout = 5000');
+        conn.pragma('foreign_keys = ON');
+        done(null, conn);
+      },
+    },
+  });
+}
+
+/** UTC time as stored in every time column: `YYYY-MM-DD HH:MM:SS.mmm`. */
+export function dbTime(date: Date = new Date()): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** A stored UTC time back to ISO 8601 with `Z`. */
+export function isoTime(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const s = String(value);
+  return `${s.replace(' ', 'T')}${s.includes('.') ? '' : '.000'}Z`;
+}
+
+/** `SELECT ... FOR UPDATE` where the database has row locks; SQLite serialises writers instead. */
+export function forUpdate<T extends Knex.QueryBuilder>(qb: T, db: Conn): T {
+  return dialectOf(db) === 'mysql' ? (qb.forUpdate() as T) : qb;
+}

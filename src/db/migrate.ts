@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+import type { Db } from './connection.js';
+import * as coreSchema from './migrations/20261124000000_core_schema.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Migrations are listed here in order rather than found on disk, so that the same list runs from
+ * TypeScript sources (tests, tsx) and from the compiled `dist/` without extension games.
+ */
+const MIGRATIONS: Array<[string, Migration]> = [['20261124000000_core_schema', coreSchema]];
+
+const source: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
+
+const migrationConfig: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollback(db: Db, all = false): Promise<string[]> {
+  const [, rolledBack] = (await db.migrate.rollback(migrationConfig, all)) as [number, string[]];
+  return rolledBack;
+}
+
+/** Names of migrations not yet applied. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const [, pending] = (await db.migrate.list(migrationConfig)) as [unknown[], Array<{ file: string } | [string, Migration]>];
+  return pending.map((p) => (Array.isArray(p) ? p[0] : p.file));
+}

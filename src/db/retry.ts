@@ -1,0 +1,42 @@
+import type { Db, Tx } from './connection.js';
+
+/** MySQL errors that mean "the whole transaction may simply be tried again". */
+const RETRYABLE_MYSQL = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
+
+export function isRetryableTxError(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string };
+  if (typeof e?.errno === 'number' && RETRYABLE_MYSQL.has(e.errno)) return true;
+  return e?.code === 'SQLITE_BUSY' || e?.code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string };
+  return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export interface TxRetryOptions {
+  /** Attempts in all, the first included. Default 8. */
+  attempts?: number;
+  /** Backoff base in ms; attempt n waits a random time in [0, base * 2^n). Default 10. */
+  baseDelayMs?: number;
+  /** Called before each retry, for logs and counters. */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
+/**
+ * Runs `work` in a transaction, retrying the whole transaction on deadlocks (1213) and lock-wait
+ * timeouts (1205) with full-jitter exponential backoff. Other errors are thrown at once.
+ */
+export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, options: TxRetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  const base = options.baseDelayMs ?? 10;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableTxError(err)) throw err;
+      options.onRetry?.(err, attempt);
+      await new Promise((r) => setTimeout(r, Math.random() * base * 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './api-error.js';
+export * from './permanent-error.js';
+export * from './rate-limited-error.js';

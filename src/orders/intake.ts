@@ -1,0 +1,138 @@
+import type { Logger } from 'pino';
+import { type Db, dbTime, type Tx } from '../db/connection.js';
+import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
+import type { CanonicalOrder, CustomerInput } from '../domain/order-input.js';
+import { orderTotal } from '../domain/order-input.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import { ORDER_EVENTS, ORDER_LINES, ORDERS } from './order-store.js';
+
+export const INBOUND_EVENTS = 'inbound_events';
+
+export interface InboundDelivery {
+  /** Channel name (`api` for the admin API). */
+  channel: string;
+  /** The channel's id for this delivery; a second delivery with the same id is a re-delivery. */
+  deliveryId: string;
+  /** e.g. `orders/create`. */
+  topic: string;
+  /** The raw body exactly as received, kept for replay and audit. */
+  rawPayload: string;
+  order: CanonicalOrder;
+  actor?: string;
+}
+
+export interface IntakeResult {
+  orderId: number;
+  status: OrderStatus;
+  /** False when this delivery or this order was already known: nothing new was stored. */
+  created: boolean;
+}
+
+/** Queues the processing of a stored order; may fail (Redis down) without losing anything. */
+export type Enqueue = (orderIds: number[]) => Promise<void>;
+
+async function upsertCustomer(tx: Tx, customer: CustomerInput | undefined, now: string): Promise<number | null> {
+  if (!customer) return null;
+  if (customer.code) {
+    await tx('customers')
+      .insert({ code: customer.code, name: customer.name ?? null, email: customer.email ?? null, created_at: now, updated_at: now })
+      .onConflict('code')
+      .ignore();
+    const row = await tx('customers').where({ code: customer.code }).first('id');
+    return Number(row.id);
+  }
+  if (customer.email) {
+    const row = await tx('customers').where({ email: customer.email }).whereNull('code').first('id');
+    if (row) return Number(row.id);
+  }
+  if (!customer.email && !customer.name) return null;
+  const [id] = await tx('customers').insert({ code: null, name: customer.name ?? null, email: customer.email ?? null, created_at: now, updated_at: now });
+  return Number(id);
+}
+
+async function existingResult(db: Db, channel: string, deliveryId: string, externalId: string): Promise<IntakeResult | null> {
+  const byOrder = await db(ORDERS).where({ channel, external_id: externalId }).first('id', 'status');
+  if (byOrder) return { orderId: Number(byOrder.id), status: byOrder.status, created: false };
+  const event = await db(INBOUND_EVENTS).where({ channel, delivery_id: deliveryId }).first('order_id');
+  if (event?.order_id) {
+    const order = await db(ORDERS).where({ id: event.order_id }).first('id', 'status');
+    if (order) return { orderId: Number(order.id), status: order.status, created: false };
+  }
+  return null;
+}
+
+/**
+ * The one way an order enters: stores the raw event, the order (`received`), its lines and its
+ * first history row in one transaction. The same delivery or the same (channel, external id)
+ * again — at once from several requests, or days later — finds the order already there and
+ * stores nothing new: the unique keys in the database decide, not timing.
+ */
+export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<IntakeResult> {
+  const { channel, deliveryId, order } = delivery;
+  try {
+    return await withTransaction(db, async (tx) => {
+      const now = dbTime();
+      const [eventId] = await tx(INBOUND_EVENTS).insert({
+        channel,
+        delivery_id: deliveryId,
+        topic: delivery.topic,
+        payload: delivery.rawPayload,
+        received_at: now,
+      });
+      const customerId = await upsertCustomer(tx, order.customer, now);
+      const [orderId] = await tx(ORDERS).insert({
+        channel,
+        external_id: order.externalId,
+        customer_id: customerId,
+        status: 'received',
+        intake_problems: order.problems?.length ? JSON.stringify(order.problems) : null,
+        currency: order.currency,
+        total_amount: orderTotal(order.lines),
+        placed_at: order.placedAt ? dbTime(new Date(order.placedAt)) : now,
+        created_at: now,
+        updated_at: now,
+      });
+      await tx(ORDER_LINES).insert(
+        order.lines.map((l, i) => ({
+          order_id: orderId,
+          line_no: i + 1,
+          sku_code: l.sku,
+          ordered: l.quantity,
+          unit_price: l.unitPrice,
+        })),
+      );
+      await tx(ORDER_EVENTS).insert({
+        order_id: orderId,
+        from_status: null,
+        to_status: 'received',
+        reason: `received via ${channel}`,
+        actor: delivery.actor ?? `channel:${channel}`,
+        created_at: now,
+      });
+      await tx(INBOUND_EVENTS).where({ id: eventId }).update({ order_id: orderId });
+      return { orderId: Number(orderId), status: 'received' as const, created: true };
+    });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    // Another request stored the same delivery or order first; answer with what it stored.
+    const existing = await existingResult(db, channel, deliveryId, order.externalId);
+    if (existing) return existing;
+    throw err;
+  }
+}
+
+/**
+ * Durable intake: record first, answer after the commit, then try to enqueue. If the queue is
+ * unreachable the order is already safe in the database and the relay will enqueue it.
+ */
+export async function intakeOrder(db: Db, enqueue: Enqueue, delivery: InboundDelivery, log?: Logger): Promise<IntakeResult> {
+  const result = await recordOrder(db, delivery);
+  if (result.created) {
+    try {
+      await enqueue([result.orderId]);
+    } catch (err) {
+      log?.warn({ orderId: result.orderId, err: (err as Error).message }, 'order stored but not queued; the relay will queue it');
+    }
+  }
+  return result;
+}

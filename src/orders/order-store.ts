@@ -1,0 +1,175 @@
+import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import { type LineQuantities, type OrderStatus, canTransition } from '../domain/order-status.js';
+import { conflict } from '../errors/api-error.js';
+import { addToOutbox } from '../outbox/outbox.js';
+
+export const ORDERS = 'orders';
+export const ORDER_LINES = 'order_lines';
+export const ORDER_EVENTS = 'order_events';
+export const ORDER_ALLOCATIONS = 'order_allocations';
+
+export interface OrderRow {
+  id: number;
+  channel: string;
+  externalId: string;
+  customerId: number | null;
+  status: OrderStatus;
+  holdReason: string | null;
+  holdDetails: unknown;
+  intakeProblems: unknown;
+  currency: string;
+  totalAmount: number;
+  placedAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LineRow extends LineQuantities {
+  id: number;
+  orderId: number;
+  lineNo: number;
+  sku: string;
+  skuId: number | null;
+  unitPrice: number;
+}
+
+const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
+
+export function toOrder(r: Record<string, unknown>): OrderRow {
+  return {
+    id: Number(r.id),
+    channel: String(r.channel),
+    externalId: String(r.external_id),
+    customerId: r.customer_id === null ? null : Number(r.customer_id),
+    status: r.status as OrderStatus,
+    holdReason: (r.hold_reason as string | null) ?? null,
+    holdDetails: parseJson(r.hold_details),
+    intakeProblems: parseJson(r.intake_problems),
+    currency: String(r.currency),
+    totalAmount: Number(r.total_amount),
+    placedAt: isoTime(r.placed_at as string) as string,
+    createdAt: isoTime(r.created_at as string) as string,
+    updatedAt: isoTime(r.updated_at as string) as string,
+  };
+}
+
+export function toLine(r: Record<string, unknown>): LineRow {
+  return {
+    id: Number(r.id),
+    orderId: Number(r.order_id),
+    lineNo: Number(r.line_no),
+    sku: String(r.sku_code),
+    skuId: r.sku_id === null ? null : Number(r.sku_id),
+    ordered: Number(r.ordered),
+    reserved: Number(r.reserved),
+    backordered: Number(r.backordered),
+    shipped: Number(r.shipped),
+    cancelled: Number(r.cancelled),
+    unitPrice: Number(r.unit_price),
+  };
+}
+
+export async function findOrder(db: Conn, id: number): Promise<OrderRow | null> {
+  const row = await db(ORDERS).where({ id }).first();
+  return row ? toOrder(row) : null;
+}
+
+/** Reads and locks an order row for the rest of the transaction. */
+export async function lockOrder(tx: Tx, id: number): Promise<OrderRow | null> {
+  const row = await forUpdate(tx(ORDERS).where({ id }), tx).first();
+  return row ? toOrder(row) : null;
+}
+
+export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> {
+  const rows = await db(ORDER_LINES).where({ order_id: orderId }).orderBy('line_no');
+  return rows.map(toLine);
+}
+
+export async function saveLineQuantities(tx: Tx, line: LineRow): Promise<void> {
+  await tx(ORDER_LINES).where({ id: line.id }).update({
+    sku_id: line.skuId,
+    reserved: line.reserved,
+    backordered: line.backordered,
+    shipped: line.shipped,
+    cancelled: line.cancelled,
+  });
+}
+
+/** Adds to (or creates) the per-warehouse reservation record of a line. */
+export async function addAllocation(tx: Tx, lineId: number, warehouseId: number, dReserved: number, dShipped = 0): Promise<void> {
+  await tx(ORDER_ALLOCATIONS)
+    .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: dShipped })
+    .onConflict(['order_line_id', 'warehouse_id'])
+    .merge({
+      reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]),
+      shipped: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.shipped`, dShipped]),
+    });
+}
+
+export interface StatusChange {
+  to: OrderStatus;
+  reason: string;
+  actor: string;
+  holdReason?: string | null;
+  holdDetails?: unknown;
+}
+
+/**
+ * Moves an order to a new status: refuses a transition the state machine does not allow (409),
+ * writes the history row and the outbox message in the same transaction. A change to the status
+ * it already has writes nothing.
+ */
+export async function changeStatus(tx: Tx, order: OrderRow, change: StatusChange, now = dbTime()): Promise<boolean> {
+  if (order.status === change.to) return false;
+  if (!canTransition(order.status, change.to)) {
+    throw conflict('invalid_transition', `an order in status ${order.status} cannot become ${change.to}`, {
+      from: order.status,
+      to: change.to,
+    });
+  }
+  const patch: Record<string, unknown> = { status: change.to, updated_at: now };
+  if (change.to === 'on_hold') {
+    patch.hold_reason = change.holdReason ?? change.reason;
+    patch.hold_details = change.holdDetails === undefined ? null : JSON.stringify(change.holdDetails);
+  } else if (order.status === 'on_hold') {
+    patch.hold_reason = null;
+    patch.hold_details = null;
+  }
+  await tx(ORDERS).where({ id: order.id }).update(patch);
+  await tx(ORDER_EVENTS).insert({
+    order_id: order.id,
+    from_status: order.status,
+    to_status: change.to,
+    reason: change.reason.slice(0, 255),
+    actor: change.actor,
+    created_at: now,
+  });
+  await addToOutbox(
+    tx,
+    [{ topic: 'order.status_changed', payload: { orderId: order.id, from: order.status, to: change.to } }],
+    now,
+  );
+  const from = order.status;
+  order.status = change.to;
+  order.updatedAt = isoTime(now) as string;
+  return from !== change.to;
+}
+
+export interface HistoryEntry {
+  from: OrderStatus | null;
+  to: OrderStatus;
+  reason: string | null;
+  actor: string;
+  at: string;
+}
+
+export async function orderHistory(db: Conn, orderId: number): Promise<HistoryEntry[]> {
+  const rows = await db(ORDER_EVENTS).where({ order_id: orderId }).orderBy('id');
+  return rows.map((r) => ({
+    from: r.from_status,
+    to: r.to_status,
+    reason: r.reason,
+    actor: r.actor,
+    at: isoTime(r.created_at) as string,
+  }));
+}

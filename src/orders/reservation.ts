@@ -1,0 +1,86 @@
+import { dbTime, forUpdate, type Tx } from '../db/connection.js';
+import { allocateInTurn, type WarehouseStock } from '../domain/allocation.js';
+import { fulfilmentStatus } from '../domain/order-status.js';
+import { addToOutbox } from '../outbox/outbox.js';
+import { applyStockDeltas, lockStock, type MovementReason, type StockDelta } from '../stock/stock-store.js';
+import { addAllocation, changeStatus, type LineRow, lockOrder, ORDER_LINES, orderLines, saveLineQuantities, toLine } from './order-store.js';
+
+/**
+ * Reserves, for each line, up to `need` more units from the locked pool (in the order given, so
+ * older needs are served first), then writes stock, ledger, allocations and line quantities. What
+ * cannot be had stays (or becomes) backordered. Returns the units reserved per line.
+ */
+export async function reserveLines(
+  tx: Tx,
+  orderId: number,
+  entries: readonly { line: LineRow; need: number }[],
+  pool: Map<number, WarehouseStock[]>,
+  reason: MovementReason,
+  now: string,
+): Promise<number[]> {
+  const results = allocateInTurn(
+    entries.map(({ line, need }) => ({ skuId: line.skuId as number, quantity: need })),
+    pool,
+  );
+  const deltas = new Map<string, StockDelta>();
+  for (const [i, { line, need }] of entries.entries()) {
+    const result = results[i]!;
+    for (const a of result.allocations) {
+      const key = `${line.skuId}:${a.warehouseId}`;
+      const d = deltas.get(key) ?? { skuId: line.skuId as number, warehouseId: a.warehouseId, dOnHand: 0, dReserved: 0 };
+      d.dReserved += a.quantity;
+      deltas.set(key, d);
+      await addAllocation(tx, line.id, a.warehouseId, a.quantity);
+    }
+    const got = result.reserved;
+    line.reserved += got;
+    // A new line backorders what it could not get; a backordered line waits for less.
+    line.backordered += reason === 'backorder_fill' ? -got : need - got;
+    if (got > 0 || reason !== 'backorder_fill') await saveLineQuantities(tx, line);
+  }
+  await applyStockDeltas(tx, [...deltas.values()], reason, { type: 'order', id: orderId }, now);
+  return results.map((r) => r.reserved);
+}
+
+/**
+ * Fills waiting backorder lines of these SKUs from what is available now, oldest order first,
+ * and moves orders that become complete to `confirmed`. Runs inside the transaction that made
+ * stock available (receipt, adjustment, cancellation), so no other order can take the units
+ * first. Returns the ids of the orders that received stock.
+ */
+export async function fillBackorders(tx: Tx, skuIds: readonly number[], actor: string, now = dbTime()): Promise<number[]> {
+  const ids = [...new Set(skuIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return [];
+  const pool = await lockStock(tx, ids);
+  const touched = new Map<number, { line: LineRow; need: number }[]>();
+  for (const skuId of ids) {
+    let available = (pool.get(skuId) ?? []).reduce((n, w) => n + Math.max(0, w.onHand - w.reserved), 0);
+    if (available === 0) continue;
+    const rows = await forUpdate(
+      tx(ORDER_LINES).where('sku_id', skuId).andWhere('backordered', '>', 0).orderBy([{ column: 'order_id' }, { column: 'line_no' }]),
+      tx,
+    );
+    for (const row of rows) {
+      if (available === 0) break;
+      const line = toLine(row);
+      const need = Math.min(line.backordered, available);
+      available -= need;
+      const list = touched.get(line.orderId) ?? [];
+      list.push({ line, need });
+      touched.set(line.orderId, list);
+    }
+  }
+  const orderIds = [...touched.keys()].sort((a, b) => a - b);
+  for (const orderId of orderIds) {
+    const entries = touched.get(orderId)!;
+    await reserveLines(tx, orderId, entries, pool, 'backorder_fill', now);
+    const order = await lockOrder(tx, orderId);
+    if (!order) continue;
+    const status = fulfilmentStatus(await orderLines(tx, orderId));
+    if (status !== order.status && (order.status === 'backordered' || order.status === 'partially_shipped')) {
+      await changeStatus(tx, order, { to: status, reason: 'backorder filled from new stock', actor }, now);
+    }
+  }
+  if (orderIds.length > 0) await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+  return orderIds;
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { type Conn, type Db, dbTime } from '../db/connection.js';
+import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
+import { conflict, notFound, unprocessable } from '../errors/api-error.js';
+import { addToOutbox } from '../outbox/outbox.js';
+import { fillBackorders } from '../orders/reservation.js';
+import { applyStockDeltas, ensureStockRows, lockStock, STOCK_LEVELS, type StockDelta } from './stock-store.js';
+
+export interface WarehouseInput {
+  name: string;
+  priority: number;
+}
+
+export async function upsertWarehouse(db: Db, code: string, input: WarehouseInput): Promise<{ created: boolean }> {
+  const now = dbTime();
+  return withTransaction(db, async (tx) => {
+    const existing = await tx('warehouses').where({ code }).first('id');
+    if (existing) {
+      await tx('warehouses').where({ code }).update({ name: input.name, priority: input.priority, updated_at: now });
+      return { created: false };
+    }
+    await tx('warehouses').insert({ code, name: input.name, priority: input.priority, created_at: now, updated_at: now });
+    return { created: true };
+  });
+}
+
+export interface SkuInput {
+  name: string;
+  unitPrice: number;
+  currency: string;
+}
+
+export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<{ created: boolean }> {
+  const now = dbTime();
+  return withTransaction(db, async (tx) => {
+    const row = { name: input.name, unit_price: input.unitPrice, currency: input.currency, updated_at: now };
+    const existing = await tx('skus').where({ code }).first('id');
+    if (existing) {
+      await tx('skus').where({ code }).update(row);
+      return { created: false };
+    }
+    await tx('skus').insert({ code, ...row, created_at: now });
+    return { created: true };
+  });
+}
+
+async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]) {
+  const w = await db('warehouses').where({ code: warehouse }).first('id');
+  const rows = skus.length ? await db('skus').whereIn('code', [...new Set(skus)]).select('id', 'code') : [];
+  const skuIds = new Map(rows.map((r) => [String(r.code), Number(r.id)]));
+  const problems: string[] = [];
+  if (!w) problems.push(`unknown warehouse ${warehouse}`);
+  for (const s of new Set(skus)) if (!skuIds.has(s)) problems.push(`unknown SKU ${s}`);
+  if (problems.length) throw unprocessable('unknown_reference', problems.join('; '), { problems });
+  return { warehouseId: Number(w.id), skuIds };
+}
+
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+export interface StockDocumentResult {
+  documentId: number;
+  /** True when the same reference had already been recorded with the same lines: nothing changed. */
+  duplicate: boolean;
+  /** Orders whose backorders were filled by this stock. */
+  filledOrders: number[];
+}
+
+async function recordDocument(
+  db: Db,
+  kind: 'receipt' | 'adjustment',
+  warehouse: string,
+  reference: string,
+  reason: string | null,
+  lines: readonly { sku: string; delta: number }[],
+): Promise<StockDocumentResult> {
+  const hash = hashOf({ warehouse, lines, reason });
+  try {
+    return await withTransaction(db, async (tx) => {
+      const now = dbTime();
+      const { warehouseId, skuIds } = await resolveCodes(tx, warehouse, lines.map((l) => l.sku));
+      const [documentId] = await tx('stock_documents').insert({
+        kind,
+        warehouse_id: warehouseId,
+        reference,
+        payload_hash: hash,
+        reason,
+        created_at: now,
+      });
+      const bySku = new Map<number, number>();
+      for (const l of lines) {
+        const id = skuIds.get(l.sku)!;
+        bySku.set(id, (bySku.get(id) ?? 0) + l.delta);
+      }
+      const ids = [...bySku.keys()];
+      await ensureStockRows(tx, ids.map((skuId) => ({ skuId, warehouseId })), now);
+      const pool = await lockStock(tx, ids);
+      const refused: unknown[] = [];
+      for (const [skuId, delta] of bySku) {
+        const row = pool.get(skuId)?.find((w) => w.warehouseId === warehouseId);
+        const onHand = row?.onHand ?? 0;
+        const reserved = row?.reserved ?? 0;
+        if (onHand + delta < reserved) {
+          const sku = lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
+          refused.push({ sku, onHand, reserved, delta, message: onHand + delta < 0 ? 'on hand would fall below zero' : 'on hand would fall below what is reserved' });
+        }
+      }
+      if (refused.length) throw conflict('insufficient_stock', 'the adjustment would take stock below zero or below what is reserved', { lines: refused });
+      const deltas: StockDelta[] = [...bySku].map(([skuId, delta]) => ({ skuId, warehouseId, dOnHand: delta, dReserved: 0 }));
+      await applyStockDeltas(tx, deltas, kind, { type: kind, id: Number(documentId) }, now);
+      await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      const grown = [...bySku].filter(([, d]) => d > 0).map(([id]) => id);
+      const filledOrders = await fillBackorders(tx, grown, `${kind}:${reference}`, now);
+      return { documentId: Number(documentId), duplicate: false, filledOrders };
+    });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    const w = await db('warehouses').where({ code: warehouse }).first('id');
+    const doc = w && (await db('stock_documents').where({ kind, warehouse_id: w.id, reference }).first());
+    if (!doc) throw err;
+    if (doc.payload_hash !== hash) {
+      throw conflict('duplicate_reference', `${kind} ${reference} was already recorded with different lines`, { reference });
+    }
+    return { documentId: Number(doc.id), duplicate: true, filledOrders: [] };
+  }
+}
+
+export function recordReceipt(db: Db, input: { warehouse: string; reference: string; lines: { sku: string; quantity: number }[] }) {
+  return recordDocument(db, 'receipt', input.warehouse, input.reference, null, input.lines.map((l) => ({ sku: l.sku, delta: l.quantity })));
+}
+
+export function recordAdjustment(
+  db: Db,
+  input: { warehouse: string; reason: string; reference?: string | undefined; lines: { sku: string; delta: number }[] },
+) {
+  // Without a reference every adjustment is its own document.
+  const reference = input.reference ?? `adj-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+  return recordDocument(db, 'adjustment', input.warehouse, reference, input.reason, input.lines);
+}
+
+export interface StockView {
+  sku: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  warehouses: { warehouse: string; onHand: number; reserved: number; available: number }[];
+}
+
+export async function getStock(db: Conn, sku: string): Promise<StockView> {
+  const s = await db('skus').where({ code: sku }).first('id');
+  if (!s) throw notFound(`SKU ${sku}`);
+  const rows = await db(`${STOCK_LEVELS} as sl`)
+    .join('warehouses as w', 'w.id', 'sl.warehouse_id')
+    .where('sl.sku_id', s.id)
+    .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
+    .select('w.code', 'sl.on_hand', 'sl.reserved');
+  const warehouses = rows.map((r) => ({
+    warehouse: String(r.code),
+    onHand: Number(r.on_hand),
+    reserved: Number(r.reserved),
+    available: Number(r.on_hand) - Number(r.reserved),
+  }));
+  const onHand = warehouses.reduce((n, w) => n + w.onHand, 0);
+  const reserved = warehouses.reduce((n, w) => n + w.reserved, 0);
+  return { sku, onHand, reserved, available: onHand - reserved, warehouses };
+}
