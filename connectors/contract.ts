@@ -1,0 +1,143 @@
+/**
+ * The connector contract. A connector is one folder under `connectors/` whose `index.ts` default-
+ * exports `defineConnector({...})`; `connectors/registry.ts` lists them by `manifest.type`. Adding a
+ * channel kind means adding a folder and one line in the registry, nothing in `src/`.
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { OrderProblem } from '../src/domain/order-input.js';
+import type { HttpClient } from './http/types.js';
+
+export type Capability = 'webhooks' | 'orderPull' | 'stockPush' | 'fulfilmentPush';
+
+export interface ConnectorLimits {
+  /** Sustained requests per second the channel allows (across all our workers). */
+  requestsPerSecond: number;
+  /** Requests that may go at once before the rate applies. Default: requestsPerSecond. */
+  burst?: number;
+  /** Most stock items one push call may carry. */
+  stockBatchSize: number;
+  /** Orders asked for per page when pulling. */
+  pageSize: number;
+}
+
+export interface ConnectorManifest<S extends z.ZodType = z.ZodType> {
+  /** Registry name, e.g. `shopify`; stored on the channel. */
+  type: string;
+  displayName: string;
+  /** Settings an administrator gives; validated on create and update (422 with every bad field). */
+  settingsSchema: S;
+  /** Top-level settings keys that are secrets: encrypted at rest, never returned, never logged. */
+  secretFields: readonly string[];
+  capabilities: readonly Capability[];
+  limits: ConnectorLimits;
+}
+
+/** What a verified webhook is about. */
+export type WebhookKind = 'order.upsert' | 'order.cancel' | 'order.delete' | 'ping' | 'ignored';
+
+export interface WebhookEnvelope {
+  /** The channel's own topic name, e.g. `orders/create` or `order.updated`. */
+  topic: string;
+  kind: WebhookKind;
+  /** De-duplication key of this delivery (Shopify: X-Shopify-Event-Id; WooCommerce: X-WC-Webhook-Delivery-ID). */
+  deliveryId: string;
+  /** The channel's order id as an exact string; null for pings. */
+  externalOrderId: string | null;
+  /** The body, parsed without losing precision on large ids. */
+  payload: unknown;
+}
+
+export type WebhookVerification = { valid: false; reason: string } | { valid: true; envelope: WebhookEnvelope };
+
+/** Header names are lower-case. */
+export type Headers = Record<string, string | undefined>;
+
+export interface NormalizedLine {
+  /** The SKU code the channel holds for the product, if any; used to auto-match our SKUs. */
+  channelSku: string | null;
+  productId: string | null;
+  variantId: string | null;
+  inventoryItemId?: string | null;
+  title?: string | null;
+  quantity: number;
+  /** Minor units, converted from the channel's decimal string exactly. */
+  unitPrice: number;
+}
+
+/** A channel order in the core's terms, before SKU mapping. */
+export interface NormalizedOrder {
+  /** The channel's order id as an exact string. */
+  externalId: string;
+  /** Human order number (`#1001`), if the channel has one. */
+  name?: string | null;
+  currency: string;
+  /** ISO 8601 UTC. */
+  placedAt: string;
+  /** The channel's own last-update time, ISO 8601 UTC: an older payload never overwrites a newer one. */
+  updatedAt: string;
+  cancelled: boolean;
+  customer?: { code?: string; name?: string; email?: string };
+  lines: NormalizedLine[];
+  /** Problems found while reading the payload (a malformed line): the order goes on hold with them. */
+  problems: OrderProblem[];
+}
+
+export interface ConnectorContext<S = unknown> {
+  channelId: number;
+  settings: S;
+  http: HttpClient;
+  log: Logger;
+}
+
+export interface PulledOrder {
+  /** The raw order as the channel sent it (stored as the inbound event). */
+  raw: unknown;
+  order: NormalizedOrder;
+}
+
+export interface PullPage {
+  orders: PulledOrder[];
+  /** Where the next pull (or page) starts; opaque to the core. Null when there is nothing further. */
+  nextCursor: string | null;
+}
+
+/** One SKU's quantity for a channel, with the channel's ids for it. */
+export interface StockItem {
+  sku: string;
+  productId?: string | null;
+  variantId?: string | null;
+  inventoryItemId?: string | null;
+  quantity: number;
+}
+
+export interface StockPushResult {
+  accepted: string[];
+  /** SKUs the channel refused, with its reason; they do not block the rest. */
+  rejected: { sku: string; reason: string }[];
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  message: string;
+}
+
+export interface ConnectorDefinition<S = unknown> {
+  manifest: ConnectorManifest<z.ZodType<S>>;
+  /** Base URL of the channel's API for these settings (honours the settings' override). */
+  baseUrl(settings: S): string;
+  /** Default headers (auth) for the shared HTTP client. */
+  authHeaders(settings: S): Record<string, string>;
+  verifyWebhook(rawBody: Buffer, headers: Headers, settings: S): WebhookVerification;
+  normalizeOrder(payload: unknown): NormalizedOrder;
+  /** Pages of orders changed since `cursor` (null: since the channel's configured start). */
+  pullOrders(ctx: ConnectorContext<S>, cursor: string | null): AsyncIterable<PullPage>;
+  /** Sends quantities; called with at most `limits.stockBatchSize` items. */
+  pushStock(ctx: ConnectorContext<S>, items: StockItem[]): Promise<StockPushResult>;
+  testConnection(ctx: ConnectorContext<S>): Promise<ConnectionTestResult>;
+}
+
+/** Returns its input, typed: the one way to declare a connector. */
+export function defineConnector<S>(definition: ConnectorDefinition<S>): ConnectorDefinition<S> {
+  return definition;
+}
