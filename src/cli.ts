@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { createDb, dbOptionsFrom } from './db/connection.js';
+import { migrateLatest, migrateRollback } from './db/migrate.js';
+import { createLogger } from './logger.js';
+
+const USAGE = `usage: stockbridge <command> [--roles api,worker,scheduler]
+
+commands:
+  start              run the daemon (all roles unless --roles or STOCKBRIDGE_ROLES says otherwise)
+  migrate            apply pending database migrations
+  migrate:rollback   undo the last batch of migrations (--all: every batch)
+  help               this text`;
+
+function parseArgs(argv: string[]): { command: string; env: Record<string, string>; all: boolean } {
+  const [command = 'start', ...rest] = argv;
+  const env: Record<string, string> = {};
+  let all = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--roles') env.STOCKBRIDGE_ROLES = rest[++i] ?? '';
+    else if (arg.startsWith('--roles=')) env.STOCKBRIDGE_ROLES = arg.slice('--roles='.length);
+    else if (arg === '--all') all = true;
+    else throw new ConfigError([`unknown argument ${arg}`]);
+  }
+  return { command, env, all };
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  let config: Config;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+    config = loadConfig({ ...process.env, ...parsed.env });
+  } catch (err) {
+    process.stderr.write(`stockbridge: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+
+  switch (parsed.command) {
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case 'migrate':
+    case 'migrate:rollback': {
+      const db = createDb(dbOptionsFrom(config));
+      try {
+        const names = parsed.command === 'migrate' ? await migrateLatest(db) : await migrateRollback(db, parsed.all);
+        log.info({ migrations: names }, names.length ? `${parsed.command}: done` : `${parsed.command}: nothing to do`);
+        return 0;
+      } finally {
+        await db.destroy();
+      }
+    }
+    case 'start': {
+      const daemon = await startDaemon(config, log);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          log.info({ signal }, 'shutting down: finishing in-flight work');
+          const force = setTimeout(() => {
+            log.error('shutdown took too long; exiting');
+            process.exit(1);
+          }, 30_000);
+          force.unref();
+          daemon.stop().then(resolve, (err) => {
+            log.error({ err: (err as Error).message }, 'error during shutdown');
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      });
+      return 0;
+    }
+    default:
+      process.stderr.write(`stockbridge: unknown command ${parsed.command}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`stockbridge: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,132 @@
+import { serve } from '@hono/node-server';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
+import { type Config, redactUrl } from './config.js';
+import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
+import { migrateLatest } from './db/migrate.js';
+import { createApp } from './http/app.js';
+import { startOrderWorker } from './queue/order-worker.js';
+import { createQueues, type Queues } from './queue/queues.js';
+import { assertRedisReachable, producerConnection, workerConnection } from './queue/redis.js';
+import { Relay, startLoop } from './queue/relay.js';
+import { startMaintenanceWorker, startScheduler } from './scheduler.js';
+
+export interface Daemon {
+  db: Db;
+  queues: Queues;
+  /** The HTTP port actually bound (api role), e.g. when PORT=0. */
+  port: number | null;
+  /** Stops taking work, finishes in-flight jobs, closes queues, HTTP server and pool. */
+  stop(): Promise<void>;
+}
+
+/** Starts the roles named in the configuration against one database and one Redis. */
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const roles = new Set(config.STOCKBRIDGE_ROLES);
+  const { adminToken } = resolveBootstrapSecrets(config, log);
+
+  await assertRedisReachable(config.REDIS_URL);
+  const db = createDb(dbOptionsFrom(config));
+  try {
+    await db.raw('select 1');
+  } catch (err) {
+    await db.destroy();
+    const where = config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : sqlitePath(config.STOCKBRIDGE_DATA_DIR);
+    throw new Error(`database not reachable at ${where}: ${(err as Error).message}`);
+  }
+  if (config.STOCKBRIDGE_MIGRATE_ON_START) {
+    const applied = await migrateLatest(db);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+  }
+
+  const prefix = config.STOCKBRIDGE_QUEUE_PREFIX;
+  const producer = producerConnection(config.REDIS_URL);
+  producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+  const queues = createQueues(producer, prefix);
+  const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
+
+  const closers: Array<() => Promise<void> | void> = [];
+  const workerConnections: Redis[] = [];
+  let port: number | null = null;
+
+  if (roles.has('worker')) {
+    const conn = workerConnection(config.REDIS_URL);
+    conn.on('error', (err) => log.debug({ err: err.message }, 'redis worker connection error'));
+    workerConnections.push(conn);
+    const workers: Worker[] = [
+      startOrderWorker({
+        db,
+        connection: conn,
+        prefix,
+        log: log.child({ role: 'worker' }),
+        concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
+        lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
+      }),
+      startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }),
+    ];
+    const relay = new Relay({ db, log: log.child({ role: 'relay' }), enqueueOrders, graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS });
+    const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
+    // Stop the relay first, then let workers finish what they hold.
+    closers.push(() => loop.stop());
+    closers.push(async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    });
+  }
+
+  if (roles.has('scheduler')) {
+    const scheduler = startScheduler(queues.maintenance, log.child({ role: 'scheduler' }));
+    closers.push(() => scheduler.stop());
+  }
+
+  if (roles.has('api')) {
+    const app = createApp({
+      db,
+      log: log.child({ role: 'api' }),
+      adminToken,
+      enqueueOrders,
+      checkRedis: async () => {
+        await producer.ping();
+      },
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+        port = info.port;
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+    log.info({ port, host: config.HOST }, 'api listening');
+    // Stop accepting requests before anything else closes.
+    closers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        }),
+    );
+  }
+
+  log.info({ roles: [...roles], prefix, database: config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'stockbridge started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    db,
+    queues,
+    get port() {
+      return port;
+    },
+    stop() {
+      stopping ??= (async () => {
+        for (const close of closers) await close();
+        await queues.close();
+        producer.disconnect();
+        for (const c of workerConnections) c.disconnect();
+        await db.destroy();
+        log.info('stockbridge stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/connection.js';
+
+/** What the HTTP layer needs from the rest of the daemon. */
+export interface AppDeps {
+  db: Db;
+  log: Logger;
+  /** The bootstrap admin token; requests to /api must present it as a bearer token. */
+  adminToken: string;
+  /** Queues processing for stored orders (throws when Redis is down; intake copes). */
+  enqueueOrders: (orderIds: number[]) => Promise<void>;
+  /** Readiness checks beyond the database: Redis, and whatever else the daemon runs. */
+  checkRedis: () => Promise<void>;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+  };
+};

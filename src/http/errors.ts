@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { ApiError } from '../errors/api-error.js';
+import type { AppEnv } from './env.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function errorResponse(c: Context, status: number, code: string, message: string, details?: unknown) {
+  const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  return c.json(body, status as ContentfulStatusCode);
+}
+
+/** The one error handler: every error leaves the HTTP layer as `{error: {code, message, details}}`. */
+export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
+  if (err instanceof HTTPException) {
+    const code = err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'http_error';
+    return errorResponse(c, err.status, code, err.message || 'request failed');
+  }
+  c.get('log')?.error({ err: err.message, stack: err.stack }, 'unhandled error');
+  return errorResponse(c, 500, 'internal_error', 'internal error; see the server log', { requestId: c.get('requestId') });
+}
+
+/** zod issues as `[{path, message}]`, every one of them. */
+export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+}
+
+/** Reads a JSON body: malformed JSON is 400, a body that breaks the schema is 422 listing every problem. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const text = await c.req.text();
+  let value: unknown;
+  try {
+    value = text.trim() === '' ? undefined : JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (value === undefined) throw new ApiError(400, 'invalid_json', 'request body is empty; a JSON object is expected');
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ApiError(422, 'validation_failed', 'request body is not valid', zodDetails(result.error));
+  return result.data;
+}
+
+/** Parses a path or query parameter with a schema; a bad one is 400. */
+export function parseParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ApiError(400, 'invalid_parameter', `${name} is not valid`, zodDetails(result.error));
+  return result.data;
+}

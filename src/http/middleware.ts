@@ -1,0 +1,53 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { AppEnv } from './env.js';
+import { errorResponse } from './errors.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison of two secrets of any length. */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+export interface BearerAuthOptions {
+  /** Decides whether a presented token is valid. */
+  verify: (token: string) => boolean | Promise<boolean>;
+  realm?: string;
+}
+
+/** Requires `Authorization: Bearer <token>`; anything else is 401 in the common error shape. */
+export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match || !(await verify(match[1]!))) {
+      c.header('WWW-Authenticate', `Bearer realm="${realm}"`);
+      return errorResponse(c, 401, 'unauthorized', match ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <token>)');
+    }
+    await next();
+  };
+}
+
+export interface RequestContextOptions {
+  log: Logger;
+}
+
+/** Gives each request an id (echoed as X-Request-Id) and a child logger; logs the outcome. */
+export function requestContext({ log }: RequestContextOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const child = log.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('log', child);
+    const started = performance.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    const status = c.res.status;
+    const entry = { method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
+    if (status >= 500) child.error(entry, 'request failed');
+    else child.debug(entry, 'request');
+  };
+}

@@ -1,0 +1,106 @@
+import { type Conn, isoTime } from '../db/connection.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import { notFound } from '../errors/api-error.js';
+import { findOrder, orderHistory, orderLines, ORDERS, toOrder } from './order-store.js';
+
+export interface OrderListFilter {
+  channel?: string | undefined;
+  externalId?: string | undefined;
+  status?: OrderStatus | undefined;
+  customer?: string | undefined;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | undefined;
+}
+
+export const encodeCursor = (id: number) => Buffer.from(JSON.stringify({ id })).toString('base64url');
+
+export function decodeCursor(cursor: string): number | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Number.isSafeInteger(v?.id) && v.id > 0 ? v.id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Newest first, by id: a stable order, so that pages neither skip nor repeat while orders arrive. */
+export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: number | null) {
+  let q = db(`${ORDERS} as o`).leftJoin('customers as c', 'c.id', 'o.customer_id').select('o.*', 'c.code as customer_code');
+  if (filter.channel) q = q.where('o.channel', filter.channel);
+  if (filter.externalId) q = q.where('o.external_id', filter.externalId);
+  if (filter.status) q = q.where('o.status', filter.status);
+  if (filter.customer) q = q.where('c.code', filter.customer);
+  if (beforeId !== null) q = q.where('o.id', '<', beforeId);
+  const rows = await q.orderBy('o.id', 'desc').limit(filter.limit + 1);
+  const page = rows.slice(0, filter.limit);
+  const items = page.map((r) => {
+    const o = toOrder(r);
+    return {
+      id: o.id,
+      channel: o.channel,
+      externalId: o.externalId,
+      status: o.status,
+      holdReason: o.holdReason,
+      customer: r.customer_code ?? null,
+      currency: o.currency,
+      totalAmount: o.totalAmount,
+      placedAt: o.placedAt,
+      updatedAt: o.updatedAt,
+    };
+  });
+  const last = page[page.length - 1];
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(Number(last.id)) : null };
+}
+
+export async function orderDetail(db: Conn, id: number) {
+  const order = await findOrder(db, id);
+  if (!order) throw notFound(`order ${id}`);
+  const [lines, history, customer, shipments] = await Promise.all([
+    orderLines(db, id),
+    orderHistory(db, id),
+    order.customerId ? db('customers').where({ id: order.customerId }).first('code', 'name', 'email') : null,
+    db('shipments').where({ order_id: id }).orderBy('id'),
+  ]);
+  const shipmentLines = shipments.length
+    ? await db('shipment_lines as sl')
+        .join('order_lines as ol', 'ol.id', 'sl.order_line_id')
+        .whereIn(
+          'sl.shipment_id',
+          shipments.map((s) => s.id),
+        )
+        .select('sl.shipment_id', 'ol.sku_code', 'sl.quantity')
+    : [];
+  return {
+    id: order.id,
+    channel: order.channel,
+    externalId: order.externalId,
+    status: order.status,
+    holdReason: order.holdReason,
+    holdDetails: order.holdDetails,
+    customer: customer ? { code: customer.code, name: customer.name, email: customer.email } : null,
+    currency: order.currency,
+    totalAmount: order.totalAmount,
+    placedAt: order.placedAt,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    lines: lines.map((l) => ({
+      lineNo: l.lineNo,
+      sku: l.sku,
+      ordered: l.ordered,
+      reserved: l.reserved,
+      backordered: l.backordered,
+      shipped: l.shipped,
+      cancelled: l.cancelled,
+      unitPrice: l.unitPrice,
+    })),
+    history,
+    shipments: shipments.map((s) => ({
+      id: Number(s.id),
+      carrier: s.carrier,
+      trackingNumber: s.tracking_number,
+      at: isoTime(s.created_at),
+      lines: shipmentLines.filter((l) => Number(l.shipment_id) === Number(s.id)).map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),
+    })),
+  };
+}

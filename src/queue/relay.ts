@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import { type Db, dbTime, dialectOf } from '../db/connection.js';
+import { OUTBOX, type OutboxTopic } from '../outbox/outbox.js';
+
+export interface OutboxRow {
+  id: number;
+  topic: OutboxTopic;
+  payload: Record<string, unknown>;
+}
+
+/** Handles outbox messages of one topic; must be idempotent (a message may be handed over twice). */
+export type OutboxHandler = (rows: OutboxRow[]) => Promise<void>;
+
+export interface RelayOptions {
+  db: Db;
+  log: Logger;
+  enqueueOrders: (orderIds: number[]) => Promise<void>;
+  handlers?: Partial<Record<OutboxTopic, OutboxHandler>>;
+  /** Only `received` orders older than this are re-enqueued, so fresh ones are left to intake. */
+  graceMs: number;
+  batchSize?: number;
+}
+
+/**
+ * Moves stored work into the queues: orders still `received` (their job was lost because Redis
+ * was down or flushed) and unpublished outbox rows. Safe to run in several processes at once:
+ * jobs are added under deterministic ids and handlers are idempotent.
+ */
+export class Relay {
+  private orderCursor = 0;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  /** One pass of both relays; returns how much it moved. */
+  async tick(): Promise<{ orders: number; outbox: number }> {
+    const orders = await this.requeueReceived();
+    const outbox = await this.publishOutbox();
+    return { orders, outbox };
+  }
+
+  /** Re-enqueues stored-but-unprocessed orders, walking through them in id order across ticks. */
+  async requeueReceived(): Promise<number> {
+    const { db } = this.options;
+    const cutoff = dbTime(new Date(Date.now() - this.options.graceMs));
+    const rows = await db('orders')
+      .select('id')
+      .where('status', 'received')
+      .andWhere('id', '>', this.orderCursor)
+      .andWhere('updated_at', '<=', cutoff)
+      .orderBy('id')
+      .limit(this.batchSize);
+    const ids = rows.map((r) => Number(r.id));
+    this.orderCursor = ids.length === this.batchSize ? ids[ids.length - 1]! : 0;
+    if (ids.length > 0) {
+      await this.options.enqueueOrders(ids);
+      this.options.log.info({ count: ids.length }, 'relay re-enqueued stored orders');
+    }
+    return ids.length;
+  }
+
+  /** Hands unpublished outbox rows to their topic's handler and marks them published. */
+  async publishOutbox(): Promise<number> {
+    const { db, handlers = {} } = this.options;
+    return db.transaction(async (tx) => {
+      let q = tx(OUTBOX).whereNull('published_at').orderBy('id').limit(this.batchSize).select('id', 'topic', 'payload');
+      // Several relays may run: each takes rows the others have not locked.
+      if (dialectOf(tx) === 'mysql') q = q.forUpdate().skipLocked();
+      const rows = (await q).map((r) => ({ id: Number(r.id), topic: r.topic as OutboxTopic, payload: JSON.parse(r.payload) }));
+      if (rows.length === 0) return 0;
+      const byTopic = new Map<OutboxTopic, OutboxRow[]>();
+      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      for (const [topic, list] of byTopic) {
+        const handler = handlers[topic];
+        if (handler) await handler(list);
+      }
+      await tx(OUTBOX)
+        .whereIn(
+          'id',
+          rows.map((r) => r.id),
+        )
+        .update({ published_at: dbTime() });
+      return rows.length;
+    });
+  }
+}
+
+/** Runs `tick` every `intervalMs` until stopped; a failing tick is logged and the loop goes on. */
+export function startLoop(name: string, intervalMs: number, tick: () => Promise<unknown>, log: Logger): { stop(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((err) => log.warn({ err: (err as Error).message, loop: name }, 'loop tick failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(run, intervalMs);
+      });
+  };
+  timer = setTimeout(run, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
