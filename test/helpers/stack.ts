@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Db } from '../../src/db/connection.js';
+import { createApp } from '../../src/http/app.js';
+import { startOrderWorker } from '../../src/queue/order-worker.js';
+import { createQueues, type Queues } from '../../src/queue/queues.js';
+import { producerConnection, workerConnection } from '../../src/queue/redis.js';
+import { Relay } from '../../src/queue/relay.js';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './db.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestStack {
+  database: TestDatabase;
+  db: Db;
+  prefix: string;
+  queues: Queues;
+  relay: Relay;
+  app: ReturnType<typeof createApp>;
+  /** Calls the Hono app the way a client would, with the admin token unless `token: null`. */
+  api(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  startWorker(concurrency?: number): Worker;
+  /** Waits until no order is `received` and the order queue is empty. */
+  settle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** A database, a queue prefix, the HTTP app and (on demand) workers, all private to one test file. */
+export async function createStack(options: { poolMax?: number } = {}): Promise<TestStack> {
+  const database = await createTestDatabase(options);
+  const { db } = database;
+  const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
+  const producer: Redis = producerConnection(TEST_REDIS_URL);
+  await new Promise<void>((resolve) => (producer.status === 'ready' ? resolve() : producer.once('ready', () => resolve())));
+  const queues = createQueues(producer, prefix);
+  const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
+  const app = createApp({ db, log: silentLog, adminToken: ADMIN_TOKEN, enqueueOrders, checkRedis: async () => void (await producer.ping()) });
+  const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0 });
+  const workers: Worker[] = [];
+  const connections: Redis[] = [producer];
+
+  const stack: TestStack = {
+    database,
+    db,
+    prefix,
+    queues,
+    relay,
+    app,
+    async api(method, path, body, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await app.request(path, { method, headers, body: payload });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON; keep the text
+      }
+      return { status: res.status, body: parsed };
+    },
+    startWorker(concurrency = 16) {
+      const conn = workerConnection(TEST_REDIS_URL);
+      connections.push(conn);
+      const w = startOrderWorker({ db, connection: conn, prefix, log: silentLog, concurrency, lockDurationMs: 30_000 });
+      workers.push(w);
+      return w;
+    },
+    async settle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [row] = (await db('orders').where('status', 'received').count({ n: '*' })) as { n: number }[];
+        const n = Number(row?.n ?? 0);
+        const counts = await queues.orders.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const pending = Object.values(counts).reduce((a, b) => a + b, 0);
+        if (n === 0 && pending === 0) return;
+        if (Date.now() > deadline) throw new Error(`not settled: ${n} orders received, ${pending} jobs pending`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.orders.obliterate({ force: true }).catch(() => {});
+      await queues.maintenance.obliterate({ force: true }).catch(() => {});
+      await queues.close();
+      for (const c of connections) c.disconnect();
+      await database.drop();
+    },
+  };
+  return stack;
+}
+
+/** Sets up warehouses and SKUs through the API. */
+export async function seedCatalog(
+  stack: TestStack,
+  warehouses: { code: string; priority: number }[],
+  skus: string[],
+): Promise<void> {
+  for (const w of warehouses) {
+    const r = await stack.api('PUT', `/api/warehouses/${w.code}`, { name: w.code, priority: w.priority });
+    if (r.status >= 300) throw new Error(`seed warehouse: ${JSON.stringify(r.body)}`);
+  }
+  for (const s of skus) {
+    const r = await stack.api('PUT', `/api/skus/${s}`, { name: `SKU ${s}`, unitPrice: 1000, currency: 'EUR' });
+    if (r.status >= 300) throw new Error(`seed sku: ${JSON.stringify(r.body)}`);
+  }
+}
+
+export const orderBody = (externalId: string, lines: { sku: string; quantity: number }[], extra: Record<string, unknown> = {}) => ({
+  externalId,
+  currency: 'EUR',
+  lines: lines.map((l) => ({ ...l, unitPrice: 1000 })),
+  ...extra,
+});
