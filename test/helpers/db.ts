@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import knexFactory from 'knex';
 import { createDb, type Db } from '../../src/db/connection.js';
 import { migrateLatest } from '../../src/db/migrate.js';
@@ -50,6 +53,22 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       });
       await r.raw(`DROP DATABASE IF EXISTS \`${name}\``);
       await r.destroy();
+    },
+  };
+}
+
+/** The embedded default: a SQLite file in a temporary data dir, migrated. */
+export async function createSqliteDatabase(): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-sqlite-'));
+  const db = createDb({ dataDir });
+  await migrateLatest(db);
+  return {
+    db,
+    url: '',
+    name: dataDir,
+    async drop() {
+      await db.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -8,7 +8,7 @@ import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { Relay } from '../../src/queue/relay.js';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './db.js';
+import { createSqliteDatabase, createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './db.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -30,8 +30,8 @@ export interface TestStack {
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** A database, a queue prefix, the HTTP app and (on demand) workers, all private to one test file. */
-export async function createStack(options: { poolMax?: number } = {}): Promise<TestStack> {
-  const database = await createTestDatabase(options);
+export async function createStack(options: { poolMax?: number; sqlite?: boolean } = {}): Promise<TestStack> {
+  const database = options.sqlite ? await createSqliteDatabase() : await createTestDatabase(options);
   const { db } = database;
   const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
   const producer: Redis = producerConnection(TEST_REDIS_URL);
