@@ -48,7 +48,9 @@ export interface WebhookEnvelope {
   payload: unknown;
 }
 
-export type WebhookVerification = { valid: false; reason: string } | { valid: true; envelope: WebhookEnvelope };
+export type WebhookVerification =
+  | { valid: false; reason: string }
+  | { valid: true; envelope: WebhookEnvelope };
 
 /** Header names are lower-case. */
 export type Headers = Record<string, string | undefined>;

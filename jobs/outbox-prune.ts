@@ -11,7 +11,11 @@ export const outboxPrune: ScheduledJob = {
     const cutoff = dbTime(new Date(Date.now() - OUTBOX_RETENTION_DAYS * 86_400_000));
     let deleted = 0;
     for (;;) {
-      const ids = (await db('outbox').whereNotNull('published_at').andWhere('published_at', '<', cutoff).limit(1000).pluck('id')) as number[];
+      const ids = (await db('outbox')
+        .whereNotNull('published_at')
+        .andWhere('published_at', '<', cutoff)
+        .limit(1000)
+        .pluck('id')) as number[];
       if (ids.length === 0) break;
       deleted += await db('outbox').whereIn('id', ids).delete();
     }

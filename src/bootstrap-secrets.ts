@@ -29,11 +29,24 @@ function devSecret(dataDir: string, file: string, make: () => string, what: stri
 export function resolveBootstrapSecrets(config: Config, log: Logger): BootstrapSecrets {
   const keyText =
     config.STOCKBRIDGE_SECRET_KEY ??
-    devSecret(config.STOCKBRIDGE_DATA_DIR, 'secret.key', () => randomBytes(32).toString('hex'), 'STOCKBRIDGE_SECRET_KEY', log);
+    devSecret(
+      config.STOCKBRIDGE_DATA_DIR,
+      'secret.key',
+      () => randomBytes(32).toString('hex'),
+      'STOCKBRIDGE_SECRET_KEY',
+      log,
+    );
   const secretKey = decodeKey(keyText);
-  if (!secretKey) throw new Error(`the secret key in ${config.STOCKBRIDGE_DATA_DIR}/secret.key is not 32 bytes`);
+  if (!secretKey)
+    throw new Error(`the secret key in ${config.STOCKBRIDGE_DATA_DIR}/secret.key is not 32 bytes`);
   const adminToken =
     config.STOCKBRIDGE_ADMIN_TOKEN ??
-    devSecret(config.STOCKBRIDGE_DATA_DIR, 'admin-token', () => randomBytes(24).toString('base64url'), 'STOCKBRIDGE_ADMIN_TOKEN', log);
+    devSecret(
+      config.STOCKBRIDGE_DATA_DIR,
+      'admin-token',
+      () => randomBytes(24).toString('base64url'),
+      'STOCKBRIDGE_ADMIN_TOKEN',
+      log,
+    );
   return { secretKey, adminToken };
 }

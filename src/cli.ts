@@ -48,8 +48,12 @@ async function main(): Promise<number> {
     case 'migrate:rollback': {
       const db = createDb(dbOptionsFrom(config));
       try {
-        const names = parsed.command === 'migrate' ? await migrateLatest(db) : await migrateRollback(db, parsed.all);
-        log.info({ migrations: names }, names.length ? `${parsed.command}: done` : `${parsed.command}: nothing to do`);
+        const names =
+          parsed.command === 'migrate' ? await migrateLatest(db) : await migrateRollback(db, parsed.all);
+        log.info(
+          { migrations: names },
+          names.length ? `${parsed.command}: done` : `${parsed.command}: nothing to do`,
+        );
         return 0;
       } finally {
         await db.destroy();

@@ -43,7 +43,12 @@ export const configSchema = z.object({
   STOCKBRIDGE_ROLES: z
     .string()
     .default(ROLES.join(','))
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role')),
   STOCKBRIDGE_MIGRATE_ON_START: z
     .enum(['true', 'false', '1', '0'])

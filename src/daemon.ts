@@ -33,7 +33,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await db.raw('select 1');
   } catch (err) {
     await db.destroy();
-    const where = config.DATABASE_URL ? redactUrl(config.DATABASE_URL) : sqlitePath(config.STOCKBRIDGE_DATA_DIR);
+    const where = config.DATABASE_URL
+      ? redactUrl(config.DATABASE_URL)
+      : sqlitePath(config.STOCKBRIDGE_DATA_DIR);
     throw new Error(`database not reachable at ${where}: ${(err as Error).message}`);
   }
   if (config.STOCKBRIDGE_MIGRATE_ON_START) {
@@ -66,7 +68,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
       startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }),
     ];
-    const relay = new Relay({ db, log: log.child({ role: 'relay' }), enqueueOrders, graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS });
+    const relay = new Relay({
+      db,
+      log: log.child({ role: 'relay' }),
+      enqueueOrders,
+      graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS,
+    });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
@@ -108,7 +115,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     );
   }
 
-  log.info({ roles: [...roles], prefix, database: config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'stockbridge started');
+  log.info(
+    { roles: [...roles], prefix, database: config.DATABASE_URL ? 'mysql' : 'sqlite' },
+    'stockbridge started',
+  );
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [

@@ -12,14 +12,28 @@ export const periodKey = (date: Date) => date.toISOString().slice(0, 16).replace
  * The scheduler role: on each cron tick, adds the job under `name-period`, so that several
  * schedulers running side by side enqueue each period once.
  */
-export function startScheduler(queue: Queue, log: Logger, jobs: readonly ScheduledJob[] = SCHEDULED_JOBS): { stop(): void } {
+export function startScheduler(
+  queue: Queue,
+  log: Logger,
+  jobs: readonly ScheduledJob[] = SCHEDULED_JOBS,
+): { stop(): void } {
   const tasks = jobs.map((job) =>
     cron.schedule(
       job.cron,
       async () => {
         const jobId = `${job.name}-${periodKey(new Date())}`;
         try {
-          await queue.add(job.name, {}, { jobId, removeOnComplete: 100, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
+          await queue.add(
+            job.name,
+            {},
+            {
+              jobId,
+              removeOnComplete: 100,
+              removeOnFail: 100,
+              attempts: 3,
+              backoff: { type: 'exponential', delay: 5000 },
+            },
+          );
         } catch (err) {
           log.warn({ job: job.name, err: (err as Error).message }, 'could not enqueue scheduled job');
         }
@@ -35,7 +49,12 @@ export function startScheduler(queue: Queue, log: Logger, jobs: readonly Schedul
 }
 
 /** Runs scheduled jobs that the scheduler enqueued. */
-export function startMaintenanceWorker(connection: Redis, prefix: string, ctx: JobContext, jobs: readonly ScheduledJob[] = SCHEDULED_JOBS): Worker {
+export function startMaintenanceWorker(
+  connection: Redis,
+  prefix: string,
+  ctx: JobContext,
+  jobs: readonly ScheduledJob[] = SCHEDULED_JOBS,
+): Worker {
   const byName = new Map(jobs.map((j) => [j.name, j]));
   const worker = new Worker(
     QUEUE.maintenance,

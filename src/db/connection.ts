@@ -55,7 +55,10 @@ export function createDb(options: DbOptions): Db {
       pool: {
         min: 0,
         max: options.poolMax ?? 20,
-        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (
+          conn: { query: (sql: string, cb: (err: Error | null) => void) => void },
+          done: (err: Error | null, conn: unknown) => void,
+        ) => {
           conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
         },
       },
@@ -70,7 +73,10 @@ export function createDb(options: DbOptions): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (
+        conn: { pragma: (s: string) => void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) => {
         conn.pragma('journal_mode = WAL');
         conn.pragma('busy_timeout = 5000');
         conn.pragma('foreign_keys = ON');

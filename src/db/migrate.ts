@@ -33,6 +33,9 @@ export async function migrateRollback(db: Db, all = false): Promise<string[]> {
 
 /** Names of migrations not yet applied. */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const [, pending] = (await db.migrate.list(migrationConfig)) as [unknown[], Array<{ file: string } | [string, Migration]>];
+  const [, pending] = (await db.migrate.list(migrationConfig)) as [
+    unknown[],
+    Array<{ file: string } | [string, Migration]>,
+  ];
   return pending.map((p) => (Array.isArray(p) ? p[0] : p.file));
 }

@@ -11,7 +11,9 @@ export function isRetryableTxError(err: unknown): boolean {
 
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { errno?: number; code?: string };
-  return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 export interface TxRetryOptions {
@@ -27,7 +29,11 @@ export interface TxRetryOptions {
  * Runs `work` in a transaction, retrying the whole transaction on deadlocks (1213) and lock-wait
  * timeouts (1205) with full-jitter exponential backoff. Other errors are thrown at once.
  */
-export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, options: TxRetryOptions = {}): Promise<T> {
+export async function withTransaction<T>(
+  db: Db,
+  work: (tx: Tx) => Promise<T>,
+  options: TxRetryOptions = {},
+): Promise<T> {
   const attempts = options.attempts ?? 8;
   const base = options.baseDelayMs ?? 10;
   for (let attempt = 1; ; attempt++) {

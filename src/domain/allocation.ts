@@ -22,7 +22,9 @@ export interface AllocationResult {
 
 /** Warehouses in the order allocation visits them: priority, then code. */
 export function byPriority<T extends Pick<WarehouseStock, 'priority' | 'code'>>(rows: readonly T[]): T[] {
-  return [...rows].sort((a, b) => a.priority - b.priority || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return [...rows].sort(
+    (a, b) => a.priority - b.priority || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
 }
 
 /**
@@ -30,7 +32,8 @@ export function byPriority<T extends Pick<WarehouseStock, 'priority' | 'code'>>(
  * and reports what could not be had as backordered. Pure: the caller applies the result.
  */
 export function allocate(quantity: number, stock: readonly WarehouseStock[]): AllocationResult {
-  if (!Number.isInteger(quantity) || quantity < 0) throw new RangeError(`quantity must be a whole number >= 0, got ${quantity}`);
+  if (!Number.isInteger(quantity) || quantity < 0)
+    throw new RangeError(`quantity must be a whole number >= 0, got ${quantity}`);
   const allocations: Allocation[] = [];
   let remaining = quantity;
   for (const w of byPriority(stock)) {

@@ -64,10 +64,20 @@ export function validateForReservation(
   const problems: OrderProblem[] = [];
   for (const line of lines) {
     if (!Number.isInteger(line.ordered) || line.ordered <= 0) {
-      problems.push({ code: 'invalid_quantity', message: `line ${line.lineNo}: quantity must be at least 1`, lineNo: line.lineNo, sku: line.sku });
+      problems.push({
+        code: 'invalid_quantity',
+        message: `line ${line.lineNo}: quantity must be at least 1`,
+        lineNo: line.lineNo,
+        sku: line.sku,
+      });
     }
     if (!knownSkus.has(line.sku)) {
-      problems.push({ code: 'unknown_sku', message: `line ${line.lineNo}: unknown SKU ${line.sku}`, lineNo: line.lineNo, sku: line.sku });
+      problems.push({
+        code: 'unknown_sku',
+        message: `line ${line.lineNo}: unknown SKU ${line.sku}`,
+        lineNo: line.lineNo,
+        sku: line.sku,
+      });
     }
   }
   return problems;

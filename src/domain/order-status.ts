@@ -26,7 +26,13 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 };
 
 /** Orders that still hold or wait for stock and can be cancelled. */
-export const OPEN_STATUSES: readonly OrderStatus[] = ['received', 'on_hold', 'confirmed', 'backordered', 'partially_shipped'];
+export const OPEN_STATUSES: readonly OrderStatus[] = [
+  'received',
+  'on_hold',
+  'confirmed',
+  'backordered',
+  'partially_shipped',
+];
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
@@ -51,8 +57,9 @@ export interface LineQuantities {
 
 export function lineIsConsistent(l: LineQuantities): boolean {
   return (
-    [l.ordered, l.reserved, l.backordered, l.shipped, l.cancelled].every((n) => Number.isInteger(n) && n >= 0) &&
-    l.reserved + l.backordered + l.shipped + l.cancelled === l.ordered
+    [l.ordered, l.reserved, l.backordered, l.shipped, l.cancelled].every(
+      (n) => Number.isInteger(n) && n >= 0,
+    ) && l.reserved + l.backordered + l.shipped + l.cancelled === l.ordered
   );
 }
 

@@ -11,7 +11,9 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, details?: unknown) => new ApiError(404, 'not_found', `${what} not found`, details);
-export const conflict = (code: string, message: string, details?: unknown) => new ApiError(409, code, message, details);
+export const notFound = (what: string, details?: unknown) =>
+  new ApiError(404, 'not_found', `${what} not found`, details);
+export const conflict = (code: string, message: string, details?: unknown) =>
+  new ApiError(409, code, message, details);
 export const unprocessable = (code: string, message: string, details?: unknown) =>
   new ApiError(422, code, message, details);

@@ -18,7 +18,13 @@ export function createApp(deps: AppDeps) {
     '*',
     bodyLimit({
       maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`),
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          'payload_too_large',
+          `request body exceeds ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
+        ),
     }),
   );
   app.route('/', healthRoutes(deps));

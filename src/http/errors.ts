@@ -18,11 +18,14 @@ export function errorResponse(c: Context, status: number, code: string, message:
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
   if (err instanceof HTTPException) {
-    const code = err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'http_error';
+    const code =
+      err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'http_error';
     return errorResponse(c, err.status, code, err.message || 'request failed');
   }
   c.get('log')?.error({ err: err.message, stack: err.stack }, 'unhandled error');
-  return errorResponse(c, 500, 'internal_error', 'internal error; see the server log', { requestId: c.get('requestId') });
+  return errorResponse(c, 500, 'internal_error', 'internal error; see the server log', {
+    requestId: c.get('requestId'),
+  });
 }
 
 /** zod issues as `[{path, message}]`, every one of them. */
@@ -39,15 +42,18 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (value === undefined) throw new ApiError(400, 'invalid_json', 'request body is empty; a JSON object is expected');
+  if (value === undefined)
+    throw new ApiError(400, 'invalid_json', 'request body is empty; a JSON object is expected');
   const result = schema.safeParse(value);
-  if (!result.success) throw new ApiError(422, 'validation_failed', 'request body is not valid', zodDetails(result.error));
+  if (!result.success)
+    throw new ApiError(422, 'validation_failed', 'request body is not valid', zodDetails(result.error));
   return result.data;
 }
 
 /** Parses a path or query parameter with a schema; a bad one is 400. */
 export function parseParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ApiError(400, 'invalid_parameter', `${name} is not valid`, zodDetails(result.error));
+  if (!result.success)
+    throw new ApiError(400, 'invalid_parameter', `${name} is not valid`, zodDetails(result.error));
   return result.data;
 }

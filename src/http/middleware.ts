@@ -24,7 +24,12 @@ export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions)
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match || !(await verify(match[1]!))) {
       c.header('WWW-Authenticate', `Bearer realm="${realm}"`);
-      return errorResponse(c, 401, 'unauthorized', match ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <token>)');
+      return errorResponse(
+        c,
+        401,
+        'unauthorized',
+        match ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <token>)',
+      );
     }
     await next();
   };
@@ -46,7 +51,12 @@ export function requestContext({ log }: RequestContextOptions): MiddlewareHandle
     await next();
     c.header('X-Request-Id', requestId);
     const status = c.res.status;
-    const entry = { method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started) };
+    const entry = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round(performance.now() - started),
+    };
     if (status >= 500) child.error(entry, 'request failed');
     else child.debug(entry, 'request');
   };

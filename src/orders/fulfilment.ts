@@ -1,11 +1,19 @@
 import { type Db, dbTime, type Tx } from '../db/connection.js';
+import { withTransaction } from '../db/retry.js';
 import { byPriority } from '../domain/allocation.js';
 import { fulfilmentStatus, OPEN_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { conflict, notFound, unprocessable } from '../errors/api-error.js';
-import { withTransaction } from '../db/retry.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { applyStockDeltas, lockStock, type StockDelta, warehousePriorities } from '../stock/stock-store.js';
-import { changeStatus, type LineRow, lockOrder, ORDER_ALLOCATIONS, type OrderRow, orderLines, saveLineQuantities } from './order-store.js';
+import {
+  changeStatus,
+  type LineRow,
+  lockOrder,
+  ORDER_ALLOCATIONS,
+  type OrderRow,
+  orderLines,
+  saveLineQuantities,
+} from './order-store.js';
 import { fillBackorders } from './reservation.js';
 
 interface AllocationRow {
@@ -45,12 +53,20 @@ export interface CancelResult {
  * Cancels an open order: releases every reservation (ledger rows), cancels what was not shipped,
  * records the change, and lets waiting backorders take the released units at once.
  */
-export async function cancelOrder(db: Db, orderId: number, reason: string, actor: string): Promise<CancelResult> {
+export async function cancelOrder(
+  db: Db,
+  orderId: number,
+  reason: string,
+  actor: string,
+): Promise<CancelResult> {
   return withTransaction(db, async (tx) => {
     const now = dbTime();
     const order = await lockOpenOrder(tx, orderId);
     if (!OPEN_STATUSES.includes(order.status)) {
-      throw conflict('invalid_transition', `an order in status ${order.status} cannot be cancelled`, { from: order.status, to: 'cancelled' });
+      throw conflict('invalid_transition', `an order in status ${order.status} cannot be cancelled`, {
+        from: order.status,
+        to: 'cancelled',
+      });
     }
     const lines = await orderLines(tx, orderId);
     const allocations = (await allocationsOf(tx, lines)).filter((a) => a.reserved > 0);
@@ -65,7 +81,9 @@ export async function cancelOrder(db: Db, orderId: number, reason: string, actor
     }));
     await applyStockDeltas(tx, mergeDeltas(deltas), 'release', { type: 'order', id: orderId }, now);
     for (const a of allocations) {
-      await tx(ORDER_ALLOCATIONS).where({ order_line_id: a.lineId, warehouse_id: a.warehouseId }).update({ reserved: 0 });
+      await tx(ORDER_ALLOCATIONS)
+        .where({ order_line_id: a.lineId, warehouse_id: a.warehouseId })
+        .update({ reserved: 0 });
     }
     for (const line of lines) {
       line.cancelled += line.reserved + line.backordered;
@@ -74,7 +92,8 @@ export async function cancelOrder(db: Db, orderId: number, reason: string, actor
       await saveLineQuantities(tx, line);
     }
     await changeStatus(tx, order, { to: 'cancelled', reason, actor }, now);
-    if (released.length > 0) await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
+    if (released.length > 0)
+      await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
     const filledOrders = await fillBackorders(tx, released, actor, now);
     return { order, filledOrders };
   });
@@ -99,12 +118,19 @@ const SHIPPABLE: readonly OrderStatus[] = ['confirmed', 'backordered', 'partiall
  * rows say so), taken from the warehouses that hold the line's reservation in priority order.
  * Without `lines`, everything reserved ships.
  */
-export async function shipOrder(db: Db, orderId: number, request: ShipmentRequest, actor: string): Promise<ShipmentResult> {
+export async function shipOrder(
+  db: Db,
+  orderId: number,
+  request: ShipmentRequest,
+  actor: string,
+): Promise<ShipmentResult> {
   return withTransaction(db, async (tx) => {
     const now = dbTime();
     const order = await lockOpenOrder(tx, orderId);
     if (!SHIPPABLE.includes(order.status)) {
-      throw conflict('not_shippable', `an order in status ${order.status} has nothing that can ship`, { status: order.status });
+      throw conflict('not_shippable', `an order in status ${order.status} has nothing that can ship`, {
+        status: order.status,
+      });
     }
     const lines = await orderLines(tx, orderId);
     const plan = planShipment(lines, request.lines);
@@ -129,13 +155,22 @@ export async function shipOrder(db: Db, orderId: number, request: ShipmentReques
       const held = byPriority(
         allocations
           .filter((a) => a.lineId === line.id && a.reserved > 0)
-          .map((a) => ({ ...a, priority: priorities.get(a.warehouseId)?.priority ?? 0, code: priorities.get(a.warehouseId)?.code ?? '' })),
+          .map((a) => ({
+            ...a,
+            priority: priorities.get(a.warehouseId)?.priority ?? 0,
+            code: priorities.get(a.warehouseId)?.code ?? '',
+          })),
       );
       for (const a of held) {
         if (remaining === 0) break;
         const take = Math.min(a.reserved, remaining);
         remaining -= take;
-        deltas.push({ skuId: line.skuId as number, warehouseId: a.warehouseId, dOnHand: -take, dReserved: -take });
+        deltas.push({
+          skuId: line.skuId as number,
+          warehouseId: a.warehouseId,
+          dOnHand: -take,
+          dReserved: -take,
+        });
         await tx(ORDER_ALLOCATIONS)
           .where({ order_line_id: line.id, warehouse_id: a.warehouseId })
           .update({ reserved: a.reserved - take, shipped: a.shipped + take });
@@ -146,7 +181,13 @@ export async function shipOrder(db: Db, orderId: number, request: ShipmentReques
       await saveLineQuantities(tx, line);
       await tx('shipment_lines').insert({ shipment_id: shipmentId, order_line_id: line.id, quantity: qty });
     }
-    await applyStockDeltas(tx, mergeDeltas(deltas), 'shipment', { type: 'shipment', id: Number(shipmentId) }, now);
+    await applyStockDeltas(
+      tx,
+      mergeDeltas(deltas),
+      'shipment',
+      { type: 'shipment', id: Number(shipmentId) },
+      now,
+    );
     const status = fulfilmentStatus(lines);
     await changeStatus(tx, order, { to: status, reason: `shipment ${shipmentId}`, actor }, now);
     await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds } }], now);
@@ -162,7 +203,10 @@ export async function shipOrder(db: Db, orderId: number, request: ShipmentReques
  * Decides how many units of each line ship. A requested SKU is spread over that SKU's lines in line
  * order. Asking for a SKU not on the order is 422; asking for more than is reserved is 409.
  */
-export function planShipment(lines: readonly LineRow[], requested?: { sku: string; quantity: number }[]): Map<number, number> {
+export function planShipment(
+  lines: readonly LineRow[],
+  requested?: { sku: string; quantity: number }[],
+): Map<number, number> {
   const plan = new Map<number, number>();
   if (!requested) {
     for (const l of lines) if (l.reserved > 0) plan.set(l.id, l.reserved);
@@ -171,7 +215,8 @@ export function planShipment(lines: readonly LineRow[], requested?: { sku: strin
   const wanted = new Map<string, number>();
   for (const r of requested) wanted.set(r.sku, (wanted.get(r.sku) ?? 0) + r.quantity);
   const unknown = [...wanted.keys()].filter((sku) => !lines.some((l) => l.sku === sku));
-  if (unknown.length) throw unprocessable('unknown_line', `SKUs not on this order: ${unknown.join(', ')}`, { skus: unknown });
+  if (unknown.length)
+    throw unprocessable('unknown_line', `SKUs not on this order: ${unknown.join(', ')}`, { skus: unknown });
   for (const [sku, quantity] of wanted) {
     let remaining = quantity;
     for (const l of lines) {
@@ -182,7 +227,11 @@ export function planShipment(lines: readonly LineRow[], requested?: { sku: strin
     }
     if (remaining > 0) {
       const reserved = lines.filter((l) => l.sku === sku).reduce((n, l) => n + l.reserved, 0);
-      throw conflict('insufficient_reserved', `only ${reserved} of ${sku} are reserved; ${quantity} cannot ship`, { sku, reserved, requested: quantity });
+      throw conflict(
+        'insufficient_reserved',
+        `only ${reserved} of ${sku} are reserved; ${quantity} cannot ship`,
+        { sku, reserved, requested: quantity },
+      );
     }
   }
   return plan;
@@ -201,9 +250,21 @@ function mergeDeltas(deltas: readonly StockDelta[]): StockDelta[] {
 }
 
 /** Manual status changes staff may make: delivery, completion, holding, rejection, release from hold. */
-export const MANUAL_TARGETS: readonly OrderStatus[] = ['delivered', 'completed', 'on_hold', 'rejected', 'received'];
+export const MANUAL_TARGETS: readonly OrderStatus[] = [
+  'delivered',
+  'completed',
+  'on_hold',
+  'rejected',
+  'received',
+];
 
-export async function setOrderStatus(db: Db, orderId: number, to: OrderStatus, reason: string, actor: string): Promise<OrderRow> {
+export async function setOrderStatus(
+  db: Db,
+  orderId: number,
+  to: OrderStatus,
+  reason: string,
+  actor: string,
+): Promise<OrderRow> {
   return withTransaction(db, async (tx) => {
     const order = await lockOpenOrder(tx, orderId);
     await changeStatus(tx, order, { to, reason, actor, holdReason: 'manual_hold' });

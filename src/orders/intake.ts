@@ -31,11 +31,21 @@ export interface IntakeResult {
 /** Queues the processing of a stored order; may fail (Redis down) without losing anything. */
 export type Enqueue = (orderIds: number[]) => Promise<void>;
 
-async function upsertCustomer(tx: Tx, customer: CustomerInput | undefined, now: string): Promise<number | null> {
+async function upsertCustomer(
+  tx: Tx,
+  customer: CustomerInput | undefined,
+  now: string,
+): Promise<number | null> {
   if (!customer) return null;
   if (customer.code) {
     await tx('customers')
-      .insert({ code: customer.code, name: customer.name ?? null, email: customer.email ?? null, created_at: now, updated_at: now })
+      .insert({
+        code: customer.code,
+        name: customer.name ?? null,
+        email: customer.email ?? null,
+        created_at: now,
+        updated_at: now,
+      })
       .onConflict('code')
       .ignore();
     const row = await tx('customers').where({ code: customer.code }).first('id');
@@ -46,11 +56,22 @@ async function upsertCustomer(tx: Tx, customer: CustomerInput | undefined, now: 
     if (row) return Number(row.id);
   }
   if (!customer.email && !customer.name) return null;
-  const [id] = await tx('customers').insert({ code: null, name: customer.name ?? null, email: customer.email ?? null, created_at: now, updated_at: now });
+  const [id] = await tx('customers').insert({
+    code: null,
+    name: customer.name ?? null,
+    email: customer.email ?? null,
+    created_at: now,
+    updated_at: now,
+  });
   return Number(id);
 }
 
-async function existingResult(db: Db, channel: string, deliveryId: string, externalId: string): Promise<IntakeResult | null> {
+async function existingResult(
+  db: Db,
+  channel: string,
+  deliveryId: string,
+  externalId: string,
+): Promise<IntakeResult | null> {
   const byOrder = await db(ORDERS).where({ channel, external_id: externalId }).first('id', 'status');
   if (byOrder) return { orderId: Number(byOrder.id), status: byOrder.status, created: false };
   const event = await db(INBOUND_EVENTS).where({ channel, delivery_id: deliveryId }).first('order_id');
@@ -125,13 +146,21 @@ export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<In
  * Durable intake: record first, answer after the commit, then try to enqueue. If the queue is
  * unreachable the order is already safe in the database and the relay will enqueue it.
  */
-export async function intakeOrder(db: Db, enqueue: Enqueue, delivery: InboundDelivery, log?: Logger): Promise<IntakeResult> {
+export async function intakeOrder(
+  db: Db,
+  enqueue: Enqueue,
+  delivery: InboundDelivery,
+  log?: Logger,
+): Promise<IntakeResult> {
   const result = await recordOrder(db, delivery);
   if (result.created) {
     try {
       await enqueue([result.orderId]);
     } catch (err) {
-      log?.warn({ orderId: result.orderId, err: (err as Error).message }, 'order stored but not queued; the relay will queue it');
+      log?.warn(
+        { orderId: result.orderId, err: (err as Error).message },
+        'order stored but not queued; the relay will queue it',
+      );
     }
   }
   return result;

@@ -1,7 +1,7 @@
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/api-error.js';
-import { findOrder, orderHistory, orderLines, ORDERS, toOrder } from './order-store.js';
+import { findOrder, ORDERS, orderHistory, orderLines, toOrder } from './order-store.js';
 
 export interface OrderListFilter {
   channel?: string | undefined;
@@ -26,7 +26,9 @@ export function decodeCursor(cursor: string): number | null {
 
 /** Newest first, by id: a stable order, so that pages neither skip nor repeat while orders arrive. */
 export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: number | null) {
-  let q = db(`${ORDERS} as o`).leftJoin('customers as c', 'c.id', 'o.customer_id').select('o.*', 'c.code as customer_code');
+  let q = db(`${ORDERS} as o`)
+    .leftJoin('customers as c', 'c.id', 'o.customer_id')
+    .select('o.*', 'c.code as customer_code');
   if (filter.channel) q = q.where('o.channel', filter.channel);
   if (filter.externalId) q = q.where('o.external_id', filter.externalId);
   if (filter.status) q = q.where('o.status', filter.status);
@@ -100,7 +102,9 @@ export async function orderDetail(db: Conn, id: number) {
       carrier: s.carrier,
       trackingNumber: s.tracking_number,
       at: isoTime(s.created_at),
-      lines: shipmentLines.filter((l) => Number(l.shipment_id) === Number(s.id)).map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),
+      lines: shipmentLines
+        .filter((l) => Number(l.shipment_id) === Number(s.id))
+        .map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),
     })),
   };
 }

@@ -1,5 +1,5 @@
 import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
-import { type LineQuantities, type OrderStatus, canTransition } from '../domain/order-status.js';
+import { canTransition, type LineQuantities, type OrderStatus } from '../domain/order-status.js';
 import { conflict } from '../errors/api-error.js';
 import { addToOutbox } from '../outbox/outbox.js';
 
@@ -96,7 +96,13 @@ export async function saveLineQuantities(tx: Tx, line: LineRow): Promise<void> {
 }
 
 /** Adds to (or creates) the per-warehouse reservation record of a line. */
-export async function addAllocation(tx: Tx, lineId: number, warehouseId: number, dReserved: number, dShipped = 0): Promise<void> {
+export async function addAllocation(
+  tx: Tx,
+  lineId: number,
+  warehouseId: number,
+  dReserved: number,
+  dShipped = 0,
+): Promise<void> {
   await tx(ORDER_ALLOCATIONS)
     .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: dShipped })
     .onConflict(['order_line_id', 'warehouse_id'])
@@ -119,7 +125,12 @@ export interface StatusChange {
  * writes the history row and the outbox message in the same transaction. A change to the status
  * it already has writes nothing.
  */
-export async function changeStatus(tx: Tx, order: OrderRow, change: StatusChange, now = dbTime()): Promise<boolean> {
+export async function changeStatus(
+  tx: Tx,
+  order: OrderRow,
+  change: StatusChange,
+  now = dbTime(),
+): Promise<boolean> {
   if (order.status === change.to) return false;
   if (!canTransition(order.status, change.to)) {
     throw conflict('invalid_transition', `an order in status ${order.status} cannot become ${change.to}`, {

@@ -36,7 +36,12 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
     ];
     if (problems.length > 0) {
       const reason = holdReason(problems);
-      await changeStatus(tx, order, { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor }, now);
+      await changeStatus(
+        tx,
+        order,
+        { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor },
+        now,
+      );
       return { orderId, status: order.status, changed: true };
     }
 
@@ -63,10 +68,22 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
 }
 
 /** Puts an order that could not be processed on hold, so that it is neither retried forever nor lost. */
-export async function holdOrder(db: Db, orderId: number, reason: string, details: unknown, actor = 'system'): Promise<boolean> {
+export async function holdOrder(
+  db: Db,
+  orderId: number,
+  reason: string,
+  details: unknown,
+  actor = 'system',
+): Promise<boolean> {
   return withTransaction(db, async (tx) => {
     const order = await lockOrder(tx, orderId);
-    if (!order || order.status !== 'received') return false;
-    return changeStatus(tx, order, { to: 'on_hold', reason, holdReason: reason, holdDetails: details, actor });
+    if (order?.status !== 'received') return false;
+    return changeStatus(tx, order, {
+      to: 'on_hold',
+      reason,
+      holdReason: reason,
+      holdDetails: details,
+      actor,
+    });
   });
 }

@@ -3,7 +3,16 @@ import { allocateInTurn, type WarehouseStock } from '../domain/allocation.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { applyStockDeltas, lockStock, type MovementReason, type StockDelta } from '../stock/stock-store.js';
-import { addAllocation, changeStatus, type LineRow, lockOrder, ORDER_LINES, orderLines, saveLineQuantities, toLine } from './order-store.js';
+import {
+  addAllocation,
+  changeStatus,
+  type LineRow,
+  lockOrder,
+  ORDER_LINES,
+  orderLines,
+  saveLineQuantities,
+  toLine,
+} from './order-store.js';
 
 /**
  * Reserves, for each line, up to `need` more units from the locked pool (in the order given, so
@@ -27,7 +36,12 @@ export async function reserveLines(
     const result = results[i]!;
     for (const a of result.allocations) {
       const key = `${line.skuId}:${a.warehouseId}`;
-      const d = deltas.get(key) ?? { skuId: line.skuId as number, warehouseId: a.warehouseId, dOnHand: 0, dReserved: 0 };
+      const d = deltas.get(key) ?? {
+        skuId: line.skuId as number,
+        warehouseId: a.warehouseId,
+        dOnHand: 0,
+        dReserved: 0,
+      };
       d.dReserved += a.quantity;
       deltas.set(key, d);
       await addAllocation(tx, line.id, a.warehouseId, a.quantity);
@@ -48,7 +62,12 @@ export async function reserveLines(
  * stock available (receipt, adjustment, cancellation), so no other order can take the units
  * first. Returns the ids of the orders that received stock.
  */
-export async function fillBackorders(tx: Tx, skuIds: readonly number[], actor: string, now = dbTime()): Promise<number[]> {
+export async function fillBackorders(
+  tx: Tx,
+  skuIds: readonly number[],
+  actor: string,
+  now = dbTime(),
+): Promise<number[]> {
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
   if (ids.length === 0) return [];
   const pool = await lockStock(tx, ids);
@@ -57,7 +76,10 @@ export async function fillBackorders(tx: Tx, skuIds: readonly number[], actor: s
     let available = (pool.get(skuId) ?? []).reduce((n, w) => n + Math.max(0, w.onHand - w.reserved), 0);
     if (available === 0) continue;
     const rows = await forUpdate(
-      tx(ORDER_LINES).where('sku_id', skuId).andWhere('backordered', '>', 0).orderBy([{ column: 'order_id' }, { column: 'line_no' }]),
+      tx(ORDER_LINES)
+        .where('sku_id', skuId)
+        .andWhere('backordered', '>', 0)
+        .orderBy([{ column: 'order_id' }, { column: 'line_no' }]),
       tx,
     );
     for (const row of rows) {

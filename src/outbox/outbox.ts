@@ -12,7 +12,13 @@ export interface OutboxMessage {
 }
 
 /** Adds outbox rows in the caller's transaction, so they exist exactly when the change does. */
-export async function addToOutbox(db: Conn, messages: readonly OutboxMessage[], now = dbTime()): Promise<void> {
+export async function addToOutbox(
+  db: Conn,
+  messages: readonly OutboxMessage[],
+  now = dbTime(),
+): Promise<void> {
   if (messages.length === 0) return;
-  await db(OUTBOX).insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), created_at: now })));
+  await db(OUTBOX).insert(
+    messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), created_at: now })),
+  );
 }

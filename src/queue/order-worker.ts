@@ -36,7 +36,10 @@ export function startOrderWorker(options: OrderWorkerOptions): Worker<ProcessOrd
           await holdOrder(db, orderId, reason, { message: (err as Error).message });
           return { orderId, status: 'on_hold', changed: true };
         }
-        log.warn({ orderId, attempt: job.attemptsMade + 1, err: (err as Error).message }, 'order processing failed; will retry');
+        log.warn(
+          { orderId, attempt: job.attemptsMade + 1, err: (err as Error).message },
+          'order processing failed; will retry',
+        );
         throw err;
       }
     },

@@ -48,7 +48,11 @@ export function createQueues(connection: Redis, prefix: string): Queues {
         return;
       }
       await orders.addBulk(
-        orderIds.map((orderId) => ({ name: 'process', data: { orderId }, opts: { ...orderJobOptions, jobId: orderJobId(orderId) } })),
+        orderIds.map((orderId) => ({
+          name: 'process',
+          data: { orderId },
+          opts: { ...orderJobOptions, jobId: orderJobId(orderId) },
+        })),
       );
     },
     async close() {

@@ -42,7 +42,9 @@ export async function assertRedisReachable(url: string, timeoutMs = 3000): Promi
   try {
     await Promise.race([
       client.connect().then(() => client.ping()),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs),
+      ),
     ]);
   } catch (err) {
     throw new RedisUnreachableError(

@@ -65,10 +65,18 @@ export class Relay {
   async publishOutbox(): Promise<number> {
     const { db, handlers = {} } = this.options;
     return db.transaction(async (tx) => {
-      let q = tx(OUTBOX).whereNull('published_at').orderBy('id').limit(this.batchSize).select('id', 'topic', 'payload');
+      let q = tx(OUTBOX)
+        .whereNull('published_at')
+        .orderBy('id')
+        .limit(this.batchSize)
+        .select('id', 'topic', 'payload');
       // Several relays may run: each takes rows the others have not locked.
       if (dialectOf(tx) === 'mysql') q = q.forUpdate().skipLocked();
-      const rows = (await q).map((r) => ({ id: Number(r.id), topic: r.topic as OutboxTopic, payload: JSON.parse(r.payload) }));
+      const rows = (await q).map((r) => ({
+        id: Number(r.id),
+        topic: r.topic as OutboxTopic,
+        payload: JSON.parse(r.payload),
+      }));
       if (rows.length === 0) return 0;
       const byTopic = new Map<OutboxTopic, OutboxRow[]>();
       for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
@@ -88,7 +96,12 @@ export class Relay {
 }
 
 /** Runs `tick` every `intervalMs` until stopped; a failing tick is logged and the loop goes on. */
-export function startLoop(name: string, intervalMs: number, tick: () => Promise<unknown>, log: Logger): { stop(): Promise<void> } {
+export function startLoop(
+  name: string,
+  intervalMs: number,
+  tick: () => Promise<unknown>,
+  log: Logger,
+): { stop(): Promise<void> } {
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;

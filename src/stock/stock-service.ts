@@ -2,24 +2,42 @@ import { createHash } from 'node:crypto';
 import { type Conn, type Db, dbTime } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { conflict, notFound, unprocessable } from '../errors/api-error.js';
-import { addToOutbox } from '../outbox/outbox.js';
 import { fillBackorders } from '../orders/reservation.js';
-import { applyStockDeltas, ensureStockRows, lockStock, STOCK_LEVELS, type StockDelta } from './stock-store.js';
+import { addToOutbox } from '../outbox/outbox.js';
+import {
+  applyStockDeltas,
+  ensureStockRows,
+  lockStock,
+  STOCK_LEVELS,
+  type StockDelta,
+} from './stock-store.js';
 
 export interface WarehouseInput {
   name: string;
   priority: number;
 }
 
-export async function upsertWarehouse(db: Db, code: string, input: WarehouseInput): Promise<{ created: boolean }> {
+export async function upsertWarehouse(
+  db: Db,
+  code: string,
+  input: WarehouseInput,
+): Promise<{ created: boolean }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
     const existing = await tx('warehouses').where({ code }).first('id');
     if (existing) {
-      await tx('warehouses').where({ code }).update({ name: input.name, priority: input.priority, updated_at: now });
+      await tx('warehouses')
+        .where({ code })
+        .update({ name: input.name, priority: input.priority, updated_at: now });
       return { created: false };
     }
-    await tx('warehouses').insert({ code, name: input.name, priority: input.priority, created_at: now, updated_at: now });
+    await tx('warehouses').insert({
+      code,
+      name: input.name,
+      priority: input.priority,
+      created_at: now,
+      updated_at: now,
+    });
     return { created: true };
   });
 }
@@ -46,7 +64,11 @@ export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<
 
 async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]) {
   const w = await db('warehouses').where({ code: warehouse }).first('id');
-  const rows = skus.length ? await db('skus').whereIn('code', [...new Set(skus)]).select('id', 'code') : [];
+  const rows = skus.length
+    ? await db('skus')
+        .whereIn('code', [...new Set(skus)])
+        .select('id', 'code')
+    : [];
   const skuIds = new Map(rows.map((r) => [String(r.code), Number(r.id)]));
   const problems: string[] = [];
   if (!w) problems.push(`unknown warehouse ${warehouse}`);
@@ -77,7 +99,11 @@ async function recordDocument(
   try {
     return await withTransaction(db, async (tx) => {
       const now = dbTime();
-      const { warehouseId, skuIds } = await resolveCodes(tx, warehouse, lines.map((l) => l.sku));
+      const { warehouseId, skuIds } = await resolveCodes(
+        tx,
+        warehouse,
+        lines.map((l) => l.sku),
+      );
       const [documentId] = await tx('stock_documents').insert({
         kind,
         warehouse_id: warehouseId,
@@ -92,7 +118,11 @@ async function recordDocument(
         bySku.set(id, (bySku.get(id) ?? 0) + l.delta);
       }
       const ids = [...bySku.keys()];
-      await ensureStockRows(tx, ids.map((skuId) => ({ skuId, warehouseId })), now);
+      await ensureStockRows(
+        tx,
+        ids.map((skuId) => ({ skuId, warehouseId })),
+        now,
+      );
       const pool = await lockStock(tx, ids);
       const refused: unknown[] = [];
       for (const [skuId, delta] of bySku) {
@@ -101,11 +131,30 @@ async function recordDocument(
         const reserved = row?.reserved ?? 0;
         if (onHand + delta < reserved) {
           const sku = lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
-          refused.push({ sku, onHand, reserved, delta, message: onHand + delta < 0 ? 'on hand would fall below zero' : 'on hand would fall below what is reserved' });
+          refused.push({
+            sku,
+            onHand,
+            reserved,
+            delta,
+            message:
+              onHand + delta < 0
+                ? 'on hand would fall below zero'
+                : 'on hand would fall below what is reserved',
+          });
         }
       }
-      if (refused.length) throw conflict('insufficient_stock', 'the adjustment would take stock below zero or below what is reserved', { lines: refused });
-      const deltas: StockDelta[] = [...bySku].map(([skuId, delta]) => ({ skuId, warehouseId, dOnHand: delta, dReserved: 0 }));
+      if (refused.length)
+        throw conflict(
+          'insufficient_stock',
+          'the adjustment would take stock below zero or below what is reserved',
+          { lines: refused },
+        );
+      const deltas: StockDelta[] = [...bySku].map(([skuId, delta]) => ({
+        skuId,
+        warehouseId,
+        dOnHand: delta,
+        dReserved: 0,
+      }));
       await applyStockDeltas(tx, deltas, kind, { type: kind, id: Number(documentId) }, now);
       await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
       const grown = [...bySku].filter(([, d]) => d > 0).map(([id]) => id);
@@ -118,19 +167,38 @@ async function recordDocument(
     const doc = w && (await db('stock_documents').where({ kind, warehouse_id: w.id, reference }).first());
     if (!doc) throw err;
     if (doc.payload_hash !== hash) {
-      throw conflict('duplicate_reference', `${kind} ${reference} was already recorded with different lines`, { reference });
+      throw conflict(
+        'duplicate_reference',
+        `${kind} ${reference} was already recorded with different lines`,
+        { reference },
+      );
     }
     return { documentId: Number(doc.id), duplicate: true, filledOrders: [] };
   }
 }
 
-export function recordReceipt(db: Db, input: { warehouse: string; reference: string; lines: { sku: string; quantity: number }[] }) {
-  return recordDocument(db, 'receipt', input.warehouse, input.reference, null, input.lines.map((l) => ({ sku: l.sku, delta: l.quantity })));
+export function recordReceipt(
+  db: Db,
+  input: { warehouse: string; reference: string; lines: { sku: string; quantity: number }[] },
+) {
+  return recordDocument(
+    db,
+    'receipt',
+    input.warehouse,
+    input.reference,
+    null,
+    input.lines.map((l) => ({ sku: l.sku, delta: l.quantity })),
+  );
 }
 
 export function recordAdjustment(
   db: Db,
-  input: { warehouse: string; reason: string; reference?: string | undefined; lines: { sku: string; delta: number }[] },
+  input: {
+    warehouse: string;
+    reason: string;
+    reference?: string | undefined;
+    lines: { sku: string; delta: number }[];
+  },
 ) {
   // Without a reference every adjustment is its own document.
   const reference = input.reference ?? `adj-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;

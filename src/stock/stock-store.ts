@@ -5,7 +5,13 @@ export const STOCK_LEVELS = 'stock_levels';
 export const STOCK_MOVEMENTS = 'stock_movements';
 
 /** Why stock moved; stored in the ledger. */
-export type MovementReason = 'receipt' | 'adjustment' | 'reservation' | 'release' | 'shipment' | 'backorder_fill';
+export type MovementReason =
+  | 'receipt'
+  | 'adjustment'
+  | 'reservation'
+  | 'release'
+  | 'shipment'
+  | 'backorder_fill';
 
 export interface StockDelta {
   skuId: number;
@@ -23,11 +29,15 @@ export interface LedgerRef {
 export class StockGuardError extends Error {
   override name = 'StockGuardError';
   constructor(readonly delta: StockDelta) {
-    super(`stock change would break 0 <= reserved <= on_hand for sku ${delta.skuId} in warehouse ${delta.warehouseId}`);
+    super(
+      `stock change would break 0 <= reserved <= on_hand for sku ${delta.skuId} in warehouse ${delta.warehouseId}`,
+    );
   }
 }
 
-export async function warehousePriorities(db: Conn): Promise<Map<number, { priority: number; code: string }>> {
+export async function warehousePriorities(
+  db: Conn,
+): Promise<Map<number, { priority: number; code: string }>> {
   const rows = await db('warehouses').select('id', 'priority', 'code');
   return new Map(rows.map((r) => [Number(r.id), { priority: Number(r.priority), code: String(r.code) }]));
 }
@@ -67,10 +77,22 @@ export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<
 }
 
 /** Makes sure a stock row exists for each (sku, warehouse) pair, at zero. */
-export async function ensureStockRows(tx: Tx, pairs: readonly { skuId: number; warehouseId: number }[], now = dbTime()): Promise<void> {
+export async function ensureStockRows(
+  tx: Tx,
+  pairs: readonly { skuId: number; warehouseId: number }[],
+  now = dbTime(),
+): Promise<void> {
   if (pairs.length === 0) return;
   await tx(STOCK_LEVELS)
-    .insert(pairs.map((p) => ({ sku_id: p.skuId, warehouse_id: p.warehouseId, on_hand: 0, reserved: 0, updated_at: now })))
+    .insert(
+      pairs.map((p) => ({
+        sku_id: p.skuId,
+        warehouse_id: p.warehouseId,
+        on_hand: 0,
+        reserved: 0,
+        updated_at: now,
+      })),
+    )
     .onConflict(['sku_id', 'warehouse_id'])
     .ignore();
 }

@@ -48,7 +48,12 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       await db.destroy();
       const r = knexFactory({
         client: 'mysql2',
-        connection: { host: admin.hostname, port: Number(admin.port || 3306), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
+        connection: {
+          host: admin.hostname,
+          port: Number(admin.port || 3306),
+          user: decodeURIComponent(admin.username),
+          password: decodeURIComponent(admin.password),
+        },
         pool: { min: 0, max: 1 },
       });
       await r.raw(`DROP DATABASE IF EXISTS \`${name}\``);

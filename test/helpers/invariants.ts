@@ -19,54 +19,70 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   const levels = await rows(db('stock_levels').select('sku_id', 'warehouse_id', 'on_hand', 'reserved'));
   for (const l of levels) {
     if (Number(l.reserved) < 0 || Number(l.on_hand) < 0 || Number(l.reserved) > Number(l.on_hand)) {
-      problems.push(`stock sku ${l.sku_id} wh ${l.warehouse_id}: on_hand ${l.on_hand}, reserved ${l.reserved}`);
+      problems.push(
+        `stock sku ${l.sku_id} wh ${l.warehouse_id}: on_hand ${l.on_hand}, reserved ${l.reserved}`,
+      );
     }
   }
 
   const replay = await rows(
     db('stock_movements')
-    .select('sku_id', 'warehouse_id')
-    .sum({ on_hand: 'd_on_hand', reserved: 'd_reserved' })
-    .groupBy('sku_id', 'warehouse_id'),
+      .select('sku_id', 'warehouse_id')
+      .sum({ on_hand: 'd_on_hand', reserved: 'd_reserved' })
+      .groupBy('sku_id', 'warehouse_id'),
   );
   const key = (r: Row) => `${r.sku_id}:${r.warehouse_id}`;
-  const replayed = new Map(replay.map((r) => [key(r), { onHand: Number(r.on_hand), reserved: Number(r.reserved) }]));
+  const replayed = new Map(
+    replay.map((r) => [key(r), { onHand: Number(r.on_hand), reserved: Number(r.reserved) }]),
+  );
   for (const l of levels) {
     const r = replayed.get(key(l)) ?? { onHand: 0, reserved: 0 };
     if (r.onHand !== Number(l.on_hand) || r.reserved !== Number(l.reserved)) {
-      problems.push(`ledger for sku ${l.sku_id} wh ${l.warehouse_id} replays to ${r.onHand}/${r.reserved}, stock says ${l.on_hand}/${l.reserved}`);
+      problems.push(
+        `ledger for sku ${l.sku_id} wh ${l.warehouse_id} replays to ${r.onHand}/${r.reserved}, stock says ${l.on_hand}/${l.reserved}`,
+      );
     }
     replayed.delete(key(l));
   }
-  for (const [k, r] of replayed) if (r.onHand !== 0 || r.reserved !== 0) problems.push(`ledger has movements for ${k} without a stock row`);
+  for (const [k, r] of replayed)
+    if (r.onHand !== 0 || r.reserved !== 0)
+      problems.push(`ledger has movements for ${k} without a stock row`);
 
-  const badLines = await db('order_lines').whereRaw('reserved + backordered + shipped + cancelled <> ordered OR reserved < 0 OR backordered < 0 OR shipped < 0 OR cancelled < 0');
-  for (const l of badLines) problems.push(`line ${l.id} of order ${l.order_id}: ${l.reserved}+${l.backordered}+${l.shipped}+${l.cancelled} != ${l.ordered}`);
+  const badLines = await db('order_lines').whereRaw(
+    'reserved + backordered + shipped + cancelled <> ordered OR reserved < 0 OR backordered < 0 OR shipped < 0 OR cancelled < 0',
+  );
+  for (const l of badLines)
+    problems.push(
+      `line ${l.id} of order ${l.order_id}: ${l.reserved}+${l.backordered}+${l.shipped}+${l.cancelled} != ${l.ordered}`,
+    );
 
   const allocs = await rows(
     db('order_lines as ol')
-    .leftJoin('order_allocations as a', 'a.order_line_id', 'ol.id')
-    .groupBy('ol.id', 'ol.reserved', 'ol.shipped')
-    .select('ol.id', 'ol.reserved', 'ol.shipped')
-    .sum({ a_reserved: 'a.reserved', a_shipped: 'a.shipped' }),
+      .leftJoin('order_allocations as a', 'a.order_line_id', 'ol.id')
+      .groupBy('ol.id', 'ol.reserved', 'ol.shipped')
+      .select('ol.id', 'ol.reserved', 'ol.shipped')
+      .sum({ a_reserved: 'a.reserved', a_shipped: 'a.shipped' }),
   );
   for (const a of allocs) {
     if (Number(a.a_reserved ?? 0) !== Number(a.reserved) || Number(a.a_shipped ?? 0) !== Number(a.shipped)) {
-      problems.push(`line ${a.id}: allocations ${a.a_reserved}/${a.a_shipped} vs line ${a.reserved}/${a.shipped}`);
+      problems.push(
+        `line ${a.id}: allocations ${a.a_reserved}/${a.a_shipped} vs line ${a.reserved}/${a.shipped}`,
+      );
     }
   }
 
   const held = await rows(
     db('order_allocations as a')
-    .join('order_lines as ol', 'ol.id', 'a.order_line_id')
-    .select('ol.sku_id', 'a.warehouse_id')
-    .sum({ reserved: 'a.reserved' })
-    .groupBy('ol.sku_id', 'a.warehouse_id'),
+      .join('order_lines as ol', 'ol.id', 'a.order_line_id')
+      .select('ol.sku_id', 'a.warehouse_id')
+      .sum({ reserved: 'a.reserved' })
+      .groupBy('ol.sku_id', 'a.warehouse_id'),
   );
   const heldBy = new Map(held.map((h) => [key(h), Number(h.reserved)]));
   for (const l of levels) {
     const h = heldBy.get(key(l)) ?? 0;
-    if (h !== Number(l.reserved)) problems.push(`sku ${l.sku_id} wh ${l.warehouse_id}: reserved ${l.reserved} but orders hold ${h}`);
+    if (h !== Number(l.reserved))
+      problems.push(`sku ${l.sku_id} wh ${l.warehouse_id}: reserved ${l.reserved} but orders hold ${h}`);
   }
 
   const orders = await db('orders').select('id', 'status');
@@ -83,10 +99,13 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
       problems.push(`order ${o.id} has no history`);
       continue;
     }
-    if (h[0]!.to !== 'received' || h[0]!.from !== null) problems.push(`order ${o.id}: history does not start at received`);
-    if (h[h.length - 1]!.to !== o.status) problems.push(`order ${o.id}: status ${o.status} but history ends at ${h[h.length - 1]!.to}`);
+    if (h[0]!.to !== 'received' || h[0]!.from !== null)
+      problems.push(`order ${o.id}: history does not start at received`);
+    if (h[h.length - 1]!.to !== o.status)
+      problems.push(`order ${o.id}: status ${o.status} but history ends at ${h[h.length - 1]!.to}`);
     for (let i = 1; i < h.length; i++) {
-      if (h[i]!.from !== h[i - 1]!.to) problems.push(`order ${o.id}: history jumps from ${h[i - 1]!.to} to a change from ${h[i]!.from}`);
+      if (h[i]!.from !== h[i - 1]!.to)
+        problems.push(`order ${o.id}: history jumps from ${h[i - 1]!.to} to a change from ${h[i]!.from}`);
     }
   }
   return problems;

@@ -20,7 +20,12 @@ export interface TestStack {
   relay: Relay;
   app: ReturnType<typeof createApp>;
   /** Calls the Hono app the way a client would, with the admin token unless `token: null`. */
-  api(method: string, path: string, body?: unknown, options?: { token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
   startWorker(concurrency?: number): Worker;
   /** Waits until no order is `received` and the order queue is empty. */
   settle(timeoutMs?: number): Promise<void>;
@@ -35,10 +40,18 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
   const { db } = database;
   const prefix = `sbtest-${randomBytes(4).toString('hex')}`;
   const producer: Redis = producerConnection(TEST_REDIS_URL);
-  await new Promise<void>((resolve) => (producer.status === 'ready' ? resolve() : producer.once('ready', () => resolve())));
+  await new Promise<void>((resolve) =>
+    producer.status === 'ready' ? resolve() : producer.once('ready', () => resolve()),
+  );
   const queues = createQueues(producer, prefix);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
-  const app = createApp({ db, log: silentLog, adminToken: ADMIN_TOKEN, enqueueOrders, checkRedis: async () => void (await producer.ping()) });
+  const app = createApp({
+    db,
+    log: silentLog,
+    adminToken: ADMIN_TOKEN,
+    enqueueOrders,
+    checkRedis: async () => void (await producer.ping()),
+  });
   const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0 });
   const workers: Worker[] = [];
   const connections: Redis[] = [producer];
@@ -72,7 +85,14 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     startWorker(concurrency = 16) {
       const conn = workerConnection(TEST_REDIS_URL);
       connections.push(conn);
-      const w = startOrderWorker({ db, connection: conn, prefix, log: silentLog, concurrency, lockDurationMs: 30_000 });
+      const w = startOrderWorker({
+        db,
+        connection: conn,
+        prefix,
+        log: silentLog,
+        concurrency,
+        lockDurationMs: 30_000,
+      });
       workers.push(w);
       return w;
     },
@@ -84,7 +104,8 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
         const counts = await queues.orders.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const pending = Object.values(counts).reduce((a, b) => a + b, 0);
         if (n === 0 && pending === 0) return;
-        if (Date.now() > deadline) throw new Error(`not settled: ${n} orders received, ${pending} jobs pending`);
+        if (Date.now() > deadline)
+          throw new Error(`not settled: ${n} orders received, ${pending} jobs pending`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -111,12 +132,20 @@ export async function seedCatalog(
     if (r.status >= 300) throw new Error(`seed warehouse: ${JSON.stringify(r.body)}`);
   }
   for (const s of skus) {
-    const r = await stack.api('PUT', `/api/skus/${s}`, { name: `SKU ${s}`, unitPrice: 1000, currency: 'EUR' });
+    const r = await stack.api('PUT', `/api/skus/${s}`, {
+      name: `SKU ${s}`,
+      unitPrice: 1000,
+      currency: 'EUR',
+    });
     if (r.status >= 300) throw new Error(`seed sku: ${JSON.stringify(r.body)}`);
   }
 }
 
-export const orderBody = (externalId: string, lines: { sku: string; quantity: number }[], extra: Record<string, unknown> = {}) => ({
+export const orderBody = (
+  externalId: string,
+  lines: { sku: string; quantity: number }[],
+  extra: Record<string, unknown> = {},
+) => ({
   externalId,
   currency: 'EUR',
   lines: lines.map((l) => ({ ...l, unitPrice: 1000 })),

@@ -15,8 +15,19 @@ beforeAll(async () => {
     ],
     ['A', 'B'],
   );
-  await stack.api('POST', '/api/stock/receipts', { warehouse: 'north', reference: 'n1', lines: [{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 10 }] });
-  await stack.api('POST', '/api/stock/receipts', { warehouse: 'south', reference: 's1', lines: [{ sku: 'A', quantity: 5 }] });
+  await stack.api('POST', '/api/stock/receipts', {
+    warehouse: 'north',
+    reference: 'n1',
+    lines: [
+      { sku: 'A', quantity: 3 },
+      { sku: 'B', quantity: 10 },
+    ],
+  });
+  await stack.api('POST', '/api/stock/receipts', {
+    warehouse: 'south',
+    reference: 's1',
+    lines: [{ sku: 'A', quantity: 5 }],
+  });
 });
 
 afterAll(async () => {
@@ -25,15 +36,26 @@ afterAll(async () => {
 
 const counts = async () => {
   const tables = ['orders', 'order_lines', 'inbound_events', 'stock_movements', 'order_events'];
-  return Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number(((await stack.db(t).count({ n: '*' })) as { n: number }[])[0]!.n)])));
+  return Object.fromEntries(
+    await Promise.all(
+      tables.map(async (t) => [t, Number(((await stack.db(t).count({ n: '*' })) as { n: number }[])[0]!.n)]),
+    ),
+  );
 };
 
 describe('health', () => {
   it('answers /healthz and /readyz without a token', async () => {
-    expect(await stack.api('GET', '/healthz', undefined, { token: null })).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await stack.api('GET', '/healthz', undefined, { token: null })).toEqual({
+      status: 200,
+      body: { status: 'ok' },
+    });
     const ready = await stack.api('GET', '/readyz', undefined, { token: null });
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ database: { ok: true }, migrations: { ok: true }, redis: { ok: true } });
+    expect(ready.body.checks).toEqual({
+      database: { ok: true },
+      migrations: { ok: true },
+      redis: { ok: true },
+    });
   });
 });
 
@@ -42,7 +64,9 @@ describe('bad input changes nothing', () => {
     const none = await stack.api('GET', '/api/orders', undefined, { token: null });
     expect(none.status).toBe(401);
     expect(none.body.error.code).toBe('unauthorized');
-    const wrong = await stack.api('POST', '/api/orders', orderBody('x', [{ sku: 'A', quantity: 1 }]), { token: 'not-the-token' });
+    const wrong = await stack.api('POST', '/api/orders', orderBody('x', [{ sku: 'A', quantity: 1 }]), {
+      token: 'not-the-token',
+    });
     expect(wrong.status).toBe(401);
     expect(await stack.db('orders').where({ external_id: 'x' }).first()).toBeUndefined();
   });
@@ -53,13 +77,22 @@ describe('bad input changes nothing', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('invalid_json');
 
-    const invalid = await stack.api('POST', '/api/orders', { externalId: '', currency: 'euro', lines: [{ sku: 'A', quantity: 0, unitPrice: 1.5 }] });
+    const invalid = await stack.api('POST', '/api/orders', {
+      externalId: '',
+      currency: 'euro',
+      lines: [{ sku: 'A', quantity: 0, unitPrice: 1.5 }],
+    });
     expect(invalid.status).toBe(422);
     expect(invalid.body.error.code).toBe('validation_failed');
     const paths = invalid.body.error.details.map((d: { path: string }) => d.path);
-    expect(paths).toEqual(expect.arrayContaining(['externalId', 'currency', 'lines.0.quantity', 'lines.0.unitPrice']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['externalId', 'currency', 'lines.0.quantity', 'lines.0.unitPrice']),
+    );
 
-    const huge = await stack.api('POST', '/api/orders', { ...orderBody('big', [{ sku: 'A', quantity: 1 }]), pad: 'x'.repeat(1024 * 1024) });
+    const huge = await stack.api('POST', '/api/orders', {
+      ...orderBody('big', [{ sku: 'A', quantity: 1 }]),
+      pad: 'x'.repeat(1024 * 1024),
+    });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('payload_too_large');
     expect(await counts()).toEqual(before);
@@ -74,10 +107,18 @@ describe('bad input changes nothing', () => {
 
   it('refuses an adjustment below reserved or below zero with 409, changing nothing', async () => {
     const before = await stack.api('GET', '/api/stock/B');
-    const r = await stack.api('POST', '/api/stock/adjustments', { warehouse: 'north', reason: 'count', lines: [{ sku: 'B', delta: -11 }] });
+    const r = await stack.api('POST', '/api/stock/adjustments', {
+      warehouse: 'north',
+      reason: 'count',
+      lines: [{ sku: 'B', delta: -11 }],
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('insufficient_stock');
-    const unknown = await stack.api('POST', '/api/stock/adjustments', { warehouse: 'nowhere', reason: 'count', lines: [{ sku: 'B', delta: 1 }] });
+    const unknown = await stack.api('POST', '/api/stock/adjustments', {
+      warehouse: 'nowhere',
+      reason: 'count',
+      lines: [{ sku: 'B', delta: 1 }],
+    });
     expect(unknown.status).toBe(422);
     expect((await stack.api('GET', '/api/stock/B')).body).toEqual(before.body);
   });
@@ -85,7 +126,18 @@ describe('bad input changes nothing', () => {
 
 describe('orders through their life', () => {
   it('allocates across warehouses by priority and ships per line', async () => {
-    const post = await stack.api('POST', '/api/orders', orderBody('multi-1', [{ sku: 'A', quantity: 6 }, { sku: 'B', quantity: 4 }], { customer: { code: 'C1', name: 'Acme' } }));
+    const post = await stack.api(
+      'POST',
+      '/api/orders',
+      orderBody(
+        'multi-1',
+        [
+          { sku: 'A', quantity: 6 },
+          { sku: 'B', quantity: 4 },
+        ],
+        { customer: { code: 'C1', name: 'Acme' } },
+      ),
+    );
     expect(post.status).toBe(202);
     await stack.settle();
     const order = await stack.api('GET', `/api/orders/${post.body.id}`);
@@ -97,13 +149,21 @@ describe('orders through their life', () => {
       { warehouse: 'south', onHand: 5, reserved: 3, available: 2 },
     ]);
 
-    const tooMany = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, { lines: [{ sku: 'A', quantity: 7 }] });
+    const tooMany = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, {
+      lines: [{ sku: 'A', quantity: 7 }],
+    });
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.error.code).toBe('insufficient_reserved');
-    const notOnOrder = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, { lines: [{ sku: 'Z', quantity: 1 }] });
+    const notOnOrder = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, {
+      lines: [{ sku: 'Z', quantity: 1 }],
+    });
     expect(notOnOrder.status).toBe(422);
 
-    const first = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, { lines: [{ sku: 'A', quantity: 4 }], carrier: 'DHL', trackingNumber: 'T1' });
+    const first = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, {
+      lines: [{ sku: 'A', quantity: 4 }],
+      carrier: 'DHL',
+      trackingNumber: 'T1',
+    });
     expect(first.status).toBe(201);
     expect(first.body.status).toBe('partially_shipped');
     // 3 from north (first priority), then 1 from south.
@@ -111,7 +171,9 @@ describe('orders through their life', () => {
       { warehouse: 'north', onHand: 0, reserved: 0, available: 0 },
       { warehouse: 'south', onHand: 4, reserved: 2, available: 2 },
     ]);
-    const deliverEarly = await stack.api('POST', `/api/orders/${post.body.id}/status`, { status: 'delivered' });
+    const deliverEarly = await stack.api('POST', `/api/orders/${post.body.id}/status`, {
+      status: 'delivered',
+    });
     expect(deliverEarly.status).toBe(409);
 
     const rest = await stack.api('POST', `/api/orders/${post.body.id}/shipments`, {});
@@ -121,27 +183,67 @@ describe('orders through their life', () => {
       { sku: 'A', quantity: 2 },
       { sku: 'B', quantity: 4 },
     ]);
-    expect((await stack.api('POST', `/api/orders/${post.body.id}/status`, { status: 'delivered' })).body.status).toBe('delivered');
-    expect((await stack.api('POST', `/api/orders/${post.body.id}/status`, { status: 'completed' })).body.status).toBe('completed');
+    expect(
+      (await stack.api('POST', `/api/orders/${post.body.id}/status`, { status: 'delivered' })).body.status,
+    ).toBe('delivered');
+    expect(
+      (await stack.api('POST', `/api/orders/${post.body.id}/status`, { status: 'completed' })).body.status,
+    ).toBe('completed');
     expect((await stack.api('POST', `/api/orders/${post.body.id}/cancel`)).status).toBe(409);
 
     const final = await stack.api('GET', `/api/orders/${post.body.id}`);
     expect(final.body.lines).toEqual([
-      { lineNo: 1, sku: 'A', ordered: 6, reserved: 0, backordered: 0, shipped: 6, cancelled: 0, unitPrice: 1000 },
-      { lineNo: 2, sku: 'B', ordered: 4, reserved: 0, backordered: 0, shipped: 4, cancelled: 0, unitPrice: 1000 },
+      {
+        lineNo: 1,
+        sku: 'A',
+        ordered: 6,
+        reserved: 0,
+        backordered: 0,
+        shipped: 6,
+        cancelled: 0,
+        unitPrice: 1000,
+      },
+      {
+        lineNo: 2,
+        sku: 'B',
+        ordered: 4,
+        reserved: 0,
+        backordered: 0,
+        shipped: 4,
+        cancelled: 0,
+        unitPrice: 1000,
+      },
     ]);
-    expect(final.body.history.map((h: { to: string }) => h.to)).toEqual(['received', 'confirmed', 'partially_shipped', 'shipped', 'delivered', 'completed']);
+    expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([
+      'received',
+      'confirmed',
+      'partially_shipped',
+      'shipped',
+      'delivered',
+      'completed',
+    ]);
     expect(final.body.shipments).toHaveLength(2);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('holds an order with an unknown SKU, with a machine-readable reason, and processes it once released', async () => {
-    const post = await stack.api('POST', '/api/orders', orderBody('unknown-1', [{ sku: 'NEW', quantity: 1 }, { sku: 'B', quantity: 1 }]));
+    const post = await stack.api(
+      'POST',
+      '/api/orders',
+      orderBody('unknown-1', [
+        { sku: 'NEW', quantity: 1 },
+        { sku: 'B', quantity: 1 },
+      ]),
+    );
     await stack.settle();
     const held = await stack.api('GET', `/api/orders/${post.body.id}`);
     expect(held.body).toMatchObject({ status: 'on_hold', holdReason: 'unknown_sku' });
-    expect(held.body.holdDetails).toEqual([expect.objectContaining({ code: 'unknown_sku', sku: 'NEW', lineNo: 1 })]);
-    expect(await stack.db('stock_movements').where({ ref_type: 'order', ref_id: String(post.body.id) })).toEqual([]);
+    expect(held.body.holdDetails).toEqual([
+      expect.objectContaining({ code: 'unknown_sku', sku: 'NEW', lineNo: 1 }),
+    ]);
+    expect(
+      await stack.db('stock_movements').where({ ref_type: 'order', ref_id: String(post.body.id) }),
+    ).toEqual([]);
 
     await stack.api('PUT', '/api/skus/NEW', { name: 'New thing', unitPrice: 500, currency: 'EUR' });
     const released = await stack.api('POST', `/api/orders/${post.body.id}/release`);
@@ -150,12 +252,18 @@ describe('orders through their life', () => {
     const after = await stack.api('GET', `/api/orders/${post.body.id}`);
     expect(after.body.status).toBe('backordered');
     expect(after.body.holdReason).toBeNull();
-    expect(after.body.history.map((h: { to: string }) => h.to)).toEqual(['received', 'on_hold', 'received', 'backordered']);
+    expect(after.body.history.map((h: { to: string }) => h.to)).toEqual([
+      'received',
+      'on_hold',
+      'received',
+      'backordered',
+    ]);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('lists orders newest first with a stable cursor', async () => {
-    for (let i = 0; i < 5; i++) await stack.api('POST', '/api/orders', orderBody(`page-${i}`, [{ sku: 'B', quantity: 1 }]));
+    for (let i = 0; i < 5; i++)
+      await stack.api('POST', '/api/orders', orderBody(`page-${i}`, [{ sku: 'B', quantity: 1 }]));
     const seen: number[] = [];
     let cursor: string | null = null;
     do {

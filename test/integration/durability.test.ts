@@ -10,7 +10,14 @@ import { producerConnection } from '../../src/queue/redis.js';
 import { Relay } from '../../src/queue/relay.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
-import { ADMIN_TOKEN, createStack, orderBody, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
+import {
+  ADMIN_TOKEN,
+  createStack,
+  orderBody,
+  seedCatalog,
+  silentLog,
+  type TestStack,
+} from '../helpers/stack.js';
 
 let stack: TestStack;
 
@@ -35,7 +42,10 @@ afterAll(async () => {
 describe('Redis down at intake', () => {
   it('stores the order, answers 202, and the relay queues it when Redis is back', async () => {
     // A producer pointed at a port where no Redis listens: every add fails at once.
-    const deadRedis = producerConnection('redis://127.0.0.1:1', { retryStrategy: () => null, lazyConnect: true });
+    const deadRedis = producerConnection('redis://127.0.0.1:1', {
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
     deadRedis.on('error', () => {});
     const deadQueues = createQueues(deadRedis, stack.prefix);
     const app = createApp({
@@ -75,7 +85,13 @@ describe('Redis down at intake', () => {
       async () => {
         throw new Error('connection refused');
       },
-      { channel: 'api', deliveryId: 'x-1', topic: 'orders/create', rawPayload: '{}', order: orderBody('enqueue-fails', [{ sku: 'K1', quantity: 1 }]) },
+      {
+        channel: 'api',
+        deliveryId: 'x-1',
+        topic: 'orders/create',
+        rawPayload: '{}',
+        order: orderBody('enqueue-fails', [{ sku: 'K1', quantity: 1 }]),
+      },
     );
     expect(result).toMatchObject({ created: true, status: 'received' });
     expect(await stack.db('orders').where({ external_id: 'enqueue-fails' }).first()).toBeDefined();
@@ -92,7 +108,11 @@ describe('outbox relay', () => {
       graceMs: 0,
       handlers: { 'stock.changed': async (rows) => void seen.push(...rows.map((r) => r.id)) },
     });
-    const unpublished = await stack.db('outbox').whereNull('published_at').where({ topic: 'stock.changed' }).pluck('id');
+    const unpublished = await stack
+      .db('outbox')
+      .whereNull('published_at')
+      .where({ topic: 'stock.changed' })
+      .pluck('id');
     expect(unpublished.length).toBeGreaterThan(0);
     while ((await relay.publishOutbox()) > 0) {
       // drain
@@ -131,13 +151,31 @@ describe('kill -9 of the worker mid-stream', () => {
     const posting = (async () => {
       for (let i = 0; i < 400; i++) {
         const sku = ['K1', 'K2', 'K3'][i % 3]!;
-        const r = await stack.api('POST', '/api/orders', orderBody(`kill-${i}`, [{ sku, quantity: 1 }, { sku: 'K1', quantity: 1 }]));
+        const r = await stack.api(
+          'POST',
+          '/api/orders',
+          orderBody(`kill-${i}`, [
+            { sku, quantity: 1 },
+            { sku: 'K1', quantity: 1 },
+          ]),
+        );
         expect(r.status).toBe(202);
         ids.push(r.body.id);
       }
     })();
     const processedCount = async () =>
-      Number(((await stack.db('orders').whereIn('external_id', Array.from({ length: 400 }, (_, i) => `kill-${i}`)).whereNot('status', 'received').count({ n: '*' })) as { n: number }[])[0]!.n);
+      Number(
+        (
+          (await stack
+            .db('orders')
+            .whereIn(
+              'external_id',
+              Array.from({ length: 400 }, (_, i) => `kill-${i}`),
+            )
+            .whereNot('status', 'received')
+            .count({ n: '*' })) as { n: number }[]
+        )[0]!.n,
+      );
     const deadline = Date.now() + 30_000;
     while ((await processedCount()) < 60) {
       if (Date.now() > deadline) throw new Error('worker did not start processing');
@@ -160,18 +198,30 @@ describe('kill -9 of the worker mid-stream', () => {
     const orders = await stack.db('orders').whereIn('id', ids).select('id', 'status');
     expect(orders.every((o) => o.status === 'confirmed' || o.status === 'backordered')).toBe(true);
     // Exactly once: one transition out of `received` per order, one reservation per line.
-    const transitions = await stack.db('order_events').whereIn('order_id', ids).where('from_status', 'received').select('order_id').count({ n: '*' }).groupBy('order_id');
+    const transitions = await stack
+      .db('order_events')
+      .whereIn('order_id', ids)
+      .where('from_status', 'received')
+      .select('order_id')
+      .count({ n: '*' })
+      .groupBy('order_id');
     expect(transitions).toHaveLength(400);
     expect(transitions.every((t) => Number(t.n) === 1)).toBe(true);
-    const reservedByOrder = await stack.db('stock_movements')
+    const reservedByOrder = await stack
+      .db('stock_movements')
       .where({ ref_type: 'order', reason: 'reservation' })
       .whereIn('ref_id', ids.map(String))
       .select('ref_id')
       .sum({ n: 'd_reserved' })
       .groupBy('ref_id');
-    const linesByOrder = await stack.db('order_lines').whereIn('order_id', ids).select('order_id').sum({ n: 'reserved' }).groupBy('order_id');
-    const ledger = new Map(reservedByOrder.map((r) => [Number(r.ref_id), Number(r.n)]));
-    for (const l of linesByOrder) expect(ledger.get(Number(l.order_id)) ?? 0).toBe(Number(l.n));
+    const linesByOrder = await stack
+      .db('order_lines')
+      .whereIn('order_id', ids)
+      .select('order_id')
+      .sum({ n: 'reserved' })
+      .groupBy('order_id');
+    const ledger = new Map((reservedByOrder as any[]).map((r) => [Number(r.ref_id), Number(r.n)]));
+    for (const l of linesByOrder as any[]) expect(ledger.get(Number(l.order_id)) ?? 0).toBe(Number(l.n));
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 });

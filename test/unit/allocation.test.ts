@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, allocateInTurn, type WarehouseStock } from '../../src/domain/allocation.js';
 
-const wh = (warehouseId: number, priority: number, onHand: number, reserved = 0, code = `w${warehouseId}`): WarehouseStock => ({
+const wh = (
+  warehouseId: number,
+  priority: number,
+  onHand: number,
+  reserved = 0,
+  code = `w${warehouseId}`,
+): WarehouseStock => ({
   warehouseId,
   priority,
   code,
@@ -11,7 +17,11 @@ const wh = (warehouseId: number, priority: number, onHand: number, reserved = 0,
 
 describe('allocate', () => {
   it('takes from the highest-priority warehouse first', () => {
-    expect(allocate(3, [wh(2, 5, 10), wh(1, 1, 10)])).toEqual({ allocations: [{ warehouseId: 1, quantity: 3 }], reserved: 3, backordered: 0 });
+    expect(allocate(3, [wh(2, 5, 10), wh(1, 1, 10)])).toEqual({
+      allocations: [{ warehouseId: 1, quantity: 3 }],
+      reserved: 3,
+      backordered: 0,
+    });
   });
 
   it('spills over to the next warehouse and backorders the rest', () => {

@@ -6,29 +6,50 @@ const base = { STOCKBRIDGE_CONFIG: undefined };
 describe('loadConfig', () => {
   it('has working defaults', () => {
     const c = loadConfig({ ...base });
-    expect(c).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:6379', PORT: 3000, STOCKBRIDGE_QUEUE_PREFIX: 'stockbridge', STOCKBRIDGE_ROLES: ['api', 'worker', 'scheduler'] });
+    expect(c).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      PORT: 3000,
+      STOCKBRIDGE_QUEUE_PREFIX: 'stockbridge',
+      STOCKBRIDGE_ROLES: ['api', 'worker', 'scheduler'],
+    });
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
   it('names every bad key at once', () => {
     try {
-      loadConfig({ DATABASE_URL: 'postgres://x', PORT: 'eighty', STOCKBRIDGE_ROLES: 'api,cook', STOCKBRIDGE_SECRET_KEY: 'short', LOG_LEVEL: 'loud' });
+      loadConfig({
+        DATABASE_URL: 'postgres://x',
+        PORT: 'eighty',
+        STOCKBRIDGE_ROLES: 'api,cook',
+        STOCKBRIDGE_SECRET_KEY: 'short',
+        LOG_LEVEL: 'loud',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const text = (err as ConfigError).problems.join('\n');
-      for (const key of ['DATABASE_URL', 'PORT', 'STOCKBRIDGE_ROLES', 'STOCKBRIDGE_SECRET_KEY', 'LOG_LEVEL']) expect(text).toContain(key);
+      for (const key of ['DATABASE_URL', 'PORT', 'STOCKBRIDGE_ROLES', 'STOCKBRIDGE_SECRET_KEY', 'LOG_LEVEL'])
+        expect(text).toContain(key);
     }
   });
 
   it('requires the secret key and admin token in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STOCKBRIDGE_SECRET_KEY[\s\S]*STOCKBRIDGE_ADMIN_TOKEN/);
-    const ok = loadConfig({ NODE_ENV: 'production', STOCKBRIDGE_SECRET_KEY: 'ab'.repeat(32), STOCKBRIDGE_ADMIN_TOKEN: 'x'.repeat(32) });
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /STOCKBRIDGE_SECRET_KEY[\s\S]*STOCKBRIDGE_ADMIN_TOKEN/,
+    );
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      STOCKBRIDGE_SECRET_KEY: 'ab'.repeat(32),
+      STOCKBRIDGE_ADMIN_TOKEN: 'x'.repeat(32),
+    });
     expect(ok.NODE_ENV).toBe('production');
   });
 
   it('parses roles and treats empty strings as unset', () => {
-    expect(loadConfig({ STOCKBRIDGE_ROLES: 'worker, scheduler', PORT: '' }).STOCKBRIDGE_ROLES).toEqual(['worker', 'scheduler']);
+    expect(loadConfig({ STOCKBRIDGE_ROLES: 'worker, scheduler', PORT: '' }).STOCKBRIDGE_ROLES).toEqual([
+      'worker',
+      'scheduler',
+    ]);
   });
 });
 

@@ -1,17 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { holdReason, orderInputSchema, orderTotal, validateForReservation } from '../../src/domain/order-input.js';
+import {
+  holdReason,
+  orderInputSchema,
+  orderTotal,
+  validateForReservation,
+} from '../../src/domain/order-input.js';
 
 describe('orderInputSchema', () => {
   it('accepts a well-formed order', () => {
-    const r = orderInputSchema.safeParse({ externalId: 'A-1', currency: 'EUR', lines: [{ sku: 'X', quantity: 2, unitPrice: 1999 }] });
+    const r = orderInputSchema.safeParse({
+      externalId: 'A-1',
+      currency: 'EUR',
+      lines: [{ sku: 'X', quantity: 2, unitPrice: 1999 }],
+    });
     expect(r.success).toBe(true);
   });
 
   it('reports every bad field at once', () => {
-    const r = orderInputSchema.safeParse({ externalId: ' ', currency: 'eur', lines: [{ sku: '', quantity: 1.5, unitPrice: -1 }, { sku: 'Y', quantity: 0, unitPrice: 0.5 }] });
+    const r = orderInputSchema.safeParse({
+      externalId: ' ',
+      currency: 'eur',
+      lines: [
+        { sku: '', quantity: 1.5, unitPrice: -1 },
+        { sku: 'Y', quantity: 0, unitPrice: 0.5 },
+      ],
+    });
     expect(r.success).toBe(false);
     const paths = r.error!.issues.map((i) => i.path.join('.'));
-    expect(paths).toEqual(expect.arrayContaining(['externalId', 'currency', 'lines.0.sku', 'lines.0.quantity', 'lines.0.unitPrice', 'lines.1.quantity', 'lines.1.unitPrice']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'externalId',
+        'currency',
+        'lines.0.sku',
+        'lines.0.quantity',
+        'lines.0.unitPrice',
+        'lines.1.quantity',
+        'lines.1.unitPrice',
+      ]),
+    );
   });
 
   it('refuses an order without lines', () => {
@@ -43,6 +69,11 @@ describe('validateForReservation', () => {
 
 describe('orderTotal', () => {
   it('adds quantity times unit price in minor units', () => {
-    expect(orderTotal([{ quantity: 3, unitPrice: 1999 }, { quantity: 1, unitPrice: 1 }])).toBe(5998);
+    expect(
+      orderTotal([
+        { quantity: 3, unitPrice: 1999 },
+        { quantity: 1, unitPrice: 1 },
+      ]),
+    ).toBe(5998);
   });
 });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, fulfilmentStatus, lineIsConsistent, OPEN_STATUSES, ORDER_STATUSES } from '../../src/domain/order-status.js';
+import {
+  canTransition,
+  fulfilmentStatus,
+  lineIsConsistent,
+  OPEN_STATUSES,
+  ORDER_STATUSES,
+} from '../../src/domain/order-status.js';
 
-const line = (ordered: number, reserved: number, backordered: number, shipped: number, cancelled: number) => ({ ordered, reserved, backordered, shipped, cancelled });
+const line = (
+  ordered: number,
+  reserved: number,
+  backordered: number,
+  shipped: number,
+  cancelled: number,
+) => ({ ordered, reserved, backordered, shipped, cancelled });
 
 describe('order state machine', () => {
   it.each([

@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
  * (text on SQLite), money is integer minor units, quantities are integers.
  */
 export async function up(knex: Knex): Promise<void> {
-  const time = (t: Knex.CreateTableBuilder, name: string) => t.specificType(name, knex.client.config.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT');
+  const time = (t: Knex.CreateTableBuilder, name: string) =>
+    t.specificType(name, knex.client.config.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT');
 
   await knex.schema.createTable('warehouses', (t) => {
     t.increments('id').primary();
@@ -34,7 +35,11 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('reserved').notNullable().defaultTo(0);
     time(t, 'updated_at').notNullable();
     t.primary(['sku_id', 'warehouse_id']);
-    t.check('?? >= 0 AND ?? >= 0 AND ?? <= ??', ['reserved', 'on_hand', 'reserved', 'on_hand'], 'stock_levels_no_oversell');
+    t.check(
+      '?? >= 0 AND ?? >= 0 AND ?? <= ??',
+      ['reserved', 'on_hand', 'reserved', 'on_hand'],
+      'stock_levels_no_oversell',
+    );
   });
 
   // Append-only: every change of on_hand or reserved is one row here.

@@ -6,7 +6,11 @@ import { upsertSku, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 
-export const codeParam = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only');
+export const codeParam = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only');
 
 const warehouseBody = z.object({
   name: z.string().trim().min(1).max(255),
@@ -45,7 +49,12 @@ export function catalogRoutes({ db }: AppDeps) {
     const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
     const row = await db('skus').where({ code }).first();
     if (!row) throw notFound(`SKU ${code}`);
-    return c.json({ code: row.code, name: row.name, unitPrice: Number(row.unit_price), currency: row.currency });
+    return c.json({
+      code: row.code,
+      name: row.name,
+      unitPrice: Number(row.unit_price),
+      currency: row.currency,
+    });
   });
 
   return app;

@@ -24,7 +24,10 @@ export function healthRoutes(deps: AppDeps) {
       check(deps.checkRedis),
     ]);
     const ready = database.ok && migrations.ok && redis.ok;
-    return c.json({ status: ready ? 'ready' : 'not_ready', checks: { database, migrations, redis } }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? 'ready' : 'not_ready', checks: { database, migrations, redis } },
+      ready ? 200 : 503,
+    );
   });
   return app;
 }

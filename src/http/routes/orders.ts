@@ -26,7 +26,12 @@ const listQuery = z.object({
 
 const shipmentBody = z.object({
   lines: z
-    .array(z.object({ sku: codeParam, quantity: z.number().int('must be a whole number').positive('must be at least 1') }))
+    .array(
+      z.object({
+        sku: codeParam,
+        quantity: z.number().int('must be a whole number').positive('must be at least 1'),
+      }),
+    )
     .min(1)
     .optional(),
   carrier: z.string().trim().min(1).max(64).optional(),
@@ -41,7 +46,10 @@ const statusBody = z.object({
 });
 
 /** Optional body: an empty one is `{}`. */
-async function optionalJson<S extends z.ZodType>(c: Parameters<typeof readJson>[0], schema: S): Promise<z.output<S>> {
+async function optionalJson<S extends z.ZodType>(
+  c: Parameters<typeof readJson>[0],
+  schema: S,
+): Promise<z.output<S>> {
   const text = await c.req.text();
   if (text.trim() === '') return schema.parse({});
   return readJson(c, schema);
@@ -72,7 +80,8 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps) {
   app.get('/orders', async (c) => {
     const filter = parseParam(listQuery, c.req.query(), 'query');
     const beforeId = filter.cursor ? decodeCursor(filter.cursor) : null;
-    if (filter.cursor && beforeId === null) throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
+    if (filter.cursor && beforeId === null)
+      throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
     return c.json(await listOrders(db, filter, beforeId));
   });
 
@@ -98,7 +107,13 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps) {
   app.post('/orders/:id/status', async (c) => {
     const id = parseParam(idParam, c.req.param('id'), 'order id');
     const body = await readJson(c, statusBody);
-    const order = await setOrderStatus(db, id, body.status as (typeof MANUAL_TARGETS)[number], body.reason ?? `set by admin`, 'admin');
+    const order = await setOrderStatus(
+      db,
+      id,
+      body.status as (typeof MANUAL_TARGETS)[number],
+      body.reason ?? `set by admin`,
+      'admin',
+    );
     if (order.status === 'received') await enqueueOrders([id]).catch(() => {});
     return c.json({ id, status: order.status });
   });

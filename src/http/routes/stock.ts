@@ -9,7 +9,12 @@ const receiptBody = z.object({
   warehouse: codeParam,
   reference: z.string().trim().min(1).max(191),
   lines: z
-    .array(z.object({ sku: codeParam, quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000) }))
+    .array(
+      z.object({
+        sku: codeParam,
+        quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
+      }),
+    )
     .min(1)
     .max(5000),
 });
