@@ -50,6 +50,8 @@ export function createDb(options: DbOptions): Db {
         timezone: 'Z',
         dateStrings: true,
         supportBigNumbers: true,
+        // WriteBatch sends a transaction's writes in one round trip; every value is a bound parameter.
+        multipleStatements: true,
         charset: 'utf8mb4',
       },
       pool: {

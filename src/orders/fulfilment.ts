@@ -1,5 +1,6 @@
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
+import { WriteBatch } from '../db/write-batch.js';
 import { byPriority } from '../domain/allocation.js';
 import { fulfilmentStatus, OPEN_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { conflict, notFound, unprocessable } from '../errors/api-error.js';
@@ -73,27 +74,31 @@ export async function cancelOrder(
     const skuOf = new Map(lines.map((l) => [l.id, l.skuId as number]));
     const released = [...new Set(allocations.map((a) => skuOf.get(a.lineId)!))];
     await lockStock(tx, released);
+    const batch = new WriteBatch(tx);
     const deltas: StockDelta[] = allocations.map((a) => ({
       skuId: skuOf.get(a.lineId)!,
       warehouseId: a.warehouseId,
       dOnHand: 0,
       dReserved: -a.reserved,
     }));
-    await applyStockDeltas(tx, mergeDeltas(deltas), 'release', { type: 'order', id: orderId }, now);
+    applyStockDeltas(tx, batch, mergeDeltas(deltas), 'release', { type: 'order', id: orderId }, now);
     for (const a of allocations) {
-      await tx(ORDER_ALLOCATIONS)
-        .where({ order_line_id: a.lineId, warehouse_id: a.warehouseId })
-        .update({ reserved: 0 });
+      batch.add(
+        tx(ORDER_ALLOCATIONS)
+          .where({ order_line_id: a.lineId, warehouse_id: a.warehouseId })
+          .update({ reserved: 0 }),
+      );
     }
     for (const line of lines) {
       line.cancelled += line.reserved + line.backordered;
       line.reserved = 0;
       line.backordered = 0;
-      await saveLineQuantities(tx, line);
+      saveLineQuantities(tx, batch, line);
     }
-    await changeStatus(tx, order, { to: 'cancelled', reason, actor }, now);
+    changeStatus(tx, batch, order, { to: 'cancelled', reason, actor }, now);
     if (released.length > 0)
-      await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
+      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
+    await batch.flush();
     const filledOrders = await fillBackorders(tx, released, actor, now);
     return { order, filledOrders };
   });
@@ -147,6 +152,7 @@ export async function shipOrder(
       tracking_number: request.trackingNumber ?? null,
       created_at: now,
     });
+    const batch = new WriteBatch(tx);
     const deltas: StockDelta[] = [];
     for (const line of lines) {
       const qty = plan.get(line.id);
@@ -171,26 +177,32 @@ export async function shipOrder(
           dOnHand: -take,
           dReserved: -take,
         });
-        await tx(ORDER_ALLOCATIONS)
-          .where({ order_line_id: line.id, warehouse_id: a.warehouseId })
-          .update({ reserved: a.reserved - take, shipped: a.shipped + take });
+        batch.add(
+          tx(ORDER_ALLOCATIONS)
+            .where({ order_line_id: line.id, warehouse_id: a.warehouseId })
+            .update({ reserved: a.reserved - take, shipped: a.shipped + take }),
+        );
       }
       if (remaining !== 0) throw new Error(`allocations of line ${line.id} do not cover its reservation`);
       line.reserved -= qty;
       line.shipped += qty;
-      await saveLineQuantities(tx, line);
-      await tx('shipment_lines').insert({ shipment_id: shipmentId, order_line_id: line.id, quantity: qty });
+      saveLineQuantities(tx, batch, line);
+      batch.add(
+        tx('shipment_lines').insert({ shipment_id: shipmentId, order_line_id: line.id, quantity: qty }),
+      );
     }
-    await applyStockDeltas(
+    applyStockDeltas(
       tx,
+      batch,
       mergeDeltas(deltas),
       'shipment',
       { type: 'shipment', id: Number(shipmentId) },
       now,
     );
     const status = fulfilmentStatus(lines);
-    await changeStatus(tx, order, { to: status, reason: `shipment ${shipmentId}`, actor }, now);
-    await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds } }], now);
+    changeStatus(tx, batch, order, { to: status, reason: `shipment ${shipmentId}`, actor }, now);
+    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
+    await batch.flush();
     return {
       shipmentId: Number(shipmentId),
       order,
@@ -267,7 +279,9 @@ export async function setOrderStatus(
 ): Promise<OrderRow> {
   return withTransaction(db, async (tx) => {
     const order = await lockOpenOrder(tx, orderId);
-    await changeStatus(tx, order, { to, reason, actor, holdReason: 'manual_hold' });
+    const batch = new WriteBatch(tx);
+    changeStatus(tx, batch, order, { to, reason, actor, holdReason: 'manual_hold' });
+    await batch.flush();
     return order;
   });
 }

@@ -1,4 +1,5 @@
 import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import type { WriteBatch } from '../db/write-batch.js';
 import { canTransition, type LineQuantities, type OrderStatus } from '../domain/order-status.js';
 import { conflict } from '../errors/api-error.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -85,31 +86,36 @@ export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> 
   return rows.map(toLine);
 }
 
-export async function saveLineQuantities(tx: Tx, line: LineRow): Promise<void> {
-  await tx(ORDER_LINES).where({ id: line.id }).update({
-    sku_id: line.skuId,
-    reserved: line.reserved,
-    backordered: line.backordered,
-    shipped: line.shipped,
-    cancelled: line.cancelled,
-  });
+export function saveLineQuantities(tx: Tx, batch: WriteBatch, line: LineRow): void {
+  batch.add(
+    tx(ORDER_LINES).where({ id: line.id }).update({
+      sku_id: line.skuId,
+      reserved: line.reserved,
+      backordered: line.backordered,
+      shipped: line.shipped,
+      cancelled: line.cancelled,
+    }),
+  );
 }
 
 /** Adds to (or creates) the per-warehouse reservation record of a line. */
-export async function addAllocation(
+export function addAllocation(
   tx: Tx,
+  batch: WriteBatch,
   lineId: number,
   warehouseId: number,
   dReserved: number,
   dShipped = 0,
-): Promise<void> {
-  await tx(ORDER_ALLOCATIONS)
-    .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: dShipped })
-    .onConflict(['order_line_id', 'warehouse_id'])
-    .merge({
-      reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]),
-      shipped: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.shipped`, dShipped]),
-    });
+): void {
+  batch.add(
+    tx(ORDER_ALLOCATIONS)
+      .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: dShipped })
+      .onConflict(['order_line_id', 'warehouse_id'])
+      .merge({
+        reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]),
+        shipped: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.shipped`, dShipped]),
+      }),
+  );
 }
 
 export interface StatusChange {
@@ -122,15 +128,16 @@ export interface StatusChange {
 
 /**
  * Moves an order to a new status: refuses a transition the state machine does not allow (409),
- * writes the history row and the outbox message in the same transaction. A change to the status
- * it already has writes nothing.
+ * and adds the order update, the history row and the outbox message to the transaction's batch.
+ * A change to the status it already has writes nothing.
  */
-export async function changeStatus(
+export function changeStatus(
   tx: Tx,
+  batch: WriteBatch,
   order: OrderRow,
   change: StatusChange,
   now = dbTime(),
-): Promise<boolean> {
+): boolean {
   if (order.status === change.to) return false;
   if (!canTransition(order.status, change.to)) {
     throw conflict('invalid_transition', `an order in status ${order.status} cannot become ${change.to}`, {
@@ -146,24 +153,26 @@ export async function changeStatus(
     patch.hold_reason = null;
     patch.hold_details = null;
   }
-  await tx(ORDERS).where({ id: order.id }).update(patch);
-  await tx(ORDER_EVENTS).insert({
-    order_id: order.id,
-    from_status: order.status,
-    to_status: change.to,
-    reason: change.reason.slice(0, 255),
-    actor: change.actor,
-    created_at: now,
-  });
-  await addToOutbox(
+  batch.add(tx(ORDERS).where({ id: order.id }).update(patch));
+  batch.add(
+    tx(ORDER_EVENTS).insert({
+      order_id: order.id,
+      from_status: order.status,
+      to_status: change.to,
+      reason: change.reason.slice(0, 255),
+      actor: change.actor,
+      created_at: now,
+    }),
+  );
+  addToOutbox(
     tx,
+    batch,
     [{ topic: 'order.status_changed', payload: { orderId: order.id, from: order.status, to: change.to } }],
     now,
   );
-  const from = order.status;
   order.status = change.to;
   order.updatedAt = isoTime(now) as string;
-  return from !== change.to;
+  return true;
 }
 
 export interface HistoryEntry {

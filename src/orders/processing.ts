@@ -1,5 +1,6 @@
 import { type Db, dbTime } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
+import { WriteBatch } from '../db/write-batch.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -34,21 +35,27 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
       ...((order.intakeProblems as OrderProblem[] | null) ?? []),
       ...validateForReservation(lines, new Set(skuIds.keys())),
     ];
+    const batch = new WriteBatch(tx);
     if (problems.length > 0) {
       const reason = holdReason(problems);
-      await changeStatus(
+      changeStatus(
         tx,
+        batch,
         order,
         { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor },
         now,
       );
+      await batch.flush();
       return { orderId, status: order.status, changed: true };
     }
 
     for (const line of lines) line.skuId = skuIds.get(line.sku) ?? null;
+    // The stock rows are locked from here to the commit: everything after is computed, then sent
+    // in one round trip.
     const pool = await lockStock(tx, [...skuIds.values()]);
-    await reserveLines(
+    reserveLines(
       tx,
+      batch,
       orderId,
       lines.map((line) => ({ line, need: line.ordered })),
       pool,
@@ -56,13 +63,15 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
       now,
     );
     const status = fulfilmentStatus(lines);
-    await changeStatus(
+    changeStatus(
       tx,
+      batch,
       order,
       { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
       now,
     );
-    await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: [...skuIds.values()] } }], now);
+    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIds.values()] } }], now);
+    await batch.flush();
     return { orderId, status, changed: true };
   });
 }
@@ -78,12 +87,15 @@ export async function holdOrder(
   return withTransaction(db, async (tx) => {
     const order = await lockOrder(tx, orderId);
     if (order?.status !== 'received') return false;
-    return changeStatus(tx, order, {
+    const batch = new WriteBatch(tx);
+    changeStatus(tx, batch, order, {
       to: 'on_hold',
       reason,
       holdReason: reason,
       holdDetails: details,
       actor,
     });
+    await batch.flush();
+    return true;
   });
 }

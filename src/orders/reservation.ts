@@ -1,4 +1,5 @@
 import { dbTime, forUpdate, type Tx } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
 import { allocateInTurn, type WarehouseStock } from '../domain/allocation.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -16,17 +17,18 @@ import {
 
 /**
  * Reserves, for each line, up to `need` more units from the locked pool (in the order given, so
- * older needs are served first), then writes stock, ledger, allocations and line quantities. What
- * cannot be had stays (or becomes) backordered. Returns the units reserved per line.
+ * older needs are served first), and adds the stock, ledger, allocation and line writes to the
+ * batch. What cannot be had stays (or becomes) backordered. Returns the units reserved per line.
  */
-export async function reserveLines(
+export function reserveLines(
   tx: Tx,
+  batch: WriteBatch,
   orderId: number,
   entries: readonly { line: LineRow; need: number }[],
   pool: Map<number, WarehouseStock[]>,
   reason: MovementReason,
   now: string,
-): Promise<number[]> {
+): number[] {
   const results = allocateInTurn(
     entries.map(({ line, need }) => ({ skuId: line.skuId as number, quantity: need })),
     pool,
@@ -44,15 +46,15 @@ export async function reserveLines(
       };
       d.dReserved += a.quantity;
       deltas.set(key, d);
-      await addAllocation(tx, line.id, a.warehouseId, a.quantity);
+      addAllocation(tx, batch, line.id, a.warehouseId, a.quantity);
     }
     const got = result.reserved;
     line.reserved += got;
     // A new line backorders what it could not get; a backordered line waits for less.
     line.backordered += reason === 'backorder_fill' ? -got : need - got;
-    if (got > 0 || reason !== 'backorder_fill') await saveLineQuantities(tx, line);
+    if (got > 0 || reason !== 'backorder_fill') saveLineQuantities(tx, batch, line);
   }
-  await applyStockDeltas(tx, [...deltas.values()], reason, { type: 'order', id: orderId }, now);
+  applyStockDeltas(tx, batch, [...deltas.values()], reason, { type: 'order', id: orderId }, now);
   return results.map((r) => r.reserved);
 }
 
@@ -93,16 +95,19 @@ export async function fillBackorders(
     }
   }
   const orderIds = [...touched.keys()].sort((a, b) => a - b);
+  const batch = new WriteBatch(tx);
   for (const orderId of orderIds) {
-    const entries = touched.get(orderId)!;
-    await reserveLines(tx, orderId, entries, pool, 'backorder_fill', now);
+    reserveLines(tx, batch, orderId, touched.get(orderId)!, pool, 'backorder_fill', now);
+    await batch.flush();
     const order = await lockOrder(tx, orderId);
     if (!order) continue;
     const status = fulfilmentStatus(await orderLines(tx, orderId));
     if (status !== order.status && (order.status === 'backordered' || order.status === 'partially_shipped')) {
-      await changeStatus(tx, order, { to: status, reason: 'backorder filled from new stock', actor }, now);
+      changeStatus(tx, batch, order, { to: status, reason: 'backorder filled from new stock', actor }, now);
     }
   }
-  if (orderIds.length > 0) await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+  if (orderIds.length > 0)
+    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+  await batch.flush();
   return orderIds;
 }

@@ -1,5 +1,6 @@
 import type { Conn } from '../db/connection.js';
 import { dbTime } from '../db/connection.js';
+import type { WriteBatch } from '../db/write-batch.js';
 
 export const OUTBOX = 'outbox';
 
@@ -11,14 +12,17 @@ export interface OutboxMessage {
   payload: Record<string, unknown>;
 }
 
-/** Adds outbox rows in the caller's transaction, so they exist exactly when the change does. */
-export async function addToOutbox(
+/** Adds outbox rows to the caller's transaction (via its batch), so they exist exactly when the change does. */
+export function addToOutbox(
   db: Conn,
+  batch: WriteBatch,
   messages: readonly OutboxMessage[],
   now = dbTime(),
-): Promise<void> {
+): void {
   if (messages.length === 0) return;
-  await db(OUTBOX).insert(
-    messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), created_at: now })),
+  batch.add(
+    db(OUTBOX).insert(
+      messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), created_at: now })),
+    ),
   );
 }

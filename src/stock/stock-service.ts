@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type Conn, type Db, dbTime } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
+import { WriteBatch } from '../db/write-batch.js';
 import { conflict, notFound, unprocessable } from '../errors/api-error.js';
 import { fillBackorders } from '../orders/reservation.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import {
   applyStockDeltas,
   ensureStockRows,
+  forgetWarehousePriorities,
   lockStock,
   STOCK_LEVELS,
   type StockDelta,
@@ -29,6 +31,7 @@ export async function upsertWarehouse(
       await tx('warehouses')
         .where({ code })
         .update({ name: input.name, priority: input.priority, updated_at: now });
+      forgetWarehousePriorities();
       return { created: false };
     }
     await tx('warehouses').insert({
@@ -38,6 +41,7 @@ export async function upsertWarehouse(
       created_at: now,
       updated_at: now,
     });
+    forgetWarehousePriorities();
     return { created: true };
   });
 }
@@ -155,8 +159,10 @@ async function recordDocument(
         dOnHand: delta,
         dReserved: 0,
       }));
-      await applyStockDeltas(tx, deltas, kind, { type: kind, id: Number(documentId) }, now);
-      await addToOutbox(tx, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      const batch = new WriteBatch(tx);
+      applyStockDeltas(tx, batch, deltas, kind, { type: kind, id: Number(documentId) }, now);
+      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      await batch.flush();
       const grown = [...bySku].filter(([, d]) => d > 0).map(([id]) => id);
       const filledOrders = await fillBackorders(tx, grown, `${kind}:${reference}`, now);
       return { documentId: Number(documentId), duplicate: false, filledOrders };

@@ -1,0 +1,71 @@
+import type { Knex } from 'knex';
+import { type Conn, dialectOf } from './connection.js';
+
+interface Pending {
+  sql: string;
+  bindings: readonly unknown[];
+  /** Rows the statement must affect, or the write fails as a whole. */
+  expectAffected?: number;
+  onMismatch?: () => Error;
+}
+
+/**
+ * Writes collected during a transaction and sent together. On MySQL they go to the server in one
+ * round trip (a multi-statement query), which matters where a transaction holds a hot row lock:
+ * the lock is held for the statements' execution, not for a round trip each. On SQLite they run
+ * one after another. Guarded statements say how many rows they must change; a mismatch throws, and
+ * the caller's transaction rolls back.
+ */
+export class WriteBatch {
+  private pending: Pending[] = [];
+
+  constructor(private readonly conn: Conn) {}
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(query: Knex.QueryBuilder | Knex.Raw, expect?: { affected: number; error: () => Error }): this {
+    const native = query.toSQL().toNative();
+    this.pending.push({
+      sql: native.sql,
+      bindings: native.bindings,
+      ...(expect ? { expectAffected: expect.affected, onMismatch: expect.error } : {}),
+    });
+    return this;
+  }
+
+  /** Sends everything collected so far and checks the guards. */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (dialectOf(this.conn) === 'mysql' && batch.length > 1) {
+      const sql = batch.map((p) => p.sql).join(';\n');
+      const bindings = batch.flatMap((p) => p.bindings);
+      const [results] = (await this.conn.raw(sql, bindings as Knex.RawBinding[])) as [
+        Array<{ affectedRows?: number }>,
+      ];
+      batch.forEach((p, i) => check(p, results[i]?.affectedRows ?? 0));
+      return;
+    }
+    for (const p of batch) {
+      const res = await this.conn.raw(p.sql, p.bindings as Knex.RawBinding[]);
+      check(p, affectedRows(res));
+    }
+  }
+}
+
+function affectedRows(res: unknown): number {
+  // mysql2: [ResultSetHeader, fields]; better-sqlite3 through knex.raw: RunResult with `changes`.
+  if (Array.isArray(res)) return (res[0] as { affectedRows?: number })?.affectedRows ?? 0;
+  return (res as { changes?: number })?.changes ?? 0;
+}
+
+function check(p: Pending, affected: number): void {
+  if (p.expectAffected !== undefined && affected !== p.expectAffected) {
+    throw p.onMismatch
+      ? p.onMismatch()
+      : new Error(`statement changed ${affected} rows, expected ${p.expectAffected}`);
+  }
+}
