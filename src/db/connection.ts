@@ -104,3 +104,33 @@ export function isoTime(value: string | null | undefined): string | null {
 export function forUpdate<T extends Knex.QueryBuilder>(qb: T, db: Conn): T {
   return dialectOf(db) === 'mysql' ? (qb.forUpdate() as T) : qb;
 }
+
+/** ` FOR UPDATE` where the database has row locks; SQLite serialises writers instead. */
+export function lockClause(db: Conn): string {
+  return dialectOf(db) === 'mysql' ? ' FOR UPDATE' : '';
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Runs one or more `;`-separated SELECTs as plain SQL and returns each one's rows. On MySQL they
+ * share one round trip; on SQLite they run in turn.
+ */
+export async function rawRows(db: Conn, sql: string, bindings: readonly unknown[] = []): Promise<Row[][]> {
+  const statements = sql
+    .split(/;\s*/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (dialectOf(db) === 'mysql') {
+    const [result] = (await db.raw(sql, bindings as Knex.RawBinding[])) as [Row[] | Row[][]];
+    return statements.length > 1 ? (result as Row[][]) : [result as Row[]];
+  }
+  const out: Row[][] = [];
+  let offset = 0;
+  for (const statement of statements) {
+    const count = (statement.match(/\?/g) ?? []).length;
+    out.push((await db.raw(statement, bindings.slice(offset, offset + count) as Knex.RawBinding[])) as Row[]);
+    offset += count;
+  }
+  return out;
+}

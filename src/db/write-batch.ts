@@ -25,11 +25,20 @@ export class WriteBatch {
     return this.pending.length;
   }
 
+  /** Adds a knex query (compiled now, run at `flush`). */
   add(query: Knex.QueryBuilder | Knex.Raw, expect?: { affected: number; error: () => Error }): this {
     const native = query.toSQL().toNative();
+    return this.addSql(native.sql, native.bindings, expect);
+  }
+
+  /**
+   * Adds a plain SQL statement with `?` placeholders. Hot paths use these: no query building,
+   * and the same text on MySQL and SQLite (unquoted identifiers, portable syntax).
+   */
+  addSql(sql: string, bindings: readonly unknown[], expect?: { affected: number; error: () => Error }): this {
     this.pending.push({
-      sql: native.sql,
-      bindings: native.bindings,
+      sql,
+      bindings,
       ...(expect ? { expectAffected: expect.affected, onMismatch: expect.error } : {}),
     });
     return this;
@@ -68,4 +77,10 @@ function check(p: Pending, affected: number): void {
       ? p.onMismatch()
       : new Error(`statement changed ${affected} rows, expected ${p.expectAffected}`);
   }
+}
+
+/** `(?, ?, ?), (?, ?, ?)` for a multi-row INSERT. */
+export function placeholders(rows: number, columns: number): string {
+  const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
+  return Array.from({ length: rows }, () => row).join(', ');
 }

@@ -86,35 +86,37 @@ export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> 
   return rows.map(toLine);
 }
 
-export function saveLineQuantities(tx: Tx, batch: WriteBatch, line: LineRow): void {
-  batch.add(
-    tx(ORDER_LINES).where({ id: line.id }).update({
-      sku_id: line.skuId,
-      reserved: line.reserved,
-      backordered: line.backordered,
-      shipped: line.shipped,
-      cancelled: line.cancelled,
-    }),
+export function saveLineQuantities(_tx: Tx, batch: WriteBatch, line: LineRow): void {
+  batch.addSql(
+    'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ? WHERE id = ?',
+    [line.skuId, line.reserved, line.backordered, line.shipped, line.cancelled, line.id],
   );
 }
 
-/** Adds to (or creates) the per-warehouse reservation record of a line. */
+/**
+ * Adds to the per-warehouse reservation record of a line: `new` for a line that has none yet (a
+ * plain insert, on the hot path), `add` to create or add to an existing one.
+ */
 export function addAllocation(
   tx: Tx,
   batch: WriteBatch,
+  mode: 'new' | 'add',
   lineId: number,
   warehouseId: number,
   dReserved: number,
-  dShipped = 0,
 ): void {
+  if (mode === 'new') {
+    batch.addSql(
+      'INSERT INTO order_allocations (order_line_id, warehouse_id, reserved, shipped) VALUES (?, ?, ?, 0)',
+      [lineId, warehouseId, dReserved],
+    );
+    return;
+  }
   batch.add(
     tx(ORDER_ALLOCATIONS)
-      .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: dShipped })
+      .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: 0 })
       .onConflict(['order_line_id', 'warehouse_id'])
-      .merge({
-        reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]),
-        shipped: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.shipped`, dShipped]),
-      }),
+      .merge({ reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]) }),
   );
 }
 
@@ -145,24 +147,21 @@ export function changeStatus(
       to: change.to,
     });
   }
-  const patch: Record<string, unknown> = { status: change.to, updated_at: now };
-  if (change.to === 'on_hold') {
-    patch.hold_reason = change.holdReason ?? change.reason;
-    patch.hold_details = change.holdDetails === undefined ? null : JSON.stringify(change.holdDetails);
-  } else if (order.status === 'on_hold') {
-    patch.hold_reason = null;
-    patch.hold_details = null;
-  }
-  batch.add(tx(ORDERS).where({ id: order.id }).update(patch));
-  batch.add(
-    tx(ORDER_EVENTS).insert({
-      order_id: order.id,
-      from_status: order.status,
-      to_status: change.to,
-      reason: change.reason.slice(0, 255),
-      actor: change.actor,
-      created_at: now,
-    }),
+  // Hold fields are set going on hold and cleared otherwise (an order not on hold has none).
+  const hold = change.to === 'on_hold';
+  batch.addSql(
+    'UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ? WHERE id = ?',
+    [
+      change.to,
+      now,
+      hold ? (change.holdReason ?? change.reason) : null,
+      hold && change.holdDetails !== undefined ? JSON.stringify(change.holdDetails) : null,
+      order.id,
+    ],
+  );
+  batch.addSql(
+    'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    [order.id, order.status, change.to, change.reason.slice(0, 255), change.actor, now],
   );
   addToOutbox(
     tx,

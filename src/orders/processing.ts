@@ -1,11 +1,11 @@
-import { type Db, dbTime } from '../db/connection.js';
+import { type Db, dbTime, lockClause, rawRows } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
-import { changeStatus, lockOrder, orderLines } from './order-store.js';
+import { changeStatus, lockOrder, toLine, toOrder } from './order-store.js';
 import { reserveLines } from './reservation.js';
 
 export interface ProcessResult {
@@ -22,14 +22,21 @@ export interface ProcessResult {
 export async function processOrder(db: Db, orderId: number, actor = 'system'): Promise<ProcessResult> {
   return withTransaction(db, async (tx) => {
     const now = dbTime();
-    const order = await lockOrder(tx, orderId);
-    if (!order) return { orderId, status: null, changed: false };
+    // The order (locked) and its lines with the SKU ids we know, in one round trip.
+    const [orderRows = [], lineRows = []] = await rawRows(
+      tx,
+      `SELECT * FROM orders WHERE id = ?${lockClause(tx)}; ` +
+        'SELECT ol.*, s.id AS known_sku_id FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
+        'WHERE ol.order_id = ? ORDER BY ol.line_no',
+      [orderId, orderId],
+    );
+    if (!orderRows[0]) return { orderId, status: null, changed: false };
+    const order = toOrder(orderRows[0]);
     if (order.status !== 'received') return { orderId, status: order.status, changed: false };
-
-    const lines = await orderLines(tx, orderId);
-    const codes = [...new Set(lines.map((l) => l.sku))];
-    const skuRows = codes.length ? await tx('skus').whereIn('code', codes).select('id', 'code') : [];
-    const skuIds = new Map(skuRows.map((r) => [String(r.code), Number(r.id)]));
+    const lines = lineRows.map(toLine);
+    const skuIds = new Map<string, number>();
+    for (const r of lineRows)
+      if (r.known_sku_id !== null) skuIds.set(String(r.sku_code), Number(r.known_sku_id));
 
     const problems: OrderProblem[] = [
       ...((order.intakeProblems as OrderProblem[] | null) ?? []),

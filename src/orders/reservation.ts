@@ -46,7 +46,14 @@ export function reserveLines(
       };
       d.dReserved += a.quantity;
       deltas.set(key, d);
-      addAllocation(tx, batch, line.id, a.warehouseId, a.quantity);
+      addAllocation(
+        tx,
+        batch,
+        reason === 'backorder_fill' ? 'add' : 'new',
+        line.id,
+        a.warehouseId,
+        a.quantity,
+      );
     }
     const got = result.reserved;
     line.reserved += got;

@@ -1,6 +1,6 @@
 import type { Conn } from '../db/connection.js';
 import { dbTime } from '../db/connection.js';
-import type { WriteBatch } from '../db/write-batch.js';
+import { placeholders, type WriteBatch } from '../db/write-batch.js';
 
 export const OUTBOX = 'outbox';
 
@@ -14,15 +14,14 @@ export interface OutboxMessage {
 
 /** Adds outbox rows to the caller's transaction (via its batch), so they exist exactly when the change does. */
 export function addToOutbox(
-  db: Conn,
+  _db: Conn,
   batch: WriteBatch,
   messages: readonly OutboxMessage[],
   now = dbTime(),
 ): void {
   if (messages.length === 0) return;
-  batch.add(
-    db(OUTBOX).insert(
-      messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload), created_at: now })),
-    ),
+  batch.addSql(
+    `INSERT INTO outbox (topic, payload, created_at) VALUES ${placeholders(messages.length, 3)}`,
+    messages.flatMap((m) => [m.topic, JSON.stringify(m.payload), now]),
   );
 }

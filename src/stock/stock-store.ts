@@ -1,5 +1,5 @@
-import { type Conn, dbTime, forUpdate, type Tx } from '../db/connection.js';
-import type { WriteBatch } from '../db/write-batch.js';
+import { type Conn, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { placeholders, type WriteBatch } from '../db/write-batch.js';
 import { byPriority, type WarehouseStock } from '../domain/allocation.js';
 
 export const STOCK_LEVELS = 'stock_levels';
@@ -73,12 +73,11 @@ export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<
   const pool = new Map<number, WarehouseStock[]>();
   if (skuIds.length === 0) return pool;
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
-  const rows = await forUpdate(
-    tx(STOCK_LEVELS)
-      .select('sku_id', 'warehouse_id', 'on_hand', 'reserved')
-      .whereIn('sku_id', ids)
-      .orderBy([{ column: 'sku_id' }, { column: 'warehouse_id' }]),
+  const [rows = []] = await rawRows(
     tx,
+    `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
+      `ORDER BY sku_id, warehouse_id${lockClause(tx)}`,
+    ids,
   );
   const warehouses = await warehousePriorities(
     tx,
@@ -139,35 +138,18 @@ export function applyStockDeltas(
   if (real.length === 0) return;
   const sorted = [...real].sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
   for (const d of sorted) {
-    batch.add(
-      tx(STOCK_LEVELS)
-        .where({ sku_id: d.skuId, warehouse_id: d.warehouseId })
-        .andWhereRaw('on_hand + ? >= 0 AND reserved + ? >= 0 AND reserved + ? <= on_hand + ?', [
-          d.dOnHand,
-          d.dReserved,
-          d.dReserved,
-          d.dOnHand,
-        ])
-        .update({
-          on_hand: tx.raw('on_hand + ?', [d.dOnHand]),
-          reserved: tx.raw('reserved + ?', [d.dReserved]),
-          updated_at: now,
-        }),
+    batch.addSql(
+      'UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ? ' +
+        'WHERE sku_id = ? AND warehouse_id = ? AND on_hand + ? >= 0 AND reserved + ? >= 0 AND reserved + ? <= on_hand + ?',
+      [d.dOnHand, d.dReserved, now, d.skuId, d.warehouseId, d.dOnHand, d.dReserved, d.dReserved, d.dOnHand],
       { affected: 1, error: () => new StockGuardError(d) },
     );
   }
-  batch.add(
-    tx(STOCK_MOVEMENTS).insert(
-      sorted.map((d) => ({
-        sku_id: d.skuId,
-        warehouse_id: d.warehouseId,
-        d_on_hand: d.dOnHand,
-        d_reserved: d.dReserved,
-        reason,
-        ref_type: ref.type,
-        ref_id: String(ref.id),
-        created_at: now,
-      })),
-    ),
+  const values: unknown[] = [];
+  for (const d of sorted)
+    values.push(d.skuId, d.warehouseId, d.dOnHand, d.dReserved, reason, ref.type, String(ref.id), now);
+  batch.addSql(
+    `INSERT INTO stock_movements (sku_id, warehouse_id, d_on_hand, d_reserved, reason, ref_type, ref_id, created_at) VALUES ${placeholders(sorted.length, 8)}`,
+    values,
   );
 }
