@@ -78,7 +78,7 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
       now,
     );
     addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIds.values()] } }], now);
-    await batch.flush();
+    await batch.flush({ commit: true });
     return { orderId, status, changed: true };
   });
 }

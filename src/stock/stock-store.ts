@@ -26,7 +26,7 @@ export interface LedgerRef {
   id: string | number;
 }
 
-/** Raised when a guarded stock update finds the row would break `0 <= reserved <= on_hand`. */
+/** Raised when a stock change finds no stock row to change (callers lock or create rows first). */
 export class StockGuardError extends Error {
   override name = 'StockGuardError';
   constructor(readonly delta: StockDelta) {
@@ -122,9 +122,10 @@ export async function ensureStockRows(
 }
 
 /**
- * Adds stock changes to the batch, each with a guard in the UPDATE itself (so that even a caller
- * that forgot to lock cannot oversell: the batch fails if a row would break the rule), and one
- * ledger row per change. Zero deltas are skipped.
+ * Adds stock changes to the batch with one ledger row each. The database guards the rule itself:
+ * the `stock_levels_no_oversell` CHECK constraint (0 <= reserved <= on_hand, on_hand >= 0) fails
+ * any statement that would break it, for every writer, and the whole transaction rolls back.
+ * Callers change only rows they hold locked. Zero deltas are skipped.
  */
 export function applyStockDeltas(
   tx: Tx,
@@ -139,9 +140,8 @@ export function applyStockDeltas(
   const sorted = [...real].sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
   for (const d of sorted) {
     batch.addSql(
-      'UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ? ' +
-        'WHERE sku_id = ? AND warehouse_id = ? AND on_hand + ? >= 0 AND reserved + ? >= 0 AND reserved + ? <= on_hand + ?',
-      [d.dOnHand, d.dReserved, now, d.skuId, d.warehouseId, d.dOnHand, d.dReserved, d.dReserved, d.dOnHand],
+      'UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND warehouse_id = ?',
+      [d.dOnHand, d.dReserved, now, d.skuId, d.warehouseId],
       { affected: 1, error: () => new StockGuardError(d) },
     );
   }
