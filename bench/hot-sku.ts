@@ -7,7 +7,7 @@
  */
 import { dbTime } from '../src/db/connection.js';
 import { recordOrder } from '../src/orders/intake.js';
-import { processOrder } from '../src/orders/processing.js';
+import { OrderBatcher } from '../src/orders/order-batcher.js';
 import { benchDatabase, line, pool, seed } from './support.js';
 
 const N = Number(process.argv[2] ?? 2000);
@@ -21,7 +21,9 @@ async function main() {
     const hot = await db('skus').where({ code: 'SKU-00001' }).first('id');
     const wh = await db('warehouses').first('id');
     const setStock = async (skuId: number) => {
-      await db('stock_levels').where({ sku_id: skuId, warehouse_id: wh.id }).update({ on_hand: STOCK, reserved: 0 });
+      await db('stock_levels')
+        .where({ sku_id: skuId, warehouse_id: wh.id })
+        .update({ on_hand: STOCK, reserved: 0 });
     };
 
     // Raw baseline: what the database alone allows on one row.
@@ -36,14 +38,24 @@ async function main() {
           .update({ reserved: tx.raw('reserved + 1'), updated_at: dbTime() });
         if (changed === 1) {
           rawOk++;
-          await tx('stock_movements').insert({ sku_id: hot.id, warehouse_id: wh.id, d_on_hand: 0, d_reserved: 1, reason: 'reservation', ref_type: 'bench', ref_id: String(i), created_at: dbTime() });
+          await tx('stock_movements').insert({
+            sku_id: hot.id,
+            warehouse_id: wh.id,
+            d_on_hand: 0,
+            d_reserved: 1,
+            reason: 'reservation',
+            ref_type: 'bench',
+            ref_id: String(i),
+            created_at: dbTime(),
+          });
         }
       });
     });
     const rawMs = performance.now() - t0;
 
-    // stockbridge: the full processing transaction (lock order, validate, lock stock, allocate,
-    // ledger, allocations, lines, status, history, outbox) for orders already taken in.
+    // stockbridge: the worker's processing path (OrderBatcher -> processOrders: lock orders,
+    // validate, lock stock, allocate, ledger, allocations, lines, status, history, outbox) for
+    // orders already taken in, handed over by CONCURRENCY concurrent jobs as the worker does.
     const second = await db('skus').where({ code: 'SKU-00002' }).first('id');
     await setStock(second.id);
     const ids: number[] = [];
@@ -53,24 +65,45 @@ async function main() {
         deliveryId: `d${i}`,
         topic: 'orders/create',
         rawPayload: '{}',
-        order: { externalId: `o${i}`, currency: 'EUR', lines: [{ sku: 'SKU-00002', quantity: 1, unitPrice: 1000 }] },
+        order: {
+          externalId: `o${i}`,
+          currency: 'EUR',
+          lines: [{ sku: 'SKU-00002', quantity: 1, unitPrice: 1000 }],
+        },
       });
       ids.push(r.orderId);
     }
     const t1 = performance.now();
-    await pool(N, CONCURRENCY, (i) => processOrder(db, ids[i]!));
+    const batcher = new OrderBatcher(db);
+    await pool(N, CONCURRENCY, (i) => batcher.submit(ids[i]!));
     const sbMs = performance.now() - t1;
 
     const level = await db('stock_levels').where({ sku_id: second.id, warehouse_id: wh.id }).first();
-    const confirmed = Number(((await db('orders').where({ channel: 'bench', status: 'confirmed' }).count({ n: '*' })) as { n: number }[])[0]!.n);
-    const backordered = Number(((await db('orders').where({ channel: 'bench', status: 'backordered' }).count({ n: '*' })) as { n: number }[])[0]!.n);
+    const confirmed = Number(
+      (
+        (await db('orders').where({ channel: 'bench', status: 'confirmed' }).count({ n: '*' })) as {
+          n: number;
+        }[]
+      )[0]!.n,
+    );
+    const backordered = Number(
+      (
+        (await db('orders').where({ channel: 'bench', status: 'backordered' }).count({ n: '*' })) as {
+          n: number;
+        }[]
+      )[0]!.n,
+    );
 
     console.log(`hot SKU: ${N} one-unit reservations, ${STOCK} units on hand, concurrency ${CONCURRENCY}`);
     console.log(line('raw baseline (guarded UPDATE + ledger INSERT, 1 tx each)', N, rawMs, 'reservations'));
-    console.log(line('stockbridge processOrder (full order transaction)', N, sbMs, 'orders'));
+    console.log(line('stockbridge order processing (worker path)', N, sbMs, 'orders'));
     console.log(`ratio: ${((rawMs / sbMs) * 100).toFixed(1)}% of the raw baseline (target >= 60%)`);
-    console.log(`raw baseline reserved ${rawOk}; stockbridge confirmed ${confirmed}, backordered ${backordered}`);
-    console.log(`stock after: on_hand ${level.on_hand}, reserved ${level.reserved} -> oversell: ${level.reserved > level.on_hand ? 'YES' : 'none'}`);
+    console.log(
+      `raw baseline reserved ${rawOk}; stockbridge confirmed ${confirmed}, backordered ${backordered}`,
+    );
+    console.log(
+      `stock after: on_hand ${level.on_hand}, reserved ${level.reserved} -> oversell: ${level.reserved > level.on_hand ? 'YES' : 'none'}`,
+    );
     if (level.reserved > level.on_hand || confirmed !== STOCK) process.exitCode = 1;
   } finally {
     await drop();

@@ -10,7 +10,12 @@ function serverConnection() {
   const u = new URL(BENCH_DATABASE_URL);
   return knexFactory({
     client: 'mysql2',
-    connection: { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) },
+    connection: {
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    },
     pool: { min: 0, max: 1 },
   });
 }
@@ -38,24 +43,69 @@ export async function benchDatabase(poolMax = 40): Promise<{ db: Db; url: string
 }
 
 /** Warehouses and SKUs straight into the tables (set-up is not what is measured). */
-export async function seed(db: Db, skus: number, warehouses: number, onHandEach: number): Promise<{ skuCodes: string[] }> {
+export async function seed(
+  db: Db,
+  skus: number,
+  warehouses: number,
+  onHandEach: number,
+): Promise<{ skuCodes: string[] }> {
   const now = dbTime();
-  await db('warehouses').insert(Array.from({ length: warehouses }, (_, i) => ({ code: `W${i + 1}`, name: `W${i + 1}`, priority: i + 1, created_at: now, updated_at: now })));
+  await db('warehouses').insert(
+    Array.from({ length: warehouses }, (_, i) => ({
+      code: `W${i + 1}`,
+      name: `W${i + 1}`,
+      priority: i + 1,
+      created_at: now,
+      updated_at: now,
+    })),
+  );
   const skuCodes = Array.from({ length: skus }, (_, i) => `SKU-${String(i + 1).padStart(5, '0')}`);
   for (let i = 0; i < skuCodes.length; i += 500) {
-    await db('skus').insert(skuCodes.slice(i, i + 500).map((code) => ({ code, name: code, unit_price: 1000, currency: 'EUR', created_at: now, updated_at: now })));
+    await db('skus').insert(
+      skuCodes
+        .slice(i, i + 500)
+        .map((code) => ({
+          code,
+          name: code,
+          unit_price: 1000,
+          currency: 'EUR',
+          created_at: now,
+          updated_at: now,
+        })),
+    );
   }
   const skuRows = await db('skus').select('id');
   const whRows = await db('warehouses').select('id');
-  const levels = skuRows.flatMap((s) => whRows.map((w) => ({ sku_id: s.id, warehouse_id: w.id, on_hand: onHandEach, reserved: 0, updated_at: now })));
+  const levels = skuRows.flatMap((s) =>
+    whRows.map((w) => ({
+      sku_id: s.id,
+      warehouse_id: w.id,
+      on_hand: onHandEach,
+      reserved: 0,
+      updated_at: now,
+    })),
+  );
   for (let i = 0; i < levels.length; i += 1000) await db('stock_levels').insert(levels.slice(i, i + 1000));
-  const moves = levels.map((l) => ({ sku_id: l.sku_id, warehouse_id: l.warehouse_id, d_on_hand: onHandEach, d_reserved: 0, reason: 'receipt', ref_type: 'seed', ref_id: 'seed', created_at: now }));
+  const moves = levels.map((l) => ({
+    sku_id: l.sku_id,
+    warehouse_id: l.warehouse_id,
+    d_on_hand: onHandEach,
+    d_reserved: 0,
+    reason: 'receipt',
+    ref_type: 'seed',
+    ref_id: 'seed',
+    created_at: now,
+  }));
   for (let i = 0; i < moves.length; i += 1000) await db('stock_movements').insert(moves.slice(i, i + 1000));
   return { skuCodes };
 }
 
 /** Runs `task(i)` for i in [0, n) with at most `concurrency` at once. */
-export async function pool(n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
+export async function pool(
+  n: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {

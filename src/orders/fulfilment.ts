@@ -90,7 +90,8 @@ export async function cancelOrder(
       );
     }
     for (const line of lines) {
-      line.cancelled += line.reserved + line.backordered;
+      // Everything not shipped is cancelled, including what an unprocessed order never reserved.
+      line.cancelled = line.ordered - line.shipped;
       line.reserved = 0;
       line.backordered = 0;
       saveLineQuantities(tx, batch, line);

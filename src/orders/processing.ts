@@ -1,12 +1,12 @@
-import { type Db, dbTime, lockClause, rawRows } from '../db/connection.js';
+import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
-import { changeStatus, lockOrder, toLine, toOrder } from './order-store.js';
-import { reserveLines } from './reservation.js';
+import { changeStatus, type LineRow, lockOrder, type OrderRow, toLine, toOrder } from './order-store.js';
+import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface ProcessResult {
   orderId: number;
@@ -15,34 +15,71 @@ export interface ProcessResult {
   changed: boolean;
 }
 
-/**
- * Validates a `received` order and reserves its stock, all in one transaction: the order row is
- * locked first, so a second run of the same job waits and then finds nothing to do.
- */
+/** Processes one order; see `processOrders`. */
 export async function processOrder(db: Db, orderId: number, actor = 'system'): Promise<ProcessResult> {
-  return withTransaction(db, async (tx) => {
-    const now = dbTime();
-    // The order (locked) and its lines with the SKU ids we know, in one round trip.
-    const [orderRows = [], lineRows = []] = await rawRows(
-      tx,
-      `SELECT * FROM orders WHERE id = ?${lockClause(tx)}; ` +
-        'SELECT ol.*, s.id AS known_sku_id FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
-        'WHERE ol.order_id = ? ORDER BY ol.line_no',
-      [orderId, orderId],
-    );
-    if (!orderRows[0]) return { orderId, status: null, changed: false };
-    const order = toOrder(orderRows[0]);
-    if (order.status !== 'received') return { orderId, status: order.status, changed: false };
-    const lines = lineRows.map(toLine);
-    const skuIds = new Map<string, number>();
-    for (const r of lineRows)
-      if (r.known_sku_id !== null) skuIds.set(String(r.sku_code), Number(r.known_sku_id));
+  const [result] = await processOrders(db, [orderId], actor);
+  return result!;
+}
 
+/**
+ * Validates `received` orders and reserves their stock, in one transaction for the whole group:
+ * the orders are locked first (so a second run of the same job waits, then finds nothing to do),
+ * orders with problems go on hold, then the stock rows of every SKU involved are locked in
+ * (sku, warehouse) order, the orders are allocated oldest first against that stock, and every
+ * write plus the COMMIT goes to the database in one round trip.
+ *
+ * Taking several orders at once is what keeps a hot SKU fast: its stock row is locked once per
+ * group, not once per order, and the group shares one commit.
+ */
+export async function processOrders(
+  db: Db,
+  orderIds: readonly number[],
+  actor = 'system',
+): Promise<ProcessResult[]> {
+  const ids = [...new Set(orderIds)].sort((a, b) => a - b);
+  const byId = await withTransaction(db, (tx) => reserveOrders(tx, ids, actor));
+  return orderIds.map((id) => byId.get(id) ?? { orderId: id, status: null, changed: false });
+}
+
+async function reserveOrders(
+  tx: Tx,
+  ids: readonly number[],
+  actor: string,
+): Promise<Map<number, ProcessResult>> {
+  const results = new Map<number, ProcessResult>();
+  if (ids.length === 0) return results;
+  const now = dbTime();
+  const marks = ids.map(() => '?').join(', ');
+  // The orders (locked, in id order) and their lines with the SKU ids we know: one round trip.
+  const [orderRows = [], lineRows = []] = await rawRows(
+    tx,
+    `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}; ` +
+      'SELECT ol.*, s.id AS known_sku_id FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
+      `WHERE ol.order_id IN (${marks}) ORDER BY ol.order_id, ol.line_no`,
+    [...ids, ...ids],
+  );
+  const linesOf = new Map<number, { line: LineRow; knownSkuId: number | null }[]>();
+  for (const r of lineRows) {
+    const list = linesOf.get(Number(r.order_id)) ?? [];
+    list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
+    linesOf.set(Number(r.order_id), list);
+  }
+
+  const batch = new WriteBatch(tx);
+  const toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
+  for (const row of orderRows) {
+    const order = toOrder(row);
+    if (order.status !== 'received') {
+      results.set(order.id, { orderId: order.id, status: order.status, changed: false });
+      continue;
+    }
+    const entries = linesOf.get(order.id) ?? [];
+    const lines = entries.map((e) => e.line);
+    const known = new Set(entries.filter((e) => e.knownSkuId !== null).map((e) => e.line.sku));
     const problems: OrderProblem[] = [
       ...((order.intakeProblems as OrderProblem[] | null) ?? []),
-      ...validateForReservation(lines, new Set(skuIds.keys())),
+      ...validateForReservation(lines, known),
     ];
-    const batch = new WriteBatch(tx);
     if (problems.length > 0) {
       const reason = holdReason(problems);
       changeStatus(
@@ -52,35 +89,41 @@ export async function processOrder(db: Db, orderId: number, actor = 'system'): P
         { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor },
         now,
       );
-      await batch.flush();
-      return { orderId, status: order.status, changed: true };
+      results.set(order.id, { orderId: order.id, status: order.status, changed: true });
+      continue;
     }
+    for (const e of entries) e.line.skuId = e.knownSkuId;
+    toReserve.push({ order, lines });
+  }
 
-    for (const line of lines) line.skuId = skuIds.get(line.sku) ?? null;
-    // The stock rows are locked from here to the commit: everything after is computed, then sent
-    // in one round trip.
-    const pool = await lockStock(tx, [...skuIds.values()]);
-    reserveLines(
-      tx,
-      batch,
-      orderId,
-      lines.map((line) => ({ line, need: line.ordered })),
-      pool,
-      'reservation',
-      now,
-    );
-    const status = fulfilmentStatus(lines);
-    changeStatus(
-      tx,
-      batch,
-      order,
-      { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
-      now,
-    );
-    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIds.values()] } }], now);
-    await batch.flush({ commit: true });
-    return { orderId, status, changed: true };
-  });
+  if (toReserve.length > 0) {
+    const skuIds = [...new Set(toReserve.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
+    // The stock rows stay locked from here to the commit: everything after is computed in memory
+    // and sent with the COMMIT in one round trip.
+    const pool = await lockStock(tx, skuIds);
+    for (const { order, lines } of toReserve) {
+      const plan = planReservation(
+        order.id,
+        lines.map((line) => ({ line, need: line.ordered })),
+        pool,
+        'reservation',
+      );
+      writeOrderSide(tx, batch, plan);
+      writeStockSide(tx, batch, plan, now);
+      const status = fulfilmentStatus(lines);
+      changeStatus(
+        tx,
+        batch,
+        order,
+        { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
+        now,
+      );
+      results.set(order.id, { orderId: order.id, status, changed: true });
+    }
+    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
+  }
+  await batch.flush({ commit: true });
+  return results;
 }
 
 /** Puts an order that could not be processed on hold, so that it is neither retried forever nor lost. */

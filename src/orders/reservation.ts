@@ -1,6 +1,6 @@
 import { dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
-import { allocateInTurn, type WarehouseStock } from '../domain/allocation.js';
+import { type AllocationResult, allocateInTurn, type WarehouseStock } from '../domain/allocation.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { applyStockDeltas, lockStock, type MovementReason, type StockDelta } from '../stock/stock-store.js';
@@ -15,20 +15,25 @@ import {
   toLine,
 } from './order-store.js';
 
+export interface ReservationPlan {
+  orderId: number;
+  reason: MovementReason;
+  entries: readonly { line: LineRow; need: number }[];
+  results: AllocationResult[];
+  deltas: StockDelta[];
+}
+
 /**
- * Reserves, for each line, up to `need` more units from the locked pool (in the order given, so
- * older needs are served first), and adds the stock, ledger, allocation and line writes to the
- * batch. What cannot be had stays (or becomes) backordered. Returns the units reserved per line.
+ * Decides, for each line, how many more of its `need` units come from which warehouse of the pool
+ * (in the order given, so older needs are served first), and updates the line quantities and the
+ * pool in memory. What cannot be had stays (or becomes) backordered. Writes nothing.
  */
-export function reserveLines(
-  tx: Tx,
-  batch: WriteBatch,
+export function planReservation(
   orderId: number,
   entries: readonly { line: LineRow; need: number }[],
   pool: Map<number, WarehouseStock[]>,
   reason: MovementReason,
-  now: string,
-): number[] {
+): ReservationPlan {
   const results = allocateInTurn(
     entries.map(({ line, need }) => ({ skuId: line.skuId as number, quantity: need })),
     pool,
@@ -46,23 +51,28 @@ export function reserveLines(
       };
       d.dReserved += a.quantity;
       deltas.set(key, d);
-      addAllocation(
-        tx,
-        batch,
-        reason === 'backorder_fill' ? 'add' : 'new',
-        line.id,
-        a.warehouseId,
-        a.quantity,
-      );
     }
-    const got = result.reserved;
-    line.reserved += got;
+    line.reserved += result.reserved;
     // A new line backorders what it could not get; a backordered line waits for less.
-    line.backordered += reason === 'backorder_fill' ? -got : need - got;
-    if (got > 0 || reason !== 'backorder_fill') saveLineQuantities(tx, batch, line);
+    line.backordered += reason === 'backorder_fill' ? -result.reserved : need - result.reserved;
   }
-  applyStockDeltas(tx, batch, [...deltas.values()], reason, { type: 'order', id: orderId }, now);
-  return results.map((r) => r.reserved);
+  return { orderId, reason, entries, results, deltas: [...deltas.values()] };
+}
+
+/** The order side of a plan: allocation records and line quantities. */
+export function writeOrderSide(tx: Tx, batch: WriteBatch, plan: ReservationPlan): void {
+  const fill = plan.reason === 'backorder_fill';
+  for (const [i, { line }] of plan.entries.entries()) {
+    const result = plan.results[i]!;
+    for (const a of result.allocations)
+      addAllocation(tx, batch, fill ? 'add' : 'new', line.id, a.warehouseId, a.quantity);
+    if (result.reserved > 0 || !fill) saveLineQuantities(tx, batch, line);
+  }
+}
+
+/** The stock side of a plan: stock rows and their ledger rows. */
+export function writeStockSide(tx: Tx, batch: WriteBatch, plan: ReservationPlan, now: string): void {
+  applyStockDeltas(tx, batch, plan.deltas, plan.reason, { type: 'order', id: plan.orderId }, now);
 }
 
 /**
@@ -104,7 +114,9 @@ export async function fillBackorders(
   const orderIds = [...touched.keys()].sort((a, b) => a - b);
   const batch = new WriteBatch(tx);
   for (const orderId of orderIds) {
-    reserveLines(tx, batch, orderId, touched.get(orderId)!, pool, 'backorder_fill', now);
+    const plan = planReservation(orderId, touched.get(orderId)!, pool, 'backorder_fill');
+    writeOrderSide(tx, batch, plan);
+    writeStockSide(tx, batch, plan, now);
     await batch.flush();
     const order = await lockOrder(tx, orderId);
     if (!order) continue;

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { PermanentError } from '../errors/permanent-error.js';
-import { holdOrder, processOrder } from '../orders/processing.js';
+import { OrderBatcher } from '../orders/order-batcher.js';
+import { holdOrder } from '../orders/processing.js';
 import { ORDER_JOB_ATTEMPTS, type ProcessOrderJob, QUEUE } from './queues.js';
 
 export interface OrderWorkerOptions {
@@ -16,18 +17,20 @@ export interface OrderWorkerOptions {
 }
 
 /**
- * Processes order jobs. Retryable failures are thrown back to BullMQ (exponential backoff with
+ * Processes order jobs. Jobs active at the same moment are processed together in one transaction
+ * (see OrderBatcher), each keeping its own outcome. Retryable failures are thrown back to BullMQ (exponential backoff with
  * jitter); a permanent one, or the last attempt of anything, puts the order on hold with the
  * reason, so that no order is retried forever and none is dropped.
  */
 export function startOrderWorker(options: OrderWorkerOptions): Worker<ProcessOrderJob> {
   const { db, log } = options;
+  const batcher = new OrderBatcher(db);
   const worker = new Worker<ProcessOrderJob>(
     QUEUE.orders,
     async (job: Job<ProcessOrderJob>) => {
       const { orderId } = job.data;
       try {
-        return await processOrder(db, orderId);
+        return await batcher.submit(orderId);
       } catch (err) {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? ORDER_JOB_ATTEMPTS);
         if (err instanceof PermanentError || lastAttempt) {

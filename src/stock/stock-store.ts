@@ -64,23 +64,15 @@ export async function warehousePriorities(
   return map;
 }
 
-/**
- * Locks the stock rows of these SKUs (all warehouses), always in (sku, warehouse) order so that
- * two transactions never wait on each other crosswise, and returns them grouped by SKU in
- * allocation order.
- */
-export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<number, WarehouseStock[]>> {
+/** Stock rows (`sku_id, warehouse_id, on_hand, reserved`) grouped by SKU, in allocation order. */
+export async function stockPool(
+  db: Conn,
+  rows: readonly Record<string, unknown>[],
+): Promise<Map<number, WarehouseStock[]>> {
   const pool = new Map<number, WarehouseStock[]>();
-  if (skuIds.length === 0) return pool;
-  const ids = [...new Set(skuIds)].sort((a, b) => a - b);
-  const [rows = []] = await rawRows(
-    tx,
-    `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
-      `ORDER BY sku_id, warehouse_id${lockClause(tx)}`,
-    ids,
-  );
+  if (rows.length === 0) return pool;
   const warehouses = await warehousePriorities(
-    tx,
+    db,
     rows.map((r) => Number(r.warehouse_id)),
   );
   for (const r of rows) {
@@ -98,6 +90,23 @@ export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<
   }
   for (const [k, v] of pool) pool.set(k, byPriority(v));
   return pool;
+}
+
+/**
+ * Locks the stock rows of these SKUs (all warehouses), always in (sku, warehouse) order so that
+ * two transactions never wait on each other crosswise, and returns them grouped by SKU in
+ * allocation order.
+ */
+export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<number, WarehouseStock[]>> {
+  if (skuIds.length === 0) return new Map();
+  const ids = [...new Set(skuIds)].sort((a, b) => a - b);
+  const [rows = []] = await rawRows(
+    tx,
+    `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
+      `ORDER BY sku_id, warehouse_id${lockClause(tx)}`,
+    ids,
+  );
+  return stockPool(tx, rows);
 }
 
 /** Makes sure a stock row exists for each (sku, warehouse) pair, at zero. */
