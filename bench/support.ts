@@ -62,16 +62,14 @@ export async function seed(
   const skuCodes = Array.from({ length: skus }, (_, i) => `SKU-${String(i + 1).padStart(5, '0')}`);
   for (let i = 0; i < skuCodes.length; i += 500) {
     await db('skus').insert(
-      skuCodes
-        .slice(i, i + 500)
-        .map((code) => ({
-          code,
-          name: code,
-          unit_price: 1000,
-          currency: 'EUR',
-          created_at: now,
-          updated_at: now,
-        })),
+      skuCodes.slice(i, i + 500).map((code) => ({
+        code,
+        name: code,
+        unit_price: 1000,
+        currency: 'EUR',
+        created_at: now,
+        updated_at: now,
+      })),
     );
   }
   const skuRows = await db('skus').select('id');

@@ -130,6 +130,8 @@ export interface ConnectorDefinition<S = unknown> {
   baseUrl(settings: S): string;
   /** Default headers (auth) for the shared HTTP client. */
   authHeaders(settings: S): Record<string, string>;
+  /** Limits for these settings when they depend on them (e.g. the shop's plan); else `manifest.limits`. */
+  limitsFor?(settings: S): ConnectorLimits;
   verifyWebhook(rawBody: Buffer, headers: Headers, settings: S): WebhookVerification;
   normalizeOrder(payload: unknown): NormalizedOrder;
   /** Pages of orders changed since `cursor` (null: since the channel's configured start). */

@@ -1,0 +1,71 @@
+import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
+import { type ConnectorLimits, defineConnector } from '../contract.js';
+import { shopifyGraphql } from './graphql.js';
+import { normalizeShopifyOrder } from './normalize.js';
+import { ORDERS_PAGE_SIZE, pullShopifyOrders } from './pull.js';
+import {
+  POINTS_PER_SECOND,
+  type ShopifySettings,
+  shopifyAuthHeaders,
+  shopifyBaseUrl,
+  shopifySettingsSchema,
+} from './settings.js';
+import { pushShopifyStock, STOCK_BATCH_SIZE } from './stock.js';
+import { verifyShopifyWebhook } from './webhook.js';
+
+export { parseJsonKeepingBigIds } from './json.js';
+export { shopifyIdString, toGid } from './normalize.js';
+export { initialPullStart, pullSince } from './pull.js';
+export type { ShopifySettings } from './settings.js';
+
+/**
+ * Rate limits in GraphQL cost points: the plan's restore rate per second, and a burst of ten
+ * seconds of it (the bucket must hold at least one 1000-point query).
+ */
+export function shopifyLimits(settings: Pick<ShopifySettings, 'plan'>): ConnectorLimits {
+  const rate = POINTS_PER_SECOND[settings.plan];
+  return {
+    requestsPerSecond: rate,
+    burst: rate * 10,
+    stockBatchSize: STOCK_BATCH_SIZE,
+    pageSize: ORDERS_PAGE_SIZE,
+  };
+}
+
+export default defineConnector<ShopifySettings>({
+  manifest: {
+    type: 'shopify',
+    displayName: 'Shopify',
+    settingsSchema: shopifySettingsSchema,
+    secretFields: ['accessToken', 'webhookSecret'],
+    capabilities: ['webhooks', 'orderPull', 'stockPush'],
+    // Units are GraphQL cost points (standard plan); `limitsFor` gives the shop's plan.
+    limits: shopifyLimits({ plan: 'standard' }),
+  },
+  baseUrl: shopifyBaseUrl,
+  authHeaders: shopifyAuthHeaders,
+  limitsFor: shopifyLimits,
+  verifyWebhook: verifyShopifyWebhook,
+  normalizeOrder: normalizeShopifyOrder,
+  pullOrders: pullShopifyOrders,
+  pushStock: pushShopifyStock,
+  async testConnection(ctx) {
+    try {
+      const data = await shopifyGraphql<{ shop: { name: string } }>(
+        ctx,
+        'query { shop { name } }',
+        {},
+        { cost: 1 },
+      );
+      return { ok: true, message: `Connected to Shopify shop “${data.shop.name}”` };
+    } catch (err) {
+      if (err instanceof ChannelAuthError) {
+        return {
+          ok: false,
+          message: 'Shopify refused the access token (check accessToken and the app’s scopes)',
+        };
+      }
+      return { ok: false, message: `Shopify: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  },
+});

@@ -1,0 +1,247 @@
+import type { OrderProblem } from '../../src/domain/order-input.js';
+import { PermanentError } from '../../src/errors/permanent-error.js';
+import type { NormalizedLine, NormalizedOrder } from '../contract.js';
+import { toMinorUnits } from './money.js';
+
+type Rec = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
+
+/**
+ * A Shopify id as an exact decimal string: from a gid (`gid://shopify/Order/123` -> `123`), a
+ * digit string, or a number small enough to be exact. Null for anything else, including a number
+ * that has already lost digits to `JSON.parse`.
+ */
+export function shopifyIdString(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const t = value.trim();
+    const gid = GID.exec(t);
+    if (gid) return gid[1] as string;
+    return /^\d+$/.test(t) ? t : null;
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
+  return null;
+}
+
+/** `gid://shopify/<type>/<id>` from a gid or a bare numeric id; null when neither. */
+export function toGid(type: string, value: unknown): string | null {
+  const id = shopifyIdString(value);
+  return id === null ? null : `gid://shopify/${type}/${id}`;
+}
+
+function text(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const t = value.trim();
+  return t === '' ? null : t;
+}
+
+function isoUtc(value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function email(...candidates: unknown[]): string | undefined {
+  for (const c of candidates) {
+    const t = text(c);
+    if (t && /^[^\s@]+@[^\s@]+$/.test(t)) return t;
+  }
+  return undefined;
+}
+
+function invalid(message: string): PermanentError {
+  return new PermanentError('invalid_payload', `Shopify order: ${message}`);
+}
+
+interface RawLine {
+  lineNo: number;
+  sku: string | null;
+  productId: string | null;
+  variantId: string | null;
+  inventoryItemId: string | null;
+  title: string | null;
+  quantity: unknown;
+  price: unknown;
+}
+
+function buildLines(raw: RawLine[], currency: string): { lines: NormalizedLine[]; problems: OrderProblem[] } {
+  const lines: NormalizedLine[] = [];
+  const problems: OrderProblem[] = [];
+  for (const r of raw) {
+    const where = `line ${r.lineNo}${r.sku ? ` (${r.sku})` : ''}`;
+    const bad: string[] = [];
+    const quantity = r.quantity;
+    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
+      bad.push(`quantity ${JSON.stringify(quantity ?? null)} is not a whole number of at least 1`);
+    }
+    const unitPrice = toMinorUnits(r.price, currency);
+    if (unitPrice === null)
+      bad.push(`price ${JSON.stringify(r.price ?? null)} is not a valid ${currency} amount`);
+    if (bad.length > 0) {
+      problems.push({
+        code: 'invalid_line',
+        message: `${where}: ${bad.join('; ')}`,
+        lineNo: r.lineNo,
+        ...(r.sku ? { sku: r.sku } : {}),
+      });
+      continue;
+    }
+    lines.push({
+      channelSku: r.sku,
+      productId: r.productId,
+      variantId: r.variantId,
+      inventoryItemId: r.inventoryItemId,
+      title: r.title,
+      quantity: quantity as number,
+      unitPrice: unitPrice as number,
+    });
+  }
+  return { lines, problems };
+}
+
+function customerOf(
+  id: unknown,
+  first: unknown,
+  last: unknown,
+  mail: string | undefined,
+): NormalizedOrder['customer'] {
+  const customerId = shopifyIdString(id);
+  const name = [text(first), text(last)].filter((p): p is string => p !== null).join(' ');
+  const out: NonNullable<NormalizedOrder['customer']> = {};
+  if (customerId) out.code = `shopify:${customerId}`;
+  if (name) out.name = name;
+  if (mail) out.email = mail;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function orderId(gid: unknown, id: unknown): string {
+  const exact = shopifyIdString(gid) ?? shopifyIdString(id);
+  if (exact) return exact;
+  if (typeof id === 'number') {
+    throw invalid('the order id lost digits to JSON.parse; parse the raw body with parseJsonKeepingBigIds');
+  }
+  throw invalid('no order id');
+}
+
+function currencyOf(value: unknown): string {
+  const c = text(value)?.toUpperCase();
+  if (!c || !/^[A-Z]{3}$/.test(c))
+    throw invalid(`currency ${JSON.stringify(value ?? null)} is not an ISO 4217 code`);
+  return c;
+}
+
+function finish(
+  base: Omit<NormalizedOrder, 'placedAt' | 'updatedAt' | 'lines' | 'problems'>,
+  placed: unknown,
+  updated: unknown,
+  rawLines: RawLine[],
+): NormalizedOrder {
+  const placedAt = isoUtc(placed);
+  if (!placedAt) throw invalid(`creation time ${JSON.stringify(placed ?? null)} is not a date`);
+  const updatedAt = isoUtc(updated) ?? placedAt;
+  const { lines, problems } = buildLines(rawLines, base.currency);
+  return { ...base, placedAt, updatedAt, lines, problems };
+}
+
+/** The webhook (REST-shaped) order: `line_items`, `created_at`, `price` strings. */
+function fromRest(p: Rec): NormalizedOrder {
+  const externalId = orderId(p.admin_graphql_api_id, p.id);
+  const currency = currencyOf(p.currency);
+  if (!Array.isArray(p.line_items)) throw invalid('line_items is missing');
+  const rawLines = p.line_items.map((item, i): RawLine => {
+    const l = isRecord(item) ? item : {};
+    return {
+      lineNo: i + 1,
+      sku: text(l.sku),
+      productId: shopifyIdString(l.product_id),
+      variantId: shopifyIdString(l.variant_id),
+      inventoryItemId: null,
+      title: text(l.title) ?? text(l.name),
+      quantity: l.quantity,
+      price: l.price,
+    };
+  });
+  const c = isRecord(p.customer) ? p.customer : {};
+  return finish(
+    {
+      externalId,
+      name: text(p.name),
+      currency,
+      cancelled: p.cancelled_at !== null && p.cancelled_at !== undefined && p.cancelled_at !== '',
+      customer: customerOf(
+        c.admin_graphql_api_id ?? c.id,
+        c.first_name,
+        c.last_name,
+        email(c.email, p.email, p.contact_email),
+      ),
+    },
+    p.created_at,
+    p.updated_at,
+    rawLines,
+  );
+}
+
+function connectionNodes(conn: unknown): unknown[] | null {
+  if (!isRecord(conn)) return null;
+  if (Array.isArray(conn.nodes)) return conn.nodes;
+  if (Array.isArray(conn.edges)) return conn.edges.map((e) => (isRecord(e) ? e.node : undefined));
+  return null;
+}
+
+/** The GraphQL Admin API order node our pull asks for. */
+function fromGraphql(p: Rec): NormalizedOrder {
+  const externalId = orderId(p.id, p.legacyResourceId);
+  const currency = currencyOf(p.currencyCode);
+  const nodes = connectionNodes(p.lineItems);
+  if (!nodes) throw invalid('lineItems is missing');
+  const rawLines = nodes.map((node, i): RawLine => {
+    const l = isRecord(node) ? node : {};
+    const variant = isRecord(l.variant) ? l.variant : {};
+    const inventoryItem = isRecord(variant.inventoryItem) ? variant.inventoryItem : {};
+    const product = isRecord(l.product) ? l.product : {};
+    const priceSet = isRecord(l.originalUnitPriceSet) ? l.originalUnitPriceSet : {};
+    const shopMoney = isRecord(priceSet.shopMoney) ? priceSet.shopMoney : {};
+    return {
+      lineNo: i + 1,
+      sku: text(l.sku),
+      productId: shopifyIdString(product.id),
+      variantId: shopifyIdString(variant.id),
+      inventoryItemId: shopifyIdString(inventoryItem.id),
+      title: text(l.title) ?? text(l.name),
+      quantity: l.quantity,
+      price: shopMoney.amount,
+    };
+  });
+  const c = isRecord(p.customer) ? p.customer : {};
+  return finish(
+    {
+      externalId,
+      name: text(p.name),
+      currency,
+      cancelled: p.cancelledAt !== null && p.cancelledAt !== undefined && p.cancelledAt !== '',
+      customer: customerOf(c.id, c.firstName, c.lastName, email(p.email)),
+    },
+    p.createdAt,
+    p.updatedAt,
+    rawLines,
+  );
+}
+
+/**
+ * A Shopify order in the core's terms, from either the webhook body (REST-shaped, best parsed
+ * with `parseJsonKeepingBigIds`) or the GraphQL order node our pull returns.
+ *
+ * Ids are exact decimal strings (`820982911946154508`, taken from `admin_graphql_api_id` / the
+ * gid when present), the same from both paths. Prices are the lines' original unit prices in the
+ * shop currency, in integer minor units (discounts are not subtracted). A line with a bad
+ * quantity or price becomes an `invalid_line` problem instead of a line; a payload that is not an
+ * order throws `PermanentError('invalid_payload')`.
+ */
+export function normalizeShopifyOrder(payload: unknown): NormalizedOrder {
+  if (!isRecord(payload)) throw invalid('the payload is not an object');
+  if ('line_items' in payload || 'created_at' in payload) return fromRest(payload);
+  if ('lineItems' in payload || 'createdAt' in payload) return fromGraphql(payload);
+  throw invalid('the payload is not an order');
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** The Admin API version this connector is written and tested against. */
+export const DEFAULT_API_VERSION = '2026-10';
+
+/** GraphQL Admin API cost points restored per second, by the shop's plan. */
+export const POINTS_PER_SECOND = { standard: 100, advanced: 200, plus: 1000 } as const;
+
+export const shopifySettingsSchema = z.object({
+  /** The shop's permanent domain, e.g. `example.myshopify.com`. */
+  shopDomain: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, 'must be the shop’s myshopify.com domain'),
+  /** Admin API access token (secret). */
+  accessToken: z.string().trim().min(1, 'must not be empty'),
+  /** The app's client secret, which signs webhooks (secret). */
+  webhookSecret: z.string().min(1, 'must not be empty'),
+  /** Admin API version, `YYYY-MM`. */
+  apiVersion: z
+    .string()
+    .regex(/^(\d{4}-(01|04|07|10)|unstable)$/, 'must be a version such as 2026-10')
+    .default(DEFAULT_API_VERSION),
+  /** Replaces `https://{shopDomain}/admin/api/{apiVersion}` (proxies, tests). */
+  apiBaseUrl: z.url().optional(),
+  /** Location whose `available` quantity we set: `gid://shopify/Location/123` (or `123`). Needed to push stock. */
+  locationId: z
+    .string()
+    .trim()
+    .regex(/^(gid:\/\/shopify\/Location\/)?\d+$/, 'must be a location id such as gid://shopify/Location/123')
+    .optional(),
+  /** Seconds between scheduled pulls. */
+  pullIntervalSeconds: z.number().int().positive().default(300),
+  /** Seconds each pull reaches back before the last cursor, to catch late writes. */
+  pullOverlapSeconds: z.number().int().min(0).default(600),
+  /** Where the first pull starts (ISO 8601); default: one pull interval plus the overlap ago. */
+  pullStartAt: z.iso.datetime({ offset: true }).optional(),
+  /** The shop's plan, which sets the API rate: standard 100, advanced 200, plus 1000 points/second. */
+  plan: z.enum(['standard', 'advanced', 'plus']).default('standard'),
+});
+
+export type ShopifySettings = z.infer<typeof shopifySettingsSchema>;
+
+export function shopifyBaseUrl(settings: ShopifySettings): string {
+  const base = settings.apiBaseUrl ?? `https://${settings.shopDomain}/admin/api/${settings.apiVersion}`;
+  return base.replace(/\/+$/, '');
+}
+
+export function shopifyAuthHeaders(settings: ShopifySettings): Record<string, string> {
+  return { 'X-Shopify-Access-Token': settings.accessToken, Accept: 'application/json' };
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisRateLimiter } from '../../connectors/http/rate-limiter.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+// setTimeout may fire a millisecond or two early relative to Date.now(); allow for it.
+const TIMER_SLACK_MS = 15;
+
+let a: Redis;
+let b: Redis;
+const keys: string[] = [];
+
+function uniqueKey(): string {
+  const key = `test:rate-limiter:${randomUUID()}`;
+  keys.push(key);
+  return key;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = Date.now();
+  await fn();
+  return Date.now() - start;
+}
+
+beforeAll(async () => {
+  a = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  b = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  await a.ping();
+  await b.ping();
+});
+
+afterEach(async () => {
+  if (keys.length > 0) await a.del(...keys.splice(0));
+});
+
+afterAll(async () => {
+  await a.quit();
+  await b.quit();
+});
+
+describe('createRedisRateLimiter', () => {
+  it('lets the burst through at once', async () => {
+    const limiter = createRedisRateLimiter(a, uniqueKey(), { ratePerSecond: 10, burst: 5 });
+    const ms = await timed(async () => {
+      for (let i = 0; i < 5; i++) await limiter.acquire();
+    });
+    expect(ms).toBeLessThan(200);
+  });
+
+  it('N acquisitions over the burst take at least (N - burst) / rate seconds', async () => {
+    const limiter = createRedisRateLimiter(a, uniqueKey(), { ratePerSecond: 20, burst: 5 });
+    const ms = await timed(async () => {
+      for (let i = 0; i < 15; i++) await limiter.acquire();
+    });
+    // 10 over the burst at 20 per second: 500 ms.
+    expect(ms).toBeGreaterThanOrEqual(500 - TIMER_SLACK_MS);
+    expect(ms).toBeLessThan(1_500);
+  });
+
+  it('concurrent acquisitions queue rather than all going at once', async () => {
+    const limiter = createRedisRateLimiter(a, uniqueKey(), { ratePerSecond: 20, burst: 2 });
+    const ms = await timed(() => Promise.all(Array.from({ length: 12 }, () => limiter.acquire())));
+    expect(ms).toBeGreaterThanOrEqual(500 - TIMER_SLACK_MS);
+  });
+
+  it('two limiter instances on the same key share the budget', async () => {
+    const key = uniqueKey();
+    const one = createRedisRateLimiter(a, key, { ratePerSecond: 20, burst: 5 });
+    const two = createRedisRateLimiter(b, key, { ratePerSecond: 20, burst: 5 });
+    const ms = await timed(() =>
+      Promise.all([
+        (async () => {
+          for (let i = 0; i < 10; i++) await one.acquire();
+        })(),
+        (async () => {
+          for (let i = 0; i < 10; i++) await two.acquire();
+        })(),
+      ]),
+    );
+    // 20 in all, 15 over the shared burst of 5, at 20 per second: 750 ms. Separate budgets
+    // would have needed only 250 ms.
+    expect(ms).toBeGreaterThanOrEqual(750 - TIMER_SLACK_MS);
+  });
+
+  it('different keys do not share', async () => {
+    const one = createRedisRateLimiter(a, uniqueKey(), { ratePerSecond: 20, burst: 5 });
+    const two = createRedisRateLimiter(b, uniqueKey(), { ratePerSecond: 20, burst: 5 });
+    const ms = await timed(() =>
+      Promise.all([
+        (async () => {
+          for (let i = 0; i < 5; i++) await one.acquire();
+        })(),
+        (async () => {
+          for (let i = 0; i < 5; i++) await two.acquire();
+        })(),
+      ]),
+    );
+    expect(ms).toBeLessThan(200);
+  });
+
+  it('charges the cost and expires its key once the bucket is full again', async () => {
+    const key = uniqueKey();
+    const limiter = createRedisRateLimiter(a, key, { ratePerSecond: 100, burst: 100 });
+    await limiter.acquire(100);
+    const ms = await timed(() => limiter.acquire(30));
+    expect(ms).toBeGreaterThanOrEqual(300 - TIMER_SLACK_MS);
+    const ttl = await a.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2_300);
+  });
+
+  it('reloads its script after SCRIPT FLUSH', async () => {
+    const limiter = createRedisRateLimiter(a, uniqueKey(), { ratePerSecond: 10, burst: 1 });
+    await limiter.acquire();
+    await a.script('FLUSH');
+    await expect(limiter.acquire(0.01)).resolves.toBeUndefined();
+  });
+});
