@@ -61,7 +61,9 @@ export class WriteBatch {
         Array<{ affectedRows?: number }> | { affectedRows?: number },
       ];
       const results = Array.isArray(raw) ? raw : [raw];
-      batch.forEach((p, i) => check(p, results[i]?.affectedRows ?? 0));
+      batch.forEach((p, i) => {
+        check(p, results[i]?.affectedRows ?? 0);
+      });
       return;
     }
     for (const p of batch) {

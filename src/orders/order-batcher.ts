@@ -58,7 +58,9 @@ export class OrderBatcher {
         group.map((w) => w.orderId),
         this.actor,
       );
-      group.forEach((w, i) => w.resolve(results[i]!));
+      group.forEach((w, i) => {
+        w.resolve(results[i]!);
+      });
     } catch (err) {
       if (group.length === 1) {
         group[0]!.reject(err);

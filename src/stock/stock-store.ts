@@ -137,7 +137,7 @@ export async function ensureStockRows(
  * Callers change only rows they hold locked. Zero deltas are skipped.
  */
 export function applyStockDeltas(
-  tx: Tx,
+  _tx: Tx,
   batch: WriteBatch,
   deltas: readonly StockDelta[],
   reason: MovementReason,
