@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { bearerAuth, requestContext, safeEqual } from './middleware.js';
@@ -33,7 +34,10 @@ export function createApp(deps: AppDeps) {
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
-  api.route('/', orderRoutes(deps));
+  api.route(
+    '/',
+    orderRoutes(deps, deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log })),
+  );
   app.route('/api', api);
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
+import type { IntakeBatcher } from '../orders/intake-batcher.js';
 
 /** What the HTTP layer needs from the rest of the daemon. */
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   enqueueOrders: (orderIds: number[]) => Promise<void>;
   /** Readiness checks beyond the database: Redis, and whatever else the daemon runs. */
   checkRedis: () => Promise<void>;
+  /** Durable intake shared by every route that takes orders in; made from db + enqueueOrders if absent. */
+  intake?: IntakeBatcher;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
@@ -164,4 +165,74 @@ export async function intakeOrder(
     }
   }
   return result;
+}
+
+/**
+ * Records several deliveries in one transaction and one round trip (MySQL): for each, the order,
+ * its lines, its first history row and the raw event, chained with LAST_INSERT_ID(). Used by the
+ * IntakeBatcher for requests that arrive together. Any failure (a duplicate key above all) fails
+ * the whole group, and the caller falls back to `recordOrder` one by one, which sorts duplicates
+ * out exactly.
+ */
+export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[]): Promise<IntakeResult[]> {
+  return withTransaction(db, async (tx) => {
+    const now = dbTime();
+    const sql: string[] = [];
+    const bindings: unknown[] = [];
+    const add = (statement: string, values: unknown[]) => {
+      sql.push(statement);
+      bindings.push(...values);
+    };
+    for (const d of deliveries) {
+      const { order } = d;
+      const customer = order.customer;
+      if (customer?.code) {
+        add(
+          'INSERT IGNORE INTO customers (code, name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+          [customer.code, customer.name ?? null, customer.email ?? null, now, now],
+        );
+        add('SET @c = (SELECT id FROM customers WHERE code = ?)', [customer.code]);
+      } else {
+        add('SET @c = NULL', []);
+      }
+      add(
+        'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, placed_at, created_at, updated_at) ' +
+          "VALUES (?, ?, @c, 'received', ?, ?, ?, ?, ?, ?)",
+        [
+          d.channel,
+          order.externalId,
+          order.problems?.length ? JSON.stringify(order.problems) : null,
+          order.currency,
+          orderTotal(order.lines),
+          order.placedAt ? dbTime(new Date(order.placedAt)) : now,
+          now,
+          now,
+        ],
+      );
+      add('SET @o = LAST_INSERT_ID()', []);
+      add(
+        `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${order.lines.map(() => '(@o, ?, ?, ?, ?)').join(', ')}`,
+        order.lines.flatMap((l, i) => [i + 1, l.sku, l.quantity, l.unitPrice]),
+      );
+      add(
+        "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (@o, NULL, 'received', ?, ?, ?)",
+        [`received via ${d.channel}`, d.actor ?? `channel:${d.channel}`, now],
+      );
+      add(
+        'INSERT INTO inbound_events (channel, delivery_id, topic, payload, order_id, received_at) VALUES (?, ?, ?, ?, @o, ?)',
+        [d.channel, d.deliveryId, d.topic, d.rawPayload, now],
+      );
+    }
+    await tx.raw(sql.join(';\n'), bindings as Knex.RawBinding[]);
+    const keys = deliveries.map((d) => [d.channel, d.order.externalId]);
+    const rows = await tx(ORDERS)
+      .whereIn(['channel', 'external_id'], keys as [string, string][])
+      .select('id', 'channel', 'external_id');
+    const idOf = new Map(rows.map((r) => [`${r.channel}\u0000${r.external_id}`, Number(r.id)]));
+    return deliveries.map((d) => {
+      const orderId = idOf.get(`${d.channel}\u0000${d.order.externalId}`);
+      if (orderId === undefined) throw new Error(`order ${d.order.externalId} not found after insert`);
+      return { orderId, status: 'received' as const, created: true };
+    });
+  });
 }

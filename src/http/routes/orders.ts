@@ -4,7 +4,8 @@ import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
 import { ApiError } from '../../errors/api-error.js';
 import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/fulfilment.js';
-import { intakeOrder } from '../../orders/intake.js';
+
+import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { decodeCursor, listOrders, orderDetail } from '../../orders/order-query.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
@@ -55,25 +56,20 @@ async function optionalJson<S extends z.ZodType>(
   return readJson(c, schema);
 }
 
-export function orderRoutes({ db, enqueueOrders }: AppDeps) {
+export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatcher) {
   const app = new Hono<AppEnv>();
 
   app.post('/orders', async (c) => {
     const order = await readJson(c, orderInputSchema);
     const idempotencyKey = c.req.header('idempotency-key');
-    const result = await intakeOrder(
-      db,
-      enqueueOrders,
-      {
-        channel: API_CHANNEL,
-        deliveryId: idempotencyKey ? `key:${idempotencyKey.slice(0, 180)}` : `order:${order.externalId}`,
-        topic: 'orders/create',
-        rawPayload: await c.req.text(),
-        order,
-        actor: 'admin',
-      },
-      c.get('log'),
-    );
+    const result = await intake.submit({
+      channel: API_CHANNEL,
+      deliveryId: idempotencyKey ? `key:${idempotencyKey.slice(0, 180)}` : `order:${order.externalId}`,
+      topic: 'orders/create',
+      rawPayload: await c.req.text(),
+      order,
+      actor: 'admin',
+    });
     return c.json({ id: result.orderId, status: result.status }, result.created ? 202 : 200);
   });
 
