@@ -39,6 +39,8 @@ export function context(extra: Partial<ShopifySettings> = {}) {
     headers: shopify.authHeaders(s),
     minDelayMs: 10,
     maxDelayMs: 40,
+    // Full jitter can draw 0 ms, which skips the sleep; a fixed draw keeps the recorded waits exact.
+    random: () => 0.5,
     sleep: async (ms) => {
       waits.push(ms);
     },
