@@ -1,11 +1,9 @@
 import type { ConnectorDefinition } from './contract.js';
 import shopify from './shopify/index.js';
+import woocommerce from './woocommerce/index.js';
 
 /** Every connector folder's default export. Adding a channel kind: one import and one entry. */
-const ALL: ConnectorDefinition<unknown>[] = [
-  shopify,
-  // woocommerce, (import woocommerce from './woocommerce/index.js';)
-];
+const ALL: ConnectorDefinition<unknown>[] = [shopify, woocommerce];
 
 const BY_TYPE: ReadonlyMap<string, ConnectorDefinition<unknown>> = new Map(
   ALL.map((c) => [c.manifest.type, c]),

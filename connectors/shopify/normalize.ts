@@ -1,7 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedOrder } from '../contract.js';
-import { toMinorUnits } from './money.js';
+import { toMinorUnits } from '../shared/money.js';
 
 type Rec = Record<string, unknown>;
 

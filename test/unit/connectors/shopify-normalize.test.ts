@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { toMinorUnits } from '../../../connectors/shared/money.js';
 import shopify, { parseJsonKeepingBigIds, shopifyIdString } from '../../../connectors/shopify/index.js';
-import { toMinorUnits } from '../../../connectors/shopify/money.js';
 import { PermanentError } from '../../../src/errors/index.js';
 import { fixture } from './shopify-fixtures.js';
 

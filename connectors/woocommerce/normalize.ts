@@ -1,0 +1,231 @@
+import type { OrderProblem } from '../../src/domain/order-input.js';
+import { PermanentError } from '../../src/errors/permanent-error.js';
+import type { NormalizedLine, NormalizedOrder } from '../contract.js';
+import { toMinorUnits } from '../shared/money.js';
+
+type Rec = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Statuses after which the order will not be fulfilled. */
+const CANCELLED_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'refunded', 'failed', 'trash']);
+
+/** Statuses of carts that are not orders yet (block checkout); WooCommerce's own webhooks skip them. */
+export const DRAFT_STATUSES: ReadonlySet<string> = new Set(['checkout-draft', 'draft', 'auto-draft']);
+
+/**
+ * A WooCommerce id (a positive integer, or its digit string) as a string. Null for `0` (WooCommerce's
+ * "none": a guest's customer_id, a line's variation_id), for anything absent, and for a number that
+ * is not a safe integer (it would already have lost digits).
+ */
+export function wooIdString(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? String(value) : null;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    return /^[1-9]\d*$/.test(t) ? t : null;
+  }
+  return null;
+}
+
+/** `2017-03-22T19:28:02`, optionally with fractional seconds and a zone (`Z`, `+02:00`, `+0200`). */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A WooCommerce date-time read as UTC when it carries no zone, as ISO 8601 with `Z`. WooCommerce's
+ * `_gmt` fields are UTC but written without a zone designator (`2017-03-22T19:28:02`); `Date.parse`
+ * would read such a value in the server's local zone, so the `Z` is added first.
+ */
+export function wooDateToIso(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const m = DATE_TIME.exec(value.trim());
+  if (!m) return null;
+  const zone = (m[3] ?? 'Z').toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * `<field>_gmt` as UTC. Only when a payload lacks the `_gmt` twin (trimmed by `_fields` or a
+ * plugin) do we fall back to `<field>`: that one is in the site's time zone, which the payload
+ * does not name, so reading it as UTC is off by the site's offset. Better an approximate time than
+ * none; complete payloads never take this path.
+ */
+function orderTime(p: Rec, field: string): string | null {
+  return wooDateToIso(p[`${field}_gmt`]) ?? wooDateToIso(p[field]);
+}
+
+function text(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const t = value.trim();
+  return t === '' ? null : t;
+}
+
+function email(value: unknown): string | undefined {
+  const t = text(value);
+  return t && /^[^\s@]+@[^\s@]+$/.test(t) ? t : undefined;
+}
+
+function invalid(message: string): PermanentError {
+  return new PermanentError('invalid_payload', `WooCommerce order: ${message}`);
+}
+
+function currencyOf(value: unknown): string {
+  const c = text(value)?.toUpperCase();
+  if (!c || !/^[A-Z]{3}$/.test(c))
+    throw invalid(`currency ${JSON.stringify(value ?? null)} is not an ISO 4217 code`);
+  return c;
+}
+
+export type UnitPrice = { ok: true; minor: number } | { ok: false; reason: string };
+
+/**
+ * A line's unit price in integer minor units, from its decimal strings only.
+ *
+ * It is `subtotal / quantity`: the price before coupons (like Shopify's original unit price),
+ * without tax; when the shop's prices include tax, `subtotal_tax` is added back first, so that it
+ * is the price the shop lists either way (a gross price of 10.00 × 3 comes as `"25.21"` +
+ * `"4.79"`, which divides exactly, while the net part alone would not).
+ *
+ * The line's `price` is never used: WooCommerce computes it as `total / quantity` in PHP floats,
+ * so it is after coupons (a different price) and often not a decimal at all (`8.333333333333334`).
+ * When the division is not exact in minor units (a catalogue price with more decimals than the
+ * currency), there is no exact unit price to give and the caller reports the line.
+ */
+export function lineUnitPrice(
+  line: { quantity: unknown; subtotal: unknown; subtotal_tax?: unknown },
+  currency: string,
+  pricesIncludeTax: boolean,
+): UnitPrice {
+  const quantity = line.quantity;
+  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
+    return {
+      ok: false,
+      reason: `quantity ${JSON.stringify(quantity ?? null)} is not a whole number of at least 1`,
+    };
+  }
+  const subtotal = toMinorUnits(line.subtotal, currency);
+  if (subtotal === null) {
+    return {
+      ok: false,
+      reason: `subtotal ${JSON.stringify(line.subtotal ?? null)} is not a valid ${currency} amount`,
+    };
+  }
+  let amount = subtotal;
+  let described = `subtotal ${String(line.subtotal)}`;
+  if (pricesIncludeTax) {
+    const tax = toMinorUnits(line.subtotal_tax, currency);
+    if (tax === null) {
+      return {
+        ok: false,
+        reason: `subtotal_tax ${JSON.stringify(line.subtotal_tax ?? null)} is not a valid ${currency} amount`,
+      };
+    }
+    amount = subtotal + tax;
+    if (!Number.isSafeInteger(amount)) return { ok: false, reason: 'subtotal plus tax is too large' };
+    described += ` + tax ${String(line.subtotal_tax)}`;
+  }
+  if (amount % quantity !== 0) {
+    return {
+      ok: false,
+      reason: `${described} over quantity ${quantity} is not a whole number of ${currency} minor units`,
+    };
+  }
+  return { ok: true, minor: amount / quantity };
+}
+
+function buildLines(
+  items: unknown[],
+  currency: string,
+  pricesIncludeTax: boolean,
+): { lines: NormalizedLine[]; problems: OrderProblem[] } {
+  const lines: NormalizedLine[] = [];
+  const problems: OrderProblem[] = [];
+  items.forEach((item, i) => {
+    const lineNo = i + 1;
+    const l = isRecord(item) ? item : {};
+    const sku = text(l.sku);
+    const price = lineUnitPrice(
+      { quantity: l.quantity, subtotal: l.subtotal, subtotal_tax: l.subtotal_tax },
+      currency,
+      pricesIncludeTax,
+    );
+    if (!price.ok) {
+      problems.push({
+        code: 'invalid_line',
+        message: `line ${lineNo}${sku ? ` (${sku})` : ''}: ${price.reason}`,
+        lineNo,
+        ...(sku ? { sku } : {}),
+      });
+      return;
+    }
+    lines.push({
+      channelSku: sku,
+      productId: wooIdString(l.product_id),
+      variantId: wooIdString(l.variation_id),
+      inventoryItemId: null,
+      title: text(l.name),
+      quantity: l.quantity as number,
+      unitPrice: price.minor,
+    });
+  });
+  return { lines, problems };
+}
+
+function customerOf(customerId: unknown, billing: unknown): NormalizedOrder['customer'] {
+  const b = isRecord(billing) ? billing : {};
+  const id = wooIdString(customerId);
+  const name = [text(b.first_name), text(b.last_name)].filter((p): p is string => p !== null).join(' ');
+  const mail = email(b.email);
+  const out: NonNullable<NormalizedOrder['customer']> = {};
+  if (id) out.code = `woocommerce:${id}`;
+  if (name) out.name = name;
+  if (mail) out.email = mail;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function orderNumber(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return `#${value}`;
+  const t = text(value);
+  return t ? `#${t}` : null;
+}
+
+/**
+ * A WooCommerce order (the REST API v3 order JSON, which is also every order webhook's body) in the
+ * core's terms.
+ *
+ * - Ids are decimal strings; `customer_id` 0 is a guest (no customer code).
+ * - Times come from the `_gmt` fields, read as UTC (see `wooDateToIso`).
+ * - Unit prices come from the line's decimal strings (see `lineUnitPrice`); coupons are not
+ *   subtracted. A line without an exact unit price or a valid quantity becomes an `invalid_line`
+ *   problem instead of a line.
+ * - `cancelled`, `refunded`, `failed` and `trash` count as cancelled.
+ *
+ * Throws `PermanentError('invalid_payload')` for a payload that is not an order, such as the
+ * `{"id": n}` body of `order.deleted`.
+ */
+export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
+  if (!isRecord(payload)) throw invalid('the payload is not an object');
+  if (!Array.isArray(payload.line_items)) throw invalid('the payload is not an order (no line_items)');
+  const externalId = wooIdString(payload.id);
+  if (!externalId) throw invalid(`id ${JSON.stringify(payload.id ?? null)} is not an order id`);
+  const currency = currencyOf(payload.currency);
+  const placedAt = orderTime(payload, 'date_created');
+  if (!placedAt) {
+    throw invalid(`creation time ${JSON.stringify(payload.date_created_gmt ?? null)} is not a date`);
+  }
+  const updatedAt = orderTime(payload, 'date_modified') ?? placedAt;
+  const status = text(payload.status)?.toLowerCase() ?? '';
+  const { lines, problems } = buildLines(payload.line_items, currency, payload.prices_include_tax === true);
+  const customer = customerOf(payload.customer_id, payload.billing);
+  return {
+    externalId,
+    name: orderNumber(payload.number),
+    currency,
+    placedAt,
+    updatedAt,
+    cancelled: CANCELLED_STATUSES.has(status),
+    ...(customer ? { customer } : {}),
+    lines,
+    problems,
+  };
+}

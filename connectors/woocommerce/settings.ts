@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Hosts to which plain `http://` is allowed: credentials never cross a network in clear text. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function isSafeSiteUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    if (u.search || u.hash) return false;
+    return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname));
+  } catch {
+    return false;
+  }
+}
+
+export const wooCommerceSettingsSchema = z.object({
+  /**
+   * The shop's base URL (where WordPress answers, including a sub-directory if it has one), e.g.
+   * `https://shop.example.com`. The API base is `${siteUrl}/wp-json/wc/v3`, so pointing it at a
+   * proxy or a test server moves every call. Must be https (plain http only to localhost):
+   * WooCommerce takes Basic auth and query-string keys over HTTPS only.
+   */
+  siteUrl: z
+    .string()
+    .trim()
+    .refine(isSafeSiteUrl, 'must be an https:// URL without query or fragment (http:// only for localhost)')
+    .transform((u) => u.replace(/\/+$/, '')),
+  /** REST API consumer key, `ck_...` (secret). */
+  consumerKey: z.string().trim().min(1, 'must not be empty'),
+  /** REST API consumer secret, `cs_...` (secret). */
+  consumerSecret: z.string().trim().min(1, 'must not be empty'),
+  /** The secret set on the WooCommerce webhooks, which signs their deliveries (secret). */
+  webhookSecret: z.string().min(1, 'must not be empty'),
+  /** Seconds between scheduled pulls. Default 300. */
+  pullIntervalSeconds: z.number().int().positive().default(300),
+  /** Seconds each pull reaches back before the last cursor, to catch late writes. Default 600. */
+  pullOverlapSeconds: z.number().int().min(0).default(600),
+  /** Where the first pull starts (ISO 8601); default: one pull interval plus the overlap ago. */
+  pullStartAt: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * Requests per second we allow ourselves against this site. WooCommerce is self-hosted and
+   * documents no limit, so this protects the shop's server; raise it for a strong host. Default 5.
+   */
+  requestsPerSecond: z.number().positive().max(1000).default(5),
+  /**
+   * How the consumer key and secret are sent: `basic` (HTTP Basic auth, the default) or `query`
+   * (`consumer_key`/`consumer_secret` query parameters, for servers that drop the Authorization
+   * header, e.g. some Apache/CGI set-ups).
+   */
+  authMode: z.enum(['basic', 'query']).default('basic'),
+});
+
+export type WooCommerceSettings = z.infer<typeof wooCommerceSettingsSchema>;
+
+/** `${siteUrl}/wp-json/wc/v3`, without a trailing slash. */
+export function wooCommerceBaseUrl(settings: Pick<WooCommerceSettings, 'siteUrl'>): string {
+  return `${settings.siteUrl.replace(/\/+$/, '')}/wp-json/wc/v3`;
+}
+
+/** Basic auth in `basic` mode; in `query` mode no credential header (see `wooCommerceAuthParams`). */
+export function wooCommerceAuthHeaders(
+  settings: Pick<WooCommerceSettings, 'consumerKey' | 'consumerSecret' | 'authMode'>,
+): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (settings.authMode === 'basic') {
+    const token = Buffer.from(`${settings.consumerKey}:${settings.consumerSecret}`, 'utf8').toString(
+      'base64',
+    );
+    headers.Authorization = `Basic ${token}`;
+  }
+  return headers;
+}
+
+/**
+ * The query parameters that carry the credentials in `query` mode (empty in `basic` mode). Every
+ * request the connector sends goes through `wooRequest`, which adds them; the shared HTTP client
+ * keeps parameter values named like credentials out of its error messages.
+ */
+export function wooCommerceAuthParams(
+  settings: Pick<WooCommerceSettings, 'consumerKey' | 'consumerSecret' | 'authMode'>,
+): Record<string, string> {
+  return settings.authMode === 'query'
+    ? { consumer_key: settings.consumerKey, consumer_secret: settings.consumerSecret }
+    : {};
+}
