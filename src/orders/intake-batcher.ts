@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Db, dialectOf } from '../db/connection.js';
+import { MicroBatcher } from '../queue/micro-batcher.js';
 import {
   type Enqueue,
   type InboundDelivery,
@@ -7,12 +8,6 @@ import {
   recordOrder,
   recordOrders,
 } from './intake.js';
-
-interface Waiting {
-  delivery: InboundDelivery;
-  resolve: (r: IntakeResult) => void;
-  reject: (err: unknown) => void;
-}
 
 export interface IntakeBatcherOptions {
   /** Most orders stored in one transaction. Default 100. */
@@ -28,49 +23,31 @@ export interface IntakeBatcherOptions {
  * the queue is unreachable the orders are safe in the database and the relay queues them later.
  */
 export class IntakeBatcher {
-  private waiting: Waiting[] = [];
-  private scheduled = false;
-  private readonly maxBatch: number;
+  private readonly batcher: MicroBatcher<InboundDelivery, IntakeResult>;
 
   constructor(
     private readonly db: Db,
     private readonly enqueue: Enqueue,
     private readonly options: IntakeBatcherOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 100;
+    this.batcher = new MicroBatcher(options.maxBatch ?? 100, (group) => this.store(group));
   }
 
   submit(delivery: InboundDelivery): Promise<IntakeResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ delivery, resolve, reject });
-      if (this.waiting.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.batcher.submit(delivery);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.waiting.length > 0) void this.run(this.waiting.splice(0, this.maxBatch));
-  }
-
-  private async run(group: Waiting[]): Promise<void> {
-    const oneByOne = () =>
-      Promise.all(group.map((w) => recordOrder(this.db, w.delivery).catch((err: Error) => err)));
+  private async store(group: InboundDelivery[]): Promise<(IntakeResult | Error)[]> {
+    const oneByOne = () => Promise.all(group.map((d) => recordOrder(this.db, d).catch((err: Error) => err)));
     // Customers known only by e-mail or name need a look-up per order: those take the single path.
     const groupable =
       dialectOf(this.db) === 'mysql' &&
       group.length > 1 &&
-      group.every((w) => !w.delivery.order.customer || w.delivery.order.customer.code);
+      group.every((d) => !d.order.customer || d.order.customer.code);
     let results: (IntakeResult | Error)[];
     if (groupable) {
       try {
-        results = await recordOrders(
-          this.db,
-          group.map((w) => w.delivery),
-        );
+        results = await recordOrders(this.db, group);
       } catch {
         results = await oneByOne();
       }
@@ -90,10 +67,6 @@ export class IntakeBatcher {
         );
       }
     }
-    group.forEach((w, i) => {
-      const r = results[i]!;
-      if (r instanceof Error) w.reject(r);
-      else w.resolve(r);
-    });
+    return results;
   }
 }

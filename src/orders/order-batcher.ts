@@ -1,11 +1,6 @@
 import type { Db } from '../db/connection.js';
+import { MicroBatcher } from '../queue/micro-batcher.js';
 import { type ProcessResult, processOrder, processOrders } from './processing.js';
-
-interface Waiting {
-  orderId: number;
-  resolve: (r: ProcessResult) => void;
-  reject: (err: unknown) => void;
-}
 
 export interface OrderBatcherOptions {
   /** Most orders processed in one transaction. Default 100. */
@@ -19,56 +14,21 @@ export interface OrderBatcherOptions {
  * fails as a whole, each of its orders is tried on its own, so one bad order never blocks the rest.
  */
 export class OrderBatcher {
-  private waiting: Waiting[] = [];
-  private scheduled = false;
-  private readonly maxBatch: number;
-  private readonly actor: string;
+  private readonly batcher: MicroBatcher<number, ProcessResult>;
 
-  constructor(
-    private readonly db: Db,
-    options: OrderBatcherOptions = {},
-  ) {
-    this.maxBatch = options.maxBatch ?? 100;
-    this.actor = options.actor ?? 'system';
-  }
-
-  submit(orderId: number): Promise<ProcessResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ orderId, resolve, reject });
-      if (this.waiting.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
+  constructor(db: Db, options: OrderBatcherOptions = {}) {
+    const actor = options.actor ?? 'system';
+    this.batcher = new MicroBatcher(options.maxBatch ?? 100, async (orderIds) => {
+      try {
+        return await processOrders(db, orderIds, actor);
+      } catch (err) {
+        if (orderIds.length === 1) return [err as Error];
+        return Promise.all(orderIds.map((id) => processOrder(db, id, actor).catch((e: Error) => e)));
       }
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.waiting.length > 0) {
-      const group = this.waiting.splice(0, this.maxBatch);
-      void this.run(group);
-    }
-  }
-
-  private async run(group: Waiting[]): Promise<void> {
-    try {
-      const results = await processOrders(
-        this.db,
-        group.map((w) => w.orderId),
-        this.actor,
-      );
-      group.forEach((w, i) => {
-        w.resolve(results[i]!);
-      });
-    } catch (err) {
-      if (group.length === 1) {
-        group[0]!.reject(err);
-        return;
-      }
-      await Promise.all(
-        group.map((w) => processOrder(this.db, w.orderId, this.actor).then(w.resolve, w.reject)),
-      );
-    }
+  submit(orderId: number): Promise<ProcessResult> {
+    return this.batcher.submit(orderId);
   }
 }

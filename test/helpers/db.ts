@@ -10,6 +10,21 @@ import { migrateLatest } from '../../src/db/migrate.js';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** A connection to the test server without a database selected (to create and drop them). */
+function serverConnection() {
+  const u = new URL(TEST_DATABASE_URL);
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    },
+    pool: { min: 0, max: 1 },
+  });
+}
+
 export interface TestDatabase {
   db: Db;
   url: string;
@@ -23,17 +38,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
   const name = `sb_test_${randomBytes(5).toString('hex')}`;
-  const admin = new URL(TEST_DATABASE_URL);
-  const root = knexFactory({
-    client: 'mysql2',
-    connection: {
-      host: admin.hostname,
-      port: Number(admin.port || 3306),
-      user: decodeURIComponent(admin.username),
-      password: decodeURIComponent(admin.password),
-    },
-    pool: { min: 0, max: 1 },
-  });
+  const root = serverConnection();
   await root.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await root.destroy();
   const url = new URL(TEST_DATABASE_URL);
@@ -46,16 +51,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
     name,
     async drop() {
       await db.destroy();
-      const r = knexFactory({
-        client: 'mysql2',
-        connection: {
-          host: admin.hostname,
-          port: Number(admin.port || 3306),
-          user: decodeURIComponent(admin.username),
-          password: decodeURIComponent(admin.password),
-        },
-        pool: { min: 0, max: 1 },
-      });
+      const r = serverConnection();
       await r.raw(`DROP DATABASE IF EXISTS \`${name}\``);
       await r.destroy();
     },

@@ -1,0 +1,50 @@
+interface Waiting<I, O> {
+  item: I;
+  resolve: (out: O) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Gathers the items handed over in the same turn of the event loop (at most `maxBatch` at a time)
+ * and runs them through `handle` together; each caller gets the outcome for its own item. `handle`
+ * returns one outcome per item, in order: a value, or an Error for that item alone.
+ */
+export class MicroBatcher<I, O> {
+  private waiting: Waiting<I, O>[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly maxBatch: number,
+    private readonly handle: (items: I[]) => Promise<(O | Error)[]>,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (this.waiting.length >= this.maxBatch) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.waiting.length > 0) void this.run(this.waiting.splice(0, this.maxBatch));
+  }
+
+  private async run(group: Waiting<I, O>[]): Promise<void> {
+    let outcomes: (O | Error)[];
+    try {
+      outcomes = await this.handle(group.map((w) => w.item));
+    } catch (err) {
+      outcomes = group.map(() => err as Error);
+    }
+    group.forEach((w, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) w.reject(outcome);
+      else w.resolve(outcome as O);
+    });
+  }
+}
