@@ -62,6 +62,7 @@ export function validateForReservation(
   knownSkus: ReadonlySet<string>,
 ): OrderProblem[] {
   const problems: OrderProblem[] = [];
+  if (lines.length === 0) problems.push({ code: 'no_lines', message: 'the order has no lines' });
   for (const line of lines) {
     if (!Number.isInteger(line.ordered) || line.ordered <= 0) {
       problems.push({

@@ -114,15 +114,18 @@ export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<In
         created_at: now,
         updated_at: now,
       });
-      await tx(ORDER_LINES).insert(
-        order.lines.map((l, i) => ({
-          order_id: orderId,
-          line_no: i + 1,
-          sku_code: l.sku,
-          ordered: l.quantity,
-          unit_price: l.unitPrice,
-        })),
-      );
+      // An order without lines (a channel payload with none readable) is stored, and held later.
+      if (order.lines.length > 0) {
+        await tx(ORDER_LINES).insert(
+          order.lines.map((l, i) => ({
+            order_id: orderId,
+            line_no: i + 1,
+            sku_code: l.sku,
+            ordered: l.quantity,
+            unit_price: l.unitPrice,
+          })),
+        );
+      }
       await tx(ORDER_EVENTS).insert({
         order_id: orderId,
         from_status: null,
@@ -210,10 +213,12 @@ export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[
         ],
       );
       add('SET @o = LAST_INSERT_ID()', []);
-      add(
-        `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${order.lines.map(() => '(@o, ?, ?, ?, ?)').join(', ')}`,
-        order.lines.flatMap((l, i) => [i + 1, l.sku, l.quantity, l.unitPrice]),
-      );
+      if (order.lines.length > 0) {
+        add(
+          `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${order.lines.map(() => '(@o, ?, ?, ?, ?)').join(', ')}`,
+          order.lines.flatMap((l, i) => [i + 1, l.sku, l.quantity, l.unitPrice]),
+        );
+      }
       add(
         "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (@o, NULL, 'received', ?, ?, ?)",
         [`received via ${d.channel}`, d.actor ?? `channel:${d.channel}`, now],

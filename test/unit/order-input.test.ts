@@ -62,6 +62,12 @@ describe('validateForReservation', () => {
     expect(holdReason(problems)).toBe('unknown_sku');
   });
 
+  it('holds an order without lines rather than letting it complete empty', () => {
+    expect(validateForReservation([], new Set(['A']))).toEqual([
+      expect.objectContaining({ code: 'no_lines' }),
+    ]);
+  });
+
   it('finds nothing wrong with a good order', () => {
     expect(validateForReservation([{ lineNo: 1, sku: 'A', ordered: 3 }], new Set(['A']))).toEqual([]);
   });
