@@ -64,6 +64,15 @@ export const configSchema = z.object({
   STOCKBRIDGE_RELAY_INTERVAL_MS: intFromEnv(50, 600_000).default(1000),
   /** How old a `received` order must be before the relay re-enqueues it (ms). */
   STOCKBRIDGE_RELAY_GRACE_MS: intFromEnv(0, 3_600_000).default(5000),
+  /** A folder to watch for customers' order files (.xlsx/.csv); unset: no inbox. Worker role. */
+  STOCKBRIDGE_INBOX_DIR: z.string().min(1).optional(),
+  /** Currency of inbox rows without a currency column. */
+  STOCKBRIDGE_INBOX_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+    .default('EUR'),
+  /** How often the inbox folder is looked at (ms). */
+  STOCKBRIDGE_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

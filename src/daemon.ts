@@ -7,6 +7,8 @@ import { type Config, redactUrl } from './config.js';
 import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
+import { startInboxWatcher } from './inbox/folder-watcher.js';
+import { IntakeBatcher } from './orders/intake-batcher.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { assertRedisReachable, producerConnection, workerConnection } from './queue/redis.js';
@@ -48,6 +50,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
   const queues = createQueues(producer, prefix);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
+  const intake = new IntakeBatcher(db, enqueueOrders, { log });
 
   const closers: Array<() => Promise<void> | void> = [];
   const workerConnections: Redis[] = [];
@@ -77,6 +80,17 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
+    if (config.STOCKBRIDGE_INBOX_DIR) {
+      const inbox = await startInboxWatcher({
+        folder: config.STOCKBRIDGE_INBOX_DIR,
+        db,
+        intake,
+        log: log.child({ role: 'inbox' }),
+        defaultCurrency: config.STOCKBRIDGE_INBOX_CURRENCY,
+        intervalMs: config.STOCKBRIDGE_INBOX_INTERVAL_MS,
+      });
+      closers.push(() => inbox.stop());
+    }
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.close()));
     });
@@ -93,6 +107,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log: log.child({ role: 'api' }),
       adminToken,
       enqueueOrders,
+      intake,
       checkRedis: async () => {
         await producer.ping();
       },

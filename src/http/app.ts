@@ -6,38 +6,33 @@ import { errorResponse, handleError } from './errors.js';
 import { bearerAuth, requestContext, safeEqual } from './middleware.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
+import { importRoutes } from './routes/imports.js';
 import { orderRoutes } from './routes/orders.js';
 import { stockRoutes } from './routes/stock.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const IMPORT_PATH = '/api/orders/import';
 
 /** The HTTP app: health probes, and the admin API under /api behind a bearer token. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestContext({ log: deps.log }));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) =>
-        errorResponse(
-          c,
-          413,
-          'payload_too_large',
-          `request body exceeds ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
-        ),
-    }),
-  );
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const defaultLimit = bodyLimit({
+    maxSize: maxBody,
+    onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes`),
+  });
+  // Order files have their own, larger limit on their route.
+  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? next() : defaultLimit(c, next)));
   app.route('/', healthRoutes(deps));
 
   const api = new Hono<AppEnv>();
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
-  api.route(
-    '/',
-    orderRoutes(deps, deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log })),
-  );
+  const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
+  api.route('/', importRoutes(deps.db, intake));
+  api.route('/', orderRoutes(deps, intake));
   app.route('/api', api);
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

@@ -1,0 +1,111 @@
+import { type Parsed, parseMajorAmount } from './money.js';
+
+/** The limits of `orderInputSchema` and `customerInputSchema`, checked here to name the row. */
+export const MAX_QUANTITY = 1_000_000;
+const MAX_SKU = 191;
+const MAX_CUSTOMER = 64;
+/** `${customer}:${orderNo}` must fit the 191 characters of an external id. */
+const MAX_ORDER_NO = 191 - MAX_CUSTOMER - 1;
+
+/** A data row's cells as text (trimmed; empty when the column is absent or the cell blank). */
+export interface RawRow {
+  row: number;
+  orderNo: string;
+  customerCode: string;
+  sku: string;
+  quantity: string;
+  unitPrice: string;
+  currency: string;
+}
+
+/** A row with its values parsed and every problem of its own (none means the row is valid alone). */
+export interface CheckedRow {
+  row: number;
+  orderNo: string;
+  customerCode: string;
+  sku: string;
+  quantity: number | null;
+  unitPrice: number | null;
+  currency: string;
+  currencyValid: boolean;
+  rawQuantity: string;
+  rawUnitPrice: string;
+  problems: string[];
+}
+
+/** A whole number of at least 1; `3.0` is 3, `2.5`, `abc`, `0`, `-1` and `1,000` are not quantities. */
+export function parseQuantity(text: string): Parsed<number> {
+  if (text === '') return { ok: false, message: 'quantity is missing' };
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return { ok: false, message: `quantity "${text}" is not a number` };
+  if (m[3] !== undefined && !/^0+$/.test(m[3])) {
+    return { ok: false, message: `quantity ${text} is not a whole number` };
+  }
+  const digits = (m[2] as string).replace(/^0+(?=\d)/, '');
+  if (m[1] === '-' || /^0+$/.test(digits))
+    return { ok: false, message: `quantity ${text} must be at least 1` };
+  if (digits.length > 7 || Number(digits) > MAX_QUANTITY) {
+    return { ok: false, message: `quantity ${text} is more than ${MAX_QUANTITY}` };
+  }
+  return { ok: true, value: Number(digits) };
+}
+
+const CURRENCY = /^[A-Z]{3}$/;
+
+/** Checks one row on its own: presence and form of every field. Knowing whether a SKU exists is not its job. */
+export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
+  const problems: string[] = [];
+
+  if (raw.orderNo === '') problems.push('order number is missing');
+  else if (raw.orderNo.length > MAX_ORDER_NO) {
+    problems.push(`order number is longer than ${MAX_ORDER_NO} characters`);
+  }
+
+  if (raw.customerCode === '') problems.push('customer code is missing');
+  else if (raw.customerCode.length > MAX_CUSTOMER) {
+    problems.push(`customer code is longer than ${MAX_CUSTOMER} characters`);
+  } else if (raw.customerCode.includes(':')) {
+    // The external id joins customer and order number with ':'; a colon in the customer code would
+    // let two different orders share one id (`A:1` + `2` and `A` + `1:2`).
+    problems.push(`customer code "${raw.customerCode}" must not contain ':'`);
+  }
+
+  if (raw.sku === '') problems.push('SKU is missing');
+  else if (raw.sku.length > MAX_SKU) problems.push(`SKU is longer than ${MAX_SKU} characters`);
+
+  let currency = defaultCurrency;
+  let currencyValid = true;
+  if (raw.currency !== '') {
+    currency = raw.currency.toUpperCase();
+    if (!CURRENCY.test(currency)) {
+      currency = raw.currency;
+      currencyValid = false;
+      problems.push(`currency "${raw.currency}" is not an ISO 4217 code such as EUR`);
+    }
+  }
+
+  const quantity = parseQuantity(raw.quantity);
+  if (!quantity.ok) problems.push(quantity.message);
+
+  let unitPrice: number | null = 0;
+  if (raw.unitPrice !== '') {
+    // With an invalid currency the row is rejected anyway; its price is still checked for form.
+    const price = parseMajorAmount(raw.unitPrice, currencyValid ? currency : defaultCurrency);
+    unitPrice = price.ok ? price.value : null;
+    if (!price.ok) problems.push(price.message);
+  }
+
+  return {
+    row: raw.row,
+    orderNo: raw.orderNo,
+    customerCode: raw.customerCode,
+    sku: raw.sku,
+    quantity: quantity.ok ? quantity.value : null,
+    unitPrice,
+    currency,
+    currencyValid,
+    rawQuantity: raw.quantity,
+    rawUnitPrice: raw.unitPrice,
+    problems,
+  };
+}

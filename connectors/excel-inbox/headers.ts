@@ -1,0 +1,73 @@
+export type Field = 'orderNo' | 'customerCode' | 'sku' | 'quantity' | 'unitPrice' | 'currency';
+
+interface FieldSpec {
+  field: Field;
+  /** How the field is named in messages. */
+  label: string;
+  required: boolean;
+  /** Header texts that mean the field, as written in the README; compared after `headerKey`. */
+  aliases: readonly string[];
+}
+
+export const FIELDS: readonly FieldSpec[] = [
+  {
+    field: 'orderNo',
+    label: 'order number',
+    required: true,
+    aliases: ['order', 'order number', 'order no', 'order_no', 'po', 'po number'],
+  },
+  { field: 'customerCode', label: 'customer code', required: true, aliases: ['customer', 'customer code'] },
+  { field: 'sku', label: 'SKU', required: true, aliases: ['sku', 'item', 'item code'] },
+  { field: 'quantity', label: 'quantity', required: true, aliases: ['qty', 'quantity'] },
+  { field: 'unitPrice', label: 'unit price', required: false, aliases: ['unit price', 'price'] },
+  { field: 'currency', label: 'currency', required: false, aliases: ['currency'] },
+];
+
+/**
+ * A header text reduced for matching: case, spaces, underscores, hyphens, dots and `#` do not
+ * count, so `Order No.`, `ORDER_NO`, `order-no` and `PO #` all match their alias.
+ */
+export function headerKey(text: string): string {
+  return text.toLowerCase().replace(/[\s_.#-]+/g, '');
+}
+
+const BY_KEY: ReadonlyMap<string, FieldSpec> = new Map(
+  FIELDS.flatMap((spec) => spec.aliases.map((alias) => [headerKey(alias), spec] as const)),
+);
+
+/** Column index (0-based, as in the row's cell array) of each field found. */
+export type ColumnMap = Partial<Record<Field, number>>;
+
+export type HeaderMatch = { ok: true; columns: ColumnMap } | { ok: false; message: string };
+
+/**
+ * Maps a header row to fields. Columns it does not know are ignored. Fails, naming what is wrong,
+ * when a required field has no column or one field has two.
+ */
+export function matchHeaders(cells: readonly string[]): HeaderMatch {
+  const columns: ColumnMap = {};
+  const duplicates: string[] = [];
+  cells.forEach((text, index) => {
+    const spec = BY_KEY.get(headerKey(text));
+    if (!spec) return;
+    const seen = columns[spec.field];
+    if (seen !== undefined) {
+      duplicates.push(`"${cells[seen]}" and "${text}" both name the ${spec.label} column`);
+      return;
+    }
+    columns[spec.field] = index;
+  });
+  const missing = FIELDS.filter((spec) => spec.required && columns[spec.field] === undefined);
+  const problems: string[] = [];
+  if (missing.length > 0) {
+    const names = missing.map((spec) => `${spec.label} (${spec.aliases.map((a) => `"${a}"`).join(', ')})`);
+    const found = cells.filter((c) => c !== '').map((c) => `"${c}"`);
+    problems.push(
+      `missing required column${missing.length > 1 ? 's' : ''}: ${names.join('; ')}. ` +
+        `The first non-empty row is read as the header; it has ${found.length > 0 ? found.join(', ') : 'no text'}`,
+    );
+  }
+  problems.push(...duplicates);
+  if (problems.length > 0) return { ok: false, message: problems.join('. ') };
+  return { ok: true, columns };
+}

@@ -1,0 +1,47 @@
+import { minorDigits } from '../shared/money.js';
+
+export { minorDigits };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+
+/**
+ * A price written in major units (`12.50`, `1500`, `0.125`) as integer minor units of `currency`,
+ * from the digits alone: no float ever holds the amount. More decimals than the currency has are
+ * refused unless they are zeros (`12.500` EUR is 1250, `12.505` EUR is refused, not rounded).
+ * Thousands separators are refused: `1,234` reads as 1234 in one locale and 1.234 in another.
+ */
+export function parseMajorAmount(text: string, currency: string): Parsed<number> {
+  const m = DECIMAL.exec(text);
+  if (!m) {
+    if (/^-\s*\d/.test(text)) return { ok: false, message: `unit price ${text} is negative` };
+    if (/^\d[\d,.\s]*$/.test(text) && text.includes(',')) {
+      return {
+        ok: false,
+        message: `unit price "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
+      };
+    }
+    return { ok: false, message: `unit price "${text}" is not a decimal number` };
+  }
+  const whole = m[1] as string;
+  const fraction = m[2] ?? '';
+  const digits = minorDigits(currency);
+  if (fraction.length > digits && !/^0*$/.test(fraction.slice(digits))) {
+    const allowed = digits === 0 ? 'no decimals' : `at most ${digits} decimals`;
+    return { ok: false, message: `unit price ${text} has too many decimals: ${currency} allows ${allowed}` };
+  }
+  const minor = BigInt(whole + fraction.slice(0, digits).padEnd(digits, '0'));
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER))
+    return { ok: false, message: `unit price ${text} is too large` };
+  return { ok: true, value: Number(minor) };
+}
+
+/** Integer minor units as a plain decimal string in major units: 1250 EUR -> `12.50`, 1500 JPY -> `1500`. */
+export function formatMinor(minor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  const sign = minor < 0 ? '-' : '';
+  const text = String(Math.abs(minor)).padStart(digits + 1, '0');
+  if (digits === 0) return sign + text;
+  return `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}

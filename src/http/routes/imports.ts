@@ -1,0 +1,98 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { resultFileName, rowResult } from '../../../connectors/excel-inbox/result-workbook.js';
+import type { Conn } from '../../db/connection.js';
+import { currencySchema } from '../../domain/order-input.js';
+import { ApiError } from '../../errors/api-error.js';
+import { importOrderFile } from '../../inbox/import-file.js';
+import type { IntakeBatcher } from '../../orders/intake-batcher.js';
+import type { AppEnv } from '../env.js';
+import { errorResponse, parseParam } from '../errors.js';
+
+/** Order files may be larger than ordinary API bodies. */
+export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/**
+ * `POST /api/orders/import` (multipart/form-data: `file`, optional `currency`): the same import the
+ * inbox folder does, answered with the outcome of every order and row as JSON, or with the result
+ * workbook itself when asked for `?format=xlsx`.
+ */
+export function importRoutes(db: Conn, intake: IntakeBatcher) {
+  const app = new Hono<AppEnv>();
+  app.post(
+    '/orders/import',
+    bodyLimit({
+      maxSize: MAX_IMPORT_BYTES,
+      onError: (c) =>
+        errorResponse(c, 413, 'payload_too_large', `order files may be at most ${MAX_IMPORT_BYTES} bytes`),
+    }),
+    async (c) => {
+      if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
+        throw new ApiError(
+          415,
+          'unsupported_media_type',
+          'send the file as multipart/form-data with the field "file"',
+        );
+      }
+      let form: Record<string, string | File | (string | File)[]>;
+      try {
+        form = await c.req.parseBody();
+      } catch (err) {
+        throw new ApiError(
+          400,
+          'invalid_multipart',
+          `the multipart body could not be read: ${(err as Error).message}`,
+        );
+      }
+      const file = form.file;
+      if (!(file instanceof File))
+        throw new ApiError(
+          422,
+          'validation_failed',
+          'the form needs a "file" field holding an .xlsx or .csv file',
+          [{ path: 'file', message: 'required' }],
+        );
+      const currency =
+        typeof form.currency === 'string' && form.currency
+          ? parseParam(currencySchema, form.currency, 'currency')
+          : undefined;
+      const asWorkbook = c.req.query('format') === 'xlsx';
+      const dir = asWorkbook ? await mkdtemp(path.join(tmpdir(), 'sb-import-')) : null;
+      try {
+        const resultPath = dir ? path.join(dir, resultFileName(file.name || 'orders.xlsx')) : undefined;
+        const { parsed, outcomes, summary } = await importOrderFile(
+          db,
+          intake,
+          { fileName: file.name || 'upload', data: Buffer.from(await file.arrayBuffer()) },
+          { ...(currency ? { defaultCurrency: currency } : {}), ...(resultPath ? { resultPath } : {}) },
+        );
+        if (resultPath) {
+          c.header('Content-Type', XLSX_TYPE);
+          c.header('Content-Disposition', `attachment; filename="${path.basename(resultPath)}"`);
+          return c.body(new Uint8Array(await readFile(resultPath)), summary.error ? 422 : 200);
+        }
+        const rows = parsed.rows.map((r) => {
+          const result = rowResult(r, outcomes);
+          return {
+            row: r.row,
+            orderNo: r.orderNo,
+            customer: r.customerCode,
+            sku: r.sku,
+            quantity: r.quantity,
+            ...result,
+          };
+        });
+        const orders = [...outcomes].map(([externalId, o]) => ({ externalId, ...o }));
+        return c.json({ summary, orders, rows }, summary.error ? 422 : 200);
+      } finally {
+        if (dir) await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+  return app;
+}
