@@ -9,6 +9,7 @@ import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
+import { outboxHandlers } from './outbox/handlers.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { assertRedisReachable, producerConnection, workerConnection } from './queue/redis.js';
@@ -76,6 +77,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log: log.child({ role: 'relay' }),
       enqueueOrders,
       graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS,
+      handlers: outboxHandlers(),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Stop the relay first, then let workers finish what they hold.

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './connection.js';
 import * as coreSchema from './migrations/20261124000000_core_schema.js';
+import * as lowStock from './migrations/20261125100000_low_stock.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,7 +12,10 @@ interface Migration {
  * Migrations are listed here in order rather than found on disk, so that the same list runs from
  * TypeScript sources (tests, tsx) and from the compiled `dist/` without extension games.
  */
-const MIGRATIONS: Array<[string, Migration]> = [['20261124000000_core_schema', coreSchema]];
+const MIGRATIONS: Array<[string, Migration]> = [
+  ['20261124000000_core_schema', coreSchema],
+  ['20261125100000_low_stock', lowStock],
+];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
   getMigrations: async () => MIGRATIONS,

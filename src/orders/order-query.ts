@@ -80,6 +80,7 @@ export async function orderDetail(db: Conn, id: number) {
     status: order.status,
     holdReason: order.holdReason,
     holdDetails: order.holdDetails,
+    warnings: order.warnings,
     customer: customer ? { code: customer.code, name: customer.name, email: customer.email } : null,
     currency: order.currency,
     totalAmount: order.totalAmount,

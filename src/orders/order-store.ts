@@ -18,6 +18,8 @@ export interface OrderRow {
   holdReason: string | null;
   holdDetails: unknown;
   intakeProblems: unknown;
+  /** Stock warnings noted while processing (e.g. low stock), or null. */
+  warnings: unknown;
   currency: string;
   totalAmount: number;
   placedAt: string;
@@ -46,6 +48,7 @@ export function toOrder(r: Record<string, unknown>): OrderRow {
     holdReason: (r.hold_reason as string | null) ?? null,
     holdDetails: parseJson(r.hold_details),
     intakeProblems: parseJson(r.intake_problems),
+    warnings: parseJson(r.warnings),
     currency: String(r.currency),
     totalAmount: Number(r.total_amount),
     placedAt: isoTime(r.placed_at as string) as string,

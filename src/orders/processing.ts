@@ -1,6 +1,7 @@
 import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
+import type { WarehouseStock } from '../domain/allocation.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -54,12 +55,15 @@ async function reserveOrders(
   const [orderRows = [], lineRows = []] = await rawRows(
     tx,
     `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}; ` +
-      'SELECT ol.*, s.id AS known_sku_id FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
+      'SELECT ol.*, s.id AS known_sku_id, s.reorder_point AS sku_reorder_point FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
       `WHERE ol.order_id IN (${marks}) ORDER BY ol.order_id, ol.line_no`,
     [...ids, ...ids],
   );
   const linesOf = new Map<number, { line: LineRow; knownSkuId: number | null }[]>();
+  const reorderPoints = new Map<number, number>();
   for (const r of lineRows) {
+    if (r.known_sku_id !== null && r.sku_reorder_point !== null)
+      reorderPoints.set(Number(r.known_sku_id), Number(r.sku_reorder_point));
     const list = linesOf.get(Number(r.order_id)) ?? [];
     list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
     linesOf.set(Number(r.order_id), list);
@@ -110,6 +114,9 @@ async function reserveOrders(
       );
       writeOrderSide(tx, batch, plan);
       writeStockSide(tx, batch, plan, now);
+      const warnings = lowStockWarnings(lines, pool, reorderPoints);
+      if (warnings.length > 0)
+        batch.addSql('UPDATE orders SET warnings = ? WHERE id = ?', [JSON.stringify(warnings), order.id]);
       const status = fulfilmentStatus(lines);
       changeStatus(
         tx,
@@ -124,6 +131,31 @@ async function reserveOrders(
   }
   await batch.flush({ commit: true });
   return results;
+}
+
+/**
+ * The "stock warning when ordering": for each SKU of the order whose available stock, right after
+ * this order took its share, is below the SKU's reorder point.
+ */
+function lowStockWarnings(
+  lines: readonly LineRow[],
+  pool: Map<number, WarehouseStock[]>,
+  reorderPoints: ReadonlyMap<number, number>,
+) {
+  const warnings: { code: 'low_stock'; sku: string; available: number; reorderPoint: number }[] = [];
+  for (const skuId of new Set(lines.map((l) => l.skuId as number))) {
+    const reorderPoint = reorderPoints.get(skuId);
+    if (reorderPoint === undefined) continue;
+    const available = (pool.get(skuId) ?? []).reduce((n, w) => n + w.onHand - w.reserved, 0);
+    if (available < reorderPoint)
+      warnings.push({
+        code: 'low_stock',
+        sku: lines.find((l) => l.skuId === skuId)!.sku,
+        available,
+        reorderPoint,
+      });
+  }
+  return warnings;
 }
 
 /** Puts an order that could not be processed on hold, so that it is neither retried forever nor lost. */

@@ -5,7 +5,7 @@ import { placeholders, type WriteBatch } from '../db/write-batch.js';
 export const OUTBOX = 'outbox';
 
 /** Topics written to the outbox; each row is handed to the handlers registered for its topic. */
-export type OutboxTopic = 'order.status_changed' | 'stock.changed';
+export type OutboxTopic = 'order.status_changed' | 'stock.changed' | 'alert.raised';
 
 export interface OutboxMessage {
   topic: OutboxTopic;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Db, dbTime, dialectOf } from '../db/connection.js';
+import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { OUTBOX, type OutboxTopic } from '../outbox/outbox.js';
 
 export interface OutboxRow {
@@ -8,8 +8,11 @@ export interface OutboxRow {
   payload: Record<string, unknown>;
 }
 
-/** Handles outbox messages of one topic; must be idempotent (a message may be handed over twice). */
-export type OutboxHandler = (rows: OutboxRow[]) => Promise<void>;
+/**
+ * Handles outbox messages of one topic, inside the relay's transaction `tx`; must be idempotent (a
+ * message may be handed over twice if the relay dies before committing).
+ */
+export type OutboxHandler = (rows: OutboxRow[], tx: Tx) => Promise<void>;
 
 export interface RelayOptions {
   db: Db;
@@ -63,35 +66,39 @@ export class Relay {
 
   /** Hands unpublished outbox rows to their topic's handler and marks them published. */
   async publishOutbox(): Promise<number> {
-    const { db, handlers = {} } = this.options;
-    return db.transaction(async (tx) => {
-      let q = tx(OUTBOX)
-        .whereNull('published_at')
-        .orderBy('id')
-        .limit(this.batchSize)
-        .select('id', 'topic', 'payload');
-      // Several relays may run: each takes rows the others have not locked.
-      if (dialectOf(tx) === 'mysql') q = q.forUpdate().skipLocked();
-      const rows = (await q).map((r) => ({
-        id: Number(r.id),
-        topic: r.topic as OutboxTopic,
-        payload: JSON.parse(r.payload),
-      }));
-      if (rows.length === 0) return 0;
-      const byTopic = new Map<OutboxTopic, OutboxRow[]>();
-      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-      for (const [topic, list] of byTopic) {
-        const handler = handlers[topic];
-        if (handler) await handler(list);
-      }
-      await tx(OUTBOX)
-        .whereIn(
-          'id',
-          rows.map((r) => r.id),
-        )
-        .update({ published_at: dbTime() });
-      return rows.length;
-    });
+    // Handlers run inside this transaction, so what they write and the rows' published mark commit
+    // together. On MySQL several relays may run: each locks the rows it takes and skips the rows
+    // others hold.
+    return this.options.db.transaction((tx) => this.publish(tx, dialectOf(tx) === 'mysql'));
+  }
+
+  private async publish(conn: Tx, lock: boolean): Promise<number> {
+    const { handlers = {} } = this.options;
+    let q = conn(OUTBOX)
+      .whereNull('published_at')
+      .orderBy('id')
+      .limit(this.batchSize)
+      .select('id', 'topic', 'payload');
+    if (lock) q = q.forUpdate().skipLocked();
+    const rows = (await q).map((r) => ({
+      id: Number(r.id),
+      topic: r.topic as OutboxTopic,
+      payload: JSON.parse(r.payload),
+    }));
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<OutboxTopic, OutboxRow[]>();
+    for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    for (const [topic, list] of byTopic) {
+      const handler = handlers[topic];
+      if (handler) await handler(list, conn);
+    }
+    await conn(OUTBOX)
+      .whereIn(
+        'id',
+        rows.map((r) => r.id),
+      )
+      .update({ published_at: dbTime() });
+    return rows.length;
   }
 }
 

@@ -50,12 +50,20 @@ export interface SkuInput {
   name: string;
   unitPrice: number;
   currency: string;
+  /** Below this many available units (all warehouses) a low-stock alert is raised; null: none. Omitted: unchanged. */
+  reorderPoint?: number | null | undefined;
 }
 
 export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<{ created: boolean }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
-    const row = { name: input.name, unit_price: input.unitPrice, currency: input.currency, updated_at: now };
+    const row: Record<string, unknown> = {
+      name: input.name,
+      unit_price: input.unitPrice,
+      currency: input.currency,
+      updated_at: now,
+    };
+    if (input.reorderPoint !== undefined) row.reorder_point = input.reorderPoint;
     const existing = await tx('skus').where({ code }).first('id');
     if (existing) {
       await tx('skus').where({ code }).update(row);
@@ -236,4 +244,21 @@ export async function getStock(db: Conn, sku: string): Promise<StockView> {
   const onHand = warehouses.reduce((n, w) => n + w.onHand, 0);
   const reserved = warehouses.reduce((n, w) => n + w.reserved, 0);
   return { sku, onHand, reserved, available: onHand - reserved, warehouses };
+}
+
+/** Sets (or clears, with null) the reorder point of one SKU in one warehouse. */
+export async function setWarehouseReorderPoint(
+  db: Db,
+  sku: string,
+  warehouse: string,
+  reorderPoint: number | null,
+): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    const { warehouseId, skuIds } = await resolveCodes(tx, warehouse, [sku]);
+    const skuId = skuIds.get(sku)!;
+    await ensureStockRows(tx, [{ skuId, warehouseId }]);
+    await tx(STOCK_LEVELS)
+      .where({ sku_id: skuId, warehouse_id: warehouseId })
+      .update({ reorder_point: reorderPoint });
+  });
 }

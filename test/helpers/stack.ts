@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Db } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
+import { outboxHandlers } from '../../src/outbox/handlers.js';
 import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
@@ -52,7 +53,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     enqueueOrders,
     checkRedis: async () => void (await producer.ping()),
   });
-  const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0 });
+  const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0, handlers: outboxHandlers() });
   const workers: Worker[] = [];
   const connections: Redis[] = [producer];
 

@@ -21,6 +21,7 @@ const skuBody = z.object({
   name: z.string().trim().min(1).max(255),
   unitPrice: z.number().int('must be integer minor units').min(0).max(Number.MAX_SAFE_INTEGER),
   currency: currencySchema,
+  reorderPoint: z.number().int('must be a whole number').min(0).max(100_000_000).nullable().optional(),
 });
 
 export function catalogRoutes({ db }: AppDeps) {

@@ -1,6 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { getStock, recordAdjustment, recordReceipt } from '../../stock/stock-service.js';
+import { ApiError } from '../../errors/api-error.js';
+import { decodeCursor, encodeCursor } from '../../orders/order-query.js';
+import { listAlerts, lowSkus } from '../../stock/low-stock.js';
+import {
+  getStock,
+  recordAdjustment,
+  recordReceipt,
+  setWarehouseReorderPoint,
+} from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { codeParam } from './catalog.js';
@@ -52,6 +60,44 @@ export function stockRoutes({ db }: AppDeps) {
     const body = await readJson(c, adjustmentBody);
     const result = await recordAdjustment(db, body);
     return c.json(result, result.duplicate ? 200 : 201);
+  });
+
+  app.get('/stock', async (c) => {
+    const below = c.req.query('below');
+    if (below !== 'reorder')
+      throw new ApiError(
+        400,
+        'invalid_parameter',
+        'use /api/stock?below=reorder to list SKUs below their reorder point',
+      );
+    return c.json({ items: await lowSkus(db) });
+  });
+
+  app.put('/stock/:sku/warehouses/:warehouse/reorder-point', async (c) => {
+    const sku = parseParam(codeParam, c.req.param('sku'), 'SKU code');
+    const warehouse = parseParam(codeParam, c.req.param('warehouse'), 'warehouse code');
+    const body = await readJson(
+      c,
+      z.object({ reorderPoint: z.number().int().min(0).max(100_000_000).nullable() }),
+    );
+    await setWarehouseReorderPoint(db, sku, warehouse, body.reorderPoint);
+    return c.json({ sku, warehouse, reorderPoint: body.reorderPoint });
+  });
+
+  app.get('/alerts', async (c) => {
+    const q = parseParam(
+      z.object({
+        sku: z.string().max(64).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        cursor: z.string().max(200).optional(),
+      }),
+      c.req.query(),
+      'query',
+    );
+    const beforeId = q.cursor ? decodeCursor(q.cursor) : null;
+    if (q.cursor && beforeId === null) throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
+    const page = await listAlerts(db, { sku: q.sku, limit: q.limit, beforeId });
+    return c.json({ items: page.items, nextCursor: page.nextId === null ? null : encodeCursor(page.nextId) });
   });
 
   app.get('/stock/:sku', async (c) => {

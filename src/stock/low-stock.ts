@@ -1,0 +1,148 @@
+import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
+import { lowStockDecision } from '../domain/low-stock.js';
+import { addToOutbox } from '../outbox/outbox.js';
+
+interface Watched {
+  skuId: number;
+  /** 0 for the SKU across all warehouses. */
+  warehouseId: number;
+  available: number;
+  reorderPoint: number;
+}
+
+/**
+ * Looks at these SKUs' available stock against their reorder points (the SKU's own, across all
+ * warehouses, and any set per warehouse) and raises one `low_stock` alert for each that has just
+ * crossed below; one that has risen back re-arms. The alert is stored and handed to the outbox for
+ * delivery. Runs in the caller's transaction (the relay's); safe to run twice or side by side: the
+ * state rows are locked.
+ */
+export async function evaluateLowStock(tx: Tx, skuIds: readonly number[]): Promise<number> {
+  const ids = [...new Set(skuIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return 0;
+  const now = dbTime();
+  const skus = await tx('skus')
+    .whereIn('id', ids)
+    .whereNotNull('reorder_point')
+    .select('id', 'reorder_point');
+  const levels = await tx('stock_levels')
+    .whereIn('sku_id', ids)
+    .select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point');
+  const watched: Watched[] = [];
+  for (const s of skus) {
+    const mine = levels.filter((l) => Number(l.sku_id) === Number(s.id));
+    const available = mine.reduce((n, l) => n + Number(l.on_hand) - Number(l.reserved), 0);
+    watched.push({ skuId: Number(s.id), warehouseId: 0, available, reorderPoint: Number(s.reorder_point) });
+  }
+  for (const l of levels) {
+    if (l.reorder_point === null) continue;
+    watched.push({
+      skuId: Number(l.sku_id),
+      warehouseId: Number(l.warehouse_id),
+      available: Number(l.on_hand) - Number(l.reserved),
+      reorderPoint: Number(l.reorder_point),
+    });
+  }
+  if (watched.length === 0) return 0;
+  watched.sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
+  await tx('low_stock_state')
+    .insert(
+      watched.map((w) => ({
+        sku_id: w.skuId,
+        warehouse_id: w.warehouseId,
+        alerted: false,
+        updated_at: now,
+      })),
+    )
+    .onConflict(['sku_id', 'warehouse_id'])
+    .ignore();
+  const states = await forUpdate(
+    tx('low_stock_state')
+      .whereIn('sku_id', ids)
+      .orderBy([{ column: 'sku_id' }, { column: 'warehouse_id' }]),
+    tx,
+  );
+  const alertedOf = new Map(states.map((s) => [`${s.sku_id}:${s.warehouse_id}`, Boolean(s.alerted)]));
+  const batch = new WriteBatch(tx);
+  let raised = 0;
+  for (const w of watched) {
+    const before = alertedOf.get(`${w.skuId}:${w.warehouseId}`) ?? false;
+    const d = lowStockDecision(before, w.available, w.reorderPoint);
+    if (d.alerted !== before) {
+      batch.add(
+        tx('low_stock_state')
+          .where({ sku_id: w.skuId, warehouse_id: w.warehouseId })
+          .update({ alerted: d.alerted, updated_at: now }),
+      );
+    }
+    if (!d.raise) continue;
+    raised++;
+    const [alertId] = await tx('stock_alerts').insert({
+      kind: 'low_stock',
+      sku_id: w.skuId,
+      warehouse_id: w.warehouseId === 0 ? null : w.warehouseId,
+      available: w.available,
+      reorder_point: w.reorderPoint,
+      created_at: now,
+    });
+    addToOutbox(
+      tx,
+      batch,
+      [{ topic: 'alert.raised', payload: { alertId: Number(alertId), kind: 'low_stock', skuId: w.skuId } }],
+      now,
+    );
+  }
+  await batch.flush();
+  return raised;
+}
+
+export async function listAlerts(
+  db: Conn,
+  filter: { sku?: string | undefined; limit: number; beforeId: number | null },
+) {
+  let q = db('stock_alerts as a')
+    .join('skus as s', 's.id', 'a.sku_id')
+    .leftJoin('warehouses as w', 'w.id', 'a.warehouse_id')
+    .select('a.*', 's.code as sku', 'w.code as warehouse');
+  if (filter.sku) q = q.where('s.code', filter.sku);
+  if (filter.beforeId !== null) q = q.where('a.id', '<', filter.beforeId);
+  const rows = await q.orderBy('a.id', 'desc').limit(filter.limit + 1);
+  const page = rows.slice(0, filter.limit);
+  return {
+    items: page.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      sku: r.sku,
+      warehouse: r.warehouse ?? null,
+      available: Number(r.available),
+      reorderPoint: Number(r.reorder_point),
+      at: isoTime(r.created_at),
+    })),
+    nextId: rows.length > filter.limit ? Number(page[page.length - 1]!.id) : null,
+  };
+}
+
+/** SKUs whose available stock (all warehouses) is below their reorder point. */
+export async function lowSkus(db: Conn) {
+  const rows = await db('skus as s')
+    .leftJoin('stock_levels as sl', 'sl.sku_id', 's.id')
+    .whereNotNull('s.reorder_point')
+    .groupBy('s.id', 's.code', 's.reorder_point')
+    .select('s.code', 's.reorder_point')
+    .sum({ on_hand: 'sl.on_hand', reserved: 'sl.reserved' });
+  return (rows as Record<string, unknown>[])
+    .map((r) => {
+      const onHand = Number(r.on_hand ?? 0);
+      const reserved = Number(r.reserved ?? 0);
+      return {
+        sku: String(r.code),
+        onHand,
+        reserved,
+        available: onHand - reserved,
+        reorderPoint: Number(r.reorder_point),
+      };
+    })
+    .filter((r) => r.available < r.reorderPoint)
+    .sort((a, b) => (a.sku < b.sku ? -1 : 1));
+}
