@@ -29,6 +29,8 @@ export interface RelayOptions {
  * was down or flushed) and unpublished outbox rows. Safe to run in several processes at once:
  * jobs are added under deterministic ids and handlers are idempotent.
  */
+const MAX_OUTBOX_BATCHES_PER_TICK = 50;
+
 export class Relay {
   private orderCursor = 0;
   private readonly batchSize: number;
@@ -40,7 +42,14 @@ export class Relay {
   /** One pass of both relays; returns how much it moved. */
   async tick(): Promise<{ orders: number; outbox: number }> {
     const orders = await this.requeueReceived();
-    const outbox = await this.publishOutbox();
+    // Under load the outbox grows by thousands of rows a second: keep publishing full batches
+    // (up to a bound, so one tick cannot run forever) rather than one batch per tick.
+    let outbox = 0;
+    for (let i = 0; i < MAX_OUTBOX_BATCHES_PER_TICK; i++) {
+      const n = await this.publishOutbox();
+      outbox += n;
+      if (n < this.batchSize) break;
+    }
     return { orders, outbox };
   }
 
