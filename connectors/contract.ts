@@ -134,6 +134,11 @@ export interface ConnectorDefinition<S = unknown> {
   limitsFor?(settings: S): ConnectorLimits;
   verifyWebhook(rawBody: Buffer, headers: Headers, settings: S): WebhookVerification;
   normalizeOrder(payload: unknown): NormalizedOrder;
+  /**
+   * Parses a stored raw payload (a webhook body, or a pulled order as stored) for a replay, the way
+   * `verifyWebhook` parses a body. Default: `JSON.parse`.
+   */
+  parsePayload?(raw: string): unknown;
   /** Pages of orders changed since `cursor` (null: since the channel's configured start). */
   pullOrders(ctx: ConnectorContext<S>, cursor: string | null): AsyncIterable<PullPage>;
   /** Sends quantities; called with at most `limits.stockBatchSize` items. */

@@ -73,6 +73,8 @@ export const configSchema = z.object({
     .default('EUR'),
   /** How often the inbox folder is looked at (ms). */
   STOCKBRIDGE_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5000),
+  /** How often the scheduler looks for channels whose pull is due (ms). */
+  STOCKBRIDGE_PULL_CHECK_MS: intFromEnv(100, 600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
+import { ChannelService } from './channels/service.js';
 import { type Config, redactUrl } from './config.js';
 import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
@@ -10,6 +11,7 @@ import { createApp } from './http/app.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
+import { startChannelWorker, startPullScheduler } from './queue/channel-worker.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { assertRedisReachable, producerConnection, workerConnection } from './queue/redis.js';
@@ -28,7 +30,7 @@ export interface Daemon {
 /** Starts the roles named in the configuration against one database and one Redis. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const roles = new Set(config.STOCKBRIDGE_ROLES);
-  const { adminToken } = resolveBootstrapSecrets(config, log);
+  const { adminToken, secretKey } = resolveBootstrapSecrets(config, log);
 
   await assertRedisReachable(config.REDIS_URL);
   const db = createDb(dbOptionsFrom(config));
@@ -52,6 +54,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const queues = createQueues(producer, prefix);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
   const intake = new IntakeBatcher(db, enqueueOrders, { log });
+  const channels = new ChannelService({
+    db,
+    log: log.child({ component: 'channels' }),
+    secretKey,
+    publicUrl: config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    redis: producer,
+    prefix,
+    enqueueOrders,
+  });
 
   const closers: Array<() => Promise<void> | void> = [];
   const workerConnections: Redis[] = [];
@@ -71,6 +82,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
       }),
       startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }),
+      startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
     ];
     const relay = new Relay({
       db,
@@ -101,6 +113,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (roles.has('scheduler')) {
     const scheduler = startScheduler(queues.maintenance, log.child({ role: 'scheduler' }));
     closers.push(() => scheduler.stop());
+    const pulls = startPullScheduler(
+      channels,
+      queues,
+      log.child({ role: 'scheduler' }),
+      config.STOCKBRIDGE_PULL_CHECK_MS,
+    );
+    closers.push(() => pulls.stop());
   }
 
   if (roles.has('api')) {
@@ -110,6 +129,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       adminToken,
       enqueueOrders,
       intake,
+      channels,
       checkRedis: async () => {
         await producer.ping();
       },

@@ -1,6 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
 import { shopifyGraphql } from './graphql.js';
+import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullShopifyOrders } from './pull.js';
 import {
@@ -47,6 +48,8 @@ export default defineConnector<ShopifySettings>({
   limitsFor: shopifyLimits,
   verifyWebhook: verifyShopifyWebhook,
   normalizeOrder: normalizeShopifyOrder,
+  // Order ids exceed 2^53: keep every digit when a stored body is read again.
+  parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,
   pushStock: pushShopifyStock,
   async testConnection(ctx) {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from './connection.js';
 import * as coreSchema from './migrations/20261124000000_core_schema.js';
 import * as lowStock from './migrations/20261125100000_low_stock.js';
+import * as channels from './migrations/20261126100000_channels.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ interface Migration {
 const MIGRATIONS: Array<[string, Migration]> = [
   ['20261124000000_core_schema', coreSchema],
   ['20261125100000_low_stock', lowStock],
+  ['20261126100000_channels', channels],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

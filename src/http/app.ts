@@ -5,10 +5,13 @@ import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { bearerAuth, requestContext, safeEqual } from './middleware.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
+import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { stockRoutes } from './routes/stock.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const IMPORT_PATH = '/api/orders/import';
@@ -25,6 +28,7 @@ export function createApp(deps: AppDeps) {
   // Order files have their own, larger limit on their route.
   app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? next() : defaultLimit(c, next)));
   app.route('/', healthRoutes(deps));
+  if (deps.channels) app.route('/', webhookRoutes(deps.channels));
 
   const api = new Hono<AppEnv>();
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
@@ -33,6 +37,10 @@ export function createApp(deps: AppDeps) {
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
+  if (deps.channels) {
+    api.route('/', channelRoutes(deps.channels));
+    api.route('/', inboundEventRoutes(deps.db, deps.channels));
+  }
   app.route('/api', api);
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

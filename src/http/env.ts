@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ChannelService } from '../channels/service.js';
 import type { Db } from '../db/connection.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
 
@@ -14,6 +15,8 @@ export interface AppDeps {
   checkRedis: () => Promise<void>;
   /** Durable intake shared by every route that takes orders in; made from db + enqueueOrders if absent. */
   intake?: IntakeBatcher;
+  /** Channel administration, webhooks and replays; their routes exist only when it is given. */
+  channels?: ChannelService;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

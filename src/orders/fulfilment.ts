@@ -61,48 +61,79 @@ export async function cancelOrder(
   actor: string,
 ): Promise<CancelResult> {
   return withTransaction(db, async (tx) => {
-    const now = dbTime();
     const order = await lockOpenOrder(tx, orderId);
-    if (!OPEN_STATUSES.includes(order.status)) {
-      throw conflict('invalid_transition', `an order in status ${order.status} cannot be cancelled`, {
-        from: order.status,
-        to: 'cancelled',
-      });
-    }
-    const lines = await orderLines(tx, orderId);
-    const allocations = (await allocationsOf(tx, lines)).filter((a) => a.reserved > 0);
-    const skuOf = new Map(lines.map((l) => [l.id, l.skuId as number]));
-    const released = [...new Set(allocations.map((a) => skuOf.get(a.lineId)!))];
-    await lockStock(tx, released);
-    const batch = new WriteBatch(tx);
-    const deltas: StockDelta[] = allocations.map((a) => ({
-      skuId: skuOf.get(a.lineId)!,
-      warehouseId: a.warehouseId,
-      dOnHand: 0,
-      dReserved: -a.reserved,
-    }));
-    applyStockDeltas(tx, batch, mergeDeltas(deltas), 'release', { type: 'order', id: orderId }, now);
-    for (const a of allocations) {
-      batch.add(
-        tx(ORDER_ALLOCATIONS)
-          .where({ order_line_id: a.lineId, warehouse_id: a.warehouseId })
-          .update({ reserved: 0 }),
-      );
-    }
-    for (const line of lines) {
-      // Everything not shipped is cancelled, including what an unprocessed order never reserved.
-      line.cancelled = line.ordered - line.shipped;
-      line.reserved = 0;
-      line.backordered = 0;
-      saveLineQuantities(tx, batch, line);
-    }
-    changeStatus(tx, batch, order, { to: 'cancelled', reason, actor }, now);
-    if (released.length > 0)
-      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
-    await batch.flush();
-    const filledOrders = await fillBackorders(tx, released, actor, now);
+    const filledOrders = await cancelLockedOrder(tx, order, reason, actor);
     return { order, filledOrders };
   });
+}
+
+/**
+ * `cancelOrder` inside the caller's transaction, for an order it has locked. Answers 409 for an
+ * order that is no longer open. Returns the orders whose backorders took the released stock.
+ */
+export async function cancelLockedOrder(
+  tx: Tx,
+  order: OrderRow,
+  reason: string,
+  actor: string,
+  now = dbTime(),
+): Promise<number[]> {
+  const orderId = order.id;
+  if (!OPEN_STATUSES.includes(order.status)) {
+    throw conflict('invalid_transition', `an order in status ${order.status} cannot be cancelled`, {
+      from: order.status,
+      to: 'cancelled',
+    });
+  }
+  const lines = await orderLines(tx, orderId);
+  const released = await releaseReservations(tx, orderId, lines, now);
+  const batch = new WriteBatch(tx);
+  for (const line of lines) {
+    // Everything not shipped is cancelled, including what an unprocessed order never reserved.
+    line.cancelled = line.ordered - line.shipped;
+    line.reserved = 0;
+    line.backordered = 0;
+    saveLineQuantities(tx, batch, line);
+  }
+  changeStatus(tx, batch, order, { to: 'cancelled', reason, actor }, now);
+  await batch.flush();
+  return fillBackorders(tx, released, actor, now);
+}
+
+/**
+ * Gives back every unit an order's lines hold reserved (stock rows and ledger rows, allocation
+ * records to zero) and records the stock change in the outbox. Leaves line quantities to the
+ * caller. Returns the SKUs that became more available; the caller decides when backorders take them.
+ */
+export async function releaseReservations(
+  tx: Tx,
+  orderId: number,
+  lines: readonly LineRow[],
+  now = dbTime(),
+): Promise<number[]> {
+  const allocations = (await allocationsOf(tx, lines)).filter((a) => a.reserved > 0);
+  const skuOf = new Map(lines.map((l) => [l.id, l.skuId as number]));
+  const released = [...new Set(allocations.map((a) => skuOf.get(a.lineId)!))];
+  if (released.length === 0) return [];
+  await lockStock(tx, released);
+  const batch = new WriteBatch(tx);
+  const deltas: StockDelta[] = allocations.map((a) => ({
+    skuId: skuOf.get(a.lineId)!,
+    warehouseId: a.warehouseId,
+    dOnHand: 0,
+    dReserved: -a.reserved,
+  }));
+  applyStockDeltas(tx, batch, mergeDeltas(deltas), 'release', { type: 'order', id: orderId }, now);
+  for (const a of allocations) {
+    batch.add(
+      tx(ORDER_ALLOCATIONS)
+        .where({ order_line_id: a.lineId, warehouse_id: a.warehouseId })
+        .update({ reserved: 0 }),
+    );
+  }
+  addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: released } }], now);
+  await batch.flush();
+  return released;
 }
 
 export interface ShipmentRequest {

@@ -83,6 +83,65 @@ async function existingResult(
   return null;
 }
 
+export interface NewOrder {
+  channel: string;
+  order: CanonicalOrder;
+  actor: string;
+  now: string;
+  /** The channel's own update time of this version of the order (ISO), when it has one. */
+  channelUpdatedAt?: string | null;
+}
+
+/**
+ * Inserts an order as `received` with its lines and its first history row, inside the caller's
+ * transaction. A second order with the same (channel, external id) fails on the unique key.
+ */
+export async function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
+  const { channel, order, now } = input;
+  const customerId = await upsertCustomer(tx, order.customer, now);
+  const [orderId] = await tx(ORDERS).insert({
+    channel,
+    external_id: order.externalId,
+    customer_id: customerId,
+    status: 'received',
+    intake_problems: order.problems?.length ? JSON.stringify(order.problems) : null,
+    currency: order.currency,
+    total_amount: orderTotal(order.lines),
+    placed_at: order.placedAt ? dbTime(new Date(order.placedAt)) : now,
+    channel_updated_at: input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
+    created_at: now,
+    updated_at: now,
+  });
+  await insertLines(tx, Number(orderId), order.lines);
+  await tx(ORDER_EVENTS).insert({
+    order_id: orderId,
+    from_status: null,
+    to_status: 'received',
+    reason: `received via ${channel}`,
+    actor: input.actor,
+    created_at: now,
+  });
+  return Number(orderId);
+}
+
+/** Inserts an order's lines, numbered from 1. An order without lines is stored, and held later. */
+export async function insertLines(
+  tx: Tx,
+  orderId: number,
+  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await tx(ORDER_LINES).insert(
+    lines.map((l, i) => ({
+      order_id: orderId,
+      line_no: i + 1,
+      sku_code: l.sku,
+      ordered: l.quantity,
+      unit_price: l.unitPrice,
+    })),
+  );
+}
+
 /**
  * The one way an order enters: stores the raw event, the order (`received`), its lines and its
  * first history row in one transaction. The same delivery or the same (channel, external id)
@@ -101,38 +160,11 @@ export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<In
         payload: delivery.rawPayload,
         received_at: now,
       });
-      const customerId = await upsertCustomer(tx, order.customer, now);
-      const [orderId] = await tx(ORDERS).insert({
+      const orderId = await insertOrder(tx, {
         channel,
-        external_id: order.externalId,
-        customer_id: customerId,
-        status: 'received',
-        intake_problems: order.problems?.length ? JSON.stringify(order.problems) : null,
-        currency: order.currency,
-        total_amount: orderTotal(order.lines),
-        placed_at: order.placedAt ? dbTime(new Date(order.placedAt)) : now,
-        created_at: now,
-        updated_at: now,
-      });
-      // An order without lines (a channel payload with none readable) is stored, and held later.
-      if (order.lines.length > 0) {
-        await tx(ORDER_LINES).insert(
-          order.lines.map((l, i) => ({
-            order_id: orderId,
-            line_no: i + 1,
-            sku_code: l.sku,
-            ordered: l.quantity,
-            unit_price: l.unitPrice,
-          })),
-        );
-      }
-      await tx(ORDER_EVENTS).insert({
-        order_id: orderId,
-        from_status: null,
-        to_status: 'received',
-        reason: `received via ${channel}`,
+        order,
         actor: delivery.actor ?? `channel:${channel}`,
-        created_at: now,
+        now,
       });
       await tx(INBOUND_EVENTS).where({ id: eventId }).update({ order_id: orderId });
       return { orderId: Number(orderId), status: 'received' as const, created: true };

@@ -5,7 +5,16 @@ import type { Redis } from 'ioredis';
 export const QUEUE = {
   orders: 'orders',
   maintenance: 'maintenance',
+  channels: 'channels',
 } as const;
+
+/** A job on the channels queue: pull one channel's orders now. */
+export interface ChannelJob {
+  channelId: number;
+}
+
+/** One pull job per channel at a time: a second add is ignored while the first still exists. */
+export const pullJobId = (channelId: number) => `pull-${channelId}`;
 
 export interface ProcessOrderJob {
   orderId: number;
@@ -26,6 +35,9 @@ const orderJobOptions: JobsOptions = {
 export interface Queues {
   orders: Queue<ProcessOrderJob>;
   maintenance: Queue;
+  channels: Queue<ChannelJob>;
+  /** Queues a pull of the channel, unless one is already waiting or running. */
+  enqueuePull(channelId: number): Promise<void>;
   /** Adds one processing job per order. Throws when Redis cannot take them. */
   enqueueOrders(orderIds: readonly number[]): Promise<void>;
   close(): Promise<void>;
@@ -34,12 +46,22 @@ export interface Queues {
 export function createQueues(connection: Redis, prefix: string): Queues {
   const orders = new Queue<ProcessOrderJob>(QUEUE.orders, { connection, prefix });
   const maintenance = new Queue(QUEUE.maintenance, { connection, prefix });
+  const channels = new Queue<ChannelJob>(QUEUE.channels, { connection, prefix });
+  channels.on('error', () => {});
   // Errors surface on the add() promise; this only keeps them from being unhandled events.
   orders.on('error', () => {});
   maintenance.on('error', () => {});
   return {
     orders,
     maintenance,
+    channels,
+    async enqueuePull(channelId) {
+      await channels.add(
+        'pull',
+        { channelId },
+        { jobId: pullJobId(channelId), removeOnComplete: true, removeOnFail: true, attempts: 1 },
+      );
+    },
     async enqueueOrders(orderIds) {
       if (orderIds.length === 0) return;
       if (orderIds.length === 1) {
@@ -56,7 +78,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
       );
     },
     async close() {
-      await Promise.all([orders.close(), maintenance.close()]);
+      await Promise.all([orders.close(), maintenance.close(), channels.close()]);
     },
   };
 }

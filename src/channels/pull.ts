@@ -1,0 +1,147 @@
+import { hostname } from 'node:os';
+import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
+import { type Db, dbTime } from '../db/connection.js';
+import { type ApplyOutcome, receiveChannelEvent } from './apply-order.js';
+import { CHANNELS, type Channel, clearChannelFailing } from './channel-store.js';
+
+/** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
+export const DEFAULT_PULL_INTERVAL_S = 300;
+export const DEFAULT_PULL_OVERLAP_S = 600;
+
+/** What one pull did. */
+export interface PullSummary {
+  channelId: number;
+  pages: number;
+  orders: number;
+  outcomes: Partial<Record<ApplyOutcome, number>>;
+  /** Orders that could not be applied (the rest of the pull went on). */
+  errors: { externalId: string; error: string }[];
+  cursorBefore: string | null;
+  cursorAfter: string | null;
+  /** Orders now `received`, to be queued for processing. */
+  toProcess: number[];
+}
+
+/** Another pull of this channel holds the lease. */
+export class PullBusyError extends Error {
+  override name = 'PullBusyError';
+  constructor(channelId: number) {
+    super(`a pull of channel ${channelId} is already running`);
+  }
+}
+
+const numberSetting = (settings: Record<string, unknown>, key: string, fallback: number) =>
+  typeof settings[key] === 'number' ? (settings[key] as number) : fallback;
+
+export const pullIntervalSeconds = (c: Channel) =>
+  numberSetting(c.settings, 'pullIntervalSeconds', DEFAULT_PULL_INTERVAL_S);
+
+/**
+ * Where a pull starts: the stored cursor moved back by the overlap window, so that orders written
+ * late near the end of the previous pull are read again (re-reading is harmless: the same version
+ * of an order changes nothing). A cursor that is not a time is passed on as it is.
+ */
+export function pullStart(cursor: string | null, overlapSeconds: number): string | null {
+  if (cursor === null) return null;
+  const ms = Date.parse(cursor);
+  if (Number.isNaN(ms)) return cursor;
+  return new Date(ms - Math.max(0, overlapSeconds) * 1000).toISOString();
+}
+
+/** The cursor after a page: never earlier than the one we had (times compare as instants, in UTC). */
+export function laterCursor(current: string | null, next: string | null): string | null {
+  if (next === null) return current;
+  if (current === null) return next;
+  const a = Date.parse(current);
+  const b = Date.parse(next);
+  if (Number.isNaN(a) || Number.isNaN(b)) return next;
+  return b >= a ? new Date(b).toISOString() : new Date(a).toISOString();
+}
+
+const LEASE_MS = 120_000;
+const leaseOwner = () =>
+  `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+
+/** Takes the channel's pull lease, or returns null while another pull holds it. */
+async function takeLease(db: Db, channelId: number): Promise<string | null> {
+  const owner = leaseOwner();
+  const now = new Date();
+  const taken = await db(CHANNELS)
+    .where({ id: channelId })
+    .andWhere((q) => q.whereNull('pull_lease_until').orWhere('pull_lease_until', '<', dbTime(now)))
+    .update({ pull_lease_owner: owner, pull_lease_until: dbTime(new Date(now.getTime() + LEASE_MS)) });
+  return taken === 1 ? owner : null;
+}
+
+/**
+ * Pulls the orders a channel changed since its cursor (minus the overlap), applying each through
+ * the same path as webhooks, page by page: the cursor moves on only once a page is stored. One
+ * order that cannot be applied is recorded and skipped; the rest go on. Holds the channel's pull
+ * lease throughout, so that pulls of one channel never overlap, across all processes.
+ */
+export async function pullChannel(
+  db: Db,
+  channel: Channel,
+  connector: ConnectorDefinition<unknown>,
+  ctx: ConnectorContext<unknown>,
+): Promise<PullSummary> {
+  const owner = await takeLease(db, channel.id);
+  if (!owner) throw new PullBusyError(channel.id);
+  const mine = () => db(CHANNELS).where({ id: channel.id, pull_lease_owner: owner });
+  const summary: PullSummary = {
+    channelId: channel.id,
+    pages: 0,
+    orders: 0,
+    outcomes: {},
+    errors: [],
+    cursorBefore: channel.pullCursor,
+    cursorAfter: channel.pullCursor,
+    toProcess: [],
+  };
+  const overlap = numberSetting(channel.settings, 'pullOverlapSeconds', DEFAULT_PULL_OVERLAP_S);
+  let failed = false;
+  try {
+    for await (const page of connector.pullOrders(ctx, pullStart(channel.pullCursor, overlap))) {
+      summary.pages++;
+      for (const pulled of page.orders) {
+        summary.orders++;
+        const order = pulled.order;
+        try {
+          const result = await receiveChannelEvent(db, channel, {
+            deliveryId: `pull:${order.externalId}:${order.updatedAt}`,
+            topic: 'pull',
+            kind: order.cancelled ? 'order.cancel' : 'order.upsert',
+            rawPayload: JSON.stringify(pulled.raw),
+            order,
+          });
+          summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
+          summary.toProcess.push(...result.toProcess);
+        } catch (err) {
+          summary.errors.push({ externalId: order.externalId, error: (err as Error).message });
+          ctx.log.error({ err, externalId: order.externalId }, 'pulled order could not be applied; skipped');
+        }
+      }
+      // The page is stored: move the cursor on and keep the lease.
+      summary.cursorAfter = laterCursor(summary.cursorAfter, page.nextCursor);
+      await mine().update({
+        pull_cursor: summary.cursorAfter,
+        pull_lease_until: dbTime(new Date(Date.now() + LEASE_MS)),
+      });
+    }
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    const now = new Date();
+    await mine()
+      .update({
+        pull_lease_owner: null,
+        pull_lease_until: null,
+        last_pull_at: dbTime(now),
+        next_pull_at: dbTime(new Date(now.getTime() + pullIntervalSeconds(channel) * 1000)),
+      })
+      .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not release the pull lease'));
+  }
+  if (!failed) await clearChannelFailing(db, channel.id);
+  return summary;
+}

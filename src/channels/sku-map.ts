@@ -1,0 +1,134 @@
+import type { NormalizedOrder } from '../../connectors/contract.js';
+import { type Conn, dbTime, isoTime, type Tx } from '../db/connection.js';
+import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
+import { CHANNEL_SKUS } from './channel-store.js';
+
+/** One of our SKUs and the channel's ids for it. */
+export interface SkuMapping {
+  sku: string;
+  channelSku: string | null;
+  productId: string | null;
+  variantId: string | null;
+  inventoryItemId: string | null;
+  /** `auto`: matched by SKU code from an order; `manual`: set by an administrator. */
+  source: 'auto' | 'manual';
+  updatedAt: string;
+}
+
+export function toMapping(r: Record<string, unknown>): SkuMapping {
+  return {
+    sku: String(r.sku_code),
+    channelSku: (r.channel_sku as string | null) ?? null,
+    productId: (r.product_id as string | null) ?? null,
+    variantId: (r.variant_id as string | null) ?? null,
+    inventoryItemId: (r.inventory_item_id as string | null) ?? null,
+    source: r.source as 'auto' | 'manual',
+    updatedAt: isoTime(r.updated_at as string) as string,
+  };
+}
+
+export interface MappedLines {
+  lines: OrderLineInput[];
+  problems: OrderProblem[];
+}
+
+const nonEmpty = (values: (string | null | undefined)[]) => [
+  ...new Set(values.filter((v): v is string => typeof v === 'string' && v !== '')),
+];
+
+/**
+ * Turns a channel order's lines into lines of our SKUs. A line is matched, in turn, by the
+ * channel's variant id, product id (for a product without variants) or inventory item id against
+ * the channel's SKU mappings, then by the SKU code the channel sent, if it is one of ours — which
+ * also records that match as an `auto` mapping, so stock pushes know the channel's ids. A line
+ * matched by none keeps the channel's code and adds an `unmapped_sku` problem: the order goes on
+ * hold and can be replayed once an administrator maps the item.
+ */
+export async function mapOrderLines(
+  tx: Tx,
+  channelId: number,
+  order: NormalizedOrder,
+  now = dbTime(),
+): Promise<MappedLines> {
+  const variantIds = nonEmpty(order.lines.map((l) => l.variantId));
+  const productIds = nonEmpty(order.lines.map((l) => l.productId));
+  const itemIds = nonEmpty(order.lines.map((l) => l.inventoryItemId));
+  const codes = nonEmpty(order.lines.map((l) => l.channelSku));
+
+  const mappings =
+    variantIds.length + productIds.length + itemIds.length === 0
+      ? []
+      : (
+          await tx(CHANNEL_SKUS)
+            .where('channel_id', channelId)
+            .andWhere((q) => {
+              if (variantIds.length) q.orWhereIn('variant_id', variantIds);
+              if (productIds.length) q.orWhereIn('product_id', productIds);
+              if (itemIds.length) q.orWhereIn('inventory_item_id', itemIds);
+            })
+        ).map(toMapping);
+  const byVariant = new Map(mappings.filter((m) => m.variantId).map((m) => [m.variantId!, m.sku]));
+  // A product id alone identifies an item only when the mapping names no variant.
+  const byProduct = new Map(
+    mappings.filter((m) => m.productId && !m.variantId).map((m) => [m.productId!, m.sku]),
+  );
+  const byItem = new Map(mappings.filter((m) => m.inventoryItemId).map((m) => [m.inventoryItemId!, m.sku]));
+  const ours = new Set(
+    codes.length === 0
+      ? []
+      : (await tx('skus').whereIn('code', codes).select('code')).map((r) => String(r.code)),
+  );
+
+  const lines: OrderLineInput[] = [];
+  const problems: OrderProblem[] = [];
+  const learned = new Map<string, Record<string, unknown>>();
+  for (const [i, l] of order.lines.entries()) {
+    const lineNo = i + 1;
+    let sku =
+      (l.variantId ? byVariant.get(l.variantId) : undefined) ??
+      (l.productId && !l.variantId ? byProduct.get(l.productId) : undefined) ??
+      (l.inventoryItemId ? byItem.get(l.inventoryItemId) : undefined);
+    if (!sku && l.channelSku && ours.has(l.channelSku)) {
+      sku = l.channelSku;
+      if (l.productId || l.variantId || l.inventoryItemId) {
+        learned.set(sku, {
+          channel_id: channelId,
+          sku_code: sku,
+          channel_sku: l.channelSku,
+          product_id: l.productId ?? null,
+          variant_id: l.variantId ?? null,
+          inventory_item_id: l.inventoryItemId ?? null,
+          source: 'auto',
+          created_at: now,
+          updated_at: now,
+        });
+      }
+    }
+    if (!sku) {
+      const item = l.variantId ?? l.productId ?? l.inventoryItemId;
+      sku = (l.channelSku ?? `unmapped:${item ?? `line-${lineNo}`}`).slice(0, 191);
+      problems.push({
+        code: 'unmapped_sku',
+        message:
+          `line ${lineNo}: the channel's item ${l.channelSku ? `with SKU "${l.channelSku}" ` : ''}` +
+          `(product ${l.productId ?? '-'}, variant ${l.variantId ?? '-'}) is not mapped to one of our SKUs`,
+        lineNo,
+        sku,
+      });
+    }
+    lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice });
+  }
+  if (learned.size > 0) {
+    // An existing mapping of the SKU (manual above all) is kept as it is.
+    await tx(CHANNEL_SKUS)
+      .insert([...learned.values()])
+      .onConflict(['channel_id', 'sku_code'])
+      .ignore();
+  }
+  return { lines, problems };
+}
+
+export async function listMappings(db: Conn, channelId: number): Promise<SkuMapping[]> {
+  const rows = await db(CHANNEL_SKUS).where('channel_id', channelId).orderBy('sku_code');
+  return rows.map(toMapping);
+}

@@ -1,0 +1,72 @@
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ChannelService } from '../channels/service.js';
+import { ApiError } from '../errors/api-error.js';
+import { type ChannelJob, QUEUE } from './queues.js';
+
+/**
+ * Runs channel jobs: scheduled pulls. A pull that finds another pull of the channel running ends
+ * quietly (the running one covers it); a failed pull is recorded on the channel by the service and
+ * tried again at the channel's next pull time, not retried in a loop.
+ */
+export function startChannelWorker(
+  connection: Redis,
+  prefix: string,
+  channels: ChannelService,
+  log: Logger,
+  concurrency = 2,
+): Worker<ChannelJob> {
+  const worker = new Worker<ChannelJob>(
+    QUEUE.channels,
+    async (job: Job<ChannelJob>) => {
+      const { channelId } = job.data;
+      try {
+        const { toProcess, ...summary } = await channels.pull(channelId);
+        log.info({ ...summary, queued: toProcess.length }, 'channel pulled');
+        return { orders: summary.orders, pages: summary.pages };
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 409 || err.status === 404 || err.status === 502)) {
+          log.warn({ channelId, code: err.code, err: err.message }, 'scheduled pull did not run through');
+          return { skipped: err.code };
+        }
+        throw err;
+      }
+    },
+    { connection, prefix, concurrency },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message }, 'channel worker error'));
+  return worker;
+}
+
+/**
+ * The scheduler's side of pulls: every `intervalMs`, queues a pull for each channel whose next pull
+ * time has come. Several schedulers may run; the job id keeps one pull job per channel.
+ */
+export function startPullScheduler(
+  channels: ChannelService,
+  queue: { enqueuePull(channelId: number): Promise<void> },
+  log: Logger,
+  intervalMs: number,
+): { stop(): void } {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const id of await channels.duePulls()) await queue.enqueuePull(id);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not queue due channel pulls');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  void tick();
+  return {
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
