@@ -18,7 +18,7 @@ export interface PullSummary {
   errors: { externalId: string; error: string }[];
   cursorBefore: string | null;
   cursorAfter: string | null;
-  /** Orders now `received`, to be queued for processing. */
+  /** Orders the pull made `received` (queued for processing page by page). */
   toProcess: number[];
 }
 
@@ -84,6 +84,8 @@ export async function pullChannel(
   channel: Channel,
   connector: ConnectorDefinition<unknown>,
   ctx: ConnectorContext<unknown>,
+  /** Queues the orders a page made `received`, once the page is stored (errors are the caller's to swallow). */
+  enqueue: (orderIds: number[]) => Promise<void>,
 ): Promise<PullSummary> {
   const owner = await takeLease(db, channel.id);
   if (!owner) throw new PullBusyError(channel.id);
@@ -103,6 +105,7 @@ export async function pullChannel(
   try {
     for await (const page of connector.pullOrders(ctx, pullStart(channel.pullCursor, overlap))) {
       summary.pages++;
+      const stored: number[] = [];
       for (const pulled of page.orders) {
         summary.orders++;
         const order = pulled.order;
@@ -115,12 +118,14 @@ export async function pullChannel(
             order,
           });
           summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
-          summary.toProcess.push(...result.toProcess);
+          stored.push(...result.toProcess);
         } catch (err) {
           summary.errors.push({ externalId: order.externalId, error: (err as Error).message });
           ctx.log.error({ err, externalId: order.externalId }, 'pulled order could not be applied; skipped');
         }
       }
+      summary.toProcess.push(...stored);
+      await enqueue(stored);
       // The page is stored: move the cursor on and keep the lease.
       summary.cursorAfter = laterCursor(summary.cursorAfter, page.nextCursor);
       await mine().update({

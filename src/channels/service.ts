@@ -340,7 +340,9 @@ export class ChannelService {
       throw new ApiError(409, 'not_supported', `${channel.type} channels do not pull orders`);
     let summary: PullSummary;
     try {
-      summary = await pullChannel(this.db, channel, connector, this.context(channel));
+      summary = await pullChannel(this.db, channel, connector, this.context(channel), (ids) =>
+        this.enqueue(ids),
+      );
     } catch (err) {
       if (err instanceof PullBusyError) throw new ApiError(409, 'pull_in_progress', err.message);
       const auth = err instanceof ChannelAuthError;
@@ -351,7 +353,6 @@ export class ChannelService {
         `pull failed: ${(err as Error).message}`,
       );
     }
-    await this.enqueue(summary.toProcess);
     if (summary.errors.length > 0) {
       await recordChannelError(
         this.db,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { ChannelService } from '../../src/channels/service.js';
 import type { Db } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
 import { outboxHandlers } from '../../src/outbox/handlers.js';
@@ -20,6 +21,10 @@ export interface TestStack {
   queues: Queues;
   relay: Relay;
   app: ReturnType<typeof createApp>;
+  /** Channel administration, webhooks, pulls (HTTP with short backoff; rate limits in Redis). */
+  channels: ChannelService;
+  /** The key channel secrets are sealed with in this stack. */
+  secretKey: Buffer;
   /** Calls the Hono app the way a client would, with the admin token unless `token: null`. */
   api(
     method: string,
@@ -46,11 +51,23 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
   );
   const queues = createQueues(producer, prefix);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
+  const secretKey = randomBytes(32);
+  const channels = new ChannelService({
+    db,
+    log: silentLog,
+    secretKey,
+    publicUrl: 'https://stockbridge.example.com',
+    redis: producer,
+    prefix,
+    enqueueOrders,
+    http: { minDelayMs: 5, maxDelayMs: 20, retries: 3, timeoutMs: 5000 },
+  });
   const app = createApp({
     db,
     log: silentLog,
     adminToken: ADMIN_TOKEN,
     enqueueOrders,
+    channels,
     checkRedis: async () => void (await producer.ping()),
   });
   const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0, handlers: outboxHandlers() });
@@ -64,6 +81,8 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     queues,
     relay,
     app,
+    channels,
+    secretKey,
     async api(method, path, body, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
@@ -114,6 +133,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       await Promise.all(workers.map((w) => w.close()));
       await queues.orders.obliterate({ force: true }).catch(() => {});
       await queues.maintenance.obliterate({ force: true }).catch(() => {});
+      await queues.channels.obliterate({ force: true }).catch(() => {});
       await queues.close();
       for (const c of connections) c.disconnect();
       await database.drop();
