@@ -30,6 +30,11 @@ export class PullBusyError extends Error {
   }
 }
 
+/** Epoch ms of an ISO 8601 time with a date and time; NaN for anything else (Date.parse is too lenient). */
+function isoMs(value: string): number {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? Date.parse(value) : Number.NaN;
+}
+
 const numberSetting = (settings: Record<string, unknown>, key: string, fallback: number) =>
   typeof settings[key] === 'number' ? (settings[key] as number) : fallback;
 
@@ -43,17 +48,22 @@ export const pullIntervalSeconds = (c: Channel) =>
  */
 export function pullStart(cursor: string | null, overlapSeconds: number): string | null {
   if (cursor === null) return null;
-  const ms = Date.parse(cursor);
+  const ms = isoMs(cursor);
   if (Number.isNaN(ms)) return cursor;
   return new Date(ms - Math.max(0, overlapSeconds) * 1000).toISOString();
 }
 
-/** The cursor after a page: never earlier than the one we had (times compare as instants, in UTC). */
+/**
+ * The cursor to store after a page: the connector's (it is cumulative over the pull, and may hold
+ * back to where the pull began when pages shifted under it), but never earlier than the cursor the
+ * pull started from — the connector is handed that cursor less the overlap, and an empty pull must
+ * not walk the cursor back by the overlap each time. Times compare as instants, in UTC.
+ */
 export function laterCursor(current: string | null, next: string | null): string | null {
   if (next === null) return current;
   if (current === null) return next;
-  const a = Date.parse(current);
-  const b = Date.parse(next);
+  const a = isoMs(current);
+  const b = isoMs(next);
   if (Number.isNaN(a) || Number.isNaN(b)) return next;
   return b >= a ? new Date(b).toISOString() : new Date(a).toISOString();
 }
@@ -127,7 +137,7 @@ export async function pullChannel(
       summary.toProcess.push(...stored);
       await enqueue(stored);
       // The page is stored: move the cursor on and keep the lease.
-      summary.cursorAfter = laterCursor(summary.cursorAfter, page.nextCursor);
+      if (page.nextCursor !== null) summary.cursorAfter = laterCursor(summary.cursorBefore, page.nextCursor);
       await mine().update({
         pull_cursor: summary.cursorAfter,
         pull_lease_until: dbTime(new Date(Date.now() + LEASE_MS)),
