@@ -253,7 +253,9 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
       .select('ref_id')
       .sum({ units: 'd_reserved' })
       .groupBy('ref_id');
-    const units = new Map(reservations.map((r) => [Number(r.ref_id), Number(r.units)]));
+    const units = new Map(
+      (reservations as { ref_id: string; units: number }[]).map((r) => [Number(r.ref_id), Number(r.units)]),
+    );
     expect(orders.map((o) => units.get(Number(o.id)))).toEqual([2, 2, 4]);
     expect((await available('TEE-S')).reserved).toBe(3);
 
