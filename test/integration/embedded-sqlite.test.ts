@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateLatest, migrateRollback, pendingMigrations } from '../../src/db/migrate.js';
 import { checkInvariants } from '../helpers/invariants.js';
@@ -85,6 +87,106 @@ describe.each([
       status: 'on_hold',
       holdReason: 'unknown_sku',
     });
+  });
+
+  it('takes a channel through webhooks: create, duplicate, line update, unmapped item, replay, cancel', async () => {
+    const secret = 'embedded-webhook-secret';
+    const ch = await stack.api('POST', '/api/channels', {
+      type: 'woocommerce',
+      name: 'Woo',
+      settings: {
+        siteUrl: 'https://woo.test',
+        consumerKey: 'ck_x',
+        consumerSecret: 'cs_x',
+        webhookSecret: secret,
+      },
+    });
+    expect(ch.status).toBe(201);
+    const base = JSON.parse(
+      readFileSync(new URL('../fixtures/woocommerce/orders-dst-fall-back.json', import.meta.url), 'utf8'),
+    )[0];
+    const send = async (topic: string, order: Record<string, unknown>, delivery: string) => {
+      const body = JSON.stringify(order);
+      const res = await stack.app.request(`/webhooks/${ch.body.id}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-wc-webhook-topic': topic,
+          'x-wc-webhook-resource': 'order',
+          'x-wc-webhook-event': topic.split('.')[1]!,
+          'x-wc-webhook-delivery-id': delivery,
+          'x-wc-webhook-signature': createHmac('sha256', secret).update(body).digest('base64'),
+        },
+        body,
+      });
+      return (await res.json()) as { status: string; orderId: number };
+    };
+    const money = (q: number) => ({
+      subtotal: (10 * q).toFixed(2),
+      subtotal_tax: '0.00',
+      total: (10 * q).toFixed(2),
+      total_tax: '0.00',
+      taxes: [],
+    });
+    const lines = (a: number, b: number, bSku = 'S2', variation = 901) => [
+      { ...base.line_items[0], sku: 'S1', quantity: a, ...money(a) },
+      {
+        ...base.line_items[1],
+        sku: bSku,
+        product_id: 900,
+        variation_id: variation,
+        quantity: b,
+        ...money(b),
+      },
+    ];
+    const order = { ...base, id: 8001, line_items: lines(1, 1), date_modified_gmt: '2026-11-24T10:00:00' };
+    const created = await send('order.created', order, 'd1');
+    expect(created.status).toBe('created');
+    expect((await send('order.created', order, 'd1')).status).toBe('duplicate');
+    await stack.settle();
+    const updated = await send(
+      'order.updated',
+      { ...order, line_items: lines(1, 2), date_modified_gmt: '2026-11-24T10:05:00' },
+      'd2',
+    );
+    expect(updated.status).toBe('updated');
+    const detail = (await stack.api('GET', `/api/orders/${created.orderId}`)).body;
+    expect(detail.lines.map((l: { ordered: number }) => l.ordered)).toEqual([1, 2]);
+
+    const odd = {
+      ...order,
+      id: 8002,
+      line_items: lines(1, 1, 'THEIRS', 951),
+      date_modified_gmt: '2026-11-24T10:00:00',
+    };
+    const held = await send('order.created', odd, 'd3');
+    await stack.settle();
+    expect((await stack.api('GET', `/api/orders/${held.orderId}`)).body.holdReason).toBe('unmapped_sku');
+    // 901 belongs to S2 already; the new item 951 is S2 too.
+    const clash = await stack.api('PUT', `/api/channels/${ch.body.id}/skus/S1`, { variantId: '901' });
+    expect(clash.status).toBe(409);
+    const map = await stack.api('PUT', `/api/channels/${ch.body.id}/skus/S2`, {
+      productId: '900',
+      variantId: '951',
+    });
+    expect(map.status).toBe(200);
+    const replay = await stack.api('POST', `/api/channels/${ch.body.id}/replay-held`);
+    expect(replay.body.outcomes).toEqual({ updated: 1 });
+    await stack.settle();
+    expect((await stack.api('GET', `/api/orders/${held.orderId}`)).body.status).not.toBe('on_hold');
+
+    const cancelled = await send(
+      'order.updated',
+      { ...order, status: 'cancelled', line_items: lines(1, 2), date_modified_gmt: '2026-11-24T10:10:00' },
+      'd4',
+    );
+    expect(cancelled.status).toBe('cancelled');
+    expect((await stack.api('GET', `/api/channels/${ch.body.id}`)).body.status.orders).toEqual({
+      received: 2,
+      onHold: 0,
+    });
+    expect(await stack.channels.duePulls()).toEqual([ch.body.id]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('migrations run down and up again', async () => {

@@ -72,12 +72,17 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('inbound_events', (t) => {
     t.dropIndex(['channel', 'processed_at']);
-    t.dropColumn('note');
-    t.dropColumn('kind');
   });
-  await knex.schema.alterTable('orders', (t) => {
-    t.dropColumn('channel_updated_at');
-  });
+  // Plain ALTER TABLE ... DROP COLUMN (MySQL/MariaDB and SQLite 3.35+), not knex's SQLite table
+  // rebuild, which fails on tables that others reference.
+  const columns: [string, string][] = [
+    ['inbound_events', 'note'],
+    ['inbound_events', 'kind'],
+    ['orders', 'channel_updated_at'],
+  ];
+  for (const [table, column] of columns) {
+    await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
+  }
   await knex.schema.dropTableIfExists('channel_skus');
   await knex.schema.dropTableIfExists('channels');
 }
