@@ -92,8 +92,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       handlers: outboxHandlers(),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
+    // Channel events stored but never applied (a crash in between) are applied after a grace time.
+    const pending = startLoop('channel-events', 15_000, () => channels.applyPending(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
+    closers.push(() => pending.stop());
     if (config.STOCKBRIDGE_INBOX_DIR) {
       const inbox = await startInboxWatcher({
         folder: config.STOCKBRIDGE_INBOX_DIR,

@@ -519,6 +519,38 @@ export class ChannelService {
     return { ...base, outcome: 'updated', note: 'released from hold for another try', toProcess: [orderId] };
   }
 
+  /**
+   * Applies channel events that were stored but never applied — their process died between storing
+   * and applying, or the database failed mid-way — once they are `graceMs` old (younger ones may
+   * still be in hand). Events older than a day are left to an administrator's replay. Returns how
+   * many were applied.
+   */
+  async applyPending(graceMs = 30_000, limit = 100): Promise<number> {
+    const now = Date.now();
+    const rows = await this.db(INBOUND_EVENTS)
+      .whereNull('processed_at')
+      .whereNull('note')
+      .whereNotNull('kind')
+      .where('received_at', '<', dbTime(new Date(now - graceMs)))
+      .where('received_at', '>', dbTime(new Date(now - 86_400_000)))
+      .orderBy('id')
+      .limit(limit)
+      .select('id');
+    let applied = 0;
+    for (const { id } of rows) {
+      try {
+        await this.replayEvent(Number(id));
+        applied++;
+      } catch (err) {
+        this.o.log.warn(
+          { eventId: Number(id), err: (err as Error).message },
+          'pending channel event not applied',
+        );
+      }
+    }
+    return applied;
+  }
+
   /** Replays the latest event of every order of the channel held for a problem (not held by hand). */
   async replayHeld(channelId: number): Promise<ReplaySummary> {
     const channel = await this.get(channelId);

@@ -533,6 +533,41 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await stack.channels.duePulls()).toEqual([]);
   });
 
+  it('applies events stored before a crash: on re-delivery, or by the pending sweep after a grace time', async () => {
+    const storedOnly = async (externalId: string, eventId: string, agoMs: number) => {
+      const body = restOrder(externalId, {
+        updatedAt: '2026-11-24T14:00:00Z',
+        lines: [{ ...TEE_S, quantity: 1 }],
+      });
+      // What a process that died right after storing the delivery leaves behind.
+      await stack.db('inbound_events').insert({
+        channel: key,
+        delivery_id: eventId,
+        topic: 'orders/create',
+        kind: 'order.upsert',
+        payload: body,
+        received_at: new Date(Date.now() - agoMs).toISOString().replace('T', ' ').replace('Z', ''),
+      });
+      return body;
+    };
+    const redelivered = await storedOnly('5700000000000000040', 'evt-crash-1', 1000);
+    const res = await webhook('orders/create', redelivered, { eventId: 'evt-crash-1' });
+    expect(res.body.status).toBe('created');
+    expect((await webhook('orders/create', redelivered, { eventId: 'evt-crash-1' })).body.status).toBe(
+      'duplicate',
+    );
+
+    await storedOnly('5700000000000000041', 'evt-crash-2', 60_000);
+    await storedOnly('5700000000000000042', 'evt-crash-3', 1000);
+    // Only the one past the grace time is applied; the fresh one may still be in someone's hands.
+    expect(await stack.channels.applyPending(30_000)).toBe(1);
+    expect(await count('orders', { channel: key, external_id: '5700000000000000041' })).toBe(1);
+    expect(await count('orders', { channel: key, external_id: '5700000000000000042' })).toBe(0);
+    expect(await stack.channels.applyPending(30_000)).toBe(0);
+    await stack.settle();
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('a 401 from the channel marks it failing and stops scheduled pulls until its token is replaced', async () => {
     nock(API_HOST).post(GRAPHQL).reply(401, { errors: '[API] Invalid API key or access token' });
     const sync = await stack.api('POST', `/api/channels/${channelId}/sync`);
