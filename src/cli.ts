@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { startDaemon } from './daemon.js';
+import { resyncChannel, startDaemon } from './daemon.js';
 import { createDb, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest, migrateRollback } from './db/migrate.js';
 import { createLogger } from './logger.js';
@@ -11,20 +11,32 @@ commands:
   start              run the daemon (all roles unless --roles or STOCKBRIDGE_ROLES says otherwise)
   migrate            apply pending database migrations
   migrate:rollback   undo the last batch of migrations (--all: every batch)
+  resync <channelId> push every mapped SKU of a channel now, changed or not, and print the result
   help               this text`;
 
-function parseArgs(argv: string[]): { command: string; env: Record<string, string>; all: boolean } {
+function parseArgs(argv: string[]): {
+  command: string;
+  env: Record<string, string>;
+  all: boolean;
+  channelId: number | null;
+} {
   const [command = 'start', ...rest] = argv;
   const env: Record<string, string> = {};
   let all = false;
+  let channelId: number | null = null;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
+    if (command === 'resync' && channelId === null && /^\d+$/.test(arg)) {
+      channelId = Number(arg);
+      continue;
+    }
     if (arg === '--roles') env.STOCKBRIDGE_ROLES = rest[++i] ?? '';
     else if (arg.startsWith('--roles=')) env.STOCKBRIDGE_ROLES = arg.slice('--roles='.length);
     else if (arg === '--all') all = true;
     else throw new ConfigError([`unknown argument ${arg}`]);
   }
-  return { command, env, all };
+  if (command === 'resync' && channelId === null) throw new ConfigError(['resync needs a channel id']);
+  return { command, env, all, channelId };
 }
 
 async function main(): Promise<number> {
@@ -58,6 +70,11 @@ async function main(): Promise<number> {
       } finally {
         await db.destroy();
       }
+    }
+    case 'resync': {
+      const summary = await resyncChannel(config, log, parsed.channelId as number);
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return summary.skipped ? 1 : 0;
     }
     case 'start': {
       const daemon = await startDaemon(config, log);

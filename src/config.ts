@@ -61,7 +61,7 @@ export const configSchema = z.object({
   /** How long a worker holds a job before BullMQ considers it stalled (ms). */
   STOCKBRIDGE_JOB_LOCK_MS: intFromEnv(1000, 600_000).default(30_000),
   /** How often the relay looks for stored-but-unqueued work (ms). */
-  STOCKBRIDGE_RELAY_INTERVAL_MS: intFromEnv(50, 600_000).default(1000),
+  STOCKBRIDGE_RELAY_INTERVAL_MS: intFromEnv(50, 600_000).default(250),
   /** How old a `received` order must be before the relay re-enqueues it (ms). */
   STOCKBRIDGE_RELAY_GRACE_MS: intFromEnv(0, 3_600_000).default(5000),
   /** A folder to watch for customers' order files (.xlsx/.csv); unset: no inbox. Worker role. */
@@ -73,6 +73,8 @@ export const configSchema = z.object({
     .default('EUR'),
   /** How often the inbox folder is looked at (ms). */
   STOCKBRIDGE_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5000),
+  /** Stock changes within this window (ms) reach a channel as one push. */
+  STOCKBRIDGE_PUSH_DEBOUNCE_MS: intFromEnv(0, 600_000).default(1000),
   /** How often the scheduler looks for channels whose pull is due (ms). */
   STOCKBRIDGE_PULL_CHECK_MS: intFromEnv(100, 600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

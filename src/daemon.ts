@@ -62,6 +62,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     redis: producer,
     prefix,
     enqueueOrders,
+    requestPush: (channelId) => queues.enqueuePush(channelId, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS),
   });
 
   const closers: Array<() => Promise<void> | void> = [];
@@ -89,7 +90,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log: log.child({ role: 'relay' }),
       enqueueOrders,
       graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS,
-      handlers: outboxHandlers(),
+      handlers: outboxHandlers({
+        requestPush: async (ids) => {
+          for (const id of ids) await queues.enqueuePush(id, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS);
+        },
+      }),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Channel events stored but never applied (a crash in between) are applied after a grace time.
@@ -121,6 +126,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       queues,
       log.child({ role: 'scheduler' }),
       config.STOCKBRIDGE_PULL_CHECK_MS,
+      config.STOCKBRIDGE_PUSH_DEBOUNCE_MS,
     );
     closers.push(() => pulls.stop());
   }
@@ -179,4 +185,42 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       return stopping;
     },
   };
+}
+
+/**
+ * The `resync` command: marks every mapped SKU of the channel and pushes them now from this
+ * process (no worker needed), through the same code and rate limiter as the daemon.
+ */
+export async function resyncChannel(config: Config, log: Logger, channelId: number) {
+  const { secretKey } = resolveBootstrapSecrets(config, log);
+  await assertRedisReachable(config.REDIS_URL);
+  const db = createDb(dbOptionsFrom(config));
+  const redis = producerConnection(config.REDIS_URL);
+  try {
+    const channels = new ChannelService({
+      db,
+      log,
+      secretKey,
+      publicUrl: config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+      redis,
+      prefix: config.STOCKBRIDGE_QUEUE_PREFIX,
+      enqueueOrders: async () => {},
+    });
+    await channels.resync(channelId);
+    let summary = await channels.push(channelId);
+    const total = { ...summary };
+    // Changes that arrived meanwhile: go on until nothing is pending.
+    for (let round = 0; summary.stillPending > 0 && round < 10; round++) {
+      summary = await channels.push(channelId);
+      total.sent += summary.sent;
+      total.accepted += summary.accepted;
+      total.calls += summary.calls;
+      total.rejected.push(...summary.rejected);
+      total.stillPending = summary.stillPending;
+    }
+    return total;
+  } finally {
+    redis.disconnect();
+    await db.destroy();
+  }
 }

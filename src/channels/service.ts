@@ -41,6 +41,14 @@ import {
 } from './channel-store.js';
 import { PullBusyError, type PullSummary, pullChannel } from './pull.js';
 import { listMappings, type SkuMapping, toMapping } from './sku-map.js';
+import {
+  type ChannelStockSettings,
+  channelStockSettings,
+  markResync,
+  PushBusyError,
+  type PushSummary,
+  pushChannelStock,
+} from './stock-push.js';
 
 /** How a secret setting is shown: it is set, and that is all anyone is told. */
 export const MASK = '********';
@@ -57,15 +65,39 @@ export interface ChannelServiceOptions {
   prefix?: string;
   /** Queues processing of stored orders (may throw when Redis is down: the relay catches up). */
   enqueueOrders: (orderIds: number[]) => Promise<void>;
+  /** Queues a debounced stock push of the channel (the channels queue); without it, pushes run only when asked. */
+  requestPush?: (channelId: number) => Promise<void>;
   /** Overrides for the channels' HTTP client (tests: short backoff). */
   http?: Partial<Pick<HttpClientOptions, 'retries' | 'minDelayMs' | 'maxDelayMs' | 'timeoutMs' | 'sleep'>>;
 }
+
+/** What a channel is told about stock: feeding warehouses and its publication rule. */
+export const stockSettingsBody = z.object({
+  /** Warehouse codes that feed the channel; null or absent: all warehouses. */
+  warehouses: z.array(z.string().min(1).max(64)).max(1000).nullable().optional(),
+  safetyStock: z.number().int().min(0).max(100_000_000).nullable().optional(),
+  allocationPercent: z.number().int().min(0).max(100).nullable().optional(),
+  maxQuantity: z.number().int().min(0).max(100_000_000).nullable().optional(),
+  nightlyResync: z.boolean().optional(),
+});
+
+export const skuPublicationBody = z
+  .object({
+    safetyStock: z.number().int().min(0).max(100_000_000).nullable().optional(),
+    allocationPercent: z.number().int().min(0).max(100).nullable().optional(),
+    maxQuantity: z.number().int().min(0).max(100_000_000).nullable().optional(),
+  })
+  .refine(
+    (b) => Object.keys(b).length > 0,
+    'give at least one of safetyStock, allocationPercent, maxQuantity',
+  );
 
 export const createChannelBody = z.object({
   type: z.string().trim().min(1).max(32),
   name: z.string().trim().min(1).max(255),
   enabled: z.boolean().default(true),
   settings: z.record(z.string(), z.unknown()),
+  stock: stockSettingsBody.optional(),
 });
 
 export const updateChannelBody = z
@@ -73,8 +105,9 @@ export const updateChannelBody = z
     name: z.string().trim().min(1).max(255).optional(),
     enabled: z.boolean().optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    stock: stockSettingsBody.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, settings');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, settings, stock');
 
 const channelItemId = z
   .string()
@@ -105,6 +138,7 @@ export interface ChannelView {
   webhookUrl: string | null;
   capabilities: readonly string[];
   settings: Record<string, unknown>;
+  stock: ChannelStockSettings;
   status: {
     lastPullAt: string | null;
     nextPullAt: string | null;
@@ -175,7 +209,58 @@ export class ChannelService {
       updated_at: now,
       disabled_at: input.enabled ? null : now,
     });
+    if (input.stock) await this.applyStockSettings(Number(id), input.stock);
     return this.get(Number(id));
+  }
+
+  /** Sets which warehouses feed the channel and its publication rule; 422 for an unknown warehouse. */
+  private async applyStockSettings(id: number, stock: z.output<typeof stockSettingsBody>): Promise<void> {
+    const update: Record<string, unknown> = {};
+    if (stock.safetyStock !== undefined) update.safety_stock = stock.safetyStock;
+    if (stock.allocationPercent !== undefined) update.allocation_percent = stock.allocationPercent;
+    if (stock.maxQuantity !== undefined) update.max_quantity = stock.maxQuantity;
+    if (stock.nightlyResync !== undefined) update.nightly_resync = stock.nightlyResync;
+    await this.db.transaction(async (tx) => {
+      if (stock.warehouses !== undefined) {
+        const codes = [...new Set(stock.warehouses ?? [])];
+        const found = codes.length ? await tx('warehouses').whereIn('code', codes).select('id', 'code') : [];
+        const missing = codes.filter((c) => !found.some((f) => f.code === c));
+        if (missing.length > 0) {
+          throw new ApiError(422, 'unknown_warehouse', `unknown warehouses: ${missing.join(', ')}`, {
+            missing,
+          });
+        }
+        await tx('channel_warehouses').where({ channel_id: id }).delete();
+        if (found.length > 0)
+          await tx('channel_warehouses').insert(
+            found.map((f) => ({ channel_id: id, warehouse_id: Number(f.id) })),
+          );
+      }
+      if (Object.keys(update).length > 0) await tx(CHANNELS).where({ id }).update(update);
+    });
+    // What the channel should be told may have changed for every SKU.
+    if (stock.warehouses !== undefined || Object.keys(update).some((k) => k !== 'nightly_resync')) {
+      await this.db(CHANNEL_SKUS)
+        .where({ channel_id: id })
+        .update({
+          push_pending: true,
+          pending_seq: this.db.raw('pending_seq + 1'),
+          pending_since: this.db.raw('COALESCE(pending_since, ?)', [dbTime()]),
+        });
+      await this.requestPush(id);
+    }
+  }
+
+  /** Queues a debounced push of the channel (errors logged: the push sweep catches up). */
+  async requestPush(channelId: number): Promise<void> {
+    try {
+      await this.o.requestPush?.(channelId);
+    } catch (err) {
+      this.o.log.warn(
+        { channelId, err: (err as Error).message },
+        'push not queued; the push sweep will queue it',
+      );
+    }
   }
 
   async get(id: number): Promise<Channel> {
@@ -217,6 +302,9 @@ export class ChannelService {
       this.memoryLimiters.delete(id);
     }
     await this.db(CHANNELS).where({ id }).update(update);
+    if (patch.stock) await this.applyStockSettings(id, patch.stock);
+    // Working settings again (or enabled again): whatever waited for the channel can go now.
+    if (patch.settings || patch.enabled) await this.requestPush(id);
     return this.get(id);
   }
 
@@ -254,6 +342,7 @@ export class ChannelService {
       webhookUrl: connector.manifest.capabilities.includes('webhooks') ? this.webhookUrl(channel) : null,
       capabilities: connector.manifest.capabilities,
       settings,
+      stock: await channelStockSettings(this.db, channel.id),
       status: {
         lastPullAt: channel.lastPullAt,
         nextPullAt: channel.nextPullAt,
@@ -635,6 +724,105 @@ export class ChannelService {
     await this.get(channelId);
     const n = await this.db(CHANNEL_SKUS).where({ channel_id: channelId, sku_code: sku }).delete();
     if (n === 0) throw notFound(`mapping of SKU ${sku}`);
+  }
+
+  /**
+   * Pushes the channel's pending stock now (the push job, a resync, the CLI). Skipped for a
+   * disabled or failing channel or one without stock push; 409 while another push of it runs. A
+   * 401/403 marks the channel failing; other errors are recorded and thrown (the job retries).
+   */
+  async push(id: number): Promise<PushSummary & { skipped?: string }> {
+    const channel = await this.get(id);
+    const connector = this.connectorOf(channel);
+    const empty = {
+      channelId: id,
+      pending: 0,
+      sent: 0,
+      accepted: 0,
+      rejected: [],
+      calls: 0,
+      stillPending: 0,
+    };
+    if (!channel.enabled) return { ...empty, skipped: 'channel_disabled' };
+    if (channel.failingReason) return { ...empty, skipped: 'channel_failing' };
+    if (!connector.manifest.capabilities.includes('stockPush')) return { ...empty, skipped: 'not_supported' };
+    try {
+      const summary = await pushChannelStock(this.db, channel, connector, this.context(channel));
+      if (summary.accepted > 0) await clearChannelFailing(this.db, id);
+      if (summary.rejected.length > 0) {
+        const first = summary.rejected[0]!;
+        await recordChannelError(
+          this.db,
+          id,
+          `push: ${summary.rejected.length} SKU(s) refused, first ${first.sku}: ${first.reason}`,
+        );
+      }
+      if (summary.stillPending > 0) await this.requestPush(id);
+      return summary;
+    } catch (err) {
+      if (err instanceof PushBusyError) throw new ApiError(409, 'push_in_progress', err.message);
+      const auth = err instanceof ChannelAuthError;
+      await recordChannelError(this.db, id, `push: ${(err as Error).message}`, { failing: auth });
+      if (auth) return { ...empty, skipped: 'channel_auth_failed' };
+      throw err;
+    }
+  }
+
+  /** Marks every mapped SKU of the channel to be sent, changed or not, and queues the push. */
+  async resync(id: number): Promise<{ channelId: number; pending: number }> {
+    const channel = await this.get(id);
+    if (!channel.enabled) throw new ApiError(409, 'channel_disabled', `channel ${id} is disabled`);
+    if (!this.connectorOf(channel).manifest.capabilities.includes('stockPush'))
+      throw new ApiError(409, 'not_supported', `${channel.type} channels do not take stock`);
+    const pending = await markResync(this.db, id);
+    await this.requestPush(id);
+    return { channelId: id, pending };
+  }
+
+  /** Safety stock, allocation and cap for one SKU on this channel (null clears, the channel's apply). */
+  async setSkuPublication(
+    channelId: number,
+    sku: string,
+    body: z.output<typeof skuPublicationBody>,
+  ): Promise<
+    SkuMapping & { safetyStock: number | null; allocationPercent: number | null; maxQuantity: number | null }
+  > {
+    await this.get(channelId);
+    const update: Record<string, unknown> = {
+      push_pending: true,
+      pending_seq: this.db.raw('pending_seq + 1'),
+      pending_since: this.db.raw('COALESCE(pending_since, ?)', [dbTime()]),
+    };
+    if (body.safetyStock !== undefined) update.safety_stock = body.safetyStock;
+    if (body.allocationPercent !== undefined) update.allocation_percent = body.allocationPercent;
+    if (body.maxQuantity !== undefined) update.max_quantity = body.maxQuantity;
+    const n = await this.db(CHANNEL_SKUS).where({ channel_id: channelId, sku_code: sku }).update(update);
+    if (n === 0) throw notFound(`mapping of SKU ${sku} on channel ${channelId}`);
+    await this.requestPush(channelId);
+    const row = await this.db(CHANNEL_SKUS).where({ channel_id: channelId, sku_code: sku }).first();
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    return {
+      ...toMapping(row),
+      safetyStock: num(row.safety_stock),
+      allocationPercent: num(row.allocation_percent),
+      maxQuantity: num(row.max_quantity),
+    };
+  }
+
+  /**
+   * Channels with stock waiting to be pushed for longer than `olderThanMs` (their push job was lost,
+   * or they were marked by a nightly resync): the scheduler queues their pushes.
+   */
+  async duePushes(olderThanMs: number, now = new Date()): Promise<number[]> {
+    const rows = await this.db(CHANNEL_SKUS)
+      .where('push_pending', true)
+      .where('pending_since', '<', dbTime(new Date(now.getTime() - olderThanMs)))
+      .whereIn(
+        'channel_id',
+        this.db(CHANNELS).where({ enabled: true }).whereNull('failing_reason').select('id'),
+      )
+      .distinct('channel_id');
+    return rows.map((r) => Number(r.channel_id)).sort((a, b) => a - b);
   }
 
   /** Channels due for their scheduled pull: enabled, not failing, pull capable, next pull time reached. */

@@ -3,6 +3,7 @@ import type { Db } from './connection.js';
 import * as coreSchema from './migrations/20261124000000_core_schema.js';
 import * as lowStock from './migrations/20261125100000_low_stock.js';
 import * as channels from './migrations/20261126100000_channels.js';
+import * as stockPush from './migrations/20261127100000_stock_push.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261124000000_core_schema', coreSchema],
   ['20261125100000_low_stock', lowStock],
   ['20261126100000_channels', channels],
+  ['20261127100000_stock_push', stockPush],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -6,7 +6,7 @@ import { ApiError } from '../errors/api-error.js';
 import { type ChannelJob, QUEUE } from './queues.js';
 
 /**
- * Runs channel jobs: scheduled pulls. A pull that finds another pull of the channel running ends
+ * Runs channel jobs: stock pushes (debounced per channel) and scheduled pulls. A pull that finds another pull of the channel running ends
  * quietly (the running one covers it); a failed pull is recorded on the channel by the service and
  * tried again at the channel's next pull time, not retried in a loop.
  */
@@ -21,6 +21,21 @@ export function startChannelWorker(
     QUEUE.channels,
     async (job: Job<ChannelJob>) => {
       const { channelId } = job.data;
+      if (job.name === 'push') {
+        try {
+          const summary = await channels.push(channelId);
+          if (summary.calls > 0 || summary.skipped) log.info(summary, 'channel stock pushed');
+          return { sent: summary.sent, calls: summary.calls, skipped: summary.skipped ?? null };
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'push_in_progress') {
+            // The running push may have read before this change: go again in the next window.
+            await channels.requestPush(channelId);
+            return { skipped: err.code };
+          }
+          if (err instanceof ApiError && err.status === 404) return { skipped: err.code };
+          throw err;
+        }
+      }
       try {
         const { toProcess, ...summary } = await channels.pull(channelId);
         log.info({ ...summary, queued: toProcess.length }, 'channel pulled');
@@ -40,14 +55,20 @@ export function startChannelWorker(
 }
 
 /**
- * The scheduler's side of pulls: every `intervalMs`, queues a pull for each channel whose next pull
- * time has come. Several schedulers may run; the job id keeps one pull job per channel.
+ * The scheduler's side of channels: every `intervalMs`, queues a pull for each channel whose next
+ * pull time has come, and a push for each channel whose pending stock has waited longer than two
+ * debounce windows (its job was lost, or a nightly resync marked it). Several schedulers may run;
+ * job ids keep one pull job per channel and one push job per channel and window.
  */
 export function startPullScheduler(
   channels: ChannelService,
-  queue: { enqueuePull(channelId: number): Promise<void> },
+  queue: {
+    enqueuePull(channelId: number): Promise<void>;
+    enqueuePush(channelId: number, debounceMs: number): Promise<void>;
+  },
   log: Logger,
   intervalMs: number,
+  pushDebounceMs = 1000,
 ): { stop(): void } {
   let running = false;
   const tick = async () => {
@@ -55,6 +76,8 @@ export function startPullScheduler(
     running = true;
     try {
       for (const id of await channels.duePulls()) await queue.enqueuePull(id);
+      for (const id of await channels.duePushes(Math.max(2 * pushDebounceMs, 2000)))
+        await queue.enqueuePush(id, pushDebounceMs);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not queue due channel pulls');
     } finally {

@@ -16,6 +16,9 @@ export interface ChannelJob {
 /** One pull job per channel at a time: a second add is ignored while the first still exists. */
 export const pullJobId = (channelId: number) => `pull-${channelId}`;
 
+/** One push job per channel and debounce window. */
+export const pushJobId = (channelId: number, window: number) => `push-${channelId}-${window}`;
+
 export interface ProcessOrderJob {
   orderId: number;
 }
@@ -36,6 +39,11 @@ export interface Queues {
   orders: Queue<ProcessOrderJob>;
   maintenance: Queue;
   channels: Queue<ChannelJob>;
+  /**
+   * Queues a push of the channel's pending stock at the end of the current debounce window: every
+   * request within one window is the same job, so a burst of changes makes one push.
+   */
+  enqueuePush(channelId: number, debounceMs: number): Promise<void>;
   /** Queues a pull of the channel, unless one is already waiting or running. */
   enqueuePull(channelId: number): Promise<void>;
   /** Adds one processing job per order. Throws when Redis cannot take them. */
@@ -60,6 +68,23 @@ export function createQueues(connection: Redis, prefix: string): Queues {
         'pull',
         { channelId },
         { jobId: pullJobId(channelId), removeOnComplete: true, removeOnFail: true, attempts: 1 },
+      );
+    },
+    async enqueuePush(channelId, debounceMs) {
+      const now = Date.now();
+      const window = debounceMs > 0 ? Math.floor(now / debounceMs) : now;
+      const delay = debounceMs > 0 ? (window + 1) * debounceMs - now : 0;
+      await channels.add(
+        'push',
+        { channelId },
+        {
+          jobId: pushJobId(channelId, window),
+          delay,
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 6,
+          backoff: { type: 'exponential', delay: 1000 },
+        },
       );
     },
     async enqueueOrders(orderIds) {

@@ -12,7 +12,10 @@ export interface OutboxRow {
  * Handles outbox messages of one topic, inside the relay's transaction `tx`; must be idempotent (a
  * message may be handed over twice if the relay dies before committing).
  */
-export type OutboxHandler = (rows: OutboxRow[], tx: Tx) => Promise<void>;
+export type OutboxHandler = (rows: OutboxRow[], tx: Tx) => Promise<AfterCommit | undefined>;
+
+/** Work a handler leaves for after its transaction committed (e.g. queueing a job that reads what it wrote). */
+export type AfterCommit = () => Promise<void>;
 
 export interface RelayOptions {
   db: Db;
@@ -78,10 +81,20 @@ export class Relay {
     // Handlers run inside this transaction, so what they write and the rows' published mark commit
     // together. On MySQL several relays may run: each locks the rows it takes and skips the rows
     // others hold.
-    return this.options.db.transaction((tx) => this.publish(tx, dialectOf(tx) === 'mysql'));
+    const after: AfterCommit[] = [];
+    const n = await this.options.db.transaction((tx) => this.publish(tx, dialectOf(tx) === 'mysql', after));
+    for (const run of after) {
+      try {
+        await run();
+      } catch (err) {
+        // What was committed stays; the sweeps that look for pending work pick it up later.
+        this.options.log.warn({ err: (err as Error).message }, 'after-commit work of the outbox failed');
+      }
+    }
+    return n;
   }
 
-  private async publish(conn: Tx, lock: boolean): Promise<number> {
+  private async publish(conn: Tx, lock: boolean, after: AfterCommit[]): Promise<number> {
     const { handlers = {} } = this.options;
     let q = conn(OUTBOX)
       .whereNull('published_at')
@@ -99,7 +112,9 @@ export class Relay {
     for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
     for (const [topic, list] of byTopic) {
       const handler = handlers[topic];
-      if (handler) await handler(list, conn);
+      if (!handler) continue;
+      const then = await handler(list, conn);
+      if (then) after.push(then);
     }
     await conn(OUTBOX)
       .whereIn(

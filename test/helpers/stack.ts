@@ -14,6 +14,9 @@ import { createSqliteDatabase, createTestDatabase, TEST_REDIS_URL, type TestData
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+/** Stock changes within this window reach a channel as one push (the daemon's default). */
+export const PUSH_DEBOUNCE_MS = 1000;
+
 export interface TestStack {
   database: TestDatabase;
   db: Db;
@@ -61,6 +64,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     prefix,
     enqueueOrders,
     http: { minDelayMs: 5, maxDelayMs: 20, retries: 3, timeoutMs: 5000 },
+    requestPush: (channelId) => queues.enqueuePush(channelId, PUSH_DEBOUNCE_MS),
   });
   const app = createApp({
     db,
@@ -70,7 +74,17 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     channels,
     checkRedis: async () => void (await producer.ping()),
   });
-  const relay = new Relay({ db, log: silentLog, enqueueOrders, graceMs: 0, handlers: outboxHandlers() });
+  const relay = new Relay({
+    db,
+    log: silentLog,
+    enqueueOrders,
+    graceMs: 0,
+    handlers: outboxHandlers({
+      requestPush: async (ids) => {
+        for (const id of ids) await queues.enqueuePush(id, PUSH_DEBOUNCE_MS);
+      },
+    }),
+  });
   const workers: Worker[] = [];
   const connections: Redis[] = [producer];
 

@@ -4,6 +4,7 @@ import {
   type ChannelService,
   createChannelBody,
   skuMappingBody,
+  skuPublicationBody,
   updateChannelBody,
 } from '../../channels/service.js';
 import type { AppEnv } from '../env.js';
@@ -56,6 +57,17 @@ export function channelRoutes(channels: ChannelService) {
     const body = await readJson(c, skuMappingBody);
     return c.json(await channels.setMapping(id, sku, body));
   });
+
+  app.put('/channels/:id/skus/:sku/publication', async (c) => {
+    const id = channelId(c);
+    const sku = parseParam(codeParam, c.req.param('sku'), 'sku');
+    const body = await readJson(c, skuPublicationBody);
+    return c.json(await channels.setSkuPublication(id, sku, body));
+  });
+
+  app.post('/channels/:id/stock/resync', async (c) => c.json(await channels.resync(channelId(c)), 202));
+
+  app.post('/channels/:id/stock/push', async (c) => c.json(await channels.push(channelId(c))));
 
   app.delete('/channels/:id/skus/:sku', async (c) => {
     const id = channelId(c);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { skuPublications } from '../../channels/stock-push.js';
 import { ApiError } from '../../errors/api-error.js';
 import { decodeCursor, encodeCursor } from '../../orders/order-query.js';
 import { listAlerts, lowSkus } from '../../stock/low-stock.js';
@@ -102,7 +103,8 @@ export function stockRoutes({ db }: AppDeps) {
 
   app.get('/stock/:sku', async (c) => {
     const sku = parseParam(codeParam, c.req.param('sku'), 'SKU code');
-    return c.json(await getStock(db, sku));
+    const stock = await getStock(db, sku);
+    return c.json({ ...stock, channels: await skuPublications(db, sku) });
   });
 
   return app;
