@@ -6,27 +6,18 @@
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BENCH_REDIS_URL, benchDatabase, line, pool, seed } from './support.js';
+import { BENCH_REDIS_URL, benchDatabase, freePort, line, pool, seed, startDaemon } from './support.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const HTTP_CONCURRENCY = Number(process.argv[3] ?? 64);
 const SKUS = Number(process.argv[4] ?? 500);
 const TOKEN = 'bench-admin-token-0123456789abcdef';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 async function bullmqBaseline(count: number, concurrency: number) {
   const prefix = `bench-raw-${Date.now()}`;
@@ -53,26 +44,6 @@ async function bullmqBaseline(count: number, concurrency: number) {
   await queue.close();
   conn.disconnect();
   return { addMs, totalMs };
-}
-
-async function startDaemon(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    if (exited) throw new Error('daemon exited during start');
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('daemon did not become ready');
 }
 
 async function main() {

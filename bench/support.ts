@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import knexFactory from 'knex';
 import { createDb, type Db, dbTime } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
@@ -116,4 +118,33 @@ export const rate = (count: number, ms: number) => Math.round((count / ms) * 100
 
 export function line(label: string, count: number, ms: number, unit = 'ops'): string {
   return `${label.padEnd(58)} ${String(count).padStart(6)} ${unit} in ${String(Math.round(ms)).padStart(6)} ms = ${String(rate(count, ms)).padStart(6)} ${unit}/s`;
+}
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Starts the built daemon (`dist/`) with `env` and waits until /readyz answers 200. */
+export async function startDaemon(env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 300; i++) {
+    if (exited) throw new Error('daemon exited during start');
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('daemon did not become ready');
 }
