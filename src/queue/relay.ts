@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
+import { withTransaction } from '../db/retry.js';
 import { OUTBOX, type OutboxTopic } from '../outbox/outbox.js';
 
 export interface OutboxRow {
@@ -81,8 +82,13 @@ export class Relay {
     // Handlers run inside this transaction, so what they write and the rows' published mark commit
     // together. On MySQL several relays may run: each locks the rows it takes and skips the rows
     // others hold.
-    const after: AfterCommit[] = [];
-    const n = await this.options.db.transaction((tx) => this.publish(tx, dialectOf(tx) === 'mysql', after));
+    let after: AfterCommit[] = [];
+    // Marking rows published can deadlock with order transactions inserting outbox rows (index
+    // gap locks): the whole transaction is simply tried again.
+    const n = await withTransaction(this.options.db, (tx) => {
+      after = [];
+      return this.publish(tx, dialectOf(tx) === 'mysql', after);
+    });
     for (const run of after) {
       try {
         await run();

@@ -1,5 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nightlyResync } from '../../jobs/nightly-resync.js';
+import { loadConfig } from '../../src/config.js';
+import { resyncChannel } from '../../src/daemon.js';
 import { startChannelWorker } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
@@ -363,6 +369,30 @@ describe('stock pushes to channels', () => {
     expect(shopifyCalls - callsBefore).toBe(0);
     expect(shopifySeen.get('904')!.at(-1)).toBe(100);
     expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('the resync command pushes every mapped SKU from its own process; the nightly job marks opted-in channels', async () => {
+    fakeWoo();
+    const config = loadConfig({
+      DATABASE_URL: stack.database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      STOCKBRIDGE_SECRET_KEY: stack.secretKey.toString('hex'),
+      STOCKBRIDGE_ADMIN_TOKEN: 'resync-command-admin-token',
+      STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-resync-')),
+      LOG_LEVEL: 'silent',
+    });
+    const summary = await resyncChannel(config, silentLog, wooId);
+    expect(summary).toMatchObject({ pending: 4, sent: 4, accepted: 4, calls: 1, stillPending: 0 });
+
+    const opted = await stack.api('PATCH', `/api/channels/${wooId}`, { stock: { nightlyResync: true } });
+    expect(opted.body.stock.nightlyResync).toBe(true);
+    expect((await stockOf('P1')).channels[1].pending).toBe(false);
+    expect(await nightlyResync.run({ db: stack.db, log: silentLog })).toEqual({ channels: 1, skus: 4 });
+    expect((await stockOf('P1')).channels[1].pending).toBe(true);
+    // The scheduler's sweep finds it once it has waited two debounce windows.
+    expect(await stack.channels.duePushes(0, new Date(Date.now() + 10))).toContain(wooId);
+    fakeWoo();
+    expect(await stack.channels.push(wooId)).toMatchObject({ sent: 4, accepted: 4 });
   });
 
   it('a resync sends every mapped SKU, changed or not; a failing or disabled channel sends nothing', async () => {
