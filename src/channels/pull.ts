@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
 import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { type ApplyOutcome, receiveChannelEvent } from './apply-order.js';
-import { CHANNELS, type Channel, clearChannelFailing } from './channel-store.js';
+import { type Channel, clearChannelFailing } from './channel-store.js';
+import { takeChannelLease } from './lease.js';
 
 /** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
 export const DEFAULT_PULL_INTERVAL_S = 300;
@@ -68,21 +68,6 @@ export function laterCursor(current: string | null, next: string | null): string
   return b >= a ? new Date(b).toISOString() : new Date(a).toISOString();
 }
 
-const LEASE_MS = 120_000;
-const leaseOwner = () =>
-  `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-
-/** Takes the channel's pull lease, or returns null while another pull holds it. */
-async function takeLease(db: Db, channelId: number): Promise<string | null> {
-  const owner = leaseOwner();
-  const now = new Date();
-  const taken = await db(CHANNELS)
-    .where({ id: channelId })
-    .andWhere((q) => q.whereNull('pull_lease_until').orWhere('pull_lease_until', '<', dbTime(now)))
-    .update({ pull_lease_owner: owner, pull_lease_until: dbTime(new Date(now.getTime() + LEASE_MS)) });
-  return taken === 1 ? owner : null;
-}
-
 /**
  * Pulls the orders a channel changed since its cursor (minus the overlap), applying each through
  * the same path as webhooks, page by page: the cursor moves on only once a page is stored. One
@@ -97,9 +82,8 @@ export async function pullChannel(
   /** Queues the orders a page made `received`, once the page is stored (errors are the caller's to swallow). */
   enqueue: (orderIds: number[]) => Promise<void>,
 ): Promise<PullSummary> {
-  const owner = await takeLease(db, channel.id);
-  if (!owner) throw new PullBusyError(channel.id);
-  const mine = () => db(CHANNELS).where({ id: channel.id, pull_lease_owner: owner });
+  const lease = await takeChannelLease(db, channel.id, 'pull');
+  if (!lease) throw new PullBusyError(channel.id);
   const summary: PullSummary = {
     channelId: channel.id,
     pages: 0,
@@ -138,20 +122,15 @@ export async function pullChannel(
       await enqueue(stored);
       // The page is stored: move the cursor on and keep the lease.
       if (page.nextCursor !== null) summary.cursorAfter = laterCursor(summary.cursorBefore, page.nextCursor);
-      await mine().update({
-        pull_cursor: summary.cursorAfter,
-        pull_lease_until: dbTime(new Date(Date.now() + LEASE_MS)),
-      });
+      await lease.renew({ pull_cursor: summary.cursorAfter });
     }
   } catch (err) {
     failed = true;
     throw err;
   } finally {
     const now = new Date();
-    await mine()
-      .update({
-        pull_lease_owner: null,
-        pull_lease_until: null,
+    await lease
+      .release({
         last_pull_at: dbTime(now),
         next_pull_at: dbTime(new Date(now.getTime() + pullIntervalSeconds(channel) * 1000)),
       })

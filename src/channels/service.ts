@@ -44,6 +44,7 @@ import { listMappings, type SkuMapping, toMapping } from './sku-map.js';
 import {
   type ChannelStockSettings,
   channelStockSettings,
+  emptyPushSummary,
   markResync,
   PushBusyError,
   type PushSummary,
@@ -734,15 +735,8 @@ export class ChannelService {
   async push(id: number): Promise<PushSummary & { skipped?: string }> {
     const channel = await this.get(id);
     const connector = this.connectorOf(channel);
-    const empty = {
-      channelId: id,
-      pending: 0,
-      sent: 0,
-      accepted: 0,
-      rejected: [],
-      calls: 0,
-      stillPending: 0,
-    };
+    const empty = emptyPushSummary(id);
+
     if (!channel.enabled) return { ...empty, skipped: 'channel_disabled' };
     if (channel.failingReason) return { ...empty, skipped: 'channel_failing' };
     if (!connector.manifest.capabilities.includes('stockPush')) return { ...empty, skipped: 'not_supported' };

@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
 import type { ConnectorContext, ConnectorDefinition, StockItem } from '../../connectors/contract.js';
 import { type Conn, type Db, dbTime, isoTime } from '../db/connection.js';
 import { effectiveRule, type PublicationRule, publishedQuantity } from '../domain/publication.js';
 import { CHANNEL_SKUS, CHANNELS, type Channel } from './channel-store.js';
+import { takeChannelLease } from './lease.js';
 
 /** The channel's own publication settings (null fields: the defaults). */
 export interface ChannelStockSettings {
@@ -152,23 +152,15 @@ export interface PushSummary {
   stillPending: number;
 }
 
+export function emptyPushSummary(channelId: number): PushSummary {
+  return { channelId, pending: 0, sent: 0, accepted: 0, rejected: [], calls: 0, stillPending: 0 };
+}
+
 export class PushBusyError extends Error {
   override name = 'PushBusyError';
   constructor(channelId: number) {
     super(`a stock push to channel ${channelId} is already running`);
   }
-}
-
-const LEASE_MS = 120_000;
-
-async function takePushLease(db: Db, channelId: number): Promise<string | null> {
-  const owner = `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const now = new Date();
-  const taken = await db(CHANNELS)
-    .where({ id: channelId })
-    .andWhere((q) => q.whereNull('push_lease_until').orWhere('push_lease_until', '<', dbTime(now)))
-    .update({ push_lease_owner: owner, push_lease_until: dbTime(new Date(now.getTime() + LEASE_MS)) });
-  return taken === 1 ? owner : null;
 }
 
 /**
@@ -186,17 +178,9 @@ export async function pushChannelStock(
   connector: ConnectorDefinition<unknown>,
   ctx: ConnectorContext<unknown>,
 ): Promise<PushSummary> {
-  const owner = await takePushLease(db, channel.id);
-  if (!owner) throw new PushBusyError(channel.id);
-  const summary: PushSummary = {
-    channelId: channel.id,
-    pending: 0,
-    sent: 0,
-    accepted: 0,
-    rejected: [],
-    calls: 0,
-    stillPending: 0,
-  };
+  const lease = await takeChannelLease(db, channel.id, 'push');
+  if (!lease) throw new PushBusyError(channel.id);
+  const summary = emptyPushSummary(channel.id);
   try {
     const rows: PendingRow[] = (
       await db(CHANNEL_SKUS).where({ channel_id: channel.id, push_pending: true }).orderBy('sku_code')
@@ -260,12 +244,7 @@ export async function pushChannelStock(
           await done(row);
         }
       }
-      await db(CHANNELS)
-        .where({ id: channel.id, push_lease_owner: owner })
-        .update({
-          push_lease_until: dbTime(new Date(Date.now() + LEASE_MS)),
-          ...(result.accepted.length > 0 ? { last_push_at: now } : {}),
-        });
+      await lease.renew(result.accepted.length > 0 ? { last_push_at: now } : {});
     }
     const [left] = (await db(CHANNEL_SKUS)
       .where({ channel_id: channel.id, push_pending: true })
@@ -273,10 +252,7 @@ export async function pushChannelStock(
     summary.stillPending = Number(left?.n ?? 0);
     return summary;
   } finally {
-    await db(CHANNELS)
-      .where({ id: channel.id, push_lease_owner: owner })
-      .update({ push_lease_owner: null, push_lease_until: null })
-      .catch(() => {});
+    await lease.release().catch(() => {});
   }
 }
 

@@ -1,6 +1,9 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, type TestStack } from '../helpers/stack.js';
+
+interceptChannelHttp();
 
 const TOKEN = 'shpat_admin_test_token_abcdef0123456789';
 const SECRET = 'webhook-secret-admin-test';
@@ -22,16 +25,9 @@ const shopify = (extra: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   stack = await createStack();
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-
-afterEach(() => {
-  nock.cleanAll();
 });
 
 afterAll(async () => {
-  nock.enableNetConnect();
   await stack.close();
 });
 

@@ -1,12 +1,15 @@
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelKey } from '../../src/channels/channel-store.js';
 import { startChannelWorker, startPullScheduler } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
+
+interceptChannelHttp({ strict: true });
 
 const SECRET = 'shopify-app-client-secret-e2e';
 const TOKEN = 'shpat_e2e_token_0123456789abcdef';
@@ -157,17 +160,9 @@ beforeAll(async () => {
   channelId = created.body.id;
   key = channelKey({ type: 'shopify', id: channelId });
   stack.startWorker(4);
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
 });
 
 afterAll(async () => {
-  nock.enableNetConnect();
   await stack.close();
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nightlyResync } from '../../jobs/nightly-resync.js';
 import { loadConfig } from '../../src/config.js';
 import { resyncChannel } from '../../src/daemon.js';
@@ -10,8 +10,11 @@ import { startChannelWorker } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { interceptChannelHttp } from '../helpers/nock.js';
 import { checkPublished } from '../helpers/publication.js';
 import { createStack, orderBody, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
+
+interceptChannelHttp();
 
 const SHOP = 'https://push-shop.shopify.test';
 const GRAPHQL = '/admin/api/2026-10/graphql.json';
@@ -170,16 +173,9 @@ beforeAll(async () => {
       (await stack.api('PUT', `/api/channels/${wooId}/skus/${sku}`, { productId: `50${n}` })).status,
     ).toBe(200);
   }
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-
-afterEach(() => {
-  nock.cleanAll();
 });
 
 afterAll(async () => {
-  nock.enableNetConnect();
   await stack.close();
 });
 

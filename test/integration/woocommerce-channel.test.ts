@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkInvariants } from '../helpers/invariants.js';
+import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
+
+interceptChannelHttp({ strict: true });
 
 const SITE = 'https://woo.test';
 const WEBHOOK_SECRET = 'woo-webhook-secret-e2e';
@@ -60,17 +63,9 @@ beforeAll(async () => {
   channelId = created.body.id;
   key = `woocommerce:${channelId}`;
   stack.startWorker(4);
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
 });
 
 afterAll(async () => {
-  nock.enableNetConnect();
   await stack.close();
 });
 

@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { type Db, dbTime } from '../db/connection.js';
+import { CHANNELS } from './channel-store.js';
+
+/** What a channel does one at a time, across every process: each has its own lease columns. */
+export type LeaseKind = 'pull' | 'push';
+
+/** How long a lease lasts without renewal: a process that died frees it after this. */
+export const LEASE_MS = 120_000;
+
+const columns = (kind: LeaseKind) => ({ owner: `${kind}_lease_owner`, until: `${kind}_lease_until` });
+
+export interface ChannelLease {
+  /** Extends the lease (call while making progress); `extra` columns are updated with it. */
+  renew(extra?: Record<string, unknown>): Promise<void>;
+  /** Gives the lease up; `extra` columns are updated with it. */
+  release(extra?: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Takes the channel's pull or push lease in the database, or returns null while another process
+ * (or this one) holds it. Works alike on MySQL and SQLite: one conditional UPDATE.
+ */
+export async function takeChannelLease(
+  db: Db,
+  channelId: number,
+  kind: LeaseKind,
+): Promise<ChannelLease | null> {
+  const { owner: ownerCol, until: untilCol } = columns(kind);
+  const owner = `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const now = new Date();
+  const taken = await db(CHANNELS)
+    .where({ id: channelId })
+    .andWhere((q) => q.whereNull(untilCol).orWhere(untilCol, '<', dbTime(now)))
+    .update({ [ownerCol]: owner, [untilCol]: dbTime(new Date(now.getTime() + LEASE_MS)) });
+  if (taken !== 1) return null;
+  const mine = () => db(CHANNELS).where({ id: channelId, [ownerCol]: owner });
+  return {
+    async renew(extra = {}) {
+      await mine().update({ ...extra, [untilCol]: dbTime(new Date(Date.now() + LEASE_MS)) });
+    },
+    async release(extra = {}) {
+      await mine().update({ ...extra, [ownerCol]: null, [untilCol]: null });
+    },
+  };
+}
