@@ -88,21 +88,28 @@ export async function mapOrderLines(
       (l.variantId ? byVariant.get(l.variantId) : undefined) ??
       (l.productId && !l.variantId ? byProduct.get(l.productId) : undefined) ??
       (l.inventoryItemId ? byItem.get(l.inventoryItemId) : undefined);
-    if (!sku && l.channelSku && ours.has(l.channelSku)) {
-      sku = l.channelSku;
-      if (l.productId || l.variantId || l.inventoryItemId) {
-        learned.set(sku, {
-          channel_id: channelId,
-          sku_code: sku,
-          channel_sku: l.channelSku,
-          product_id: l.productId ?? null,
-          variant_id: l.variantId ?? null,
-          inventory_item_id: l.inventoryItemId ?? null,
-          source: 'auto',
-          created_at: now,
-          updated_at: now,
-        });
-      }
+    const byCode = !sku && l.channelSku !== null && ours.has(l.channelSku);
+    if (byCode) sku = l.channelSku as string;
+    // Remember the channel's ids for the SKU: as a new automatic mapping when it matched by code,
+    // or to complete an automatic mapping that lacks one the line carries.
+    const known = sku ? mappings.find((m) => m.sku === sku) : undefined;
+    const completes =
+      known?.source === 'auto' &&
+      ((l.inventoryItemId && !known.inventoryItemId) ||
+        (l.variantId && !known.variantId) ||
+        (l.productId && !known.productId));
+    if (sku && (byCode || completes) && (l.productId || l.variantId || l.inventoryItemId)) {
+      learned.set(sku, {
+        channel_id: channelId,
+        sku_code: sku,
+        channel_sku: l.channelSku,
+        product_id: l.productId ?? null,
+        variant_id: l.variantId ?? null,
+        inventory_item_id: l.inventoryItemId ?? null,
+        source: 'auto',
+        created_at: now,
+        updated_at: now,
+      });
     }
     if (!sku) {
       const item = l.variantId ?? l.productId ?? l.inventoryItemId;
@@ -119,11 +126,22 @@ export async function mapOrderLines(
     lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice });
   }
   if (learned.size > 0) {
-    // An existing mapping of the SKU (manual above all) is kept as it is.
+    // An existing mapping of the SKU (manual above all) is kept as it is...
     await tx(CHANNEL_SKUS)
       .insert([...learned.values()])
       .onConflict(['channel_id', 'sku_code'])
       .ignore();
+    // ...except that an automatic one learns the ids it lacked (a Shopify webhook names the
+    // variant, a pull also the inventory item that stock pushes need).
+    for (const m of learned.values()) {
+      for (const column of ['product_id', 'variant_id', 'inventory_item_id'] as const) {
+        if (m[column] === null) continue;
+        await tx(CHANNEL_SKUS)
+          .where({ channel_id: channelId, sku_code: m.sku_code, source: 'auto' })
+          .whereNull(column)
+          .update({ [column]: m[column], updated_at: now });
+      }
+    }
   }
   return { lines, problems };
 }

@@ -258,7 +258,13 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     const mappings = (await stack.api('GET', `/api/channels/${channelId}/skus`)).body.items;
     expect(mappings).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ sku: 'TEE-S', variantId: TEE_S.variantId, source: 'auto' }),
+        // Learned from the webhook (variant), completed by the pull (inventory item).
+        expect.objectContaining({
+          sku: 'TEE-S',
+          variantId: TEE_S.variantId,
+          inventoryItemId: TEE_S.variantId,
+          source: 'auto',
+        }),
         expect.objectContaining({
           sku: 'TEE-M',
           variantId: TEE_M.variantId,
