@@ -45,6 +45,7 @@ import {
   type ChannelStockSettings,
   channelStockSettings,
   emptyPushSummary,
+  markAllPending,
   markResync,
   PushBusyError,
   type PushSummary,
@@ -241,13 +242,7 @@ export class ChannelService {
     });
     // What the channel should be told may have changed for every SKU.
     if (stock.warehouses !== undefined || Object.keys(update).some((k) => k !== 'nightly_resync')) {
-      await this.db(CHANNEL_SKUS)
-        .where({ channel_id: id })
-        .update({
-          push_pending: true,
-          pending_seq: this.db.raw('pending_seq + 1'),
-          pending_since: this.db.raw('COALESCE(pending_since, ?)', [dbTime()]),
-        });
+      await markAllPending(this.db, id);
       await this.requestPush(id);
     }
   }
@@ -284,6 +279,7 @@ export class ChannelService {
     const now = dbTime();
     const update: Record<string, unknown> = { updated_at: now };
     if (patch.name !== undefined) update.name = patch.name;
+    const reenabled = patch.enabled === true && !channel.enabled;
     if (patch.enabled !== undefined && patch.enabled !== channel.enabled) {
       update.enabled = patch.enabled;
       update.disabled_at = patch.enabled ? null : now;
@@ -304,6 +300,8 @@ export class ChannelService {
     }
     await this.db(CHANNELS).where({ id }).update(update);
     if (patch.stock) await this.applyStockSettings(id, patch.stock);
+    // Changes made while the channel was disabled never marked it: it catches up on every SKU.
+    if (reenabled) await markAllPending(this.db, id);
     // Working settings again (or enabled again): whatever waited for the channel can go now.
     if (patch.settings || patch.enabled) await this.requestPush(id);
     return this.get(id);

@@ -1,4 +1,5 @@
 import type { ConnectorContext, ConnectorDefinition, StockItem } from '../../connectors/contract.js';
+import { getConnector } from '../../connectors/registry.js';
 import { type Conn, type Db, dbTime, isoTime } from '../db/connection.js';
 import { effectiveRule, type PublicationRule, publishedQuantity } from '../domain/publication.js';
 import { CHANNEL_SKUS, CHANNELS, type Channel } from './channel-store.js';
@@ -65,17 +66,29 @@ export async function markPushPending(
   return rows.map((r) => Number(r.channel_id)).sort((a, b) => a - b);
 }
 
-/** Marks every mapped SKU of a channel for a push that sends it even when unchanged (full resync). */
-export async function markResync(db: Conn, channelId: number, now = dbTime()): Promise<number> {
+/**
+ * Marks every mapped SKU of a channel pending: sent when its figure differs from the last published
+ * one, or — with `force`, a full resync — in any case. Returns how many were marked.
+ */
+export async function markAllPending(
+  db: Conn,
+  channelId: number,
+  force = false,
+  now = dbTime(),
+): Promise<number> {
   return db(CHANNEL_SKUS)
     .where({ channel_id: channelId })
     .update({
       push_pending: true,
-      push_force: true,
+      ...(force ? { push_force: true } : {}),
       pending_seq: db.raw('pending_seq + 1'),
       pending_since: db.raw('COALESCE(pending_since, ?)', [now]),
     });
 }
+
+/** Marks every mapped SKU of a channel for a push that sends it even when unchanged (full resync). */
+export const markResync = (db: Conn, channelId: number, now = dbTime()) =>
+  markAllPending(db, channelId, true, now);
 
 interface PendingRow {
   id: number;
@@ -296,4 +309,34 @@ export async function skuPublications(db: Conn, sku: string): Promise<SkuPublica
       ? { message: String(r.last_push_error), at: isoTime(r.last_push_error_at) }
       : null,
   }));
+}
+
+/**
+ * The publication invariant, for when the system has gone quiet: every mapped (channel, SKU) of an
+ * enabled, working channel that takes stock has been told exactly what the formula gives now.
+ * Pairs the channel refused (they carry its reason) are left out. Returns every difference found;
+ * the tests check it after every scenario, and a nightly reconciliation can report it.
+ */
+export async function publicationDrift(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  const channels = await db(CHANNELS)
+    .where({ enabled: true })
+    .whereNull('failing_reason')
+    .select('id', 'type');
+  for (const ch of channels) {
+    if (!getConnector(String(ch.type)).manifest.capabilities.includes('stockPush')) continue;
+    const rows = await db(CHANNEL_SKUS).where({ channel_id: ch.id }).whereNull('last_push_error');
+    const expected = await quantitiesFor(
+      db,
+      Number(ch.id),
+      rows.map((r) => ({ sku: String(r.sku_code), rule: skuRule(r) })),
+    );
+    for (const r of rows) {
+      const want = expected.get(String(r.sku_code));
+      const got = r.published_qty === null ? null : Number(r.published_qty);
+      if (got !== want)
+        problems.push(`channel ${ch.id} ${r.sku_code}: published ${got}, formula says ${want}`);
+    }
+  }
+  return problems;
 }

@@ -411,6 +411,20 @@ describe('stock pushes to channels', () => {
     await stack.api('DELETE', `/api/channels/${shopifyId}`);
     expect((await stack.api('POST', `/api/channels/${shopifyId}/stock/resync`)).status).toBe(409);
     expect(await stack.channels.push(shopifyId)).toMatchObject({ skipped: 'channel_disabled' });
+    // A disabled channel is not marked by changes; enabled again, it catches up on every SKU.
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'A',
+      reference: 'while-off',
+      lines: [{ sku: 'P1', quantity: 5 }],
+    });
+    await stack.relay.tick();
+    expect((await stockOf('P1')).channels[0].pending).toBe(false);
+    await stack.api('PATCH', `/api/channels/${shopifyId}`, { enabled: true });
+    expect((await stockOf('P1')).channels[0].pending).toBe(true);
+    fakeShopify();
+    const caughtUp = await stack.channels.push(shopifyId);
+    // P1 changed while it was off; P3, refused earlier, gets another try; P2 and HOT are unchanged.
+    expect(caughtUp).toMatchObject({ pending: 4, sent: 2, accepted: 2, calls: 1 });
     expect(
       (await stack.api('PUT', `/api/channels/${wooId}/skus/NOPE/publication`, { safetyStock: 1 })).status,
     ).toBe(404);
