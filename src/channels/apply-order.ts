@@ -130,9 +130,16 @@ export async function applyStoredEvent(
   }
   const order = event.order;
   try {
-    return await withTransaction(db, (tx) =>
-      applyInTx(tx, channel, eventId, event.kind, order, options.replay),
-    );
+    const apply = () =>
+      withTransaction(db, (tx) => applyInTx(tx, channel, eventId, event.kind, order, options.replay));
+    try {
+      return await apply();
+    } catch (err) {
+      // Two deliveries of one new order at once: the second insert meets the first's row. Once
+      // more, it finds the order and applies to it.
+      if (!isDuplicateKeyError(err)) throw err;
+      return await apply();
+    }
   } catch (err) {
     await db(INBOUND_EVENTS)
       .where({ id: eventId })
