@@ -1,9 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicationDrift } from '../../src/channels/stock-push.js';
 import { migrateLatest, migrateRollback, pendingMigrations } from '../../src/db/migrate.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
+
+interceptChannelHttp();
 
 /** The same core flows on the embedded SQLite default that `npm start` uses without DATABASE_URL. */
 describe.each([
@@ -186,6 +191,26 @@ describe.each([
       onHold: 0,
     });
     expect(await stack.channels.duePulls()).toEqual([ch.body.id]);
+
+    // Stock goes back out: the relay marks the mapped SKUs, the push sends what the formula says.
+    await stack.api('PATCH', `/api/channels/${ch.body.id}`, { stock: { safetyStock: 1 } });
+    await stack.relay.tick();
+    const sent: Record<string, number> = {};
+    const scope = nock('https://woo.test')
+      .post(/^\/wp-json\/wc\/v3\/products(\/\d+\/variations)?\/batch$/)
+      .times(2)
+      .reply((_uri, body) => {
+        for (const u of (body as { update: { id: number; stock_quantity: number }[] }).update)
+          sent[u.id] = u.stock_quantity;
+        return [200, { update: (body as { update: unknown[] }).update }];
+      });
+    const pushed = await stack.channels.push(ch.body.id);
+    scope.done();
+    expect(pushed).toMatchObject({ accepted: 2, rejected: [] });
+    const s1 = (await stack.api('GET', '/api/stock/S1')).body;
+    expect(sent['310']).toBe(Math.max(0, s1.available - 1));
+    expect(s1.channels[0]).toMatchObject({ published: sent['310'], pending: false });
+    expect(await publicationDrift(stack.db)).toEqual([]);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
