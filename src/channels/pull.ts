@@ -1,7 +1,8 @@
 import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
 import { type Db, dbTime } from '../db/connection.js';
+import { INBOUND_EVENTS } from '../orders/intake.js';
 import { type ApplyOutcome, receiveChannelEvent } from './apply-order.js';
-import { type Channel, clearChannelFailing } from './channel-store.js';
+import { type Channel, channelKey, clearChannelFailing } from './channel-store.js';
 import { takeChannelLease } from './lease.js';
 
 /** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
@@ -96,16 +97,19 @@ export async function pullChannel(
   };
   const overlap = numberSetting(channel.settings, 'pullOverlapSeconds', DEFAULT_PULL_OVERLAP_S);
   let failed = false;
+  let held = false;
   try {
     for await (const page of connector.pullOrders(ctx, pullStart(channel.pullCursor, overlap))) {
       summary.pages++;
       const stored: number[] = [];
+      let unstored = false;
       for (const pulled of page.orders) {
         summary.orders++;
         const order = pulled.order;
+        const deliveryId = `pull:${order.externalId}:${order.updatedAt}`;
         try {
           const result = await receiveChannelEvent(db, channel, {
-            deliveryId: `pull:${order.externalId}:${order.updatedAt}`,
+            deliveryId,
             topic: 'pull',
             kind: order.cancelled ? 'order.cancel' : 'order.upsert',
             rawPayload: JSON.stringify(pulled.raw),
@@ -116,13 +120,25 @@ export async function pullChannel(
         } catch (err) {
           summary.errors.push({ externalId: order.externalId, error: (err as Error).message });
           ctx.log.error({ err, externalId: order.externalId }, 'pulled order could not be applied; skipped');
+          // Stored but not applied: the pending sweep applies it later. Not even stored: the
+          // cursor must not pass it.
+          const kept = await db(INBOUND_EVENTS)
+            .where({ channel: channelKey(channel), delivery_id: deliveryId })
+            .first('id')
+            .catch(() => null);
+          if (!kept) unstored = true;
         }
       }
       summary.toProcess.push(...stored);
       await enqueue(stored);
       // The page is stored: move the cursor on and keep the lease.
-      if (page.nextCursor !== null) summary.cursorAfter = laterCursor(summary.cursorBefore, page.nextCursor);
-      await lease.renew({ pull_cursor: summary.cursorAfter });
+      // An order of this page not even stored holds the cursor for the rest of this pull, so the
+      // next pull reads it again.
+      if (unstored) held = true;
+      if (!held && page.nextCursor !== null) {
+        summary.cursorAfter = laterCursor(summary.cursorBefore, page.nextCursor);
+      }
+      await lease.renew(held ? {} : { pull_cursor: summary.cursorAfter });
     }
   } catch (err) {
     failed = true;

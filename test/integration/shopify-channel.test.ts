@@ -487,6 +487,64 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(filter).toBe("updated_at:>='2026-11-24T09:50:00Z'");
   });
 
+  it('an order whose event cannot even be stored holds the cursor; the rest of the pull goes on', async () => {
+    const before = (await stack.api('GET', `/api/channels/${channelId}`)).body.status.cursor as string;
+    const bad = '5700000000000000666';
+    // A real database failure for this one order's event, whatever the reason might be in life.
+    await stack.db.raw(
+      `CREATE TRIGGER refuse_one BEFORE INSERT ON inbound_events FOR EACH ROW
+       IF NEW.delivery_id LIKE 'pull:${bad}:%' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'disk full'; END IF`,
+    );
+    const later = (m: number) => new Date(Date.parse(before) + m * 60_000).toISOString();
+    const good1 = '5700000000000000601';
+    const good2 = '5700000000000000602';
+    try {
+      nock(API_HOST)
+        .post(GRAPHQL)
+        .reply(
+          200,
+          ordersPage(
+            [
+              graphqlNode(good1, { updatedAt: later(1), lines: [{ ...TEE_S, quantity: 1 }] }),
+              graphqlNode(bad, { updatedAt: later(2), lines: [{ ...TEE_S, quantity: 1 }] }),
+            ],
+            true,
+            'p2',
+          ),
+        )
+        .post(GRAPHQL)
+        .reply(
+          200,
+          ordersPage([graphqlNode(good2, { updatedAt: later(3), lines: [{ ...TEE_S, quantity: 1 }] })]),
+        );
+      const sync = await stack.api('POST', `/api/channels/${channelId}/sync`);
+      expect(sync.status).toBe(200);
+      expect(sync.body).toMatchObject({ pages: 2, orders: 3, outcomes: { created: 2 }, cursorAfter: before });
+      expect(sync.body.errors).toEqual([{ externalId: bad, error: expect.stringContaining('disk full') }]);
+      expect((await stack.api('GET', `/api/channels/${channelId}`)).body.status.cursor).toBe(before);
+    } finally {
+      await stack.db.raw('DROP TRIGGER refuse_one');
+    }
+    // The next pull reads the same stretch again: the missing order arrives, the others are known.
+    nock(API_HOST)
+      .post(GRAPHQL)
+      .reply(
+        200,
+        ordersPage([
+          graphqlNode(good1, { updatedAt: later(1), lines: [{ ...TEE_S, quantity: 1 }] }),
+          graphqlNode(bad, { updatedAt: later(2), lines: [{ ...TEE_S, quantity: 1 }] }),
+          graphqlNode(good2, { updatedAt: later(3), lines: [{ ...TEE_S, quantity: 1 }] }),
+        ]),
+      );
+    const again = await stack.api('POST', `/api/channels/${channelId}/sync`);
+    expect(again.body).toMatchObject({
+      outcomes: { duplicate: 2, created: 1 },
+      errors: [],
+      cursorAfter: later(3),
+    });
+    await stack.settle();
+  });
+
   it('a channel that stops sending webhooks still has every order after its scheduled pull', async () => {
     const quiet = await stack.api('POST', '/api/channels', {
       type: 'shopify',
