@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelKey } from '../../src/channels/channel-store.js';
+import { ChannelService } from '../../src/channels/service.js';
 import { startChannelWorker, startPullScheduler } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
@@ -625,6 +626,32 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await stack.channels.applyPending(30_000)).toBe(0);
     await stack.settle();
     expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('with Redis unreachable a webhook order is still stored and answered 200; the relay queues it later', async () => {
+    const offline = new ChannelService({
+      db: stack.db,
+      log: silentLog,
+      secretKey: stack.secretKey,
+      publicUrl: 'https://stockbridge.example.com',
+      enqueueOrders: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      },
+    });
+    const id = '5700000000000000050';
+    const body = restOrder(id, { updatedAt: '2026-11-24T15:00:00Z', lines: [{ ...TEE_S, quantity: 1 }] });
+    const res = await offline.receiveWebhook(channelId, Buffer.from(body), {
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-event-id': 'evt-offline',
+      'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(body).digest('base64'),
+    });
+    expect(res).toMatchObject({ status: 200, body: { status: 'created' } });
+    const row = await stack.db('orders').where({ channel: key, external_id: id }).first('id', 'status');
+    expect(row.status).toBe('received');
+    expect(await stack.queues.orders.getJob(`order-${row.id}`)).toBeUndefined();
+    await stack.relay.requeueReceived();
+    await stack.settle();
+    expect((await stack.db('orders').where({ id: row.id }).first('status')).status).toBe('confirmed');
   });
 
   it('a 401 from the channel marks it failing and stops scheduled pulls until its token is replaced', async () => {
