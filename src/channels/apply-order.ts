@@ -143,7 +143,7 @@ export async function applyStoredEvent(
   } catch (err) {
     await db(INBOUND_EVENTS)
       .where({ id: eventId })
-      .update({ error: (err as Error).message.slice(0, 2000) })
+      .update({ error: (err as Error).message.slice(0, 2000), attempts: db.raw('attempts + 1') })
       .catch(() => {});
     throw err;
   }

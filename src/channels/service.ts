@@ -52,6 +52,9 @@ import {
   pushChannelStock,
 } from './stock-push.js';
 
+/** Failed attempts after which the pending sweep leaves an event to an administrator. */
+export const MAX_PENDING_ATTEMPTS = 5;
+
 /** How a secret setting is shown: it is set, and that is all anyone is told. */
 export const MASK = '********';
 
@@ -610,8 +613,9 @@ export class ChannelService {
   /**
    * Applies channel events that were stored but never applied — their process died between storing
    * and applying, or the database failed mid-way — once they are `graceMs` old (younger ones may
-   * still be in hand). Events older than a day are left to an administrator's replay. Returns how
-   * many were applied.
+   * still be in hand). Events older than a day, or that failed MAX_PENDING_ATTEMPTS times, are left
+   * to an administrator's replay (`GET /api/inbound-events?status=failed`). Returns how many were
+   * applied.
    */
   async applyPending(graceMs = 30_000, limit = 100): Promise<number> {
     const now = Date.now();
@@ -619,6 +623,7 @@ export class ChannelService {
       .whereNull('processed_at')
       .whereNull('note')
       .whereNotNull('kind')
+      .where('attempts', '<', MAX_PENDING_ATTEMPTS)
       .where('received_at', '<', dbTime(new Date(now - graceMs)))
       .where('received_at', '>', dbTime(new Date(now - 86_400_000)))
       .orderBy('id')

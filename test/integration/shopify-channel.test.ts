@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelKey } from '../../src/channels/channel-store.js';
-import { ChannelService } from '../../src/channels/service.js';
+import { ChannelService, MAX_PENDING_ATTEMPTS } from '../../src/channels/service.js';
 import { startChannelWorker, startPullScheduler } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
@@ -624,6 +624,20 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await count('orders', { channel: key, external_id: '5700000000000000041' })).toBe(1);
     expect(await count('orders', { channel: key, external_id: '5700000000000000042' })).toBe(0);
     expect(await stack.channels.applyPending(30_000)).toBe(0);
+
+    // One that fails every time (an order id too long for us to store) is tried a few times, then
+    // left to an administrator, listed among the failed events.
+    await storedOnly('9'.repeat(200), 'evt-crash-4', 60_000);
+    for (let i = 0; i < MAX_PENDING_ATTEMPTS + 2; i++)
+      expect(await stack.channels.applyPending(30_000)).toBe(0);
+    const stuck = await stack
+      .db('inbound_events')
+      .where({ delivery_id: 'evt-crash-4' })
+      .first('id', 'attempts', 'error');
+    expect(stuck.attempts).toBe(MAX_PENDING_ATTEMPTS);
+    expect(stuck.error).toBeTruthy();
+    const failed = await stack.api('GET', `/api/inbound-events?channel=${key}&status=failed`);
+    expect(failed.body.items.map((e: { id: number }) => e.id)).toContain(Number(stuck.id));
     await stack.settle();
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
