@@ -18,6 +18,7 @@ import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { ApiError, notFound } from '../errors/api-error.js';
 import { ChannelAuthError } from '../errors/channel-auth-error.js';
+import { PermanentError } from '../errors/permanent-error.js';
 import { zodDetails } from '../http/errors.js';
 import { setOrderStatus } from '../orders/fulfilment.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
@@ -761,6 +762,9 @@ export class ChannelService {
       const auth = err instanceof ChannelAuthError;
       await recordChannelError(this.db, id, `push: ${(err as Error).message}`, { failing: auth });
       if (auth) return { ...empty, skipped: 'channel_auth_failed' };
+      // Another attempt will not help (e.g. no Shopify location configured): the SKUs stay pending
+      // until the settings change, which queues a push again.
+      if (err instanceof PermanentError) return { ...empty, skipped: err.reason };
       throw err;
     }
   }

@@ -391,6 +391,33 @@ describe('stock pushes to channels', () => {
     expect(await stack.channels.push(wooId)).toMatchObject({ sent: 4, accepted: 4 });
   });
 
+  it('a push that cannot work until the settings change is recorded, not retried, and goes once they do', async () => {
+    const noLocation = await stack.api('POST', '/api/channels', {
+      type: 'shopify',
+      name: 'No location',
+      settings: {
+        shopDomain: 'push-shop.myshopify.com',
+        accessToken: 'shpat_push_token',
+        webhookSecret: 'push-secret',
+        apiBaseUrl: `${SHOP}/admin/api/2026-10`,
+      },
+    });
+    const id = noLocation.body.id;
+    await stack.api('PUT', `/api/channels/${id}/skus/P1`, { inventoryItemId: '901' });
+    await stack.channels.resync(id);
+    const first = await stack.channels.push(id);
+    expect(first).toMatchObject({ skipped: 'missing_location', calls: 0 });
+    const view = (await stack.api('GET', `/api/channels/${id}`)).body;
+    expect(view.status.lastError.message).toMatch(/locationId/);
+    expect(
+      (await stockOf('P1')).channels.find((c: { channelId: number }) => c.channelId === id).pending,
+    ).toBe(true);
+    await stack.api('PATCH', `/api/channels/${id}`, { settings: { locationId: '77' } });
+    fakeShopify();
+    expect(await stack.channels.push(id)).toMatchObject({ sent: 1, accepted: 1 });
+    await stack.api('DELETE', `/api/channels/${id}`);
+  });
+
   it('a resync sends every mapped SKU, changed or not; a failing or disabled channel sends nothing', async () => {
     const r = await stack.api('POST', `/api/channels/${wooId}/stock/resync`);
     expect(r.status).toBe(202);
