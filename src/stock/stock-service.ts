@@ -176,18 +176,108 @@ async function recordDocument(
       return { documentId: Number(documentId), duplicate: false, filledOrders };
     });
   } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    const w = await db('warehouses').where({ code: warehouse }).first('id');
-    const doc = w && (await db('stock_documents').where({ kind, warehouse_id: w.id, reference }).first());
-    if (!doc) throw err;
-    if (doc.payload_hash !== hash) {
-      throw conflict(
-        'duplicate_reference',
-        `${kind} ${reference} was already recorded with different lines`,
-        { reference },
+    return answerDuplicate(db, err, kind, warehouse, reference, hash);
+  }
+}
+
+/**
+ * After a failed document insert: a duplicate key means the same reference was recorded before —
+ * the same lines again are a harmless repeat (200, nothing changed), other lines are 409.
+ */
+async function answerDuplicate(
+  db: Db,
+  err: unknown,
+  kind: string,
+  warehouse: string,
+  reference: string,
+  hash: string,
+): Promise<StockDocumentResult> {
+  if (!isDuplicateKeyError(err)) throw err;
+  const w = await db('warehouses').where({ code: warehouse }).first('id');
+  const doc = w && (await db('stock_documents').where({ kind, warehouse_id: w.id, reference }).first());
+  if (!doc) throw err;
+  if (doc.payload_hash !== hash) {
+    throw conflict('duplicate_reference', `${kind} ${reference} was already recorded with different lines`, {
+      reference,
+    });
+  }
+  return { documentId: Number(doc.id), duplicate: true, filledOrders: [] };
+}
+
+/**
+ * Moves stock between warehouses: on hand falls in `from` (never below what is reserved there:
+ * 409) and rises in `to`, one ledger row each, under one reference (a repeat with the same lines is
+ * harmless). The channels fed by either warehouse hear of it through the outbox.
+ */
+export async function recordTransfer(
+  db: Db,
+  input: { from: string; to: string; reference: string; lines: { sku: string; quantity: number }[] },
+): Promise<StockDocumentResult> {
+  if (input.from === input.to)
+    throw unprocessable('same_warehouse', 'a transfer needs two different warehouses', {
+      warehouse: input.from,
+    });
+  const hash = hashOf({ from: input.from, to: input.to, lines: input.lines });
+  try {
+    return await withTransaction(db, async (tx) => {
+      const now = dbTime();
+      const skus = input.lines.map((l) => l.sku);
+      const [{ warehouseId: fromId, skuIds }, { warehouseId: toId }] = await Promise.all([
+        resolveCodes(tx, input.from, skus),
+        resolveCodes(tx, input.to, []),
+      ]);
+      const [documentId] = await tx('stock_documents').insert({
+        kind: 'transfer',
+        warehouse_id: fromId,
+        reference: input.reference,
+        payload_hash: hash,
+        reason: `to ${input.to}`,
+        created_at: now,
+      });
+      const bySku = new Map<number, number>();
+      for (const l of input.lines) {
+        const id = skuIds.get(l.sku)!;
+        bySku.set(id, (bySku.get(id) ?? 0) + l.quantity);
+      }
+      const ids = [...bySku.keys()];
+      await ensureStockRows(
+        tx,
+        ids.flatMap((skuId) => [
+          { skuId, warehouseId: fromId },
+          { skuId, warehouseId: toId },
+        ]),
+        now,
       );
-    }
-    return { documentId: Number(doc.id), duplicate: true, filledOrders: [] };
+      const pool = await lockStock(tx, ids);
+      const refused: unknown[] = [];
+      for (const [skuId, quantity] of bySku) {
+        const row = pool.get(skuId)?.find((w) => w.warehouseId === fromId);
+        const free = (row?.onHand ?? 0) - (row?.reserved ?? 0);
+        if (free < quantity) {
+          const sku = input.lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
+          refused.push({ sku, onHand: row?.onHand ?? 0, reserved: row?.reserved ?? 0, quantity });
+        }
+      }
+      if (refused.length)
+        throw conflict(
+          'insufficient_stock',
+          `${input.from} does not have that much free (not reserved) stock`,
+          {
+            lines: refused,
+          },
+        );
+      const deltas: StockDelta[] = [...bySku].flatMap(([skuId, quantity]) => [
+        { skuId, warehouseId: fromId, dOnHand: -quantity, dReserved: 0 },
+        { skuId, warehouseId: toId, dOnHand: quantity, dReserved: 0 },
+      ]);
+      const batch = new WriteBatch(tx);
+      applyStockDeltas(tx, batch, deltas, 'transfer', { type: 'transfer', id: Number(documentId) }, now);
+      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      await batch.flush();
+      return { documentId: Number(documentId), duplicate: false, filledOrders: [] };
+    });
+  } catch (err) {
+    return answerDuplicate(db, err, 'transfer', input.from, input.reference, hash);
   }
 }
 

@@ -12,6 +12,7 @@ export type MovementReason =
   | 'reservation'
   | 'release'
   | 'shipment'
+  | 'transfer'
   | 'backorder_fill';
 
 export interface StockDelta {

@@ -320,6 +320,47 @@ describe('stock pushes to channels', () => {
     await stack.channels.push(shopifyId).catch(() => {});
   });
 
+  it('a transfer between warehouses reaches the channels whose figure it changes', async () => {
+    const before = await stockOf('P3');
+    const from = before.warehouses.find((w: { warehouse: string }) => w.warehouse === 'B');
+    expect(
+      (
+        await stack.api('POST', '/api/stock/transfers', {
+          from: 'B',
+          to: 'B',
+          reference: 't0',
+          lines: [{ sku: 'P3', quantity: 1 }],
+        })
+      ).status,
+    ).toBe(422);
+    const tooMuch = await stack.api('POST', '/api/stock/transfers', {
+      from: 'B',
+      to: 'A',
+      reference: 't-big',
+      lines: [{ sku: 'P3', quantity: from.available + 1 }],
+    });
+    expect(tooMuch.status).toBe(409);
+    expect(tooMuch.body.error.code).toBe('insufficient_stock');
+    const body = { from: 'B', to: 'A', reference: 't1', lines: [{ sku: 'P3', quantity: 5 }] };
+    expect((await stack.api('POST', '/api/stock/transfers', body)).status).toBe(201);
+    expect((await stack.api('POST', '/api/stock/transfers', body)).body.duplicate).toBe(true);
+    const after = await stockOf('P3');
+    expect(after.onHand).toBe(before.onHand);
+    expect(after.warehouses.find((w: { warehouse: string }) => w.warehouse === 'B').onHand).toBe(
+      from.onHand - 5,
+    );
+
+    fakeShopify();
+    const { shopify, woo } = await flushPushes();
+    // Shopify is fed by warehouse A only: its figure rose. WooCommerce sees all warehouses: unchanged.
+    expect(shopify).toMatchObject({ sent: 1, accepted: 1 });
+    const a = after.warehouses.find((w: { warehouse: string }) => w.warehouse === 'A');
+    expect(shopifySeen.get('903')!.at(-1)).toBe(Math.floor((a.available - 2) / 2));
+    expect(woo).toMatchObject({ pending: 1, sent: 0, calls: 0 });
+    expect(await checkInvariants(stack.db)).toEqual([]);
+    expect(await checkPublished(stack.db)).toEqual([]);
+  });
+
   it('a thousand reservations of one SKU in a burst make a handful of channel calls', async () => {
     fakeShopify({ times: 50 });
     fakeWoo(50);
@@ -450,8 +491,8 @@ describe('stock pushes to channels', () => {
     expect((await stockOf('P1')).channels[0].pending).toBe(true);
     fakeShopify();
     const caughtUp = await stack.channels.push(shopifyId);
-    // P1 changed while it was off; P3, refused earlier, gets another try; P2 and HOT are unchanged.
-    expect(caughtUp).toMatchObject({ pending: 4, sent: 2, accepted: 2, calls: 1 });
+    // Only P1 changed while it was off; the others still have the figure last published.
+    expect(caughtUp).toMatchObject({ pending: 4, sent: 1, accepted: 1, calls: 1 });
     expect(
       (await stack.api('PUT', `/api/channels/${wooId}/skus/NOPE/publication`, { safetyStock: 1 })).status,
     ).toBe(404);

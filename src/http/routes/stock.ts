@@ -8,6 +8,7 @@ import {
   getStock,
   recordAdjustment,
   recordReceipt,
+  recordTransfer,
   setWarehouseReorderPoint,
 } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
@@ -48,12 +49,33 @@ const adjustmentBody = z.object({
     .max(5000),
 });
 
+const transferBody = z.object({
+  from: codeParam,
+  to: codeParam,
+  reference: z.string().trim().min(1).max(191),
+  lines: z
+    .array(
+      z.object({
+        sku: codeParam,
+        quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
+      }),
+    )
+    .min(1)
+    .max(5000),
+});
+
 export function stockRoutes({ db }: AppDeps) {
   const app = new Hono<AppEnv>();
 
   app.post('/stock/receipts', async (c) => {
     const body = await readJson(c, receiptBody);
     const result = await recordReceipt(db, body);
+    return c.json(result, result.duplicate ? 200 : 201);
+  });
+
+  app.post('/stock/transfers', async (c) => {
+    const body = await readJson(c, transferBody);
+    const result = await recordTransfer(db, body);
     return c.json(result, result.duplicate ? 200 : 201);
   });
 
