@@ -15,24 +15,25 @@ import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { codeParam } from './catalog.js';
 
-const receiptBody = z.object({
-  warehouse: codeParam,
-  reference: z.string().trim().min(1).max(191),
-  lines: z
-    .array(
-      z.object({
-        sku: codeParam,
-        quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
-      }),
-    )
-    .min(1)
-    .max(5000),
-});
+const reference = z.string().trim().min(1).max(191);
+
+/** Lines of whole positive quantities, as receipts and transfers take them. */
+const quantityLines = z
+  .array(
+    z.object({
+      sku: codeParam,
+      quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
+    }),
+  )
+  .min(1)
+  .max(5000);
+
+const receiptBody = z.object({ warehouse: codeParam, reference, lines: quantityLines });
 
 const adjustmentBody = z.object({
   warehouse: codeParam,
   reason: z.string().trim().min(1).max(255),
-  reference: z.string().trim().min(1).max(191).optional(),
+  reference: reference.optional(),
   lines: z
     .array(
       z.object({
@@ -49,20 +50,7 @@ const adjustmentBody = z.object({
     .max(5000),
 });
 
-const transferBody = z.object({
-  from: codeParam,
-  to: codeParam,
-  reference: z.string().trim().min(1).max(191),
-  lines: z
-    .array(
-      z.object({
-        sku: codeParam,
-        quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
-      }),
-    )
-    .min(1)
-    .max(5000),
-});
+const transferBody = z.object({ from: codeParam, to: codeParam, reference, lines: quantityLines });
 
 export function stockRoutes({ db }: AppDeps) {
   const app = new Hono<AppEnv>();
