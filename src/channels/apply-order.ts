@@ -54,6 +54,8 @@ export interface ChannelOrderEvent {
   kind: OrderEventKind;
   /** The body exactly as received (webhooks) or as read from the channel (pulls). */
   rawPayload: string;
+  /** The channel's id of the order the event is about (all a deletion may carry). */
+  externalId: string | null;
   /** The order read from the payload; null when it could not be read (see `readError`). */
   order: NormalizedOrder | null;
   readError?: string;
@@ -88,6 +90,7 @@ export async function receiveChannelEvent(
       delivery_id: event.deliveryId.slice(0, 191),
       topic: event.topic.slice(0, 64),
       kind: event.kind,
+      external_id: (event.order?.externalId ?? event.externalId)?.slice(0, 191) ?? null,
       payload: event.rawPayload,
       received_at: dbTime(),
     });
@@ -123,15 +126,21 @@ export async function applyStoredEvent(
   event: ChannelOrderEvent,
   options: { replay: boolean },
 ): Promise<ApplyResult> {
-  if (!event.order) {
+  const order = event.order;
+  // A deletion needs no more than the order's id; anything else needs the order itself.
+  const deletedId = event.kind === 'order.delete' ? (order?.externalId ?? event.externalId) : null;
+  if (!order && !deletedId) {
     const error = (event.readError ?? 'the payload could not be read').slice(0, 2000);
     await db(INBOUND_EVENTS).where({ id: eventId }).update({ error, note: 'failed' });
     return { outcome: 'failed', eventId, orderId: null, note: error, toProcess: EMPTY };
   }
-  const order = event.order;
   try {
     const apply = () =>
-      withTransaction(db, (tx) => applyInTx(tx, channel, eventId, event.kind, order, options.replay));
+      withTransaction(db, (tx) =>
+        deletedId
+          ? applyDeletion(tx, channel, eventId, deletedId)
+          : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
+      );
     try {
       return await apply();
     } catch (err) {
@@ -149,6 +158,54 @@ export async function applyStoredEvent(
   }
 }
 
+const actorOf = (channel: Channel) => `channel:${channelKey(channel)}`.slice(0, 64);
+
+/** Marks the event processed with what applying it did, in the transaction that did it. */
+async function finishEvent(
+  tx: Tx,
+  eventId: number,
+  now: string,
+  outcome: ApplyOutcome,
+  orderId: number | null,
+  note?: string,
+  toProcess: number[] = EMPTY,
+): Promise<ApplyResult> {
+  await tx(INBOUND_EVENTS)
+    .where({ id: eventId })
+    .update({
+      processed_at: now,
+      order_id: orderId,
+      error: null,
+      note: (note ? `${outcome}: ${note}` : outcome).slice(0, 255),
+    });
+  return { outcome, eventId, orderId, ...(note ? { note } : {}), toProcess };
+}
+
+/**
+ * The channel deleted (trashed) an order: an open one is cancelled and its reservations released;
+ * one we never had, or that is past cancelling, stays as it is. A deletion is final, so it needs no
+ * version check.
+ */
+async function applyDeletion(
+  tx: Tx,
+  channel: Channel,
+  eventId: number,
+  externalId: string,
+): Promise<ApplyResult> {
+  const now = dbTime();
+  const row = await forUpdate(
+    tx(ORDERS).where({ channel: channelKey(channel), external_id: externalId }),
+    tx,
+  ).first();
+  if (!row) return finishEvent(tx, eventId, now, 'ignored', null, 'deleted on the channel; we never had it');
+  const order = toOrder(row);
+  if (!OPEN_STATUSES.includes(order.status)) {
+    return finishEvent(tx, eventId, now, 'unchanged', order.id, `already ${order.status}`);
+  }
+  await cancelLockedOrder(tx, order, 'deleted on the channel', actorOf(channel), now);
+  return finishEvent(tx, eventId, now, 'cancelled', order.id);
+}
+
 async function applyInTx(
   tx: Tx,
   channel: Channel,
@@ -159,23 +216,9 @@ async function applyInTx(
 ): Promise<ApplyResult> {
   const now = dbTime();
   const key = channelKey(channel);
-  const actor = `channel:${key}`.slice(0, 64);
-  const finish = async (
-    outcome: ApplyOutcome,
-    orderId: number | null,
-    note?: string,
-    toProcess: number[] = EMPTY,
-  ): Promise<ApplyResult> => {
-    await tx(INBOUND_EVENTS)
-      .where({ id: eventId })
-      .update({
-        processed_at: now,
-        order_id: orderId,
-        error: null,
-        note: (note ? `${outcome}: ${note}` : outcome).slice(0, 255),
-      });
-    return { outcome, eventId, orderId, ...(note ? { note } : {}), toProcess };
-  };
+  const actor = actorOf(channel);
+  const finish = (outcome: ApplyOutcome, orderId: number | null, note?: string, toProcess?: number[]) =>
+    finishEvent(tx, eventId, now, outcome, orderId, note, toProcess);
 
   const mapped = await mapOrderLines(tx, channel.id, incoming, now);
   const canonical: CanonicalOrder = {
@@ -193,7 +236,6 @@ async function applyInTx(
     tx,
   ).first();
   if (!row) {
-    if (kind === 'order.delete') return finish('ignored', null, 'deleted on the channel; we never had it');
     const orderId = await insertOrder(tx, {
       channel: key,
       order: canonical,

@@ -112,6 +112,7 @@ export async function pullChannel(
             deliveryId,
             topic: 'pull',
             kind: order.cancelled ? 'order.cancel' : 'order.upsert',
+            externalId: order.externalId,
             rawPayload: JSON.stringify(pulled.raw),
             order,
           });

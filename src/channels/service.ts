@@ -496,13 +496,13 @@ export class ChannelService {
     if (env.kind === 'ping' || env.kind === 'ignored') {
       return { status: 200, body: { status: 'ignored', topic: env.topic } };
     }
-    const read = this.readOrder(connector, env.payload, env.kind, env.externalOrderId);
     const result = await receiveChannelEvent(this.db, channel, {
       deliveryId: env.deliveryId,
       topic: env.topic,
       kind: env.kind,
+      externalId: env.externalOrderId,
       rawPayload: rawBody.toString('utf8'),
-      ...read,
+      ...this.readOrder(connector, env.payload, env.kind),
     });
     await this.enqueue(result.toProcess);
     return {
@@ -512,33 +512,18 @@ export class ChannelService {
   }
 
   /**
-   * Reads the order from a payload. A deletion carries little more than the id: it becomes a
-   * cancellation of that order, dated now.
+   * Reads the order from a payload. A deletion often carries little more than the order's id, so
+   * a deletion that is not a whole order is no error: its id is enough.
    */
   private readOrder(
     connector: ConnectorDefinition<unknown>,
     payload: unknown,
     kind: OrderEventKind,
-    externalOrderId: string | null,
   ): { order: NormalizedOrder | null; readError?: string } {
     try {
       return { order: connector.normalizeOrder(payload) };
     } catch (err) {
-      if (kind === 'order.delete' && externalOrderId) {
-        const now = new Date().toISOString();
-        return {
-          order: {
-            externalId: externalOrderId,
-            currency: 'XXX',
-            placedAt: now,
-            updatedAt: now,
-            cancelled: true,
-            lines: [],
-            problems: [],
-          },
-        };
-      }
-      return { order: null, readError: (err as Error).message };
+      return kind === 'order.delete' ? { order: null } : { order: null, readError: (err as Error).message };
     }
   }
 
@@ -560,28 +545,18 @@ export class ChannelService {
     const channel = await this.channelOfKey(String(row.channel));
     if (!channel) return this.releaseBuiltIn(eventId, row.order_id === null ? null : Number(row.order_id));
     const connector = this.connectorOf(channel);
-    let payload: unknown;
-    try {
-      payload = connector.parsePayload
-        ? connector.parsePayload(String(row.payload))
-        : JSON.parse(String(row.payload));
-    } catch (err) {
-      return applyStoredEvent(
-        this.db,
-        channel,
-        eventId,
-        {
-          deliveryId: String(row.delivery_id),
-          topic: String(row.topic),
-          kind: 'order.upsert',
-          rawPayload: String(row.payload),
-          order: null,
-          readError: `stored payload is not JSON: ${(err as Error).message}`,
-        },
-        { replay: true },
-      );
-    }
     const kind = (row.kind as OrderEventKind | null) ?? 'order.upsert';
+    let read: { order: NormalizedOrder | null; readError?: string };
+    try {
+      const raw = String(row.payload);
+      read = this.readOrder(
+        connector,
+        connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw),
+        kind,
+      );
+    } catch (err) {
+      read = { order: null, readError: `stored payload is not JSON: ${(err as Error).message}` };
+    }
     const result = await applyStoredEvent(
       this.db,
       channel,
@@ -590,8 +565,9 @@ export class ChannelService {
         deliveryId: String(row.delivery_id),
         topic: String(row.topic),
         kind,
+        externalId: (row.external_id as string | null) ?? null,
         rawPayload: String(row.payload),
-        ...this.readOrder(connector, payload, kind, null),
+        ...read,
       },
       { replay: true },
     );

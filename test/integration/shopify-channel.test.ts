@@ -376,6 +376,28 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('a deletion carrying only the order id cancels an open order, and is ignored for one we never had', async () => {
+    const k = '5700000000000000009';
+    const created = await webhook(
+      'orders/create',
+      restOrder(k, { updatedAt: '2026-11-22T12:00:00Z', lines: [{ ...TEE_S, quantity: 2 }] }),
+    );
+    await stack.settle();
+    const reserved = (await available('TEE-S')).reserved;
+    const deleted = await webhook('orders/delete', `{"id":${k}}`);
+    expect(deleted.body).toMatchObject({ status: 'cancelled', orderId: created.body.orderId });
+    expect((await available('TEE-S')).reserved).toBe(reserved - 2);
+    const event = await stack.api('GET', `/api/inbound-events/${deleted.body.eventId}`);
+    expect(event.body).toMatchObject({ kind: 'order.delete', externalId: k, orderId: created.body.orderId });
+    // Replayed, it finds the order already cancelled.
+    expect((await stack.api('POST', `/api/inbound-events/${deleted.body.eventId}/replay`)).body.outcome).toBe(
+      'unchanged',
+    );
+    const never = await webhook('orders/delete', '{"id":5700000000000000999}');
+    expect(never.body).toMatchObject({ status: 'ignored', orderId: null });
+    expect(await count('orders', { channel: key, external_id: '5700000000000000999' })).toBe(0);
+  });
+
   it('holds an order with an unmapped item, and a mapping plus replay confirms it without a duplicate', async () => {
     const g = '5700000000000000007';
     const odd = { sku: 'SHOP-ONLY-CODE', variantId: '4400000000000000099' };

@@ -65,6 +65,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('note', 255).nullable();
     // What the event asks for (order.upsert, order.cancel, order.delete), so a replay can redo it.
     t.string('kind', 32).nullable();
+    // The channel's id of the order the event is about, as the channel sent it.
+    t.string('external_id', 191).nullable();
     // Failed attempts to apply the event; the pending sweep gives up after a few.
     t.integer('attempts').notNullable().defaultTo(0);
     t.index(['channel', 'processed_at']);
@@ -81,6 +83,7 @@ export async function down(knex: Knex): Promise<void> {
     ['inbound_events', 'note'],
     ['inbound_events', 'kind'],
     ['inbound_events', 'attempts'],
+    ['inbound_events', 'external_id'],
     ['orders', 'channel_updated_at'],
   ];
   for (const [table, column] of columns) {

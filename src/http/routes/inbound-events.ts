@@ -26,6 +26,7 @@ function toEvent(r: Record<string, unknown>, withPayload: boolean) {
     deliveryId: String(r.delivery_id),
     topic: String(r.topic),
     kind: (r.kind as string | null) ?? null,
+    externalId: (r.external_id as string | null) ?? null,
     orderId: r.order_id === null ? null : Number(r.order_id),
     receivedAt: isoTime(r.received_at as string),
     processedAt: isoTime(r.processed_at as string | null),
