@@ -50,6 +50,7 @@ import {
   markResync,
   PushBusyError,
   type PushSummary,
+  pendingMark,
   pushChannelStock,
 } from './stock-push.js';
 
@@ -765,11 +766,7 @@ export class ChannelService {
     SkuMapping & { safetyStock: number | null; allocationPercent: number | null; maxQuantity: number | null }
   > {
     await this.get(channelId);
-    const update: Record<string, unknown> = {
-      push_pending: true,
-      pending_seq: this.db.raw('pending_seq + 1'),
-      pending_since: this.db.raw('COALESCE(pending_since, ?)', [dbTime()]),
-    };
+    const update = pendingMark(this.db);
     if (body.safetyStock !== undefined) update.safety_stock = body.safetyStock;
     if (body.allocationPercent !== undefined) update.allocation_percent = body.allocationPercent;
     if (body.maxQuantity !== undefined) update.max_quantity = body.maxQuantity;

@@ -134,13 +134,13 @@ export async function mapOrderLines(
     // ...except that an automatic one learns the ids it lacked (a Shopify webhook names the
     // variant, a pull also the inventory item that stock pushes need).
     for (const m of learned.values()) {
+      const fill: Record<string, unknown> = {};
       for (const column of ['product_id', 'variant_id', 'inventory_item_id'] as const) {
-        if (m[column] === null) continue;
-        await tx(CHANNEL_SKUS)
-          .where({ channel_id: channelId, sku_code: m.sku_code, source: 'auto' })
-          .whereNull(column)
-          .update({ [column]: m[column], updated_at: now });
+        if (m[column] !== null) fill[column] = tx.raw('COALESCE(??, ?)', [column, m[column] as string]);
       }
+      await tx(CHANNEL_SKUS)
+        .where({ channel_id: channelId, sku_code: m.sku_code, source: 'auto' })
+        .update(fill);
     }
   }
   return { lines, problems };

@@ -36,10 +36,20 @@ export async function channelStockSettings(db: Conn, channelId: number): Promise
   };
 }
 
+/** The columns that mark a (channel, SKU) as needing a push; a newer mark moves `pending_seq` on. */
+export function pendingMark(db: Conn, now = dbTime(), force = false): Record<string, unknown> {
+  return {
+    push_pending: true,
+    ...(force ? { push_force: true } : {}),
+    pending_seq: db.raw('pending_seq + 1'),
+    pending_since: db.raw('COALESCE(pending_since, ?)', [now]),
+  };
+}
+
 /**
  * Marks every mapped (channel, SKU) of these SKUs on enabled channels as needing a push, inside
  * the caller's transaction (the relay's, with the outbox rows that said the stock changed). Returns
- * the channels that now have something to push.
+ * the channels that now have something to push. One query when no channel sells these SKUs.
  */
 export async function markPushPending(
   tx: Conn,
@@ -48,22 +58,14 @@ export async function markPushPending(
 ): Promise<number[]> {
   const ids = [...new Set(skuIds)];
   if (ids.length === 0) return [];
-  const codes = (await tx('skus').whereIn('id', ids).select('code')).map((r) => String(r.code));
-  if (codes.length === 0) return [];
-  const enabled = tx(CHANNELS).where('enabled', true).select('id');
-  await tx(CHANNEL_SKUS)
-    .whereIn('sku_code', codes)
-    .whereIn('channel_id', enabled)
-    .update({
-      push_pending: true,
-      pending_seq: tx.raw('pending_seq + 1'),
-      pending_since: tx.raw('COALESCE(pending_since, ?)', [now]),
-    });
-  const rows = await tx(CHANNEL_SKUS)
-    .whereIn('sku_code', codes)
-    .whereIn('channel_id', tx(CHANNELS).where('enabled', true).select('id'))
-    .distinct('channel_id');
-  return rows.map((r) => Number(r.channel_id)).sort((a, b) => a - b);
+  const mapped = () =>
+    tx(CHANNEL_SKUS)
+      .whereIn('sku_code', tx('skus').whereIn('id', ids).select('code'))
+      .whereIn('channel_id', tx(CHANNELS).where('enabled', true).select('id'));
+  const channels = (await mapped().distinct('channel_id')).map((r) => Number(r.channel_id));
+  if (channels.length === 0) return [];
+  await mapped().update(pendingMark(tx, now));
+  return channels.sort((a, b) => a - b);
 }
 
 /**
@@ -78,12 +80,7 @@ export async function markAllPending(
 ): Promise<number> {
   return db(CHANNEL_SKUS)
     .where({ channel_id: channelId })
-    .update({
-      push_pending: true,
-      ...(force ? { push_force: true } : {}),
-      pending_seq: db.raw('pending_seq + 1'),
-      pending_since: db.raw('COALESCE(pending_since, ?)', [now]),
-    });
+    .update(pendingMark(db, now, force));
 }
 
 /** Marks every mapped SKU of a channel for a push that sends it even when unchanged (full resync). */
