@@ -27,6 +27,9 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** Where channels reach this daemon (the base of webhook URLs). */
+const publicUrlOf = (config: Config) => config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+
 /** Starts the roles named in the configuration against one database and one Redis. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const roles = new Set(config.STOCKBRIDGE_ROLES);
@@ -58,7 +61,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     db,
     log: log.child({ component: 'channels' }),
     secretKey,
-    publicUrl: config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    publicUrl: publicUrlOf(config),
     redis: producer,
     prefix,
     enqueueOrders,
@@ -201,7 +204,7 @@ export async function resyncChannel(config: Config, log: Logger, channelId: numb
       db,
       log,
       secretKey,
-      publicUrl: config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+      publicUrl: publicUrlOf(config),
       redis,
       prefix: config.STOCKBRIDGE_QUEUE_PREFIX,
       enqueueOrders: async () => {},
