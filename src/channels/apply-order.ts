@@ -154,7 +154,18 @@ export async function applyStoredEvent(
       .where({ id: eventId })
       .update({ error: (err as Error).message.slice(0, 2000), attempts: db.raw('attempts + 1') })
       .catch(() => {});
-    throw err;
+    throw new UnappliedEventError(eventId, err);
+  }
+}
+
+/** The event is stored, but applying it failed: a replay or the pending sweep can apply it later. */
+export class UnappliedEventError extends Error {
+  override name = 'UnappliedEventError';
+  constructor(
+    readonly eventId: number,
+    cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause), { cause });
   }
 }
 

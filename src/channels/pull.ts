@@ -1,8 +1,7 @@
 import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
 import { type Db, dbTime } from '../db/connection.js';
-import { INBOUND_EVENTS } from '../orders/intake.js';
-import { type ApplyOutcome, receiveChannelEvent } from './apply-order.js';
-import { type Channel, channelKey, clearChannelFailing } from './channel-store.js';
+import { type ApplyOutcome, receiveChannelEvent, UnappliedEventError } from './apply-order.js';
+import { type Channel, clearChannelFailing } from './channel-store.js';
 import { takeChannelLease } from './lease.js';
 
 /** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
@@ -106,10 +105,9 @@ export async function pullChannel(
       for (const pulled of page.orders) {
         summary.orders++;
         const order = pulled.order;
-        const deliveryId = `pull:${order.externalId}:${order.updatedAt}`;
         try {
           const result = await receiveChannelEvent(db, channel, {
-            deliveryId,
+            deliveryId: `pull:${order.externalId}:${order.updatedAt}`,
             topic: 'pull',
             kind: order.cancelled ? 'order.cancel' : 'order.upsert',
             externalId: order.externalId,
@@ -123,11 +121,7 @@ export async function pullChannel(
           ctx.log.error({ err, externalId: order.externalId }, 'pulled order could not be applied; skipped');
           // Stored but not applied: the pending sweep applies it later. Not even stored: the
           // cursor must not pass it.
-          const kept = await db(INBOUND_EVENTS)
-            .where({ channel: channelKey(channel), delivery_id: deliveryId })
-            .first('id')
-            .catch(() => null);
-          if (!kept) unstored = true;
+          if (!(err instanceof UnappliedEventError)) unstored = true;
         }
       }
       summary.toProcess.push(...stored);
