@@ -16,8 +16,9 @@ import {
 } from '../../connectors/http/rate-limiter.js';
 import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { type Db, dbTime } from '../db/connection.js';
-import { ApiError, notFound } from '../errors/api-error.js';
+import { ApiError } from '../errors/api-error.js';
 import { ChannelAuthError } from '../errors/channel-auth-error.js';
+import { notFound } from '../errors/domain-errors.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { zodDetails } from '../http/errors.js';
 import { setOrderStatus } from '../orders/fulfilment.js';

@@ -1,4 +1,8 @@
-/** An error with an HTTP status and a machine-readable code, rendered as `{error: {code, message, details}}`. */
+/**
+ * An error raised by the HTTP layer itself (bad parameters, malformed bodies), rendered as
+ * `{error: {code, message, details}}`. The domain throws `DomainError`s instead (see domain-errors.ts).
+ *
+ * An error with an HTTP status and a machine-readable code, rendered as `{error: {code, message, details}}`. */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
@@ -10,10 +14,3 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
-export const notFound = (what: string, details?: unknown) =>
-  new ApiError(404, 'not_found', `${what} not found`, details);
-export const conflict = (code: string, message: string, details?: unknown) =>
-  new ApiError(409, code, message, details);
-export const unprocessable = (code: string, message: string, details?: unknown) =>
-  new ApiError(422, code, message, details);

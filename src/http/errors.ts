@@ -3,6 +3,13 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { ApiError } from '../errors/api-error.js';
+import {
+  ConflictError,
+  type DomainError,
+  NotFoundError,
+  UpstreamError,
+  ValidationError,
+} from '../errors/domain-errors.js';
 import type { AppEnv } from './env.js';
 
 export interface ErrorBody {
@@ -17,6 +24,11 @@ export function errorResponse(c: Context, status: number, code: string, message:
 /** The one error handler: every error leaves the HTTP layer as `{error: {code, message, details}}`. */
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
+  const status = domainStatus(err);
+  if (status !== null) {
+    const e = err as DomainError;
+    return errorResponse(c, status, e.code, e.message, e.details);
+  }
   if (err instanceof HTTPException) {
     const code =
       err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : 'http_error';
@@ -26,6 +38,15 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   return errorResponse(c, 500, 'internal_error', 'internal error; see the server log', {
     requestId: c.get('requestId'),
   });
+}
+
+/** The HTTP status of a domain error, or null for anything else. */
+export function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (err instanceof ValidationError) return 422;
+  if (err instanceof UpstreamError) return 502;
+  return null;
 }
 
 /** zod issues as `[{path, message}]`, every one of them. */

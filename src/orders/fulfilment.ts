@@ -3,7 +3,7 @@ import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { byPriority } from '../domain/allocation.js';
 import { fulfilmentStatus, OPEN_STATUSES, type OrderStatus } from '../domain/order-status.js';
-import { conflict, notFound, unprocessable } from '../errors/api-error.js';
+import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { applyStockDeltas, lockStock, type StockDelta, warehousePriorities } from '../stock/stock-store.js';
 import {

@@ -1,6 +1,6 @@
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
-import { notFound } from '../errors/api-error.js';
+import { notFound } from '../errors/domain-errors.js';
 import { findOrder, ORDERS, orderHistory, orderLines, toOrder } from './order-store.js';
 
 export interface OrderListFilter {

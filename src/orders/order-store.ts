@@ -1,7 +1,7 @@
 import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import { canTransition, type LineQuantities, type OrderStatus } from '../domain/order-status.js';
-import { conflict } from '../errors/api-error.js';
+import { conflict } from '../errors/domain-errors.js';
 import { addToOutbox } from '../outbox/outbox.js';
 
 export const ORDERS = 'orders';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Conn, type Db, dbTime } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
-import { conflict, notFound, unprocessable } from '../errors/api-error.js';
+import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { fillBackorders } from '../orders/reservation.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { currencySchema } from '../../domain/order-input.js';
-import { notFound } from '../../errors/api-error.js';
+import { notFound } from '../../errors/domain-errors.js';
 import { upsertSku, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
