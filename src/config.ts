@@ -56,6 +56,12 @@ export const configSchema = z.object({
     .transform((v) => v === 'true' || v === '1'),
   /** Order jobs processed at once by one worker process. */
   STOCKBRIDGE_WORKER_CONCURRENCY: intFromEnv(1, 1000).default(32),
+  /**
+   * Isolation level of every MySQL/MariaDB transaction. `read-committed` (the default and the one
+   * the code is measured and tested with): each statement sees the latest commit and searches take
+   * no gap locks. `repeatable-read` is InnoDB's own default, kept for comparison benchmarks.
+   */
+  STOCKBRIDGE_DB_ISOLATION: z.enum(['read-committed', 'repeatable-read']).default('read-committed'),
   /** Database connections per process (MySQL only). */
   STOCKBRIDGE_DB_POOL_MAX: intFromEnv(1, 500).default(20),
   /** How long a worker holds a job before BullMQ considers it stalled (ms). */

@@ -1,26 +1,13 @@
 import type { NormalizedOrder } from '../../connectors/contract.js';
-import { type Db, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
-import { WriteBatch } from '../db/write-batch.js';
-import type { CanonicalOrder, OrderLineInput, OrderProblem } from '../domain/order-input.js';
-import { orderTotal } from '../domain/order-input.js';
-import { fulfilmentStatus, OPEN_STATUSES } from '../domain/order-status.js';
-import { cancelLockedOrder, releaseReservations } from '../orders/fulfilment.js';
-import { INBOUND_EVENTS, insertLines, insertOrder } from '../orders/intake.js';
-import {
-  changeStatus,
-  type LineRow,
-  lockOrder,
-  ORDER_ALLOCATIONS,
-  ORDER_LINES,
-  ORDERS,
-  type OrderRow,
-  orderLines,
-  toOrder,
-} from '../orders/order-store.js';
-import { fillBackorders, planReservation, writeOrderSide, writeStockSide } from '../orders/reservation.js';
-import { addToOutbox } from '../outbox/outbox.js';
-import { lockStock } from '../stock/stock-store.js';
+import type { CanonicalOrder } from '../domain/order-input.js';
+import { OPEN_STATUSES } from '../domain/order-status.js';
+import { amendLocked } from '../orders/amend.js';
+import { fillBackorders } from '../orders/backorders.js';
+import { cancelLocked } from '../orders/cancel.js';
+import { INBOUND_EVENTS, insertOrder } from '../orders/intake.js';
+import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
 import { type Channel, channelKey } from './channel-store.js';
 import { mapOrderLines } from './sku-map.js';
 
@@ -134,6 +121,7 @@ export async function applyStoredEvent(
     await db(INBOUND_EVENTS).where({ id: eventId }).update({ error, note: 'failed' });
     return { outcome: 'failed', eventId, orderId: null, note: error, toProcess: EMPTY };
   }
+  let applied: Applied;
   try {
     const apply = () =>
       withTransaction(db, (tx) =>
@@ -142,12 +130,12 @@ export async function applyStoredEvent(
           : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
       );
     try {
-      return await apply();
+      applied = await apply();
     } catch (err) {
       // Two deliveries of one new order at once: the second insert meets the first's row. Once
       // more, it finds the order and applies to it.
       if (!isDuplicateKeyError(err)) throw err;
-      return await apply();
+      applied = await apply();
     }
   } catch (err) {
     await db(INBOUND_EVENTS)
@@ -156,6 +144,16 @@ export async function applyStoredEvent(
       .catch(() => {});
     throw new UnappliedEventError(eventId, err);
   }
+  // Stock the order gave back goes to waiting backorders, in transactions of their own that lock
+  // those orders first (the relay does the same for any change this misses).
+  if (applied.released.length > 0) await fillBackorders(db, applied.released, actorOf(channel));
+  return applied.result;
+}
+
+/** What one apply transaction did, and the SKUs whose stock it released (for backorders, after commit). */
+interface Applied {
+  result: ApplyResult;
+  released: number[];
 }
 
 /** The event is stored, but applying it failed: a replay or the pending sweep can apply it later. */
@@ -180,7 +178,8 @@ async function finishEvent(
   orderId: number | null,
   note?: string,
   toProcess: number[] = EMPTY,
-): Promise<ApplyResult> {
+  released: number[] = EMPTY,
+): Promise<Applied> {
   await tx(INBOUND_EVENTS)
     .where({ id: eventId })
     .update({
@@ -189,7 +188,7 @@ async function finishEvent(
       error: null,
       note: (note ? `${outcome}: ${note}` : outcome).slice(0, 255),
     });
-  return { outcome, eventId, orderId, ...(note ? { note } : {}), toProcess };
+  return { result: { outcome, eventId, orderId, ...(note ? { note } : {}), toProcess }, released };
 }
 
 /**
@@ -202,21 +201,27 @@ async function applyDeletion(
   channel: Channel,
   eventId: number,
   externalId: string,
-): Promise<ApplyResult> {
+): Promise<Applied> {
   const now = dbTime();
-  const row = await forUpdate(
-    tx(ORDERS).where({ channel: channelKey(channel), external_id: externalId }),
-    tx,
-  ).first();
-  if (!row) return finishEvent(tx, eventId, now, 'ignored', null, 'deleted on the channel; we never had it');
-  const order = toOrder(row);
+  const locked = await lockOrderForChange(tx, { channel: channelKey(channel), externalId });
+  if (!locked)
+    return finishEvent(tx, eventId, now, 'ignored', null, 'deleted on the channel; we never had it');
+  const { order } = locked;
   if (!OPEN_STATUSES.includes(order.status)) {
     return finishEvent(tx, eventId, now, 'unchanged', order.id, `already ${order.status}`);
   }
-  await cancelLockedOrder(tx, order, 'deleted on the channel', actorOf(channel), now);
-  return finishEvent(tx, eventId, now, 'cancelled', order.id);
+  const released = await cancelLocked(tx, locked, 'deleted on the channel', actorOf(channel), now);
+  return finishEvent(tx, eventId, now, 'cancelled', order.id, undefined, EMPTY, released);
 }
 
+/**
+ * Applies one version of a channel's order. Lock first: the order row (found by channel and
+ * external id) is locked before anything is read; a new order is created by its insert, and a
+ * second delivery of the same new order meets the unique key (the caller tries again, and then
+ * finds it). The channel side decides only what is channel business — which of our SKUs the lines
+ * are, and whether this version is newer than the one we hold — and leaves the change itself to
+ * the order lifecycle's commands (create, cancel, amend).
+ */
 async function applyInTx(
   tx: Tx,
   channel: Channel,
@@ -224,29 +229,22 @@ async function applyInTx(
   kind: OrderEventKind,
   incoming: NormalizedOrder,
   replay: boolean,
-): Promise<ApplyResult> {
+): Promise<Applied> {
   const now = dbTime();
   const key = channelKey(channel);
   const actor = actorOf(channel);
-  const finish = (outcome: ApplyOutcome, orderId: number | null, note?: string, toProcess?: number[]) =>
-    finishEvent(tx, eventId, now, outcome, orderId, note, toProcess);
-
-  const mapped = await mapOrderLines(tx, channel.id, incoming, now);
-  const canonical: CanonicalOrder = {
-    externalId: incoming.externalId,
-    currency: incoming.currency,
-    placedAt: incoming.placedAt,
-    ...(incoming.customer ? { customer: incoming.customer } : {}),
-    lines: mapped.lines,
-    problems: [...incoming.problems, ...mapped.problems],
-  };
+  const finish = (
+    outcome: ApplyOutcome,
+    orderId: number | null,
+    note?: string,
+    toProcess?: number[],
+    released?: number[],
+  ) => finishEvent(tx, eventId, now, outcome, orderId, note, toProcess, released);
   const cancelled = kind !== 'order.upsert' || incoming.cancelled;
 
-  const row = await forUpdate(
-    tx(ORDERS).where({ channel: key, external_id: incoming.externalId }),
-    tx,
-  ).first();
-  if (!row) {
+  const locked = await lockOrderForChange(tx, { channel: key, externalId: incoming.externalId });
+  const canonical = await toCanonical(tx, channel, incoming, now);
+  if (!locked) {
     const orderId = await insertOrder(tx, {
       channel: key,
       order: canonical,
@@ -256,15 +254,15 @@ async function applyInTx(
     });
     if (cancelled) {
       // A cancellation that arrives first (or alone) still yields the order, cancelled.
-      const order = (await lockOrder(tx, orderId)) as OrderRow;
-      await cancelLockedOrder(tx, order, 'cancelled on the channel', actor, now);
+      const created = (await lockOrderForChange(tx, { id: orderId })) as LockedOrder;
+      await cancelLocked(tx, created, 'cancelled on the channel', actor, now);
       return finish('cancelled', orderId, 'cancelled on the channel before we had it');
     }
     return finish('created', orderId, undefined, [orderId]);
   }
 
-  const order = toOrder(row);
-  const stored = row.channel_updated_at ? Date.parse(isoTime(row.channel_updated_at) as string) : null;
+  const { order } = locked;
+  const stored = order.channelUpdatedAt ? Date.parse(order.channelUpdatedAt) : null;
   const at = Date.parse(incoming.updatedAt);
   if (stored !== null && at < stored) {
     return finish('stale', order.id, `the channel's update time ${incoming.updatedAt} is older than ours`);
@@ -279,143 +277,33 @@ async function applyInTx(
   if (cancelled) {
     if (!OPEN_STATUSES.includes(order.status))
       return finish('unchanged', order.id, `already ${order.status}`);
-    await cancelLockedOrder(tx, order, 'cancelled on the channel', actor, now);
-    return finish('cancelled', order.id);
+    const released = await cancelLocked(tx, locked, 'cancelled on the channel', actor, now);
+    return finish('cancelled', order.id, undefined, EMPTY, released);
   }
 
-  const lines = await orderLines(tx, order.id);
-  const problems = canonical.problems ?? [];
-  const autoHold = order.status === 'on_hold' && order.holdReason !== 'manual_hold';
-  if (sameLines(lines, canonical.lines) && sameProblems(order.intakeProblems, problems)) {
-    if (replay && autoHold) {
-      await releaseFromHold(tx, order, problems, actor, now);
-      return finish('updated', order.id, 'released from hold for another try', [order.id]);
-    }
-    return finish('unchanged', order.id, 'no change to the lines');
-  }
-  if (order.status === 'received' || autoHold) {
-    await tx(ORDER_LINES).where({ order_id: order.id }).delete();
-    await insertLines(tx, order.id, canonical.lines);
-    await tx(ORDERS)
-      .where({ id: order.id })
-      .update({ total_amount: orderTotal(canonical.lines), updated_at: now });
-    await releaseFromHold(tx, order, problems, actor, now);
-    return finish('updated', order.id, 'lines replaced', [order.id]);
-  }
-  if (
-    (order.status === 'confirmed' || order.status === 'backordered') &&
-    lines.every((l) => l.shipped === 0)
-  ) {
-    if (problems.length > 0) {
-      return finish('not_applied', order.id, `the new lines have problems: ${problems[0]!.message}`);
-    }
-    const applied = await reReserve(tx, order, lines, canonical.lines, actor, now);
-    if (!applied.ok) return finish('not_applied', order.id, applied.reason);
-    return finish('updated', order.id, 'lines replaced and reserved again');
-  }
-  return finish('not_applied', order.id, `lines not changed: the order is ${order.status}`);
-}
-
-function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[]): boolean {
-  return (
-    current.length === next.length &&
-    current.every(
-      (l, i) =>
-        l.sku === next[i]!.sku && l.ordered === next[i]!.quantity && l.unitPrice === next[i]!.unitPrice,
-    )
-  );
-}
-
-function sameProblems(current: unknown, next: readonly OrderProblem[]): boolean {
-  const codes = (list: unknown) =>
-    (Array.isArray(list) ? list : []).map((p: OrderProblem) => `${p.code}:${p.lineNo ?? ''}`).join(',');
-  return codes(current) === codes(next);
-}
-
-/** Sets the order's intake problems; an automatically held order goes back to `received`. */
-async function releaseFromHold(
-  tx: Tx,
-  order: OrderRow,
-  problems: readonly OrderProblem[],
-  actor: string,
-  now: string,
-): Promise<void> {
-  await tx(ORDERS)
-    .where({ id: order.id })
-    .update({ intake_problems: problems.length ? JSON.stringify(problems) : null });
-  if (order.status !== 'on_hold') return;
-  const batch = new WriteBatch(tx);
-  changeStatus(
+  const amended = await amendLocked(
     tx,
-    batch,
-    order,
-    { to: 'received', reason: 'updated by the channel; processing again', actor },
+    locked,
+    { lines: canonical.lines, problems: canonical.problems ?? [], actor, retryHeld: replay },
     now,
   );
-  await batch.flush();
+  return finish(amended.outcome, order.id, amended.note, amended.toProcess, amended.released);
 }
 
-/**
- * Replaces the lines of a reserved order that has not shipped: gives back its reservations, writes
- * the new lines and reserves them again, all in this transaction (so no other order can take the
- * units in between), then lets backorders take what the order no longer needs.
- */
-async function reReserve(
+/** The channel's order in our terms: its lines mapped to our SKUs, with any problems found. */
+async function toCanonical(
   tx: Tx,
-  order: OrderRow,
-  oldLines: readonly LineRow[],
-  next: readonly OrderLineInput[],
-  actor: string,
+  channel: Channel,
+  incoming: NormalizedOrder,
   now: string,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const skuRows = await tx('skus')
-    .whereIn('code', [...new Set(next.map((l) => l.sku))])
-    .select('id', 'code');
-  const skuIdOf = new Map(skuRows.map((r) => [String(r.code), Number(r.id)]));
-  const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
-  if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
-
-  const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
-  // Lock every stock row involved, old and new, in one sorted pass before changing any.
-  await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
-  const released = await releaseReservations(tx, order.id, oldLines, now);
-  if (oldLines.length > 0) {
-    await tx(ORDER_ALLOCATIONS)
-      .whereIn(
-        'order_line_id',
-        oldLines.map((l) => l.id),
-      )
-      .delete();
-  }
-  await tx(ORDER_LINES).where({ order_id: order.id }).delete();
-  await insertLines(tx, order.id, next);
-  await tx(ORDERS)
-    .where({ id: order.id })
-    .update({ total_amount: orderTotal(next), updated_at: now });
-
-  const lines = await orderLines(tx, order.id);
-  for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;
-  const pool = await lockStock(tx, [...skuIdOf.values()]);
-  const plan = planReservation(
-    order.id,
-    lines.map((line) => ({ line, need: line.ordered })),
-    pool,
-    'reservation',
-  );
-  const batch = new WriteBatch(tx);
-  writeOrderSide(tx, batch, plan);
-  writeStockSide(tx, batch, plan, now);
-  const status = fulfilmentStatus(lines);
-  const reason = 'lines updated by the channel';
-  if (!changeStatus(tx, batch, order, { to: status, reason, actor }, now)) {
-    batch.addSql(
-      'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [order.id, order.status, order.status, reason, actor, now],
-    );
-  }
-  addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIdOf.values()] } }], now);
-  await batch.flush();
-  // What the order no longer holds goes to waiting backorders (it took its own share first).
-  await fillBackorders(tx, released, actor, now);
-  return { ok: true };
+): Promise<CanonicalOrder> {
+  const mapped = await mapOrderLines(tx, channel.id, incoming, now);
+  return {
+    externalId: incoming.externalId,
+    currency: incoming.currency,
+    placedAt: incoming.placedAt,
+    ...(incoming.customer ? { customer: incoming.customer } : {}),
+    lines: mapped.lines,
+    problems: [...incoming.problems, ...mapped.problems],
+  };
 }

@@ -21,9 +21,9 @@ import { ChannelAuthError } from '../errors/channel-auth-error.js';
 import { notFound } from '../errors/domain-errors.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { zodDetails } from '../http/errors.js';
-import { setOrderStatus } from '../orders/fulfilment.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
+import { setOrderStatus } from '../orders/status.js';
 import {
   type ApplyResult,
   applyStoredEvent,

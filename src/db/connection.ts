@@ -20,13 +20,18 @@ export interface DbOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolMax?: number;
+  /** MySQL transaction isolation; see `STOCKBRIDGE_DB_ISOLATION`. Default `read-committed`. */
+  isolation?: Isolation;
 }
+
+export type Isolation = 'read-committed' | 'repeatable-read';
 
 export function dbOptionsFrom(config: Config): DbOptions {
   return {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.STOCKBRIDGE_DATA_DIR,
     poolMax: config.STOCKBRIDGE_DB_POOL_MAX,
+    isolation: config.STOCKBRIDGE_DB_ISOLATION,
   };
 }
 
@@ -38,6 +43,7 @@ export function sqlitePath(dataDir: string): string {
 export function createDb(options: DbOptions): Db {
   if (options.databaseUrl) {
     const url = new URL(options.databaseUrl.replace(/^mariadb:/, 'mysql:'));
+    const isolationSql = options.isolation === 'repeatable-read' ? 'REPEATABLE READ' : 'READ COMMITTED';
     return knexFactory({
       client: 'mysql2',
       connection: {
@@ -61,7 +67,12 @@ export function createDb(options: DbOptions): Db {
           conn: { query: (sql: string, cb: (err: Error | null) => void) => void },
           done: (err: Error | null, conn: unknown) => void,
         ) => {
-          conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+          // READ COMMITTED: a statement that ran after a lock wait sees what the lock holder
+          // committed, and searches for rows that do not exist take no gap locks (which would
+          // deadlock concurrent inserts of new orders). See "Transactions" in the README.
+          conn.query(`SET time_zone = '+00:00'; SET SESSION TRANSACTION ISOLATION LEVEL ${isolationSql}`, (err) =>
+            done(err, conn),
+          );
         },
       },
       acquireConnectionTimeout: 20_000,

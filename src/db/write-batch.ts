@@ -19,7 +19,7 @@ interface Pending {
 export class WriteBatch {
   private pending: Pending[] = [];
 
-  constructor(private readonly conn: Conn) {}
+  constructor(readonly conn: Conn) {}
 
   get size(): number {
     return this.pending.length;
@@ -45,17 +45,24 @@ export class WriteBatch {
   }
 
   /**
-   * Sends everything collected so far and checks the guards. With `commit` (MySQL), the
-   * transaction's COMMIT rides in the same round trip, so row locks are released one round trip
-   * sooner; use it only as the transaction's last statement. Statement errors (a CHECK constraint,
-   * a duplicate key) stop the batch before the COMMIT, and the transaction rolls back.
+   * Sends everything collected so far and checks the guards. With `commit` (MySQL) and no guarded
+   * statement in the batch, the transaction's COMMIT rides in the same round trip, so row locks
+   * are released one round trip sooner; use it only as the transaction's last statement.
+   * Statement errors (a CHECK constraint, a duplicate key) stop the batch before the COMMIT, and
+   * the transaction rolls back. A batch with guards is checked first and committed by the caller's
+   * transaction afterwards, so a failed guard still rolls everything back.
    */
   async flush(options: { commit?: boolean } = {}): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    if (dialectOf(this.conn) === 'mysql' && (batch.length > 1 || options.commit)) {
-      const sql = batch.map((p) => p.sql).join(';\n') + (options.commit ? ';\nCOMMIT' : '');
+    const mysql = dialectOf(this.conn) === 'mysql';
+    // The COMMIT may ride along only when nothing is left to check afterwards: a guard that fails
+    // after the COMMIT could no longer roll anything back. Guarded batches commit separately.
+    const commitInline =
+      mysql && options.commit === true && batch.every((p) => p.expectAffected === undefined);
+    if (mysql && (batch.length > 1 || commitInline)) {
+      const sql = batch.map((p) => p.sql).join(';\n') + (commitInline ? ';\nCOMMIT' : '');
       const bindings = batch.flatMap((p) => p.bindings);
       const [raw] = (await this.conn.raw(sql, bindings as Knex.RawBinding[])) as [
         Array<{ affectedRows?: number }> | { affectedRows?: number },

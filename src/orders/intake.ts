@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { type Db, dbTime, type Tx } from '../db/connection.js';
+import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, CustomerInput } from '../domain/order-input.js';
 import { orderTotal } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
-import { ORDER_EVENTS, ORDER_LINES, ORDERS } from './order-store.js';
+import { ORDERS } from './order-store.js';
 
 export const INBOUND_EVENTS = 'inbound_events';
 
@@ -32,26 +32,38 @@ export interface IntakeResult {
 /** Queues the processing of a stored order; may fail (Redis down) without losing anything. */
 export type Enqueue = (orderIds: number[]) => Promise<void>;
 
-async function upsertCustomer(
-  tx: Tx,
-  customer: CustomerInput | undefined,
-  now: string,
-): Promise<number | null> {
-  if (!customer) return null;
-  if (customer.code) {
-    await tx('customers')
-      .insert({
-        code: customer.code,
-        name: customer.name ?? null,
-        email: customer.email ?? null,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict('code')
-      .ignore();
-    const row = await tx('customers').where({ code: customer.code }).first('id');
-    return Number(row.id);
-  }
+/** A value a later statement of the same order write refers to: the customer's or the order's new id. */
+const CUSTOMER_ID = Symbol('customer id');
+const ORDER_ID = Symbol('order id');
+type Ref = typeof CUSTOMER_ID | typeof ORDER_ID;
+
+interface Statement {
+  sql: string;
+  bindings: unknown[];
+  /** The statement creates (or finds) the row whose id the name stands for. */
+  defines?: Ref;
+}
+
+/**
+ * Creates the customer an order names by code, or finds and locks it, in one statement
+ * (`INSERT … ON DUPLICATE KEY UPDATE`): two orders bringing the same new customer at once both end
+ * with its id, and neither reads before it holds the row.
+ */
+function customerStatement(customer: CustomerInput & { code: string }, now: string): Statement {
+  return {
+    sql:
+      'INSERT INTO customers (code, name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ' +
+      '{upsert:code}',
+    bindings: [customer.code, customer.name ?? null, customer.email ?? null, now, now],
+    defines: CUSTOMER_ID,
+  };
+}
+
+/**
+ * A buyer known only by e-mail or name (no customer code): found by e-mail, or created. These have
+ * no unique key to create-and-lock on; each such order is written on its own.
+ */
+async function customerByEmail(tx: Tx, customer: CustomerInput, now: string): Promise<number | null> {
   if (customer.email) {
     const row = await tx('customers').where({ email: customer.email }).whereNull('code').first('id');
     if (row) return Number(row.id);
@@ -65,6 +77,124 @@ async function upsertCustomer(
     updated_at: now,
   });
   return Number(id);
+}
+
+/** The stored event an order arrived with (API and Excel orders: applied as they are stored). */
+interface EventWrite {
+  deliveryId: string;
+  topic: string;
+  rawPayload: string;
+}
+
+/**
+ * The one order writer: the statements that store an order as `received` with its lines, its
+ * first history row and (optionally) the event it came with. Every path that creates an order —
+ * the API, the Excel importer, channel events, one at a time or in groups — writes it through here.
+ */
+function orderStatements(
+  input: NewOrder,
+  customer: number | null | typeof CUSTOMER_ID,
+  event?: EventWrite,
+): Statement[] {
+  const { channel, order, now } = input;
+  const out: Statement[] = [];
+  if (customer === CUSTOMER_ID && order.customer?.code)
+    out.push(customerStatement(order.customer as CustomerInput & { code: string }, now));
+  out.push({
+    sql:
+      'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, ' +
+      "placed_at, channel_updated_at, created_at, updated_at) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)",
+    bindings: [
+      channel,
+      order.externalId,
+      customer,
+      order.problems?.length ? JSON.stringify(order.problems) : null,
+      order.currency,
+      orderTotal(order.lines),
+      order.placedAt ? dbTime(new Date(order.placedAt)) : now,
+      input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
+      now,
+      now,
+    ],
+    defines: ORDER_ID,
+  });
+  if (order.lines.length > 0) out.push(linesStatement(ORDER_ID, order.lines));
+  out.push({
+    sql: "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, NULL, 'received', ?, ?, ?)",
+    bindings: [ORDER_ID, `received via ${channel}`, input.actor, now],
+  });
+  if (event) {
+    out.push({
+      sql: 'INSERT INTO inbound_events (channel, delivery_id, topic, payload, order_id, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      bindings: [channel, event.deliveryId, event.topic, event.rawPayload, ORDER_ID, now, now],
+    });
+  }
+  return out;
+}
+
+function linesStatement(
+  orderId: number | typeof ORDER_ID,
+  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
+): Statement {
+  return {
+    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    bindings: lines.flatMap((l, i) => [orderId, i + 1, l.sku, l.quantity, l.unitPrice]),
+  };
+}
+
+/**
+ * Runs order-writer statements. MySQL: all in one round trip, the new ids carried in session
+ * variables (`@c`, `@o`). SQLite: one after another, the ids read back with RETURNING. Returns the
+ * id of the last order written, if any.
+ */
+async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<number | null> {
+  if (dialectOf(tx) === 'mysql') {
+    const sql: string[] = [];
+    const bindings: unknown[] = [];
+    for (const st of statements) {
+      let text = st.sql.replace('{upsert:code}', 'ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)');
+      let i = 0;
+      text = text.replace(/\?/g, () => {
+        const b = st.bindings[i++];
+        if (b === CUSTOMER_ID) return '@c';
+        if (b === ORDER_ID) return '@o';
+        bindings.push(b);
+        return '?';
+      });
+      sql.push(text);
+      if (st.defines) sql.push(`SET ${st.defines === CUSTOMER_ID ? '@c' : '@o'} = LAST_INSERT_ID()`);
+    }
+    const defines = statements.some((st) => st.defines === ORDER_ID);
+    if (defines) sql.push('SELECT @o AS id');
+    const [results] = (await tx.raw(sql.join(';\n'), bindings as Knex.RawBinding[])) as [unknown[]];
+    if (!defines) return null;
+    const last = (sql.length > 1 ? results[results.length - 1] : results) as { id: unknown }[];
+    return Number(last[0]!.id);
+  }
+  const ids = new Map<Ref, unknown>();
+  for (const st of statements) {
+    const text = st.sql.replace('{upsert:code}', 'ON CONFLICT (code) DO UPDATE SET code = excluded.code');
+    const bindings = st.bindings.map((b) => (b === CUSTOMER_ID || b === ORDER_ID ? ids.get(b) : b));
+    if (st.defines) {
+      const rows = (await tx.raw(`${text} RETURNING id`, bindings as Knex.RawBinding[])) as { id: number }[];
+      ids.set(st.defines, Number(rows[0]!.id));
+    } else {
+      await tx.raw(text, bindings as Knex.RawBinding[]);
+    }
+  }
+  return ids.has(ORDER_ID) ? Number(ids.get(ORDER_ID)) : null;
+}
+
+/** Writes one order in the caller's transaction and returns its id. */
+async function writeOrder(tx: Tx, input: NewOrder, event?: EventWrite): Promise<number> {
+  const customer = input.order.customer;
+  const customerRef = customer?.code
+    ? CUSTOMER_ID
+    : customer
+      ? await customerByEmail(tx, customer, input.now)
+      : null;
+  const id = await runStatements(tx, orderStatements(input, customerRef, event));
+  return id as number;
 }
 
 async function existingResult(
@@ -96,32 +226,8 @@ export interface NewOrder {
  * Inserts an order as `received` with its lines and its first history row, inside the caller's
  * transaction. A second order with the same (channel, external id) fails on the unique key.
  */
-export async function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
-  const { channel, order, now } = input;
-  const customerId = await upsertCustomer(tx, order.customer, now);
-  const [orderId] = await tx(ORDERS).insert({
-    channel,
-    external_id: order.externalId,
-    customer_id: customerId,
-    status: 'received',
-    intake_problems: order.problems?.length ? JSON.stringify(order.problems) : null,
-    currency: order.currency,
-    total_amount: orderTotal(order.lines),
-    placed_at: order.placedAt ? dbTime(new Date(order.placedAt)) : now,
-    channel_updated_at: input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
-    created_at: now,
-    updated_at: now,
-  });
-  await insertLines(tx, Number(orderId), order.lines);
-  await tx(ORDER_EVENTS).insert({
-    order_id: orderId,
-    from_status: null,
-    to_status: 'received',
-    reason: `received via ${channel}`,
-    actor: input.actor,
-    created_at: now,
-  });
-  return Number(orderId);
+export function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
+  return writeOrder(tx, input);
 }
 
 /** Inserts an order's lines, numbered from 1. An order without lines is stored, and held later. */
@@ -131,43 +237,29 @@ export async function insertLines(
   lines: readonly { sku: string; quantity: number; unitPrice: number }[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  await tx(ORDER_LINES).insert(
-    lines.map((l, i) => ({
-      order_id: orderId,
-      line_no: i + 1,
-      sku_code: l.sku,
-      ordered: l.quantity,
-      unit_price: l.unitPrice,
-    })),
-  );
+  await runStatements(tx, [linesStatement(orderId, lines)]);
 }
 
+const newOrderOf = (d: InboundDelivery, now: string): NewOrder => ({
+  channel: d.channel,
+  order: d.order,
+  actor: d.actor ?? `channel:${d.channel}`,
+  now,
+});
+
 /**
- * The one way an order enters: stores the raw event, the order (`received`), its lines and its
- * first history row in one transaction. The same delivery or the same (channel, external id)
- * again — at once from several requests, or days later — finds the order already there and
- * stores nothing new: the unique keys in the database decide, not timing.
+ * The one way an order enters from the API or a file: stores the raw event (marked processed: the
+ * order it carries is stored with it), the order (`received`), its lines and its first history
+ * row in one transaction. The same delivery or the same (channel, external id) again — at once
+ * from several requests, or days later — finds the order already there and stores nothing new:
+ * the unique keys in the database decide, not timing.
  */
 export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<IntakeResult> {
   const { channel, deliveryId, order } = delivery;
   try {
     return await withTransaction(db, async (tx) => {
-      const now = dbTime();
-      const [eventId] = await tx(INBOUND_EVENTS).insert({
-        channel,
-        delivery_id: deliveryId,
-        topic: delivery.topic,
-        payload: delivery.rawPayload,
-        received_at: now,
-      });
-      const orderId = await insertOrder(tx, {
-        channel,
-        order,
-        actor: delivery.actor ?? `channel:${channel}`,
-        now,
-      });
-      await tx(INBOUND_EVENTS).where({ id: eventId }).update({ order_id: orderId });
-      return { orderId: Number(orderId), status: 'received' as const, created: true };
+      const orderId = await writeOrder(tx, newOrderOf(delivery, dbTime()), delivery);
+      return { orderId, status: 'received' as const, created: true };
     });
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
@@ -203,64 +295,19 @@ export async function intakeOrder(
 }
 
 /**
- * Records several deliveries in one transaction and one round trip (MySQL): for each, the order,
- * its lines, its first history row and the raw event, chained with LAST_INSERT_ID(). Used by the
- * IntakeBatcher for requests that arrive together. Any failure (a duplicate key above all) fails
+ * Records several deliveries in one transaction and one round trip (MySQL), each written by the
+ * one order writer. Used by the IntakeBatcher for requests that arrive together; only deliveries
+ * whose customer (if any) has a code are grouped. Any failure (a duplicate key above all) fails
  * the whole group, and the caller falls back to `recordOrder` one by one, which sorts duplicates
  * out exactly.
  */
 export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[]): Promise<IntakeResult[]> {
   return withTransaction(db, async (tx) => {
     const now = dbTime();
-    const sql: string[] = [];
-    const bindings: unknown[] = [];
-    const add = (statement: string, values: unknown[]) => {
-      sql.push(statement);
-      bindings.push(...values);
-    };
-    for (const d of deliveries) {
-      const { order } = d;
-      const customer = order.customer;
-      if (customer?.code) {
-        add(
-          'INSERT IGNORE INTO customers (code, name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-          [customer.code, customer.name ?? null, customer.email ?? null, now, now],
-        );
-        add('SET @c = (SELECT id FROM customers WHERE code = ?)', [customer.code]);
-      } else {
-        add('SET @c = NULL', []);
-      }
-      add(
-        'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, placed_at, created_at, updated_at) ' +
-          "VALUES (?, ?, @c, 'received', ?, ?, ?, ?, ?, ?)",
-        [
-          d.channel,
-          order.externalId,
-          order.problems?.length ? JSON.stringify(order.problems) : null,
-          order.currency,
-          orderTotal(order.lines),
-          order.placedAt ? dbTime(new Date(order.placedAt)) : now,
-          now,
-          now,
-        ],
-      );
-      add('SET @o = LAST_INSERT_ID()', []);
-      if (order.lines.length > 0) {
-        add(
-          `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${order.lines.map(() => '(@o, ?, ?, ?, ?)').join(', ')}`,
-          order.lines.flatMap((l, i) => [i + 1, l.sku, l.quantity, l.unitPrice]),
-        );
-      }
-      add(
-        "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (@o, NULL, 'received', ?, ?, ?)",
-        [`received via ${d.channel}`, d.actor ?? `channel:${d.channel}`, now],
-      );
-      add(
-        'INSERT INTO inbound_events (channel, delivery_id, topic, payload, order_id, received_at) VALUES (?, ?, ?, ?, @o, ?)',
-        [d.channel, d.deliveryId, d.topic, d.rawPayload, now],
-      );
-    }
-    await tx.raw(sql.join(';\n'), bindings as Knex.RawBinding[]);
+    const statements = deliveries.flatMap((d) =>
+      orderStatements(newOrderOf(d, now), d.order.customer?.code ? CUSTOMER_ID : null, d),
+    );
+    await runStatements(tx, statements);
     const keys = deliveries.map((d) => [d.channel, d.order.externalId]);
     const rows = await tx(ORDERS)
       .whereIn(['channel', 'external_id'], keys as [string, string][])

@@ -1,7 +1,17 @@
-import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import {
+  type Conn,
+  type Db,
+  dbTime,
+  dialectOf,
+  isoTime,
+  lockClause,
+  rawRows,
+  type Tx,
+} from '../db/connection.js';
+import { withTransaction } from '../db/retry.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import { canTransition, type LineQuantities, type OrderStatus } from '../domain/order-status.js';
-import { conflict } from '../errors/domain-errors.js';
+import { InvalidTransitionError, NotFoundError } from '../errors/domain-errors.js';
 import { addToOutbox } from '../outbox/outbox.js';
 
 export const ORDERS = 'orders';
@@ -23,6 +33,8 @@ export interface OrderRow {
   currency: string;
   totalAmount: number;
   placedAt: string;
+  /** The channel's own update time of the version we hold (channel orders), or null. */
+  channelUpdatedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -52,6 +64,7 @@ export function toOrder(r: Record<string, unknown>): OrderRow {
     currency: String(r.currency),
     totalAmount: Number(r.total_amount),
     placedAt: isoTime(r.placed_at as string) as string,
+    channelUpdatedAt: isoTime((r.channel_updated_at as string | null | undefined) ?? null),
     createdAt: isoTime(r.created_at as string) as string,
     updatedAt: isoTime(r.updated_at as string) as string,
   };
@@ -78,10 +91,85 @@ export async function findOrder(db: Conn, id: number): Promise<OrderRow | null> 
   return row ? toOrder(row) : null;
 }
 
-/** Reads and locks an order row for the rest of the transaction. */
-export async function lockOrder(tx: Tx, id: number): Promise<OrderRow | null> {
-  const row = await forUpdate(tx(ORDERS).where({ id }), tx).first();
-  return row ? toOrder(row) : null;
+/** How many units of one line are reserved and shipped from one warehouse. */
+export interface AllocationRow {
+  lineId: number;
+  warehouseId: number;
+  reserved: number;
+  shipped: number;
+}
+
+/** An order, its lines and their allocations, all locked by the transaction that read them. */
+export interface LockedOrder {
+  order: OrderRow;
+  lines: LineRow[];
+  allocations: AllocationRow[];
+}
+
+const toAllocation = (r: Record<string, unknown>): AllocationRow => ({
+  lineId: Number(r.order_line_id),
+  warehouseId: Number(r.warehouse_id),
+  reserved: Number(r.reserved),
+  shipped: Number(r.shipped),
+});
+
+/**
+ * Lock first, then read: locks the order row, then reads its lines and allocations with locking
+ * reads, so what the caller sees is what the last committed change left, and no one can change it
+ * until this transaction ends. This is the first thing every unit of work that changes an order
+ * does (ARCHITECTURE.md: orders by id come first in the lock order; stock rows come after).
+ * Returns null when there is no such order.
+ */
+export async function lockOrderForChange(
+  tx: Tx,
+  key: { id: number } | { channel: string; externalId: string },
+): Promise<LockedOrder | null> {
+  const lock = lockClause(tx);
+  const orderSql =
+    'id' in key
+      ? `SELECT * FROM orders WHERE id = ?${lock}`
+      : `SELECT * FROM orders WHERE channel = ? AND external_id = ?${lock}`;
+  const orderArgs = 'id' in key ? [key.id] : [key.channel, key.externalId];
+  const linesSql = `SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no${lock}`;
+  const allocSql =
+    'SELECT a.* FROM order_allocations a JOIN order_lines l ON l.id = a.order_line_id ' +
+    `WHERE l.order_id = ? ORDER BY a.order_line_id, a.warehouse_id${lock}`;
+  if ('id' in key && dialectOf(tx) === 'mysql') {
+    // One round trip; the statements run in turn, so the order row is locked before the rest.
+    const [orders = [], lines = [], allocations = []] = await rawRows(
+      tx,
+      `${orderSql}; ${linesSql}; ${allocSql}`,
+      [key.id, key.id, key.id],
+    );
+    if (orders.length === 0) return null;
+    return {
+      order: toOrder(orders[0]!),
+      lines: lines.map(toLine),
+      allocations: allocations.map(toAllocation),
+    };
+  }
+  const [orders = []] = await rawRows(tx, orderSql, orderArgs);
+  if (orders.length === 0) return null;
+  const order = toOrder(orders[0]!);
+  const [lines = [], allocations = []] = await rawRows(tx, `${linesSql}; ${allocSql}`, [order.id, order.id]);
+  return { order, lines: lines.map(toLine), allocations: allocations.map(toAllocation) };
+}
+
+/**
+ * The one unit of work for "change this order": a transaction (retried whole on deadlock) that
+ * starts by locking the order and reading its lines and allocations (`lockOrderForChange`), then
+ * hands them to `work`. A missing order is a NotFoundError.
+ */
+export function withOrderLocked<T>(
+  db: Db,
+  orderId: number,
+  work: (tx: Tx, locked: LockedOrder) => Promise<T>,
+): Promise<T> {
+  return withTransaction(db, async (tx) => {
+    const locked = await lockOrderForChange(tx, { id: orderId });
+    if (!locked) throw new NotFoundError(`order ${orderId}`);
+    return work(tx, locked);
+  });
 }
 
 export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> {
@@ -89,7 +177,7 @@ export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> 
   return rows.map(toLine);
 }
 
-export function saveLineQuantities(_tx: Tx, batch: WriteBatch, line: LineRow): void {
+export function saveLineQuantities(batch: WriteBatch, line: LineRow): void {
   batch.addSql(
     'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ? WHERE id = ?',
     [line.skuId, line.reserved, line.backordered, line.shipped, line.cancelled, line.id],
@@ -101,7 +189,6 @@ export function saveLineQuantities(_tx: Tx, batch: WriteBatch, line: LineRow): v
  * plain insert, on the hot path), `add` to create or add to an existing one.
  */
 export function addAllocation(
-  tx: Tx,
   batch: WriteBatch,
   mode: 'new' | 'add',
   lineId: number,
@@ -115,11 +202,11 @@ export function addAllocation(
     );
     return;
   }
-  batch.add(
-    tx(ORDER_ALLOCATIONS)
-      .insert({ order_line_id: lineId, warehouse_id: warehouseId, reserved: dReserved, shipped: 0 })
-      .onConflict(['order_line_id', 'warehouse_id'])
-      .merge({ reserved: tx.raw('?? + ?', [`${ORDER_ALLOCATIONS}.reserved`, dReserved]) }),
+  batch.addSql(
+    dialectOf(batch.conn) === 'mysql'
+      ? 'INSERT INTO order_allocations (order_line_id, warehouse_id, reserved, shipped) VALUES (?, ?, ?, 0) ON DUPLICATE KEY UPDATE reserved = reserved + VALUES(reserved)'
+      : 'INSERT INTO order_allocations (order_line_id, warehouse_id, reserved, shipped) VALUES (?, ?, ?, 0) ON CONFLICT (order_line_id, warehouse_id) DO UPDATE SET reserved = order_allocations.reserved + excluded.reserved',
+    [lineId, warehouseId, dReserved],
   );
 }
 
@@ -137,7 +224,6 @@ export interface StatusChange {
  * A change to the status it already has writes nothing.
  */
 export function changeStatus(
-  tx: Tx,
   batch: WriteBatch,
   order: OrderRow,
   change: StatusChange,
@@ -145,10 +231,7 @@ export function changeStatus(
 ): boolean {
   if (order.status === change.to) return false;
   if (!canTransition(order.status, change.to)) {
-    throw conflict('invalid_transition', `an order in status ${order.status} cannot become ${change.to}`, {
-      from: order.status,
-      to: change.to,
-    });
+    throw new InvalidTransitionError(order.status, change.to);
   }
   // Hold fields are set going on hold and cleared otherwise (an order not on hold has none).
   const hold = change.to === 'on_hold';
@@ -167,7 +250,6 @@ export function changeStatus(
     [order.id, order.status, change.to, change.reason.slice(0, 255), change.actor, now],
   );
   addToOutbox(
-    tx,
     batch,
     [{ topic: 'order.status_changed', payload: { orderId: order.id, from: order.status, to: change.to } }],
     now,

@@ -6,7 +6,7 @@ import { holdReason, type OrderProblem, validateForReservation } from '../domain
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
-import { changeStatus, type LineRow, lockOrder, type OrderRow, toLine, toOrder } from './order-store.js';
+import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface ProcessResult {
@@ -87,7 +87,6 @@ async function reserveOrders(
     if (problems.length > 0) {
       const reason = holdReason(problems);
       changeStatus(
-        tx,
         batch,
         order,
         { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor },
@@ -112,14 +111,13 @@ async function reserveOrders(
         pool,
         'reservation',
       );
-      writeOrderSide(tx, batch, plan);
-      writeStockSide(tx, batch, plan, now);
+      writeOrderSide(batch, plan);
+      writeStockSide(batch, pool, plan, now);
       const warnings = lowStockWarnings(lines, pool, reorderPoints);
       if (warnings.length > 0)
         batch.addSql('UPDATE orders SET warnings = ? WHERE id = ?', [JSON.stringify(warnings), order.id]);
       const status = fulfilmentStatus(lines);
       changeStatus(
-        tx,
         batch,
         order,
         { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
@@ -127,7 +125,7 @@ async function reserveOrders(
       );
       results.set(order.id, { orderId: order.id, status, changed: true });
     }
-    addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
+    addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
   }
   await batch.flush({ commit: true });
   return results;
@@ -156,28 +154,4 @@ function lowStockWarnings(
       });
   }
   return warnings;
-}
-
-/** Puts an order that could not be processed on hold, so that it is neither retried forever nor lost. */
-export async function holdOrder(
-  db: Db,
-  orderId: number,
-  reason: string,
-  details: unknown,
-  actor = 'system',
-): Promise<boolean> {
-  return withTransaction(db, async (tx) => {
-    const order = await lockOrder(tx, orderId);
-    if (order?.status !== 'received') return false;
-    const batch = new WriteBatch(tx);
-    changeStatus(tx, batch, order, {
-      to: 'on_hold',
-      reason,
-      holdReason: reason,
-      holdDetails: details,
-      actor,
-    });
-    await batch.flush();
-    return true;
-  });
 }

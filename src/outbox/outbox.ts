@@ -1,4 +1,3 @@
-import type { Conn } from '../db/connection.js';
 import { dbTime } from '../db/connection.js';
 import { placeholders, type WriteBatch } from '../db/write-batch.js';
 
@@ -13,12 +12,7 @@ export interface OutboxMessage {
 }
 
 /** Adds outbox rows to the caller's transaction (via its batch), so they exist exactly when the change does. */
-export function addToOutbox(
-  _db: Conn,
-  batch: WriteBatch,
-  messages: readonly OutboxMessage[],
-  now = dbTime(),
-): void {
+export function addToOutbox(batch: WriteBatch, messages: readonly OutboxMessage[], now = dbTime()): void {
   if (messages.length === 0) return;
   batch.addSql(
     `INSERT INTO outbox (topic, payload, created_at) VALUES ${placeholders(messages.length, 3)}`,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { OrderBatcher } from '../orders/order-batcher.js';
-import { holdOrder } from '../orders/processing.js';
+import { holdOrder } from '../orders/status.js';
 import { ORDER_JOB_ATTEMPTS, type ProcessOrderJob, QUEUE } from './queues.js';
 
 export interface OrderWorkerOptions {

@@ -1,4 +1,4 @@
-import { type Conn, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import { type Conn, dbTime, dialectOf, forUpdate, isoTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { lowStockDecision } from '../domain/low-stock.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -22,13 +22,31 @@ export async function evaluateLowStock(tx: Tx, skuIds: readonly number[]): Promi
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
   if (ids.length === 0) return 0;
   const now = dbTime();
-  const skus = await tx('skus')
-    .whereIn('id', ids)
-    .whereNotNull('reorder_point')
-    .select('id', 'reorder_point');
-  const levels = await tx('stock_levels')
-    .whereIn('sku_id', ids)
-    .select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point');
+  // Which (SKU, warehouse) pairs are watched: settings, not figures.
+  const [skus, perWarehouse] = await Promise.all([
+    tx('skus').whereIn('id', ids).whereNotNull('reorder_point').select('id', 'reorder_point'),
+    tx('stock_levels').whereIn('sku_id', ids).whereNotNull('reorder_point').select('sku_id', 'warehouse_id'),
+  ]);
+  const pairs = [
+    ...skus.map((s) => ({ skuId: Number(s.id), warehouseId: 0 })),
+    ...perWarehouse.map((l) => ({ skuId: Number(l.sku_id), warehouseId: Number(l.warehouse_id) })),
+  ].sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
+  if (pairs.length === 0) return 0;
+  // Lock first: create-or-lock every state row in one statement, in (sku, warehouse) order; then
+  // read the states and the figures, which no other evaluation can change until this commits.
+  await tx.raw(
+    `INSERT INTO low_stock_state (sku_id, warehouse_id, alerted, updated_at) VALUES ${pairs.map(() => '(?, ?, ?, ?)').join(', ')} ` +
+      (dialectOf(tx) === 'mysql'
+        ? 'ON DUPLICATE KEY UPDATE sku_id = sku_id'
+        : 'ON CONFLICT (sku_id, warehouse_id) DO NOTHING'),
+    pairs.flatMap((p) => [p.skuId, p.warehouseId, false, now]),
+  );
+  const [states, levels] = await Promise.all([
+    forUpdate(tx('low_stock_state').whereIn('sku_id', ids), tx).select('sku_id', 'warehouse_id', 'alerted'),
+    tx('stock_levels')
+      .whereIn('sku_id', ids)
+      .select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point'),
+  ]);
   const watched: Watched[] = [];
   for (const s of skus) {
     const mine = levels.filter((l) => Number(l.sku_id) === Number(s.id));
@@ -44,25 +62,7 @@ export async function evaluateLowStock(tx: Tx, skuIds: readonly number[]): Promi
       reorderPoint: Number(l.reorder_point),
     });
   }
-  if (watched.length === 0) return 0;
   watched.sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
-  await tx('low_stock_state')
-    .insert(
-      watched.map((w) => ({
-        sku_id: w.skuId,
-        warehouse_id: w.warehouseId,
-        alerted: false,
-        updated_at: now,
-      })),
-    )
-    .onConflict(['sku_id', 'warehouse_id'])
-    .ignore();
-  const states = await forUpdate(
-    tx('low_stock_state')
-      .whereIn('sku_id', ids)
-      .orderBy([{ column: 'sku_id' }, { column: 'warehouse_id' }]),
-    tx,
-  );
   const alertedOf = new Map(states.map((s) => [`${s.sku_id}:${s.warehouse_id}`, Boolean(s.alerted)]));
   const batch = new WriteBatch(tx);
   let raised = 0;
@@ -87,7 +87,6 @@ export async function evaluateLowStock(tx: Tx, skuIds: readonly number[]): Promi
       created_at: now,
     });
     addToOutbox(
-      tx,
       batch,
       [{ topic: 'alert.raised', payload: { alertId: Number(alertId), kind: 'low_stock', skuId: w.skuId } }],
       now,

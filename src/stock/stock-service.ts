@@ -3,13 +3,12 @@ import { type Conn, type Db, dbTime } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
-import { fillBackorders } from '../orders/reservation.js';
+import { fillBackorders } from '../orders/backorders.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import {
   applyStockDeltas,
-  ensureStockRows,
+  createAndLockStock,
   forgetWarehousePriorities,
-  lockStock,
   STOCK_LEVELS,
   type StockDelta,
 } from './stock-store.js';
@@ -108,8 +107,9 @@ async function recordDocument(
   lines: readonly { sku: string; delta: number }[],
 ): Promise<StockDocumentResult> {
   const hash = hashOf({ warehouse, lines, reason });
+  let stored: StockDocumentResult & { grown: number[] };
   try {
-    return await withTransaction(db, async (tx) => {
+    stored = await withTransaction(db, async (tx) => {
       const now = dbTime();
       const { warehouseId, skuIds } = await resolveCodes(
         tx,
@@ -130,12 +130,11 @@ async function recordDocument(
         bySku.set(id, (bySku.get(id) ?? 0) + l.delta);
       }
       const ids = [...bySku.keys()];
-      await ensureStockRows(
+      const pool = await createAndLockStock(
         tx,
         ids.map((skuId) => ({ skuId, warehouseId })),
         now,
       );
-      const pool = await lockStock(tx, ids);
       const refused: unknown[] = [];
       for (const [skuId, delta] of bySku) {
         const row = pool.get(skuId)?.find((w) => w.warehouseId === warehouseId);
@@ -168,16 +167,18 @@ async function recordDocument(
         dReserved: 0,
       }));
       const batch = new WriteBatch(tx);
-      applyStockDeltas(tx, batch, deltas, kind, { type: kind, id: Number(documentId) }, now);
-      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      applyStockDeltas(batch, pool, deltas, kind, { type: kind, id: Number(documentId) }, now);
+      addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
       await batch.flush();
       const grown = [...bySku].filter(([, d]) => d > 0).map(([id]) => id);
-      const filledOrders = await fillBackorders(tx, grown, `${kind}:${reference}`, now);
-      return { documentId: Number(documentId), duplicate: false, filledOrders };
+      return { documentId: Number(documentId), duplicate: false, filledOrders: [], grown };
     });
   } catch (err) {
     return answerDuplicate(db, err, kind, warehouse, reference, hash);
   }
+  // The stock is committed; waiting backorders take it now, each batch locking its orders first.
+  const filledOrders = await fillBackorders(db, stored.grown, `${kind}:${reference}`);
+  return { documentId: stored.documentId, duplicate: false, filledOrders };
 }
 
 /**
@@ -240,7 +241,7 @@ export async function recordTransfer(
         bySku.set(id, (bySku.get(id) ?? 0) + l.quantity);
       }
       const ids = [...bySku.keys()];
-      await ensureStockRows(
+      const pool = await createAndLockStock(
         tx,
         ids.flatMap((skuId) => [
           { skuId, warehouseId: fromId },
@@ -248,7 +249,6 @@ export async function recordTransfer(
         ]),
         now,
       );
-      const pool = await lockStock(tx, ids);
       const refused: unknown[] = [];
       for (const [skuId, quantity] of bySku) {
         const row = pool.get(skuId)?.find((w) => w.warehouseId === fromId);
@@ -271,8 +271,8 @@ export async function recordTransfer(
         { skuId, warehouseId: toId, dOnHand: quantity, dReserved: 0 },
       ]);
       const batch = new WriteBatch(tx);
-      applyStockDeltas(tx, batch, deltas, 'transfer', { type: 'transfer', id: Number(documentId) }, now);
-      addToOutbox(tx, batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
+      applyStockDeltas(batch, pool, deltas, 'transfer', { type: 'transfer', id: Number(documentId) }, now);
+      addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: ids } }], now);
       await batch.flush();
       return { documentId: Number(documentId), duplicate: false, filledOrders: [] };
     });
@@ -346,7 +346,7 @@ export async function setWarehouseReorderPoint(
   await withTransaction(db, async (tx) => {
     const { warehouseId, skuIds } = await resolveCodes(tx, warehouse, [sku]);
     const skuId = skuIds.get(sku)!;
-    await ensureStockRows(tx, [{ skuId, warehouseId }]);
+    await createAndLockStock(tx, [{ skuId, warehouseId }]);
     await tx(STOCK_LEVELS)
       .where({ sku_id: skuId, warehouse_id: warehouseId })
       .update({ reorder_point: reorderPoint });

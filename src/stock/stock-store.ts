@@ -1,9 +1,8 @@
-import { type Conn, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { type Conn, dbTime, dialectOf, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { placeholders, type WriteBatch } from '../db/write-batch.js';
 import { byPriority, type WarehouseStock } from '../domain/allocation.js';
 
 export const STOCK_LEVELS = 'stock_levels';
-export const STOCK_MOVEMENTS = 'stock_movements';
 
 /** Why stock moved; stored in the ledger. */
 export type MovementReason =
@@ -27,7 +26,7 @@ export interface LedgerRef {
   id: string | number;
 }
 
-/** Raised when a stock change finds no stock row to change (callers lock or create rows first). */
+/** Raised for a stock change to a row the transaction does not hold locked (callers lock or create rows first). */
 export class StockGuardError extends Error {
   override name = 'StockGuardError';
   constructor(readonly delta: StockDelta) {
@@ -98,7 +97,7 @@ export async function stockPool(
  * two transactions never wait on each other crosswise, and returns them grouped by SKU in
  * allocation order.
  */
-export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<number, WarehouseStock[]>> {
+export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<LockedStock> {
   if (skuIds.length === 0) return new Map();
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
   const [rows = []] = await rawRows(
@@ -110,36 +109,53 @@ export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Map<
   return stockPool(tx, rows);
 }
 
-/** Makes sure a stock row exists for each (sku, warehouse) pair, at zero. */
-export async function ensureStockRows(
+/** The stock rows a transaction holds locked, grouped by SKU in allocation order. */
+export type LockedStock = Map<number, WarehouseStock[]>;
+
+/**
+ * Creates (at zero) and locks the stock rows of these (sku, warehouse) pairs, in (sku, warehouse)
+ * order, and returns them. One statement creates and locks each row (`INSERT … ON DUPLICATE KEY
+ * UPDATE` takes the row's exclusive lock whether it inserts or finds it), so two writers never
+ * both hold a shared lock and wait to upgrade it: concurrent receipts of one SKU queue up instead
+ * of deadlocking. Locks only the pairs named, not the SKU's other warehouses.
+ */
+export async function createAndLockStock(
   tx: Tx,
   pairs: readonly { skuId: number; warehouseId: number }[],
   now = dbTime(),
-): Promise<void> {
-  if (pairs.length === 0) return;
-  await tx(STOCK_LEVELS)
-    .insert(
-      pairs.map((p) => ({
-        sku_id: p.skuId,
-        warehouse_id: p.warehouseId,
-        on_hand: 0,
-        reserved: 0,
-        updated_at: now,
-      })),
-    )
-    .onConflict(['sku_id', 'warehouse_id'])
-    .ignore();
+): Promise<LockedStock> {
+  const unique = new Map(pairs.map((p) => [`${p.skuId}:${p.warehouseId}`, p]));
+  const sorted = [...unique.values()].sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
+  if (sorted.length === 0) return new Map();
+  const upsert =
+    dialectOf(tx) === 'mysql'
+      ? 'ON DUPLICATE KEY UPDATE sku_id = sku_id'
+      : 'ON CONFLICT (sku_id, warehouse_id) DO NOTHING';
+  // The rows are inserted (or found and locked) in the order of VALUES: (sku, warehouse) ascending.
+  await tx.raw(
+    `INSERT INTO stock_levels (sku_id, warehouse_id, on_hand, reserved, updated_at) VALUES ${sorted.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert}`,
+    sorted.flatMap((p) => [p.skuId, p.warehouseId, now]),
+  );
+  const where = sorted.map(() => '(sku_id = ? AND warehouse_id = ?)').join(' OR ');
+  const [locked = []] = await rawRows(
+    tx,
+    `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE ${where} ORDER BY sku_id, warehouse_id${lockClause(tx)}`,
+    sorted.flatMap((p) => [p.skuId, p.warehouseId]),
+  );
+  return stockPool(tx, locked);
 }
 
 /**
- * Adds stock changes to the batch with one ledger row each. The database guards the rule itself:
- * the `stock_levels_no_oversell` CHECK constraint (0 <= reserved <= on_hand, on_hand >= 0) fails
- * any statement that would break it, for every writer, and the whole transaction rolls back.
- * Callers change only rows they hold locked. Zero deltas are skipped.
+ * Adds stock changes to the batch with one ledger row each, for rows this transaction holds
+ * locked (`locked`, from `lockStock` or `createAndLockStock`): a change to a row it does not hold
+ * is a programming error, refused before anything is written. The database guards the rule
+ * itself: the `stock_levels_no_oversell` CHECK constraint (0 <= reserved <= on_hand, on_hand >= 0)
+ * fails any statement that would break it, for every writer, and the whole transaction rolls back.
+ * Zero deltas are skipped.
  */
 export function applyStockDeltas(
-  _tx: Tx,
   batch: WriteBatch,
+  locked: LockedStock,
   deltas: readonly StockDelta[],
   reason: MovementReason,
   ref: LedgerRef,
@@ -147,12 +163,14 @@ export function applyStockDeltas(
 ): void {
   const real = deltas.filter((d) => d.dOnHand !== 0 || d.dReserved !== 0);
   if (real.length === 0) return;
+  for (const d of real) {
+    if (!locked.get(d.skuId)?.some((w) => w.warehouseId === d.warehouseId)) throw new StockGuardError(d);
+  }
   const sorted = [...real].sort((a, b) => a.skuId - b.skuId || a.warehouseId - b.warehouseId);
   for (const d of sorted) {
     batch.addSql(
       'UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND warehouse_id = ?',
       [d.dOnHand, d.dReserved, now, d.skuId, d.warehouseId],
-      { affected: 1, error: () => new StockGuardError(d) },
     );
   }
   const values: unknown[] = [];
@@ -162,4 +180,17 @@ export function applyStockDeltas(
     `INSERT INTO stock_movements (sku_id, warehouse_id, d_on_hand, d_reserved, reason, ref_type, ref_id, created_at) VALUES ${placeholders(sorted.length, 8)}`,
     values,
   );
+}
+
+/** Adds up deltas of the same (sku, warehouse). */
+export function mergeDeltas(deltas: readonly StockDelta[]): StockDelta[] {
+  const merged = new Map<string, StockDelta>();
+  for (const d of deltas) {
+    const key = `${d.skuId}:${d.warehouseId}`;
+    const m = merged.get(key) ?? { ...d, dOnHand: 0, dReserved: 0 };
+    m.dOnHand += d.dOnHand;
+    m.dReserved += d.dReserved;
+    merged.set(key, m);
+  }
+  return [...merged.values()];
 }

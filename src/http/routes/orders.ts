@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
 import { ApiError } from '../../errors/api-error.js';
-import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/fulfilment.js';
+import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
 
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { decodeCursor, listOrders, orderDetail } from '../../orders/order-query.js';

@@ -1,0 +1,198 @@
+import { dbTime, type Tx } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
+import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
+import { orderTotal } from '../domain/order-input.js';
+import { fulfilmentStatus } from '../domain/order-status.js';
+import { addToOutbox } from '../outbox/outbox.js';
+import { lockStock } from '../stock/stock-store.js';
+import { releaseReservations } from './cancel.js';
+import { insertLines } from './intake.js';
+import {
+  changeStatus,
+  type LineRow,
+  type LockedOrder,
+  ORDER_ALLOCATIONS,
+  ORDER_LINES,
+  ORDERS,
+  toLine,
+} from './order-store.js';
+import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
+
+export interface AmendRequest {
+  /** The order's lines as they should be now. */
+  lines: readonly OrderLineInput[];
+  /** Problems found reading the new version (unmapped SKUs, bad quantities, ...). */
+  problems: readonly OrderProblem[];
+  actor: string;
+  /**
+   * A held order whose lines did not change is released for another try (an administrator's
+   * replay after fixing what held it).
+   */
+  retryHeld?: boolean;
+}
+
+export interface AmendResult {
+  outcome: 'updated' | 'unchanged' | 'not_applied';
+  note: string;
+  /** Orders that are now `received` and need processing. */
+  toProcess: number[];
+  /** SKUs the order gave stock back on; backorders may take them once the caller has committed. */
+  released: number[];
+}
+
+/**
+ * Changes the lines of an order the caller has locked (`lockOrderForChange`), as far as its status
+ * allows: an unprocessed or automatically held order gets the new lines and is processed again; a
+ * reserved order that has shipped nothing gives back its reservations and reserves the new lines
+ * in the same transaction (no other order can take the units in between); anything further along
+ * keeps its lines (`not_applied`, with the reason).
+ */
+export async function amendLocked(
+  tx: Tx,
+  locked: LockedOrder,
+  request: AmendRequest,
+  now = dbTime(),
+): Promise<AmendResult> {
+  const { order, lines } = locked;
+  const { problems, actor } = request;
+  const autoHold = order.status === 'on_hold' && order.holdReason !== 'manual_hold';
+  const result = (
+    outcome: AmendResult['outcome'],
+    note: string,
+    toProcess: number[] = [],
+    released: number[] = [],
+  ) => ({
+    outcome,
+    note,
+    toProcess,
+    released,
+  });
+  if (sameLines(lines, request.lines) && sameProblems(order.intakeProblems, problems)) {
+    if (request.retryHeld && autoHold) {
+      await releaseFromHold(tx, locked, problems, actor, now);
+      return result('updated', 'released from hold for another try', [order.id]);
+    }
+    return result('unchanged', 'no change to the lines');
+  }
+  if (order.status === 'received' || autoHold) {
+    await tx(ORDER_LINES).where({ order_id: order.id }).delete();
+    await insertLines(tx, order.id, request.lines);
+    await tx(ORDERS)
+      .where({ id: order.id })
+      .update({ total_amount: orderTotal(request.lines), updated_at: now });
+    await releaseFromHold(tx, locked, problems, actor, now);
+    return result('updated', 'lines replaced', [order.id]);
+  }
+  if (
+    (order.status === 'confirmed' || order.status === 'backordered') &&
+    lines.every((l) => l.shipped === 0)
+  ) {
+    if (problems.length > 0)
+      return result('not_applied', `the new lines have problems: ${problems[0]!.message}`);
+    const reserved = await reReserve(tx, locked, request.lines, actor, now);
+    if (!reserved.ok) return result('not_applied', reserved.reason);
+    return result('updated', 'lines replaced and reserved again', [], reserved.released);
+  }
+  return result('not_applied', `lines not changed: the order is ${order.status}`);
+}
+
+function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[]): boolean {
+  return (
+    current.length === next.length &&
+    current.every(
+      (l, i) =>
+        l.sku === next[i]!.sku && l.ordered === next[i]!.quantity && l.unitPrice === next[i]!.unitPrice,
+    )
+  );
+}
+
+function sameProblems(current: unknown, next: readonly OrderProblem[]): boolean {
+  const codes = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((p: OrderProblem) => `${p.code}:${p.lineNo ?? ''}`).join(',');
+  return codes(current) === codes(next);
+}
+
+/** Sets the order's intake problems; an automatically held order goes back to `received`. */
+async function releaseFromHold(
+  tx: Tx,
+  { order }: LockedOrder,
+  problems: readonly OrderProblem[],
+  actor: string,
+  now: string,
+): Promise<void> {
+  await tx(ORDERS)
+    .where({ id: order.id })
+    .update({ intake_problems: problems.length ? JSON.stringify(problems) : null });
+  if (order.status !== 'on_hold') return;
+  const batch = new WriteBatch(tx);
+  changeStatus(
+    batch,
+    order,
+    { to: 'received', reason: 'updated by the channel; processing again', actor },
+    now,
+  );
+  await batch.flush();
+}
+
+/**
+ * Replaces the lines of a reserved order that has not shipped: gives back its reservations, writes
+ * the new lines and reserves them again. Every stock row involved, old and new, is locked in one
+ * sorted pass before any changes.
+ */
+async function reReserve(
+  tx: Tx,
+  locked: LockedOrder,
+  next: readonly OrderLineInput[],
+  actor: string,
+  now: string,
+): Promise<{ ok: true; released: number[] } | { ok: false; reason: string }> {
+  const { order, lines: oldLines } = locked;
+  const skuRows = await tx('skus')
+    .whereIn('code', [...new Set(next.map((l) => l.sku))])
+    .select('id', 'code');
+  const skuIdOf = new Map(skuRows.map((r) => [String(r.code), Number(r.id)]));
+  const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
+  if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
+
+  const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
+  await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
+  const released = await releaseReservations(tx, locked, now);
+  if (oldLines.length > 0) {
+    await tx(ORDER_ALLOCATIONS)
+      .whereIn(
+        'order_line_id',
+        oldLines.map((l) => l.id),
+      )
+      .delete();
+  }
+  await tx(ORDER_LINES).where({ order_id: order.id }).delete();
+  await insertLines(tx, order.id, next);
+  await tx(ORDERS)
+    .where({ id: order.id })
+    .update({ total_amount: orderTotal(next), updated_at: now });
+
+  const lines = (await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no')).map(toLine);
+  for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;
+  // The rows are already locked by this transaction; reading them again gives the figures after the release.
+  const pool = await lockStock(tx, [...skuIdOf.values()]);
+  const plan = planReservation(
+    order.id,
+    lines.map((line) => ({ line, need: line.ordered })),
+    pool,
+    'reservation',
+  );
+  const batch = new WriteBatch(tx);
+  writeOrderSide(batch, plan);
+  writeStockSide(batch, pool, plan, now);
+  const status = fulfilmentStatus(lines);
+  const reason = 'lines updated by the channel';
+  if (!changeStatus(batch, order, { to: status, reason, actor }, now)) {
+    batch.addSql(
+      'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [order.id, order.status, order.status, reason, actor, now],
+    );
+  }
+  addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIdOf.values()] } }], now);
+  await batch.flush();
+  return { ok: true, released };
+}

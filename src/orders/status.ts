@@ -1,0 +1,52 @@
+import type { Db } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import { NotFoundError } from '../errors/domain-errors.js';
+import { changeStatus, type OrderRow, withOrderLocked } from './order-store.js';
+
+/** Manual status changes staff may make: delivery, completion, holding, rejection, release from hold. */
+export const MANUAL_TARGETS: readonly OrderStatus[] = [
+  'delivered',
+  'completed',
+  'on_hold',
+  'rejected',
+  'received',
+];
+
+/** Moves an order to another status (InvalidTransitionError where the state machine says no). */
+export async function setOrderStatus(
+  db: Db,
+  orderId: number,
+  to: OrderStatus,
+  reason: string,
+  actor: string,
+): Promise<OrderRow> {
+  return withOrderLocked(db, orderId, async (tx, { order }) => {
+    const batch = new WriteBatch(tx);
+    changeStatus(batch, order, { to, reason, actor, holdReason: 'manual_hold' });
+    await batch.flush();
+    return order;
+  });
+}
+
+/** Puts a `received` order that could not be processed on hold, so that it is neither retried forever nor lost. */
+export async function holdOrder(
+  db: Db,
+  orderId: number,
+  reason: string,
+  details: unknown,
+  actor = 'system',
+): Promise<boolean> {
+  try {
+    return await withOrderLocked(db, orderId, async (tx, { order }) => {
+      if (order.status !== 'received') return false;
+      const batch = new WriteBatch(tx);
+      changeStatus(batch, order, { to: 'on_hold', reason, holdReason: reason, holdDetails: details, actor });
+      await batch.flush();
+      return true;
+    });
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
