@@ -9,6 +9,7 @@ import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
+import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
 import { startChannelWorker, startPullScheduler } from './queue/channel-worker.js';
@@ -97,6 +98,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         requestPush: async (ids) => {
           for (const id of ids) await queues.enqueuePush(id, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS);
         },
+        fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
       }),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);

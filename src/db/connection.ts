@@ -70,8 +70,9 @@ export function createDb(options: DbOptions): Db {
           // READ COMMITTED: a statement that ran after a lock wait sees what the lock holder
           // committed, and searches for rows that do not exist take no gap locks (which would
           // deadlock concurrent inserts of new orders). See "Transactions" in the README.
-          conn.query(`SET time_zone = '+00:00'; SET SESSION TRANSACTION ISOLATION LEVEL ${isolationSql}`, (err) =>
-            done(err, conn),
+          conn.query(
+            `SET time_zone = '+00:00'; SET SESSION TRANSACTION ISOLATION LEVEL ${isolationSql}`,
+            (err) => done(err, conn),
           );
         },
       },

@@ -4,6 +4,8 @@ import * as coreSchema from './migrations/20261124000000_core_schema.js';
 import * as lowStock from './migrations/20261125100000_low_stock.js';
 import * as channels from './migrations/20261126100000_channels.js';
 import * as stockPush from './migrations/20261127100000_stock_push.js';
+import * as inboundEventIndex from './migrations/20261201100000_inbound_event_index.js';
+import * as apiEventsProcessed from './migrations/20261201100100_api_events_processed.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +21,8 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261125100000_low_stock', lowStock],
   ['20261126100000_channels', channels],
   ['20261127100000_stock_push', stockPush],
+  ['20261201100000_inbound_event_index', inboundEventIndex],
+  ['20261201100100_api_events_processed', apiEventsProcessed],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

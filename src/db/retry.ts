@@ -16,6 +16,19 @@ export function isDuplicateKeyError(err: unknown): boolean {
   );
 }
 
+/**
+ * Transactions this process had to try again, by cause, since it started (or since `reset`):
+ * a deadlock is a sign that two units of work lock in different orders.
+ */
+export const txRetries = {
+  deadlocks: 0,
+  lockWaitTimeouts: 0,
+  reset(): void {
+    this.deadlocks = 0;
+    this.lockWaitTimeouts = 0;
+  },
+};
+
 export interface TxRetryOptions {
   /** Attempts in all, the first included. Default 8. */
   attempts?: number;
@@ -40,6 +53,9 @@ export async function withTransaction<T>(
     try {
       return await db.transaction(work);
     } catch (err) {
+      const errno = (err as { errno?: number })?.errno;
+      if (errno === 1213) txRetries.deadlocks++;
+      if (errno === 1205) txRetries.lockWaitTimeouts++;
       if (attempt >= attempts || !isRetryableTxError(err)) throw err;
       options.onRetry?.(err, attempt);
       await new Promise((r) => setTimeout(r, Math.random() * base * 2 ** attempt));

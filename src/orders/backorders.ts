@@ -39,7 +39,7 @@ export async function fillBackorders(
     if (candidates.length === 0) break;
     const result = await withTransaction(db, (tx) => fillBatch(tx, candidates, ids, actor));
     filled.push(...result.filled);
-    if (result.exhausted || candidates.length < perBatch) break;
+    if (result.exhausted) break;
     afterOrderId = candidates[candidates.length - 1]!;
   }
   return filled;
@@ -56,17 +56,20 @@ async function waitingOrders(
   limit: number,
 ): Promise<number[]> {
   const marks = skuIds.map(() => '?').join(', ');
-  const [available = []] = await rawRows(
+  const [stock = []] = await rawRows(
     db,
-    `SELECT 1 AS yes FROM stock_levels WHERE sku_id IN (${marks}) AND on_hand > reserved LIMIT 1`,
+    `SELECT SUM(on_hand - reserved) AS free FROM stock_levels WHERE sku_id IN (${marks}) AND on_hand > reserved`,
     skuIds,
   );
-  if (available.length === 0) return [];
+  // Each waiting order takes at least one unit: no more orders than free units can be filled, and
+  // a batch locks no order it cannot fill.
+  const free = Number(stock[0]?.free ?? 0);
+  if (free <= 0) return [];
   const [rows = []] = await rawRows(
     db,
     `SELECT DISTINCT order_id FROM order_lines WHERE sku_id IN (${marks}) AND backordered > 0 AND order_id > ? ` +
       'ORDER BY order_id LIMIT ?',
-    [...skuIds, afterOrderId, limit],
+    [...skuIds, afterOrderId, Math.min(limit, free)],
   );
   return rows.map((r) => Number(r.order_id));
 }

@@ -6,6 +6,12 @@ import type { OutboxTopic } from './outbox.js';
 export interface OutboxHandlerOptions {
   /** Queues a (debounced) stock push for these channels; called after the relay's commit. */
   requestPush?: (channelIds: number[]) => Promise<void>;
+  /**
+   * Lets waiting backorders of these SKUs take stock that became available (after the relay's
+   * commit). The change that freed the stock does this itself; this is the backstop for a process
+   * that died in between, or a batch bound that left some for later.
+   */
+  fillBackorders?: (skuIds: number[]) => Promise<unknown>;
 }
 
 /** What the relay does with each outbox topic (each handler is idempotent). */
@@ -21,9 +27,14 @@ export function outboxHandlers(
       // Every channel selling these SKUs needs to hear the new figures: mark them in this
       // transaction, queue the channels' pushes once it has committed.
       const channelIds = await markPushPending(tx, skuIds);
-      const { requestPush } = options;
-      if (channelIds.length > 0 && requestPush) return () => requestPush(channelIds);
-      return undefined;
+      const { requestPush, fillBackorders } = options;
+      const after: (() => Promise<unknown>)[] = [];
+      if (channelIds.length > 0 && requestPush) after.push(() => requestPush(channelIds));
+      if (fillBackorders && skuIds.length > 0) after.push(() => fillBackorders([...new Set(skuIds)]));
+      if (after.length === 0) return undefined;
+      return async () => {
+        for (const run of after) await run();
+      };
     },
   };
 }

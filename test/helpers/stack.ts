@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { ChannelService } from '../../src/channels/service.js';
 import type { Db } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
+import { fillBackorders } from '../../src/orders/backorders.js';
 import { outboxHandlers } from '../../src/outbox/handlers.js';
 import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
@@ -83,6 +84,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       requestPush: async (ids) => {
         for (const id of ids) await queues.enqueuePush(id, PUSH_DEBOUNCE_MS);
       },
+      fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
     }),
   });
   const workers: Worker[] = [];
