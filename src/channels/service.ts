@@ -16,11 +16,10 @@ import {
 } from '../../connectors/http/rate-limiter.js';
 import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { type Db, dbTime } from '../db/connection.js';
-import { ApiError } from '../errors/api-error.js';
 import { ChannelAuthError } from '../errors/channel-auth-error.js';
-import { notFound } from '../errors/domain-errors.js';
+import { ConflictError, notFound, UpstreamError, ValidationError } from '../errors/domain-errors.js';
 import { PermanentError } from '../errors/permanent-error.js';
-import { zodDetails } from '../http/errors.js';
+import { zodDetails } from '../errors/zod-details.js';
 import { setOrderStatus } from '../orders/fulfilment.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
@@ -189,8 +188,7 @@ export class ChannelService {
   ): Record<string, unknown> {
     const result = connector.manifest.settingsSchema.safeParse(settings);
     if (!result.success) {
-      throw new ApiError(
-        422,
+      throw new ValidationError(
         'invalid_settings',
         `settings are not valid for a ${connector.manifest.type} channel`,
         zodDetails(result.error).map((d) => ({ ...d, path: `settings.${d.path}` })),
@@ -201,7 +199,7 @@ export class ChannelService {
 
   async create(input: z.output<typeof createChannelBody>): Promise<Channel> {
     if (!listConnectorTypes().includes(input.type)) {
-      throw new ApiError(422, 'unknown_channel_type', `no connector for channel type "${input.type}"`, {
+      throw new ValidationError('unknown_channel_type', `no connector for channel type "${input.type}"`, {
         known: listConnectorTypes(),
       });
     }
@@ -234,7 +232,7 @@ export class ChannelService {
         const found = codes.length ? await tx('warehouses').whereIn('code', codes).select('id', 'code') : [];
         const missing = codes.filter((c) => !found.some((f) => f.code === c));
         if (missing.length > 0) {
-          throw new ApiError(422, 'unknown_warehouse', `unknown warehouses: ${missing.join(', ')}`, {
+          throw new ValidationError('unknown_warehouse', `unknown warehouses: ${missing.join(', ')}`, {
             missing,
           });
         }
@@ -429,20 +427,19 @@ export class ChannelService {
   async pull(id: number): Promise<PullSummary> {
     const channel = await this.get(id);
     const connector = this.connectorOf(channel);
-    if (!channel.enabled) throw new ApiError(409, 'channel_disabled', `channel ${id} is disabled`);
+    if (!channel.enabled) throw new ConflictError('channel_disabled', `channel ${id} is disabled`);
     if (!connector.manifest.capabilities.includes('orderPull'))
-      throw new ApiError(409, 'not_supported', `${channel.type} channels do not pull orders`);
+      throw new ConflictError('not_supported', `${channel.type} channels do not pull orders`);
     let summary: PullSummary;
     try {
       summary = await pullChannel(this.db, channel, connector, this.context(channel), (ids) =>
         this.enqueue(ids),
       );
     } catch (err) {
-      if (err instanceof PullBusyError) throw new ApiError(409, 'pull_in_progress', err.message);
+      if (err instanceof PullBusyError) throw new ConflictError('pull_in_progress', err.message);
       const auth = err instanceof ChannelAuthError;
       await recordChannelError(this.db, id, `pull: ${(err as Error).message}`, { failing: auth });
-      throw new ApiError(
-        502,
+      throw new UpstreamError(
         auth ? 'channel_auth_failed' : 'channel_error',
         `pull failed: ${(err as Error).message}`,
       );
@@ -678,8 +675,7 @@ export class ChannelService {
       })
       .first('sku_code');
     if (clash) {
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         'mapping_conflict',
         `that channel item is already mapped to SKU ${clash.sku_code}`,
         {
@@ -736,7 +732,7 @@ export class ChannelService {
       if (summary.stillPending > 0) await this.requestPush(id);
       return summary;
     } catch (err) {
-      if (err instanceof PushBusyError) throw new ApiError(409, 'push_in_progress', err.message);
+      if (err instanceof PushBusyError) throw new ConflictError('push_in_progress', err.message);
       const auth = err instanceof ChannelAuthError;
       await recordChannelError(this.db, id, `push: ${(err as Error).message}`, { failing: auth });
       if (auth) return { ...empty, skipped: 'channel_auth_failed' };
@@ -750,9 +746,9 @@ export class ChannelService {
   /** Marks every mapped SKU of the channel to be sent, changed or not, and queues the push. */
   async resync(id: number): Promise<{ channelId: number; pending: number }> {
     const channel = await this.get(id);
-    if (!channel.enabled) throw new ApiError(409, 'channel_disabled', `channel ${id} is disabled`);
+    if (!channel.enabled) throw new ConflictError('channel_disabled', `channel ${id} is disabled`);
     if (!this.connectorOf(channel).manifest.capabilities.includes('stockPush'))
-      throw new ApiError(409, 'not_supported', `${channel.type} channels do not take stock`);
+      throw new ConflictError('not_supported', `${channel.type} channels do not take stock`);
     const pending = await markResync(this.db, id);
     await this.requestPush(id);
     return { channelId: id, pending };

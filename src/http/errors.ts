@@ -10,6 +10,7 @@ import {
   UpstreamError,
   ValidationError,
 } from '../errors/domain-errors.js';
+import { zodDetails } from '../errors/zod-details.js';
 import type { AppEnv } from './env.js';
 
 export interface ErrorBody {
@@ -47,11 +48,6 @@ export function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
   if (err instanceof ValidationError) return 422;
   if (err instanceof UpstreamError) return 502;
   return null;
-}
-
-/** zod issues as `[{path, message}]`, every one of them. */
-export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
 }
 
 /** Reads a JSON body: malformed JSON is 400, a body that breaks the schema is 422 listing every problem. */
