@@ -1,7 +1,7 @@
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ChannelService } from '../channels/service.js';
+import type { ChannelService } from '../channels/channel-service.js';
 import { ConflictError, NotFoundError, UpstreamError } from '../errors/domain-errors.js';
 import { type ChannelJob, QUEUE } from './queues.js';
 

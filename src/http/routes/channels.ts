@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { ChannelService } from '../../channels/channel-service.js';
+import type { AppEnv } from '../env.js';
+import { parseParam, readJson } from '../errors.js';
+import { codeParam } from './catalog.js';
 import {
-  type ChannelService,
   createChannelBody,
   skuMappingBody,
   skuPublicationBody,
   updateChannelBody,
-} from '../../channels/service.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
-import { codeParam } from './catalog.js';
+} from './channel-schemas.js';
 
 export const idParam = z.coerce.number().int().positive().max(2_147_483_647);
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ChannelService } from '../../channels/service.js';
+import type { ChannelService } from '../../channels/channel-service.js';
 import { type Conn, isoTime } from '../../db/connection.js';
 import { ApiError } from '../../errors/api-error.js';
 import { notFound } from '../../errors/domain-errors.js';
