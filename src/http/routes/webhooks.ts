@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ChannelService } from '../../channels/channel-service.js';
 import type { AppEnv } from '../env.js';
 import { parseParam } from '../errors.js';
-import { idParam } from './channels.js';
+import { idParam } from '../params.js';
 
 /**
  * `POST /webhooks/{channelId}`: no bearer token (the channel signs the body instead). The body is
