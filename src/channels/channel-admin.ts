@@ -10,7 +10,7 @@ import { type ChannelStockSettings, channelStockSettings, markAllPending } from 
 import { applyStockSettings, type StockSettingsInput } from './stock-settings.js';
 
 /** How a secret setting is shown: it is set, and that is all anyone is told. */
-export const MASK = '********';
+const MASK = '********';
 
 export interface NewChannel {
   type: string;
@@ -130,7 +130,7 @@ export async function updateChannel(ctx: ChannelContext, id: number, patch: Chan
 export const disableChannel = (ctx: ChannelContext, id: number): Promise<Channel> =>
   updateChannel(ctx, id, { enabled: false });
 
-export const webhookUrl = (ctx: Pick<ChannelContext, 'publicUrl'>, channel: Pick<Channel, 'id'>): string =>
+const webhookUrl = (ctx: Pick<ChannelContext, 'publicUrl'>, channel: Pick<Channel, 'id'>): string =>
   `${ctx.publicUrl.replace(/\/+$/, '')}/webhooks/${channel.id}`;
 
 export async function channelView(ctx: ChannelContext, channel: Channel): Promise<ChannelView> {

@@ -23,7 +23,7 @@ import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
 import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';
 import type { PushSummary } from './stock-push.js';
-import { type PublicationRule, setSkuPublication } from './stock-settings.js';
+import { type PublicationRuleInput, setSkuPublication } from './stock-settings.js';
 import { receiveWebhook, type WebhookAnswer } from './webhook-intake.js';
 
 /**
@@ -51,7 +51,7 @@ export class ChannelService {
   setMapping = (channelId: number, sku: string, input: SkuMappingInput): Promise<SkuMapping> =>
     setMapping(this.ctx, channelId, sku, input);
   deleteMapping = (channelId: number, sku: string): Promise<void> => deleteMapping(this.ctx, channelId, sku);
-  setSkuPublication = (channelId: number, sku: string, rule: PublicationRule) =>
+  setSkuPublication = (channelId: number, sku: string, rule: PublicationRuleInput) =>
     setSkuPublication(this.ctx, channelId, sku, rule);
 
   // Inbound: webhooks, replays, the pending sweep

@@ -101,7 +101,7 @@ interface PendingRow {
  * What the channel should be told now for each of these SKU codes: the publication formula over
  * the warehouses that feed the channel, with the SKU's rule over the channel's.
  */
-export async function quantitiesFor(
+async function quantitiesFor(
   db: Conn,
   channelId: number,
   skus: readonly { sku: string; rule: Partial<PublicationRule> }[],

@@ -5,14 +5,14 @@ import { type SkuMapping, toMapping } from './sku-map.js';
 import { markAllPending, pendingMark } from './stock-push.js';
 
 /** A SKU's publication rule on a channel; null clears a value (the channel's own then applies). */
-export interface PublicationRule {
+export interface PublicationRuleInput {
   safetyStock?: number | null | undefined;
   allocationPercent?: number | null | undefined;
   maxQuantity?: number | null | undefined;
 }
 
 /** What a channel is told about stock: feeding warehouses and its publication rule. */
-export interface StockSettingsInput extends PublicationRule {
+export interface StockSettingsInput extends PublicationRuleInput {
   /** Warehouse codes that feed the channel; null: all warehouses; absent: unchanged. */
   warehouses?: string[] | null | undefined;
   nightlyResync?: boolean | undefined;
@@ -59,7 +59,7 @@ export async function setSkuPublication(
   ctx: ChannelContext,
   channelId: number,
   sku: string,
-  rule: PublicationRule,
+  rule: PublicationRuleInput,
 ): Promise<
   SkuMapping & { safetyStock: number | null; allocationPercent: number | null; maxQuantity: number | null }
 > {

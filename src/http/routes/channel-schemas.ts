@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What a channel is told about stock: feeding warehouses and its publication rule. */
-export const stockSettingsBody = z.object({
+const stockSettingsBody = z.object({
   /** Warehouse codes that feed the channel; null or absent: all warehouses. */
   warehouses: z.array(z.string().min(1).max(64)).max(1000).nullable().optional(),
   safetyStock: z.number().int().min(0).max(100_000_000).nullable().optional(),

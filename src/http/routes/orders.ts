@@ -12,7 +12,7 @@ import { pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
 
 /** The channel name of orders posted to the admin API. */
-export const API_CHANNEL = 'api';
+const API_CHANNEL = 'api';
 
 const listQuery = z.object({
   channel: z.string().max(64).optional(),
