@@ -5,8 +5,9 @@ import { ValidationError } from '../errors/domain-errors.js';
 import { zodDetails } from '../errors/zod-details.js';
 import { ORDERS } from '../orders/order-store.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
+import { type ChannelStockSettings, channelStockSettings } from './channel-publication.js';
 import { CHANNELS, type Channel, channelKey, splitSettings } from './channel-store.js';
-import { type ChannelStockSettings, channelStockSettings, markAllPending } from './stock-push.js';
+import { markAllPending } from './stock-push.js';
 import { applyStockSettings, type StockSettingsInput } from './stock-settings.js';
 
 /** How a secret setting is shown: it is set, and that is all anyone is told. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { skuPublications } from '../../channels/stock-push.js';
+import { skuPublications } from '../../channels/channel-publication.js';
 import { ApiError } from '../../errors/api-error.js';
 import { listAlerts, lowSkus } from '../../stock/low-stock.js';
 import {
