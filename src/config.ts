@@ -3,8 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** The roles one process can play; all three by default. */
-export const ROLES = ['api', 'worker', 'scheduler'] as const;
-export type Role = (typeof ROLES)[number];
+const ROLES = ['api', 'worker', 'scheduler'] as const;
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -13,7 +12,7 @@ const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min
  * `config/` (`config/stockbridge.json`, or the path in `STOCKBRIDGE_CONFIG`). Environment
  * variables win over the file. Nothing else in the code reads `process.env`.
  */
-export const configSchema = z.object({
+const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** `mysql://user:pass@host:port/db`. Unset: an embedded SQLite file under `STOCKBRIDGE_DATA_DIR`. */
   DATABASE_URL: z

@@ -3,7 +3,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
-import { ChannelService } from './channels/service.js';
+import { ChannelService } from './channels/channel-service.js';
 import { type Config, redactUrl } from './config.js';
 import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';

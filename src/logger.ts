@@ -1,7 +1,7 @@
 import { type Logger, pino } from 'pino';
 
 /** Paths whose values never reach a log line. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'authorization',
   'headers.authorization',
   'req.headers.authorization',

@@ -42,7 +42,7 @@ export function splitSettings(
   return { settings: JSON.stringify(plain), secrets: seal(key, secret) };
 }
 
-export function toChannel(key: Buffer, r: Record<string, unknown>): Channel {
+function toChannel(key: Buffer, r: Record<string, unknown>): Channel {
   const plain = JSON.parse(String(r.settings)) as Record<string, unknown>;
   const secret = open<Record<string, unknown>>(key, String(r.secrets));
   return {

@@ -6,7 +6,7 @@ import { CHANNELS } from './channel-store.js';
 export type LeaseKind = 'pull' | 'push';
 
 /** How long a lease lasts without renewal: a process that died frees it after this. */
-export const LEASE_MS = 120_000;
+const LEASE_MS = 120_000;
 
 const columns = (kind: LeaseKind) => ({ owner: `${kind}_lease_owner`, until: `${kind}_lease_until` });
 

@@ -5,8 +5,8 @@ import { type Channel, clearChannelFailing } from './channel-store.js';
 import { takeChannelLease } from './lease.js';
 
 /** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
-export const DEFAULT_PULL_INTERVAL_S = 300;
-export const DEFAULT_PULL_OVERLAP_S = 600;
+const DEFAULT_PULL_INTERVAL_S = 300;
+const DEFAULT_PULL_OVERLAP_S = 600;
 
 /** What one pull did. */
 export interface PullSummary {

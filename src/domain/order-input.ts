@@ -4,7 +4,7 @@ const MAX_MINOR = Number.MAX_SAFE_INTEGER;
 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 
-export const orderLineInputSchema = z.object({
+const orderLineInputSchema = z.object({
   sku: z.string().trim().min(1, 'must not be empty').max(191),
   quantity: z.number().int('must be a whole number').positive('must be at least 1').max(1_000_000),
   /** Minor units (cents). */

@@ -38,14 +38,6 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-export function allowedTransitions(from: OrderStatus): readonly OrderStatus[] {
-  return TRANSITIONS[from];
-}
-
-export function isOrderStatus(value: string): value is OrderStatus {
-  return (ORDER_STATUSES as readonly string[]).includes(value);
-}
-
 /** The quantities of one order line; `reserved + backordered + shipped + cancelled = ordered`. */
 export interface LineQuantities {
   ordered: number;
@@ -53,14 +45,6 @@ export interface LineQuantities {
   backordered: number;
   shipped: number;
   cancelled: number;
-}
-
-export function lineIsConsistent(l: LineQuantities): boolean {
-  return (
-    [l.ordered, l.reserved, l.backordered, l.shipped, l.cancelled].every(
-      (n) => Number.isInteger(n) && n >= 0,
-    ) && l.reserved + l.backordered + l.shipped + l.cancelled === l.ordered
-  );
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
- * An error raised by the HTTP layer itself (bad parameters, malformed bodies), rendered as
- * `{error: {code, message, details}}`. The domain throws `DomainError`s instead (see domain-errors.ts).
- *
- * An error with an HTTP status and a machine-readable code, rendered as `{error: {code, message, details}}`. */
+ * An error raised by the HTTP layer itself (bad parameters, malformed bodies), with its status and
+ * a machine-readable code, rendered as `{error: {code, message, details}}`. Only `src/http` throws
+ * it; the domain and data layers throw `DomainError`s (see domain-errors.ts).
+ */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(

@@ -13,7 +13,7 @@ import { orderRoutes } from './routes/orders.js';
 import { stockRoutes } from './routes/stock.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const IMPORT_PATH = '/api/orders/import';
 
 /** The HTTP app: health probes, and the admin API under /api behind a bearer token. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChannelService } from '../channels/service.js';
+import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
 

@@ -10,9 +10,10 @@ import {
   UpstreamError,
   ValidationError,
 } from '../errors/domain-errors.js';
+import { zodDetails } from '../errors/zod-details.js';
 import type { AppEnv } from './env.js';
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
@@ -41,17 +42,12 @@ export function handleError(err: Error, c: Context<AppEnv>) {
 }
 
 /** The HTTP status of a domain error, or null for anything else. */
-export function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
+function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof ValidationError) return 422;
   if (err instanceof UpstreamError) return 502;
   return null;
-}
-
-/** zod issues as `[{path, message}]`, every one of them. */
-export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
 }
 
 /** Reads a JSON body: malformed JSON is 400, a body that breaks the schema is 422 listing every problem. */

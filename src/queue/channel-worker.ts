@@ -1,8 +1,7 @@
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ChannelService } from '../channels/service.js';
-import { ApiError } from '../errors/api-error.js';
+import type { ChannelService } from '../channels/channel-service.js';
 import { ConflictError, NotFoundError, UpstreamError } from '../errors/domain-errors.js';
 import { type ChannelJob, QUEUE } from './queues.js';
 
@@ -28,13 +27,12 @@ export function startChannelWorker(
           if (summary.calls > 0 || summary.skipped) log.info(summary, 'channel stock pushed');
           return { sent: summary.sent, calls: summary.calls, skipped: summary.skipped ?? null };
         } catch (err) {
-          if ((err instanceof ConflictError || err instanceof ApiError) && err.code === 'push_in_progress') {
+          if (err instanceof ConflictError && err.code === 'push_in_progress') {
             // The running push may have read before this change: go again in the next window.
             await channels.requestPush(channelId);
             return { skipped: err.code };
           }
-          if (err instanceof NotFoundError || (err instanceof ApiError && err.status === 404))
-            return { skipped: err.code };
+          if (err instanceof NotFoundError) return { skipped: err.code };
           throw err;
         }
       }
@@ -43,12 +41,7 @@ export function startChannelWorker(
         log.info({ ...summary, queued: toProcess.length }, 'channel pulled');
         return { orders: summary.orders, pages: summary.pages };
       } catch (err) {
-        if (
-          err instanceof NotFoundError ||
-          err instanceof ConflictError ||
-          err instanceof UpstreamError ||
-          (err instanceof ApiError && (err.status === 409 || err.status === 404 || err.status === 502))
-        ) {
+        if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UpstreamError) {
           log.warn({ channelId, code: err.code, err: err.message }, 'scheduled pull did not run through');
           return { skipped: err.code };
         }

@@ -14,17 +14,17 @@ export interface ChannelJob {
 }
 
 /** One pull job per channel at a time: a second add is ignored while the first still exists. */
-export const pullJobId = (channelId: number) => `pull-${channelId}`;
+const pullJobId = (channelId: number) => `pull-${channelId}`;
 
 /** One push job per channel and debounce window. */
-export const pushJobId = (channelId: number, window: number) => `push-${channelId}-${window}`;
+const pushJobId = (channelId: number, window: number) => `push-${channelId}-${window}`;
 
 export interface ProcessOrderJob {
   orderId: number;
 }
 
 /** Job id for an order: BullMQ ignores a second add while the first job still exists. */
-export const orderJobId = (orderId: number) => `order-${orderId}`;
+const orderJobId = (orderId: number) => `order-${orderId}`;
 
 export const ORDER_JOB_ATTEMPTS = 8;
 

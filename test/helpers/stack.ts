@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { ChannelService } from '../../src/channels/service.js';
+import { ChannelService } from '../../src/channels/channel-service.js';
 import type { Db } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
 import { fillBackorders } from '../../src/orders/backorders.js';

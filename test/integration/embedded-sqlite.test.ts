@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicationDrift } from '../../src/channels/stock-push.js';
+import { publicationDrift } from '../../src/channels/channel-publication.js';
 import { migrateLatest, migrateRollback, pendingMigrations } from '../../src/db/migrate.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelService } from '../../src/channels/channel-service.js';
 import { channelKey } from '../../src/channels/channel-store.js';
-import { ChannelService, MAX_PENDING_ATTEMPTS } from '../../src/channels/service.js';
+import { MAX_PENDING_ATTEMPTS } from '../../src/channels/event-replay.js';
 import { startChannelWorker, startPullScheduler } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';

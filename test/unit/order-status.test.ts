@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   canTransition,
   fulfilmentStatus,
-  lineIsConsistent,
   OPEN_STATUSES,
   ORDER_STATUSES,
 } from '../../src/domain/order-status.js';
@@ -57,13 +56,5 @@ describe('fulfilmentStatus', () => {
     [[line(2, 0, 0, 0, 2)], 'cancelled'],
   ] as const)('%j -> %s', (lines, status) => {
     expect(fulfilmentStatus(lines)).toBe(status);
-  });
-});
-
-describe('lineIsConsistent', () => {
-  it('holds when the parts add up to what was ordered', () => {
-    expect(lineIsConsistent(line(5, 1, 1, 2, 1))).toBe(true);
-    expect(lineIsConsistent(line(5, 1, 1, 2, 0))).toBe(false);
-    expect(lineIsConsistent(line(1, 2, -1, 0, 0))).toBe(false);
   });
 });

@@ -5,12 +5,7 @@ import { notFound } from '../../errors/domain-errors.js';
 import { upsertSku, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
-
-export const codeParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only');
+import { codeParam } from '../params.js';
 
 const warehouseBody = z.object({
   name: z.string().trim().min(1).max(255),

@@ -1,17 +1,14 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import type { ChannelService } from '../../channels/channel-service.js';
+import type { AppEnv } from '../env.js';
+import { parseParam, readJson } from '../errors.js';
+import { codeParam, idParam } from '../params.js';
 import {
-  type ChannelService,
   createChannelBody,
   skuMappingBody,
   skuPublicationBody,
   updateChannelBody,
-} from '../../channels/service.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
-import { codeParam } from './catalog.js';
-
-export const idParam = z.coerce.number().int().positive().max(2_147_483_647);
+} from './channel-schemas.js';
 
 /** Channel administration: configure channels, test them, pull now, map SKUs, replay held orders. */
 export function channelRoutes(channels: ChannelService) {

@@ -13,7 +13,7 @@ import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam } from '../errors.js';
 
 /** Order files may be larger than ordinary API bodies. */
-export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 

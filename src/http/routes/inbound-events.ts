@@ -1,23 +1,20 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ChannelService } from '../../channels/service.js';
+import type { ChannelService } from '../../channels/channel-service.js';
 import { type Conn, isoTime } from '../../db/connection.js';
-import { ApiError } from '../../errors/api-error.js';
 import { notFound } from '../../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../../orders/intake.js';
-import { decodeCursor, encodeCursor } from '../../orders/order-query.js';
 import type { AppEnv } from '../env.js';
 import { parseParam } from '../errors.js';
-
-const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+import { nextCursor, pageQuery, readCursor } from '../pagination.js';
+import { idParam } from '../params.js';
 
 const listQuery = z.object({
   channel: z.string().max(64).optional(),
-  orderId: z.coerce.number().int().positive().optional(),
+  orderId: idParam.optional(),
   /** `failed`: could not be applied; `pending`: stored, not applied yet; `processed`. */
   status: z.enum(['failed', 'pending', 'processed']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  ...pageQuery,
 });
 
 function toEvent(r: Record<string, unknown>, withPayload: boolean) {
@@ -43,8 +40,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
 
   app.get('/inbound-events', async (c) => {
     const q = parseParam(listQuery, c.req.query(), 'query');
-    const beforeId = q.cursor ? decodeCursor(q.cursor) : null;
-    if (q.cursor && beforeId === null) throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
+    const beforeId = readCursor(q.cursor);
     const query = db(INBOUND_EVENTS)
       .select(
         'id',
@@ -68,8 +64,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
     if (beforeId !== null) query.where('id', '<', beforeId);
     const rows = await query;
     const items = rows.slice(0, q.limit).map((r) => toEvent(r, false));
-    const last = items.at(-1);
-    return c.json({ items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null });
+    return c.json({ items, nextCursor: nextCursor(rows.length > q.limit ? items.at(-1)?.id : null) });
   });
 
   app.get('/inbound-events/:id', async (c) => {

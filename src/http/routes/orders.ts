@@ -2,27 +2,24 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
-import { ApiError } from '../../errors/api-error.js';
 import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
 
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
-import { decodeCursor, listOrders, orderDetail } from '../../orders/order-query.js';
+import { listOrders, orderDetail } from '../../orders/order-query.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
-import { codeParam } from './catalog.js';
+import { pageQuery, readCursor } from '../pagination.js';
+import { codeParam, idParam } from '../params.js';
 
 /** The channel name of orders posted to the admin API. */
-export const API_CHANNEL = 'api';
-
-const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const API_CHANNEL = 'api';
 
 const listQuery = z.object({
   channel: z.string().max(64).optional(),
   externalId: z.string().max(191).optional(),
   status: z.enum(ORDER_STATUSES).optional(),
   customer: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  ...pageQuery,
 });
 
 const shipmentBody = z.object({
@@ -75,10 +72,7 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
 
   app.get('/orders', async (c) => {
     const filter = parseParam(listQuery, c.req.query(), 'query');
-    const beforeId = filter.cursor ? decodeCursor(filter.cursor) : null;
-    if (filter.cursor && beforeId === null)
-      throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
-    return c.json(await listOrders(db, filter, beforeId));
+    return c.json(await listOrders(db, filter, readCursor(filter.cursor)));
   });
 
   app.get('/orders/:id', async (c) => {

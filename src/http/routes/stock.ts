@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { skuPublications } from '../../channels/stock-push.js';
+import { skuPublications } from '../../channels/channel-publication.js';
 import { ApiError } from '../../errors/api-error.js';
-import { decodeCursor, encodeCursor } from '../../orders/order-query.js';
 import { listAlerts, lowSkus } from '../../stock/low-stock.js';
 import {
   getStock,
@@ -13,7 +12,8 @@ import {
 } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
-import { codeParam } from './catalog.js';
+import { nextCursor, pageQuery, readCursor } from '../pagination.js';
+import { codeParam } from '../params.js';
 
 const reference = z.string().trim().min(1).max(191);
 
@@ -99,16 +99,13 @@ export function stockRoutes({ db }: AppDeps) {
     const q = parseParam(
       z.object({
         sku: z.string().max(64).optional(),
-        limit: z.coerce.number().int().min(1).max(500).default(50),
-        cursor: z.string().max(200).optional(),
+        ...pageQuery,
       }),
       c.req.query(),
       'query',
     );
-    const beforeId = q.cursor ? decodeCursor(q.cursor) : null;
-    if (q.cursor && beforeId === null) throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
-    const page = await listAlerts(db, { sku: q.sku, limit: q.limit, beforeId });
-    return c.json({ items: page.items, nextCursor: page.nextId === null ? null : encodeCursor(page.nextId) });
+    const page = await listAlerts(db, { sku: q.sku, limit: q.limit, beforeId: readCursor(q.cursor) });
+    return c.json({ items: page.items, nextCursor: nextCursor(page.nextId) });
   });
 
   app.get('/stock/:sku', async (c) => {

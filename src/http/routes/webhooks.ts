@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ChannelService } from '../../channels/service.js';
+import type { ChannelService } from '../../channels/channel-service.js';
 import type { AppEnv } from '../env.js';
 import { parseParam } from '../errors.js';
-import { idParam } from './channels.js';
+import { idParam } from '../params.js';
 
 /**
  * `POST /webhooks/{channelId}`: no bearer token (the channel signs the body instead). The body is

@@ -1,0 +1,72 @@
+import type { ConnectionTestResult, Headers } from '../../connectors/contract.js';
+import type { ApplyResult } from './apply-order.js';
+import {
+  type ChannelPatch,
+  type ChannelView,
+  channelView,
+  createChannel,
+  disableChannel,
+  type NewChannel,
+  updateChannel,
+} from './channel-admin.js';
+import {
+  type ChannelContext,
+  type ChannelContextOptions,
+  createChannelContext,
+  getChannel,
+} from './channel-context.js';
+import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
+import { type Channel, listChannels } from './channel-store.js';
+import { testChannel } from './connector-runtime.js';
+import { applyPending, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
+import type { PullSummary } from './pull.js';
+import type { SkuMapping } from './sku-map.js';
+import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';
+import type { PushSummary } from './stock-push.js';
+import { type PublicationRuleInput, setSkuPublication } from './stock-settings.js';
+import { receiveWebhook, type WebhookAnswer } from './webhook-intake.js';
+
+/**
+ * Everything the daemon does with channels, as one object for the routes, workers and the CLI.
+ * It holds no logic: each method is one of the channel functions over one shared context.
+ */
+export class ChannelService {
+  readonly ctx: ChannelContext;
+
+  constructor(options: ChannelContextOptions) {
+    this.ctx = createChannelContext(options);
+  }
+
+  // Administration
+  create = (input: NewChannel): Promise<Channel> => createChannel(this.ctx, input);
+  get = (id: number): Promise<Channel> => getChannel(this.ctx, id);
+  list = (): Promise<Channel[]> => listChannels(this.ctx.db, this.ctx.secretKey);
+  update = (id: number, patch: ChannelPatch): Promise<Channel> => updateChannel(this.ctx, id, patch);
+  disable = (id: number): Promise<Channel> => disableChannel(this.ctx, id);
+  view = (channel: Channel): Promise<ChannelView> => channelView(this.ctx, channel);
+  test = (id: number): Promise<ConnectionTestResult> => testChannel(this.ctx, id);
+
+  // SKU mappings and publication rules
+  mappings = (channelId: number): Promise<SkuMapping[]> => channelMappings(this.ctx, channelId);
+  setMapping = (channelId: number, sku: string, input: SkuMappingInput): Promise<SkuMapping> =>
+    setMapping(this.ctx, channelId, sku, input);
+  deleteMapping = (channelId: number, sku: string): Promise<void> => deleteMapping(this.ctx, channelId, sku);
+  setSkuPublication = (channelId: number, sku: string, rule: PublicationRuleInput) =>
+    setSkuPublication(this.ctx, channelId, sku, rule);
+
+  // Inbound: webhooks, replays, the pending sweep
+  receiveWebhook = (id: number, rawBody: Buffer, headers: Headers): Promise<WebhookAnswer> =>
+    receiveWebhook(this.ctx, id, rawBody, headers);
+  replayEvent = (eventId: number): Promise<ApplyResult> => replayEvent(this.ctx, eventId);
+  replayHeld = (channelId: number): Promise<ReplaySummary> => replayHeld(this.ctx, channelId);
+  applyPending = (graceMs?: number, limit?: number): Promise<number> =>
+    applyPending(this.ctx, graceMs, limit);
+
+  // Pulls and pushes
+  pull = (id: number): Promise<PullSummary> => pullNow(this.ctx, id);
+  push = (id: number): Promise<PushSummary & { skipped?: string }> => pushNow(this.ctx, id);
+  resync = (id: number) => resync(this.ctx, id);
+  requestPush = (channelId: number): Promise<void> => this.ctx.requestPush(channelId);
+  duePulls = (now?: Date): Promise<number[]> => duePulls(this.ctx, now);
+  duePushes = (olderThanMs: number, now?: Date): Promise<number[]> => duePushes(this.ctx, olderThanMs, now);
+}

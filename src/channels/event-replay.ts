@@ -1,0 +1,136 @@
+import type { NormalizedOrder } from '../../connectors/contract.js';
+import { dbTime } from '../db/connection.js';
+import { notFound } from '../errors/domain-errors.js';
+import { INBOUND_EVENTS } from '../orders/intake.js';
+import { ORDERS } from '../orders/order-store.js';
+import { setOrderStatus } from '../orders/status.js';
+import { type ApplyResult, applyStoredEvent, type OrderEventKind } from './apply-order.js';
+import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
+import { type Channel, channelKey, findChannel } from './channel-store.js';
+import { readOrder } from './webhook-intake.js';
+
+/** Failed attempts after which the pending sweep leaves an event to an administrator. */
+export const MAX_PENDING_ATTEMPTS = 5;
+
+export interface ReplaySummary {
+  orders: number;
+  outcomes: Record<string, number>;
+  errors: { orderId: number; error: string }[];
+}
+
+/** The channel an inbound event's `channel` key (`shopify:3`) names; null for the built-in ones. */
+async function channelOfKey(ctx: ChannelContext, key: string): Promise<Channel | null> {
+  const m = /^([a-z0-9_-]+):(\d+)$/.exec(key);
+  if (!m) return null;
+  const channel = await findChannel(ctx.db, ctx.secretKey, Number(m[2]));
+  return channel && channel.type === m[1] ? channel : null;
+}
+
+/**
+ * Processes a stored inbound event again, e.g. after an administrator mapped a missing SKU: the
+ * order is brought to what the payload says with today's mappings, never duplicated. For the
+ * built-in channels (API, Excel) a held order is released for another try.
+ */
+export async function replayEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
+  const row = await ctx.db(INBOUND_EVENTS).where({ id: eventId }).first();
+  if (!row) throw notFound(`inbound event ${eventId}`);
+  const channel = await channelOfKey(ctx, String(row.channel));
+  if (!channel) return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id));
+  const connector = connectorOf(channel);
+  const kind = (row.kind as OrderEventKind | null) ?? 'order.upsert';
+  let read: { order: NormalizedOrder | null; readError?: string };
+  try {
+    const raw = String(row.payload);
+    read = readOrder(connector, connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw), kind);
+  } catch (err) {
+    read = { order: null, readError: `stored payload is not JSON: ${(err as Error).message}` };
+  }
+  const result = await applyStoredEvent(
+    ctx.db,
+    channel,
+    eventId,
+    {
+      deliveryId: String(row.delivery_id),
+      topic: String(row.topic),
+      kind,
+      externalId: (row.external_id as string | null) ?? null,
+      rawPayload: String(row.payload),
+      ...read,
+    },
+    { replay: true },
+  );
+  await ctx.enqueueOrders(result.toProcess);
+  return result;
+}
+
+/** An API or Excel order has no channel to ask again: a held order is released for another try. */
+async function releaseBuiltIn(
+  ctx: ChannelContext,
+  eventId: number,
+  orderId: number | null,
+): Promise<ApplyResult> {
+  const base = { eventId, orderId, toProcess: [] as number[] };
+  if (orderId === null) return { ...base, outcome: 'ignored', note: 'the event has no order' };
+  const order = await ctx.db(ORDERS).where({ id: orderId }).first('status', 'hold_reason');
+  if (order?.status !== 'on_hold' || order.hold_reason === 'manual_hold') {
+    return { ...base, outcome: 'unchanged', note: `the order is ${order?.status ?? 'gone'}` };
+  }
+  await setOrderStatus(ctx.db, orderId, 'received', 'replayed: processing again', 'admin');
+  await ctx.enqueueOrders([orderId]);
+  return { ...base, outcome: 'updated', note: 'released from hold for another try', toProcess: [orderId] };
+}
+
+/**
+ * Applies channel events that were stored but never applied — their process died between storing
+ * and applying, or the database failed mid-way — once they are `graceMs` old (younger ones may
+ * still be in hand). Events older than a day, or that failed MAX_PENDING_ATTEMPTS times, are left
+ * to an administrator's replay (`GET /api/inbound-events?status=failed`). Returns how many were
+ * applied.
+ */
+export async function applyPending(ctx: ChannelContext, graceMs = 30_000, limit = 100): Promise<number> {
+  const now = Date.now();
+  const rows = await ctx
+    .db(INBOUND_EVENTS)
+    .whereNull('processed_at')
+    .whereNull('note')
+    .whereNotNull('kind')
+    .where('attempts', '<', MAX_PENDING_ATTEMPTS)
+    .where('received_at', '<', dbTime(new Date(now - graceMs)))
+    .where('received_at', '>', dbTime(new Date(now - 86_400_000)))
+    .orderBy('id')
+    .limit(limit)
+    .select('id');
+  let applied = 0;
+  for (const { id } of rows) {
+    try {
+      await replayEvent(ctx, Number(id));
+      applied++;
+    } catch (err) {
+      ctx.log.warn({ eventId: Number(id), err: (err as Error).message }, 'pending channel event not applied');
+    }
+  }
+  return applied;
+}
+
+/** Replays the latest event of every order of the channel held for a problem (not held by hand). */
+export async function replayHeld(ctx: ChannelContext, channelId: number): Promise<ReplaySummary> {
+  const channel = await getChannel(ctx, channelId);
+  const held = await ctx
+    .db(ORDERS)
+    .where({ channel: channelKey(channel), status: 'on_hold' })
+    .andWhere((q) => q.whereNull('hold_reason').orWhereNot('hold_reason', 'manual_hold'))
+    .orderBy('id')
+    .select('id');
+  const summary: ReplaySummary = { orders: held.length, outcomes: {}, errors: [] };
+  for (const { id } of held) {
+    const event = await ctx.db(INBOUND_EVENTS).where({ order_id: id }).orderBy('id', 'desc').first('id');
+    try {
+      if (!event) throw new Error('no stored event for this order');
+      const result = await replayEvent(ctx, Number(event.id));
+      summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
+    } catch (err) {
+      summary.errors.push({ orderId: Number(id), error: (err as Error).message });
+    }
+  }
+  return summary;
+}
