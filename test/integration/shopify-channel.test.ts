@@ -10,6 +10,7 @@ import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 interceptChannelHttp({ strict: true });
 
@@ -494,20 +495,41 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await count('orders', { channel: key, external_id: n1 })).toBe(1);
 
     // The next pull starts at the cursor minus the overlap window (600 s).
+    // A second sync asked for while the first is talking to Shopify is refused. Shopify holds its
+    // answer until the second has been answered, however long either takes.
     let filter = '';
+    let calling!: () => void;
+    const firstCalling = new Promise<void>((resolve) => (calling = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     nock(API_HOST)
       .post(GRAPHQL, (body) => {
         filter = body.variables.query;
         return true;
       })
-      .delay(300)
-      .reply(200, ordersPage([]));
-    const [x, y] = await Promise.all([
-      stack.api('POST', `/api/channels/${channelId}/sync`),
-      new Promise((r) => setTimeout(r, 50)).then(() => stack.api('POST', `/api/channels/${channelId}/sync`)),
-    ]);
-    expect([x.status, y.status].sort()).toEqual([200, 409]);
-    expect([x, y].find((r) => r.status === 409)!.body.error.code).toBe('pull_in_progress');
+      .reply(async () => {
+        calling();
+        await held;
+        return [200, ordersPage([])];
+      });
+    const first = stack.api('POST', `/api/channels/${channelId}/sync`);
+    let second: Awaited<typeof first>;
+    try {
+      await Promise.race([
+        firstCalling,
+        first.then((r) => {
+          throw new Error(
+            `the first sync ended before calling Shopify: ${r.status} ${JSON.stringify(r.body)}`,
+          );
+        }),
+      ]);
+      second = await stack.api('POST', `/api/channels/${channelId}/sync`);
+    } finally {
+      release();
+    }
+    expect((await first).status).toBe(200);
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('pull_in_progress');
     expect(filter).toBe("updated_at:>='2026-11-24T09:50:00Z'");
   });
 
@@ -597,11 +619,11 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     const worker = startChannelWorker(conn, stack.prefix, stack.channels, silentLog);
     const scheduler = startPullScheduler(stack.channels, stack.queues, silentLog, 100);
     try {
-      const deadline = Date.now() + 15_000;
-      while ((await count('orders', { channel: `shopify:${quiet.body.id}` })) === 0) {
-        if (Date.now() > deadline) throw new Error('the scheduled pull never stored the order');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(async () => (await count('orders', { channel: `shopify:${quiet.body.id}` })) > 0, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        message: 'the scheduled pull to store the order',
+      });
     } finally {
       scheduler.stop();
       await worker.close();

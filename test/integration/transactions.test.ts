@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRetryableTxError, withTransaction } from '../../src/db/retry.js';
 import { IntakeBatcher } from '../../src/orders/intake-batcher.js';
 import { createStack, orderBody, type TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 let stack: TestStack;
 
@@ -26,11 +27,16 @@ describe('withTransaction', () => {
     let attempts = 0;
     const retried: number[] = [];
     // Each side locks one row, waits until the other has locked its row, then wants the other's.
+    // (Retries find the barrier open.) Waiting for the other side with a deadline rather than a
+    // fixed time: a side that gave up waiting early would take both rows without a deadlock.
     let arrived = 0;
     const barrier = async () => {
       arrived++;
-      const until = Date.now() + 2000;
-      while (arrived < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => arrived >= 2, {
+        timeoutMs: 30_000,
+        intervalMs: 5,
+        message: 'the other side to lock its row',
+      });
     };
     const side = (first: number, second: number) =>
       withTransaction(

@@ -177,8 +177,10 @@ describe('createHttpClient', () => {
   });
 
   it('times out slow attempts and retries them', async () => {
-    nock(BASE).get('/v1/slow').delay(200).reply(200, {}).get('/v1/slow').reply(200, { fast: true });
-    const { http } = client({ timeoutMs: 50 });
+    // Far apart, so that neither a slow first answer nor a busy machine answering the second late
+    // blurs which one times out.
+    nock(BASE).get('/v1/slow').delay(20_000).reply(200, {}).get('/v1/slow').reply(200, { fast: true });
+    const { http } = client({ timeoutMs: 1_000 });
     await expect(http.request({ method: 'GET', url: 'slow' })).resolves.toMatchObject({
       data: { fast: true },
     });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOrderFile } from '../../../connectors/excel-inbox/parse.js';
 import { toOrderInput } from '../../../connectors/excel-inbox/to-order-input.js';
 import { orderInputSchema } from '../../../src/domain/order-input.js';
+import { waitFor } from '../../helpers/wait.js';
 import { HEADER, storedZip, useTempDir, writeText, writeXlsx } from './support.js';
 
 const statuses = (rows: { row: number; status: string; reason?: string }[]) =>
@@ -325,8 +326,11 @@ describe('parseOrderFile: .xlsx', () => {
       const long = await parseOrderFile({ fileName: 'two.xlsx', path: twoSheets }, { maxRows: 1 });
       expect(long.error).toMatch(/more than 1 order rows/);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await openFds()).toBeLessThanOrEqual(before);
+    // Closing is asynchronous: wait, with a deadline, for the count to come back down.
+    await waitFor(async () => (await openFds()) <= before, {
+      timeoutMs: 10_000,
+      message: async () => `open descriptors back to ${before} (now ${await openFds()})`,
+    });
   });
 
   it.each([
