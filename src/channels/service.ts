@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type {
@@ -69,7 +69,7 @@ export interface ChannelServiceOptions {
   /** Base of the webhook URLs shown to administrators (STOCKBRIDGE_PUBLIC_URL). */
   publicUrl: string;
   /** Shared rate limits across processes; without it, limits hold per process only. */
-  redis?: Redis;
+  redis?: Redis | Cluster;
   prefix?: string;
   /** Queues processing of stored orders (may throw when Redis is down: the relay catches up). */
   enqueueOrders: (orderIds: number[]) => Promise<void>;
