@@ -23,6 +23,35 @@ const configSchema = z.object({
     .string()
     .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL')
     .default('redis://127.0.0.1:6379'),
+  /**
+   * Redis Cluster instead of one Redis: comma-separated seed nodes, `host:port` or
+   * `redis[s]://[user:password@]host:port` (credentials and TLS of the first URL apply to every
+   * node). When set, `REDIS_URL` is not used and `STOCKBRIDGE_QUEUE_PREFIX` must be a hash tag in
+   * braces (`{stockbridge}`), because BullMQ keeps every key of a queue in one hash slot.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((v, ctx) => {
+      const nodes = v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      for (const n of nodes) {
+        if (!parseRedisNode(n)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${redactUrl(withScheme(n))} is not host:port or a redis:// URL`,
+          });
+          return z.NEVER;
+        }
+      }
+      if (nodes.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'name at least one host:port' });
+        return z.NEVER;
+      }
+      return nodes;
+    })
+    .optional(),
   PORT: intFromEnv(0, 65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   /** Bootstrap admin bearer token. Required in production; generated into the data dir otherwise. */
@@ -32,9 +61,10 @@ const configSchema = z.object({
     .string()
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes as 64 hex characters or base64')
     .optional(),
+  /** Redis key prefix; in braces (`{stockbridge}`) it is a hash tag, as Redis Cluster needs. */
   STOCKBRIDGE_QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .regex(/^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/, 'letters, digits, _ . - only, optionally in braces')
     .default('stockbridge'),
   STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
@@ -82,6 +112,15 @@ const configSchema = z.object({
   STOCKBRIDGE_PUSH_DEBOUNCE_MS: intFromEnv(0, 600_000).default(1000),
   /** How often the scheduler looks for channels whose pull is due (ms). */
   STOCKBRIDGE_PULL_CHECK_MS: intFromEnv(100, 600_000).default(5000),
+  /**
+   * Seconds between runs of the `heartbeat` scheduled job (a row per run in `job_heartbeats`).
+   * Unset: no heartbeat. For tests and drills of several schedulers; not needed in production.
+   */
+  STOCKBRIDGE_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n > 0 && 60 % n === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -137,9 +176,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value !== '') merged[key] = value;
   }
   const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  problems.push(...crossChecks(merged));
+  if (!result.success || problems.length) throw new ConfigError(problems);
   const config = result.data;
   if (config.NODE_ENV === 'production') {
     const missing: string[] = [];
@@ -148,6 +189,49 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (missing.length) throw new ConfigError(missing);
   }
   return config;
+}
+
+/**
+ * Checks between settings, run on the raw values so that they are listed together with the
+ * schema's own problems.
+ */
+function crossChecks(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const cluster = configSchema.shape.REDIS_CLUSTER_NODES.safeParse(raw.REDIS_CLUSTER_NODES);
+  const prefix = configSchema.shape.STOCKBRIDGE_QUEUE_PREFIX.safeParse(raw.STOCKBRIDGE_QUEUE_PREFIX);
+  if (cluster.success && cluster.data && prefix.success && !isHashTag(prefix.data)) {
+    problems.push(
+      `STOCKBRIDGE_QUEUE_PREFIX: must be wrapped in braces when REDIS_CLUSTER_NODES is set (e.g. {${prefix.data}}), so that each queue's keys share one hash slot`,
+    );
+  }
+  return problems;
+}
+
+/** `{name}`: a Redis Cluster hash tag (only the part in braces decides the slot). */
+export const isHashTag = (prefix: string) => /^\{[^{}]+\}$/.test(prefix);
+
+const withScheme = (node: string) => (/^rediss?:\/\//.test(node) ? node : `redis://${node}`);
+
+/** One cluster seed node, `host:port` or a `redis[s]://` URL; null when it is neither. */
+export function parseRedisNode(
+  node: string,
+): { host: string; port: number; username?: string; password?: string; tls: boolean } | null {
+  let u: URL;
+  try {
+    u = new URL(withScheme(node));
+  } catch {
+    return null;
+  }
+  const port = Number(u.port || 6379);
+  if (!u.hostname || !Number.isInteger(port) || port < 1 || port > 65535) return null;
+  if (u.pathname && u.pathname !== '/') return null;
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    tls: u.protocol === 'rediss:',
+  };
 }
 
 /** A URL with any password replaced, safe for logs and error messages. */

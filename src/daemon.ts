@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { scheduledJobs } from '../jobs/index.js';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { ChannelService } from './channels/channel-service.js';
 import { type Config, redactUrl } from './config.js';
@@ -15,7 +15,14 @@ import { outboxHandlers } from './outbox/handlers.js';
 import { startChannelWorker, startPullScheduler } from './queue/channel-worker.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
-import { assertRedisReachable, producerConnection, workerConnection } from './queue/redis.js';
+import {
+  assertRedisReachable,
+  producerConnection,
+  type RedisConnection,
+  redisReady,
+  redisTargetOf,
+  workerConnection,
+} from './queue/redis.js';
 import { Relay, startLoop } from './queue/relay.js';
 import { startMaintenanceWorker, startScheduler } from './scheduler.js';
 
@@ -35,8 +42,10 @@ const publicUrlOf = (config: Config) => config.STOCKBRIDGE_PUBLIC_URL ?? `http:/
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const roles = new Set(config.STOCKBRIDGE_ROLES);
   const { adminToken, secretKey } = resolveBootstrapSecrets(config, log);
+  const redis = redisTargetOf(config);
+  const jobs = scheduledJobs({ heartbeatSeconds: config.STOCKBRIDGE_HEARTBEAT_SECONDS });
 
-  await assertRedisReachable(config.REDIS_URL);
+  await assertRedisReachable(redis);
   const db = createDb(dbOptionsFrom(config));
   try {
     await db.raw('select 1');
@@ -53,8 +62,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
 
   const prefix = config.STOCKBRIDGE_QUEUE_PREFIX;
-  const producer = producerConnection(config.REDIS_URL);
+  const producer = producerConnection(redis);
   producer.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+  // It fails fast while not connected; let it connect (a cluster: learn the slots) before work comes.
+  if (!(await redisReady(producer))) log.warn('redis producer connection not ready yet; going on');
   const queues = createQueues(producer, prefix);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
   const intake = new IntakeBatcher(db, enqueueOrders, { log });
@@ -70,11 +81,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   });
 
   const closers: Array<() => Promise<void> | void> = [];
-  const workerConnections: Redis[] = [];
+  const workerConnections: RedisConnection[] = [];
   let port: number | null = null;
 
   if (roles.has('worker')) {
-    const conn = workerConnection(config.REDIS_URL);
+    const conn = workerConnection(redis);
     conn.on('error', (err) => log.debug({ err: err.message }, 'redis worker connection error'));
     workerConnections.push(conn);
     const workers: Worker[] = [
@@ -86,7 +97,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
         lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
       }),
-      startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }),
+      startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }, jobs),
       startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
     ];
     const relay = new Relay({
@@ -124,7 +135,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
 
   if (roles.has('scheduler')) {
-    const scheduler = startScheduler(queues.maintenance, log.child({ role: 'scheduler' }));
+    const scheduler = startScheduler(queues.maintenance, log.child({ role: 'scheduler' }), jobs);
     closers.push(() => scheduler.stop());
     const pulls = startPullScheduler(
       channels,
@@ -167,7 +178,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
 
   log.info(
-    { roles: [...roles], prefix, database: config.DATABASE_URL ? 'mysql' : 'sqlite' },
+    {
+      roles: [...roles],
+      prefix,
+      redis: typeof redis === 'string' ? 'single' : 'cluster',
+      database: config.DATABASE_URL ? 'mysql' : 'sqlite',
+    },
     'stockbridge started',
   );
 
@@ -198,9 +214,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
  */
 export async function resyncChannel(config: Config, log: Logger, channelId: number) {
   const { secretKey } = resolveBootstrapSecrets(config, log);
-  await assertRedisReachable(config.REDIS_URL);
+  const target = redisTargetOf(config);
+  await assertRedisReachable(target);
   const db = createDb(dbOptionsFrom(config));
-  const redis = producerConnection(config.REDIS_URL);
+  const redis = producerConnection(target);
+  await redisReady(redis);
   try {
     const channels = new ChannelService({
       db,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** Something that lets a request go when the channel's budget allows it. */
 export interface RateLimiter {
@@ -76,10 +76,12 @@ const TOKEN_BUCKET_SHA = createHash('sha1').update(TOKEN_BUCKET_LUA).digest('hex
 /**
  * A token bucket in Redis, shared by every process that uses the same `key` (all workers calling
  * one channel). One small Lua script per acquisition: refill by elapsed time, take `cost`, answer
- * the wait. Costs are in the same units as `ratePerSecond` (requests, or e.g. Shopify cost points).
+ * the wait. Costs are in the same units as `ratePerSecond` (requests, or e.g. Shopify cost points). *
+ * The script touches its one key only, so it runs unchanged on a Redis Cluster (the client routes
+ * it by the key); callers put the queue prefix in front, which on a cluster is a hash tag.
  */
 export function createRedisRateLimiter(
-  redis: Redis,
+  redis: Redis | Cluster,
   key: string,
   options: TokenBucketOptions,
   hooks: Pick<RateLimiterTestHooks, 'sleep'> = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ConnectorDefinition } from '../../connectors/contract.js';
 import type { HttpClientOptions } from '../../connectors/http/client.js';
@@ -16,7 +16,7 @@ export interface ChannelContextOptions {
   /** Base of the webhook URLs shown to administrators (STOCKBRIDGE_PUBLIC_URL). */
   publicUrl: string;
   /** Shared rate limits across processes; without it, limits hold per process only. */
-  redis?: Redis;
+  redis?: Redis | Cluster;
   /** Queue prefix, also the prefix of the rate limiters' Redis keys. Default `stockbridge`. */
   prefix?: string;
   /** Queues processing of stored orders (may throw when Redis is down: the relay catches up). */
@@ -33,7 +33,7 @@ export interface ChannelContext {
   readonly log: Logger;
   readonly secretKey: Buffer;
   readonly publicUrl: string;
-  readonly redis: Redis | undefined;
+  readonly redis: Redis | Cluster | undefined;
   readonly prefix: string;
   readonly http: ChannelContextOptions['http'];
   /** Rate limiters of this process by channel id, used when there is no Redis. */

@@ -1,9 +1,9 @@
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelService } from '../channels/channel-service.js';
 import { ConflictError, NotFoundError, UpstreamError } from '../errors/domain-errors.js';
 import { type ChannelJob, QUEUE } from './queues.js';
+import type { RedisConnection } from './redis.js';
 
 /**
  * Runs channel jobs: stock pushes (debounced per channel) and scheduled pulls. A pull that finds another pull of the channel running ends
@@ -11,7 +11,7 @@ import { type ChannelJob, QUEUE } from './queues.js';
  * tried again at the channel's next pull time, not retried in a loop.
  */
 export function startChannelWorker(
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   channels: ChannelService,
   log: Logger,

@@ -1,15 +1,15 @@
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { OrderBatcher } from '../orders/order-batcher.js';
 import { holdOrder } from '../orders/status.js';
 import { ORDER_JOB_ATTEMPTS, type ProcessOrderJob, QUEUE } from './queues.js';
+import type { RedisConnection } from './redis.js';
 
 export interface OrderWorkerOptions {
   db: Db;
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   log: Logger;
   concurrency: number;

@@ -1,5 +1,5 @@
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.js';
 
 /** Queue names; the Redis key prefix (`STOCKBRIDGE_QUEUE_PREFIX`) isolates installations sharing a Redis. */
 export const QUEUE = {
@@ -51,7 +51,7 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: RedisConnection, prefix: string): Queues {
   const orders = new Queue<ProcessOrderJob>(QUEUE.orders, { connection, prefix });
   const maintenance = new Queue(QUEUE.maintenance, { connection, prefix });
   const channels = new Queue<ChannelJob>(QUEUE.channels, { connection, prefix });

@@ -53,6 +53,51 @@ describe('loadConfig', () => {
   });
 });
 
+describe('Redis Cluster settings', () => {
+  it('takes seed nodes as host:port or redis:// URLs', () => {
+    const c = loadConfig({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis://:pw@10.0.0.2:7001',
+      STOCKBRIDGE_QUEUE_PREFIX: '{sb}',
+    });
+    expect(c.REDIS_CLUSTER_NODES).toEqual(['10.0.0.1:7000', 'redis://:pw@10.0.0.2:7001']);
+    expect(c.STOCKBRIDGE_QUEUE_PREFIX).toBe('{sb}');
+  });
+
+  it('refuses a cluster whose queue prefix is not in braces, with the other bad keys', () => {
+    try {
+      loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', PORT: 'x' });
+      expect.unreachable();
+    } catch (err) {
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toMatch(/STOCKBRIDGE_QUEUE_PREFIX: must be wrapped in braces .*\{stockbridge\}/);
+      expect(text).toContain('PORT');
+    }
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', STOCKBRIDGE_QUEUE_PREFIX: 'sb' })).toThrow(
+      /STOCKBRIDGE_QUEUE_PREFIX.*braces/,
+    );
+    // Braces are fine without a cluster too.
+    expect(loadConfig({ STOCKBRIDGE_QUEUE_PREFIX: '{sb}' }).REDIS_CLUSTER_NODES).toBeUndefined();
+  });
+
+  it('names a bad node without its password', () => {
+    try {
+      loadConfig({ REDIS_CLUSTER_NODES: 'redis://:hunter2@h:99999', STOCKBRIDGE_QUEUE_PREFIX: '{sb}' });
+      expect.unreachable();
+    } catch (err) {
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toContain('REDIS_CLUSTER_NODES');
+      expect(text).not.toContain('hunter2');
+    }
+    expect(() => loadConfig({ STOCKBRIDGE_QUEUE_PREFIX: '{sb' })).toThrow(/STOCKBRIDGE_QUEUE_PREFIX/);
+  });
+
+  it('takes a heartbeat interval that divides a minute, and none by default', () => {
+    expect(loadConfig({}).STOCKBRIDGE_HEARTBEAT_SECONDS).toBeUndefined();
+    expect(loadConfig({ STOCKBRIDGE_HEARTBEAT_SECONDS: '2' }).STOCKBRIDGE_HEARTBEAT_SECONDS).toBe(2);
+    expect(() => loadConfig({ STOCKBRIDGE_HEARTBEAT_SECONDS: '7' })).toThrow(/STOCKBRIDGE_HEARTBEAT_SECONDS/);
+  });
+});
+
 describe('redactUrl', () => {
   it('hides passwords', () => {
     expect(redactUrl('mysql://app:s3cret@db:3306/stock')).toBe('mysql://app:***@db:3306/stock');

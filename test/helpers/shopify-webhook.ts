@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * A Shopify `orders/create` webhook body (REST-shaped), written as text so that ids beyond 2^53
+ * stay exact, the way Shopify sends them.
+ */
+export function shopifyOrderBody(
+  id: string,
+  lines: { sku: string; variantId: string; quantity: number }[],
+  updatedAt = '2026-11-20T10:00:00Z',
+): string {
+  const items = lines.map(
+    (l, i) =>
+      `{"id":${id}${i},"sku":${JSON.stringify(l.sku)},"variant_id":${l.variantId},"product_id":7700000000000000001,` +
+      `"title":"Item ${i}","quantity":${l.quantity},"price":"19.90"}`,
+  );
+  return (
+    `{"id":${id},"admin_graphql_api_id":"gid://shopify/Order/${id}","name":"#${id.slice(-4)}",` +
+    `"currency":"EUR","created_at":"2026-11-20T10:00:00Z","updated_at":"${updatedAt}",` +
+    `"cancelled_at":null,"email":"buyer@example.com","line_items":[${items.join(',')}]}`
+  );
+}
+
+/** Delivers a signed webhook to a daemon over HTTP, the way Shopify does; returns the status. */
+export async function deliverShopifyWebhook(
+  baseUrl: string,
+  channelId: number,
+  options: { secret: string; shopDomain: string; topic: string; body: string; eventId: string },
+): Promise<number> {
+  const res = await fetch(`${baseUrl}/webhooks/${channelId}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': options.topic,
+      'x-shopify-shop-domain': options.shopDomain,
+      'x-shopify-event-id': options.eventId,
+      'x-shopify-webhook-id': `wh-${options.eventId}`,
+      'x-shopify-hmac-sha256': createHmac('sha256', options.secret).update(options.body).digest('base64'),
+    },
+    body: options.body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run test:cluster`: tests that run several daemon processes against one MariaDB and one
+ * Redis. Too heavy to share the two CI cores with the main suite, so they run on their own, one
+ * file at a time.
+ */
+export default defineConfig({
+  test: {
+    name: 'cluster',
+    include: ['test/cluster/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 600_000,
+    hookTimeout: 180_000,
+    maxWorkers: 1,
+  },
+});
