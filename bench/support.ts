@@ -141,13 +141,44 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Starts the built daemon (`dist/`) with `env` and waits until /readyz answers 200. */
-export async function startDaemon(env: Record<string, string>, port: number): Promise<ChildProcess> {
+/** A daemon's log line at warn level or above, parsed (pino JSON), and its text. */
+export type LogSink = (entry: Record<string, unknown>, text: string) => void;
+
+/**
+ * Reads a daemon's stdout (its pino log) line by line: entries at warn level or above go to `sink`
+ * (default: our stderr), `started` is called on `stockbridge started`, the rest is dropped.
+ */
+function readLog(child: ChildProcess, sink: LogSink | undefined, started?: () => void) {
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(text);
+    } catch {
+      process.stderr.write(`[daemon ${child.pid}] ${text}\n`);
+      return;
+    }
+    if (entry.msg === 'stockbridge started') started?.();
+    if (Number(entry.level ?? 0) < 40) return;
+    if (sink) sink(entry, text);
+    else process.stderr.write(`${text}\n`);
+  });
+}
+
+/**
+ * Starts the built daemon (`dist/`) with `env` and waits until /readyz answers 200. With `log`,
+ * its warnings and errors go there instead of to our stderr.
+ */
+export async function startDaemon(
+  env: Record<string, string>,
+  port: number,
+  log?: LogSink,
+): Promise<ChildProcess> {
   const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start'], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', log ? 'pipe' : 'inherit', 'inherit'],
   });
+  if (log) readLog(child, log);
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 300; i++) {
@@ -168,10 +199,10 @@ export async function startDaemon(env: Record<string, string>, port: number): Pr
 
 /**
  * Starts a worker-only daemon process (`--roles worker`); it has no HTTP port, so it is ready when
- * it logs `stockbridge started`. Its log is read at info level for that line; warnings and errors
- * are passed on to stderr, the rest is dropped.
+ * it logs `stockbridge started` (its log is read at info level for that line). Its warnings and
+ * errors go to `log`, or to our stderr.
  */
-export async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+export async function startWorkerProcess(env: Record<string, string>, log?: LogSink): Promise<ChildProcess> {
   const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start', '--roles', 'worker'], {
     env: { ...process.env, ...env, LOG_LEVEL: 'info' },
@@ -188,19 +219,10 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<C
       clearTimeout(timer);
       if (!ready) reject(new Error(`worker process exited during start (code ${code})`));
     });
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      let entry: { level?: number; msg?: string } | null = null;
-      try {
-        entry = JSON.parse(text);
-      } catch {
-        process.stderr.write(`[worker ${child.pid}] ${text}\n`);
-        return;
-      }
-      if (!ready && entry?.msg === 'stockbridge started') {
-        ready = true;
-        clearTimeout(timer);
-        resolve(child);
-      } else if ((entry?.level ?? 0) >= 40) process.stderr.write(`[worker ${child.pid}] ${text}\n`);
+    readLog(child, log, () => {
+      ready = true;
+      clearTimeout(timer);
+      resolve(child);
     });
   });
 }
@@ -216,7 +238,12 @@ export interface Daemons {
  * `workers` N > 0: one process with the api and scheduler roles, plus N processes with the worker
  * role only, all on the same database and Redis (they share the secret key through `env`).
  */
-export async function startDaemons(env: Record<string, string>, port: number, workers = 0): Promise<Daemons> {
+export async function startDaemons(
+  env: Record<string, string>,
+  port: number,
+  workers = 0,
+  log?: LogSink,
+): Promise<Daemons> {
   const shared = { STOCKBRIDGE_SECRET_KEY: randomBytes(32).toString('hex'), ...env };
   const children: ChildProcess[] = [];
   const stop = async () => {
@@ -226,9 +253,9 @@ export async function startDaemons(env: Record<string, string>, port: number, wo
   };
   try {
     children.push(
-      await startDaemon(workers > 0 ? { ...shared, STOCKBRIDGE_ROLES: 'api,scheduler' } : shared, port),
+      await startDaemon(workers > 0 ? { ...shared, STOCKBRIDGE_ROLES: 'api,scheduler' } : shared, port, log),
     );
-    for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(shared));
+    for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(shared, log));
   } catch (err) {
     await stop();
     throw err;

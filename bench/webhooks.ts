@@ -35,6 +35,7 @@ import {
   type IntakeResult,
   intArg,
   type LoadResult,
+  type LogSink,
   line,
   type PostRequest,
   parseArgs,
@@ -315,8 +316,37 @@ function ackLine(label: string, n: number, r: LoadResult, unit = 'deliveries'): 
   return `${line(label, n, r.ms, unit)}; ack p50 ${ms(pct(r.latencies, 0.5))}, p99 ${ms(pct(r.latencies, 0.99))}; non-2xx ${r.non2xx}`;
 }
 
+/** The daemon's warnings and errors (its stdout is read by the bench, not shown). */
+const daemonLog: Record<string, unknown>[] = [];
+const toDaemonLog: LogSink = (entry) => daemonLog.push(entry);
+
+/** An error's cause from a log entry: the database's message without the SQL before it. */
+function causeOf(entry: Record<string, unknown>): string {
+  const first = String(entry.err ?? entry.msg ?? '').split('\n')[0]!;
+  const sql = first.lastIndexOf(' - ');
+  return (sql >= 0 ? first.slice(sql + 3) : first).slice(0, 200);
+}
+
+/** The first failures, each with the daemon's logged cause (the 500 body only names a request id). */
 function printErrors(r: LoadResult) {
-  for (const e of r.errors) console.log(`    first errors: ${e}`);
+  for (const e of r.errors) {
+    const requestId = /"requestId":"([^"]+)"/.exec(e)?.[1];
+    const logged = requestId && daemonLog.find((l) => l.requestId === requestId && l.err);
+    console.log(`    error ${e}${logged ? `\n      daemon log: ${causeOf(logged)}` : ''}`);
+  }
+}
+
+/** What the daemon logged at warn or error level since `from` (an index into daemonLog), by cause. */
+function printDaemonLog(from: number) {
+  const counts = new Map<string, number>();
+  for (const entry of daemonLog.slice(from)) {
+    if (entry.msg === 'request failed') continue; // the same failure as its 'unhandled error' entry
+    const key = `${Number(entry.level) >= 50 ? 'error' : 'warn'} "${entry.msg}": ${causeOf(entry)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
+    console.log(`    daemon log: ${n} x ${key}`);
+  }
 }
 
 function e2eLine(label: string, count: number, e2eMs: number | null, statuses: string): string {
@@ -371,6 +401,7 @@ async function main() {
       },
       port,
       WORKERS,
+      toDaemonLog,
     );
     const channel = await api(port, 'POST', '/api/channels', {
       type: 'shopify',
@@ -411,9 +442,11 @@ async function main() {
       console.log(ackLine('baseline: HMAC + durable INSERT per request', N, base));
       printErrors(base);
 
+      const logFrom = daemonLog.length;
       const hook = await postAll(port, N, CONCURRENCY, request(`/webhooks/${channel.id}`));
       console.log(ackLine('stockbridge: POST /webhooks/{channel}', N, hook));
       printErrors(hook);
+      printDaemonLog(logFrom);
       const acked = list.filter((_, i) => hook.ok[i]).map((d) => d.orderId);
       const hookDone = await waitReserved(db, key, orderIdPrefix(shape), acked);
       const hookE2e = hookDone === null ? null : hookDone - hook.startedAt;
