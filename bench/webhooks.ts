@@ -431,6 +431,10 @@ async function main() {
       `webhooks: ${N} signed orders/create deliveries per shape (Shopify sample order, ids > 2^53, one line of one unit), ` +
         `${CONCURRENCY} keep-alive clients; ${SKUS} SKUs mapped by variant id; daemon: ${daemons.describe}`,
     );
+    // Warm-up, not measured: the baseline's pool opens its connections, both servers compile
+    // their hot code (the daemon has served the channel and mapping requests already).
+    const warmUp = deliveries('hot', CONCURRENCY, skuCodes);
+    await postAll(baseline.port, warmUp.length, CONCURRENCY, (i) => ({ path: '/', ...warmUp[i]! }));
     const summary: string[] = [];
     for (const shape of shapes) {
       const list = deliveries(shape, N, skuCodes);
