@@ -1,27 +1,44 @@
 /**
  * Sustained order intake, end to end: orders POSTed over HTTP to a running daemon (api, worker and
- * scheduler roles in one process, as `npm start` runs it) on MariaDB and Redis, acknowledged (202
- * after commit) and processed (reserved). Printed beside a raw BullMQ baseline measured in the same
- * run: add and process of empty jobs.
+ * scheduler roles in one process, as `npm start` runs it; or, with `--workers N`, an api+scheduler
+ * process and N worker processes) on MariaDB and Redis, acknowledged (202 after commit) and
+ * processed (reserved). Printed beside a raw BullMQ baseline measured in the same run: add and
+ * process of empty jobs.
  *
- *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500]
+ *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BENCH_REDIS_URL, benchDatabase, freePort, line, pool, seed, startDaemon } from './support.js';
+import {
+  apiIntake,
+  BENCH_REDIS_URL,
+  benchDatabase,
+  type Daemons,
+  freePort,
+  intArg,
+  line,
+  parseArgs,
+  pct,
+  pool,
+  seed,
+  startDaemons,
+} from './support.js';
 
-const N = Number(process.argv[2] ?? 10000);
-const HTTP_CONCURRENCY = Number(process.argv[3] ?? 64);
-const SKUS = Number(process.argv[4] ?? 500);
+const { flags, positional } = parseArgs();
+const N = intArg(flags.get('n') ?? positional[0], 10000, 'orders');
+const HTTP_CONCURRENCY = intArg(flags.get('concurrency') ?? positional[1], 64, 'httpConcurrency');
+const SKUS = intArg(flags.get('skus') ?? positional[2], 500, 'skus');
+const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 async function bullmqBaseline(count: number, concurrency: number) {
   const prefix = `bench-raw-${Date.now()}`;
+  // BullMQ does not close connections handed to it: both are disconnected at the end.
   const conn = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null });
+  const workerConn = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('raw', { connection: conn, prefix });
   let done = 0;
   let finish: () => void = () => {};
@@ -31,7 +48,7 @@ async function bullmqBaseline(count: number, concurrency: number) {
     async () => {
       if (++done === count) finish();
     },
-    { connection: new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency },
+    { connection: workerConn, prefix, concurrency },
   );
   await worker.waitUntilReady();
   const t0 = performance.now();
@@ -43,6 +60,7 @@ async function bullmqBaseline(count: number, concurrency: number) {
   await queue.obliterate({ force: true });
   await queue.close();
   conn.disconnect();
+  workerConn.disconnect();
   return { addMs, totalMs };
 }
 
@@ -59,10 +77,10 @@ async function main() {
   const { db, url, drop } = await benchDatabase(10);
   const port = await freePort();
   const prefix = `bench-${Date.now()}`;
-  let daemon: ChildProcess | null = null;
+  let daemons: Daemons | null = null;
   try {
     const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
-    daemon = await startDaemon(
+    daemons = await startDaemons(
       {
         DATABASE_URL: url,
         REDIS_URL: BENCH_REDIS_URL,
@@ -75,65 +93,43 @@ async function main() {
         LOG_LEVEL: 'warn',
       },
       port,
+      WORKERS,
     );
+    console.log(`daemon: ${daemons.describe}`);
 
-    const bodies = Array.from({ length: N }, (_, i) => {
+    const externalIds = Array.from({ length: N }, (_, i) => `bench-${i}`);
+    const bodies = externalIds.map((externalId, i) => {
       const lines = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
         sku: skuCodes[(i * 7 + j * 13) % skuCodes.length]!,
         quantity: 1 + ((i + j) % 3),
         unitPrice: 1000,
       }));
-      return JSON.stringify({ externalId: `bench-${i}`, currency: 'EUR', lines });
+      return JSON.stringify({ externalId, currency: 'EUR', lines });
     });
-    const latencies: number[] = [];
-    let processedAt = 0;
-    const t0 = performance.now();
-    const watcher = (async () => {
-      for (;;) {
-        const [row] = (await db('orders').whereNot('status', 'received').count({ n: '*' })) as {
-          n: number;
-        }[];
-        if (Number(row!.n) >= N) {
-          processedAt = performance.now();
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    await pool(N, HTTP_CONCURRENCY, async (i) => {
-      const s = performance.now();
-      const res = await fetch(`http://127.0.0.1:${port}/api/orders`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: bodies[i],
-      });
-      if (res.status !== 202) throw new Error(`order ${i}: HTTP ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-      latencies.push(performance.now() - s);
+    const r = await apiIntake({
+      db,
+      port,
+      token: TOKEN,
+      bodies,
+      externalIds,
+      prefix: 'bench-',
+      concurrency: HTTP_CONCURRENCY,
     });
-    const ackMs = performance.now() - t0;
-    await watcher;
-    const e2eMs = processedAt - t0;
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
+    if (r.load.non2xx > 0) {
+      throw new Error(`${r.load.non2xx} orders not acknowledged, first: ${r.load.errors.join(' | ')}`);
+    }
+    if (r.e2eMs === null) throw new Error(`orders not all reserved in time: ${r.statuses}`);
+    const lat = (p: number) => pct(r.load.latencies, p).toFixed(1);
 
-    const statuses = (await db('orders').select('status').count({ n: '*' }).groupBy('status')) as {
-      status: string;
-      n: number;
-    }[];
     const [over] = (await db('stock_levels').whereRaw('reserved > on_hand').count({ n: '*' })) as {
       n: number;
     }[];
-    console.log(line('stockbridge: acknowledged (HTTP 202 after commit)', N, ackMs, 'orders'));
-    console.log(line('stockbridge: acknowledged and processed end to end', N, e2eMs, 'orders'));
-    console.log(`ack latency ms: p50 ${pct(0.5)}, p95 ${pct(0.95)}, p99 ${pct(0.99)}`);
-    console.log(
-      `statuses: ${statuses.map((s) => `${s.status} ${s.n}`).join(', ')}; stock rows oversold: ${over!.n}`,
-    );
+    console.log(line('stockbridge: acknowledged (HTTP 202 after commit)', N, r.load.ms, 'orders'));
+    console.log(line('stockbridge: acknowledged and processed end to end', N, r.e2eMs, 'orders'));
+    console.log(`ack latency ms: p50 ${lat(0.5)}, p95 ${lat(0.95)}, p99 ${lat(0.99)}`);
+    console.log(`statuses: ${r.statuses}; stock rows oversold: ${over!.n}`);
   } finally {
-    daemon?.kill('SIGTERM');
-    if (daemon) await new Promise((r) => daemon!.once('exit', r));
+    await daemons?.stop();
     await drop();
   }
 }

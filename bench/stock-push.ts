@@ -13,7 +13,16 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BENCH_REDIS_URL, benchDatabase, freePort, line, pool, seed, startDaemon } from './support.js';
+import {
+  BENCH_REDIS_URL,
+  benchDatabase,
+  freePort,
+  line,
+  pool,
+  seed,
+  startDaemon,
+  stopProcess,
+} from './support.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const SKUS = Number(process.argv[3] ?? 100);
@@ -297,9 +306,8 @@ async function main() {
     console.log(line('orders acknowledged (HTTP 202)', N, ackMs, 'orders'));
     console.log(line('until both channels show every final figure', N, quietMs, 'orders'));
   } finally {
-    daemon?.kill('SIGTERM');
-    if (daemon) await new Promise((r) => daemon!.once('exit', r));
-    server.close();
+    if (daemon) await stopProcess(daemon);
+    await new Promise((r) => server.close(r));
     await drop();
   }
 }

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import knexFactory from 'knex';
 import { createDb, type Db, dbTime } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
@@ -128,23 +130,341 @@ export const freePort = () =>
     });
   });
 
-/** Starts the built daemon (`dist/`) with `env` and waits until /readyz answers 200. */
-export async function startDaemon(env: Record<string, string>, port: number): Promise<ChildProcess> {
+/** Whether a child process has already exited (then no further 'exit' event comes). */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** Sends SIGTERM (unless it is gone already) and waits for the exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A daemon's log line at warn level or above, parsed (pino JSON), and its text. */
+export type LogSink = (entry: Record<string, unknown>, text: string) => void;
+
+/**
+ * Reads a daemon's stdout (its pino log) line by line: entries at warn level or above go to `sink`
+ * (default: our stderr), `started` is called on `stockbridge started`, the rest is dropped.
+ */
+function readLog(child: ChildProcess, sink: LogSink | undefined, started?: () => void) {
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(text);
+    } catch {
+      process.stderr.write(`[daemon ${child.pid}] ${text}\n`);
+      return;
+    }
+    if (entry.msg === 'stockbridge started') started?.();
+    if (Number(entry.level ?? 0) < 40) return;
+    if (sink) sink(entry, text);
+    else process.stderr.write(`${text}\n`);
+  });
+}
+
+/**
+ * Starts the built daemon (`dist/`) with `env` and waits until /readyz answers 200. With `log`,
+ * its warnings and errors go there instead of to our stderr.
+ */
+export async function startDaemon(
+  env: Record<string, string>,
+  port: number,
+  log?: LogSink,
+): Promise<ChildProcess> {
   const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start'], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', log ? 'pipe' : 'inherit', 'inherit'],
   });
+  if (log) readLog(child, log);
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 300; i++) {
     if (exited) throw new Error('daemon exited during start');
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
+      async (r) => {
+        await r.arrayBuffer();
+        return r.ok;
+      },
       () => false,
     );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 100));
   }
+  await stopProcess(child);
   throw new Error('daemon did not become ready');
+}
+
+/**
+ * Starts a worker-only daemon process (`--roles worker`); it has no HTTP port, so it is ready when
+ * it logs `stockbridge started` (its log is read at info level for that line). Its warnings and
+ * errors go to `log`, or to our stderr.
+ */
+export async function startWorkerProcess(env: Record<string, string>, log?: LogSink): Promise<ChildProcess> {
+  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/cli.js', 'start', '--roles', 'worker'], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let ready = false;
+    const timer = setTimeout(() => {
+      if (ready) return;
+      child.kill('SIGTERM');
+      reject(new Error('worker process did not start'));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`worker process exited during start (code ${code})`));
+    });
+    readLog(child, log, () => {
+      ready = true;
+      clearTimeout(timer);
+      resolve(child);
+    });
+  });
+}
+
+export interface Daemons {
+  /** What runs: `1 process (api,worker,scheduler)` or `api,scheduler + 2 worker processes`. */
+  describe: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The daemon as the benches run it. `workers` 0: one process with all roles (as `npm start`).
+ * `workers` N > 0: one process with the api and scheduler roles, plus N processes with the worker
+ * role only, all on the same database and Redis (they share the secret key through `env`).
+ */
+export async function startDaemons(
+  env: Record<string, string>,
+  port: number,
+  workers = 0,
+  log?: LogSink,
+): Promise<Daemons> {
+  const shared = { STOCKBRIDGE_SECRET_KEY: randomBytes(32).toString('hex'), ...env };
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    // Workers first, so that nothing is left half-done when the API goes.
+    await Promise.all(children.slice(1).map(stopProcess));
+    if (children[0]) await stopProcess(children[0]);
+  };
+  try {
+    children.push(
+      await startDaemon(workers > 0 ? { ...shared, STOCKBRIDGE_ROLES: 'api,scheduler' } : shared, port, log),
+    );
+    for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(shared, log));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    describe:
+      workers > 0
+        ? `1 api,scheduler process + ${workers} worker process${workers > 1 ? 'es' : ''}`
+        : '1 process (api,worker,scheduler)',
+    stop,
+  };
+}
+
+/** `--name value` / `--name=value` flags and the positional arguments, from `process.argv`. */
+export function parseArgs(argv = process.argv.slice(2)): {
+  flags: Map<string, string>;
+  positional: string[];
+} {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else flags.set(arg.slice(2), argv[++i] ?? '');
+  }
+  return { flags, positional };
+}
+
+/** A whole number >= `min` from a flag (or positional) value, else `fallback`. */
+export function intArg(value: string | undefined, fallback: number, name: string, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}`);
+  return n;
+}
+
+/** The value at fraction `p` of an ascending list. */
+export const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+
+export interface PostRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface LoadResult {
+  /** From the first request sent until the last answer read. */
+  ms: number;
+  /** The time each request was sent (performance.now()). */
+  startedAt: number;
+  /** Ack latency of every answer, ascending, in ms. */
+  latencies: number[];
+  /** Per request: answered with a 2xx. */
+  ok: boolean[];
+  non2xx: number;
+  /** The first few failures: status and body, or the request error. */
+  errors: string[];
+}
+
+/**
+ * POSTs `n` requests to 127.0.0.1:`port` from `concurrency` clients over keep-alive connections
+ * (one `http.Agent`, at most `concurrency` sockets), and closes those connections at the end.
+ */
+export async function postAll(
+  port: number,
+  n: number,
+  concurrency: number,
+  make: (i: number) => PostRequest,
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  const ok: boolean[] = new Array(n).fill(false);
+  const errors: string[] = [];
+  let non2xx = 0;
+  const send = (r: PostRequest) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: r.path,
+          agent,
+          headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(r.body);
+    });
+  const startedAt = performance.now();
+  try {
+    await pool(n, concurrency, async (i) => {
+      const s = performance.now();
+      try {
+        const res = await send(make(i));
+        latencies.push(performance.now() - s);
+        if (res.status >= 200 && res.status < 300) ok[i] = true;
+        else {
+          non2xx++;
+          if (errors.length < 3) errors.push(`#${i}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+        }
+      } catch (err) {
+        latencies.push(performance.now() - s);
+        non2xx++;
+        if (errors.length < 3) errors.push(`#${i}: ${(err as Error).message}`);
+      }
+    });
+  } finally {
+    agent.destroy();
+  }
+  latencies.sort((a, b) => a - b);
+  return { ms: performance.now() - startedAt, startedAt, latencies, ok, non2xx, errors };
+}
+
+export const RESERVED_STATUSES = ['confirmed', 'backordered'] as const;
+
+/**
+ * Waits until every order of `channel` whose external id is in `expected` is reserved (confirmed
+ * or backordered), polling the database: a cheap count over the external id prefix every 25 ms,
+ * then an exact check once the count is high enough. Returns performance.now() at that moment,
+ * or null after `timeoutMs` without it.
+ */
+export async function waitReserved(
+  db: Db,
+  channel: string,
+  prefix: string,
+  expected: string[],
+  timeoutMs = 120_000,
+): Promise<number | null> {
+  const deadline = performance.now() + timeoutMs;
+  const reserved = () =>
+    db('orders')
+      .where('channel', channel)
+      .whereIn('status', [...RESERVED_STATUSES]);
+  while (performance.now() < deadline) {
+    const [row] = (await reserved().where('external_id', 'like', `${prefix}%`).count({ n: '*' })) as {
+      n: number;
+    }[];
+    if (Number(row!.n) >= expected.length) {
+      let found = 0;
+      for (let i = 0; i < expected.length; i += 1000) {
+        const [c] = (await reserved()
+          .whereIn('external_id', expected.slice(i, i + 1000))
+          .count({ n: '*' })) as { n: number }[];
+        found += Number(c!.n);
+      }
+      if (found === expected.length) return performance.now();
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return null;
+}
+
+/** `confirmed 3990, backordered 10` for the orders of `channel` with the external id prefix. */
+export async function statusSummary(db: Db, channel: string, prefix: string): Promise<string> {
+  const rows = (await db('orders')
+    .where('channel', channel)
+    .where('external_id', 'like', `${prefix}%`)
+    .select('status')
+    .count({ n: '*' })
+    .groupBy('status')) as { status: string; n: number }[];
+  return rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'no orders';
+}
+
+export interface IntakeResult {
+  load: LoadResult;
+  /** From the first order sent until every acknowledged order is reserved; null on timeout. */
+  e2eMs: number | null;
+  statuses: string;
+}
+
+/**
+ * The API path end to end: POSTs `bodies` (orders whose `externalId` starts with `prefix`) to
+ * `/api/orders`, then waits until every acknowledged (202) order is reserved.
+ */
+export async function apiIntake(o: {
+  db: Db;
+  port: number;
+  token: string;
+  bodies: string[];
+  externalIds: string[];
+  prefix: string;
+  concurrency: number;
+}): Promise<IntakeResult> {
+  const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' };
+  const load = await postAll(o.port, o.bodies.length, o.concurrency, (i) => ({
+    path: '/api/orders',
+    headers,
+    body: o.bodies[i]!,
+  }));
+  const acked = o.externalIds.filter((_, i) => load.ok[i]);
+  const doneAt = await waitReserved(o.db, 'api', o.prefix, acked);
+  return {
+    load,
+    e2eMs: doneAt === null ? null : doneAt - load.startedAt,
+    statuses: await statusSummary(o.db, 'api', o.prefix),
+  };
 }
