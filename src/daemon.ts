@@ -13,6 +13,7 @@ import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
 import { startChannelWorker, startPullScheduler } from './queue/channel-worker.js';
+import { startEventWorker } from './queue/event-worker.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import {
@@ -77,6 +78,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     redis: producer,
     prefix,
     enqueueOrders,
+    enqueueEvents: (ids) => queues.enqueueEvents(ids),
     requestPush: (channelId) => queues.enqueuePush(channelId, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS),
   });
 
@@ -99,11 +101,19 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
       startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }, jobs),
       startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
+      startEventWorker({
+        connection: conn,
+        prefix,
+        channels,
+        log: log.child({ role: 'worker' }),
+        concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
+      }),
     ];
     const relay = new Relay({
       db,
       log: log.child({ role: 'relay' }),
       enqueueOrders,
+      enqueueEvents: (ids) => queues.enqueueEvents(ids),
       graceMs: config.STOCKBRIDGE_RELAY_GRACE_MS,
       handlers: outboxHandlers({
         requestPush: async (ids) => {
@@ -113,11 +123,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
-    // Channel events stored but never applied (a crash in between) are applied after a grace time.
-    const pending = startLoop('channel-events', 15_000, () => channels.applyPending(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
-    closers.push(() => pending.stop());
     if (config.STOCKBRIDGE_INBOX_DIR) {
       const inbox = await startInboxWatcher({
         folder: config.STOCKBRIDGE_INBOX_DIR,

@@ -138,10 +138,7 @@ export async function applyStoredEvent(
       applied = await apply();
     }
   } catch (err) {
-    await db(INBOUND_EVENTS)
-      .where({ id: eventId })
-      .update({ error: (err as Error).message.slice(0, 2000), attempts: db.raw('attempts + 1') })
-      .catch(() => {});
+    await recordFailedAttempt(db, eventId, err).catch(() => {});
     throw new UnappliedEventError(eventId, err);
   }
   // Stock the order gave back goes to waiting backorders, in transactions of their own that lock
@@ -154,6 +151,26 @@ export async function applyStoredEvent(
 interface Applied {
   result: ApplyResult;
   released: number[];
+}
+
+/** Longest wait before a failed event is tried again: it is never given up on (ms). */
+const MAX_RETRY_DELAY_MS = 3_600_000;
+
+/**
+ * Notes a failed attempt to apply a stored event: the error, one more attempt, and when the event
+ * relay is to try again (1 s, 2 s, 4 s … doubling per attempt, at most an hour).
+ */
+async function recordFailedAttempt(db: Db, eventId: number, err: unknown): Promise<void> {
+  const row = await db(INBOUND_EVENTS).where({ id: eventId }).first('attempts');
+  const attempts = Number(row?.attempts ?? 0) + 1;
+  const delay = Math.min(1000 * 2 ** Math.min(attempts - 1, 30), MAX_RETRY_DELAY_MS);
+  await db(INBOUND_EVENTS)
+    .where({ id: eventId })
+    .update({
+      error: (err as Error).message.slice(0, 2000),
+      attempts,
+      retry_at: dbTime(new Date(Date.now() + delay)),
+    });
 }
 
 /** The event is stored, but applying it failed: a replay or the pending sweep can apply it later. */

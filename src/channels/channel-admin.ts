@@ -94,6 +94,7 @@ export async function createChannel(ctx: ChannelContext, input: NewChannel): Pro
  * whole; a secret field sent back as the mask (or left out) keeps its value.
  */
 export async function updateChannel(ctx: ChannelContext, id: number, patch: ChannelPatch): Promise<Channel> {
+  ctx.webhookChannels.delete(id);
   const channel = await getChannel(ctx, id);
   const connector = connectorOf(channel);
   const now = dbTime();
@@ -119,6 +120,7 @@ export async function updateChannel(ctx: ChannelContext, id: number, patch: Chan
     ctx.memoryLimiters.delete(id);
   }
   await ctx.db(CHANNELS).where({ id }).update(update);
+  ctx.webhookChannels.delete(id);
   if (patch.stock) await applyStockSettings(ctx, id, patch.stock);
   // Changes made while the channel was disabled never marked it: it catches up on every SKU.
   if (reenabled) await markAllPending(ctx.db, id);

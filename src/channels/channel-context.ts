@@ -7,6 +7,7 @@ import { getConnector } from '../../connectors/registry.js';
 import type { Db } from '../db/connection.js';
 import { notFound } from '../errors/domain-errors.js';
 import { type Channel, findChannel } from './channel-store.js';
+import { type EnqueueEvents, EventBatcher } from './event-batcher.js';
 
 export interface ChannelContextOptions {
   db: Db;
@@ -21,6 +22,11 @@ export interface ChannelContextOptions {
   prefix?: string;
   /** Queues processing of stored orders (may throw when Redis is down: the relay catches up). */
   enqueueOrders: (orderIds: number[]) => Promise<void>;
+  /**
+   * Queues the applying of stored webhook events (the events queue). Without it (or with Redis
+   * down) the event relay queues them.
+   */
+  enqueueEvents?: EnqueueEvents;
   /** Queues a debounced stock push of the channel (the channels queue); without it, pushes run only when asked. */
   requestPush?: (channelId: number) => Promise<void>;
   /** Overrides for the channels' HTTP client (tests: short backoff). */
@@ -38,6 +44,13 @@ export interface ChannelContext {
   readonly http: ChannelContextOptions['http'];
   /** Rate limiters of this process by channel id, used when there is no Redis. */
   readonly memoryLimiters: Map<number, RateLimiter>;
+  /** Stores webhook deliveries in groups (one commit each) and queues their applying. */
+  readonly events: EventBatcher;
+  /**
+   * Channels as webhooks see them, kept for a second per process (a change made through this
+   * process is seen at once; one made through another process within a second).
+   */
+  readonly webhookChannels: Map<number, { channel: Channel | null; at: number }>;
   /** Queues processing of stored orders; a failure is logged, not thrown (the relay queues them). */
   enqueueOrders(orderIds: number[]): Promise<void>;
   /** Queues a debounced push of the channel; a failure is logged, not thrown (the push sweep queues it). */
@@ -54,6 +67,8 @@ export function createChannelContext(o: ChannelContextOptions): ChannelContext {
     prefix: o.prefix ?? 'stockbridge',
     http: o.http,
     memoryLimiters: new Map(),
+    events: new EventBatcher(o.db, o.enqueueEvents, o.log),
+    webhookChannels: new Map(),
     async enqueueOrders(orderIds) {
       if (orderIds.length === 0) return;
       try {

@@ -18,7 +18,7 @@ import {
 import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
 import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
-import { applyPending, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
+import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
 import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
 import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';
@@ -59,8 +59,7 @@ export class ChannelService {
     receiveWebhook(this.ctx, id, rawBody, headers);
   replayEvent = (eventId: number): Promise<ApplyResult> => replayEvent(this.ctx, eventId);
   replayHeld = (channelId: number): Promise<ReplaySummary> => replayHeld(this.ctx, channelId);
-  applyPending = (graceMs?: number, limit?: number): Promise<number> =>
-    applyPending(this.ctx, graceMs, limit);
+  applyEvent = (eventId: number): Promise<ApplyResult> => applyEvent(this.ctx, eventId);
 
   // Pulls and pushes
   pull = (id: number): Promise<PullSummary> => pullNow(this.ctx, id);

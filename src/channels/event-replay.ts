@@ -1,5 +1,4 @@
 import type { NormalizedOrder } from '../../connectors/contract.js';
-import { dbTime } from '../db/connection.js';
 import { notFound } from '../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
@@ -8,9 +7,6 @@ import { type ApplyResult, applyStoredEvent, type OrderEventKind } from './apply
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
 import { type Channel, channelKey, findChannel } from './channel-store.js';
 import { readOrder } from './webhook-intake.js';
-
-/** Failed attempts after which the pending sweep leaves an event to an administrator. */
-export const MAX_PENDING_ATTEMPTS = 5;
 
 export interface ReplaySummary {
   orders: number;
@@ -31,9 +27,25 @@ async function channelOfKey(ctx: ChannelContext, key: string): Promise<Channel |
  * order is brought to what the payload says with today's mappings, never duplicated. For the
  * built-in channels (API, Excel) a held order is released for another try.
  */
-export async function replayEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
+export function replayEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
+  return applyEventById(ctx, eventId, true);
+}
+
+/**
+ * Applies a stored webhook event for the first time (the event worker's job). One applied before
+ * answers `duplicate` and changes nothing, so a job that runs twice is harmless.
+ */
+export function applyEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
+  return applyEventById(ctx, eventId, false);
+}
+
+async function applyEventById(ctx: ChannelContext, eventId: number, replay: boolean): Promise<ApplyResult> {
   const row = await ctx.db(INBOUND_EVENTS).where({ id: eventId }).first();
   if (!row) throw notFound(`inbound event ${eventId}`);
+  if (!replay && row.processed_at !== null) {
+    const orderId = row.order_id === null ? null : Number(row.order_id);
+    return { outcome: 'duplicate', eventId, orderId, toProcess: [] };
+  }
   const channel = await channelOfKey(ctx, String(row.channel));
   if (!channel) return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id));
   const connector = connectorOf(channel);
@@ -57,7 +69,7 @@ export async function replayEvent(ctx: ChannelContext, eventId: number): Promise
       rawPayload: String(row.payload),
       ...read,
     },
-    { replay: true },
+    { replay },
   );
   await ctx.enqueueOrders(result.toProcess);
   return result;
@@ -78,38 +90,6 @@ async function releaseBuiltIn(
   await setOrderStatus(ctx.db, orderId, 'received', 'replayed: processing again', 'admin');
   await ctx.enqueueOrders([orderId]);
   return { ...base, outcome: 'updated', note: 'released from hold for another try', toProcess: [orderId] };
-}
-
-/**
- * Applies channel events that were stored but never applied — their process died between storing
- * and applying, or the database failed mid-way — once they are `graceMs` old (younger ones may
- * still be in hand). Events older than a day, or that failed MAX_PENDING_ATTEMPTS times, are left
- * to an administrator's replay (`GET /api/inbound-events?status=failed`). Returns how many were
- * applied.
- */
-export async function applyPending(ctx: ChannelContext, graceMs = 30_000, limit = 100): Promise<number> {
-  const now = Date.now();
-  const rows = await ctx
-    .db(INBOUND_EVENTS)
-    .whereNull('processed_at')
-    .whereNull('note')
-    .whereNotNull('kind')
-    .where('attempts', '<', MAX_PENDING_ATTEMPTS)
-    .where('received_at', '<', dbTime(new Date(now - graceMs)))
-    .where('received_at', '>', dbTime(new Date(now - 86_400_000)))
-    .orderBy('id')
-    .limit(limit)
-    .select('id');
-  let applied = 0;
-  for (const { id } of rows) {
-    try {
-      await replayEvent(ctx, Number(id));
-      applied++;
-    } catch (err) {
-      ctx.log.warn({ eventId: Number(id), err: (err as Error).message }, 'pending channel event not applied');
-    }
-  }
-  return applied;
 }
 
 /** Replays the latest event of every order of the channel held for a problem (not held by hand). */

@@ -1,25 +1,44 @@
 import type { ConnectorDefinition, Headers, NormalizedOrder } from '../../connectors/contract.js';
 import { getConnector } from '../../connectors/registry.js';
-import { type OrderEventKind, receiveChannelEvent } from './apply-order.js';
+import type { OrderEventKind } from './apply-order.js';
 import type { ChannelContext } from './channel-context.js';
-import { findChannel } from './channel-store.js';
+import { type Channel, channelKey, findChannel } from './channel-store.js';
 
 export interface WebhookAnswer {
   status: 200 | 401 | 404;
   body: Record<string, unknown>;
 }
 
+/** How long a process trusts its copy of a channel for webhooks (ms). */
+const CHANNEL_TTL_MS = 1000;
+
+async function webhookChannel(
+  ctx: Pick<ChannelContext, 'db' | 'secretKey' | 'webhookChannels'>,
+  id: number,
+): Promise<Channel | null> {
+  const cached = ctx.webhookChannels.get(id);
+  if (cached && Date.now() - cached.at < CHANNEL_TTL_MS) return cached.channel;
+  const channel = await findChannel(ctx.db, ctx.secretKey, id);
+  ctx.webhookChannels.set(id, { channel, at: Date.now() });
+  return channel;
+}
+
 /**
  * A webhook delivery: 404 for an unknown or disabled channel (or one without webhooks), 401 for a
- * bad or missing signature (nothing stored), else the event is stored and applied, and 200.
+ * bad or missing signature (nothing stored). A verified delivery is stored — together with the
+ * others arriving at the same moment, in one commit — and answered 200 after that commit:
+ * `accepted` (it will be applied by a worker, in order of arrival) or `duplicate` (this delivery
+ * was stored and applied before). Applying it (reading the order, mapping SKUs, creating,
+ * amending or cancelling the order) happens in the worker; its outcome shows on the event
+ * (`GET /api/inbound-events`).
  */
 export async function receiveWebhook(
-  ctx: Pick<ChannelContext, 'db' | 'log' | 'secretKey' | 'enqueueOrders'>,
+  ctx: Pick<ChannelContext, 'db' | 'log' | 'secretKey' | 'webhookChannels' | 'events'>,
   id: number,
   rawBody: Buffer,
   headers: Headers,
 ): Promise<WebhookAnswer> {
-  const channel = await findChannel(ctx.db, ctx.secretKey, id);
+  const channel = await webhookChannel(ctx, id);
   const connector = channel ? getConnector(channel.type) : null;
   if (!channel || !connector || !channel.enabled || !connector.manifest.capabilities.includes('webhooks')) {
     return {
@@ -39,18 +58,17 @@ export async function receiveWebhook(
   if (env.kind === 'ping' || env.kind === 'ignored') {
     return { status: 200, body: { status: 'ignored', topic: env.topic } };
   }
-  const result = await receiveChannelEvent(ctx.db, channel, {
+  const stored = await ctx.events.submit({
+    channel: channelKey(channel),
     deliveryId: env.deliveryId,
     topic: env.topic,
     kind: env.kind,
     externalId: env.externalOrderId,
     rawPayload: rawBody.toString('utf8'),
-    ...readOrder(connector, env.payload, env.kind),
   });
-  await ctx.enqueueOrders(result.toProcess);
   return {
     status: 200,
-    body: { status: result.outcome, orderId: result.orderId, eventId: result.eventId },
+    body: { status: stored.applied ? 'duplicate' : 'accepted', eventId: stored.eventId },
   };
 }
 

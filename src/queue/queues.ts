@@ -6,7 +6,24 @@ export const QUEUE = {
   orders: 'orders',
   maintenance: 'maintenance',
   channels: 'channels',
+  events: 'events',
 } as const;
+
+/** A job on the events queue: apply one stored webhook event. */
+export interface ApplyEventJob {
+  eventId: number;
+}
+
+/** One job per stored event: a second add (the relay's, say) is ignored while the first exists. */
+const eventJobId = (eventId: number) => `event-${eventId}`;
+
+const eventJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: true,
+  // Gone once it has failed for good: the event relay queues the event again at its retry time.
+  removeOnFail: true,
+};
 
 /** A job on the channels queue: pull one channel's orders now. */
 export interface ChannelJob {
@@ -39,6 +56,9 @@ export interface Queues {
   orders: Queue<ProcessOrderJob>;
   maintenance: Queue;
   channels: Queue<ChannelJob>;
+  events: Queue<ApplyEventJob>;
+  /** Adds one job per stored event to apply. Throws when Redis cannot take them. */
+  enqueueEvents(eventIds: readonly number[]): Promise<void>;
   /**
    * Queues a push of the channel's pending stock at the end of the current debounce window: every
    * request within one window is the same job, so a burst of changes makes one push.
@@ -55,7 +75,9 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
   const orders = new Queue<ProcessOrderJob>(QUEUE.orders, { connection, prefix });
   const maintenance = new Queue(QUEUE.maintenance, { connection, prefix });
   const channels = new Queue<ChannelJob>(QUEUE.channels, { connection, prefix });
+  const events = new Queue<ApplyEventJob>(QUEUE.events, { connection, prefix });
   channels.on('error', () => {});
+  events.on('error', () => {});
   // Errors surface on the add() promise; this only keeps them from being unhandled events.
   orders.on('error', () => {});
   maintenance.on('error', () => {});
@@ -63,6 +85,17 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
     orders,
     maintenance,
     channels,
+    events,
+    async enqueueEvents(eventIds) {
+      if (eventIds.length === 0) return;
+      await events.addBulk(
+        eventIds.map((eventId) => ({
+          name: 'apply',
+          data: { eventId },
+          opts: { ...eventJobOptions, jobId: eventJobId(eventId) },
+        })),
+      );
+    },
     async enqueuePull(channelId) {
       await channels.add(
         'pull',
@@ -103,7 +136,7 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
       );
     },
     async close() {
-      await Promise.all([orders.close(), maintenance.close(), channels.close()]);
+      await Promise.all([orders.close(), maintenance.close(), channels.close(), events.close()]);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface RelayOptions {
   db: Db;
   log: Logger;
   enqueueOrders: (orderIds: number[]) => Promise<void>;
+  /** Queues stored webhook events for applying; without it, the relay leaves events alone. */
+  enqueueEvents?: (eventIds: number[]) => Promise<void>;
   handlers?: Partial<Record<OutboxTopic, OutboxHandler>>;
   /** Only `received` orders older than this are re-enqueued, so fresh ones are left to intake. */
   graceMs: number;
@@ -43,9 +45,10 @@ export class Relay {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  /** One pass of both relays; returns how much it moved. */
-  async tick(): Promise<{ orders: number; outbox: number }> {
+  /** One pass of the relays; returns how much each moved. */
+  async tick(): Promise<{ orders: number; events: number; outbox: number }> {
     const orders = await this.requeueReceived();
+    const events = await this.requeueEvents();
     // Under load the outbox grows by thousands of rows a second: keep publishing full batches
     // (up to a bound, so one tick cannot run forever) rather than one batch per tick.
     let outbox = 0;
@@ -54,7 +57,35 @@ export class Relay {
       outbox += n;
       if (n < this.batchSize) break;
     }
-    return { orders, outbox };
+    return { orders, events, outbox };
+  }
+
+  /**
+   * Re-queues stored webhook events that are not applied yet: their job was lost (Redis down or
+   * flushed, a worker killed) or failed for now (then they wait for their `retry_at`). Events
+   * parked for a person (a payload that cannot be read) are left alone. Never gives up: an event
+   * answered 200 is applied once it can be.
+   */
+  async requeueEvents(): Promise<number> {
+    const { db, enqueueEvents } = this.options;
+    if (!enqueueEvents) return 0;
+    const now = new Date();
+    const cutoff = dbTime(new Date(now.getTime() - this.options.graceMs));
+    const rows = await db('inbound_events')
+      .select('id')
+      .whereNull('processed_at')
+      .whereNull('note')
+      .whereNotNull('kind')
+      .andWhere('received_at', '<=', cutoff)
+      .andWhere((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', dbTime(now)))
+      .orderBy('id')
+      .limit(this.batchSize);
+    const ids = rows.map((r) => Number(r.id));
+    if (ids.length > 0) {
+      await enqueueEvents(ids);
+      this.options.log.info({ count: ids.length }, 'relay re-queued stored webhook events');
+    }
+    return ids.length;
   }
 
   /** Re-enqueues stored-but-unprocessed orders, walking through them in id order across ticks. */

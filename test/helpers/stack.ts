@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
 import { fillBackorders } from '../../src/orders/backorders.js';
 import { outboxHandlers } from '../../src/outbox/handlers.js';
+import { startEventWorker } from '../../src/queue/event-worker.js';
 import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
@@ -64,6 +65,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     redis: producer,
     prefix,
     enqueueOrders,
+    enqueueEvents: (ids) => queues.enqueueEvents(ids),
     http: { minDelayMs: 5, maxDelayMs: 20, retries: 3, timeoutMs: 5000 },
     requestPush: (channelId) => queues.enqueuePush(channelId, PUSH_DEBOUNCE_MS),
   });
@@ -79,6 +81,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     db,
     log: silentLog,
     enqueueOrders,
+    enqueueEvents: (ids) => queues.enqueueEvents(ids),
     graceMs: 0,
     handlers: outboxHandlers({
       requestPush: async (ids) => {
@@ -130,6 +133,8 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
         lockDurationMs: 30_000,
       });
       workers.push(w);
+      // Webhook events are applied by their own worker, as in the daemon's worker role.
+      workers.push(startEventWorker({ connection: conn, prefix, channels, log: silentLog, concurrency }));
       return w;
     },
     async settle(timeoutMs = 30_000) {
@@ -138,7 +143,8 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
         const [row] = (await db('orders').where('status', 'received').count({ n: '*' })) as { n: number }[];
         const n = Number(row?.n ?? 0);
         const counts = await queues.orders.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        const pending = Object.values(counts).reduce((a, b) => a + b, 0);
+        const eventCounts = await queues.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const pending = [...Object.values(counts), ...Object.values(eventCounts)].reduce((a, b) => a + b, 0);
         if (n === 0 && pending === 0) return;
         if (Date.now() > deadline)
           throw new Error(`not settled: ${n} orders received, ${pending} jobs pending`);
@@ -150,6 +156,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       await queues.orders.obliterate({ force: true }).catch(() => {});
       await queues.maintenance.obliterate({ force: true }).catch(() => {});
       await queues.channels.obliterate({ force: true }).catch(() => {});
+      await queues.events.obliterate({ force: true }).catch(() => {});
       await queues.close();
       for (const c of connections) c.disconnect();
       await database.drop();

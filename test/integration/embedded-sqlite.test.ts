@@ -4,6 +4,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicationDrift } from '../../src/channels/channel-publication.js';
 import { migrateLatest, migrateRollback, pendingMigrations } from '../../src/db/migrate.js';
+import { webhookOutcome } from '../helpers/applied-event.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -124,7 +125,8 @@ describe.each([
         },
         body,
       });
-      return (await res.json()) as { status: string; orderId: number };
+      const answer = await webhookOutcome(stack.db, res.status, (await res.json()) as Record<string, any>);
+      return answer.body as { status: string; orderId: number };
     };
     const money = (q: number) => ({
       subtotal: (10 * q).toFixed(2),

@@ -3,9 +3,10 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelService } from '../../src/channels/channel-service.js';
 import { channelKey } from '../../src/channels/channel-store.js';
-import { MAX_PENDING_ATTEMPTS } from '../../src/channels/event-replay.js';
 import { startChannelWorker, startPullScheduler } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
+import { Relay } from '../../src/queue/relay.js';
+import { webhookOutcome } from '../helpers/applied-event.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
@@ -118,7 +119,8 @@ async function webhook(
     headers,
     body,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  // Acknowledged at store time; what applying it did is read once the event worker has.
+  return webhookOutcome(stack.db, res.status, (await res.json()) as Record<string, any>);
 }
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
@@ -638,13 +640,13 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(await stack.channels.duePulls()).toEqual([]);
   });
 
-  it('applies events stored before a crash: on re-delivery, or by the pending sweep after a grace time', async () => {
+  it('applies events stored before a crash: on re-delivery, or by the event relay after a grace time, never giving up', async () => {
     const storedOnly = async (externalId: string, eventId: string, agoMs: number) => {
       const body = restOrder(externalId, {
         updatedAt: '2026-11-24T14:00:00Z',
         lines: [{ ...TEE_S, quantity: 1 }],
       });
-      // What a process that died right after storing the delivery leaves behind.
+      // What a process that died right after storing the delivery (or Redis losing its job) leaves behind.
       await stack.db('inbound_events').insert({
         channel: key,
         delivery_id: eventId,
@@ -657,43 +659,78 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     };
     const redelivered = await storedOnly('5700000000000000040', 'evt-crash-1', 1000);
     const res = await webhook('orders/create', redelivered, { eventId: 'evt-crash-1' });
-    expect(res.body.status).toBe('created');
+    expect(res.body).toMatchObject({ accepted: true, status: 'created' });
     expect((await webhook('orders/create', redelivered, { eventId: 'evt-crash-1' })).body.status).toBe(
       'duplicate',
     );
 
     await storedOnly('5700000000000000041', 'evt-crash-2', 60_000);
     await storedOnly('5700000000000000042', 'evt-crash-3', 1000);
-    // Only the one past the grace time is applied; the fresh one may still be in someone's hands.
-    expect(await stack.channels.applyPending(30_000)).toBe(1);
-    expect(await count('orders', { channel: key, external_id: '5700000000000000041' })).toBe(1);
+    const relay = new Relay({
+      db: stack.db,
+      log: silentLog,
+      enqueueOrders: (ids) => stack.queues.enqueueOrders(ids),
+      enqueueEvents: (ids) => stack.queues.enqueueEvents(ids),
+      graceMs: 30_000,
+    });
+    // Only the one past the grace time is queued; the fresh one may still be in someone's hands.
+    expect(await relay.requeueEvents()).toBe(1);
+    await waitFor(
+      async () => (await count('orders', { channel: key, external_id: '5700000000000000041' })) === 1,
+      {
+        message: 'the relayed event to be applied',
+      },
+    );
     expect(await count('orders', { channel: key, external_id: '5700000000000000042' })).toBe(0);
-    expect(await stack.channels.applyPending(30_000)).toBe(0);
+    expect(await relay.requeueEvents()).toBe(0);
 
-    // One that fails every time (an order id too long for us to store) is tried a few times, then
-    // left to an administrator, listed among the failed events.
+    // One that fails every time (an order id too long for us to store) is tried again and again,
+    // each time after a longer wait, and listed among the failed events meanwhile.
     await storedOnly('9'.repeat(200), 'evt-crash-4', 60_000);
-    for (let i = 0; i < MAX_PENDING_ATTEMPTS + 2; i++)
-      expect(await stack.channels.applyPending(30_000)).toBe(0);
-    const stuck = await stack
-      .db('inbound_events')
-      .where({ delivery_id: 'evt-crash-4' })
-      .first('id', 'attempts', 'error');
-    expect(stuck.attempts).toBe(MAX_PENDING_ATTEMPTS);
-    expect(stuck.error).toBeTruthy();
+    const stuck = async () =>
+      stack
+        .db('inbound_events')
+        .where({ delivery_id: 'evt-crash-4' })
+        .first('id', 'attempts', 'error', 'retry_at');
+    expect(await relay.requeueEvents()).toBe(1);
+    await waitFor(async () => (await stuck()).attempts >= 1, { message: 'a failed attempt' });
+    // Its BullMQ attempts run out; then it waits for its retry time, which the relay respects.
+    await waitFor(
+      async () => (await stack.queues.events.getJob(`event-${(await stuck()).id}`)) === undefined,
+      {
+        timeoutMs: 60_000,
+        message: 'the job to give up for now',
+      },
+    );
+    const before = await stuck();
+    expect(before.attempts).toBeGreaterThanOrEqual(1);
+    expect(before.error).toBeTruthy();
+    expect(Date.parse(`${String(before.retry_at).replace(' ', 'T')}Z`)).toBeGreaterThan(Date.now());
+    expect(await relay.requeueEvents()).toBe(0);
     const failed = await stack.api('GET', `/api/inbound-events?channel=${key}&status=failed`);
-    expect(failed.body.items.map((e: { id: number }) => e.id)).toContain(Number(stuck.id));
+    const listed = failed.body.items.find((e: { id: number }) => e.id === Number(before.id));
+    expect(listed).toMatchObject({ attempts: before.attempts, processedAt: null });
+    expect(listed.retryAt).toBeTruthy();
+    // Its retry time comes: the relay queues it again (it is never given up on).
+    await stack.db('inbound_events').where({ id: before.id }).update({ retry_at: '2026-01-01 00:00:00.000' });
+    expect(await relay.requeueEvents()).toBe(1);
+    await waitFor(async () => (await stuck()).attempts > before.attempts, { message: 'another attempt' });
+    // Put it out of the way of the later tests.
+    await stack.db('inbound_events').where({ id: before.id }).update({ note: 'failed', retry_at: null });
     await stack.settle();
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
-  it('with Redis unreachable a webhook order is still stored and answered 200; the relay queues it later', async () => {
+  it('with Redis unreachable a webhook is still stored and answered 200; the relay queues it later', async () => {
     const offline = new ChannelService({
       db: stack.db,
       log: silentLog,
       secretKey: stack.secretKey,
       publicUrl: 'https://stockbridge.example.com',
       enqueueOrders: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      },
+      enqueueEvents: async () => {
         throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
       },
     });
@@ -704,13 +741,18 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
       'x-shopify-event-id': 'evt-offline',
       'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(body).digest('base64'),
     });
-    expect(res).toMatchObject({ status: 200, body: { status: 'created' } });
-    const row = await stack.db('orders').where({ channel: key, external_id: id }).first('id', 'status');
-    expect(row.status).toBe('received');
-    expect(await stack.queues.orders.getJob(`order-${row.id}`)).toBeUndefined();
-    await stack.relay.requeueReceived();
+    expect(res).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    const event = await stack.db('inbound_events').where({ delivery_id: 'evt-offline' }).first();
+    expect(event).toMatchObject({ processed_at: null, order_id: null });
+    expect(await stack.queues.events.getJob(`event-${event.id}`)).toBeUndefined();
+    // Redis is back: the relay (grace 0 in tests) queues the event, the worker applies it.
+    await stack.relay.requeueEvents();
+    await waitFor(async () => (await count('orders', { channel: key, external_id: id })) === 1, {
+      message: 'the relayed webhook order',
+    });
     await stack.settle();
-    expect((await stack.db('orders').where({ id: row.id }).first('status')).status).toBe('confirmed');
+    const row = await stack.db('orders').where({ channel: key, external_id: id }).first('status');
+    expect(row.status).toBe('confirmed');
   });
 
   it('a 401 from the channel marks it failing and stops scheduled pulls until its token is replaced', async () => {

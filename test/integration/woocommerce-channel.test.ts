@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookOutcome } from '../helpers/applied-event.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -32,7 +33,8 @@ async function deliver(topic: string | null, body: string, headers: Record<strin
     h['x-wc-webhook-source'] = `${SITE}/`;
   }
   const res = await stack.app.request(`/webhooks/${channelId}`, { method: 'POST', headers: h, body });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  // Acknowledged at store time; what applying it did is read once the event worker has.
+  return webhookOutcome(stack.db, res.status, (await res.json()) as Record<string, any>);
 }
 
 const orderCount = async () =>

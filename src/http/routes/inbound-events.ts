@@ -30,6 +30,9 @@ function toEvent(r: Record<string, unknown>, withPayload: boolean) {
     processedAt: isoTime(r.processed_at as string | null),
     note: (r.note as string | null) ?? null,
     error: (r.error as string | null) ?? null,
+    /** Failed attempts to apply it, and when the relay tries again (null: not waiting to). */
+    attempts: Number(r.attempts ?? 0),
+    retryAt: r.processed_at === null ? isoTime((r.retry_at as string | null) ?? null) : null,
     ...(withPayload ? { payload: String(r.payload) } : {}),
   };
 }
@@ -53,6 +56,8 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
         'processed_at',
         'note',
         'error',
+        'attempts',
+        'retry_at',
       )
       .orderBy('id', 'desc')
       .limit(q.limit + 1);

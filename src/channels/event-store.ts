@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import { type Db, dbTime, dialectOf } from '../db/connection.js';
+import { INBOUND_EVENTS } from '../orders/intake.js';
+import type { OrderEventKind } from './apply-order.js';
+
+/** A verified delivery, as it is stored before anything is applied. */
+export interface EventToStore {
+  /** `shopify:3`. */
+  channel: string;
+  deliveryId: string;
+  topic: string;
+  kind: OrderEventKind;
+  externalId: string | null;
+  rawPayload: string;
+}
+
+export interface StoredEvent {
+  eventId: number;
+  /** The delivery was stored and applied before: nothing is left to do. */
+  applied: boolean;
+}
+
+/**
+ * Stores deliveries in one statement (one commit for all of them: group commit), each unique on
+ * (channel, delivery id): a delivery stored before is left as it is. Returns, per delivery, its
+ * event id and whether it has already been applied.
+ */
+export async function storeEvents(db: Db, events: readonly EventToStore[]): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  const now = dbTime();
+  const rows = events.map((e) => [
+    e.channel,
+    e.deliveryId.slice(0, 191),
+    e.topic.slice(0, 64),
+    e.kind,
+    e.externalId?.slice(0, 191) ?? null,
+    e.rawPayload,
+    now,
+  ]);
+  const conflict =
+    dialectOf(db) === 'mysql'
+      ? 'ON DUPLICATE KEY UPDATE id = id'
+      : 'ON CONFLICT (channel, delivery_id) DO NOTHING';
+  await db.raw(
+    `INSERT INTO ${INBOUND_EVENTS} (channel, delivery_id, topic, kind, external_id, payload, received_at) ` +
+      `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ${conflict}`,
+    rows.flat() as Knex.RawBinding[],
+  );
+  const found = await db(INBOUND_EVENTS)
+    .whereIn(
+      ['channel', 'delivery_id'],
+      rows.map((r) => [r[0], r[1]] as [string, string]),
+    )
+    .select('id', 'channel', 'delivery_id', 'processed_at');
+  const byKey = new Map(found.map((r) => [`${r.channel}\u0000${r.delivery_id}`, r]));
+  return rows.map((r) => {
+    const row = byKey.get(`${r[0]}\u0000${r[1]}`);
+    if (!row) throw new Error(`event ${r[1]} not found after storing it`);
+    return { eventId: Number(row.id), applied: row.processed_at !== null };
+  });
+}

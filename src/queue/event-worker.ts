@@ -1,0 +1,46 @@
+import { type Job, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { ChannelService } from '../channels/channel-service.js';
+import { type ApplyEventJob, QUEUE } from './queues.js';
+import type { RedisConnection } from './redis.js';
+
+export interface EventWorkerOptions {
+  connection: RedisConnection;
+  prefix: string;
+  channels: ChannelService;
+  log: Logger;
+  concurrency: number;
+}
+
+/**
+ * Applies stored webhook events: each job is one event, applied in its own transaction through the
+ * order lifecycle's commands (create, amend, cancel); the orders it leaves `received` are queued
+ * for processing. A failure is thrown back to BullMQ (retried with backoff); after the last
+ * attempt the event waits for the event relay, which tries it again at its `retry_at`, for as long
+ * as it takes. An event whose payload cannot be read is parked (`failed`) for a person.
+ */
+export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEventJob> {
+  const { channels, log } = options;
+  const worker = new Worker<ApplyEventJob>(
+    QUEUE.events,
+    async (job: Job<ApplyEventJob>) => {
+      const result = await channels.applyEvent(job.data.eventId);
+      if (result.outcome === 'failed')
+        log.warn({ eventId: result.eventId, note: result.note }, 'webhook event cannot be read; parked');
+      return { outcome: result.outcome, orderId: result.orderId };
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+    },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message }, 'event worker error'));
+  worker.on('failed', (job, err) =>
+    log.warn(
+      { eventId: job?.data.eventId, attempt: job?.attemptsMade, err: err.message },
+      'webhook event not applied',
+    ),
+  );
+  return worker;
+}
