@@ -107,6 +107,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         channels,
         log: log.child({ role: 'worker' }),
         concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
+        lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
       }),
     ];
     const relay = new Relay({

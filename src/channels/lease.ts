@@ -2,7 +2,10 @@ import { hostname } from 'node:os';
 import { type Db, dbTime } from '../db/connection.js';
 import { CHANNELS } from './channel-store.js';
 
-/** What a channel does one at a time, across every process: each has its own lease columns. */
+/**
+ * What a channel does one at a time, across every process. Each has its own lease columns, and
+ * neither is taken while the other is held: a channel never sees a pull and a push of ours at once.
+ */
 export type LeaseKind = 'pull' | 'push';
 
 /** How long a lease lasts without renewal: a process that died frees it after this. */
@@ -19,7 +22,7 @@ export interface ChannelLease {
 
 /**
  * Takes the channel's pull or push lease in the database, or returns null while another process
- * (or this one) holds it. Works alike on MySQL and SQLite: one conditional UPDATE.
+ * (or this one) holds it, or holds the other kind. Works alike on MySQL and SQLite: one conditional UPDATE.
  */
 export async function takeChannelLease(
   db: Db,
@@ -27,11 +30,13 @@ export async function takeChannelLease(
   kind: LeaseKind,
 ): Promise<ChannelLease | null> {
   const { owner: ownerCol, until: untilCol } = columns(kind);
+  const other = columns(kind === 'pull' ? 'push' : 'pull').until;
   const owner = `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const now = new Date();
   const taken = await db(CHANNELS)
     .where({ id: channelId })
     .andWhere((q) => q.whereNull(untilCol).orWhere(untilCol, '<', dbTime(now)))
+    .andWhere((q) => q.whereNull(other).orWhere(other, '<', dbTime(now)))
     .update({ [ownerCol]: owner, [untilCol]: dbTime(new Date(now.getTime() + LEASE_MS)) });
   if (taken !== 1) return null;
   const mine = () => db(CHANNELS).where({ id: channelId, [ownerCol]: owner });

@@ -26,7 +26,7 @@ export interface PullSummary {
 export class PullBusyError extends Error {
   override name = 'PullBusyError';
   constructor(channelId: number) {
-    super(`a pull of channel ${channelId} is already running`);
+    super(`a pull or stock push of channel ${channelId} is already running`);
   }
 }
 

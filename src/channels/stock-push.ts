@@ -87,7 +87,7 @@ export function emptyPushSummary(channelId: number): PushSummary {
 export class PushBusyError extends Error {
   override name = 'PushBusyError';
   constructor(channelId: number) {
-    super(`a stock push to channel ${channelId} is already running`);
+    super(`a stock push or pull of channel ${channelId} is already running`);
   }
 }
 

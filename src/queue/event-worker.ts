@@ -10,6 +10,8 @@ export interface EventWorkerOptions {
   channels: ChannelService;
   log: Logger;
   concurrency: number;
+  /** How long a worker holds a job before BullMQ considers it stalled (ms); as for order jobs. */
+  lockDurationMs?: number;
 }
 
 /**
@@ -33,6 +35,10 @@ export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEvent
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      // A killed worker's events are picked up again after the lock runs out, as orders are.
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: Math.max(1000, Math.floor((options.lockDurationMs ?? 30_000) / 2)),
+      maxStalledCount: 5,
     },
   );
   worker.on('error', (err) => log.warn({ err: err.message }, 'event worker error'));
