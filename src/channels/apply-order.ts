@@ -1,15 +1,15 @@
 import type { NormalizedOrder } from '../../connectors/contract.js';
-import { type Db, dbTime, type Tx } from '../db/connection.js';
+import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder } from '../domain/order-input.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
 import { amendLocked } from '../orders/amend.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { cancelLocked } from '../orders/cancel.js';
-import { INBOUND_EVENTS, insertOrder } from '../orders/intake.js';
+import { INBOUND_EVENTS, insertOrder, insertOrders } from '../orders/intake.js';
 import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
 import { type Channel, channelKey } from './channel-store.js';
-import { mapOrderLines } from './sku-map.js';
+import { mapOrderLines, mapOrdersLines } from './sku-map.js';
 
 /** What applying one inbound event did to our order. */
 export type ApplyOutcome =
@@ -323,4 +323,81 @@ async function toCanonical(
     lines: mapped.lines,
     problems: [...incoming.problems, ...mapped.problems],
   };
+}
+
+/** A stored event of a new order, read and ready to apply (see `applyNewOrders`). */
+export interface NewOrderEvent {
+  eventId: number;
+  order: NormalizedOrder;
+}
+
+/**
+ * Applies events that each bring a new order of this channel, all in one transaction: one look-up
+ * of the SKU mappings, the orders written by the one order writer in one round trip, each event
+ * marked applied with its order. This is how a burst of `orders/create` webhooks is applied at the
+ * speed of the API path. Returns null, changing nothing, when any of the orders already exists
+ * (another delivery of it came first): the caller then applies the events one by one, which sorts
+ * out updates, staleness and duplicates exactly.
+ */
+export async function applyNewOrders(
+  db: Db,
+  channel: Channel,
+  events: readonly NewOrderEvent[],
+): Promise<ApplyResult[] | null> {
+  if (events.length === 0) return [];
+  const key = channelKey(channel);
+  const actor = actorOf(channel);
+  try {
+    return await withTransaction(db, async (tx) => {
+      const now = dbTime();
+      // Lock first: any of these orders already stored (and locked by its writer) sends the group
+      // down the one-by-one path.
+      const existing = await forUpdate(
+        tx(ORDERS)
+          .where('channel', key)
+          .whereIn(
+            'external_id',
+            events.map((e) => e.order.externalId),
+          )
+          .select('id'),
+        tx,
+      );
+      if (existing.length > 0) return null;
+      const mapped = await mapOrdersLines(
+        tx,
+        channel.id,
+        events.map((e) => e.order),
+        now,
+      );
+      const ids = await insertOrders(
+        tx,
+        events.map((e, i) => ({
+          channel: key,
+          order: {
+            externalId: e.order.externalId,
+            currency: e.order.currency,
+            placedAt: e.order.placedAt,
+            ...(e.order.customer ? { customer: e.order.customer } : {}),
+            lines: mapped[i]!.lines,
+            problems: [...e.order.problems, ...mapped[i]!.problems],
+          },
+          actor,
+          now,
+          channelUpdatedAt: e.order.updatedAt,
+          fromEventId: e.eventId,
+        })),
+      );
+      return events.map((e, i) => ({
+        outcome: 'created' as const,
+        eventId: e.eventId,
+        orderId: ids[i]!,
+        toProcess: [ids[i]!],
+      }));
+    });
+  } catch (err) {
+    // A delivery of one of these orders, applied one by one elsewhere, got there between our look
+    // and our insert: the one-by-one path sorts it out.
+    if (isDuplicateKeyError(err)) return null;
+    throw err;
+  }
 }

@@ -18,6 +18,7 @@ import {
 import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
 import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
+import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
 import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
@@ -60,6 +61,8 @@ export class ChannelService {
   replayEvent = (eventId: number): Promise<ApplyResult> => replayEvent(this.ctx, eventId);
   replayHeld = (channelId: number): Promise<ReplaySummary> => replayHeld(this.ctx, channelId);
   applyEvent = (eventId: number): Promise<ApplyResult> => applyEvent(this.ctx, eventId);
+  applyEvents = (eventIds: readonly number[]): Promise<(ApplyResult | Error)[]> =>
+    applyEvents(this.ctx, eventIds);
 
   // Pulls and pushes
   pull = (id: number): Promise<PullSummary> => pullNow(this.ctx, id);

@@ -31,15 +31,14 @@ export class EventBatcher {
   private async store(group: EventToStore[]): Promise<(StoredEvent | Error)[]> {
     const stored = await storeEvents(this.db, group);
     const toApply = [...new Set(stored.filter((s) => !s.applied).map((s) => s.eventId))];
+    // The deliveries are answered now, after the commit; queueing them need not hold the answer up.
     if (toApply.length > 0 && this.enqueue) {
-      try {
-        await this.enqueue(toApply);
-      } catch (err) {
+      this.enqueue(toApply).catch((err: Error) =>
         this.log.warn(
-          { count: toApply.length, err: (err as Error).message },
+          { count: toApply.length, err: err.message },
           'events stored but not queued; the event relay will queue them',
-        );
-      }
+        ),
+      );
     }
     return stored;
   }

@@ -1,4 +1,4 @@
-import type { NormalizedOrder } from '../../connectors/contract.js';
+import type { ConnectorDefinition, NormalizedOrder } from '../../connectors/contract.js';
 import { notFound } from '../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
@@ -15,7 +15,10 @@ export interface ReplaySummary {
 }
 
 /** The channel an inbound event's `channel` key (`shopify:3`) names; null for the built-in ones. */
-async function channelOfKey(ctx: ChannelContext, key: string): Promise<Channel | null> {
+export async function channelOfKey(
+  ctx: Pick<ChannelContext, 'db' | 'secretKey'>,
+  key: string,
+): Promise<Channel | null> {
   const m = /^([a-z0-9_-]+):(\d+)$/.exec(key);
   if (!m) return null;
   const channel = await findChannel(ctx.db, ctx.secretKey, Number(m[2]));
@@ -50,13 +53,7 @@ async function applyEventById(ctx: ChannelContext, eventId: number, replay: bool
   if (!channel) return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id));
   const connector = connectorOf(channel);
   const kind = (row.kind as OrderEventKind | null) ?? 'order.upsert';
-  let read: { order: NormalizedOrder | null; readError?: string };
-  try {
-    const raw = String(row.payload);
-    read = readOrder(connector, connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw), kind);
-  } catch (err) {
-    read = { order: null, readError: `stored payload is not JSON: ${(err as Error).message}` };
-  }
+  const read = readStoredOrder(connector, String(row.payload), kind);
   const result = await applyStoredEvent(
     ctx.db,
     channel,
@@ -73,6 +70,19 @@ async function applyEventById(ctx: ChannelContext, eventId: number, replay: bool
   );
   await ctx.enqueueOrders(result.toProcess);
   return result;
+}
+
+/** Reads the order of a stored payload; what cannot be read says why. */
+export function readStoredOrder(
+  connector: ConnectorDefinition<unknown>,
+  raw: string,
+  kind: OrderEventKind,
+): { order: NormalizedOrder | null; readError?: string } {
+  try {
+    return readOrder(connector, connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw), kind);
+  } catch (err) {
+    return { order: null, readError: `stored payload is not JSON: ${(err as Error).message}` };
+  }
 }
 
 /** An API or Excel order has no channel to ask again: a held order is released for another try. */

@@ -50,10 +50,25 @@ export async function mapOrderLines(
   order: NormalizedOrder,
   now = dbTime(),
 ): Promise<MappedLines> {
-  const variantIds = nonEmpty(order.lines.map((l) => l.variantId));
-  const productIds = nonEmpty(order.lines.map((l) => l.productId));
-  const itemIds = nonEmpty(order.lines.map((l) => l.inventoryItemId));
-  const codes = nonEmpty(order.lines.map((l) => l.channelSku));
+  const [mapped] = await mapOrdersLines(tx, channelId, [order], now);
+  return mapped!;
+}
+
+/**
+ * `mapOrderLines` for several orders of one channel at once: one look-up of the mappings and one of
+ * our SKU codes for all of them, and the mappings learned written once.
+ */
+export async function mapOrdersLines(
+  tx: Tx,
+  channelId: number,
+  orders: readonly NormalizedOrder[],
+  now = dbTime(),
+): Promise<MappedLines[]> {
+  const all = orders.flatMap((o) => o.lines);
+  const variantIds = nonEmpty(all.map((l) => l.variantId));
+  const productIds = nonEmpty(all.map((l) => l.productId));
+  const itemIds = nonEmpty(all.map((l) => l.inventoryItemId));
+  const codes = nonEmpty(all.map((l) => l.channelSku));
 
   const mappings =
     variantIds.length + productIds.length + itemIds.length === 0
@@ -79,51 +94,55 @@ export async function mapOrderLines(
       : (await tx('skus').whereIn('code', codes).select('code')).map((r) => String(r.code)),
   );
 
-  const lines: OrderLineInput[] = [];
-  const problems: OrderProblem[] = [];
   const learned = new Map<string, Record<string, unknown>>();
-  for (const [i, l] of order.lines.entries()) {
-    const lineNo = i + 1;
-    let sku =
-      (l.variantId ? byVariant.get(l.variantId) : undefined) ??
-      (l.productId && !l.variantId ? byProduct.get(l.productId) : undefined) ??
-      (l.inventoryItemId ? byItem.get(l.inventoryItemId) : undefined);
-    const byCode = !sku && l.channelSku !== null && ours.has(l.channelSku);
-    if (byCode) sku = l.channelSku as string;
-    // Remember the channel's ids for the SKU: as a new automatic mapping when it matched by code,
-    // or to complete an automatic mapping that lacks one the line carries.
-    const known = sku ? mappings.find((m) => m.sku === sku) : undefined;
-    const completes =
-      known?.source === 'auto' &&
-      ((l.inventoryItemId && !known.inventoryItemId) ||
-        (l.variantId && !known.variantId) ||
-        (l.productId && !known.productId));
-    if (sku && (byCode || completes) && (l.productId || l.variantId || l.inventoryItemId)) {
-      learned.set(sku, {
-        channel_id: channelId,
-        sku_code: sku,
-        channel_sku: l.channelSku,
-        product_id: l.productId ?? null,
-        variant_id: l.variantId ?? null,
-        inventory_item_id: l.inventoryItemId ?? null,
-        source: 'auto',
-        created_at: now,
-        updated_at: now,
-      });
+  const results: MappedLines[] = [];
+  for (const order of orders) {
+    const lines: OrderLineInput[] = [];
+    const problems: OrderProblem[] = [];
+    for (const [i, l] of order.lines.entries()) {
+      const lineNo = i + 1;
+      let sku =
+        (l.variantId ? byVariant.get(l.variantId) : undefined) ??
+        (l.productId && !l.variantId ? byProduct.get(l.productId) : undefined) ??
+        (l.inventoryItemId ? byItem.get(l.inventoryItemId) : undefined);
+      const byCode = !sku && l.channelSku !== null && ours.has(l.channelSku);
+      if (byCode) sku = l.channelSku as string;
+      // Remember the channel's ids for the SKU: as a new automatic mapping when it matched by code,
+      // or to complete an automatic mapping that lacks one the line carries.
+      const known = sku ? mappings.find((m) => m.sku === sku) : undefined;
+      const completes =
+        known?.source === 'auto' &&
+        ((l.inventoryItemId && !known.inventoryItemId) ||
+          (l.variantId && !known.variantId) ||
+          (l.productId && !known.productId));
+      if (sku && (byCode || completes) && (l.productId || l.variantId || l.inventoryItemId)) {
+        learned.set(sku, {
+          channel_id: channelId,
+          sku_code: sku,
+          channel_sku: l.channelSku,
+          product_id: l.productId ?? null,
+          variant_id: l.variantId ?? null,
+          inventory_item_id: l.inventoryItemId ?? null,
+          source: 'auto',
+          created_at: now,
+          updated_at: now,
+        });
+      }
+      if (!sku) {
+        const item = l.variantId ?? l.productId ?? l.inventoryItemId;
+        sku = (l.channelSku ?? `unmapped:${item ?? `line-${lineNo}`}`).slice(0, 191);
+        problems.push({
+          code: 'unmapped_sku',
+          message:
+            `line ${lineNo}: the channel's item ${l.channelSku ? `with SKU "${l.channelSku}" ` : ''}` +
+            `(product ${l.productId ?? '-'}, variant ${l.variantId ?? '-'}) is not mapped to one of our SKUs`,
+          lineNo,
+          sku,
+        });
+      }
+      lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice });
     }
-    if (!sku) {
-      const item = l.variantId ?? l.productId ?? l.inventoryItemId;
-      sku = (l.channelSku ?? `unmapped:${item ?? `line-${lineNo}`}`).slice(0, 191);
-      problems.push({
-        code: 'unmapped_sku',
-        message:
-          `line ${lineNo}: the channel's item ${l.channelSku ? `with SKU "${l.channelSku}" ` : ''}` +
-          `(product ${l.productId ?? '-'}, variant ${l.variantId ?? '-'}) is not mapped to one of our SKUs`,
-        lineNo,
-        sku,
-      });
-    }
-    lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice });
+    results.push({ lines, problems });
   }
   if (learned.size > 0) {
     // An existing mapping of the SKU (manual above all) is kept as it is...
@@ -143,7 +162,7 @@ export async function mapOrderLines(
         .update(fill);
     }
   }
-  return { lines, problems };
+  return results;
 }
 
 export async function listMappings(db: Conn, channelId: number): Promise<SkuMapping[]> {

@@ -123,6 +123,12 @@ function orderStatements(
     sql: "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, NULL, 'received', ?, ?, ?)",
     bindings: [ORDER_ID, `received via ${channel}`, input.actor, now],
   });
+  if (input.fromEventId !== undefined) {
+    out.push({
+      sql: "UPDATE inbound_events SET order_id = ?, processed_at = ?, error = NULL, note = 'created' WHERE id = ?",
+      bindings: [ORDER_ID, now, input.fromEventId],
+    });
+  }
   if (event) {
     out.push({
       sql: 'INSERT INTO inbound_events (channel, delivery_id, topic, payload, order_id, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -220,6 +226,8 @@ export interface NewOrder {
   now: string;
   /** The channel's own update time of this version of the order (ISO), when it has one. */
   channelUpdatedAt?: string | null;
+  /** A stored inbound event this order is created from: marked applied (`created`) with it. */
+  fromEventId?: number;
 }
 
 /**
@@ -228,6 +236,38 @@ export interface NewOrder {
  */
 export function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
   return writeOrder(tx, input);
+}
+
+/**
+ * Inserts several new orders in the caller's transaction, in one round trip on MySQL (customers
+ * known only by e-mail are looked up first), and returns their ids in order. Any of them already
+ * stored fails the whole call on the unique key.
+ */
+export async function insertOrders(tx: Tx, inputs: readonly NewOrder[]): Promise<number[]> {
+  if (inputs.length === 0) return [];
+  const statements: Statement[] = [];
+  for (const input of inputs) {
+    const customer = input.order.customer;
+    const ref = customer?.code
+      ? CUSTOMER_ID
+      : customer
+        ? await customerByEmail(tx, customer, input.now)
+        : null;
+    statements.push(...orderStatements(input, ref));
+  }
+  await runStatements(tx, statements);
+  const rows = await tx(ORDERS)
+    .whereIn(
+      ['channel', 'external_id'],
+      inputs.map((i) => [i.channel, i.order.externalId] as [string, string]),
+    )
+    .select('id', 'channel', 'external_id');
+  const idOf = new Map(rows.map((r) => [`${r.channel}\u0000${r.external_id}`, Number(r.id)]));
+  return inputs.map((i) => {
+    const id = idOf.get(`${i.channel}\u0000${i.order.externalId}`);
+    if (id === undefined) throw new Error(`order ${i.order.externalId} not found after insert`);
+    return id;
+  });
 }
 
 /** Inserts an order's lines, numbered from 1. An order without lines is stored, and held later. */

@@ -1,6 +1,8 @@
 import { type Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import type { ApplyResult } from '../channels/apply-order.js';
 import type { ChannelService } from '../channels/channel-service.js';
+import { MicroBatcher } from './micro-batcher.js';
 import { type ApplyEventJob, QUEUE } from './queues.js';
 import type { RedisConnection } from './redis.js';
 
@@ -23,10 +25,12 @@ export interface EventWorkerOptions {
  */
 export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEventJob> {
   const { channels, log } = options;
+  // The jobs active at the same moment are applied as one group (see applyEvents).
+  const batcher = new MicroBatcher<number, ApplyResult>(100, (ids) => channels.applyEvents(ids));
   const worker = new Worker<ApplyEventJob>(
     QUEUE.events,
     async (job: Job<ApplyEventJob>) => {
-      const result = await channels.applyEvent(job.data.eventId);
+      const result = await batcher.submit(job.data.eventId);
       if (result.outcome === 'failed')
         log.warn({ eventId: result.eventId, note: result.note }, 'webhook event cannot be read; parked');
       return { outcome: result.outcome, orderId: result.orderId };
