@@ -20,6 +20,24 @@ export interface StoredEvent {
   applied: boolean;
 }
 
+const consecutive = new WeakMap<Db, Promise<boolean>>();
+
+/**
+ * Whether one multi-row INSERT gets consecutive auto-increment ids: InnoDB's lock modes 0 and 1
+ * (MariaDB's default) promise it, mode 2 (MySQL 8's default) does not. Asked once per pool.
+ */
+function consecutiveIds(db: Db): Promise<boolean> {
+  let known = consecutive.get(db);
+  if (!known) {
+    known = db
+      .raw('SELECT @@innodb_autoinc_lock_mode AS mode')
+      .then(([rows]: [{ mode: number }[]]) => Number(rows[0]?.mode) < 2)
+      .catch(() => false);
+    consecutive.set(db, known);
+  }
+  return known;
+}
+
 /**
  * Stores deliveries in one statement (one commit for all of them: group commit), each unique on
  * (channel, delivery id): a delivery stored before is left as it is. Returns, per delivery, its
@@ -41,11 +59,20 @@ export async function storeEvents(db: Db, events: readonly EventToStore[]): Prom
     dialectOf(db) === 'mysql'
       ? 'ON DUPLICATE KEY UPDATE id = id'
       : 'ON CONFLICT (channel, delivery_id) DO NOTHING';
-  await db.raw(
+  const result = await db.raw(
     `INSERT INTO ${INBOUND_EVENTS} (channel, delivery_id, topic, kind, external_id, payload, received_at) ` +
       `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ${conflict}`,
     rows.flat() as Knex.RawBinding[],
   );
+  if (dialectOf(db) === 'mysql' && (await consecutiveIds(db))) {
+    // Every row new (no duplicate among them, the usual case): one statement inserted them with
+    // consecutive ids from the first, so nothing needs reading back.
+    const header = (result as [{ affectedRows: number; insertId: number }])[0];
+    const distinct = new Set(rows.map((r) => `${r[0]}\u0000${r[1]}`)).size === rows.length;
+    if (distinct && header.affectedRows === rows.length && header.insertId > 0) {
+      return rows.map((_, i) => ({ eventId: header.insertId + i, applied: false }));
+    }
+  }
   const found = await db(INBOUND_EVENTS)
     .whereIn(
       ['channel', 'delivery_id'],

@@ -17,23 +17,38 @@ export interface EventWorkerOptions {
 }
 
 /**
- * Applies stored webhook events: each job is one event, applied in its own transaction through the
- * order lifecycle's commands (create, amend, cancel); the orders it leaves `received` are queued
- * for processing. A failure is thrown back to BullMQ (retried with backoff); after the last
+ * Applies stored webhook events: each job holds the events stored together (one webhook group
+ * commit), applied through the order lifecycle's commands (new orders in one transaction, the rest
+ * one by one); the orders left `received` are queued for processing. A failure is thrown back to BullMQ (retried with backoff); after the last
  * attempt the event waits for the event relay, which tries it again at its `retry_at`, for as long
  * as it takes. An event whose payload cannot be read is parked (`failed`) for a person.
  */
 export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEventJob> {
   const { channels, log } = options;
-  // The jobs active at the same moment are applied as one group (see applyEvents).
-  const batcher = new MicroBatcher<number, ApplyResult>(100, (ids) => channels.applyEvents(ids));
+  const batcher = new MicroBatcher<number, ApplyResult>(200, (ids) => channels.applyEvents(ids));
   const worker = new Worker<ApplyEventJob>(
     QUEUE.events,
     async (job: Job<ApplyEventJob>) => {
-      const result = await batcher.submit(job.data.eventId);
-      if (result.outcome === 'failed')
-        log.warn({ eventId: result.eventId, note: result.note }, 'webhook event cannot be read; parked');
-      return { outcome: result.outcome, orderId: result.orderId };
+      // The events stored together are applied together, with those of the other jobs active at
+      // the same moment (see applyEvents).
+      const results = await Promise.all(
+        job.data.eventIds.map((id) => batcher.submit(id).catch((err: Error) => err)),
+      );
+      const outcomes: Record<string, number> = {};
+      const errors: string[] = [];
+      for (const r of results) {
+        if (r instanceof Error) {
+          errors.push(r.message);
+          continue;
+        }
+        outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+        if (r.outcome === 'failed')
+          log.warn({ eventId: r.eventId, note: r.note }, 'webhook event cannot be read; parked');
+      }
+      // Applied ones answer `duplicate` on a retry: trying the job again costs them nothing.
+      if (errors.length > 0)
+        throw new Error(`${errors.length} of ${results.length} events not applied: ${errors[0]}`);
+      return outcomes;
     },
     {
       connection: options.connection,
@@ -48,8 +63,8 @@ export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEvent
   worker.on('error', (err) => log.warn({ err: err.message }, 'event worker error'));
   worker.on('failed', (job, err) =>
     log.warn(
-      { eventId: job?.data.eventId, attempt: job?.attemptsMade, err: err.message },
-      'webhook event not applied',
+      { eventIds: job?.data.eventIds, attempt: job?.attemptsMade, err: err.message },
+      'webhook events not applied',
     ),
   );
   return worker;

@@ -9,13 +9,17 @@ export const QUEUE = {
   events: 'events',
 } as const;
 
-/** A job on the events queue: apply one stored webhook event. */
+/** A job on the events queue: apply these stored webhook events (those stored together). */
 export interface ApplyEventJob {
-  eventId: number;
+  eventIds: number[];
 }
 
-/** One job per stored event: a second add (the relay's, say) is ignored while the first exists. */
-const eventJobId = (eventId: number) => `event-${eventId}`;
+/** Most events in one job. */
+const EVENTS_PER_JOB = 100;
+
+/** The same events again (the relay's add, say) make no second job while the first exists. */
+const eventJobId = (eventIds: readonly number[]) =>
+  `events-${eventIds[0]}-${eventIds[eventIds.length - 1]}-${eventIds.length}`;
 
 const eventJobOptions: JobsOptions = {
   attempts: 5,
@@ -57,7 +61,7 @@ export interface Queues {
   maintenance: Queue;
   channels: Queue<ChannelJob>;
   events: Queue<ApplyEventJob>;
-  /** Adds one job per stored event to apply. Throws when Redis cannot take them. */
+  /** Adds jobs that apply these stored events, up to 100 to a job. Throws when Redis cannot take them. */
   enqueueEvents(eventIds: readonly number[]): Promise<void>;
   /**
    * Queues a push of the channel's pending stock at the end of the current debounce window: every
@@ -88,11 +92,14 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
     events,
     async enqueueEvents(eventIds) {
       if (eventIds.length === 0) return;
+      const chunks: number[][] = [];
+      for (let i = 0; i < eventIds.length; i += EVENTS_PER_JOB)
+        chunks.push(eventIds.slice(i, i + EVENTS_PER_JOB));
       await events.addBulk(
-        eventIds.map((eventId) => ({
+        chunks.map((ids) => ({
           name: 'apply',
-          data: { eventId },
-          opts: { ...eventJobOptions, jobId: eventJobId(eventId) },
+          data: { eventIds: ids },
+          opts: { ...eventJobOptions, jobId: eventJobId(ids) },
         })),
       );
     },
