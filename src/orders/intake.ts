@@ -191,15 +191,16 @@ async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<
   return ids.has(ORDER_ID) ? Number(ids.get(ORDER_ID)) : null;
 }
 
+/** Who the order's customer is: created or locked by the writer itself (a code), found first (an e-mail), or none. */
+async function customerRefOf(tx: Tx, input: NewOrder): Promise<number | null | typeof CUSTOMER_ID> {
+  const customer = input.order.customer;
+  if (customer?.code) return CUSTOMER_ID;
+  return customer ? customerByEmail(tx, customer, input.now) : null;
+}
+
 /** Writes one order in the caller's transaction and returns its id. */
 async function writeOrder(tx: Tx, input: NewOrder, event?: EventWrite): Promise<number> {
-  const customer = input.order.customer;
-  const customerRef = customer?.code
-    ? CUSTOMER_ID
-    : customer
-      ? await customerByEmail(tx, customer, input.now)
-      : null;
-  const id = await runStatements(tx, orderStatements(input, customerRef, event));
+  const id = await runStatements(tx, orderStatements(input, await customerRefOf(tx, input), event));
   return id as number;
 }
 
@@ -243,17 +244,15 @@ export function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
  * known only by e-mail are looked up first), and returns their ids in order. Any of them already
  * stored fails the whole call on the unique key.
  */
-export async function insertOrders(tx: Tx, inputs: readonly NewOrder[]): Promise<number[]> {
+export async function insertOrders(
+  tx: Tx,
+  inputs: readonly NewOrder[],
+  events?: readonly EventWrite[],
+): Promise<number[]> {
   if (inputs.length === 0) return [];
   const statements: Statement[] = [];
-  for (const input of inputs) {
-    const customer = input.order.customer;
-    const ref = customer?.code
-      ? CUSTOMER_ID
-      : customer
-        ? await customerByEmail(tx, customer, input.now)
-        : null;
-    statements.push(...orderStatements(input, ref));
+  for (const [i, input] of inputs.entries()) {
+    statements.push(...orderStatements(input, await customerRefOf(tx, input), events?.[i]));
   }
   await runStatements(tx, statements);
   const rows = await tx(ORDERS)
@@ -344,19 +343,11 @@ export async function intakeOrder(
 export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[]): Promise<IntakeResult[]> {
   return withTransaction(db, async (tx) => {
     const now = dbTime();
-    const statements = deliveries.flatMap((d) =>
-      orderStatements(newOrderOf(d, now), d.order.customer?.code ? CUSTOMER_ID : null, d),
+    const ids = await insertOrders(
+      tx,
+      deliveries.map((d) => newOrderOf(d, now)),
+      deliveries,
     );
-    await runStatements(tx, statements);
-    const keys = deliveries.map((d) => [d.channel, d.order.externalId]);
-    const rows = await tx(ORDERS)
-      .whereIn(['channel', 'external_id'], keys as [string, string][])
-      .select('id', 'channel', 'external_id');
-    const idOf = new Map(rows.map((r) => [`${r.channel}\u0000${r.external_id}`, Number(r.id)]));
-    return deliveries.map((d) => {
-      const orderId = idOf.get(`${d.channel}\u0000${d.order.externalId}`);
-      if (orderId === undefined) throw new Error(`order ${d.order.externalId} not found after insert`);
-      return { orderId, status: 'received' as const, created: true };
-    });
+    return ids.map((orderId) => ({ orderId, status: 'received' as const, created: true }));
   });
 }

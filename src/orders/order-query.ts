@@ -9,19 +9,6 @@ export interface OrderListFilter {
   status?: OrderStatus | undefined;
   customer?: string | undefined;
   limit: number;
-  /** Opaque cursor from a previous page. */
-  cursor?: string | undefined;
-}
-
-export const encodeCursor = (id: number) => Buffer.from(JSON.stringify({ id })).toString('base64url');
-
-export function decodeCursor(cursor: string): number | null {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Number.isSafeInteger(v?.id) && v.id > 0 ? v.id : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Newest first, by id: a stable order, so that pages neither skip nor repeat while orders arrive. */
@@ -52,7 +39,8 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
     };
   });
   const last = page[page.length - 1];
-  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(Number(last.id)) : null };
+  // The HTTP edge turns `nextId` into the list's opaque cursor.
+  return { items, nextId: rows.length > filter.limit && last ? Number(last.id) : null };
 }
 
 export async function orderDetail(db: Conn, id: number) {

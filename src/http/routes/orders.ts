@@ -8,7 +8,7 @@ import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
-import { pageQuery, readCursor } from '../pagination.js';
+import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
 
 /** The channel name of orders posted to the admin API. */
@@ -72,7 +72,8 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
 
   app.get('/orders', async (c) => {
     const filter = parseParam(listQuery, c.req.query(), 'query');
-    return c.json(await listOrders(db, filter, readCursor(filter.cursor)));
+    const { items, nextId } = await listOrders(db, filter, readCursor(filter.cursor));
+    return c.json({ items, nextCursor: nextCursor(nextId) });
   });
 
   app.get('/orders/:id', async (c) => {
