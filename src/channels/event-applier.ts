@@ -1,4 +1,5 @@
 import { INBOUND_EVENTS } from '../orders/intake.js';
+import { processOrders } from '../orders/processing.js';
 import { type ApplyResult, applyNewOrders, type NewOrderEvent } from './apply-order.js';
 import { type ChannelContext, connectorOf } from './channel-context.js';
 import type { Channel } from './channel-store.js';
@@ -9,7 +10,8 @@ import { applyEvent, channelOfKey, readStoredOrder } from './event-replay.js';
  * events that each bring a new order of one channel (the bulk of a flash sale) are applied in one
  * transaction (`applyNewOrders`); every other event — an update, a cancellation, a second event of
  * an order in the same group, one already applied — is applied on its own. Each event gets its own
- * outcome (or error). The orders left `received` are queued for processing in one call.
+ * outcome (or error). The new orders of a group are processed right away, as one group; orders
+ * left `received` by the others are queued for processing.
  */
 export async function applyEvents(
   ctx: ChannelContext,
@@ -54,8 +56,20 @@ export async function applyEvents(
       oneByOne.push(...events.map((e) => e.eventId));
     }
   }
+  // The new orders are processed (validated, reserved) here and now, as one group, without another
+  // trip through the queue; any that this fails for go to the order queue, which retries them.
   const grouped = [...results.values()].flatMap((r) => (r instanceof Error ? [] : r.toProcess));
-  await ctx.enqueueOrders(grouped);
+  if (grouped.length > 0) {
+    try {
+      await processOrders(ctx.db, grouped, 'system');
+    } catch (err) {
+      ctx.log.warn(
+        { count: grouped.length, err: (err as Error).message },
+        'new orders queued for processing',
+      );
+      await ctx.enqueueOrders(grouped);
+    }
+  }
   await Promise.all(
     oneByOne.map(async (id) => {
       results.set(id, await applyEvent(ctx, id).catch((err: Error) => err));
