@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
+import { type Conn, type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { OUTBOX, type OutboxTopic } from '../outbox/outbox.js';
 
@@ -28,6 +28,24 @@ export interface RelayOptions {
   /** Only `received` orders older than this are re-enqueued, so fresh ones are left to intake. */
   graceMs: number;
   batchSize?: number;
+}
+
+/**
+ * The stored webhook events the relay re-queues: not applied yet, not parked for a person, older
+ * than the grace time and due for another try; oldest first. Reads the `inbound_events_pending`
+ * index (processed_at, id), so the applied events — nearly all of the table — are never read.
+ */
+export function pendingEventsQuery(db: Conn, now: Date, graceMs: number, limit: number) {
+  const cutoff = dbTime(new Date(now.getTime() - graceMs));
+  return db('inbound_events')
+    .select('id')
+    .whereNull('processed_at')
+    .whereNull('note')
+    .whereNotNull('kind')
+    .andWhere('received_at', '<=', cutoff)
+    .andWhere((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', dbTime(now)))
+    .orderBy('id')
+    .limit(limit);
 }
 
 /**
@@ -69,17 +87,7 @@ export class Relay {
   async requeueEvents(): Promise<number> {
     const { db, enqueueEvents } = this.options;
     if (!enqueueEvents) return 0;
-    const now = new Date();
-    const cutoff = dbTime(new Date(now.getTime() - this.options.graceMs));
-    const rows = await db('inbound_events')
-      .select('id')
-      .whereNull('processed_at')
-      .whereNull('note')
-      .whereNotNull('kind')
-      .andWhere('received_at', '<=', cutoff)
-      .andWhere((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', dbTime(now)))
-      .orderBy('id')
-      .limit(this.batchSize);
+    const rows = await pendingEventsQuery(db, new Date(), this.options.graceMs, this.batchSize);
     const ids = rows.map((r) => Number(r.id));
     if (ids.length > 0) {
       await enqueueEvents(ids);

@@ -26,30 +26,43 @@ export async function block(db: Db, lockSql: string, bindings: readonly unknown[
   };
 }
 
-/** How many transactions of this database are waiting for a row lock right now. */
-export async function lockWaits(db: Db): Promise<number> {
+/**
+ * How many transactions of this database are waiting for a row lock right now; with `table`, only
+ * those waiting for a lock on that table (so that a transaction left waiting by something else —
+ * a worker, an earlier test — is not taken for one of the writers under test).
+ */
+export async function lockWaits(db: Db, table?: string): Promise<number> {
   const [rows] = (await db.raw(
-    `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t
-       JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-      WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`,
+    table === undefined
+      ? `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t
+           JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+          WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`
+      : `SELECT COUNT(DISTINCT t.trx_id) AS n FROM information_schema.INNODB_TRX t
+           JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+           JOIN information_schema.INNODB_LOCK_WAITS w ON w.requesting_trx_id = t.trx_id
+           JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id
+          WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()
+            AND l.lock_table = CONCAT('\`', DATABASE(), '\`.\`', ?, '\`')`,
+    table === undefined ? [] : [table],
   )) as [{ n: number }[]];
   return Number(rows[0]?.n ?? 0);
 }
 
 /**
  * Waits until `n` transactions of this database wait for a lock (the writers have queued up behind
- * the blocker), or fails after the deadline naming what it saw. `settled` lets a writer that
+ * the blocker), or fails after the deadline naming what it saw. With `table`, only waits for locks
+ * on that table count. `settled` lets a writer that
  * finished instead of waiting fail the wait at once.
  */
 export async function waitForLockWaits(
   db: Db,
   n: number,
-  options: { timeoutMs?: number; settled?: () => string | null } = {},
+  options: { timeoutMs?: number; settled?: () => string | null; table?: string } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   let seen = 0;
   for (;;) {
-    seen = await lockWaits(db);
+    seen = await lockWaits(db, options.table);
     if (seen >= n) return;
     const done = options.settled?.();
     if (done) throw new Error(`expected ${n} lock waits, but ${done}`);

@@ -189,3 +189,49 @@ describe('POST /api/orders/import', () => {
     expect(notMultipart.status).toBe(415);
   });
 });
+
+describe('inbound events of API and Excel orders', () => {
+  it('are stored applied: processed_at set, never listed as pending', async () => {
+    const api = await stack.api('POST', '/api/orders', {
+      externalId: 'EV-API-1',
+      currency: 'EUR',
+      lines: [{ sku: 'BOLT', quantity: 1, unitPrice: 1 }],
+    });
+    expect(api.status).toBe(202);
+    const folder = mkdtempSync(path.join(tmpdir(), 'sb-inbox-'));
+    await workbook(path.join(folder, 'events.xlsx'), [['EV-X-1', 'DELTA', 'NUT', 1, 1]]);
+    expect(await scanInbox({ folder, db: stack.db, intake, log: silentLog })).toEqual(['events.xlsx']);
+    const form = new FormData();
+    form.set('file', new File(['Order No,Customer,SKU,Qty,Price\nEV-U-1,DELTA,WASHER,1,1.00\n'], 'ev.csv'));
+    const uploaded = await stack.app.request('/api/orders/import', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(200);
+
+    const orderIds = (
+      await stack
+        .db('orders')
+        .whereIn('external_id', ['EV-API-1', 'DELTA:EV-X-1', 'DELTA:EV-U-1'])
+        .orderBy('id')
+        .pluck('id')
+    ).map(Number);
+    expect(orderIds).toHaveLength(3);
+    const events = await stack.db('inbound_events').whereIn('order_id', orderIds).orderBy('id');
+    expect(events.map((e) => [Number(e.order_id), e.processed_at !== null])).toEqual(
+      orderIds.map((id) => [id, true]),
+    );
+    const pending = await stack.api('GET', '/api/inbound-events?status=pending&limit=200');
+    expect(pending.status).toBe(200);
+    const listed = pending.body.items.map((e: { orderId: number | null }) => e.orderId);
+    expect(listed.filter((id: number | null) => id !== null && orderIds.includes(id))).toEqual([]);
+  });
+
+  it("the relay's query for pending events reads the pending index", async () => {
+    const { pendingEventsQuery } = await import('../../src/queue/relay.js');
+    const { sql, bindings } = pendingEventsQuery(stack.db, new Date(), 60_000, 500).toSQL();
+    const [plan] = (await stack.db.raw(`EXPLAIN ${sql}`, bindings)) as [{ key: string | null }[]];
+    expect(plan.map((p) => p.key)).toEqual(['inbound_events_pending']);
+  });
+});

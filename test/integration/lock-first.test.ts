@@ -24,7 +24,14 @@ let seq = 0;
 
 function shopifyOrder(
   id: string,
-  o: { updatedAt: string; quantity: number; cancelled?: boolean; customerId?: string; sku?: string },
+  o: {
+    updatedAt: string;
+    quantity: number;
+    cancelled?: boolean;
+    customerId?: string;
+    sku?: string;
+    variantId?: string;
+  },
 ) {
   return (
     `{"id":${id},"admin_graphql_api_id":"gid://shopify/Order/${id}","name":"#${id.slice(-4)}",` +
@@ -33,7 +40,7 @@ function shopifyOrder(
     (o.customerId
       ? `"customer":{"id":${o.customerId},"first_name":"Li","last_name":"Wei","email":"li.wei@example.com"},`
       : '') +
-    `"line_items":[{"id":${id}1,"sku":"${o.sku ?? 'RACE'}","variant_id":${VARIANT},"product_id":7700000000000000021,` +
+    `"line_items":[{"id":${id}1,"sku":"${o.sku ?? 'RACE'}","variant_id":${o.variantId ?? VARIANT},"product_id":7700000000000000021,` +
     `"title":"Race item","quantity":${o.quantity},"price":"10.00"}]}`
   );
 }
@@ -53,7 +60,10 @@ async function deliver(topic: string, body: string) {
     },
     body,
   });
-  expect(res.status).toBe(200);
+  if (res.status !== 200) {
+    const stored = await stack.db('inbound_events').where({ delivery_id: eventId }).first('error');
+    expect.fail(`the webhook was answered ${res.status}: ${stored?.error ?? (await res.text())}`);
+  }
   return waitUntil(async () => {
     const row = await stack.db('inbound_events').where({ delivery_id: eventId }).first();
     if (row?.processed_at) return row as { note: string; order_id: number; error: string | null };
@@ -250,8 +260,149 @@ describe('order changes lock the order first (MariaDB, forced interleavings)', (
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('a channel line update queued behind a backorder fill works on the lines the fill left', async () => {
+    // 7 wanted, 4 in stock: 4 reserved, 3 backordered. Its own variant, so it maps to UPD.
+    await seedCatalog(stack, [], ['UPD']);
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'main',
+      reference: 'upd-opening',
+      lines: [{ sku: 'UPD', quantity: 4 }],
+    });
+    const externalId = '6100000000000000021';
+    const line = { sku: 'UPD', variantId: '4400000000000000031' };
+    await deliver(
+      'orders/create',
+      shopifyOrder(externalId, { updatedAt: '2026-11-20T10:00:00+01:00', quantity: 7, ...line }),
+    );
+    await stack.settle();
+    const order = await orderOf(externalId);
+    expect(order.status).toBe('backordered');
+    expect(order.lines[0]).toMatchObject({ sku: 'UPD', ordered: 7, reserved: 4, backordered: 3 });
+
+    const blocker = await lockOrderRow(order.id);
+    let receipt: ReturnType<typeof track<Awaited<ReturnType<TestStack['api']>>>>;
+    let update: ReturnType<typeof track<Awaited<ReturnType<typeof deliver>>>>;
+    try {
+      // One unit arrives: it fills one of the backordered units, and waits for the order.
+      receipt = track(
+        stack.api('POST', '/api/stock/receipts', {
+          warehouse: 'main',
+          reference: 'upd-arrival',
+          lines: [{ sku: 'UPD', quantity: 1 }],
+        }),
+      );
+      await waitForLockWaits(stack.db, 1, {
+        table: 'orders',
+        settled: () => (receipt.done ? 'the receipt did not wait' : null),
+      });
+      // The channel lowers the quantity to 6: the update queues behind the fill.
+      update = track(
+        deliver(
+          'orders/updated',
+          shopifyOrder(externalId, { updatedAt: '2026-11-20T11:00:00+01:00', quantity: 6, ...line }),
+        ),
+      );
+      await waitForLockWaits(stack.db, 2, {
+        table: 'orders',
+        settled: () => (update.done ? 'the update did not wait' : null),
+      });
+    } finally {
+      await blocker.commit();
+    }
+    const [received, updated] = await Promise.all([receipt.promise, update.promise]);
+
+    expect(received.status).toBe(201);
+    expect(updated.error).toBeNull();
+    expect(updated.note).toMatch(/^updated/);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+    // 5 units on hand, 6 wanted: whichever ran first, the order holds all 5 and waits for 1.
+    const after = await orderOf(externalId);
+    expect(after.lines[0]).toMatchObject({ ordered: 6, reserved: 5, backordered: 1, shipped: 0 });
+    expect(after.status).toBe('backordered');
+    expect((await stack.api('GET', '/api/stock/UPD')).body).toMatchObject({ onHand: 5, reserved: 5 });
+  });
+
+  it('a receipt that started before a shipment of the order it fills is not refused', async () => {
+    // Line 1: 4 wanted, all reserved. Line 2: 3 wanted, 1 reserved, 2 backordered.
+    await seedCatalog(stack, [], ['SHIPA', 'SHIPB']);
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'main',
+      reference: 'ship-opening',
+      lines: [
+        { sku: 'SHIPA', quantity: 4 },
+        { sku: 'SHIPB', quantity: 1 },
+      ],
+    });
+    const placed = await stack.api('POST', '/api/orders', {
+      externalId: 'SHIPAB-1',
+      currency: 'EUR',
+      lines: [
+        { sku: 'SHIPA', quantity: 4, unitPrice: 100 },
+        { sku: 'SHIPB', quantity: 3, unitPrice: 100 },
+      ],
+    });
+    expect(placed.status).toBe(202);
+    await stack.settle();
+    const order = (await stack.api('GET', `/api/orders/${placed.body.id}`)).body;
+    expect(order.status).toBe('backordered');
+
+    // Someone holds SHIPB's stock row: the receipt of 2 SHIPB starts and waits for it...
+    const row = await stack
+      .db('stock_levels as sl')
+      .join('skus as s', 's.id', 'sl.sku_id')
+      .join('warehouses as w', 'w.id', 'sl.warehouse_id')
+      .where({ 's.code': 'SHIPB', 'w.code': 'main' })
+      .first('sl.sku_id', 'sl.warehouse_id');
+    const blocker = await block(
+      stack.db,
+      'SELECT * FROM stock_levels WHERE sku_id = ? AND warehouse_id = ? FOR UPDATE',
+      [row.sku_id, row.warehouse_id],
+    );
+    let receipt: ReturnType<typeof track<Awaited<ReturnType<TestStack['api']>>>>;
+    try {
+      receipt = track(
+        stack.api('POST', '/api/stock/receipts', {
+          warehouse: 'main',
+          reference: 'ship-arrival',
+          lines: [{ sku: 'SHIPB', quantity: 2 }],
+        }),
+      );
+      await waitForLockWaits(stack.db, 1, {
+        table: 'stock_levels',
+        settled: () => (receipt.done ? 'the receipt did not wait' : null),
+      });
+      // ...while line 1 ships (the order becomes partially_shipped) and commits.
+      const shipped = await stack.api('POST', `/api/orders/${order.id}/shipments`, {
+        lines: [{ sku: 'SHIPA', quantity: 4 }],
+      });
+      expect(shipped.status).toBe(201);
+    } finally {
+      await blocker.commit();
+    }
+    const received = await receipt.promise;
+
+    expect(received.status).toBe(201);
+    const after = (await stack.api('GET', `/api/orders/${order.id}`)).body;
+    expect(after.status).toBe('partially_shipped');
+    expect(
+      after.lines.map((l: Record<string, unknown>) => [l.sku, l.shipped, l.reserved, l.backordered]),
+    ).toEqual([
+      ['SHIPA', 4, 0, 0],
+      ['SHIPB', 0, 3, 0],
+    ]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('two channel orders bringing the same new customer both get that one customer', async () => {
     const customerId = '8800000000000000001';
+    // The channel's item is mapped to CUST beforehand (by a first order without a customer), so the
+    // two orders below meet at the customer row and nowhere else.
+    const line = { sku: 'CUST', variantId: '4400000000000000041' };
+    await deliver(
+      'orders/create',
+      shopifyOrder('6100000000000000010', { updatedAt: '2026-11-20T09:00:00+01:00', quantity: 1, ...line }),
+    );
+    await stack.settle();
     // The blocker creates the customer row and holds it uncommitted, as a first order would.
     const blocker = await block(
       stack.db,
@@ -265,7 +416,7 @@ describe('order changes lock the order first (MariaDB, forced interleavings)', (
           updatedAt: '2026-11-20T10:00:00+01:00',
           quantity: 1,
           customerId,
-          sku: 'CUST',
+          ...line,
         }),
       ),
     );
@@ -276,14 +427,20 @@ describe('order changes lock the order first (MariaDB, forced interleavings)', (
           updatedAt: '2026-11-20T10:00:00+01:00',
           quantity: 1,
           customerId,
-          sku: 'CUST',
+          ...line,
         }),
       ),
     );
-    await waitForLockWaits(stack.db, 2, {
-      settled: () => (a.done || b.done ? 'an order was applied without waiting for the customer row' : null),
-    });
-    await blocker.commit();
+    try {
+      // Both wait for the customer row itself (not for anything else that may be waiting).
+      await waitForLockWaits(stack.db, 2, {
+        table: 'customers',
+        settled: () =>
+          a.done || b.done ? 'an order was applied without waiting for the customer row' : null,
+      });
+    } finally {
+      await blocker.commit();
+    }
     const [ea, eb] = await Promise.all([a.promise, b.promise]);
 
     expect(ea.error).toBeNull();
