@@ -33,7 +33,8 @@ export async function benchDatabase(poolMax = 40): Promise<{ db: Db; url: string
   const u = new URL(BENCH_DATABASE_URL);
   u.pathname = `/${name}`;
   // BENCH_DB_ISOLATION=repeatable-read measures InnoDB's default beside ours (read-committed).
-  const isolation = process.env.BENCH_DB_ISOLATION === 'repeatable-read' ? 'repeatable-read' : 'read-committed';
+  const isolation =
+    process.env.BENCH_DB_ISOLATION === 'repeatable-read' ? 'repeatable-read' : 'read-committed';
   const db = createDb({ databaseUrl: u.toString(), dataDir: './data', poolMax, isolation });
   await migrateLatest(db);
   return {
