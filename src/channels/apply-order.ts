@@ -204,6 +204,14 @@ async function finishEvent(
       order_id: orderId,
       error: null,
       note: (note ? `${outcome}: ${note}` : outcome).slice(0, 255),
+      // A webhook is stored before its payload is read: the order's id is known from here on.
+      ...(orderId === null
+        ? {}
+        : {
+            external_id: tx.raw('COALESCE(external_id, (SELECT external_id FROM orders WHERE id = ?))', [
+              orderId,
+            ]),
+          }),
     });
   return { result: { outcome, eventId, orderId, ...(note ? { note } : {}), toProcess }, released };
 }

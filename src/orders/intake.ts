@@ -125,8 +125,10 @@ function orderStatements(
   });
   if (input.fromEventId !== undefined) {
     out.push({
-      sql: "UPDATE inbound_events SET order_id = ?, processed_at = ?, error = NULL, note = 'created' WHERE id = ?",
-      bindings: [ORDER_ID, now, input.fromEventId],
+      sql:
+        "UPDATE inbound_events SET order_id = ?, processed_at = ?, error = NULL, note = 'created', " +
+        'external_id = COALESCE(external_id, ?) WHERE id = ?',
+      bindings: [ORDER_ID, now, order.externalId, input.fromEventId],
     });
   }
   if (event) {

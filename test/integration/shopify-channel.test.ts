@@ -187,6 +187,12 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     // orders/updated fired for something else (same version of the order): nothing changes.
     const sameVersion = await webhook('orders/updated', aBody);
     expect(sameVersion.body.status).toBe('unchanged');
+    // Stored before its payload was read, the event learns its order's id once applied.
+    const listed = await stack.api('GET', `/api/inbound-events?channel=${key}&orderId=${first.body.orderId}`);
+    expect(listed.body.items.map((e: { externalId: string }) => e.externalId)).toEqual(
+      [a, a, a].slice(0, listed.body.items.length),
+    );
+    expect(listed.body.items.length).toBeGreaterThanOrEqual(2);
 
     const events = await count('inbound_events');
     const forged = await webhook('orders/create', aBody.replace('"quantity":2', '"quantity":9'), {

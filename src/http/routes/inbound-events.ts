@@ -51,6 +51,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
         'delivery_id',
         'topic',
         'kind',
+        'external_id',
         'order_id',
         'received_at',
         'processed_at',
