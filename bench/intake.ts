@@ -7,14 +7,14 @@
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   apiIntake,
   BENCH_REDIS_URL,
+  BENCH_TOKEN,
+  benchDaemonEnv,
   benchDatabase,
   type Daemons,
   freePort,
@@ -32,7 +32,7 @@ const N = intArg(flags.get('n') ?? positional[0], 10000, 'orders');
 const HTTP_CONCURRENCY = intArg(flags.get('concurrency') ?? positional[1], 64, 'httpConcurrency');
 const SKUS = intArg(flags.get('skus') ?? positional[2], 500, 'skus');
 const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 
 async function bullmqBaseline(count: number, concurrency: number) {
   const prefix = `bench-raw-${Date.now()}`;
@@ -80,21 +80,7 @@ async function main() {
   let daemons: Daemons | null = null;
   try {
     const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
-    daemons = await startDaemons(
-      {
-        DATABASE_URL: url,
-        REDIS_URL: BENCH_REDIS_URL,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        STOCKBRIDGE_QUEUE_PREFIX: prefix,
-        STOCKBRIDGE_ADMIN_TOKEN: TOKEN,
-        STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-bench-')),
-        STOCKBRIDGE_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '64',
-        LOG_LEVEL: 'warn',
-      },
-      port,
-      WORKERS,
-    );
+    daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
     console.log(`daemon: ${daemons.describe}`);
 
     const externalIds = Array.from({ length: N }, (_, i) => `bench-${i}`);

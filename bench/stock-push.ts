@@ -14,7 +14,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  adminApi,
   BENCH_REDIS_URL,
+  BENCH_TOKEN,
   benchDatabase,
   freePort,
   line,
@@ -27,7 +29,7 @@ import {
 const N = Number(process.argv[2] ?? 10000);
 const SKUS = Number(process.argv[3] ?? 100);
 const HTTP_CONCURRENCY = Number(process.argv[4] ?? 32);
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 const DEBOUNCE_MS = Number(process.env.BENCH_PUSH_DEBOUNCE_MS ?? 1000);
 const ON_HAND_EACH = 100_000;
 const BATCH = { shopify: 250, woocommerce: 100 } as const;
@@ -111,16 +113,7 @@ function fakeChannels() {
   });
 }
 
-async function api(port: number, method: string, url: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const api = adminApi;
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import knexFactory from 'knex';
 import { createDb, type Db, dbTime } from '../src/db/connection.js';
@@ -470,4 +473,34 @@ export async function apiIntake(o: {
     e2eMs: doneAt === null ? null : doneAt - load.startedAt,
     statuses: await statusSummary(o.db, 'api', o.prefix),
   };
+}
+
+/** The admin token every bench daemon is started with. */
+export const BENCH_TOKEN = 'bench-admin-token-0123456789abcdef';
+
+/** What every bench daemon is started with: the bench's database, Redis, port and its own prefix. */
+export function benchDaemonEnv(url: string, port: number, prefix: string): Record<string, string> {
+  return {
+    DATABASE_URL: url,
+    REDIS_URL: BENCH_REDIS_URL,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    STOCKBRIDGE_QUEUE_PREFIX: prefix,
+    STOCKBRIDGE_ADMIN_TOKEN: BENCH_TOKEN,
+    STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-bench-')),
+    STOCKBRIDGE_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '64',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/** Calls a bench daemon's admin API; an answer of 300 or more throws with its body. */
+export async function adminApi(port: number, method: string, url: string, body?: unknown) {
+  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
 }

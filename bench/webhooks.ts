@@ -19,16 +19,16 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { channelKey } from '../src/channels/channel-store.js';
 import {
+  adminApi,
   apiIntake,
-  BENCH_REDIS_URL,
+  BENCH_TOKEN,
+  benchDaemonEnv,
   benchDatabase,
   type Daemons,
   freePort,
@@ -49,7 +49,7 @@ import {
   waitReserved,
 } from './support.js';
 
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 const SECRET = 'shopify-app-client-secret-bench';
 const SHOP = 'bench-shop.myshopify.com';
 const SKUS = 500;
@@ -297,16 +297,7 @@ function fakeShopify(): Server {
   });
 }
 
-async function api(port: number, method: string, url: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const api = adminApi;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -388,17 +379,7 @@ async function main() {
        ) ENGINE=InnoDB`,
     );
     daemons = await startDaemons(
-      {
-        DATABASE_URL: url,
-        REDIS_URL: BENCH_REDIS_URL,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        STOCKBRIDGE_QUEUE_PREFIX: `bench-wh-${Date.now()}`,
-        STOCKBRIDGE_ADMIN_TOKEN: TOKEN,
-        STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-bench-')),
-        STOCKBRIDGE_WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '64',
-        LOG_LEVEL: 'warn',
-      },
+      benchDaemonEnv(url, port, `bench-wh-${Date.now()}`),
       port,
       WORKERS,
       toDaemonLog,
