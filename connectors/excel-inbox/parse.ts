@@ -66,6 +66,11 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
     styles: 'ignore',
     entries: 'ignore',
   });
+  // exceljs reads `model.sheets` when it meets a worksheet, and sets `model` only once it has read
+  // xl/workbook.xml; a worksheet met first made it throw ("reading 'sheets'"), now and then under
+  // load. With an empty model to start with, such a sheet is simply taken without its name.
+  const withModel = reader as unknown as { model?: { sheets?: unknown[] } };
+  withModel.model ??= { sheets: [] };
   const sheets = reader[Symbol.asyncIterator]();
   let found = false;
   let finished = false;

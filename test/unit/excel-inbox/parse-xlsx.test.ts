@@ -307,6 +307,30 @@ describe('parseOrderFile: .xlsx', () => {
     ]);
   });
 
+  it('reads a workbook whose worksheet comes before xl/workbook.xml in the zip', async () => {
+    // exceljs used to throw "reading 'sheets'" here (now and then for real files, under load).
+    const strings = ['order', 'customer', 'sku', 'qty', 'price', 'A', 'S'];
+    const cell = (ref: string, v: string | number) =>
+      typeof v === 'string'
+        ? `<c r="${ref}" t="s"><v>${strings.indexOf(v)}</v></c>`
+        : `<c r="${ref}"><v>${v}</v></c>`;
+    const row = (n: number, values: (string | number)[]) =>
+      `<row r="${n}">${values.map((v, i) => cell(`${'ABCDE'[i]}${n}`, v)).join('')}</row>`;
+    const ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"';
+    const rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+    const data = storedZip({
+      'xl/_rels/workbook.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${rel}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId2" Type="${rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+      'xl/sharedStrings.xml': `<sst ${ns} count="7" uniqueCount="7">${strings.map((t) => `<si><t>${t}</t></si>`).join('')}</sst>`,
+      'xl/worksheets/sheet1.xml': `<worksheet ${ns}><sheetData>${row(1, ['order', 'customer', 'sku', 'qty', 'price'])}${row(2, [1, 'A', 'S', 3, 2])}</sheetData></worksheet>`,
+      'xl/workbook.xml': `<workbook ${ns} xmlns:r="${rel}"><sheets><sheet sheetId="1" name="Orders" r:id="rId2"/></sheets></workbook>`,
+    });
+    const parsed = await parseOrderFile({ fileName: 'late.xlsx', data });
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.orders).toMatchObject([
+      { customerCode: 'A', orderNo: '1', lines: [{ sku: 'S', quantity: 3 }] },
+    ]);
+  });
+
   it('reports a zip that is not a workbook', async () => {
     const data = storedZip({ 'readme.txt': 'hello', 'xl/workbook.xml': '<workbook/>' });
     expect((await parseOrderFile({ fileName: 'z.xlsx', data })).error).toBe('the workbook has no worksheet');
