@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { MicroBatcher } from '../queue/micro-batcher.js';
-import { type EventToStore, type StoredEvent, storeEvents } from './event-store.js';
+import { type EventToStore, leaseEvents, type StoredEvent, storeEvents } from './event-store.js';
 
 /** Queues the applying of stored events; may fail (Redis down) without losing anything. */
 export type EnqueueEvents = (eventIds: number[]) => Promise<void>;
@@ -33,12 +33,14 @@ export class EventBatcher {
     const toApply = [...new Set(stored.filter((s) => !s.applied).map((s) => s.eventId))];
     // The deliveries are answered now, after the commit; queueing them need not hold the answer up.
     if (toApply.length > 0 && this.enqueue) {
-      this.enqueue(toApply).catch((err: Error) =>
+      this.enqueue(toApply).catch((err: Error) => {
         this.log.warn(
           { count: toApply.length, err: err.message },
           'events stored but not queued; the event relay will queue them',
-        ),
-      );
+        );
+        // Not queued after all: the relay need not wait out the lease they were stored with.
+        return leaseEvents(this.db, toApply, null).catch(() => {});
+      });
     }
     return stored;
   }

@@ -14,6 +14,13 @@ export interface EventToStore {
   rawPayload: string;
 }
 
+/**
+ * How long a queued event is left to its job before the event relay queues it again (ms): long
+ * enough that a backlog in the queue is not queued twice, short enough that a job lost with Redis
+ * or a killed worker is taken up again within a minute.
+ */
+export const EVENT_LEASE_MS = 60_000;
+
 export interface StoredEvent {
   eventId: number;
   /** The delivery was stored and applied before: nothing is left to do. */
@@ -46,6 +53,7 @@ function consecutiveIds(db: Db): Promise<boolean> {
 export async function storeEvents(db: Db, events: readonly EventToStore[]): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
   const now = dbTime();
+  const leaseUntil = dbTime(new Date(Date.now() + EVENT_LEASE_MS));
   const rows = events.map((e) => [
     e.channel,
     e.deliveryId.slice(0, 191),
@@ -54,14 +62,15 @@ export async function storeEvents(db: Db, events: readonly EventToStore[]): Prom
     e.externalId?.slice(0, 191) ?? null,
     e.rawPayload,
     now,
+    leaseUntil,
   ]);
   const conflict =
     dialectOf(db) === 'mysql'
       ? 'ON DUPLICATE KEY UPDATE id = id'
       : 'ON CONFLICT (channel, delivery_id) DO NOTHING';
   const result = await db.raw(
-    `INSERT INTO ${INBOUND_EVENTS} (channel, delivery_id, topic, kind, external_id, payload, received_at) ` +
-      `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ${conflict}`,
+    `INSERT INTO ${INBOUND_EVENTS} (channel, delivery_id, topic, kind, external_id, payload, received_at, retry_at) ` +
+      `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ${conflict}`,
     rows.flat() as Knex.RawBinding[],
   );
   if (dialectOf(db) === 'mysql' && (await consecutiveIds(db))) {
@@ -85,4 +94,13 @@ export async function storeEvents(db: Db, events: readonly EventToStore[]): Prom
     if (!row) throw new Error(`event ${r[1]} not found after storing it`);
     return { eventId: Number(row.id), applied: row.processed_at !== null };
   });
+}
+
+/** Sets when the event relay may queue these unapplied events again (null: as soon as it looks). */
+export async function leaseEvents(db: Db, eventIds: readonly number[], until: Date | null): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db(INBOUND_EVENTS)
+    .whereIn('id', [...eventIds])
+    .whereNull('processed_at')
+    .update({ retry_at: until === null ? null : dbTime(until) });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { EVENT_LEASE_MS, leaseEvents } from '../channels/event-store.js';
 import { type Conn, type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { OUTBOX, type OutboxTopic } from '../outbox/outbox.js';
@@ -79,10 +80,12 @@ export class Relay {
   }
 
   /**
-   * Re-queues stored webhook events that are not applied yet: their job was lost (Redis down or
-   * flushed, a worker killed) or failed for now (then they wait for their `retry_at`). Events
-   * parked for a person (a payload that cannot be read) are left alone. Never gives up: an event
-   * answered 200 is applied once it can be.
+   * Re-queues stored webhook events that are not applied yet, once their `retry_at` has come: an
+   * event queued when it was stored (or by an earlier pass) is left to its job for a lease
+   * (EVENT_LEASE_MS), so a long queue is not queued twice; one whose job was lost (Redis down or
+   * flushed, a worker killed) is taken up when the lease runs out; one whose applying failed waits
+   * for the retry time its failure set. Events parked for a person (a payload that cannot be read)
+   * are left alone. Never gives up: an event answered 200 is applied once it can be.
    */
   async requeueEvents(): Promise<number> {
     const { db, enqueueEvents } = this.options;
@@ -91,6 +94,8 @@ export class Relay {
     const ids = rows.map((r) => Number(r.id));
     if (ids.length > 0) {
       await enqueueEvents(ids);
+      // Queued: left to their jobs for a lease, so that a long queue is not queued again.
+      await leaseEvents(db, ids, new Date(Date.now() + EVENT_LEASE_MS));
       this.options.log.info({ count: ids.length }, 'relay re-queued stored webhook events');
     }
     return ids.length;

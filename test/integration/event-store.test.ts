@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeEvents } from '../../src/channels/event-store.js';
+import { EVENT_LEASE_MS, leaseEvents, storeEvents } from '../../src/channels/event-store.js';
+import { pendingEventsQuery } from '../../src/queue/relay.js';
 import { createSqliteDatabase, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const event = (deliveryId: string) => ({
@@ -43,6 +44,17 @@ for (const kind of ['MariaDB', 'SQLite'] as const) {
       ]);
       expect(second.map((s) => s.applied)).toEqual([false, true, false, false]);
       expect(await database.db('inbound_events').count({ n: '*' })).toEqual([{ n: 5 }]);
+    });
+
+    it('leaves a stored event to its job for a lease before the relay may queue it again', async () => {
+      const [stored] = await storeEvents(database.db, [event('lease')]);
+      const pending = async (at: Date) =>
+        (await pendingEventsQuery(database.db, at, 0, 100)).map((r: { id: number }) => Number(r.id));
+      expect(await pending(new Date())).not.toContain(stored!.eventId);
+      expect(await pending(new Date(Date.now() + EVENT_LEASE_MS + 1000))).toContain(stored!.eventId);
+      // Its job could not be queued (Redis down): the relay may take it at once.
+      await leaseEvents(database.db, [stored!.eventId], null);
+      expect(await pending(new Date())).toContain(stored!.eventId);
     });
   });
 }
