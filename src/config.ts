@@ -208,7 +208,7 @@ function crossChecks(raw: Record<string, unknown>): string[] {
 }
 
 /** `{name}`: a Redis Cluster hash tag (only the part in braces decides the slot). */
-export const isHashTag = (prefix: string) => /^\{[^{}]+\}$/.test(prefix);
+const isHashTag = (prefix: string) => /^\{[^{}]+\}$/.test(prefix);
 
 const withScheme = (node: string) => (/^rediss?:\/\//.test(node) ? node : `redis://${node}`);
 

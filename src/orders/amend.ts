@@ -155,8 +155,8 @@ async function reReserve(
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
 
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
-  await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
-  const released = await releaseReservations(tx, locked, now);
+  const held = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
+  const released = await releaseReservations(tx, locked, now, held);
   if (oldLines.length > 0) {
     await tx(ORDER_ALLOCATIONS)
       .whereIn(

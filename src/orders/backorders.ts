@@ -1,10 +1,10 @@
-import { type Db, dbTime, dialectOf, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { type Db, dbTime, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
-import { changeStatus, type LineRow, type LockedOrder, lockOrderForChange } from './order-store.js';
+import { changeStatus, type LineRow, lockOrdersForChange } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface FillOptions {
@@ -56,6 +56,14 @@ async function waitingOrders(
   limit: number,
 ): Promise<number[]> {
   const marks = skuIds.map(() => '?').join(', ');
+  // Usually nobody waits: one indexed look-up (order_lines by sku_id, backordered) and done.
+  const [rows = []] = await rawRows(
+    db,
+    `SELECT DISTINCT order_id FROM order_lines WHERE sku_id IN (${marks}) AND backordered > 0 AND order_id > ? ` +
+      'ORDER BY order_id LIMIT ?',
+    [...skuIds, afterOrderId, limit],
+  );
+  if (rows.length === 0) return [];
   const [stock = []] = await rawRows(
     db,
     `SELECT SUM(on_hand - reserved) AS free FROM stock_levels WHERE sku_id IN (${marks}) AND on_hand > reserved`,
@@ -65,13 +73,7 @@ async function waitingOrders(
   // a batch locks no order it cannot fill.
   const free = Number(stock[0]?.free ?? 0);
   if (free <= 0) return [];
-  const [rows = []] = await rawRows(
-    db,
-    `SELECT DISTINCT order_id FROM order_lines WHERE sku_id IN (${marks}) AND backordered > 0 AND order_id > ? ` +
-      'ORDER BY order_id LIMIT ?',
-    [...skuIds, afterOrderId, Math.min(limit, free)],
-  );
-  return rows.map((r) => Number(r.order_id));
+  return rows.slice(0, free).map((r) => Number(r.order_id));
 }
 
 async function fillBatch(
@@ -81,18 +83,8 @@ async function fillBatch(
   actor: string,
 ): Promise<{ filled: number[]; exhausted: boolean }> {
   const now = dbTime();
-  // Lock order: the orders by id, each with its lines and allocations, then the stock rows.
-  const lockedOrders: LockedOrder[] = [];
-  if (dialectOf(tx) === 'mysql') {
-    const marks = orderIds.map(() => '?').join(', ');
-    await rawRows(tx, `SELECT id FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}`, [
-      ...orderIds,
-    ]);
-  }
-  for (const id of orderIds) {
-    const locked = await lockOrderForChange(tx, { id });
-    if (locked) lockedOrders.push(locked);
-  }
+  // Lock order: the orders by id, with their lines and allocations, then the stock rows.
+  const lockedOrders = await lockOrdersForChange(tx, orderIds);
   const wanted = new Set(skuIds);
   const pool = await lockStock(tx, skuIds);
   const available = new Map(

@@ -3,7 +3,13 @@ import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
 import { InvalidTransitionError } from '../errors/domain-errors.js';
 import { addToOutbox } from '../outbox/outbox.js';
-import { applyStockDeltas, lockStock, mergeDeltas, type StockDelta } from '../stock/stock-store.js';
+import {
+  applyStockDeltas,
+  type LockedStock,
+  lockStock,
+  mergeDeltas,
+  type StockDelta,
+} from '../stock/stock-store.js';
 import { fillBackorders } from './backorders.js';
 import {
   changeStatus,
@@ -78,12 +84,18 @@ export async function cancelLocked(
  * allocation records to zero) and records the stock change in the outbox. Leaves line quantities
  * to the caller. Returns the SKUs that became more available.
  */
-export async function releaseReservations(tx: Tx, locked: LockedOrder, now = dbTime()): Promise<number[]> {
+export async function releaseReservations(
+  tx: Tx,
+  locked: LockedOrder,
+  now = dbTime(),
+  /** The SKUs' stock rows, when the caller holds them locked already. */
+  held?: LockedStock,
+): Promise<number[]> {
   const allocations = locked.allocations.filter((a) => a.reserved > 0);
   const skuOf = new Map(locked.lines.map((l) => [l.id, l.skuId as number]));
   const released = [...new Set(allocations.map((a) => skuOf.get(a.lineId)!))];
   if (released.length === 0) return [];
-  const stock = await lockStock(tx, released);
+  const stock = held ?? (await lockStock(tx, released));
   const batch = new WriteBatch(tx);
   const deltas: StockDelta[] = allocations.map((a) => ({
     skuId: skuOf.get(a.lineId)!,

@@ -114,45 +114,51 @@ const toAllocation = (r: Record<string, unknown>): AllocationRow => ({
 });
 
 /**
- * Lock first, then read: locks the order row, then reads its lines and allocations with locking
- * reads, so what the caller sees is what the last committed change left, and no one can change it
- * until this transaction ends. This is the first thing every unit of work that changes an order
- * does (ARCHITECTURE.md: orders by id come first in the lock order; stock rows come after).
- * Returns null when there is no such order.
+ * Lock first, then read: locks the order rows (in id order), then reads their lines and
+ * allocations with locking reads — on MySQL all in one round trip, the statements running in turn
+ * — so what the caller sees is what the last committed change left, and no one can change it until
+ * this transaction ends. This is the first thing every unit of work that changes orders does
+ * (ARCHITECTURE.md: orders by id come first in the lock order; stock rows come after). Orders that
+ * do not exist are left out.
+ */
+export async function lockOrdersForChange(tx: Tx, orderIds: readonly number[]): Promise<LockedOrder[]> {
+  const ids = [...new Set(orderIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return [];
+  const lock = lockClause(tx);
+  const marks = ids.map(() => '?').join(', ');
+  const [orders = [], lines = [], allocations = []] = await rawRows(
+    tx,
+    `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lock}; ` +
+      `SELECT * FROM order_lines WHERE order_id IN (${marks}) ORDER BY order_id, line_no${lock}; ` +
+      'SELECT a.*, l.order_id FROM order_allocations a JOIN order_lines l ON l.id = a.order_line_id ' +
+      `WHERE l.order_id IN (${marks}) ORDER BY a.order_line_id, a.warehouse_id${lock}`,
+    [...ids, ...ids, ...ids],
+  );
+  const byOrder = new Map<number, LockedOrder>(
+    orders.map((r) => [Number(r.id), { order: toOrder(r), lines: [], allocations: [] }]),
+  );
+  for (const r of lines) byOrder.get(Number(r.order_id))?.lines.push(toLine(r));
+  for (const r of allocations) byOrder.get(Number(r.order_id))?.allocations.push(toAllocation(r));
+  return [...byOrder.values()];
+}
+
+/**
+ * `lockOrdersForChange` for one order, found by id or by (channel, external id). Returns null when
+ * there is no such order.
  */
 export async function lockOrderForChange(
   tx: Tx,
   key: { id: number } | { channel: string; externalId: string },
 ): Promise<LockedOrder | null> {
-  const lock = lockClause(tx);
-  const orderSql =
-    'id' in key
-      ? `SELECT * FROM orders WHERE id = ?${lock}`
-      : `SELECT * FROM orders WHERE channel = ? AND external_id = ?${lock}`;
-  const orderArgs = 'id' in key ? [key.id] : [key.channel, key.externalId];
-  const linesSql = `SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no${lock}`;
-  const allocSql =
-    'SELECT a.* FROM order_allocations a JOIN order_lines l ON l.id = a.order_line_id ' +
-    `WHERE l.order_id = ? ORDER BY a.order_line_id, a.warehouse_id${lock}`;
-  if ('id' in key && dialectOf(tx) === 'mysql') {
-    // One round trip; the statements run in turn, so the order row is locked before the rest.
-    const [orders = [], lines = [], allocations = []] = await rawRows(
-      tx,
-      `${orderSql}; ${linesSql}; ${allocSql}`,
-      [key.id, key.id, key.id],
-    );
-    if (orders.length === 0) return null;
-    return {
-      order: toOrder(orders[0]!),
-      lines: lines.map(toLine),
-      allocations: allocations.map(toAllocation),
-    };
-  }
-  const [orders = []] = await rawRows(tx, orderSql, orderArgs);
-  if (orders.length === 0) return null;
-  const order = toOrder(orders[0]!);
-  const [lines = [], allocations = []] = await rawRows(tx, `${linesSql}; ${allocSql}`, [order.id, order.id]);
-  return { order, lines: lines.map(toLine), allocations: allocations.map(toAllocation) };
+  if ('id' in key) return (await lockOrdersForChange(tx, [key.id]))[0] ?? null;
+  // The order row first (by its unique key), then the rest of it.
+  const [found = []] = await rawRows(
+    tx,
+    `SELECT id FROM orders WHERE channel = ? AND external_id = ?${lockClause(tx)}`,
+    [key.channel, key.externalId],
+  );
+  if (found.length === 0) return null;
+  return (await lockOrdersForChange(tx, [Number(found[0]!.id)]))[0] ?? null;
 }
 
 /**

@@ -128,7 +128,7 @@ export async function shipOrder(
  * Decides how many units of each line ship. A requested SKU is spread over that SKU's lines in line
  * order. Asking for a SKU not on the order is 422; asking for more than is reserved is 409.
  */
-export function planShipment(
+function planShipment(
   lines: readonly LineRow[],
   requested?: { sku: string; quantity: number }[],
 ): Map<number, number> {

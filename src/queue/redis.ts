@@ -13,7 +13,7 @@ export function redisTargetOf(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_
 }
 
 /** Where a target points, without passwords, for logs and error messages. */
-export function describeRedisTarget(target: RedisTarget): string {
+function describeRedisTarget(target: RedisTarget): string {
   if (typeof target === 'string') return redactUrl(target);
   return `cluster ${target.cluster.map((n) => redactUrl(/^rediss?:\/\//.test(n) ? n : `redis://${n}`)).join(',')}`;
 }

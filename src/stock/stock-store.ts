@@ -65,7 +65,7 @@ export async function warehousePriorities(
 }
 
 /** Stock rows (`sku_id, warehouse_id, on_hand, reserved`) grouped by SKU, in allocation order. */
-export async function stockPool(
+async function stockPool(
   db: Conn,
   rows: readonly Record<string, unknown>[],
 ): Promise<Map<number, WarehouseStock[]>> {

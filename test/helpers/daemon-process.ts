@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { waitFor } from './ports.js';
+import { jsonOrText } from './stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -104,13 +105,6 @@ export function httpApi(baseUrl: string, token: string) {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON; keep the text
-    }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: await jsonOrText(res) };
   };
 }

@@ -1,23 +1,47 @@
 import { createHmac } from 'node:crypto';
 
+/** One line of a Shopify order body. */
+export interface ShopifyLine {
+  sku: string | null;
+  variantId: string;
+  productId?: string;
+  quantity: number;
+  price?: string;
+}
+
 /**
- * A Shopify `orders/create` webhook body (REST-shaped), written as text so that ids beyond 2^53
- * stay exact, the way Shopify sends them.
+ * A Shopify order webhook body (REST-shaped), written as text so that ids beyond 2^53 stay exact,
+ * the way Shopify sends them.
  */
 export function shopifyOrderBody(
   id: string,
-  lines: { sku: string; variantId: string; quantity: number }[],
-  updatedAt = '2026-11-20T10:00:00Z',
+  lines: ShopifyLine[],
+  options:
+    | string
+    | {
+        updatedAt?: string;
+        createdAt?: string;
+        cancelledAt?: string;
+        email?: string;
+        customerId?: string;
+      } = {},
 ): string {
+  const o = typeof options === 'string' ? { updatedAt: options } : options;
   const items = lines.map(
     (l, i) =>
-      `{"id":${id}${i},"sku":${JSON.stringify(l.sku)},"variant_id":${l.variantId},"product_id":7700000000000000001,` +
-      `"title":"Item ${i}","quantity":${l.quantity},"price":"19.90"}`,
+      `{"id":${id}${i},"sku":${l.sku === null ? 'null' : JSON.stringify(l.sku)},"variant_id":${l.variantId},` +
+      `"product_id":${l.productId ?? '7700000000000000001'},"title":"Item ${i}","quantity":${l.quantity},` +
+      `"price":"${l.price ?? '19.90'}"}`,
   );
+  const customer = o.customerId
+    ? `"customer":{"id":${o.customerId},"first_name":"Li","last_name":"Wei","email":"li.wei@example.com"},`
+    : '';
   return (
     `{"id":${id},"admin_graphql_api_id":"gid://shopify/Order/${id}","name":"#${id.slice(-4)}",` +
-    `"currency":"EUR","created_at":"2026-11-20T10:00:00Z","updated_at":"${updatedAt}",` +
-    `"cancelled_at":null,"email":"buyer@example.com","line_items":[${items.join(',')}]}`
+    `"currency":"EUR","created_at":"${o.createdAt ?? '2026-11-20T10:00:00Z'}",` +
+    `"updated_at":"${o.updatedAt ?? '2026-11-20T10:00:00Z'}",` +
+    `"cancelled_at":${o.cancelledAt ? `"${o.cancelledAt}"` : 'null'},"email":"${o.email ?? 'buyer@example.com'}",` +
+    `${customer}"line_items":[${items.join(',')}]}`
   );
 }
 

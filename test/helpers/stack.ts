@@ -112,14 +112,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
         headers['content-type'] ??= 'application/json';
       }
       const res = await app.request(path, { method, headers, body: payload });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON; keep the text
-      }
-      return { status: res.status, body: parsed };
+      return { status: res.status, body: await jsonOrText(res) };
     },
     startWorker(concurrency = 16) {
       const conn = workerConnection(TEST_REDIS_URL);
@@ -195,3 +188,13 @@ export const orderBody = (
   lines: lines.map((l) => ({ ...l, unitPrice: 1000 })),
   ...extra,
 });
+
+/** An answer's body: parsed JSON, or the text itself when it is not JSON. */
+export async function jsonOrText(res: Response): Promise<any> {
+  const text = await res.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text;
+  }
+}

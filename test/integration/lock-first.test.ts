@@ -5,6 +5,7 @@ import { WriteBatch } from '../../src/db/write-batch.js';
 import { block, track, waitForLockWaits, waitUntil } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
+import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 
 /*
@@ -33,15 +34,24 @@ function shopifyOrder(
     variantId?: string;
   },
 ) {
-  return (
-    `{"id":${id},"admin_graphql_api_id":"gid://shopify/Order/${id}","name":"#${id.slice(-4)}",` +
-    `"currency":"EUR","created_at":"2026-11-20T10:00:00+01:00","updated_at":"${o.updatedAt}",` +
-    `"cancelled_at":${o.cancelled ? `"${o.updatedAt}"` : 'null'},"email":"buyer-${id}@example.com",` +
-    (o.customerId
-      ? `"customer":{"id":${o.customerId},"first_name":"Li","last_name":"Wei","email":"li.wei@example.com"},`
-      : '') +
-    `"line_items":[{"id":${id}1,"sku":"${o.sku ?? 'RACE'}","variant_id":${o.variantId ?? VARIANT},"product_id":7700000000000000021,` +
-    `"title":"Race item","quantity":${o.quantity},"price":"10.00"}]}`
+  return shopifyOrderBody(
+    id,
+    [
+      {
+        sku: o.sku ?? 'RACE',
+        variantId: o.variantId ?? VARIANT,
+        productId: '7700000000000000021',
+        quantity: o.quantity,
+        price: '10.00',
+      },
+    ],
+    {
+      updatedAt: o.updatedAt,
+      createdAt: '2026-11-20T10:00:00+01:00',
+      email: `buyer-${id}@example.com`,
+      ...(o.cancelled ? { cancelledAt: o.updatedAt } : {}),
+      ...(o.customerId ? { customerId: o.customerId } : {}),
+    },
   );
 }
 

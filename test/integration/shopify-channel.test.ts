@@ -10,6 +10,7 @@ import { webhookOutcome } from '../helpers/applied-event.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
+import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
 import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -33,17 +34,11 @@ interface Line {
  * the way Shopify sends them.
  */
 function restOrder(id: string, o: { updatedAt: string; cancelledAt?: string; lines: Line[] }): string {
-  const lines = o.lines.map(
-    (l, i) =>
-      `{"id":${id}${i},"sku":${l.sku === null ? 'null' : JSON.stringify(l.sku)},"variant_id":${l.variantId},` +
-      `"product_id":${l.productId ?? '7700000000000000001'},"title":"Item ${i}","quantity":${l.quantity},"price":"${l.price ?? '19.90'}"}`,
-  );
-  return (
-    `{"id":${id},"admin_graphql_api_id":"gid://shopify/Order/${id}","name":"#${id.slice(-4)}",` +
-    `"currency":"EUR","created_at":"2026-11-20T10:00:00+01:00","updated_at":"${o.updatedAt}",` +
-    `"cancelled_at":${o.cancelledAt ? `"${o.cancelledAt}"` : 'null'},"email":"buyer@example.com",` +
-    `"line_items":[${lines.join(',')}]}`
-  );
+  return shopifyOrderBody(id, o.lines, {
+    updatedAt: o.updatedAt,
+    createdAt: '2026-11-20T10:00:00+01:00',
+    ...(o.cancelledAt ? { cancelledAt: o.cancelledAt } : {}),
+  });
 }
 
 /** The same order as the GraphQL node our pull asks for. */
