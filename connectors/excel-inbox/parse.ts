@@ -81,7 +81,8 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
       const model = (reader as unknown as { model?: { sheets?: { name?: string }[] } }).model;
       const first = model?.sheets?.[0]?.name;
       const name = (sheet as unknown as { name?: string }).name;
-      if (found || (first !== undefined && name !== first)) {
+      // A sheet exceljs met before it had read the workbook's list has no name: take it in zip order.
+      if (found || (first !== undefined && name !== undefined && name !== first)) {
         await drain(sheet);
         continue;
       }
