@@ -117,6 +117,11 @@ export interface StockPushResult {
   accepted: string[];
   /** SKUs the channel refused, with its reason; they do not block the rest. */
   rejected: { sku: string; reason: string }[];
+  /**
+   * SKUs the channel did not apply for a passing reason (not a refusal of the item): they stay
+   * pending and go again with the next push. Default: none.
+   */
+  retry?: { sku: string; reason: string }[];
 }
 
 export interface ConnectionTestResult {
