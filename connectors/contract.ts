@@ -29,6 +29,13 @@ export interface ConnectorManifest<S extends z.ZodType = z.ZodType> {
   settingsSchema: S;
   /** Top-level settings keys that are secrets: encrypted at rest, never returned, never logged. */
   secretFields: readonly string[];
+  /**
+   * Settings that decide where the channel's requests go (its host, a base URL). Changing one
+   * requires every `credentialFields` secret to be entered again with it. Default: none.
+   */
+  destinationFields?: readonly string[];
+  /** The secrets sent with the channel's requests (a token, a key): a subset of `secretFields`. */
+  credentialFields?: readonly string[];
   capabilities: readonly Capability[];
   limits: ConnectorLimits;
 }
