@@ -29,6 +29,13 @@ export interface ConnectorManifest<S extends z.ZodType = z.ZodType> {
   settingsSchema: S;
   /** Top-level settings keys that are secrets: encrypted at rest, never returned, never logged. */
   secretFields: readonly string[];
+  /**
+   * Settings that decide where the channel's requests go (its host, a base URL). Changing one
+   * requires every `credentialFields` secret to be entered again with it. Default: none.
+   */
+  destinationFields?: readonly string[];
+  /** The secrets sent with the channel's requests (a token, a key): a subset of `secretFields`. */
+  credentialFields?: readonly string[];
   capabilities: readonly Capability[];
   limits: ConnectorLimits;
 }
@@ -117,6 +124,11 @@ export interface StockPushResult {
   accepted: string[];
   /** SKUs the channel refused, with its reason; they do not block the rest. */
   rejected: { sku: string; reason: string }[];
+  /**
+   * SKUs the channel did not apply for a passing reason (not a refusal of the item): they stay
+   * pending and go again with the next push. Default: none.
+   */
+  retry?: { sku: string; reason: string }[];
 }
 
 export interface ConnectionTestResult {

@@ -5,6 +5,7 @@ import { PermanentError } from '../../src/errors/permanent-error.js';
 import { RateLimitedError } from '../../src/errors/rate-limited-error.js';
 import { classifyHttpError, type HttpErrorClass } from './classify.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { isSecureOrLoopback } from './safe-url.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
 
 export interface HttpClientOptions {
@@ -68,18 +69,32 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** `GET https://host/path`: the resolved URL without its query string, which may hold secrets. */
 function describe(req: HttpRequest, baseURL: string): string {
-  let where: string;
-  try {
-    const base = baseURL.endsWith('/') ? baseURL : `${baseURL}/`;
-    const u = new URL(/^[a-z][a-z0-9+.-]*:/i.test(req.url) ? req.url : req.url.replace(/^\/+/, ''), base);
-    where = `${u.origin}${u.pathname}`;
-  } catch {
-    where = req.url.split('?')[0] ?? '';
-  }
-  return `${req.method} ${where}`;
+  const u = targetUrl(req, baseURL);
+  return `${req.method} ${u ? `${u.origin}${u.pathname}` : (req.url.split('?')[0] ?? '')}`;
 }
 
 const CREDENTIAL_NAME = /auth|token|key|secret|signature|password|cookie/i;
+
+/** Where a redirect pointed, for an error message: origin and path, the query left out. */
+function redirectTarget(location: unknown, from: string): string {
+  if (typeof location !== 'string' || location === '') return 'an unnamed location';
+  try {
+    const u = new URL(location, from);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return 'an unreadable location';
+  }
+}
+
+/** The absolute URL a request goes to (null when it cannot be resolved). */
+function targetUrl(req: HttpRequest, baseURL: string): URL | null {
+  try {
+    const base = baseURL.endsWith('/') ? baseURL : `${baseURL}/`;
+    return new URL(/^[a-z][a-z0-9+.-]*:/i.test(req.url) ? req.url : req.url.replace(/^\/+/, ''), base);
+  } catch {
+    return null;
+  }
+}
 
 /** Values of the entries whose names look like credentials. */
 function credentialValues(entries: Record<string, unknown> | undefined): string[] {
@@ -163,6 +178,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const what = describe(req, baseURL);
     const secrets = [...fixedSecrets, ...credentialValues(req.headers), ...credentialValues(req.params)];
     const response = isAxiosError(err) ? err.response : undefined;
+    if (cls.status !== undefined && cls.status >= 300 && cls.status < 400) {
+      // Requests carrying credentials never follow a redirect: the next host would get them too.
+      const to = redact(
+        redirectTarget(response?.headers?.location, targetUrl(req, baseURL)?.href ?? baseURL),
+        secrets,
+      );
+      return new PermanentError(
+        'redirect_not_followed',
+        `${what}: the channel answered HTTP ${cls.status}, a redirect to ${to}; requests carrying credentials do not follow redirects (check the channel's URL settings)`,
+        { status: cls.status, location: to },
+      );
+    }
     if (cls.auth) {
       return new ChannelAuthError(`${what}: the channel refused our credentials (HTTP ${cls.status})`, {
         status: cls.status,
@@ -189,11 +216,30 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return new HttpRequestError(`${what}: ${detail}`, cls.reason, cls.status, cls.waitMs);
   }
 
+  /** Whether a request carries a credential (the client's headers or secrets, or its own). */
+  const credentialed = (req: HttpRequest) =>
+    fixedSecrets.length > 0 ||
+    credentialValues(req.headers).length > 0 ||
+    credentialValues(req.params).length > 0;
+
   async function attempt<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const withCredentials = credentialed(req);
+    const target = targetUrl(req, baseURL);
+    if (withCredentials && target && !isSecureOrLoopback(target)) {
+      // Settings refuse such URLs; this also covers a channel stored before they did.
+      throw new AbortError(
+        new PermanentError(
+          'insecure_url',
+          `${describe(req, baseURL)}: credentials are sent over https only (plain http only to localhost)`,
+        ),
+      );
+    }
     await limiter?.acquire(req.cost ?? 1);
     const text = req.responseType === 'text';
     try {
       const res = await instance.request({
+        // A redirect answer is an error (see failure) rather than a second request with our credentials.
+        ...(withCredentials ? { maxRedirects: 0 } : {}),
         method: req.method,
         url: req.url,
         params: req.params,

@@ -39,6 +39,8 @@ export default defineConnector<ShopifySettings>({
     displayName: 'Shopify',
     settingsSchema: shopifySettingsSchema,
     secretFields: ['accessToken', 'webhookSecret'],
+    destinationFields: ['shopDomain', 'apiBaseUrl'],
+    credentialFields: ['accessToken'],
     capabilities: ['webhooks', 'orderPull', 'stockPush'],
     // Units are GraphQL cost points (standard plan); `limitsFor` gives the shop's plan.
     limits: shopifyLimits({ plan: 'standard' }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSafeChannelUrl, SAFE_URL_MESSAGE } from '../http/safe-url.js';
 
 /** The Admin API version this connector is written and tested against. */
 export const DEFAULT_API_VERSION = '2026-10';
@@ -22,8 +23,16 @@ export const shopifySettingsSchema = z.object({
     .string()
     .regex(/^(\d{4}-(01|04|07|10)|unstable)$/, 'must be a version such as 2026-10')
     .default(DEFAULT_API_VERSION),
-  /** Replaces `https://{shopDomain}/admin/api/{apiVersion}` (proxies, tests). */
-  apiBaseUrl: z.url().optional(),
+  /**
+   * Replaces `https://{shopDomain}/admin/api/{apiVersion}` (proxies, tests). The access token goes
+   * there: https only (plain http only to localhost), and changing it needs the token again.
+   */
+  apiBaseUrl: z
+    .string()
+    .trim()
+    .refine(isSafeChannelUrl, SAFE_URL_MESSAGE)
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   /** Location whose `available` quantity we set: `gid://shopify/Location/123` (or `123`). Needed to push stock. */
   locationId: z
     .string()

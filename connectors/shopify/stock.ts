@@ -56,6 +56,20 @@ function describeError(e: UserError): string {
   return `${e.code ? `${e.code}: ` : ''}${e.message ?? 'refused'}`;
 }
 
+/**
+ * Answers about the idempotency key rather than the input (`@idempotent`, 2026-04+): a retried
+ * request met its first attempt still running, or that attempt failed, or the key was used with
+ * another input. They carry no field path: the batch as a whole was not applied under that key,
+ * and a fresh key is the cure.
+ */
+const RETRY_WITH_NEW_KEY = new Set([
+  'IDEMPOTENCY_CONCURRENT_REQUEST',
+  'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED',
+  'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+]);
+
+const isKeyProblem = (e: UserError) => typeof e.code === 'string' && RETRY_WITH_NEW_KEY.has(e.code);
+
 async function pushBatch(
   ctx: ConnectorContext<ShopifySettings>,
   locationId: string,
@@ -84,11 +98,22 @@ async function pushBatch(
       },
       { cost: 10 },
     );
-    const payload = data.inventorySetQuantities;
-    const errors = payload?.userErrors ?? [];
+    const errors = data.inventorySetQuantities?.userErrors ?? [];
     if (errors.length === 0) {
       result.accepted.push(...pending.map((p) => p.sku));
       return;
+    }
+
+    const keyProblems = errors.filter(isKeyProblem);
+    if (keyProblems.length > 0) {
+      // Not a refusal of any item: send the same batch again under a fresh key; if that keeps
+      // failing, the items stay pending for the next push instead of being dropped as refused.
+      if (send >= MAX_RESENDS) {
+        const reason = keyProblems.map(describeError).join('; ');
+        result.retry = [...(result.retry ?? []), ...pending.map((p) => ({ sku: p.sku, reason }))];
+        return;
+      }
+      continue;
     }
 
     const refused = new Map<number, string[]>();
@@ -108,14 +133,10 @@ async function pushBatch(
     for (const [index, reasons] of refused) {
       result.rejected.push({ sku: (pending[index] as Pending).sku, reason: reasons.join('; ') });
     }
-    const rest = pending.filter((_, i) => !refused.has(i));
-    if (payload?.inventoryAdjustmentGroup) {
-      // Shopify applied the others already.
-      result.accepted.push(...rest.map((p) => p.sku));
-      return;
-    }
-    // Nothing was applied: send the others again without the refused items.
-    pending = rest;
+    // Shopify does not document that an answer with userErrors applied part of the batch: count
+    // none of it as done and send the others again without the refused items (setting an absolute
+    // quantity twice is harmless).
+    pending = pending.filter((_, i) => !refused.has(i));
   }
 }
 
@@ -123,7 +144,8 @@ async function pushBatch(
  * Sets the `available` quantity of each item at the configured location with
  * `inventorySetQuantities` (no compare-and-set: we are the source of truth), in batches of at
  * most 250. Items Shopify refuses, or that have no inventory item id, are rejected one by one;
- * the rest still go through.
+ * the rest still go through. A batch Shopify did not apply because of its idempotency key is
+ * sent again under a fresh one, and left for the next push (`retry`) if that keeps failing.
  */
 export async function pushShopifyStock(
   ctx: ConnectorContext<ShopifySettings>,

@@ -74,6 +74,8 @@ export default defineConnector<WooCommerceSettings>({
     displayName: 'WooCommerce',
     settingsSchema: wooCommerceSettingsSchema,
     secretFields: ['consumerKey', 'consumerSecret', 'webhookSecret'],
+    destinationFields: ['siteUrl'],
+    credentialFields: ['consumerKey', 'consumerSecret'],
     capabilities: ['webhooks', 'orderPull', 'stockPush'],
     // The default rate; `limitsFor` gives the channel's own `requestsPerSecond`.
     limits: wooCommerceLimits({ requestsPerSecond: 5 }),

@@ -1,17 +1,5 @@
 import { z } from 'zod';
-
-/** Hosts to which plain `http://` is allowed: credentials never cross a network in clear text. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-function isSafeSiteUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    if (u.search || u.hash) return false;
-    return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname));
-  } catch {
-    return false;
-  }
-}
+import { isSafeChannelUrl, SAFE_URL_MESSAGE } from '../http/safe-url.js';
 
 export const wooCommerceSettingsSchema = z.object({
   /**
@@ -23,7 +11,7 @@ export const wooCommerceSettingsSchema = z.object({
   siteUrl: z
     .string()
     .trim()
-    .refine(isSafeSiteUrl, 'must be an https:// URL without query or fragment (http:// only for localhost)')
+    .refine(isSafeChannelUrl, SAFE_URL_MESSAGE)
     .transform((u) => u.replace(/\/+$/, '')),
   /** REST API consumer key, `ck_...` (secret). */
   consumerKey: z.string().trim().min(1, 'must not be empty'),

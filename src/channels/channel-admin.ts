@@ -67,6 +67,35 @@ function validateSettings(
   return result.data as Record<string, unknown>;
 }
 
+/** A destination setting as compared: an absent one is null, a URL's trailing slashes do not count. */
+const destinationValue = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/\/+$/, '') : (v ?? null));
+
+/**
+ * Changing where a channel's requests go (its host, a base URL) needs the secrets they carry
+ * entered again in the same change: otherwise whoever holds the admin token could have the stored
+ * token sent to a host of their own by the next connection test or pull. ValidationError naming
+ * the settings changed and the secrets to enter.
+ */
+function requireSecretsForNewDestination(
+  connector: ConnectorDefinition<unknown>,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  given: Record<string, unknown>,
+): void {
+  const { destinationFields = [], credentialFields = [] } = connector.manifest;
+  const changed = destinationFields.filter((k) => destinationValue(before[k]) !== destinationValue(after[k]));
+  if (changed.length === 0) return;
+  const missing = credentialFields.filter(
+    (k) => given[k] === undefined || given[k] === null || given[k] === MASK,
+  );
+  if (missing.length === 0) return;
+  throw new ValidationError(
+    'secrets_required',
+    `changing ${changed.join(', ')} changes where the channel's requests go: enter ${missing.join(', ')} again in the same change`,
+    { changed: changed.map((k) => `settings.${k}`), reenter: missing.map((k) => `settings.${k}`) },
+  );
+}
+
 export async function createChannel(ctx: ChannelContext, input: NewChannel): Promise<Channel> {
   if (!listConnectorTypes().includes(input.type)) {
     throw new ValidationError('unknown_channel_type', `no connector for channel type "${input.type}"`, {
@@ -91,7 +120,8 @@ export async function createChannel(ctx: ChannelContext, input: NewChannel): Pro
 
 /**
  * Changes name, enabled or settings. Settings are merged over the current ones and validated
- * whole; a secret field sent back as the mask (or left out) keeps its value.
+ * whole; a secret field sent back as the mask (or left out) keeps its value — except that a change
+ * of where requests go needs the credentials given again (see `requireSecretsForNewDestination`).
  */
 export async function updateChannel(ctx: ChannelContext, id: number, patch: ChannelPatch): Promise<Channel> {
   ctx.webhookChannels.delete(id);
@@ -113,6 +143,7 @@ export async function updateChannel(ctx: ChannelContext, id: number, patch: Chan
       else merged[k] = v;
     }
     const settings = validateSettings(connector, merged);
+    requireSecretsForNewDestination(connector, channel.settings, settings, patch.settings);
     Object.assign(update, splitSettings(ctx.secretKey, settings, connector.manifest.secretFields));
     // New settings (a new token, above all) deserve another try.
     update.failing_reason = null;

@@ -2,6 +2,7 @@ import type { NormalizedOrder } from '../../connectors/contract.js';
 import { type Conn, dbTime, isoTime, type Tx } from '../db/connection.js';
 import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
 import { CHANNEL_SKUS } from './channel-store.js';
+import { pendingMark } from './stock-push.js';
 
 /** One of our SKUs and the channel's ids for it. */
 export interface SkuMapping {
@@ -26,6 +27,9 @@ export function toMapping(r: Record<string, unknown>): SkuMapping {
     updatedAt: isoTime(r.updated_at as string) as string,
   };
 }
+
+/** The pending mark of a (channel, SKU) row being inserted: its first figure goes with the next push. */
+export const newPendingMark = (now: string) => ({ push_pending: true, pending_seq: 1, pending_since: now });
 
 export interface MappedLines {
   lines: OrderLineInput[];
@@ -126,6 +130,7 @@ export async function mapOrdersLines(
           source: 'auto',
           created_at: now,
           updated_at: now,
+          ...newPendingMark(now),
         });
       }
       if (!sku) {
@@ -151,15 +156,23 @@ export async function mapOrdersLines(
       .onConflict(['channel_id', 'sku_code'])
       .ignore();
     // ...except that an automatic one learns the ids it lacked (a Shopify webhook names the
-    // variant, a pull also the inventory item that stock pushes need).
+    // variant, a pull also the inventory item that stock pushes need). An id learned changes where
+    // a push goes (or lets one go at all): the SKU is sent its figure with the next push.
     for (const m of learned.values()) {
       const fill: Record<string, unknown> = {};
+      const lacking: string[] = [];
       for (const column of ['product_id', 'variant_id', 'inventory_item_id'] as const) {
-        if (m[column] !== null) fill[column] = tx.raw('COALESCE(??, ?)', [column, m[column] as string]);
+        if (m[column] === null) continue;
+        fill[column] = tx.raw('COALESCE(??, ?)', [column, m[column] as string]);
+        lacking.push(column);
       }
+      if (lacking.length === 0) continue;
       await tx(CHANNEL_SKUS)
         .where({ channel_id: channelId, sku_code: m.sku_code, source: 'auto' })
-        .update(fill);
+        .andWhere((q) => {
+          for (const column of lacking) q.orWhereNull(column);
+        })
+        .update({ ...fill, ...pendingMark(tx, now, true) });
     }
   }
   return results;

@@ -1,8 +1,10 @@
 import { dbTime } from '../db/connection.js';
+import { channelItemChanged } from '../domain/publication.js';
 import { ConflictError, notFound } from '../errors/domain-errors.js';
 import { type ChannelContext, getChannel } from './channel-context.js';
 import { CHANNEL_SKUS } from './channel-store.js';
-import { listMappings, type SkuMapping, toMapping } from './sku-map.js';
+import { listMappings, newPendingMark, type SkuMapping, toMapping } from './sku-map.js';
+import { pendingMark } from './stock-push.js';
 
 /** The channel's ids for one of our SKUs, as an administrator sets them. */
 export interface SkuMappingInput {
@@ -19,8 +21,10 @@ export async function channelMappings(ctx: ChannelContext, channelId: number): P
 }
 
 /**
- * Maps one of our SKUs to the channel's ids for it (replacing an automatic match). NotFoundError
- * for an unknown SKU; ConflictError when one of the ids already belongs to another SKU of this channel.
+ * Maps one of our SKUs to the channel's ids for it (replacing an automatic match), and marks it for
+ * the next stock push: a new item is told its figure, and an item that replaces another is told it
+ * even when it equals the figure the old one had. NotFoundError for an unknown SKU; ConflictError
+ * when one of the ids already belongs to another SKU of this channel.
  */
 export async function setMapping(
   ctx: ChannelContext,
@@ -57,19 +61,21 @@ export async function setMapping(
     );
   }
   const now = dbTime();
+  const before = await ctx.db(CHANNEL_SKUS).where({ channel_id: channelId, sku_code: sku }).first();
+  const moved =
+    before !== undefined &&
+    channelItemChanged(toMapping(before), {
+      productId: ids.product_id,
+      variantId: ids.variant_id,
+      inventoryItemId: ids.inventory_item_id,
+    });
+  const mapping = { channel_sku: input.channelSku ?? null, ...ids, source: 'manual', updated_at: now };
   await ctx
     .db(CHANNEL_SKUS)
-    .insert({
-      channel_id: channelId,
-      sku_code: sku,
-      channel_sku: input.channelSku ?? null,
-      ...ids,
-      source: 'manual',
-      created_at: now,
-      updated_at: now,
-    })
+    .insert({ channel_id: channelId, sku_code: sku, ...mapping, created_at: now, ...newPendingMark(now) })
     .onConflict(['channel_id', 'sku_code'])
-    .merge({ channel_sku: input.channelSku ?? null, ...ids, source: 'manual', updated_at: now });
+    .merge({ ...mapping, ...pendingMark(ctx.db, now, moved) });
+  await ctx.requestPush(channelId);
   return toMapping(await ctx.db(CHANNEL_SKUS).where({ channel_id: channelId, sku_code: sku }).first());
 }
 

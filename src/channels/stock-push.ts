@@ -74,6 +74,8 @@ export interface PushSummary {
   sent: number;
   accepted: number;
   rejected: { sku: string; reason: string }[];
+  /** Sent but not applied for a passing reason (not a refusal): still pending, they go with the next push. */
+  deferred: { sku: string; reason: string }[];
   /** Calls to the connector's pushStock (each at most its batch size). */
   calls: number;
   /** Pairs that changed again while we pushed: another push is needed. */
@@ -81,7 +83,16 @@ export interface PushSummary {
 }
 
 export function emptyPushSummary(channelId: number): PushSummary {
-  return { channelId, pending: 0, sent: 0, accepted: 0, rejected: [], calls: 0, stillPending: 0 };
+  return {
+    channelId,
+    pending: 0,
+    sent: 0,
+    accepted: 0,
+    rejected: [],
+    deferred: [],
+    calls: 0,
+    stillPending: 0,
+  };
 }
 
 export class PushBusyError extends Error {
@@ -152,8 +163,9 @@ export async function pushChannelStock(
       const now = dbTime();
       const accepted = new Set(result.accepted);
       const reasons = new Map(result.rejected.map((r) => [r.sku, r.reason]));
+      const again = new Map((result.retry ?? []).map((r) => [r.sku, r.reason]));
       for (const { row, quantity } of batch) {
-        if (accepted.has(row.sku)) {
+        if (accepted.has(row.sku) && !again.has(row.sku)) {
           summary.accepted++;
           await db(CHANNEL_SKUS).where({ id: row.id }).update({
             published_qty: quantity,
@@ -162,6 +174,9 @@ export async function pushChannelStock(
             last_push_error_at: null,
           });
           await done(row);
+        } else if (again.has(row.sku) && !reasons.has(row.sku)) {
+          // Not applied, not refused either: left pending, so the next push sends the figure of its moment.
+          summary.deferred.push({ sku: row.sku, reason: again.get(row.sku) as string });
         } else {
           const reason = reasons.get(row.sku) ?? 'the channel did not confirm this item';
           summary.rejected.push({ sku: row.sku, reason });

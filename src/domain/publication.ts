@@ -47,3 +47,22 @@ export function publishedQuantity(
   const share = Math.floor((afterSafety * percent) / 100);
   return rule.maxQuantity === null ? share : Math.min(share, Math.max(0, rule.maxQuantity));
 }
+
+/** The channel's ids for the item one of our SKUs is sold as (null: not known). */
+export interface ChannelItemIds {
+  productId: string | null;
+  variantId: string | null;
+  inventoryItemId: string | null;
+}
+
+/**
+ * Whether a SKU's mapping now names another channel item than before: the figure last published
+ * went to the old item, so the new one must be sent its figure even when the two are equal.
+ */
+export function channelItemChanged(before: ChannelItemIds, after: ChannelItemIds): boolean {
+  return (
+    before.productId !== after.productId ||
+    before.variantId !== after.variantId ||
+    before.inventoryItemId !== after.inventoryItemId
+  );
+}

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { lowStockDecision } from '../../src/domain/low-stock.js';
-import { DEFAULT_RULE, effectiveRule, publishedQuantity } from '../../src/domain/publication.js';
+import {
+  channelItemChanged,
+  DEFAULT_RULE,
+  effectiveRule,
+  publishedQuantity,
+} from '../../src/domain/publication.js';
 
 const wh = (onHand: number, reserved: number) => ({ onHand, reserved });
 
@@ -51,5 +56,20 @@ describe('lowStockDecision', () => {
 
   it('does nothing without a reorder point', () => {
     expect(lowStockDecision(false, 0, null)).toEqual({ raise: false, alerted: false });
+  });
+});
+
+describe('channelItemChanged', () => {
+  const item = { productId: '7', variantId: '70', inventoryItemId: '700' };
+  it('is false for the same ids, true when any id differs or appears', () => {
+    expect(channelItemChanged(item, { ...item })).toBe(false);
+    expect(channelItemChanged(item, { ...item, inventoryItemId: '701' })).toBe(true);
+    expect(channelItemChanged(item, { ...item, variantId: null })).toBe(true);
+    expect(
+      channelItemChanged(
+        { productId: null, variantId: null, inventoryItemId: null },
+        { ...item, productId: null },
+      ),
+    ).toBe(true);
   });
 });

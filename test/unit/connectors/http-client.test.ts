@@ -185,6 +185,44 @@ describe('createHttpClient', () => {
       data: { fast: true },
     });
   });
+
+  it('does not follow a redirect with credentials: a PermanentError naming the status, no secret in it', async () => {
+    const elsewhere = nock('https://elsewhere.test')
+      .get(() => true)
+      .reply(200, { stolen: true });
+    nock(BASE)
+      .get('/v1/orders')
+      .reply(302, '', { Location: `https://elsewhere.test/collect?token=${TOKEN}` });
+    const { http } = client();
+    const err = await http.request({ method: 'GET', url: 'orders' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as PermanentError).reason).toBe('redirect_not_followed');
+    expect((err as Error).message).toContain('HTTP 302');
+    expect((err as Error).message).toContain('https://elsewhere.test/collect');
+    expect((err as Error).message).not.toContain(TOKEN);
+    expect(JSON.stringify((err as PermanentError).details)).not.toContain(TOKEN);
+    expect(elsewhere.isDone()).toBe(false);
+  });
+
+  it('sends credentials over https only, plain http only to this machine', async () => {
+    const plain = nock('http://plain.example.test')
+      .get(() => true)
+      .reply(200, {});
+    const { http } = client({ baseURL: 'http://plain.example.test/v1' });
+    const err = await http.request({ method: 'GET', url: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as PermanentError).reason).toBe('insecure_url');
+    expect(plain.isDone()).toBe(false);
+    // The same in query parameters, with no credential header at all.
+    const bare = createHttpClient({ baseURL: 'http://plain.example.test/v1' });
+    await expect(
+      bare.request({ method: 'GET', url: 'x', params: { consumer_secret: 'cs_x' } }),
+    ).rejects.toMatchObject({ reason: 'insecure_url' });
+    expect(plain.isDone()).toBe(false);
+    nock('http://localhost:9').get('/v1/x').reply(200, { ok: true });
+    const local = client({ baseURL: 'http://localhost:9/v1' }).http;
+    expect((await local.request({ method: 'GET', url: 'x' })).data).toEqual({ ok: true });
+  });
 });
 
 describe('backoffDelayMs', () => {

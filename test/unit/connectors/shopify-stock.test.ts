@@ -127,8 +127,10 @@ describe('shopify pushStock', () => {
     expect(resent).toEqual(['gid://shopify/InventoryItem/30322695', 'gid://shopify/InventoryItem/30322697']);
   });
 
-  it('counts the others as accepted when Shopify applied them despite the error', async () => {
-    const partial = {
+  it('does not count the others as applied when the answer has userErrors: it sends them again', async () => {
+    // Shopify does not document that an answer with userErrors applied part of the batch, even
+    // when it carries an adjustment group.
+    const withGroup = {
       data: {
         inventorySetQuantities: {
           inventoryAdjustmentGroup: { id: 'gid://shopify/InventoryAdjustmentGroup/2' },
@@ -142,14 +144,67 @@ describe('shopify pushStock', () => {
         },
       },
     };
-    const { seen } = graphqlReplies([[200, partial]]);
+    const { seen } = graphqlReplies([
+      [200, withGroup],
+      [200, ok],
+    ]);
     const { ctx } = context();
     const result = await shopify.pushStock(ctx, items(2));
-    expect(seen).toHaveLength(1);
+    expect(seen).toHaveLength(2);
+    expect(sent(seen[1]).quantities.map((q) => q.inventoryItemId)).toEqual([
+      'gid://shopify/InventoryItem/30322696',
+    ]);
     expect(result).toEqual({
       accepted: ['SKU-2'],
       rejected: [{ sku: 'SKU-1', reason: 'ITEM_NOT_STOCKED_AT_LOCATION: not stocked' }],
     });
+  });
+
+  /** The documented payload of an answer about the idempotency key: no field path, the batch as a whole. */
+  const keyProblem = (code: string, message: string) => ({
+    data: {
+      inventorySetQuantities: {
+        inventoryAdjustmentGroup: null,
+        userErrors: [{ field: null, message, code }],
+      },
+    },
+    extensions: COST_OK,
+  });
+
+  it.each([
+    ['IDEMPOTENCY_CONCURRENT_REQUEST', 'A request with this idempotency key is already in progress.'],
+    ['IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED', 'The previous attempt with this idempotency key failed.'],
+    ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH', 'The idempotency key was used with different parameters.'],
+  ])('sends a batch answered %s again under a fresh key, refusing nothing', async (code, message) => {
+    const { seen, scope } = graphqlReplies([
+      [200, keyProblem(code, message)],
+      [200, ok],
+    ]);
+    const { ctx } = context();
+    const result = await shopify.pushStock(ctx, items(3));
+    scope.done();
+    expect(result).toEqual({ accepted: ['SKU-1', 'SKU-2', 'SKU-3'], rejected: [] });
+    // The whole batch again, under another key.
+    expect(sent(seen[1]).quantities).toEqual(sent(seen[0]).quantities);
+    const key = (q: string) => /@idempotent\(key: "([0-9a-f-]{36})"\)/.exec(q)?.[1];
+    expect(key(seen[0]!.query)).toBeTruthy();
+    expect(key(seen[1]!.query)).not.toBe(key(seen[0]!.query));
+    expect(sent(seen[1]).referenceDocumentUri).not.toBe(sent(seen[0]).referenceDocumentUri);
+  });
+
+  it('leaves a batch whose key keeps failing for the next push, not refused', async () => {
+    const failing = keyProblem('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED', 'The previous attempt failed.');
+    const { seen } = graphqlReplies(Array.from({ length: 4 }, () => [200, failing] as [number, unknown]));
+    const { ctx } = context();
+    const result = await shopify.pushStock(ctx, items(2));
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen.map((r) => r.query)).size).toBe(4);
+    expect(result.accepted).toEqual([]);
+    expect(result.rejected).toEqual([]);
+    expect(result.retry).toEqual([
+      { sku: 'SKU-1', reason: expect.stringContaining('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED') },
+      { sku: 'SKU-2', reason: expect.stringContaining('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED') },
+    ]);
   });
 
   it('rejects the whole batch for an error not tied to an item', async () => {
