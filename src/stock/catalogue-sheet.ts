@@ -2,6 +2,7 @@ import { parseQuantity } from '../../connectors/excel-inbox/check-row.js';
 import { headerKey } from '../../connectors/excel-inbox/headers.js';
 import { parseMajorAmount } from '../../connectors/excel-inbox/money.js';
 import { SheetFileError, type SheetRecord } from '../../connectors/excel-inbox/parse.js';
+import { codeKey } from './stock-service.js';
 
 /**
  * The columns of the catalogue sheets (SKUs, opening stock) and the checks of their rows. The file
@@ -180,11 +181,11 @@ export async function readSkuSheet(
     const problems: string[] = [];
     const codeIssue = codeProblem(cells.code, 'SKU');
     if (codeIssue) problems.push(codeIssue);
-    else if (seen.has(cells.code))
+    else if (seen.has(codeKey(cells.code)))
       problems.push(
-        `SKU ${cells.code} is also on row ${seen.get(cells.code)} / 货号与第 ${seen.get(cells.code)} 行重复`,
+        `SKU ${cells.code} is also on row ${seen.get(codeKey(cells.code))} / 货号与第 ${seen.get(codeKey(cells.code))} 行重复`,
       );
-    else seen.set(cells.code, row);
+    else seen.set(codeKey(cells.code), row);
     if (cells.name === '') problems.push('name is missing / 缺少名称');
     else if (cells.name.length > 255)
       problems.push('name is longer than 255 characters / 名称超过 255 个字符');
@@ -239,7 +240,7 @@ export async function readStockSheet(
     const problems = [codeProblem(cells.sku, 'SKU'), codeProblem(warehouse, 'warehouse')].filter(
       (p): p is string => p !== null,
     );
-    const key = `${cells.sku}\u0000${warehouse}`;
+    const key = `${codeKey(cells.sku)}\u0000${codeKey(warehouse)}`;
     if (problems.length === 0) {
       const first = seen.get(key);
       if (first !== undefined)

@@ -86,7 +86,8 @@ export async function upsertSkus(
 ): Promise<SkuUpsertOutcome[]> {
   if (items.length === 0) return [];
   const codes = [...new Set(items.map((i) => i.code))].sort();
-  if (codes.length !== items.length) throw new RangeError('upsertSkus: a code appears more than once');
+  if (new Set(codes.map(codeKey)).size !== items.length)
+    throw new RangeError('upsertSkus: a code appears more than once');
   const attempt = () => withTransaction(db, (tx) => upsertSkusLocked(tx, items, codes));
   try {
     return await attempt();
@@ -113,12 +114,12 @@ async function upsertSkusLocked(
         .select('code', 'name', 'unit_price', 'currency', 'reorder_point'),
       tx,
     );
-    for (const r of rows) existing.set(String(r.code), r);
+    for (const r of rows) existing.set(codeKey(String(r.code)), r);
   }
   const inserts: Record<string, unknown>[] = [];
   const outcomes = items.map((item): SkuUpsertOutcome => {
     const row = skuRow(item, now);
-    const old = existing.get(item.code);
+    const old = existing.get(codeKey(item.code));
     if (!old) {
       inserts.push({ code: item.code, ...row, reorder_point: item.reorderPoint ?? null, created_at: now });
       return 'created';
@@ -153,6 +154,9 @@ function sameSku(row: Record<string, unknown>, input: SkuInput): boolean {
     (input.reorderPoint === undefined || storedReorder === input.reorderPoint)
   );
 }
+
+/** Codes are compared without regard to case (as the database's collation compares them). */
+export const codeKey = (code: string) => code.toLowerCase();
 
 function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];

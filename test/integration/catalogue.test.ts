@@ -127,6 +127,17 @@ describe.each([
       expect(twice.status).toBe(422);
       expect(twice.body.error.details).toEqual([{ path: 'skus.1.code', message: 'NEW-1 is also entry 0' }]);
 
+      const caseOnly = await stack.api('PUT', '/api/skus', {
+        skus: [
+          { code: 'CASE-1', name: 'Upper', unitPrice: 1, currency: 'EUR' },
+          { code: 'case-1', name: 'Lower', unitPrice: 1, currency: 'EUR' },
+        ],
+      });
+      expect(caseOnly.status).toBe(422);
+      expect(caseOnly.body.error.details).toEqual([
+        { path: 'skus.1.code', message: 'case-1 is also entry 0' },
+      ]);
+
       const badCode = await stack.api('PUT', '/api/skus', {
         skus: [{ code: 'has space', name: 'x', unitPrice: 1, currency: 'EUR' }],
       });

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { currencySchema } from '../../domain/order-input.js';
 import { listSkus, skuDetail } from '../../stock/catalogue-query.js';
-import { upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
+import { codeKey, upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
@@ -32,8 +32,8 @@ const bulkSkuBody = z.object({
     .superRefine((skus, ctx) => {
       const first = new Map<string, number>();
       skus.forEach((s, i) => {
-        const seen = first.get(s.code);
-        if (seen === undefined) first.set(s.code, i);
+        const seen = first.get(codeKey(s.code));
+        if (seen === undefined) first.set(codeKey(s.code), i);
         else ctx.addIssue({ code: 'custom', path: [i, 'code'], message: `${s.code} is also entry ${seen}` });
       });
     }),
