@@ -261,3 +261,66 @@ export async function parseOrderFile(
     stream.destroy();
   }
 }
+
+/** One row of a sheet as `readSheetRows` gives it: its 1-based number and its cell texts, trimmed. */
+export type SheetRecord = SheetRow;
+
+/**
+ * The rows of any sheet file this reader takes, for imports other than orders (the catalogue's SKU
+ * and opening-stock sheets): the same checks of the file type, the same streaming .xlsx and .csv
+ * readers as `parseOrderFile`, with the caller's own columns. `consume` reads the rows; it may throw
+ * `SheetFileError` for what rejects the whole file (a missing column, too many rows). Comes back with
+ * `error` for a file that cannot be read, never throws for what is in the file.
+ */
+export async function readSheetRows<T>(
+  input: OrderFileInput,
+  consume: (rows: AsyncIterable<SheetRecord>) => Promise<T>,
+): Promise<{ value: T } | { error: string }> {
+  const ext = path.extname(input.fileName).toLowerCase();
+  if (ext === '.xls')
+    return { error: 'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)' };
+  if (ext !== '.xlsx' && ext !== '.csv') {
+    return {
+      error: `unsupported file type "${ext || input.fileName}": send an .xlsx workbook or a .csv file`,
+    };
+  }
+  let head: Buffer;
+  try {
+    head = await firstBytes(input, 4);
+  } catch (err) {
+    return { error: `the file cannot be read (${errorCode(err)})` };
+  }
+  if (head.length === 0) return { error: 'the file is empty' };
+  if (ext === '.xlsx' && !head.equals(ZIP_MAGIC)) {
+    return {
+      error: head.equals(CFB_MAGIC)
+        ? 'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password'
+        : 'the file is not an .xlsx workbook (it is not a zip archive)',
+    };
+  }
+  if (ext === '.csv' && head.equals(ZIP_MAGIC)) {
+    return { error: 'the file is an .xlsx workbook named .csv: send it with the .xlsx extension' };
+  }
+  const stream = 'data' in input ? Readable.from([input.data]) : createReadStream(input.path);
+  stream.on('error', () => {});
+  try {
+    const rows = ext === '.xlsx' ? xlsxRows(stream) : csvRows(stream);
+    const readFailed = new Promise<never>((_, reject) => stream.once('error', reject));
+    readFailed.catch(() => {});
+    return { value: await Promise.race([consume(rows), readFailed]) };
+  } catch (err) {
+    if (err instanceof WholeFileError) return { error: err.message };
+    const detail = errorCode(err);
+    return {
+      error:
+        ext === '.xlsx'
+          ? `the workbook cannot be read: it is damaged or not an .xlsx file (${detail})`
+          : `the file cannot be read (${detail})`,
+    };
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** What `readSheetRows`'s caller throws for a problem with the whole file; its message is shown to the customer. */
+export const SheetFileError = WholeFileError;

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { bearerAuth, requestContext, safeEqual } from './middleware.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
@@ -14,7 +15,8 @@ import { stockRoutes } from './routes/stock.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-const IMPORT_PATH = '/api/orders/import';
+/** Uploaded sheets have their own, larger limit on their routes. */
+const UPLOAD_PATHS: ReadonlySet<string> = new Set(['/api/orders/import', ...CATALOGUE_IMPORT_PATHS]);
 
 /** The HTTP app: health probes, and the admin API under /api behind a bearer token. */
 export function createApp(deps: AppDeps) {
@@ -25,13 +27,13 @@ export function createApp(deps: AppDeps) {
     maxSize: maxBody,
     onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes`),
   });
-  // Order files have their own, larger limit on their route.
-  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? next() : defaultLimit(c, next)));
+  app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : defaultLimit(c, next)));
   app.route('/', healthRoutes(deps));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
 
   const api = new Hono<AppEnv>();
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
+  api.route('/', catalogueImportRoutes(deps.db));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Conn, type Db, dbTime } from '../db/connection.js';
+import { type Conn, type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
@@ -71,6 +71,97 @@ export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<
     await tx('skus').insert({ code, ...row, created_at: now });
     return { created: true };
   });
+}
+
+export type SkuUpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+/**
+ * Creates or updates many SKUs in one transaction: all of them or (on any error) none. Locks first:
+ * the existing rows of these codes, in code order, then compares and writes only what differs, so
+ * the same list sent again changes nothing and says `unchanged` for each. A code must appear once.
+ */
+export async function upsertSkus(
+  db: Db,
+  items: readonly (SkuInput & { code: string })[],
+): Promise<SkuUpsertOutcome[]> {
+  if (items.length === 0) return [];
+  const codes = [...new Set(items.map((i) => i.code))].sort();
+  if (new Set(codes.map(codeKey)).size !== items.length)
+    throw new RangeError('upsertSkus: a code appears more than once');
+  const attempt = () => withTransaction(db, (tx) => upsertSkusLocked(tx, items, codes));
+  try {
+    return await attempt();
+  } catch (err) {
+    // Another writer created one of the new codes between our locking read and our insert: the row
+    // exists now, so the second attempt finds and locks it.
+    if (!isDuplicateKeyError(err)) throw err;
+    return attempt();
+  }
+}
+
+async function upsertSkusLocked(
+  tx: Tx,
+  items: readonly (SkuInput & { code: string })[],
+  codes: readonly string[],
+): Promise<SkuUpsertOutcome[]> {
+  const now = dbTime();
+  const existing = new Map<string, Record<string, unknown>>();
+  for (const part of chunks(codes, 500)) {
+    const rows = await forUpdate(
+      tx('skus')
+        .whereIn('code', part)
+        .orderBy('code')
+        .select('code', 'name', 'unit_price', 'currency', 'reorder_point'),
+      tx,
+    );
+    for (const r of rows) existing.set(codeKey(String(r.code)), r);
+  }
+  const inserts: Record<string, unknown>[] = [];
+  const outcomes = items.map((item): SkuUpsertOutcome => {
+    const row = skuRow(item, now);
+    const old = existing.get(codeKey(item.code));
+    if (!old) {
+      inserts.push({ code: item.code, ...row, reorder_point: item.reorderPoint ?? null, created_at: now });
+      return 'created';
+    }
+    return sameSku(old, item) ? 'unchanged' : 'updated';
+  });
+  for (const part of chunks(inserts, 200)) await tx('skus').insert(part);
+  for (const [i, item] of items.entries()) {
+    if (outcomes[i] === 'updated') await tx('skus').where({ code: item.code }).update(skuRow(item, now));
+  }
+  return outcomes;
+}
+
+function skuRow(input: SkuInput, now: string): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    name: input.name,
+    unit_price: input.unitPrice,
+    currency: input.currency,
+    updated_at: now,
+  };
+  if (input.reorderPoint !== undefined) row.reorder_point = input.reorderPoint;
+  return row;
+}
+
+/** Whether a stored SKU row already says what `input` says (an omitted reorder point is no change). */
+function sameSku(row: Record<string, unknown>, input: SkuInput): boolean {
+  const storedReorder = row.reorder_point === null ? null : Number(row.reorder_point);
+  return (
+    row.name === input.name &&
+    Number(row.unit_price) === input.unitPrice &&
+    row.currency === input.currency &&
+    (input.reorderPoint === undefined || storedReorder === input.reorderPoint)
+  );
+}
+
+/** Codes are compared without regard to case (as the database's collation compares them). */
+export const codeKey = (code: string) => code.toLowerCase();
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
 async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]) {

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { currencySchema } from '../../domain/order-input.js';
-import { notFound } from '../../errors/domain-errors.js';
-import { upsertSku, upsertWarehouse } from '../../stock/stock-service.js';
+import { listSkus, skuDetail } from '../../stock/catalogue-query.js';
+import { codeKey, upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
+import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
 const warehouseBody = z.object({
@@ -18,6 +19,27 @@ const skuBody = z.object({
   currency: currencySchema,
   reorderPoint: z.number().int('must be a whole number').min(0).max(100_000_000).nullable().optional(),
 });
+
+/** Most SKUs one `PUT /api/skus` takes; a larger catalogue goes in several requests or as a sheet. */
+export const MAX_BULK_SKUS = 5000;
+
+/** Many SKUs at once: validated as a whole, every code once, so that a bad entry stores nothing. */
+const bulkSkuBody = z.object({
+  skus: z
+    .array(skuBody.extend({ code: codeParam }))
+    .min(1)
+    .max(MAX_BULK_SKUS)
+    .superRefine((skus, ctx) => {
+      const first = new Map<string, number>();
+      skus.forEach((s, i) => {
+        const seen = first.get(codeKey(s.code));
+        if (seen === undefined) first.set(codeKey(s.code), i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'code'], message: `${s.code} is also entry ${seen}` });
+      });
+    }),
+});
+
+const skuListQuery = z.object({ q: z.string().trim().max(255).optional(), ...pageQuery });
 
 export function catalogRoutes({ db }: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -34,6 +56,24 @@ export function catalogRoutes({ db }: AppDeps) {
     return c.json({ items: rows.map((r) => ({ code: r.code, name: r.name, priority: Number(r.priority) })) });
   });
 
+  app.get('/skus', async (c) => {
+    const filter = parseParam(skuListQuery, c.req.query(), 'query');
+    const { items, nextId } = await listSkus(db, filter, readCursor(filter.cursor));
+    return c.json({ items, nextCursor: nextCursor(nextId) });
+  });
+
+  app.put('/skus', async (c) => {
+    const { skus } = await readJson(c, bulkSkuBody);
+    const outcomes = await upsertSkus(db, skus);
+    const count = (o: string) => outcomes.filter((x) => x === o).length;
+    return c.json({
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      items: skus.map((s, i) => ({ code: s.code, outcome: outcomes[i] })),
+    });
+  });
+
   app.put('/skus/:code', async (c) => {
     const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
     const body = await readJson(c, skuBody);
@@ -43,14 +83,7 @@ export function catalogRoutes({ db }: AppDeps) {
 
   app.get('/skus/:code', async (c) => {
     const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
-    const row = await db('skus').where({ code }).first();
-    if (!row) throw notFound(`SKU ${code}`);
-    return c.json({
-      code: row.code,
-      name: row.name,
-      unitPrice: Number(row.unit_price),
-      currency: row.currency,
-    });
+    return c.json(await skuDetail(db, code));
   });
 
   return app;

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { skuPublications } from '../../channels/channel-publication.js';
 import { ApiError } from '../../errors/api-error.js';
+import { listStockLevels } from '../../stock/catalogue-query.js';
 import { listAlerts, lowSkus } from '../../stock/low-stock.js';
 import {
   getStock,
@@ -12,7 +13,7 @@ import {
 } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
-import { nextCursor, pageQuery, readCursor } from '../pagination.js';
+import { nextCursor, nextPairCursor, pageQuery, readCursor, readPairCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
 const reference = z.string().trim().min(1).max(191);
@@ -50,6 +51,13 @@ const adjustmentBody = z.object({
     .max(5000),
 });
 
+const stockListQuery = z.object({
+  sku: codeParam.optional(),
+  warehouse: codeParam.optional(),
+  below: z.string().max(32).optional(),
+  ...pageQuery,
+});
+
 const transferBody = z.object({ from: codeParam, to: codeParam, reference, lines: quantityLines });
 
 export function stockRoutes({ db }: AppDeps) {
@@ -74,14 +82,18 @@ export function stockRoutes({ db }: AppDeps) {
   });
 
   app.get('/stock', async (c) => {
-    const below = c.req.query('below');
-    if (below !== 'reorder')
-      throw new ApiError(
-        400,
-        'invalid_parameter',
-        'use /api/stock?below=reorder to list SKUs below their reorder point',
-      );
-    return c.json({ items: await lowSkus(db) });
+    const q = parseParam(stockListQuery, c.req.query(), 'query');
+    if (q.below !== undefined) {
+      if (q.below !== 'reorder')
+        throw new ApiError(
+          400,
+          'invalid_parameter',
+          'use /api/stock?below=reorder to list SKUs below their reorder point',
+        );
+      return c.json({ items: await lowSkus(db) });
+    }
+    const { items, next } = await listStockLevels(db, q, readPairCursor(q.cursor));
+    return c.json({ items, nextCursor: nextPairCursor(next) });
   });
 
   app.put('/stock/:sku/warehouses/:warehouse/reorder-point', async (c) => {
