@@ -3,7 +3,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { resyncChannel, startDaemon } from './daemon.js';
 import { createDb, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest, migrateRollback } from './db/migrate.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPrettyLogs } from './logger.js';
 
 const USAGE = `usage: stockbridge <command> [--roles api,worker,scheduler]
 
@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     process.stderr.write(`stockbridge: ${(err as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, undefined, {
+    pretty: wantsPrettyLogs(config.NODE_ENV, process.stdout.isTTY),
+  });
 
   switch (parsed.command) {
     case 'help':

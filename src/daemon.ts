@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { scheduledJobs } from '../jobs/index.js';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { ChannelService } from './channels/channel-service.js';
-import { type Config, redactUrl } from './config.js';
+import { type Config, configWarnings, redactUrl } from './config.js';
 import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
@@ -42,6 +42,7 @@ const publicUrlOf = (config: Config) => config.STOCKBRIDGE_PUBLIC_URL ?? `http:/
 /** Starts the roles named in the configuration against one database and one Redis. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const roles = new Set(config.STOCKBRIDGE_ROLES);
+  for (const warning of configWarnings(config)) log.warn(warning);
   const { adminToken, secretKey } = resolveBootstrapSecrets(config, log);
   const redis = redisTargetOf(config);
   const jobs = scheduledJobs({ heartbeatSeconds: config.STOCKBRIDGE_HEARTBEAT_SECONDS });

@@ -21,10 +21,11 @@ export function startChannelWorker(
     QUEUE.channels,
     async (job: Job<ChannelJob>) => {
       const { channelId } = job.data;
+      const jobLog = log.child({ jobId: job.id, channelId });
       if (job.name === 'push') {
         try {
           const summary = await channels.push(channelId);
-          if (summary.calls > 0 || summary.skipped) log.info(summary, 'channel stock pushed');
+          if (summary.calls > 0 || summary.skipped) jobLog.info(summary, 'channel stock pushed');
           return { sent: summary.sent, calls: summary.calls, skipped: summary.skipped ?? null };
         } catch (err) {
           if (err instanceof ConflictError && err.code === 'push_in_progress') {
@@ -38,11 +39,11 @@ export function startChannelWorker(
       }
       try {
         const { toProcess, ...summary } = await channels.pull(channelId);
-        log.info({ ...summary, queued: toProcess.length }, 'channel pulled');
+        jobLog.info({ ...summary, queued: toProcess.length }, 'channel pulled');
         return { orders: summary.orders, pages: summary.pages };
       } catch (err) {
         if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UpstreamError) {
-          log.warn({ channelId, code: err.code, err: err.message }, 'scheduled pull did not run through');
+          jobLog.warn({ code: err.code, err: err.message }, 'scheduled pull did not run through');
           return { skipped: err.code };
         }
         throw err;
