@@ -25,7 +25,9 @@ export function startChannelWorker(
       if (job.name === 'push') {
         try {
           const summary = await channels.push(channelId);
-          if (summary.calls > 0 || summary.skipped) jobLog.info(summary, 'channel stock pushed');
+          // The channel id is on jobLog already (a second one would repeat the key in the line).
+          const { channelId: _same, ...result } = summary;
+          if (summary.calls > 0 || summary.skipped) jobLog.info(result, 'channel stock pushed');
           return { sent: summary.sent, calls: summary.calls, skipped: summary.skipped ?? null };
         } catch (err) {
           if (err instanceof ConflictError && err.code === 'push_in_progress') {
@@ -38,7 +40,7 @@ export function startChannelWorker(
         }
       }
       try {
-        const { toProcess, ...summary } = await channels.pull(channelId);
+        const { toProcess, channelId: _same, ...summary } = await channels.pull(channelId);
         jobLog.info({ ...summary, queued: toProcess.length }, 'channel pulled');
         return { orders: summary.orders, pages: summary.pages };
       } catch (err) {
