@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { capturingLogger } from '../helpers/log-sink.js';
+import { plainEnv, runCommand } from '../helpers/run-command.js';
 import { ADMIN_TOKEN, createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -74,5 +78,27 @@ describe('log lines', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('log format of the CLI', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const migrate = 'node --import tsx src/cli.ts migrate';
+  const env = () =>
+    plainEnv({ NODE_ENV: 'development', STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-')) });
+
+  it('writes readable lines on a terminal in development', async () => {
+    // `script` runs the command on a pseudo-terminal, as a person's shell would.
+    const r = await runCommand('script', ['-qec', migrate, '/dev/null'], { cwd: root, env: env() });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/INFO.*migrate: done/);
+    expect(r.out).not.toContain('{"level"');
+  });
+
+  it('writes JSON lines when the output is not a terminal', async () => {
+    const r = await runCommand('sh', ['-c', migrate], { cwd: root, env: env() });
+    expect(r.code, r.out).toBe(0);
+    const line = JSON.parse(r.out.trim().split('\n').at(-1)!);
+    expect(line).toMatchObject({ level: 30, msg: 'migrate: done' });
   });
 });
