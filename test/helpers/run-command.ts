@@ -38,8 +38,8 @@ export function runCommand(
   );
 }
 
-/** The environment of this process without what vitest sets for itself (NODE_ENV=test). */
+/** The environment of this process without what vitest sets for itself (NODE_ENV=test, VITEST_*). */
 export function plainEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const { NODE_ENV: _ignored, VITEST: _v, ...rest } = process.env;
-  return { ...rest, ...extra };
+  const own = Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST'));
+  return { ...Object.fromEntries(own), ...extra };
 }

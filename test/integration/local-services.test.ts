@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureMariaDb, ensureRedis, redisAnswers } from '../../src/dev/local-services.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/db.js';
 import { freePort } from '../helpers/ports.js';
+import { plainEnv, runCommand } from '../helpers/run-command.js';
 
 const quiet = { say: () => {} };
 
@@ -78,5 +79,29 @@ describe('local MariaDB for the tests', () => {
     expect(text).not.toContain('\n');
     for (const part of ['apt install mariadb-server', 'brew install mariadb', 'TEST_DATABASE_URL'])
       expect(text).toContain(part);
+  });
+});
+
+describe('npm run test:unit', () => {
+  it('passes with no Redis and no MariaDB reachable, and starts neither', async () => {
+    const redisPort = await freePort();
+    const mysqlPort = await freePort();
+    const r = await runCommand(
+      process.execPath,
+      ['node_modules/vitest/vitest.mjs', 'run', '--project', 'unit', 'test/unit/config.test.ts'],
+      {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: plainEnv({
+          TEST_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          TEST_DATABASE_URL: `mysql://root@127.0.0.1:${mysqlPort}/test`,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          DATABASE_URL: `mysql://root@127.0.0.1:${mysqlPort}/test`,
+        }),
+      },
+    );
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('passed');
+    expect(r.out).not.toContain('starting');
+    expect(await redisAnswers(`redis://127.0.0.1:${redisPort}`)).toBe(false);
   });
 });
