@@ -1,10 +1,10 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import knexFactory from 'knex';
 import { describe, expect, it } from 'vitest';
-import { ensureMariaDb, ensureRedis, redisAnswers } from '../../src/dev/local-services.js';
+import { ensureMariaDb, ensureRedis, mysqlAnswers, redisAnswers } from '../../src/dev/local-services.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/db.js';
 import { freePort } from '../helpers/ports.js';
 import { plainEnv, runCommand } from '../helpers/run-command.js';
@@ -69,6 +69,30 @@ describe('local MariaDB for the tests', () => {
       expect(after).toEqual(expect.arrayContaining(before.filter((d: string) => !d.startsWith('sb_test_'))));
     } finally {
       await server.destroy();
+    }
+  });
+
+  it('starts the installed mariadbd in the background when none answers, and waits until it does', async () => {
+    // A stand-in server program (a real second MariaDB would fight the running one over its data
+    // directory): it greets like a MySQL server on the port it is given and notes its pid.
+    const bin = mkdtempSync(path.join(tmpdir(), 'sb-bin-'));
+    const port = await freePort();
+    const pidFile = path.join(bin, 'pid');
+    const script = `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+require('node:net').createServer((s) => s.end('greeting')).listen(${port}, '127.0.0.1');`;
+    writeFileSync(path.join(bin, 'server.cjs'), script);
+    writeFileSync(path.join(bin, 'mariadbd'), `#!/bin/sh\nexec "${process.execPath}" "${bin}/server.cjs"\n`, {
+      mode: 0o755,
+    });
+    const url = `mysql://root@127.0.0.1:${port}/test`;
+    try {
+      expect(await mysqlAnswers(url)).toBe(false);
+      expect(await ensureMariaDb(url, 'TEST_DATABASE_URL', { ...quiet, binDirs: [bin] })).toBe('started');
+      expect(await mysqlAnswers(url)).toBe(true);
+      expect(await ensureMariaDb(url, 'TEST_DATABASE_URL', { ...quiet, binDirs: [bin] })).toBe('answering');
+    } finally {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      if (pid) process.kill(pid, 'SIGTERM');
     }
   });
 
