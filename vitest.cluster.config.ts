@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 180_000,
     maxWorkers: 1,
+    // Starts local Redis and MariaDB when they are installed but not running.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -15,6 +15,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Starts local Redis and MariaDB when they are installed but not running.
+          globalSetup: ['test/global-setup.ts'],
           environment: 'node',
           sequence: { groupOrder: 1 },
           testTimeout: 60_000,

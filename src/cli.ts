@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { resyncChannel, startDaemon } from './daemon.js';
-import { createDb, dbOptionsFrom } from './db/connection.js';
+import { assertDatabaseReachable, createDb, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest, migrateRollback } from './db/migrate.js';
-import { createLogger } from './logger.js';
+import { createLogger, wantsPrettyLogs } from './logger.js';
 
-const USAGE = `usage: stockbridge <command> [--roles api,worker,scheduler]
+const USAGE = `usage: stockbridge <command> [--roles api,worker,scheduler] [--all] [--yes]
 
 commands:
   start              run the daemon (all roles unless --roles or STOCKBRIDGE_ROLES says otherwise)
   migrate            apply pending database migrations
-  migrate:rollback   undo the last batch of migrations (--all: every batch)
+  migrate:rollback   undo the last migration (--all: every one, newest first); refuses while
+                     tables hold data unless --yes
   resync <channelId> push every mapped SKU of a channel now, changed or not, and print the result
   help               this text`;
 
@@ -18,11 +19,13 @@ function parseArgs(argv: string[]): {
   command: string;
   env: Record<string, string>;
   all: boolean;
+  yes: boolean;
   channelId: number | null;
 } {
   const [command = 'start', ...rest] = argv;
   const env: Record<string, string> = {};
   let all = false;
+  let yes = false;
   let channelId: number | null = null;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -33,10 +36,11 @@ function parseArgs(argv: string[]): {
     if (arg === '--roles') env.STOCKBRIDGE_ROLES = rest[++i] ?? '';
     else if (arg.startsWith('--roles=')) env.STOCKBRIDGE_ROLES = arg.slice('--roles='.length);
     else if (arg === '--all') all = true;
+    else if (arg === '--yes') yes = true;
     else throw new ConfigError([`unknown argument ${arg}`]);
   }
   if (command === 'resync' && channelId === null) throw new ConfigError(['resync needs a channel id']);
-  return { command, env, all, channelId };
+  return { command, env, all, yes, channelId };
 }
 
 async function main(): Promise<number> {
@@ -49,7 +53,9 @@ async function main(): Promise<number> {
     process.stderr.write(`stockbridge: ${(err as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, undefined, {
+    pretty: wantsPrettyLogs(config.NODE_ENV, process.stdout.isTTY),
+  });
 
   switch (parsed.command) {
     case 'help':
@@ -60,8 +66,11 @@ async function main(): Promise<number> {
     case 'migrate:rollback': {
       const db = createDb(dbOptionsFrom(config));
       try {
+        await assertDatabaseReachable(db, dbOptionsFrom(config));
         const names =
-          parsed.command === 'migrate' ? await migrateLatest(db) : await migrateRollback(db, parsed.all);
+          parsed.command === 'migrate'
+            ? await migrateLatest(db)
+            : await migrateRollback(db, { all: parsed.all, yes: parsed.yes });
         log.info(
           { migrations: names },
           names.length ? `${parsed.command}: done` : `${parsed.command}: nothing to do`,

@@ -192,6 +192,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /**
+ * Settings that are allowed but probably not meant: the daemon starts, and logs each of these as a
+ * warning.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (
+    config.NODE_ENV === 'production' &&
+    !config.STOCKBRIDGE_PUBLIC_URL &&
+    config.STOCKBRIDGE_ROLES.includes('api')
+  ) {
+    warnings.push(
+      `STOCKBRIDGE_PUBLIC_URL is not set: channels' webhook URLs will say http://localhost:${config.PORT}, which no shop can reach; set it to the address channels reach this daemon at (e.g. https://stockbridge.example.com)`,
+    );
+  }
+  return warnings;
+}
+
+/**
  * Checks between settings, run on the raw values so that they are listed together with the
  * schema's own problems.
  */

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { scheduledJobs } from '../jobs/index.js';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { ChannelService } from './channels/channel-service.js';
-import { type Config, redactUrl } from './config.js';
-import { createDb, type Db, dbOptionsFrom, sqlitePath } from './db/connection.js';
+import { type Config, configWarnings } from './config.js';
+import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
@@ -42,6 +42,7 @@ const publicUrlOf = (config: Config) => config.STOCKBRIDGE_PUBLIC_URL ?? `http:/
 /** Starts the roles named in the configuration against one database and one Redis. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const roles = new Set(config.STOCKBRIDGE_ROLES);
+  for (const warning of configWarnings(config)) log.warn(warning);
   const { adminToken, secretKey } = resolveBootstrapSecrets(config, log);
   const redis = redisTargetOf(config);
   const jobs = scheduledJobs({ heartbeatSeconds: config.STOCKBRIDGE_HEARTBEAT_SECONDS });
@@ -49,13 +50,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   await assertRedisReachable(redis);
   const db = createDb(dbOptionsFrom(config));
   try {
-    await db.raw('select 1');
+    await assertDatabaseReachable(db, dbOptionsFrom(config));
   } catch (err) {
     await db.destroy();
-    const where = config.DATABASE_URL
-      ? redactUrl(config.DATABASE_URL)
-      : sqlitePath(config.STOCKBRIDGE_DATA_DIR);
-    throw new Error(`database not reachable at ${where}: ${(err as Error).message}`);
+    throw err;
   }
   if (config.STOCKBRIDGE_MIGRATE_ON_START) {
     const applied = await migrateLatest(db);

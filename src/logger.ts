@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Paths whose values never reach a log line. */
 const REDACT_PATHS = [
@@ -24,7 +25,29 @@ const REDACT_PATHS = [
   '*.customer.email',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export interface LoggerOptions {
+  /** Readable lines (pino-pretty) instead of JSON: for a person at a terminal. */
+  pretty?: boolean;
+}
+
+/**
+ * JSON lines, one object per line, for log collectors; readable lines when `pretty`. Both redact
+ * the same paths (redaction happens before the lines are formatted).
+ */
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  options: LoggerOptions = {},
+): Logger {
+  const out = options.pretty
+    ? pinoPretty({
+        destination: destination ?? 1,
+        colorize: destination === undefined,
+        sync: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service',
+      })
+    : destination;
   return pino(
     {
       level,
@@ -32,8 +55,12 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    out,
   );
 }
+
+/** Readable logs in development when a person watches (stdout is a terminal); JSON otherwise. */
+export const wantsPrettyLogs = (nodeEnv: string, stdoutIsTty: boolean | undefined): boolean =>
+  nodeEnv === 'development' && stdoutIsTty === true;
 
 export type { Logger };

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import type { Config } from '../config.js';
+import { type Config, redactUrl } from '../config.js';
 
 export type Db = Knex;
 export type Tx = Knex.Transaction;
@@ -38,6 +38,60 @@ export function dbOptionsFrom(config: Config): DbOptions {
 /** Where the embedded database lives when no DATABASE_URL is given. */
 export function sqlitePath(dataDir: string): string {
   return path.resolve(dataDir, 'stockbridge.sqlite');
+}
+
+/**
+ * knex's own warnings, minus "Acquire connection error" with its stack: the same error reaches
+ * the caller, which says in one line what is wrong (see `assertDatabaseReachable`).
+ */
+const knexLog = {
+  warn(message: string) {
+    if (!String(message).startsWith('Acquire connection error')) console.warn(message);
+  },
+};
+
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
+
+/**
+ * Checks once that the database answers, and otherwise throws a DatabaseUnreachableError whose one
+ * line says what is wrong and what to do: a missing database or user comes with the SQL that
+ * creates them.
+ */
+export async function assertDatabaseReachable(db: Db, options: DbOptions): Promise<void> {
+  try {
+    await db.raw('select 1');
+  } catch (err) {
+    throw new DatabaseUnreachableError(explainDatabaseError(err as Error & { code?: string }, options));
+  }
+}
+
+function explainDatabaseError(err: Error & { code?: string }, options: DbOptions): string {
+  if (!options.databaseUrl)
+    return `the embedded database ${sqlitePath(options.dataDir)} cannot be opened: ${err.message}`;
+  const url = new URL(options.databaseUrl);
+  const database = url.pathname.replace(/^\//, '');
+  const user = decodeURIComponent(url.username);
+  const server = `${url.hostname}:${url.port || 3306}`;
+  const createUser =
+    user && user !== 'root'
+      ? ` CREATE USER '${user}'@'%' IDENTIFIED BY '<its password>'; GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${user}'@'%';`
+      : '';
+  const createSql = `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;${createUser}`;
+  switch (err.code) {
+    case 'ER_BAD_DB_ERROR':
+      return `database ${database} does not exist on ${server}; create it as a MySQL/MariaDB admin (e.g. sudo mysql): ${createSql}`;
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return `${server} refused user ${user || '(none)'} (${err.message}); create the user and grant it the database as a MySQL/MariaDB admin (e.g. sudo mysql): ${createSql}`;
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+      return `no MySQL/MariaDB answers at ${server} (${err.code}): start it, or fix DATABASE_URL (unset, stockbridge uses an embedded SQLite file under STOCKBRIDGE_DATA_DIR)`;
+    default:
+      return `database not reachable at ${redactUrl(options.databaseUrl)}: ${err.message}`;
+  }
 }
 
 export function createDb(options: DbOptions): Db {
@@ -77,6 +131,7 @@ export function createDb(options: DbOptions): Db {
         },
       },
       acquireConnectionTimeout: 20_000,
+      log: knexLog,
     });
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -84,6 +139,7 @@ export function createDb(options: DbOptions): Db {
     client: 'better-sqlite3',
     connection: { filename: sqlitePath(options.dataDir) },
     useNullAsDefault: true,
+    log: knexLog,
     pool: {
       min: 1,
       max: 1,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './connection.js';
+import { type Db, dialectOf } from './connection.js';
 import * as coreSchema from './migrations/20261124000000_core_schema.js';
 import * as lowStock from './migrations/20261125100000_low_stock.js';
 import * as channels from './migrations/20261126100000_channels.js';
@@ -38,9 +38,67 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   return applied;
 }
 
-export async function migrateRollback(db: Db, all = false): Promise<string[]> {
-  const [, rolledBack] = (await db.migrate.rollback(migrationConfig, all)) as [number, string[]];
-  return rolledBack;
+export class RollbackRefusedError extends Error {
+  override name = 'RollbackRefusedError';
+}
+
+export interface RollbackOptions {
+  /** Undo every applied migration instead of the last one. */
+  all?: boolean;
+  /** Go ahead although tables hold data (rolling back may drop them). */
+  yes?: boolean;
+}
+
+/**
+ * Undoes the last applied migration, one at a time (`all`: every one, newest first), and returns
+ * the names undone in that order. Migrations applied together at one start form one knex batch,
+ * so undoing a batch could drop every table at once: this never goes by batch. When any table
+ * holds rows it refuses (RollbackRefusedError naming them) unless `yes`.
+ */
+export async function migrateRollback(db: Db, options: RollbackOptions = {}): Promise<string[]> {
+  const [applied] = (await db.migrate.list(migrationConfig)) as [Array<{ name: string } | string>, unknown];
+  if (applied.length === 0) return [];
+  if (!options.yes) {
+    const filled = await tablesWithRows(db);
+    if (filled.length > 0) {
+      const undo = options.all
+        ? `all ${applied.length} migrations`
+        : `the migration ${nameOf(applied.at(-1)!)}`;
+      throw new RollbackRefusedError(
+        `refusing to undo ${undo}: tables hold data (${filled.join(', ')}) and undoing may drop it; back up the database, then run it again with --yes`,
+      );
+    }
+  }
+  const undone: string[] = [];
+  do {
+    const [, names] = (await db.migrate.down(migrationConfig)) as [number, string[]];
+    if (names.length === 0) break;
+    undone.push(...names);
+  } while (options.all);
+  return undone;
+}
+
+const nameOf = (m: { name: string } | string) => (typeof m === 'string' ? m : m.name);
+
+/** The application's tables (not knex's own) that hold at least one row. */
+async function tablesWithRows(db: Db): Promise<string[]> {
+  const tables =
+    dialectOf(db) === 'mysql'
+      ? (
+          (await db.raw(
+            'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = ?',
+            ['BASE TABLE'],
+          )) as [Array<{ name: string }>]
+        )[0]
+      : ((await db.raw(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )) as Array<{ name: string }>);
+  const filled: string[] = [];
+  for (const { name } of tables.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (name.startsWith(migrationConfig.tableName!)) continue;
+    if ((await db(name).select(db.raw('1')).limit(1)).length > 0) filled.push(name);
+  }
+  return filled;
 }
 
 /** Names of migrations not yet applied. */

@@ -39,7 +39,7 @@ export interface RequestContextOptions {
   log: Logger;
 }
 
-/** Gives each request an id (echoed as X-Request-Id) and a child logger; logs the outcome. */
+/** Gives each request an id (echoed as X-Request-Id) and a child logger; logs one line per request at info. */
 export function requestContext({ log }: RequestContextOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -57,7 +57,8 @@ export function requestContext({ log }: RequestContextOptions): MiddlewareHandle
       status,
       ms: Math.round(performance.now() - started),
     };
+    // One line per request: what was asked, the answer, how long it took (requestId from the child).
     if (status >= 500) child.error(entry, 'request failed');
-    else child.debug(entry, 'request');
+    else child.info(entry, 'request');
   };
 }

@@ -21,10 +21,13 @@ export function startChannelWorker(
     QUEUE.channels,
     async (job: Job<ChannelJob>) => {
       const { channelId } = job.data;
+      const jobLog = log.child({ jobId: job.id, channelId });
       if (job.name === 'push') {
         try {
           const summary = await channels.push(channelId);
-          if (summary.calls > 0 || summary.skipped) log.info(summary, 'channel stock pushed');
+          // The channel id is on jobLog already (a second one would repeat the key in the line).
+          const { channelId: _same, ...result } = summary;
+          if (summary.calls > 0 || summary.skipped) jobLog.info(result, 'channel stock pushed');
           return { sent: summary.sent, calls: summary.calls, skipped: summary.skipped ?? null };
         } catch (err) {
           if (err instanceof ConflictError && err.code === 'push_in_progress') {
@@ -37,12 +40,12 @@ export function startChannelWorker(
         }
       }
       try {
-        const { toProcess, ...summary } = await channels.pull(channelId);
-        log.info({ ...summary, queued: toProcess.length }, 'channel pulled');
+        const { toProcess, channelId: _same, ...summary } = await channels.pull(channelId);
+        jobLog.info({ ...summary, queued: toProcess.length }, 'channel pulled');
         return { orders: summary.orders, pages: summary.pages };
       } catch (err) {
         if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UpstreamError) {
-          log.warn({ channelId, code: err.code, err: err.message }, 'scheduled pull did not run through');
+          jobLog.warn({ code: err.code, err: err.message }, 'scheduled pull did not run through');
           return { skipped: err.code };
         }
         throw err;

@@ -31,19 +31,23 @@ export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEvent
     async (job: Job<ApplyEventJob>) => {
       // The events stored together are applied together, with those of the other jobs active at
       // the same moment (see applyEvents).
+      const jobLog = log.child({ jobId: job.id });
       const results = await Promise.all(
         job.data.eventIds.map((id) => batcher.submit(id).catch((err: Error) => err)),
       );
       const outcomes: Record<string, number> = {};
       const errors: string[] = [];
-      for (const r of results) {
+      for (const [i, r] of results.entries()) {
         if (r instanceof Error) {
+          jobLog.warn({ eventId: job.data.eventIds[i], err: r.message }, 'webhook event not applied');
           errors.push(r.message);
           continue;
         }
         outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-        if (r.outcome === 'failed')
-          log.warn({ eventId: r.eventId, note: r.note }, 'webhook event cannot be read; parked');
+        // One line per event, naming the order it made or changed (none for an unreadable one).
+        const eventLog = jobLog.child({ eventId: r.eventId, orderId: r.orderId });
+        if (r.outcome === 'failed') eventLog.warn({ note: r.note }, 'webhook event cannot be read; parked');
+        else eventLog.info({ outcome: r.outcome, note: r.note }, 'webhook event applied');
       }
       // Applied ones answer `duplicate` on a retry: trying the job again costs them nothing.
       if (errors.length > 0)
@@ -63,8 +67,8 @@ export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEvent
   worker.on('error', (err) => log.warn({ err: err.message }, 'event worker error'));
   worker.on('failed', (job, err) =>
     log.warn(
-      { eventIds: job?.data.eventIds, attempt: job?.attemptsMade, err: err.message },
-      'webhook events not applied',
+      { jobId: job?.id, eventIds: job?.data.eventIds, attempt: job?.attemptsMade, err: err.message },
+      'webhook events not applied; will retry',
     ),
   );
   return worker;

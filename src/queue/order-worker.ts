@@ -29,18 +29,23 @@ export function startOrderWorker(options: OrderWorkerOptions): Worker<ProcessOrd
     QUEUE.orders,
     async (job: Job<ProcessOrderJob>) => {
       const { orderId } = job.data;
+      // Every line about this job names the job and the order, to follow one order through the logs.
+      const jobLog = log.child({ jobId: job.id, orderId });
       try {
-        return await batcher.submit(orderId);
+        const result = await batcher.submit(orderId);
+        if (result.changed) jobLog.info({ status: result.status }, 'order processed');
+        else jobLog.debug({ status: result.status }, 'order already processed');
+        return result;
       } catch (err) {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? ORDER_JOB_ATTEMPTS);
         if (err instanceof PermanentError || lastAttempt) {
           const reason = err instanceof PermanentError ? err.reason : 'processing_failed';
-          log.error({ orderId, err: (err as Error).message, reason }, 'order put on hold');
+          jobLog.error({ err: (err as Error).message, reason }, 'order put on hold');
           await holdOrder(db, orderId, reason, { message: (err as Error).message });
           return { orderId, status: 'on_hold', changed: true };
         }
-        log.warn(
-          { orderId, attempt: job.attemptsMade + 1, err: (err as Error).message },
+        jobLog.warn(
+          { attempt: job.attemptsMade + 1, err: (err as Error).message },
           'order processing failed; will retry',
         );
         throw err;

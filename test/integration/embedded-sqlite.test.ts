@@ -218,7 +218,7 @@ describe.each([
 
   it('migrations run down and up again', async () => {
     await stack.queues.orders.pause();
-    const rolledBack = await migrateRollback(stack.db, true);
+    const rolledBack = await migrateRollback(stack.db, { all: true, yes: true });
     expect(rolledBack.length).toBeGreaterThan(0);
     expect((await pendingMigrations(stack.db)).length).toBe(rolledBack.length);
     expect(await migrateLatest(stack.db)).toEqual(rolledBack.slice().reverse());

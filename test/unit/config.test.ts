@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../../src/config.js';
+import { ConfigError, configWarnings, loadConfig, redactUrl } from '../../src/config.js';
 
 const base = { STOCKBRIDGE_CONFIG: undefined };
 
@@ -102,5 +102,28 @@ describe('redactUrl', () => {
   it('hides passwords', () => {
     expect(redactUrl('mysql://app:s3cret@db:3306/stock')).toBe('mysql://app:***@db:3306/stock');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});
+
+describe('configWarnings', () => {
+  const production = {
+    NODE_ENV: 'production',
+    STOCKBRIDGE_SECRET_KEY: 'ab'.repeat(32),
+    STOCKBRIDGE_ADMIN_TOKEN: 'x'.repeat(32),
+  };
+
+  it('warns a production API without STOCKBRIDGE_PUBLIC_URL that webhook URLs will say localhost', () => {
+    const warnings = configWarnings(loadConfig({ ...production, PORT: '8080' }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('STOCKBRIDGE_PUBLIC_URL');
+    expect(warnings[0]).toContain('http://localhost:8080');
+  });
+
+  it('says nothing with a public URL, in development, or without the api role', () => {
+    expect(
+      configWarnings(loadConfig({ ...production, STOCKBRIDGE_PUBLIC_URL: 'https://sb.example.com' })),
+    ).toEqual([]);
+    expect(configWarnings(loadConfig({}))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...production, STOCKBRIDGE_ROLES: 'worker' }))).toEqual([]);
   });
 });

@@ -1,17 +1,13 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { wantsPrettyLogs } from '../../src/logger.js';
+import { capturingLogger } from '../helpers/log-sink.js';
 
 describe('logger redaction', () => {
-  it('never writes tokens, signatures, settings or customer e-mail', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const log = createLogger('info', sink);
+  it.each([
+    ['JSON', false],
+    ['readable', true],
+  ])('never writes tokens, signatures, settings or customer e-mail (%s lines)', (_kind, pretty) => {
+    const { log, lines } = capturingLogger('info', { pretty });
     log.info(
       {
         headers: { authorization: 'Bearer abc123secret', 'x-shopify-hmac-sha256': 'c2lnbmF0dXJl' },
@@ -21,10 +17,37 @@ describe('logger redaction', () => {
       },
       'request',
     );
-    const text = lines.join('');
+    const text = lines.join('\n');
     for (const secret of ['abc123secret', 'c2lnbmF0dXJl', 'shpat_xyz', 'jane@example.com', 't0k3n'])
       expect(text).not.toContain(secret);
     expect(text).toContain('Jane');
     expect(text).toContain('[redacted]');
+  });
+});
+
+describe('log format', () => {
+  it('writes one JSON object per line by default', () => {
+    const { log, lines } = capturingLogger();
+    log.child({ requestId: 'r-1' }).info({ status: 200 }, 'request');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: 'request', requestId: 'r-1', status: 200 });
+  });
+
+  it('writes readable lines (level word, message, fields) when pretty', () => {
+    const { log, lines } = capturingLogger('info', { pretty: true });
+    log.child({ requestId: 'r-1' }).info({ status: 200 }, 'request');
+    const text = lines.join('\n');
+    expect(() => JSON.parse(lines[0]!)).toThrow();
+    expect(text).toMatch(/INFO.*request/);
+    expect(text).toMatch(/requestId: "r-1"/);
+    expect(text).toMatch(/status: 200/);
+  });
+
+  it('is readable only in development on a terminal', () => {
+    expect(wantsPrettyLogs('development', true)).toBe(true);
+    expect(wantsPrettyLogs('development', false)).toBe(false);
+    expect(wantsPrettyLogs('development', undefined)).toBe(false);
+    expect(wantsPrettyLogs('production', true)).toBe(false);
+    expect(wantsPrettyLogs('test', true)).toBe(false);
   });
 });
