@@ -7,8 +7,13 @@ type Rec = Record<string, unknown>;
 
 const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Statuses after which the order will not be fulfilled. */
-const CANCELLED_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'refunded', 'failed', 'trash']);
+/**
+ * Statuses after which the order will not be fulfilled. Not `failed`: that is a payment that failed
+ * on an order that still needs payment (`WC_Order::needs_payment()` is true for it), which the
+ * customer can pay later and which then becomes `processing`. Like `pending` (awaiting payment) it
+ * stays an open order that keeps its stock; cancelling it would lose the order for good.
+ */
+const CANCELLED_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'refunded', 'trash']);
 
 /** Statuses of carts that are not orders yet (block checkout); WooCommerce's own webhooks skip them. */
 export const DRAFT_STATUSES: ReadonlySet<string> = new Set(['checkout-draft', 'draft', 'auto-draft']);
@@ -198,7 +203,8 @@ function orderNumber(value: unknown): string | null {
  * - Unit prices come from the line's decimal strings (see `lineUnitPrice`); coupons are not
  *   subtracted. A line without an exact unit price or a valid quantity becomes an `invalid_line`
  *   problem instead of a line.
- * - `cancelled`, `refunded`, `failed` and `trash` count as cancelled.
+ * - `cancelled`, `refunded` and `trash` count as cancelled; `failed` (payment failed, can still be
+ *   paid) is an open order like `pending`.
  *
  * Throws `PermanentError('invalid_payload')` for a payload that is not an order, such as the
  * `{"id": n}` body of `order.deleted`.
