@@ -159,6 +159,13 @@ export interface ConnectorDefinition<S = unknown> {
   webhookReply?(receipt: WebhookReceipt, settings: S): WebhookReply;
   normalizeOrder(payload: unknown): NormalizedOrder;
   /**
+   * Adds to an order payload what the order needs and the payload leaves out, by asking the channel
+   * (WooCommerce: the line items of the order's refunds, which an order's JSON lists by amount
+   * only). Called before `normalizeOrder` whenever a stored delivery is applied; returns the payload
+   * as it is when nothing is missing. A failure leaves the event unapplied, to be tried again.
+   */
+  completePayload?(ctx: ConnectorContext<S>, payload: unknown): Promise<unknown>;
+  /**
    * Parses a stored raw payload (a webhook body, or a pulled order as stored) for a replay, the way
    * `verifyWebhook` parses a body. Default: `JSON.parse`.
    */

@@ -161,7 +161,7 @@ const MAX_RETRY_DELAY_MS = 3_600_000;
  * Notes a failed attempt to apply a stored event: the error, one more attempt, and when the event
  * relay is to try again (1 s, 2 s, 4 s … doubling per attempt, at most an hour).
  */
-async function recordFailedAttempt(db: Db, eventId: number, err: unknown): Promise<void> {
+export async function recordFailedAttempt(db: Db, eventId: number, err: unknown): Promise<void> {
   const row = await db(INBOUND_EVENTS).where({ id: eventId }).first('attempts');
   const attempts = Number(row?.attempts ?? 0) + 1;
   const delay = Math.min(1000 * 2 ** Math.min(attempts - 1, 30), MAX_RETRY_DELAY_MS);

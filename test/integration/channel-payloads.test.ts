@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookOutcome } from '../helpers/applied-event.js';
 import { checkInvariants } from '../helpers/invariants.js';
@@ -32,6 +33,15 @@ const SHOPIFY_REFUNDED = 'shopify/order-450789469-partially-refunded.json';
  * 315 (product 93, no SKU) × 2 and line 316 (`Bar3`) × 1, `processing`.
  */
 const WOO_727 = 'woocommerce/order-727.json';
+
+/**
+ * WooCommerce's documented order 723 (`_orders.md`, as its webhook body): line 311 (product 87) × 1
+ * and line 313 (product 34) × 1, with refunds 726 and 724 listed by amount only; and the same
+ * order's refunds as `GET orders/723/refunds` documents them (`_order-refunds.md`): 724 refunds one
+ * unit of line 311 (`quantity` -1, `_refunded_item_id` 311), 726 an amount only.
+ */
+const WOO_723 = 'woocommerce/order-723-webhook-body.txt';
+const WOO_723_REFUNDS = 'woocommerce/order-723-refunds.json';
 
 describe.each([
   ['MariaDB', false],
@@ -193,6 +203,37 @@ describe.each([
     }).toEqual({ green: before.green, red: before.red + 1, black: before.black });
     // The ledger shows the release: what the order still holds is the one current unit.
     expect(await ledgerOf(order.id)).toEqual({ IPOD2008GREEN: 0, IPOD2008RED: 1, IPOD2008BLACK: 0 });
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('WooCommerce: a partial refund takes the refunded units off their lines and gives their stock back', async () => {
+    const refundedBody = fixtureText(WOO_723);
+    // The same order as it was placed: nothing refunded yet.
+    const asPlaced = JSON.parse(refundedBody);
+    asPlaced.status = 'processing';
+    asPlaced.refunds = [];
+    asPlaced.date_modified_gmt = asPlaced.date_created_gmt;
+    const created = await wooApplied('order.created', JSON.stringify(asPlaced), 'woo-723-created');
+    expect(created.body.status).toBe('created');
+    await stack.settle();
+    expect(await ledgerOf(created.body.orderId)).toEqual({ 'WOO-87': 1, 'WOO-34': 1 });
+    const album = await reserved('WOO-87');
+
+    // The refund fires order.updated with the order's own JSON, which lists refunds by amount; the
+    // units refunded per line are read from the site.
+    const refunds = nock('https://woo.payloads.test')
+      .get('/wp-json/wc/v3/orders/723/refunds')
+      .query({ per_page: '100', page: '1' })
+      .basicAuth({ user: 'ck_payloads', pass: 'cs_payloads' })
+      .reply(200, fixtureText(WOO_723_REFUNDS), { 'content-type': 'application/json' });
+    const updated = await wooApplied('order.updated', refundedBody, 'woo-723-refund');
+    expect(updated.body.status).toBe('updated');
+    expect(refunds.isDone()).toBe(true);
+    const order = await orderOf(`woocommerce:${wooId}`, '723');
+    expect(order.status).toBe('confirmed');
+    expect(order.lines.map((l: any) => [l.sku, l.ordered, l.reserved])).toEqual([['WOO-34', 1, 1]]);
+    expect(await reserved('WOO-87')).toBe(album - 1);
+    expect(await ledgerOf(order.id)).toEqual({ 'WOO-87': 0, 'WOO-34': 1 });
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
