@@ -260,6 +260,41 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('WooCommerce: a pull that reads a second change made in the same second applies it', async () => {
+    const order = JSON.parse(fixtureText(WOO_727));
+    order.id = 7271;
+    order.number = '7271';
+    order.date_modified_gmt = '2017-03-22T19:45:00';
+    const sameSecond = {
+      ...order,
+      line_items: order.line_items.filter((l: { sku: string }) => l.sku !== 'Bar3'),
+    };
+    const list = (body: unknown) =>
+      nock('https://woo.payloads.test')
+        .get('/wp-json/wc/v3/orders')
+        .query(true)
+        .reply(200, JSON.stringify([body]), {
+          'content-type': 'application/json',
+          'x-wp-total': '1',
+          'x-wp-totalpages': '1',
+        });
+
+    list(order);
+    const first = await stack.api('POST', `/api/channels/${wooId}/sync`);
+    expect(first.body).toMatchObject({ orders: 1, outcomes: { created: 1 }, errors: [] });
+    await stack.settle();
+    list(sameSecond);
+    const second = await stack.api('POST', `/api/channels/${wooId}/sync`);
+    expect(second.body).toMatchObject({ orders: 1, outcomes: { updated: 1 }, errors: [] });
+    list(sameSecond);
+    const again = await stack.api('POST', `/api/channels/${wooId}/sync`);
+    expect(again.body).toMatchObject({ orders: 1, outcomes: { duplicate: 1 }, errors: [] });
+    await stack.settle();
+    const pulled = await orderOf(`woocommerce:${wooId}`, '7271');
+    expect(pulled.lines.map((l: any) => [l.sku, l.ordered, l.reserved])).toEqual([['WOO-93', 2, 2]]);
+    expect(await ledgerOf(pulled.id)).toEqual({ 'WOO-93': 2, Bar3: 0 });
+  });
+
   it('WooCommerce: two changes in one second are two deliveries and two versions; a repeat is a duplicate', async () => {
     const order = JSON.parse(fixtureText(WOO_727));
     order.id = 7270;
