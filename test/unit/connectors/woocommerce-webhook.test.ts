@@ -193,6 +193,17 @@ describe('woocommerce verifyWebhook: topics', () => {
     expect(r).toMatchObject({ valid: true, envelope: { kind: 'ignored', externalOrderId: null } });
   });
 
+  it('tells apart two deliveries sharing X-WC-Webhook-Delivery-ID (same second) by their bodies', () => {
+    const idOf = (body: Buffer) => {
+      const r = woocommerce.verifyWebhook(body, headers(body), settings());
+      return r.valid ? r.envelope.deliveryId : null;
+    };
+    // The header is wp_hash(webhook id . current second): the same for both deliveries below.
+    expect(idOf(wire)).not.toBe(idOf(order727));
+    // The same body sent again under the same header is the same delivery.
+    expect(idOf(Buffer.from(wire))).toBe(idOf(wire));
+  });
+
   it('falls back to a hash of the body for the delivery id', () => {
     const r = woocommerce.verifyWebhook(
       wire,
