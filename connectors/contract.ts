@@ -62,6 +62,23 @@ export type WebhookVerification =
 /** Header names are lower-case. */
 export type Headers = Record<string, string | undefined>;
 
+/** What the core did with a verified delivery, for a connector that shapes the answer to it. */
+export interface WebhookReceipt {
+  /** `accepted` (stored, applied afterwards), `duplicate` (stored and applied before), `ignored` (a ping, a topic we do not use). */
+  status: 'accepted' | 'duplicate' | 'ignored';
+  /** The stored inbound event; null when nothing was stored (`ignored`). */
+  eventId: number | null;
+  topic: string;
+}
+
+/** The body of the HTTP 200 answering a verified delivery. */
+export interface WebhookReply {
+  /** An object is sent as JSON; a string as it is. */
+  body: string | Record<string, unknown>;
+  /** Default: `application/json` for an object, `text/plain; charset=utf-8` for a string. */
+  contentType?: string;
+}
+
 export interface NormalizedLine {
   /** The SKU code the channel holds for the product, if any; used to auto-match our SKUs. */
   channelSku: string | null;
@@ -145,7 +162,21 @@ export interface ConnectorDefinition<S = unknown> {
   /** Limits for these settings when they depend on them (e.g. the shop's plan); else `manifest.limits`. */
   limitsFor?(settings: S): ConnectorLimits;
   verifyWebhook(rawBody: Buffer, headers: Headers, settings: S): WebhookVerification;
+  /**
+   * The answer to a verified delivery, for channels that expect a particular body (some Chinese
+   * platforms want e.g. `{"code":0,"msg":"success"}`). Default: `{status, eventId}` as JSON
+   * (`{status: "ignored", topic}` when nothing was stored). Refusals (401, 404) keep the core's
+   * JSON error body.
+   */
+  webhookReply?(receipt: WebhookReceipt, settings: S): WebhookReply;
   normalizeOrder(payload: unknown): NormalizedOrder;
+  /**
+   * Adds to an order payload what the order needs and the payload leaves out, by asking the channel
+   * (WooCommerce: the line items of the order's refunds, which an order's JSON lists by amount
+   * only). Called before `normalizeOrder` whenever a stored delivery is applied; returns the payload
+   * as it is when nothing is missing. A failure leaves the event unapplied, to be tried again.
+   */
+  completePayload?(ctx: ConnectorContext<S>, payload: unknown): Promise<unknown>;
   /**
    * Parses a stored raw payload (a webhook body, or a pulled order as stored) for a replay, the way
    * `verifyWebhook` parses a body. Default: `JSON.parse`.

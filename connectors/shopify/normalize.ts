@@ -2,10 +2,7 @@ import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedOrder } from '../contract.js';
 import { toMinorUnits } from '../shared/money.js';
-
-type Rec = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRecord, type Rec, text } from '../shared/payload.js';
 
 const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
 
@@ -29,12 +26,6 @@ export function shopifyIdString(value: unknown): string | null {
 export function toGid(type: string, value: unknown): string | null {
   const id = shopifyIdString(value);
   return id === null ? null : `gid://shopify/${type}/${id}`;
-}
-
-function text(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const t = value.trim();
-  return t === '' ? null : t;
 }
 
 function isoUtc(value: unknown): string | null {
@@ -64,12 +55,24 @@ interface RawLine {
   title: string | null;
   quantity: unknown;
   price: unknown;
+  /** Every unit was removed or refunded (current quantity 0): no longer part of the order, not a problem. */
+  gone: boolean;
+}
+
+/**
+ * A line's quantity as it stands now. Shopify's `quantity` keeps counting units removed by an order
+ * edit or refunded; `current_quantity` (REST webhooks, API 2024-01+) / `currentQuantity` (GraphQL)
+ * does not. The ordered quantity is used only when a payload lacks the current one.
+ */
+function quantityNow(current: unknown, ordered: unknown): unknown {
+  return current === undefined || current === null ? ordered : current;
 }
 
 function buildLines(raw: RawLine[], currency: string): { lines: NormalizedLine[]; problems: OrderProblem[] } {
   const lines: NormalizedLine[] = [];
   const problems: OrderProblem[] = [];
   for (const r of raw) {
+    if (r.gone) continue;
     const where = `line ${r.lineNo}${r.sku ? ` (${r.sku})` : ''}`;
     const bad: string[] = [];
     const quantity = r.quantity;
@@ -159,8 +162,9 @@ function fromRest(p: Rec): NormalizedOrder {
       variantId: shopifyIdString(l.variant_id),
       inventoryItemId: null,
       title: text(l.title) ?? text(l.name),
-      quantity: l.quantity,
+      quantity: quantityNow(l.current_quantity, l.quantity),
       price: l.price,
+      gone: l.current_quantity === 0,
     };
   });
   const c = isRecord(p.customer) ? p.customer : {};
@@ -210,8 +214,9 @@ function fromGraphql(p: Rec): NormalizedOrder {
       variantId: shopifyIdString(variant.id),
       inventoryItemId: shopifyIdString(inventoryItem.id),
       title: text(l.title) ?? text(l.name),
-      quantity: l.quantity,
+      quantity: quantityNow(l.currentQuantity, l.quantity),
       price: shopMoney.amount,
+      gone: l.currentQuantity === 0,
     };
   });
   const c = isRecord(p.customer) ? p.customer : {};
@@ -235,7 +240,10 @@ function fromGraphql(p: Rec): NormalizedOrder {
  *
  * Ids are exact decimal strings (`820982911946154508`, taken from `admin_graphql_api_id` / the
  * gid when present), the same from both paths. Prices are the lines' original unit prices in the
- * shop currency, in integer minor units (discounts are not subtracted). A line with a bad
+ * shop currency, in integer minor units (discounts are not subtracted). Quantities are the current
+ * ones (`current_quantity` / `currentQuantity`: units removed by an order edit or refunded no longer
+ * count), and a line with none left is dropped, so that amending the order releases its stock. A
+ * line with a bad
  * quantity or price becomes an `invalid_line` problem instead of a line; a payload that is not an
  * order throws `PermanentError('invalid_payload')`.
  */

@@ -15,6 +15,7 @@ const LINE_FIELDS = `
   sku
   title
   quantity
+  currentQuantity
   variant { id inventoryItem { id } }
   product { id }
   originalUnitPriceSet { shopMoney { amount currencyCode } }

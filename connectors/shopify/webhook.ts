@@ -1,5 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Headers, WebhookKind, WebhookVerification } from '../contract.js';
+import { bodyHash, headerValue, hmacSha256Base64, signatureMatches } from '../shared/webhook.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { shopifyIdString } from './normalize.js';
 
@@ -11,22 +11,7 @@ const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
 };
 
 /** A header by name, case-insensitively, also under the newer name without `x-`. */
-function header(headers: Headers, name: string): string | undefined {
-  const wanted = [name.toLowerCase(), name.toLowerCase().replace(/^x-/, '')];
-  for (const w of wanted) {
-    for (const [key, value] of Object.entries(headers)) {
-      if (key.toLowerCase() === w && typeof value === 'string' && value.trim() !== '') return value.trim();
-    }
-  }
-  return undefined;
-}
-
-/** Compares the signature Shopify sent with ours in constant time; a length mismatch is just "no". */
-function signatureMatches(sent: string, expected: string): boolean {
-  const a = Buffer.from(sent, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+const header = (headers: Headers, name: string) => headerValue(headers, name, name.replace(/^x-/i, ''));
 
 /**
  * Verifies a Shopify webhook: base64(HMAC-SHA256(raw body, app client secret)) against
@@ -42,7 +27,7 @@ export function verifyShopifyWebhook(
   if (!settings.webhookSecret) return { valid: false, reason: 'webhook_secret_not_configured' };
   const sent = header(headers, 'x-shopify-hmac-sha256');
   if (!sent) return { valid: false, reason: 'missing_signature' };
-  const expected = createHmac('sha256', settings.webhookSecret).update(rawBody).digest('base64');
+  const expected = hmacSha256Base64(settings.webhookSecret, rawBody);
   if (!signatureMatches(sent, expected)) return { valid: false, reason: 'invalid_signature' };
 
   let payload: unknown;
@@ -55,9 +40,7 @@ export function verifyShopifyWebhook(
   const topic = header(headers, 'x-shopify-topic') ?? '';
   const kind: WebhookKind = KIND_BY_TOPIC[topic] ?? 'ignored';
   const deliveryId =
-    header(headers, 'x-shopify-event-id') ??
-    header(headers, 'x-shopify-webhook-id') ??
-    `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+    header(headers, 'x-shopify-event-id') ?? header(headers, 'x-shopify-webhook-id') ?? bodyHash(rawBody);
 
   let externalOrderId: string | null = null;
   if (kind !== 'ignored') {

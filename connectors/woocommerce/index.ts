@@ -3,6 +3,7 @@ import { PermanentError } from '../../src/errors/permanent-error.js';
 import { type ConnectorContext, type ConnectorLimits, defineConnector } from '../contract.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
+import { withRefundLines } from './refunds.js';
 import { jsonBody, wooRequest } from './request.js';
 import {
   type WooCommerceSettings,
@@ -85,6 +86,7 @@ export default defineConnector<WooCommerceSettings>({
   limitsFor: wooCommerceLimits,
   verifyWebhook: verifyWooCommerceWebhook,
   normalizeOrder: normalizeWooCommerceOrder,
+  completePayload: (ctx, payload) => withRefundLines(ctx, payload),
   pullOrders: pullWooCommerceOrders,
   pushStock: pushWooCommerceStock,
   testConnection: testWooCommerceConnection,

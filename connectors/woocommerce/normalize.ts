@@ -2,13 +2,15 @@ import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedOrder } from '../contract.js';
 import { toMinorUnits } from '../shared/money.js';
+import { isRecord, type Rec, text } from '../shared/payload.js';
 
-type Rec = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Statuses after which the order will not be fulfilled. */
-const CANCELLED_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'refunded', 'failed', 'trash']);
+/**
+ * Statuses after which the order will not be fulfilled. Not `failed`: that is a payment that failed
+ * on an order that still needs payment (`WC_Order::needs_payment()` is true for it), which the
+ * customer can pay later and which then becomes `processing`. Like `pending` (awaiting payment) it
+ * stays an open order that keeps its stock; cancelling it would lose the order for good.
+ */
+const CANCELLED_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'refunded', 'trash']);
 
 /** Statuses of carts that are not orders yet (block checkout); WooCommerce's own webhooks skip them. */
 export const DRAFT_STATUSES: ReadonlySet<string> = new Set(['checkout-draft', 'draft', 'auto-draft']);
@@ -52,12 +54,6 @@ export function wooDateToIso(value: unknown): string | null {
  */
 function orderTime(p: Rec, field: string): string | null {
   return wooDateToIso(p[`${field}_gmt`]) ?? wooDateToIso(p[field]);
-}
-
-function text(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const t = value.trim();
-  return t === '' ? null : t;
 }
 
 function email(value: unknown): string | undefined {
@@ -133,10 +129,34 @@ export function lineUnitPrice(
   return { ok: true, minor: amount / quantity };
 }
 
+/**
+ * Units refunded per order line id (`line_items[].id`), read from refunds as
+ * `GET orders/<id>/refunds` gives them: each refund's `line_items` carry a negative `quantity` and
+ * the refunded line's id in the meta `_refunded_item_id`. Refunds without line items (an amount
+ * only, or the short `{id, reason, total}` the order itself lists) refund no units.
+ */
+export function refundedUnits(refunds: unknown): Map<string, number> {
+  const units = new Map<string, number>();
+  if (!Array.isArray(refunds)) return units;
+  for (const refund of refunds) {
+    if (!isRecord(refund) || !Array.isArray(refund.line_items)) continue;
+    for (const item of refund.line_items) {
+      if (!isRecord(item) || !Array.isArray(item.meta_data)) continue;
+      const meta = item.meta_data.find((m) => isRecord(m) && m.key === '_refunded_item_id');
+      const lineId = isRecord(meta) ? wooIdString(meta.value) : null;
+      const quantity =
+        typeof item.quantity === 'number' && Number.isInteger(item.quantity) ? item.quantity : 0;
+      if (lineId && quantity !== 0) units.set(lineId, (units.get(lineId) ?? 0) + Math.abs(quantity));
+    }
+  }
+  return units;
+}
+
 function buildLines(
   items: unknown[],
   currency: string,
   pricesIncludeTax: boolean,
+  refunded: ReadonlyMap<string, number>,
 ): { lines: NormalizedLine[]; problems: OrderProblem[] } {
   const lines: NormalizedLine[] = [];
   const problems: OrderProblem[] = [];
@@ -158,13 +178,17 @@ function buildLines(
       });
       return;
     }
+    // The line's `quantity` still counts refunded units; what is left is what the order still wants.
+    const lineId = wooIdString(l.id);
+    const left = (l.quantity as number) - (lineId ? (refunded.get(lineId) ?? 0) : 0);
+    if (left <= 0) return;
     lines.push({
       channelSku: sku,
       productId: wooIdString(l.product_id),
       variantId: wooIdString(l.variation_id),
       inventoryItemId: null,
       title: text(l.name),
-      quantity: l.quantity as number,
+      quantity: left,
       unitPrice: price.minor,
     });
   });
@@ -198,7 +222,11 @@ function orderNumber(value: unknown): string | null {
  * - Unit prices come from the line's decimal strings (see `lineUnitPrice`); coupons are not
  *   subtracted. A line without an exact unit price or a valid quantity becomes an `invalid_line`
  *   problem instead of a line.
- * - `cancelled`, `refunded`, `failed` and `trash` count as cancelled.
+ * - Refunded units are taken off their lines when the payload's `refunds` carry their line items
+ *   (as `GET orders/<id>/refunds` gives them; `withRefundLines` adds them to an order's own JSON,
+ *   which lists refunds as `{id, reason, total}` only); a line refunded in full is dropped.
+ * - `cancelled`, `refunded` and `trash` count as cancelled; `failed` (payment failed, can still be
+ *   paid) is an open order like `pending`.
  *
  * Throws `PermanentError('invalid_payload')` for a payload that is not an order, such as the
  * `{"id": n}` body of `order.deleted`.
@@ -215,7 +243,12 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
   }
   const updatedAt = orderTime(payload, 'date_modified') ?? placedAt;
   const status = text(payload.status)?.toLowerCase() ?? '';
-  const { lines, problems } = buildLines(payload.line_items, currency, payload.prices_include_tax === true);
+  const { lines, problems } = buildLines(
+    payload.line_items,
+    currency,
+    payload.prices_include_tax === true,
+    refundedUnits(payload.refunds),
+  );
   const customer = customerOf(payload.customer_id, payload.billing);
   return {
     externalId,

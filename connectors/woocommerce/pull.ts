@@ -1,5 +1,6 @@
 import type { ConnectorContext, PulledOrder, PullPage } from '../contract.js';
 import { DRAFT_STATUSES, normalizeWooCommerceOrder, wooIdString } from './normalize.js';
+import { withRefundLines } from './refunds.js';
 import { jsonBody, WooCommerceResponseError, wooRequest } from './request.js';
 import type { WooCommerceSettings } from './settings.js';
 
@@ -128,8 +129,10 @@ export async function* pullWooCommerceOrders(
         }
       }
       if (DRAFT_STATUSES.has(statusOf(raw))) continue;
+      // Refund lines are read before the order (a failure fails the pull, which is tried again).
+      const complete = await withRefundLines(ctx, raw);
       try {
-        const order = normalizeWooCommerceOrder(raw);
+        const order = normalizeWooCommerceOrder(complete);
         orders.push({ raw, order });
         latest = Math.max(latest, Date.parse(order.updatedAt));
       } catch (err) {

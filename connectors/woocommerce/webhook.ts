@@ -1,5 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Headers, WebhookKind, WebhookVerification } from '../contract.js';
+import { bodyHash, headerValue as header, hmacSha256Base64, signatureMatches } from '../shared/webhook.js';
 import { wooIdString } from './normalize.js';
 
 const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
@@ -15,26 +15,6 @@ const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
  * only saved if this gets HTTP 200.
  */
 const PING_BODY = /^webhook_id=(\d{1,20})$/;
-
-/** A header by name, case-insensitively; blank counts as absent. */
-function header(headers: Headers, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted && typeof value === 'string' && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
-
-/** Compares the signature WooCommerce sent with ours in constant time; a length mismatch is just "no". */
-function signatureMatches(sent: string, expected: string): boolean {
-  const a = Buffer.from(sent, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function bodyHash(rawBody: Buffer): string {
-  return `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
-}
 
 /**
  * The creation ping, recognised only in its exact shape: no `X-WC-Webhook-*` header at all, a
@@ -63,7 +43,10 @@ function pingWebhookId(rawBody: Buffer, headers: Headers): string | null {
  * - `order.created`, `order.updated`, `order.restored` are upserts, except an `order.updated` whose
  *   body has status `cancelled`, which is a cancel; `order.deleted` (moved to the trash, body
  *   `{"id": n}`) is a delete; every other topic is `ignored`.
- * - `deliveryId` is `X-WC-Webhook-Delivery-ID`, else a hash of the body.
+ * - `deliveryId` is `X-WC-Webhook-Delivery-ID` plus a hash of the body. WooCommerce makes that
+ *   header from the webhook id and the current second (`wp_hash($id . strtotime('now'))`), so two
+ *   different deliveries of one webhook in the same second share it: alone it would drop the
+ *   second as a duplicate. A repeat of the same body under the same header is still a duplicate.
  */
 export function verifyWooCommerceWebhook(
   rawBody: Buffer,
@@ -86,7 +69,7 @@ export function verifyWooCommerceWebhook(
     };
   }
   if (!settings.webhookSecret) return { valid: false, reason: 'webhook_secret_not_configured' };
-  const expected = createHmac('sha256', settings.webhookSecret).update(rawBody).digest('base64');
+  const expected = hmacSha256Base64(settings.webhookSecret, rawBody);
   if (!signatureMatches(sent, expected)) return { valid: false, reason: 'invalid_signature' };
 
   let payload: unknown;
@@ -107,6 +90,7 @@ export function verifyWooCommerceWebhook(
     if (!externalOrderId) return { valid: false, reason: 'missing_order_id' };
   }
 
-  const deliveryId = header(headers, 'x-wc-webhook-delivery-id') ?? bodyHash(rawBody);
+  const sentId = header(headers, 'x-wc-webhook-delivery-id');
+  const deliveryId = sentId ? `${sentId.slice(0, 64)}:${bodyHash(rawBody)}` : bodyHash(rawBody);
   return { valid: true, envelope: { topic, kind, deliveryId, externalOrderId, payload } };
 }

@@ -102,9 +102,10 @@ export async function receiveChannelEvent(
 }
 
 /**
- * Applies a stored event to its order in one transaction and marks the event processed. With
- * `replay`, a payload of the same version as the order is applied again (a held order gets
- * another try with today's SKU mappings); an older one never is.
+ * Applies a stored event to its order in one transaction and marks the event processed. A payload
+ * older than the order's version is never applied; one of the same update time is (see
+ * `applyInTx`). With `replay`, a held order whose lines did not change gets another try with
+ * today's SKU mappings.
  */
 export async function applyStoredEvent(
   db: Db,
@@ -160,7 +161,7 @@ const MAX_RETRY_DELAY_MS = 3_600_000;
  * Notes a failed attempt to apply a stored event: the error, one more attempt, and when the event
  * relay is to try again (1 s, 2 s, 4 s … doubling per attempt, at most an hour).
  */
-async function recordFailedAttempt(db: Db, eventId: number, err: unknown): Promise<void> {
+export async function recordFailedAttempt(db: Db, eventId: number, err: unknown): Promise<void> {
   const row = await db(INBOUND_EVENTS).where({ id: eventId }).first('attempts');
   const attempts = Number(row?.attempts ?? 0) + 1;
   const delay = Math.min(1000 * 2 ** Math.min(attempts - 1, 30), MAX_RETRY_DELAY_MS);
@@ -292,7 +293,10 @@ async function applyInTx(
   if (stored !== null && at < stored) {
     return finish('stale', order.id, `the channel's update time ${incoming.updatedAt} is older than ours`);
   }
-  if (stored !== null && at === stored && !replay) return finish('unchanged', order.id, 'same version');
+  // The same update time is not the same version: channels keep it to the second (WooCommerce's
+  // date_modified), and two changes in one second share it. Such a payload is applied; one that
+  // changes nothing is found so by the amendment ('unchanged'), and a repeat of the very same
+  // delivery never gets here (it is a duplicate).
   if (stored === null || at > stored) {
     await tx(ORDERS)
       .where({ id: order.id })

@@ -1,9 +1,9 @@
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { processOrders } from '../orders/processing.js';
 import { type ApplyResult, applyNewOrders, type NewOrderEvent } from './apply-order.js';
-import { type ChannelContext, connectorOf } from './channel-context.js';
+import type { ChannelContext } from './channel-context.js';
 import type { Channel } from './channel-store.js';
-import { applyEvent, channelOfKey, readStoredOrder } from './event-replay.js';
+import { applyEvent, channelOfKey, type ReadOrder, readEventOrder } from './event-replay.js';
 
 /**
  * Applies stored webhook events that the event worker took at the same moment, as a group: the
@@ -23,6 +23,7 @@ export async function applyEvents(
   const channels = new Map<string, Channel | null>();
   const fresh = new Map<string, { channel: Channel; events: NewOrderEvent[]; seen: Set<string> }>();
   const oneByOne: number[] = [];
+  const readOrders = new Map<number, ReadOrder>();
 
   for (const id of new Set(eventIds)) {
     const row = rowOf.get(id);
@@ -33,9 +34,13 @@ export async function applyEvents(
     const key = String(row.channel);
     if (!channels.has(key)) channels.set(key, await channelOfKey(ctx, key));
     const channel = channels.get(key);
-    const order = channel
-      ? readStoredOrder(connectorOf(channel), String(row.payload), 'order.upsert').order
+    // Read once (the connector may ask the channel for what the payload leaves out); a failure is
+    // left to the one-by-one path, which reads again and records it.
+    const read = channel
+      ? await readEventOrder(ctx, channel, String(row.payload), 'order.upsert').catch(() => null)
       : null;
+    if (read) readOrders.set(id, read);
+    const order = read?.order ?? null;
     const group = channel && fresh.get(key);
     if (!channel || !order || order.cancelled || group?.seen.has(order.externalId)) {
       oneByOne.push(id);
@@ -72,7 +77,7 @@ export async function applyEvents(
   }
   await Promise.all(
     oneByOne.map(async (id) => {
-      results.set(id, await applyEvent(ctx, id).catch((err: Error) => err));
+      results.set(id, await applyEvent(ctx, id, readOrders.get(id)).catch((err: Error) => err));
     }),
   );
   return eventIds.map((id) => results.get(id) ?? new Error(`event ${id} was not applied`));

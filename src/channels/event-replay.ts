@@ -3,9 +3,16 @@ import { notFound } from '../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
 import { setOrderStatus } from '../orders/status.js';
-import { type ApplyResult, applyStoredEvent, type OrderEventKind } from './apply-order.js';
+import {
+  type ApplyResult,
+  applyStoredEvent,
+  type OrderEventKind,
+  recordFailedAttempt,
+  UnappliedEventError,
+} from './apply-order.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
 import { type Channel, channelKey, findChannel } from './channel-store.js';
+import { connectorContext } from './connector-runtime.js';
 import { readOrder } from './webhook-intake.js';
 
 export interface ReplaySummary {
@@ -34,15 +41,24 @@ export function replayEvent(ctx: ChannelContext, eventId: number): Promise<Apply
   return applyEventById(ctx, eventId, true);
 }
 
+/** An event's order as read already (see `readEventOrder`), so that the channel is not asked twice. */
+export type ReadOrder = { order: NormalizedOrder | null; readError?: string };
+
 /**
  * Applies a stored webhook event for the first time (the event worker's job). One applied before
- * answers `duplicate` and changes nothing, so a job that runs twice is harmless.
+ * answers `duplicate` and changes nothing, so a job that runs twice is harmless. `read` is its
+ * order when the caller has read it already.
  */
-export function applyEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
-  return applyEventById(ctx, eventId, false);
+export function applyEvent(ctx: ChannelContext, eventId: number, read?: ReadOrder): Promise<ApplyResult> {
+  return applyEventById(ctx, eventId, false, read);
 }
 
-async function applyEventById(ctx: ChannelContext, eventId: number, replay: boolean): Promise<ApplyResult> {
+async function applyEventById(
+  ctx: ChannelContext,
+  eventId: number,
+  replay: boolean,
+  preRead?: ReadOrder,
+): Promise<ApplyResult> {
   const row = await ctx.db(INBOUND_EVENTS).where({ id: eventId }).first();
   if (!row) throw notFound(`inbound event ${eventId}`);
   if (!replay && row.processed_at !== null) {
@@ -51,9 +67,15 @@ async function applyEventById(ctx: ChannelContext, eventId: number, replay: bool
   }
   const channel = await channelOfKey(ctx, String(row.channel));
   if (!channel) return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id));
-  const connector = connectorOf(channel);
   const kind = (row.kind as OrderEventKind | null) ?? 'order.upsert';
-  const read = readStoredOrder(connector, String(row.payload), kind);
+  let read: ReadOrder;
+  try {
+    read = preRead ?? (await readEventOrder(ctx, channel, String(row.payload), kind));
+  } catch (err) {
+    // The channel could not be asked for what the payload leaves out: tried again later.
+    await recordFailedAttempt(ctx.db, eventId, err).catch(() => {});
+    throw new UnappliedEventError(eventId, err);
+  }
   const result = await applyStoredEvent(
     ctx.db,
     channel,
@@ -70,6 +92,28 @@ async function applyEventById(ctx: ChannelContext, eventId: number, replay: bool
   );
   await ctx.enqueueOrders(result.toProcess);
   return result;
+}
+
+/**
+ * Reads the order of a stored payload, completed first with what the connector asks the channel
+ * for (`completePayload`, e.g. WooCommerce's refund lines). Throws when that request fails.
+ */
+export async function readEventOrder(
+  ctx: ChannelContext,
+  channel: Channel,
+  raw: string,
+  kind: OrderEventKind,
+): Promise<ReadOrder> {
+  const connector = connectorOf(channel);
+  if (!connector.completePayload || kind === 'order.delete') return readStoredOrder(connector, raw, kind);
+  let payload: unknown;
+  try {
+    payload = connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw);
+  } catch (err) {
+    return { order: null, readError: `stored payload is not JSON: ${(err as Error).message}` };
+  }
+  const complete = await connector.completePayload(connectorContext(ctx, channel), payload);
+  return readOrder(connector, complete, kind);
 }
 
 /** Reads the order of a stored payload; what cannot be read says why. */

@@ -1,4 +1,5 @@
 import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
+import { bodyHash } from '../../connectors/shared/webhook.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { type ApplyOutcome, receiveChannelEvent, UnappliedEventError } from './apply-order.js';
 import { type Channel, clearChannelFailing } from './channel-store.js';
@@ -105,13 +106,16 @@ export async function pullChannel(
       for (const pulled of page.orders) {
         summary.orders++;
         const order = pulled.order;
+        const rawPayload = JSON.stringify(pulled.raw);
         try {
           const result = await receiveChannelEvent(db, channel, {
-            deliveryId: `pull:${order.externalId}:${order.updatedAt}`,
+            // The update time alone is not a version (WooCommerce keeps it to the second): the
+            // body's hash tells two changes in one second apart, and a re-read of the same one not.
+            deliveryId: `pull:${order.externalId}:${order.updatedAt}:${bodyHash(Buffer.from(rawPayload))}`,
             topic: 'pull',
             kind: order.cancelled ? 'order.cancel' : 'order.upsert',
             externalId: order.externalId,
-            rawPayload: JSON.stringify(pulled.raw),
+            rawPayload,
             order,
           });
           summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;

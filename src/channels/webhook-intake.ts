@@ -1,4 +1,10 @@
-import type { ConnectorDefinition, Headers, NormalizedOrder } from '../../connectors/contract.js';
+import type {
+  ConnectorDefinition,
+  Headers,
+  NormalizedOrder,
+  WebhookReceipt,
+  WebhookReply,
+} from '../../connectors/contract.js';
 import { getConnector } from '../../connectors/registry.js';
 import type { OrderEventKind } from './apply-order.js';
 import type { ChannelContext } from './channel-context.js';
@@ -6,7 +12,26 @@ import { type Channel, channelKey, findChannel } from './channel-store.js';
 
 export interface WebhookAnswer {
   status: 200 | 401 | 404;
-  body: Record<string, unknown>;
+  /** An object is sent as JSON, a string as it is (see `contentType`). */
+  body: string | Record<string, unknown>;
+  contentType?: string;
+}
+
+/** Today's answer to a verified delivery: `{status, eventId}`, or `{status: "ignored", topic}`. */
+export function defaultWebhookReply(receipt: WebhookReceipt): WebhookReply {
+  return receipt.status === 'ignored'
+    ? { body: { status: 'ignored', topic: receipt.topic } }
+    : { body: { status: receipt.status, eventId: receipt.eventId } };
+}
+
+/** The 200 answering a verified delivery, shaped by the connector when it says how. */
+function replyTo(
+  connector: ConnectorDefinition<unknown>,
+  receipt: WebhookReceipt,
+  settings: unknown,
+): WebhookAnswer {
+  const reply = connector.webhookReply?.(receipt, settings) ?? defaultWebhookReply(receipt);
+  return { status: 200, body: reply.body, ...(reply.contentType ? { contentType: reply.contentType } : {}) };
 }
 
 /** How long a process trusts its copy of a channel for webhooks (ms). */
@@ -28,7 +53,8 @@ async function webhookChannel(
  * bad or missing signature (nothing stored). A verified delivery is stored — together with the
  * others arriving at the same moment, in one commit — and answered 200 after that commit:
  * `accepted` (it will be applied by a worker, in order of arrival) or `duplicate` (this delivery
- * was stored and applied before). Applying it (reading the order, mapping SKUs, creating,
+ * was stored and applied before), in the body the connector shapes (`webhookReply`; by default
+ * `{status, eventId}` as JSON). Applying it (reading the order, mapping SKUs, creating,
  * amending or cancelling the order) happens in the worker; its outcome shows on the event
  * (`GET /api/inbound-events`).
  */
@@ -56,7 +82,7 @@ export async function receiveWebhook(
   }
   const env = verified.envelope;
   if (env.kind === 'ping' || env.kind === 'ignored') {
-    return { status: 200, body: { status: 'ignored', topic: env.topic } };
+    return replyTo(connector, { status: 'ignored', eventId: null, topic: env.topic }, channel.settings);
   }
   const stored = await ctx.events.submit({
     channel: channelKey(channel),
@@ -66,10 +92,8 @@ export async function receiveWebhook(
     externalId: env.externalOrderId,
     rawPayload: rawBody.toString('utf8'),
   });
-  return {
-    status: 200,
-    body: { status: stored.applied ? 'duplicate' : 'accepted', eventId: stored.eventId },
-  };
+  const status = stored.applied ? 'duplicate' : 'accepted';
+  return replyTo(connector, { status, eventId: stored.eventId, topic: env.topic }, channel.settings);
 }
 
 /**

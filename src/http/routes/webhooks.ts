@@ -19,7 +19,16 @@ export function webhookRoutes(channels: ChannelService) {
       headers[name.toLowerCase()] = value;
     });
     const result = await channels.receiveWebhook(id, raw, headers);
-    return c.json(result.body, result.status as ContentfulStatusCode);
+    const status = result.status as ContentfulStatusCode;
+    if (typeof result.body === 'string') {
+      return c.body(result.body, status, {
+        'content-type': result.contentType ?? 'text/plain; charset=utf-8',
+      });
+    }
+    if (result.contentType) {
+      return c.body(JSON.stringify(result.body), status, { 'content-type': result.contentType });
+    }
+    return c.json(result.body, status);
   });
   return app;
 }

@@ -127,7 +127,7 @@ describe('woocommerce normalizeOrder', () => {
     expect(kwd.customer?.code).toBe('woocommerce:5');
   });
 
-  it('cancelled, refunded, failed and trash orders are cancelled; the others are not', () => {
+  it('cancelled, refunded and trash orders are cancelled; failed (can still be paid) and the others are not', () => {
     const statuses = [
       'pending',
       'processing',
@@ -152,7 +152,7 @@ describe('woocommerce normalizeOrder', () => {
       completed: false,
       cancelled: true,
       refunded: true,
-      failed: true,
+      failed: false,
       trash: true,
     });
     expect(woocommerce.normalizeOrder(load('order-727-cancelled.json'))).toMatchObject({

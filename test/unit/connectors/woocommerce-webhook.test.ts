@@ -36,7 +36,7 @@ describe('woocommerce verifyWebhook: signatures', () => {
     expect(r.envelope).toMatchObject({
       topic: 'order.updated',
       kind: 'order.upsert',
-      deliveryId: '8e2f7c09a4d1b3e5f6a7b8c9d0e1f2a3',
+      deliveryId: expect.stringMatching(/^8e2f7c09a4d1b3e5f6a7b8c9d0e1f2a3:sha256:[0-9a-f]{64}$/),
       externalOrderId: '723',
     });
     expect((r.envelope.payload as { billing: { first_name: string } }).billing.first_name).toBe('João');
@@ -97,7 +97,10 @@ describe('woocommerce verifyWebhook: signatures', () => {
       },
       settings(),
     );
-    expect(r).toMatchObject({ valid: true, envelope: { kind: 'order.upsert', deliveryId: 'd-1' } });
+    expect(r).toMatchObject({
+      valid: true,
+      envelope: { kind: 'order.upsert', deliveryId: expect.stringMatching(/^d-1:sha256:/) },
+    });
   });
 
   it('rejects a correctly signed body that is not JSON', () => {
@@ -188,6 +191,17 @@ describe('woocommerce verifyWebhook: topics', () => {
       settings(),
     );
     expect(r).toMatchObject({ valid: true, envelope: { kind: 'ignored', externalOrderId: null } });
+  });
+
+  it('tells apart two deliveries sharing X-WC-Webhook-Delivery-ID (same second) by their bodies', () => {
+    const idOf = (body: Buffer) => {
+      const r = woocommerce.verifyWebhook(body, headers(body), settings());
+      return r.valid ? r.envelope.deliveryId : null;
+    };
+    // The header is wp_hash(webhook id . current second): the same for both deliveries below.
+    expect(idOf(wire)).not.toBe(idOf(order727));
+    // The same body sent again under the same header is the same delivery.
+    expect(idOf(Buffer.from(wire))).toBe(idOf(wire));
   });
 
   it('falls back to a hash of the body for the delivery id', () => {
