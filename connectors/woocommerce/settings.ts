@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pullSettingsShape } from '../shared/pull-settings.js';
 
 /** Hosts to which plain `http://` is allowed: credentials never cross a network in clear text. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -31,12 +32,7 @@ export const wooCommerceSettingsSchema = z.object({
   consumerSecret: z.string().trim().min(1, 'must not be empty'),
   /** The secret set on the WooCommerce webhooks, which signs their deliveries (secret). */
   webhookSecret: z.string().min(1, 'must not be empty'),
-  /** Seconds between scheduled pulls. Default 300. */
-  pullIntervalSeconds: z.number().int().positive().default(300),
-  /** Seconds each pull reaches back before the last cursor, to catch late writes. Default 600. */
-  pullOverlapSeconds: z.number().int().min(0).default(600),
-  /** Where the first pull starts (ISO 8601); default: one pull interval plus the overlap ago. */
-  pullStartAt: z.iso.datetime({ offset: true }).optional(),
+  ...pullSettingsShape,
   /**
    * Requests per second we allow ourselves against this site. WooCommerce is self-hosted and
    * documents no limit, so this protects the shop's server; raise it for a strong host. Default 5.
