@@ -210,6 +210,54 @@ describe.each([
       await job?.remove();
     });
 
+    it('a Shopify pull throttled for longer than we wait in process runs again once the cost bucket holds the query', async () => {
+      const created = await stack.api('POST', '/api/channels', {
+        type: 'shopify',
+        name: `Shopify ${++seq}`,
+        settings: {
+          shopDomain: 'pulls-shop.myshopify.com',
+          accessToken: 'shpat_pulls_0123456789abcdef',
+          webhookSecret: 'shopify-pulls-secret',
+          apiBaseUrl: 'https://shopify-pulls.test/admin/api/2026-10',
+          pullStartAt: '2026-11-20T00:00:00Z',
+        },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as number;
+      nock('https://shopify-pulls.test')
+        .post('/admin/api/2026-10/graphql.json')
+        .reply(200, {
+          errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
+          extensions: {
+            cost: {
+              requestedQueryCost: 962,
+              actualQueryCost: null,
+              throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 2, restoreRate: 10 },
+            },
+          },
+        });
+      const before = Date.now();
+      await stack.queues.enqueuePull(id);
+      const jobId = `pull-${id}`;
+      const at = await waitFor(() => runsAt(jobId), { timeoutMs: 20_000, message: 'the pull job delayed' });
+      // (962 - 2) points at 10 a second.
+      expect(at).toBeGreaterThanOrEqual(before + 96_000);
+      const job = await stack.queues.channels.getJob(jobId);
+      expect(job?.attemptsMade).toBe(0);
+      await job?.remove();
+    });
+
+    it('a sync refused with Retry-After says how long the channel asked us to wait', async () => {
+      const id = await wooChannel();
+      nock(SITE).get(ORDERS).query(true).reply(429, 'slow down', { 'Retry-After': '120' });
+      const sync = await stack.api('POST', `/api/channels/${id}/sync`);
+      expect(sync.status).toBe(502);
+      expect(sync.body.error).toMatchObject({
+        code: 'channel_rate_limited',
+        details: { retryAfterMs: 120_000 },
+      });
+    });
+
     it('a push refused with Retry-After runs again no sooner than asked', async () => {
       const id = await wooChannel();
       expect((await stack.api('PUT', `/api/channels/${id}/skus/PUSH-1`, { productId: '5001' })).status).toBe(
