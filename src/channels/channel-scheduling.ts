@@ -7,7 +7,7 @@ import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
 import { CHANNEL_SKUS, CHANNELS, clearChannelFailing, recordChannelError } from './channel-store.js';
 import { connectorContext } from './connector-runtime.js';
-import { PullBusyError, type PullSummary, pullChannel } from './pull.js';
+import { PullBusyError, PullLeaseLostError, type PullSummary, pullChannel } from './pull.js';
 import {
   emptyPushSummary,
   markResync,
@@ -35,6 +35,11 @@ export async function pullNow(ctx: ChannelContext, id: number): Promise<PullSumm
     );
   } catch (err) {
     if (err instanceof PullBusyError) throw new ConflictError('pull_in_progress', err.message);
+    if (err instanceof PullLeaseLostError) {
+      // Not the channel's fault: this pull stalled past its lease and another one took over.
+      ctx.log.warn({ channelId: id, err: err.message }, 'pull stopped: its lease was taken over');
+      throw new ConflictError('pull_in_progress', err.message);
+    }
     const auth = err instanceof ChannelAuthError;
     await recordChannelError(ctx.db, id, `pull: ${(err as Error).message}`, { failing: auth });
     if (err instanceof RateLimitedError) {

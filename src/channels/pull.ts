@@ -55,7 +55,7 @@ export class PullLeaseLostError extends Error {
 }
 
 /** When the channel is pulled, as its connector declares for its settings. */
-export function pullScheduleOf(connector: ConnectorDefinition<unknown>, channel: Channel): PullSchedule {
+export function channelPullSchedule(connector: ConnectorDefinition<unknown>, channel: Channel): PullSchedule {
   return connector.manifest.pullSchedule?.(channel.settings) ?? DEFAULT_SCHEDULE;
 }
 
@@ -167,7 +167,7 @@ export async function pullChannel(
     cursorAfter: channel.pullCursor,
     toProcess: [],
   };
-  const schedule = pullScheduleOf(connector, channel);
+  const schedule = channelPullSchedule(connector, channel);
   let failed = false;
   let held = false;
   try {
