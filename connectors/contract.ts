@@ -38,6 +38,19 @@ export interface ConnectorManifest<S extends z.ZodType = z.ZodType> {
   credentialFields?: readonly string[];
   capabilities: readonly Capability[];
   limits: ConnectorLimits;
+  /**
+   * With `orderPull`: how often the core pulls a channel with these settings, and how far each
+   * pull reaches back. The core reads no setting names of its own.
+   */
+  pullSchedule?(settings: z.infer<S>): PullSchedule;
+}
+
+/** When the core pulls a channel's orders. */
+export interface PullSchedule {
+  /** Seconds from the end of one pull to the next scheduled one. */
+  intervalSeconds: number;
+  /** Seconds each pull starts before the stored cursor, to read late writes again. */
+  overlapSeconds: number;
 }
 
 /** What a verified webhook is about. */
@@ -122,8 +135,20 @@ export interface PulledOrder {
   order: NormalizedOrder;
 }
 
+/** A pulled order the connector could not read: stored as a failed inbound event, for a replay. */
+export interface UnreadOrder {
+  /** The raw order as the channel sent it. */
+  raw: unknown;
+  /** The channel's order id, when it could be found. */
+  externalId: string | null;
+  /** Why it could not be read. */
+  error: string;
+}
+
 export interface PullPage {
   orders: PulledOrder[];
+  /** Orders of this page that could not be read (the cursor may pass them: they are stored). */
+  unread?: UnreadOrder[];
   /** Where the next pull (or page) starts; opaque to the core. Null when there is nothing further. */
   nextCursor: string | null;
 }

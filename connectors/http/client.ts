@@ -264,6 +264,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   return {
+    async adjustCost(units: number): Promise<void> {
+      await limiter?.adjust(units);
+    },
     request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
       return pRetry(() => attempt<T>(req), {
         retries,

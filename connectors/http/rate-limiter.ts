@@ -5,13 +5,30 @@ import type { Cluster, Redis } from 'ioredis';
 export interface RateLimiter {
   /** Resolves when `cost` units (default 1) may be spent; the units are taken on return. */
   acquire(cost?: number): Promise<void>;
+  /**
+   * Takes `units` more (positive) or gives `-units` back (negative) without waiting: a request
+   * charged its requested cost learns what it really cost. The bucket never holds more than its burst.
+   */
+  adjust(units: number): Promise<void>;
 }
 
 export interface TokenBucketOptions {
   /** Units the bucket regains per second (the sustained rate). Must be > 0. */
   ratePerSecond: number;
-  /** Units the bucket holds when full: how many may go at once after a quiet spell. Must be >= 1. */
+  /**
+   * Units the bucket holds when full: how many may go at once after a quiet spell. Must be >= 1
+   * (one request must fit); see `bucketFor` for a rate below one per second.
+   */
   burst: number;
+}
+
+/**
+ * The bucket for a sustained rate and an optional burst: the burst defaults to one second's worth,
+ * and is at least 1, so that a rate below one request per second (one every few seconds) lets one
+ * request through at a time instead of none.
+ */
+export function bucketFor(ratePerSecond: number, burst?: number): TokenBucketOptions {
+  return { ratePerSecond, burst: Math.max(1, burst ?? ratePerSecond) };
 }
 
 export interface RateLimiterTestHooks {
@@ -42,7 +59,8 @@ function checkCost(cost: number): void {
  * (milliseconds) until the debt is paid back. Callers therefore queue in arrival order and each
  * needs exactly one round trip. The key expires once the bucket would be full again.
  *
- * KEYS[1] bucket key; ARGV[1] rate (units/second), ARGV[2] burst (units), ARGV[3] cost (units).
+ * KEYS[1] bucket key; ARGV[1] rate (units/second), ARGV[2] burst (units), ARGV[3] cost (units;
+ * negative gives units back, never above the burst).
  * Returns the milliseconds to wait (0 = go now).
  */
 const TOKEN_BUCKET_LUA = `
@@ -62,7 +80,7 @@ if now > ts then
   tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
   ts = now
 end
-tokens = tokens - cost
+tokens = math.min(burst, tokens - cost)
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 if tokens >= 0 then
@@ -106,6 +124,10 @@ export function createRedisRateLimiter(
       const waitMs = await take(cost);
       if (waitMs > 0) await sleep(waitMs);
     },
+    async adjust(units) {
+      if (!Number.isFinite(units)) throw new RangeError(`units must be a number, got ${units}`);
+      if (units !== 0) await take(units);
+    },
   };
 }
 
@@ -123,17 +145,26 @@ export function createMemoryRateLimiter(
   let tokens = options.burst;
   let ts = now();
 
+  const refill = () => {
+    const t = now();
+    if (t > ts) {
+      tokens = Math.min(options.burst, tokens + ((t - ts) * options.ratePerSecond) / 1000);
+      ts = t;
+    }
+  };
+
   return {
     async acquire(cost = 1) {
       checkCost(cost);
       if (cost === 0) return;
-      const t = now();
-      if (t > ts) {
-        tokens = Math.min(options.burst, tokens + ((t - ts) * options.ratePerSecond) / 1000);
-        ts = t;
-      }
+      refill();
       tokens -= cost;
       if (tokens < 0) await sleep(Math.ceil((-tokens * 1000) / options.ratePerSecond));
+    },
+    async adjust(units) {
+      if (!Number.isFinite(units)) throw new RangeError(`units must be a number, got ${units}`);
+      refill();
+      tokens = Math.min(options.burst, tokens - units);
     },
   };
 }

@@ -29,4 +29,9 @@ export interface HttpClient {
    * 401/403 and a `PermanentError` on other 4xx.
    */
   request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>;
+  /**
+   * Corrects the rate limiter once a request's real cost is known (Shopify's `actualQueryCost`):
+   * takes `units` more, or gives `-units` back, without waiting.
+   */
+  adjustCost(units: number): Promise<void>;
 }

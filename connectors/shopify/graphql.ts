@@ -65,10 +65,27 @@ export function throttleWaitMs(cost: CostExtension | undefined): number {
   return Math.max(0, Math.ceil(((requested - available) / restore) * 1000));
 }
 
+/**
+ * Brings the shared limiter to what the query really cost: Shopify's `actualQueryCost` (a
+ * throttled or refused query reports none and cost nothing) instead of the `requested` cost taken.
+ */
+async function chargeActualCost(
+  ctx: ConnectorContext<unknown>,
+  requested: number,
+  cost: CostExtension | undefined,
+): Promise<void> {
+  if (cost === undefined) return;
+  const actual = typeof cost.actualQueryCost === 'number' ? cost.actualQueryCost : 0;
+  if (actual !== requested) await ctx.http.adjustCost(actual - requested);
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface GraphqlOptions {
-  /** Rate-limit units (cost points) to take from the shared limiter. Default 10. */
+  /**
+   * The query's requested cost, taken from the shared limiter before it is sent; once Shopify
+   * answers, the difference to its `actualQueryCost` is given back (or charged). Default 10.
+   */
   cost?: number;
   /** Waits while throttled. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
@@ -86,6 +103,7 @@ export async function shopifyGraphql<T>(
   options: GraphqlOptions = {},
 ): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
+  const requested = options.cost ?? 10;
   for (let throttled = 0; ; throttled++) {
     const res = await ctx.http.request<unknown>({
       method: 'POST',
@@ -93,7 +111,7 @@ export async function shopifyGraphql<T>(
       data: { query, variables },
       headers: { 'Content-Type': 'application/json' },
       responseType: 'text',
-      cost: options.cost ?? 10,
+      cost: requested,
     });
     let body: GraphqlBody<T>;
     try {
@@ -105,6 +123,7 @@ export async function shopifyGraphql<T>(
       throw new ShopifyTransientError('Shopify GraphQL: the response is not an object');
     }
     const errors = Array.isArray(body.errors) ? body.errors : [];
+    await chargeActualCost(ctx, requested, body.extensions?.cost);
     if (errors.length === 0) {
       if (body.data === undefined || body.data === null) {
         throw new ShopifyTransientError('Shopify GraphQL: the response has no data');

@@ -1,5 +1,6 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
+import { pullScheduleOf } from '../shared/pull-settings.js';
 import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
@@ -14,9 +15,10 @@ import {
 import { pushShopifyStock, STOCK_BATCH_SIZE } from './stock.js';
 import { verifyShopifyWebhook } from './webhook.js';
 
+export { initialPullStart } from '../shared/pull-settings.js';
+export { pullSince } from '../shared/time-cursor.js';
 export { parseJsonKeepingBigIds } from './json.js';
 export { shopifyIdString, toGid } from './normalize.js';
-export { initialPullStart, pullSince } from './pull.js';
 export type { ShopifySettings } from './settings.js';
 
 /**
@@ -44,6 +46,7 @@ export default defineConnector<ShopifySettings>({
     capabilities: ['webhooks', 'orderPull', 'stockPush'],
     // Units are GraphQL cost points (standard plan); `limitsFor` gives the shop's plan.
     limits: shopifyLimits({ plan: 'standard' }),
+    pullSchedule: pullScheduleOf,
   },
   baseUrl: shopifyBaseUrl,
   authHeaders: shopifyAuthHeaders,

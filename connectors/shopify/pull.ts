@@ -1,14 +1,46 @@
-import type { ConnectorContext, PulledOrder, PullPage } from '../contract.js';
+import type { ConnectorContext, PulledOrder, PullPage, UnreadOrder } from '../contract.js';
+import { pullStartOf } from '../shared/pull-settings.js';
 import { ShopifyGraphqlError, shopifyGraphql } from './graphql.js';
-import { normalizeShopifyOrder } from './normalize.js';
+import { normalizeShopifyOrder, shopifyIdString } from './normalize.js';
 import type { ShopifySettings } from './settings.js';
 
-/** Orders asked for per page (also `manifest.limits.pageSize`). */
-export const ORDERS_PAGE_SIZE = 50;
 /** Line items fetched with each order; longer orders fetch the rest separately. */
 export const LINES_WITH_ORDER = 10;
+/** Most orders asked for per page, however cheap the query. */
+const MAX_ORDERS_PAGE_SIZE = 50;
 /** Line items per follow-up page for long orders. */
 const LINES_PAGE_SIZE = 100;
+
+/** Shopify refuses a query whose requested cost exceeds this (`MAX_COST_EXCEEDED`). */
+export const MAX_QUERY_COST = 1000;
+/**
+ * Requested cost of a connection as Shopify reckons it: 2, plus its `pageInfo` object, plus
+ * `first` times the cost of each node (objects cost 1, scalars nothing).
+ */
+const connectionCost = (first: number, nodeCost: number) => 3 + first * nodeCost;
+/** A line item and its variant, inventory item, product, price set and shop money: six objects. */
+const LINE_NODE_COST = 6;
+/** An order and its customer, with a connection of `lines` line items. */
+const orderNodeCost = (lines: number) => 2 + connectionCost(lines, LINE_NODE_COST);
+
+/** The requested cost of `ORDERS_QUERY` for `first` orders with `lines` line items each. */
+export function ordersQueryCost(first: number, lines: number = LINES_WITH_ORDER): number {
+  return connectionCost(first, orderNodeCost(lines));
+}
+
+/** The requested cost of `ORDER_LINES_QUERY` for `first` line items: the order and its lines. */
+export function orderLinesQueryCost(first: number): number {
+  return 1 + connectionCost(first, LINE_NODE_COST);
+}
+
+/** The most orders one `ORDERS_QUERY` may ask for and stay within `MAX_QUERY_COST`. */
+export function ordersPageSize(lines: number = LINES_WITH_ORDER): number {
+  const fits = Math.floor((MAX_QUERY_COST - connectionCost(0, 0)) / orderNodeCost(lines));
+  return Math.max(1, Math.min(MAX_ORDERS_PAGE_SIZE, fits));
+}
+
+/** Orders asked for per page (also `manifest.limits.pageSize`): as many as the cost allows. */
+export const ORDERS_PAGE_SIZE = ordersPageSize();
 
 const LINE_FIELDS = `
   id
@@ -77,27 +109,8 @@ interface OrderLinesData {
   order: { lineItems: LineConnection } | null;
 }
 
-/** ISO 8601 UTC without milliseconds, rounded down (the search filter works in seconds). */
-function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/**
- * The cursor to start a pull from: `cursor` (an ISO time) moved back by `overlapSeconds`, so
- * orders written late near the previous pull's end are read again. Null stays null.
- */
-export function pullSince(cursor: string | null, overlapSeconds: number): string | null {
-  if (cursor === null) return null;
-  const ms = Date.parse(cursor);
-  if (Number.isNaN(ms)) return null;
-  return isoSeconds(ms - Math.max(0, overlapSeconds) * 1000);
-}
-
-/** Where a pull with no cursor starts: `pullStartAt`, else one interval plus the overlap ago. */
-export function initialPullStart(settings: ShopifySettings, now: number = Date.now()): string {
-  if (settings.pullStartAt) return isoSeconds(Date.parse(settings.pullStartAt));
-  return isoSeconds(now - (settings.pullIntervalSeconds + settings.pullOverlapSeconds) * 1000);
-}
+/** The channel's id of a pulled order node, when it has a readable one. */
+const orderIdOf = (node: OrderNode): string | null => shopifyIdString(node.id);
 
 /** The search filter for orders changed at or after `since`. */
 export function updatedSinceFilter(since: string): string {
@@ -113,7 +126,7 @@ async function completeLines(ctx: ConnectorContext<ShopifySettings>, node: Order
       ctx,
       ORDER_LINES_QUERY,
       { id: node.id, first: LINES_PAGE_SIZE, after: conn.pageInfo.endCursor },
-      { cost: LINES_PAGE_SIZE / 10 },
+      { cost: orderLinesQueryCost(LINES_PAGE_SIZE) },
     );
     conn = data.order?.lineItems;
     nodes.push(...(conn?.nodes ?? []));
@@ -124,17 +137,16 @@ async function completeLines(ctx: ConnectorContext<ShopifySettings>, node: Order
 /**
  * Pages of orders updated at or after the cursor (an ISO time; null: `initialPullStart`), oldest
  * change first. Every page's `nextCursor` is the latest `updatedAt` seen so far, so a pull cut
- * short resumes where it stopped; the caller moves it back by the overlap (see `pullSince`). A
- * page that costs more than Shopify allows in one query is asked for again at half the size.
+ * short resumes where it stopped; the caller moves it back by the overlap. Pages are sized so that
+ * the query's requested cost stays within Shopify's maximum; should Shopify still find one too
+ * costly, that page is asked for again at half the size. An order that cannot be read is handed
+ * back as `unread` (stored as a failed event, for a replay).
  */
 export async function* pullShopifyOrders(
   ctx: ConnectorContext<ShopifySettings>,
   cursor: string | null,
 ): AsyncIterable<PullPage> {
-  const since =
-    cursor && !Number.isNaN(Date.parse(cursor))
-      ? isoSeconds(Date.parse(cursor))
-      : initialPullStart(ctx.settings);
+  const since = pullStartOf(ctx.settings, cursor);
   const filter = updatedSinceFilter(since);
   let latest = Date.parse(since);
   let after: string | null = null;
@@ -147,9 +159,9 @@ export async function* pullShopifyOrders(
         ctx,
         ORDERS_QUERY,
         { first, after, query: filter, lines: LINES_WITH_ORDER },
-        // Our limiter's share, in cost points: a guess near the usual actual cost (Shopify refunds
-        // the gap to the much higher requested cost); the THROTTLED handling covers the rest.
-        { cost: first * 2 + 2 },
+        // The requested cost is taken from the shared limiter first; `shopifyGraphql` gives back
+        // what Shopify says the query actually cost less.
+        { cost: ordersQueryCost(first) },
       );
     } catch (err) {
       if (err instanceof ShopifyGraphqlError && err.codes.includes('MAX_COST_EXCEEDED') && first > 1) {
@@ -161,6 +173,7 @@ export async function* pullShopifyOrders(
     }
 
     const orders: PulledOrder[] = [];
+    const unread: UnreadOrder[] = [];
     for (const node of data.orders.nodes) {
       await completeLines(ctx, node);
       try {
@@ -168,12 +181,19 @@ export async function* pullShopifyOrders(
         orders.push({ raw: node, order });
         latest = Math.max(latest, Date.parse(order.updatedAt));
       } catch (err) {
-        ctx.log.error({ err, orderGid: node.id }, 'shopify: pulled order could not be read; skipped');
+        ctx.log.error(
+          { err, orderGid: node.id },
+          'shopify: pulled order could not be read; stored as failed',
+        );
+        unread.push({ raw: node, externalId: orderIdOf(node), error: (err as Error).message });
+        // Stored (as failed), so the cursor may pass it.
+        const changed = Date.parse(String(node.updatedAt));
+        if (!Number.isNaN(changed)) latest = Math.max(latest, changed);
       }
     }
 
     const { hasNextPage, endCursor } = data.orders.pageInfo;
-    yield { orders, nextCursor: new Date(latest).toISOString() };
+    yield { orders, ...(unread.length > 0 ? { unread } : {}), nextCursor: new Date(latest).toISOString() };
     if (!hasNextPage || !endCursor) return;
     after = endCursor;
   }

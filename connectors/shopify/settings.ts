@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSafeChannelUrl, SAFE_URL_MESSAGE } from '../http/safe-url.js';
+import { pullSettingsShape } from '../shared/pull-settings.js';
 
 /** The Admin API version this connector is written and tested against. */
 export const DEFAULT_API_VERSION = '2026-10';
@@ -39,12 +40,7 @@ export const shopifySettingsSchema = z.object({
     .trim()
     .regex(/^(gid:\/\/shopify\/Location\/)?\d+$/, 'must be a location id such as gid://shopify/Location/123')
     .optional(),
-  /** Seconds between scheduled pulls. */
-  pullIntervalSeconds: z.number().int().positive().default(300),
-  /** Seconds each pull reaches back before the last cursor, to catch late writes. */
-  pullOverlapSeconds: z.number().int().min(0).default(600),
-  /** Where the first pull starts (ISO 8601); default: one pull interval plus the overlap ago. */
-  pullStartAt: z.iso.datetime({ offset: true }).optional(),
+  ...pullSettingsShape,
   /** The shop's plan, which sets the API rate: standard 100, advanced 200, plus 1000 points/second. */
   plan: z.enum(['standard', 'advanced', 'plus']).default('standard'),
 });

@@ -1,6 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import { type ConnectorContext, type ConnectorLimits, defineConnector } from '../contract.js';
+import { pullScheduleOf } from '../shared/pull-settings.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
 import { withRefundLines } from './refunds.js';
@@ -14,8 +15,10 @@ import {
 import { pushWooCommerceStock, STOCK_BATCH_SIZE } from './stock.js';
 import { verifyWooCommerceWebhook } from './webhook.js';
 
+export { initialPullStart } from '../shared/pull-settings.js';
+export { pullSince } from '../shared/time-cursor.js';
 export { lineUnitPrice, wooDateToIso, wooIdString } from './normalize.js';
-export { initialPullStart, modifiedAfterParam, pullSince } from './pull.js';
+export { modifiedAfterParam } from './pull.js';
 export { WooCommerceResponseError } from './request.js';
 export type { WooCommerceSettings } from './settings.js';
 export { wooCommerceAuthParams } from './settings.js';
@@ -80,6 +83,7 @@ export default defineConnector<WooCommerceSettings>({
     capabilities: ['webhooks', 'orderPull', 'stockPush'],
     // The default rate; `limitsFor` gives the channel's own `requestsPerSecond`.
     limits: wooCommerceLimits({ requestsPerSecond: 5 }),
+    pullSchedule: pullScheduleOf,
   },
   baseUrl: wooCommerceBaseUrl,
   authHeaders: wooCommerceAuthHeaders,

@@ -1,4 +1,6 @@
-import type { ConnectorContext, PulledOrder, PullPage } from '../contract.js';
+import type { ConnectorContext, PulledOrder, PullPage, UnreadOrder } from '../contract.js';
+import { pullStartOf } from '../shared/pull-settings.js';
+import { isoSeconds } from '../shared/time-cursor.js';
 import { DRAFT_STATUSES, normalizeWooCommerceOrder, wooIdString } from './normalize.js';
 import { withRefundLines } from './refunds.js';
 import { jsonBody, WooCommerceResponseError, wooRequest } from './request.js';
@@ -7,11 +9,6 @@ import type { WooCommerceSettings } from './settings.js';
 /** Orders asked for per page: WooCommerce's `per_page` maximum (also `manifest.limits.pageSize`). */
 export const ORDERS_PAGE_SIZE = 100;
 
-/** ISO 8601 UTC without milliseconds, rounded down (WooCommerce stores whole seconds). */
-function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 /**
  * `modified_after` as WooCommerce's own `_gmt` fields are written: UTC, no zone designator, read
  * as GMT because we also send `dates_are_gmt=true`. One second earlier than `sinceMs`, because
@@ -19,26 +16,6 @@ function isoSeconds(ms: number): string {
  */
 export function modifiedAfterParam(sinceMs: number): string {
   return isoSeconds(sinceMs - 1000).replace(/Z$/, '');
-}
-
-/**
- * The cursor to start a pull from: `cursor` (an ISO time) moved back by `overlapSeconds`, so
- * orders written late near the previous pull's end are read again. Null stays null.
- */
-export function pullSince(cursor: string | null, overlapSeconds: number): string | null {
-  if (cursor === null) return null;
-  const ms = Date.parse(cursor);
-  if (Number.isNaN(ms)) return null;
-  return isoSeconds(ms - Math.max(0, overlapSeconds) * 1000);
-}
-
-/** Where a pull with no cursor starts: `pullStartAt`, else one interval plus the overlap ago. */
-export function initialPullStart(
-  settings: Pick<WooCommerceSettings, 'pullStartAt' | 'pullIntervalSeconds' | 'pullOverlapSeconds'>,
-  now: number = Date.now(),
-): string {
-  if (settings.pullStartAt) return isoSeconds(Date.parse(settings.pullStartAt));
-  return isoSeconds(now - (settings.pullIntervalSeconds + settings.pullOverlapSeconds) * 1000);
 }
 
 function headerInt(headers: Record<string, string>, name: string): number | null {
@@ -71,16 +48,13 @@ function statusOf(raw: unknown): string {
  * the next pull reads that stretch again.
  *
  * Checkout drafts are skipped (WooCommerce's webhooks skip them too); an order that cannot be read
- * at all is logged and skipped.
+ * at all is handed back as `unread` (stored as a failed event, for a replay).
  */
 export async function* pullWooCommerceOrders(
   ctx: ConnectorContext<WooCommerceSettings>,
   cursor: string | null,
 ): AsyncIterable<PullPage> {
-  const since =
-    cursor && !Number.isNaN(Date.parse(cursor))
-      ? isoSeconds(Date.parse(cursor))
-      : initialPullStart(ctx.settings);
+  const since = pullStartOf(ctx.settings, cursor);
   const modifiedAfter = modifiedAfterParam(Date.parse(since));
   let latest = Date.parse(since);
   /** The cursor to hold at once page numbers may have shifted; null while they have not. */
@@ -117,6 +91,7 @@ export async function* pullWooCommerceOrders(
     if (total !== null) previousTotal = total;
 
     const orders: PulledOrder[] = [];
+    const unread: UnreadOrder[] = [];
     for (const raw of body) {
       const id = idOf(raw);
       if (id !== null) {
@@ -136,11 +111,16 @@ export async function* pullWooCommerceOrders(
         orders.push({ raw, order });
         latest = Math.max(latest, Date.parse(order.updatedAt));
       } catch (err) {
-        ctx.log.error({ err, orderId: id }, 'woocommerce: pulled order could not be read; skipped');
+        ctx.log.error({ err, orderId: id }, 'woocommerce: pulled order could not be read; stored as failed');
+        unread.push({ raw, externalId: id, error: (err as Error).message });
       }
     }
 
-    yield { orders, nextCursor: new Date(heldAt ?? latest).toISOString() };
+    yield {
+      orders,
+      ...(unread.length > 0 ? { unread } : {}),
+      nextCursor: new Date(heldAt ?? latest).toISOString(),
+    };
     const more = totalPages !== null ? page < totalPages : body.length >= ORDERS_PAGE_SIZE;
     if (!more || body.length === 0) return;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSafeChannelUrl, SAFE_URL_MESSAGE } from '../http/safe-url.js';
+import { pullSettingsShape } from '../shared/pull-settings.js';
 
 export const wooCommerceSettingsSchema = z.object({
   /**
@@ -19,12 +20,7 @@ export const wooCommerceSettingsSchema = z.object({
   consumerSecret: z.string().trim().min(1, 'must not be empty'),
   /** The secret set on the WooCommerce webhooks, which signs their deliveries (secret). */
   webhookSecret: z.string().min(1, 'must not be empty'),
-  /** Seconds between scheduled pulls. Default 300. */
-  pullIntervalSeconds: z.number().int().positive().default(300),
-  /** Seconds each pull reaches back before the last cursor, to catch late writes. Default 600. */
-  pullOverlapSeconds: z.number().int().min(0).default(600),
-  /** Where the first pull starts (ISO 8601); default: one pull interval plus the overlap ago. */
-  pullStartAt: z.iso.datetime({ offset: true }).optional(),
+  ...pullSettingsShape,
   /**
    * Requests per second we allow ourselves against this site. WooCommerce is self-hosted and
    * documents no limit, so this protects the shop's server; raise it for a strong host. Default 5.

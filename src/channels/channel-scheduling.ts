@@ -3,10 +3,11 @@ import { dbTime } from '../db/connection.js';
 import { ChannelAuthError } from '../errors/channel-auth-error.js';
 import { ConflictError, UpstreamError } from '../errors/domain-errors.js';
 import { PermanentError } from '../errors/permanent-error.js';
+import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
 import { CHANNEL_SKUS, CHANNELS, clearChannelFailing, recordChannelError } from './channel-store.js';
 import { connectorContext } from './connector-runtime.js';
-import { PullBusyError, type PullSummary, pullChannel } from './pull.js';
+import { PullBusyError, PullLeaseLostError, type PullSummary, pullChannel } from './pull.js';
 import {
   emptyPushSummary,
   markResync,
@@ -18,7 +19,8 @@ import {
 /**
  * Pulls now (an administrator's sync, or the scheduled pull). ConflictError for a disabled
  * channel, one without order pull, or while another pull of it runs. A 401/403 from the channel
- * marks it failing; any error is recorded in its status and thrown as an UpstreamError.
+ * marks it failing; any error is recorded in its status and thrown as an UpstreamError (code
+ * `channel_rate_limited` with `details.retryAfterMs` when the channel asked us to wait).
  */
 export async function pullNow(ctx: ChannelContext, id: number): Promise<PullSummary> {
   const channel = await getChannel(ctx, id);
@@ -33,8 +35,19 @@ export async function pullNow(ctx: ChannelContext, id: number): Promise<PullSumm
     );
   } catch (err) {
     if (err instanceof PullBusyError) throw new ConflictError('pull_in_progress', err.message);
+    if (err instanceof PullLeaseLostError) {
+      // Not the channel's fault: this pull stalled past its lease and another one took over.
+      ctx.log.warn({ channelId: id, err: err.message }, 'pull stopped: its lease was taken over');
+      throw new ConflictError('pull_in_progress', err.message);
+    }
     const auth = err instanceof ChannelAuthError;
     await recordChannelError(ctx.db, id, `pull: ${(err as Error).message}`, { failing: auth });
+    if (err instanceof RateLimitedError) {
+      // The channel said how long to wait: whoever runs the pull again (the job) waits that long.
+      throw new UpstreamError('channel_rate_limited', `pull failed: ${err.message}`, {
+        retryAfterMs: err.waitMs,
+      });
+    }
     throw new UpstreamError(
       auth ? 'channel_auth_failed' : 'channel_error',
       `pull failed: ${(err as Error).message}`,

@@ -5,6 +5,7 @@ import type {
 } from '../../connectors/contract.js';
 import { createHttpClient } from '../../connectors/http/client.js';
 import {
+  bucketFor,
   createMemoryRateLimiter,
   createRedisRateLimiter,
   type RateLimiter,
@@ -19,10 +20,7 @@ function limiterFor(
   connector: ConnectorDefinition<unknown>,
 ): RateLimiter {
   const limits = connector.limitsFor?.(channel.settings) ?? connector.manifest.limits;
-  const bucket = {
-    ratePerSecond: limits.requestsPerSecond,
-    burst: limits.burst ?? limits.requestsPerSecond,
-  };
+  const bucket = bucketFor(limits.requestsPerSecond, limits.burst);
   if (ctx.redis) {
     return createRedisRateLimiter(ctx.redis, `${ctx.prefix}:ratelimit:channel:${channel.id}`, bucket);
   }

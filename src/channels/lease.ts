@@ -9,13 +9,18 @@ import { CHANNELS } from './channel-store.js';
 export type LeaseKind = 'pull' | 'push';
 
 /** How long a lease lasts without renewal: a process that died frees it after this. */
-const LEASE_MS = 120_000;
+export const LEASE_MS = 120_000;
 
 const columns = (kind: LeaseKind) => ({ owner: `${kind}_lease_owner`, until: `${kind}_lease_until` });
 
 export interface ChannelLease {
-  /** Extends the lease (call while making progress); `extra` columns are updated with it. */
-  renew(extra?: Record<string, unknown>): Promise<void>;
+  /** How long the lease lasts from each renewal (ms). */
+  readonly leaseMs: number;
+  /**
+   * Extends the lease, updating the `extra` columns with it, if it is still ours; false (and
+   * nothing written) when it expired and was taken by another process meanwhile.
+   */
+  renew(extra?: Record<string, unknown>): Promise<boolean>;
   /** Gives the lease up; `extra` columns are updated with it. */
   release(extra?: Record<string, unknown>): Promise<void>;
 }
@@ -28,6 +33,7 @@ export async function takeChannelLease(
   db: Db,
   channelId: number,
   kind: LeaseKind,
+  leaseMs: number = LEASE_MS,
 ): Promise<ChannelLease | null> {
   const { owner: ownerCol, until: untilCol } = columns(kind);
   const other = columns(kind === 'pull' ? 'push' : 'pull').until;
@@ -37,12 +43,15 @@ export async function takeChannelLease(
     .where({ id: channelId })
     .andWhere((q) => q.whereNull(untilCol).orWhere(untilCol, '<', dbTime(now)))
     .andWhere((q) => q.whereNull(other).orWhere(other, '<', dbTime(now)))
-    .update({ [ownerCol]: owner, [untilCol]: dbTime(new Date(now.getTime() + LEASE_MS)) });
+    .update({ [ownerCol]: owner, [untilCol]: dbTime(new Date(now.getTime() + leaseMs)) });
   if (taken !== 1) return null;
   const mine = () => db(CHANNELS).where({ id: channelId, [ownerCol]: owner });
   return {
+    leaseMs,
     async renew(extra = {}) {
-      await mine().update({ ...extra, [untilCol]: dbTime(new Date(Date.now() + LEASE_MS)) });
+      const kept = await mine().update({ ...extra, [untilCol]: dbTime(new Date(Date.now() + leaseMs)) });
+      // MySQL counts changed rows only: a renewal within the same millisecond changes nothing.
+      return kept === 1 || (await mine().first('id')) !== undefined;
     },
     async release(extra = {}) {
       await mine().update({ ...extra, [ownerCol]: null, [untilCol]: null });

@@ -1,13 +1,23 @@
-import type { ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
+import type {
+  ConnectorContext,
+  ConnectorDefinition,
+  PullSchedule,
+  UnreadOrder,
+} from '../../connectors/contract.js';
 import { bodyHash } from '../../connectors/shared/webhook.js';
 import { type Db, dbTime } from '../db/connection.js';
-import { type ApplyOutcome, receiveChannelEvent, UnappliedEventError } from './apply-order.js';
+import {
+  type ApplyOutcome,
+  type ApplyResult,
+  type ChannelOrderEvent,
+  receiveChannelEvent,
+  UnappliedEventError,
+} from './apply-order.js';
 import { type Channel, clearChannelFailing } from './channel-store.js';
-import { takeChannelLease } from './lease.js';
+import { type ChannelLease, LEASE_MS, takeChannelLease } from './lease.js';
 
-/** Default seconds between pulls and of overlap, for connectors whose settings do not say. */
-const DEFAULT_PULL_INTERVAL_S = 300;
-const DEFAULT_PULL_OVERLAP_S = 600;
+/** The schedule of a connector that declares none. */
+const DEFAULT_SCHEDULE: PullSchedule = { intervalSeconds: 300, overlapSeconds: 600 };
 
 /** What one pull did. */
 export interface PullSummary {
@@ -36,11 +46,70 @@ function isoMs(value: string): number {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? Date.parse(value) : Number.NaN;
 }
 
-const numberSetting = (settings: Record<string, unknown>, key: string, fallback: number) =>
-  typeof settings[key] === 'number' ? (settings[key] as number) : fallback;
+/** Another process took the pull lease while this pull waited (it outlived the lease): it stops. */
+export class PullLeaseLostError extends Error {
+  override name = 'PullLeaseLostError';
+  constructor(channelId: number) {
+    super(`the pull lease of channel ${channelId} was lost; this pull stopped, another one runs`);
+  }
+}
 
-export const pullIntervalSeconds = (c: Channel) =>
-  numberSetting(c.settings, 'pullIntervalSeconds', DEFAULT_PULL_INTERVAL_S);
+/** When the channel is pulled, as its connector declares for its settings. */
+export function channelPullSchedule(connector: ConnectorDefinition<unknown>, channel: Channel): PullSchedule {
+  return connector.manifest.pullSchedule?.(channel.settings) ?? DEFAULT_SCHEDULE;
+}
+
+export interface PullOptions {
+  /** How long the pull lease lasts without renewal (ms). Default `LEASE_MS`. */
+  leaseMs?: number;
+}
+
+/**
+ * Renews the lease every third of its length while the pull runs — also while it waits for the
+ * channel (a throttle, a long answer) — so that no other process takes it. A renewal that finds
+ * the lease taken marks it lost; the pull checks before it stores anything and stops.
+ */
+function keepLease(lease: ChannelLease, log: ConnectorContext['log']) {
+  let lost = false;
+  const timer = setInterval(
+    () => {
+      lease.renew().then(
+        (kept) => {
+          if (!kept) lost = true;
+        },
+        (err) => log.warn({ err: (err as Error).message }, 'could not renew the pull lease'),
+      );
+    },
+    Math.max(1, Math.floor(lease.leaseMs / 3)),
+  );
+  timer.unref();
+  return {
+    /** Renews now (with `extra` columns); false once the lease is lost. */
+    async renew(extra?: Record<string, unknown>): Promise<boolean> {
+      if (lost) return false;
+      if (!(await lease.renew(extra))) lost = true;
+      return !lost;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/** A pulled order that could not be read, as an inbound event: stored failed, for a replay. */
+function unreadEvent(unread: UnreadOrder): ChannelOrderEvent {
+  const rawPayload = JSON.stringify(unread.raw) ?? 'null';
+  // No version to tell re-reads apart: the same body is the same event.
+  return {
+    deliveryId: `pull:${unread.externalId ?? 'unknown'}:${bodyHash(Buffer.from(rawPayload))}`,
+    topic: 'pull',
+    kind: 'order.upsert',
+    externalId: unread.externalId,
+    rawPayload,
+    order: null,
+    readError: unread.error,
+  };
+}
 
 /**
  * Where a pull starts: the stored cursor moved back by the overlap window, so that orders written
@@ -82,9 +151,11 @@ export async function pullChannel(
   ctx: ConnectorContext<unknown>,
   /** Queues the orders a page made `received`, once the page is stored (errors are the caller's to swallow). */
   enqueue: (orderIds: number[]) => Promise<void>,
+  options: PullOptions = {},
 ): Promise<PullSummary> {
-  const lease = await takeChannelLease(db, channel.id, 'pull');
-  if (!lease) throw new PullBusyError(channel.id);
+  const taken = await takeChannelLease(db, channel.id, 'pull', options.leaseMs ?? LEASE_MS);
+  if (!taken) throw new PullBusyError(channel.id);
+  const lease = keepLease(taken, ctx.log);
   const summary: PullSummary = {
     channelId: channel.id,
     pages: 0,
@@ -95,38 +166,58 @@ export async function pullChannel(
     cursorAfter: channel.pullCursor,
     toProcess: [],
   };
-  const overlap = numberSetting(channel.settings, 'pullOverlapSeconds', DEFAULT_PULL_OVERLAP_S);
+  const schedule = channelPullSchedule(connector, channel);
   let failed = false;
   let held = false;
   try {
-    for await (const page of connector.pullOrders(ctx, pullStart(channel.pullCursor, overlap))) {
+    for await (const page of connector.pullOrders(
+      ctx,
+      pullStart(channel.pullCursor, schedule.overlapSeconds),
+    )) {
+      // The page may have taken longer than the lease (a long throttle): store nothing once
+      // another pull has taken over.
+      if (!(await lease.renew())) throw new PullLeaseLostError(channel.id);
       summary.pages++;
       const stored: number[] = [];
       let unstored = false;
+      const receive = async (externalId: string | null, event: ChannelOrderEvent): Promise<void> => {
+        let result: ApplyResult;
+        try {
+          result = await receiveChannelEvent(db, channel, event);
+        } catch (err) {
+          summary.errors.push({ externalId: externalId ?? '', error: (err as Error).message });
+          ctx.log.error({ err, externalId }, 'pulled order could not be applied; skipped');
+          // Stored but not applied: the pending sweep applies it later. Not even stored: the
+          // cursor must not pass it.
+          if (!(err instanceof UnappliedEventError)) unstored = true;
+          return;
+        }
+        summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
+        stored.push(...result.toProcess);
+        if (result.outcome === 'failed') {
+          summary.errors.push({ externalId: externalId ?? '', error: `not readable: ${result.note ?? ''}` });
+        }
+      };
       for (const pulled of page.orders) {
         summary.orders++;
         const order = pulled.order;
         const rawPayload = JSON.stringify(pulled.raw);
-        try {
-          const result = await receiveChannelEvent(db, channel, {
-            // The update time alone is not a version (WooCommerce keeps it to the second): the
-            // body's hash tells two changes in one second apart, and a re-read of the same one not.
-            deliveryId: `pull:${order.externalId}:${order.updatedAt}:${bodyHash(Buffer.from(rawPayload))}`,
-            topic: 'pull',
-            kind: order.cancelled ? 'order.cancel' : 'order.upsert',
-            externalId: order.externalId,
-            rawPayload,
-            order,
-          });
-          summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
-          stored.push(...result.toProcess);
-        } catch (err) {
-          summary.errors.push({ externalId: order.externalId, error: (err as Error).message });
-          ctx.log.error({ err, externalId: order.externalId }, 'pulled order could not be applied; skipped');
-          // Stored but not applied: the pending sweep applies it later. Not even stored: the
-          // cursor must not pass it.
-          if (!(err instanceof UnappliedEventError)) unstored = true;
-        }
+        await receive(order.externalId, {
+          // The update time alone is not a version (WooCommerce keeps it to the second): the
+          // body's hash tells two changes in one second apart, and a re-read of the same one not.
+          deliveryId: `pull:${order.externalId}:${order.updatedAt}:${bodyHash(Buffer.from(rawPayload))}`,
+          topic: 'pull',
+          kind: order.cancelled ? 'order.cancel' : 'order.upsert',
+          externalId: order.externalId,
+          rawPayload,
+          order,
+        });
+      }
+      // Orders the connector could not read are stored as failed events (as webhooks are), for a
+      // replay; once stored, the cursor may pass them.
+      for (const unread of page.unread ?? []) {
+        summary.orders++;
+        await receive(unread.externalId, unreadEvent(unread));
       }
       summary.toProcess.push(...stored);
       await enqueue(stored);
@@ -137,18 +228,20 @@ export async function pullChannel(
       if (!held && page.nextCursor !== null) {
         summary.cursorAfter = laterCursor(summary.cursorBefore, page.nextCursor);
       }
-      await lease.renew(held ? {} : { pull_cursor: summary.cursorAfter });
+      if (!(await lease.renew(held ? {} : { pull_cursor: summary.cursorAfter }))) {
+        throw new PullLeaseLostError(channel.id);
+      }
     }
   } catch (err) {
     failed = true;
     throw err;
   } finally {
+    lease.stop();
     const now = new Date();
-    await lease
-      .release({
-        last_pull_at: dbTime(now),
-        next_pull_at: dbTime(new Date(now.getTime() + pullIntervalSeconds(channel) * 1000)),
-      })
+    const next = { next_pull_at: dbTime(new Date(now.getTime() + schedule.intervalSeconds * 1000)) };
+    // A failed pull is tried again at the next pull time, but did not pull: `last_pull_at` stays.
+    await taken
+      .release(failed ? next : { ...next, last_pull_at: dbTime(now) })
       .catch((err) => ctx.log.warn({ err: (err as Error).message }, 'could not release the pull lease'));
   }
   if (!failed) await clearChannelFailing(db, channel.id);

@@ -1,14 +1,49 @@
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ChannelService } from '../channels/channel-service.js';
 import { ConflictError, NotFoundError, UpstreamError } from '../errors/domain-errors.js';
+import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { type ChannelJob, QUEUE } from './queues.js';
 import type { RedisConnection } from './redis.js';
 
 /**
+ * Times one job is put off for a channel's rate limit before the error takes its ordinary course
+ * (a pull waits for its next pull time; a push uses its attempts): a channel that keeps saying
+ * "later" does not hold a job for ever.
+ */
+export const MAX_RATE_LIMIT_DELAYS = 10;
+
+/** The wait (ms) a channel asked for with this error, or null when it asked for none. */
+export function askedWaitMs(err: unknown): number | null {
+  if (err instanceof RateLimitedError) return Math.max(0, err.waitMs);
+  if (err instanceof UpstreamError && err.code === 'channel_rate_limited') {
+    const wait = (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+    return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : null;
+  }
+  return null;
+}
+
+/**
+ * When the channel asked us to wait, moves the job to the delayed set to run again that much
+ * later, and throws BullMQ's DelayedError (which spends no attempt). Returns when there is
+ * nothing to wait for, or the job was put off too often already.
+ */
+async function delayAsAsked(job: Job<ChannelJob>, token: string | undefined, err: unknown, log: Logger) {
+  const waitMs = askedWaitMs(err);
+  const delays = job.data.rateLimitDelays ?? 0;
+  if (waitMs === null || token === undefined || delays >= MAX_RATE_LIMIT_DELAYS) return;
+  await job.updateData({ ...job.data, rateLimitDelays: delays + 1 });
+  await job.moveToDelayed(Date.now() + waitMs, token);
+  log.info({ channelId: job.data.channelId, job: job.name, waitMs }, 'channel asked us to wait; job put off');
+  throw new DelayedError();
+}
+
+/**
  * Runs channel jobs: stock pushes (debounced per channel) and scheduled pulls. A pull that finds another pull of the channel running ends
  * quietly (the running one covers it); a failed pull is recorded on the channel by the service and
- * tried again at the channel's next pull time, not retried in a loop.
+ * tried again at the channel's next pull time, not retried in a loop. A pull or push the channel
+ * refused for its rate limit runs again as late as the channel asked (Retry-After, Shopify's
+ * throttle status), not on our own schedule.
  */
 export function startChannelWorker(
   connection: RedisConnection,
@@ -19,7 +54,7 @@ export function startChannelWorker(
 ): Worker<ChannelJob> {
   const worker = new Worker<ChannelJob>(
     QUEUE.channels,
-    async (job: Job<ChannelJob>) => {
+    async (job: Job<ChannelJob>, token?: string) => {
       const { channelId } = job.data;
       const jobLog = log.child({ jobId: job.id, channelId });
       if (job.name === 'push') {
@@ -36,6 +71,7 @@ export function startChannelWorker(
             return { skipped: err.code };
           }
           if (err instanceof NotFoundError) return { skipped: err.code };
+          await delayAsAsked(job, token, err, log);
           throw err;
         }
       }
@@ -44,6 +80,7 @@ export function startChannelWorker(
         jobLog.info({ ...summary, queued: toProcess.length }, 'channel pulled');
         return { orders: summary.orders, pages: summary.pages };
       } catch (err) {
+        await delayAsAsked(job, token, err, log);
         if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof UpstreamError) {
           jobLog.warn({ code: err.code, err: err.message }, 'scheduled pull did not run through');
           return { skipped: err.code };

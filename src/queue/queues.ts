@@ -32,6 +32,8 @@ const eventJobOptions: JobsOptions = {
 /** A job on the channels queue: pull one channel's orders now. */
 export interface ChannelJob {
   channelId: number;
+  /** Times this job was put off because the channel asked us to wait. */
+  rateLimitDelays?: number;
 }
 
 /** One pull job per channel at a time: a second add is ignored while the first still exists. */

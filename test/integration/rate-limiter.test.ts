@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisRateLimiter } from '../../connectors/http/rate-limiter.js';
+import { bucketFor, createRedisRateLimiter } from '../../connectors/http/rate-limiter.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 // setTimeout may fire a millisecond or two early relative to Date.now(); allow for it.
@@ -129,6 +129,40 @@ describe('createRedisRateLimiter', () => {
     const ttl = await a.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(2_300);
+  });
+
+  it('gives back units (never above the burst) and takes more, without waiting', async () => {
+    const key = uniqueKey();
+    const waits: number[] = [];
+    const limiter = createRedisRateLimiter(
+      a,
+      key,
+      { ratePerSecond: 1, burst: 100 },
+      { sleep: async (ms) => void waits.push(ms) },
+    );
+    await limiter.acquire(100);
+    await limiter.adjust(-70);
+    await limiter.acquire(70);
+    expect(waits).toEqual([]);
+    await limiter.adjust(-1000);
+    expect(Number(await a.hget(key, 'tokens'))).toBeLessThanOrEqual(100);
+    await limiter.adjust(150);
+    expect(waits).toEqual([]);
+    expect(Number(await a.hget(key, 'tokens'))).toBeLessThan(0);
+  });
+
+  it('works at a rate below one unit a second: one at once, the next after 1/rate seconds', async () => {
+    const waits: number[] = [];
+    const limiter = createRedisRateLimiter(a, uniqueKey(), bucketFor(0.5), {
+      sleep: async (ms) => void waits.push(ms),
+    });
+    await limiter.acquire();
+    expect(waits).toEqual([]);
+    await limiter.acquire();
+    expect(waits).toHaveLength(1);
+    // Two seconds, less the little the bucket refilled between the two calls.
+    expect(waits[0]).toBeGreaterThan(1000);
+    expect(waits[0]).toBeLessThanOrEqual(2000);
   });
 
   it('reloads its script after SCRIPT FLUSH', async () => {

@@ -170,6 +170,7 @@ describe('createHttpClient', () => {
         acquire: async (cost = 1) => {
           costs.push(cost);
         },
+        adjust: async () => {},
       },
     });
     await http.request({ method: 'GET', url: 'x', cost: 7 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryRateLimiter } from '../../../connectors/http/rate-limiter.js';
+import { bucketFor, createMemoryRateLimiter } from '../../../connectors/http/rate-limiter.js';
 
 function fakeClock() {
   let t = 1_000_000;
@@ -43,6 +43,33 @@ describe('createMemoryRateLimiter', () => {
     await limiter.acquire(100);
     await limiter.acquire(50);
     expect(clock.waits).toEqual([500]);
+  });
+
+  it('gives back what a request did not cost (never above the burst), and takes more without waiting', async () => {
+    const clock = fakeClock();
+    const limiter = createMemoryRateLimiter({ ratePerSecond: 10, burst: 100 }, clock);
+    await limiter.acquire(100);
+    await limiter.adjust(-60);
+    await limiter.acquire(60);
+    expect(clock.waits).toEqual([]);
+    await limiter.adjust(-1000);
+    await limiter.acquire(100);
+    expect(clock.waits).toEqual([]);
+    await limiter.adjust(20);
+    expect(clock.waits).toEqual([]);
+    await limiter.acquire(1);
+    // 20 units of debt plus this one, at 10 a second.
+    expect(clock.waits).toEqual([2100]);
+  });
+
+  it('a rate below one a second lets one request through, then one every 1/rate seconds', async () => {
+    const clock = fakeClock();
+    const limiter = createMemoryRateLimiter(bucketFor(0.5), clock);
+    await limiter.acquire();
+    await limiter.acquire();
+    expect(clock.waits).toEqual([2000]);
+    expect(bucketFor(0.5, 3)).toEqual({ ratePerSecond: 0.5, burst: 3 });
+    expect(bucketFor(5)).toEqual({ ratePerSecond: 5, burst: 5 });
   });
 
   it('rejects nonsense options', () => {

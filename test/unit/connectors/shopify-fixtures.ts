@@ -4,6 +4,7 @@ import nock from 'nock';
 import pino from 'pino';
 import type { ConnectorContext } from '../../../connectors/contract.js';
 import { createHttpClient } from '../../../connectors/http/client.js';
+import type { RateLimiter } from '../../../connectors/http/rate-limiter.js';
 import shopify, { type ShopifySettings } from '../../../connectors/shopify/index.js';
 
 export const SECRET = 'hush-app-client-secret';
@@ -31,7 +32,7 @@ export function settings(extra: Partial<ShopifySettings> = {}): ShopifySettings 
 }
 
 /** A context whose HTTP client is the real one, with tiny backoff and a recorded sleep. */
-export function context(extra: Partial<ShopifySettings> = {}) {
+export function context(extra: Partial<ShopifySettings> = {}, limiter?: RateLimiter) {
   const s = settings(extra);
   const waits: number[] = [];
   const http = createHttpClient({
@@ -41,6 +42,7 @@ export function context(extra: Partial<ShopifySettings> = {}) {
     maxDelayMs: 40,
     // Full jitter can draw 0 ms, which skips the sleep; a fixed draw keeps the recorded waits exact.
     random: () => 0.5,
+    ...(limiter ? { limiter } : {}),
     sleep: async (ms) => {
       waits.push(ms);
     },

@@ -2,8 +2,9 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PullPage } from '../../../connectors/contract.js';
 import shopify, { initialPullStart, pullSince } from '../../../connectors/shopify/index.js';
+import { ORDERS_PAGE_SIZE } from '../../../connectors/shopify/pull.js';
 import { ChannelAuthError } from '../../../src/errors/index.js';
-import { COST_OK, context, graphqlReplies } from './shopify-fixtures.js';
+import { COST_OK, context, GRAPHQL_PATH, graphqlReplies, SHOP } from './shopify-fixtures.js';
 
 function orderNode(n: number, updatedAt: string) {
   return {
@@ -77,7 +78,7 @@ describe('shopify pullOrders', () => {
     expect(seen.map((r) => r.variables.after)).toEqual([null, 'c1', 'c2']);
     for (const r of seen) {
       expect(r.variables.query).toBe("updated_at:>='2026-11-01T09:50:00Z'");
-      expect(r.variables.first).toBe(50);
+      expect(r.variables.first).toBe(ORDERS_PAGE_SIZE);
       expect(r.query).toContain('sortKey: UPDATED_AT');
     }
     const first = pages[0]?.orders[0];
@@ -183,7 +184,91 @@ describe('shopify pullOrders', () => {
     ]);
     const { ctx } = context();
     await collect(shopify.pullOrders(ctx, '2026-11-01T00:00:00Z'));
-    expect(seen.map((r) => r.variables.first)).toEqual([50, 25]);
+    expect(seen.map((r) => r.variables.first)).toEqual([ORDERS_PAGE_SIZE, Math.floor(ORDERS_PAGE_SIZE / 2)]);
+  });
+
+  it('sizes every page within the 1,000-point query maximum: one request per page, pull after pull', async () => {
+    // Shopify's reckoning (shopify.dev rate limits): a connection costs 2 + first × its node's
+    // cost, an object 1, a scalar nothing. An order node: itself, its customer, and its line items
+    // connection, each line with its variant, inventory item, product, price set and shop money.
+    const requestedCost = (v: Record<string, unknown>) =>
+      2 + Number(v.first) * (1 + 1 + 2 + Number(v.lines) * 6);
+    const seen: Record<string, unknown>[] = [];
+    nock(SHOP)
+      .post(GRAPHQL_PATH)
+      .times(4)
+      .reply((_uri, body) => {
+        const { variables } = (typeof body === 'string' ? JSON.parse(body) : body) as {
+          variables: Record<string, unknown>;
+        };
+        seen.push(variables);
+        const cost = requestedCost(variables);
+        if (cost > 1000) {
+          return [
+            200,
+            {
+              errors: [
+                {
+                  message: `Query cost is ${cost}, which exceeds the single query max cost limit (1000).`,
+                  extensions: { code: 'MAX_COST_EXCEEDED', cost, maxCost: 1000 },
+                },
+              ],
+            },
+          ];
+        }
+        return [200, page([orderNode(1, '2026-11-01T10:00:00Z')], null)];
+      });
+    const { ctx } = context();
+    await collect(shopify.pullOrders(ctx, '2026-11-01T00:00:00Z'));
+    await collect(shopify.pullOrders(ctx, '2026-11-01T10:00:00Z'));
+    expect(seen).toHaveLength(2);
+    for (const v of seen) {
+      expect(requestedCost(v)).toBeLessThanOrEqual(1000);
+      expect(Number(v.first)).toBeGreaterThanOrEqual(10);
+    }
+  });
+
+  it('charges the shared limiter what each query actually cost, not a guess', async () => {
+    let charged = 0;
+    const limiter = {
+      acquire: async (cost = 1) => {
+        charged += cost;
+      },
+      adjust: async (units: number) => {
+        charged += units;
+      },
+    };
+    const throttled = {
+      errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
+      extensions: {
+        cost: {
+          requestedQueryCost: 962,
+          actualQueryCost: null,
+          throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 960, restoreRate: 100 },
+        },
+      },
+    };
+    const costly = (actual: number) => ({
+      ...page([orderNode(1, '2026-11-01T10:00:00Z')], null),
+      extensions: {
+        cost: {
+          requestedQueryCost: 962,
+          actualQueryCost: actual,
+          throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 1000 - actual, restoreRate: 100 },
+        },
+      },
+    });
+    graphqlReplies([
+      [200, throttled],
+      [200, costly(312)],
+      [200, costly(287)],
+    ]);
+    const { ctx } = context({}, limiter);
+    await collect(shopify.pullOrders(ctx, '2026-11-01T00:00:00Z'));
+    // The throttled attempt ran nothing and costs nothing; the other two cost what Shopify says.
+    expect(charged).toBe(312);
+    await collect(shopify.pullOrders(ctx, '2026-11-01T10:00:00Z'));
+    expect(charged).toBe(312 + 287);
   });
 
   it('fetches the rest of a long order’s lines', async () => {

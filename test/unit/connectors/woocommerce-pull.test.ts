@@ -211,7 +211,7 @@ describe('woocommerce pullOrders', () => {
     ]);
   });
 
-  it('skips checkout drafts, and logs and skips an order it cannot read', async () => {
+  it('skips checkout drafts, and hands back an order it cannot read as unread (to be stored failed)', async () => {
     replies('get', '/orders', [
       [
         200,
@@ -228,6 +228,13 @@ describe('woocommerce pullOrders', () => {
     expect(result[0]?.orders.map((o) => o.order.externalId)).toEqual(['3']);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ orderId: '2' });
+    expect(result[0]?.unread).toEqual([
+      {
+        raw: expect.objectContaining({ id: 2, currency: 'dollars' }),
+        externalId: '2',
+        error: expect.any(String),
+      },
+    ]);
   });
 
   it('waits Retry-After on HTTP 429 (seconds, as ms), then succeeds', async () => {
