@@ -59,8 +59,9 @@ describe("the README's examples", () => {
     expect(r.code, r.out).toBe(0);
     const lines = r.out.trim().split('\n');
     const answers: Array<{ status: number; body: unknown }> = [];
+    // A download (`-o file`) prints no body: only its status.
     for (let i = 0; i + 1 < lines.length; i += 2)
-      answers.push({ status: Number(lines[i + 1]), body: JSON.parse(lines[i]!) });
+      answers.push({ status: Number(lines[i + 1]), body: lines[i] === '' ? null : JSON.parse(lines[i]!) });
     const curls = script.match(/^curl /gm)!.length;
     expect(answers, r.out).toHaveLength(curls);
     for (const a of answers) {
