@@ -7,6 +7,7 @@ import { resultFileName, rowResult } from '../../../connectors/excel-inbox/resul
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
 import { ApiError } from '../../errors/api-error.js';
+import { attachmentDisposition, safeFileName } from '../../inbox/file-name.js';
 import { importOrderFile } from '../../inbox/import-file.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import type { AppEnv } from '../env.js';
@@ -61,19 +62,21 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
         typeof form.currency === 'string' && form.currency
           ? parseParam(currencySchema, form.currency, 'currency')
           : undefined;
+      // The sender's name is only ever used as a base name: `../../x/a.csv` must not leave `dir`.
+      const fileName = safeFileName(file.name);
       const asWorkbook = c.req.query('format') === 'xlsx';
       const dir = asWorkbook ? await mkdtemp(path.join(tmpdir(), 'sb-import-')) : null;
       try {
-        const resultPath = dir ? path.join(dir, resultFileName(file.name || 'orders.xlsx')) : undefined;
+        const resultPath = dir ? path.join(dir, resultFileName(fileName)) : undefined;
         const { parsed, outcomes, summary } = await importOrderFile(
           db,
           intake,
-          { fileName: file.name || 'upload', data: Buffer.from(await file.arrayBuffer()) },
+          { fileName, data: Buffer.from(await file.arrayBuffer()) },
           { ...(currency ? { defaultCurrency: currency } : {}), ...(resultPath ? { resultPath } : {}) },
         );
         if (resultPath) {
           c.header('Content-Type', XLSX_TYPE);
-          c.header('Content-Disposition', `attachment; filename="${path.basename(resultPath)}"`);
+          c.header('Content-Disposition', attachmentDisposition(path.basename(resultPath)));
           return c.body(new Uint8Array(await readFile(resultPath)), summary.error ? 422 : 200);
         }
         const rows = parsed.rows.map((r) => {
