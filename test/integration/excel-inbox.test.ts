@@ -46,7 +46,7 @@ async function workbook(file: string, rows: unknown[][]) {
 /** Scans until a file is taken: a settled file is taken by the second scan, which finds it unchanged. */
 async function takeFiles(folder: string): Promise<string[]> {
   for (let i = 0; i < 3; i++) {
-    const handled = await takeFiles(folder);
+    const handled = await scanInbox({ folder, db: stack.db, intake, log: silentLog });
     if (handled.length > 0) return handled;
   }
   return [];
