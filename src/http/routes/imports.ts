@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { MAX_ORDER_FILE_BYTES } from '../../../connectors/excel-inbox/parse.js';
 import { resultFileName, rowResult } from '../../../connectors/excel-inbox/result-workbook.js';
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
@@ -13,8 +14,11 @@ import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam } from '../errors.js';
 
-/** Order files may be larger than ordinary API bodies. */
-const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+/**
+ * Order files may be larger than ordinary API bodies: the body may hold the largest order file the
+ * reader takes (the inbox's limit too) and the multipart framing around it.
+ */
+const MAX_IMPORT_BYTES = MAX_ORDER_FILE_BYTES + 64 * 1024;
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -30,7 +34,7 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
     bodyLimit({
       maxSize: MAX_IMPORT_BYTES,
       onError: (c) =>
-        errorResponse(c, 413, 'payload_too_large', `order files may be at most ${MAX_IMPORT_BYTES} bytes`),
+        errorResponse(c, 413, 'payload_too_large', `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`),
     }),
     async (c) => {
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
