@@ -34,7 +34,12 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
     bodyLimit({
       maxSize: MAX_IMPORT_BYTES,
       onError: (c) =>
-        errorResponse(c, 413, 'payload_too_large', `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`),
+        errorResponse(
+          c,
+          413,
+          'payload_too_large',
+          `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`,
+        ),
     }),
     async (c) => {
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
