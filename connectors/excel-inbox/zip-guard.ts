@@ -22,7 +22,6 @@ const MAX_DESCRIPTOR_BYTES = 24;
 const LT = 0x3c;
 
 type ZipFile = yauzl.ZipFile & {
-  centralDirectoryOffset?: number;
   readLocalFileHeader(
     entry: yauzl.Entry,
     options: { minimal: true },
@@ -61,7 +60,11 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
  * follows the one before, without overlap and without a gap in which a streaming reader (exceljs
  * reads local headers one after another) would find an entry the directory does not list.
  */
-async function checkLayout(zip: ZipFile, entries: readonly yauzl.Entry[]): Promise<string | null> {
+async function checkLayout(
+  zip: ZipFile,
+  entries: readonly yauzl.Entry[],
+  directoryOffset: number | undefined,
+): Promise<string | null> {
   const sorted = [...entries].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
   let expected = 0;
   for (const entry of sorted) {
@@ -76,8 +79,8 @@ async function checkLayout(zip: ZipFile, entries: readonly yauzl.Entry[]): Promi
     );
     expected = fileDataStart + entry.compressedSize;
   }
-  const end = zip.centralDirectoryOffset;
-  if (end !== undefined && (end - expected < 0 || end - expected > MAX_DESCRIPTOR_BYTES)) {
+  const end = directoryOffset;
+  if (end === undefined || end - expected < 0 || end - expected > MAX_DESCRIPTOR_BYTES) {
     return 'it holds data its directory does not list';
   }
   return null;
@@ -131,6 +134,10 @@ function measureEntry(
 export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimits): Promise<string | null> {
   const zip = await openZip(input);
   try {
+    // Where yauzl reads the next directory record: before the first `readEntry`, the directory's
+    // offset (yauzl keeps it nowhere else).
+    const cursor = (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
+    const directoryOffset = typeof cursor === 'number' ? cursor : undefined;
     const entries = await readEntries(zip);
     let declared = 0;
     for (const entry of entries) {
@@ -145,7 +152,7 @@ export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimi
     if (declared > limits.maxUnpackedBytes) {
       return `it unpacks to ${mb(declared)}; at most ${mb(limits.maxUnpackedBytes)} are read`;
     }
-    const layout = await checkLayout(zip, entries);
+    const layout = await checkLayout(zip, entries, directoryOffset);
     if (layout) return layout;
 
     let total = 0;

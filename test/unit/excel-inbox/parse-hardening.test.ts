@@ -186,6 +186,14 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     const data = Buffer.concat([hiddenLocal, listed.subarray(0, directoryAt), directory]);
     const parsed = await parseOrderFile({ fileName: 'hidden.xlsx', data });
     expect(parsed.error).toBe('the workbook is refused: its entries overlap or hide data between them');
+
+    // Hidden after the listed entries, before the directory: the listed offsets stay right.
+    const after = Buffer.from(listed.subarray(directoryAt));
+    after.writeUInt32LE(directoryAt + hiddenLocal.length, after.length - 6);
+    const atEnd = Buffer.concat([listed.subarray(0, directoryAt), hiddenLocal, after]);
+    expect((await parseOrderFile({ fileName: 'hidden-end.xlsx', data: atEnd })).error).toBe(
+      'the workbook is refused: it holds data its directory does not list',
+    );
   });
 
   it('refuses a file larger than the upload limit, from a path as from bytes', async () => {
