@@ -66,6 +66,9 @@ function isSettled(
  * The name a handled file keeps in `done/` or `failed/`: the time it was handled, a random part
  * (two files of one name handled in the same second must not overwrite each other) and its name.
  */
+/** The part `archivedName` puts before a file's name. */
+const ARCHIVED_PREFIX = /^\d{8}T\d{6}Z-[0-9a-f]{8}-/;
+
 function archivedName(name: string): string {
   const stamp = new Date()
     .toISOString()
@@ -102,7 +105,10 @@ export async function scanInbox(options: InboxOptions): Promise<string[]> {
       const info = await stat(source);
       if (!info.isFile() || !isSettled(sightings, name, info, options.settleMs ?? 2000)) continue;
       sightings.delete(name);
-      const claimed = path.join(dirs.processing, name);
+      // Claimed under its final name: a file of the same name left in processing/ by a process
+      // that died is never overwritten.
+      const finalName = archivedName(name);
+      const claimed = path.join(dirs.processing, finalName);
       try {
         await rename(source, claimed);
       } catch {
@@ -114,13 +120,12 @@ export async function scanInbox(options: InboxOptions): Promise<string[]> {
         { fileName: name, path: claimed },
         {
           ...(options.defaultCurrency ? { defaultCurrency: options.defaultCurrency } : {}),
-          resultPath: path.join(dirs.processing, resultFileName(name)),
+          resultPath: path.join(dirs.processing, resultFileName(finalName)),
         },
       );
       const target = summary.error ? dirs.failed : dirs.done;
-      const finalName = archivedName(name);
       await rename(
-        path.join(dirs.processing, resultFileName(name)),
+        path.join(dirs.processing, resultFileName(finalName)),
         path.join(target, resultFileName(finalName)),
       );
       await rename(claimed, path.join(target, finalName));
@@ -150,8 +155,14 @@ export async function startInboxWatcher(options: InboxOptions): Promise<{ stop()
     if (!ORDER_FILE.test(name) || name.includes('.result.')) continue;
     const file = path.join(processing, name);
     const info = await stat(file).catch(() => null);
-    if (info && Date.now() - info.ctimeMs > ABANDONED_AFTER_MS)
-      await rename(file, path.join(options.folder, name)).catch(() => {});
+    if (!info || Date.now() - info.ctimeMs <= ABANDONED_AFTER_MS) continue;
+    // Back under the name it came with, unless a new file of that name is waiting there.
+    const original = name.replace(ARCHIVED_PREFIX, '');
+    const taken = await stat(path.join(options.folder, original)).then(
+      () => true,
+      () => false,
+    );
+    await rename(file, path.join(options.folder, taken ? name : original)).catch(() => {});
   }
   return startLoop('inbox', options.intervalMs ?? 5000, () => scanInbox(watched), options.log);
 }

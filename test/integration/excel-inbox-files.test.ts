@@ -1,5 +1,6 @@
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -159,6 +160,17 @@ describe.each([
     expect(done.filter((f) => f.endsWith('-orders.result.xlsx'))).toHaveLength(2);
     const contents = sources.map((f) => readFileSync(path.join(folder, 'done', f), 'utf8')).sort();
     expect(contents.map((c) => c.split('\n')[1]!.split(',')[0])).toEqual(['SN-1', 'SN-2']);
+  });
+
+  it('never overwrites a file of the same name left in processing/ by a process that died', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'sb-inbox-'));
+    mkdirSync(path.join(folder, 'processing'));
+    const stuck = `${HEADER}ST-1,STUCK,BOLT,1,1.00\n`;
+    writeFileSync(path.join(folder, 'processing', 'orders.csv'), stuck);
+    dropFile(folder, 'orders.csv', `${HEADER}ST-2,STUCK,BOLT,1,1.00\n`);
+    expect(await take(folder)).toEqual(['orders.csv']);
+    expect(readFileSync(path.join(folder, 'processing', 'orders.csv'), 'utf8')).toBe(stuck);
+    expect(await orderCount('STUCK:ST-2')).toBe(1);
   });
 
   it('logs a file that could not be read as failed, and moves it to failed/', async () => {
