@@ -163,12 +163,17 @@ export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimi
         entry.fileName === 'xl/sharedStrings.xml' ? limits.maxSharedStringsBytes : Number.POSITIVE_INFINITY,
       );
       const isXml = /\.(xml|rels|vml)$/i.test(entry.fileName);
-      const { bytes, longRun } = await measureEntry(
-        zip,
-        entry,
-        budget,
-        isXml ? limits.maxTextRunBytes : null,
-      );
+      let measured: { bytes: number; longRun: boolean };
+      try {
+        measured = await measureEntry(zip, entry, budget, isXml ? limits.maxTextRunBytes : null);
+      } catch (err) {
+        // yauzl stops an entry as soon as it unpacks to more (or ends with fewer) bytes than declared.
+        if (/bytes in the stream/.test((err as Error).message)) {
+          return `${entry.fileName} unpacks to another size than its zip directory declares`;
+        }
+        throw err;
+      }
+      const { bytes, longRun } = measured;
       if (bytes > budget)
         return `it unpacks to more than ${mb(limits.maxUnpackedBytes)} (or its shared strings to more than ${mb(limits.maxSharedStringsBytes)})`;
       if (longRun) {
