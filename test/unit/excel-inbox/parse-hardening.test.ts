@@ -198,6 +198,12 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     );
   });
 
+  it('refuses a CSV cell longer than Excel allows', async () => {
+    const parsed = await parseOrderFile(csv(`order,customer,sku,qty,note\n1,A,S,1,${'x'.repeat(40_000)}\n`));
+    expect(parsed.error).toBe('row 2 has a cell of more than 32767 characters');
+    expect(parsed.orders).toEqual([]);
+  });
+
   it('refuses a file larger than the upload limit, from a path as from bytes', async () => {
     const file = await writeText(tmp.path, 'big.csv', `order,customer,sku,qty\n${'1,A,S,1\n'.repeat(2000)}`);
     const parsed = await parseOrderFile({ fileName: 'big.csv', path: file }, { maxFileBytes: 10_000 });
