@@ -4,6 +4,7 @@ import { type Parsed, parseMajorAmount } from './money.js';
 export const MAX_QUANTITY = 1_000_000;
 const MAX_SKU = 191;
 const MAX_CUSTOMER = 64;
+const MAX_CUSTOMER_NAME = 255;
 /** `${customer}:${orderNo}` must fit the 191 characters of an external id. */
 const MAX_ORDER_NO = 191 - MAX_CUSTOMER - 1;
 
@@ -16,6 +17,12 @@ export interface RawRow {
   quantity: string;
   unitPrice: string;
   currency: string;
+  /** The customer's name, when the file has a column for it. */
+  customerName?: string;
+  /** Fields whose cell holds a date (a cell formatted as a date): never read as a number. */
+  dateFields?: readonly ('quantity' | 'unitPrice')[];
+  /** Problems found while reading the row, before its cells are looked at (e.g. a wrong cell count). */
+  readProblems?: readonly string[];
 }
 
 /** A row with its values parsed and every problem of its own (none means the row is valid alone). */
@@ -23,6 +30,8 @@ export interface CheckedRow {
   row: number;
   orderNo: string;
   customerCode: string;
+  /** Empty when the file gives none. */
+  customerName: string;
   sku: string;
   quantity: number | null;
   unitPrice: number | null;
@@ -52,9 +61,14 @@ export function parseQuantity(text: string): Parsed<number> {
 
 const CURRENCY = /^[A-Z]{3}$/;
 
+function dateMessage(label: string, text: string): string {
+  const day = text.slice(0, 10);
+  return `${label} is a date (${day}): format the cell as a number`;
+}
+
 /** Checks one row on its own: presence and form of every field. Knowing whether a SKU exists is not its job. */
 export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
-  const problems: string[] = [];
+  const problems: string[] = [...(raw.readProblems ?? [])];
 
   if (raw.orderNo === '') problems.push('order number is missing');
   else if (raw.orderNo.length > MAX_ORDER_NO) {
@@ -68,6 +82,11 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     // The external id joins customer and order number with ':'; a colon in the customer code would
     // let two different orders share one id (`A:1` + `2` and `A` + `1:2`).
     problems.push(`customer code "${raw.customerCode}" must not contain ':'`);
+  }
+
+  const customerName = raw.customerName ?? '';
+  if (customerName.length > MAX_CUSTOMER_NAME) {
+    problems.push(`customer name is longer than ${MAX_CUSTOMER_NAME} characters`);
   }
 
   if (raw.sku === '') problems.push('SKU is missing');
@@ -84,11 +103,18 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     }
   }
 
-  const quantity = parseQuantity(raw.quantity);
+  // A date is stored as a day count (2026-01-15 is 46037): read as a number it would order 46,037.
+  const isDate = (field: 'quantity' | 'unitPrice') => raw.dateFields?.includes(field) ?? false;
+  const quantity: Parsed<number> = isDate('quantity')
+    ? { ok: false, message: dateMessage('quantity', raw.quantity) }
+    : parseQuantity(raw.quantity);
   if (!quantity.ok) problems.push(quantity.message);
 
   let unitPrice: number | null = 0;
-  if (raw.unitPrice !== '') {
+  if (isDate('unitPrice')) {
+    unitPrice = null;
+    problems.push(dateMessage('unit price', raw.unitPrice));
+  } else if (raw.unitPrice !== '') {
     // With an invalid currency the row is rejected anyway; its price is still checked for form.
     const price = parseMajorAmount(raw.unitPrice, currencyValid ? currency : defaultCurrency);
     unitPrice = price.ok ? price.value : null;
@@ -99,6 +125,7 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     row: raw.row,
     orderNo: raw.orderNo,
     customerCode: raw.customerCode,
+    customerName,
     sku: raw.sku,
     quantity: quantity.ok ? quantity.value : null,
     unitPrice,

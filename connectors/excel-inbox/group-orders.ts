@@ -132,9 +132,11 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
         : undefined;
 
     if (problems.size === 0 && g.joined.length === 0 && orderProblem === undefined) {
+      const customerName = g.own.find((r) => r.customerName !== '')?.customerName;
       orders.push({
         externalId: g.externalId,
         customerCode: g.customerCode,
+        ...(customerName ? { customerName } : {}),
         orderNo: g.orderNo,
         currency: orderCurrency ?? '',
         lines: g.own.map((r) => ({ sku: r.sku, quantity: r.quantity!, unitPrice: r.unitPrice! })),

@@ -1,4 +1,11 @@
-export type Field = 'orderNo' | 'customerCode' | 'sku' | 'quantity' | 'unitPrice' | 'currency';
+export type Field =
+  | 'orderNo'
+  | 'customerCode'
+  | 'customerName'
+  | 'sku'
+  | 'quantity'
+  | 'unitPrice'
+  | 'currency';
 
 interface FieldSpec {
   field: Field;
@@ -14,21 +21,36 @@ export const FIELDS: readonly FieldSpec[] = [
     field: 'orderNo',
     label: 'order number',
     required: true,
-    aliases: ['order', 'order number', 'order no', 'order_no', 'po', 'po number'],
+    aliases: ['order', 'order number', 'order no', 'order_no', 'po', 'po number', '订单号', '订单编号'],
   },
-  { field: 'customerCode', label: 'customer code', required: true, aliases: ['customer', 'customer code'] },
-  { field: 'sku', label: 'SKU', required: true, aliases: ['sku', 'item', 'item code'] },
-  { field: 'quantity', label: 'quantity', required: true, aliases: ['qty', 'quantity'] },
-  { field: 'unitPrice', label: 'unit price', required: false, aliases: ['unit price', 'price'] },
-  { field: 'currency', label: 'currency', required: false, aliases: ['currency'] },
+  {
+    field: 'customerCode',
+    label: 'customer code',
+    required: true,
+    aliases: ['customer', 'customer code', '客户', '客户编码', '客户代码'],
+  },
+  {
+    field: 'customerName',
+    label: 'customer name',
+    required: false,
+    aliases: ['customer name', '客户名称'],
+  },
+  { field: 'sku', label: 'SKU', required: true, aliases: ['sku', 'item', 'item code', '货号', '商品编码'] },
+  { field: 'quantity', label: 'quantity', required: true, aliases: ['qty', 'quantity', '数量'] },
+  { field: 'unitPrice', label: 'unit price', required: false, aliases: ['unit price', 'price', '单价'] },
+  { field: 'currency', label: 'currency', required: false, aliases: ['currency', '币种'] },
 ];
 
 /**
  * A header text reduced for matching: case, spaces, underscores, hyphens, dots and `#` do not
- * count, so `Order No.`, `ORDER_NO`, `order-no` and `PO #` all match their alias.
+ * count, so `Order No.`, `ORDER_NO`, `order-no` and `PO #` all match their alias; full-width forms
+ * (`ＳＫＵ`, `订单号：`) are read as their plain ones (NFKC) and a trailing colon is dropped.
  */
 export function headerKey(text: string): string {
-  return text.toLowerCase().replace(/[\s_.#-]+/g, '');
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s_.#:-]+/g, '');
 }
 
 const BY_KEY: ReadonlyMap<string, FieldSpec> = new Map(

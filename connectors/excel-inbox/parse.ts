@@ -1,17 +1,34 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 import { cellText } from './cell-text.js';
 import { type CheckedRow, checkRow, type RawRow } from './check-row.js';
 import { CsvFormatError, CsvParser } from './csv.js';
 import { groupOrders } from './group-orders.js';
 import { type ColumnMap, type Field, matchHeaders } from './headers.js';
 import type { OrderFileInput, ParsedOrderFile, ParseOrderFileOptions } from './types.js';
+import { checkXlsxArchive, type UnpackLimits } from './zip-guard.js';
 
 const DEFAULT_CURRENCY = 'EUR';
 const DEFAULT_MAX_ROWS = 50_000;
+
+/** The largest order file taken, uploaded or dropped into the inbox. */
+export const MAX_ORDER_FILE_BYTES = 20 * 1024 * 1024;
+/** Excel's own limit on the characters of one cell: a longer cell was not written by Excel. */
+export const MAX_CELL_CHARS = 32_767;
+/**
+ * How far an .xlsx may unpack. A 50,000-row order sheet unpacks to some 25 MB; these leave room for
+ * that and keep a daemon reading several files at once far below its memory.
+ */
+export const XLSX_UNPACK_LIMITS: UnpackLimits = {
+  maxUnpackedBytes: 128 * 1024 * 1024,
+  maxSharedStringsBytes: 32 * 1024 * 1024,
+  // A cell of 32,767 characters written as XML entities (`&quot;`) takes at most 6 bytes each.
+  maxTextRunBytes: 6 * MAX_CELL_CHARS + 1024,
+};
 
 /** Something about the whole file that stops it from being read; its message is shown to the customer. */
 class WholeFileError extends Error {
@@ -23,6 +40,8 @@ interface SheetRow {
   row: number;
   /** Cell texts, trimmed, column A first. */
   cells: string[];
+  /** 0-based indexes of the cells that hold a date (a number formatted as a date, in a workbook). */
+  dates?: ReadonlySet<number>;
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -63,7 +82,8 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
     worksheets: 'emit',
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
-    styles: 'ignore',
+    // Styles tell a date (a day count formatted as a date) from a number.
+    styles: 'cache',
     entries: 'ignore',
   });
   // exceljs reads `model.sheets` when it meets a worksheet, and sets `model` only once it has read
@@ -90,8 +110,14 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
       for await (const row of sheet) {
         const values = row.values as unknown[];
         const cells: string[] = [];
-        for (let c = 1; c < values.length; c++) cells.push(cellText(values[c]));
-        yield { row: row.number, cells };
+        const dates = new Set<number>();
+        for (let c = 1; c < values.length; c++) {
+          const value = values[c];
+          if (value instanceof Date || (value as { result?: unknown } | null)?.result instanceof Date)
+            dates.add(c - 1);
+          cells.push(boundedCell(cellText(value), row.number));
+        }
+        yield { row: row.number, cells, ...(dates.size > 0 ? { dates } : {}) };
       }
     }
     finished = true;
@@ -107,41 +133,113 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
   if (!found) throw new WholeFileError('the workbook has no worksheet');
 }
 
-/** The records of a UTF-8 CSV (a leading byte order mark is dropped), read chunk by chunk. */
-async function* csvRows(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<SheetRow> {
+/** A cell's text, or the whole file refused when it is longer than any cell Excel writes. */
+function boundedCell(text: string, row: number): string {
+  if (text.length > MAX_CELL_CHARS) {
+    throw new WholeFileError(`row ${row} has a cell of more than ${MAX_CELL_CHARS} characters`);
+  }
+  return text;
+}
+
+/** The text encodings a CSV is read in: UTF-8, or GB18030 (which includes GBK), as Excel saves "CSV" on Chinese Windows. */
+export type CsvEncoding = 'utf-8' | 'gb18030';
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The encoding of a CSV: UTF-8 when it starts with a UTF-8 byte order mark or is valid UTF-8
+ * throughout (read once to the end to know), else GB18030.
+ */
+export async function detectCsvEncoding(
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+): Promise<CsvEncoding> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const parser = new CsvParser();
-  const notUtf8 = 'the file is not UTF-8 text: save it from Excel as "CSV UTF-8"';
-  let row = 0;
   let first = true;
-  const decode = (chunk?: Buffer): string => {
+  try {
+    for await (const chunk of chunks) {
+      if (first && chunk.subarray(0, 3).equals(UTF8_BOM)) return 'utf-8';
+      first = false;
+      decoder.decode(chunk, { stream: true });
+    }
+    decoder.decode();
+    return 'utf-8';
+  } catch {
+    return 'gb18030';
+  }
+}
+
+function textDecoder(encoding: CsvEncoding): (chunk?: Buffer) => string {
+  const notText = 'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8"';
+  if (encoding === 'gb18030') {
+    const decoder = iconv.getDecoder('gb18030');
+    return (chunk) => {
+      const text = chunk ? decoder.write(chunk) : (decoder.end() ?? '');
+      // Bytes that are not GB18030 either come out as U+FFFD: guessing further would import garbage.
+      if (text.includes('\uFFFD')) throw new WholeFileError(notText);
+      return text;
+    };
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return (chunk) => {
     try {
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
     } catch {
-      throw new WholeFileError(notUtf8);
+      throw new WholeFileError(notText);
     }
   };
+}
+
+/**
+ * The records of a CSV in `encoding` (a leading byte order mark is dropped), read chunk by chunk;
+ * full-width characters are not changed here (see `rawRow`).
+ */
+async function* csvRows(
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+  encoding: CsvEncoding = 'utf-8',
+): AsyncGenerator<SheetRow> {
+  const decode = textDecoder(encoding);
+  const parser = new CsvParser();
+  let row = 0;
+  let first = true;
+  const cells = (record: string[]) => record.map((c) => boundedCell(c.trim(), row));
   try {
     for await (const chunk of chunks) {
       // NUL bytes are valid UTF-8 but never in a CSV: UTF-16 text or a binary file.
-      if (first && chunk.includes(0)) throw new WholeFileError(notUtf8);
+      if (first && chunk.includes(0)) {
+        throw new WholeFileError('the file is not UTF-8 text: save it from Excel as "CSV UTF-8"');
+      }
       first = false;
-      for (const record of parser.push(decode(chunk)))
-        yield { row: ++row, cells: record.map((c) => c.trim()) };
+      for (const record of parser.push(decode(chunk))) {
+        row++;
+        yield { row, cells: cells(record) };
+      }
     }
     const records = [...parser.push(decode()), ...parser.end()];
-    for (const record of records) yield { row: ++row, cells: record.map((c) => c.trim()) };
+    for (const record of records) {
+      row++;
+      yield { row, cells: cells(record) };
+    }
   } catch (err) {
     if (err instanceof CsvFormatError) throw new WholeFileError(`the CSV cannot be read: ${err.message}`);
     throw err;
   }
 }
 
-function rawRow(row: number, cells: readonly string[], columns: ColumnMap): RawRow {
+/**
+ * A data row's order fields. Full-width forms (`１２`, `ＰＯ－１`, as typed with a Chinese input
+ * method) are read as their plain ones (NFKC), so they are the same order number, quantity or price.
+ */
+function rawRow({ row, cells, dates }: SheetRow, columns: ColumnMap, readProblems: string[]): RawRow {
   const at = (field: Field) => {
     const index = columns[field];
-    return index === undefined ? '' : (cells[index] ?? '');
+    return index === undefined ? '' : (cells[index] ?? '').normalize('NFKC').trim();
   };
+  const isDate = (field: 'quantity' | 'unitPrice') => {
+    const index = columns[field];
+    return index !== undefined && (dates?.has(index) ?? false);
+  };
+  const dateFields = (['quantity', 'unitPrice'] as const).filter(isDate);
+  const customerName = at('customerName');
   return {
     row,
     orderNo: at('orderNo'),
@@ -150,26 +248,47 @@ function rawRow(row: number, cells: readonly string[], columns: ColumnMap): RawR
     quantity: at('quantity'),
     unitPrice: at('unitPrice'),
     currency: at('currency'),
+    ...(customerName ? { customerName } : {}),
+    ...(dateFields.length > 0 ? { dateFields } : {}),
+    ...(readProblems.length > 0 ? { readProblems } : {}),
   };
 }
 
+/** How the rows of a file are read. */
+interface ReadRules {
+  defaultCurrency: string;
+  maxRows: number;
+  /**
+   * Every row must have as many cells as the header (CSV): a stray delimiter, such as an unquoted
+   * decimal comma (`12,50`), shifts the cells after it into the wrong columns.
+   */
+  sameWidthAsHeader: boolean;
+}
+
 /** Reads the header and checks every data row; throws `WholeFileError` for what rejects the file. */
-async function checkRows(
-  rows: AsyncIterable<SheetRow>,
-  defaultCurrency: string,
-  maxRows: number,
-): Promise<CheckedRow[]> {
+async function checkRows(rows: AsyncIterable<SheetRow>, rules: ReadRules): Promise<CheckedRow[]> {
+  const { defaultCurrency, maxRows } = rules;
   let columns: ColumnMap | undefined;
+  let headerWidth = 0;
   const checked: CheckedRow[] = [];
-  for await (const { row, cells } of rows) {
+  for await (const sheetRow of rows) {
+    const { cells } = sheetRow;
     if (cells.every((c) => c === '')) continue;
     if (!columns) {
       const match = matchHeaders(cells);
       if (!match.ok) throw new WholeFileError(match.message);
       columns = match.columns;
+      headerWidth = cells.length;
       continue;
     }
-    const raw = rawRow(row, cells, columns);
+    const readProblems =
+      rules.sameWidthAsHeader && cells.length !== headerWidth
+        ? [
+            `the row has ${cells.length} cells but the header has ${headerWidth}: a comma in a value ` +
+              '(such as 12,50) must be inside quotes, or written 12.50',
+          ]
+        : [];
+    const raw = rawRow(sheetRow, columns, readProblems);
     // A row whose order columns are all blank (only a note in another column) is not an order row.
     if (!raw.orderNo && !raw.customerCode && !raw.sku && !raw.quantity && !raw.unitPrice && !raw.currency) {
       continue;
@@ -199,7 +318,11 @@ export async function parseOrderFile(
   input: OrderFileInput,
   options: ParseOrderFileOptions = {},
 ): Promise<ParsedOrderFile> {
-  const { defaultCurrency = DEFAULT_CURRENCY, maxRows = DEFAULT_MAX_ROWS } = options;
+  const {
+    defaultCurrency = DEFAULT_CURRENCY,
+    maxRows = DEFAULT_MAX_ROWS,
+    maxFileBytes = MAX_ORDER_FILE_BYTES,
+  } = options;
   if (!/^[A-Z]{3}$/.test(defaultCurrency)) {
     throw new RangeError(`defaultCurrency must be an ISO 4217 code such as EUR, got "${defaultCurrency}"`);
   }
@@ -215,80 +338,49 @@ export async function parseOrderFile(
     rows: [],
   });
 
-  const ext = path.extname(fileName).toLowerCase();
-  if (ext === '.xls') return fail('old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)');
-  if (ext !== '.xlsx' && ext !== '.csv') {
-    return fail(`unsupported file type "${ext || fileName}": send an .xlsx workbook or a .csv file`);
-  }
-
-  let head: Buffer;
-  try {
-    head = await firstBytes(input, 4);
-  } catch (err) {
-    return fail(`the file cannot be read (${errorCode(err)})`);
-  }
-  if (head.length === 0) return fail('the file is empty');
-  if (ext === '.xlsx' && !head.equals(ZIP_MAGIC)) {
-    return fail(
-      head.equals(CFB_MAGIC)
-        ? 'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password'
-        : 'the file is not an .xlsx workbook (it is not a zip archive)',
-    );
-  }
-  if (ext === '.csv' && head.equals(ZIP_MAGIC)) {
-    return fail('the file is an .xlsx workbook named .csv: send it with the .xlsx extension');
-  }
-
-  const stream = 'data' in input ? Readable.from([input.data]) : createReadStream(input.path);
-  // Errors after the first are of no interest; without a listener they would crash the process.
-  stream.on('error', () => {});
-  try {
-    const rows = ext === '.xlsx' ? xlsxRows(stream) : csvRows(stream);
-    // `pipe` does not pass a read error on to exceljs's unzipper, which would then wait forever.
-    const readFailed = new Promise<never>((_, reject) => stream.once('error', reject));
-    readFailed.catch(() => {});
-    const checked = await Promise.race([checkRows(rows, defaultCurrency, maxRows), readFailed]);
-    return { fileName, ...groupOrders(checked) };
-  } catch (err) {
-    if (err instanceof WholeFileError) return fail(err.message);
-    const detail = errorCode(err);
-    return fail(
-      ext === '.xlsx'
-        ? `the workbook cannot be read: it is damaged or not an .xlsx file (${detail})`
-        : `the file cannot be read (${detail})`,
-    );
-  } finally {
-    stream.destroy();
-  }
+  const read = await readSheetRows(
+    input,
+    (rows, kind) => checkRows(rows, { defaultCurrency, maxRows, sameWidthAsHeader: kind === 'csv' }),
+    { maxFileBytes },
+  );
+  return 'error' in read ? fail(read.error) : { fileName, ...groupOrders(read.value) };
 }
 
 /** One row of a sheet as `readSheetRows` gives it: its 1-based number and its cell texts, trimmed. */
 export type SheetRecord = SheetRow;
 
 /**
- * The rows of any sheet file this reader takes, for imports other than orders (the catalogue's SKU
- * and opening-stock sheets): the same checks of the file type, the same streaming .xlsx and .csv
- * readers as `parseOrderFile`, with the caller's own columns. `consume` reads the rows; it may throw
- * `SheetFileError` for what rejects the whole file (a missing column, too many rows). Comes back with
- * `error` for a file that cannot be read, never throws for what is in the file.
+ * The rows of any sheet file this reader takes (order files, and the catalogue's SKU and
+ * opening-stock sheets): the checks of the file type and size, the zip guard of an .xlsx before
+ * exceljs unpacks it, the CSV's encoding, and the streaming .xlsx and .csv readers. `consume` reads
+ * the rows (`kind` says which reader: a CSV row's width is its own, an .xlsx row's is not); it may
+ * throw `SheetFileError` for what rejects the whole file (a missing column, too many rows). Comes
+ * back with `error` for a file that cannot be read, never throws for what is in the file.
  */
 export async function readSheetRows<T>(
   input: OrderFileInput,
-  consume: (rows: AsyncIterable<SheetRecord>) => Promise<T>,
+  consume: (rows: AsyncIterable<SheetRecord>, kind: 'xlsx' | 'csv') => Promise<T>,
+  options: { maxFileBytes?: number } = {},
 ): Promise<{ value: T } | { error: string }> {
-  const ext = path.extname(input.fileName).toLowerCase();
+  const { maxFileBytes = MAX_ORDER_FILE_BYTES } = options;
+  const fileName = input.fileName;
+  const ext = path.extname(fileName).toLowerCase();
   if (ext === '.xls')
     return { error: 'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)' };
   if (ext !== '.xlsx' && ext !== '.csv') {
-    return {
-      error: `unsupported file type "${ext || input.fileName}": send an .xlsx workbook or a .csv file`,
-    };
+    return { error: `unsupported file type "${ext || fileName}": send an .xlsx workbook or a .csv file` };
   }
+
   let head: Buffer;
+  let size: number;
   try {
     head = await firstBytes(input, 4);
+    size = 'data' in input ? input.data.length : (await stat(input.path)).size;
   } catch (err) {
     return { error: `the file cannot be read (${errorCode(err)})` };
+  }
+  if (size > maxFileBytes) {
+    return { error: `the file has ${size} bytes; files may have at most ${maxFileBytes}: split it` };
   }
   if (head.length === 0) return { error: 'the file is empty' };
   if (ext === '.xlsx' && !head.equals(ZIP_MAGIC)) {
@@ -301,13 +393,18 @@ export async function readSheetRows<T>(
   if (ext === '.csv' && head.equals(ZIP_MAGIC)) {
     return { error: 'the file is an .xlsx workbook named .csv: send it with the .xlsx extension' };
   }
-  const stream = 'data' in input ? Readable.from([input.data]) : createReadStream(input.path);
-  stream.on('error', () => {});
+
+  const unpackError = ext === '.xlsx' ? await checkArchive(input) : null;
+  if (unpackError) return { error: unpackError };
+  const encoding = ext === '.csv' ? await detectCsvEncoding(chunksOf(input)) : 'utf-8';
+
+  const stream = chunksOf(input);
   try {
-    const rows = ext === '.xlsx' ? xlsxRows(stream) : csvRows(stream);
+    const rows = ext === '.xlsx' ? xlsxRows(stream) : csvRows(stream, encoding);
+    // `pipe` does not pass a read error on to exceljs's unzipper, which would then wait forever.
     const readFailed = new Promise<never>((_, reject) => stream.once('error', reject));
     readFailed.catch(() => {});
-    return { value: await Promise.race([consume(rows), readFailed]) };
+    return { value: await Promise.race([consume(rows, ext === '.xlsx' ? 'xlsx' : 'csv'), readFailed]) };
   } catch (err) {
     if (err instanceof WholeFileError) return { error: err.message };
     const detail = errorCode(err);
@@ -324,3 +421,20 @@ export async function readSheetRows<T>(
 
 /** What `readSheetRows`'s caller throws for a problem with the whole file; its message is shown to the customer. */
 export const SheetFileError = WholeFileError;
+
+function chunksOf(input: OrderFileInput): Readable {
+  const stream = 'data' in input ? Readable.from([input.data]) : createReadStream(input.path);
+  // Errors after the first are of no interest; without a listener they would crash the process.
+  stream.on('error', () => {});
+  return stream;
+}
+
+/** What refuses an .xlsx before exceljs unpacks it (see `checkXlsxArchive`), or null. */
+async function checkArchive(input: OrderFileInput): Promise<string | null> {
+  try {
+    const problem = await checkXlsxArchive(input, XLSX_UNPACK_LIMITS);
+    return problem === null ? null : `the workbook is refused: ${problem}`;
+  } catch (err) {
+    return `the workbook cannot be read: it is damaged or not an .xlsx file (${errorCode(err)})`;
+  }
+}

@@ -6,7 +6,7 @@ export function toOrderInput(order: ParsedOrder): OrderInput {
   return {
     externalId: order.externalId,
     currency: order.currency,
-    customer: { code: order.customerCode },
+    customer: { code: order.customerCode, ...(order.customerName ? { name: order.customerName } : {}) },
     lines: order.lines.map((line) => ({ ...line })),
   };
 }

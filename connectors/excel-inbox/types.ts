@@ -12,6 +12,8 @@ export interface ParseOrderFileOptions {
    * anything of it is imported. Default: 50,000.
    */
   maxRows?: number;
+  /** Largest file read, in bytes; a larger one is refused whole. Default: 20 MiB (`MAX_ORDER_FILE_BYTES`). */
+  maxFileBytes?: number;
 }
 
 export interface ParsedLine {
@@ -26,6 +28,8 @@ export interface ParsedOrder {
   /** `${customerCode}:${orderNo}`: the idempotency key of the order in stockbridge. */
   externalId: string;
   customerCode: string;
+  /** The customer's name from the file's customer-name column (the first row of the order that has one). */
+  customerName?: string;
   orderNo: string;
   currency: string;
   lines: ParsedLine[];

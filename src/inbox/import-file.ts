@@ -1,7 +1,12 @@
 import { parseOrderFile } from '../../connectors/excel-inbox/parse.js';
 import { writeResultWorkbook } from '../../connectors/excel-inbox/result-workbook.js';
 import { toOrderInput } from '../../connectors/excel-inbox/to-order-input.js';
-import type { OrderFileInput, OrderOutcome, ParsedOrderFile } from '../../connectors/excel-inbox/types.js';
+import type {
+  OrderFileInput,
+  OrderOutcome,
+  ParsedOrder,
+  ParsedOrderFile,
+} from '../../connectors/excel-inbox/types.js';
 import type { Conn } from '../db/connection.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
 
@@ -20,6 +25,11 @@ export interface ImportSummary {
   ordersRejected: number;
   /** Accepted orders that were already there from an earlier import of the same order. */
   ordersAlreadyImported: number;
+  /**
+   * Orders (counted in `ordersRejected`) whose customer and order number were imported earlier with
+   * other lines or currency: nothing was changed, and the result says so instead of "already imported".
+   */
+  ordersConflicting: number;
 }
 
 export interface FileImport {
@@ -61,6 +71,7 @@ export async function importOrderFile(
     return unknown.length === 0;
   });
   let already = 0;
+  let conflicting = 0;
   await Promise.all(
     importable.map(async (order) => {
       try {
@@ -76,6 +87,12 @@ export async function importOrderFile(
           order: toOrderInput(order),
           actor: `file:${parsed.fileName}`.slice(0, 64),
         });
+        const conflict = result.created ? null : await conflictWithStored(db, result.orderId, order);
+        if (conflict) {
+          conflicting++;
+          outcomes.set(order.externalId, { accepted: false, reason: conflict, orderId: result.orderId });
+          return;
+        }
         if (!result.created) already++;
         outcomes.set(order.externalId, {
           accepted: true,
@@ -102,6 +119,7 @@ export async function importOrderFile(
       ordersAccepted: accepted,
       ordersRejected: outcomes.size - accepted,
       ordersAlreadyImported: already,
+      ordersConflicting: conflicting,
     },
   };
 }
@@ -116,4 +134,32 @@ async function knownSkus(db: Conn, codes: readonly string[]): Promise<Set<string
     for (const code of rows) known.add(String(code));
   }
   return known;
+}
+
+/**
+ * Why an order found already stored (same customer and order number) is not the one in the file,
+ * or null when it is: same currency and the same lines (SKU, quantity, unit price), in any order.
+ * A file taken while it was still being copied stored a truncated order; the complete file must
+ * say so rather than report it "already imported".
+ */
+async function conflictWithStored(db: Conn, orderId: number, order: ParsedOrder): Promise<string | null> {
+  const stored = await db('orders').where({ id: orderId }).first('currency');
+  const lines = await db('order_lines')
+    .where({ order_id: orderId })
+    .select('sku_code', 'ordered', 'unit_price');
+  const key = (sku: string, quantity: number, price: number) => `${sku}\u0000${quantity}\u0000${price}`;
+  const storedKeys = lines
+    .map((l) => key(String(l.sku_code), Number(l.ordered), Number(l.unit_price)))
+    .sort();
+  const fileKeys = order.lines.map((l) => key(l.sku, l.quantity, l.unitPrice)).sort();
+  const same =
+    stored?.currency === order.currency &&
+    storedKeys.length === fileKeys.length &&
+    storedKeys.every((k, i) => k === fileKeys[i]);
+  if (same) return null;
+  return (
+    `conflict: order ${order.orderNo} of customer ${order.customerCode} was imported earlier ` +
+    `(stockbridge order ${orderId}) with other lines or currency; nothing was changed. ` +
+    'Send a change as a new order number, or ask us to amend the order'
+  );
 }

@@ -51,7 +51,7 @@ export async function importSkuSheet(
   input: OrderFileInput,
   options: { defaultCurrency?: string | undefined } = {},
 ): Promise<CatalogueImport<SkuImportRow>> {
-  const read = await readSheetRows(input, (rows) => readSkuSheet(rows, options.defaultCurrency));
+  const read = await readSheetRows(input, (rows, kind) => readSkuSheet(rows, options.defaultCurrency, kind));
   if ('error' in read) return { fileName: input.fileName, error: read.error, rows: [] };
   const results = new Map<number, CatalogueRowResult>();
   const valid = read.value.filter((r) => r.sku);
@@ -109,7 +109,9 @@ export async function importOpeningStockSheet(
   input: OrderFileInput,
   options: { defaultWarehouse?: string | undefined } = {},
 ): Promise<CatalogueImport<StockImportRow>> {
-  const read = await readSheetRows(input, (rows) => readStockSheet(rows, options.defaultWarehouse));
+  const read = await readSheetRows(input, (rows, kind) =>
+    readStockSheet(rows, options.defaultWarehouse, kind),
+  );
   if ('error' in read) return { fileName: input.fileName, error: read.error, rows: [] };
   const rows: StockImportRow[] = [];
   for (const r of read.value) rows.push(await recordOpeningStock(db, r));

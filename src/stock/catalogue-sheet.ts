@@ -93,18 +93,41 @@ function matchColumns<C extends readonly ColumnSpec<string>[]>(
 /** Most data rows one catalogue sheet may hold; a longer one is refused whole, before anything is stored. */
 export const MAX_CATALOGUE_ROWS = 50_000;
 
-/** The data rows of a sheet as the texts of our columns (empty for an absent column), blank rows skipped. */
+/** How a sheet was read: a CSV row's width is its own (a stray comma shifts every cell after it). */
+export type SheetKind = 'xlsx' | 'csv';
+
+/**
+ * The data rows of a sheet as the texts of our columns (empty for an absent column), blank rows
+ * skipped, each with the problems of its shape: a CSV row wider or narrower than the header, a
+ * date in a number column (Excel shows 2026-01-15 but holds 46,037).
+ */
 async function sheetCells<C extends readonly ColumnSpec<string>[]>(
   rows: AsyncIterable<SheetRecord>,
   specs: C,
-): Promise<{ row: number; cells: Cells<C> }[]> {
+  kind: SheetKind,
+  numberFields: readonly FieldOf<C>[],
+): Promise<{ row: number; cells: Cells<C>; problems: string[] }[]> {
   let columns: Partial<Record<FieldOf<C>, number>> | undefined;
-  const out: { row: number; cells: Cells<C> }[] = [];
-  for await (const { row, cells } of rows) {
+  let width = 0;
+  const out: { row: number; cells: Cells<C>; problems: string[] }[] = [];
+  for await (const { row, cells, dates } of rows) {
     if (cells.every((c) => c === '')) continue;
     if (!columns) {
       columns = matchColumns(cells, specs);
+      width = cells.length;
       continue;
+    }
+    const problems: string[] = [];
+    if (kind === 'csv' && cells.length !== width)
+      problems.push(
+        `the row has ${cells.length} cells and the header ${width}: a comma inside a value needs quotes / 该行有 ${cells.length} 个单元格，表头有 ${width} 个：值中的逗号须加引号`,
+      );
+    for (const field of numberFields) {
+      const index = columns[field];
+      if (index !== undefined && dates?.has(index)) {
+        const label = specs.find((s) => s.field === field)?.label ?? field;
+        problems.push(`${label}: the cell holds a date, not a number / 单元格是日期，不是数字`);
+      }
     }
     const picked = Object.fromEntries(
       specs.map((s) => {
@@ -118,7 +141,7 @@ async function sheetCells<C extends readonly ColumnSpec<string>[]>(
       throw new SheetFileError(
         `the file has more than ${MAX_CATALOGUE_ROWS} rows: split it into smaller files / 文件超过 ${MAX_CATALOGUE_ROWS} 行，请拆分`,
       );
-    out.push({ row, cells: picked });
+    out.push({ row, cells: picked, problems });
   }
   if (!columns) throw new SheetFileError('the file is empty / 文件为空');
   if (out.length === 0)
@@ -175,10 +198,11 @@ export interface SkuSheetRow {
 export async function readSkuSheet(
   rows: AsyncIterable<SheetRecord>,
   defaultCurrency: string | undefined,
+  kind: SheetKind = 'xlsx',
 ): Promise<SkuSheetRow[]> {
   const seen = new Map<string, number>();
-  return (await sheetCells(rows, SKU_COLUMNS)).map(({ row, cells }) => {
-    const problems: string[] = [];
+  const sheet = await sheetCells(rows, SKU_COLUMNS, kind, ['unitPrice', 'reorderPoint']);
+  return sheet.map(({ row, cells, problems }) => {
     const codeIssue = codeProblem(cells.code, 'SKU');
     if (codeIssue) problems.push(codeIssue);
     else if (seen.has(codeKey(cells.code)))
@@ -233,13 +257,16 @@ export interface StockSheetRow {
 export async function readStockSheet(
   rows: AsyncIterable<SheetRecord>,
   defaultWarehouse: string | undefined,
+  kind: SheetKind = 'xlsx',
 ): Promise<StockSheetRow[]> {
   const seen = new Map<string, number>();
-  return (await sheetCells(rows, STOCK_COLUMNS)).map(({ row, cells }) => {
+  const sheet = await sheetCells(rows, STOCK_COLUMNS, kind, ['quantity']);
+  return sheet.map(({ row, cells, problems: shape }) => {
     const warehouse = cells.warehouse || defaultWarehouse || '';
     const problems = [codeProblem(cells.sku, 'SKU'), codeProblem(warehouse, 'warehouse')].filter(
       (p): p is string => p !== null,
     );
+    problems.push(...shape);
     const key = `${codeKey(cells.sku)}\u0000${codeKey(warehouse)}`;
     if (problems.length === 0) {
       const first = seen.get(key);

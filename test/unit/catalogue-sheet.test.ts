@@ -1,13 +1,55 @@
+import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { readSheetRows } from '../../connectors/excel-inbox/parse.js';
 import { readSkuSheet, readStockSheet } from '../../src/stock/catalogue-sheet.js';
 
 const skus = (csv: string, currency?: string) =>
-  readSheetRows({ fileName: 'skus.csv', data: Buffer.from(csv) }, (rows) => readSkuSheet(rows, currency));
+  readSheetRows({ fileName: 'skus.csv', data: Buffer.from(csv) }, (rows, kind) =>
+    readSkuSheet(rows, currency, kind),
+  );
 const stock = (csv: string, warehouse?: string) =>
-  readSheetRows({ fileName: 'stock.csv', data: Buffer.from(csv) }, (rows) => readStockSheet(rows, warehouse));
+  readSheetRows({ fileName: 'stock.csv', data: Buffer.from(csv) }, (rows, kind) =>
+    readStockSheet(rows, warehouse, kind),
+  );
 
 describe('catalogue sheets', () => {
+  it('refuse a CSV row with more or fewer cells than the header: an unquoted 12,50 is not 12', async () => {
+    const read = await skus('SKU,Name,Price,Currency\nA1,Bolt,12,50,EUR\nA2,Nut,3\nA3,Washer,1,EUR\n');
+    if (!('value' in read)) throw new Error(read.error);
+    expect(read.value.map((r) => [r.row, r.sku?.unitPrice, r.problems])).toEqual([
+      [
+        2,
+        undefined,
+        expect.arrayContaining([expect.stringContaining('the row has 5 cells and the header 4')]),
+      ],
+      [
+        3,
+        undefined,
+        expect.arrayContaining([expect.stringContaining('the row has 3 cells and the header 4')]),
+      ],
+      [4, 100, []],
+    ]);
+  });
+
+  it('refuse a quantity cell formatted as a date instead of reading it as 46,037', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Stock');
+    sheet.addRow(['SKU', 'Warehouse', 'Quantity']);
+    sheet.addRow(['A1', 'main', new Date(Date.UTC(2026, 0, 15))]);
+    sheet.addRow(['A2', 'main', 40]);
+    const data = Buffer.from(await workbook.xlsx.writeBuffer());
+    const read = await readSheetRows({ fileName: 'stock.xlsx', data }, (rows, kind) =>
+      readStockSheet(rows, undefined, kind),
+    );
+    if (!('value' in read)) throw new Error(read.error);
+    expect(read.value[0]).toMatchObject({
+      row: 2,
+      problems: expect.arrayContaining([expect.stringContaining('holds a date')]),
+    });
+    expect(read.value[0]).not.toHaveProperty('quantity');
+    expect(read.value[1]).toMatchObject({ row: 3, quantity: 40, problems: [] });
+  });
+
   it('know the Chinese column names, in any order, and ignore other columns', async () => {
     const read = await skus('备注,品名,商品编码,价格,货币,再订货点\nx,扳手,W-1,3.5,cny,7\n');
     expect(read).toEqual({

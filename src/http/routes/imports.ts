@@ -3,17 +3,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { MAX_ORDER_FILE_BYTES } from '../../../connectors/excel-inbox/parse.js';
 import { resultFileName, rowResult } from '../../../connectors/excel-inbox/result-workbook.js';
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
 import { ApiError } from '../../errors/api-error.js';
+import { attachmentDisposition, safeFileName } from '../../inbox/file-name.js';
 import { importOrderFile } from '../../inbox/import-file.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam } from '../errors.js';
 
-/** Order files may be larger than ordinary API bodies. */
-const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+/**
+ * Order files may be larger than ordinary API bodies: the body may hold the largest order file the
+ * reader takes (the inbox's limit too) and the multipart framing around it.
+ */
+const MAX_IMPORT_BYTES = MAX_ORDER_FILE_BYTES + 64 * 1024;
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -29,7 +34,12 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
     bodyLimit({
       maxSize: MAX_IMPORT_BYTES,
       onError: (c) =>
-        errorResponse(c, 413, 'payload_too_large', `order files may be at most ${MAX_IMPORT_BYTES} bytes`),
+        errorResponse(
+          c,
+          413,
+          'payload_too_large',
+          `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`,
+        ),
     }),
     async (c) => {
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
@@ -61,19 +71,21 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
         typeof form.currency === 'string' && form.currency
           ? parseParam(currencySchema, form.currency, 'currency')
           : undefined;
+      // The sender's name is only ever used as a base name: `../../x/a.csv` must not leave `dir`.
+      const fileName = safeFileName(file.name);
       const asWorkbook = c.req.query('format') === 'xlsx';
       const dir = asWorkbook ? await mkdtemp(path.join(tmpdir(), 'sb-import-')) : null;
       try {
-        const resultPath = dir ? path.join(dir, resultFileName(file.name || 'orders.xlsx')) : undefined;
+        const resultPath = dir ? path.join(dir, resultFileName(fileName)) : undefined;
         const { parsed, outcomes, summary } = await importOrderFile(
           db,
           intake,
-          { fileName: file.name || 'upload', data: Buffer.from(await file.arrayBuffer()) },
+          { fileName, data: Buffer.from(await file.arrayBuffer()) },
           { ...(currency ? { defaultCurrency: currency } : {}), ...(resultPath ? { resultPath } : {}) },
         );
         if (resultPath) {
           c.header('Content-Type', XLSX_TYPE);
-          c.header('Content-Disposition', `attachment; filename="${path.basename(resultPath)}"`);
+          c.header('Content-Disposition', attachmentDisposition(path.basename(resultPath)));
           return c.body(new Uint8Array(await readFile(resultPath)), summary.error ? 422 : 200);
         }
         const rows = parsed.rows.map((r) => {

@@ -30,7 +30,7 @@ describe('matchHeaders', () => {
     expect(r).toEqual({
       ok: false,
       message:
-        'missing required columns: customer code ("customer", "customer code"); quantity ("qty", "quantity"). ' +
+        'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
         'The first non-empty row is read as the header; it has "Order", "Item", "Notes"',
     });
   });

@@ -95,7 +95,7 @@ describe('parseOrderFile: .csv', () => {
     [
       'missing headers',
       'order,sku\n1,S\n',
-      'missing required columns: customer code ("customer", "customer code"); quantity ("qty", "quantity"). ' +
+      'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
         'The first non-empty row is read as the header; it has "order", "sku"',
     ],
     [
@@ -114,11 +114,20 @@ describe('parseOrderFile: .csv', () => {
   });
 
   it.each([
-    ['Latin-1 text', Buffer.from('order,customer,sku,qty\n1,M\xfcller,S,1\n', 'latin1')],
-    ['UTF-16 text', Buffer.from('\uFEFForder,customer,sku,qty\n', 'utf16le')],
-  ])('rejects %s, asking for CSV UTF-8', async (_, data) => {
+    [
+      'UTF-16 text',
+      Buffer.from('\uFEFForder,customer,sku,qty\n', 'utf16le'),
+      'the file is not UTF-8 text: save it from Excel as "CSV UTF-8"',
+    ],
+    [
+      // Neither UTF-8 nor GB18030 (é followed by a comma is no GB18030 character).
+      'Latin-1 text',
+      Buffer.from('order,customer,sku,qty\n1,Caf\xe9,S,1\n', 'latin1'),
+      'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8"',
+    ],
+  ])('rejects %s, asking for CSV UTF-8', async (_, data, error) => {
     const parsed = await parseOrderFile({ fileName: 'orders.csv', data });
-    expect(parsed.error).toBe('the file is not UTF-8 text: save it from Excel as "CSV UTF-8"');
+    expect(parsed.error).toBe(error);
   });
 
   it('keeps UTF-8 text intact across read chunks', async () => {

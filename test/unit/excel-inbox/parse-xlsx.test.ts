@@ -199,7 +199,7 @@ describe('parseOrderFile: .xlsx', () => {
     expect(parsed).toEqual({
       fileName: 'cols.xlsx',
       error:
-        'missing required columns: customer code ("customer", "customer code"); quantity ("qty", "quantity"). ' +
+        'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
         'The first non-empty row is read as the header; it has "Order", "Item", "Notes"',
       orders: [],
       rejectedOrders: [],

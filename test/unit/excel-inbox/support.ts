@@ -96,3 +96,5 @@ export function storedZip(entries: Record<string, string>): Buffer {
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
 }
+
+export { deflatedZip, workbookWithHugeCell, zipEntries } from '../../helpers/xlsx-bomb.js';
