@@ -251,6 +251,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       return { status: res.status, headers: lowerCaseHeaders(res.headers), data: res.data as T };
     } catch (err) {
+      // The channel did not run what it did not answer with success: give back what this attempt
+      // took beyond one unit (Shopify's query points), or retries would pay the cost again and again.
+      const cost = req.cost ?? 1;
+      if (cost > 1) await limiter?.adjust(-(cost - 1)).catch(() => {});
       const cls = classifyHttpError(err, now());
       const error = failure(req, err, cls);
       if (!cls.retry) throw new AbortError(error);

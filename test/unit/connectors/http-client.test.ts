@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backoffDelayMs, createHttpClient, HttpRequestError } from '../../../connectors/http/client.js';
+import { createMemoryRateLimiter } from '../../../connectors/http/rate-limiter.js';
 import { ChannelAuthError, PermanentError, RateLimitedError } from '../../../src/errors/index.js';
 
 const BASE = 'https://api.example.test';
@@ -175,6 +176,24 @@ describe('createHttpClient', () => {
     });
     await http.request({ method: 'GET', url: 'x', cost: 7 });
     expect(costs).toEqual([7, 7]);
+  });
+
+  it('gives back the cost beyond one unit of an attempt that failed: the channel did not run it', async () => {
+    nock(BASE).post('/v1/q').reply(503).post('/v1/q').reply(200, {});
+    const bucket = createMemoryRateLimiter({ ratePerSecond: 1, burst: 1000 }, { now: () => 0 });
+    const adjusted: number[] = [];
+    const { http } = client({
+      limiter: {
+        acquire: (cost) => bucket.acquire(cost),
+        adjust: async (units) => {
+          adjusted.push(units);
+          await bucket.adjust(units);
+        },
+      },
+    });
+    await http.request({ method: 'POST', url: 'q', cost: 900 });
+    // Without the refund the second attempt would find 100 points and wait 800 s for the rest.
+    expect(adjusted).toEqual([-899]);
   });
 
   it('times out slow attempts and retries them', async () => {
