@@ -56,13 +56,7 @@ export interface SkuInput {
 export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<{ created: boolean }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
-    const row: Record<string, unknown> = {
-      name: input.name,
-      unit_price: input.unitPrice,
-      currency: input.currency,
-      updated_at: now,
-    };
-    if (input.reorderPoint !== undefined) row.reorder_point = input.reorderPoint;
+    const row = skuRow(input, now);
     const existing = await tx('skus').where({ code }).first('id');
     if (existing) {
       await tx('skus').where({ code }).update(row);
