@@ -65,7 +65,8 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  // delivery_id stays 255 wide: narrowing it could cut ids stored since.
+  // delivery_id stays 255 wide: narrowing it could cut ids stored since. Outside ids stored since
+  // that differ only in letter case make the way back fail on MySQL (the unique key refuses them).
   if (isMysql(knex)) {
     const [[table]] = (await knex.raw(
       'SELECT TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
@@ -206,7 +207,8 @@ async function rebuildTable(
     sql = sql.replace(declaration, `$1${collate ? ` COLLATE ${collate}` : ''}`);
   }
   const temp = `${table}__rebuild`;
-  await trx.raw(sql.replace(/^CREATE TABLE `[^`]+`/, `CREATE TABLE \`${temp}\``));
+  // After a rename SQLite keeps the table's name in double quotes.
+  await trx.raw(sql.replace(/^CREATE TABLE (?:`[^`]+`|"[^"]+"|\S+)/, `CREATE TABLE \`${temp}\``));
   await trx.raw(`INSERT INTO \`${temp}\` SELECT * FROM \`${table}\``);
   await trx.raw(`DROP TABLE \`${table}\``);
   await trx.raw(`ALTER TABLE \`${temp}\` RENAME TO \`${table}\``);
