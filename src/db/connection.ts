@@ -100,6 +100,10 @@ export function createDb(options: DbOptions): Db {
     const isolationSql = options.isolation === 'repeatable-read' ? 'REPEATABLE READ' : 'READ COMMITTED';
     return knexFactory({
       client: 'mysql2',
+      // knex would add the SQL with every bound value inlined to an error's message, and so carry
+      // customers' data (names, e-mail addresses, whole payloads) into logs, stored event errors
+      // and answers. With this it adds the SQL with its `?` placeholders only.
+      compileSqlOnError: false,
       connection: {
         host: url.hostname,
         port: url.port ? Number(url.port) : 3306,
@@ -137,6 +141,7 @@ export function createDb(options: DbOptions): Db {
   mkdirSync(options.dataDir, { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
+    compileSqlOnError: false,
     connection: { filename: sqlitePath(options.dataDir) },
     useNullAsDefault: true,
     log: knexLog,

@@ -6,6 +6,7 @@ import * as channels from './migrations/20261126100000_channels.js';
 import * as stockPush from './migrations/20261127100000_stock_push.js';
 import * as inboundEventIndex from './migrations/20261201100000_inbound_event_index.js';
 import * as apiEventsProcessed from './migrations/20261201100100_api_events_processed.js';
+import * as codesAndIds from './migrations/20261201200000_codes_and_ids.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261127100000_stock_push', stockPush],
   ['20261201100000_inbound_event_index', inboundEventIndex],
   ['20261201100100_api_events_processed', apiEventsProcessed],
+  ['20261201200000_codes_and_ids', codesAndIds],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

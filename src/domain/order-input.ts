@@ -1,30 +1,74 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { unprocessable } from '../errors/domain-errors.js';
 
-const MAX_MINOR = Number.MAX_SAFE_INTEGER;
+/**
+ * The limits of what the API takes, in one place: the schemas below and the stock routes use them,
+ * the README ("Limits") documents them, and every column that stores such a value is at least this
+ * wide (test/integration/input-limits.test.ts checks the columns).
+ */
+export const LIMITS = {
+  linesPerOrder: 1000,
+  quantityPerLine: 1_000_000,
+  /** Unit prices and order totals, in minor units: exact in a JSON number (2^53 - 1). */
+  maxMinor: Number.MAX_SAFE_INTEGER,
+  externalIdLength: 191,
+  /** The SKU code as an order line names it (a channel's code may be longer than ours). */
+  lineSkuLength: 191,
+  /** Our own codes: SKU, warehouse, customer. */
+  codeLength: 64,
+  nameLength: 255,
+  emailLength: 255,
+  idempotencyKeyLength: 191,
+  /** Receipt, transfer and adjustment references. */
+  referenceLength: 191,
+  stockLinesPerDocument: 5000,
+  stockQuantityPerLine: 100_000_000,
+  /** On hand in one warehouse never exceeds this (the column is a 32-bit integer). */
+  maxOnHand: 2 ** 31 - 1,
+} as const;
+
+const NUL = '\u0000';
+
+/** Text as the API takes it: no NUL characters (the databases and the logs do not keep them). */
+export const text = () => z.string().refine((s) => !s.includes(NUL), 'must not contain NUL characters');
 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 
 const orderLineInputSchema = z.object({
-  sku: z.string().trim().min(1, 'must not be empty').max(191),
-  quantity: z.number().int('must be a whole number').positive('must be at least 1').max(1_000_000),
+  sku: text().trim().min(1, 'must not be empty').max(LIMITS.lineSkuLength),
+  quantity: z
+    .number()
+    .int('must be a whole number')
+    .positive('must be at least 1')
+    .max(LIMITS.quantityPerLine),
   /** Minor units (cents). */
-  unitPrice: z.number().int('must be integer minor units').min(0).max(MAX_MINOR),
+  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
 });
 
 export const customerInputSchema = z.object({
-  code: z.string().trim().min(1).max(64).optional(),
-  name: z.string().trim().max(255).optional(),
-  email: z.email().max(255).optional(),
+  code: text().trim().min(1).max(LIMITS.codeLength).optional(),
+  name: text().trim().max(LIMITS.nameLength).optional(),
+  email: z.email().max(LIMITS.emailLength).optional(),
 });
 
 /** An order as the core understands it, from any channel. */
-export const orderInputSchema = z.object({
-  externalId: z.string().trim().min(1, 'must not be empty').max(191),
-  currency: currencySchema,
-  placedAt: z.iso.datetime({ offset: true }).optional(),
-  customer: customerInputSchema.optional(),
-  lines: z.array(orderLineInputSchema).min(1, 'an order needs at least one line').max(1000),
-});
+export const orderInputSchema = z
+  .object({
+    externalId: text().trim().min(1, 'must not be empty').max(LIMITS.externalIdLength),
+    currency: currencySchema,
+    placedAt: z.iso.datetime({ offset: true }).optional(),
+    customer: customerInputSchema.optional(),
+    lines: z.array(orderLineInputSchema).min(1, 'an order needs at least one line').max(LIMITS.linesPerOrder),
+  })
+  .superRefine((order, ctx) => {
+    if (exactTotal(order.lines) > BigInt(LIMITS.maxMinor))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lines'],
+        message: `the order total is more than ${LIMITS.maxMinor} minor units`,
+      });
+  });
 
 export type OrderLineInput = z.infer<typeof orderLineInputSchema>;
 export type CustomerInput = z.infer<typeof customerInputSchema>;
@@ -84,6 +128,40 @@ export function validateForReservation(
   return problems;
 }
 
+/** The exact sum of quantity × unit price: a BigInt, so that no amount overflows or rounds. */
+export function exactTotal(lines: readonly { quantity: number; unitPrice: number }[]): bigint {
+  return lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.unitPrice), 0n);
+}
+
+/**
+ * An order's total in minor units. Orders from the API are checked against the bound by the schema;
+ * anything else beyond it (a channel's order, an amendment) is refused here rather than stored
+ * rounded or overflowing the column.
+ */
 export function orderTotal(lines: readonly { quantity: number; unitPrice: number }[]): number {
-  return lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0);
+  const total = exactTotal(lines);
+  if (total > BigInt(LIMITS.maxMinor) || total < 0n)
+    throw unprocessable('total_out_of_range', `the order total is more than ${LIMITS.maxMinor} minor units`, {
+      max: LIMITS.maxMinor,
+    });
+  return Number(total);
+}
+
+/**
+ * What an order request asks for, as a digest: the same order sent again (keys in any order, the
+ * same values after trimming) gives the same digest, any other difference another.
+ */
+export function orderFingerprint(order: OrderInput): string {
+  return createHash('sha256').update(stableJson(order)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

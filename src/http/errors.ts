@@ -61,14 +61,39 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   if (value === undefined)
     throw new ApiError(400, 'invalid_json', 'request body is empty; a JSON object is expected');
+  const nul = nulPaths(value);
   const result = schema.safeParse(value);
-  if (!result.success)
-    throw new ApiError(422, 'validation_failed', 'request body is not valid', zodDetails(result.error));
+  if (!result.success || nul.length > 0) {
+    const all = [...nul, ...(result.success ? [] : zodDetails(result.error))];
+    // A schema that refuses NUL itself names the same field again: once is enough.
+    const details = [...new Map(all.map((d) => [`${d.path}\u0000${d.message}`, d])).values()];
+    throw new ApiError(422, 'validation_failed', 'request body is not valid', details);
+  }
   return result.data;
+}
+
+/**
+ * Where a parsed JSON body holds a NUL character (in a value or a key): refused in every body,
+ * whatever its schema, since neither the databases nor the logs keep such text intact.
+ */
+function nulPaths(value: unknown, path: string[] = []): { path: string; message: string }[] {
+  const at = (p: string[]) => p.join('.') || '(body)';
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? [{ path: at(path), message: 'must not contain NUL characters' }] : [];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const here = [...path, k];
+    const key = k.includes('\u0000')
+      ? [{ path: at(here), message: 'names must not contain NUL characters' }]
+      : [];
+    return [...key, ...nulPaths(v, here)];
+  });
 }
 
 /** Parses a path or query parameter with a schema; a bad one is 400. */
 export function parseParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.output<S> {
+  const nul = nulPaths(value);
+  if (nul.length > 0) throw new ApiError(400, 'invalid_parameter', `${name} is not valid`, nul);
   const result = schema.safeParse(value);
   if (!result.success)
     throw new ApiError(400, 'invalid_parameter', `${name} is not valid`, zodDetails(result.error));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../domain/order-input.js';
 
 /**
  * A row id in a path or query: digits only, 1 to 2^53 - 1. No sign, exponent, hex or fraction
@@ -14,5 +15,8 @@ export const idParam = z
 export const codeParam = z
   .string()
   .min(1)
-  .max(64)
+  .max(LIMITS.codeLength)
   .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only');
+
+/** An `Idempotency-Key` header, when sent: 1 to 191 characters, kept exactly (never cut short). */
+export const idempotencyKeyParam = z.string().min(1).max(LIMITS.idempotencyKeyLength).optional();

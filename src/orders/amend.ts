@@ -1,5 +1,6 @@
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
+import { codeKey } from '../domain/codes.js';
 import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
 import { orderTotal } from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
@@ -150,7 +151,12 @@ async function reReserve(
   const skuRows = await tx('skus')
     .whereIn('code', [...new Set(next.map((l) => l.sku))])
     .select('id', 'code');
-  const skuIdOf = new Map(skuRows.map((r) => [String(r.code), Number(r.id)]));
+  const idByKey = new Map(skuRows.map((r) => [codeKey(String(r.code)), Number(r.id)]));
+  const skuIdOf = new Map<string, number>();
+  for (const l of next) {
+    const id = idByKey.get(codeKey(l.sku));
+    if (id !== undefined) skuIdOf.set(l.sku, id);
+  }
   const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Db, dialectOf } from '../db/connection.js';
+import { conflict } from '../errors/domain-errors.js';
 import { MicroBatcher } from '../queue/micro-batcher.js';
 import {
   type Enqueue,
@@ -33,8 +34,32 @@ export class IntakeBatcher {
     this.batcher = new MicroBatcher(options.maxBatch ?? 100, (group) => this.store(group));
   }
 
-  submit(delivery: InboundDelivery): Promise<IntakeResult> {
-    return this.batcher.submit(delivery);
+  /** Deliveries with a client-chosen id (and so a fingerprint) being stored now, by channel and id. */
+  private readonly inFlight = new Map<string, string>();
+
+  /**
+   * Stores a delivery. A delivery whose id the client chose, arriving while another with the same
+   * id and a different fingerprint is still being stored here, is refused at once (409): which of
+   * the two the id belongs to is not known yet. (Across processes the database's unique key makes
+   * the second wait for the first, and it is then answered 200 or 422.)
+   */
+  async submit(delivery: InboundDelivery): Promise<IntakeResult> {
+    const { fingerprint } = delivery;
+    if (fingerprint === undefined) return this.batcher.submit(delivery);
+    const key = `${delivery.channel}\u0000${delivery.deliveryId}`;
+    const running = this.inFlight.get(key);
+    if (running !== undefined && running !== fingerprint)
+      throw conflict(
+        'idempotency_key_in_flight',
+        'a request with this Idempotency-Key and a different body is still being processed; nothing was stored',
+      );
+    if (running !== undefined) return this.batcher.submit(delivery);
+    this.inFlight.set(key, fingerprint);
+    try {
+      return await this.batcher.submit(delivery);
+    } finally {
+      this.inFlight.delete(key);
+    }
   }
 
   private async store(group: InboundDelivery[]): Promise<(IntakeResult | Error)[]> {

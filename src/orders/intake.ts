@@ -2,9 +2,10 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
-import type { CanonicalOrder, CustomerInput } from '../domain/order-input.js';
-import { orderTotal } from '../domain/order-input.js';
+import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-input.js';
+import { orderFingerprint, orderTotal } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
+import { unprocessable } from '../errors/domain-errors.js';
 import { ORDERS } from './order-store.js';
 
 export const INBOUND_EVENTS = 'inbound_events';
@@ -20,6 +21,12 @@ export interface InboundDelivery {
   rawPayload: string;
   order: CanonicalOrder;
   actor?: string;
+  /**
+   * What the request asks for, as a digest (`orderFingerprint`), for deliveries whose id the
+   * client chose (an Idempotency-Key): the same id again with another digest is refused (422)
+   * instead of answered with the first order.
+   */
+  fingerprint?: string | undefined;
 }
 
 export interface IntakeResult {
@@ -27,6 +34,29 @@ export interface IntakeResult {
   status: OrderStatus;
   /** False when this delivery or this order was already known: nothing new was stored. */
   created: boolean;
+}
+
+/** The channel name of orders posted to the admin API. */
+export const API_CHANNEL = 'api';
+
+/**
+ * An order posted to the admin API as a delivery: identified by its Idempotency-Key when it has
+ * one (and then tied to what it asks for), else by its external id.
+ */
+export function apiOrderDelivery(
+  order: OrderInput,
+  rawPayload: string,
+  idempotencyKey?: string,
+): InboundDelivery {
+  return {
+    channel: API_CHANNEL,
+    deliveryId: idempotencyKey === undefined ? `order:${order.externalId}` : `key:${idempotencyKey}`,
+    topic: 'orders/create',
+    rawPayload,
+    order,
+    actor: 'admin',
+    fingerprint: idempotencyKey === undefined ? undefined : orderFingerprint(order),
+  };
 }
 
 /** Queues the processing of a stored order; may fail (Redis down) without losing anything. */
@@ -84,6 +114,7 @@ interface EventWrite {
   deliveryId: string;
   topic: string;
   rawPayload: string;
+  fingerprint?: string | undefined;
 }
 
 /**
@@ -133,8 +164,19 @@ function orderStatements(
   }
   if (event) {
     out.push({
-      sql: 'INSERT INTO inbound_events (channel, delivery_id, topic, payload, order_id, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      bindings: [channel, event.deliveryId, event.topic, event.rawPayload, ORDER_ID, now, now],
+      sql:
+        'INSERT INTO inbound_events (channel, delivery_id, request_hash, topic, payload, order_id, received_at, processed_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      bindings: [
+        channel,
+        event.deliveryId,
+        event.fingerprint ?? null,
+        event.topic,
+        event.rawPayload,
+        ORDER_ID,
+        now,
+        now,
+      ],
     });
   }
   return out;
@@ -181,7 +223,8 @@ async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<
   }
   const ids = new Map<Ref, unknown>();
   for (const st of statements) {
-    const text = st.sql.replace('{upsert:code}', 'ON CONFLICT (code) DO UPDATE SET code = excluded.code');
+    // The no-op update makes RETURNING give the existing row's id; the code keeps its first spelling.
+    const text = st.sql.replace('{upsert:code}', 'ON CONFLICT (code) DO UPDATE SET code = customers.code');
     const bindings = st.bindings.map((b) => (b === CUSTOMER_ID || b === ORDER_ID ? ids.get(b) : b));
     if (st.defines) {
       const rows = (await tx.raw(`${text} RETURNING id`, bindings as Knex.RawBinding[])) as { id: number }[];
@@ -206,19 +249,28 @@ async function writeOrder(tx: Tx, input: NewOrder, event?: EventWrite): Promise<
   return id as number;
 }
 
-async function existingResult(
-  db: Db,
-  channel: string,
-  deliveryId: string,
-  externalId: string,
-): Promise<IntakeResult | null> {
-  const byOrder = await db(ORDERS).where({ channel, external_id: externalId }).first('id', 'status');
-  if (byOrder) return { orderId: Number(byOrder.id), status: byOrder.status, created: false };
-  const event = await db(INBOUND_EVENTS).where({ channel, delivery_id: deliveryId }).first('order_id');
+/**
+ * What an earlier delivery stored, for a delivery that found it there: the order its delivery id
+ * brought (the same id with another fingerprint is refused), else the order with its external id.
+ */
+async function existingResult(db: Db, delivery: InboundDelivery): Promise<IntakeResult | null> {
+  const { channel, deliveryId } = delivery;
+  const event = await db(INBOUND_EVENTS)
+    .where({ channel, delivery_id: deliveryId })
+    .first('order_id', 'request_hash');
+  if (event && delivery.fingerprint && event.request_hash && event.request_hash !== delivery.fingerprint)
+    throw unprocessable(
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used for a different order; nothing was stored',
+    );
   if (event?.order_id) {
     const order = await db(ORDERS).where({ id: event.order_id }).first('id', 'status');
     if (order) return { orderId: Number(order.id), status: order.status, created: false };
   }
+  const byOrder = await db(ORDERS)
+    .where({ channel, external_id: delivery.order.externalId })
+    .first('id', 'status');
+  if (byOrder) return { orderId: Number(byOrder.id), status: byOrder.status, created: false };
   return null;
 }
 
@@ -296,7 +348,6 @@ const newOrderOf = (d: InboundDelivery, now: string): NewOrder => ({
  * the unique keys in the database decide, not timing.
  */
 export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<IntakeResult> {
-  const { channel, deliveryId, order } = delivery;
   try {
     return await withTransaction(db, async (tx) => {
       const orderId = await writeOrder(tx, newOrderOf(delivery, dbTime()), delivery);
@@ -305,7 +356,7 @@ export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<In
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     // Another request stored the same delivery or order first; answer with what it stored.
-    const existing = await existingResult(db, channel, deliveryId, order.externalId);
+    const existing = await existingResult(db, delivery);
     if (existing) return existing;
     throw err;
   }

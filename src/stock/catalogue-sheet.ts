@@ -2,7 +2,7 @@ import { parseQuantity } from '../../connectors/excel-inbox/check-row.js';
 import { headerKey } from '../../connectors/excel-inbox/headers.js';
 import { parseMajorAmount } from '../../connectors/excel-inbox/money.js';
 import { SheetFileError, type SheetRecord } from '../../connectors/excel-inbox/parse.js';
-import { codeKey } from './stock-service.js';
+import { codeKey } from '../domain/codes.js';
 
 /**
  * The columns of the catalogue sheets (SKUs, opening stock) and the checks of their rows. The file

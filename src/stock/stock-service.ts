@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { type Conn, type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
+import { codeKey } from '../domain/codes.js';
+import { LIMITS } from '../domain/order-input.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -22,16 +24,17 @@ export async function upsertWarehouse(
   db: Db,
   code: string,
   input: WarehouseInput,
-): Promise<{ created: boolean }> {
+): Promise<{ created: boolean; code: string }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
-    const existing = await tx('warehouses').where({ code }).first('id');
+    const existing = await tx('warehouses').where({ code }).first('id', 'code');
     if (existing) {
       await tx('warehouses')
-        .where({ code })
+        .where({ id: existing.id })
         .update({ name: input.name, priority: input.priority, updated_at: now });
       forgetWarehousePriorities();
-      return { created: false };
+      // A code keeps the spelling it was created with (`main` updates `MAIN`).
+      return { created: false, code: String(existing.code) };
     }
     await tx('warehouses').insert({
       code,
@@ -41,7 +44,7 @@ export async function upsertWarehouse(
       updated_at: now,
     });
     forgetWarehousePriorities();
-    return { created: true };
+    return { created: true, code };
   });
 }
 
@@ -53,17 +56,21 @@ export interface SkuInput {
   reorderPoint?: number | null | undefined;
 }
 
-export async function upsertSku(db: Db, code: string, input: SkuInput): Promise<{ created: boolean }> {
+export async function upsertSku(
+  db: Db,
+  code: string,
+  input: SkuInput,
+): Promise<{ created: boolean; code: string }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
     const row = skuRow(input, now);
-    const existing = await tx('skus').where({ code }).first('id');
+    const existing = await tx('skus').where({ code }).first('id', 'code');
     if (existing) {
-      await tx('skus').where({ code }).update(row);
-      return { created: false };
+      await tx('skus').where({ id: existing.id }).update(row);
+      return { created: false, code: String(existing.code) };
     }
     await tx('skus').insert({ code, ...row, created_at: now });
-    return { created: true };
+    return { created: true, code };
   });
 }
 
@@ -150,7 +157,6 @@ function sameSku(row: Record<string, unknown>, input: SkuInput): boolean {
 }
 
 /** Codes are compared without regard to case (as the database's collation compares them). */
-export const codeKey = (code: string) => code.toLowerCase();
 
 function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -165,7 +171,13 @@ async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]
         .whereIn('code', [...new Set(skus)])
         .select('id', 'code')
     : [];
-  const skuIds = new Map(rows.map((r) => [String(r.code), Number(r.id)]));
+  // Codes compare without regard to letter case (the database found `A1` for `a1`).
+  const byKey = new Map(rows.map((r) => [codeKey(String(r.code)), Number(r.id)]));
+  const skuIds = new Map<string, number>();
+  for (const s of skus) {
+    const id = byKey.get(codeKey(s));
+    if (id !== undefined) skuIds.set(s, id);
+  }
   const problems: string[] = [];
   if (!w) problems.push(`unknown warehouse ${warehouse}`);
   for (const s of new Set(skus)) if (!skuIds.has(s)) problems.push(`unknown SKU ${s}`);
@@ -174,6 +186,34 @@ async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]
 }
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+/**
+ * The digests a document's content may have been stored under: the current one (codes in one
+ * letter case, lines sorted, so the same lines in another order or spelling are the same document)
+ * and the one documents recorded before it carry (lines as sent).
+ */
+function documentHashes(
+  head: Record<string, string | null>,
+  lines: readonly { sku: string; delta: number }[],
+  legacy: unknown,
+): string[] {
+  const sorted = lines
+    .map((l) => [codeKey(l.sku), l.delta] as const)
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x - y));
+  const canonical = Object.fromEntries(
+    Object.entries(head).map(([k, v]) => [k, k === 'reason' ? v : v && codeKey(v)]),
+  );
+  return [hashOf({ v: 2, ...canonical, lines: sorted }), hashOf(legacy)];
+}
+
+/** Refuses stock changes that would take on hand past what a stock row holds (409). */
+function refuseOverLimit(over: { sku: string; onHand: number; delta: number }[]): void {
+  if (over.length === 0) return;
+  throw conflict('stock_limit', `on hand in one warehouse cannot exceed ${LIMITS.maxOnHand}`, {
+    max: LIMITS.maxOnHand,
+    lines: over,
+  });
+}
 
 export interface StockDocumentResult {
   documentId: number;
@@ -191,7 +231,8 @@ async function recordDocument(
   reason: string | null,
   lines: readonly { sku: string; delta: number }[],
 ): Promise<StockDocumentResult> {
-  const hash = hashOf({ warehouse, lines, reason });
+  const hashes = documentHashes({ warehouse, reason }, lines, { warehouse, lines, reason });
+  const hash = hashes[0]!;
   let stored: StockDocumentResult & { grown: number[] };
   try {
     stored = await withTransaction(db, async (tx) => {
@@ -221,10 +262,13 @@ async function recordDocument(
         now,
       );
       const refused: unknown[] = [];
+      const over: { sku: string; onHand: number; delta: number }[] = [];
       for (const [skuId, delta] of bySku) {
         const row = pool.get(skuId)?.find((w) => w.warehouseId === warehouseId);
         const onHand = row?.onHand ?? 0;
         const reserved = row?.reserved ?? 0;
+        if (onHand + delta > LIMITS.maxOnHand)
+          over.push({ sku: lines.find((l) => skuIds.get(l.sku) === skuId)!.sku, onHand, delta });
         if (onHand + delta < reserved) {
           const sku = lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
           refused.push({
@@ -245,6 +289,7 @@ async function recordDocument(
           'the adjustment would take stock below zero or below what is reserved',
           { lines: refused },
         );
+      refuseOverLimit(over);
       const deltas: StockDelta[] = [...bySku].map(([skuId, delta]) => ({
         skuId,
         warehouseId,
@@ -259,7 +304,7 @@ async function recordDocument(
       return { documentId: Number(documentId), duplicate: false, filledOrders: [], grown };
     });
   } catch (err) {
-    return answerDuplicate(db, err, kind, warehouse, reference, hash);
+    return answerDuplicate(db, err, kind, warehouse, reference, hashes);
   }
   // The stock is committed; waiting backorders take it now, each batch locking its orders first.
   const filledOrders = await fillBackorders(db, stored.grown, `${kind}:${reference}`);
@@ -276,13 +321,13 @@ async function answerDuplicate(
   kind: string,
   warehouse: string,
   reference: string,
-  hash: string,
+  hashes: readonly string[],
 ): Promise<StockDocumentResult> {
   if (!isDuplicateKeyError(err)) throw err;
   const w = await db('warehouses').where({ code: warehouse }).first('id');
   const doc = w && (await db('stock_documents').where({ kind, warehouse_id: w.id, reference }).first());
   if (!doc) throw err;
-  if (doc.payload_hash !== hash) {
+  if (!hashes.includes(doc.payload_hash)) {
     throw conflict('duplicate_reference', `${kind} ${reference} was already recorded with different lines`, {
       reference,
     });
@@ -303,7 +348,12 @@ export async function recordTransfer(
     throw unprocessable('same_warehouse', 'a transfer needs two different warehouses', {
       warehouse: input.from,
     });
-  const hash = hashOf({ from: input.from, to: input.to, lines: input.lines });
+  const hashes = documentHashes(
+    { from: input.from, to: input.to },
+    input.lines.map((l) => ({ sku: l.sku, delta: l.quantity })),
+    { from: input.from, to: input.to, lines: input.lines },
+  );
+  const hash = hashes[0]!;
   try {
     return await withTransaction(db, async (tx) => {
       const now = dbTime();
@@ -335,13 +385,16 @@ export async function recordTransfer(
         now,
       );
       const refused: unknown[] = [];
+      const over: { sku: string; onHand: number; delta: number }[] = [];
       for (const [skuId, quantity] of bySku) {
         const row = pool.get(skuId)?.find((w) => w.warehouseId === fromId);
         const free = (row?.onHand ?? 0) - (row?.reserved ?? 0);
+        const sku = input.lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
         if (free < quantity) {
-          const sku = input.lines.find((l) => skuIds.get(l.sku) === skuId)!.sku;
           refused.push({ sku, onHand: row?.onHand ?? 0, reserved: row?.reserved ?? 0, quantity });
         }
+        const target = pool.get(skuId)?.find((w) => w.warehouseId === toId)?.onHand ?? 0;
+        if (target + quantity > LIMITS.maxOnHand) over.push({ sku, onHand: target, delta: quantity });
       }
       if (refused.length)
         throw conflict(
@@ -351,6 +404,7 @@ export async function recordTransfer(
             lines: refused,
           },
         );
+      refuseOverLimit(over);
       const deltas: StockDelta[] = [...bySku].flatMap(([skuId, quantity]) => [
         { skuId, warehouseId: fromId, dOnHand: -quantity, dReserved: 0 },
         { skuId, warehouseId: toId, dOnHand: quantity, dReserved: 0 },
@@ -362,7 +416,7 @@ export async function recordTransfer(
       return { documentId: Number(documentId), duplicate: false, filledOrders: [] };
     });
   } catch (err) {
-    return answerDuplicate(db, err, 'transfer', input.from, input.reference, hash);
+    return answerDuplicate(db, err, 'transfer', input.from, input.reference, hashes);
   }
 }
 
@@ -403,7 +457,7 @@ export interface StockView {
 }
 
 export async function getStock(db: Conn, sku: string): Promise<StockView> {
-  const s = await db('skus').where({ code: sku }).first('id');
+  const s = await db('skus').where({ code: sku }).first('id', 'code');
   if (!s) throw notFound(`SKU ${sku}`);
   const rows = await db(`${STOCK_LEVELS} as sl`)
     .join('warehouses as w', 'w.id', 'sl.warehouse_id')
@@ -418,7 +472,7 @@ export async function getStock(db: Conn, sku: string): Promise<StockView> {
   }));
   const onHand = warehouses.reduce((n, w) => n + w.onHand, 0);
   const reserved = warehouses.reduce((n, w) => n + w.reserved, 0);
-  return { sku, onHand, reserved, available: onHand - reserved, warehouses };
+  return { sku: String(s.code), onHand, reserved, available: onHand - reserved, warehouses };
 }
 
 /** Sets (or clears, with null) the reorder point of one SKU in one warehouse. */

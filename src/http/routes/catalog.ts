@@ -1,21 +1,22 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { currencySchema } from '../../domain/order-input.js';
+import { codeKey } from '../../domain/codes.js';
+import { currencySchema, LIMITS, text } from '../../domain/order-input.js';
 import { listSkus, skuDetail } from '../../stock/catalogue-query.js';
-import { codeKey, upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
+import { upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
 const warehouseBody = z.object({
-  name: z.string().trim().min(1).max(255),
+  name: text().trim().min(1).max(LIMITS.nameLength),
   priority: z.number().int().min(0).max(1_000_000).default(100),
 });
 
 const skuBody = z.object({
-  name: z.string().trim().min(1).max(255),
-  unitPrice: z.number().int('must be integer minor units').min(0).max(Number.MAX_SAFE_INTEGER),
+  name: text().trim().min(1).max(LIMITS.nameLength),
+  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
   currency: currencySchema,
   reorderPoint: z.number().int('must be a whole number').min(0).max(100_000_000).nullable().optional(),
 });
@@ -47,8 +48,8 @@ export function catalogRoutes({ db }: AppDeps) {
   app.put('/warehouses/:code', async (c) => {
     const code = parseParam(codeParam, c.req.param('code'), 'warehouse code');
     const body = await readJson(c, warehouseBody);
-    const { created } = await upsertWarehouse(db, code, body);
-    return c.json({ code, ...body }, created ? 201 : 200);
+    const stored = await upsertWarehouse(db, code, body);
+    return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
   });
 
   app.get('/warehouses', async (c) => {
@@ -77,8 +78,8 @@ export function catalogRoutes({ db }: AppDeps) {
   app.put('/skus/:code', async (c) => {
     const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
     const body = await readJson(c, skuBody);
-    const { created } = await upsertSku(db, code, body);
-    return c.json({ code, ...body }, created ? 201 : 200);
+    const stored = await upsertSku(db, code, body);
+    return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
   });
 
   app.get('/skus/:code', async (c) => {

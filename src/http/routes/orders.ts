@@ -4,15 +4,13 @@ import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
 import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
 
+import { apiOrderDelivery } from '../../orders/intake.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
-import { codeParam, idParam } from '../params.js';
-
-/** The channel name of orders posted to the admin API. */
-const API_CHANNEL = 'api';
+import { codeParam, idempotencyKeyParam, idParam } from '../params.js';
 
 const listQuery = z.object({
   channel: z.string().max(64).optional(),
@@ -58,16 +56,12 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
 
   app.post('/orders', async (c) => {
     const order = await readJson(c, orderInputSchema);
-    const idempotencyKey = c.req.header('idempotency-key');
-    const result = await intake.submit({
-      channel: API_CHANNEL,
-      deliveryId: idempotencyKey ? `key:${idempotencyKey.slice(0, 180)}` : `order:${order.externalId}`,
-      topic: 'orders/create',
-      rawPayload: await c.req.text(),
-      order,
-      actor: 'admin',
-    });
-    return c.json({ id: result.orderId, status: result.status }, result.created ? 202 : 200);
+    const key = parseParam(idempotencyKeyParam, c.req.header('idempotency-key'), 'Idempotency-Key header');
+    const result = await intake.submit(apiOrderDelivery(order, await c.req.text(), key));
+    return c.json(
+      { id: result.orderId, status: result.status, duplicate: !result.created },
+      result.created ? 202 : 200,
+    );
   });
 
   app.get('/orders', async (c) => {

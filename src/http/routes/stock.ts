@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { skuPublications } from '../../channels/channel-publication.js';
+import { LIMITS, text } from '../../domain/order-input.js';
 import { ApiError } from '../../errors/api-error.js';
 import { listStockLevels } from '../../stock/catalogue-query.js';
 import { listAlerts, lowSkus } from '../../stock/low-stock.js';
@@ -16,24 +17,28 @@ import { parseParam, readJson } from '../errors.js';
 import { nextCursor, nextPairCursor, pageQuery, readCursor, readPairCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
-const reference = z.string().trim().min(1).max(191);
+const reference = text().trim().min(1).max(LIMITS.referenceLength);
 
 /** Lines of whole positive quantities, as receipts and transfers take them. */
 const quantityLines = z
   .array(
     z.object({
       sku: codeParam,
-      quantity: z.number().int('must be a whole number').positive('must be at least 1').max(100_000_000),
+      quantity: z
+        .number()
+        .int('must be a whole number')
+        .positive('must be at least 1')
+        .max(LIMITS.stockQuantityPerLine),
     }),
   )
   .min(1)
-  .max(5000);
+  .max(LIMITS.stockLinesPerDocument);
 
 const receiptBody = z.object({ warehouse: codeParam, reference, lines: quantityLines });
 
 const adjustmentBody = z.object({
   warehouse: codeParam,
-  reason: z.string().trim().min(1).max(255),
+  reason: text().trim().min(1).max(LIMITS.nameLength),
   reference: reference.optional(),
   lines: z
     .array(
@@ -42,13 +47,13 @@ const adjustmentBody = z.object({
         delta: z
           .number()
           .int('must be a whole number')
-          .min(-100_000_000)
-          .max(100_000_000)
+          .min(-LIMITS.stockQuantityPerLine)
+          .max(LIMITS.stockQuantityPerLine)
           .refine((d) => d !== 0, 'must not be zero'),
       }),
     )
     .min(1)
-    .max(5000),
+    .max(LIMITS.stockLinesPerDocument),
 });
 
 const stockListQuery = z.object({
