@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,8 +20,13 @@ import { plainEnv, runCommand } from '../helpers/run-command.js';
 
 const stamps = () => ({ created_at: dbTime(), updated_at: dbTime() });
 const root = path.resolve(import.meta.dirname, '../..');
-const LAST = '20261201100100_api_events_processed';
-const BEFORE_LAST = '20261201100000_inbound_event_index';
+/** The migrations in the order they apply (names without extension), as the folder holds them. */
+const MIGRATIONS = readdirSync(path.join(root, 'src/db/migrations'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
+const LAST = MIGRATIONS.at(-1)!;
+const BEFORE_LAST = MIGRATIONS.at(-2)!;
 
 /** The CLI from source, as `node dist/src/cli.js` runs it after a build. */
 const cli = (args: string[], env: Record<string, string>) =>
