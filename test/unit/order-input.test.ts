@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  exactTotal,
   holdReason,
+  orderFingerprint,
   orderInputSchema,
   orderTotal,
   validateForReservation,
@@ -81,5 +83,66 @@ describe('orderTotal', () => {
         { quantity: 1, unitPrice: 1 },
       ]),
     ).toBe(5998);
+  });
+});
+
+describe('orderInputSchema limits', () => {
+  const order = (extra: Record<string, unknown> = {}) => ({
+    externalId: 'o-1',
+    currency: 'EUR',
+    lines: [{ sku: 'A1', quantity: 1, unitPrice: 100 }],
+    ...extra,
+  });
+
+  it('refuses NUL characters in its strings, naming each field', () => {
+    const r = orderInputSchema.safeParse(
+      order({ externalId: 'o\u00001', customer: { code: 'c\u0000', name: 'n\u0000' } }),
+    );
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'customer.code',
+      'customer.name',
+      'externalId',
+    ]);
+  });
+
+  it('takes a total of exactly 2^53 - 1 and refuses one more, computing it without rounding', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(
+      orderInputSchema.safeParse(order({ lines: [{ sku: 'A', quantity: 1, unitPrice: max }] })).success,
+    ).toBe(true);
+    const over = orderInputSchema.safeParse(
+      order({
+        lines: [
+          { sku: 'A', quantity: 1, unitPrice: max },
+          { sku: 'B', quantity: 1, unitPrice: 1 },
+        ],
+      }),
+    );
+    expect(over.success).toBe(false);
+    expect(exactTotal([{ quantity: 1_000_000, unitPrice: max }])).toBe(9_007_199_254_740_991_000_000n);
+    expect(() => orderTotal([{ quantity: 2, unitPrice: max }])).toThrow(/more than/);
+    expect(
+      orderTotal([
+        { quantity: 1, unitPrice: max - 1 },
+        { quantity: 1, unitPrice: 1 },
+      ]),
+    ).toBe(max);
+  });
+
+  it('fingerprints an order by its values, not by key order or padding', () => {
+    const a = orderInputSchema.parse(order({ customer: { code: 'C1' } }));
+    const b = orderInputSchema.parse({
+      lines: [{ unitPrice: 100, quantity: 1, sku: ' A1 ' }],
+      customer: { code: 'C1 ' },
+      currency: 'EUR',
+      externalId: 'o-1',
+    });
+    expect(orderFingerprint(a)).toBe(orderFingerprint(b));
+    expect(orderFingerprint(a)).not.toBe(
+      orderFingerprint(
+        orderInputSchema.parse(order({ lines: [{ sku: 'A1', quantity: 2, unitPrice: 100 }] })),
+      ),
+    );
   });
 });
