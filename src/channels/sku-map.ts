@@ -1,5 +1,6 @@
 import type { NormalizedOrder } from '../../connectors/contract.js';
 import { type Conn, dbTime, isoTime, type Tx } from '../db/connection.js';
+import { codeKey } from '../domain/codes.js';
 import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
 import { CHANNEL_SKUS } from './channel-store.js';
 import { pendingMark } from './stock-push.js';
@@ -92,10 +93,14 @@ export async function mapOrdersLines(
     mappings.filter((m) => m.productId && !m.variantId).map((m) => [m.productId!, m.sku]),
   );
   const byItem = new Map(mappings.filter((m) => m.inventoryItemId).map((m) => [m.inventoryItemId!, m.sku]));
-  const ours = new Set(
+  // Our codes in any letter case ("Codes and ids"), each to the spelling it was created with.
+  const ours = new Map(
     codes.length === 0
       ? []
-      : (await tx('skus').whereIn('code', codes).select('code')).map((r) => String(r.code)),
+      : (await tx('skus').whereIn('code', codes).select('code')).map((r) => [
+          codeKey(String(r.code)),
+          String(r.code),
+        ]),
   );
 
   const learned = new Map<string, Record<string, unknown>>();
@@ -109,8 +114,9 @@ export async function mapOrdersLines(
         (l.variantId ? byVariant.get(l.variantId) : undefined) ??
         (l.productId && !l.variantId ? byProduct.get(l.productId) : undefined) ??
         (l.inventoryItemId ? byItem.get(l.inventoryItemId) : undefined);
-      const byCode = !sku && l.channelSku !== null && ours.has(l.channelSku);
-      if (byCode) sku = l.channelSku as string;
+      const ourCode = !sku && l.channelSku !== null ? ours.get(codeKey(l.channelSku)) : undefined;
+      const byCode = ourCode !== undefined;
+      if (byCode) sku = ourCode;
       // Remember the channel's ids for the SKU: as a new automatic mapping when it matched by code,
       // or to complete an automatic mapping that lacks one the line carries.
       const known = sku ? mappings.find((m) => m.sku === sku) : undefined;

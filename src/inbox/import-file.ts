@@ -8,6 +8,7 @@ import type {
   ParsedOrderFile,
 } from '../../connectors/excel-inbox/types.js';
 import type { Conn } from '../db/connection.js';
+import { codeKey } from '../domain/codes.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
 
 /**
@@ -65,7 +66,7 @@ export async function importOrderFile(
     parsed.orders.flatMap((o) => o.lines.map((l) => l.sku)),
   );
   const importable = parsed.orders.filter((order) => {
-    const unknown = [...new Set(order.lines.map((l) => l.sku).filter((sku) => !known.has(sku)))];
+    const unknown = [...new Set(order.lines.map((l) => l.sku).filter((sku) => !known.has(codeKey(sku))))];
     if (unknown.length)
       outcomes.set(order.externalId, { accepted: false, reason: `unknown SKU ${unknown.join(', ')}` });
     return unknown.length === 0;
@@ -124,6 +125,7 @@ export async function importOrderFile(
   };
 }
 
+/** The codes (as `codeKey`s: any letter case finds a SKU) of those SKUs that exist. */
 async function knownSkus(db: Conn, codes: readonly string[]): Promise<Set<string>> {
   const unique = [...new Set(codes)];
   const known = new Set<string>();
@@ -131,7 +133,7 @@ async function knownSkus(db: Conn, codes: readonly string[]): Promise<Set<string
     const rows = await db('skus')
       .whereIn('code', unique.slice(i, i + 500))
       .pluck('code');
-    for (const code of rows) known.add(String(code));
+    for (const code of rows) known.add(codeKey(String(code)));
   }
   return known;
 }

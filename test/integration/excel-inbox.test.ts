@@ -8,6 +8,7 @@ import { EXCEL_CHANNEL } from '../../src/inbox/import-file.js';
 import { IntakeBatcher } from '../../src/orders/intake-batcher.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { ADMIN_TOKEN, createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 let stack: TestStack;
 let intake: IntakeBatcher;
@@ -182,6 +183,22 @@ describe('POST /api/orders/import', () => {
     expect(
       await stack.db('orders').where({ channel: EXCEL_CHANNEL, external_id: 'GAMMA:U-1' }).count({ n: '*' }),
     ).toEqual([{ n: 1 }]);
+  });
+
+  it('finds a SKU written in another letter case, and the order reserves it', async () => {
+    const form = new FormData();
+    form.set('file', new File(['Order No,Customer,SKU,Qty,Price\nU-9,GAMMA,bolt,3,1.00\n'], 'case.csv'));
+    const res = await upload('', form);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).summary).toMatchObject({ ordersAccepted: 1, ordersRejected: 0 });
+    const order = await stack
+      .db('orders')
+      .where({ channel: EXCEL_CHANNEL, external_id: 'GAMMA:U-9' })
+      .first();
+    await waitFor(async () => {
+      const o = await stack.api('GET', `/api/orders/${order.id}`);
+      return o.body.status === 'confirmed' ? o : undefined;
+    });
   });
 
   it('returns the result workbook on ?format=xlsx, and refuses requests without a file', async () => {

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapOrdersLines } from '../../src/channels/sku-map.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 
@@ -190,6 +191,36 @@ describe.each([
     });
     expect(next[0]!.quantities).toEqual({ '901': 10 });
     expect(await publication('P1', id)).toMatchObject({ pending: false, published: 10, lastError: null });
+  });
+
+  it('a channel line naming our SKU in another letter case is ours, under the spelling we created', async () => {
+    const id = await newShopifyChannel();
+    const order = {
+      externalId: 'case-1',
+      currency: 'EUR',
+      placedAt: '2026-11-30T10:00:00Z',
+      updatedAt: '2026-11-30T10:00:00Z',
+      cancelled: false,
+      lines: [
+        {
+          channelSku: 'p3',
+          productId: '3',
+          variantId: '303',
+          inventoryItemId: '903',
+          quantity: 1,
+          unitPrice: 100,
+        },
+      ],
+      problems: [],
+    };
+    const [mapped] = await stack.db.transaction((tx) => mapOrdersLines(tx, id, [order]));
+    expect(mapped).toEqual({ lines: [{ sku: 'P3', quantity: 1, unitPrice: 100 }], problems: [] });
+    // Learned as an automatic mapping of our SKU, so stock pushes know the channel's item.
+    const learned = await stack
+      .db('channel_skus')
+      .where({ channel_id: id, inventory_item_id: '903' })
+      .first();
+    expect(learned?.sku_code).toBe('P3');
   });
 
   it('a manual mapping marks the SKU pending; mapping it to another item sends that item its figure', async () => {
