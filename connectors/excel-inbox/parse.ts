@@ -394,7 +394,7 @@ export async function readSheetRows<T>(
   if (ext === '.xls')
     return refuse(
       'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)',
-      '不读取旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
+      '不支持旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
     );
   if (ext !== '.xlsx' && ext !== '.csv') {
     return refuse(

@@ -386,7 +386,7 @@ describe('parseOrderFile: .xlsx', () => {
   it.each([
     [
       'orders.xls',
-      'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook) / 不读取旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
+      'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook) / 不支持旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
     ],
     [
       'orders.pdf',
