@@ -1,4 +1,5 @@
-import { type Parsed, parseMajorAmount } from './money.js';
+import { bilingual } from './bilingual.js';
+import { type Parsed, parseMajorAmount, refused } from './money.js';
 
 /** The limits of `orderInputSchema` and `customerInputSchema`, checked here to name the row. */
 export const MAX_QUANTITY = 1_000_000;
@@ -44,53 +45,83 @@ export interface CheckedRow {
 
 /** A whole number of at least 1; `3.0` is 3, `2.5`, `abc`, `0`, `-1` and `1,000` are not quantities. */
 export function parseQuantity(text: string): Parsed<number> {
-  if (text === '') return { ok: false, message: 'quantity is missing' };
+  if (text === '') return refused('quantity is missing', '缺少数量');
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) return { ok: false, message: `quantity "${text}" is not a number` };
+  if (!m) return refused(`quantity "${text}" is not a number`, `数量“${text}”不是数字`);
   if (m[3] !== undefined && !/^0+$/.test(m[3])) {
-    return { ok: false, message: `quantity ${text} is not a whole number` };
+    return refused(`quantity ${text} is not a whole number`, `数量 ${text} 不是整数`);
   }
   const digits = (m[2] as string).replace(/^0+(?=\d)/, '');
   if (m[1] === '-' || /^0+$/.test(digits))
-    return { ok: false, message: `quantity ${text} must be at least 1` };
+    return refused(`quantity ${text} must be at least 1`, `数量 ${text} 不能小于 1`);
   if (digits.length > 7 || Number(digits) > MAX_QUANTITY) {
-    return { ok: false, message: `quantity ${text} is more than ${MAX_QUANTITY}` };
+    return refused(`quantity ${text} is more than ${MAX_QUANTITY}`, `数量 ${text} 超过上限 ${MAX_QUANTITY}`);
   }
   return { ok: true, value: Number(digits) };
 }
 
 const CURRENCY = /^[A-Z]{3}$/;
 
-function dateMessage(label: string, text: string): string {
+const DATE_FIELD_LABELS = {
+  quantity: { en: 'quantity', zh: '数量' },
+  unitPrice: { en: 'unit price', zh: '单价' },
+} as const;
+
+function dateMessage(field: 'quantity' | 'unitPrice', text: string): string {
   const day = text.slice(0, 10);
-  return `${label} is a date (${day}): format the cell as a number`;
+  const label = DATE_FIELD_LABELS[field];
+  return bilingual(
+    `${label.en} is a date (${day}): format the cell as a number`,
+    `${label.zh}是日期（${day}）：请把单元格设为数字格式`,
+  );
 }
 
 /** Checks one row on its own: presence and form of every field. Knowing whether a SKU exists is not its job. */
 export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
   const problems: string[] = [...(raw.readProblems ?? [])];
 
-  if (raw.orderNo === '') problems.push('order number is missing');
+  if (raw.orderNo === '') problems.push(bilingual('order number is missing', '缺少订单号'));
   else if (raw.orderNo.length > MAX_ORDER_NO) {
-    problems.push(`order number is longer than ${MAX_ORDER_NO} characters`);
+    problems.push(
+      bilingual(
+        `order number is longer than ${MAX_ORDER_NO} characters`,
+        `订单号超过 ${MAX_ORDER_NO} 个字符`,
+      ),
+    );
   }
 
-  if (raw.customerCode === '') problems.push('customer code is missing');
+  if (raw.customerCode === '') problems.push(bilingual('customer code is missing', '缺少客户编码'));
   else if (raw.customerCode.length > MAX_CUSTOMER) {
-    problems.push(`customer code is longer than ${MAX_CUSTOMER} characters`);
+    problems.push(
+      bilingual(
+        `customer code is longer than ${MAX_CUSTOMER} characters`,
+        `客户编码超过 ${MAX_CUSTOMER} 个字符`,
+      ),
+    );
   } else if (raw.customerCode.includes(':')) {
     // The external id joins customer and order number with ':'; a colon in the customer code would
     // let two different orders share one id (`A:1` + `2` and `A` + `1:2`).
-    problems.push(`customer code "${raw.customerCode}" must not contain ':'`);
+    problems.push(
+      bilingual(
+        `customer code "${raw.customerCode}" must not contain ':'`,
+        `客户编码“${raw.customerCode}”不能包含冒号“:”`,
+      ),
+    );
   }
 
   const customerName = raw.customerName ?? '';
   if (customerName.length > MAX_CUSTOMER_NAME) {
-    problems.push(`customer name is longer than ${MAX_CUSTOMER_NAME} characters`);
+    problems.push(
+      bilingual(
+        `customer name is longer than ${MAX_CUSTOMER_NAME} characters`,
+        `客户名称超过 ${MAX_CUSTOMER_NAME} 个字符`,
+      ),
+    );
   }
 
-  if (raw.sku === '') problems.push('SKU is missing');
-  else if (raw.sku.length > MAX_SKU) problems.push(`SKU is longer than ${MAX_SKU} characters`);
+  if (raw.sku === '') problems.push(bilingual('SKU is missing', '缺少货号'));
+  else if (raw.sku.length > MAX_SKU)
+    problems.push(bilingual(`SKU is longer than ${MAX_SKU} characters`, `货号超过 ${MAX_SKU} 个字符`));
 
   let currency = defaultCurrency;
   let currencyValid = true;
@@ -99,7 +130,12 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     if (!CURRENCY.test(currency)) {
       currency = raw.currency;
       currencyValid = false;
-      problems.push(`currency "${raw.currency}" is not an ISO 4217 code such as EUR`);
+      problems.push(
+        bilingual(
+          `currency "${raw.currency}" is not an ISO 4217 code such as EUR`,
+          `币种“${raw.currency}”不是 ISO 4217 代码（如 EUR、CNY）`,
+        ),
+      );
     }
   }
 
@@ -113,7 +149,7 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
   let unitPrice: number | null = 0;
   if (isDate('unitPrice')) {
     unitPrice = null;
-    problems.push(dateMessage('unit price', raw.unitPrice));
+    problems.push(dateMessage('unitPrice', raw.unitPrice));
   } else if (raw.unitPrice !== '') {
     // With an invalid currency the row is rejected anyway; its price is still checked for form.
     const price = parseMajorAmount(raw.unitPrice, currencyValid ? currency : defaultCurrency);

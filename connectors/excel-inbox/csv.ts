@@ -1,6 +1,13 @@
 /** A CSV text that cannot be split into records (an unterminated quoted field). */
 export class CsvFormatError extends Error {
   override name = 'CsvFormatError';
+  /** The message in Chinese, for the customer (see `bilingual`). */
+  readonly zh: string;
+
+  constructor(message: string, zh: string) {
+    super(message);
+    this.zh = zh;
+  }
 }
 
 /** `quoteInQuoted`: a quote inside a quoted field, either the closing one or the first of `""`. */
@@ -67,7 +74,10 @@ export class CsvParser {
       this.head = '';
     }
     if (this.state === 'quoted') {
-      throw new CsvFormatError(`a quoted field opened on row ${this.quoteStartRecord} is never closed`);
+      throw new CsvFormatError(
+        `a quoted field opened on row ${this.quoteStartRecord} is never closed`,
+        `第 ${this.quoteStartRecord} 行开始的带引号字段没有结束引号`,
+      );
     }
     if (this.state !== 'fieldStart' || this.field !== '' || this.record.length > 0) {
       this.endField();

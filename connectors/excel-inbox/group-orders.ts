@@ -1,3 +1,4 @@
+import { type Bilingual, bilingual, shown } from './bilingual.js';
 import type { CheckedRow } from './check-row.js';
 import type { ParsedOrder, ParsedRow, RejectedOrder } from './types.js';
 
@@ -22,17 +23,27 @@ export interface GroupedOrders {
   rows: ParsedRow[];
 }
 
-function rowList(rows: readonly number[]): string {
-  const shown = rows.slice(0, ROWS_SHOWN).join(', ');
-  const more = rows.length > ROWS_SHOWN ? ` and ${rows.length - ROWS_SHOWN} more` : '';
-  return `${rows.length === 1 ? 'row' : 'rows'} ${shown}${more}`;
+/** `rows 3, 4, 5, 6, 7 and 2 more` / `第 3、4、5、6、7 行等 7 行`. */
+function rowList(rows: readonly number[]): Bilingual {
+  const more = rows.length - ROWS_SHOWN;
+  const first = rows.slice(0, ROWS_SHOWN);
+  return {
+    en: `${rows.length === 1 ? 'row' : 'rows'} ${first.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+    zh: `第 ${first.join('、')} 行${more > 0 ? `等 ${rows.length} 行` : ''}`,
+  };
 }
 
-function orderList(groups: readonly Group[]): string {
+/** `so orders 1, 2 are rejected too` / `因此订单 1、2 也被拒绝`. */
+function alsoRejected(groups: readonly Group[]): Bilingual {
   const names = [...new Set(groups.map((g) => g.orderNo))];
-  const shown = names.slice(0, ROWS_SHOWN).join(', ');
-  const more = names.length > ROWS_SHOWN ? ` and ${names.length - ROWS_SHOWN} more` : '';
-  return names.length === 1 ? `order ${shown} is` : `orders ${shown}${more} are`;
+  const more = names.length - ROWS_SHOWN;
+  const first = names.slice(0, ROWS_SHOWN);
+  const en =
+    names.length === 1
+      ? `order ${first[0]} is`
+      : `orders ${first.join(', ')}${more > 0 ? ` and ${more} more` : ''} are`;
+  const zh = more > 0 ? `${first.join('、')} 等 ${names.length} 个订单` : `${first.join('、')} `;
+  return { en: `so ${en} rejected too`, zh: `因此订单 ${zh}也被拒绝` };
 }
 
 function toParsedRow(
@@ -121,14 +132,20 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
       const own = [...r.problems];
       if (r.currencyValid && r.currency !== orderCurrency) {
         own.push(
-          `currency ${r.currency} differs from ${orderCurrency} on row ${currencyRow} of the same order`,
+          bilingual(
+            `currency ${r.currency} differs from ${orderCurrency} on row ${currencyRow} of the same order`,
+            `币种 ${r.currency} 与同一订单第 ${currencyRow} 行的 ${orderCurrency} 不一致`,
+          ),
         );
       }
       if (own.length > 0) problems.set(r, own);
     }
     const orderProblem =
       g.own.length > MAX_LINES_PER_ORDER
-        ? `order ${g.orderNo} has ${g.own.length} lines; at most ${MAX_LINES_PER_ORDER} are taken in one order`
+        ? bilingual(
+            `order ${g.orderNo} has ${g.own.length} lines; at most ${MAX_LINES_PER_ORDER} are taken in one order`,
+            `订单 ${g.orderNo} 有 ${g.own.length} 行，每个订单最多 ${MAX_LINES_PER_ORDER} 行`,
+          )
         : undefined;
 
     if (problems.size === 0 && g.joined.length === 0 && orderProblem === undefined) {
@@ -147,7 +164,11 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
     }
 
     const badRows = [...problems.keys(), ...g.joined].map((r) => r.row).sort((a, b) => a - b);
-    const others = `another row of order ${g.orderNo} is invalid (${rowList(badRows)})`;
+    const bad = rowList(badRows);
+    const others = bilingual(
+      `another row of order ${g.orderNo} is invalid (${bad.en})`,
+      `订单 ${g.orderNo} 的其他行有误（${bad.zh}）`,
+    );
     for (const r of g.own) {
       const own = problems.get(r);
       const reasons = own ? [...own] : orderProblem ? [] : [others];
@@ -156,22 +177,25 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
     }
     const details = [...problems.entries(), ...g.joined.map((r) => [r, r.problems] as const)]
       .sort(([a], [b]) => a.row - b.row)
-      .map(([r, p]) => `row ${r.row}: ${p.join(', ')}`);
-    const shown = details.slice(0, 3);
-    if (details.length > 3) shown.push(`and ${details.length - 3} more invalid rows`);
+      .map(([r, p]) => `${bilingual(`row ${r.row}`, `第 ${r.row} 行`)}: ${p.join(', ')}`);
+    const listed = details.slice(0, 3);
+    if (details.length > 3)
+      listed.push(
+        bilingual(`and ${details.length - 3} more invalid rows`, `另有 ${details.length - 3} 行有误`),
+      );
     rejectedOrders.push({
       externalId: g.externalId,
       customerCode: g.customerCode,
       orderNo: g.orderNo,
       rows: [...g.own, ...g.joined].map((r) => r.row).sort((a, b) => a - b),
       badRows,
-      reason: [...(orderProblem ? [orderProblem] : []), ...shown].join('; '),
+      reason: [...(orderProblem ? [orderProblem] : []), ...listed].join('; '),
     });
   }
 
   for (const r of orphans) {
     const joined = orphanGroups.get(r) ?? [];
-    const suffix = joined.length > 0 ? ` (so ${orderList(joined)} rejected too)` : '';
+    const suffix = joined.length > 0 ? ` (${shown(alsoRejected(joined))})` : '';
     result.set(r, toParsedRow(r, 'rejected', `${r.problems.join('; ')}${suffix}`));
   }
 

@@ -1,3 +1,5 @@
+import { bilingual } from './bilingual.js';
+
 export type Field =
   | 'orderNo'
   | 'customerCode'
@@ -9,8 +11,9 @@ export type Field =
 
 interface FieldSpec {
   field: Field;
-  /** How the field is named in messages. */
+  /** How the field is named in messages, in English and in Chinese. */
   label: string;
+  labelZh: string;
   required: boolean;
   /** Header texts that mean the field, as written in the README; compared after `headerKey`. */
   aliases: readonly string[];
@@ -20,25 +23,46 @@ export const FIELDS: readonly FieldSpec[] = [
   {
     field: 'orderNo',
     label: 'order number',
+    labelZh: '订单号',
     required: true,
     aliases: ['order', 'order number', 'order no', 'order_no', 'po', 'po number', '订单号', '订单编号'],
   },
   {
     field: 'customerCode',
     label: 'customer code',
+    labelZh: '客户编码',
     required: true,
     aliases: ['customer', 'customer code', '客户', '客户编码', '客户代码'],
   },
   {
     field: 'customerName',
     label: 'customer name',
+    labelZh: '客户名称',
     required: false,
     aliases: ['customer name', '客户名称'],
   },
-  { field: 'sku', label: 'SKU', required: true, aliases: ['sku', 'item', 'item code', '货号', '商品编码'] },
-  { field: 'quantity', label: 'quantity', required: true, aliases: ['qty', 'quantity', '数量'] },
-  { field: 'unitPrice', label: 'unit price', required: false, aliases: ['unit price', 'price', '单价'] },
-  { field: 'currency', label: 'currency', required: false, aliases: ['currency', '币种'] },
+  {
+    field: 'sku',
+    label: 'SKU',
+    labelZh: '货号',
+    required: true,
+    aliases: ['sku', 'item', 'item code', '货号', '商品编码'],
+  },
+  {
+    field: 'quantity',
+    label: 'quantity',
+    labelZh: '数量',
+    required: true,
+    aliases: ['qty', 'quantity', '数量'],
+  },
+  {
+    field: 'unitPrice',
+    label: 'unit price',
+    labelZh: '单价',
+    required: false,
+    aliases: ['unit price', 'price', '单价'],
+  },
+  { field: 'currency', label: 'currency', labelZh: '币种', required: false, aliases: ['currency', '币种'] },
 ];
 
 /**
@@ -52,6 +76,9 @@ export function headerKey(text: string): string {
     .toLowerCase()
     .replace(/[\s_.#:-]+/g, '');
 }
+
+/** A Chinese character: an alias that has one is named in the Chinese part of a message. */
+const HAN = /\p{Script=Han}/u;
 
 const BY_KEY: ReadonlyMap<string, FieldSpec> = new Map(
   FIELDS.flatMap((spec) => spec.aliases.map((alias) => [headerKey(alias), spec] as const)),
@@ -74,7 +101,12 @@ export function matchHeaders(cells: readonly string[]): HeaderMatch {
     if (!spec) return;
     const seen = columns[spec.field];
     if (seen !== undefined) {
-      duplicates.push(`"${cells[seen]}" and "${text}" both name the ${spec.label} column`);
+      duplicates.push(
+        bilingual(
+          `"${cells[seen]}" and "${text}" both name the ${spec.label} column`,
+          `“${cells[seen]}”和“${text}”都是${spec.labelZh}列，只能有一列`,
+        ),
+      );
       return;
     }
     columns[spec.field] = index;
@@ -83,10 +115,23 @@ export function matchHeaders(cells: readonly string[]): HeaderMatch {
   const problems: string[] = [];
   if (missing.length > 0) {
     const names = missing.map((spec) => `${spec.label} (${spec.aliases.map((a) => `"${a}"`).join(', ')})`);
-    const found = cells.filter((c) => c !== '').map((c) => `"${c}"`);
+    // In Chinese, each missing column with the Chinese headers that name it.
+    const namesZh = missing.map(
+      (spec) =>
+        `${spec.labelZh}（${spec.aliases
+          .filter((a) => HAN.test(a))
+          .map((a) => `“${a}”`)
+          .join('、')}）`,
+    );
+    const found = cells.filter((c) => c !== '');
+    const foundEn = found.length > 0 ? found.map((c) => `"${c}"`).join(', ') : 'no text';
+    const foundZh = found.length > 0 ? found.map((c) => `“${c}”`).join('、') : '无文字';
     problems.push(
-      `missing required column${missing.length > 1 ? 's' : ''}: ${names.join('; ')}. ` +
-        `The first non-empty row is read as the header; it has ${found.length > 0 ? found.join(', ') : 'no text'}`,
+      bilingual(
+        `missing required column${missing.length > 1 ? 's' : ''}: ${names.join('; ')}. ` +
+          `The first non-empty row is read as the header; it has ${foundEn}`,
+        `缺少必填列：${namesZh.join('；')}。第一个非空行视为表头，表头内容为：${foundZh}`,
+      ),
     );
   }
   problems.push(...duplicates);

@@ -1,8 +1,16 @@
 import { minorDigits } from '../shared/money.js';
+import { bilingual } from './bilingual.js';
 
 export { minorDigits };
 
+/** A value read from a cell, or why it cannot be (`English / 中文`, see `bilingual`). */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A `Parsed` that failed, saying why in both languages. */
+export const refused = (en: string, zh: string): { ok: false; message: string } => ({
+  ok: false,
+  message: bilingual(en, zh),
+});
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
@@ -15,25 +23,29 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 export function parseMajorAmount(text: string, currency: string): Parsed<number> {
   const m = DECIMAL.exec(text);
   if (!m) {
-    if (/^-\s*\d/.test(text)) return { ok: false, message: `unit price ${text} is negative` };
+    if (/^-\s*\d/.test(text)) return refused(`unit price ${text} is negative`, `单价 ${text} 不能为负数`);
     if (/^\d[\d,.\s]*$/.test(text) && text.includes(',')) {
-      return {
-        ok: false,
-        message: `unit price "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
-      };
+      return refused(
+        `unit price "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
+        `单价“${text}”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50`,
+      );
     }
-    return { ok: false, message: `unit price "${text}" is not a decimal number` };
+    return refused(`unit price "${text}" is not a decimal number`, `单价“${text}”不是有效的数字`);
   }
   const whole = m[1] as string;
   const fraction = m[2] ?? '';
   const digits = minorDigits(currency);
   if (fraction.length > digits && !/^0*$/.test(fraction.slice(digits))) {
     const allowed = digits === 0 ? 'no decimals' : `at most ${digits} decimals`;
-    return { ok: false, message: `unit price ${text} has too many decimals: ${currency} allows ${allowed}` };
+    const allowedZh = digits === 0 ? '不允许有小数' : `最多 ${digits} 位小数`;
+    return refused(
+      `unit price ${text} has too many decimals: ${currency} allows ${allowed}`,
+      `单价 ${text} 小数位过多：${currency} ${allowedZh}`,
+    );
   }
   const minor = BigInt(whole + fraction.slice(0, digits).padEnd(digits, '0'));
   if (minor > BigInt(Number.MAX_SAFE_INTEGER))
-    return { ok: false, message: `unit price ${text} is too large` };
+    return refused(`unit price ${text} is too large`, `单价 ${text} 过大`);
   return { ok: true, value: Number(minor) };
 }
 

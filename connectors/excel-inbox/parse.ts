@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
+import { bilingual } from './bilingual.js';
 import { cellText } from './cell-text.js';
 import { type CheckedRow, checkRow, type RawRow } from './check-row.js';
 import { CsvFormatError, CsvParser } from './csv.js';
@@ -30,10 +31,16 @@ export const XLSX_UNPACK_LIMITS: UnpackLimits = {
   maxTextRunBytes: 6 * MAX_CELL_CHARS + 1024,
 };
 
-/** Something about the whole file that stops it from being read; its message is shown to the customer. */
+/**
+ * Something about the whole file that stops it from being read; its message (`English / 中文`, see
+ * `bilingual`) is shown to the customer.
+ */
 class WholeFileError extends Error {
   override name = 'WholeFileError';
 }
+
+/** A `WholeFileError` saying `en` and `zh`. */
+const wholeFile = (en: string, zh: string) => new WholeFileError(bilingual(en, zh));
 
 interface SheetRow {
   /** 1-based row number as the sheet shows it. */
@@ -130,13 +137,16 @@ async function* xlsxRows(stream: Readable): AsyncGenerator<SheetRow> {
       }
     }
   }
-  if (!found) throw new WholeFileError('the workbook has no worksheet');
+  if (!found) throw wholeFile('the workbook has no worksheet', '工作簿中没有工作表');
 }
 
 /** A cell's text, or the whole file refused when it is longer than any cell Excel writes. */
 function boundedCell(text: string, row: number): string {
   if (text.length > MAX_CELL_CHARS) {
-    throw new WholeFileError(`row ${row} has a cell of more than ${MAX_CELL_CHARS} characters`);
+    throw wholeFile(
+      `row ${row} has a cell of more than ${MAX_CELL_CHARS} characters`,
+      `第 ${row} 行有单元格超过 ${MAX_CELL_CHARS} 个字符`,
+    );
   }
   return text;
 }
@@ -169,13 +179,17 @@ export async function detectCsvEncoding(
 }
 
 function textDecoder(encoding: CsvEncoding): (chunk?: Buffer) => string {
-  const notText = 'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8"';
+  const notText = () =>
+    wholeFile(
+      'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8"',
+      '文件不是 UTF-8 或 GB18030（简体中文）编码的文本：请在 Excel 中另存为“CSV UTF-8”',
+    );
   if (encoding === 'gb18030') {
     const decoder = iconv.getDecoder('gb18030');
     return (chunk) => {
       const text = chunk ? decoder.write(chunk) : (decoder.end() ?? '');
       // Bytes that are not GB18030 either come out as U+FFFD: guessing further would import garbage.
-      if (text.includes('\uFFFD')) throw new WholeFileError(notText);
+      if (text.includes('\uFFFD')) throw notText();
       return text;
     };
   }
@@ -184,7 +198,7 @@ function textDecoder(encoding: CsvEncoding): (chunk?: Buffer) => string {
     try {
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
     } catch {
-      throw new WholeFileError(notText);
+      throw notText();
     }
   };
 }
@@ -206,7 +220,10 @@ async function* csvRows(
     for await (const chunk of chunks) {
       // NUL bytes are valid UTF-8 but never in a CSV: UTF-16 text or a binary file.
       if (first && chunk.includes(0)) {
-        throw new WholeFileError('the file is not UTF-8 text: save it from Excel as "CSV UTF-8"');
+        throw wholeFile(
+          'the file is not UTF-8 text: save it from Excel as "CSV UTF-8"',
+          '文件不是 UTF-8 文本：请在 Excel 中另存为“CSV UTF-8”',
+        );
       }
       first = false;
       for (const record of parser.push(decode(chunk))) {
@@ -220,7 +237,8 @@ async function* csvRows(
       yield { row, cells: cells(record) };
     }
   } catch (err) {
-    if (err instanceof CsvFormatError) throw new WholeFileError(`the CSV cannot be read: ${err.message}`);
+    if (err instanceof CsvFormatError)
+      throw wholeFile(`the CSV cannot be read: ${err.message}`, `无法读取 CSV 文件：${err.zh}`);
     throw err;
   }
 }
@@ -284,8 +302,11 @@ async function checkRows(rows: AsyncIterable<SheetRow>, rules: ReadRules): Promi
     const readProblems =
       rules.sameWidthAsHeader && cells.length !== headerWidth
         ? [
-            `the row has ${cells.length} cells but the header has ${headerWidth}: a comma in a value ` +
-              '(such as 12,50) must be inside quotes, or written 12.50',
+            bilingual(
+              `the row has ${cells.length} cells but the header has ${headerWidth}: a comma in a value ` +
+                '(such as 12,50) must be inside quotes, or written 12.50',
+              `该行有 ${cells.length} 个单元格，表头有 ${headerWidth} 个：值中的逗号（如 12,50）须加引号，或写成 12.50`,
+            ),
           ]
         : [];
     const raw = rawRow(sheetRow, columns, readProblems);
@@ -294,12 +315,16 @@ async function checkRows(rows: AsyncIterable<SheetRow>, rules: ReadRules): Promi
       continue;
     }
     if (checked.length >= maxRows) {
-      throw new WholeFileError(`the file has more than ${maxRows} order rows: split it into smaller files`);
+      throw wholeFile(
+        `the file has more than ${maxRows} order rows: split it into smaller files`,
+        `文件超过 ${maxRows} 个订单行：请拆分成较小的文件`,
+      );
     }
     checked.push(checkRow(raw, defaultCurrency));
   }
-  if (!columns) throw new WholeFileError('the file is empty');
-  if (checked.length === 0) throw new WholeFileError('the file has a header row but no order rows');
+  if (!columns) throw wholeFile('the file is empty', '文件为空');
+  if (checked.length === 0)
+    throw wholeFile('the file has a header row but no order rows', '文件只有表头，没有订单行');
   return checked;
 }
 
@@ -365,10 +390,17 @@ export async function readSheetRows<T>(
   const { maxFileBytes = MAX_ORDER_FILE_BYTES } = options;
   const fileName = input.fileName;
   const ext = path.extname(fileName).toLowerCase();
+  const refuse = (en: string, zh: string) => ({ error: bilingual(en, zh) });
   if (ext === '.xls')
-    return { error: 'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)' };
+    return refuse(
+      'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)',
+      '不支持旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
+    );
   if (ext !== '.xlsx' && ext !== '.csv') {
-    return { error: `unsupported file type "${ext || fileName}": send an .xlsx workbook or a .csv file` };
+    return refuse(
+      `unsupported file type "${ext || fileName}": send an .xlsx workbook or a .csv file`,
+      `不支持的文件类型“${ext || fileName}”：请发送 .xlsx 工作簿或 .csv 文件`,
+    );
   }
 
   let head: Buffer;
@@ -377,21 +409,31 @@ export async function readSheetRows<T>(
     head = await firstBytes(input, 4);
     size = 'data' in input ? input.data.length : (await stat(input.path)).size;
   } catch (err) {
-    return { error: `the file cannot be read (${errorCode(err)})` };
+    return refuse(`the file cannot be read (${errorCode(err)})`, `无法读取文件（${errorCode(err)}）`);
   }
   if (size > maxFileBytes) {
-    return { error: `the file has ${size} bytes; files may have at most ${maxFileBytes}: split it` };
+    return refuse(
+      `the file has ${size} bytes; files may have at most ${maxFileBytes}: split it`,
+      `文件大小为 ${size} 字节，上限为 ${maxFileBytes} 字节：请拆分`,
+    );
   }
-  if (head.length === 0) return { error: 'the file is empty' };
+  if (head.length === 0) return refuse('the file is empty', '文件为空');
   if (ext === '.xlsx' && !head.equals(ZIP_MAGIC)) {
-    return {
-      error: head.equals(CFB_MAGIC)
-        ? 'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password'
-        : 'the file is not an .xlsx workbook (it is not a zip archive)',
-    };
+    return head.equals(CFB_MAGIC)
+      ? refuse(
+          'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password',
+          '文件是旧版 .xls 工作簿或设有密码：请另存为不带密码的 .xlsx',
+        )
+      : refuse(
+          'the file is not an .xlsx workbook (it is not a zip archive)',
+          '文件不是 .xlsx 工作簿（不是 zip 压缩包）',
+        );
   }
   if (ext === '.csv' && head.equals(ZIP_MAGIC)) {
-    return { error: 'the file is an .xlsx workbook named .csv: send it with the .xlsx extension' };
+    return refuse(
+      'the file is an .xlsx workbook named .csv: send it with the .xlsx extension',
+      '文件是以 .csv 命名的 .xlsx 工作簿：请改用 .xlsx 扩展名发送',
+    );
   }
 
   const unpackError = ext === '.xlsx' ? await checkArchive(input) : null;
@@ -408,18 +450,18 @@ export async function readSheetRows<T>(
   } catch (err) {
     if (err instanceof WholeFileError) return { error: err.message };
     const detail = errorCode(err);
-    return {
-      error:
-        ext === '.xlsx'
-          ? `the workbook cannot be read: it is damaged or not an .xlsx file (${detail})`
-          : `the file cannot be read (${detail})`,
-    };
+    return ext === '.xlsx'
+      ? { error: damagedWorkbook(detail) }
+      : refuse(`the file cannot be read (${detail})`, `无法读取文件（${detail}）`);
   } finally {
     stream.destroy();
   }
 }
 
-/** What `readSheetRows`'s caller throws for a problem with the whole file; its message is shown to the customer. */
+/**
+ * What `readSheetRows`'s caller throws for a problem with the whole file; its message is shown to
+ * the customer, so it is written in both languages (`bilingual`).
+ */
 export const SheetFileError = WholeFileError;
 
 function chunksOf(input: OrderFileInput): Readable {
@@ -429,12 +471,21 @@ function chunksOf(input: OrderFileInput): Readable {
   return stream;
 }
 
+function damagedWorkbook(detail: string): string {
+  return bilingual(
+    `the workbook cannot be read: it is damaged or not an .xlsx file (${detail})`,
+    `无法读取工作簿：文件已损坏或不是 .xlsx 文件（${detail}）`,
+  );
+}
+
 /** What refuses an .xlsx before exceljs unpacks it (see `checkXlsxArchive`), or null. */
 async function checkArchive(input: OrderFileInput): Promise<string | null> {
   try {
     const problem = await checkXlsxArchive(input, XLSX_UNPACK_LIMITS);
-    return problem === null ? null : `the workbook is refused: ${problem}`;
+    return problem === null
+      ? null
+      : bilingual(`the workbook is refused: ${problem.en}`, `已拒绝读取该工作簿：${problem.zh}`);
   } catch (err) {
-    return `the workbook cannot be read: it is damaged or not an .xlsx file (${errorCode(err)})`;
+    return damagedWorkbook(errorCode(err));
   }
 }

@@ -3,27 +3,12 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { bilingual } from './bilingual.js';
 import { formatMinor, minorDigits } from './money.js';
+import { addResultSheet, addSummarySheet, type ResultColumn } from './result-sheets.js';
 import type { OrderOutcome, ParsedOrderFile, ParsedRow, RowStatus } from './types.js';
 
-export const RESULT_SHEET = 'Result';
-export const SUMMARY_SHEET = 'Summary';
-
-/** Column headers of the `Result` sheet, in order. */
-export const RESULT_COLUMNS = [
-  'Row',
-  'Order number',
-  'Customer',
-  'SKU',
-  'Quantity',
-  'Unit price',
-  'Currency',
-  'Status',
-  'Reason',
-  'Stockbridge order id',
-] as const;
-
-const WIDTHS = [8, 18, 16, 22, 10, 12, 10, 10, 70, 20];
+export { RESULT_SHEET, SUMMARY_SHEET } from './result-sheets.js';
 
 /** The name of the result workbook sent back for `fileName`: `orders.xlsx` -> `orders.result.xlsx`. */
 export function resultFileName(fileName: string): string {
@@ -48,45 +33,71 @@ export function rowResult(row: ParsedRow, outcomes: ReadonlyMap<string, OrderOut
   const outcome = row.externalId === undefined ? undefined : outcomes.get(row.externalId);
   // Without an outcome the order's fate is unknown: saying `rejected` could make the customer send
   // an order twice, so the row stays pending.
-  if (!outcome) return { status: 'pending', reason: 'no intake result recorded for this order' };
-  if (!outcome.accepted) return { status: 'rejected', reason: outcome.reason ?? 'rejected by stockbridge' };
+  if (!outcome)
+    return {
+      status: 'pending',
+      reason: bilingual('no intake result recorded for this order', '系统没有该订单的导入结果记录'),
+    };
+  if (!outcome.accepted)
+    return {
+      status: 'rejected',
+      reason: outcome.reason ?? bilingual('rejected by stockbridge', '被系统拒绝'),
+    };
   return { status: 'accepted', reason: outcome.reason, orderId: outcome.orderId };
 }
+
+/** A row's status as the customer reads it. */
+export const ROW_STATUS_TEXT: Record<RowStatus, string> = {
+  accepted: bilingual('accepted', '已导入'),
+  rejected: bilingual('rejected', '已拒绝'),
+  pending: bilingual('pending', '待确认'),
+};
 
 const numFmt = (currency: string) => {
   const digits = minorDigits(currency);
   return digits === 0 ? '0' : `0.${'0'.repeat(digits)}`;
 };
 
+/** A source row with what became of it: one row of the `Result` sheet. */
+interface ResultLine {
+  row: ParsedRow;
+  result: RowResult;
+}
+
+const ORDER_COLUMNS: readonly ResultColumn<ResultLine>[] = [
+  { header: bilingual('Row', '行号'), width: 10, value: ({ row }) => row.row },
+  { header: bilingual('Order number', '订单号'), width: 20, value: ({ row }) => row.orderNo },
+  { header: bilingual('Customer', '客户编码'), width: 18, value: ({ row }) => row.customerCode },
+  { header: bilingual('SKU', '货号'), width: 22, value: ({ row }) => row.sku },
+  { header: bilingual('Quantity', '数量'), width: 14, value: ({ row }) => row.quantity ?? row.rawQuantity },
+  {
+    header: bilingual('Unit price', '单价'),
+    width: 16,
+    // The amount shown is read from the decimal text of the integer minor units.
+    value: ({ row }) =>
+      row.unitPrice === null ? row.rawUnitPrice : Number(formatMinor(row.unitPrice, row.currency)),
+    numFmt: ({ row }) => (row.unitPrice === null ? undefined : numFmt(row.currency)),
+  },
+  { header: bilingual('Currency', '币种'), width: 14, value: ({ row }) => row.currency },
+  { header: bilingual('Status', '状态'), width: 18, value: ({ result }) => ROW_STATUS_TEXT[result.status] },
+  { header: bilingual('Reason', '原因'), width: 90, value: ({ result }) => result.reason ?? '' },
+  {
+    header: bilingual('Stockbridge order id', '系统订单号'),
+    width: 24,
+    value: ({ result }) => result.orderId ?? null,
+  },
+];
+
+/** Column headers of the `Result` sheet, in order. */
+export const RESULT_COLUMNS: readonly string[] = ORDER_COLUMNS.map((c) => c.header);
+
 function writeResultSheet(
   workbook: ExcelJS.stream.xlsx.WorkbookWriter,
   parsed: ParsedOrderFile,
   outcomes: ReadonlyMap<string, OrderOutcome>,
 ) {
-  const sheet = workbook.addWorksheet(RESULT_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = WIDTHS.map((width) => ({ width }));
-  const header = sheet.addRow([...RESULT_COLUMNS]);
-  header.font = { bold: true };
-  header.commit();
-  for (const r of parsed.rows) {
-    const result = rowResult(r, outcomes);
-    const line = sheet.addRow([
-      r.row,
-      r.orderNo,
-      r.customerCode,
-      r.sku,
-      r.quantity ?? r.rawQuantity,
-      // The amount shown is read from the decimal text of the integer minor units.
-      r.unitPrice === null ? r.rawUnitPrice : Number(formatMinor(r.unitPrice, r.currency)),
-      r.currency,
-      result.status,
-      result.reason ?? '',
-      result.orderId ?? null,
-    ]);
-    if (r.unitPrice !== null) line.getCell(6).numFmt = numFmt(r.currency);
-    line.commit();
-  }
-  sheet.commit();
+  const lines = parsed.rows.map((row) => ({ row, result: rowResult(row, outcomes) }));
+  addResultSheet(workbook, ORDER_COLUMNS, lines).commit();
 }
 
 function writeSummarySheet(
@@ -105,33 +116,24 @@ function writeSummarySheet(
   }
   const statuses = parsed.rows.map((r) => rowResult(r, outcomes).status);
   const count = (s: RowStatus) => statuses.filter((x) => x === s).length;
-
-  const sheet = workbook.addWorksheet(SUMMARY_SHEET);
-  sheet.columns = [{ width: 22 }, { width: 60 }];
-  const entries: [string, string | number][] = [
-    ['File', parsed.fileName],
-    ['Rows', parsed.rows.length],
-    ['Rows accepted', count('accepted')],
-    ['Rows rejected', count('rejected')],
-    ['Orders', parsed.orders.length + parsed.rejectedOrders.length],
-    ['Orders accepted', accepted],
-    ['Orders rejected', rejected],
-    ['Orders without result', pending],
-    ['Error', parsed.error ?? ''],
-  ];
-  for (const entry of entries) {
-    const row = sheet.addRow(entry);
-    row.getCell(1).font = { bold: true };
-    row.commit();
-  }
-  sheet.commit();
+  addSummarySheet(workbook, [
+    [bilingual('File', '文件'), parsed.fileName],
+    [bilingual('Rows', '行数'), parsed.rows.length],
+    [bilingual('Rows accepted', '已导入行数'), count('accepted')],
+    [bilingual('Rows rejected', '已拒绝行数'), count('rejected')],
+    [bilingual('Orders', '订单数'), parsed.orders.length + parsed.rejectedOrders.length],
+    [bilingual('Orders accepted', '已导入订单数'), accepted],
+    [bilingual('Orders rejected', '已拒绝订单数'), rejected],
+    [bilingual('Orders without result', '无结果订单数'), pending],
+    [bilingual('Error', '错误'), parsed.error ?? ''],
+  ]).commit();
 }
 
 /**
  * Writes the workbook sent back to the customer: a `Result` sheet with every source row, its status
  * (accepted, rejected; pending when `outcomes` has nothing for its order) and reason, and a `Summary`
- * sheet. Streamed, and written to a temporary file renamed into place, so `outPath` never holds half a
- * workbook.
+ * sheet, headers, statuses and labels in English and Chinese. Streamed, and written to a temporary
+ * file renamed into place, so `outPath` never holds half a workbook.
  */
 export async function writeResultWorkbook(
   parsed: ParsedOrderFile,

@@ -1,4 +1,5 @@
 import yauzl from 'yauzl';
+import type { Bilingual } from './bilingual.js';
 import type { OrderFileInput } from './types.js';
 
 /** How far an .xlsx may unpack before it is read; see `checkXlsxArchive`. */
@@ -64,13 +65,16 @@ async function checkLayout(
   zip: ZipFile,
   entries: readonly yauzl.Entry[],
   directoryOffset: number | undefined,
-): Promise<string | null> {
+): Promise<Bilingual | null> {
   const sorted = [...entries].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
   let expected = 0;
   for (const entry of sorted) {
     const gap = entry.relativeOffsetOfLocalHeader - expected;
     if (gap < 0 || gap > (expected === 0 ? 0 : MAX_DESCRIPTOR_BYTES)) {
-      return 'its entries overlap or hide data between them';
+      return {
+        en: 'its entries overlap or hide data between them',
+        zh: '压缩包内的条目相互重叠或夹带隐藏数据',
+      };
     }
     const { fileDataStart } = await new Promise<{ fileDataStart: number }>((resolve, reject) =>
       zip.readLocalFileHeader(entry, { minimal: true }, (err, header) =>
@@ -81,7 +85,7 @@ async function checkLayout(
   }
   const end = directoryOffset;
   if (end === undefined || end - expected < 0 || end - expected > MAX_DESCRIPTOR_BYTES) {
-    return 'it holds data its directory does not list';
+    return { en: 'it holds data its directory does not list', zh: '压缩包含有目录中未列出的数据' };
   }
   return null;
 }
@@ -129,9 +133,12 @@ function measureEntry(
  * into gigabytes in memory (one 300 MB cell compresses to 300 KB). First the sizes the central
  * directory declares, then the layout (no hidden or overlapping entries), then every entry is
  * unpacked and counted, since a declared size can lie. Returns what is wrong, to be shown to the
- * customer, or null. Throws when the zip cannot be read at all.
+ * customer in both languages, or null. Throws when the zip cannot be read at all.
  */
-export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimits): Promise<string | null> {
+export async function checkXlsxArchive(
+  input: OrderFileInput,
+  limits: UnpackLimits,
+): Promise<Bilingual | null> {
   const zip = await openZip(input);
   try {
     // Where yauzl reads the next directory record: before the first `readEntry`, the directory's
@@ -146,11 +153,17 @@ export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimi
         entry.fileName === 'xl/sharedStrings.xml' &&
         entry.uncompressedSize > limits.maxSharedStringsBytes
       ) {
-        return `its shared strings unpack to ${mb(entry.uncompressedSize)}; at most ${mb(limits.maxSharedStringsBytes)} are read`;
+        return {
+          en: `its shared strings unpack to ${mb(entry.uncompressedSize)}; at most ${mb(limits.maxSharedStringsBytes)} are read`,
+          zh: `共享字符串解压后为 ${mb(entry.uncompressedSize)}，最多只读取 ${mb(limits.maxSharedStringsBytes)}`,
+        };
       }
     }
     if (declared > limits.maxUnpackedBytes) {
-      return `it unpacks to ${mb(declared)}; at most ${mb(limits.maxUnpackedBytes)} are read`;
+      return {
+        en: `it unpacks to ${mb(declared)}; at most ${mb(limits.maxUnpackedBytes)} are read`,
+        zh: `解压后为 ${mb(declared)}，最多只读取 ${mb(limits.maxUnpackedBytes)}`,
+      };
     }
     const layout = await checkLayout(zip, entries, directoryOffset);
     if (layout) return layout;
@@ -169,15 +182,25 @@ export async function checkXlsxArchive(input: OrderFileInput, limits: UnpackLimi
       } catch (err) {
         // yauzl stops an entry as soon as it unpacks to more (or ends with fewer) bytes than declared.
         if (/bytes in the stream/.test((err as Error).message)) {
-          return `${entry.fileName} unpacks to another size than its zip directory declares`;
+          return {
+            en: `${entry.fileName} unpacks to another size than its zip directory declares`,
+            zh: `${entry.fileName} 解压后的大小与 zip 目录中声明的不符`,
+          };
         }
         throw err;
       }
       const { bytes, longRun } = measured;
       if (bytes > budget)
-        return `it unpacks to more than ${mb(limits.maxUnpackedBytes)} (or its shared strings to more than ${mb(limits.maxSharedStringsBytes)})`;
+        return {
+          en: `it unpacks to more than ${mb(limits.maxUnpackedBytes)} (or its shared strings to more than ${mb(limits.maxSharedStringsBytes)})`,
+          zh: `解压后超过 ${mb(limits.maxUnpackedBytes)}（或共享字符串超过 ${mb(limits.maxSharedStringsBytes)}）`,
+        };
       if (longRun) {
-        return `${entry.fileName} holds a text or cell longer than ${Math.floor(limits.maxTextRunBytes / 1024)} KB`;
+        const kb = Math.floor(limits.maxTextRunBytes / 1024);
+        return {
+          en: `${entry.fileName} holds a text or cell longer than ${kb} KB`,
+          zh: `${entry.fileName} 含有超过 ${kb} KB 的文本或单元格`,
+        };
       }
       total += bytes;
     }

@@ -1,3 +1,4 @@
+import { bilingual } from '../../connectors/excel-inbox/bilingual.js';
 import { parseOrderFile } from '../../connectors/excel-inbox/parse.js';
 import { writeResultWorkbook } from '../../connectors/excel-inbox/result-workbook.js';
 import { toOrderInput } from '../../connectors/excel-inbox/to-order-input.js';
@@ -17,6 +18,9 @@ import type { IntakeBatcher } from '../orders/intake-batcher.js';
  * is one order.
  */
 export const EXCEL_CHANNEL = 'excel';
+
+/** The reason of an order found stored with the same lines: accepted, and not stored twice. */
+export const ALREADY_IMPORTED = bilingual('already imported earlier', '此前已导入，未重复保存');
 
 export interface ImportSummary {
   fileName: string;
@@ -68,7 +72,10 @@ export async function importOrderFile(
   const importable = parsed.orders.filter((order) => {
     const unknown = [...new Set(order.lines.map((l) => l.sku).filter((sku) => !known.has(codeKey(sku))))];
     if (unknown.length)
-      outcomes.set(order.externalId, { accepted: false, reason: `unknown SKU ${unknown.join(', ')}` });
+      outcomes.set(order.externalId, {
+        accepted: false,
+        reason: bilingual(`unknown SKU ${unknown.join(', ')}`, `货号 ${unknown.join('、')} 不存在`),
+      });
     return unknown.length === 0;
   });
   let already = 0;
@@ -98,12 +105,15 @@ export async function importOrderFile(
         outcomes.set(order.externalId, {
           accepted: true,
           orderId: result.orderId,
-          ...(result.created ? {} : { reason: 'already imported earlier' }),
+          ...(result.created ? {} : { reason: ALREADY_IMPORTED }),
         });
       } catch (err) {
         outcomes.set(order.externalId, {
           accepted: false,
-          reason: `could not be stored: ${(err as Error).message}`,
+          reason: bilingual(
+            `could not be stored: ${(err as Error).message}`,
+            `保存失败：${(err as Error).message}`,
+          ),
         });
       }
     }),
@@ -159,9 +169,11 @@ async function conflictWithStored(db: Conn, orderId: number, order: ParsedOrder)
     storedKeys.length === fileKeys.length &&
     storedKeys.every((k, i) => k === fileKeys[i]);
   if (same) return null;
-  return (
+  return bilingual(
     `conflict: order ${order.orderNo} of customer ${order.customerCode} was imported earlier ` +
-    `(stockbridge order ${orderId}) with other lines or currency; nothing was changed. ` +
-    'Send a change as a new order number, or ask us to amend the order'
+      `(stockbridge order ${orderId}) with other lines or currency; nothing was changed. ` +
+      'Send a change as a new order number, or ask us to amend the order',
+    `冲突：客户 ${order.customerCode} 的订单 ${order.orderNo} 此前已导入（系统订单号 ${orderId}），` +
+      '但订单行或币种不同；未做任何更改。如需修改，请使用新的订单号，或联系我们修改订单',
   );
 }

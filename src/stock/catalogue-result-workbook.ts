@@ -1,5 +1,9 @@
 import ExcelJS from 'exceljs';
-import { RESULT_SHEET, SUMMARY_SHEET } from '../../connectors/excel-inbox/result-workbook.js';
+import {
+  addResultSheet,
+  addSummarySheet,
+  type ResultColumn,
+} from '../../connectors/excel-inbox/result-sheets.js';
 import type {
   CatalogueImport,
   CatalogueRowResult,
@@ -9,9 +13,9 @@ import type {
 } from './catalogue-import.js';
 
 /**
- * The workbook sent back for a catalogue sheet, in the style of the order sheets' result: a `Result`
- * sheet with every data row, its status and reason, and a `Summary` sheet. Headers and statuses are
- * in English and Chinese.
+ * The workbook sent back for a catalogue sheet, built as the order sheets' result is (`result-sheets.ts`):
+ * a `Result` sheet with every data row, its status and reason, and a `Summary` sheet. Headers and
+ * statuses are in English and Chinese.
  */
 
 /** A status as the customer reads it. */
@@ -23,25 +27,19 @@ export const STATUS_TEXT: Record<CatalogueRowStatus, string> = {
   rejected: 'rejected / 已拒绝',
 };
 
-interface Column<R> {
-  header: string;
-  width: number;
-  value: (row: R) => string | number | null;
-}
-
-const ROW: Column<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
-const STATUS: Column<CatalogueRowResult> = {
+const ROW: ResultColumn<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
+const STATUS: ResultColumn<CatalogueRowResult> = {
   header: 'Status / 状态',
   width: 18,
   value: (r) => STATUS_TEXT[r.status],
 };
-const REASON: Column<CatalogueRowResult> = {
+const REASON: ResultColumn<CatalogueRowResult> = {
   header: 'Reason / 原因',
   width: 80,
   value: (r) => r.reason ?? '',
 };
 
-export const SKU_RESULT_COLUMNS: readonly Column<SkuImportRow>[] = [
+export const SKU_RESULT_COLUMNS: readonly ResultColumn<SkuImportRow>[] = [
   ROW,
   { header: 'SKU / 货号', width: 22, value: (r) => r.sku },
   { header: 'Name / 名称', width: 30, value: (r) => r.name },
@@ -52,7 +50,7 @@ export const SKU_RESULT_COLUMNS: readonly Column<SkuImportRow>[] = [
   REASON,
 ];
 
-export const STOCK_RESULT_COLUMNS: readonly Column<StockImportRow>[] = [
+export const STOCK_RESULT_COLUMNS: readonly ResultColumn<StockImportRow>[] = [
   ROW,
   { header: 'SKU / 货号', width: 22, value: (r) => r.sku },
   { header: 'Warehouse / 仓库', width: 16, value: (r) => r.warehouse },
@@ -71,18 +69,12 @@ export function countStatuses(rows: readonly CatalogueRowResult[]): Record<Catal
 
 export async function catalogueResultWorkbook<R extends CatalogueRowResult>(
   result: CatalogueImport<R>,
-  columns: readonly Column<R>[],
+  columns: readonly ResultColumn<R>[],
 ): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
-  const sheet = workbook.addWorksheet(RESULT_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = columns.map((c) => ({ width: c.width }));
-  sheet.addRow(columns.map((c) => c.header)).font = { bold: true };
-  for (const r of result.rows) sheet.addRow(columns.map((c) => c.value(r)));
-
-  const summary = workbook.addWorksheet(SUMMARY_SHEET);
-  summary.columns = [{ width: 28 }, { width: 60 }];
+  addResultSheet(workbook, columns, result.rows);
   const counts = countStatuses(result.rows);
-  const entries: [string, string | number][] = [
+  addSummarySheet(workbook, [
     ['File / 文件', result.fileName],
     ['Rows / 行数', result.rows.length],
     ...(Object.keys(counts) as CatalogueRowStatus[]).map((s): [string, number] => [
@@ -90,7 +82,6 @@ export async function catalogueResultWorkbook<R extends CatalogueRowResult>(
       counts[s],
     ]),
     ['Error / 错误', result.error ?? ''],
-  ];
-  for (const entry of entries) summary.addRow(entry).getCell(1).font = { bold: true };
+  ]);
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

@@ -222,7 +222,7 @@ export async function readSkuSheet(
     else if (CURRENCY.test(currency)) {
       const price = parseMajorAmount(cells.unitPrice, currency);
       if (price.ok) unitPrice = price.value;
-      else problems.push(`${price.message} / 单价无效`);
+      else problems.push(price.message);
     }
     const reorder = parseReorderPoint(cells.reorderPoint);
     if (!reorder.ok) problems.push(reorder.message);
@@ -281,7 +281,7 @@ export async function readStockSheet(
     else {
       const parsed = parseQuantity(cells.quantity);
       if (parsed.ok) quantity = parsed.value;
-      else problems.push(`${parsed.message} / 数量无效`);
+      else problems.push(parsed.message);
     }
     return {
       row,

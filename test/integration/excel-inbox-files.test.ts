@@ -122,8 +122,9 @@ describe.each([
     const result = await resultRows(
       path.join(folder, 'done', done.find((f) => f.endsWith('whole.result.xlsx'))!),
     );
-    expect(result.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(result.map((r) => r.status)).toEqual(['rejected / 已拒绝', 'rejected / 已拒绝']);
     expect(result[0]!.reason).toMatch(/^conflict: order CF-1 of customer CONF was imported earlier/);
+    expect(result[0]!.reason).toContain(' / 冲突：客户 CONF 的订单 CF-1 此前已导入（系统订单号 ');
     expect(lines.find((l) => l.file === 'whole.csv')).toMatchObject({
       msg: 'order file imported',
       ordersAccepted: 0,
@@ -142,8 +143,8 @@ describe.each([
     expect(await take(folder)).toEqual(['again.csv']);
     const again = readdirSync(path.join(folder, 'done')).find((f) => f.endsWith('again.result.xlsx'))!;
     expect((await resultRows(path.join(folder, 'done', again)))[0]).toEqual({
-      status: 'accepted',
-      reason: 'already imported earlier',
+      status: 'accepted / 已导入',
+      reason: 'already imported earlier / 此前已导入，未重复保存',
     });
   });
 
@@ -180,7 +181,9 @@ describe.each([
     expect(await take(folder, log)).toEqual(['broken.xlsx']);
     const entry = lines.find((l) => l.file === 'broken.xlsx');
     expect(entry).toMatchObject({ msg: 'order file failed', level: 40 });
-    expect(entry?.error).toContain('not an .xlsx workbook');
+    expect(entry?.error).toBe(
+      'the file is not an .xlsx workbook (it is not a zip archive) / 文件不是 .xlsx 工作簿（不是 zip 压缩包）',
+    );
     expect(readdirSync(path.join(folder, 'failed')).filter((f) => f.endsWith('broken.xlsx'))).toHaveLength(1);
   });
 
@@ -192,7 +195,8 @@ describe.each([
     const { log, lines } = capturingLog();
     expect(await take(folder, log)).toEqual(['huge.csv']);
     expect(lines.find((l) => l.file === 'huge.csv')?.error).toBe(
-      `the file has ${21 * 1024 * 1024} bytes; files may have at most ${20 * 1024 * 1024}: split it`,
+      `the file has ${21 * 1024 * 1024} bytes; files may have at most ${20 * 1024 * 1024}: split it / ` +
+        `文件大小为 ${21 * 1024 * 1024} 字节，上限为 ${20 * 1024 * 1024} 字节：请拆分`,
     );
   });
 
@@ -230,7 +234,8 @@ describe.each([
     expect(res.status).toBe(422);
     const body = (await res.json()) as { summary: { error: string } };
     expect(body.summary.error).toBe(
-      'the workbook is refused: its shared strings unpack to 300 MB; at most 32 MB are read',
+      'the workbook is refused: its shared strings unpack to 300 MB; at most 32 MB are read / ' +
+        '已拒绝读取该工作簿：共享字符串解压后为 300 MB，最多只读取 32 MB',
     );
     expect(await orderCount('BOMB:BU-1')).toBe(0);
   });

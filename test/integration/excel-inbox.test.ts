@@ -63,9 +63,9 @@ async function readResult(file: string) {
   sheet.eachRow((r, n) => {
     if (n === 1) return;
     rows.push({
-      row: Number(r.getCell(col('Row')).value),
-      status: String(r.getCell(col('Status')).value),
-      reason: String(r.getCell(col('Reason')).value ?? ''),
+      row: Number(r.getCell(col('Row / 行号')).value),
+      status: String(r.getCell(col('Status / 状态')).value),
+      reason: String(r.getCell(col('Reason / 原因')).value ?? ''),
     });
   });
   return rows;
@@ -93,16 +93,16 @@ describe('the Excel/CSV order inbox', () => {
 
     const result = await readResult(path.join(folder, 'done', resultFile));
     expect(result.map((r) => [r.row, r.status])).toEqual([
-      [2, 'accepted'],
-      [3, 'accepted'],
-      [4, 'rejected'],
-      [5, 'rejected'],
-      [6, 'rejected'],
-      [7, 'rejected'],
-      [8, 'accepted'],
+      [2, 'accepted / 已导入'],
+      [3, 'accepted / 已导入'],
+      [4, 'rejected / 已拒绝'],
+      [5, 'rejected / 已拒绝'],
+      [6, 'rejected / 已拒绝'],
+      [7, 'rejected / 已拒绝'],
+      [8, 'accepted / 已导入'],
     ]);
-    expect(result[2]!.reason).toMatch(/quantity/i);
-    expect(result[4]!.reason).toContain('unknown SKU GHOST');
+    expect(result[2]!.reason).toBe('quantity "abc" is not a number / 数量“abc”不是数字');
+    expect(result[4]!.reason).toBe('unknown SKU GHOST / 货号 GHOST 不存在');
 
     await stack.settle();
     const orders = await stack
@@ -124,9 +124,10 @@ describe('the Excel/CSV order inbox', () => {
     expect(await stack.db('orders').where({ channel: EXCEL_CHANNEL }).count({ n: '*' })).toEqual([{ n: 2 }]);
     const again = readdirSync(path.join(folder, 'done')).find((f) => f.endsWith('week47-again.result.xlsx'))!;
     const againRows = await readResult(path.join(folder, 'done', again));
-    expect(againRows.every((r) => r.status === 'accepted' && r.reason.includes('already imported'))).toBe(
-      true,
-    );
+    expect(againRows.map((r) => [r.status, r.reason])).toEqual([
+      ['accepted / 已导入', 'already imported earlier / 此前已导入，未重复保存'],
+      ['accepted / 已导入', 'already imported earlier / 此前已导入，未重复保存'],
+    ]);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
@@ -176,9 +177,9 @@ describe('POST /api/orders/import', () => {
       ordersAccepted: 1,
       ordersRejected: 1,
     });
-    expect(body.rows.map((r: any) => [r.row, r.status])).toEqual([
-      [2, 'accepted'],
-      [3, 'rejected'],
+    expect(body.rows.map((r: any) => [r.row, r.status, r.reason ?? null])).toEqual([
+      [2, 'accepted', null],
+      [3, 'rejected', 'unknown SKU NOPE / 货号 NOPE 不存在'],
     ]);
     expect(
       await stack.db('orders').where({ channel: EXCEL_CHANNEL, external_id: 'GAMMA:U-1' }).count({ n: '*' }),
@@ -211,8 +212,14 @@ describe('POST /api/orders/import', () => {
 
     const noFile = await upload('', new FormData());
     expect(noFile.status).toBe(422);
+    expect(((await noFile.json()) as any).error.message).toBe(
+      'the form needs a "file" field holding an .xlsx or .csv file / 表单缺少“file”字段，须上传 .xlsx 或 .csv 文件',
+    );
     const notMultipart = await stack.api('POST', '/api/orders/import', { file: 'x' });
     expect(notMultipart.status).toBe(415);
+    expect(notMultipart.body.error.message).toBe(
+      'send the file as multipart/form-data with the field "file" / 请以 multipart/form-data 格式上传，文件放在“file”字段中',
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ORDER_FILE_BYTES } from '../../connectors/excel-inbox/parse.js';
 import { EXCEL_CHANNEL } from '../../src/inbox/import-file.js';
 import { ADMIN_TOKEN, createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 
@@ -85,5 +86,17 @@ describe('POST /api/orders/import: file names from the sender', () => {
     expect(chinese.headers.get('content-disposition')).toBe(
       `attachment; filename="__ 11_.result.xlsx"; filename*=UTF-8''${encodeURIComponent('订单 11月.result.xlsx')}`,
     );
+  });
+
+  it('refuses a body larger than an order file may be with 413, saying so in English and Chinese', async () => {
+    const res = await upload(
+      'big.csv',
+      `Order,Customer,SKU,Qty\n${'x'.repeat(MAX_ORDER_FILE_BYTES + 128 * 1024)}`,
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: 'payload_too_large',
+      message: `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes / 订单文件最大为 ${MAX_ORDER_FILE_BYTES} 字节`,
+    });
   });
 });

@@ -91,7 +91,7 @@ describe('catalogue sheets', () => {
     const bad = await stock('SKU,Warehouse,Qty\nA,main,-2\nC,main,3\nB,,4\n');
     if (!('value' in bad)) throw new Error(bad.error);
     expect(bad.value.map((r) => r.problems)).toEqual([
-      [expect.stringContaining('must be at least 1')],
+      ['quantity -2 must be at least 1 / 数量 -2 不能小于 1'],
       [],
       ['warehouse is missing / 缺少仓库'],
     ]);

@@ -23,7 +23,7 @@ import { readUpload, uploadLimit, XLSX_TYPE } from '../upload.js';
 /** The paths of the sheet uploads; they have the upload body limit instead of the API's. */
 export const CATALOGUE_IMPORT_PATHS = ['/api/skus/import', '/api/stock/import'] as const;
 
-const SHEET = 'an .xlsx or .csv sheet';
+const SHEET = { en: 'an .xlsx or .csv sheet', zh: '.xlsx 或 .csv 表格' };
 
 /**
  * `POST /api/skus/import` and `POST /api/stock/import` (multipart/form-data: `file`; optional

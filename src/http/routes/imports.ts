@@ -3,24 +3,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { bilingual } from '../../../connectors/excel-inbox/bilingual.js';
 import { MAX_ORDER_FILE_BYTES } from '../../../connectors/excel-inbox/parse.js';
 import { resultFileName, rowResult } from '../../../connectors/excel-inbox/result-workbook.js';
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
-import { ApiError } from '../../errors/api-error.js';
 import { attachmentDisposition, safeFileName } from '../../inbox/file-name.js';
 import { importOrderFile } from '../../inbox/import-file.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam } from '../errors.js';
+import { readUpload, XLSX_TYPE } from '../upload.js';
 
 /**
  * Order files may be larger than ordinary API bodies: the body may hold the largest order file the
  * reader takes (the inbox's limit too) and the multipart framing around it.
  */
 const MAX_IMPORT_BYTES = MAX_ORDER_FILE_BYTES + 64 * 1024;
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /**
  * `POST /api/orders/import` (multipart/form-data: `file`, optional `currency`): the same import the
@@ -38,39 +37,15 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
           c,
           413,
           'payload_too_large',
-          `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`,
+          bilingual(
+            `order files may be at most ${MAX_ORDER_FILE_BYTES} bytes`,
+            `订单文件最大为 ${MAX_ORDER_FILE_BYTES} 字节`,
+          ),
         ),
     }),
     async (c) => {
-      if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
-        throw new ApiError(
-          415,
-          'unsupported_media_type',
-          'send the file as multipart/form-data with the field "file"',
-        );
-      }
-      let form: Record<string, string | File | (string | File)[]>;
-      try {
-        form = await c.req.parseBody();
-      } catch (err) {
-        throw new ApiError(
-          400,
-          'invalid_multipart',
-          `the multipart body could not be read: ${(err as Error).message}`,
-        );
-      }
-      const file = form.file;
-      if (!(file instanceof File))
-        throw new ApiError(
-          422,
-          'validation_failed',
-          'the form needs a "file" field holding an .xlsx or .csv file',
-          [{ path: 'file', message: 'required' }],
-        );
-      const currency =
-        typeof form.currency === 'string' && form.currency
-          ? parseParam(currencySchema, form.currency, 'currency')
-          : undefined;
+      const { file, fields } = await readUpload(c, { en: 'an .xlsx or .csv file', zh: '.xlsx 或 .csv 文件' });
+      const currency = fields.currency ? parseParam(currencySchema, fields.currency, 'currency') : undefined;
       // The sender's name is only ever used as a base name: `../../x/a.csv` must not leave `dir`.
       const fileName = safeFileName(file.name);
       const asWorkbook = c.req.query('format') === 'xlsx';

@@ -31,12 +31,17 @@ describe('matchHeaders', () => {
       ok: false,
       message:
         'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
-        'The first non-empty row is read as the header; it has "Order", "Item", "Notes"',
+        'The first non-empty row is read as the header; it has "Order", "Item", "Notes" / ' +
+        '缺少必填列：客户编码（“客户”、“客户编码”、“客户代码”）；数量（“数量”）。' +
+        '第一个非空行视为表头，表头内容为：“Order”、“Item”、“Notes”',
     });
   });
 
   it('refuses two columns for one field', () => {
     const r = matchHeaders(['order', 'PO', 'customer', 'sku', 'qty']);
-    expect(r).toEqual({ ok: false, message: '"order" and "PO" both name the order number column' });
+    expect(r).toEqual({
+      ok: false,
+      message: '"order" and "PO" both name the order number column / “order”和“PO”都是订单号列，只能有一列',
+    });
   });
 });

@@ -23,17 +23,29 @@ describe('parseMajorAmount', () => {
   });
 
   it.each([
-    ['12.345', 'EUR', 'unit price 12.345 has too many decimals: EUR allows at most 2 decimals'],
-    ['1500.5', 'JPY', 'unit price 1500.5 has too many decimals: JPY allows no decimals'],
-    ['1.2345', 'KWD', 'unit price 1.2345 has too many decimals: KWD allows at most 3 decimals'],
-    ['-1', 'EUR', 'unit price -1 is negative'],
-    ['-0.50', 'EUR', 'unit price -0.50 is negative'],
-    ['abc', 'EUR', 'unit price "abc" is not a decimal number'],
-    ['€12', 'EUR', 'unit price "€12" is not a decimal number'],
-    ['12.', 'EUR', 'unit price "12." is not a decimal number'],
-    ['.5', 'EUR', 'unit price ".5" is not a decimal number'],
-    ['1e3', 'EUR', 'unit price "1e3" is not a decimal number'],
-    ['90071992547409.92', 'EUR', 'unit price 90071992547409.92 is too large'],
+    [
+      '12.345',
+      'EUR',
+      'unit price 12.345 has too many decimals: EUR allows at most 2 decimals / 单价 12.345 小数位过多：EUR 最多 2 位小数',
+    ],
+    [
+      '1500.5',
+      'JPY',
+      'unit price 1500.5 has too many decimals: JPY allows no decimals / 单价 1500.5 小数位过多：JPY 不允许有小数',
+    ],
+    [
+      '1.2345',
+      'KWD',
+      'unit price 1.2345 has too many decimals: KWD allows at most 3 decimals / 单价 1.2345 小数位过多：KWD 最多 3 位小数',
+    ],
+    ['-1', 'EUR', 'unit price -1 is negative / 单价 -1 不能为负数'],
+    ['-0.50', 'EUR', 'unit price -0.50 is negative / 单价 -0.50 不能为负数'],
+    ['abc', 'EUR', 'unit price "abc" is not a decimal number / 单价“abc”不是有效的数字'],
+    ['€12', 'EUR', 'unit price "€12" is not a decimal number / 单价“€12”不是有效的数字'],
+    ['12.', 'EUR', 'unit price "12." is not a decimal number / 单价“12.”不是有效的数字'],
+    ['.5', 'EUR', 'unit price ".5" is not a decimal number / 单价“.5”不是有效的数字'],
+    ['1e3', 'EUR', 'unit price "1e3" is not a decimal number / 单价“1e3”不是有效的数字'],
+    ['90071992547409.92', 'EUR', 'unit price 90071992547409.92 is too large / 单价 90071992547409.92 过大'],
   ])('%s %s is refused', (text, currency, message) => {
     expect(parseMajorAmount(text, currency)).toEqual({ ok: false, message });
   });
@@ -44,6 +56,7 @@ describe('parseMajorAmount', () => {
     const r = parseMajorAmount(text, 'EUR');
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toContain('has a comma');
+    expect(!r.ok && r.message).toContain(`单价“${text}”含有逗号`);
   });
 });
 
@@ -114,15 +127,18 @@ describe('parseQuantity', () => {
   });
 
   it.each([
-    ['', 'quantity is missing'],
-    ['abc', 'quantity "abc" is not a number'],
-    ['2.5', 'quantity 2.5 is not a whole number'],
-    ['-3', 'quantity -3 must be at least 1'],
-    ['0', 'quantity 0 must be at least 1'],
-    ['0.0', 'quantity 0.0 must be at least 1'],
-    ['1,000', 'quantity "1,000" is not a number'],
-    ['1000001', 'quantity 1000001 is more than 1000000'],
-    ['99999999999999999999', 'quantity 99999999999999999999 is more than 1000000'],
+    ['', 'quantity is missing / 缺少数量'],
+    ['abc', 'quantity "abc" is not a number / 数量“abc”不是数字'],
+    ['2.5', 'quantity 2.5 is not a whole number / 数量 2.5 不是整数'],
+    ['-3', 'quantity -3 must be at least 1 / 数量 -3 不能小于 1'],
+    ['0', 'quantity 0 must be at least 1 / 数量 0 不能小于 1'],
+    ['0.0', 'quantity 0.0 must be at least 1 / 数量 0.0 不能小于 1'],
+    ['1,000', 'quantity "1,000" is not a number / 数量“1,000”不是数字'],
+    ['1000001', 'quantity 1000001 is more than 1000000 / 数量 1000001 超过上限 1000000'],
+    [
+      '99999999999999999999',
+      'quantity 99999999999999999999 is more than 1000000 / 数量 99999999999999999999 超过上限 1000000',
+    ],
   ])('%j is refused', (text, message) => {
     expect(parseQuantity(text)).toEqual({ ok: false, message });
   });

@@ -63,7 +63,7 @@ describe('parseOrderFile: .csv', () => {
     expect(parsed.rows.map((r) => [r.row, r.sku, r.status, r.reason ?? null])).toEqual([
       [2, 'S-1', 'pending', null],
       [4, 'S-2', 'pending', null],
-      [5, 'S-3', 'rejected', 'quantity "x" is not a number'],
+      [5, 'S-3', 'rejected', 'quantity "x" is not a number / 数量“x”不是数字'],
     ]);
   });
 
@@ -75,7 +75,8 @@ describe('parseOrderFile: .csv', () => {
       ['A:2', [{ sku: 'S-1', quantity: 2, unitPrice: 1250 }]],
     ]);
     expect(parsed.rows[0]?.reason).toBe(
-      'unit price "12,50" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50',
+      'unit price "12,50" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50 / ' +
+        '单价“12,50”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50',
     );
   });
 
@@ -88,20 +89,26 @@ describe('parseOrderFile: .csv', () => {
   });
 
   it.each([
-    ['an empty file', '', 'the file is empty'],
-    ['a BOM only', BOM, 'the file is empty'],
-    ['blank lines only', '\r\n\r\n , \r\n', 'the file is empty'],
-    ['a header only', `${BOM}order,customer,sku,qty\r\n`, 'the file has a header row but no order rows'],
+    ['an empty file', '', 'the file is empty / 文件为空'],
+    ['a BOM only', BOM, 'the file is empty / 文件为空'],
+    ['blank lines only', '\r\n\r\n , \r\n', 'the file is empty / 文件为空'],
+    [
+      'a header only',
+      `${BOM}order,customer,sku,qty\r\n`,
+      'the file has a header row but no order rows / 文件只有表头，没有订单行',
+    ],
     [
       'missing headers',
       'order,sku\n1,S\n',
       'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
-        'The first non-empty row is read as the header; it has "order", "sku"',
+        'The first non-empty row is read as the header; it has "order", "sku" / ' +
+        '缺少必填列：客户编码（“客户”、“客户编码”、“客户代码”）；数量（“数量”）。第一个非空行视为表头，表头内容为：“order”、“sku”',
     ],
     [
       'an unclosed quote',
       'order,customer,sku,qty\n1,A,"S,1\n',
-      'the CSV cannot be read: a quoted field opened on row 2 is never closed',
+      'the CSV cannot be read: a quoted field opened on row 2 is never closed / ' +
+        '无法读取 CSV 文件：第 2 行开始的带引号字段没有结束引号',
     ],
   ])('rejects %s as a whole', async (_, text, error) => {
     expect(await parseOrderFile(csv(text))).toEqual({
@@ -117,13 +124,14 @@ describe('parseOrderFile: .csv', () => {
     [
       'UTF-16 text',
       Buffer.from('\uFEFForder,customer,sku,qty\n', 'utf16le'),
-      'the file is not UTF-8 text: save it from Excel as "CSV UTF-8"',
+      'the file is not UTF-8 text: save it from Excel as "CSV UTF-8" / 文件不是 UTF-8 文本：请在 Excel 中另存为“CSV UTF-8”',
     ],
     [
       // Neither UTF-8 nor GB18030 (é followed by a comma is no GB18030 character).
       'Latin-1 text',
       Buffer.from('order,customer,sku,qty\n1,Caf\xe9,S,1\n', 'latin1'),
-      'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8"',
+      'the file is not UTF-8 or GB18030 (Chinese) text: save it from Excel as "CSV UTF-8" / ' +
+        '文件不是 UTF-8 或 GB18030（简体中文）编码的文本：请在 Excel 中另存为“CSV UTF-8”',
     ],
   ])('rejects %s, asking for CSV UTF-8', async (_, data, error) => {
     const parsed = await parseOrderFile({ fileName: 'orders.csv', data });
@@ -140,6 +148,9 @@ describe('parseOrderFile: .csv', () => {
 
   it('refuses an .xlsx workbook named .csv', async () => {
     const parsed = await parseOrderFile({ fileName: 'orders.csv', data: Buffer.from('PK\x03\x04rest') });
-    expect(parsed.error).toBe('the file is an .xlsx workbook named .csv: send it with the .xlsx extension');
+    expect(parsed.error).toBe(
+      'the file is an .xlsx workbook named .csv: send it with the .xlsx extension / ' +
+        '文件是以 .csv 命名的 .xlsx 工作簿：请改用 .xlsx 扩展名发送',
+    );
   });
 });

@@ -20,11 +20,13 @@ describe('parseOrderFile: rows that would import wrong data', () => {
         'Order,Customer,SKU,Qty,Price\nX-1,EXTRA,A1,1,1,234.50\nX-2,ACME,A1,2,12,50\nX-3,ACME,A1,2\nX-4,ACME,A1,2,12.50\n',
       ),
     );
-    const shifted = 'a comma in a value (such as 12,50) must be inside quotes, or written 12.50';
+    const shifted = (cells: number) =>
+      `the row has ${cells} cells but the header has 5: a comma in a value (such as 12,50) must be inside quotes, or written 12.50 / ` +
+      `该行有 ${cells} 个单元格，表头有 5 个：值中的逗号（如 12,50）须加引号，或写成 12.50`;
     expect(rowReasons(parsed.rows)).toEqual([
-      [2, 'rejected', `the row has 6 cells but the header has 5: ${shifted}`],
-      [3, 'rejected', `the row has 6 cells but the header has 5: ${shifted}`],
-      [4, 'rejected', `the row has 4 cells but the header has 5: ${shifted}`],
+      [2, 'rejected', shifted(6)],
+      [3, 'rejected', shifted(6)],
+      [4, 'rejected', shifted(4)],
       [5, 'pending', null],
     ]);
     expect(parsed.orders.map((o) => [o.externalId, o.lines])).toEqual([
@@ -45,8 +47,16 @@ describe('parseOrderFile: rows that would import wrong data', () => {
     const parsed = await parseOrderFile({ fileName: 'dates.xlsx', data });
     expect(parsed.error).toBeUndefined();
     expect(rowReasons(parsed.rows)).toEqual([
-      [2, 'rejected', 'quantity is a date (2026-01-15): format the cell as a number'],
-      [3, 'rejected', 'unit price is a date (2026-01-15): format the cell as a number'],
+      [
+        2,
+        'rejected',
+        'quantity is a date (2026-01-15): format the cell as a number / 数量是日期（2026-01-15）：请把单元格设为数字格式',
+      ],
+      [
+        3,
+        'rejected',
+        'unit price is a date (2026-01-15): format the cell as a number / 单价是日期（2026-01-15）：请把单元格设为数字格式',
+      ],
       [4, 'pending', null],
     ]);
     expect(parsed.orders.map((o) => o.externalId)).toEqual(['ACME:D-3']);
@@ -115,7 +125,8 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     expect(data.length).toBeLessThan(1024 * 1024);
     const parsed = await parseOrderFile({ fileName: 'bomb.xlsx', data });
     expect(parsed.error).toBe(
-      'the workbook is refused: its shared strings unpack to 300 MB; at most 32 MB are read',
+      'the workbook is refused: its shared strings unpack to 300 MB; at most 32 MB are read / ' +
+        '已拒绝读取该工作簿：共享字符串解压后为 300 MB，最多只读取 32 MB',
     );
     expect(parsed.orders).toEqual([]);
     // The same from a path (the inbox).
@@ -127,7 +138,8 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     const data = await workbookWithHugeCell(goodRows, 40, { declaredSize: 2000 });
     const parsed = await parseOrderFile({ fileName: 'liar.xlsx', data });
     expect(parsed.error).toBe(
-      'the workbook is refused: xl/sharedStrings.xml unpacks to another size than its zip directory declares',
+      'the workbook is refused: xl/sharedStrings.xml unpacks to another size than its zip directory declares / ' +
+        '已拒绝读取该工作簿：xl/sharedStrings.xml 解压后的大小与 zip 目录中声明的不符',
     );
     expect(parsed.orders).toEqual([]);
   });
@@ -141,7 +153,10 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
       { name: 'xl/media/image2.png', parts: [{ repeat: megabyte, times: 100 }] },
     ]);
     const parsed = await parseOrderFile({ fileName: 'big.xlsx', data });
-    expect(parsed.error).toBe('the workbook is refused: it unpacks to 200 MB; at most 128 MB are read');
+    expect(parsed.error).toBe(
+      'the workbook is refused: it unpacks to 200 MB; at most 128 MB are read / ' +
+        '已拒绝读取该工作簿：解压后为 200 MB，最多只读取 128 MB',
+    );
   });
 
   it('refuses a cell longer than Excel allows, within the size limits', async () => {
@@ -167,7 +182,8 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     );
     const parsed = await parseOrderFile({ fileName: 'long.xlsx', data });
     expect(parsed.error).toBe(
-      'the workbook is refused: xl/worksheets/sheet1.xml holds a text or cell longer than 192 KB',
+      'the workbook is refused: xl/worksheets/sheet1.xml holds a text or cell longer than 192 KB / ' +
+        '已拒绝读取该工作簿：xl/worksheets/sheet1.xml 含有超过 192 KB 的文本或单元格',
     );
   });
 
@@ -187,26 +203,35 @@ describe('parseOrderFile: files that would unpack into gigabytes', () => {
     directory.writeUInt32LE(directoryAt + hiddenLocal.length, directory.length - 6);
     const data = Buffer.concat([hiddenLocal, listed.subarray(0, directoryAt), directory]);
     const parsed = await parseOrderFile({ fileName: 'hidden.xlsx', data });
-    expect(parsed.error).toBe('the workbook is refused: its entries overlap or hide data between them');
+    expect(parsed.error).toBe(
+      'the workbook is refused: its entries overlap or hide data between them / ' +
+        '已拒绝读取该工作簿：压缩包内的条目相互重叠或夹带隐藏数据',
+    );
 
     // Hidden after the listed entries, before the directory: the listed offsets stay right.
     const after = Buffer.from(listed.subarray(directoryAt));
     after.writeUInt32LE(directoryAt + hiddenLocal.length, after.length - 6);
     const atEnd = Buffer.concat([listed.subarray(0, directoryAt), hiddenLocal, after]);
     expect((await parseOrderFile({ fileName: 'hidden-end.xlsx', data: atEnd })).error).toBe(
-      'the workbook is refused: it holds data its directory does not list',
+      'the workbook is refused: it holds data its directory does not list / ' +
+        '已拒绝读取该工作簿：压缩包含有目录中未列出的数据',
     );
   });
 
   it('refuses a CSV cell longer than Excel allows', async () => {
     const parsed = await parseOrderFile(csv(`order,customer,sku,qty,note\n1,A,S,1,${'x'.repeat(40_000)}\n`));
-    expect(parsed.error).toBe('row 2 has a cell of more than 32767 characters');
+    expect(parsed.error).toBe(
+      'row 2 has a cell of more than 32767 characters / 第 2 行有单元格超过 32767 个字符',
+    );
     expect(parsed.orders).toEqual([]);
   });
 
   it('refuses a file larger than the upload limit, from a path as from bytes', async () => {
     const file = await writeText(tmp.path, 'big.csv', `order,customer,sku,qty\n${'1,A,S,1\n'.repeat(2000)}`);
     const parsed = await parseOrderFile({ fileName: 'big.csv', path: file }, { maxFileBytes: 10_000 });
-    expect(parsed.error).toBe('the file has 16023 bytes; files may have at most 10000: split it');
+    expect(parsed.error).toBe(
+      'the file has 16023 bytes; files may have at most 10000: split it / ' +
+        '文件大小为 16023 字节，上限为 10000 字节：请拆分',
+    );
   });
 });

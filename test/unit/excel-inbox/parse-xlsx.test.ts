@@ -96,22 +96,36 @@ describe('parseOrderFile: .xlsx', () => {
       ['ACME:2001', [2]],
       ['BETA:2009', [14]],
     ]);
+    const tooPrecise = '单价 12.345 小数位过多：EUR 最多 2 位小数';
     expect(statuses(parsed.rows)).toEqual([
       [2, 'pending', null],
-      [3, 'rejected', 'quantity "abc" is not a number'],
-      [4, 'rejected', 'another row of order 2002 is invalid (row 3)'],
-      [5, 'rejected', 'quantity 2.5 is not a whole number'],
-      [6, 'rejected', 'quantity -3 must be at least 1'],
-      [7, 'rejected', 'another row of order 2004 is invalid (row 6)'],
-      [8, 'rejected', 'customer code is missing (so order 2005 is rejected too)'],
-      [9, 'rejected', 'another row of order 2005 is invalid (row 8)'],
-      [10, 'rejected', 'unit price 12.345 has too many decimals: EUR allows at most 2 decimals'],
-      [11, 'rejected', 'unit price 12.345 has too many decimals: EUR allows at most 2 decimals'],
-      [12, 'rejected', 'SKU is missing'],
+      [3, 'rejected', 'quantity "abc" is not a number / 数量“abc”不是数字'],
+      [4, 'rejected', 'another row of order 2002 is invalid (row 3) / 订单 2002 的其他行有误（第 3 行）'],
+      [5, 'rejected', 'quantity 2.5 is not a whole number / 数量 2.5 不是整数'],
+      [6, 'rejected', 'quantity -3 must be at least 1 / 数量 -3 不能小于 1'],
+      [7, 'rejected', 'another row of order 2004 is invalid (row 6) / 订单 2004 的其他行有误（第 6 行）'],
+      [
+        8,
+        'rejected',
+        'customer code is missing / 缺少客户编码 (so order 2005 is rejected too / 因此订单 2005 也被拒绝)',
+      ],
+      [9, 'rejected', 'another row of order 2005 is invalid (row 8) / 订单 2005 的其他行有误（第 8 行）'],
+      [
+        10,
+        'rejected',
+        `unit price 12.345 has too many decimals: EUR allows at most 2 decimals / ${tooPrecise}`,
+      ],
+      [
+        11,
+        'rejected',
+        `unit price 12.345 has too many decimals: EUR allows at most 2 decimals / ${tooPrecise}`,
+      ],
+      [12, 'rejected', 'SKU is missing / 缺少货号'],
       [
         13,
         'rejected',
-        'unit price "1,234.50" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50',
+        'unit price "1,234.50" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50 / ' +
+          '单价“1,234.50”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50',
       ],
       [14, 'pending', null],
     ]);
@@ -176,7 +190,8 @@ describe('parseOrderFile: .xlsx', () => {
     ]);
     expect(parsed.rows[2]).toMatchObject({
       status: 'rejected',
-      reason: 'unit price 1500.5 has too many decimals: JPY allows no decimals',
+      reason:
+        'unit price 1500.5 has too many decimals: JPY allows no decimals / 单价 1500.5 小数位过多：JPY 不允许有小数',
     });
   });
 
@@ -200,7 +215,8 @@ describe('parseOrderFile: .xlsx', () => {
       fileName: 'cols.xlsx',
       error:
         'missing required columns: customer code ("customer", "customer code", "客户", "客户编码", "客户代码"); quantity ("qty", "quantity", "数量"). ' +
-        'The first non-empty row is read as the header; it has "Order", "Item", "Notes"',
+        'The first non-empty row is read as the header; it has "Order", "Item", "Notes" / ' +
+        '缺少必填列：客户编码（“客户”、“客户编码”、“客户代码”）；数量（“数量”）。第一个非空行视为表头，表头内容为：“Order”、“Item”、“Notes”',
       orders: [],
       rejectedOrders: [],
       rows: [],
@@ -208,13 +224,17 @@ describe('parseOrderFile: .xlsx', () => {
   });
 
   it.each([
-    ['a workbook with an empty sheet', { Orders: [] }, 'the file is empty'],
-    ['a workbook of blank cells', { Orders: [[null, ''], []] }, 'the file is empty'],
-    ['a header without rows', { Orders: [HEADER] }, 'the file has a header row but no order rows'],
+    ['a workbook with an empty sheet', { Orders: [] }, 'the file is empty / 文件为空'],
+    ['a workbook of blank cells', { Orders: [[null, ''], []] }, 'the file is empty / 文件为空'],
+    [
+      'a header without rows',
+      { Orders: [HEADER] },
+      'the file has a header row but no order rows / 文件只有表头，没有订单行',
+    ],
     [
       'a header and blank rows',
       { Orders: [HEADER, [], ['', null]] },
-      'the file has a header row but no order rows',
+      'the file has a header row but no order rows / 文件只有表头，没有订单行',
     ],
   ])('rejects %s', async (_, sheets, error) => {
     const file = await writeXlsx(tmp.path, 'x.xlsx', sheets);
@@ -226,7 +246,9 @@ describe('parseOrderFile: .xlsx', () => {
     const rows = Array.from({ length: 5 }, (_, i) => [i, 'A', 'S', 1]);
     const file = await writeXlsx(tmp.path, 'long.xlsx', { Orders: [HEADER, ...rows] });
     const parsed = await parseOrderFile({ fileName: 'long.xlsx', path: file }, { maxRows: 4 });
-    expect(parsed.error).toBe('the file has more than 4 order rows: split it into smaller files');
+    expect(parsed.error).toBe(
+      'the file has more than 4 order rows: split it into smaller files / 文件超过 4 个订单行：请拆分成较小的文件',
+    );
     expect(parsed.orders).toEqual([]);
     expect((await parseOrderFile({ fileName: 'long.xlsx', path: file }, { maxRows: 5 })).orders).toHaveLength(
       5,
@@ -234,21 +256,22 @@ describe('parseOrderFile: .xlsx', () => {
   });
 
   it.each([
-    ['an empty file', Buffer.alloc(0), 'the file is empty'],
+    ['an empty file', Buffer.alloc(0), 'the file is empty / 文件为空'],
     [
       'a text file named .xlsx',
       Buffer.from('order,customer\n1,A\n'),
-      'the file is not an .xlsx workbook (it is not a zip archive)',
+      'the file is not an .xlsx workbook (it is not a zip archive) / 文件不是 .xlsx 工作簿（不是 zip 压缩包）',
     ],
     [
       'an old .xls (or password-protected) file named .xlsx',
       Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]),
-      'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password',
+      'the file is an old .xls workbook or is password-protected: save it as .xlsx without a password / ' +
+        '文件是旧版 .xls 工作簿或设有密码：请另存为不带密码的 .xlsx',
     ],
     [
       'a damaged zip',
       Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(64, 7)]),
-      /^the workbook cannot be read: it is damaged or not an \.xlsx file/,
+      /^the workbook cannot be read: it is damaged or not an \.xlsx file \(.+\) \/ 无法读取工作簿：文件已损坏或不是 \.xlsx 文件（.+）$/,
     ],
   ])('reports %s as a file error without throwing', async (_, data, error) => {
     const fromData = await parseOrderFile({ fileName: 'in.xlsx', data });
@@ -333,7 +356,9 @@ describe('parseOrderFile: .xlsx', () => {
 
   it('reports a zip that is not a workbook', async () => {
     const data = storedZip({ 'readme.txt': 'hello', 'xl/workbook.xml': '<workbook/>' });
-    expect((await parseOrderFile({ fileName: 'z.xlsx', data })).error).toBe('the workbook has no worksheet');
+    expect((await parseOrderFile({ fileName: 'z.xlsx', data })).error).toBe(
+      'the workbook has no worksheet / 工作簿中没有工作表',
+    );
   });
 
   it('releases every file descriptor whether it reads a file to the end or stops early', async () => {
@@ -359,9 +384,18 @@ describe('parseOrderFile: .xlsx', () => {
   });
 
   it.each([
-    ['orders.xls', 'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook)'],
-    ['orders.pdf', 'unsupported file type ".pdf": send an .xlsx workbook or a .csv file'],
-    ['orders', 'unsupported file type "orders": send an .xlsx workbook or a .csv file'],
+    [
+      'orders.xls',
+      'old .xls workbooks are not read: save the file as .xlsx (Excel Workbook) / 不支持旧版 .xls 工作簿：请另存为 .xlsx（Excel 工作簿）',
+    ],
+    [
+      'orders.pdf',
+      'unsupported file type ".pdf": send an .xlsx workbook or a .csv file / 不支持的文件类型“.pdf”：请发送 .xlsx 工作簿或 .csv 文件',
+    ],
+    [
+      'orders',
+      'unsupported file type "orders": send an .xlsx workbook or a .csv file / 不支持的文件类型“orders”：请发送 .xlsx 工作簿或 .csv 文件',
+    ],
   ])('refuses %s by its extension', async (fileName, error) => {
     expect(await parseOrderFile({ fileName, data: Buffer.from('x') })).toEqual({
       fileName,
@@ -379,7 +413,7 @@ describe('parseOrderFile: .xlsx', () => {
 
   it('reports a missing file as unreadable', async () => {
     const parsed = await parseOrderFile({ fileName: 'gone.xlsx', path: path.join(tmp.path, 'gone.xlsx') });
-    expect(parsed.error).toBe('the file cannot be read (ENOENT)');
+    expect(parsed.error).toBe('the file cannot be read (ENOENT) / 无法读取文件（ENOENT）');
   });
 
   it('throws for invalid options, which are a programming error', async () => {

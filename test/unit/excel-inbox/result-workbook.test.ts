@@ -23,6 +23,9 @@ describe('resultFileName', () => {
   });
 });
 
+const ACCEPTED = 'accepted / 已导入';
+const REJECTED = 'rejected / 已拒绝';
+
 describe('writeResultWorkbook', () => {
   const tmp = useTempDir();
 
@@ -54,8 +57,8 @@ describe('writeResultWorkbook', () => {
 
     expect(await readSheet(out, 'Result')).toEqual([
       [...RESULT_COLUMNS],
-      [2, '1001', 'ACME', 'A-1', 2, 12.5, 'EUR', 'accepted', null, 41],
-      [3, '1001', 'ACME', 'B-2', 1, 0.1, 'EUR', 'accepted', null, 41],
+      [2, '1001', 'ACME', 'A-1', 2, 12.5, 'EUR', ACCEPTED, null, 41],
+      [3, '1001', 'ACME', 'B-2', 1, 0.1, 'EUR', ACCEPTED, null, 41],
       [
         4,
         '1002',
@@ -64,9 +67,10 @@ describe('writeResultWorkbook', () => {
         'abc',
         '1,234.50',
         'EUR',
-        'rejected',
-        'quantity "abc" is not a number; unit price "1,234.50" has a comma: write it without thousands ' +
-          'separators and with a decimal point, e.g. 1234.50',
+        REJECTED,
+        'quantity "abc" is not a number / 数量“abc”不是数字; unit price "1,234.50" has a comma: write it ' +
+          'without thousands separators and with a decimal point, e.g. 1234.50 / ' +
+          '单价“1,234.50”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50',
         null,
       ],
       [
@@ -77,25 +81,70 @@ describe('writeResultWorkbook', () => {
         1,
         3,
         'EUR',
-        'rejected',
-        'another row of order 1002 is invalid (row 4)',
+        REJECTED,
+        'another row of order 1002 is invalid (row 4) / 订单 1002 的其他行有误（第 4 行）',
         null,
       ],
-      [6, '1003', 'ACME', 'X-9', 1, 5, 'EUR', 'rejected', 'unknown SKU X-9', null],
-      [7, '1004', 'TOKYO', 'A-1', 3, 1500, 'JPY', 'accepted', 'on hold: unmapped SKU', 42],
-      [8, '1005', 'ACME', 'A-1', 1, 0, 'EUR', 'pending', 'no intake result recorded for this order', null],
+      [6, '1003', 'ACME', 'X-9', 1, 5, 'EUR', REJECTED, 'unknown SKU X-9', null],
+      [7, '1004', 'TOKYO', 'A-1', 3, 1500, 'JPY', ACCEPTED, 'on hold: unmapped SKU', 42],
+      [
+        8,
+        '1005',
+        'ACME',
+        'A-1',
+        1,
+        0,
+        'EUR',
+        'pending / 待确认',
+        'no intake result recorded for this order / 系统没有该订单的导入结果记录',
+        null,
+      ],
     ]);
     expect(await readSheet(out, 'Summary')).toEqual([
-      ['File', 'orders.xlsx'],
-      ['Rows', 7],
-      ['Rows accepted', 3],
-      ['Rows rejected', 3],
-      ['Orders', 5],
-      ['Orders accepted', 2],
-      ['Orders rejected', 2],
-      ['Orders without result', 1],
-      ['Error', null],
+      ['File / 文件', 'orders.xlsx'],
+      ['Rows / 行数', 7],
+      ['Rows accepted / 已导入行数', 3],
+      ['Rows rejected / 已拒绝行数', 3],
+      ['Orders / 订单数', 5],
+      ['Orders accepted / 已导入订单数', 2],
+      ['Orders rejected / 已拒绝订单数', 2],
+      ['Orders without result / 无结果订单数', 1],
+      ['Error / 错误', null],
     ]);
+  });
+
+  it('writes its headers, statuses, reasons and summary in English and Chinese', async () => {
+    const parsed = await parseSample();
+    const out = path.join(tmp.path, resultFileName('orders.xlsx'));
+    await writeResultWorkbook(parsed, new Map([['ACME:1001', { accepted: true, orderId: 41 }]]), out);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(out);
+    const result = workbook.getWorksheet('Result')!;
+    expect((result.getRow(1).values as unknown[]).slice(1)).toEqual([
+      'Row / 行号',
+      'Order number / 订单号',
+      'Customer / 客户编码',
+      'SKU / 货号',
+      'Quantity / 数量',
+      'Unit price / 单价',
+      'Currency / 币种',
+      'Status / 状态',
+      'Reason / 原因',
+      'Stockbridge order id / 系统订单号',
+    ]);
+
+    expect(result.getCell('H2').value).toBe('accepted / 已导入');
+    // Row 4 of the sheet: quantity "abc" and a price with a comma.
+    expect(result.getCell('A4').value).toBe(4);
+    expect(result.getCell('H4').value).toBe('rejected / 已拒绝');
+    const reason = String(result.getCell('I4').value);
+    expect(reason).toContain('quantity "abc" is not a number / 数量“abc”不是数字');
+    expect(reason).toContain('单价“1,234.50”含有逗号');
+    expect(String(result.getCell('I5').value)).toContain('订单 1002 的其他行有误（第 4 行）');
+
+    const summary = workbook.getWorksheet('Summary')!;
+    expect(summary.getCell('A3').value).toBe('Rows accepted / 已导入行数');
+    expect(summary.getCell('A4').value).toBe('Rows rejected / 已拒绝行数');
   });
 
   it('shows prices with the decimals of their currency', async () => {
@@ -118,15 +167,15 @@ describe('writeResultWorkbook', () => {
     await writeResultWorkbook(parsed, new Map(), out);
     expect(await readSheet(out, 'Result')).toEqual([[...RESULT_COLUMNS]]);
     expect(await readSheet(out, 'Summary')).toEqual([
-      ['File', 'empty.csv'],
-      ['Rows', 0],
-      ['Rows accepted', 0],
-      ['Rows rejected', 0],
-      ['Orders', 0],
-      ['Orders accepted', 0],
-      ['Orders rejected', 0],
-      ['Orders without result', 0],
-      ['Error', 'the file is empty'],
+      ['File / 文件', 'empty.csv'],
+      ['Rows / 行数', 0],
+      ['Rows accepted / 已导入行数', 0],
+      ['Rows rejected / 已拒绝行数', 0],
+      ['Orders / 订单数', 0],
+      ['Orders accepted / 已导入订单数', 0],
+      ['Orders rejected / 已拒绝订单数', 0],
+      ['Orders without result / 无结果订单数', 0],
+      ['Error / 错误', 'the file is empty / 文件为空'],
     ]);
   });
 
@@ -151,7 +200,7 @@ describe('writeResultWorkbook', () => {
       1,
       0,
       'EUR',
-      'accepted',
+      ACCEPTED,
       null,
       9,
     ]);
