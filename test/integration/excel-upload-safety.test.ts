@@ -33,8 +33,8 @@ function multipart(fileName: string, content: string): string {
   ].join('\r\n');
 }
 
-function upload(fileName: string, content: string, query = '?format=xlsx') {
-  return stack.app.request(`/api/orders/import${query}`, {
+function upload(fileName: string, content: string, query = '?format=xlsx', route = '/api/orders/import') {
+  return stack.app.request(`${route}${query}`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${ADMIN_TOKEN}`,
@@ -86,6 +86,20 @@ describe('POST /api/orders/import: file names from the sender', () => {
     expect(chinese.headers.get('content-disposition')).toBe(
       `attachment; filename="__ 11_.result.xlsx"; filename*=UTF-8''${encodeURIComponent('订单 11月.result.xlsx')}`,
     );
+  });
+
+  it('names the SKU and opening-stock result workbooks as safely as the orders one', async () => {
+    const sheets = {
+      '/api/skus/import': 'SKU,Name,Unit price,Currency\nBOLT,Bolt,1.00,EUR\n',
+      '/api/stock/import': 'SKU,Quantity,Warehouse\nBOLT,1,main\n',
+    };
+    for (const [route, content] of Object.entries(sheets)) {
+      const res = await upload('../../订单 11月.csv', content, '?format=xlsx', route);
+      expect(res.status, route).toBe(200);
+      expect(res.headers.get('content-disposition'), route).toBe(
+        `attachment; filename="__ 11_.result.xlsx"; filename*=UTF-8''${encodeURIComponent('订单 11月.result.xlsx')}`,
+      );
+    }
   });
 
   it('refuses a body larger than an order file may be with 413, saying so in English and Chinese', async () => {

@@ -1,8 +1,10 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import type { ResultColumn } from '../../../connectors/excel-inbox/result-sheets.js';
 import { resultFileName } from '../../../connectors/excel-inbox/result-workbook.js';
 import type { Db } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
 import { ApiError } from '../../errors/api-error.js';
+import { attachmentDisposition } from '../../inbox/file-name.js';
 import {
   type CatalogueImport,
   type CatalogueRowResult,
@@ -34,47 +36,49 @@ const SHEET = { en: 'an .xlsx or .csv sheet', zh: '.xlsx 或 .csv 表格' };
 export function catalogueImportRoutes(db: Db) {
   const app = new Hono<AppEnv>();
 
-  app.post('/skus/import', uploadLimit(), async (c) => {
-    const { file, fields } = await readUpload(c, SHEET);
-    const defaultCurrency = fields.currency
-      ? parseParam(currencySchema, fields.currency, 'currency')
-      : undefined;
-    const fileName = file.name || 'skus.csv';
-    const result = await importSkuSheet(
-      db,
-      { fileName, data: Buffer.from(await file.arrayBuffer()) },
-      { defaultCurrency },
-    );
-    if (c.req.query('format') === 'xlsx') {
-      const status = result.error ? 422 : 200;
-      c.header('Content-Type', XLSX_TYPE);
-      c.header('Content-Disposition', `attachment; filename="${resultFileName(fileName)}"`);
-      return c.body(new Uint8Array(await catalogueResultWorkbook(result, SKU_RESULT_COLUMNS)), status);
-    }
-    return c.json(answer(result));
-  });
+  app.post('/skus/import', uploadLimit(), (c) =>
+    sheetImport(c, 'skus.csv', SKU_RESULT_COLUMNS, async (input, fields) => {
+      const defaultCurrency = fields.currency
+        ? parseParam(currencySchema, fields.currency, 'currency')
+        : undefined;
+      return importSkuSheet(db, input, { defaultCurrency });
+    }),
+  );
 
-  app.post('/stock/import', uploadLimit(), async (c) => {
-    const { file, fields } = await readUpload(c, SHEET);
-    const defaultWarehouse = fields.warehouse
-      ? parseParam(codeParam, fields.warehouse, 'warehouse')
-      : undefined;
-    const fileName = file.name || 'stock.csv';
-    const result = await importOpeningStockSheet(
-      db,
-      { fileName, data: Buffer.from(await file.arrayBuffer()) },
-      { defaultWarehouse },
-    );
-    if (c.req.query('format') === 'xlsx') {
-      const status = result.error ? 422 : 200;
-      c.header('Content-Type', XLSX_TYPE);
-      c.header('Content-Disposition', `attachment; filename="${resultFileName(fileName)}"`);
-      return c.body(new Uint8Array(await catalogueResultWorkbook(result, STOCK_RESULT_COLUMNS)), status);
-    }
-    return c.json(answer(result));
-  });
+  app.post('/stock/import', uploadLimit(), (c) =>
+    sheetImport(c, 'stock.csv', STOCK_RESULT_COLUMNS, async (input, fields) => {
+      const defaultWarehouse = fields.warehouse
+        ? parseParam(codeParam, fields.warehouse, 'warehouse')
+        : undefined;
+      return importOpeningStockSheet(db, input, { defaultWarehouse });
+    }),
+  );
 
   return app;
+}
+
+/**
+ * One sheet upload: reads the form, runs the import and answers with every row's outcome as JSON,
+ * or as the result workbook with `?format=xlsx` (named after the upload, safely).
+ */
+async function sheetImport<R extends CatalogueRowResult>(
+  c: Context<AppEnv>,
+  defaultName: string,
+  columns: readonly ResultColumn<R>[],
+  run: (
+    input: { fileName: string; data: Buffer },
+    fields: Record<string, string>,
+  ) => Promise<CatalogueImport<R>>,
+) {
+  const { file, fields } = await readUpload(c, SHEET);
+  const fileName = file.name || defaultName;
+  const result = await run({ fileName, data: Buffer.from(await file.arrayBuffer()) }, fields);
+  if (c.req.query('format') === 'xlsx') {
+    c.header('Content-Type', XLSX_TYPE);
+    c.header('Content-Disposition', attachmentDisposition(resultFileName(fileName)));
+    return c.body(new Uint8Array(await catalogueResultWorkbook(result, columns)), result.error ? 422 : 200);
+  }
+  return c.json(answer(result));
 }
 
 /** The JSON answer: a file that cannot be read is a 422 error saying why; otherwise every row's outcome. */
