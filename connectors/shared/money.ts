@@ -35,3 +35,32 @@ export function toMinorUnits(amount: unknown, currency: string): number | null {
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return null;
   return Number(minor);
 }
+
+/**
+ * Reads the money fields of a channel's payload into integer minor units (`toMinorUnits`), noting
+ * each amount it cannot read instead of guessing it: the caller turns `bad` into order problems.
+ */
+export class MoneyReader {
+  readonly bad: string[] = [];
+  constructor(readonly currency: string) {}
+
+  /** An amount; undefined when the field is absent (or null), and when it is not an amount (noted). */
+  amount(value: unknown, what: string): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    const minor = toMinorUnits(value, this.currency);
+    if (minor === null)
+      this.bad.push(`${what} ${JSON.stringify(value)} is not a valid ${this.currency} amount`);
+    return minor ?? undefined;
+  }
+
+  /** The sum of one amount of each item; undefined when `items` is not a list. */
+  sum(items: unknown, pick: (item: Record<string, unknown>) => unknown, what: string): number | undefined {
+    if (!Array.isArray(items)) return undefined;
+    let total = 0;
+    for (const item of items) {
+      const value = typeof item === 'object' && item !== null ? pick(item as Record<string, unknown>) : item;
+      total += this.amount(value, what) ?? 0;
+    }
+    return total;
+  }
+}
