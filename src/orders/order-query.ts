@@ -85,8 +85,6 @@ export async function orderDetail(db: Conn, id: number) {
       shipped: l.shipped,
       cancelled: l.cancelled,
       unitPrice: l.unitPrice,
-      discount: l.discountAmount,
-      tax: l.taxAmount,
     })),
     money: moneyView(order, lines),
     history,
