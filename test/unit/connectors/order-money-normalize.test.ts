@@ -142,7 +142,7 @@ describe('woocommerce: the order money as the documented payloads say it', () =>
   });
 
   it('shipping tax goes into shipping when prices include tax (WooCommerce keeps shipping_total net)', () => {
-    const raw = loadWoo('order-eur-coupon-tax-inclusive.json');
+    const raw = loadWoo<Record<string, any>>('order-eur-coupon-tax-inclusive.json');
     raw.shipping_total = '4.20';
     raw.shipping_tax = '0.80';
     raw.total = '54.49';
@@ -152,7 +152,7 @@ describe('woocommerce: the order money as the documented payloads say it', () =>
   });
 
   it('a line total above its subtotal, or an unreadable total, becomes an invalid_amount problem', () => {
-    const raw = loadWoo('order-727.json');
+    const raw = loadWoo<Record<string, any>>('order-727.json');
     raw.line_items[0].total = '7.00';
     raw.total = 'n/a';
     const order = woocommerce.normalizeOrder(raw);
