@@ -1,3 +1,5 @@
+import { divideRounded } from '../../src/domain/order-money.js';
+
 const NO_DECIMALS = 'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF';
 const THREE_DECIMALS = 'BHD IQD JOD KWD LYD OMR TND';
 const FOUR_DECIMALS = 'CLF UYW';
@@ -63,4 +65,13 @@ export class MoneyReader {
     }
     return total;
   }
+}
+
+/**
+ * The part of a line's amount (its discount, its tax) that falls on `left` of its `ordered` units,
+ * once some were removed or refunded: `amount × left / ordered`, rounded half away from zero.
+ */
+export function shareOfUnits(amount: number, left: number, ordered: number): number {
+  if (left >= ordered || ordered <= 0) return amount;
+  return Number(divideRounded(BigInt(amount) * BigInt(Math.max(left, 0)), BigInt(ordered)));
 }

@@ -1,8 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
-import { divideRounded } from '../../src/domain/order-money.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
-import { MoneyReader, toMinorUnits } from '../shared/money.js';
+import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 
 const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
@@ -239,12 +238,10 @@ function currentShare(current: unknown, ordered: unknown): (amount: number) => n
     typeof current !== 'number' ||
     typeof ordered !== 'number' ||
     !Number.isInteger(current) ||
-    !Number.isInteger(ordered) ||
-    current < 0 ||
-    ordered <= current
+    !Number.isInteger(ordered)
   )
     return (amount) => amount;
-  return (amount) => Number(divideRounded(BigInt(amount) * BigInt(current), BigInt(ordered)));
+  return (amount) => shareOfUnits(amount, current, ordered);
 }
 
 /** The webhook (REST-shaped) order: `line_items`, `created_at`, `price` strings. */

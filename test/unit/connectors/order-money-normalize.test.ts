@@ -3,7 +3,7 @@ import type { NormalizedOrder } from '../../../connectors/contract.js';
 import shopify, { parseJsonKeepingBigIds } from '../../../connectors/shopify/index.js';
 import woocommerce from '../../../connectors/woocommerce/index.js';
 import { orderTotal } from '../../../src/domain/order-input.js';
-import { load as loadWoo } from '../../fixtures/woocommerce/helpers.js';
+import { load as loadWoo, fixture as wooFixture } from '../../fixtures/woocommerce/helpers.js';
 import { fixture } from './shopify-fixtures.js';
 
 const loadShopify = (name: string) =>
@@ -149,6 +149,41 @@ describe('woocommerce: the order money as the documented payloads say it', () =>
     const order = woocommerce.normalizeOrder(raw);
     expect(order.money).toMatchObject({ shipping: 500, total: 5449 });
     expect(ourTotal(order)).toBe(5449);
+  });
+
+  it('order 723 with its refunds: the channel total is less what was refunded; a refund tied to no line shows as the difference', () => {
+    // 9.00 + 20.00 + 10.00 shipping = 39.00; refund 724 gives back line 311 (9.00), refund 726 10.00
+    // tied to no line.
+    const order = woocommerce.normalizeOrder({
+      ...JSON.parse(wooFixture('order-723-webhook-body.txt').toString('utf8')),
+    });
+    expect(order.money?.total).toBe(2000);
+    const withLines = woocommerce.normalizeOrder({
+      ...JSON.parse(wooFixture('order-723-webhook-body.txt').toString('utf8')),
+      refunds: JSON.parse(wooFixture('order-723-refunds.json').toString('utf8')),
+    });
+    expect(withLines.lines.map((l) => [l.productId, l.quantity])).toEqual([['34', 1]]);
+    expect(withLines.money?.total).toBe(2000);
+    expect(ourTotal(withLines)).toBe(3000);
+  });
+
+  it('a line with refunded units keeps the share of its discount and tax that falls on the units left', () => {
+    const raw = loadWoo<Record<string, any>>('order-727.json');
+    raw.refunds = [
+      {
+        id: 1,
+        amount: '3.22',
+        line_items: [
+          { quantity: -1, meta_data: [{ key: '_refunded_item_id', value: String(raw.line_items[0].id) }] },
+        ],
+      },
+    ];
+    const order = woocommerce.normalizeOrder(raw);
+    // 0.45 tax over 2 units, one left: 0.225 -> 0.23; the order's tax 1.35 less the 0.22 refunded.
+    expect(lineMoney(order)[0]).toEqual([null, 0, 23]);
+    // The refund of 3.22 was one unit (3.00) and its share of the tax (0.22): the totals agree.
+    expect(order.money).toMatchObject({ tax: 113, total: 2935 - 322 });
+    expect(ourTotal(order)).toBe(2613);
   });
 
   it('a line total above its subtotal, or an unreadable total, becomes an invalid_amount problem', () => {
