@@ -167,6 +167,46 @@ describe.each([
     expect(Number(row.channel_total)).toBe(59894);
   });
 
+  it('an update of the Shopify order replaces its money with what the new version says', async () => {
+    // The same order #1001 after its refund: one line left, current_total_price 199.65.
+    const body = shopifyFixture('order-450789469-partially-refunded.json')
+      .toString('utf8')
+      .replace(/"updated_at": "[^"]+"/, '"updated_at": "2026-11-20T11:00:00Z"');
+    const res = await stack.app.request(`/webhooks/${shopifyId}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'orders/updated',
+        'x-shopify-shop-domain': 'money-shop.myshopify.com',
+        'x-shopify-event-id': `money-evt-${++eventSeq}`,
+        'x-shopify-hmac-sha256': createHmac('sha256', SHOPIFY_SECRET).update(body).digest('base64'),
+      },
+      body,
+    });
+    const applied = (await webhookOutcome(stack.db, res.status, (await res.json()) as Record<string, any>))
+      .body;
+    expect(applied.status).toBe('updated');
+    const o = await order(applied.orderId);
+    expect(o.money).toMatchObject({
+      lines: [
+        {
+          lineNo: 1,
+          sku: 'IPOD2008RED',
+          quantity: 1,
+          unitPrice: 19900,
+          discount: 333,
+          amount: 19567,
+          tax: 398,
+        },
+      ],
+      tax: 398,
+      total: 19965,
+      channelTotal: 19965,
+      difference: 0,
+    });
+    expect(o.totalAmount).toBe(19965);
+  });
+
   it('a Shopify order whose total differs from ours keeps both and shows the difference', async () => {
     // The documented orders/create sample (398.00 - 5.00 discount + 10.00 shipping = 403.00), with
     // a channel total three dollars lower than its lines add up to.
