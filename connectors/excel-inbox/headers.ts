@@ -5,7 +5,9 @@ export type Field =
   | 'sku'
   | 'quantity'
   | 'unitPrice'
-  | 'currency';
+  | 'currency'
+  | 'discount'
+  | 'shipping';
 
 interface FieldSpec {
   field: Field;
@@ -39,6 +41,14 @@ export const FIELDS: readonly FieldSpec[] = [
   { field: 'quantity', label: 'quantity', required: true, aliases: ['qty', 'quantity', '数量'] },
   { field: 'unitPrice', label: 'unit price', required: false, aliases: ['unit price', 'price', '单价'] },
   { field: 'currency', label: 'currency', required: false, aliases: ['currency', '币种'] },
+  // Order money (README "Order money and tax"): off the whole line, and the order's shipping.
+  {
+    field: 'discount',
+    label: 'discount',
+    required: false,
+    aliases: ['discount', 'line discount', '折扣', '折扣金额'],
+  },
+  { field: 'shipping', label: 'shipping', required: false, aliases: ['shipping', 'freight', '运费'] },
 ];
 
 /**

@@ -12,28 +12,27 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
  * refused unless they are zeros (`12.500` EUR is 1250, `12.505` EUR is refused, not rounded).
  * Thousands separators are refused: `1,234` reads as 1234 in one locale and 1.234 in another.
  */
-export function parseMajorAmount(text: string, currency: string): Parsed<number> {
+export function parseMajorAmount(text: string, currency: string, label = 'unit price'): Parsed<number> {
   const m = DECIMAL.exec(text);
   if (!m) {
-    if (/^-\s*\d/.test(text)) return { ok: false, message: `unit price ${text} is negative` };
+    if (/^-\s*\d/.test(text)) return { ok: false, message: `${label} ${text} is negative` };
     if (/^\d[\d,.\s]*$/.test(text) && text.includes(',')) {
       return {
         ok: false,
-        message: `unit price "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
+        message: `${label} "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
       };
     }
-    return { ok: false, message: `unit price "${text}" is not a decimal number` };
+    return { ok: false, message: `${label} "${text}" is not a decimal number` };
   }
   const whole = m[1] as string;
   const fraction = m[2] ?? '';
   const digits = minorDigits(currency);
   if (fraction.length > digits && !/^0*$/.test(fraction.slice(digits))) {
     const allowed = digits === 0 ? 'no decimals' : `at most ${digits} decimals`;
-    return { ok: false, message: `unit price ${text} has too many decimals: ${currency} allows ${allowed}` };
+    return { ok: false, message: `${label} ${text} has too many decimals: ${currency} allows ${allowed}` };
   }
   const minor = BigInt(whole + fraction.slice(0, digits).padEnd(digits, '0'));
-  if (minor > BigInt(Number.MAX_SAFE_INTEGER))
-    return { ok: false, message: `unit price ${text} is too large` };
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, message: `${label} ${text} is too large` };
   return { ok: true, value: Number(minor) };
 }
 

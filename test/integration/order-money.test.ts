@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCEL_CHANNEL } from '../../src/inbox/import-file.js';
 import { fixture as wooFixture } from '../fixtures/woocommerce/helpers.js';
@@ -423,5 +424,33 @@ describe.each([
       total: 7220,
     });
     expect(o.totalAmount).toBe(7220);
+  });
+
+  it('an Excel sheet may give a discount per line and the order shipping (折扣, 运费); tax is on the discounted line', async () => {
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('订单');
+    sheet.addRow(['订单号', '客户编码', '货号', '数量', '单价', '折扣', '运费']);
+    sheet.addRow(['XM-2', 'ACME', 'A', 2, 10, 1, 5]);
+    const form = new FormData();
+    form.set('currency', 'EUR');
+    form.set('file', new File([new Uint8Array(await wb.xlsx.writeBuffer())], 'money.xlsx'));
+    const res = await stack.app.request('/api/orders/import', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: form,
+    });
+    expect(res.status).toBe(200);
+    const row = await stack
+      .db('orders')
+      .where({ channel: EXCEL_CHANNEL, external_id: 'ACME:XM-2' })
+      .first('id');
+    const o = await order(Number(row.id));
+    expect(o.money).toMatchObject({
+      // 20.00 - 1.00 = 19.00 at 13 % = 2.47
+      lines: [expect.objectContaining({ sku: 'A', discount: 100, amount: 1900, tax: 247 })],
+      shipping: 500,
+      tax: 247,
+      total: 2647,
+    });
   });
 });
