@@ -187,7 +187,7 @@ const shopAmount = (item: Rec, field: 'amount' | 'price'): unknown => {
  * are the order-level discount. The order's tax and the channel's total are `total_tax` /
  * `total_price`, or, once units were removed by an edit or refund, `current_total_tax` /
  * `current_total_price` (which match the current quantities); `taxes_included` says whether prices
- * include tax. Unreadable amounts
+ * include tax (absent: the channel's setting). Unreadable amounts
  * become `invalid_amount` problems (the order is held rather than stored with a guessed figure).
  */
 function moneyOf(p: Rec, currency: string): ShopifyMoney {
@@ -215,8 +215,9 @@ function moneyOf(p: Rec, currency: string): ShopifyMoney {
         sum + (read.sum(s.discount_allocations, (a) => shopAmount(a, 'amount'), 'shipping discount') ?? 0),
       0,
     ),
-    pricesIncludeTax: p.taxes_included === true,
   };
+  // Absent (a trimmed payload): the channel's setting decides.
+  if (typeof p.taxes_included === 'boolean') order.pricesIncludeTax = p.taxes_included;
   // Units removed by an edit or refund: the current totals are the ones that match the lines we keep.
   const edited = items.some(
     (l) => isRecord(l) && typeof l.current_quantity === 'number' && l.current_quantity !== l.quantity,

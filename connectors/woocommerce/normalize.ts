@@ -265,8 +265,9 @@ export function moneyOf(p: Rec, currency: string): WooMoney {
   const order: NormalizedMoney = {
     shipping: shipping + (inclusive ? (read.amount(p.shipping_tax, 'shipping_tax') ?? 0) : 0),
     discount: 0,
-    pricesIncludeTax: inclusive,
   };
+  // Absent (a trimmed payload): the channel's setting decides.
+  if (typeof p.prices_include_tax === 'boolean') order.pricesIncludeTax = inclusive;
   const tax = read.amount(p.total_tax, 'total_tax');
   if (tax !== undefined) order.tax = tax;
   const total = read.amount(p.total, 'total');

@@ -86,7 +86,7 @@ export async function amendLocked(
     await insertLines(tx, order.id, request.lines);
     await tx(ORDERS)
       .where({ id: order.id })
-      .update({ ...moneyColumns(request, request.lines), updated_at: now });
+      .update({ ...moneyColumns(order, request, request.lines), updated_at: now });
     await releaseFromHold(tx, locked, problems, actor, now);
     return result('updated', 'lines replaced', [order.id]);
   }
@@ -117,15 +117,19 @@ function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[])
   );
 }
 
-/** The order's money columns for the new version (its lines with what it says beyond them). */
-function moneyColumns(request: AmendRequest, lines: readonly OrderLineInput[]) {
-  return orderMoneyColumns({ ...request.money, lines: [...lines] });
+/**
+ * The order's money columns for the new version (its lines with what it says beyond them). A
+ * version that does not say whether its prices include tax keeps what the order holds.
+ */
+function moneyColumns(order: LockedOrder['order'], request: AmendRequest, lines: readonly OrderLineInput[]) {
+  const pricesIncludeTax = request.money?.pricesIncludeTax ?? order.pricesIncludeTax;
+  return orderMoneyColumns({ ...request.money, pricesIncludeTax, lines: [...lines] });
 }
 
 /** The new version says the same about money beyond its lines as the order holds. */
 function sameMoney(order: LockedOrder['order'], request: AmendRequest): boolean {
   if (!request.money) return true;
-  const next = moneyColumns(request, request.lines);
+  const next = moneyColumns(order, request, request.lines);
   return (
     order.shippingAmount === next.shipping_amount &&
     order.discountAmount === next.discount_amount &&
@@ -204,7 +208,7 @@ async function reReserve(
   await insertLines(tx, order.id, next);
   await tx(ORDERS)
     .where({ id: order.id })
-    .update({ ...moneyColumns(request, next), updated_at: now });
+    .update({ ...moneyColumns(order, request, next), updated_at: now });
 
   const lines = (await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no')).map(toLine);
   for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;

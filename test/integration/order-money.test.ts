@@ -304,6 +304,18 @@ describe.each([
     expect(channelTax.body).toEqual({ id: shopifyId, taxZone: 'cn', pricesIncludeTax: true });
   });
 
+  it("a channel order that does not say whether prices include tax takes the channel's setting, and the same version again changes nothing", async () => {
+    // The channel was set to tax-inclusive prices above; the JPY sample has no taxes_included.
+    const body = shopifyFixture('orders-create-jpy.json').toString('utf8');
+    const first = await shopifyWebhook(body);
+    expect(first.status).toBe('created');
+    const o = await order(first.orderId);
+    expect(o.money).toMatchObject({ pricesIncludeTax: true, total: 7460, channelTotal: 7460, difference: 0 });
+    // Delivered again (another event id, the same version): nothing to change, the money included.
+    const again = await shopifyWebhook(body);
+    expect(again).toMatchObject({ status: 'unchanged', orderId: first.orderId });
+  });
+
   it('an API order gets its tax per line from the customer zone and each SKU class, rounded per line', async () => {
     // The customer exists (its first order created it); then it is put in zone cn.
     const first = await stack.api('POST', '/api/orders', {

@@ -25,7 +25,7 @@ describe('shopify: the order money as the documented payloads say it', () => {
       discount: 0,
       tax: 0,
       total: 40300,
-      pricesIncludeTax: false,
+      // The sample has no `taxes_included`: the channel's setting decides.
     });
     expect(ourTotal(order)).toBe(40300);
   });

@@ -43,7 +43,8 @@ describe('shopify normalizeOrder (webhook shape)', () => {
         },
       ],
       // total_price "403.00" = 398.00 - 5.00 (line discount) + 10.00 (shipping) + 0.00 tax.
-      money: { shipping: 1000, discount: 0, tax: 0, total: 40300, pricesIncludeTax: false },
+      // The sample has no `taxes_included`: the channel's setting decides.
+      money: { shipping: 1000, discount: 0, tax: 0, total: 40300 },
       problems: [],
     });
   });
