@@ -278,6 +278,9 @@ describe.each([
     expect((await stack.api('PUT', '/api/tax-rates/c%20n/standard', { rateBasisPoints: 1 })).status).toBe(
       400,
     );
+    expect((await stack.api('PUT', '/api/tax-rates/cn/luxury', { rateBasisPoints: 2500 })).status).toBe(201);
+    expect((await stack.api('DELETE', '/api/tax-rates/cn/luxury')).status).toBe(204);
+    expect((await stack.api('DELETE', '/api/tax-rates/cn/luxury')).status).toBe(404);
     expect((await stack.api('GET', '/api/tax-rates')).body.items).toEqual([
       { taxZone: 'cn', taxClass: 'reduced', rateBasisPoints: 900 },
       { taxZone: 'cn', taxClass: 'standard', rateBasisPoints: 1300 },
