@@ -315,7 +315,8 @@ async function applyInTx(
     locked,
     {
       lines: canonical.lines,
-      money: canonical,
+      // A payload that says nothing about money (a pulled GraphQL node) leaves the order's as it is.
+      ...(incoming.money ? { money: canonical } : {}),
       problems: canonical.problems ?? [],
       actor,
       retryHeld: replay,

@@ -22,7 +22,10 @@ import { planReservation, writeOrderSide, writeStockSide } from './reservation.j
 export interface AmendRequest {
   /** The order's lines as they should be now. */
   lines: readonly OrderLineInput[];
-  /** What the new version says about money beyond its lines (shipping, discount, tax, its total). */
+  /**
+   * What the new version says about money beyond its lines (shipping, discount, tax, its total).
+   * Absent: the version says nothing about it, and the order keeps what it holds.
+   */
   money?: Pick<OrderInput, 'shipping' | 'discount' | 'tax' | 'channelTotal' | 'pricesIncludeTax'>;
   /** Problems found reading the new version (unmapped SKUs, bad quantities, ...). */
   problems: readonly OrderProblem[];
@@ -111,8 +114,9 @@ function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[])
         l.sku === next[i]!.sku &&
         l.ordered === next[i]!.quantity &&
         l.unitPrice === next[i]!.unitPrice &&
-        l.discountAmount === (next[i]!.discount ?? 0) &&
-        l.taxAmount === (next[i]!.tax ?? 0),
+        // A version that says nothing of a line's discount or tax (a pulled GraphQL node) changes neither.
+        (next[i]!.discount === undefined || l.discountAmount === next[i]!.discount) &&
+        (next[i]!.tax === undefined || l.taxAmount === next[i]!.tax),
     )
   );
 }
@@ -122,8 +126,14 @@ function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[])
  * version that does not say whether its prices include tax keeps what the order holds.
  */
 function moneyColumns(order: LockedOrder['order'], request: AmendRequest, lines: readonly OrderLineInput[]) {
+  const held = {
+    shipping: order.shippingAmount,
+    discount: order.discountAmount,
+    tax: order.taxAmount,
+    channelTotal: order.channelTotal ?? undefined,
+  };
   const pricesIncludeTax = request.money?.pricesIncludeTax ?? order.pricesIncludeTax;
-  return orderMoneyColumns({ ...request.money, pricesIncludeTax, lines: [...lines] });
+  return orderMoneyColumns({ ...(request.money ?? held), pricesIncludeTax, lines: [...lines] });
 }
 
 /** The new version says the same about money beyond its lines as the order holds. */

@@ -227,6 +227,43 @@ describe.each([
     expect(o.totalAmount).toBe(40300);
   });
 
+  it('the same order read without money (a GraphQL node, as our pull reads it) leaves the money it has', async () => {
+    // The orders/create sample stored above, as a GraphQL order node of the same version: no
+    // discounts, taxes, shipping or total in it.
+    const node = {
+      id: 'gid://shopify/Order/820982911946154508',
+      name: '#9999',
+      createdAt: '2022-01-01T00:00:00Z',
+      updatedAt: '2022-01-01T00:00:00Z',
+      cancelledAt: null,
+      currencyCode: 'USD',
+      email: 'jon@example.com',
+      customer: null,
+      lineItems: {
+        nodes: [
+          ['IPOD2008PINK', '808950810'],
+          ['IPOD2008BLACK', '457924702'],
+        ].map(([sku, variant]) => ({
+          sku,
+          title: 'IPod Nano - 8GB',
+          quantity: 1,
+          currentQuantity: 1,
+          variant: { id: `gid://shopify/ProductVariant/${variant}`, inventoryItem: null },
+          product: { id: 'gid://shopify/Product/632910392' },
+          originalUnitPriceSet: { shopMoney: { amount: '199.00', currencyCode: 'USD' } },
+        })),
+      },
+    };
+    const applied = await shopifyWebhook(JSON.stringify(node));
+    expect(applied.status).toBe('unchanged');
+    expect((await order(applied.orderId)).money).toMatchObject({
+      lines: [expect.objectContaining({ discount: 0 }), expect.objectContaining({ discount: 500 })],
+      shipping: 1000,
+      total: 40300,
+      channelTotal: 40000,
+    });
+  });
+
   it('a WooCommerce order with tax-inclusive prices and a coupon stores its money as the payload says', async () => {
     const applied = await wooWebhook(wooFixture('order-eur-coupon-tax-inclusive.json').toString('utf8'));
     expect(applied.status).toBe('created');
