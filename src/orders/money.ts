@@ -1,4 +1,4 @@
-import type { Conn } from '../db/connection.js';
+import { type Conn, rawRows } from '../db/connection.js';
 import { codeKey } from '../domain/codes.js';
 import { type OrderInput, orderTotal } from '../domain/order-input.js';
 import { computeOrderMoney, withComputedTax } from '../domain/order-money.js';
@@ -27,8 +27,8 @@ const needsSettings = (o: MoneyOrder) => o.pricesIncludeTax === undefined || nee
  * order's own word, else its channel's setting, else no), and the tax of each line that does not
  * say its tax, from our rates — the rate of the SKU's tax class in the order's tax zone (the
  * customer's zone, else the channel's, else `default`), rounded per line. Orders that say their tax
- * (a channel's orders do) keep it; no rate is no tax. Reads only when some order needs it, in one
- * query per table for the whole group.
+ * (a channel's orders do) keep it; no rate is no tax. Reads only when some order needs it, and
+ * then for the whole group at once (`readTaxData`).
  */
 export async function completeOrderMoney<T extends { channel: string; order: MoneyOrder }>(
   conn: Conn,
@@ -40,13 +40,7 @@ export async function completeOrderMoney<T extends { channel: string; order: Mon
   const taxed = needing.filter((i) => needsRates(i.order));
   const customerCodes = [...new Set(taxed.map((i) => i.order.customer?.code).filter((c) => c !== undefined))];
   const skuCodes = [...new Set(taxed.flatMap((i) => i.order.lines.map((l) => l.sku)))];
-  const [channels, customers, skus] = await Promise.all([
-    channelIds.length
-      ? conn('channels').whereIn('id', channelIds).select('id', 'tax_zone', 'prices_include_tax')
-      : [],
-    customerCodes.length ? conn('customers').whereIn('code', customerCodes).select('code', 'tax_zone') : [],
-    skuCodes.length ? conn('skus').whereIn('code', skuCodes).select('code', 'tax_class') : [],
-  ]);
+  const { channels, customers, skus, rates } = await readTaxData(conn, channelIds, customerCodes, skuCodes);
   const channelOf = new Map(channels.map((c) => [Number(c.id), c]));
   const zoneOfCustomer = new Map(
     customers.filter((c) => c.tax_zone !== null).map((c) => [codeKey(String(c.code)), String(c.tax_zone)]),
@@ -56,10 +50,6 @@ export async function completeOrderMoney<T extends { channel: string; order: Mon
     (i.order.customer?.code ? zoneOfCustomer.get(codeKey(i.order.customer.code)) : undefined) ??
     (channelOf.get(channelIdOf(i.channel) ?? -1)?.tax_zone as string | null | undefined) ??
     DEFAULT_TAX_ZONE;
-  const zones = [...new Set(taxed.map(zoneOf))];
-  const rates = zones.length
-    ? await conn('tax_rates').whereIn('tax_zone', zones).select('tax_zone', 'tax_class', 'rate_bp')
-    : [];
   const rateOf = new Map(
     rates.map((r) => [
       `${codeKey(String(r.tax_zone))}\u0000${codeKey(String(r.tax_class))}`,
@@ -81,6 +71,42 @@ export async function completeOrderMoney<T extends { channel: string; order: Mon
     }
     return { ...input, order };
   });
+}
+
+/** `?, ?, ?` for a list, or `NULL` (which matches nothing) for an empty one. */
+const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').join(', ') : 'NULL');
+
+/**
+ * What taxing a group of orders needs, in one round trip on MySQL (in turn on SQLite): the channels'
+ * tax settings, the customers' tax zones, the SKUs' tax classes, and the rates of those classes in
+ * every zone the orders can be in (their customers', their channels', `default`).
+ */
+async function readTaxData(
+  conn: Conn,
+  channelIds: readonly number[],
+  customerCodes: readonly string[],
+  skuCodes: readonly string[],
+) {
+  const [channels = [], customers = [], skus = [], rates = []] = await rawRows(
+    conn,
+    `SELECT id, tax_zone, prices_include_tax FROM channels WHERE id IN (${marks(channelIds)}); ` +
+      `SELECT code, tax_zone FROM customers WHERE code IN (${marks(customerCodes)}); ` +
+      `SELECT code, tax_class FROM skus WHERE code IN (${marks(skuCodes)}); ` +
+      'SELECT tax_zone, tax_class, rate_bp FROM tax_rates ' +
+      `WHERE tax_class IN (SELECT tax_class FROM skus WHERE code IN (${marks(skuCodes)})) ` +
+      `AND (tax_zone = ? OR tax_zone IN (SELECT tax_zone FROM customers WHERE code IN (${marks(customerCodes)})) ` +
+      `OR tax_zone IN (SELECT tax_zone FROM channels WHERE id IN (${marks(channelIds)})))`,
+    [
+      ...channelIds,
+      ...customerCodes,
+      ...skuCodes,
+      ...skuCodes,
+      DEFAULT_TAX_ZONE,
+      ...customerCodes,
+      ...channelIds,
+    ],
+  );
+  return { channels, customers, skus, rates };
 }
 
 /**
