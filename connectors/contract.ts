@@ -102,6 +102,22 @@ export interface NormalizedLine {
   quantity: number;
   /** Minor units, converted from the channel's decimal string exactly. */
   unitPrice: number;
+  /** Discount on the whole line, minor units, when the channel says. */
+  discount?: number;
+  /** Tax of the whole line, minor units, when the channel says. */
+  tax?: number;
+}
+
+/** What a channel says about an order's money beyond its lines, in minor units. */
+export interface NormalizedMoney {
+  shipping?: number;
+  /** Discount on the order not allocated to a line (e.g. a shipping discount). */
+  discount?: number;
+  /** The order's tax (lines and shipping). */
+  tax?: number;
+  /** The channel's own total of the order. */
+  total?: number;
+  pricesIncludeTax?: boolean;
 }
 
 /** A channel order in the core's terms, before SKU mapping. */
@@ -118,6 +134,8 @@ export interface NormalizedOrder {
   cancelled: boolean;
   customer?: { code?: string; name?: string; email?: string };
   lines: NormalizedLine[];
+  /** What the channel says about the order's money beyond its lines. */
+  money?: NormalizedMoney;
   /** Problems found while reading the payload (a malformed line): the order goes on hold with them. */
   problems: OrderProblem[];
 }

@@ -20,6 +20,10 @@ export interface RawRow {
   currency: string;
   /** The customer's name, when the file has a column for it. */
   customerName?: string;
+  /** Discount off the whole line, in major units; empty when none. */
+  discount?: string;
+  /** The order's shipping, in major units; empty when this row does not say. */
+  shipping?: string;
   /** Fields whose cell holds a date (a cell formatted as a date): never read as a number. */
   dateFields?: readonly ('quantity' | 'unitPrice')[];
   /** Problems found while reading the row, before its cells are looked at (e.g. a wrong cell count). */
@@ -40,6 +44,10 @@ export interface CheckedRow {
   currencyValid: boolean;
   rawQuantity: string;
   rawUnitPrice: string;
+  /** Minor units off the whole line (0 when none); null when the cell is not an amount. */
+  discount: number | null;
+  /** The order's shipping in minor units, when this row says it; null when the cell is not an amount. */
+  shipping?: number | null;
   problems: string[];
 }
 
@@ -157,6 +165,31 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     if (!price.ok) problems.push(price.message);
   }
 
+  const amountOf = (
+    text: string | undefined,
+    label: { en: string; zh: string },
+  ): number | null | undefined => {
+    if (!text) return undefined;
+    const amount = parseMajorAmount(text, currencyValid ? currency : defaultCurrency, label);
+    if (!amount.ok) problems.push(amount.message);
+    return amount.ok ? amount.value : null;
+  };
+  const discount = amountOf(raw.discount, { en: 'discount', zh: '折扣' }) ?? 0;
+  if (
+    discount !== null &&
+    discount > 0 &&
+    quantity.ok &&
+    unitPrice !== null &&
+    discount > quantity.value * unitPrice
+  )
+    problems.push(
+      bilingual(
+        `discount ${raw.discount} is more than the line's quantity × unit price`,
+        `折扣 ${raw.discount} 超过该行数量 × 单价`,
+      ),
+    );
+  const shipping = amountOf(raw.shipping, { en: 'shipping', zh: '运费' });
+
   return {
     row: raw.row,
     orderNo: raw.orderNo,
@@ -169,6 +202,8 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     currencyValid,
     rawQuantity: raw.quantity,
     rawUnitPrice: raw.unitPrice,
+    discount,
+    ...(shipping === undefined ? {} : { shipping }),
     problems,
   };
 }

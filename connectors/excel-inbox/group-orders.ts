@@ -128,6 +128,8 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
     const problems = new Map<CheckedRow, string[]>();
     const orderCurrency = (g.own.find((r) => r.currencyValid) ?? g.own[0])?.currency;
     const currencyRow = g.own.find((r) => r.currency === orderCurrency)?.row;
+    // The order's shipping may be written on one row or repeated on each; two different amounts are a mistake.
+    const shippingRow = g.own.find((r) => typeof r.shipping === 'number');
     for (const r of g.own) {
       const own = [...r.problems];
       if (r.currencyValid && r.currency !== orderCurrency) {
@@ -135,6 +137,14 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
           bilingual(
             `currency ${r.currency} differs from ${orderCurrency} on row ${currencyRow} of the same order`,
             `币种 ${r.currency} 与同一订单第 ${currencyRow} 行的 ${orderCurrency} 不一致`,
+          ),
+        );
+      }
+      if (typeof r.shipping === 'number' && shippingRow && r.shipping !== shippingRow.shipping) {
+        own.push(
+          bilingual(
+            `shipping differs from the shipping on row ${shippingRow.row} of the same order`,
+            `运费与同一订单第 ${shippingRow.row} 行的运费不一致`,
           ),
         );
       }
@@ -156,7 +166,13 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
         ...(customerName ? { customerName } : {}),
         orderNo: g.orderNo,
         currency: orderCurrency ?? '',
-        lines: g.own.map((r) => ({ sku: r.sku, quantity: r.quantity!, unitPrice: r.unitPrice! })),
+        lines: g.own.map((r) => ({
+          sku: r.sku,
+          quantity: r.quantity!,
+          unitPrice: r.unitPrice!,
+          ...(r.discount ? { discount: r.discount } : {}),
+        })),
+        ...(shippingRow ? { shipping: shippingRow.shipping as number } : {}),
         rows: g.own.map((r) => r.row),
       });
       for (const r of g.own) result.set(r, toParsedRow(r, 'pending', undefined, g.externalId));

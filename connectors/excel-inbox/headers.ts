@@ -7,7 +7,9 @@ export type Field =
   | 'sku'
   | 'quantity'
   | 'unitPrice'
-  | 'currency';
+  | 'currency'
+  | 'discount'
+  | 'shipping';
 
 interface FieldSpec {
   field: Field;
@@ -63,6 +65,21 @@ export const FIELDS: readonly FieldSpec[] = [
     aliases: ['unit price', 'price', '单价'],
   },
   { field: 'currency', label: 'currency', labelZh: '币种', required: false, aliases: ['currency', '币种'] },
+  // Order money (README "Order money and tax"): off the whole line, and the order's shipping.
+  {
+    field: 'discount',
+    label: 'discount',
+    labelZh: '折扣',
+    required: false,
+    aliases: ['discount', 'line discount', '折扣', '折扣金额'],
+  },
+  {
+    field: 'shipping',
+    label: 'shipping',
+    labelZh: '运费',
+    required: false,
+    aliases: ['shipping', 'freight', '运费'],
+  },
 ];
 
 /**

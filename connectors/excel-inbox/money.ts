@@ -20,17 +20,22 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
  * refused unless they are zeros (`12.500` EUR is 1250, `12.505` EUR is refused, not rounded).
  * Thousands separators are refused: `1,234` reads as 1234 in one locale and 1.234 in another.
  */
-export function parseMajorAmount(text: string, currency: string): Parsed<number> {
+export function parseMajorAmount(
+  text: string,
+  currency: string,
+  label: { en: string; zh: string } = { en: 'unit price', zh: '单价' },
+): Parsed<number> {
   const m = DECIMAL.exec(text);
   if (!m) {
-    if (/^-\s*\d/.test(text)) return refused(`unit price ${text} is negative`, `单价 ${text} 不能为负数`);
+    if (/^-\s*\d/.test(text))
+      return refused(`${label.en} ${text} is negative`, `${label.zh} ${text} 不能为负数`);
     if (/^\d[\d,.\s]*$/.test(text) && text.includes(',')) {
       return refused(
-        `unit price "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
-        `单价“${text}”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50`,
+        `${label.en} "${text}" has a comma: write it without thousands separators and with a decimal point, e.g. 1234.50`,
+        `${label.zh}“${text}”含有逗号：请不要使用千位分隔符，小数部分用小数点，如 1234.50`,
       );
     }
-    return refused(`unit price "${text}" is not a decimal number`, `单价“${text}”不是有效的数字`);
+    return refused(`${label.en} "${text}" is not a decimal number`, `${label.zh}“${text}”不是有效的数字`);
   }
   const whole = m[1] as string;
   const fraction = m[2] ?? '';
@@ -39,13 +44,13 @@ export function parseMajorAmount(text: string, currency: string): Parsed<number>
     const allowed = digits === 0 ? 'no decimals' : `at most ${digits} decimals`;
     const allowedZh = digits === 0 ? '不允许有小数' : `最多 ${digits} 位小数`;
     return refused(
-      `unit price ${text} has too many decimals: ${currency} allows ${allowed}`,
-      `单价 ${text} 小数位过多：${currency} ${allowedZh}`,
+      `${label.en} ${text} has too many decimals: ${currency} allows ${allowed}`,
+      `${label.zh} ${text} 小数位过多：${currency} ${allowedZh}`,
     );
   }
   const minor = BigInt(whole + fraction.slice(0, digits).padEnd(digits, '0'));
   if (minor > BigInt(Number.MAX_SAFE_INTEGER))
-    return refused(`unit price ${text} is too large`, `单价 ${text} 过大`);
+    return refused(`${label.en} ${text} is too large`, `${label.zh} ${text} 过大`);
   return { ok: true, value: Number(minor) };
 }
 

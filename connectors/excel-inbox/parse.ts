@@ -266,6 +266,8 @@ function rawRow({ row, cells, dates }: SheetRow, columns: ColumnMap, readProblem
     quantity: at('quantity'),
     unitPrice: at('unitPrice'),
     currency: at('currency'),
+    discount: at('discount'),
+    shipping: at('shipping'),
     ...(customerName ? { customerName } : {}),
     ...(dateFields.length > 0 ? { dateFields } : {}),
     ...(readProblems.length > 0 ? { readProblems } : {}),

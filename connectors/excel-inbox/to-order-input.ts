@@ -8,5 +8,6 @@ export function toOrderInput(order: ParsedOrder): OrderInput {
     currency: order.currency,
     customer: { code: order.customerCode, ...(order.customerName ? { name: order.customerName } : {}) },
     lines: order.lines.map((line) => ({ ...line })),
+    ...(order.shipping === undefined ? {} : { shipping: order.shipping }),
   };
 }

@@ -21,6 +21,8 @@ export interface ParsedLine {
   quantity: number;
   /** Minor units of the order's currency; 0 when the file gives no price. */
   unitPrice: number;
+  /** Minor units off the whole line, when the file gives a discount. */
+  discount?: number;
 }
 
 /** An order every row of which is valid: ready for intake. */
@@ -33,6 +35,8 @@ export interface ParsedOrder {
   orderNo: string;
   currency: string;
   lines: ParsedLine[];
+  /** The order's shipping in minor units, when a row of it gives one. */
+  shipping?: number;
   /** 1-based sheet row numbers of the lines, in line order. */
   rows: number[];
 }

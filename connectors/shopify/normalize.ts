@@ -1,7 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
-import type { NormalizedLine, NormalizedOrder } from '../contract.js';
-import { toMinorUnits } from '../shared/money.js';
+import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
+import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 
 const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
@@ -68,7 +68,11 @@ function quantityNow(current: unknown, ordered: unknown): unknown {
   return current === undefined || current === null ? ordered : current;
 }
 
-function buildLines(raw: RawLine[], currency: string): { lines: NormalizedLine[]; problems: OrderProblem[] } {
+function buildLines(
+  raw: RawLine[],
+  currency: string,
+  lineMoney: readonly LineMoney[] = [],
+): { lines: NormalizedLine[]; problems: OrderProblem[] } {
   const lines: NormalizedLine[] = [];
   const problems: OrderProblem[] = [];
   for (const r of raw) {
@@ -99,6 +103,7 @@ function buildLines(raw: RawLine[], currency: string): { lines: NormalizedLine[]
       title: r.title,
       quantity: quantity as number,
       unitPrice: unitPrice as number,
+      ...lineMoney[r.lineNo - 1],
     });
   }
   return { lines, problems };
@@ -140,12 +145,104 @@ function finish(
   placed: unknown,
   updated: unknown,
   rawLines: RawLine[],
+  money?: ShopifyMoney,
 ): NormalizedOrder {
   const placedAt = isoUtc(placed);
   if (!placedAt) throw invalid(`creation time ${JSON.stringify(placed ?? null)} is not a date`);
   const updatedAt = isoUtc(updated) ?? placedAt;
-  const { lines, problems } = buildLines(rawLines, base.currency);
-  return { ...base, placedAt, updatedAt, lines, problems };
+  const { lines, problems } = buildLines(rawLines, base.currency, money?.lines);
+  if (!money) return { ...base, placedAt, updatedAt, lines, problems };
+  return {
+    ...base,
+    placedAt,
+    updatedAt,
+    lines,
+    money: money.order,
+    problems: [...problems, ...money.problems],
+  };
+}
+
+type LineMoney = Pick<NormalizedLine, 'discount' | 'tax'>;
+
+/** What a Shopify order says about money: per line (by position in `line_items`) and for the order. */
+interface ShopifyMoney {
+  lines: LineMoney[];
+  order: NormalizedMoney;
+  problems: OrderProblem[];
+}
+
+/** An allocation's or tax line's amount in the shop currency (`amount_set.shop_money` when given). */
+const shopAmount = (item: Rec, field: 'amount' | 'price'): unknown => {
+  const set = item[`${field}_set`];
+  const shop = isRecord(set) && isRecord(set.shop_money) ? set.shop_money.amount : undefined;
+  return shop ?? item[field];
+};
+
+/**
+ * The money of a webhook (REST-shaped) order, in the shop currency. A line's discount is the sum of
+ * its `discount_allocations` (every discount application, whole-order ones included, is allocated
+ * to lines or shipping lines), its tax the sum of its `tax_lines`, both for the units still on the
+ * line (`current_quantity`, like the line's quantity: a share of the whole, rounded half away from
+ * zero); shipping is the sum of the shipping lines' `price`, and their own discount allocations
+ * are the order-level discount. The order's tax and the channel's total are `total_tax` /
+ * `total_price`, or, once units were removed by an edit or refund, `current_total_tax` /
+ * `current_total_price` (which match the current quantities); `taxes_included` says whether prices
+ * include tax (absent: the channel's setting). Unreadable amounts
+ * become `invalid_amount` problems (the order is held rather than stored with a guessed figure).
+ */
+function moneyOf(p: Rec, currency: string): ShopifyMoney {
+  const read = new MoneyReader(currency);
+  const items = Array.isArray(p.line_items) ? p.line_items : [];
+  const lines = items.map((item, i): LineMoney => {
+    const l = isRecord(item) ? item : {};
+    const share = currentShare(l.current_quantity, l.quantity);
+    const discount = read.sum(
+      l.discount_allocations,
+      (a) => shopAmount(a, 'amount'),
+      `line ${i + 1} discount`,
+    );
+    const tax = read.sum(l.tax_lines, (t) => shopAmount(t, 'price'), `line ${i + 1} tax`);
+    return {
+      ...(discount === undefined ? {} : { discount: share(discount) }),
+      ...(tax === undefined ? {} : { tax: share(tax) }),
+    };
+  });
+  const shippingLines = Array.isArray(p.shipping_lines) ? p.shipping_lines.filter(isRecord) : [];
+  const order: NormalizedMoney = {
+    shipping: read.sum(shippingLines, (s) => shopAmount(s, 'price'), 'shipping price') ?? 0,
+    discount: shippingLines.reduce(
+      (sum, s) =>
+        sum + (read.sum(s.discount_allocations, (a) => shopAmount(a, 'amount'), 'shipping discount') ?? 0),
+      0,
+    ),
+  };
+  // Absent (a trimmed payload): the channel's setting decides.
+  if (typeof p.taxes_included === 'boolean') order.pricesIncludeTax = p.taxes_included;
+  // Units removed by an edit or refund: the current totals are the ones that match the lines we keep.
+  const edited = items.some(
+    (l) => isRecord(l) && typeof l.current_quantity === 'number' && l.current_quantity !== l.quantity,
+  );
+  const tax = read.amount(edited ? (p.current_total_tax ?? p.total_tax) : p.total_tax, 'total_tax');
+  if (tax !== undefined) order.tax = tax;
+  const total = read.amount(edited ? (p.current_total_price ?? p.total_price) : p.total_price, 'total_price');
+  if (total !== undefined) order.total = total;
+  const problems = read.bad.map((message) => ({
+    code: 'invalid_amount',
+    message: `Shopify order: ${message}`,
+  }));
+  return { lines, order, problems };
+}
+
+/** The part of a line's amount that falls on its current units: all of it unless units were removed. */
+function currentShare(current: unknown, ordered: unknown): (amount: number) => number {
+  if (
+    typeof current !== 'number' ||
+    typeof ordered !== 'number' ||
+    !Number.isInteger(current) ||
+    !Number.isInteger(ordered)
+  )
+    return (amount) => amount;
+  return (amount) => shareOfUnits(amount, current, ordered);
 }
 
 /** The webhook (REST-shaped) order: `line_items`, `created_at`, `price` strings. */
@@ -184,6 +281,7 @@ function fromRest(p: Rec): NormalizedOrder {
     p.created_at,
     p.updated_at,
     rawLines,
+    moneyOf(p, currency),
   );
 }
 

@@ -1,7 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
-import type { NormalizedLine, NormalizedOrder } from '../contract.js';
-import { toMinorUnits } from '../shared/money.js';
+import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
+import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 
 /**
@@ -157,6 +157,7 @@ function buildLines(
   currency: string,
   pricesIncludeTax: boolean,
   refunded: ReadonlyMap<string, number>,
+  lineMoney: readonly LineMoney[] = [],
 ): { lines: NormalizedLine[]; problems: OrderProblem[] } {
   const lines: NormalizedLine[] = [];
   const problems: OrderProblem[] = [];
@@ -182,6 +183,7 @@ function buildLines(
     const lineId = wooIdString(l.id);
     const left = (l.quantity as number) - (lineId ? (refunded.get(lineId) ?? 0) : 0);
     if (left <= 0) return;
+    const money = lineMoney[i] ?? {};
     lines.push({
       channelSku: sku,
       productId: wooIdString(l.product_id),
@@ -190,9 +192,109 @@ function buildLines(
       title: text(l.name),
       quantity: left,
       unitPrice: price.minor,
+      // A line's discount and tax are for all its units; what is left keeps its share.
+      ...(money.discount === undefined
+        ? {}
+        : { discount: shareOfUnits(money.discount, left, l.quantity as number) }),
+      ...(money.tax === undefined ? {} : { tax: shareOfUnits(money.tax, left, l.quantity as number) }),
     });
   });
   return { lines, problems };
+}
+
+type LineMoney = Pick<NormalizedLine, 'discount' | 'tax'>;
+
+/**
+ * What the order's refunds gave back: each refund's `amount` (as `GET orders/<id>/refunds` gives
+ * it) or its `total` (negative, as the order's own JSON lists it).
+ */
+function refundedAmount(refunds: unknown, read: MoneyReader): number {
+  if (!Array.isArray(refunds)) return 0;
+  let sum = 0;
+  for (const r of refunds) {
+    if (!isRecord(r)) continue;
+    const value = r.amount ?? (typeof r.total === 'string' ? r.total.trim().replace(/^-/, '') : r.total);
+    sum += read.amount(value, 'refund amount') ?? 0;
+  }
+  return sum;
+}
+
+/** What a WooCommerce order says about money: per line (by position in `line_items`) and for the order. */
+interface WooMoney {
+  lines: LineMoney[];
+  order: NormalizedMoney;
+  problems: OrderProblem[];
+}
+
+/**
+ * The money of a WooCommerce order. A line's discount is what coupons took off it,
+ * `subtotal - total` (plus `subtotal_tax - total_tax` when prices include tax, so that it is off
+ * the gross price `lineUnitPrice` gives); its tax is `total_tax` (a line with refunded units keeps
+ * the share of both that falls on the units left). Shipping is `shipping_total` (plus
+ * `shipping_tax` when prices include tax: WooCommerce keeps shipping net either way), the order's
+ * tax `total_tax` (less the tax of refunded units, see `normalizeWooCommerceOrder`), the channel's
+ * total `total` less what was refunded (`total` stays as placed). WooCommerce allocates coupons to
+ * lines, so
+ * there is no order-level discount; fee lines are not read (the difference to the channel's total
+ * shows them). Unreadable amounts become `invalid_amount` problems.
+ */
+export function moneyOf(p: Rec, currency: string): WooMoney {
+  const read = new MoneyReader(currency);
+  const inclusive = p.prices_include_tax === true;
+  const items = Array.isArray(p.line_items) ? p.line_items : [];
+  const lines = items.map((item, i): LineMoney => {
+    const l = isRecord(item) ? item : {};
+    const where = `line ${i + 1}`;
+    // A bad subtotal is the line's own problem (`lineUnitPrice`), reported once, there.
+    const subtotal = toMinorUnits(l.subtotal, currency) ?? undefined;
+    const total = read.amount(l.total, `${where} total`);
+    const tax = read.amount(l.total_tax, `${where} total_tax`);
+    const out: LineMoney = {};
+    if (subtotal !== undefined && total !== undefined) {
+      out.discount = subtotal - total;
+      if (inclusive) out.discount += (read.amount(l.subtotal_tax, `${where} subtotal_tax`) ?? 0) - (tax ?? 0);
+      if (out.discount < 0) {
+        read.bad.push(`${where} total ${String(l.total)} is more than its subtotal ${String(l.subtotal)}`);
+        delete out.discount;
+      }
+    }
+    if (tax !== undefined) out.tax = tax;
+    return out;
+  });
+  const shipping = read.amount(p.shipping_total, 'shipping_total') ?? 0;
+  const order: NormalizedMoney = {
+    shipping: shipping + (inclusive ? (read.amount(p.shipping_tax, 'shipping_tax') ?? 0) : 0),
+    discount: 0,
+  };
+  // Absent (a trimmed payload): the channel's setting decides.
+  if (typeof p.prices_include_tax === 'boolean') order.pricesIncludeTax = inclusive;
+  const tax = read.amount(p.total_tax, 'total_tax');
+  if (tax !== undefined) order.tax = tax;
+  const total = read.amount(p.total, 'total');
+  if (total !== undefined) order.total = Math.max(0, total - refundedAmount(p.refunds, read));
+  const problems = read.bad.map((message) => ({
+    code: 'invalid_amount',
+    message: `WooCommerce order: ${message}`,
+  }));
+  return { lines, order, problems };
+}
+
+/** The tax of the units refunded off their lines: `total_tax` still counts it, the lines no longer do. */
+function refundedLineTax(
+  items: unknown[],
+  lineMoney: readonly LineMoney[],
+  refunded: ReadonlyMap<string, number>,
+): number {
+  let sum = 0;
+  items.forEach((item, i) => {
+    const l = isRecord(item) ? item : {};
+    const id = wooIdString(l.id);
+    const gone = id ? (refunded.get(id) ?? 0) : 0;
+    const tax = lineMoney[i]?.tax;
+    if (gone === 0 || tax === undefined || typeof l.quantity !== 'number' || l.quantity < 1) return;
+    sum += tax - shareOfUnits(tax, l.quantity - gone, l.quantity);
+  });
+  return sum;
 }
 
 function customerOf(customerId: unknown, billing: unknown): NormalizedOrder['customer'] {
@@ -243,12 +345,20 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
   }
   const updatedAt = orderTime(payload, 'date_modified') ?? placedAt;
   const status = text(payload.status)?.toLowerCase() ?? '';
+  const money = moneyOf(payload, currency);
+  const refunded = refundedUnits(payload.refunds);
   const { lines, problems } = buildLines(
     payload.line_items,
     currency,
     payload.prices_include_tax === true,
-    refundedUnits(payload.refunds),
+    refunded,
+    money.lines,
   );
+  if (money.order.tax !== undefined)
+    money.order.tax = Math.max(
+      0,
+      money.order.tax - refundedLineTax(payload.line_items, money.lines, refunded),
+    );
   const customer = customerOf(payload.customer_id, payload.billing);
   return {
     externalId,
@@ -259,6 +369,7 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
     cancelled: CANCELLED_STATUSES.has(status),
     ...(customer ? { customer } : {}),
     lines,
-    problems,
+    money: money.order,
+    problems: [...problems, ...money.problems],
   };
 }

@@ -1,7 +1,7 @@
 import type { NormalizedOrder } from '../../connectors/contract.js';
 import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
-import type { CanonicalOrder } from '../domain/order-input.js';
+import type { CanonicalOrder, OrderInput } from '../domain/order-input.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
 import { amendLocked } from '../orders/amend.js';
 import { fillBackorders } from '../orders/backorders.js';
@@ -313,7 +313,14 @@ async function applyInTx(
   const amended = await amendLocked(
     tx,
     locked,
-    { lines: canonical.lines, problems: canonical.problems ?? [], actor, retryHeld: replay },
+    {
+      lines: canonical.lines,
+      // A payload that says nothing about money (a pulled GraphQL node) leaves the order's as it is.
+      ...(incoming.money ? { money: canonical } : {}),
+      problems: canonical.problems ?? [],
+      actor,
+      retryHeld: replay,
+    },
     now,
   );
   return finish(amended.outcome, order.id, amended.note, amended.toProcess, amended.released);
@@ -333,7 +340,26 @@ async function toCanonical(
     placedAt: incoming.placedAt,
     ...(incoming.customer ? { customer: incoming.customer } : {}),
     lines: mapped.lines,
+    ...channelMoney(incoming),
     problems: [...incoming.problems, ...mapped.problems],
+  };
+}
+
+/**
+ * What a channel's order says about its money, in the order's terms. Its tax is what the channel
+ * says (the order's, else the sum of its lines', else none): a channel's order is never taxed from
+ * our rates. Whether prices include tax is left to the channel's setting when the payload is silent.
+ */
+export function channelMoney(
+  incoming: NormalizedOrder,
+): Pick<OrderInput, 'shipping' | 'discount' | 'tax' | 'channelTotal' | 'pricesIncludeTax'> {
+  const m = incoming.money ?? {};
+  return {
+    shipping: m.shipping ?? 0,
+    discount: m.discount ?? 0,
+    tax: m.tax ?? incoming.lines.reduce((sum, l) => sum + (l.tax ?? 0), 0),
+    ...(m.total === undefined ? {} : { channelTotal: m.total }),
+    ...(m.pricesIncludeTax === undefined ? {} : { pricesIncludeTax: m.pricesIncludeTax }),
   };
 }
 
@@ -391,6 +417,7 @@ export async function applyNewOrders(
             placedAt: e.order.placedAt,
             ...(e.order.customer ? { customer: e.order.customer } : {}),
             lines: mapped[i]!.lines,
+            ...channelMoney(e.order),
             problems: [...e.order.problems, ...mapped[i]!.problems],
           },
           actor,

@@ -1,4 +1,4 @@
-import type { NormalizedOrder } from '../../connectors/contract.js';
+import type { NormalizedLine, NormalizedOrder } from '../../connectors/contract.js';
 import { type Conn, dbTime, isoTime, type Tx } from '../db/connection.js';
 import { codeKey } from '../domain/codes.js';
 import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
@@ -151,7 +151,7 @@ export async function mapOrdersLines(
           sku,
         });
       }
-      lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice });
+      lines.push({ sku, quantity: l.quantity, unitPrice: l.unitPrice, ...lineMoneyOf(l) });
     }
     results.push({ lines, problems });
   }
@@ -187,4 +187,12 @@ export async function mapOrdersLines(
 export async function listMappings(db: Conn, channelId: number): Promise<SkuMapping[]> {
   const rows = await db(CHANNEL_SKUS).where('channel_id', channelId).orderBy('sku_code');
   return rows.map(toMapping);
+}
+
+/** What the channel says about a line's money, as it says it. */
+function lineMoneyOf(l: NormalizedLine): Pick<OrderLineInput, 'discount' | 'tax'> {
+  return {
+    ...(l.discount === undefined ? {} : { discount: l.discount }),
+    ...(l.tax === undefined ? {} : { tax: l.tax }),
+  };
 }

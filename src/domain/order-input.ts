@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { unprocessable } from '../errors/domain-errors.js';
+import { computeOrderMoney, type MoneyLine, type OrderAmounts } from './order-money.js';
 
 /**
  * The limits of what the API takes, in one place: the schemas below and the stock routes use them,
@@ -33,6 +34,9 @@ const NUL = '\u0000';
 /** Text as the API takes it: no NUL characters (the databases and the logs do not keep them). */
 export const text = () => z.string().refine((s) => !s.includes(NUL), 'must not contain NUL characters');
 
+/** An amount of money in integer minor units. */
+const minorAmount = () => z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor);
+
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 
 const orderLineInputSchema = z.object({
@@ -44,6 +48,10 @@ const orderLineInputSchema = z.object({
     .max(LIMITS.quantityPerLine),
   /** Minor units (cents). */
   unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
+  /** Minor units off the whole line (not per unit). */
+  discount: minorAmount().optional(),
+  /** The line's tax in minor units; absent: computed from our tax rates. */
+  tax: minorAmount().optional(),
 });
 
 export const customerInputSchema = z.object({
@@ -60,13 +68,38 @@ export const orderInputSchema = z
     placedAt: z.iso.datetime({ offset: true }).optional(),
     customer: customerInputSchema.optional(),
     lines: z.array(orderLineInputSchema).min(1, 'an order needs at least one line').max(LIMITS.linesPerOrder),
+    /** Shipping charged on the order, minor units. */
+    shipping: minorAmount().optional(),
+    /** Discount on the order as a whole, minor units. */
+    discount: minorAmount().optional(),
+    /** The order's tax, minor units; absent: the sum of the lines' tax. */
+    tax: minorAmount().optional(),
+    /** The total the sender computed, kept beside ours. */
+    channelTotal: minorAmount().optional(),
+    /** Unit prices and shipping include tax; absent: the channel's setting. */
+    pricesIncludeTax: z.boolean().optional(),
   })
   .superRefine((order, ctx) => {
-    if (exactTotal(order.lines) > BigInt(LIMITS.maxMinor))
+    for (const [i, line] of order.lines.entries()) {
+      if (BigInt(line.discount ?? 0) > BigInt(line.quantity) * BigInt(line.unitPrice))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lines', i, 'discount'],
+          message: 'must not be more than quantity × unitPrice',
+        });
+    }
+    const { total } = computeOrderMoney(order.lines, order);
+    if (total > BigInt(LIMITS.maxMinor))
       ctx.addIssue({
         code: 'custom',
         path: ['lines'],
         message: `the order total is more than ${LIMITS.maxMinor} minor units`,
+      });
+    if (total < 0n)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discount'],
+        message: 'the discount is more than the order is worth: the total would be negative',
       });
   });
 
@@ -128,22 +161,22 @@ export function validateForReservation(
   return problems;
 }
 
-/** The exact sum of quantity × unit price: a BigInt, so that no amount overflows or rounds. */
-export function exactTotal(lines: readonly { quantity: number; unitPrice: number }[]): bigint {
-  return lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.unitPrice), 0n);
-}
-
 /**
- * An order's total in minor units. Orders from the API are checked against the bound by the schema;
- * anything else beyond it (a channel's order, an amendment) is refused here rather than stored
- * rounded or overflowing the column.
+ * An order's total in minor units: its lines less their discounts, less the order's discount, plus
+ * shipping and (prices exclusive of tax) tax — see `computeOrderMoney`. Orders from the API are
+ * checked against the bound by the schema; anything else beyond it (a channel's order, an
+ * amendment) is refused here rather than stored rounded or overflowing the column.
  */
-export function orderTotal(lines: readonly { quantity: number; unitPrice: number }[]): number {
-  const total = exactTotal(lines);
+export function orderTotal(lines: readonly MoneyLine[], amounts: OrderAmounts = {}): number {
+  const { total } = computeOrderMoney(lines, amounts);
   if (total > BigInt(LIMITS.maxMinor) || total < 0n)
-    throw unprocessable('total_out_of_range', `the order total is more than ${LIMITS.maxMinor} minor units`, {
-      max: LIMITS.maxMinor,
-    });
+    throw unprocessable(
+      'total_out_of_range',
+      total < 0n
+        ? 'the order total is negative: its discounts are more than it is worth'
+        : `the order total is more than ${LIMITS.maxMinor} minor units`,
+      { max: LIMITS.maxMinor },
+    );
   return Number(total);
 }
 

@@ -12,6 +12,7 @@ import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { stockRoutes } from './routes/stock.js';
+import { taxRateRoutes } from './routes/tax-rates.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps) {
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
+  api.route('/', taxRateRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -1,13 +1,13 @@
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
-import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
-import { orderTotal } from '../domain/order-input.js';
+import type { OrderInput, OrderLineInput, OrderProblem } from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { releaseReservations } from './cancel.js';
 import { insertLines } from './intake.js';
+import { orderMoneyColumns } from './money.js';
 import {
   changeStatus,
   type LineRow,
@@ -22,6 +22,11 @@ import { planReservation, writeOrderSide, writeStockSide } from './reservation.j
 export interface AmendRequest {
   /** The order's lines as they should be now. */
   lines: readonly OrderLineInput[];
+  /**
+   * What the new version says about money beyond its lines (shipping, discount, tax, its total).
+   * Absent: the version says nothing about it, and the order keeps what it holds.
+   */
+  money?: Pick<OrderInput, 'shipping' | 'discount' | 'tax' | 'channelTotal' | 'pricesIncludeTax'>;
   /** Problems found reading the new version (unmapped SKUs, bad quantities, ...). */
   problems: readonly OrderProblem[];
   actor: string;
@@ -68,7 +73,11 @@ export async function amendLocked(
     toProcess,
     released,
   });
-  if (sameLines(lines, request.lines) && sameProblems(order.intakeProblems, problems)) {
+  if (
+    sameLines(lines, request.lines) &&
+    sameProblems(order.intakeProblems, problems) &&
+    sameMoney(order, request)
+  ) {
     if (request.retryHeld && autoHold) {
       await releaseFromHold(tx, locked, problems, actor, now);
       return result('updated', 'released from hold for another try', [order.id]);
@@ -80,7 +89,7 @@ export async function amendLocked(
     await insertLines(tx, order.id, request.lines);
     await tx(ORDERS)
       .where({ id: order.id })
-      .update({ total_amount: orderTotal(request.lines), updated_at: now });
+      .update({ ...moneyColumns(order, request, request.lines), updated_at: now });
     await releaseFromHold(tx, locked, problems, actor, now);
     return result('updated', 'lines replaced', [order.id]);
   }
@@ -90,7 +99,7 @@ export async function amendLocked(
   ) {
     if (problems.length > 0)
       return result('not_applied', `the new lines have problems: ${problems[0]!.message}`);
-    const reserved = await reReserve(tx, locked, request.lines, actor, now);
+    const reserved = await reReserve(tx, locked, request, actor, now);
     if (!reserved.ok) return result('not_applied', reserved.reason);
     return result('updated', 'lines replaced and reserved again', [], reserved.released);
   }
@@ -102,8 +111,41 @@ function sameLines(current: readonly LineRow[], next: readonly OrderLineInput[])
     current.length === next.length &&
     current.every(
       (l, i) =>
-        l.sku === next[i]!.sku && l.ordered === next[i]!.quantity && l.unitPrice === next[i]!.unitPrice,
+        l.sku === next[i]!.sku &&
+        l.ordered === next[i]!.quantity &&
+        l.unitPrice === next[i]!.unitPrice &&
+        // A version that says nothing of a line's discount or tax (a pulled GraphQL node) changes neither.
+        (next[i]!.discount === undefined || l.discountAmount === next[i]!.discount) &&
+        (next[i]!.tax === undefined || l.taxAmount === next[i]!.tax),
     )
+  );
+}
+
+/**
+ * The order's money columns for the new version (its lines with what it says beyond them). A
+ * version that does not say whether its prices include tax keeps what the order holds.
+ */
+function moneyColumns(order: LockedOrder['order'], request: AmendRequest, lines: readonly OrderLineInput[]) {
+  const held = {
+    shipping: order.shippingAmount,
+    discount: order.discountAmount,
+    tax: order.taxAmount,
+    channelTotal: order.channelTotal ?? undefined,
+  };
+  const pricesIncludeTax = request.money?.pricesIncludeTax ?? order.pricesIncludeTax;
+  return orderMoneyColumns({ ...(request.money ?? held), pricesIncludeTax, lines: [...lines] });
+}
+
+/** The new version says the same about money beyond its lines as the order holds. */
+function sameMoney(order: LockedOrder['order'], request: AmendRequest): boolean {
+  if (!request.money) return true;
+  const next = moneyColumns(order, request, request.lines);
+  return (
+    order.shippingAmount === next.shipping_amount &&
+    order.discountAmount === next.discount_amount &&
+    order.taxAmount === next.tax_amount &&
+    order.channelTotal === next.channel_total &&
+    order.pricesIncludeTax === Boolean(next.prices_include_tax)
   );
 }
 
@@ -143,11 +185,12 @@ async function releaseFromHold(
 async function reReserve(
   tx: Tx,
   locked: LockedOrder,
-  next: readonly OrderLineInput[],
+  request: AmendRequest,
   actor: string,
   now: string,
 ): Promise<{ ok: true; released: number[] } | { ok: false; reason: string }> {
   const { order, lines: oldLines } = locked;
+  const next = request.lines;
   const skuRows = await tx('skus')
     .whereIn('code', [...new Set(next.map((l) => l.sku))])
     .select('id', 'code');
@@ -175,7 +218,7 @@ async function reReserve(
   await insertLines(tx, order.id, next);
   await tx(ORDERS)
     .where({ id: order.id })
-    .update({ total_amount: orderTotal(next), updated_at: now });
+    .update({ ...moneyColumns(order, request, next), updated_at: now });
 
   const lines = (await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no')).map(toLine);
   for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;

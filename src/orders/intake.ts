@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-input.js';
-import { orderFingerprint, orderTotal } from '../domain/order-input.js';
+import { orderFingerprint } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { unprocessable } from '../errors/domain-errors.js';
+import { completeOrderMoney, orderMoneyColumns } from './money.js';
 import { ORDERS } from './order-store.js';
 
 export const INBOUND_EVENTS = 'inbound_events';
@@ -131,17 +132,24 @@ function orderStatements(
   const out: Statement[] = [];
   if (customer === CUSTOMER_ID && order.customer?.code)
     out.push(customerStatement(order.customer as CustomerInput & { code: string }, now));
+  const money = orderMoneyColumns(order);
   out.push({
     sql:
       'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, ' +
-      "placed_at, channel_updated_at, created_at, updated_at) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)",
+      'shipping_amount, discount_amount, tax_amount, prices_include_tax, channel_total, ' +
+      "placed_at, channel_updated_at, created_at, updated_at) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     bindings: [
       channel,
       order.externalId,
       customer,
       order.problems?.length ? JSON.stringify(order.problems) : null,
       order.currency,
-      orderTotal(order.lines),
+      money.total_amount,
+      money.shipping_amount,
+      money.discount_amount,
+      money.tax_amount,
+      money.prices_include_tax,
+      money.channel_total,
       order.placedAt ? dbTime(new Date(order.placedAt)) : now,
       input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
       now,
@@ -182,13 +190,27 @@ function orderStatements(
   return out;
 }
 
-function linesStatement(
-  orderId: number | typeof ORDER_ID,
-  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
-): Statement {
+/** An order line as the writer stores it; discount and tax default to 0. */
+type LineWrite = {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+  discount?: number | undefined;
+  tax?: number | undefined;
+};
+
+function linesStatement(orderId: number | typeof ORDER_ID, lines: readonly LineWrite[]): Statement {
   return {
-    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    bindings: lines.flatMap((l, i) => [orderId, i + 1, l.sku, l.quantity, l.unitPrice]),
+    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, discount_amount, tax_amount) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    bindings: lines.flatMap((l, i) => [
+      orderId,
+      i + 1,
+      l.sku,
+      l.quantity,
+      l.unitPrice,
+      l.discount ?? 0,
+      l.tax ?? 0,
+    ]),
   };
 }
 
@@ -244,7 +266,8 @@ async function customerRefOf(tx: Tx, input: NewOrder): Promise<number | null | t
 }
 
 /** Writes one order in the caller's transaction and returns its id. */
-async function writeOrder(tx: Tx, input: NewOrder, event?: EventWrite): Promise<number> {
+async function writeOrder(tx: Tx, given: NewOrder, event?: EventWrite): Promise<number> {
+  const [input] = (await completeOrderMoney(tx, [given])) as [NewOrder];
   const id = await runStatements(tx, orderStatements(input, await customerRefOf(tx, input), event));
   return id as number;
 }
@@ -300,10 +323,11 @@ export function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
  */
 export async function insertOrders(
   tx: Tx,
-  inputs: readonly NewOrder[],
+  given: readonly NewOrder[],
   events?: readonly EventWrite[],
 ): Promise<number[]> {
-  if (inputs.length === 0) return [];
+  if (given.length === 0) return [];
+  const inputs = await completeOrderMoney(tx, given);
   const statements: Statement[] = [];
   for (const [i, input] of inputs.entries()) {
     statements.push(...orderStatements(input, await customerRefOf(tx, input), events?.[i]));
@@ -324,11 +348,7 @@ export async function insertOrders(
 }
 
 /** Inserts an order's lines, numbered from 1. An order without lines is stored, and held later. */
-export async function insertLines(
-  tx: Tx,
-  orderId: number,
-  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
-): Promise<void> {
+export async function insertLines(tx: Tx, orderId: number, lines: readonly LineWrite[]): Promise<void> {
   if (lines.length === 0) return;
   await runStatements(tx, [linesStatement(orderId, lines)]);
 }

@@ -1,6 +1,7 @@
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
+import { moneyView } from './money.js';
 import { findOrder, ORDERS, orderHistory, orderLines, toOrder } from './order-store.js';
 
 export interface OrderListFilter {
@@ -85,6 +86,7 @@ export async function orderDetail(db: Conn, id: number) {
       cancelled: l.cancelled,
       unitPrice: l.unitPrice,
     })),
+    money: moneyView(order, lines),
     history,
     shipments: shipments.map((s) => ({
       id: Number(s.id),

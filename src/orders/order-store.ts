@@ -32,6 +32,13 @@ export interface OrderRow {
   warnings: unknown;
   currency: string;
   totalAmount: number;
+  /** Order money beyond its lines (README "Order money and tax"), minor units. */
+  shippingAmount: number;
+  discountAmount: number;
+  taxAmount: number;
+  pricesIncludeTax: boolean;
+  /** What the channel says the total is; null when it says nothing. */
+  channelTotal: number | null;
   placedAt: string;
   /** The channel's own update time of the version we hold (channel orders), or null. */
   channelUpdatedAt: string | null;
@@ -46,6 +53,9 @@ export interface LineRow extends LineQuantities {
   sku: string;
   skuId: number | null;
   unitPrice: number;
+  /** Discount and tax of the whole line, minor units. */
+  discountAmount: number;
+  taxAmount: number;
 }
 
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
@@ -63,6 +73,11 @@ export function toOrder(r: Record<string, unknown>): OrderRow {
     warnings: parseJson(r.warnings),
     currency: String(r.currency),
     totalAmount: Number(r.total_amount),
+    shippingAmount: Number(r.shipping_amount ?? 0),
+    discountAmount: Number(r.discount_amount ?? 0),
+    taxAmount: Number(r.tax_amount ?? 0),
+    pricesIncludeTax: Boolean(Number(r.prices_include_tax ?? 0)),
+    channelTotal: r.channel_total === null || r.channel_total === undefined ? null : Number(r.channel_total),
     placedAt: isoTime(r.placed_at as string) as string,
     channelUpdatedAt: isoTime((r.channel_updated_at as string | null | undefined) ?? null),
     createdAt: isoTime(r.created_at as string) as string,
@@ -83,6 +98,8 @@ export function toLine(r: Record<string, unknown>): LineRow {
     shipped: Number(r.shipped),
     cancelled: Number(r.cancelled),
     unitPrice: Number(r.unit_price),
+    discountAmount: Number(r.discount_amount ?? 0),
+    taxAmount: Number(r.tax_amount ?? 0),
   };
 }
 

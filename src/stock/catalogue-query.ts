@@ -19,10 +19,11 @@ const toSku = (r: Record<string, unknown>): SkuView => ({
   reorderPoint: r.reorder_point === null || r.reorder_point === undefined ? null : Number(r.reorder_point),
 });
 
-export async function skuDetail(db: Conn, code: string): Promise<SkuView> {
+/** One SKU, with its tax class (README "Order money and tax"). */
+export async function skuDetail(db: Conn, code: string): Promise<SkuView & { taxClass: string }> {
   const row = await db('skus').where({ code }).first();
   if (!row) throw notFound(`SKU ${code}`);
-  return toSku(row);
+  return { ...toSku(row), taxClass: String(row.tax_class) };
 }
 
 /** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `!` taken literally. */

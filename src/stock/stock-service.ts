@@ -54,6 +54,8 @@ export interface SkuInput {
   currency: string;
   /** Below this many available units (all warehouses) a low-stock alert is raised; null: none. Omitted: unchanged. */
   reorderPoint?: number | null | undefined;
+  /** The tax class its tax rate is found by (README "Order money and tax"). Omitted: unchanged (new SKUs: `standard`). */
+  taxClass?: string | undefined;
 }
 
 export async function upsertSku(
@@ -112,7 +114,7 @@ async function upsertSkusLocked(
       tx('skus')
         .whereIn('code', part)
         .orderBy('code')
-        .select('code', 'name', 'unit_price', 'currency', 'reorder_point'),
+        .select('code', 'name', 'unit_price', 'currency', 'reorder_point', 'tax_class'),
       tx,
     );
     for (const r of rows) existing.set(codeKey(String(r.code)), r);
@@ -142,6 +144,7 @@ function skuRow(input: SkuInput, now: string): Record<string, unknown> {
     updated_at: now,
   };
   if (input.reorderPoint !== undefined) row.reorder_point = input.reorderPoint;
+  if (input.taxClass !== undefined) row.tax_class = input.taxClass;
   return row;
 }
 
@@ -152,7 +155,8 @@ function sameSku(row: Record<string, unknown>, input: SkuInput): boolean {
     row.name === input.name &&
     Number(row.unit_price) === input.unitPrice &&
     row.currency === input.currency &&
-    (input.reorderPoint === undefined || storedReorder === input.reorderPoint)
+    (input.reorderPoint === undefined || storedReorder === input.reorderPoint) &&
+    (input.taxClass === undefined || codeKey(String(row.tax_class)) === codeKey(input.taxClass))
   );
 }
 

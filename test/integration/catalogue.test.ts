@@ -160,6 +160,7 @@ describe.each([
         unitPrice: 120,
         currency: 'EUR',
         reorderPoint: 50,
+        taxClass: 'standard',
       });
       expect((await stack.api('GET', '/api/skus/BOLT-M8')).body.reorderPoint).toBeNull();
       expect((await stack.api('GET', '/api/skus/NOPE')).status).toBe(404);
@@ -267,6 +268,7 @@ describe.each([
         unitPrice: 1250,
         currency: 'CNY',
         reorderPoint: 10,
+        taxClass: 'standard',
       });
       expect((await stack.api('GET', '/api/skus/CAT-2')).body).toMatchObject({
         unitPrice: 800,

@@ -19,6 +19,8 @@ const skuBody = z.object({
   unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
   currency: currencySchema,
   reorderPoint: z.number().int('must be a whole number').min(0).max(100_000_000).nullable().optional(),
+  /** The SKU's tax class (README "Order money and tax"); omitted: unchanged, `standard` for a new SKU. */
+  taxClass: codeParam.optional(),
 });
 
 /** Most SKUs one `PUT /api/skus` takes; a larger catalogue goes in several requests or as a sheet. */

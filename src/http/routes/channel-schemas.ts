@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codeParam } from '../params.js';
 
 /** What a channel is told about stock: feeding warehouses and its publication rule. */
 const stockSettingsBody = z.object({
@@ -20,6 +21,16 @@ export const skuPublicationBody = z
     (b) => Object.keys(b).length > 0,
     'give at least one of safetyStock, allocationPercent, maxQuantity',
   );
+
+/** A channel's tax settings (README "Order money and tax"): `PUT /api/channels/{id}/tax`. */
+export const channelTaxBody = z
+  .object({
+    /** The tax zone of the channel's orders whose customer has none; null: `default`. */
+    taxZone: codeParam.nullable().optional(),
+    /** Prices on orders that do not say (API, Excel, a pull without the flag) include tax. */
+    pricesIncludeTax: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of taxZone, pricesIncludeTax');
 
 export const createChannelBody = z.object({
   type: z.string().trim().min(1).max(32),

@@ -26,6 +26,8 @@ describe('shopify normalizeOrder (webhook shape)', () => {
           title: 'IPod Nano - 8GB',
           quantity: 1,
           unitPrice: 19900,
+          discount: 0,
+          tax: 0,
         },
         {
           channelSku: 'IPOD2008BLACK',
@@ -36,8 +38,13 @@ describe('shopify normalizeOrder (webhook shape)', () => {
           quantity: 1,
           // The line's $5 discount allocation is not subtracted: unitPrice is the original price.
           unitPrice: 19900,
+          discount: 500,
+          tax: 0,
         },
       ],
+      // total_price "403.00" = 398.00 - 5.00 (line discount) + 10.00 (shipping) + 0.00 tax.
+      // The sample has no `taxes_included`: the channel's setting decides.
+      money: { shipping: 1000, discount: 0, tax: 0, total: 40300 },
       problems: [],
     });
   });

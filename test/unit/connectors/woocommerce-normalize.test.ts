@@ -29,6 +29,8 @@ describe('woocommerce normalizeOrder', () => {
           title: 'Woo Single #1',
           quantity: 2,
           unitPrice: 300,
+          discount: 0,
+          tax: 45,
         },
         {
           channelSku: 'Bar3',
@@ -38,8 +40,12 @@ describe('woocommerce normalizeOrder', () => {
           title: 'Ship Your Idea &ndash; Color: Black, Size: M Test',
           quantity: 1,
           unitPrice: 1200,
+          discount: 0,
+          tax: 90,
         },
       ],
+      // total "29.35" = 18.00 + 10.00 shipping + 1.35 tax.
+      money: { shipping: 1000, discount: 0, tax: 135, total: 2935, pricesIncludeTax: false },
       problems: [],
     });
   });
@@ -81,6 +87,9 @@ describe('woocommerce normalizeOrder', () => {
         // subtotal "25.21" + subtotal_tax "4.79" = 30.00 over 3; `price` (7.56…, after the coupon,
         // without tax, a float) is not used.
         unitPrice: 1000,
+        // The coupon took (25.21 - 22.69) + (4.79 - 4.31) off the gross line.
+        discount: 300,
+        tax: 431,
       },
       {
         channelSku: 'GRINDER-BLK',
@@ -90,6 +99,8 @@ describe('woocommerce normalizeOrder', () => {
         title: 'Kaffeemühle - Schwarz',
         quantity: 1,
         unitPrice: 2499,
+        discount: 250,
+        tax: 359,
       },
     ]);
   });
