@@ -7,6 +7,7 @@ import { bearerAuth, requestContext, safeEqual } from './middleware.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
+import { customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', catalogueImportRoutes(deps.db));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
+  api.route('/', customerRoutes(deps.db));
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codeParam } from '../params.js';
 
 /** What a channel is told about stock: feeding warehouses and its publication rule. */
 const stockSettingsBody = z.object({
@@ -57,3 +58,6 @@ export const skuMappingBody = z
     (b) => Boolean(b.productId || b.variantId || b.inventoryItemId),
     'give at least one of productId, variantId, inventoryItemId',
   );
+
+/** `PUT /api/channels/{id}/customers/{channelCustomerId}`: the trade customer the buyer is. */
+export const channelCustomerBody = z.object({ customer: codeParam }).strict();
