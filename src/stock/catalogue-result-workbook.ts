@@ -23,19 +23,19 @@ export const STATUS_TEXT: Record<CatalogueRowStatus, string> = {
   rejected: 'rejected / 已拒绝',
 };
 
-interface Column<R> {
+export interface Column<R> {
   header: string;
   width: number;
   value: (row: R) => string | number | null;
 }
 
-const ROW: Column<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
-const STATUS: Column<CatalogueRowResult> = {
+export const ROW: Column<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
+export const STATUS: Column<CatalogueRowResult> = {
   header: 'Status / 状态',
   width: 18,
   value: (r) => STATUS_TEXT[r.status],
 };
-const REASON: Column<CatalogueRowResult> = {
+export const REASON: Column<CatalogueRowResult> = {
   header: 'Reason / 原因',
   width: 80,
   value: (r) => r.reason ?? '',

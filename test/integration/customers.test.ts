@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookOutcome } from '../helpers/applied-event.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
@@ -94,6 +95,16 @@ describe.each([
       .replaceAll('jon@example.com', mail);
 
   const order = async (id: number) => (await stack.api('GET', `/api/orders/${id}`)).body;
+
+  async function upload(path: string, data: string | Uint8Array, name: string) {
+    const form = new FormData();
+    form.set('file', new File([data], name));
+    return stack.app.request(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: form,
+    });
+  }
 
   async function importCsv(csv: string, name: string) {
     const form = new FormData();
@@ -448,5 +459,91 @@ describe.each([
     expect((await stack.api('GET', `/api/channels/${shopifyId}/customers/115310627314723954`)).status).toBe(
       404,
     );
+  });
+
+  it('imports customers from a sheet with Chinese headers: per-row results, only the columns it has, the same sheet again unchanged', async () => {
+    const csv =
+      '客户编码,客户名称,业务员,币种,账期,信用额度,邮箱,标签\n' +
+      'IMP-1,华东贸易,SP-LI,CNY,45,10000.50,orders@huadong.example,"vip;east"\n' +
+      'ACME,Acme Trading Ltd,SP-LI,EUR,90,50000,buyer@acme.example,"key-account,east"\n' +
+      'bad code,坏编码,,CNY,,,,\n' +
+      'IMP-2,无业务员,NOBODY,CNY,,,,\n' +
+      'imp-1,重复,,CNY,,,,\n';
+    const before = (await stack.api('GET', '/api/customers/ACME')).body;
+    const res = await upload('/api/customers/import', csv, 'customers.csv');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.summary).toMatchObject({ rows: 5, created: 1, updated: 1, rejected: 3 });
+    expect(body.rows.map((r: any) => [r.row, r.code, r.status])).toEqual([
+      [2, 'IMP-1', 'created'],
+      [3, 'ACME', 'updated'],
+      [4, 'bad code', 'rejected'],
+      [5, 'IMP-2', 'rejected'],
+      [6, 'imp-1', 'rejected'],
+    ]);
+    expect(body.rows[2].reason).toContain('客户编码');
+    expect(body.rows[3].reason).toContain('业务员不存在');
+    expect(body.rows[4].reason).toContain('row 2');
+    expect((await stack.api('GET', '/api/customers/IMP-1')).body).toMatchObject({
+      name: '华东贸易',
+      salesperson: 'SP-LI',
+      currency: 'CNY',
+      paymentTermsDays: 45,
+      creditLimit: { amount: 1_000_050, currency: 'CNY' },
+      contacts: [{ email: 'orders@huadong.example' }],
+      tags: ['vip', 'east'],
+    });
+    // ACME keeps what the sheet has no column for (group, addresses, its second contact).
+    const acmeAfter = (await stack.api('GET', '/api/customers/ACME')).body;
+    expect(acmeAfter).toMatchObject({
+      paymentTermsDays: 90,
+      creditLimit: { amount: 5_000_000, currency: 'EUR' },
+      group: before.group,
+      billingAddress: before.billingAddress,
+      contacts: [{ email: 'buyer@acme.example' }, before.contacts[1]],
+    });
+    expect(await stack.db('customers').where({ code: 'IMP-2' }).count({ n: '*' })).toEqual([{ n: 0 }]);
+
+    const again = await upload('/api/customers/import?format=xlsx', csv, 'customers.csv');
+    expect(again.status).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await again.arrayBuffer()) as never);
+    const result = wb.getWorksheet('Result')!;
+    expect(result.getRow(1).values).toEqual([
+      undefined,
+      'Row / 行号',
+      'Code / 客户编码',
+      'Name / 客户名称',
+      'Status / 状态',
+      'Reason / 原因',
+    ]);
+    const statuses: unknown[] = [];
+    result.eachRow((r, n) => {
+      if (n > 1) statuses.push([r.getCell(2).value, r.getCell(4).value]);
+    });
+    expect(statuses).toEqual([
+      ['IMP-1', 'unchanged / 无变化'],
+      ['ACME', 'unchanged / 无变化'],
+      ['bad code', 'rejected / 已拒绝'],
+      ['IMP-2', 'rejected / 已拒绝'],
+      ['imp-1', 'rejected / 已拒绝'],
+    ]);
+    expect((await stack.api('GET', '/api/customers/ACME')).body.updatedAt).toBe(acmeAfter.updatedAt);
+
+    const xlsx = new ExcelJS.Workbook();
+    const sheet = xlsx.addWorksheet('Customers');
+    sheet.addRow(['Code', 'Name', 'Language', 'Time zone']);
+    sheet.addRow(['IMP-X', 'Workbook Co', 'en', 'Europe/Berlin']);
+    const fromXlsx = await upload(
+      '/api/customers/import',
+      new Uint8Array(await xlsx.xlsx.writeBuffer()),
+      'c.xlsx',
+    );
+    expect(((await fromXlsx.json()) as any).rows).toEqual([
+      { row: 2, code: 'IMP-X', name: 'Workbook Co', status: 'created' },
+    ]);
+    const unreadable = await upload('/api/customers/import', 'Name\nonly a name\n', 'c.csv');
+    expect(unreadable.status).toBe(422);
+    expect(((await unreadable.json()) as any).error.message).toContain('缺少必填列');
   });
 });

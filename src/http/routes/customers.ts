@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { resultFileName } from '../../../connectors/excel-inbox/result-workbook.js';
 import {
   channelCustomer,
   listChannelCustomers,
   mapChannelCustomer,
   unmapChannelCustomer,
 } from '../../customers/channel-customers.js';
+import { CUSTOMER_RESULT_COLUMNS, importCustomerSheet } from '../../customers/customer-import.js';
 import { customerOrders, salespersonCustomers } from '../../customers/customer-orders.js';
 import {
   customerDetail,
@@ -19,10 +21,13 @@ import {
 } from '../../customers/customer-store.js';
 import type { Db } from '../../db/connection.js';
 import { customerBodySchema, salespersonBodySchema } from '../../domain/customer.js';
+import { ApiError } from '../../errors/api-error.js';
+import { catalogueResultWorkbook, countStatuses } from '../../stock/catalogue-result-workbook.js';
 import type { AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam, outsideIdParam } from '../params.js';
+import { readUpload, uploadLimit, XLSX_TYPE } from '../upload.js';
 import { channelCustomerBody } from './channel-schemas.js';
 
 const customerListQuery = z.object({
@@ -40,6 +45,9 @@ const channelId = (c: Params) => parseParam(idParam, c.req.param('id'), 'channel
 const buyerId = (c: Params) =>
   parseParam(outsideIdParam, c.req.param('channelCustomerId'), 'channel customer id');
 
+/** The path of the customer sheet upload; it has the upload body limit instead of the API's. */
+export const CUSTOMER_IMPORT_PATH = '/api/customers/import';
+
 /** Trade customers, salespeople, their orders, and channel buyers mapped to trade customers. */
 export function customerRoutes(db: Db) {
   const app = new Hono<AppEnv>();
@@ -48,6 +56,23 @@ export function customerRoutes(db: Db) {
     const filter = parseParam(customerListQuery, c.req.query(), 'query');
     const { items, nextId } = await listCustomers(db, filter, readCursor(filter.cursor));
     return c.json({ items, nextCursor: nextCursor(nextId) });
+  });
+
+  app.post('/customers/import', uploadLimit(), async (c) => {
+    const { file } = await readUpload(c, 'an .xlsx or .csv sheet');
+    const fileName = file.name || 'customers.csv';
+    const result = await importCustomerSheet(db, { fileName, data: Buffer.from(await file.arrayBuffer()) });
+    if (c.req.query('format') === 'xlsx') {
+      c.header('Content-Type', XLSX_TYPE);
+      c.header('Content-Disposition', `attachment; filename="${resultFileName(fileName)}"`);
+      const workbook = await catalogueResultWorkbook(result, CUSTOMER_RESULT_COLUMNS);
+      return c.body(new Uint8Array(workbook), result.error ? 422 : 200);
+    }
+    if (result.error) throw new ApiError(422, 'invalid_file', result.error, { fileName: result.fileName });
+    return c.json({
+      summary: { fileName: result.fileName, rows: result.rows.length, ...countStatuses(result.rows) },
+      rows: result.rows,
+    });
   });
 
   app.put('/customers/:code', async (c) => {
