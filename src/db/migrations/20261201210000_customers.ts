@@ -90,35 +90,42 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('orders', (t) => {
-    t.dropColumns('contact_name', 'contact_email', 'contact_phone', 'contact_language', 'contact_time_zone');
-  });
+  // Column by column with ALTER TABLE … DROP COLUMN (MySQL, SQLite 3.35+): knex would rebuild the
+  // SQLite tables instead, which their foreign keys refuse.
+  const drop = async (table: string, columns: readonly string[]) => {
+    for (const column of columns) await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
+  };
+  await drop('orders', [
+    'contact_name',
+    'contact_email',
+    'contact_phone',
+    'contact_language',
+    'contact_time_zone',
+  ]);
   await knex.schema.dropTable('channel_customer_map');
   await knex.schema.dropTable('customer_contacts');
   await knex.schema.alterTable('customers', (t) => {
     t.dropUnique(['channel', 'channel_customer_id']);
     t.dropIndex(['salesperson_id']);
   });
-  await knex.schema.alterTable('customers', (t) => {
-    t.dropColumns(
-      'salesperson_id',
-      'currency',
-      'language',
-      'time_zone',
-      'tax_id',
-      'billing_address',
-      'shipping_address',
-      'payment_terms_days',
-      'credit_limit',
-      'credit_currency',
-      'on_hold',
-      'on_hold_reason',
-      'company',
-      'tags',
-      'channel',
-      'channel_customer_id',
-    );
-  });
+  await drop('customers', [
+    'salesperson_id',
+    'currency',
+    'language',
+    'time_zone',
+    'tax_id',
+    'billing_address',
+    'shipping_address',
+    'payment_terms_days',
+    'credit_limit',
+    'credit_currency',
+    'on_hold',
+    'on_hold_reason',
+    'company',
+    'tags',
+    'channel',
+    'channel_customer_id',
+  ]);
   // customer_group stays: the price lists use it too, and its values are still meaningful.
   await knex.schema.dropTable('salespeople');
 }
