@@ -7,8 +7,8 @@ import type { CustomerInput, OrderProblem } from '../domain/order-input.js';
  * group of orders with at most four reads, whatever the group's size:
  *
  * - an order naming a customer code (API, Excel) belongs to that trade customer; a code we do not
- *   have holds the order (`unknown_customer`) and creates nothing — trade customers are created
- *   by people;
+ *   have creates nothing (trade customers are created by people): the order keeps the code and
+ *   processing holds it (`orderCustomerProblems`) until such a customer exists;
  * - a channel's buyer belongs to the trade customer the channel customer id is mapped to
  *   (`PUT /api/channels/{id}/customers/{channelCustomerId}`), else to the trade customer one of
  *   whose contacts has the buyer's e-mail (the oldest such customer), else to the channel
@@ -17,13 +17,13 @@ import type { CustomerInput, OrderProblem } from '../domain/order-input.js';
  * - a buyer with neither (a guest without a matching e-mail) has no customer: the order keeps the
  *   buyer's contact only.
  *
- * A trade customer on hold holds its orders (`customer_on_hold`). Nothing here locks a row: a
- * retail order never waits for its customer, and credit (which does lock) is checked later.
+ * Nothing here locks a row: a retail order never waits for its customer, and credit (which does
+ * lock) is checked later.
  */
 export type OrderCustomer =
-  | { kind: 'none'; problems: OrderProblem[] }
-  | { kind: 'known'; customerId: number; problems: OrderProblem[] }
-  | { kind: 'new_channel_customer'; channel: string; channelCustomerId: string; problems: OrderProblem[] };
+  | { kind: 'none' }
+  | { kind: 'known'; customerId: number }
+  | { kind: 'new_channel_customer'; channel: string; channelCustomerId: string };
 
 interface Wanted {
   channel: string;
@@ -32,8 +32,6 @@ interface Wanted {
 
 interface TradeRow {
   id: number;
-  on_hold: unknown;
-  on_hold_reason: string | null;
 }
 
 const pairKey = (channel: string, id: string) => `${channel}\u0000${id}`;
@@ -57,7 +55,7 @@ export async function resolveOrderCustomers(tx: Tx, orders: readonly Wanted[]): 
       orders.flatMap((o) => (!o.customer?.code && o.customer?.email ? [emailKey(o.customer.email)] : [])),
     ),
   ];
-  const trade = 'c.id, c.code, c.on_hold, c.on_hold_reason';
+  const trade = 'c.id, c.code';
   const [byCode, mapped, byEmail, channelCustomers] = await Promise.all([
     codes.length ? tx('customers as c').whereIn('c.code', codes).select(tx.raw(trade)) : [],
     pairs.length
@@ -90,43 +88,76 @@ export async function resolveOrderCustomers(tx: Tx, orders: readonly Wanted[]): 
 
   return orders.map((o): OrderCustomer => {
     const c = o.customer;
-    if (!c) return { kind: 'none', problems: [] };
+    if (!c) return { kind: 'none' };
     if (c.code) {
       const row = codeOf.get(codeKey(c.code));
-      if (!row)
-        return {
-          kind: 'none',
-          problems: [{ code: 'unknown_customer', message: `unknown customer ${c.code}: create it first` }],
-        };
-      return tradeCustomer(row);
+      return row ? { kind: 'known', customerId: Number(row.id) } : { kind: 'none' };
     }
     const pair = c.channelCustomerId ? pairKey(o.channel, c.channelCustomerId) : null;
     const trade = (pair && mapOf.get(pair)) || (c.email ? emailOf.get(emailKey(c.email)) : undefined);
-    if (trade) return tradeCustomer(trade);
-    if (!pair) return { kind: 'none', problems: [] };
+    if (trade) return { kind: 'known', customerId: Number(trade.id) };
+    if (!pair) return { kind: 'none' };
     const existing = channelOf.get(pair);
-    if (existing !== undefined) return { kind: 'known', customerId: existing, problems: [] };
-    return {
-      kind: 'new_channel_customer',
-      channel: o.channel,
-      channelCustomerId: c.channelCustomerId!,
-      problems: [],
-    };
+    if (existing !== undefined) return { kind: 'known', customerId: existing };
+    return { kind: 'new_channel_customer', channel: o.channel, channelCustomerId: c.channelCustomerId! };
   });
 }
 
-function tradeCustomer(row: TradeRow): OrderCustomer {
-  const onHold = row.on_hold === true || Number(row.on_hold) === 1;
-  return {
-    kind: 'known',
-    customerId: Number(row.id),
-    problems: onHold
-      ? [
+/**
+ * What holds orders for their customer, checked when they are processed (the first time, and again
+ * after a release), for a group of locked orders in one read: a customer code that names no
+ * customer (`unknown_customer`; a customer created since is filled in), and a trade customer on hold
+ * (`customer_on_hold`, with its reason). Returns the problems per order id; the customer ids found
+ * for codes are written to the orders through `setCustomer`.
+ */
+export async function orderCustomerProblems(
+  tx: Tx,
+  orders: readonly { id: number; customerId: number | null; customerCode: string | null }[],
+  setCustomer: (orderId: number, customerId: number) => void,
+): Promise<Map<number, OrderProblem[]>> {
+  const out = new Map<number, OrderProblem[]>();
+  const ids = [...new Set(orders.flatMap((o) => (o.customerId === null ? [] : [o.customerId])))];
+  const codes = [
+    ...new Set(orders.flatMap((o) => (o.customerId === null && o.customerCode ? [o.customerCode] : []))),
+  ];
+  if (ids.length === 0 && codes.length === 0) return out;
+  const rows = await tx('customers')
+    .where((w) => {
+      if (ids.length) w.orWhereIn('id', ids);
+      if (codes.length) w.orWhereIn('code', codes);
+    })
+    .select('id', 'code', 'on_hold', 'on_hold_reason');
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const byCode = new Map(rows.filter((r) => r.code !== null).map((r) => [codeKey(String(r.code)), r]));
+  for (const o of orders) {
+    let row = o.customerId === null ? undefined : byId.get(o.customerId);
+    if (o.customerId === null && o.customerCode) {
+      row = byCode.get(codeKey(o.customerCode));
+      if (row) setCustomer(o.id, Number(row.id));
+      else {
+        out.set(o.id, [
           {
-            code: 'customer_on_hold',
-            message: `the customer is on hold${row.on_hold_reason ? `: ${row.on_hold_reason}` : ''}`,
+            code: 'unknown_customer',
+            message: `unknown customer ${o.customerCode}: create it, then release the order`,
           },
-        ]
-      : [],
-  };
+        ]);
+        continue;
+      }
+    }
+    if (row && (row.on_hold === true || Number(row.on_hold) === 1))
+      out.set(o.id, [
+        {
+          code: 'customer_on_hold',
+          message: `the customer is on hold${row.on_hold_reason ? `: ${row.on_hold_reason}` : ''}`,
+        },
+      ]);
+  }
+  return out;
 }
+
+/** The customer columns of an order row as `orderCustomerProblems` takes them. */
+export const orderCustomerOf = (r: Record<string, unknown>) => ({
+  id: Number(r.id),
+  customerId: r.customer_id === null || r.customer_id === undefined ? null : Number(r.customer_id),
+  customerCode: (r.customer_code as string | null | undefined) ?? null,
+});

@@ -120,25 +120,25 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
   const out: Statement[] = [];
   if (customer.kind === 'new_channel_customer')
     out.push(channelCustomerStatement(customer, order.customer, now));
-  const problems = [...customer.problems, ...(order.problems ?? [])];
   const contact = order.customer;
   out.push({
     sql:
       'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, ' +
       'placed_at, channel_updated_at, created_at, updated_at, ' +
-      'contact_name, contact_email, contact_phone, contact_language, contact_time_zone) ' +
-      "VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      'customer_code, contact_name, contact_email, contact_phone, contact_language, contact_time_zone) ' +
+      "VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     bindings: [
       channel,
       order.externalId,
       customer.kind === 'known' ? customer.customerId : customer.kind === 'none' ? null : CUSTOMER_ID,
-      problems.length ? JSON.stringify(problems) : null,
+      order.problems?.length ? JSON.stringify(order.problems) : null,
       order.currency,
       orderTotal(order.lines),
       order.placedAt ? dbTime(new Date(order.placedAt)) : now,
       input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
       now,
       now,
+      contact?.code ?? null,
       contact?.name ?? null,
       contact?.email ?? null,
       contact?.phone ?? null,

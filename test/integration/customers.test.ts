@@ -313,7 +313,7 @@ describe.each([
     });
   });
 
-  it('holds an Excel order whose customer code is unknown and creates no customer; a known one keeps its contact name', async () => {
+  it('holds an Excel order whose customer code is unknown and creates no customer until one is created and the order released; a known one keeps its contact name', async () => {
     const csv =
       'Order No,Customer Code,Customer Name,Item Code,Quantity,Unit Price,Currency\n' +
       'X-1,NEWCO,New Company Ltd,A-1,2,10.00,EUR\n' +
@@ -328,6 +328,16 @@ describe.each([
     expect(h.customer).toBeNull();
     expect(h.contact.name).toBe('New Company Ltd');
     expect(await stack.db('customers').where({ code: 'NEWCO' }).count({ n: '*' })).toEqual([{ n: 0 }]);
+    // Released before the customer exists: held again. Once it is created, the release finds it.
+    expect((await stack.api('POST', `/api/orders/${held.id}/release`)).status).toBe(200);
+    await stack.settle();
+    expect((await order(held.id)).holdReason).toBe('unknown_customer');
+    expect((await stack.api('PUT', '/api/customers/newco', { name: 'New Company Ltd' })).status).toBe(201);
+    expect((await stack.api('POST', `/api/orders/${held.id}/release`)).status).toBe(200);
+    await stack.settle();
+    const released = await order(held.id);
+    expect(released.status).toBe('confirmed');
+    expect(released.customer).toMatchObject({ code: 'newco' });
     const known = await stack.db('orders').where({ external_id: 'ACME:X-2' }).first('id');
     const k = await order(known.id);
     expect(k.status).toBe('confirmed');
@@ -335,7 +345,7 @@ describe.each([
     expect(k.contact.name).toBe('Wang Fang');
   });
 
-  it("holds the orders of a customer on hold, with the customer's reason", async () => {
+  it("holds the orders of a customer on hold, with the customer's reason, until it is off hold and the order released", async () => {
     await stack.api('PUT', '/api/customers/LATE', {
       name: 'Late Payer',
       onHold: true,
@@ -351,6 +361,10 @@ describe.each([
     expect(o.status).toBe('on_hold');
     expect(o.holdReason).toBe('customer_on_hold');
     expect(o.holdDetails[0].message).toContain('overdue invoices');
+    await stack.api('PUT', '/api/customers/LATE', { name: 'Late Payer' });
+    await stack.api('POST', `/api/orders/${post.body.id}/release`);
+    await stack.settle();
+    expect((await order(post.body.id)).status).toBe('confirmed');
   });
 
   it("lists a customer's orders with ordered, shipped and open values, and a salesperson's customers with totals", async () => {

@@ -81,6 +81,9 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.alterTable('orders', (t) => {
+    // The customer code the order named, kept so that processing (again after a release) can find
+    // a customer created since.
+    t.specificType('customer_code', code).nullable();
     t.string('contact_name', 255).nullable();
     t.string('contact_email', 255).nullable();
     t.string('contact_phone', 64).nullable();
