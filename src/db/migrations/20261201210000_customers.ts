@@ -99,6 +99,7 @@ export async function down(knex: Knex): Promise<void> {
     for (const column of columns) await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
   };
   await drop('orders', [
+    'customer_code',
     'contact_name',
     'contact_email',
     'contact_phone',
