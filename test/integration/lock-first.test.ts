@@ -403,7 +403,7 @@ describe('order changes lock the order first (MariaDB, forced interleavings)', (
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
-  it('a channel order of a new buyer waits for the channel customer another order is creating, and gets that one customer', async () => {
+  it('a channel order of a new buyer waits for the channel customer another order is creating and gets it; later orders of the buyer do not wait', async () => {
     const customerId = '8800000000000000001';
     const channel = `shopify:${channelId}`;
     // The channel's item is mapped to CUST beforehand (by a first order without a customer), so the
@@ -447,6 +447,31 @@ describe('order changes lock the order first (MariaDB, forced interleavings)', (
     expect(customers).toHaveLength(1);
     const owner = await stack.db('orders').where({ external_id: '6100000000000000011' }).first('customer_id');
     expect(Number(owner.customer_id)).toBe(Number(customers[0].id));
+
+    // Once it exists, the buyer's orders do not serialise on it: an order of the same buyer still in
+    // flight (its foreign key check holds a shared lock on the row, as the holder does) stops none.
+    const holder = await block(stack.db, 'SELECT id FROM customers WHERE id = ? LOCK IN SHARE MODE', [
+      customers[0].id,
+    ]);
+    try {
+      const next = await deliver(
+        'orders/create',
+        shopifyOrder('6100000000000000012', {
+          updatedAt: '2026-11-20T11:00:00+01:00',
+          quantity: 1,
+          customerId,
+          ...line,
+        }),
+      );
+      expect(next.note).toBe('created');
+    } finally {
+      await holder.rollback();
+    }
+    const second = await stack
+      .db('orders')
+      .where({ external_id: '6100000000000000012' })
+      .first('customer_id');
+    expect(Number(second.customer_id)).toBe(Number(customers[0].id));
 
     await stack.settle();
     expect(await checkInvariants(stack.db)).toEqual([]);
