@@ -244,7 +244,7 @@ function deliveries(shape: Shape, n: number, skuCodes: string[]): Delivery[] {
   });
 }
 
-/** The same orders for `POST /api/orders`: one line of one unit, a customer each. */
+/** The same orders for `POST /api/orders`: one line of one unit, a new buyer each (as the webhooks bring). */
 function apiOrders(shape: Shape, n: number, skuCodes: string[]) {
   const prefix = `wh-api-${shape}-`;
   const externalIds = Array.from({ length: n }, (_, i) => `${prefix}${pad(i, 6)}`);
@@ -252,7 +252,11 @@ function apiOrders(shape: Shape, n: number, skuCodes: string[]) {
     JSON.stringify({
       externalId,
       currency: 'USD',
-      customer: { code: `api:${shape}-${i}`, name: 'John Smith', email: `buyer-${shape}-${i}@example.com` },
+      customer: {
+        channelCustomerId: `${shape}-${i}`,
+        name: 'John Smith',
+        email: `buyer-${shape}-${i}@example.com`,
+      },
       lines: [{ sku: skuCodes[skuIndexOf(shape, i)]!, quantity: 1, unitPrice: 19900 }],
     }),
   );

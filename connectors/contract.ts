@@ -132,7 +132,15 @@ export interface NormalizedOrder {
   /** The channel's own last-update time, ISO 8601 UTC: an older payload never overwrites a newer one. */
   updatedAt: string;
   cancelled: boolean;
-  customer?: { code?: string; name?: string; email?: string };
+  /** The buyer as the channel describes them; `channelCustomerId` keys a channel customer. */
+  customer?: {
+    channelCustomerId?: string;
+    name?: string;
+    email?: string;
+    phone?: string;
+    language?: 'zh-CN' | 'en';
+    timeZone?: string;
+  };
   lines: NormalizedLine[];
   /** What the channel says about the order's money beyond its lines. */
   money?: NormalizedMoney;

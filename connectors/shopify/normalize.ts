@@ -1,6 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
+import { buyer, fullName, languageOfLocale, phoneOf } from '../shared/buyer.js';
 import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 
@@ -109,19 +110,24 @@ function buildLines(
   return { lines, problems };
 }
 
-function customerOf(
-  id: unknown,
-  first: unknown,
-  last: unknown,
-  mail: string | undefined,
-): NormalizedOrder['customer'] {
-  const customerId = shopifyIdString(id);
-  const name = [text(first), text(last)].filter((p): p is string => p !== null).join(' ');
-  const out: NonNullable<NormalizedOrder['customer']> = {};
-  if (customerId) out.code = `shopify:${customerId}`;
-  if (name) out.name = name;
-  if (mail) out.email = mail;
-  return Object.keys(out).length > 0 ? out : undefined;
+/**
+ * The buyer of a Shopify order: the customer's id (keys the channel customer), name, e-mail
+ * (the customer's, else the order's), phone (the customer's, else the order's, else the billing
+ * address's) and the language of `customer_locale`. Shopify does not say the buyer's time zone.
+ */
+function buyerOf(p: Rec, rest: boolean): NormalizedOrder['customer'] {
+  const c = isRecord(p.customer) ? p.customer : {};
+  const billing = isRecord(rest ? p.billing_address : p.billingAddress)
+    ? ((rest ? p.billing_address : p.billingAddress) as Rec)
+    : {};
+  const id = shopifyIdString(rest ? (c.admin_graphql_api_id ?? c.id) : c.id);
+  return buyer({
+    channelCustomerId: id ?? undefined,
+    name: rest ? fullName(c.first_name, c.last_name) : fullName(c.firstName, c.lastName),
+    email: rest ? email(c.email, p.email, p.contact_email) : email(c.email, p.email),
+    phone: phoneOf(c.phone, p.phone, billing.phone),
+    language: languageOfLocale(rest ? p.customer_locale : p.customerLocale),
+  });
 }
 
 function orderId(gid: unknown, id: unknown): string {
@@ -264,19 +270,13 @@ function fromRest(p: Rec): NormalizedOrder {
       gone: l.current_quantity === 0,
     };
   });
-  const c = isRecord(p.customer) ? p.customer : {};
   return finish(
     {
       externalId,
       name: text(p.name),
       currency,
       cancelled: p.cancelled_at !== null && p.cancelled_at !== undefined && p.cancelled_at !== '',
-      customer: customerOf(
-        c.admin_graphql_api_id ?? c.id,
-        c.first_name,
-        c.last_name,
-        email(c.email, p.email, p.contact_email),
-      ),
+      customer: buyerOf(p, true),
     },
     p.created_at,
     p.updated_at,
@@ -317,14 +317,13 @@ function fromGraphql(p: Rec): NormalizedOrder {
       gone: l.currentQuantity === 0,
     };
   });
-  const c = isRecord(p.customer) ? p.customer : {};
   return finish(
     {
       externalId,
       name: text(p.name),
       currency,
       cancelled: p.cancelledAt !== null && p.cancelledAt !== undefined && p.cancelledAt !== '',
-      customer: customerOf(c.id, c.firstName, c.lastName, email(p.email)),
+      customer: buyerOf(p, false),
     },
     p.createdAt,
     p.updatedAt,

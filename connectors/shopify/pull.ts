@@ -65,6 +65,8 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
       cancelledAt
       currencyCode
       email
+      phone
+      customerLocale
       customer { id firstName lastName }
       lineItems(first: $lines) {
         pageInfo { hasNextPage endCursor }

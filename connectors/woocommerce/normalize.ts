@@ -1,6 +1,7 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
+import { buyer, fullName, phoneOf } from '../shared/buyer.js';
 import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 
@@ -297,16 +298,19 @@ function refundedLineTax(
   return sum;
 }
 
-function customerOf(customerId: unknown, billing: unknown): NormalizedOrder['customer'] {
+/**
+ * The buyer of a WooCommerce order, from `customer_id` and the billing address. A guest
+ * (`customer_id` 0) has no channel customer id: the order keeps the guest's contact and is matched
+ * to a trade customer by e-mail only, never kept as a channel customer (guests are not accounts).
+ */
+function buyerOf(customerId: unknown, billing: unknown): NormalizedOrder['customer'] {
   const b = isRecord(billing) ? billing : {};
-  const id = wooIdString(customerId);
-  const name = [text(b.first_name), text(b.last_name)].filter((p): p is string => p !== null).join(' ');
-  const mail = email(b.email);
-  const out: NonNullable<NormalizedOrder['customer']> = {};
-  if (id) out.code = `woocommerce:${id}`;
-  if (name) out.name = name;
-  if (mail) out.email = mail;
-  return Object.keys(out).length > 0 ? out : undefined;
+  return buyer({
+    channelCustomerId: wooIdString(customerId) ?? undefined,
+    name: fullName(b.first_name, b.last_name),
+    email: email(b.email),
+    phone: phoneOf(b.phone),
+  });
 }
 
 function orderNumber(value: unknown): string | null {
@@ -319,7 +323,7 @@ function orderNumber(value: unknown): string | null {
  * A WooCommerce order (the REST API v3 order JSON, which is also every order webhook's body) in the
  * core's terms.
  *
- * - Ids are decimal strings; `customer_id` 0 is a guest (no customer code).
+ * - Ids are decimal strings; `customer_id` 0 is a guest (no channel customer, see `buyerOf`).
  * - Times come from the `_gmt` fields, read as UTC (see `wooDateToIso`).
  * - Unit prices come from the line's decimal strings (see `lineUnitPrice`); coupons are not
  *   subtracted. A line without an exact unit price or a valid quantity becomes an `invalid_line`
@@ -359,7 +363,7 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
       0,
       money.order.tax - refundedLineTax(payload.line_items, money.lines, refunded),
     );
-  const customer = customerOf(payload.customer_id, payload.billing);
+  const customer = buyerOf(payload.customer_id, payload.billing);
   return {
     externalId,
     name: orderNumber(payload.number),

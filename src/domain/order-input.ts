@@ -20,6 +20,7 @@ export const LIMITS = {
   codeLength: 64,
   nameLength: 255,
   emailLength: 255,
+  phoneLength: 64,
   idempotencyKeyLength: 191,
   /** Receipt, transfer and adjustment references. */
   referenceLength: 191,
@@ -38,6 +39,25 @@ export const text = () => z.string().refine((s) => !s.includes(NUL), 'must not c
 const minorAmount = () => z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor);
 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+
+/** The languages customers and staff read stockbridge's texts in. */
+export const LANGUAGES = ['zh-CN', 'en'] as const;
+export const languageSchema = z.enum(LANGUAGES);
+
+/** An IANA time zone name the runtime knows, such as Asia/Shanghai. */
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai');
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const orderLineInputSchema = z.object({
   sku: text().trim().min(1, 'must not be empty').max(LIMITS.lineSkuLength),
@@ -58,6 +78,11 @@ export const customerInputSchema = z.object({
   code: text().trim().min(1).max(LIMITS.codeLength).optional(),
   name: text().trim().max(LIMITS.nameLength).optional(),
   email: z.email().max(LIMITS.emailLength).optional(),
+  /** The channel's own id for the buyer (a shop's customer id); compared exactly. */
+  channelCustomerId: text().trim().min(1).max(LIMITS.externalIdLength).optional(),
+  phone: text().trim().min(1).max(LIMITS.phoneLength).optional(),
+  language: languageSchema.optional(),
+  timeZone: timeZoneSchema.optional(),
 });
 
 /** An order as the core understands it, from any channel. */

@@ -7,6 +7,7 @@ import { bearerAuth, requestContext, safeEqual } from './middleware.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
+import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
@@ -17,7 +18,11 @@ import { webhookRoutes } from './routes/webhooks.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
-const UPLOAD_PATHS: ReadonlySet<string> = new Set(['/api/orders/import', ...CATALOGUE_IMPORT_PATHS]);
+const UPLOAD_PATHS: ReadonlySet<string> = new Set([
+  '/api/orders/import',
+  ...CATALOGUE_IMPORT_PATHS,
+  CUSTOMER_IMPORT_PATH,
+]);
 
 /** The HTTP app: health probes, and the admin API under /api behind a bearer token. */
 export function createApp(deps: AppDeps) {
@@ -37,6 +42,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', catalogueImportRoutes(deps.db));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
+  api.route('/', customerRoutes(deps.db));
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));

@@ -20,3 +20,6 @@ export const codeParam = z
 
 /** An `Idempotency-Key` header, when sent: 1 to 191 characters, kept exactly (never cut short). */
 export const idempotencyKeyParam = z.string().min(1).max(LIMITS.idempotencyKeyLength).optional();
+
+/** An id from outside in a path (a channel's customer id): kept exactly, 1 to 191 characters. */
+export const outsideIdParam = z.string().min(1).max(LIMITS.externalIdLength);

@@ -64,11 +64,8 @@ export class IntakeBatcher {
 
   private async store(group: InboundDelivery[]): Promise<(IntakeResult | Error)[]> {
     const oneByOne = () => Promise.all(group.map((d) => recordOrder(this.db, d).catch((err: Error) => err)));
-    // Customers known only by e-mail or name need a look-up per order: those take the single path.
-    const groupable =
-      dialectOf(this.db) === 'mysql' &&
-      group.length > 1 &&
-      group.every((d) => !d.order.customer || d.order.customer.code);
+    // The group's customers are looked up together (resolveOrderCustomers), whoever they are.
+    const groupable = dialectOf(this.db) === 'mysql' && group.length > 1;
     let results: (IntakeResult | Error)[];
     if (groupable) {
       try {

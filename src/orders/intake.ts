@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { type OrderCustomer, resolveOrderCustomers } from '../customers/order-customer.js';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-input.js';
@@ -76,38 +77,30 @@ interface Statement {
 }
 
 /**
- * Creates the customer an order names by code, or finds and locks it, in one statement
- * (`INSERT … ON DUPLICATE KEY UPDATE`): two orders bringing the same new customer at once both end
- * with its id, and neither reads before it holds the row.
+ * Creates the channel customer a buyer is keyed by, or finds it, in one statement
+ * (`INSERT … ON DUPLICATE KEY UPDATE`): two orders bringing the same new buyer at once both end
+ * with its id, and neither reads before it holds the row. Only on first sight: afterwards the
+ * buyer is found by `resolveOrderCustomers` and no customer row is touched.
  */
-function customerStatement(customer: CustomerInput & { code: string }, now: string): Statement {
+function channelCustomerStatement(
+  customer: { channel: string; channelCustomerId: string },
+  input: CustomerInput | undefined,
+  now: string,
+): Statement {
   return {
     sql:
-      'INSERT INTO customers (code, name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ' +
-      '{upsert:code}',
-    bindings: [customer.code, customer.name ?? null, customer.email ?? null, now, now],
+      'INSERT INTO customers (channel, channel_customer_id, customer_group, name, email, created_at, updated_at) ' +
+      "VALUES (?, ?, 'retail', ?, ?, ?, ?) {upsert:channel}",
+    bindings: [
+      customer.channel,
+      customer.channelCustomerId,
+      input?.name ?? null,
+      input?.email ?? null,
+      now,
+      now,
+    ],
     defines: CUSTOMER_ID,
   };
-}
-
-/**
- * A buyer known only by e-mail or name (no customer code): found by e-mail, or created. These have
- * no unique key to create-and-lock on; each such order is written on its own.
- */
-async function customerByEmail(tx: Tx, customer: CustomerInput, now: string): Promise<number | null> {
-  if (customer.email) {
-    const row = await tx('customers').where({ email: customer.email }).whereNull('code').first('id');
-    if (row) return Number(row.id);
-  }
-  if (!customer.email && !customer.name) return null;
-  const [id] = await tx('customers').insert({
-    code: null,
-    name: customer.name ?? null,
-    email: customer.email ?? null,
-    created_at: now,
-    updated_at: now,
-  });
-  return Number(id);
 }
 
 /** The stored event an order arrived with (API and Excel orders: applied as they are stored). */
@@ -123,25 +116,24 @@ interface EventWrite {
  * first history row and (optionally) the event it came with. Every path that creates an order —
  * the API, the Excel importer, channel events, one at a time or in groups — writes it through here.
  */
-function orderStatements(
-  input: NewOrder,
-  customer: number | null | typeof CUSTOMER_ID,
-  event?: EventWrite,
-): Statement[] {
+function orderStatements(input: NewOrder, customer: OrderCustomer, event?: EventWrite): Statement[] {
   const { channel, order, now } = input;
   const out: Statement[] = [];
-  if (customer === CUSTOMER_ID && order.customer?.code)
-    out.push(customerStatement(order.customer as CustomerInput & { code: string }, now));
+  if (customer.kind === 'new_channel_customer')
+    out.push(channelCustomerStatement(customer, order.customer, now));
+  const contact = order.customer;
   const money = orderMoneyColumns(order);
   out.push({
     sql:
       'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, ' +
       'shipping_amount, discount_amount, tax_amount, prices_include_tax, channel_total, ' +
-      "placed_at, channel_updated_at, created_at, updated_at) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      'placed_at, channel_updated_at, created_at, updated_at, ' +
+      'customer_code, contact_name, contact_email, contact_phone, contact_language, contact_time_zone) ' +
+      "VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     bindings: [
       channel,
       order.externalId,
-      customer,
+      customer.kind === 'known' ? customer.customerId : customer.kind === 'none' ? null : CUSTOMER_ID,
       order.problems?.length ? JSON.stringify(order.problems) : null,
       order.currency,
       money.total_amount,
@@ -154,6 +146,12 @@ function orderStatements(
       input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
       now,
       now,
+      contact?.code ?? null,
+      contact?.name ?? null,
+      contact?.email ?? null,
+      contact?.phone ?? null,
+      contact?.language ?? null,
+      contact?.timeZone ?? null,
     ],
     defines: ORDER_ID,
   });
@@ -224,7 +222,7 @@ async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<
     const sql: string[] = [];
     const bindings: unknown[] = [];
     for (const st of statements) {
-      let text = st.sql.replace('{upsert:code}', 'ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)');
+      let text = st.sql.replace('{upsert:channel}', 'ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)');
       let i = 0;
       text = text.replace(/\?/g, () => {
         const b = st.bindings[i++];
@@ -245,8 +243,11 @@ async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<
   }
   const ids = new Map<Ref, unknown>();
   for (const st of statements) {
-    // The no-op update makes RETURNING give the existing row's id; the code keeps its first spelling.
-    const text = st.sql.replace('{upsert:code}', 'ON CONFLICT (code) DO UPDATE SET code = customers.code');
+    // The no-op update makes RETURNING give the existing row's id.
+    const text = st.sql.replace(
+      '{upsert:channel}',
+      'ON CONFLICT (channel, channel_customer_id) DO UPDATE SET channel = customers.channel',
+    );
     const bindings = st.bindings.map((b) => (b === CUSTOMER_ID || b === ORDER_ID ? ids.get(b) : b));
     if (st.defines) {
       const rows = (await tx.raw(`${text} RETURNING id`, bindings as Knex.RawBinding[])) as { id: number }[];
@@ -258,17 +259,13 @@ async function runStatements(tx: Tx, statements: readonly Statement[]): Promise<
   return ids.has(ORDER_ID) ? Number(ids.get(ORDER_ID)) : null;
 }
 
-/** Who the order's customer is: created or locked by the writer itself (a code), found first (an e-mail), or none. */
-async function customerRefOf(tx: Tx, input: NewOrder): Promise<number | null | typeof CUSTOMER_ID> {
-  const customer = input.order.customer;
-  if (customer?.code) return CUSTOMER_ID;
-  return customer ? customerByEmail(tx, customer, input.now) : null;
-}
-
 /** Writes one order in the caller's transaction and returns its id. */
 async function writeOrder(tx: Tx, given: NewOrder, event?: EventWrite): Promise<number> {
   const [input] = (await completeOrderMoney(tx, [given])) as [NewOrder];
-  const id = await runStatements(tx, orderStatements(input, await customerRefOf(tx, input), event));
+  const [customer] = await resolveOrderCustomers(tx, [
+    { channel: input.channel, customer: input.order.customer },
+  ]);
+  const id = await runStatements(tx, orderStatements(input, customer!, event));
   return id as number;
 }
 
@@ -317,8 +314,8 @@ export function insertOrder(tx: Tx, input: NewOrder): Promise<number> {
 }
 
 /**
- * Inserts several new orders in the caller's transaction, in one round trip on MySQL (customers
- * known only by e-mail are looked up first), and returns their ids in order. Any of them already
+ * Inserts several new orders in the caller's transaction, in one round trip on MySQL (their
+ * customers are looked up first, for the whole group at once), and returns their ids in order. Any of them already
  * stored fails the whole call on the unique key.
  */
 export async function insertOrders(
@@ -328,10 +325,11 @@ export async function insertOrders(
 ): Promise<number[]> {
   if (given.length === 0) return [];
   const inputs = await completeOrderMoney(tx, given);
-  const statements: Statement[] = [];
-  for (const [i, input] of inputs.entries()) {
-    statements.push(...orderStatements(input, await customerRefOf(tx, input), events?.[i]));
-  }
+  const customers = await resolveOrderCustomers(
+    tx,
+    inputs.map((i) => ({ channel: i.channel, customer: i.order.customer })),
+  );
+  const statements = inputs.flatMap((input, i) => orderStatements(input, customers[i]!, events?.[i]));
   await runStatements(tx, statements);
   const rows = await tx(ORDERS)
     .whereIn(
@@ -408,8 +406,7 @@ export async function intakeOrder(
 
 /**
  * Records several deliveries in one transaction and one round trip (MySQL), each written by the
- * one order writer. Used by the IntakeBatcher for requests that arrive together; only deliveries
- * whose customer (if any) has a code are grouped. Any failure (a duplicate key above all) fails
+ * one order writer. Used by the IntakeBatcher for requests that arrive together. Any failure (a duplicate key above all) fails
  * the whole group, and the caller falls back to `recordOrder` one by one, which sorts duplicates
  * out exactly.
  */

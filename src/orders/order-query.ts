@@ -47,11 +47,14 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
 export async function orderDetail(db: Conn, id: number) {
   const order = await findOrder(db, id);
   if (!order) throw notFound(`order ${id}`);
-  const [lines, history, customer, shipments] = await Promise.all([
+  const [lines, history, customer, shipments, contact] = await Promise.all([
     orderLines(db, id),
     orderHistory(db, id),
-    order.customerId ? db('customers').where({ id: order.customerId }).first('code', 'name', 'email') : null,
+    order.customerId
+      ? db('customers').where({ id: order.customerId }).first('code', 'name', 'email', 'customer_group')
+      : null,
     db('shipments').where({ order_id: id }).orderBy('id'),
+    orderContact(db, id),
   ]);
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
@@ -70,7 +73,10 @@ export async function orderDetail(db: Conn, id: number) {
     holdReason: order.holdReason,
     holdDetails: order.holdDetails,
     warnings: order.warnings,
-    customer: customer ? { code: customer.code, name: customer.name, email: customer.email } : null,
+    customer: customer
+      ? { code: customer.code, name: customer.name, email: customer.email, group: customer.customer_group }
+      : null,
+    contact,
     currency: order.currency,
     totalAmount: order.totalAmount,
     placedAt: order.placedAt,
@@ -97,5 +103,19 @@ export async function orderDetail(db: Conn, id: number) {
         .filter((l) => Number(l.shipment_id) === Number(s.id))
         .map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),
     })),
+  };
+}
+
+/** The buyer's contact as the order brought it (name, e-mail, phone, language, time zone). */
+async function orderContact(db: Conn, id: number) {
+  const r = await db(ORDERS)
+    .where({ id })
+    .first('contact_name', 'contact_email', 'contact_phone', 'contact_language', 'contact_time_zone');
+  return {
+    name: r?.contact_name ?? null,
+    email: r?.contact_email ?? null,
+    phone: r?.contact_phone ?? null,
+    language: r?.contact_language ?? null,
+    timeZone: r?.contact_time_zone ?? null,
   };
 }

@@ -1,3 +1,4 @@
+import { orderCustomerOf, orderCustomerProblems } from '../customers/order-customer.js';
 import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
@@ -70,6 +71,11 @@ async function reserveOrders(
   }
 
   const batch = new WriteBatch(tx);
+  const customerProblems = await orderCustomerProblems(
+    tx,
+    orderRows.filter((r) => r.status === 'received').map(orderCustomerOf),
+    (id, customerId) => batch.addSql('UPDATE orders SET customer_id = ? WHERE id = ?', [customerId, id]),
+  );
   const toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
   for (const row of orderRows) {
     const order = toOrder(row);
@@ -81,6 +87,7 @@ async function reserveOrders(
     const lines = entries.map((e) => e.line);
     const known = new Set(entries.filter((e) => e.knownSkuId !== null).map((e) => e.line.sku));
     const problems: OrderProblem[] = [
+      ...(customerProblems.get(order.id) ?? []),
       ...((order.intakeProblems as OrderProblem[] | null) ?? []),
       ...validateForReservation(lines, known),
     ];

@@ -27,13 +27,13 @@ export const STATUS_TEXT: Record<CatalogueRowStatus, string> = {
   rejected: 'rejected / 已拒绝',
 };
 
-const ROW: ResultColumn<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
-const STATUS: ResultColumn<CatalogueRowResult> = {
+export const ROW: ResultColumn<CatalogueRowResult> = { header: 'Row / 行号', width: 10, value: (r) => r.row };
+export const STATUS: ResultColumn<CatalogueRowResult> = {
   header: 'Status / 状态',
   width: 18,
   value: (r) => STATUS_TEXT[r.status],
 };
-const REASON: ResultColumn<CatalogueRowResult> = {
+export const REASON: ResultColumn<CatalogueRowResult> = {
   header: 'Reason / 原因',
   width: 80,
   value: (r) => r.reason ?? '',

@@ -126,6 +126,7 @@ describe('bad input changes nothing', () => {
 
 describe('orders through their life', () => {
   it('allocates across warehouses by priority and ships per line', async () => {
+    expect((await stack.api('PUT', '/api/customers/C1', { name: 'Acme' })).status).toBe(201);
     const post = await stack.api(
       'POST',
       '/api/orders',

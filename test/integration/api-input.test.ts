@@ -137,11 +137,23 @@ describe.each([
           '/api/orders',
           orderBody(externalId, [{ sku: 'B2', quantity: 1 }], { customer: { code, name } }),
         );
+      // Customer codes are kept as created; a second spelling of the same code finds the customer.
+      expect(
+        (await stack.api('PUT', `/api/customers/${encodeURIComponent('CAFÉ')}`, { name: 'with accent' }))
+          .status,
+      ).toBe(400);
+      expect((await stack.api('PUT', '/api/customers/Cafe', { name: 'without accent' })).status).toBe(201);
+      expect((await stack.api('PUT', '/api/customers/CAFE', { name: 'without accent' })).body.outcome).toBe(
+        'unchanged',
+      );
+      await stack
+        .db('customers')
+        .insert({ code: 'CAFÉ', name: 'with accent', created_at: '2026-01-01', updated_at: '2026-01-01' });
       await post('cust-1', 'CAFÉ', 'with accent');
       await post('cust-2', 'cafÉ', 'same customer');
       await post('cust-3', 'CAFE', 'without accent');
       const rows = await stack.db('customers').whereNotNull('code').orderBy('id').select('code');
-      expect(rows.map((r) => r.code)).toEqual(['CAFÉ', 'CAFE']);
+      expect(rows.map((r) => r.code)).toEqual(['Cafe', 'CAFÉ']);
       const orders = await stack
         .db('orders')
         .whereIn('external_id', ['cust-1', 'cust-2', 'cust-3'])
@@ -190,16 +202,17 @@ describe.each([
     });
 
     it('answers 409 while the first request with the key is still being stored, then 422', async () => {
-      const first = orderBody('flight-1', [{ sku: 'B2', quantity: 1 }], { customer: { code: 'C-FLIGHT' } });
+      const first = orderBody('flight-1', [{ sku: 'B2', quantity: 1 }]);
       const other = orderBody('flight-2', [{ sku: 'B2', quantity: 1 }]);
       const headers = { 'idempotency-key': 'k-flight' };
-      // Hold the first request in flight: on MariaDB behind an uncommitted row of its customer, on
-      // SQLite behind a transaction that holds the only connection.
+      // Hold the first request in flight: on MariaDB behind an uncommitted order with its external
+      // id (rolled back below), on SQLite behind a transaction that holds the only connection.
       const blocker = sqlite
         ? await block(stack.db, 'SELECT 1')
         : await block(
             stack.db,
-            "INSERT INTO customers (code, created_at, updated_at) VALUES ('C-FLIGHT', '2026-01-01', '2026-01-01')",
+            'INSERT INTO orders (channel, external_id, status, currency, total_amount, placed_at, created_at, updated_at) ' +
+              "VALUES ('api', 'flight-1', 'received', 'EUR', 0, '2026-01-01', '2026-01-01', '2026-01-01')",
           );
       const pending = stack.api('POST', '/api/orders', first, { headers });
       if (sqlite) {
@@ -208,7 +221,7 @@ describe.each([
           message: 'the first request waiting for the database',
         });
       } else {
-        await waitForLockWaits(stack.db, 1, { table: 'customers' });
+        await waitForLockWaits(stack.db, 1, { table: 'orders' });
       }
       const clash = await stack.api('POST', '/api/orders', other, { headers });
       expect(clash.status).toBe(409);

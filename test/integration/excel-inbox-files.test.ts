@@ -240,7 +240,7 @@ describe.each([
     expect(await orderCount('BOMB:BU-1')).toBe(0);
   });
 
-  it('stores the customer name of a Chinese (GB18030) order sheet with a new customer', async () => {
+  it('keeps the customer name of a Chinese (GB18030) order sheet as the contact of its order, creating no customer', async () => {
     const form = new FormData();
     form.set('file', new File([readFileSync(GB18030_FIXTURE)], 'orders-gb18030.csv'));
     const res = await stack.app.request('/api/orders/import', {
@@ -250,15 +250,17 @@ describe.each([
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { summary: unknown }).summary).toMatchObject({ ordersAccepted: 2 });
-    const customers = await stack
-      .db('customers')
-      .whereIn('code', ['HZ01', 'SH02'])
-      .orderBy('code')
-      .select('code', 'name');
-    expect(customers).toEqual([
-      { code: 'HZ01', name: '杭州五金有限公司' },
-      { code: 'SH02', name: '上海机电' },
+    // The name column is the order's contact; unknown customer codes create no customer.
+    expect(await stack.db('customers').whereIn('code', ['HZ01', 'SH02']).count({ n: '*' })).toEqual([
+      { n: 0 },
     ]);
+    const contacts = await stack
+      .db('orders')
+      .where({ channel: EXCEL_CHANNEL })
+      .whereIn('external_id', ['HZ01:PO-88', 'SH02:9001'])
+      .orderBy('external_id')
+      .select('external_id', 'contact_name');
+    expect(contacts.map((o) => o.contact_name)).toEqual(['杭州五金有限公司', '上海机电']);
     const order = await stack
       .db('orders')
       .where({ channel: EXCEL_CHANNEL, external_id: 'HZ01:PO-88' })

@@ -17,6 +17,8 @@ beforeAll(async () => {
   stack = await createStack();
   stack.startWorker(8);
   await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['BOLT', 'NUT', 'WASHER']);
+  // Orders name trade customers by code; those are created beforehand, never by an order.
+  for (const code of ['ACME', 'BETA']) await stack.api('PUT', `/api/customers/${code}`, { name: code });
   await stack.api('POST', '/api/stock/receipts', {
     warehouse: 'main',
     reference: 'r',

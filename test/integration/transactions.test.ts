@@ -65,7 +65,8 @@ describe('withTransaction', () => {
 });
 
 describe('intake in groups', () => {
-  it('stores orders that arrive together in one go, customers once, duplicates sorted out', async () => {
+  it('stores orders that arrive together in one go, with their customers, duplicates sorted out', async () => {
+    for (const i of [0, 1, 2, 3]) await stack.api('PUT', `/api/customers/C${i}`, { name: `Customer ${i}` });
     const enqueued: number[] = [];
     const intake = new IntakeBatcher(stack.db, async (ids) => void enqueued.push(...ids));
     const deliveries = Array.from({ length: 30 }, (_, i) => ({
@@ -92,9 +93,18 @@ describe('intake in groups', () => {
     expect(await stack.db('inbound_events').where({ channel: 'grouped' }).count({ n: '*' })).toEqual([
       { n: 25 },
     ]);
-    expect(await stack.db('customers').whereIn('code', ['C0', 'C1', 'C2', 'C3']).count({ n: '*' })).toEqual([
-      { n: 4 },
-    ]);
+    const customers = await stack
+      .db('customers')
+      .whereIn('code', ['C0', 'C1', 'C2', 'C3'])
+      .select('id', 'code');
+    expect(customers).toHaveLength(4);
+    const grouped = await stack
+      .db('orders')
+      .where({ channel: 'grouped' })
+      .select('external_id', 'customer_id');
+    const codeOf = new Map(customers.map((c) => [Number(c.id), c.code]));
+    for (const o of grouped)
+      expect(codeOf.get(Number(o.customer_id))).toBe(`C${Number(o.external_id.split('-')[1]) % 4}`);
     const one = await stack.db('orders').where({ channel: 'grouped', external_id: 'grouped-5' }).first();
     const lines = await stack.db('order_lines').where({ order_id: one.id });
     expect(lines.map((l) => [l.line_no, l.sku_code, l.ordered])).toEqual([[1, 'ANY', 3]]);

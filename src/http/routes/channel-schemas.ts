@@ -68,3 +68,6 @@ export const skuMappingBody = z
     (b) => Boolean(b.productId || b.variantId || b.inventoryItemId),
     'give at least one of productId, variantId, inventoryItemId',
   );
+
+/** `PUT /api/channels/{id}/customers/{channelCustomerId}`: the trade customer the buyer is. */
+export const channelCustomerBody = z.object({ customer: codeParam }).strict();

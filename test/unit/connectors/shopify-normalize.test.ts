@@ -16,7 +16,13 @@ describe('shopify normalizeOrder (webhook shape)', () => {
       placedAt: '2022-01-01T00:00:00.000Z',
       updatedAt: '2022-01-01T00:00:00.000Z',
       cancelled: false,
-      customer: { code: 'shopify:115310627314723954', name: 'John Smith', email: 'john@example.com' },
+      customer: {
+        channelCustomerId: '115310627314723954',
+        name: 'John Smith',
+        email: 'john@example.com',
+        phone: '555-555-SHIP',
+        language: 'en',
+      },
       lines: [
         {
           channelSku: 'IPOD2008PINK',
@@ -64,7 +70,7 @@ describe('shopify normalizeOrder (webhook shape)', () => {
       ['MATCHA-100', 3, 1500, '44123456789012'],
       ['CHASEN', 1, 2960, null],
     ]);
-    expect(order.customer).toEqual({ code: 'shopify:7301887733501234567' });
+    expect(order.customer).toEqual({ channelCustomerId: '7301887733501234567' });
     expect(order.problems).toEqual([]);
   });
 
@@ -127,7 +133,7 @@ describe('shopify normalizeOrder (GraphQL shape)', () => {
       placedAt: '2022-01-01T00:00:00.000Z',
       updatedAt: '2026-11-02T08:30:00.000Z',
       cancelled: false,
-      customer: { code: 'shopify:115310627314723954', name: 'John Smith', email: 'jon@example.com' },
+      customer: { channelCustomerId: '115310627314723954', name: 'John Smith', email: 'jon@example.com' },
       problems: [],
     });
     expect(order.lines).toEqual([

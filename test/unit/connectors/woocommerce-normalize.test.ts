@@ -19,7 +19,7 @@ describe('woocommerce normalizeOrder', () => {
       updatedAt: '2017-03-22T19:28:08.000Z',
       cancelled: false,
       // customer_id 0: a guest, so no customer code.
-      customer: { name: 'John Doe', email: 'john.doe@example.com' },
+      customer: { name: 'John Doe', email: 'john.doe@example.com', phone: '(555) 555-5555' },
       lines: [
         {
           channelSku: null,
@@ -50,12 +50,13 @@ describe('woocommerce normalizeOrder', () => {
     });
   });
 
-  it('a registered customer gets the code woocommerce:<customer_id>; the body as WooCommerce sends it parses', () => {
+  it('a registered customer is the buyer with its customer_id; the body as WooCommerce sends it parses', () => {
     const order = woocommerce.normalizeOrder(JSON.parse(fixture('order-723-webhook-body.txt').toString()));
     expect(order.customer).toEqual({
-      code: 'woocommerce:26',
+      channelCustomerId: '26',
       name: 'João Silva',
       email: 'joao.silva@example.com',
+      phone: '(11) 1111-1111',
     });
     expect(order.lines.map((l) => [l.productId, l.unitPrice])).toEqual([
       ['87', 900],
@@ -73,7 +74,7 @@ describe('woocommerce normalizeOrder', () => {
       currency: 'EUR',
       placedAt: '2026-10-24T16:05:11.000Z',
       updatedAt: '2026-10-24T16:07:40.000Z',
-      customer: { code: 'woocommerce:12', name: 'Jürgen Weiß', email: 'j.weiss@example.de' },
+      customer: { channelCustomerId: '12', name: 'Jürgen Weiß', email: 'j.weiss@example.de' },
       problems: [],
     });
     expect(order.lines).toEqual([
@@ -135,7 +136,7 @@ describe('woocommerce normalizeOrder', () => {
 
     const kwd = woocommerce.normalizeOrder(load('order-kwd.json'));
     expect(kwd.lines.map((l) => [l.quantity, l.unitPrice])).toEqual([[2, 2250]]);
-    expect(kwd.customer?.code).toBe('woocommerce:5');
+    expect(kwd.customer?.channelCustomerId).toBe('5');
   });
 
   it('cancelled, refunded and trash orders are cancelled; failed (can still be paid) and the others are not', () => {
