@@ -189,6 +189,7 @@ describe('POST /api/orders/import', () => {
   });
 
   it('finds a SKU written in another letter case, and the order reserves it', async () => {
+    await stack.api('PUT', '/api/customers/GAMMA', { name: 'Gamma' });
     const form = new FormData();
     form.set('file', new File(['Order No,Customer,SKU,Qty,Price\nU-9,GAMMA,bolt,3,1.00\n'], 'case.csv'));
     const res = await upload('', form);
