@@ -3,7 +3,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
-import { bearerAuth, requestContext, safeEqual } from './middleware.js';
+import { metricsRoutes } from './metrics-access.js';
+import { bearerAuth, bearerOrBasicAuth, requestContext, safeEqual } from './middleware.js';
+import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
@@ -18,7 +20,10 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
 const UPLOAD_PATHS: ReadonlySet<string> = new Set(['/api/orders/import', ...CATALOGUE_IMPORT_PATHS]);
 
-/** The HTTP app: health probes, and the admin API under /api behind a bearer token. */
+/**
+ * The HTTP app: health probes, /metrics, the admin API under /api behind a bearer token, and the
+ * queue dashboard under /console/queues for the admin.
+ */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestContext({ log: deps.log }));
@@ -29,6 +34,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : defaultLimit(c, next)));
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
 
   const api = new Hono<AppEnv>();
@@ -44,6 +50,12 @@ export function createApp(deps: AppDeps) {
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
   }
   app.route('/api', api);
+  if (deps.queues) {
+    const board = new Hono<AppEnv>();
+    board.use('*', bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
+    board.route('/', queueBoardRoutes(deps.queues));
+    app.route(QUEUE_BOARD_PATH, board);
+  }
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);

@@ -35,6 +35,41 @@ export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions)
   };
 }
 
+/**
+ * The admin check for pages a browser opens (the queue dashboard): a bearer token as for /api,
+ * or HTTP Basic auth with the token as the password (any user name), since a browser cannot send
+ * a bearer header but does ask for and keep a Basic login. A refusal asks for Basic, so the
+ * browser shows its login box.
+ */
+export function bearerOrBasicAuth({
+  verify,
+  realm = 'stockbridge',
+}: BearerAuthOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    let token: string | null = bearer ? bearer[1]! : null;
+    if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      token = colon >= 0 ? decoded.slice(colon + 1) : null;
+    }
+    if (token === null || !(await verify(token))) {
+      c.header('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
+      return errorResponse(
+        c,
+        401,
+        'unauthorized',
+        header
+          ? 'invalid credentials'
+          : 'missing credentials (Authorization: Bearer <admin token>, or Basic with the admin token as password)',
+      );
+    }
+    await next();
+  };
+}
+
 export interface RequestContextOptions {
   log: Logger;
 }

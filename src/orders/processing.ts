@@ -4,6 +4,7 @@ import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
+import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
@@ -38,7 +39,13 @@ export async function processOrders(
   actor = 'system',
 ): Promise<ProcessResult[]> {
   const ids = [...new Set(orderIds)].sort((a, b) => a - b);
-  const byId = await withTransaction(db, (tx) => reserveOrders(tx, ids, actor));
+  let changes: ProcessedChange[] = [];
+  const byId = await withTransaction(db, (tx) => {
+    // A retried transaction starts its list again: only the committed attempt is counted.
+    changes = [];
+    return reserveOrders(tx, ids, actor, changes);
+  });
+  recordProcessed(changes);
   return orderIds.map((id) => byId.get(id) ?? { orderId: id, status: null, changed: false });
 }
 
@@ -46,6 +53,7 @@ async function reserveOrders(
   tx: Tx,
   ids: readonly number[],
   actor: string,
+  changes: ProcessedChange[],
 ): Promise<Map<number, ProcessResult>> {
   const results = new Map<number, ProcessResult>();
   if (ids.length === 0) return results;
@@ -93,6 +101,12 @@ async function reserveOrders(
         now,
       );
       results.set(order.id, { orderId: order.id, status: order.status, changed: true });
+      changes.push({
+        channel: order.channel,
+        status: 'on_hold',
+        holdReason: reason,
+        receivedAt: order.createdAt,
+      });
       continue;
     }
     for (const e of entries) e.line.skuId = e.knownSkuId;
@@ -124,6 +138,7 @@ async function reserveOrders(
         now,
       );
       results.set(order.id, { orderId: order.id, status, changed: true });
+      changes.push({ channel: order.channel, status, holdReason: null, receivedAt: order.createdAt });
     }
     addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
   }
