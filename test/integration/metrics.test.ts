@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DaemonProcess, httpApi, spawnDaemon } from '../helpers/daemon-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort, waitFor } from '../helpers/ports.js';
-import { parseMetrics, valueOf } from '../helpers/prometheus.js';
+import { parseMetrics, sampleValue } from '../helpers/prometheus.js';
 
 const TOKEN = 'metrics-test-admin-token-0123456789';
 const METRICS_TOKEN = 'metrics-test-scrape-token-0123456789';
@@ -124,16 +124,16 @@ describe('metrics of an api process and a worker process', () => {
     expect(apiScrape.status).toBe(200);
     expect(apiScrape.contentType).toContain('text/plain');
     const onApi = parseMetrics(apiScrape.text);
-    expect(valueOf(onApi, 'stockbridge_orders_received_total', { channel: 'api', outcome: 'created' })).toBe(
-      2,
-    );
     expect(
-      valueOf(onApi, 'stockbridge_orders_received_total', { channel: 'api', outcome: 'duplicate' }),
+      sampleValue(onApi, 'stockbridge_orders_received_total', { channel: 'api', outcome: 'created' }),
+    ).toBe(2);
+    expect(
+      sampleValue(onApi, 'stockbridge_orders_received_total', { channel: 'api', outcome: 'duplicate' }),
     ).toBe(1);
     // The api process processes nothing.
-    expect(valueOf(onApi, 'stockbridge_orders_processed_total')).toBe(0);
+    expect(sampleValue(onApi, 'stockbridge_orders_processed_total')).toBe(0);
     // Node process metrics, and queue depths read from Redis at scrape time.
-    expect(valueOf(onApi, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sampleValue(onApi, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(onApi.some((s) => s.name === 'stockbridge_queue_jobs' && s.labels.queue === 'orders')).toBe(true);
 
     // The worker's counters, once the last job's completion has been recorded.
@@ -146,7 +146,7 @@ describe('metrics of an api process and a worker process', () => {
         });
         onWorker = parseMetrics(r.text);
         return (
-          valueOf(onWorker, 'stockbridge_job_duration_seconds_count', {
+          sampleValue(onWorker, 'stockbridge_job_duration_seconds_count', {
             queue: 'orders',
             outcome: 'completed',
           }) >= 2
@@ -155,25 +155,25 @@ describe('metrics of an api process and a worker process', () => {
       30_000,
     );
     expect(
-      valueOf(onWorker, 'stockbridge_orders_processed_total', { channel: 'api', outcome: 'confirmed' }),
+      sampleValue(onWorker, 'stockbridge_orders_processed_total', { channel: 'api', outcome: 'confirmed' }),
     ).toBe(1);
     expect(
-      valueOf(onWorker, 'stockbridge_orders_processed_total', { channel: 'api', outcome: 'on_hold' }),
+      sampleValue(onWorker, 'stockbridge_orders_processed_total', { channel: 'api', outcome: 'on_hold' }),
     ).toBe(1);
-    expect(valueOf(onWorker, 'stockbridge_orders_processed_total')).toBe(2);
+    expect(sampleValue(onWorker, 'stockbridge_orders_processed_total')).toBe(2);
     expect(
-      valueOf(onWorker, 'stockbridge_orders_held_total', { channel: 'api', reason: 'unknown_sku' }),
+      sampleValue(onWorker, 'stockbridge_orders_held_total', { channel: 'api', reason: 'unknown_sku' }),
     ).toBe(1);
-    expect(valueOf(onWorker, 'stockbridge_order_processing_seconds_count', { channel: 'api' })).toBe(2);
+    expect(sampleValue(onWorker, 'stockbridge_order_processing_seconds_count', { channel: 'api' })).toBe(2);
     expect(
-      valueOf(onWorker, 'stockbridge_job_duration_seconds_count', {
+      sampleValue(onWorker, 'stockbridge_job_duration_seconds_count', {
         queue: 'orders',
         name: 'process',
         outcome: 'completed',
       }),
     ).toBe(2);
-    expect(valueOf(onWorker, 'stockbridge_orders_received_total')).toBe(0);
-    expect(valueOf(onWorker, 'stockbridge_queue_jobs', { queue: 'orders', state: 'failed' })).toBe(0);
+    expect(sampleValue(onWorker, 'stockbridge_orders_received_total')).toBe(0);
+    expect(sampleValue(onWorker, 'stockbridge_queue_jobs', { queue: 'orders', state: 'failed' })).toBe(0);
 
     // Label values are bounded: no order numbers or SKUs in either scrape.
     for (const text of [apiScrape.text, parseMetricsText(onWorker)]) {
