@@ -305,10 +305,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           const asked = askedWaitMs.get(error);
           const delay =
             asked !== undefined ? asked : backoffDelayMs(retriesConsumed + 1, minDelayMs, maxDelayMs, random);
-          if (delay > 0) {
-            observer?.waited(asked !== undefined ? 'retry_after' : 'backoff', delay);
-            await sleep(delay);
-          }
+          observer?.waited(asked !== undefined ? 'retry_after' : 'backoff', delay);
+          if (delay > 0) await sleep(delay);
           return true;
         },
       });
