@@ -51,10 +51,11 @@ export function createApp(deps: AppDeps) {
   }
   app.route('/api', api);
   if (deps.queues) {
-    const board = new Hono<AppEnv>();
-    board.use('*', bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
-    board.route('/', queueBoardRoutes(deps.queues));
-    app.route(QUEUE_BOARD_PATH, board);
+    const admin = bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) });
+    app.use(QUEUE_BOARD_PATH, admin);
+    app.use(`${QUEUE_BOARD_PATH}/*`, admin);
+    app.get(`${QUEUE_BOARD_PATH}/`, (c) => c.redirect(QUEUE_BOARD_PATH, 301));
+    app.route(QUEUE_BOARD_PATH, queueBoardRoutes(deps.queues));
   }
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

@@ -202,6 +202,12 @@ describe('metrics of an api process and a worker process', () => {
     // The worker's metrics server serves nothing else.
     expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/api/orders`)).status).toBe(404);
 
+    // The api process also serves the queue dashboard, to the admin only.
+    const board = `http://127.0.0.1:${apiPort}/console/queues`;
+    expect((await fetch(board)).status).toBe(401);
+    const login = `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`;
+    expect((await fetch(board, { headers: { authorization: login } })).status).toBe(200);
+
     const proxied = await scrape(`http://127.0.0.1:${apiPort}/metrics`, { 'x-forwarded-for': '203.0.113.9' });
     expect(proxied.status).toBe(403);
     expect(JSON.parse(proxied.text).error.code).toBe('forbidden');
