@@ -248,9 +248,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ),
       );
     }
-    const waitStart = performance.now();
+    const waitStart = now();
     await limiter?.acquire(req.cost ?? 1);
-    const limiterMs = performance.now() - waitStart;
+    const limiterMs = now() - waitStart;
     // Under a millisecond is a free token, not a throttle.
     if (limiterMs >= 1) observer?.waited('limiter', limiterMs);
     const text = req.responseType === 'text';
