@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
-import { bearerAuth, bearerOrBasicAuth, requestContext, safeEqual } from './middleware.js';
+import { bearerAuth, bearerOrBasicAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
@@ -52,8 +53,9 @@ export function createApp(deps: AppDeps) {
   app.route('/api', api);
   if (deps.queues) {
     const admin = bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) });
-    app.use(QUEUE_BOARD_PATH, admin);
-    app.use(`${QUEUE_BOARD_PATH}/*`, admin);
+    for (const path of [QUEUE_BOARD_PATH, `${QUEUE_BOARD_PATH}/*`]) {
+      app.use(path, secureHeaders(), admin, sameSiteWrites());
+    }
     app.get(`${QUEUE_BOARD_PATH}/`, (c) => c.redirect(QUEUE_BOARD_PATH, 301));
     app.route(QUEUE_BOARD_PATH, queueBoardRoutes(deps.queues));
   }

@@ -17,10 +17,15 @@ const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const ADMIN_BASIC = basic('admin', ADMIN_TOKEN);
 
-async function board(method: string, path: string, authorization?: string) {
+async function board(
+  method: string,
+  path: string,
+  authorization?: string,
+  extra: Record<string, string> = {},
+) {
   const res = await app.request(`/console/queues${path}`, {
     method,
-    headers: authorization ? { authorization } : {},
+    headers: { ...(authorization ? { authorization } : {}), ...extra },
   });
   return {
     status: res.status,
@@ -71,6 +76,7 @@ describe('the queue dashboard at /console/queues', () => {
     expect(page.status).toBe(200);
     expect(page.contentType).toContain('text/html');
     expect(page.body).toContain('stockbridge queues');
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     // Every script, style and font the page loads comes from the daemon itself.
     expect(page.body).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
     const assets = [...String(page.body).matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
@@ -122,8 +128,26 @@ describe('the queue dashboard at /console/queues', () => {
     expect((await board('PUT', `/api/queues/maintenance/${job.id}/retry`)).status).toBe(401);
     expect(await job.getState()).toBe('failed');
 
+    // A page on another site cannot make the admin's browser, which remembers the login, retry it.
+    const foreigners: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'https://evil.example', host: 'localhost' },
+      { origin: 'null', host: 'localhost' },
+    ];
+    for (const foreign of foreigners) {
+      const r = await board('PUT', `/api/queues/maintenance/${job.id}/retry`, ADMIN_BASIC, foreign);
+      expect(r.status, JSON.stringify(foreign)).toBe(403);
+      expect(r.body.error.code).toBe('forbidden');
+    }
+    expect(await job.getState()).toBe('failed');
+
     failing.delete('metrics-board-retry');
-    const retry = await board('PUT', `/api/queues/maintenance/${job.id}/retry`, ADMIN_BASIC);
+    // The dashboard's own page (same origin) does.
+    const retry = await board('PUT', `/api/queues/maintenance/${job.id}/retry`, ADMIN_BASIC, {
+      'sec-fetch-site': 'same-origin',
+      origin: 'http://localhost',
+    });
     expect(retry.status).toBe(204);
     await waitFor(async () => (await job.getState()) === 'completed', {
       message: 'the retried job to complete',
