@@ -126,14 +126,27 @@ export const QUEUE_COUNTS_TTL_MS = 2000;
 let watchedQueues: readonly Queue[] = [];
 let countsCache: { at: number; counts: Promise<{ queue: string; state: string; n: number }[]> } | null = null;
 
+/** Longest a scrape waits for the queue counts; a slow Redis leaves them out instead of stalling the scrape. */
+const QUEUE_COUNTS_TIMEOUT_MS = 1500;
+
 async function readQueueCounts(queues: readonly Queue[]) {
   const out: { queue: string; state: string; n: number }[] = [];
-  await Promise.all(
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('queue counts timed out')), QUEUE_COUNTS_TIMEOUT_MS);
+    timer.unref();
+  });
+  const read = Promise.all(
     queues.map(async (q) => {
       const counts = await q.getJobCounts(...QUEUE_STATES);
       for (const state of QUEUE_STATES) out.push({ queue: q.name, state, n: counts[state] ?? 0 });
     }),
   );
+  try {
+    await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
   return out;
 }
 
