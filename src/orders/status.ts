@@ -2,7 +2,7 @@ import type { Db } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { NotFoundError } from '../errors/domain-errors.js';
-import { ordersHeld } from '../metrics.js';
+import { ordersHeld, ordersProcessed } from '../metrics.js';
 import { changeStatus, type OrderRow, withOrderLocked } from './order-store.js';
 
 /** Manual status changes staff may make: delivery, completion, holding, rejection, release from hold. */
@@ -48,7 +48,11 @@ export async function holdOrder(
       await batch.flush();
       return true;
     });
-    if (held) ordersHeld.inc({ channel, reason });
+    if (held) {
+      // Processing ended here, as it does when processOrders holds an order.
+      ordersProcessed.inc({ channel, outcome: 'on_hold' });
+      ordersHeld.inc({ channel, reason });
+    }
     return held;
   } catch (err) {
     if (err instanceof NotFoundError) return false;

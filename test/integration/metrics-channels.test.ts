@@ -2,10 +2,12 @@ import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../src/metrics.js';
+import { apiOrderDelivery, recordOrder } from '../../src/orders/intake.js';
+import { holdOrder } from '../../src/orders/status.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { parseMetrics, sampleValue } from '../helpers/prometheus.js';
 import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
-import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
+import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
 
 interceptChannelHttp();
 
@@ -95,6 +97,23 @@ describe.each([
     expect(changed('stockbridge_orders_received_total', { channel: key, outcome: 'created' })).toBe(1);
     expect(changed('stockbridge_orders_processed_total', { channel: key, outcome: 'confirmed' })).toBe(1);
     expect(changed('stockbridge_order_processing_seconds_count', { channel: key })).toBe(1);
+  });
+
+  it('counts an order the worker gave up on (held after its last attempt) as processed on hold, once', async () => {
+    const before = await scrape();
+    // Stored, not queued: only the worker's give-up path below touches it.
+    const order = orderBody('CM-HOLD-1', [{ sku: 'CM-1', quantity: 1 }]);
+    const stored = await recordOrder(stack.db, apiOrderDelivery(order, JSON.stringify(order)));
+    expect(stored.created).toBe(true);
+    expect(await holdOrder(stack.db, stored.orderId, 'processing_failed', { message: 'gave up' })).toBe(true);
+    expect(await holdOrder(stack.db, stored.orderId, 'processing_failed', { message: 'gave up' })).toBe(
+      false,
+    );
+    const changed = delta(before, await scrape());
+    expect(changed('stockbridge_orders_received_total', { channel: 'api', outcome: 'created' })).toBe(1);
+    expect(changed('stockbridge_orders_processed_total', { channel: 'api', outcome: 'on_hold' })).toBe(1);
+    expect(changed('stockbridge_orders_processed_total', { channel: 'api' })).toBe(1);
+    expect(changed('stockbridge_orders_held_total', { channel: 'api', reason: 'processing_failed' })).toBe(1);
   });
 
   it('counts a stock push, its channel calls by status and the wait the channel asked for', async () => {
