@@ -113,6 +113,13 @@ const configSchema = z.object({
   /** How often the scheduler looks for channels whose pull is due (ms). */
   STOCKBRIDGE_PULL_CHECK_MS: intFromEnv(100, 600_000).default(5000),
   /**
+   * Port of the metrics server (`/metrics`, `/healthz`) of a process running the worker or
+   * scheduler role; unset: none. The api role serves `/metrics` on its own port.
+   */
+  STOCKBRIDGE_METRICS_PORT: intFromEnv(0, 65535).optional(),
+  /** Bearer token for `/metrics`; unset: `/metrics` answers loopback and private networks only. */
+  STOCKBRIDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
    * Seconds between runs of the `heartbeat` scheduled job (a row per run in `job_heartbeats`).
    * Unset: no heartbeat. For tests and drills of several schedulers; not needed in production.
    */

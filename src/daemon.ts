@@ -8,7 +8,9 @@ import { type Config, configWarnings } from './config.js';
 import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
+import { startMetricsServer } from './http/metrics-server.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
+import { instrumentWorker, watchQueues } from './metrics.js';
 import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
@@ -32,6 +34,8 @@ export interface Daemon {
   queues: Queues;
   /** The HTTP port actually bound (api role), e.g. when PORT=0. */
   port: number | null;
+  /** The metrics server's port (worker/scheduler roles with STOCKBRIDGE_METRICS_PORT), else null. */
+  metricsPort: number | null;
   /** Stops taking work, finishes in-flight jobs, closes queues, HTTP server and pool. */
   stop(): Promise<void>;
 }
@@ -66,6 +70,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   // It fails fast while not connected; let it connect (a cluster: learn the slots) before work comes.
   if (!(await redisReady(producer))) log.warn('redis producer connection not ready yet; going on');
   const queues = createQueues(producer, prefix);
+  const allQueues = [queues.orders, queues.events, queues.channels, queues.maintenance];
+  watchQueues(allQueues);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
   const intake = new IntakeBatcher(db, enqueueOrders, { log });
   const channels = new ChannelService({
@@ -135,6 +141,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       });
       closers.push(() => inbox.stop());
     }
+    for (const w of workers) instrumentWorker(w);
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.close()));
     });
@@ -153,6 +160,18 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     closers.push(() => pulls.stop());
   }
 
+  let metricsPort: number | null = null;
+  if ((roles.has('worker') || roles.has('scheduler')) && config.STOCKBRIDGE_METRICS_PORT !== undefined) {
+    const metrics = await startMetricsServer({
+      port: config.STOCKBRIDGE_METRICS_PORT,
+      host: config.HOST,
+      token: config.STOCKBRIDGE_METRICS_TOKEN,
+      log,
+    });
+    metricsPort = metrics.port;
+    closers.unshift(() => metrics.close());
+  }
+
   if (roles.has('api')) {
     const app = createApp({
       db,
@@ -161,6 +180,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       enqueueOrders,
       intake,
       channels,
+      queues: allQueues,
+      metricsToken: config.STOCKBRIDGE_METRICS_TOKEN,
       checkRedis: async () => {
         await producer.ping();
       },
@@ -200,6 +221,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     get port() {
       return port;
     },
+    metricsPort,
     stop() {
       stopping ??= (async () => {
         for (const close of closers) await close();

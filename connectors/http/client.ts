@@ -40,6 +40,19 @@ export interface HttpClientOptions {
    * always kept out.
    */
   secrets?: string[];
+  /** Told of every attempt and every wait, for metrics. Default: none. */
+  observer?: HttpObserver;
+}
+
+/** What the client reports as it works (the daemon counts it; see src/metrics.ts). */
+export interface HttpObserver {
+  /** One attempt ended: the HTTP status, or null when no answer came; how long it took (ms). */
+  attempt(status: number | null, ms: number): void;
+  /**
+   * A wait before an attempt: for our rate limiter, for the channel's Retry-After, or a backoff
+   * after a failure (ms).
+   */
+  waited(kind: 'limiter' | 'retry_after' | 'backoff', ms: number): void;
 }
 
 /**
@@ -170,6 +183,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     sleep = defaultSleep,
     random = Math.random,
     now = Date.now,
+    observer,
   } = options;
   const fixedSecrets = [...credentialValues(headers), ...(options.secrets ?? [])];
   const instance = axios.create({ baseURL, headers, timeout: timeoutMs });
@@ -234,8 +248,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ),
       );
     }
+    const waitStart = now();
     await limiter?.acquire(req.cost ?? 1);
+    const limiterMs = now() - waitStart;
+    // Under a millisecond is a free token, not a throttle.
+    if (limiterMs >= 1) observer?.waited('limiter', limiterMs);
     const text = req.responseType === 'text';
+    const started = performance.now();
     try {
       const res = await instance.request({
         // A redirect answer is an error (see failure) rather than a second request with our credentials.
@@ -249,8 +268,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Keep the raw string for callers that parse big integers themselves.
         ...(text ? { transformResponse: [(d: unknown) => d] } : {}),
       });
+      observer?.attempt(res.status, performance.now() - started);
       return { status: res.status, headers: lowerCaseHeaders(res.headers), data: res.data as T };
     } catch (err) {
+      observer?.attempt(
+        isAxiosError(err) ? (err.response?.status ?? null) : null,
+        performance.now() - started,
+      );
       // The channel did not run what it did not answer with success: give back what this attempt
       // took beyond one unit (Shopify's query points), or retries would pay the cost again and again.
       const cost = req.cost ?? 1;
@@ -281,6 +305,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           const asked = askedWaitMs.get(error);
           const delay =
             asked !== undefined ? asked : backoffDelayMs(retriesConsumed + 1, minDelayMs, maxDelayMs, random);
+          observer?.waited(asked !== undefined ? 'retry_after' : 'backoff', delay);
           if (delay > 0) await sleep(delay);
           return true;
         },

@@ -3,6 +3,7 @@ import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, OrderInput } from '../domain/order-input.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
+import { ordersReceived } from '../metrics.js';
 import { amendLocked } from '../orders/amend.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { cancelLocked } from '../orders/cancel.js';
@@ -145,7 +146,16 @@ export async function applyStoredEvent(
   // Stock the order gave back goes to waiting backorders, in transactions of their own that lock
   // those orders first (the relay does the same for any change this misses).
   if (applied.released.length > 0) await fillBackorders(db, applied.released, actorOf(channel));
+  countReceived(channel, [applied.result]);
   return applied.result;
+}
+
+/** Orders that reached us from a channel: new ones, and repeated deliveries. */
+function countReceived(channel: Channel, results: readonly ApplyResult[]): void {
+  for (const r of results) {
+    if (r.outcome === 'created' || r.outcome === 'duplicate')
+      ordersReceived.inc({ channel: channelKey(channel), outcome: r.outcome });
+  }
 }
 
 /** What one apply transaction did, and the SKUs whose stock it released (for backorders, after commit). */
@@ -386,7 +396,7 @@ export async function applyNewOrders(
   const key = channelKey(channel);
   const actor = actorOf(channel);
   try {
-    return await withTransaction(db, async (tx) => {
+    const results = await withTransaction(db, async (tx) => {
       const now = dbTime();
       // Lock first: any of these orders already stored (and locked by its writer) sends the group
       // down the one-by-one path.
@@ -433,6 +443,8 @@ export async function applyNewOrders(
         toProcess: [ids[i]!],
       }));
     });
+    if (results) countReceived(channel, results);
+    return results;
   } catch (err) {
     // A delivery of one of these orders, applied one by one elsewhere, got there between our look
     // and our insert: the one-by-one path sorts it out.

@@ -4,8 +4,16 @@ import { ChannelAuthError } from '../errors/channel-auth-error.js';
 import { ConflictError, UpstreamError } from '../errors/domain-errors.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
+import { stockPushes, stockPushSeconds, stockPushSkus } from '../metrics.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
-import { CHANNEL_SKUS, CHANNELS, clearChannelFailing, recordChannelError } from './channel-store.js';
+import {
+  CHANNEL_SKUS,
+  CHANNELS,
+  type Channel,
+  channelKey,
+  clearChannelFailing,
+  recordChannelError,
+} from './channel-store.js';
 import { connectorContext } from './connector-runtime.js';
 import { PullBusyError, PullLeaseLostError, type PullSummary, pullChannel } from './pull.js';
 import {
@@ -69,7 +77,33 @@ export async function pullNow(ctx: ChannelContext, id: number): Promise<PullSumm
  * runs. A 401/403 marks the channel failing; other errors are recorded and thrown (the job retries).
  */
 export async function pushNow(ctx: ChannelContext, id: number): Promise<PushSummary & { skipped?: string }> {
+  const started = performance.now();
   const channel = await getChannel(ctx, id);
+  const label = channelKey(channel);
+  try {
+    const summary = await pushChannel(ctx, channel);
+    stockPushes.inc({ channel: label, outcome: summary.skipped ? 'skipped' : 'pushed' });
+    if (!summary.skipped) {
+      stockPushSeconds.observe({ channel: label }, (performance.now() - started) / 1000);
+      stockPushSkus.inc({ channel: label, result: 'accepted' }, summary.accepted);
+      stockPushSkus.inc({ channel: label, result: 'rejected' }, summary.rejected.length);
+      stockPushSkus.inc({ channel: label, result: 'deferred' }, summary.deferred.length);
+    }
+    return summary;
+  } catch (err) {
+    const busy = err instanceof ConflictError;
+    stockPushes.inc({ channel: label, outcome: busy ? 'busy' : 'failed' });
+    if (!busy) stockPushSeconds.observe({ channel: label }, (performance.now() - started) / 1000);
+    throw err;
+  }
+}
+
+/** The push itself (pushNow adds the metrics around it). */
+async function pushChannel(
+  ctx: ChannelContext,
+  channel: Channel,
+): Promise<PushSummary & { skipped?: string }> {
+  const id = channel.id;
   const connector = connectorOf(channel);
   const empty = emptyPushSummary(id);
 

@@ -10,8 +10,9 @@ import {
   createRedisRateLimiter,
   type RateLimiter,
 } from '../../connectors/http/rate-limiter.js';
+import { channelHttpObserver } from '../metrics.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
-import { type Channel, clearChannelFailing, recordChannelError } from './channel-store.js';
+import { type Channel, channelKey, clearChannelFailing, recordChannelError } from './channel-store.js';
 
 /** The channel's rate limiter: shared through Redis when there is one, else this process's own. */
 function limiterFor(
@@ -44,6 +45,7 @@ export function connectorContext(ctx: ChannelContext, channel: Channel): Connect
     headers: connector.authHeaders(channel.settings),
     limiter: limiterFor(ctx, channel, connector),
     secrets,
+    observer: channelHttpObserver(channelKey(channel)),
   });
   return {
     channelId: channel.id,

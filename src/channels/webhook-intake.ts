@@ -6,6 +6,7 @@ import type {
   WebhookReply,
 } from '../../connectors/contract.js';
 import { getConnector } from '../../connectors/registry.js';
+import { webhookVerificationsFailed } from '../metrics.js';
 import type { OrderEventKind } from './apply-order.js';
 import type { ChannelContext } from './channel-context.js';
 import { type Channel, channelKey, findChannel } from './channel-store.js';
@@ -74,6 +75,7 @@ export async function receiveWebhook(
   }
   const verified = connector.verifyWebhook(rawBody, headers, channel.settings);
   if (!verified.valid) {
+    webhookVerificationsFailed.inc({ channel: channelKey(channel) });
     ctx.log.warn({ channelId: id, reason: verified.reason }, 'webhook refused');
     return {
       status: 401,

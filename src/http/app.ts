@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
-import { bearerAuth, requestContext, safeEqual } from './middleware.js';
+import { metricsRoutes } from './metrics-access.js';
+import { bearerAuth, bearerOrBasicAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
+import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
@@ -24,7 +27,10 @@ const UPLOAD_PATHS: ReadonlySet<string> = new Set([
   CUSTOMER_IMPORT_PATH,
 ]);
 
-/** The HTTP app: health probes, and the admin API under /api behind a bearer token. */
+/**
+ * The HTTP app: health probes, /metrics, the admin API under /api behind a bearer token, and the
+ * queue dashboard under /console/queues for the admin.
+ */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestContext({ log: deps.log }));
@@ -35,6 +41,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : defaultLimit(c, next)));
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
 
   const api = new Hono<AppEnv>();
@@ -52,6 +59,14 @@ export function createApp(deps: AppDeps) {
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
   }
   app.route('/api', api);
+  if (deps.queues) {
+    const admin = bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) });
+    for (const path of [QUEUE_BOARD_PATH, `${QUEUE_BOARD_PATH}/*`]) {
+      app.use(path, secureHeaders(), admin, sameSiteWrites());
+    }
+    app.get(`${QUEUE_BOARD_PATH}/`, (c) => c.redirect(QUEUE_BOARD_PATH, 301));
+    app.route(QUEUE_BOARD_PATH, queueBoardRoutes(deps.queues));
+  }
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
@@ -17,6 +18,10 @@ export interface AppDeps {
   intake?: IntakeBatcher;
   /** Channel administration, webhooks and replays; their routes exist only when it is given. */
   channels?: ChannelService;
+  /** The queues shown on the admin queue dashboard (/console/queues); no dashboard without them. */
+  queues?: readonly Queue[];
+  /** Bearer token for /metrics; unset: /metrics answers loopback and private networks only. */
+  metricsToken?: string | undefined;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

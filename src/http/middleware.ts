@@ -35,6 +35,75 @@ export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions)
   };
 }
 
+/**
+ * The admin check for pages a browser opens (the queue dashboard): a bearer token as for /api,
+ * or HTTP Basic auth with the token as the password (any user name), since a browser cannot send
+ * a bearer header but does ask for and keep a Basic login. A refusal asks for Basic, so the
+ * browser shows its login box.
+ */
+export function bearerOrBasicAuth({
+  verify,
+  realm = 'stockbridge',
+}: BearerAuthOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    let token: string | null = bearer ? bearer[1]! : null;
+    if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      token = colon >= 0 ? decoded.slice(colon + 1) : null;
+    }
+    if (token === null || !(await verify(token))) {
+      c.header('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
+      return errorResponse(
+        c,
+        401,
+        'unauthorized',
+        header
+          ? 'invalid credentials'
+          : 'missing credentials (Authorization: Bearer <admin token>, or Basic with the admin token as password)',
+      );
+    }
+    await next();
+  };
+}
+
+/**
+ * Refuses a change (any method but GET/HEAD) that a browser sent from another site. A browser
+ * sends a Basic login it remembers with any request to the site, even one a foreign page makes it
+ * send, so a page that takes Basic auth must not let other sites change things through it. Uses
+ * `Sec-Fetch-Site` where the browser sends it, else compares `Origin` with `Host`; clients that
+ * send neither (curl, scripts with a bearer token) are not browsers and pass.
+ */
+export function sameSiteWrites(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const site = c.req.header('sec-fetch-site');
+    const origin = c.req.header('origin');
+    let foreign = site !== undefined && site !== 'same-origin' && site !== 'none';
+    if (site === undefined && origin !== undefined) {
+      let originHost: string | null = null;
+      try {
+        originHost = new URL(origin).host;
+      } catch {
+        // "null" or garbage: not this site.
+      }
+      foreign = originHost === null || originHost !== c.req.header('host');
+    }
+    if (foreign) {
+      return errorResponse(
+        c,
+        403,
+        'forbidden',
+        'changes are accepted from this site only (cross-site request refused)',
+      );
+    }
+    await next();
+  };
+}
+
 export interface RequestContextOptions {
   log: Logger;
 }

@@ -7,6 +7,7 @@ import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-
 import { orderFingerprint } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { unprocessable } from '../errors/domain-errors.js';
+import { ordersReceived } from '../metrics.js';
 import { completeOrderMoney, orderMoneyColumns } from './money.js';
 import { ORDERS } from './order-store.js';
 
@@ -366,6 +367,12 @@ const newOrderOf = (d: InboundDelivery, now: string): NewOrder => ({
  * the unique keys in the database decide, not timing.
  */
 export async function recordOrder(db: Db, delivery: InboundDelivery): Promise<IntakeResult> {
+  const result = await storeOrder(db, delivery);
+  ordersReceived.inc({ channel: delivery.channel, outcome: result.created ? 'created' : 'duplicate' });
+  return result;
+}
+
+async function storeOrder(db: Db, delivery: InboundDelivery): Promise<IntakeResult> {
   try {
     return await withTransaction(db, async (tx) => {
       const orderId = await writeOrder(tx, newOrderOf(delivery, dbTime()), delivery);
@@ -411,7 +418,7 @@ export async function intakeOrder(
  * out exactly.
  */
 export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[]): Promise<IntakeResult[]> {
-  return withTransaction(db, async (tx) => {
+  const results = await withTransaction(db, async (tx) => {
     const now = dbTime();
     const ids = await insertOrders(
       tx,
@@ -420,4 +427,6 @@ export async function recordOrders(db: Db, deliveries: readonly InboundDelivery[
     );
     return ids.map((orderId) => ({ orderId, status: 'received' as const, created: true }));
   });
+  for (const d of deliveries) ordersReceived.inc({ channel: d.channel, outcome: 'created' });
+  return results;
 }

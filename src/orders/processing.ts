@@ -5,6 +5,7 @@ import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
 import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
+import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
@@ -39,7 +40,13 @@ export async function processOrders(
   actor = 'system',
 ): Promise<ProcessResult[]> {
   const ids = [...new Set(orderIds)].sort((a, b) => a - b);
-  const byId = await withTransaction(db, (tx) => reserveOrders(tx, ids, actor));
+  let changes: ProcessedChange[] = [];
+  const byId = await withTransaction(db, (tx) => {
+    // A retried transaction starts its list again: only the committed attempt is counted.
+    changes = [];
+    return reserveOrders(tx, ids, actor, changes);
+  });
+  recordProcessed(changes);
   return orderIds.map((id) => byId.get(id) ?? { orderId: id, status: null, changed: false });
 }
 
@@ -47,6 +54,7 @@ async function reserveOrders(
   tx: Tx,
   ids: readonly number[],
   actor: string,
+  changes: ProcessedChange[],
 ): Promise<Map<number, ProcessResult>> {
   const results = new Map<number, ProcessResult>();
   if (ids.length === 0) return results;
@@ -100,6 +108,12 @@ async function reserveOrders(
         now,
       );
       results.set(order.id, { orderId: order.id, status: order.status, changed: true });
+      changes.push({
+        channel: order.channel,
+        status: 'on_hold',
+        holdReason: reason,
+        receivedAt: order.createdAt,
+      });
       continue;
     }
     for (const e of entries) e.line.skuId = e.knownSkuId;
@@ -131,6 +145,7 @@ async function reserveOrders(
         now,
       );
       results.set(order.id, { orderId: order.id, status, changed: true });
+      changes.push({ channel: order.channel, status, holdReason: null, receivedAt: order.createdAt });
     }
     addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
   }

@@ -2,6 +2,7 @@ import type { Db } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { NotFoundError } from '../errors/domain-errors.js';
+import { ordersHeld, ordersProcessed } from '../metrics.js';
 import { changeStatus, type OrderRow, withOrderLocked } from './order-store.js';
 
 /** Manual status changes staff may make: delivery, completion, holding, rejection, release from hold. */
@@ -38,13 +39,21 @@ export async function holdOrder(
   actor = 'system',
 ): Promise<boolean> {
   try {
-    return await withOrderLocked(db, orderId, async (tx, { order }) => {
+    let channel = '';
+    const held = await withOrderLocked(db, orderId, async (tx, { order }) => {
       if (order.status !== 'received') return false;
+      channel = order.channel;
       const batch = new WriteBatch(tx);
       changeStatus(batch, order, { to: 'on_hold', reason, holdReason: reason, holdDetails: details, actor });
       await batch.flush();
       return true;
     });
+    if (held) {
+      // Processing ended here, as it does when processOrders holds an order.
+      ordersProcessed.inc({ channel, outcome: 'on_hold' });
+      ordersHeld.inc({ channel, reason });
+    }
+    return held;
   } catch (err) {
     if (err instanceof NotFoundError) return false;
     throw err;

@@ -254,3 +254,55 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(10, 100, 1_000, () => 0)).toBe(0);
   });
 });
+
+describe('the observer (metrics)', () => {
+  it('is told each attempt with its status (null without an answer) and each wait with its kind', async () => {
+    nock(BASE).get('/v1/o').reply(503);
+    nock(BASE).get('/v1/o').reply(429, {}, { 'Retry-After': '2' });
+    nock(BASE).get('/v1/o').replyWithError('socket hang up');
+    nock(BASE).get('/v1/o').reply(200, { ok: true });
+    const attempts: (number | null)[] = [];
+    const waits: [string, number][] = [];
+    const { http } = client({
+      observer: {
+        attempt: (status, ms) => {
+          expect(ms).toBeGreaterThanOrEqual(0);
+          attempts.push(status);
+        },
+        waited: (kind, ms) => waits.push([kind, ms]),
+      },
+    });
+    await http.request({ method: 'GET', url: '/o' });
+    expect(attempts).toEqual([503, 429, null, 200]);
+    // random() is 0.5: backoff n waits half of min(100, 10 * 2^(n-1)).
+    expect(waits).toEqual([
+      ['backoff', 5],
+      ['retry_after', 2000],
+      ['backoff', 20],
+    ]);
+  });
+
+  it('reports a wait for the rate limiter only when a token was not free', async () => {
+    let clock = 1_000_000;
+    const limiter = createMemoryRateLimiter(
+      { ratePerSecond: 1, burst: 1 },
+      {
+        now: () => clock,
+        sleep: async (ms: number) => {
+          clock += ms;
+        },
+      },
+    );
+    nock(BASE).get('/v1/l').times(2).reply(200, {});
+    const waits: [string, number][] = [];
+    const { http } = client({
+      limiter,
+      now: () => clock,
+      observer: { attempt: () => {}, waited: (kind, ms) => waits.push([kind, ms]) },
+    });
+    await http.request({ method: 'GET', url: '/l' });
+    expect(waits).toEqual([]);
+    await http.request({ method: 'GET', url: '/l' });
+    expect(waits).toEqual([['limiter', 1000]]);
+  });
+});
