@@ -42,8 +42,8 @@ const orderLineInputSchema = z.object({
     .int('must be a whole number')
     .positive('must be at least 1')
     .max(LIMITS.quantityPerLine),
-  /** Minor units (cents). */
-  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
+  /** Minor units (cents). Optional: a line without one is sold at the customer's agreed price. */
+  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor).optional(),
 });
 
 export const customerInputSchema = z.object({
@@ -62,7 +62,7 @@ export const orderInputSchema = z
     lines: z.array(orderLineInputSchema).min(1, 'an order needs at least one line').max(LIMITS.linesPerOrder),
   })
   .superRefine((order, ctx) => {
-    if (exactTotal(order.lines) > BigInt(LIMITS.maxMinor))
+    if (exactTotal(pricedOrZero(order.lines)) > BigInt(LIMITS.maxMinor))
       ctx.addIssue({
         code: 'custom',
         path: ['lines'],
@@ -126,6 +126,13 @@ export function validateForReservation(
     }
   }
   return problems;
+}
+
+/** Lines with the price they carry, 0 where none was given (the price check fills it in later). */
+export function pricedOrZero<L extends { unitPrice?: number | undefined }>(
+  lines: readonly L[],
+): (L & { unitPrice: number })[] {
+  return lines.map((l) => ({ ...l, unitPrice: l.unitPrice ?? 0 }));
 }
 
 /** The exact sum of quantity × unit price: a BigInt, so that no amount overflows or rounds. */

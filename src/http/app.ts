@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
+import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { stockRoutes } from './routes/stock.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -27,7 +28,9 @@ export function createApp(deps: AppDeps) {
     maxSize: maxBody,
     onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes`),
   });
-  app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : defaultLimit(c, next)));
+  app.use('*', (c, next) =>
+    UPLOAD_PATHS.has(c.req.path) || PRICE_LIST_IMPORT_PATH.test(c.req.path) ? next() : defaultLimit(c, next),
+  );
   app.route('/', healthRoutes(deps));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
 
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps) {
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
+  api.route('/', priceListRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

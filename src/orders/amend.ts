@@ -2,7 +2,7 @@ import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
 import type { OrderLineInput, OrderProblem } from '../domain/order-input.js';
-import { orderTotal } from '../domain/order-input.js';
+import { orderTotal, pricedOrZero } from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
@@ -80,7 +80,7 @@ export async function amendLocked(
     await insertLines(tx, order.id, request.lines);
     await tx(ORDERS)
       .where({ id: order.id })
-      .update({ total_amount: orderTotal(request.lines), updated_at: now });
+      .update({ total_amount: orderTotal(pricedOrZero(request.lines)), updated_at: now });
     await releaseFromHold(tx, locked, problems, actor, now);
     return result('updated', 'lines replaced', [order.id]);
   }
@@ -175,7 +175,7 @@ async function reReserve(
   await insertLines(tx, order.id, next);
   await tx(ORDERS)
     .where({ id: order.id })
-    .update({ total_amount: orderTotal(next), updated_at: now });
+    .update({ total_amount: orderTotal(pricedOrZero(next)), updated_at: now });
 
   const lines = (await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no')).map(toLine);
   for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;

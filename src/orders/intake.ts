@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-input.js';
-import { orderFingerprint, orderTotal } from '../domain/order-input.js';
+import { orderFingerprint, orderTotal, pricedOrZero } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { unprocessable } from '../errors/domain-errors.js';
 import { ORDERS } from './order-store.js';
@@ -141,7 +141,7 @@ function orderStatements(
       customer,
       order.problems?.length ? JSON.stringify(order.problems) : null,
       order.currency,
-      orderTotal(order.lines),
+      orderTotal(pricedOrZero(order.lines)),
       order.placedAt ? dbTime(new Date(order.placedAt)) : now,
       input.channelUpdatedAt ? dbTime(new Date(input.channelUpdatedAt)) : null,
       now,
@@ -184,11 +184,19 @@ function orderStatements(
 
 function linesStatement(
   orderId: number | typeof ORDER_ID,
-  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
+  lines: readonly { sku: string; quantity: number; unitPrice?: number | undefined }[],
 ): Statement {
+  // carried_unit_price keeps what the order said (null: nothing) for the price check, however often it runs.
   return {
-    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price) VALUES ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    bindings: lines.flatMap((l, i) => [orderId, i + 1, l.sku, l.quantity, l.unitPrice]),
+    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, carried_unit_price) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    bindings: lines.flatMap((l, i) => [
+      orderId,
+      i + 1,
+      l.sku,
+      l.quantity,
+      l.unitPrice ?? 0,
+      l.unitPrice ?? null,
+    ]),
   };
 }
 
@@ -327,7 +335,7 @@ export async function insertOrders(
 export async function insertLines(
   tx: Tx,
   orderId: number,
-  lines: readonly { sku: string; quantity: number; unitPrice: number }[],
+  lines: readonly { sku: string; quantity: number; unitPrice?: number | undefined }[],
 ): Promise<void> {
   if (lines.length === 0) return;
   await runStatements(tx, [linesStatement(orderId, lines)]);

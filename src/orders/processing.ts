@@ -1,9 +1,11 @@
+import { currentBusinessTimeZone, loadPricingData } from '../customers/price-book.js';
 import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
-import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
+import { holdReason, type OrderProblem, orderTotal, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
+import { businessDate, checkOrderPrices, resolvePrice } from '../domain/pricing.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
@@ -60,17 +62,19 @@ async function reserveOrders(
     [...ids, ...ids],
   );
   const linesOf = new Map<number, { line: LineRow; knownSkuId: number | null }[]>();
+  const carried = new Map<number, number | null>();
   const reorderPoints = new Map<number, number>();
   for (const r of lineRows) {
     if (r.known_sku_id !== null && r.sku_reorder_point !== null)
       reorderPoints.set(Number(r.known_sku_id), Number(r.sku_reorder_point));
+    carried.set(Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price));
     const list = linesOf.get(Number(r.order_id)) ?? [];
     list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
     linesOf.set(Number(r.order_id), list);
   }
 
   const batch = new WriteBatch(tx);
-  const toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
+  let toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
   for (const row of orderRows) {
     const order = toOrder(row);
     if (order.status !== 'received') {
@@ -98,6 +102,7 @@ async function reserveOrders(
     for (const e of entries) e.line.skuId = e.knownSkuId;
     toReserve.push({ order, lines });
   }
+  toReserve = await checkPrices(tx, batch, toReserve, carried, { actor, now }, results);
 
   if (toReserve.length > 0) {
     const skuIds = [...new Set(toReserve.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
@@ -129,6 +134,73 @@ async function reserveOrders(
   }
   await batch.flush({ commit: true });
   return results;
+}
+
+/**
+ * The price check of the orders about to be reserved (src/domain/pricing.ts decides): the rules'
+ * data for the whole group in one round trip, then per order its channel's policy. Lines get the
+ * price they were checked against, the rule and the variance (and, under `enforce`, our price and
+ * the recalculated total); an order with price problems goes on hold instead. Returns the orders
+ * still to reserve.
+ */
+async function checkPrices(
+  tx: Tx,
+  batch: WriteBatch,
+  orders: { order: OrderRow; lines: LineRow[] }[],
+  carried: ReadonlyMap<number, number | null>,
+  { actor, now }: { actor: string; now: string },
+  results: Map<number, ProcessResult>,
+): Promise<{ order: OrderRow; lines: LineRow[] }[]> {
+  if (orders.length === 0) return orders;
+  const data = await loadPricingData(tx, {
+    customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
+    skus: orders.flatMap(({ lines }) => lines.map((l) => l.sku)),
+    channels: orders.map(({ order }) => order.channel),
+  });
+  const timeZone = currentBusinessTimeZone();
+  const passed: { order: OrderRow; lines: LineRow[] }[] = [];
+  for (const entry of orders) {
+    const { order, lines } = entry;
+    const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
+    const date = businessDate(order.placedAt, timeZone);
+    const resolved = lines.map((l) =>
+      resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
+    );
+    const check = checkOrderPrices(
+      lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
+      resolved,
+      data.pricingOf(order.channel),
+    );
+    if (check.problems.length > 0) {
+      const reason = holdReason(check.problems);
+      changeStatus(
+        batch,
+        order,
+        { to: 'on_hold', reason, holdReason: reason, holdDetails: check.problems, actor },
+        now,
+      );
+      results.set(order.id, { orderId: order.id, status: order.status, changed: true });
+      continue;
+    }
+    let repriced = false;
+    for (const [i, line] of lines.entries()) {
+      const c = check.lines[i]!;
+      if (c.checked === null && c.unitPrice === line.unitPrice) continue;
+      repriced ||= c.unitPrice !== line.unitPrice;
+      line.unitPrice = c.unitPrice;
+      batch.addSql(
+        'UPDATE order_lines SET unit_price = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
+        [c.unitPrice, c.checked, c.ruleId, c.variance, line.id],
+      );
+    }
+    if (repriced)
+      batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [
+        orderTotal(lines.map((l) => ({ quantity: l.ordered, unitPrice: l.unitPrice }))),
+        order.id,
+      ]);
+    passed.push(entry);
+  }
+  return passed;
 }
 
 /**

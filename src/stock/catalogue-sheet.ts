@@ -10,7 +10,7 @@ import { codeKey } from '../domain/codes.js';
  * customer reads are in English and Chinese.
  */
 
-interface ColumnSpec<F extends string> {
+export interface ColumnSpec<F extends string> {
   field: F;
   /** How the column is named in messages, English / Chinese. */
   label: string;
@@ -101,7 +101,7 @@ export type SheetKind = 'xlsx' | 'csv';
  * skipped, each with the problems of its shape: a CSV row wider or narrower than the header, a
  * date in a number column (Excel shows 2026-01-15 but holds 46,037).
  */
-async function sheetCells<C extends readonly ColumnSpec<string>[]>(
+export async function sheetCells<C extends readonly ColumnSpec<string>[]>(
   rows: AsyncIterable<SheetRecord>,
   specs: C,
   kind: SheetKind,

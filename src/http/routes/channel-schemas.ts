@@ -57,3 +57,24 @@ export const skuMappingBody = z
     (b) => Boolean(b.productId || b.variantId || b.inventoryItemId),
     'give at least one of productId, variantId, inventoryItemId',
   );
+
+/** A channel's price policy: what its orders' prices meet (see "Price lists" in the README). */
+export const pricePolicyBody = z.object({
+  policy: z.enum(['enforce', 'accept', 'hold']),
+  /** `hold`: differences up to this percent of our price pass. */
+  tolerancePercent: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .multipleOf(0.01, 'at most 2 decimals')
+    .nullable()
+    .default(null),
+  /** `hold`: differences up to this many minor units pass. */
+  toleranceAmount: z
+    .number()
+    .int('must be integer minor units')
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .default(null),
+});
