@@ -70,6 +70,9 @@ export const PRICE_LIST_COLUMNS = [
   },
 ] as const satisfies readonly ColumnSpec<string>[];
 
+/** What the import recognises: the aliases, and the export's own bilingual headers. */
+const COLUMNS_READ = PRICE_LIST_COLUMNS.map((c) => ({ ...c, aliases: [...c.aliases, c.label] }));
+
 const CODE = /^[A-Za-z0-9._-]{1,64}$/;
 const PERCENT = /^\d{1,4}(?:\.\d{1,2})?$/;
 
@@ -91,7 +94,7 @@ export interface PriceSheetRow {
 }
 
 async function readPriceSheet(rows: AsyncIterable<SheetRecord>, currency: string, kind: SheetKind) {
-  const sheet = await sheetCells(rows, PRICE_LIST_COLUMNS, kind, ['minQuantity', 'price', 'percent']);
+  const sheet = await sheetCells(rows, COLUMNS_READ, kind, ['minQuantity', 'price', 'percent']);
   return sheet.map(({ row, cells, problems }): PriceSheetRow => {
     if (!CODE.test(cells.sku))
       problems.push(
@@ -220,11 +223,11 @@ export async function exportPriceListSheet(
       .addRow([
         item.sku,
         item.minQuantity,
-        item.price === null ? '' : formatMinor(item.price, list.currency),
-        item.percent === null ? '' : String(item.percent),
-        item.basedOn ?? '',
-        item.validFrom ?? '',
-        item.validTo ?? '',
+        item.price === null ? null : formatMinor(item.price, list.currency),
+        item.percent === null ? null : String(item.percent),
+        item.basedOn,
+        item.validFrom,
+        item.validTo,
       ])
       .commit();
   sheet.commit();

@@ -7,6 +7,7 @@ import * as stockPush from './migrations/20261127100000_stock_push.js';
 import * as inboundEventIndex from './migrations/20261201100000_inbound_event_index.js';
 import * as apiEventsProcessed from './migrations/20261201100100_api_events_processed.js';
 import * as codesAndIds from './migrations/20261201200000_codes_and_ids.js';
+import * as priceLists from './migrations/20261201230000_price_lists.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261201100000_inbound_event_index', inboundEventIndex],
   ['20261201100100_api_events_processed', apiEventsProcessed],
   ['20261201200000_codes_and_ids', codesAndIds],
+  ['20261201230000_price_lists', priceLists],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
