@@ -37,40 +37,50 @@ const channelIdOf = (channel: string): number | null => {
 const marks = (n: number) => (n === 0 ? 'NULL' : new Array(n).fill('?').join(', '));
 
 /**
- * Loads the customers, the price lists that apply to any of them (by customer code, customer group,
- * or default) with their items for the SKUs asked for, the items of the lists those are based on,
- * and the channels' price policies: every statement in one round trip (MySQL; SQLite runs them in
- * turn in-process).
+ * Loads the customers, the assignments that apply to any of them (to the customer's code, its
+ * group, or the default) with their lists, the items those lists have for the orders' lines (only
+ * those whose quantity break a line reaches), the items of the lists those are based on, and the
+ * channels' price policies: every statement in one round trip (MySQL; SQLite runs them in turn
+ * in-process).
  */
 export async function loadPricingData(
   conn: Conn,
-  query: { customerIds: readonly number[]; skus: readonly string[]; channels: readonly string[] },
+  query: { orderIds: readonly number[]; customerIds: readonly number[]; channels: readonly string[] },
 ): Promise<PricingData> {
+  const orderIds = [...new Set(query.orderIds)];
   const customerIds = [...new Set(query.customerIds)];
-  const skus = [...new Set(query.skus)];
   const channelIds = [...new Set(query.channels.map(channelIdOf).filter((id): id is number => id !== null))];
   const c = marks(customerIds.length);
-  const s = marks(skus.length);
-  const applicable =
-    "SELECT a.price_list_id FROM price_list_assignments a WHERE a.kind = 'default' " +
-    `OR (a.kind = 'customer' AND a.target IN (SELECT code FROM customers WHERE id IN (${c}))) ` +
-    `OR (a.kind = 'group' AND a.target IN (SELECT customer_group FROM customers WHERE id IN (${c})))`;
+  const o = marks(orderIds.length);
+  // An item a line of these orders could take from a list assigned by `on` (customer, group, default).
+  const itemsVia = (on: string, customerJoin: boolean) =>
+    'SELECT i.* FROM order_lines ol ' +
+    (customerJoin ? 'JOIN orders o ON o.id = ol.order_id JOIN customers c ON c.id = o.customer_id ' : '') +
+    `JOIN price_list_assignments a ON ${on} ` +
+    'JOIN price_list_items i ON i.price_list_id = a.price_list_id AND i.sku_code = ol.sku_code AND i.min_quantity <= ol.ordered ' +
+    `WHERE ol.order_id IN (${o})`;
   const [customerRows = [], assignmentRows = [], itemRows = [], channelRows = []] = await rawRows(
     conn,
     `SELECT id, code, customer_group FROM customers WHERE id IN (${c}); ` +
       'SELECT a.price_list_id, a.kind, a.target, l.code, l.currency FROM price_list_assignments a ' +
-      `JOIN price_lists l ON l.id = a.price_list_id WHERE a.price_list_id IN (${applicable}); ` +
-      `SELECT * FROM price_list_items WHERE sku_code IN (${s}) AND (price_list_id IN (${applicable}) ` +
-      `OR price_list_id IN (SELECT based_on_list_id FROM price_list_items WHERE sku_code IN (${s}) AND based_on_list_id IS NOT NULL)); ` +
+      "JOIN price_lists l ON l.id = a.price_list_id WHERE a.kind = 'default' " +
+      `OR (a.kind = 'customer' AND a.target IN (SELECT code FROM customers WHERE id IN (${c}))) ` +
+      `OR (a.kind = 'group' AND a.target IN (SELECT customer_group FROM customers WHERE id IN (${c}))); ` +
+      `${itemsVia("a.kind = 'customer' AND a.target = c.code", true)} UNION ` +
+      `${itemsVia("a.kind = 'group' AND a.target = c.customer_group", true)} UNION ` +
+      `${itemsVia("a.kind = 'default'", false)} UNION ` +
+      'SELECT b.* FROM order_lines ol JOIN price_list_items b ON b.sku_code = ol.sku_code AND b.min_quantity <= ol.ordered ' +
+      `WHERE ol.order_id IN (${o}) AND b.price_list_id IN ` +
+      '(SELECT based_on_list_id FROM price_list_items WHERE based_on_list_id IS NOT NULL); ' +
       `SELECT id, price_policy, price_tolerance_percent, price_tolerance_amount FROM channels WHERE id IN (${marks(channelIds.length)})`,
     [
       ...customerIds,
       ...customerIds,
       ...customerIds,
-      ...skus,
-      ...customerIds,
-      ...customerIds,
-      ...skus,
+      ...orderIds,
+      ...orderIds,
+      ...orderIds,
+      ...orderIds,
       ...channelIds,
     ],
   );

@@ -39,12 +39,15 @@ export interface PriceAssignment {
   target: string;
 }
 
-/** The price lists, their assignments and items, indexed for look-up by list and SKU. */
+/** The price lists, their assignments and items, indexed for look-up by assignment, list and SKU. */
 export interface PriceBook {
   lists: ReadonlyMap<number, PriceListInfo>;
-  assignments: readonly PriceAssignment[];
+  /** List ids by level and (case-folded) target. */
+  assigned: ReadonlyMap<string, number[]>;
   itemsByListSku: ReadonlyMap<string, PriceItem[]>;
 }
+
+const assignmentKey = (level: PriceLevel, target: string) => `${level}\u0000${codeKey(target)}`;
 
 const listSkuKey = (listId: number, sku: string) => `${listId}\u0000${codeKey(sku)}`;
 
@@ -60,7 +63,12 @@ export function priceBook(
     list.push(item);
     itemsByListSku.set(key, list);
   }
-  return { lists: new Map(lists.map((l) => [l.id, l])), assignments, itemsByListSku };
+  const assigned = new Map<string, number[]>();
+  for (const a of assignments) {
+    const key = assignmentKey(a.level, a.level === 'default' ? '' : a.target);
+    assigned.set(key, [...(assigned.get(key) ?? []), a.listId]);
+  }
+  return { lists: new Map(lists.map((l) => [l.id, l])), assigned, itemsByListSku };
 }
 
 export interface PriceQuery {
@@ -117,10 +125,14 @@ function itemPrice(book: PriceBook, item: PriceItem, q: PriceQuery): number | nu
   return base === null ? null : percentOf(base, item.percentBp);
 }
 
-function assignmentApplies(a: PriceAssignment, customer: PriceQuery['customer']): boolean {
-  if (a.level === 'default') return true;
-  const code = a.level === 'customer' ? customer?.code : customer?.group;
-  return code !== null && code !== undefined && codeKey(code) === codeKey(a.target);
+/** The lists that apply to a customer, most specific level first. */
+function applicableLists(book: PriceBook, customer: PriceQuery['customer']): [PriceLevel, number[]][] {
+  const at = (level: PriceLevel, target: string | null | undefined): [PriceLevel, number[]][] => {
+    if (target === null || target === undefined) return [];
+    const ids = book.assigned.get(assignmentKey(level, target));
+    return ids ? [[level, ids]] : [];
+  };
+  return [...at('customer', customer?.code), ...at('group', customer?.group), ...at('default', '')];
 }
 
 /**
@@ -131,16 +143,17 @@ function assignmentApplies(a: PriceAssignment, customer: PriceQuery['customer'])
  */
 export function resolvePrice(book: PriceBook, q: PriceQuery): ResolvedPrice | null {
   let best: { item: PriceItem; level: PriceLevel; price: number } | null = null;
-  for (const a of book.assignments) {
-    const list = book.lists.get(a.listId);
-    if (!list || list.currency !== q.currency || !assignmentApplies(a, q.customer)) continue;
-    if (best && LEVEL_RANK[best.level] > LEVEL_RANK[a.level]) continue;
-    for (const item of book.itemsByListSku.get(listSkuKey(a.listId, q.sku)) ?? []) {
-      if (!applies(item, q.quantity, q.date)) continue;
-      if (best && LEVEL_RANK[best.level] === LEVEL_RANK[a.level] && !betterWithinLevel(item, best.item))
-        continue;
-      const price = itemPrice(book, item, q);
-      if (price !== null) best = { item, level: a.level, price };
+  for (const [level, listIds] of applicableLists(book, q.customer)) {
+    // Levels come most specific first: a level below the one that gave a price cannot win.
+    if (best && LEVEL_RANK[best.level] > LEVEL_RANK[level]) break;
+    for (const listId of listIds) {
+      if (book.lists.get(listId)?.currency !== q.currency) continue;
+      for (const item of book.itemsByListSku.get(listSkuKey(listId, q.sku)) ?? []) {
+        if (!applies(item, q.quantity, q.date)) continue;
+        if (best && !betterWithinLevel(item, best.item)) continue;
+        const price = itemPrice(book, item, q);
+        if (price !== null) best = { item, level, price };
+      }
     }
   }
   if (!best) return null;

@@ -46,6 +46,8 @@ export interface LineRow extends LineQuantities {
   sku: string;
   skuId: number | null;
   unitPrice: number;
+  /** Set by the price check: written with the line's quantities (`saveLineQuantities`). */
+  priceCheck?: { checked: number | null; ruleId: number | null; variance: number | null };
 }
 
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
@@ -184,6 +186,26 @@ export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> 
 }
 
 export function saveLineQuantities(batch: WriteBatch, line: LineRow): void {
+  const p = line.priceCheck;
+  if (p) {
+    batch.addSql(
+      'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ?, ' +
+        'unit_price = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
+      [
+        line.skuId,
+        line.reserved,
+        line.backordered,
+        line.shipped,
+        line.cancelled,
+        line.unitPrice,
+        p.checked,
+        p.ruleId,
+        p.variance,
+        line.id,
+      ],
+    );
+    return;
+  }
   batch.addSql(
     'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ? WHERE id = ?',
     [line.skuId, line.reserved, line.backordered, line.shipped, line.cancelled, line.id],

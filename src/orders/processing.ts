@@ -154,7 +154,7 @@ async function checkPrices(
   if (orders.length === 0) return orders;
   const data = await loadPricingData(tx, {
     customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
-    skus: orders.flatMap(({ lines }) => lines.map((l) => l.sku)),
+    orderIds: orders.map(({ order }) => order.id),
     channels: orders.map(({ order }) => order.channel),
   });
   const timeZone = currentBusinessTimeZone();
@@ -185,13 +185,10 @@ async function checkPrices(
     let repriced = false;
     for (const [i, line] of lines.entries()) {
       const c = check.lines[i]!;
-      if (c.checked === null && c.unitPrice === line.unitPrice) continue;
       repriced ||= c.unitPrice !== line.unitPrice;
+      // Written with the line's quantities when the order is reserved, in the same statement.
       line.unitPrice = c.unitPrice;
-      batch.addSql(
-        'UPDATE order_lines SET unit_price = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
-        [c.unitPrice, c.checked, c.ruleId, c.variance, line.id],
-      );
+      line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
     }
     if (repriced)
       batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [
