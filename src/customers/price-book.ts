@@ -36,12 +36,15 @@ const channelIdOf = (channel: string): number | null => {
 
 const marks = (n: number) => (n === 0 ? 'NULL' : new Array(n).fill('?').join(', '));
 
+const ITEM_COLUMNS =
+  'i.id, i.price_list_id, i.sku_code, i.min_quantity, i.valid_from, i.valid_to, i.price, i.percent_bp, i.based_on_list_id';
+
 /**
- * Loads the customers, the assignments that apply to any of them (to the customer's code, its
- * group, or the default) with their lists, the items those lists have for the orders' lines (only
- * those whose quantity break a line reaches), the items of the lists those are based on, and the
- * channels' price policies: every statement in one round trip (MySQL; SQLite runs them in turn
- * in-process).
+ * Loads the customers, the price list items the orders' lines could take — from the lists assigned
+ * to the customer's code, its group, or everyone, each with the assignment that brings it and its
+ * list's code and currency, and only those whose quantity break a line reaches — plus the items of
+ * the lists those are based on, and the channels' price policies: every statement in one round
+ * trip (MySQL; SQLite runs them in turn in-process).
  */
 export async function loadPricingData(
   conn: Conn,
@@ -50,57 +53,51 @@ export async function loadPricingData(
   const orderIds = [...new Set(query.orderIds)];
   const customerIds = [...new Set(query.customerIds)];
   const channelIds = [...new Set(query.channels.map(channelIdOf).filter((id): id is number => id !== null))];
-  const c = marks(customerIds.length);
   const o = marks(orderIds.length);
-  // An item a line of these orders could take from a list assigned by `on` (customer, group, default).
+  // The items a line of these orders could take from a list assigned by `on` (customer, group, default).
   const itemsVia = (on: string, customerJoin: boolean) =>
-    'SELECT i.* FROM order_lines ol ' +
+    `SELECT ${ITEM_COLUMNS}, a.kind, a.target, l.code AS list_code, l.currency AS list_currency FROM order_lines ol ` +
     (customerJoin ? 'JOIN orders o ON o.id = ol.order_id JOIN customers c ON c.id = o.customer_id ' : '') +
-    `JOIN price_list_assignments a ON ${on} ` +
+    `JOIN price_list_assignments a ON ${on} JOIN price_lists l ON l.id = a.price_list_id ` +
     'JOIN price_list_items i ON i.price_list_id = a.price_list_id AND i.sku_code = ol.sku_code AND i.min_quantity <= ol.ordered ' +
     `WHERE ol.order_id IN (${o})`;
-  const [customerRows = [], assignmentRows = [], itemRows = [], channelRows = []] = await rawRows(
+  const [customerRows = [], itemRows = [], channelRows = []] = await rawRows(
     conn,
-    `SELECT id, code, customer_group FROM customers WHERE id IN (${c}); ` +
-      'SELECT a.price_list_id, a.kind, a.target, l.code, l.currency FROM price_list_assignments a ' +
-      "JOIN price_lists l ON l.id = a.price_list_id WHERE a.kind = 'default' " +
-      `OR (a.kind = 'customer' AND a.target IN (SELECT code FROM customers WHERE id IN (${c}))) ` +
-      `OR (a.kind = 'group' AND a.target IN (SELECT customer_group FROM customers WHERE id IN (${c}))); ` +
-      `${itemsVia("a.kind = 'customer' AND a.target = c.code", true)} UNION ` +
-      `${itemsVia("a.kind = 'group' AND a.target = c.customer_group", true)} UNION ` +
-      `${itemsVia("a.kind = 'default'", false)} UNION ` +
-      'SELECT b.* FROM order_lines ol JOIN price_list_items b ON b.sku_code = ol.sku_code AND b.min_quantity <= ol.ordered ' +
-      `WHERE ol.order_id IN (${o}) AND b.price_list_id IN ` +
+    `SELECT id, code, customer_group FROM customers WHERE id IN (${marks(customerIds.length)}); ` +
+      `${itemsVia("a.kind = 'customer' AND a.target = c.code", true)} UNION ALL ` +
+      `${itemsVia("a.kind = 'group' AND a.target = c.customer_group", true)} UNION ALL ` +
+      `${itemsVia("a.kind = 'default'", false)} UNION ALL ` +
+      `SELECT ${ITEM_COLUMNS}, NULL, NULL, NULL, NULL FROM order_lines ol ` +
+      'JOIN price_list_items i ON i.sku_code = ol.sku_code AND i.min_quantity <= ol.ordered ' +
+      `WHERE ol.order_id IN (${o}) AND i.price_list_id IN ` +
       '(SELECT based_on_list_id FROM price_list_items WHERE based_on_list_id IS NOT NULL); ' +
       `SELECT id, price_policy, price_tolerance_percent, price_tolerance_amount FROM channels WHERE id IN (${marks(channelIds.length)})`,
-    [
-      ...customerIds,
-      ...customerIds,
-      ...customerIds,
-      ...orderIds,
-      ...orderIds,
-      ...orderIds,
-      ...orderIds,
-      ...channelIds,
-    ],
+    [...customerIds, ...orderIds, ...orderIds, ...orderIds, ...orderIds, ...channelIds],
   );
   const lists = new Map<number, { id: number; code: string; currency: string }>();
-  const assignments: PriceAssignment[] = assignmentRows.map((r) => {
+  const assignments = new Map<string, PriceAssignment>();
+  const items = new Map<number, PriceItem>();
+  for (const r of itemRows) {
     const listId = Number(r.price_list_id);
-    lists.set(listId, { id: listId, code: String(r.code), currency: String(r.currency) });
-    return { listId, level: String(r.kind) as PriceLevel, target: String(r.target) };
-  });
-  const items: PriceItem[] = itemRows.map((r) => ({
-    id: Number(r.id),
-    listId: Number(r.price_list_id),
-    sku: String(r.sku_code),
-    minQuantity: Number(r.min_quantity),
-    validFrom: (r.valid_from as string | null) ?? null,
-    validTo: (r.valid_to as string | null) ?? null,
-    price: r.price === null ? null : Number(r.price),
-    percentBp: r.percent_bp === null ? null : Number(r.percent_bp),
-    basedOnListId: r.based_on_list_id === null ? null : Number(r.based_on_list_id),
-  }));
+    if (r.kind !== null) {
+      lists.set(listId, { id: listId, code: String(r.list_code), currency: String(r.list_currency) });
+      const a = { listId, level: String(r.kind) as PriceLevel, target: String(r.target) };
+      assignments.set(`${a.listId}\u0000${a.level}\u0000${a.target}`, a);
+    }
+    // The same item comes once per line that can take it.
+    if (items.has(Number(r.id))) continue;
+    items.set(Number(r.id), {
+      id: Number(r.id),
+      listId,
+      sku: String(r.sku_code),
+      minQuantity: Number(r.min_quantity),
+      validFrom: (r.valid_from as string | null) ?? null,
+      validTo: (r.valid_to as string | null) ?? null,
+      price: r.price === null ? null : Number(r.price),
+      percentBp: r.percent_bp === null ? null : Number(r.percent_bp),
+      basedOnListId: r.based_on_list_id === null ? null : Number(r.based_on_list_id),
+    });
+  }
   const customers = new Map(
     customerRows.map((r) => [
       Number(r.id),
@@ -109,7 +106,7 @@ export async function loadPricingData(
   );
   const policies = new Map(channelRows.map((r) => [Number(r.id), r]));
   return {
-    book: priceBook([...lists.values()], assignments, items),
+    book: priceBook([...lists.values()], [...assignments.values()], [...items.values()]),
     customers,
     pricingOf(channel) {
       const fallback = defaultPricing(channel);

@@ -169,6 +169,19 @@ const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The calendar date (`YYYY-MM-DD`) of an instant in a time zone: what `validFrom`/`validTo` compare with. */
 export function businessDate(instant: Date | string, timeZone: string): string {
+  // Every time zone's offset is a whole number of quarter hours: the minute decides the date.
+  const key = `${timeZone}|${new Date(instant).toISOString().slice(0, 16)}`;
+  const known = recentDates.get(key);
+  if (known !== undefined) return known;
+  if (recentDates.size >= 10_000) recentDates.clear();
+  const date = formatDate(instant, timeZone);
+  recentDates.set(key, date);
+  return date;
+}
+
+const recentDates = new Map<string, string>();
+
+function formatDate(instant: Date | string, timeZone: string): string {
   let format = dateFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', {

@@ -244,6 +244,8 @@ export interface StatusChange {
   actor: string;
   holdReason?: string | null;
   holdDetails?: unknown;
+  /** A new total for the order, written with the status (the price check's `enforce`). */
+  totalAmount?: number;
 }
 
 /**
@@ -263,16 +265,19 @@ export function changeStatus(
   }
   // Hold fields are set going on hold and cleared otherwise (an order not on hold has none).
   const hold = change.to === 'on_hold';
+  const total = change.totalAmount === undefined ? '' : ', total_amount = ?';
   batch.addSql(
-    'UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ? WHERE id = ?',
+    `UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ?${total} WHERE id = ?`,
     [
       change.to,
       now,
       hold ? (change.holdReason ?? change.reason) : null,
       hold && change.holdDetails !== undefined ? JSON.stringify(change.holdDetails) : null,
+      ...(change.totalAmount === undefined ? [] : [change.totalAmount]),
       order.id,
     ],
   );
+  if (change.totalAmount !== undefined) order.totalAmount = change.totalAmount;
   batch.addSql(
     'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     [order.id, order.status, change.to, change.reason.slice(0, 255), change.actor, now],

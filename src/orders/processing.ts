@@ -44,6 +44,13 @@ export async function processOrders(
   return orderIds.map((id) => byId.get(id) ?? { orderId: id, status: null, changed: false });
 }
 
+/** An order about to be reserved; `newTotal` when the price check changed its lines' prices. */
+interface ToReserve {
+  order: OrderRow;
+  lines: LineRow[];
+  newTotal?: number;
+}
+
 async function reserveOrders(
   tx: Tx,
   ids: readonly number[],
@@ -74,7 +81,7 @@ async function reserveOrders(
   }
 
   const batch = new WriteBatch(tx);
-  let toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
+  let toReserve: ToReserve[] = [];
   for (const row of orderRows) {
     const order = toOrder(row);
     if (order.status !== 'received') {
@@ -109,7 +116,7 @@ async function reserveOrders(
     // The stock rows stay locked from here to the commit: everything after is computed in memory
     // and sent with the COMMIT in one round trip.
     const pool = await lockStock(tx, skuIds);
-    for (const { order, lines } of toReserve) {
+    for (const { order, lines, newTotal } of toReserve) {
       const plan = planReservation(
         order.id,
         lines.map((line) => ({ line, need: line.ordered })),
@@ -125,7 +132,12 @@ async function reserveOrders(
       changeStatus(
         batch,
         order,
-        { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
+        {
+          to: status,
+          reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock',
+          actor,
+          ...(newTotal === undefined ? {} : { totalAmount: newTotal }),
+        },
         now,
       );
       results.set(order.id, { orderId: order.id, status, changed: true });
@@ -146,11 +158,11 @@ async function reserveOrders(
 async function checkPrices(
   tx: Tx,
   batch: WriteBatch,
-  orders: { order: OrderRow; lines: LineRow[] }[],
+  orders: ToReserve[],
   carried: ReadonlyMap<number, number | null>,
   { actor, now }: { actor: string; now: string },
   results: Map<number, ProcessResult>,
-): Promise<{ order: OrderRow; lines: LineRow[] }[]> {
+): Promise<ToReserve[]> {
   if (orders.length === 0) return orders;
   const data = await loadPricingData(tx, {
     customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
@@ -158,7 +170,7 @@ async function checkPrices(
     channels: orders.map(({ order }) => order.channel),
   });
   const timeZone = currentBusinessTimeZone();
-  const passed: { order: OrderRow; lines: LineRow[] }[] = [];
+  const passed: ToReserve[] = [];
   for (const entry of orders) {
     const { order, lines } = entry;
     const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
@@ -190,12 +202,14 @@ async function checkPrices(
       line.unitPrice = c.unitPrice;
       line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
     }
-    if (repriced)
-      batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [
-        orderTotal(lines.map((l) => ({ quantity: l.ordered, unitPrice: l.unitPrice }))),
-        order.id,
-      ]);
-    passed.push(entry);
+    passed.push(
+      repriced
+        ? {
+            ...entry,
+            newTotal: orderTotal(lines.map((l) => ({ quantity: l.ordered, unitPrice: l.unitPrice }))),
+          }
+        : entry,
+    );
   }
   return passed;
 }
