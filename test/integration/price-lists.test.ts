@@ -3,6 +3,8 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelKey } from '../../src/channels/channel-store.js';
 import { dbTime } from '../../src/db/connection.js';
+import { apiOrderDelivery, recordOrder } from '../../src/orders/intake.js';
+import { processOrders } from '../../src/orders/processing.js';
 import { webhookOutcome } from '../helpers/applied-event.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
@@ -380,6 +382,39 @@ describe.each([
     await stack.settle();
     expect(await order(priced.body.id)).toMatchObject({ status: 'confirmed', totalAmount: 45000 });
     expect(await order(none.body.id)).toMatchObject({ status: 'on_hold', holdReason: 'no_price' });
+  });
+
+  it('reads the price rules of a whole group of orders in one statement, not one per order', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const body = {
+        externalId: `GROUP-${i}`,
+        currency: 'EUR',
+        customer: { code: i % 2 ? 'ACME' : 'BETA' },
+        lines: [
+          { sku: 'GEAR', quantity: 1 + i },
+          { sku: 'NUT', quantity: 2, unitPrice: 300 },
+        ],
+      };
+      // Stored without queueing: processed below as one group.
+      ids.push((await recordOrder(stack.db, apiOrderDelivery(body, JSON.stringify(body)))).orderId);
+    }
+    const statements: string[] = [];
+    const listen = (q: { sql: string }) => statements.push(q.sql);
+    stack.db.on('query', listen);
+    try {
+      await processOrders(stack.db, ids);
+    } finally {
+      stack.db.removeListener('query', listen);
+    }
+    expect(statements.filter((sql) => sql.includes('price_list_items'))).toHaveLength(1);
+    // Each order got its own customer's prices: BETA's NUT from its group's list, GEAR from the default list.
+    for (const [i, id] of ids.entries()) {
+      const o = await order(id);
+      expect(o.status).toBe('confirmed');
+      expect(o.lines[0].checkedPrice).toBe(i + 1 >= 10 ? 4500 : 5150);
+      expect(o.lines[1].checkedPrice).toBe(i % 2 ? null : 175);
+    }
   });
 
   it('exports a price list as a sheet and imports one back; a sheet with any bad row changes nothing', async () => {
