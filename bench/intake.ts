@@ -41,7 +41,8 @@ const HTTP_CONCURRENCY = intArg(flags.get('concurrency') ?? positional[1], 64, '
 const SKUS = intArg(flags.get('skus') ?? positional[2], 500, 'skus');
 const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
 const PRICES = flags.get('prices');
-if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off') throw new Error('--prices must be on or off');
+if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off')
+  throw new Error('--prices must be on or off');
 const CUSTOMERS = PRICES === undefined ? 0 : 1000;
 const PRICE_LISTS = 10;
 const TOKEN = BENCH_TOKEN;
@@ -119,7 +120,9 @@ async function seedPriceLists(db: Db, skuCodes: string[], customers: number): Pr
 /** How many lines were priced, and from a quantity break (a rule with min_quantity > 1). */
 async function priceCounts(db: Db): Promise<string> {
   const [lines] = (await db('order_lines').count({ n: '*' })) as { n: number }[];
-  const [checked] = (await db('order_lines').whereNotNull('checked_price').count({ n: '*' })) as { n: number }[];
+  const [checked] = (await db('order_lines').whereNotNull('checked_price').count({ n: '*' })) as {
+    n: number;
+  }[];
   const [hit] = (await db('order_lines as ol')
     .join('price_list_items as i', 'i.id', 'ol.price_rule_id')
     .where('i.min_quantity', '>', 1)
