@@ -1,5 +1,5 @@
 import { type Conn, type Db, dbTime, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
-import { withTransaction } from '../db/retry.js';
+import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import { codeKey } from '../domain/codes.js';
 import { findTie, type PriceLevel, type RuleKey } from '../domain/pricing.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
@@ -126,6 +126,20 @@ export async function getPriceList(db: Db, code: string): Promise<PriceListView>
  * currency is fixed once it has items: 409 to change it then.
  */
 export async function putPriceList(
+  db: Db,
+  code: string,
+  input: PriceListInput,
+): Promise<{ list: PriceListView; created: boolean }> {
+  try {
+    return await writePriceList(db, code, input);
+  } catch (err) {
+    // The same new code created by another request at the same moment: it is an update now.
+    if (!isDuplicateKeyError(err)) throw err;
+    return writePriceList(db, code, input);
+  }
+}
+
+async function writePriceList(
   db: Db,
   code: string,
   input: PriceListInput,
