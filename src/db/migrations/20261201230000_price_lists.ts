@@ -72,6 +72,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/** `customers.customer_group` stays: it is shared with the customers' migration, which owns it. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('channels', (t) => {
     t.dropColumn('price_policy');
