@@ -231,6 +231,6 @@ export async function exportPriceListSheet(
       ])
       .commit();
   sheet.commit();
-  void workbook.commit();
+  workbook.commit().catch((err: Error) => stream.destroy(err));
   return { fileName: `price-list-${list.code}.xlsx`, stream };
 }
