@@ -74,17 +74,18 @@ export async function up(knex: Knex): Promise<void> {
 
 /** `customers.customer_group` stays: it is shared with the customers' migration, which owns it. */
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('channels', (t) => {
-    t.dropColumn('price_policy');
-    t.dropColumn('price_tolerance_percent');
-    t.dropColumn('price_tolerance_amount');
-  });
-  await knex.schema.alterTable('order_lines', (t) => {
-    t.dropColumn('carried_unit_price');
-    t.dropColumn('checked_price');
-    t.dropColumn('price_rule_id');
-    t.dropColumn('price_variance');
-  });
+  // ALTER TABLE … DROP COLUMN, as both databases have it: knex's SQLite way rebuilds the table,
+  // which its foreign keys refuse inside the migration's transaction.
+  const dropColumns = async (table: string, columns: string[]) => {
+    for (const column of columns) await knex.raw(`ALTER TABLE ?? DROP COLUMN ??`, [table, column]);
+  };
+  await dropColumns('channels', ['price_policy', 'price_tolerance_percent', 'price_tolerance_amount']);
+  await dropColumns('order_lines', [
+    'carried_unit_price',
+    'checked_price',
+    'price_rule_id',
+    'price_variance',
+  ]);
   await knex.schema.dropTable('price_list_assignments');
   await knex.schema.dropTable('price_list_items');
   await knex.schema.dropTable('price_lists');
