@@ -6,10 +6,18 @@
  * process of empty jobs.
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
+ *     [--prices on|off]
+ *
+ * `--prices on`: 1,000 trade customers, each order for one of them, and 10 price lists of 2 items per
+ * SKU (1,000 items at 500 SKUs: a price from 1 and a quantity break from 2), each list assigned to 100
+ * of the customers; every order line asks for 2 to 4 units, so every line's price comes from a
+ * quantity break (counted and printed after the run). `--prices off`: the same customers and orders,
+ * no price lists — the figure to compare with.
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { type Db, dbTime } from '../src/db/connection.js';
 import {
   apiIntake,
   BENCH_REDIS_URL,
@@ -32,6 +40,11 @@ const N = intArg(flags.get('n') ?? positional[0], 10000, 'orders');
 const HTTP_CONCURRENCY = intArg(flags.get('concurrency') ?? positional[1], 64, 'httpConcurrency');
 const SKUS = intArg(flags.get('skus') ?? positional[2], 500, 'skus');
 const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
+const PRICES = flags.get('prices');
+if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off')
+  throw new Error('--prices must be on or off');
+const CUSTOMERS = PRICES === undefined ? 0 : 1000;
+const PRICE_LISTS = 10;
 const TOKEN = BENCH_TOKEN;
 
 async function bullmqBaseline(count: number, concurrency: number) {
@@ -64,6 +77,68 @@ async function bullmqBaseline(count: number, concurrency: number) {
   return { addMs, totalMs };
 }
 
+const customerCode = (i: number) => `C${String(i + 1).padStart(4, '0')}`;
+
+/** Trade customers straight into the table (set-up is not what is measured). */
+async function seedCustomers(db: Db, n: number) {
+  const now = dbTime();
+  const rows = Array.from({ length: n }, (_, i) => ({
+    code: customerCode(i),
+    name: customerCode(i),
+    created_at: now,
+    updated_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await db('customers').insert(rows.slice(i, i + 500));
+}
+
+/** The price lists: 2 items per SKU (from 1 unit: 1000; from 2 units: 900), each list for every 10th customer. */
+async function seedPriceLists(db: Db, skuCodes: string[], customers: number): Promise<string> {
+  const now = dbTime();
+  for (let l = 0; l < PRICE_LISTS; l++) {
+    const [id] = await db('price_lists').insert({
+      code: `L${l + 1}`,
+      name: `List ${l + 1}`,
+      currency: 'EUR',
+      created_at: now,
+      updated_at: now,
+    });
+    const items = skuCodes.flatMap((sku) => [
+      { price_list_id: id, sku_code: sku, min_quantity: 1, price: 1000 - l, updated_at: now },
+      { price_list_id: id, sku_code: sku, min_quantity: 2, price: 900 - l, updated_at: now },
+    ]);
+    for (let i = 0; i < items.length; i += 500) await db('price_list_items').insert(items.slice(i, i + 500));
+    const assignments = Array.from({ length: customers }, (_, c) => c)
+      .filter((c) => c % PRICE_LISTS === l)
+      .map((c) => ({ price_list_id: id, kind: 'customer', target: customerCode(c), created_at: now }));
+    for (let i = 0; i < assignments.length; i += 500)
+      await db('price_list_assignments').insert(assignments.slice(i, i + 500));
+  }
+  const [items] = (await db('price_list_items').count({ n: '*' })) as { n: number }[];
+  return `price lists: ${PRICE_LISTS} lists of ${skuCodes.length * 2} items (${items!.n} in all), each assigned to ${customers / PRICE_LISTS} of ${customers} customers`;
+}
+
+/** How many lines were priced, and from a quantity break (a rule with min_quantity > 1). */
+async function priceCounts(db: Db): Promise<string> {
+  const [lines] = (await db('order_lines').count({ n: '*' })) as { n: number }[];
+  const [checked] = (await db('order_lines').whereNotNull('checked_price').count({ n: '*' })) as {
+    n: number;
+  }[];
+  const [hit] = (await db('order_lines as ol')
+    .join('price_list_items as i', 'i.id', 'ol.price_rule_id')
+    .where('i.min_quantity', '>', 1)
+    .count({ n: '*' })) as { n: number }[];
+  const [orders] = (await db('orders').count({ n: '*' })) as { n: number }[];
+  const [missed] = (await db('orders as o')
+    .whereExists(
+      db('order_lines as ol')
+        .leftJoin('price_list_items as i', 'i.id', 'ol.price_rule_id')
+        .whereRaw('ol.order_id = o.id')
+        .andWhere((q) => q.whereNull('i.id').orWhere('i.min_quantity', '<=', 1)),
+    )
+    .count({ n: '*' })) as { n: number }[];
+  return `prices: ${lines!.n} lines, ${checked!.n} checked against a price list, ${hit!.n} from a quantity break; orders with every line from a quantity break: ${Number(orders!.n) - Number(missed!.n)} of ${orders!.n}`;
+}
+
 async function main() {
   if (!existsSync('dist/src/cli.js')) throw new Error('run `npm run build` first');
   console.log(
@@ -80,6 +155,8 @@ async function main() {
   let daemons: Daemons | null = null;
   try {
     const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
+    if (CUSTOMERS > 0) await seedCustomers(db, CUSTOMERS);
+    if (PRICES === 'on') console.log(await seedPriceLists(db, skuCodes, CUSTOMERS));
     daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
     console.log(`daemon: ${daemons.describe}`);
 
@@ -87,10 +164,12 @@ async function main() {
     const bodies = externalIds.map((externalId, i) => {
       const lines = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
         sku: skuCodes[(i * 7 + j * 13) % skuCodes.length]!,
-        quantity: 1 + ((i + j) % 3),
+        // With customers, every line reaches the quantity break at 2.
+        quantity: (CUSTOMERS > 0 ? 2 : 1) + ((i + j) % 3),
         unitPrice: 1000,
       }));
-      return JSON.stringify({ externalId, currency: 'EUR', lines });
+      const customer = CUSTOMERS > 0 ? { customer: { code: customerCode(i % CUSTOMERS) } } : {};
+      return JSON.stringify({ externalId, currency: 'EUR', ...customer, lines });
     });
     const r = await apiIntake({
       db,
@@ -114,6 +193,7 @@ async function main() {
     console.log(line('stockbridge: acknowledged and processed end to end', N, r.e2eMs, 'orders'));
     console.log(`ack latency ms: p50 ${lat(0.5)}, p95 ${lat(0.95)}, p99 ${lat(0.99)}`);
     console.log(`statuses: ${r.statuses}; stock rows oversold: ${over!.n}`);
+    if (PRICES !== undefined) console.log(await priceCounts(db));
   } finally {
     await daemons?.stop();
     await drop();

@@ -108,6 +108,14 @@ const configSchema = z.object({
     .default('EUR'),
   /** How often the inbox folder is looked at (ms). */
   STOCKBRIDGE_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5000),
+  /**
+   * The business time zone (IANA, e.g. `Asia/Shanghai`): price list items' `validFrom`/`validTo`
+   * are calendar dates in it, and an order's date is its placing time there.
+   */
+  STOCKBRIDGE_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai or UTC')
+    .default('UTC'),
   /** Stock changes within this window (ms) reach a channel as one push. */
   STOCKBRIDGE_PUSH_DEBOUNCE_MS: intFromEnv(0, 600_000).default(1000),
   /** How often the scheduler looks for channels whose pull is due (ms). */
@@ -137,6 +145,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
   }
 }
 

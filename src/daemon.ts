@@ -5,6 +5,7 @@ import { scheduledJobs } from '../jobs/index.js';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { ChannelService } from './channels/channel-service.js';
 import { type Config, configWarnings } from './config.js';
+import { setBusinessTimeZone } from './customers/price-book.js';
 import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp } from './http/app.js';
@@ -52,6 +53,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const jobs = scheduledJobs({ heartbeatSeconds: config.STOCKBRIDGE_HEARTBEAT_SECONDS });
 
   await assertRedisReachable(redis);
+  setBusinessTimeZone(config.STOCKBRIDGE_TIME_ZONE);
   const db = createDb(dbOptionsFrom(config));
   try {
     await assertDatabaseReachable(db, dbOptionsFrom(config));

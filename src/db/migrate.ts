@@ -9,6 +9,7 @@ import * as apiEventsProcessed from './migrations/20261201100100_api_events_proc
 import * as codesAndIds from './migrations/20261201200000_codes_and_ids.js';
 import * as customers from './migrations/20261201210000_customers.js';
 import * as orderMoney from './migrations/20261201220000_order_money.js';
+import * as priceLists from './migrations/20261201230000_price_lists.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261201200000_codes_and_ids', codesAndIds],
   ['20261201210000_customers', customers],
   ['20261201220000_order_money', orderMoney],
+  ['20261201230000_price_lists', priceLists],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

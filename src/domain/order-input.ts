@@ -66,8 +66,8 @@ const orderLineInputSchema = z.object({
     .int('must be a whole number')
     .positive('must be at least 1')
     .max(LIMITS.quantityPerLine),
-  /** Minor units (cents). */
-  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
+  /** Minor units (cents). Optional: a line without one is sold at the customer's agreed price. */
+  unitPrice: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor).optional(),
   /** Minor units off the whole line (not per unit). */
   discount: minorAmount().optional(),
   /** The line's tax in minor units; absent: computed from our tax rates. */
@@ -106,7 +106,7 @@ export const orderInputSchema = z
   })
   .superRefine((order, ctx) => {
     for (const [i, line] of order.lines.entries()) {
-      if (BigInt(line.discount ?? 0) > BigInt(line.quantity) * BigInt(line.unitPrice))
+      if (BigInt(line.discount ?? 0) > BigInt(line.quantity) * BigInt(line.unitPrice ?? 0))
         ctx.addIssue({
           code: 'custom',
           path: ['lines', i, 'discount'],
@@ -184,6 +184,13 @@ export function validateForReservation(
     }
   }
   return problems;
+}
+
+/** Lines with the price they carry, 0 where none was given (the price check fills it in later). */
+export function pricedOrZero<L extends { unitPrice?: number | undefined }>(
+  lines: readonly L[],
+): (L & { unitPrice: number })[] {
+  return lines.map((l) => ({ ...l, unitPrice: l.unitPrice ?? 0 }));
 }
 
 /**

@@ -13,7 +13,8 @@
 
 export interface MoneyLine {
   quantity: number;
-  unitPrice: number;
+  /** Minor units. Absent on an API order line sold at the agreed price: 0 until the price check sets it. */
+  unitPrice?: number | undefined;
   /** Discount on the whole line (not per unit), minor units. Default 0. */
   discount?: number | undefined;
   /** Tax of the whole line, minor units. Default 0. */
@@ -45,7 +46,7 @@ const big = (n: number | undefined) => BigInt(n ?? 0);
 /** The order's money from its lines and order-level amounts; exact, never rounded. */
 export function computeOrderMoney(lines: readonly MoneyLine[], amounts: OrderAmounts = {}): OrderMoney {
   const out = lines.map((l) => {
-    const gross = BigInt(l.quantity) * BigInt(l.unitPrice);
+    const gross = BigInt(l.quantity) * BigInt(l.unitPrice ?? 0);
     const discount = big(l.discount);
     return { gross, discount, amount: gross - discount, tax: big(l.tax) };
   });
@@ -94,7 +95,8 @@ export function withComputedTax<L extends MoneyLine>(
   pricesIncludeTax: boolean,
 ): L[] {
   return lines.map((l) => {
-    if (l.tax !== undefined) return l;
+    // A line without a price yet is taxed once the price check prices it (see processing).
+    if (l.tax !== undefined || l.unitPrice === undefined) return l;
     const amount = BigInt(l.quantity) * BigInt(l.unitPrice) - big(l.discount);
     return { ...l, tax: Number(lineTax(amount, rateOf(l), pricesIncludeTax)) };
   });

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
+import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -39,7 +40,9 @@ export function createApp(deps: AppDeps) {
     maxSize: maxBody,
     onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes`),
   });
-  app.use('*', (c, next) => (UPLOAD_PATHS.has(c.req.path) ? next() : defaultLimit(c, next)));
+  app.use('*', (c, next) =>
+    UPLOAD_PATHS.has(c.req.path) || PRICE_LIST_IMPORT_PATH.test(c.req.path) ? next() : defaultLimit(c, next),
+  );
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
@@ -54,6 +57,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
   api.route('/', taxRateRoutes(deps));
+  api.route('/', priceListRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -189,24 +189,26 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
   return out;
 }
 
-/** An order line as the writer stores it; discount and tax default to 0. */
+/** An order line as the writer stores it; discount and tax default to 0, a price may be absent. */
 type LineWrite = {
   sku: string;
   quantity: number;
-  unitPrice: number;
+  unitPrice?: number | undefined;
   discount?: number | undefined;
   tax?: number | undefined;
 };
 
 function linesStatement(orderId: number | typeof ORDER_ID, lines: readonly LineWrite[]): Statement {
+  // carried_unit_price keeps what the order said (null: nothing) for the price check, however often it runs.
   return {
-    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, discount_amount, tax_amount) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, carried_unit_price, discount_amount, tax_amount) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     bindings: lines.flatMap((l, i) => [
       orderId,
       i + 1,
       l.sku,
       l.quantity,
-      l.unitPrice,
+      l.unitPrice ?? 0,
+      l.unitPrice ?? null,
       l.discount ?? 0,
       l.tax ?? 0,
     ]),

@@ -44,10 +44,29 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
   return { items, nextId: rows.length > filter.limit && last ? Number(last.id) : null };
 }
 
+/** Per line: the price the order carried, and the price list check (our price, its rule, the difference). */
+async function linePriceChecks(db: Conn, orderId: number) {
+  const rows = await db('order_lines')
+    .where({ order_id: orderId })
+    .select('id', 'carried_unit_price', 'checked_price', 'price_rule_id', 'price_variance');
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return new Map(
+    rows.map((r) => [
+      Number(r.id),
+      {
+        orderUnitPrice: num(r.carried_unit_price),
+        checkedPrice: num(r.checked_price),
+        priceRuleId: num(r.price_rule_id),
+        priceVariance: num(r.price_variance),
+      },
+    ]),
+  );
+}
+
 export async function orderDetail(db: Conn, id: number) {
   const order = await findOrder(db, id);
   if (!order) throw notFound(`order ${id}`);
-  const [lines, history, customer, shipments, contact] = await Promise.all([
+  const [lines, history, customer, shipments, contact, prices] = await Promise.all([
     orderLines(db, id),
     orderHistory(db, id),
     order.customerId
@@ -55,6 +74,7 @@ export async function orderDetail(db: Conn, id: number) {
       : null,
     db('shipments').where({ order_id: id }).orderBy('id'),
     orderContact(db, id),
+    linePriceChecks(db, id),
   ]);
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
@@ -91,6 +111,7 @@ export async function orderDetail(db: Conn, id: number) {
       shipped: l.shipped,
       cancelled: l.cancelled,
       unitPrice: l.unitPrice,
+      ...prices.get(l.id),
     })),
     money: moneyView(order, lines),
     history,

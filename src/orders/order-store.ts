@@ -56,6 +56,8 @@ export interface LineRow extends LineQuantities {
   /** Discount and tax of the whole line, minor units. */
   discountAmount: number;
   taxAmount: number;
+  /** Set by the price check: written with the line's quantities (`saveLineQuantities`). */
+  priceCheck?: { checked: number | null; ruleId: number | null; variance: number | null };
 }
 
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
@@ -201,6 +203,26 @@ export async function orderLines(db: Conn, orderId: number): Promise<LineRow[]> 
 }
 
 export function saveLineQuantities(batch: WriteBatch, line: LineRow): void {
+  const p = line.priceCheck;
+  if (p) {
+    batch.addSql(
+      'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ?, ' +
+        'unit_price = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
+      [
+        line.skuId,
+        line.reserved,
+        line.backordered,
+        line.shipped,
+        line.cancelled,
+        line.unitPrice,
+        p.checked,
+        p.ruleId,
+        p.variance,
+        line.id,
+      ],
+    );
+    return;
+  }
   batch.addSql(
     'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ? WHERE id = ?',
     [line.skuId, line.reserved, line.backordered, line.shipped, line.cancelled, line.id],
@@ -239,6 +261,8 @@ export interface StatusChange {
   actor: string;
   holdReason?: string | null;
   holdDetails?: unknown;
+  /** A new total for the order, written with the status (the price check's `enforce`). */
+  totalAmount?: number;
 }
 
 /**
@@ -258,16 +282,19 @@ export function changeStatus(
   }
   // Hold fields are set going on hold and cleared otherwise (an order not on hold has none).
   const hold = change.to === 'on_hold';
+  const total = change.totalAmount === undefined ? '' : ', total_amount = ?';
   batch.addSql(
-    'UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ? WHERE id = ?',
+    `UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ?${total} WHERE id = ?`,
     [
       change.to,
       now,
       hold ? (change.holdReason ?? change.reason) : null,
       hold && change.holdDetails !== undefined ? JSON.stringify(change.holdDetails) : null,
+      ...(change.totalAmount === undefined ? [] : [change.totalAmount]),
       order.id,
     ],
   );
+  if (change.totalAmount !== undefined) order.totalAmount = change.totalAmount;
   batch.addSql(
     'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     [order.id, order.status, change.to, change.reason.slice(0, 255), change.actor, now],

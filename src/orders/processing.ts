@@ -1,10 +1,12 @@
 import { orderCustomerOf, orderCustomerProblems } from '../customers/order-customer.js';
+import { currentBusinessTimeZone, loadPricingData } from '../customers/price-book.js';
 import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
-import { holdReason, type OrderProblem, validateForReservation } from '../domain/order-input.js';
+import { holdReason, type OrderProblem, orderTotal, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
+import { businessDate, checkOrderPrices, resolvePrice } from '../domain/pricing.js';
 import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
@@ -50,6 +52,13 @@ export async function processOrders(
   return orderIds.map((id) => byId.get(id) ?? { orderId: id, status: null, changed: false });
 }
 
+/** An order about to be reserved; `newTotal` when the price check changed its lines' prices. */
+interface ToReserve {
+  order: OrderRow;
+  lines: LineRow[];
+  newTotal?: number;
+}
+
 async function reserveOrders(
   tx: Tx,
   ids: readonly number[],
@@ -69,10 +78,12 @@ async function reserveOrders(
     [...ids, ...ids],
   );
   const linesOf = new Map<number, { line: LineRow; knownSkuId: number | null }[]>();
+  const carried = new Map<number, number | null>();
   const reorderPoints = new Map<number, number>();
   for (const r of lineRows) {
     if (r.known_sku_id !== null && r.sku_reorder_point !== null)
       reorderPoints.set(Number(r.known_sku_id), Number(r.sku_reorder_point));
+    carried.set(Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price));
     const list = linesOf.get(Number(r.order_id)) ?? [];
     list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
     linesOf.set(Number(r.order_id), list);
@@ -84,7 +95,7 @@ async function reserveOrders(
     orderRows.filter((r) => r.status === 'received').map(orderCustomerOf),
     (id, customerId) => batch.addSql('UPDATE orders SET customer_id = ? WHERE id = ?', [customerId, id]),
   );
-  const toReserve: { order: OrderRow; lines: LineRow[] }[] = [];
+  let toReserve: ToReserve[] = [];
   for (const row of orderRows) {
     const order = toOrder(row);
     if (order.status !== 'received') {
@@ -119,13 +130,14 @@ async function reserveOrders(
     for (const e of entries) e.line.skuId = e.knownSkuId;
     toReserve.push({ order, lines });
   }
+  toReserve = await checkPrices(tx, batch, toReserve, carried, { actor, now }, results);
 
   if (toReserve.length > 0) {
     const skuIds = [...new Set(toReserve.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
     // The stock rows stay locked from here to the commit: everything after is computed in memory
     // and sent with the COMMIT in one round trip.
     const pool = await lockStock(tx, skuIds);
-    for (const { order, lines } of toReserve) {
+    for (const { order, lines, newTotal } of toReserve) {
       const plan = planReservation(
         order.id,
         lines.map((line) => ({ line, need: line.ordered })),
@@ -141,7 +153,12 @@ async function reserveOrders(
       changeStatus(
         batch,
         order,
-        { to: status, reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock', actor },
+        {
+          to: status,
+          reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock',
+          actor,
+          ...(newTotal === undefined ? {} : { totalAmount: newTotal }),
+        },
         now,
       );
       results.set(order.id, { orderId: order.id, status, changed: true });
@@ -151,6 +168,86 @@ async function reserveOrders(
   }
   await batch.flush({ commit: true });
   return results;
+}
+
+/**
+ * The price check of the orders about to be reserved (src/domain/pricing.ts decides): the rules'
+ * data for the whole group in one round trip, then per order its channel's policy. Lines get the
+ * price they were checked against, the rule and the variance (and, under `enforce`, our price and
+ * the recalculated total); an order with price problems goes on hold instead. Returns the orders
+ * still to reserve.
+ */
+async function checkPrices(
+  tx: Tx,
+  batch: WriteBatch,
+  orders: ToReserve[],
+  carried: ReadonlyMap<number, number | null>,
+  { actor, now }: { actor: string; now: string },
+  results: Map<number, ProcessResult>,
+): Promise<ToReserve[]> {
+  if (orders.length === 0) return orders;
+  const data = await loadPricingData(tx, {
+    customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
+    orderIds: orders.map(({ order }) => order.id),
+    channels: orders.map(({ order }) => order.channel),
+  });
+  const timeZone = currentBusinessTimeZone();
+  const passed: ToReserve[] = [];
+  for (const entry of orders) {
+    const { order, lines } = entry;
+    const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
+    const date = businessDate(order.placedAt, timeZone);
+    const resolved = lines.map((l) =>
+      resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
+    );
+    const check = checkOrderPrices(
+      lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
+      resolved,
+      data.pricingOf(order.channel),
+    );
+    if (check.problems.length > 0) {
+      const reason = holdReason(check.problems);
+      changeStatus(
+        batch,
+        order,
+        { to: 'on_hold', reason, holdReason: reason, holdDetails: check.problems, actor },
+        now,
+      );
+      results.set(order.id, { orderId: order.id, status: order.status, changed: true });
+      continue;
+    }
+    let repriced = false;
+    for (const [i, line] of lines.entries()) {
+      const c = check.lines[i]!;
+      repriced ||= c.unitPrice !== line.unitPrice;
+      // Written with the line's quantities when the order is reserved, in the same statement.
+      line.unitPrice = c.unitPrice;
+      line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
+    }
+    passed.push(
+      repriced
+        ? {
+            ...entry,
+            // Our prices, with the order's own discounts, shipping and tax as stored.
+            newTotal: orderTotal(
+              lines.map((l) => ({
+                quantity: l.ordered,
+                unitPrice: l.unitPrice,
+                discount: l.discountAmount,
+                tax: l.taxAmount,
+              })),
+              {
+                shipping: order.shippingAmount,
+                discount: order.discountAmount,
+                tax: order.taxAmount,
+                pricesIncludeTax: order.pricesIncludeTax,
+              },
+            ),
+          }
+        : entry,
+    );
+  }
+  return passed;
 }
 
 /**

@@ -203,6 +203,11 @@ describe('orders through their life', () => {
         shipped: 6,
         cancelled: 0,
         unitPrice: 1000,
+        // No price list applies: the order's own price, nothing to check it against.
+        orderUnitPrice: 1000,
+        checkedPrice: null,
+        priceRuleId: null,
+        priceVariance: null,
       },
       {
         lineNo: 2,
@@ -213,6 +218,10 @@ describe('orders through their life', () => {
         shipped: 4,
         cancelled: 0,
         unitPrice: 1000,
+        orderUnitPrice: 1000,
+        checkedPrice: null,
+        priceRuleId: null,
+        priceVariance: null,
       },
     ]);
     expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([

@@ -15,6 +15,16 @@ describe('loadConfig', () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it('takes the business time zone as an IANA name, UTC by default', () => {
+    expect(loadConfig({ ...base }).STOCKBRIDGE_TIME_ZONE).toBe('UTC');
+    expect(loadConfig({ ...base, STOCKBRIDGE_TIME_ZONE: 'Asia/Shanghai' }).STOCKBRIDGE_TIME_ZONE).toBe(
+      'Asia/Shanghai',
+    );
+    expect(() => loadConfig({ ...base, STOCKBRIDGE_TIME_ZONE: 'Mars/Olympus' })).toThrow(
+      /STOCKBRIDGE_TIME_ZONE/,
+    );
+  });
+
   it('names every bad key at once', () => {
     try {
       loadConfig({

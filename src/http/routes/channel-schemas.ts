@@ -71,3 +71,23 @@ export const skuMappingBody = z
 
 /** `PUT /api/channels/{id}/customers/{channelCustomerId}`: the trade customer the buyer is. */
 export const channelCustomerBody = z.object({ customer: codeParam }).strict();
+/** A channel's price policy: what its orders' prices meet (see "Price lists" in the README). */
+export const pricePolicyBody = z.object({
+  policy: z.enum(['enforce', 'accept', 'hold']),
+  /** `hold`: differences up to this percent of our price pass. */
+  tolerancePercent: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .multipleOf(0.01, 'at most 2 decimals')
+    .nullable()
+    .default(null),
+  /** `hold`: differences up to this many minor units pass. */
+  toleranceAmount: z
+    .number()
+    .int('must be integer minor units')
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .default(null),
+});
