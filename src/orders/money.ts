@@ -1,7 +1,12 @@
 import { type Conn, rawRows } from '../db/connection.js';
 import { codeKey } from '../domain/codes.js';
 import { type OrderInput, orderTotal } from '../domain/order-input.js';
-import { computeOrderMoney, withComputedTax } from '../domain/order-money.js';
+import {
+  computeOrderMoney,
+  type MoneyLine,
+  type OrderAmounts,
+  withComputedTax,
+} from '../domain/order-money.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
 /** The tax zone of an order whose customer and channel name none (README "Order money and tax"). */
@@ -127,13 +132,11 @@ export function orderMoneyColumns(order: Omit<MoneyOrder, 'customer'>) {
 }
 
 /**
- * An order's money as the order API shows it: its lines' amounts, the order-level amounts, our
- * total, and beside it the channel's total and the difference (channel's minus ours; null when the
- * channel said no total). Recomputed from the stored figures, so a line's amount is exactly what the
- * total was made of.
+ * A stored order's lines and order-level amounts, as `computeOrderMoney` and `orderTotal` take them:
+ * what its total is recomputed from (the order view, and the price check when it reprices lines).
  */
-export function moneyView(order: OrderRow, lines: readonly LineRow[]) {
-  const money = computeOrderMoney(
+export function storedMoney(order: OrderRow, lines: readonly LineRow[]): [MoneyLine[], OrderAmounts] {
+  return [
     lines.map((l) => ({
       quantity: l.ordered,
       unitPrice: l.unitPrice,
@@ -146,7 +149,17 @@ export function moneyView(order: OrderRow, lines: readonly LineRow[]) {
       tax: order.taxAmount,
       pricesIncludeTax: order.pricesIncludeTax,
     },
-  );
+  ];
+}
+
+/**
+ * An order's money as the order API shows it: its lines' amounts, the order-level amounts, our
+ * total, and beside it the channel's total and the difference (channel's minus ours; null when the
+ * channel said no total). Recomputed from the stored figures, so a line's amount is exactly what the
+ * total was made of.
+ */
+export function moneyView(order: OrderRow, lines: readonly LineRow[]) {
+  const money = computeOrderMoney(...storedMoney(order, lines));
   return {
     currency: order.currency,
     pricesIncludeTax: order.pricesIncludeTax,

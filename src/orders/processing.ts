@@ -10,6 +10,7 @@ import { businessDate, checkOrderPrices, resolvePrice } from '../domain/pricing.
 import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
+import { storedMoney } from './money.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
@@ -229,20 +230,7 @@ async function checkPrices(
         ? {
             ...entry,
             // Our prices, with the order's own discounts, shipping and tax as stored.
-            newTotal: orderTotal(
-              lines.map((l) => ({
-                quantity: l.ordered,
-                unitPrice: l.unitPrice,
-                discount: l.discountAmount,
-                tax: l.taxAmount,
-              })),
-              {
-                shipping: order.shippingAmount,
-                discount: order.discountAmount,
-                tax: order.taxAmount,
-                pricesIncludeTax: order.pricesIncludeTax,
-              },
-            ),
+            newTotal: orderTotal(...storedMoney(order, lines)),
           }
         : entry,
     );
