@@ -10,6 +10,7 @@ import * as codesAndIds from './migrations/20261201200000_codes_and_ids.js';
 import * as customers from './migrations/20261201210000_customers.js';
 import * as orderMoney from './migrations/20261201220000_order_money.js';
 import * as priceLists from './migrations/20261201230000_price_lists.js';
+import * as companies from './migrations/20261202090000_companies.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261201210000_customers', customers],
   ['20261201220000_order_money', orderMoney],
   ['20261201230000_price_lists', priceLists],
+  ['20261202090000_companies', companies],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

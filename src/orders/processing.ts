@@ -11,6 +11,7 @@ import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { storedMoney } from './money.js';
+import { ORDER_RULES, runOrderRules } from './order-rules.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
@@ -132,6 +133,7 @@ async function reserveOrders(
     toReserve.push({ order, lines });
   }
   toReserve = await checkPrices(tx, batch, toReserve, carried, { actor, now }, results);
+  toReserve = await applyOrderRules(tx, batch, toReserve, { actor, now }, results, changes);
 
   if (toReserve.length > 0) {
     const skuIds = [...new Set(toReserve.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
@@ -236,6 +238,74 @@ async function checkPrices(
     );
   }
   return passed;
+}
+
+/**
+ * The order rules (src/orders/order-rules.ts: contracts, promotions, credit) over the orders that
+ * passed the price check: held orders go on hold with every rule's problems; the others carry on
+ * with the prices and discounts the rules gave them (written here, with the recalculated total).
+ */
+async function applyOrderRules(
+  tx: Tx,
+  batch: WriteBatch,
+  orders: ToReserve[],
+  { actor, now }: { actor: string; now: string },
+  results: Map<number, ProcessResult>,
+  changes: ProcessedChange[],
+): Promise<ToReserve[]> {
+  if (orders.length === 0 || ORDER_RULES.length === 0) return orders;
+  const ctx = { actor, now, timeZone: currentBusinessTimeZone(), dryRun: false };
+  const outcome = await runOrderRules(tx, orders, ctx, ORDER_RULES, batch);
+  for (const { original, problems } of outcome.held) {
+    const reason = holdReason(problems);
+    changeStatus(
+      batch,
+      original.order,
+      { to: 'on_hold', reason, holdReason: reason, holdDetails: problems, actor },
+      now,
+    );
+    results.set(original.order.id, { orderId: original.order.id, status: 'on_hold', changed: true });
+    changes.push({
+      channel: original.order.channel,
+      status: 'on_hold',
+      holdReason: reason,
+      receivedAt: original.order.createdAt,
+    });
+  }
+  const byId = new Map(orders.map((o) => [o.order.id, o]));
+  return outcome.passed.map(({ original, draft }) => {
+    const entry = byId.get(original.order.id)!;
+    let changed = false;
+    for (const [i, line] of entry.lines.entries()) {
+      const d = draft.lines[i]!;
+      if (
+        d.unitPrice === line.unitPrice &&
+        d.discountAmount === line.discountAmount &&
+        d.taxAmount === line.taxAmount
+      )
+        continue;
+      changed = true;
+      line.unitPrice = d.unitPrice;
+      line.discountAmount = d.discountAmount;
+      line.taxAmount = d.taxAmount;
+      batch.addSql(
+        'UPDATE order_lines SET unit_price = ?, discount_amount = ?, tax_amount = ? WHERE id = ?',
+        [line.unitPrice, line.discountAmount, line.taxAmount, line.id],
+      );
+    }
+    const o = entry.order;
+    if (draft.order.discountAmount !== o.discountAmount || draft.order.taxAmount !== o.taxAmount) {
+      changed = true;
+      o.discountAmount = draft.order.discountAmount;
+      o.taxAmount = draft.order.taxAmount;
+      batch.addSql('UPDATE orders SET discount_amount = ?, tax_amount = ? WHERE id = ?', [
+        o.discountAmount,
+        o.taxAmount,
+        o.id,
+      ]);
+    }
+    return changed ? { ...entry, newTotal: orderTotal(...storedMoney(o, entry.lines)) } : entry;
+  });
 }
 
 /**

@@ -1,0 +1,41 @@
+import type { Knex } from 'knex';
+import { codeColumnType } from '../column-types.js';
+
+/**
+ * The group's companies (legal entities): who sells (a customer's `company` names one by code),
+ * whose header an invoice or statement carries, and which company owns each warehouse (transfers
+ * between two companies are intra-group sales, not stock transfers).
+ */
+export async function up(knex: Knex): Promise<void> {
+  const code = await codeColumnType(knex, 64);
+  const time = (t: Knex.CreateTableBuilder, name: string) =>
+    t.specificType(name, knex.client.config.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT');
+  await knex.schema.createTable('companies', (t) => {
+    t.increments('id').primary();
+    t.specificType('code', code).notNullable().unique();
+    t.string('name', 255).notNullable();
+    // The name in the other language of the documents (zh-CN / en), when it differs.
+    t.string('name_zh', 255).nullable();
+    t.string('tax_id', 64).nullable();
+    t.text('address').nullable();
+    t.string('phone', 64).nullable();
+    t.string('email', 255).nullable();
+    t.string('bank_account', 255).nullable();
+    t.string('currency', 3).notNullable();
+    time(t, 'created_at').notNullable();
+    time(t, 'updated_at').notNullable();
+  });
+  await knex.schema.alterTable('warehouses', (t) => {
+    t.integer('company_id').unsigned().nullable().references('companies.id');
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('warehouses', (t) => {
+    t.dropForeign(['company_id']);
+  });
+  await knex.schema.alterTable('warehouses', (t) => {
+    t.dropColumn('company_id');
+  });
+  await knex.schema.dropTable('companies');
+}

@@ -1,0 +1,115 @@
+import type { Tx } from '../db/connection.js';
+import type { WriteBatch } from '../db/write-batch.js';
+import type { OrderProblem } from '../domain/order-input.js';
+import type { LineRow, OrderRow } from './order-store.js';
+
+/**
+ * The order rules that run after the price check and before stock is locked, inside the worker's
+ * grouped transaction (src/orders/processing.ts): contracts, promotions, credit. Each rule
+ *
+ * 1. `load`s what it needs for the whole group of orders in one round trip, locking the rows it
+ *    guards (customer, salesperson, contract lines, promotion counters). Rules load in `lockRank`
+ *    order, which is ARCHITECTURE.md's lock order, whatever order they decide in;
+ * 2. `decide`s for one order, in the order of `ORDER_RULES`, seeing what earlier rules changed in
+ *    the order's draft (a contract price, a promotion's discount) and what earlier orders of the
+ *    group took from its state. `decide` changes nothing but the draft;
+ * 3. `take`s what it decided when the order passed every rule: updates its in-memory state (so the
+ *    next order of the group sees less credit, fewer promotion uses…) and queues its writes on the
+ *    batch. An order held by any rule takes nothing from any rule.
+ *
+ * The quote (`POST /api/orders/quote`) runs `load` and `decide` only.
+ */
+export interface OrderRule<State, Effect = unknown> {
+  readonly name: string;
+  /**
+   * Position in the lock order: 10 customer, 20 salesperson, 30 contract lines, 40 promotion
+   * counters (stock rows come after every rule, the invoice sequence last).
+   */
+  readonly lockRank: number;
+  load(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<State>;
+  decide(state: State, draft: RuleOrder, ctx: RuleContext): RuleDecision<Effect>;
+  take(state: State, draft: RuleOrder, effect: Effect | undefined, batch: WriteBatch, ctx: RuleContext): void;
+}
+
+/** An order under the rules: the locked order row and its lines (prices as the price check left them). */
+export interface RuleOrder {
+  order: OrderRow;
+  lines: LineRow[];
+}
+
+export interface RuleContext {
+  actor: string;
+  /** Database time of this unit of work (`dbTime()`). */
+  now: string;
+  /** The business time zone (`STOCKBRIDGE_TIME_ZONE`). */
+  timeZone: string;
+  /** True for a quote: nothing will be taken or written. */
+  dryRun: boolean;
+}
+
+export interface RuleDecision<Effect = unknown> {
+  /** Any problem holds the order (with every rule's problems in `holdDetails`). */
+  problems: OrderProblem[];
+  /** What `take` needs to apply the decision. */
+  effect?: Effect;
+  /** What the quote shows for this rule (e.g. credit headroom, the contract line drawn). */
+  info?: unknown;
+}
+
+/** A rule of any state; the list below is heterogeneous. */
+// biome-ignore lint/suspicious/noExplicitAny: each rule keeps its own state type.
+export type AnyOrderRule = OrderRule<any, any>;
+
+/** The rules in the order they decide: later rules see what earlier ones changed in the draft. */
+export const ORDER_RULES: AnyOrderRule[] = [];
+
+export interface RulesOutcome {
+  /** Orders that passed: the draft (with the rules' changes to prices and discounts). */
+  passed: { original: RuleOrder; draft: RuleOrder; info: Record<string, unknown> }[];
+  held: { original: RuleOrder; problems: OrderProblem[]; info: Record<string, unknown> }[];
+}
+
+/**
+ * Runs the rules over a group of orders (oldest first, as given). Without rules this is a no-op
+ * that passes every order unchanged.
+ */
+export async function runOrderRules(
+  tx: Tx,
+  orders: readonly RuleOrder[],
+  ctx: RuleContext,
+  rules: readonly AnyOrderRule[] = ORDER_RULES,
+  batch?: WriteBatch,
+): Promise<RulesOutcome> {
+  const outcome: RulesOutcome = { passed: [], held: [] };
+  if (orders.length === 0) return outcome;
+  if (rules.length === 0) {
+    for (const o of orders) outcome.passed.push({ original: o, draft: o, info: {} });
+    return outcome;
+  }
+  const states = new Map<AnyOrderRule, unknown>();
+  for (const rule of [...rules].sort((a, b) => a.lockRank - b.lockRank))
+    states.set(rule, await rule.load(tx, orders, ctx));
+  for (const original of orders) {
+    const draft: RuleOrder = {
+      order: { ...original.order },
+      lines: original.lines.map((l) => ({ ...l })),
+    };
+    const problems: OrderProblem[] = [];
+    const info: Record<string, unknown> = {};
+    const effects: [AnyOrderRule, unknown][] = [];
+    for (const rule of rules) {
+      const decision = rule.decide(states.get(rule), draft, ctx);
+      problems.push(...decision.problems);
+      if (decision.info !== undefined) info[rule.name] = decision.info;
+      effects.push([rule, decision.effect]);
+    }
+    if (problems.length > 0) {
+      outcome.held.push({ original, problems, info });
+      continue;
+    }
+    if (!ctx.dryRun && batch)
+      for (const [rule, effect] of effects) rule.take(states.get(rule), draft, effect, batch, ctx);
+    outcome.passed.push({ original, draft, info });
+  }
+  return outcome;
+}
