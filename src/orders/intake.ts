@@ -196,12 +196,14 @@ type LineWrite = {
   unitPrice?: number | undefined;
   discount?: number | undefined;
   tax?: number | undefined;
+  /** Set by `completeOrderMoney` when the tax is ours, from rates (computed again on repricing). */
+  taxFromRates?: boolean | undefined;
 };
 
 function linesStatement(orderId: number | typeof ORDER_ID, lines: readonly LineWrite[]): Statement {
   // carried_unit_price keeps what the order said (null: nothing) for the price check, however often it runs.
   return {
-    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, carried_unit_price, discount_amount, tax_amount) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    sql: `INSERT INTO order_lines (order_id, line_no, sku_code, ordered, unit_price, carried_unit_price, discount_amount, tax_amount, tax_from_rates) VALUES ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     bindings: lines.flatMap((l, i) => [
       orderId,
       i + 1,
@@ -211,6 +213,7 @@ function linesStatement(orderId: number | typeof ORDER_ID, lines: readonly LineW
       l.unitPrice ?? null,
       l.discount ?? 0,
       l.tax ?? 0,
+      l.taxFromRates ? 1 : 0,
     ]),
   };
 }

@@ -7,6 +7,7 @@ import {
   type OrderAmounts,
   withComputedTax,
 } from '../domain/order-money.js';
+import type { OrderRule } from './order-rules.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
 /** The tax zone of an order whose customer and channel name none (README "Order money and tax"). */
@@ -45,37 +46,95 @@ export async function completeOrderMoney<T extends { channel: string; order: Mon
   const taxed = needing.filter((i) => needsRates(i.order));
   const customerCodes = [...new Set(taxed.map((i) => i.order.customer?.code).filter((c) => c !== undefined))];
   const skuCodes = [...new Set(taxed.flatMap((i) => i.order.lines.map((l) => l.sku)))];
-  const { channels, customers, skus, rates } = await readTaxData(conn, channelIds, customerCodes, skuCodes);
+  const table = taxTable(await readTaxData(conn, channelIds, 'code', customerCodes, skuCodes));
+  return inputs.map((input) => {
+    if (!needsSettings(input.order)) return input;
+    const pricesIncludeTax = input.order.pricesIncludeTax ?? table.channelPricesIncludeTax(input.channel);
+    const order = { ...input.order, pricesIncludeTax };
+    if (needsRates(input.order)) {
+      const zone = table.zoneOf(input.order.customer?.code, input.channel);
+      order.lines = withComputedTax(
+        input.order.lines,
+        (l) => table.rateOf(zone, l.sku),
+        pricesIncludeTax,
+      ).map((l, i) => (input.order.lines[i]!.tax === undefined ? { ...l, taxFromRates: true } : l));
+    }
+    return { ...input, order };
+  });
+}
+
+/**
+ * The tax rule of the order rules (src/orders/order-rules.ts): lines whose tax is ours, from rates
+ * (`taxFromRates`), are taxed again on the price and discount the price check and the rules before
+ * it left them (our price under `enforce`, a price given only at processing, a contract price, a
+ * promotion's discount), so that what credit sees and what is stored is the order's final money.
+ * A channel's own tax is never touched. Takes no lock; reads the rates of the group in one round
+ * trip, and only when some order has such a line.
+ */
+export const taxRule: OrderRule<ReturnType<typeof taxTable> | null> = {
+  name: 'tax',
+  lockRank: 0,
+  async load(tx, orders) {
+    const taxed = orders.filter((o) => o.lines.some((l) => l.taxFromRates));
+    if (taxed.length === 0) return null;
+    const channelIds = [
+      ...new Set(taxed.map((o) => channelIdOf(o.order.channel)).filter((id) => id !== null)),
+    ];
+    const customerIds = [...new Set(taxed.map((o) => o.order.customerId).filter((id) => id !== null))];
+    const skuCodes = [...new Set(taxed.flatMap((o) => o.lines.map((l) => l.sku)))];
+    return taxTable(await readTaxData(tx, channelIds, 'id', customerIds, skuCodes));
+  },
+  decide(table, draft) {
+    if (table === null || !draft.lines.some((l) => l.taxFromRates)) return { problems: [] };
+    const zone = table.zoneOf(draft.order.customerId ?? undefined, draft.order.channel);
+    const taxed = withComputedTax(
+      draft.lines.map((l) => ({
+        sku: l.sku,
+        quantity: l.ordered,
+        unitPrice: l.unitPrice,
+        discount: l.discountAmount,
+        tax: l.taxFromRates ? undefined : l.taxAmount,
+      })),
+      (l) => table.rateOf(zone, l.sku),
+      draft.order.pricesIncludeTax,
+    );
+    for (const [i, line] of draft.lines.entries()) line.taxAmount = taxed[i]!.tax ?? 0;
+    // Such an order said no tax of its own (else no line would be ours): its tax is its lines'.
+    draft.order.taxAmount = draft.lines.reduce((sum, l) => sum + l.taxAmount, 0);
+    return { problems: [] };
+  },
+  take() {},
+};
+
+/** Looks up zones and rates in what `readTaxData` read; customers by code or by id, as read. */
+function taxTable({ channels, customers, skus, rates }: Awaited<ReturnType<typeof readTaxData>>) {
   const channelOf = new Map(channels.map((c) => [Number(c.id), c]));
   const zoneOfCustomer = new Map(
-    customers.filter((c) => c.tax_zone !== null).map((c) => [codeKey(String(c.code)), String(c.tax_zone)]),
+    customers
+      .filter((c) => c.tax_zone !== null)
+      .map((c) => [codeKey(String(c.customer_key)), String(c.tax_zone)]),
   );
   const classOfSku = new Map(skus.map((s) => [codeKey(String(s.code)), String(s.tax_class)]));
-  const zoneOf = (i: T) =>
-    (i.order.customer?.code ? zoneOfCustomer.get(codeKey(i.order.customer.code)) : undefined) ??
-    (channelOf.get(channelIdOf(i.channel) ?? -1)?.tax_zone as string | null | undefined) ??
-    DEFAULT_TAX_ZONE;
-  const rateOf = new Map(
+  const rates_ = new Map(
     rates.map((r) => [
       `${codeKey(String(r.tax_zone))}\u0000${codeKey(String(r.tax_class))}`,
       Number(r.rate_bp),
     ]),
   );
-  return inputs.map((input) => {
-    if (!needsSettings(input.order)) return input;
-    const channel = channelOf.get(channelIdOf(input.channel) ?? -1);
-    const pricesIncludeTax = input.order.pricesIncludeTax ?? Boolean(channel?.prices_include_tax);
-    const order = { ...input.order, pricesIncludeTax };
-    if (needsRates(input.order)) {
-      const zone = codeKey(zoneOf(input));
-      order.lines = withComputedTax(
-        input.order.lines,
-        (l) => rateOf.get(`${zone}\u0000${codeKey(classOfSku.get(codeKey(l.sku)) ?? '')}`) ?? 0,
-        pricesIncludeTax,
-      );
-    }
-    return { ...input, order };
-  });
+  return {
+    channelPricesIncludeTax: (channel: string) =>
+      Boolean(channelOf.get(channelIdOf(channel) ?? -1)?.prices_include_tax),
+    /** The customer's zone, else the channel's, else `default` (as a lookup key). */
+    zoneOf: (customer: string | number | undefined, channel: string) =>
+      codeKey(
+        (customer !== undefined ? zoneOfCustomer.get(codeKey(String(customer))) : undefined) ??
+          (channelOf.get(channelIdOf(channel) ?? -1)?.tax_zone as string | null | undefined) ??
+          DEFAULT_TAX_ZONE,
+      ),
+    /** The rate, in basis points, of a SKU's tax class in a zone; 0 when none. */
+    rateOf: (zone: string, sku: string) =>
+      rates_.get(`${zone}\u0000${codeKey(classOfSku.get(codeKey(sku)) ?? '')}`) ?? 0,
+  };
 }
 
 /** `?, ?, ?` for a list, or `NULL` (which matches nothing) for an empty one. */
@@ -89,17 +148,18 @@ const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').j
 async function readTaxData(
   conn: Conn,
   channelIds: readonly number[],
-  customerCodes: readonly string[],
+  customerBy: 'code' | 'id',
+  customerCodes: readonly (string | number)[],
   skuCodes: readonly string[],
 ) {
   const [channels = [], customers = [], skus = [], rates = []] = await rawRows(
     conn,
     `SELECT id, tax_zone, prices_include_tax FROM channels WHERE id IN (${marks(channelIds)}); ` +
-      `SELECT code, tax_zone FROM customers WHERE code IN (${marks(customerCodes)}); ` +
+      `SELECT ${customerBy} AS customer_key, tax_zone FROM customers WHERE ${customerBy} IN (${marks(customerCodes)}); ` +
       `SELECT code, tax_class FROM skus WHERE code IN (${marks(skuCodes)}); ` +
       'SELECT tax_zone, tax_class, rate_bp FROM tax_rates ' +
       `WHERE tax_class IN (SELECT tax_class FROM skus WHERE code IN (${marks(skuCodes)})) ` +
-      `AND (tax_zone = ? OR tax_zone IN (SELECT tax_zone FROM customers WHERE code IN (${marks(customerCodes)})) ` +
+      `AND (tax_zone = ? OR tax_zone IN (SELECT tax_zone FROM customers WHERE ${customerBy} IN (${marks(customerCodes)})) ` +
       `OR tax_zone IN (SELECT tax_zone FROM channels WHERE id IN (${marks(channelIds)})))`,
     [
       ...channelIds,

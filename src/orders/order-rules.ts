@@ -1,6 +1,7 @@
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
+import { taxRule } from './money.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
 /**
@@ -60,8 +61,12 @@ export interface RuleDecision<Effect = unknown> {
 // biome-ignore lint/suspicious/noExplicitAny: each rule keeps its own state type.
 export type AnyOrderRule = OrderRule<any, any>;
 
-/** The rules in the order they decide: later rules see what earlier ones changed in the draft. */
-export const ORDER_RULES: AnyOrderRule[] = [];
+/**
+ * The rules in the order they decide: later rules see what earlier ones changed in the draft.
+ * Tax comes after every rule that changes a price or a discount and before credit, which weighs
+ * the order's final total.
+ */
+export const ORDER_RULES: AnyOrderRule[] = [taxRule];
 
 export interface RulesOutcome {
   /** Orders that passed: the draft (with the rules' changes to prices and discounts). */

@@ -56,6 +56,8 @@ export interface LineRow extends LineQuantities {
   /** Discount and tax of the whole line, minor units. */
   discountAmount: number;
   taxAmount: number;
+  /** The line's tax is ours, from rates: computed again when processing changes its price. */
+  taxFromRates: boolean;
   /** Set by the price check: written with the line's quantities (`saveLineQuantities`). */
   priceCheck?: { checked: number | null; ruleId: number | null; variance: number | null };
 }
@@ -102,6 +104,7 @@ export function toLine(r: Record<string, unknown>): LineRow {
     unitPrice: Number(r.unit_price),
     discountAmount: Number(r.discount_amount ?? 0),
     taxAmount: Number(r.tax_amount ?? 0),
+    taxFromRates: Boolean(Number(r.tax_from_rates ?? 0)),
   };
 }
 

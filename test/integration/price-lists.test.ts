@@ -384,6 +384,43 @@ describe.each([
     expect(await order(none.body.id)).toMatchObject({ status: 'on_hold', holdReason: 'no_price' });
   });
 
+  it('taxes a line from our rates on the price processing gives it, and keeps a channel\'s own tax', async () => {
+    expect((await stack.api('PUT', '/api/tax-rates/default/standard', { rateBasisPoints: 600 })).status).toBe(201);
+    try {
+      // No price at intake (taxed 0 then), priced at processing: 10 × 45.00, 6 % = 27.00.
+      const unpriced = await stack.api('POST', '/api/orders', {
+        externalId: 'TAX-NP-1',
+        currency: 'EUR',
+        lines: [{ sku: 'GEAR', quantity: 10 }],
+      });
+      // A price of its own, taxed on it at intake (30.00), then replaced by ours under `enforce`.
+      const repriced = await stack.api('POST', '/api/orders', {
+        externalId: 'TAX-NP-2',
+        currency: 'EUR',
+        lines: [{ sku: 'GEAR', quantity: 10, unitPrice: 5000 }],
+      });
+      // A line that says its tax keeps it, whatever the price becomes.
+      const ownTax = await stack.api('POST', '/api/orders', {
+        externalId: 'TAX-NP-3',
+        currency: 'EUR',
+        lines: [{ sku: 'GEAR', quantity: 10, unitPrice: 5000, tax: 111 }],
+      });
+      await stack.settle();
+      for (const id of [unpriced.body.id, repriced.body.id]) {
+        const o = await order(id);
+        expect(o).toMatchObject({ status: 'confirmed', totalAmount: 47700 });
+        expect(o.money).toMatchObject({ subtotal: 45000, tax: 2700, total: 47700 });
+        expect(o.money.lines[0]).toMatchObject({ unitPrice: 4500, tax: 2700 });
+      }
+      const kept = await order(ownTax.body.id);
+      expect(kept).toMatchObject({ status: 'confirmed', totalAmount: 45111 });
+      expect(kept.money.lines[0]).toMatchObject({ unitPrice: 4500, tax: 111 });
+      await checkInvariants(stack.db);
+    } finally {
+      await stack.api('DELETE', '/api/tax-rates/default/standard');
+    }
+  });
+
   it('reads the price rules of a whole group of orders in one statement, not one per order', async () => {
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
