@@ -3,7 +3,10 @@ import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { dbTime } from '../db/connection.js';
 import { ValidationError } from '../errors/domain-errors.js';
 import { zodDetails } from '../errors/zod-details.js';
+import { channelPricing, setChannelPricing } from '../customers/channel-pricing.js';
+import type { ChannelPricing } from '../domain/pricing.js';
 import { ORDERS } from '../orders/order-store.js';
+import { type ChannelTax, channelTax, setChannelTax } from '../orders/tax-rates.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';
 import { type ChannelStockSettings, channelStockSettings } from './channel-publication.js';
 import { CHANNELS, type Channel, channelKey, splitSettings } from './channel-store.js';
@@ -19,6 +22,10 @@ export interface NewChannel {
   enabled: boolean;
   settings: Record<string, unknown>;
   stock?: StockSettingsInput | undefined;
+  /** Price policy (README "Price lists"); absent: the default of the channel's kind. */
+  pricing?: ChannelPricing | undefined;
+  /** Tax settings (README "Order money and tax"). */
+  tax?: ChannelTax | undefined;
 }
 
 export interface ChannelPatch {
@@ -27,6 +34,8 @@ export interface ChannelPatch {
   /** Merged over the current settings; null removes a setting, the mask keeps a secret. */
   settings?: Record<string, unknown> | undefined;
   stock?: StockSettingsInput | undefined;
+  pricing?: ChannelPricing | undefined;
+  tax?: ChannelTax | undefined;
 }
 
 /** A channel as the admin API shows it: secrets masked, with its status. */
@@ -39,6 +48,8 @@ export interface ChannelView {
   capabilities: readonly string[];
   settings: Record<string, unknown>;
   stock: ChannelStockSettings;
+  pricing: ChannelPricing & { isDefault: boolean };
+  tax: { taxZone: string | null; pricesIncludeTax: boolean };
   status: {
     lastPullAt: string | null;
     nextPullAt: string | null;
@@ -115,6 +126,7 @@ export async function createChannel(ctx: ChannelContext, input: NewChannel): Pro
     disabled_at: input.enabled ? null : now,
   });
   if (input.stock) await applyStockSettings(ctx, Number(id), input.stock);
+  await applyMoneySettings(ctx, Number(id), input);
   return getChannel(ctx, Number(id));
 }
 
@@ -153,11 +165,22 @@ export async function updateChannel(ctx: ChannelContext, id: number, patch: Chan
   await ctx.db(CHANNELS).where({ id }).update(update);
   ctx.webhookChannels.delete(id);
   if (patch.stock) await applyStockSettings(ctx, id, patch.stock);
+  await applyMoneySettings(ctx, id, patch);
   // Changes made while the channel was disabled never marked it: it catches up on every SKU.
   if (reenabled) await markAllPending(ctx.db, id);
   // Working settings again (or enabled again): whatever waited for the channel can go now.
   if (patch.settings || patch.enabled) await ctx.requestPush(id);
   return getChannel(ctx, id);
+}
+
+/** The price policy and tax settings a new channel or a change names (the same as their own routes). */
+async function applyMoneySettings(
+  ctx: ChannelContext,
+  id: number,
+  input: Pick<ChannelPatch, 'pricing' | 'tax'>,
+) {
+  if (input.pricing) await setChannelPricing(ctx.db, id, input.pricing);
+  if (input.tax) await setChannelTax(ctx.db, id, input.tax);
 }
 
 /** Disables a channel: webhooks answer 404, pulls and pushes stop; its orders and history stay. */
@@ -194,6 +217,8 @@ export async function channelView(ctx: ChannelContext, channel: Channel): Promis
     capabilities: connector.manifest.capabilities,
     settings,
     stock: await channelStockSettings(ctx.db, channel.id),
+    pricing: await channelPricing(ctx.db, channel.id),
+    tax: await channelTax(ctx.db, channel.id),
     status: {
       lastPullAt: channel.lastPullAt,
       nextPullAt: channel.nextPullAt,

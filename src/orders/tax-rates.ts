@@ -73,9 +73,14 @@ export async function setChannelTax(db: Db, channelId: number, tax: ChannelTax) 
   if (tax.pricesIncludeTax !== undefined) change.prices_include_tax = tax.pricesIncludeTax ? 1 : 0;
   if (!(await db('channels').where({ id: channelId }).first('id'))) throw notFound(`channel ${channelId}`);
   await db('channels').where({ id: channelId }).update(change);
+  return { id: channelId, ...(await channelTax(db, channelId)) };
+}
+
+/** A channel's tax settings as stored. */
+export async function channelTax(db: Db, channelId: number) {
   const row = await db('channels').where({ id: channelId }).first('tax_zone', 'prices_include_tax');
+  if (!row) throw notFound(`channel ${channelId}`);
   return {
-    id: channelId,
     taxZone: (row.tax_zone as string | null) ?? null,
     pricesIncludeTax: Boolean(Number(row.prices_include_tax)),
   };

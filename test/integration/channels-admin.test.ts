@@ -120,6 +120,52 @@ describe('channel administration API', () => {
     expect((await stack.api('GET', '/api/channels/abc')).status).toBe(400);
   });
 
+  it('shows and changes the price policy and tax settings with the channel itself', async () => {
+    const created = await stack.api('POST', '/api/channels', {
+      ...shopify({ shopDomain: 'money-shop.myshopify.com' }),
+      name: 'Money shop',
+      tax: { taxZone: 'eu', pricesIncludeTax: true },
+    });
+    expect(created.status).toBe(201);
+    // A shop accepts the order's prices unless told otherwise.
+    expect(created.body.pricing).toEqual({
+      policy: 'accept',
+      tolerancePercent: null,
+      toleranceAmount: null,
+      isDefault: true,
+    });
+    expect(created.body.tax).toEqual({ taxZone: 'eu', pricesIncludeTax: true });
+    const id = created.body.id;
+
+    const patched = await stack.api('PATCH', `/api/channels/${id}`, {
+      pricing: { policy: 'hold', tolerancePercent: 2, toleranceAmount: 50 },
+      tax: { pricesIncludeTax: false },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.pricing).toEqual({
+      policy: 'hold',
+      tolerancePercent: 2,
+      toleranceAmount: 50,
+      isDefault: false,
+    });
+    expect(patched.body.tax).toEqual({ taxZone: 'eu', pricesIncludeTax: false });
+    // The same settings as their own routes read them.
+    expect((await stack.api('GET', `/api/channels/${id}/price-policy`)).body).toMatchObject({
+      policy: 'hold',
+    });
+    expect((await stack.api('GET', `/api/channels/${id}`)).body.pricing.policy).toBe('hold');
+
+    // A bad policy is refused with the field named, and changes nothing (not even the name beside it).
+    const bad = await stack.api('PATCH', `/api/channels/${id}`, {
+      name: 'Renamed',
+      pricing: { policy: 'maybe' },
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body.error)).toContain('pricing');
+    const after = (await stack.api('GET', `/api/channels/${id}`)).body;
+    expect(after).toMatchObject({ name: 'Money shop', pricing: { policy: 'hold' } });
+  });
+
   it('tests the connection: ok, or the reason recorded on the channel', async () => {
     const { body: ch } = await stack.api('POST', '/api/channels', shopify());
     nock('https://admin-shop.shopify.test')

@@ -32,12 +32,35 @@ export const channelTaxBody = z
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one of taxZone, pricesIncludeTax');
 
+/** A channel's price policy: what its orders' prices meet (see "Price lists" in the README). */
+export const pricePolicyBody = z.object({
+  policy: z.enum(['enforce', 'accept', 'hold']),
+  /** `hold`: differences up to this percent of our price pass. */
+  tolerancePercent: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .multipleOf(0.01, 'at most 2 decimals')
+    .nullable()
+    .default(null),
+  /** `hold`: differences up to this many minor units pass. */
+  toleranceAmount: z
+    .number()
+    .int('must be integer minor units')
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .default(null),
+});
+
 export const createChannelBody = z.object({
   type: z.string().trim().min(1).max(32),
   name: z.string().trim().min(1).max(255),
   enabled: z.boolean().default(true),
   settings: z.record(z.string(), z.unknown()),
   stock: stockSettingsBody.optional(),
+  pricing: pricePolicyBody.optional(),
+  tax: channelTaxBody.optional(),
 });
 
 export const updateChannelBody = z
@@ -46,8 +69,13 @@ export const updateChannelBody = z
     enabled: z.boolean().optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
     stock: stockSettingsBody.optional(),
+    pricing: pricePolicyBody.optional(),
+    tax: channelTaxBody.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'give at least one of name, enabled, settings, stock');
+  .refine(
+    (b) => Object.keys(b).length > 0,
+    'give at least one of name, enabled, settings, stock, pricing, tax',
+  );
 
 const channelItemId = z
   .string()
@@ -71,23 +99,3 @@ export const skuMappingBody = z
 
 /** `PUT /api/channels/{id}/customers/{channelCustomerId}`: the trade customer the buyer is. */
 export const channelCustomerBody = z.object({ customer: codeParam }).strict();
-/** A channel's price policy: what its orders' prices meet (see "Price lists" in the README). */
-export const pricePolicyBody = z.object({
-  policy: z.enum(['enforce', 'accept', 'hold']),
-  /** `hold`: differences up to this percent of our price pass. */
-  tolerancePercent: z
-    .number()
-    .min(0)
-    .max(10_000)
-    .multipleOf(0.01, 'at most 2 decimals')
-    .nullable()
-    .default(null),
-  /** `hold`: differences up to this many minor units pass. */
-  toleranceAmount: z
-    .number()
-    .int('must be integer minor units')
-    .min(0)
-    .max(Number.MAX_SAFE_INTEGER)
-    .nullable()
-    .default(null),
-});
