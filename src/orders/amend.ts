@@ -1,13 +1,18 @@
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
-import type { OrderInput, OrderLineInput, OrderProblem } from '../domain/order-input.js';
+import {
+  type OrderInput,
+  type OrderLineInput,
+  type OrderProblem,
+  orderTotal,
+} from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
 import { addToOutbox } from '../outbox/outbox.js';
-import { lockStock } from '../stock/stock-store.js';
+import { type LockedStock, lockStock } from '../stock/stock-store.js';
 import { releaseReservations } from './cancel.js';
 import { insertLines } from './intake.js';
-import { orderMoneyColumns } from './money.js';
+import { orderMoneyColumns, storedMoney } from './money.js';
 import {
   changeStatus,
   type LineRow,
@@ -17,6 +22,7 @@ import {
   ORDERS,
   toLine,
 } from './order-store.js';
+import { applyPriceCheck, priceCheck } from './processing.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface AmendRequest {
@@ -205,7 +211,46 @@ async function reReserve(
 
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
   const held = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
-  const released = await releaseReservations(tx, locked, now, held);
+  try {
+    // In a savepoint: when the new prices need a person, the order stays exactly as it was.
+    const released = await tx.transaction((sp) =>
+      replaceAndReserve(sp, locked, request, held, skuIdOf, actor, now),
+    );
+    return { ok: true, released };
+  } catch (err) {
+    if (!(err instanceof PriceProblems)) throw err;
+    return {
+      ok: false,
+      reason: `the new prices need a person (the order keeps its lines): ${err.problems.map((p) => p.message).join('; ')}`,
+    };
+  }
+}
+
+/** Thrown inside the amendment's savepoint when the new lines fail the price check. */
+class PriceProblems extends Error {
+  constructor(readonly problems: readonly OrderProblem[]) {
+    super('price problems');
+  }
+}
+
+async function replaceAndReserve(
+  tx: Tx,
+  locked: LockedOrder,
+  request: AmendRequest,
+  held: LockedStock,
+  skuIdOf: ReadonlyMap<string, number>,
+  actor: string,
+  now: string,
+): Promise<number[]> {
+  const { order, lines: oldLines } = locked;
+  const next = request.lines;
+  // A copy: should the savepoint roll back, the caller's view of the allocations stays true.
+  const released = await releaseReservations(
+    tx,
+    { ...locked, allocations: locked.allocations.map((a) => ({ ...a })) },
+    now,
+    held,
+  );
   if (oldLines.length > 0) {
     await tx(ORDER_ALLOCATIONS)
       .whereIn(
@@ -216,12 +261,37 @@ async function reReserve(
   }
   await tx(ORDER_LINES).where({ order_id: order.id }).delete();
   await insertLines(tx, order.id, next);
+  const money = moneyColumns(order, request, next);
   await tx(ORDERS)
     .where({ id: order.id })
-    .update({ ...moneyColumns(order, request, next), updated_at: now });
+    .update({ ...money, updated_at: now });
 
-  const lines = (await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no')).map(toLine);
+  const rows = await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no');
+  const lines = rows.map(toLine);
   for (const l of lines) l.skuId = skuIdOf.get(l.sku) as number;
+  // The new lines meet the price lists as a new order would (the channel's policy decides).
+  const carried = new Map(
+    rows.map((r) => [Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price)]),
+  );
+  const [check] = await priceCheck(tx, [{ order, lines }], carried);
+  if (check!.problems.length > 0) throw new PriceProblems(check!.problems);
+  const batch = new WriteBatch(tx);
+  if (applyPriceCheck(lines, check!)) {
+    const total = orderTotal(
+      ...storedMoney(
+        {
+          ...order,
+          shippingAmount: money.shipping_amount,
+          discountAmount: money.discount_amount,
+          taxAmount: money.tax_amount,
+          pricesIncludeTax: Boolean(money.prices_include_tax),
+        },
+        lines,
+      ),
+    );
+    batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [total, order.id]);
+    order.totalAmount = total;
+  }
   // The rows are already locked by this transaction; reading them again gives the figures after the release.
   const pool = await lockStock(tx, [...skuIdOf.values()]);
   const plan = planReservation(
@@ -230,7 +300,6 @@ async function reReserve(
     pool,
     'reservation',
   );
-  const batch = new WriteBatch(tx);
   writeOrderSide(batch, plan);
   writeStockSide(batch, pool, plan, now);
   const status = fulfilmentStatus(lines);
@@ -243,5 +312,5 @@ async function reReserve(
   }
   addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIdOf.values()] } }], now);
   await batch.flush();
-  return { ok: true, released };
+  return released;
 }

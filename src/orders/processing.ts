@@ -188,26 +188,11 @@ async function checkPrices(
   { actor, now }: { actor: string; now: string },
   results: Map<number, ProcessResult>,
 ): Promise<ToReserve[]> {
-  if (orders.length === 0) return orders;
-  const data = await loadPricingData(tx, {
-    customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
-    orderIds: orders.map(({ order }) => order.id),
-    channels: orders.map(({ order }) => order.channel),
-  });
-  const timeZone = currentBusinessTimeZone();
+  const checks = await priceCheck(tx, orders, carried);
   const passed: ToReserve[] = [];
-  for (const entry of orders) {
+  for (const [i, entry] of orders.entries()) {
     const { order, lines } = entry;
-    const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
-    const date = businessDate(order.placedAt, timeZone);
-    const resolved = lines.map((l) =>
-      resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
-    );
-    const check = checkOrderPrices(
-      lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
-      resolved,
-      data.pricingOf(order.channel),
-    );
+    const check = checks[i]!;
     if (check.problems.length > 0) {
       const reason = holdReason(check.problems);
       changeStatus(
@@ -219,16 +204,8 @@ async function checkPrices(
       results.set(order.id, { orderId: order.id, status: order.status, changed: true });
       continue;
     }
-    let repriced = false;
-    for (const [i, line] of lines.entries()) {
-      const c = check.lines[i]!;
-      repriced ||= c.unitPrice !== line.unitPrice;
-      // Written with the line's quantities when the order is reserved, in the same statement.
-      line.unitPrice = c.unitPrice;
-      line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
-    }
     passed.push(
-      repriced
+      applyPriceCheck(lines, check)
         ? {
             ...entry,
             // Our prices, with the order's own discounts, shipping and tax as stored.
@@ -238,6 +215,56 @@ async function checkPrices(
     );
   }
   return passed;
+}
+
+/**
+ * What the price check decides for stored orders (their lines as stored: `carried` is what each
+ * line's order said, by line id): one round trip for the whole group. Takes no lock. Used by
+ * processing and by a change to the lines of a reserved order (src/orders/amend.ts).
+ */
+export async function priceCheck(
+  tx: Tx,
+  orders: readonly { order: OrderRow; lines: readonly LineRow[] }[],
+  carried: ReadonlyMap<number, number | null>,
+): Promise<ReturnType<typeof checkOrderPrices>[]> {
+  if (orders.length === 0) return [];
+  const data = await loadPricingData(tx, {
+    customerIds: orders.flatMap(({ order }) => (order.customerId === null ? [] : [order.customerId])),
+    orderIds: orders.map(({ order }) => order.id),
+    channels: orders.map(({ order }) => order.channel),
+  });
+  const timeZone = currentBusinessTimeZone();
+  return orders.map(({ order, lines }) => {
+    const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
+    const date = businessDate(order.placedAt, timeZone);
+    const resolved = lines.map((l) =>
+      resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
+    );
+    return checkOrderPrices(
+      lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
+      resolved,
+      data.pricingOf(order.channel),
+    );
+  });
+}
+
+/**
+ * Gives the lines of an order that passed the price check the price they are sold at and what they
+ * were checked against (written with the line's quantities, `saveLineQuantities`). True when a
+ * line's price changed.
+ */
+export function applyPriceCheck(
+  lines: readonly LineRow[],
+  check: ReturnType<typeof checkOrderPrices>,
+): boolean {
+  let repriced = false;
+  for (const [i, line] of lines.entries()) {
+    const c = check.lines[i]!;
+    repriced ||= c.unitPrice !== line.unitPrice;
+    line.unitPrice = c.unitPrice;
+    line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
+  }
+  return repriced;
 }
 
 /**

@@ -53,12 +53,12 @@ describe.each([
     stack.api('PUT', `/api/price-lists/${code}/items`, { items: list });
   const putList = (code: string, currency = 'EUR') =>
     stack.api('PUT', `/api/price-lists/${code}`, { name: `List ${code}`, currency });
-  const shopifyWebhook = async (body: string) => {
+  const shopifyWebhook = async (body: string, topic = 'orders/create') => {
     const res = await stack.app.request(`/webhooks/${shopId}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-shopify-topic': 'orders/create',
+        'x-shopify-topic': topic,
         'x-shopify-shop-domain': 'price-shop.myshopify.com',
         'x-shopify-event-id': `evt-${++eventSeq}`,
         'x-shopify-webhook-id': `wh-${eventSeq}`,
@@ -368,6 +368,64 @@ describe.each([
     await checkInvariants(stack.db);
   });
 
+  it('checks the prices of new lines on a reserved order the channel changes, as for a new order', async () => {
+    const key = channelKey({ type: 'shopify', id: shopId });
+    const id = '5800000000000000003';
+    const update = async (quantity: number, price: string, updatedAt: string) => {
+      const body = shopifyOrderBody(
+        id,
+        [{ sku: 'GEAR', variantId: '4400000000000000091', quantity, price }],
+        updatedAt,
+      );
+      expect((await shopifyWebhook(body, 'orders/updated')).status).toBe(200);
+      await stack.settle();
+      return orderByExternal(key, id);
+    };
+    try {
+      await stack.api('PUT', `/api/channels/${shopId}/price-policy`, { policy: 'hold', tolerancePercent: 5 });
+      const first = await update(2, '51.50', '2026-11-20T10:00:00Z');
+      expect(first).toMatchObject({ status: 'confirmed', totalAmount: 10300 });
+
+      // 60.00 is 8.50 over the agreed 51.50: beyond 5 %, so the change waits for a person and the
+      // order keeps its lines, reservation and total.
+      const refused = await update(3, '60.00', '2026-11-20T11:00:00Z');
+      expect(refused).toMatchObject({ status: 'confirmed', totalAmount: 10300 });
+      expect(refused.lines).toHaveLength(1);
+      expect(refused.lines[0]).toMatchObject({ ordered: 2, reserved: 2, unitPrice: 5150 });
+      const note = await stack
+        .db('inbound_events')
+        .where({ channel: key, order_id: first.id })
+        .orderBy('id', 'desc')
+        .first('note');
+      expect(String(note.note)).toContain('the new prices need a person');
+
+      // Within the tolerance: applied, with what it was checked against.
+      const within = await update(3, '52.00', '2026-11-20T12:00:00Z');
+      expect(within).toMatchObject({ status: 'confirmed', totalAmount: 15600 });
+      expect(within.lines[0]).toMatchObject({
+        ordered: 3,
+        reserved: 3,
+        unitPrice: 5200,
+        checkedPrice: 5150,
+        priceVariance: 50,
+      });
+
+      // Under `enforce` our price replaces the channel's, and the total follows.
+      await stack.api('PUT', `/api/channels/${shopId}/price-policy`, { policy: 'enforce' });
+      const enforced = await update(4, '70.00', '2026-11-20T13:00:00Z');
+      expect(enforced).toMatchObject({ status: 'confirmed', totalAmount: 20600 });
+      expect(enforced.lines[0]).toMatchObject({
+        ordered: 4,
+        reserved: 4,
+        unitPrice: 5150,
+        priceVariance: 1850,
+      });
+      await checkInvariants(stack.db);
+    } finally {
+      await stack.api('PUT', `/api/channels/${shopId}/price-policy`, { policy: 'accept' });
+    }
+  });
+
   it('gives an API order without a unit price the resolved price, and holds it when none resolves', async () => {
     const priced = await stack.api('POST', '/api/orders', {
       externalId: 'API-NP-1',
@@ -384,8 +442,10 @@ describe.each([
     expect(await order(none.body.id)).toMatchObject({ status: 'on_hold', holdReason: 'no_price' });
   });
 
-  it('taxes a line from our rates on the price processing gives it, and keeps a channel\'s own tax', async () => {
-    expect((await stack.api('PUT', '/api/tax-rates/default/standard', { rateBasisPoints: 600 })).status).toBe(201);
+  it("taxes a line from our rates on the price processing gives it, and keeps a channel's own tax", async () => {
+    expect((await stack.api('PUT', '/api/tax-rates/default/standard', { rateBasisPoints: 600 })).status).toBe(
+      201,
+    );
     try {
       // No price at intake (taxed 0 then), priced at processing: 10 × 45.00, 6 % = 27.00.
       const unpriced = await stack.api('POST', '/api/orders', {

@@ -25,17 +25,21 @@ export async function up(knex: Knex): Promise<void> {
     time(t, 'created_at').notNullable();
     time(t, 'updated_at').notNullable();
   });
+  const mysql = knex.client.config.client === 'mysql2';
   await knex.schema.alterTable('warehouses', (t) => {
-    t.integer('company_id').unsigned().nullable().references('companies.id');
+    const column = t.integer('company_id').unsigned().nullable();
+    // SQLite can drop a column only when no foreign key names it (see `down`).
+    if (mysql) column.references('companies.id');
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('warehouses', (t) => {
-    t.dropForeign(['company_id']);
-  });
-  await knex.schema.alterTable('warehouses', (t) => {
-    t.dropColumn('company_id');
-  });
+  if (knex.client.config.client === 'mysql2')
+    await knex.schema.alterTable('warehouses', (t) => {
+      t.dropForeign(['company_id']);
+    });
+  // ALTER TABLE … DROP COLUMN on both: knex's SQLite way rebuilds the table, which the foreign keys
+  // of the stock rows refuse.
+  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['warehouses', 'company_id']);
   await knex.schema.dropTable('companies');
 }

@@ -12,7 +12,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('order_lines', (t) => {
-    t.dropColumn('tax_from_rates');
-  });
+  // ALTER TABLE … DROP COLUMN, as both databases have it: knex's SQLite way rebuilds the table,
+  // which its foreign keys refuse inside the migration's transaction.
+  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['order_lines', 'tax_from_rates']);
 }
