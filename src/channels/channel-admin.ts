@@ -1,10 +1,10 @@
 import type { ConnectorDefinition } from '../../connectors/contract.js';
 import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
+import { channelPricing, setChannelPricing } from '../customers/channel-pricing.js';
 import { dbTime } from '../db/connection.js';
+import type { ChannelPricing } from '../domain/pricing.js';
 import { ValidationError } from '../errors/domain-errors.js';
 import { zodDetails } from '../errors/zod-details.js';
-import { channelPricing, setChannelPricing } from '../customers/channel-pricing.js';
-import type { ChannelPricing } from '../domain/pricing.js';
 import { ORDERS } from '../orders/order-store.js';
 import { type ChannelTax, channelTax, setChannelTax } from '../orders/tax-rates.js';
 import { type ChannelContext, connectorOf, getChannel } from './channel-context.js';

@@ -195,7 +195,7 @@ async function reReserve(
   actor: string,
   now: string,
 ): Promise<{ ok: true; released: number[] } | { ok: false; reason: string }> {
-  const { order, lines: oldLines } = locked;
+  const { lines: oldLines } = locked;
   const next = request.lines;
   const skuRows = await tx('skus')
     .whereIn('code', [...new Set(next.map((l) => l.sku))])
