@@ -184,53 +184,109 @@ const shopAmount = (item: Rec, field: 'amount' | 'price'): unknown => {
   return shop ?? item[field];
 };
 
+/** Where the money of an order sits in the webhook (REST) body and in our pull's GraphQL node. */
+interface MoneyFields {
+  lines: (p: Rec) => unknown[];
+  current: (l: Rec) => unknown;
+  lineDiscounts: (l: Rec) => unknown;
+  lineTaxes: (l: Rec) => unknown;
+  /** A discount allocation's amount (also on shipping lines). */
+  allocated: (a: Rec) => unknown;
+  taxAmount: (t: Rec) => unknown;
+  shippingLines: (p: Rec) => unknown[];
+  shippingPrice: (s: Rec) => unknown;
+  shippingDiscounts: (s: Rec) => unknown;
+  taxesIncluded: (p: Rec) => unknown;
+  totalTax: (p: Rec, current: boolean) => unknown;
+  totalPrice: (p: Rec, current: boolean) => unknown;
+  /** The names of the total tax and total price, for problems. */
+  names: { tax: string; total: string };
+}
+
+/** A GraphQL `MoneyBag`'s amount in the shop currency. */
+const shopMoney = (bag: unknown): unknown =>
+  isRecord(bag) && isRecord(bag.shopMoney) ? bag.shopMoney.amount : undefined;
+
+const REST_MONEY: MoneyFields = {
+  lines: (p) => (Array.isArray(p.line_items) ? p.line_items : []),
+  current: (l) => l.current_quantity,
+  lineDiscounts: (l) => l.discount_allocations,
+  lineTaxes: (l) => l.tax_lines,
+  allocated: (a) => shopAmount(a, 'amount'),
+  taxAmount: (t) => shopAmount(t, 'price'),
+  shippingLines: (p) => (Array.isArray(p.shipping_lines) ? p.shipping_lines : []),
+  shippingPrice: (s) => shopAmount(s, 'price'),
+  shippingDiscounts: (s) => s.discount_allocations,
+  taxesIncluded: (p) => p.taxes_included,
+  totalTax: (p, current) => (current ? (p.current_total_tax ?? p.total_tax) : p.total_tax),
+  totalPrice: (p, current) => (current ? (p.current_total_price ?? p.total_price) : p.total_price),
+  names: { tax: 'total_tax', total: 'total_price' },
+};
+
+const GRAPHQL_MONEY: MoneyFields = {
+  lines: (p) => connectionNodes(p.lineItems) ?? [],
+  current: (l) => l.currentQuantity,
+  lineDiscounts: (l) => l.discountAllocations,
+  lineTaxes: (l) => l.taxLines,
+  allocated: (a) => shopMoney(a.allocatedAmountSet),
+  taxAmount: (t) => shopMoney(t.priceSet),
+  shippingLines: (p) => connectionNodes(p.shippingLines) ?? [],
+  shippingPrice: (s) => shopMoney(s.originalPriceSet),
+  shippingDiscounts: (s) => s.discountAllocations,
+  taxesIncluded: (p) => p.taxesIncluded,
+  totalTax: (p, current) =>
+    current ? (shopMoney(p.currentTotalTaxSet) ?? shopMoney(p.totalTaxSet)) : shopMoney(p.totalTaxSet),
+  totalPrice: (p, current) =>
+    current ? (shopMoney(p.currentTotalPriceSet) ?? shopMoney(p.totalPriceSet)) : shopMoney(p.totalPriceSet),
+  names: { tax: 'totalTaxSet', total: 'totalPriceSet' },
+};
+
 /**
- * The money of a webhook (REST-shaped) order, in the shop currency. A line's discount is the sum of
- * its `discount_allocations` (every discount application, whole-order ones included, is allocated
- * to lines or shipping lines), its tax the sum of its `tax_lines`, both for the units still on the
- * line (`current_quantity`, like the line's quantity: a share of the whole, rounded half away from
- * zero); shipping is the sum of the shipping lines' `price`, and their own discount allocations
- * are the order-level discount. The order's tax and the channel's total are `total_tax` /
- * `total_price`, or, once units were removed by an edit or refund, `current_total_tax` /
- * `current_total_price` (which match the current quantities); `taxes_included` says whether prices
- * include tax (absent: the channel's setting). Unreadable amounts
- * become `invalid_amount` problems (the order is held rather than stored with a guessed figure).
+ * The money of an order, in the shop currency, alike from the webhook body and from our pull's
+ * GraphQL node (`fields` says where each figure sits). A line's discount is the sum of its discount
+ * allocations (every discount application, whole-order ones included, is allocated to lines or
+ * shipping lines), its tax the sum of its tax lines, both for the units still on the line (the
+ * current quantity, like the line's quantity: a share of the whole, rounded half away from zero);
+ * shipping is the sum of the shipping lines' price, and their own discount allocations are the
+ * order-level discount. The order's tax and the channel's total are the total tax and price, or,
+ * once units were removed by an edit or refund, the current ones (which match the current
+ * quantities); whether prices include tax is the order's word (absent: the channel's setting).
+ * Unreadable amounts become `invalid_amount` problems (the order is held rather than stored with a
+ * guessed figure).
  */
-function moneyOf(p: Rec, currency: string): ShopifyMoney {
+function moneyOf(p: Rec, currency: string, fields: MoneyFields): ShopifyMoney {
   const read = new MoneyReader(currency);
-  const items = Array.isArray(p.line_items) ? p.line_items : [];
+  const items = fields.lines(p);
   const lines = items.map((item, i): LineMoney => {
     const l = isRecord(item) ? item : {};
-    const share = currentShare(l.current_quantity, l.quantity);
-    const discount = read.sum(
-      l.discount_allocations,
-      (a) => shopAmount(a, 'amount'),
-      `line ${i + 1} discount`,
-    );
-    const tax = read.sum(l.tax_lines, (t) => shopAmount(t, 'price'), `line ${i + 1} tax`);
+    const share = currentShare(fields.current(l), l.quantity);
+    const discount = read.sum(fields.lineDiscounts(l), fields.allocated, `line ${i + 1} discount`);
+    const tax = read.sum(fields.lineTaxes(l), fields.taxAmount, `line ${i + 1} tax`);
     return {
       ...(discount === undefined ? {} : { discount: share(discount) }),
       ...(tax === undefined ? {} : { tax: share(tax) }),
     };
   });
-  const shippingLines = Array.isArray(p.shipping_lines) ? p.shipping_lines.filter(isRecord) : [];
+  const shippingLines = fields.shippingLines(p).filter(isRecord);
   const order: NormalizedMoney = {
-    shipping: read.sum(shippingLines, (s) => shopAmount(s, 'price'), 'shipping price') ?? 0,
+    shipping: read.sum(shippingLines, fields.shippingPrice, 'shipping price') ?? 0,
     discount: shippingLines.reduce(
-      (sum, s) =>
-        sum + (read.sum(s.discount_allocations, (a) => shopAmount(a, 'amount'), 'shipping discount') ?? 0),
+      (sum, s) => sum + (read.sum(fields.shippingDiscounts(s), fields.allocated, 'shipping discount') ?? 0),
       0,
     ),
   };
   // Absent (a trimmed payload): the channel's setting decides.
-  if (typeof p.taxes_included === 'boolean') order.pricesIncludeTax = p.taxes_included;
+  const included = fields.taxesIncluded(p);
+  if (typeof included === 'boolean') order.pricesIncludeTax = included;
   // Units removed by an edit or refund: the current totals are the ones that match the lines we keep.
-  const edited = items.some(
-    (l) => isRecord(l) && typeof l.current_quantity === 'number' && l.current_quantity !== l.quantity,
-  );
-  const tax = read.amount(edited ? (p.current_total_tax ?? p.total_tax) : p.total_tax, 'total_tax');
+  const edited = items.some((l) => {
+    if (!isRecord(l)) return false;
+    const current = fields.current(l);
+    return typeof current === 'number' && current !== l.quantity;
+  });
+  const tax = read.amount(fields.totalTax(p, edited), fields.names.tax);
   if (tax !== undefined) order.tax = tax;
-  const total = read.amount(edited ? (p.current_total_price ?? p.total_price) : p.total_price, 'total_price');
+  const total = read.amount(fields.totalPrice(p, edited), fields.names.total);
   if (total !== undefined) order.total = total;
   const problems = read.bad.map((message) => ({
     code: 'invalid_amount',
@@ -281,7 +337,7 @@ function fromRest(p: Rec): NormalizedOrder {
     p.created_at,
     p.updated_at,
     rawLines,
-    moneyOf(p, currency),
+    moneyOf(p, currency, REST_MONEY),
   );
 }
 
@@ -328,6 +384,9 @@ function fromGraphql(p: Rec): NormalizedOrder {
     p.createdAt,
     p.updatedAt,
     rawLines,
+    // A node without the money fields (asked for since this version) says nothing about money, and
+    // leaves what a webhook stored as it is.
+    'totalPriceSet' in p ? moneyOf(p, currency, GRAPHQL_MONEY) : undefined,
   );
 }
 

@@ -5,11 +5,13 @@ import { normalizeShopifyOrder, shopifyIdString } from './normalize.js';
 import type { ShopifySettings } from './settings.js';
 
 /** Line items fetched with each order; longer orders fetch the rest separately. */
-export const LINES_WITH_ORDER = 10;
+export const LINES_WITH_ORDER = 5;
 /** Most orders asked for per page, however cheap the query. */
 const MAX_ORDERS_PAGE_SIZE = 50;
-/** Line items per follow-up page for long orders. */
-const LINES_PAGE_SIZE = 100;
+/** Line items per follow-up page for long orders (the most whose cost fits `MAX_QUERY_COST`). */
+const LINES_PAGE_SIZE = 80;
+/** Shipping lines fetched with each order (an order has one, now and then two). */
+const SHIPPING_LINES = 5;
 
 /** Shopify refuses a query whose requested cost exceeds this (`MAX_COST_EXCEEDED`). */
 export const MAX_QUERY_COST = 1000;
@@ -18,10 +20,19 @@ export const MAX_QUERY_COST = 1000;
  * `first` times the cost of each node (objects cost 1, scalars nothing).
  */
 const connectionCost = (first: number, nodeCost: number) => 3 + first * nodeCost;
-/** A line item and its variant, inventory item, product, price set and shop money: six objects. */
-const LINE_NODE_COST = 6;
-/** An order and its customer, with a connection of `lines` line items. */
-const orderNodeCost = (lines: number) => 2 + connectionCost(lines, LINE_NODE_COST);
+/**
+ * A line item and its variant, inventory item, product, price set and shop money (six objects),
+ * its discount allocations and tax lines with their money sets and shop money (six more).
+ */
+const LINE_NODE_COST = 12;
+/** A shipping line, its price set and shop money, its discount allocations with theirs. */
+const SHIPPING_NODE_COST = 6;
+/**
+ * An order and its customer, its four total money sets with their shop money, its shipping lines,
+ * and a connection of `lines` line items.
+ */
+const orderNodeCost = (lines: number) =>
+  2 + 8 + connectionCost(SHIPPING_LINES, SHIPPING_NODE_COST) + connectionCost(lines, LINE_NODE_COST);
 
 /** The requested cost of `ORDERS_QUERY` for `first` orders with `lines` line items each. */
 export function ordersQueryCost(first: number, lines: number = LINES_WITH_ORDER): number {
@@ -51,6 +62,8 @@ const LINE_FIELDS = `
   variant { id inventoryItem { id } }
   product { id }
   originalUnitPriceSet { shopMoney { amount currencyCode } }
+  discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+  taxLines { priceSet { shopMoney { amount } } }
 `;
 
 export const ORDERS_QUERY = `
@@ -68,6 +81,18 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
       phone
       customerLocale
       customer { id firstName lastName }
+      taxesIncluded
+      totalTaxSet { shopMoney { amount } }
+      currentTotalTaxSet { shopMoney { amount } }
+      totalPriceSet { shopMoney { amount } }
+      currentTotalPriceSet { shopMoney { amount } }
+      shippingLines(first: ${SHIPPING_LINES}) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          originalPriceSet { shopMoney { amount } }
+          discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+        }
+      }
       lineItems(first: $lines) {
         pageInfo { hasNextPage endCursor }
         nodes { ${LINE_FIELDS} }

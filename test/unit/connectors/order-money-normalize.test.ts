@@ -52,6 +52,39 @@ describe('shopify: the order money as the documented payloads say it', () => {
     expect(ourTotal(order)).toBe(59894);
   });
 
+  it('our GraphQL pull of order #1001 carries the same money as its webhook body, lines and order alike', () => {
+    const pulled = shopify.normalizeOrder(loadShopify('graphql-order-450789469-money.json'));
+    const hooked = shopify.normalizeOrder(loadShopify('order-450789469-partially-refunded.json'));
+    expect(lineMoney(pulled)).toEqual([['IPOD2008RED', 333, 398]]);
+    expect(pulled.lines.map((l) => [l.quantity, l.unitPrice])).toEqual(
+      hooked.lines.map((l) => [l.quantity, l.unitPrice]),
+    );
+    expect(pulled.money).toEqual(hooked.money);
+    expect(ourTotal(pulled)).toBe(19965);
+
+    // Before the refund: every line, and the totals before returns.
+    const raw = loadShopify('graphql-order-450789469-money.json');
+    for (const l of raw.lineItems.nodes) l.currentQuantity = l.quantity;
+    const whole = shopify.normalizeOrder(raw);
+    expect(lineMoney(whole)).toEqual([
+      ['IPOD2008GREEN', 334, 398],
+      ['IPOD2008RED', 333, 398],
+      ['IPOD2008BLACK', 333, 398],
+    ]);
+    expect(whole.money).toMatchObject({ tax: 1194, total: 59894, pricesIncludeTax: false });
+
+    // A bad amount holds the order under the field's GraphQL name.
+    raw.totalTaxSet.shopMoney.amount = '1,00';
+    expect(shopify.normalizeOrder(raw).problems).toContainEqual({
+      code: 'invalid_amount',
+      message: 'Shopify order: totalTaxSet "1,00" is not a valid USD amount',
+    });
+  });
+
+  it('a GraphQL node without the money fields says nothing about money', () => {
+    expect(shopify.normalizeOrder(loadShopify('graphql-order-node.json')).money).toBeUndefined();
+  });
+
   it('a line with units removed keeps the share of its discount and tax that falls on what is left', () => {
     const raw = loadShopify('order-450789469-partially-refunded.json');
     const red = raw.line_items[1];
