@@ -16,6 +16,7 @@ import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
+import { returnRoutes } from './routes/returns.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps) {
   const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
+  api.route('/', returnRoutes(deps.db));
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
   if (deps.channels) {

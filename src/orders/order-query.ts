@@ -110,6 +110,7 @@ export async function orderDetail(db: Conn, id: number) {
       backordered: l.backordered,
       shipped: l.shipped,
       cancelled: l.cancelled,
+      returned: l.returned,
       unitPrice: l.unitPrice,
       ...prices.get(l.id),
     })),

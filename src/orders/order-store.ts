@@ -58,6 +58,8 @@ export interface LineRow extends LineQuantities {
   taxAmount: number;
   /** The line's tax is ours, from rates: computed again when processing changes its price. */
   taxFromRates: boolean;
+  /** Units that came back after shipping (never more than `shipped`; not part of the line's sum). */
+  returned: number;
   /** Set by the price check: written with the line's quantities (`saveLineQuantities`). */
   priceCheck?: { checked: number | null; ruleId: number | null; variance: number | null };
 }
@@ -105,6 +107,7 @@ export function toLine(r: Record<string, unknown>): LineRow {
     discountAmount: Number(r.discount_amount ?? 0),
     taxAmount: Number(r.tax_amount ?? 0),
     taxFromRates: Boolean(Number(r.tax_from_rates ?? 0)),
+    returned: Number(r.returned ?? 0),
   };
 }
 

@@ -12,7 +12,8 @@ export type MovementReason =
   | 'release'
   | 'shipment'
   | 'transfer'
-  | 'backorder_fill';
+  | 'backorder_fill'
+  | 'return';
 
 export interface StockDelta {
   skuId: number;

@@ -12,7 +12,8 @@ const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
  *   (a line of an order not yet processed, held or rejected has none of them yet);
  * - every line's allocations add up to its reserved and shipped quantities;
  * - the stock reserved per SKU and warehouse equals the open allocations;
- * - every order has history, the first entry is `received`, and the last is its current status.
+ * - every order has history, the first entry is `received`, and the last is its current status;
+ * - no line has more returned than shipped, and its returns add up to what it says came back.
  */
 export async function checkInvariants(db: Conn): Promise<string[]> {
   const problems: string[] = [];
@@ -48,6 +49,26 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   for (const [k, r] of replayed)
     if (r.onHand !== 0 || r.reserved !== 0)
       problems.push(`ledger has movements for ${k} without a stock row`);
+
+  // Returns: a line never has more back than it shipped, and its return lines add up to it.
+  const returns = await rows(
+    db('order_lines as ol')
+      .leftJoin(
+        db('order_return_lines')
+          .select('order_line_id')
+          .sum({ n: 'quantity' })
+          .groupBy('order_line_id')
+          .as('r'),
+        'r.order_line_id',
+        'ol.id',
+      )
+      .whereRaw('ol.returned > ol.shipped OR ol.returned <> COALESCE(r.n, 0)')
+      .select('ol.id', 'ol.returned', 'ol.shipped', 'r.n'),
+  );
+  for (const r of returns)
+    problems.push(
+      `line ${r.id}: returned ${r.returned} of ${r.shipped} shipped; its returns add up to ${r.n ?? 0}`,
+    );
 
   // Processed orders account for every unit of every line; orders not (or never) processed hold
   // nothing yet: their lines are all still pending.

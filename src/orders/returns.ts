@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import { type Conn, type Db, dbTime, isoTime } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
+import { byPriority } from '../domain/allocation.js';
+import { codeKey } from '../domain/codes.js';
+import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
+import { addToOutbox } from '../outbox/outbox.js';
+import {
+  applyStockDeltas,
+  createAndLockStock,
+  type StockDelta,
+  warehousePriorities,
+} from '../stock/stock-store.js';
+import { fillBackorders } from './backorders.js';
+import { type LineRow, ORDER_LINES, type OrderRow, withOrderLocked } from './order-store.js';
+
+export interface ReturnRequest {
+  lines: readonly { sku: string; quantity: number }[];
+  /** Put the units back on hand (and let backorders take them); false: they are written off. */
+  restock: boolean;
+  reason?: string | undefined;
+  /** Where restocked units go; absent: back where they shipped from. */
+  warehouse?: string | undefined;
+  /** The caller's own id for this return (an RMA, a channel's refund id): a repeat is the same return. */
+  reference?: string | undefined;
+  /** `api` or the channel the refund came from. */
+  source?: string | undefined;
+}
+
+export interface ReturnResult {
+  returnId: number;
+  order: OrderRow;
+  duplicate: boolean;
+  lines: { sku: string; quantity: number; warehouse: string | null }[];
+  /** Orders whose backorders took the restocked units. */
+  filledOrders: number[];
+}
+
+const RETURNABLE = ['partially_shipped', 'shipped', 'delivered', 'completed'];
+
+/**
+ * Records goods coming back after they shipped: each line's `returned` grows (never beyond what
+ * shipped), restocked units go back on hand with ledger rows (`return`) in the warehouse they
+ * shipped from (or the one named), and once that has committed, waiting backorders take them like a
+ * receipt's. The order keeps its status; its history says what came back. The order is locked
+ * first, then its stock rows. A repeat with the same `reference` and the same lines is the same
+ * return (`duplicate`); the same reference with other lines is refused.
+ */
+export async function returnGoods(
+  db: Db,
+  orderId: number,
+  request: ReturnRequest,
+  actor: string,
+): Promise<ReturnResult> {
+  const hash = requestHash(request);
+  const result = await withOrderLocked(db, orderId, async (tx, { order, lines, allocations }) => {
+    if (request.reference !== undefined) {
+      const existing = await tx('order_returns')
+        .where({ order_id: orderId, reference: request.reference })
+        .first('id', 'request_hash');
+      if (existing) {
+        if (existing.request_hash !== hash)
+          throw unprocessable(
+            'return_reference_reused',
+            `return ${request.reference} of order ${orderId} was recorded with other lines`,
+          );
+        return { returnId: Number(existing.id), order, duplicate: true, lines: [], restocked: [] };
+      }
+    }
+    if (!RETURNABLE.includes(order.status))
+      throw conflict('not_returnable', `an order in status ${order.status} has shipped nothing to return`, {
+        status: order.status,
+      });
+    const taken = planReturn(lines, request.lines);
+
+    const priorities = await warehousePriorities(tx);
+    let into: number | null = null;
+    if (request.restock && request.warehouse !== undefined) {
+      const w = await tx('warehouses').where({ code: request.warehouse }).first('id');
+      if (!w) throw unprocessable('unknown_warehouse', `no warehouse ${request.warehouse}`);
+      into = Number(w.id);
+    }
+    // Units already restocked per (line, warehouse): a warehouse takes back at most what it shipped.
+    const before = await tx('order_return_lines')
+      .whereIn(
+        'order_line_id',
+        lines.map((l) => l.id),
+      )
+      .whereNotNull('warehouse_id')
+      .select('order_line_id', 'warehouse_id')
+      .sum({ n: 'quantity' })
+      .groupBy('order_line_id', 'warehouse_id');
+    const backAlready = new Map(
+      (before as Record<string, unknown>[]).map((r) => [`${r.order_line_id}:${r.warehouse_id}`, Number(r.n)]),
+    );
+
+    const now = dbTime();
+    const [created] = await tx('order_returns').insert(
+      {
+        order_id: orderId,
+        reference: request.reference ?? null,
+        source: request.source ?? 'api',
+        restock: request.restock,
+        reason: request.reason ?? null,
+        actor,
+        request_hash: hash,
+        created_at: now,
+      },
+      ['id'],
+    );
+    const returnId = Number(typeof created === 'object' ? created.id : created);
+    const batch = new WriteBatch(tx);
+    const deltas: StockDelta[] = [];
+    const out: ReturnResult['lines'] = [];
+    for (const { line, quantity } of taken) {
+      let places: { warehouseId: number; quantity: number }[] = [];
+      if (request.restock) {
+        if (into !== null) places = [{ warehouseId: into, quantity }];
+        else {
+          let left = quantity;
+          const shippedFrom = byPriority(
+            allocations
+              .filter((a) => a.lineId === line.id && a.shipped > 0)
+              .map((a) => ({
+                ...a,
+                priority: priorities.get(a.warehouseId)?.priority ?? 0,
+                code: priorities.get(a.warehouseId)?.code ?? '',
+              })),
+          );
+          for (const a of shippedFrom) {
+            const room = a.shipped - (backAlready.get(`${line.id}:${a.warehouseId}`) ?? 0);
+            const take = Math.min(room, left);
+            if (take <= 0) continue;
+            places.push({ warehouseId: a.warehouseId, quantity: take });
+            left -= take;
+          }
+          // Shipped before allocations were kept per warehouse: the first warehouse it shipped from.
+          if (left > 0) {
+            const first = shippedFrom[0]?.warehouseId;
+            if (first === undefined)
+              throw conflict(
+                'no_warehouse',
+                `line ${line.lineNo}: where ${line.sku} shipped from is unknown; name a warehouse`,
+              );
+            places.push({ warehouseId: first, quantity: left });
+          }
+        }
+      }
+      for (const p of places) {
+        deltas.push({
+          skuId: line.skuId as number,
+          warehouseId: p.warehouseId,
+          dOnHand: p.quantity,
+          dReserved: 0,
+        });
+        batch.addSql(
+          'INSERT INTO order_return_lines (return_id, order_line_id, quantity, warehouse_id) VALUES (?, ?, ?, ?)',
+          [returnId, line.id, p.quantity, p.warehouseId],
+        );
+        out.push({
+          sku: line.sku,
+          quantity: p.quantity,
+          warehouse: priorities.get(p.warehouseId)?.code ?? null,
+        });
+      }
+      if (places.length === 0) {
+        batch.addSql(
+          'INSERT INTO order_return_lines (return_id, order_line_id, quantity, warehouse_id) VALUES (?, ?, ?, NULL)',
+          [returnId, line.id, quantity],
+        );
+        out.push({ sku: line.sku, quantity, warehouse: null });
+      }
+      // Guarded: never more back than shipped, whatever ran before.
+      batch.addSql(
+        `UPDATE ${ORDER_LINES} SET returned = returned + ? WHERE id = ? AND returned + ? <= shipped`,
+        [quantity, line.id, quantity],
+        {
+          affected: 1,
+          error: () => conflict('more_than_shipped', `line ${line.lineNo}: more returned than shipped`),
+        },
+      );
+      line.returned += quantity;
+    }
+    const restocked = [...new Set(deltas.map((d) => d.skuId))];
+    if (deltas.length > 0) {
+      // The stock rows after the order (lock order), created when the warehouse never held the SKU.
+      const stock = await createAndLockStock(tx, deltas, now);
+      applyStockDeltas(batch, stock, deltas, 'return', { type: 'return', id: returnId }, now);
+      addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: restocked } }], now);
+    }
+    const what = out.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
+    batch.addSql(
+      'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        orderId,
+        order.status,
+        order.status,
+        `returned ${what}${request.restock ? ' (restocked)' : ' (not restocked)'}${request.reason ? `: ${request.reason}` : ''}`.slice(
+          0,
+          255,
+        ),
+        actor,
+        now,
+      ],
+    );
+    await batch.flush();
+    return { returnId, order, duplicate: false, lines: out, restocked };
+  });
+  const filledOrders = result.restocked.length > 0 ? await fillBackorders(db, result.restocked, actor) : [];
+  const lines = result.duplicate ? await returnLines(db, result.returnId) : result.lines;
+  return { returnId: result.returnId, order: result.order, duplicate: result.duplicate, lines, filledOrders };
+}
+
+/** Which order lines give back how many units: a SKU on several lines is taken line by line. */
+function planReturn(lines: readonly LineRow[], wanted: ReturnRequest['lines']) {
+  const left = new Map(lines.map((l) => [l.id, l.shipped - l.returned]));
+  const taken = new Map<number, { line: LineRow; quantity: number }>();
+  for (const w of wanted) {
+    const candidates = lines.filter((l) => codeKey(l.sku) === codeKey(w.sku));
+    if (candidates.length === 0)
+      throw unprocessable('not_on_order', `${w.sku} is not on this order`, { sku: w.sku });
+    let need = w.quantity;
+    for (const line of candidates) {
+      const take = Math.min(left.get(line.id) ?? 0, need);
+      if (take <= 0) continue;
+      left.set(line.id, (left.get(line.id) ?? 0) - take);
+      const t = taken.get(line.id) ?? { line, quantity: 0 };
+      t.quantity += take;
+      taken.set(line.id, t);
+      need -= take;
+      if (need === 0) break;
+    }
+    if (need > 0) {
+      const returnable = candidates.reduce((n, l) => n + l.shipped - l.returned, 0);
+      throw conflict(
+        'more_than_shipped',
+        `${w.sku}: ${w.quantity} to return, but ${returnable} shipped and not yet returned`,
+        { sku: w.sku, quantity: w.quantity, returnable },
+      );
+    }
+  }
+  return [...taken.values()];
+}
+
+function requestHash(r: ReturnRequest): string {
+  const lines = [...r.lines]
+    .map((l) => [codeKey(l.sku), l.quantity])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return createHash('sha256')
+    .update(JSON.stringify({ lines, restock: r.restock, warehouse: r.warehouse ?? null }))
+    .digest('hex');
+}
+
+async function returnLines(db: Conn, returnId: number) {
+  const rows = await db('order_return_lines as rl')
+    .join(`${ORDER_LINES} as ol`, 'ol.id', 'rl.order_line_id')
+    .leftJoin('warehouses as w', 'w.id', 'rl.warehouse_id')
+    .where('rl.return_id', returnId)
+    .orderBy('rl.id')
+    .select('ol.sku_code', 'rl.quantity', 'w.code as warehouse');
+  return rows.map((r) => ({
+    sku: String(r.sku_code),
+    quantity: Number(r.quantity),
+    warehouse: r.warehouse ?? null,
+  }));
+}
+
+/** The returns of an order, oldest first. */
+export async function orderReturns(db: Conn, orderId: number) {
+  if (!(await db('orders').where({ id: orderId }).first('id'))) throw notFound(`order ${orderId}`);
+  const returns = await db('order_returns').where({ order_id: orderId }).orderBy('id');
+  return Promise.all(
+    returns.map(async (r) => ({
+      id: Number(r.id),
+      reference: r.reference ?? null,
+      source: String(r.source),
+      restock: Boolean(Number(r.restock)),
+      reason: r.reason ?? null,
+      actor: String(r.actor),
+      at: isoTime(r.created_at),
+      lines: await returnLines(db, Number(r.id)),
+    })),
+  );
+}
