@@ -202,6 +202,7 @@ describe('orders through their life', () => {
         backordered: 0,
         shipped: 6,
         cancelled: 0,
+        returned: 0,
         unitPrice: 1000,
         // No price list applies: the order's own price, nothing to check it against.
         orderUnitPrice: 1000,
@@ -217,6 +218,7 @@ describe('orders through their life', () => {
         backordered: 0,
         shipped: 4,
         cancelled: 0,
+        returned: 0,
         unitPrice: 1000,
         orderUnitPrice: 1000,
         checkedPrice: null,
