@@ -1,3 +1,4 @@
+import { returnContractDraws } from '../customers/contracts.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -203,6 +204,8 @@ async function reReserve(
   const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
 
+  // The old lines' contract draws go back (contract lines before stock rows in the lock order).
+  await returnContractDraws(tx, order.id, [], 'lines_replaced', actor, now);
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
   const held = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
   const released = await releaseReservations(tx, locked, now, held);

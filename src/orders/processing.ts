@@ -208,6 +208,8 @@ async function checkPrices(
       resolved,
       data.pricingOf(order.channel),
     );
+    // An order naming a sales contract is priced by it (the contract rule holds lines not on it).
+    if (order.contractNumber) check.problems = check.problems.filter((p) => p.code !== 'no_price');
     if (check.problems.length > 0) {
       const reason = holdReason(check.problems);
       changeStatus(
