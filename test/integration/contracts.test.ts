@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OrderInput } from '../../src/domain/order-input.js';
+import { amendLocked } from '../../src/orders/amend.js';
 import { apiOrderDelivery, recordOrder } from '../../src/orders/intake.js';
+import { withOrderLocked } from '../../src/orders/order-store.js';
 import { processOrders } from '../../src/orders/processing.js';
 import { block, track, waitForLockWaits } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
@@ -404,6 +406,51 @@ describe.each([
       [part, 30, 'order'],
       [whole, -40, 'order_cancelled'],
       [part, -20, 'order_cancelled'],
+    ]);
+  });
+
+  it("gives back what replaced lines drew when a reserved order's lines change", async () => {
+    expect(
+      (
+        await stack.api(
+          'PUT',
+          '/api/contracts/AMD-1',
+          contractBody('BETA', [
+            { sku: 'BOLT', quantity: 100, price: 600 },
+            { sku: 'WASHER', quantity: 100, price: 4 },
+          ]),
+        )
+      ).status,
+    ).toBe(201);
+    const id = await post({
+      customer: { code: 'BETA' },
+      contract: 'AMD-1',
+      lines: [
+        { sku: 'BOLT', quantity: 10 },
+        { sku: 'WASHER', quantity: 50 },
+      ],
+    });
+    await stack.settle();
+    expect(await order(id)).toMatchObject({ status: 'confirmed' });
+    // The channel's new version drops the washers (a cancelled line) and keeps 10 bolts at its price.
+    const result = await withOrderLocked(stack.db, id, (tx, locked) =>
+      amendLocked(tx, locked, {
+        lines: [{ sku: 'BOLT', quantity: 10, unitPrice: 1000 }],
+        problems: [],
+        actor: 'test',
+      }),
+    );
+    expect(result.outcome).toBe('updated');
+    expect((await contract('AMD-1')).lines).toMatchObject([
+      { sku: 'BOLT', drawn: 0 },
+      { sku: 'WASHER', drawn: 0 },
+    ]);
+    const ledger = (await stack.api('GET', '/api/contracts/AMD-1/draws')).body.items;
+    expect(ledger.map((d: any) => [d.sku, d.quantity, d.reason])).toEqual([
+      ['BOLT', 10, 'order'],
+      ['WASHER', 50, 'order'],
+      ['BOLT', -10, 'lines_replaced'],
+      ['WASHER', -50, 'lines_replaced'],
     ]);
   });
 
