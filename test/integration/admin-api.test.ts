@@ -208,6 +208,8 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        // Drawn on no sales contract.
+        contract: null,
       },
       {
         lineNo: 2,
@@ -222,6 +224,8 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        // Drawn on no sales contract.
+        contract: null,
       },
     ]);
     expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([
