@@ -6,6 +6,7 @@ export const MAX_QUANTITY = 1_000_000;
 const MAX_SKU = 191;
 const MAX_CUSTOMER = 64;
 const MAX_CUSTOMER_NAME = 255;
+const MAX_CONTRACT = 64;
 /** `${customer}:${orderNo}` must fit the 191 characters of an external id. */
 const MAX_ORDER_NO = 191 - MAX_CUSTOMER - 1;
 
@@ -24,6 +25,8 @@ export interface RawRow {
   discount?: string;
   /** The order's shipping, in major units; empty when this row does not say. */
   shipping?: string;
+  /** The sales contract number the order draws on; empty when this row does not say. */
+  contract?: string;
   /** Fields whose cell holds a date (a cell formatted as a date): never read as a number. */
   dateFields?: readonly ('quantity' | 'unitPrice')[];
   /** Problems found while reading the row, before its cells are looked at (e.g. a wrong cell count). */
@@ -48,6 +51,8 @@ export interface CheckedRow {
   discount: number | null;
   /** The order's shipping in minor units, when this row says it; null when the cell is not an amount. */
   shipping?: number | null;
+  /** The sales contract number; empty when the row gives none. */
+  contract: string;
   problems: string[];
 }
 
@@ -189,6 +194,14 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
       ),
     );
   const shipping = amountOf(raw.shipping, { en: 'shipping', zh: '运费' });
+  const contract = raw.contract ?? '';
+  if (contract.length > MAX_CONTRACT)
+    problems.push(
+      bilingual(
+        `contract number is longer than ${MAX_CONTRACT} characters`,
+        `合同号超过 ${MAX_CONTRACT} 个字符`,
+      ),
+    );
 
   return {
     row: raw.row,
@@ -204,6 +217,7 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     rawUnitPrice: raw.unitPrice,
     discount,
     ...(shipping === undefined ? {} : { shipping }),
+    contract,
     problems,
   };
 }

@@ -130,6 +130,8 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
     const currencyRow = g.own.find((r) => r.currency === orderCurrency)?.row;
     // The order's shipping may be written on one row or repeated on each; two different amounts are a mistake.
     const shippingRow = g.own.find((r) => typeof r.shipping === 'number');
+    // Likewise the contract: on one row or on each, never two different ones.
+    const contractRow = g.own.find((r) => r.contract !== '');
     for (const r of g.own) {
       const own = [...r.problems];
       if (r.currencyValid && r.currency !== orderCurrency) {
@@ -145,6 +147,14 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
           bilingual(
             `shipping differs from the shipping on row ${shippingRow.row} of the same order`,
             `运费与同一订单第 ${shippingRow.row} 行的运费不一致`,
+          ),
+        );
+      }
+      if (r.contract !== '' && contractRow && r.contract !== contractRow.contract) {
+        own.push(
+          bilingual(
+            `contract ${r.contract} differs from contract ${contractRow.contract} on row ${contractRow.row} of the same order`,
+            `合同号 ${r.contract} 与同一订单第 ${contractRow.row} 行的合同号 ${contractRow.contract} 不一致`,
           ),
         );
       }
@@ -173,6 +183,7 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
           ...(r.discount ? { discount: r.discount } : {}),
         })),
         ...(shippingRow ? { shipping: shippingRow.shipping as number } : {}),
+        ...(contractRow ? { contract: contractRow.contract } : {}),
         rows: g.own.map((r) => r.row),
       });
       for (const r of g.own) result.set(r, toParsedRow(r, 'pending', undefined, g.externalId));

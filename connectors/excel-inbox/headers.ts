@@ -9,7 +9,8 @@ export type Field =
   | 'unitPrice'
   | 'currency'
   | 'discount'
-  | 'shipping';
+  | 'shipping'
+  | 'contract';
 
 interface FieldSpec {
   field: Field;
@@ -79,6 +80,14 @@ export const FIELDS: readonly FieldSpec[] = [
     labelZh: '运费',
     required: false,
     aliases: ['shipping', 'freight', '运费'],
+  },
+  // The sales contract the order draws on (README "Sales contracts").
+  {
+    field: 'contract',
+    label: 'contract',
+    labelZh: '合同号',
+    required: false,
+    aliases: ['contract', 'contract no', 'contract number', '合同号', '合同编号'],
   },
 ];
 

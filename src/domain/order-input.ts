@@ -103,6 +103,8 @@ export const orderInputSchema = z
     channelTotal: minorAmount().optional(),
     /** Unit prices and shipping include tax; absent: the channel's setting. */
     pricesIncludeTax: z.boolean().optional(),
+    /** The sales contract (number) the order draws on; absent: none, or its channel's default. */
+    contract: text().trim().min(1).max(LIMITS.codeLength).optional(),
   })
   .superRefine((order, ctx) => {
     for (const [i, line] of order.lines.entries()) {
@@ -134,7 +136,12 @@ export type OrderInput = z.infer<typeof orderInputSchema>;
 
 /** Something wrong with an order that a person has to look at. */
 export interface OrderProblem {
-  /** Machine-readable, e.g. `unknown_sku`, `invalid_quantity`, `unmapped_sku`. */
+  /**
+   * Machine-readable, e.g. `unknown_sku`, `invalid_quantity`, `unmapped_sku`. Sales contracts
+   * (src/domain/contracts.ts) hold with `contract_exceeded` (figures in the problem),
+   * `contract_unknown`, `contract_customer`, `contract_expired`, `contract_not_yet_valid`,
+   * `contract_currency`, `contract_sku` and `contract_ambiguous`.
+   */
   code: string;
   message: string;
   lineNo?: number;

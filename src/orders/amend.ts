@@ -1,3 +1,4 @@
+import { returnContractDraws } from '../customers/contracts.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -210,12 +211,15 @@ async function reReserve(
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
 
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
-  const held = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
   try {
-    // In a savepoint: when the new prices need a person, the order stays exactly as it was.
-    const released = await tx.transaction((sp) =>
-      replaceAndReserve(sp, locked, request, held, skuIdOf, actor, now),
-    );
+    // In a savepoint: when the new prices need a person, the order stays exactly as it was (its
+    // contract draws included).
+    const released = await tx.transaction(async (sp) => {
+      // The old lines' contract draws go back (contract lines before stock rows in the lock order).
+      await returnContractDraws(sp, locked.order.id, [], 'lines_replaced', actor, now);
+      const held = await lockStock(sp, [...oldSkus, ...skuIdOf.values()]);
+      return replaceAndReserve(sp, locked, request, held, skuIdOf, actor, now);
+    });
     return { ok: true, released };
   } catch (err) {
     if (!(err instanceof PriceProblems)) throw err;
@@ -274,6 +278,8 @@ async function replaceAndReserve(
     rows.map((r) => [Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price)]),
   );
   const [check] = await priceCheck(tx, [{ order, lines }], carried);
+  // Lines no price list prices, on an order that names a contract, are priced by it as at processing.
+  if (order.contractNumber) check!.problems = check!.problems.filter((p) => p.code !== 'no_price');
   if (check!.problems.length > 0) throw new PriceProblems(check!.problems);
   const batch = new WriteBatch(tx);
   if (applyPriceCheck(lines, check!)) {

@@ -1,3 +1,4 @@
+import { returnContractDraws } from '../customers/contracts.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
@@ -65,6 +66,15 @@ export async function cancelLocked(
       `an order in status ${order.status} cannot be cancelled`,
     );
   }
+  // Contract lines come before stock rows in the lock order: what was not shipped goes back first.
+  await returnContractDraws(
+    tx,
+    order.id,
+    lines.map((l) => ({ id: l.id, keep: l.shipped })),
+    'order_cancelled',
+    actor,
+    now,
+  );
   const released = await releaseReservations(tx, locked, now);
   const batch = new WriteBatch(tx);
   for (const line of lines) {

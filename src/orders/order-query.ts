@@ -1,3 +1,4 @@
+import { orderContractView } from '../customers/contracts.js';
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
@@ -66,7 +67,7 @@ async function linePriceChecks(db: Conn, orderId: number) {
 export async function orderDetail(db: Conn, id: number) {
   const order = await findOrder(db, id);
   if (!order) throw notFound(`order ${id}`);
-  const [lines, history, customer, shipments, contact, prices] = await Promise.all([
+  const [lines, history, customer, shipments, contact, prices, contract] = await Promise.all([
     orderLines(db, id),
     orderHistory(db, id),
     order.customerId
@@ -75,6 +76,7 @@ export async function orderDetail(db: Conn, id: number) {
     db('shipments').where({ order_id: id }).orderBy('id'),
     orderContact(db, id),
     linePriceChecks(db, id),
+    orderContractView(db, id),
   ]);
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
@@ -97,6 +99,7 @@ export async function orderDetail(db: Conn, id: number) {
       ? { code: customer.code, name: customer.name, email: customer.email, group: customer.customer_group }
       : null,
     contact,
+    contract: contract.contract,
     currency: order.currency,
     totalAmount: order.totalAmount,
     placedAt: order.placedAt,
@@ -113,6 +116,7 @@ export async function orderDetail(db: Conn, id: number) {
       returned: l.returned,
       unitPrice: l.unitPrice,
       ...prices.get(l.id),
+      contract: contract.lines.get(l.id) ?? null,
     })),
     money: moneyView(order, lines),
     history,

@@ -1,3 +1,4 @@
+import { contractRule } from '../customers/contract-rule.js';
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
@@ -63,10 +64,10 @@ export type AnyOrderRule = OrderRule<any, any>;
 
 /**
  * The rules in the order they decide: later rules see what earlier ones changed in the draft.
- * Tax comes after every rule that changes a price or a discount and before credit, which weighs
- * the order's final total.
+ * Contracts first (a contract price replaces the line's); tax after every rule that changes a price
+ * or a discount, and before credit, which weighs the order's final total.
  */
-export const ORDER_RULES: AnyOrderRule[] = [taxRule];
+export const ORDER_RULES: AnyOrderRule[] = [contractRule, taxRule];
 
 export interface RulesOutcome {
   /** Orders that passed: the draft (with the rules' changes to prices and discounts). */

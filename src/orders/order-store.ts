@@ -44,6 +44,8 @@ export interface OrderRow {
   channelUpdatedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The sales contract the order names (as it came), or null. */
+  contractNumber?: string | null;
 }
 
 export interface LineRow extends LineQuantities {
@@ -88,6 +90,7 @@ export function toOrder(r: Record<string, unknown>): OrderRow {
     channelUpdatedAt: isoTime((r.channel_updated_at as string | null | undefined) ?? null),
     createdAt: isoTime(r.created_at as string) as string,
     updatedAt: isoTime(r.updated_at as string) as string,
+    contractNumber: (r.contract_number as string | null | undefined) ?? null,
   };
 }
 

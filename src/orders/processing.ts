@@ -193,6 +193,8 @@ async function checkPrices(
   for (const [i, entry] of orders.entries()) {
     const { order, lines } = entry;
     const check = checks[i]!;
+    // An order naming a sales contract is priced by it (the contract rule holds lines not on it).
+    if (order.contractNumber) check.problems = check.problems.filter((p) => p.code !== 'no_price');
     if (check.problems.length > 0) {
       const reason = holdReason(check.problems);
       changeStatus(

@@ -14,6 +14,8 @@ const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
  * - the stock reserved per SKU and warehouse equals the open allocations;
  * - every order has history, the first entry is `received`, and the last is its current status;
  * - no line has more returned than shipped, and its returns add up to what it says came back.
+ * - every contract line's drawn quantity is the sum of its draws ledger, never below 0, and no
+ *   order line has more drawn on a contract than it holds (ordered − cancelled).
  */
 export async function checkInvariants(db: Conn): Promise<string[]> {
   const problems: string[] = [];
@@ -140,5 +142,28 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
         problems.push(`order ${o.id}: history jumps from ${h[i - 1]!.to} to a change from ${h[i]!.from}`);
     }
   }
+  const contractLines = await rows(
+    db('contract_lines as cl')
+      .leftJoin('contract_draws as d', 'd.contract_line_id', 'cl.id')
+      .groupBy('cl.id', 'cl.drawn')
+      .select('cl.id', 'cl.drawn')
+      .sum({ ledger: 'd.quantity' }),
+  );
+  for (const l of contractLines) {
+    if (Number(l.ledger ?? 0) !== Number(l.drawn) || Number(l.drawn) < 0)
+      problems.push(`contract line ${l.id}: drawn ${l.drawn} but its draws add up to ${l.ledger ?? 0}`);
+  }
+  const overDrawn = await rows(
+    db('contract_draws as d')
+      .join('order_lines as ol', 'ol.id', 'd.order_line_id')
+      .groupBy('ol.id', 'ol.ordered', 'ol.cancelled')
+      .select('ol.id', 'ol.ordered', 'ol.cancelled')
+      .sum({ drawn: 'd.quantity' })
+      .havingRaw('SUM(d.quantity) > ol.ordered - ol.cancelled OR SUM(d.quantity) < 0'),
+  );
+  for (const l of overDrawn)
+    problems.push(
+      `order line ${l.id}: ${l.drawn} drawn on a contract for ${l.ordered} − ${l.cancelled} held`,
+    );
   return problems;
 }

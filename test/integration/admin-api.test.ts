@@ -209,6 +209,8 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        // Drawn on no sales contract.
+        contract: null,
       },
       {
         lineNo: 2,
@@ -224,6 +226,8 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        // Drawn on no sales contract.
+        contract: null,
       },
     ]);
     expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([
