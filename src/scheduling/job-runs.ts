@@ -125,7 +125,7 @@ export async function requestRun(
   if (run.status === 'succeeded' && !options.force)
     throw conflict(
       'job_run_succeeded',
-      `${job} for ${period} already succeeded (run ${run.id}); force a rerun to run it again`,
+      `${job} for ${period} already succeeded (run ${run.id}); force a rerun to run it again (--force, or force: true in the API)`,
       { id: run.id },
     );
   const now = dbTime();
@@ -202,13 +202,20 @@ export async function setOutputDir(db: Conn, run: JobRun, outputDir: string): Pr
 export async function finishRun(
   db: Conn,
   run: JobRun,
-  outcome: { counts: Record<string, number>; files: string[]; result: Record<string, unknown> },
+  outcome: {
+    counts: Record<string, number>;
+    files: string[];
+    result: Record<string, unknown>;
+    /** The run's folder, or null when it was left empty and removed. */
+    outputDir: string | null;
+  },
 ): Promise<void> {
   const now = dbTime();
   await db(JOB_RUNS)
     .where({ id: run.id, run: run.run, status: 'running' })
     .update({
       status: 'succeeded',
+      output_dir: outcome.outputDir,
       counts: JSON.stringify(outcome.counts),
       files: JSON.stringify(outcome.files),
       result: JSON.stringify(outcome.result),

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { JobContext, JobResult, ScheduledJob } from '../../jobs/types.js';
@@ -93,7 +93,15 @@ export async function runAttempt(
         'file names that are not plain names in the output folder are not recorded',
       );
     const { counts: _c, files: _f, ...rest } = result;
-    await finishRun(db, run, { counts: countsOf(result), files, result: rest });
+    // A job that wrote nothing leaves no empty folder behind (an hourly job would leave thousands).
+    const left = await readdir(ctx.outputDir);
+    if (left.length === 0) await rmdir(ctx.outputDir);
+    await finishRun(db, run, {
+      counts: countsOf(result),
+      files,
+      result: rest,
+      outputDir: left.length === 0 ? null : relative,
+    });
     log.info({ counts: result.counts, files, result: rest }, 'scheduled job done');
     return result;
   } catch (err) {
