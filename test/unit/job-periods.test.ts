@@ -44,8 +44,12 @@ describe('the period a tick covers', () => {
     expect(periodOf({ period: { seconds: 2 } }, at('2026-11-24T10:17:05.999Z'), SH)).toBe('20261124101704');
     expect(periodOf({ period: { seconds: 60 } }, at('2026-11-24T10:17:59.999Z'), SH)).toBe('202611241017');
     expect(periodOf({ period: { seconds: 3600 } }, at('2026-11-24T10:17:59Z'), SH)).toBe('202611241000');
-    expect(queueJobIdOf({ job: 'heartbeat', period: '20261124101704', run: 1 })).toBe('heartbeat-20261124101704');
-    expect(queueJobIdOf({ job: 'invoicing', period: '2026-11-30', run: 3 })).toBe('invoicing-2026-11-30-run3');
+    expect(queueJobIdOf({ job: 'heartbeat', period: '20261124101704', run: 1 })).toBe(
+      'heartbeat-20261124101704',
+    );
+    expect(queueJobIdOf({ job: 'invoicing', period: '2026-11-30', run: 3 })).toBe(
+      'invoicing-2026-11-30-run3',
+    );
     expect(isPeriodSeconds(7)).toBe(false);
     expect(isPeriodSeconds(3600)).toBe(true);
   });
@@ -92,9 +96,9 @@ describe('period bounds, steps and checks', () => {
     // 2026-11-30 ends at 16:00 UTC in Shanghai.
     expect(periodRunnable({ period: 'day' }, '2026-11-30', SH, at('2026-11-30T15:59:59Z'))).toBe(false);
     expect(periodRunnable({ period: 'day' }, '2026-11-30', SH, at('2026-11-30T16:00:00Z'))).toBe(true);
-    expect(periodRunnable({ period: 'day', covers: 'current' }, '2026-11-30', SH, at('2026-11-29T16:00:00Z'))).toBe(
-      true,
-    );
+    expect(
+      periodRunnable({ period: 'day', covers: 'current' }, '2026-11-30', SH, at('2026-11-29T16:00:00Z')),
+    ).toBe(true);
     expect(coveringTicksFrom({ period: 'month' }, '2026-11', SH)).toEqual(at('2026-11-30T16:00:00Z'));
   });
 });
