@@ -29,8 +29,7 @@ export const stockSnapshot: ScheduledJob = {
   name: 'stock-snapshot',
   schedule: '0 1 * * *',
   period: 'day',
-  // A snapshot taken later is not the stock of a missed night: only the latest is taken.
-  catchUp: 1,
+  // Not caught up: stock read later is not the stock of a missed night.
   async run({ db, outputDir, period, progress }) {
     const [row] = (await db('stock_levels').count({ n: '*' })) as Array<{ n: number | string }>;
     const total = Number(row?.n ?? 0);
