@@ -112,13 +112,13 @@ describe('stockbridge run <job>', () => {
     // The output folder cannot be made: a file stands where it should be.
     const blocked = path.join(mkdtempSync(path.join(tmpdir(), 'sb-run-blocked-')), 'outputs');
     writeFileSync(blocked, 'a file, not a folder');
-    const r = await stockbridge(['run', 'stock-snapshot', '--period', '2026-11-28'], {
+    const r = await stockbridge(['run', 'stock-snapshot', '--period', '2026-11-27'], {
       STOCKBRIDGE_OUTPUT_DIR: blocked,
     });
     expect(r.code, r.out).toBe(1);
-    expect(r.out).toContain('stock-snapshot for 2026-11-28 failed');
+    expect(r.out).toContain('stock-snapshot for 2026-11-27 failed');
     expect(printedRun(r.out)).toMatchObject({ status: 'failed', attempts: 1 });
-    const run = await findRun(stack.db, 'stock-snapshot', '2026-11-28');
+    const run = await findRun(stack.db, 'stock-snapshot', '2026-11-27');
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/ENOTDIR|EEXIST/);
   }, 120_000);
@@ -139,6 +139,37 @@ describe('stockbridge run <job>', () => {
     expect(bad.out).toContain('period 2026-11 must be a date YYYY-MM-DD');
     expect(await findRun(stack.db, 'stock-snapshot', '2026-11')).toBeNull();
   }, 180_000);
+});
+
+describe("the README's commands", () => {
+  it('run as written (from the sources instead of the built tree), each exiting 0', async () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((b) => b.includes('npm run stockbridge -- run'));
+    expect(block).toBeDefined();
+    const script = block!.replaceAll('npm run stockbridge --', `${process.execPath} --import tsx src/cli.ts`);
+    expect(script.match(/src\/cli\.ts run/g)!.length).toBeGreaterThanOrEqual(3);
+    const r = await runCommand('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: root,
+      env: plainEnv({
+        DATABASE_URL: stack.database.url,
+        STOCKBRIDGE_DATA_DIR: dataDir,
+        STOCKBRIDGE_OUTPUT_DIR: outputRoot,
+        STOCKBRIDGE_TIME_ZONE: 'Asia/Shanghai',
+        LOG_LEVEL: 'warn',
+      }),
+      untilMs: 300_000,
+    });
+    expect(r.code, r.out).toBe(0);
+    // The rerun went to a folder of its own beside the first.
+    expect(existsSync(path.join(outputRoot, 'stock-snapshot', '2026-11-28', 'stock-2026-11-28.csv'))).toBe(
+      true,
+    );
+    expect(
+      existsSync(path.join(outputRoot, 'stock-snapshot', '2026-11-28.run2', 'stock-2026-11-28.csv')),
+    ).toBe(true);
+  }, 360_000);
 });
 
 describe('npm run stockbridge', () => {
