@@ -10,13 +10,15 @@ import { createApp } from '../../src/http/app.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
 import {
   missedPeriods,
+  requeueStranded,
   type Scheduler,
   scheduleRun,
   startMaintenanceWorker,
   startScheduler,
 } from '../../src/scheduler.js';
-import { ensureRun, findRun } from '../../src/scheduling/job-runs.js';
-import { TEST_REDIS_URL } from '../helpers/db.js';
+import { claimRun, ensureRun, findRun, requestRun } from '../../src/scheduling/job-runs.js';
+import { runAttempt } from '../../src/scheduling/run-job.js';
+import { createSqliteDatabase, TEST_REDIS_URL } from '../helpers/db.js';
 import { ADMIN_TOKEN, createStack, jsonOrText, silentLog, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -379,5 +381,57 @@ describe('rerunning and files', () => {
     const latest = await api('POST', '/api/jobs/nightly/run', {});
     expect(latest.status).toBe(409);
     expect(latest.body.error.details).toMatchObject({ id: expect.any(Number) });
+  });
+});
+
+describe('a run stored but not queued', () => {
+  it('(Redis down when it was asked for) is put on the queue again and runs', async () => {
+    const { run } = await ensureRun(stack.db, 'nightly', '2026-11-20', 'api');
+    // Nothing is queued for it yet: a minute later the requeue finds it.
+    expect(
+      await requeueStranded(stack.db, stack.queues.maintenance, new Map([['nightly', nightly]]), 60_000),
+    ).toBe(0);
+    await stack.db('job_runs').where({ id: run.id }).update({ updated_at: '2026-11-20 00:00:00.000' });
+    expect(
+      await requeueStranded(stack.db, stack.queues.maintenance, new Map([['nightly', nightly]]), 60_000),
+    ).toBe(1);
+    await waitFor(async () => (await findRun(stack.db, 'nightly', '2026-11-20'))?.status === 'succeeded', {
+      timeoutMs: 30_000,
+    });
+    expect(ran.filter((r) => r === 'nightly 2026-11-20')).toHaveLength(1);
+  });
+});
+
+describe('on the embedded SQLite', () => {
+  it('keeps one row per period, refuses a succeeded one without force, and reruns into a new folder', async () => {
+    const sqlite = await createSqliteDatabase();
+    try {
+      const db = sqlite.db;
+      const first = await ensureRun(db, 'nightly', '2026-11-25', 'cli');
+      expect(first.created).toBe(true);
+      expect((await ensureRun(db, 'nightly', '2026-11-25', 'schedule')).created).toBe(false);
+      const options = { db, log: silentLog, timeZone: SH, outputRoot, jobId: 'sqlite', final: () => true };
+      const claimed = (await claimRun(db, first.run, null))!;
+      expect(claimed).toMatchObject({ status: 'running', attempts: 1 });
+      expect(await claimRun(db, first.run, null)).toBeNull();
+      await runAttempt(nightly, claimed, options);
+      await expect(
+        requestRun(db, 'nightly', '2026-11-25', { force: false, triggeredBy: 'cli' }),
+      ).rejects.toMatchObject({
+        code: 'job_run_succeeded',
+      });
+      const again = await requestRun(db, 'nightly', '2026-11-25', { force: true, triggeredBy: 'cli' });
+      await runAttempt(nightly, (await claimRun(db, again, null))!, options);
+      const done = (await findRun(db, 'nightly', '2026-11-25'))!;
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        run: 2,
+        attempts: 2,
+        outputDir: 'nightly/2026-11-25.run2',
+      });
+      expect(done.history).toMatchObject([{ run: 1, outputDir: 'nightly/2026-11-25' }]);
+    } finally {
+      await sqlite.drop();
+    }
   });
 });
