@@ -292,6 +292,11 @@ describe('a failing job', () => {
     const byJob = await api('GET', '/api/jobs/runs?job=flaky&limit=1');
     expect(byJob.body.items.map((r: { job: string }) => r.job)).toEqual(['flaky']);
     expect((await api('GET', '/api/jobs/runs?status=lost')).status).toBe(400);
+    const unfiltered = await api('GET', '/api/jobs/runs?job=&status=&limit=2');
+    expect(unfiltered.status).toBe(200);
+    expect(unfiltered.body.items).toHaveLength(2);
+    const next = await api('GET', `/api/jobs/runs?limit=2&cursor=${unfiltered.body.nextCursor}`);
+    expect(next.body.items[0].id).toBeLessThan(unfiltered.body.items[1].id);
   });
 });
 

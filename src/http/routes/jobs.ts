@@ -20,9 +20,12 @@ import { idParam } from '../params.js';
 
 const jobNameParam = z.string().min(1).max(64);
 
+/** An empty `job=` or `status=` is no filter. */
+const blankAsUnset = (v: unknown) => (v === '' ? undefined : v);
+
 const listQuery = z.object({
-  job: jobNameParam.optional(),
-  status: z.enum(RUN_STATUSES as [string, ...string[]]).optional(),
+  job: z.preprocess(blankAsUnset, jobNameParam.optional()),
+  status: z.preprocess(blankAsUnset, z.enum(RUN_STATUSES as [string, ...string[]]).optional()),
   ...pageQuery,
 });
 
