@@ -48,7 +48,8 @@ export interface ScheduledJob {
   covers?: 'previous' | 'current';
   /**
    * `day` and `month` jobs: how many of the latest periods whose tick has passed the scheduler
-   * looks back at when it starts; each without a run is run then, oldest first. Default 0 (none).
+   * looks back at when it starts; each without a run (and after the job's first run on this
+   * installation) is run then, oldest first. Default 0 (none).
    */
   catchUp?: number;
   /** Attempts of one run and the first wait between them (exponential). Default 3 and 30 s. */

@@ -67,8 +67,10 @@ export async function scheduleRun(
 
 /**
  * The periods a scheduler starting at `now` catches up for a job, oldest first: of the job's latest
- * `catchUp` periods whose first covering tick has passed, those without a run. `day` and `month`
- * jobs only; a job of short slots is simply run at its next tick.
+ * `catchUp` periods whose first covering tick has passed, those without a run, and only after the
+ * job's first run here (a job new to an installation starts at its next tick; it does not fill in
+ * the nights before it existed). `day` and `month` jobs only; a job of short slots is simply run
+ * at its next tick.
  */
 export async function missedPeriods(
   db: Db,
@@ -88,10 +90,16 @@ export async function missedPeriods(
     if (tick && periodOf(job, tick, timeZone) === period) due.push(period);
   }
   if (due.length === 0) return [];
+  const [first] = (await db('job_runs').where('job', job.name).min({ period: 'period' })) as Array<{
+    period: string | null;
+  }>;
+  // Day and month keys sort as text.
+  const since = first?.period ?? null;
+  if (since === null) return [];
   const known = new Set(
     (await db('job_runs').where('job', job.name).whereIn('period', due).pluck('period')) as string[],
   );
-  return due.filter((p) => !known.has(p)).reverse();
+  return due.filter((p) => p > since && !known.has(p)).reverse();
 }
 
 export interface SchedulerOptions {

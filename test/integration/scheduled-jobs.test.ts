@@ -203,6 +203,8 @@ describe('three schedulers side by side', () => {
 
 describe('catching up', () => {
   it('runs the two missed nights at start, oldest first, each once, however many schedulers start', async () => {
+    // A job that never ran here does not fill in the nights before it existed.
+    expect(await missedPeriods(stack.db, nightly, SH, AFTER_TWO_NIGHTS)).toEqual([]);
     // 2026-11-28 ran before the daemons went down.
     const { run } = await ensureRun(stack.db, 'nightly', '2026-11-28', 'schedule');
     await stack.db('job_runs').where({ id: run.id }).update({ status: 'succeeded' });
