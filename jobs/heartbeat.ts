@@ -38,13 +38,15 @@ function ensureTable(db: Db): Promise<void> {
 export function heartbeat(everySeconds: number): ScheduledJob {
   return {
     name: 'heartbeat',
-    cron: `*/${everySeconds} * * * * *`,
-    periodSeconds: everySeconds,
+    schedule: `*/${everySeconds} * * * * *`,
+    period: { seconds: everySeconds },
+    // A beat that failed is not worth a second try: the next period beats again.
+    retry: { attempts: 1 },
     async run({ db, jobId }) {
       await ensureTable(db);
       const runner = `${hostname().slice(0, 40)}:${process.pid}`;
       await db(HEARTBEATS).insert({ job_id: jobId ?? '', runner, ran_at_ms: Date.now() });
-      return { jobId: jobId ?? null, runner };
+      return { counts: { beats: 1 }, jobId: jobId ?? null, runner };
     },
   };
 }

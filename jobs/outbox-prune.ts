@@ -1,12 +1,13 @@
 import { dbTime } from '../src/db/connection.js';
 import type { ScheduledJob } from './types.js';
 
-/** Published outbox rows are kept a week for inspection, then deleted in slices. */
+/** Published outbox rows are kept a week for inspection, then deleted in slices, every hour. */
 export const OUTBOX_RETENTION_DAYS = 7;
 
 export const outboxPrune: ScheduledJob = {
   name: 'outbox-prune',
-  cron: '17 * * * *',
+  schedule: '17 * * * *',
+  period: { seconds: 3600 },
   async run({ db }) {
     const cutoff = dbTime(new Date(Date.now() - OUTBOX_RETENTION_DAYS * 86_400_000));
     let deleted = 0;
@@ -19,6 +20,6 @@ export const outboxPrune: ScheduledJob = {
       if (ids.length === 0) break;
       deleted += await db('outbox').whereIn('id', ids).delete();
     }
-    return { deleted };
+    return { counts: { deleted } };
   },
 };

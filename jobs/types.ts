@@ -1,23 +1,58 @@
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/connection.js';
+import type { JobPeriod } from '../src/domain/job-periods.js';
 
+export type { JobPeriod } from '../src/domain/job-periods.js';
+
+/** What a job's handler gets for one run. */
 export interface JobContext {
   db: Db;
   log: Logger;
-  /** The queue job's id (`name-period`) of this run; set by the maintenance worker. */
+  /** The queue job's id (`<job>-<period>`, `-run<N>` added for a rerun); `<job>-<period>` from the CLI. */
   jobId?: string;
+  /** The period this run covers: '2026-11-30' daily, '2026-11' monthly, or a minute/second key. */
+  period: string;
+  /** Folder for this run's files: <STOCKBRIDGE_OUTPUT_DIR>/<job>/<period>/ (a new sibling folder for a forced rerun); created by the runner. */
+  outputDir: string;
+  /** Progress for the CLI bar / logs. */
+  progress(done: number, total: number): void;
+  /** Business time zone. */
+  timeZone: string;
+  /** The first instant of the period (a business day or month starts at local midnight). */
+  periodStart: Date;
+  /** The instant after the period (exclusive end). */
+  periodEnd: Date;
 }
 
-/** A job the scheduler role starts on a cron schedule and a worker runs. */
+/**
+ * What a run resolves to: `counts` (figures worth showing: `{invoices: 12}`) and `files` (names
+ * inside `outputDir`) are recorded on the run; anything else is logged.
+ */
+export type JobResult = { counts?: Record<string, number>; files?: string[] } & Record<string, unknown>;
+
+/** A job the scheduler role starts on a schedule and a worker runs: one file in `jobs/`. */
 export interface ScheduledJob {
-  /** Stable name; with the period it forms the job id, so two schedulers enqueue a period once. */
+  /** Stable name (`[a-z0-9-]`); with the period it forms the run's key and the queue job's id. */
   name: string;
-  /** node-cron expression, evaluated in UTC (six fields: the first is seconds). */
-  cron: string;
   /**
-   * Length of the period that names a run, in seconds; must divide 60, or be 60 (default: one
-   * UTC minute). A job that runs more often than once a minute needs it shorter than its interval.
+   * node-cron expression, read in the business time zone (`STOCKBRIDGE_TIME_ZONE`): five fields,
+   * or six with seconds first.
    */
-  periodSeconds?: number;
-  run(ctx: JobContext): Promise<Record<string, unknown>>;
+  schedule: string;
+  /** The period one run covers: a business `day`, a business `month`, or a UTC slot `{seconds}`. */
+  period: JobPeriod;
+  /**
+   * `day` and `month`: a tick covers the period before the one it falls in (`previous`, default: the
+   * run at 01:00 on 2026-12-01 covers 2026-11-30), or the one it falls in (`current`).
+   */
+  covers?: 'previous' | 'current';
+  /**
+   * `day` and `month` jobs: how many of the latest periods whose tick has passed the scheduler
+   * looks back at when it starts; each without a run (and after the job's first run on this
+   * installation) is run then, oldest first. Default 0 (none).
+   */
+  catchUp?: number;
+  /** Attempts of one run and the first wait between them (exponential). Default 3 and 30 s. */
+  retry?: { attempts?: number; backoffMs?: number };
+  run(ctx: JobContext): Promise<JobResult>;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start` and `npm run migrate`: runs the CLI from the built tree (dist/), building it first
-// when TypeScript is installed. The build is incremental (`tsc -b`): an up-to-date tree is checked
+// `npm start`, `npm run migrate` and `npm run stockbridge -- <command>`: runs the CLI from the
+// built tree (dist/), building it first when TypeScript is installed. The build is incremental (`tsc -b`): an up-to-date tree is checked
 // in well under a second, a changed file recompiles only what depends on it.
 //
 // Plain JavaScript on purpose: it must run, and explain itself, where TypeScript is not installed

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+import { SCHEDULED_JOBS } from '../jobs/index.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { resyncChannel, startDaemon } from './daemon.js';
 import { assertDatabaseReachable, createDb, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest, migrateRollback } from './db/migrate.js';
 import { createLogger, wantsPrettyLogs } from './logger.js';
+import { describeJobs, runJobCommand } from './scheduling/run-command.js';
 
 const USAGE = `usage: stockbridge <command> [--roles api,worker,scheduler] [--all] [--yes]
+       stockbridge run <job> [--period <period>] [--force]
 
 commands:
   start              run the daemon (all roles unless --roles or STOCKBRIDGE_ROLES says otherwise)
@@ -13,7 +16,13 @@ commands:
   migrate:rollback   undo the last migration (--all: every one, newest first); refuses while
                      tables hold data unless --yes
   resync <channelId> push every mapped SKU of a channel now, changed or not, and print the result
-  help               this text`;
+  run <job>          run a scheduled job now, in this process, for the latest period (a nightly
+                     job: yesterday; --period 2026-11-30 for a day, 2026-11 for a month); a period that
+                     succeeded runs again only with --force (into a new folder); exits 1 on failure
+  help               this text
+
+scheduled jobs (schedule in STOCKBRIDGE_TIME_ZONE, period a run covers):
+${describeJobs(SCHEDULED_JOBS)}`;
 
 function parseArgs(argv: string[]): {
   command: string;
@@ -21,14 +30,31 @@ function parseArgs(argv: string[]): {
   all: boolean;
   yes: boolean;
   channelId: number | null;
+  job: string | null;
+  period: string | undefined;
+  force: boolean;
+  help: boolean;
 } {
   const [command = 'start', ...rest] = argv;
   const env: Record<string, string> = {};
   let all = false;
   let yes = false;
   let channelId: number | null = null;
+  let job: string | null = null;
+  let period: string | undefined;
+  let force = false;
+  let help = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
+    if (command === 'run') {
+      if (arg === '--help' || arg === '-h') help = true;
+      else if (arg === '--force') force = true;
+      else if (arg === '--period') period = rest[++i] ?? '';
+      else if (arg.startsWith('--period=')) period = arg.slice('--period='.length);
+      else if (!arg.startsWith('-') && job === null) job = arg;
+      else throw new ConfigError([`unknown argument ${arg}`]);
+      continue;
+    }
     if (command === 'resync' && channelId === null && /^\d+$/.test(arg)) {
       channelId = Number(arg);
       continue;
@@ -40,7 +66,9 @@ function parseArgs(argv: string[]): {
     else throw new ConfigError([`unknown argument ${arg}`]);
   }
   if (command === 'resync' && channelId === null) throw new ConfigError(['resync needs a channel id']);
-  return { command, env, all, yes, channelId };
+  if (command === 'run' && period === '')
+    throw new ConfigError(['--period needs a period (2026-11-30, 2026-11)']);
+  return { command, env, all, yes, channelId, job, period, force, help };
 }
 
 async function main(): Promise<number> {
@@ -79,6 +107,13 @@ async function main(): Promise<number> {
       } finally {
         await db.destroy();
       }
+    }
+    case 'run': {
+      if (parsed.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      }
+      return runJobCommand(config, log, { job: parsed.job, period: parsed.period, force: parsed.force });
     }
     case 'resync': {
       const summary = await resyncChannel(config, log, parsed.channelId as number);

@@ -68,6 +68,12 @@ const configSchema = z.object({
     .default('stockbridge'),
   STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
+  /**
+   * Where files the daemon writes go (scheduled jobs' outputs: one folder per job and period).
+   * Unset: `outputs` under `STOCKBRIDGE_DATA_DIR` (`./data/outputs`). Shared storage when more than
+   * one process runs jobs or serves downloads.
+   */
+  STOCKBRIDGE_OUTPUT_DIR: z.string().min(1).optional(),
   /** Comma-separated subset of api,worker,scheduler. */
   STOCKBRIDGE_ROLES: z
     .string()
@@ -140,6 +146,10 @@ const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** The folder files the daemon writes go to (`STOCKBRIDGE_OUTPUT_DIR`, else `<data dir>/outputs`). */
+export const outputDirOf = (config: Config) =>
+  path.resolve(config.STOCKBRIDGE_OUTPUT_DIR ?? path.join(config.STOCKBRIDGE_DATA_DIR, 'outputs'));
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { scheduledJobs } from '../jobs/index.js';
 import { resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { ChannelService } from './channels/channel-service.js';
-import { type Config, configWarnings } from './config.js';
+import { type Config, configWarnings, outputDirOf } from './config.js';
 import { setBusinessTimeZone } from './customers/price-book.js';
 import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
@@ -105,7 +105,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
         lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
       }),
-      startMaintenanceWorker(conn, prefix, { db, log: log.child({ role: 'worker' }) }, jobs),
+      startMaintenanceWorker({
+        connection: conn,
+        prefix,
+        db,
+        log: log.child({ role: 'worker' }),
+        jobs,
+        timeZone: config.STOCKBRIDGE_TIME_ZONE,
+        outputRoot: outputDirOf(config),
+      }),
       startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
       startEventWorker({
         connection: conn,
@@ -150,7 +158,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
 
   if (roles.has('scheduler')) {
-    const scheduler = startScheduler(queues.maintenance, log.child({ role: 'scheduler' }), jobs);
+    const scheduler = startScheduler({
+      queue: queues.maintenance,
+      db,
+      log: log.child({ role: 'scheduler' }),
+      jobs,
+      timeZone: config.STOCKBRIDGE_TIME_ZONE,
+    });
     closers.push(() => scheduler.stop());
     const pulls = startPullScheduler(
       channels,
@@ -184,6 +198,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       channels,
       queues: allQueues,
       metricsToken: config.STOCKBRIDGE_METRICS_TOKEN,
+      scheduledJobs: {
+        jobs,
+        timeZone: config.STOCKBRIDGE_TIME_ZONE,
+        outputRoot: outputDirOf(config),
+        queue: queues.maintenance,
+      },
       checkRedis: async () => {
         await producer.ping();
       },

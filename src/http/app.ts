@@ -15,6 +15,7 @@ import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
+import { jobRoutes } from './routes/jobs.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { returnRoutes } from './routes/returns.js';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
   api.route('/', contractRoutes(deps.db));
+  if (deps.scheduledJobs) api.route('/', jobRoutes(deps.db, deps.scheduledJobs));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { ScheduledJob } from '../../jobs/types.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
@@ -22,8 +23,22 @@ export interface AppDeps {
   queues?: readonly Queue[];
   /** Bearer token for /metrics; unset: /metrics answers loopback and private networks only. */
   metricsToken?: string | undefined;
+  /** Scheduled jobs, their runs and files (`/api/jobs`); no such routes without it. */
+  scheduledJobs?: ScheduledJobsDeps;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+}
+
+export interface ScheduledJobsDeps {
+  jobs: readonly ScheduledJob[];
+  /** The business time zone schedules are read in. */
+  timeZone: string;
+  /** `STOCKBRIDGE_OUTPUT_DIR`, where runs' files are. */
+  outputRoot: string;
+  /** The maintenance queue runs are put on. */
+  queue: Queue;
+  /** The clock (tests). Default: the real one. */
+  now?: () => Date;
 }
 
 export type AppEnv = {

@@ -2,12 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ScheduledJob } from '../../jobs/index.js';
-import { startMaintenanceWorker, startScheduler } from '../../src/scheduler.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { createStack, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
@@ -110,65 +105,5 @@ describe('graceful shutdown', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('stockbridge stopped');
     expect(out).not.toContain('daemon-test-token-0123456789');
-  });
-});
-
-describe('scheduler', () => {
-  it('enqueues each period once however many schedulers run, and a worker runs the job', async () => {
-    const prefix = `sbtest-sched-${Date.now()}`;
-    const conn = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    const queue = new Queue('maintenance', { connection: conn, prefix });
-    // Every tick of either scheduler, by the job id it asked for.
-    const ticks: string[] = [];
-    const add = queue.add.bind(queue);
-    queue.add = ((name, data, opts) => {
-      ticks.push(String(opts?.jobId));
-      return add(name, data, opts);
-    }) as typeof queue.add;
-    // Every run, by the id of the job that ran (the worker puts it on the job's logger).
-    const runs: string[] = [];
-    const job: ScheduledJob = {
-      name: 'tick',
-      cron: '* * * * * *',
-      run: async ({ log }) => {
-        runs.push(String(log.bindings().jobId));
-        return { ok: true };
-      },
-    };
-    const log = pino({ level: 'silent' });
-    const a = startScheduler(queue, log, [job]);
-    const b = startScheduler(queue, log, [job]);
-    const worker = startMaintenanceWorker(conn, prefix, { db: null as never, log }, [job]);
-    try {
-      // Both schedulers have ticked a few times (more ticks than periods) and a job ran.
-      await waitFor(() => ticks.length >= 6 && new Set(ticks).size < ticks.length && runs.length >= 1, {
-        timeoutMs: 60_000,
-        message: () => `ticks and a run (ticks ${ticks.join(', ')}; runs ${runs.join(', ')})`,
-      });
-    } finally {
-      a.stop();
-      b.stop();
-    }
-    try {
-      // Whatever was enqueued has run, and nothing is left waiting to run again.
-      await waitFor(
-        async () => {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-          const left = Object.values(counts).reduce((x, y) => x + y, 0);
-          return left === 0 && ticks.every((id) => runs.includes(id));
-        },
-        { timeoutMs: 30_000, message: () => `every period run (ticks ${ticks.join(', ')}; runs ${runs}` },
-      );
-    } finally {
-      await worker.close();
-    }
-    // Two schedulers ticking every second ask for the same job id within one period: each period
-    // that was asked for ran exactly once.
-    expect(runs.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(runs).size).toBe(runs.length);
-    expect(new Set(runs)).toEqual(new Set(ticks));
-    await queue.obliterate({ force: true });
-    await queue.close();
-    conn.disconnect();
   });
 });

@@ -10,6 +10,7 @@ import { startChannelWorker } from '../../src/queue/channel-worker.js';
 import { workerConnection } from '../../src/queue/redis.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { jobContext } from '../helpers/job-context.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { checkPublished } from '../helpers/publication.js';
 import {
@@ -447,7 +448,7 @@ describe('stock pushes to channels', () => {
     const opted = await stack.api('PATCH', `/api/channels/${wooId}`, { stock: { nightlyResync: true } });
     expect(opted.body.stock.nightlyResync).toBe(true);
     expect((await stockOf('P1')).channels[1].pending).toBe(false);
-    expect(await nightlyResync.run({ db: stack.db, log: silentLog })).toEqual({ channels: 1, skus: 4 });
+    expect(await nightlyResync.run(jobContext(stack.db))).toEqual({ counts: { channels: 1, skus: 4 } });
     expect((await stockOf('P1')).channels[1].pending).toBe(true);
     // The scheduler's sweep finds it once it has waited two debounce windows.
     expect(await stack.channels.duePushes(0, new Date(Date.now() + 10))).toContain(wooId);
