@@ -68,6 +68,11 @@ const configSchema = z.object({
     .default('stockbridge'),
   STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
+  /**
+   * Files the daemon writes (invoice documents, job outputs); shared storage when more than one
+   * process serves downloads.
+   */
+  STOCKBRIDGE_OUTPUT_DIR: z.string().min(1).default('./data/outputs'),
   /** Comma-separated subset of api,worker,scheduler. */
   STOCKBRIDGE_ROLES: z
     .string()

@@ -184,6 +184,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       channels,
       queues: allQueues,
       metricsToken: config.STOCKBRIDGE_METRICS_TOKEN,
+      outputDir: config.STOCKBRIDGE_OUTPUT_DIR,
       checkRedis: async () => {
         await producer.ping();
       },

@@ -14,6 +14,7 @@ import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
+import { invoiceRoutes } from './routes/invoices.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { stockRoutes } from './routes/stock.js';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', orderRoutes(deps, intake));
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
+  api.route('/', invoiceRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -22,6 +22,8 @@ export interface AppDeps {
   queues?: readonly Queue[];
   /** Bearer token for /metrics; unset: /metrics answers loopback and private networks only. */
   metricsToken?: string | undefined;
+  /** Where files the daemon writes go (`STOCKBRIDGE_OUTPUT_DIR`); default `./data/outputs`. */
+  outputDir?: string;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }
