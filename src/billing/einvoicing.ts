@@ -1,4 +1,4 @@
-import { type Conn, type Db, dbTime, rawRows } from '../db/connection.js';
+import { type Conn, type Db, dbTime, dialectOf, rawRows } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { type InvoiceView, loadInvoices } from './invoice-query.js';
 import type {
@@ -90,18 +90,22 @@ async function store(conn: Conn, outcomes: readonly Outcome[]): Promise<void> {
   const now = dbTime();
   const groups = new Map<string, { values: Record<string, string | null>; ids: number[] }>();
   for (const o of outcomes) {
-    const key = JSON.stringify(o.values);
-    const g = groups.get(key) ?? { values: o.values, ids: [] };
+    const { issuer_serial: _serial, ...rest } = o.values;
+    const key = JSON.stringify(rest);
+    const g = groups.get(key) ?? { values: rest, ids: [] };
     g.ids.push(o.id);
     groups.set(key, g);
   }
+  // The serial is our number's (`serialOf`), so it is written from the number in SQL and rows
+  // that differ only in it still share a statement.
+  const serial = conn.raw(dialectOf(conn) === 'mysql' ? "CONCAT('SB-', number)" : "'SB-' || number");
   const batch = new WriteBatch(conn);
   for (const { values, ids } of groups.values()) {
     for (let i = 0; i < ids.length; i += 500) {
       batch.add(
         conn('invoices')
           .whereIn('id', ids.slice(i, i + 500))
-          .update({ ...values, issuer_updated_at: now }),
+          .update({ ...values, issuer_serial: serial, issuer_updated_at: now }),
       );
     }
   }

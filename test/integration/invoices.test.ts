@@ -10,8 +10,9 @@ import { issueDueInvoices } from '../../src/billing/invoicing-run.js';
 import { type InvoiceDraft, postInvoices } from '../../src/billing/posting.js';
 import type { Db } from '../../src/db/connection.js';
 import { withTransaction } from '../../src/db/retry.js';
-import { checkInvariants } from '../helpers/invariants.js';
 import { FakeEinvoiceProvider } from '../helpers/fake-einvoice.js';
+import { block, waitForLockWaits } from '../helpers/interleave.js';
+import { checkInvariants } from '../helpers/invariants.js';
 import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -22,7 +23,16 @@ const bareDraft = (year: number): InvoiceDraft => ({
   type: 'invoice',
   policy: 'on_shipment',
   billTo: { id: null, code: null, name: 'Numbering', taxId: null, billingAddress: null, language: 'en' },
-  seller: { code: null, name: '', nameZh: null, taxId: null, address: null, phone: null, email: null, bankAccount: null },
+  seller: {
+    code: null,
+    name: '',
+    nameZh: null,
+    taxId: null,
+    address: null,
+    phone: null,
+    email: null,
+    bankAccount: null,
+  },
   orderId: null,
   period: null,
   creditsInvoiceId: null,
@@ -59,16 +69,29 @@ const totalOf = (rows: unknown[][], label: string) => rows.find((r) => r[7] === 
 describe('numbering (MariaDB)', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await createStack({ poolMax: 30 });
+    stack = await createStack({ poolMax: 60 });
   });
   afterAll(async () => stack?.close());
 
   it('gives 50 concurrent postings the numbers 1..50, no gap, no repeat', async () => {
-    const posted = await Promise.all(
-      Array.from({ length: 50 }, () => withTransaction(stack.db, (tx) => postInvoices(tx, [bareDraft(2031)]))),
+    // The 50 queue up behind a transaction holding the sequence row, then all go at once.
+    await stack.db('invoice_sequences').insert({ series: 'INV', year: 2031, last_number: 0 });
+    const blocker = await block(
+      stack.db,
+      "SELECT last_number FROM invoice_sequences WHERE series = 'INV' AND year = 2031 FOR UPDATE",
     );
+    const postings = Array.from({ length: 50 }, () =>
+      withTransaction(stack.db, (tx) => postInvoices(tx, [bareDraft(2031)])),
+    );
+    let failed: string | null = null;
+    for (const p of postings) p.catch((err) => (failed = String(err)));
+    await waitForLockWaits(stack.db, 50, { table: 'invoice_sequences', settled: () => failed });
+    await blocker.commit();
+    const posted = await Promise.all(postings);
     const numbers = posted.map((p) => p[0]!.number).sort();
-    expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => `INV-2031-${String(i + 1).padStart(6, '0')}`));
+    expect(numbers).toEqual(
+      Array.from({ length: 50 }, (_, i) => `INV-2031-${String(i + 1).padStart(6, '0')}`),
+    );
     expect(await numbersOf(stack.db, 2031)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
@@ -100,7 +123,9 @@ describe('numbering (embedded SQLite)', () => {
 
   it('numbers concurrent postings 1..n and a rolled-back posting consumes none', async () => {
     await Promise.all(
-      Array.from({ length: 20 }, () => withTransaction(stack.db, (tx) => postInvoices(tx, [bareDraft(2031)]))),
+      Array.from({ length: 20 }, () =>
+        withTransaction(stack.db, (tx) => postInvoices(tx, [bareDraft(2031)])),
+      ),
     );
     await expect(
       withTransaction(stack.db, (tx) =>
@@ -135,9 +160,19 @@ describe('numbering (embedded SQLite)', () => {
     expect(ship.status).toBe(201);
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-inv-'));
     try {
-      const run = await issueDueInvoices(stack.db, { period: today(), timeZone: 'UTC', outputDir: dir, log: silentLog });
+      const run = await issueDueInvoices(stack.db, {
+        period: today(),
+        timeZone: 'UTC',
+        outputDir: dir,
+        log: silentLog,
+      });
       expect(run.counts).toEqual({ invoices: 1, shipments: 1, lines: 1 });
-      const again = await issueDueInvoices(stack.db, { period: today(), timeZone: 'UTC', outputDir: dir, log: silentLog });
+      const again = await issueDueInvoices(stack.db, {
+        period: today(),
+        timeZone: 'UTC',
+        outputDir: dir,
+        log: silentLog,
+      });
       expect(again.counts.invoices).toBe(0);
       expect(await checkInvariants(stack.db)).toEqual([]);
     } finally {
@@ -150,9 +185,20 @@ describe('invoices through the HTTP app (MariaDB)', () => {
   let stack: TestStack;
   let dir: string;
   const run = (period: string, extra: Partial<Parameters<typeof issueDueInvoices>[1]> = {}) =>
-    issueDueInvoices(stack.db, { period, timeZone: 'UTC', outputDir: path.join(dir, period), log: silentLog, ...extra });
+    issueDueInvoices(stack.db, {
+      period,
+      timeZone: 'UTC',
+      outputDir: path.join(dir, period),
+      log: silentLog,
+      ...extra,
+    });
 
-  async function placeOrder(externalId: string, customer: string, lines: { sku: string; quantity: number }[], extra = {}) {
+  async function placeOrder(
+    externalId: string,
+    customer: string,
+    lines: { sku: string; quantity: number }[],
+    extra = {},
+  ) {
     const res = await stack.api('POST', '/api/orders', {
       externalId,
       currency: 'EUR',
@@ -177,7 +223,9 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sb-invoices-'));
     await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['A1', 'B2']);
     await stack.api('PUT', '/api/tax-rates/default/standard', { rateBasisPoints: 600 });
-    expect((await stack.api('PUT', '/api/tax-classes/standard/code', { code: '1090511990000000000' })).status).toBe(200);
+    expect(
+      (await stack.api('PUT', '/api/tax-classes/standard/code', { code: '1090511990000000000' })).status,
+    ).toBe(200);
     await stack.api('POST', '/api/stock/receipts', {
       warehouse: 'main',
       reference: 'opening',
@@ -209,10 +257,20 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     ]);
     const customers: [string, Record<string, unknown>][] = [
       ['SHIP1', { name: 'Ship Co', language: 'en', company: 'SB-EU', paymentTermsDays: 30, taxId: 'NL999' }],
-      ['MONTH1', { name: '杭州月结客户', language: 'zh-CN', company: 'SB-CN', invoicePolicy: 'periodic', taxId: '91330100AAAA' }],
+      [
+        'MONTH1',
+        {
+          name: '杭州月结客户',
+          language: 'zh-CN',
+          company: 'SB-CN',
+          invoicePolicy: 'periodic',
+          taxId: '91330100AAAA',
+        },
+      ],
       ['ORDER1', { name: 'Prepay Ltd', language: 'en', invoicePolicy: 'on_order', paymentTermsDays: 7 }],
     ];
-    for (const [code, body] of customers) expect((await stack.api('PUT', `/api/customers/${code}`, body)).status).toBe(201);
+    for (const [code, body] of customers)
+      expect((await stack.api('PUT', `/api/customers/${code}`, body)).status).toBe(201);
     stack.startWorker(4);
   });
   afterAll(async () => {
@@ -229,7 +287,15 @@ describe('invoices through the HTTP app (MariaDB)', () => {
   });
 
   it('invoices each shipment once, whether the run runs twice or two run at once; shipping on the first', async () => {
-    const a = await placeOrder('S-1', 'SHIP1', [{ sku: 'A1', quantity: 3 }, { sku: 'B2', quantity: 1 }], { shipping: 500 });
+    const a = await placeOrder(
+      'S-1',
+      'SHIP1',
+      [
+        { sku: 'A1', quantity: 3 },
+        { sku: 'B2', quantity: 1 },
+      ],
+      { shipping: 500 },
+    );
     const b = await placeOrder('S-2', 'SHIP1', [{ sku: 'A1', quantity: 1 }]);
     const s1 = await ship(a, [{ sku: 'A1', quantity: 1 }]);
     const s2 = await ship(a);
@@ -255,7 +321,29 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     expect(ofA[0].einvoice).toMatchObject({ issuer: 'local', status: 'issued' });
 
     const one = await stack.api('GET', `/api/invoices/${ofA[0].number}`);
-    expect(one.body.lines[0]).toMatchObject({ sku: 'A1', quantity: 1, unitPrice: 1000, tax: 60, taxCode: '1090511990000000000' });
+    expect(one.body.lines[0]).toMatchObject({
+      sku: 'A1',
+      quantity: 1,
+      unitPrice: 1000,
+      tax: 60,
+      taxCode: '1090511990000000000',
+    });
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('two daemons waiting on the same order invoice its shipment once', async () => {
+    const o = await placeOrder('S-3', 'SHIP1', [{ sku: 'B2', quantity: 2 }]);
+    const s = await ship(o);
+    // Both runs find the shipment, then queue behind a transaction holding its order.
+    const blocker = await block(stack.db, 'SELECT id FROM orders WHERE id = ? FOR UPDATE', [o]);
+    const runs = [run(today()), run(today())];
+    let failed: string | null = null;
+    for (const r of runs) r.catch((err) => (failed = String(err)));
+    await waitForLockWaits(stack.db, 2, { table: 'orders', settled: () => failed });
+    await blocker.commit();
+    const [r1, r2] = await Promise.all(runs);
+    expect(r1!.counts.shipments + r2!.counts.shipments).toBe(1);
+    expect(Number((await invoicesOfShipment(s))?.n)).toBe(1);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
@@ -299,7 +387,12 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     const list = (await stack.api('GET', '/api/invoices?customer=MONTH1')).body.items;
     expect(list.map((i: { period: string }) => i.period)).toEqual(['2026-11', '2026-10']);
     const oct = (await stack.api('GET', `/api/invoices/${list[1].number}`)).body;
-    expect(oct).toMatchObject({ policy: 'periodic', issueDate: '2026-10-31', orderId: null, language: 'zh-CN' });
+    expect(oct).toMatchObject({
+      policy: 'periodic',
+      issueDate: '2026-10-31',
+      orderId: null,
+      language: 'zh-CN',
+    });
     expect(oct.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity])).toEqual([
       ['A1', 2],
       ['B2', 5],
@@ -318,7 +411,15 @@ describe('invoices through the HTTP app (MariaDB)', () => {
   });
 
   it('invoices an on_order customer once it is confirmed; a cancellation makes a credit note', async () => {
-    const o = await placeOrder('P-1', 'ORDER1', [{ sku: 'A1', quantity: 4 }, { sku: 'B2', quantity: 2 }], { shipping: 700 });
+    const o = await placeOrder(
+      'P-1',
+      'ORDER1',
+      [
+        { sku: 'A1', quantity: 4 },
+        { sku: 'B2', quantity: 2 },
+      ],
+      { shipping: 700 },
+    );
     const first = await run(today());
     const mine = (await stack.api('GET', `/api/invoices?order=${o}`)).body.items;
     expect(mine).toHaveLength(1);
@@ -331,12 +432,18 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     await ship(o, [{ sku: 'A1', quantity: 1 }]);
     expect((await run(today())).counts.invoices).toBe(0);
 
-    const cancel = await stack.api('POST', `/api/orders/${o}/cancel`, { reason: 'customer changed their mind' });
+    const cancel = await stack.api('POST', `/api/orders/${o}/cancel`, {
+      reason: 'customer changed their mind',
+    });
     expect(cancel.status).toBe(200);
     const after = (await stack.api('GET', `/api/invoices/${inv.number}`)).body;
     expect(after.creditNotes).toHaveLength(1);
     const note = (await stack.api('GET', `/api/credit-notes/${after.creditNotes[0]}`)).body;
-    expect(note).toMatchObject({ type: 'credit_note', creditsInvoice: inv.number, reason: 'customer changed their mind' });
+    expect(note).toMatchObject({
+      type: 'credit_note',
+      creditsInvoice: inv.number,
+      reason: 'customer changed their mind',
+    });
     expect(note.number).toMatch(/^CN-\d{4}-000001$/);
     // 3 of A1 and 2 of B2 never ship; the shipping stays (something shipped).
     expect(note.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity])).toEqual([
@@ -365,8 +472,12 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     const count = async () => Number((await stack.db('invoices').count({ n: '*' }).first())?.n);
     const before = await count();
     const url = `/api/invoices/${issued.body.number}/credit-notes`;
-    expect((await stack.api('POST', url, { lines: [{ sku: 'ZZ', quantity: 1 }], reason: 'x' })).status).toBe(422);
-    expect((await stack.api('POST', url, { lines: [{ sku: 'A1', quantity: 6 }], reason: 'x' })).status).toBe(422);
+    expect((await stack.api('POST', url, { lines: [{ sku: 'ZZ', quantity: 1 }], reason: 'x' })).status).toBe(
+      422,
+    );
+    expect((await stack.api('POST', url, { lines: [{ sku: 'A1', quantity: 6 }], reason: 'x' })).status).toBe(
+      422,
+    );
     expect((await stack.api('POST', url, { lines: [{ sku: 'A1', quantity: 1 }] })).status).toBe(422);
     expect(await count()).toBe(before);
     const part = await stack.api('POST', url, { lines: [{ sku: 'A1', quantity: 2 }], reason: 'damaged' });
@@ -392,7 +503,12 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     const id = Number(line.invoice_id);
     const number = String((await stack.db('invoices').where({ id }).first('number')).number);
     let inv = (await stack.api('GET', `/api/invoices/${number}`)).body;
-    expect(inv.einvoice).toMatchObject({ issuer: 'fake-sdp', serial: `SB-${number}`, status: 'pending', platformNumber: null });
+    expect(inv.einvoice).toMatchObject({
+      issuer: 'fake-sdp',
+      serial: `SB-${number}`,
+      status: 'pending',
+      platformNumber: null,
+    });
     expect(fake.blue.get(`SB-${number}`)!.request.buyer.taxId).toBe('NL999');
 
     // The same serial again: the existing result, never a second invoice.
@@ -410,11 +526,17 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     expect(inv.number).toBe(number);
 
     // A red invoice the buyer refuses: the credit note stays pending with the reason.
-    const refused = await issueCreditNote(stack.db, { invoiceNumber: number, lines: [{ sku: 'B2', quantity: 1 }], reason: 'price' });
+    const refused = await issueCreditNote(stack.db, {
+      invoiceNumber: number,
+      lines: [{ sku: 'B2', quantity: 1 }],
+      reason: 'price',
+    });
     await submitInvoices(stack.db, fake, [refused.id]);
     let note = (await stack.api('GET', `/api/credit-notes/${refused.number}`)).body;
     expect(note.einvoice).toMatchObject({ status: 'pending', redLetterStatus: 'pending_confirmation' });
-    expect(fake.red.get(`SB-${refused.number}`)!.request.originalPlatformNumber).toBe(inv.einvoice.platformNumber);
+    expect(fake.red.get(`SB-${refused.number}`)!.request.originalPlatformNumber).toBe(
+      inv.einvoice.platformNumber,
+    );
     fake.refuse(`SB-${refused.number}`, '购买方不同意红字确认单 / buyer refused');
     await pollIssuer(stack.db, fake);
     note = (await stack.api('GET', `/api/credit-notes/${refused.number}`)).body;
@@ -426,7 +548,11 @@ describe('invoices through the HTTP app (MariaDB)', () => {
     });
 
     // One the buyer confirms: the red invoice is issued with its own platform number.
-    const confirmed = await issueCreditNote(stack.db, { invoiceNumber: number, lines: [{ sku: 'B2', quantity: 1 }], reason: 'returned' });
+    const confirmed = await issueCreditNote(stack.db, {
+      invoiceNumber: number,
+      lines: [{ sku: 'B2', quantity: 1 }],
+      reason: 'returned',
+    });
     await submitInvoices(stack.db, fake, [confirmed.id]);
     fake.confirm(`SB-${confirmed.number}`);
     await pollIssuer(stack.db, fake);
