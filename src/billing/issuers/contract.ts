@@ -90,6 +90,11 @@ export interface RedResult extends IssueResult {
 export interface InvoiceIssuer {
   /** Stored with each invoice it issues. */
   readonly name: string;
+  /**
+   * Issues every request at once, blue and red alike, with no platform number and nothing to send
+   * (the `local` issuer): invoices are then marked issued in one statement, no request built.
+   */
+  readonly immediate?: boolean;
   /** Issues a blue invoice, or returns what the same serial got before. */
   issueBlue(request: BlueInvoiceRequest): Promise<IssueResult>;
   queryBlue(serial: string): Promise<IssueResult>;

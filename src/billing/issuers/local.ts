@@ -6,6 +6,7 @@ import type { InvoiceIssuer, IssueResult, RedResult } from './contract.js';
  */
 export const localIssuer: InvoiceIssuer = {
   name: 'local',
+  immediate: true,
   async issueBlue(request): Promise<IssueResult> {
     return { serial: request.serial, status: 'issued', platformNumber: null, message: null };
   },
