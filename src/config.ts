@@ -69,7 +69,7 @@ const configSchema = z.object({
   STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
   /**
-   * Where files the daemon writes go (scheduled jobs' outputs: one folder per job and period).
+   * Where files the daemon writes go (scheduled jobs' outputs, one folder per job and period; invoice documents).
    * Unset: `outputs` under `STOCKBRIDGE_DATA_DIR` (`./data/outputs`). Shared storage when more than
    * one process runs jobs or serves downloads.
    */

@@ -204,6 +204,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         outputRoot: outputDirOf(config),
         queue: queues.maintenance,
       },
+      outputDir: outputDirOf(config),
       checkRedis: async () => {
         await producer.ping();
       },

@@ -48,6 +48,7 @@ function canonical(b: CustomerBody): CustomerBody {
     onHoldReason: b.onHoldReason,
     company: b.company,
     tags: b.tags,
+    invoicePolicy: b.invoicePolicy,
   };
 }
 
@@ -76,6 +77,7 @@ function bodyOf(r: Row, contacts: readonly Row[], salesperson: string | null): C
     onHoldReason: orNull(r.on_hold_reason as string | null),
     company: orNull(r.company as string | null),
     tags: json(r.tags, []),
+    invoicePolicy: (r.invoice_policy as CustomerBody['invoicePolicy'] | undefined) ?? 'on_shipment',
   });
 }
 
@@ -97,6 +99,7 @@ function customerColumns(b: CustomerBody, salespersonId: number | null, now: str
     on_hold_reason: b.onHoldReason,
     company: b.company,
     tags: b.tags.length ? JSON.stringify(b.tags) : null,
+    invoice_policy: b.invoicePolicy,
     updated_at: now,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INVOICE_POLICIES } from './invoice.js';
 import { currencySchema, LIMITS, languageSchema, text, timeZoneSchema } from './order-input.js';
 
 /**
@@ -68,6 +69,8 @@ export const customerBodySchema = z
     onHoldReason: shortText().nullable().default(null),
     company: shortText().nullable().default(null),
     tags: z.array(shortText(64)).max(MAX_TAGS).default([]),
+    /** When the customer is invoiced (README "Invoices"): per shipment, per order, or monthly. */
+    invoicePolicy: z.enum(INVOICE_POLICIES).default('on_shipment'),
   })
   .strict()
   .refine((c) => c.onHold || c.onHoldReason === null, {

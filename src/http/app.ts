@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { invoiceRoutes } from './routes/invoices.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { returnRoutes } from './routes/returns.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', priceListRoutes(deps.db));
   api.route('/', contractRoutes(deps.db));
   if (deps.scheduledJobs) api.route('/', jobRoutes(deps.db, deps.scheduledJobs));
+  api.route('/', invoiceRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

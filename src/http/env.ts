@@ -25,6 +25,8 @@ export interface AppDeps {
   metricsToken?: string | undefined;
   /** Scheduled jobs, their runs and files (`/api/jobs`); no such routes without it. */
   scheduledJobs?: ScheduledJobsDeps;
+  /** Where files the daemon writes go (`STOCKBRIDGE_OUTPUT_DIR`); default `./data/outputs`. */
+  outputDir?: string;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

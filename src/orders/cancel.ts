@@ -1,4 +1,5 @@
 import { returnContractDraws } from '../customers/contracts.js';
+import { creditCancelledOrder } from '../billing/credit-notes.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
@@ -86,6 +87,8 @@ export async function cancelLocked(
   }
   changeStatus(batch, order, { to: 'cancelled', reason, actor }, now);
   await batch.flush();
+  // Invoiced units that will now never ship are credited (the invoice sequence is locked last).
+  await creditCancelledOrder(tx, order.id, reason);
   return released;
 }
 

@@ -165,5 +165,74 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
     problems.push(
       `order line ${l.id}: ${l.drawn} drawn on a contract for ${l.ordered} − ${l.cancelled} held`,
     );
+  problems.push(...(await checkInvoiceInvariants(db)));
+  return problems;
+}
+
+/**
+ * Invoices (README "Invoices"):
+ * - numbers per series and year are 1..n with no gap and no repeat, and n is where the sequence
+ *   row stands (a rolled-back posting consumed nothing);
+ * - per order line, units invoiced net of credit notes never exceed what shipped (invoices of
+ *   policy on_shipment or periodic) or what was ordered and not cancelled (policy on_order), nor
+ *   what was ordered in all.
+ */
+export async function checkInvoiceInvariants(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  const numbers = await rows(
+    db('invoices')
+      .select('series', 'year')
+      .count({ n: '*' })
+      .max({ top: 'seq' })
+      .min({ low: 'seq' })
+      .groupBy('series', 'year'),
+  );
+  const sequences = await rows(db('invoice_sequences').select('series', 'year', 'last_number'));
+  const seqOf = new Map(sequences.map((s) => [`${s.series}-${s.year}`, Number(s.last_number)]));
+  for (const n of numbers) {
+    const k = `${n.series}-${n.year}`;
+    if (Number(n.low) !== 1 || Number(n.top) !== Number(n.n))
+      problems.push(`invoice numbers ${k}: ${n.n} numbers from ${n.low} to ${n.top} (a gap or a repeat)`);
+    if (seqOf.get(k) !== Number(n.top))
+      problems.push(`invoice numbers ${k}: highest ${n.top} but the sequence stands at ${seqOf.get(k)}`);
+    seqOf.delete(k);
+  }
+  for (const [k, last] of seqOf)
+    if (last !== 0) problems.push(`invoice sequence ${k} at ${last} with no invoices`);
+
+  const net = await rows(
+    db('invoice_lines as il')
+      .join('invoices as i', 'i.id', 'il.invoice_id')
+      .leftJoin('invoice_lines as cl', 'cl.credits_line_id', 'il.id')
+      .where('i.type', 'invoice')
+      .whereNotNull('il.order_line_id')
+      .select('il.id', 'il.order_line_id', 'il.quantity', 'i.policy')
+      .sum({ credited: 'cl.quantity' })
+      .groupBy('il.id', 'il.order_line_id', 'il.quantity', 'i.policy'),
+  );
+  const perLine = new Map<number, { shipmentBased: number; orderBased: number }>();
+  for (const r of net) {
+    const n = Number(r.quantity) - Number(r.credited ?? 0);
+    if (n < 0) problems.push(`invoice line ${r.id}: credited ${r.credited} of ${r.quantity}`);
+    const p = perLine.get(Number(r.order_line_id)) ?? { shipmentBased: 0, orderBased: 0 };
+    if ((r.policy as unknown as string) === 'on_order') p.orderBased += n;
+    else p.shipmentBased += n;
+    perLine.set(Number(r.order_line_id), p);
+  }
+  if (perLine.size > 0) {
+    const lines = await rows(db('order_lines').select('id', 'ordered', 'shipped', 'cancelled'));
+    for (const l of lines) {
+      const p = perLine.get(Number(l.id));
+      if (!p) continue;
+      if (p.shipmentBased > Number(l.shipped))
+        problems.push(`order line ${l.id}: ${p.shipmentBased} invoiced on shipment, ${l.shipped} shipped`);
+      if (p.orderBased > Number(l.ordered) - Number(l.cancelled))
+        problems.push(
+          `order line ${l.id}: ${p.orderBased} invoiced on order, ${l.ordered} ordered, ${l.cancelled} cancelled`,
+        );
+      if (p.orderBased + p.shipmentBased > Number(l.ordered))
+        problems.push(`order line ${l.id}: ${p.orderBased + p.shipmentBased} invoiced, ${l.ordered} ordered`);
+    }
+  }
   return problems;
 }

@@ -33,6 +33,13 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/**
+ * Outside a transaction: on SQLite, dropping `warehouses.company_id` rebuilds the table, which only
+ * works with foreign keys off while rows (stock levels) point at warehouses, and SQLite ignores
+ * turning them off inside a transaction. (MySQL commits DDL at once anyway.)
+ */
+export const config = { transaction: false };
+
 export async function down(knex: Knex): Promise<void> {
   if (knex.client.config.client === 'mysql2')
     await knex.schema.alterTable('warehouses', (t) => {
