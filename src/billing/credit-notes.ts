@@ -183,9 +183,11 @@ export async function issueCreditNote(
 }
 
 /**
- * After an order is cancelled (in the cancelling transaction, the order locked): whatever its
- * invoices bill beyond what shipped (an on_order invoice of units that will now never ship) is
- * credited, one credit note per invoice; when nothing of the order shipped, its shipping is too.
+ * After an order is cancelled, or goods of it came back (in that transaction, the order locked):
+ * whatever its invoices bill beyond what it keeps — shipped units that were not returned — is
+ * credited, one credit note per invoice (an on_order invoice of units that will now never ship, the
+ * returned units of an invoiced shipment); when nothing of the order is kept, its shipping is too,
+ * unless `shipping: false` (a return keeps the shipping billed).
  * Returns the credit notes issued (none for an order not invoiced).
  */
 export async function creditCancelledOrder(
@@ -193,11 +195,13 @@ export async function creditCancelledOrder(
   orderId: number,
   reason: string,
   issueDate?: string,
+  { shipping = true }: { shipping?: boolean } = {},
 ): Promise<PostedInvoice[]> {
+  // What the order keeps: shipped units that did not come back (README "Returns").
   const [ids = [], shipped = []] = await rawRows(
     tx,
     "SELECT DISTINCT il.invoice_id FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id WHERE il.order_id = ? AND i.type = 'invoice'; " +
-      'SELECT id, shipped FROM order_lines WHERE order_id = ?',
+      'SELECT id, shipped - returned AS shipped FROM order_lines WHERE order_id = ?',
     [orderId, orderId],
   );
   if (ids.length === 0) return [];
@@ -231,7 +235,7 @@ export async function creditCancelledOrder(
     const lines = creditTaken(inv.lines, take);
     // Shipping goes back only when the invoice is this order's alone and nothing of it shipped.
     const ownInvoice = inv.head.order_id !== null && Number(inv.head.order_id) === orderId;
-    const charges = nothingShipped && ownInvoice ? inv.charges : NONE;
+    const charges = shipping && nothingShipped && ownInvoice ? inv.charges : NONE;
     if (lines.length === 0 && !hasCharges(charges)) continue;
     drafts.push(noteDraft(inv, lines, charges, reason, day));
   }

@@ -1,5 +1,5 @@
-import { returnContractDraws } from '../customers/contracts.js';
 import { creditCancelledOrder } from '../billing/credit-notes.js';
+import { returnContractDraws } from '../customers/contracts.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { creditCancelledOrder } from '../billing/credit-notes.js';
 import { type Conn, type Db, dbTime, isoTime } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { byPriority } from '../domain/allocation.js';
@@ -34,6 +35,8 @@ export interface ReturnResult {
   lines: { sku: string; quantity: number; warehouse: string | null }[];
   /** Orders whose backorders took the restocked units. */
   filledOrders: number[];
+  /** Credit notes issued for returned units that were invoiced. */
+  creditNotes: string[];
 }
 
 const RETURNABLE = ['partially_shipped', 'shipped', 'delivered', 'completed'];
@@ -64,7 +67,14 @@ export async function returnGoods(
             'return_reference_reused',
             `return ${request.reference} of order ${orderId} was recorded with other lines`,
           );
-        return { returnId: Number(existing.id), order, duplicate: true, lines: [], restocked: [] };
+        return {
+          returnId: Number(existing.id),
+          order,
+          duplicate: true,
+          lines: [],
+          restocked: [],
+          creditNotes: [] as string[],
+        };
       }
     }
     if (!RETURNABLE.includes(order.status))
@@ -204,11 +214,39 @@ export async function returnGoods(
       ],
     );
     await batch.flush();
-    return { returnId, order, duplicate: false, lines: out, restocked };
+    // Units that came back are no longer billed: an invoiced line gets a credit note against its
+    // invoice (the invoice sequence is locked last, after the stock rows above).
+    const creditNotes = await creditCancelledOrder(
+      tx,
+      orderId,
+      `return${request.reference ? ` ${request.reference}` : ''}${request.reason ? `: ${request.reason}` : ''}`,
+      undefined,
+      { shipping: false },
+    );
+    if (creditNotes.length > 0)
+      await tx('order_returns')
+        .where({ id: returnId })
+        .update({ credit_notes: JSON.stringify(creditNotes.map((n) => n.number)) });
+    return {
+      returnId,
+      order,
+      duplicate: false,
+      lines: out,
+      restocked,
+      creditNotes: creditNotes.map((n) => n.number),
+    };
   });
   const filledOrders = result.restocked.length > 0 ? await fillBackorders(db, result.restocked, actor) : [];
   const lines = result.duplicate ? await returnLines(db, result.returnId) : result.lines;
-  return { returnId: result.returnId, order: result.order, duplicate: result.duplicate, lines, filledOrders };
+  const creditNotes = result.duplicate ? await returnCreditNotes(db, result.returnId) : result.creditNotes;
+  return {
+    returnId: result.returnId,
+    order: result.order,
+    duplicate: result.duplicate,
+    lines,
+    filledOrders,
+    creditNotes,
+  };
 }
 
 /** Which order lines give back how many units: a SKU on several lines is taken line by line. */
@@ -265,6 +303,12 @@ async function returnLines(db: Conn, returnId: number) {
   }));
 }
 
+async function returnCreditNotes(db: Conn, returnId: number): Promise<string[]> {
+  const row = await db('order_returns').where({ id: returnId }).first('credit_notes');
+  const v = row?.credit_notes;
+  return typeof v === 'string' && v !== '' ? (JSON.parse(v) as string[]) : [];
+}
+
 /** The returns of an order, oldest first. */
 export async function orderReturns(db: Conn, orderId: number) {
   if (!(await db('orders').where({ id: orderId }).first('id'))) throw notFound(`order ${orderId}`);
@@ -279,6 +323,8 @@ export async function orderReturns(db: Conn, orderId: number) {
       actor: String(r.actor),
       at: isoTime(r.created_at),
       lines: await returnLines(db, Number(r.id)),
+      creditNotes:
+        typeof r.credit_notes === 'string' && r.credit_notes !== '' ? JSON.parse(r.credit_notes) : [],
     })),
   );
 }

@@ -135,6 +135,41 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('credits the returned units of an invoiced shipment against its invoice, keeping the shipping billed', async () => {
+    await receive('main', 'CUP', 5);
+    const created = await stack.api(
+      'POST',
+      '/api/orders',
+      orderBody(`RET-${++seq}`, [{ sku: 'CUP', quantity: 3 }], { shipping: 500 }),
+    );
+    await stack.settle();
+    const shipment = await stack.api('POST', `/api/orders/${created.body.id}/shipments`, {});
+    expect(shipment.status).toBe(201);
+    const invoice = await stack.api('POST', '/api/invoices', { shipment: shipment.body.shipmentId });
+    expect(invoice.status).toBe(201);
+
+    const back = await stack.api('POST', `/api/orders/${created.body.id}/returns`, {
+      lines: [{ sku: 'CUP', quantity: 2 }],
+      restock: true,
+      reference: 'RMA-CN',
+    });
+    expect(back.status).toBe(201);
+    expect(back.body.creditNotes).toHaveLength(1);
+    const note = (await stack.api('GET', `/api/credit-notes/${back.body.creditNotes[0]}`)).body;
+    expect(note.lines).toEqual([expect.objectContaining({ sku: 'CUP', quantity: 2 })]);
+    // 2 × 10.00 back; the shipping stays billed.
+    expect(note).toMatchObject({ total: 2000 });
+    // A repeat of the return makes no second credit note.
+    const again = await stack.api('POST', `/api/orders/${created.body.id}/returns`, {
+      lines: [{ sku: 'CUP', quantity: 2 }],
+      restock: true,
+      reference: 'RMA-CN',
+    });
+    expect(again.body).toMatchObject({ duplicate: true, creditNotes: back.body.creditNotes });
+    expect(await stack.db('invoices').where({ type: 'credit_note' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('records a write-off without stock, counts a reference once, and refuses the reference with other lines', async () => {
     await receive('main', 'BOWL', 4);
     const shipped = await shippedOrder([{ sku: 'BOWL', quantity: 4 }]);

@@ -20,6 +20,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('reason', 255).nullable();
     t.string('actor', 64).notNullable();
     t.string('request_hash', 64).notNullable();
+    // The credit notes the return made against invoices of its units (JSON list of numbers).
+    t.text('credit_notes').nullable();
     time(t, 'created_at').notNullable();
     t.unique(['order_id', 'reference']);
   });

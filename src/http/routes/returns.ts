@@ -38,6 +38,7 @@ export function returnRoutes(db: Db) {
         duplicate: r.duplicate,
         lines: r.lines,
         filledOrders: r.filledOrders,
+        creditNotes: r.creditNotes,
       },
       r.duplicate ? 200 : 201,
     );
