@@ -63,6 +63,7 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
       createdAt
       updatedAt
       cancelledAt
+      displayFinancialStatus
       currencyCode
       email
       phone

@@ -1,3 +1,4 @@
+import { rebookAmendedOrder } from '../customers/credit.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -202,6 +203,10 @@ async function reReserve(
   }
   const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
+  // Credit is checked again at the new value (customer and salesperson rows before stock rows).
+  const total = moneyColumns(order, request, next).total_amount;
+  const credit = await rebookAmendedOrder(tx, order, total, actor, now);
+  if (credit.length > 0) return { ok: false, reason: `${credit[0]!.code}: ${credit[0]!.message}` };
 
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
   const held = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
