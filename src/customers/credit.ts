@@ -1,4 +1,4 @@
-import { dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { type Conn, dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
@@ -561,7 +561,7 @@ export async function recordCreditPayment(
 }
 
 /** The rates in force on a date between the given currencies (both directions). */
-export async function ratesFor(tx: Tx, currencies: readonly string[], date: string): Promise<RateTable> {
+export async function ratesFor(tx: Conn, currencies: readonly string[], date: string): Promise<RateTable> {
   const ccy = [...new Set(currencies)];
   const table = new Map<string, ExchangeRate>();
   if (ccy.length < 2) return table;

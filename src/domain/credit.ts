@@ -198,6 +198,8 @@ export interface CreditBooking {
 export interface CreditInfo {
   checked: boolean;
   exempt?: NoCheckReason;
+  /** No limit applies and no rate converts the order: it passed without being booked. */
+  uncounted?: boolean;
   approved?: boolean;
   customer?: { limit: Money | null; exposure: Money; available: Money | null; order: Money | null };
   salesperson?: {
@@ -258,6 +260,11 @@ export function decideCredit(
 
   const converted = convert(order.total, order.currency, cc, rates);
   if (!converted) {
+    // Nothing to decide without a limit: the order passes, uncounted (README "Credit control").
+    if (!customer.creditLimit && !salesperson?.creditLimit && problems.length === 0) {
+      info.uncounted = true;
+      return { problems, info };
+    }
     problems.push(noRate(order.currency, cc, date, 'the customer'));
     info.customer = {
       limit: customer.creditLimit,
@@ -313,8 +320,10 @@ export function decideCredit(
     const spExposure = exposureOf(salesperson.counter);
     const spConverted = convert(delta, cc, sc, rates);
     let spAvailable: Money | null = null;
-    if (!spConverted) problems.push(noRate(cc, sc, date, 'the salesperson'));
-    else {
+    if (!spConverted) {
+      // A salesperson without a limit is not held for a missing rate; the order is not counted there.
+      if (salesperson.creditLimit) problems.push(noRate(cc, sc, date, 'the salesperson'));
+    } else {
       spAmount = spConverted.amount;
       const limit = salesperson.creditLimit;
       if (limit) {
@@ -364,7 +373,7 @@ export function decideCredit(
       amount: delta,
       currency: cc,
       spAmount,
-      spCurrency: salesperson?.counter.currency ?? null,
+      spCurrency: spAmount === null ? null : (salesperson?.counter.currency ?? null),
       sourceAmount: order.total,
       sourceCurrency: order.currency,
       rateScaled: converted.rateScaled,

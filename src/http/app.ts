@@ -10,6 +10,7 @@ import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
+import { creditRoutes } from './routes/credit.js';
 import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', orderRoutes(deps, intake));
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
+  api.route('/', creditRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

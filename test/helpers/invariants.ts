@@ -12,7 +12,9 @@ const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
  *   (a line of an order not yet processed, held or rejected has none of them yet);
  * - every line's allocations add up to its reserved and shipped quantities;
  * - the stock reserved per SKU and warehouse equals the open allocations;
- * - every order has history, the first entry is `received`, and the last is its current status.
+ * - every order has history, the first entry is `received`, and the last is its current status;
+ * - each credit exposure counter (customer and salesperson, open orders and unpaid invoices)
+ *   equals the sum of the booked amounts it is made of (`credit_bookings`).
  */
 export async function checkInvariants(db: Conn): Promise<string[]> {
   const problems: string[] = [];
@@ -118,6 +120,46 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
       if (h[i]!.from !== h[i - 1]!.to)
         problems.push(`order ${o.id}: history jumps from ${h[i - 1]!.to} to a change from ${h[i]!.from}`);
     }
+  }
+  problems.push(...(await creditProblems(db)));
+  return problems;
+}
+
+/** Each exposure counter equals its bookings, per bucket, in the counter's own currency. */
+async function creditProblems(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  for (const side of [
+    { table: 'customer_credit', key: 'customer_id', amount: 'amount', currency: 'currency' },
+    { table: 'salesperson_credit', key: 'salesperson_id', amount: 'sp_amount', currency: 'sp_currency' },
+  ]) {
+    const counters = await rows(
+      db(side.table).select(side.key, 'currency', 'open_orders', 'invoiced_unpaid'),
+    );
+    const sums = await rows(
+      db('credit_bookings')
+        .whereNotNull(side.key)
+        .whereNotNull(side.amount)
+        .groupBy(side.key, 'bucket', side.currency)
+        .select(side.key, 'bucket', db.raw(`${side.currency} AS currency`))
+        .sum({ total: side.amount }),
+    );
+    const booked = new Map<string, number>();
+    for (const s of sums) {
+      const k = `${s[side.key]}:${s.bucket}`;
+      booked.set(k, (booked.get(k) ?? 0) + Number(s.total));
+      const counter = counters.find((c) => Number(c[side.key]) === Number(s[side.key]));
+      if (!counter) problems.push(`${side.table} ${s[side.key]}: bookings without a counter`);
+      else if (Number(s.total) !== 0 && String(s.currency) !== String(counter.currency))
+        problems.push(
+          `${side.table} ${s[side.key]}: booked in ${s.currency}, counter in ${counter.currency}`,
+        );
+    }
+    for (const c of counters)
+      for (const bucket of ['open_orders', 'invoiced_unpaid']) {
+        const b = booked.get(`${c[side.key]}:${bucket}`) ?? 0;
+        if (b !== Number(c[bucket]))
+          problems.push(`${side.table} ${c[side.key]}: ${bucket} ${c[bucket]} but bookings add up to ${b}`);
+      }
   }
   return problems;
 }

@@ -49,7 +49,7 @@ export async function up(knex: Knex): Promise<void> {
     t.bigIncrements('id').primary();
     t.integer('customer_id').unsigned().notNullable().references('customers.id');
     t.integer('salesperson_id').unsigned().nullable().references('salespeople.id');
-    t.integer('order_id').unsigned().nullable().references('orders.id');
+    t.bigInteger('order_id').unsigned().nullable().references('orders.id');
     // The invoice a billing booking belongs to (invoices come with billing; no foreign key here).
     t.bigInteger('invoice_id').nullable();
     // open_orders | invoiced_unpaid
@@ -76,7 +76,7 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('order_approvals', (t) => {
     t.increments('id').primary();
-    t.integer('order_id').unsigned().notNullable().references('orders.id');
+    t.bigInteger('order_id').unsigned().notNullable().references('orders.id');
     // approved | rejected
     t.string('decision', 16).notNullable();
     t.string('hold_reason', 64).nullable();
@@ -89,14 +89,20 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['order_id']);
   });
 
-  await knex.schema.alterTable('orders', (t) => {
-    t.boolean('paid_on_channel').notNullable().defaultTo(false);
-  });
+  // Kept by a rollback on SQLite (see `down`): added only when missing.
+  if (!(await knex.schema.hasColumn('orders', 'paid_on_channel'))) {
+    await knex.schema.alterTable('orders', (t) => {
+      t.boolean('paid_on_channel').notNullable().defaultTo(false);
+    });
+  }
 }
 
 export async function down(knex: Knex): Promise<void> {
-  // ALTER TABLE … DROP COLUMN (MySQL, SQLite 3.35+): knex would rebuild the SQLite table instead.
-  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['orders', 'paid_on_channel']);
+  // On SQLite the column stays: a DROP COLUMN of `orders` there makes the next rollback's table
+  // rebuild (companies: `warehouses`) fail its foreign key check inside the migration's
+  // transaction. A flag defaulting to false is harmless, and `up` takes it as it finds it.
+  if (knex.client.config.client === 'mysql2')
+    await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['orders', 'paid_on_channel']);
   await knex.schema.dropTable('order_approvals');
   await knex.schema.dropTable('credit_bookings');
   await knex.schema.dropTable('salesperson_credit');
