@@ -178,7 +178,12 @@ async function priceCounts(db: Db): Promise<string> {
 async function creditCounts(db: Db): Promise<string> {
   const [booked] = (await db('credit_bookings').countDistinct({ n: 'order_id' })) as { n: number }[];
   const [held] = (await db('orders')
-    .whereIn('hold_reason', ['credit_limit', 'salesperson_credit_limit', 'customer_on_hold', 'no_exchange_rate'])
+    .whereIn('hold_reason', [
+      'credit_limit',
+      'salesperson_credit_limit',
+      'customer_on_hold',
+      'no_exchange_rate',
+    ])
     .count({ n: '*' })) as { n: number }[];
   const [customers] = (await db('customer_credit').count({ n: '*' })) as { n: number }[];
   const [salespeople] = (await db('salesperson_credit').count({ n: '*' })) as { n: number }[];
