@@ -89,20 +89,14 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['order_id']);
   });
 
-  // Kept by a rollback on SQLite (see `down`): added only when missing.
-  if (!(await knex.schema.hasColumn('orders', 'paid_on_channel'))) {
-    await knex.schema.alterTable('orders', (t) => {
-      t.boolean('paid_on_channel').notNullable().defaultTo(false);
-    });
-  }
+  await knex.schema.alterTable('orders', (t) => {
+    t.boolean('paid_on_channel').notNullable().defaultTo(false);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  // On SQLite the column stays: a DROP COLUMN of `orders` there makes the next rollback's table
-  // rebuild (companies: `warehouses`) fail its foreign key check inside the migration's
-  // transaction. A flag defaulting to false is harmless, and `up` takes it as it finds it.
-  if (knex.client.config.client === 'mysql2')
-    await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['orders', 'paid_on_channel']);
+  // ALTER TABLE … DROP COLUMN (MySQL, SQLite 3.35+): knex would rebuild the SQLite table instead.
+  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['orders', 'paid_on_channel']);
   await knex.schema.dropTable('order_approvals');
   await knex.schema.dropTable('credit_bookings');
   await knex.schema.dropTable('salesperson_credit');
