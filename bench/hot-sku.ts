@@ -3,15 +3,22 @@
  * beside a raw baseline on the same database in the same run: a bare guarded UPDATE plus a ledger
  * INSERT per reservation, in one transaction each. Then checks for oversell.
  *
- *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32]
+ *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--credit]
+ *
+ * `--credit`: every order is for one of 100 trade customers with a credit limit (high enough that
+ * nothing is held), all of one salesperson with a limit: each is credit-checked on top of the hot
+ * stock row (the customer's and the salesperson's rows locked, the exposure booked).
  */
 import { dbTime } from '../src/db/connection.js';
 import { recordOrder } from '../src/orders/intake.js';
 import { OrderBatcher } from '../src/orders/order-batcher.js';
 import { benchDatabase, line, pool, seed } from './support.js';
 
-const N = Number(process.argv[2] ?? 2000);
-const CONCURRENCY = Number(process.argv[3] ?? 32);
+const CREDIT = process.argv.includes('--credit');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const N = Number(args[0] ?? 2000);
+const CONCURRENCY = Number(args[1] ?? 32);
+const CREDIT_CUSTOMERS = 100;
 const STOCK = Math.floor(N * 0.8);
 
 async function main() {
@@ -58,6 +65,28 @@ async function main() {
     // orders already taken in, handed over by CONCURRENCY concurrent jobs as the worker does.
     const second = await db('skus').where({ code: 'SKU-00002' }).first('id');
     await setStock(second.id);
+    if (CREDIT) {
+      const now = dbTime();
+      const [sp] = await db('salespeople').insert({
+        code: 'SP-HOT',
+        name: 'Hot salesperson',
+        credit_limit: 1_000_000_000_000,
+        credit_currency: 'EUR',
+        created_at: now,
+        updated_at: now,
+      });
+      await db('customers').insert(
+        Array.from({ length: CREDIT_CUSTOMERS }, (_, c) => ({
+          code: `HC${c}`,
+          name: `Hot customer ${c}`,
+          salesperson_id: sp,
+          credit_limit: 1_000_000_000,
+          credit_currency: 'EUR',
+          created_at: now,
+          updated_at: now,
+        })),
+      );
+    }
     const ids: number[] = [];
     for (let i = 0; i < N; i++) {
       const r = await recordOrder(db, {
@@ -69,6 +98,7 @@ async function main() {
           externalId: `o${i}`,
           currency: 'EUR',
           lines: [{ sku: 'SKU-00002', quantity: 1, unitPrice: 1000 }],
+          ...(CREDIT ? { customer: { code: `HC${i % CREDIT_CUSTOMERS}` } } : {}),
         },
       });
       ids.push(r.orderId);
@@ -104,6 +134,13 @@ async function main() {
     console.log(
       `stock after: on_hand ${level.on_hand}, reserved ${level.reserved} -> oversell: ${level.reserved > level.on_hand ? 'YES' : 'none'}`,
     );
+    if (CREDIT) {
+      const [booked] = (await db('credit_bookings').countDistinct({ n: 'order_id' })) as { n: number }[];
+      const [sp] = (await db('salesperson_credit').select('open_orders')) as { open_orders: number }[];
+      console.log(
+        `credit: ${booked!.n} orders credit-checked and booked over ${CREDIT_CUSTOMERS} customers of one salesperson; salesperson open orders ${sp?.open_orders}`,
+      );
+    }
     if (level.reserved > level.on_hand || confirmed !== STOCK) process.exitCode = 1;
   } finally {
     await drop();

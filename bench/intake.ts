@@ -6,13 +6,19 @@
  * process of empty jobs.
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
- *     [--prices on|off]
+ *     [--prices on|off] [--credit on|off]
  *
  * `--prices on`: 1,000 trade customers, each order for one of them, and 10 price lists of 2 items per
  * SKU (1,000 items at 500 SKUs: a price from 1 and a quantity break from 2), each list assigned to 100
  * of the customers; every order line asks for 2 to 4 units, so every line's price comes from a
  * quantity break (counted and printed after the run). `--prices off`: the same customers and orders,
  * no price lists — the figure to compare with.
+ *
+ * `--credit on`: 1,000 trade customers with a credit limit (high enough that nothing is held), 10
+ * salespeople with a limit, 100 customers each: every order is credit-checked — its customer's and
+ * salesperson's rows locked, the exposure booked. `--credit off`: the same customers in group
+ * `retail`, which take no credit check — the figure to compare with. Counts of booked and held
+ * orders are printed after the run.
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
@@ -43,7 +49,11 @@ const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
 const PRICES = flags.get('prices');
 if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off')
   throw new Error('--prices must be on or off');
-const CUSTOMERS = PRICES === undefined ? 0 : 1000;
+const CREDIT = flags.get('credit');
+if (CREDIT !== undefined && CREDIT !== 'on' && CREDIT !== 'off')
+  throw new Error('--credit must be on or off');
+const CUSTOMERS = PRICES === undefined && CREDIT === undefined ? 0 : 1000;
+const SALESPEOPLE = 10;
 const PRICE_LISTS = 10;
 const TOKEN = BENCH_TOKEN;
 
@@ -79,14 +89,39 @@ async function bullmqBaseline(count: number, concurrency: number) {
 
 const customerCode = (i: number) => `C${String(i + 1).padStart(4, '0')}`;
 
-/** Trade customers straight into the table (set-up is not what is measured). */
+/**
+ * Trade customers straight into the table (set-up is not what is measured). With `--credit on`
+ * each has a credit limit and one of the salespeople (who have limits too); `--credit off` makes
+ * them `retail`, which credit control leaves alone.
+ */
 async function seedCustomers(db: Db, n: number) {
   const now = dbTime();
+  const spIds: number[] = [];
+  if (CREDIT === 'on')
+    for (let s = 0; s < SALESPEOPLE; s++) {
+      const [id] = await db('salespeople').insert({
+        code: `SP${s + 1}`,
+        name: `Salesperson ${s + 1}`,
+        credit_limit: 1_000_000_000_000,
+        credit_currency: 'EUR',
+        created_at: now,
+        updated_at: now,
+      });
+      spIds.push(Number(id));
+    }
   const rows = Array.from({ length: n }, (_, i) => ({
     code: customerCode(i),
     name: customerCode(i),
     created_at: now,
     updated_at: now,
+    ...(CREDIT === 'on'
+      ? {
+          credit_limit: 1_000_000_000,
+          credit_currency: 'EUR',
+          salesperson_id: spIds[i % SALESPEOPLE],
+        }
+      : {}),
+    ...(CREDIT === 'off' ? { customer_group: 'retail' } : {}),
   }));
   for (let i = 0; i < rows.length; i += 500) await db('customers').insert(rows.slice(i, i + 500));
 }
@@ -137,6 +172,22 @@ async function priceCounts(db: Db): Promise<string> {
     )
     .count({ n: '*' })) as { n: number }[];
   return `prices: ${lines!.n} lines, ${checked!.n} checked against a price list, ${hit!.n} from a quantity break; orders with every line from a quantity break: ${Number(orders!.n) - Number(missed!.n)} of ${orders!.n}`;
+}
+
+/** How many orders were booked on a credit counter, and how many were held for credit. */
+async function creditCounts(db: Db): Promise<string> {
+  const [booked] = (await db('credit_bookings').countDistinct({ n: 'order_id' })) as { n: number }[];
+  const [held] = (await db('orders')
+    .whereIn('hold_reason', [
+      'credit_limit',
+      'salesperson_credit_limit',
+      'customer_on_hold',
+      'no_exchange_rate',
+    ])
+    .count({ n: '*' })) as { n: number }[];
+  const [customers] = (await db('customer_credit').count({ n: '*' })) as { n: number }[];
+  const [salespeople] = (await db('salesperson_credit').count({ n: '*' })) as { n: number }[];
+  return `credit: ${booked!.n} orders credit-checked and booked, ${held!.n} held for credit; counters: ${customers!.n} customers, ${salespeople!.n} salespeople`;
 }
 
 async function main() {
@@ -194,6 +245,7 @@ async function main() {
     console.log(`ack latency ms: p50 ${lat(0.5)}, p95 ${lat(0.95)}, p99 ${lat(0.99)}`);
     console.log(`statuses: ${r.statuses}; stock rows oversold: ${over!.n}`);
     if (PRICES !== undefined) console.log(await priceCounts(db));
+    if (CREDIT !== undefined) console.log(await creditCounts(db));
   } finally {
     await daemons?.stop();
     await drop();

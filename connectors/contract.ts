@@ -146,6 +146,8 @@ export interface NormalizedOrder {
   money?: NormalizedMoney;
   /** Problems found while reading the payload (a malformed line): the order goes on hold with them. */
   problems: OrderProblem[];
+  /** The channel says the order is paid: it takes no credit check (absent: not paid, or not said). */
+  paid?: boolean;
 }
 
 export interface ConnectorContext<S = unknown> {

@@ -76,6 +76,7 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
       createdAt
       updatedAt
       cancelledAt
+      displayFinancialStatus
       currencyCode
       email
       phone

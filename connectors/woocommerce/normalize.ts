@@ -375,5 +375,7 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
     lines,
     money: money.order,
     problems: [...problems, ...money.problems],
+    // WooCommerce sets `date_paid` when the payment went through.
+    ...(text(payload.date_paid_gmt) || text(payload.date_paid) ? { paid: true } : {}),
   };
 }

@@ -352,6 +352,7 @@ async function toCanonical(
     lines: mapped.lines,
     ...channelMoney(incoming),
     problems: [...incoming.problems, ...mapped.problems],
+    ...(incoming.paid ? { paidOnChannel: true } : {}),
   };
 }
 

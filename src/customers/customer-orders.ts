@@ -59,6 +59,66 @@ async function totalsOf(db: Conn, customerIds: readonly number[]): Promise<Map<n
   return out;
 }
 
+/**
+ * A customer's execution summary per currency (执行情况): the value (units × unit price, minor units)
+ * ordered, reserved, backordered, shipped and cancelled over its orders (rejected ones left out),
+ * what is still pending (received or held, not yet reserved), and what open orders have not
+ * shipped yet (`open`).
+ */
+export interface Execution {
+  currency: string;
+  orders: number;
+  ordered: number;
+  reserved: number;
+  backordered: number;
+  shipped: number;
+  cancelled: number;
+  pending: number;
+  open: number;
+}
+
+async function executionOf(db: Conn, customerId: number): Promise<Execution[]> {
+  const rows = await db('orders as o')
+    .join('order_lines as ol', 'ol.order_id', 'o.id')
+    .where('o.customer_id', customerId)
+    .whereNot('o.status', 'rejected')
+    .groupBy('o.currency')
+    .orderBy('o.currency')
+    .select(
+      'o.currency',
+      db.raw('COUNT(DISTINCT o.id) AS orders'),
+      db.raw('SUM(ol.ordered * ol.unit_price) AS ordered_value'),
+      db.raw('SUM(ol.reserved * ol.unit_price) AS reserved_value'),
+      db.raw('SUM(ol.backordered * ol.unit_price) AS backordered_value'),
+      db.raw('SUM(ol.shipped * ol.unit_price) AS shipped_value'),
+      db.raw('SUM(ol.cancelled * ol.unit_price) AS cancelled_value'),
+      db.raw(
+        `SUM(CASE WHEN o.status IN (${marks(OPEN_STATUSES.length)}) ` +
+          'THEN (ol.ordered - ol.shipped - ol.cancelled) * ol.unit_price ELSE 0 END) AS open_value',
+        [...OPEN_STATUSES],
+      ),
+    );
+  return rows.map((r) => {
+    const v = (k: string) => Number(r[k] ?? 0);
+    return {
+      currency: String(r.currency),
+      orders: v('orders'),
+      ordered: v('ordered_value'),
+      reserved: v('reserved_value'),
+      backordered: v('backordered_value'),
+      shipped: v('shipped_value'),
+      cancelled: v('cancelled_value'),
+      pending:
+        v('ordered_value') -
+        v('reserved_value') -
+        v('backordered_value') -
+        v('shipped_value') -
+        v('cancelled_value'),
+      open: v('open_value'),
+    };
+  });
+}
+
 /** Adds up totals of several customers per currency. */
 function sumTotals(lists: readonly Totals[][]): Totals[] {
   const by = new Map<string, Totals>();
@@ -123,10 +183,12 @@ export async function customerOrders(
     };
   });
   const totals = (await totalsOf(db, [Number(customer.id)])).get(Number(customer.id)) ?? [];
+  const execution = await executionOf(db, Number(customer.id));
   const last = orders[orders.length - 1];
   return {
     customer: { code: String(customer.code), name: customer.name ?? null },
     totals,
+    execution,
     items,
     nextId: rows.length > page.limit && last ? Number(last.id) : null,
   };

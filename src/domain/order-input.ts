@@ -155,6 +155,8 @@ export interface OrderProblem {
  */
 export interface CanonicalOrder extends OrderInput {
   problems?: OrderProblem[];
+  /** Paid on the channel (`orders.paid_on_channel`): no credit check. Channels only, not the API. */
+  paidOnChannel?: boolean;
 }
 
 /** The reason an order is held for, given its problems: the first problem's code. */

@@ -11,6 +11,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
 import { contractRoutes } from './routes/contracts.js';
+import { creditRoutes } from './routes/credit.js';
 import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', contractRoutes(deps.db));
   if (deps.scheduledJobs) api.route('/', jobRoutes(deps.db, deps.scheduledJobs));
   api.route('/', invoiceRoutes(deps));
+  api.route('/', creditRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

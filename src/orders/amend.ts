@@ -1,4 +1,5 @@
 import { returnContractDraws } from '../customers/contracts.js';
+import { rebookAmendedOrder } from '../customers/credit.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -209,12 +210,16 @@ async function reReserve(
   }
   const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
-
   const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
   try {
-    // In a savepoint: when the new prices need a person, the order stays exactly as it was (its
-    // contract draws included).
+    // In a savepoint: when the new lines need a person (credit, prices), the order stays exactly as
+    // it was, its credit booking and contract draws included.
     const released = await tx.transaction(async (sp) => {
+      // Credit is checked again at the new value (customer and salesperson rows before contract
+      // lines and stock rows in the lock order).
+      const total = moneyColumns(locked.order, request, next).total_amount;
+      const credit = await rebookAmendedOrder(sp, locked.order, total, actor, now);
+      if (credit.length > 0) throw new Refused(`${credit[0]!.code}: ${credit[0]!.message}`);
       // The old lines' contract draws go back (contract lines before stock rows in the lock order).
       await returnContractDraws(sp, locked.order.id, [], 'lines_replaced', actor, now);
       const held = await lockStock(sp, [...oldSkus, ...skuIdOf.values()]);
@@ -222,6 +227,7 @@ async function reReserve(
     });
     return { ok: true, released };
   } catch (err) {
+    if (err instanceof Refused) return { ok: false, reason: err.message };
     if (!(err instanceof PriceProblems)) throw err;
     return {
       ok: false,
@@ -229,6 +235,9 @@ async function reReserve(
     };
   }
 }
+
+/** Thrown inside the amendment's savepoint when the new lines are refused (the message says why). */
+class Refused extends Error {}
 
 /** Thrown inside the amendment's savepoint when the new lines fail the price check. */
 class PriceProblems extends Error {

@@ -1,5 +1,6 @@
 import { creditCancelledOrder } from '../billing/credit-notes.js';
 import { returnContractDraws } from '../customers/contracts.js';
+import { releaseOrderCredit } from '../customers/credit.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
@@ -67,6 +68,8 @@ export async function cancelLocked(
       `an order in status ${order.status} cannot be cancelled`,
     );
   }
+  // Credit first: the customer's and salesperson's rows come before stock rows in the lock order.
+  await releaseOrderCredit(tx, order, lines, actor, now);
   // Contract lines come before stock rows in the lock order: what was not shipped goes back first.
   await returnContractDraws(
     tx,

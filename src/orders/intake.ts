@@ -129,8 +129,8 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
       'INSERT INTO orders (channel, external_id, customer_id, status, intake_problems, currency, total_amount, ' +
       'shipping_amount, discount_amount, tax_amount, prices_include_tax, channel_total, ' +
       'placed_at, channel_updated_at, created_at, updated_at, ' +
-      'customer_code, contact_name, contact_email, contact_phone, contact_language, contact_time_zone, contract_number) ' +
-      "VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      'customer_code, contact_name, contact_email, contact_phone, contact_language, contact_time_zone, contract_number, paid_on_channel) ' +
+      "VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     bindings: [
       channel,
       order.externalId,
@@ -154,6 +154,7 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
       contact?.language ?? null,
       contact?.timeZone ?? null,
       order.contract ?? null,
+      order.paidOnChannel ? 1 : 0,
     ],
     defines: ORDER_ID,
   });

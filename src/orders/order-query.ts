@@ -2,6 +2,7 @@ import { orderContractView } from '../customers/contracts.js';
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
+import { orderApprovals } from './approvals.js';
 import { moneyView } from './money.js';
 import { findOrder, ORDERS, orderHistory, orderLines, toOrder } from './order-store.js';
 
@@ -10,6 +11,7 @@ export interface OrderListFilter {
   externalId?: string | undefined;
   status?: OrderStatus | undefined;
   customer?: string | undefined;
+  salesperson?: string | undefined;
   limit: number;
 }
 
@@ -22,6 +24,10 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
   if (filter.externalId) q = q.where('o.external_id', filter.externalId);
   if (filter.status) q = q.where('o.status', filter.status);
   if (filter.customer) q = q.where('c.code', filter.customer);
+  if (filter.salesperson)
+    q = q.whereIn('c.salesperson_id', (s) =>
+      s.from('salespeople').where('code', filter.salesperson!).select('id'),
+    );
   if (beforeId !== null) q = q.where('o.id', '<', beforeId);
   const rows = await q.orderBy('o.id', 'desc').limit(filter.limit + 1);
   const page = rows.slice(0, filter.limit);
@@ -71,7 +77,17 @@ export async function orderDetail(db: Conn, id: number) {
     orderLines(db, id),
     orderHistory(db, id),
     order.customerId
-      ? db('customers').where({ id: order.customerId }).first('code', 'name', 'email', 'customer_group')
+      ? db('customers as c')
+          .leftJoin('salespeople as s', 's.id', 'c.salesperson_id')
+          .where('c.id', order.customerId)
+          .first(
+            'c.code',
+            'c.name',
+            'c.email',
+            'c.customer_group',
+            's.code as salesperson_code',
+            's.name as salesperson_name',
+          )
       : null,
     db('shipments').where({ order_id: id }).orderBy('id'),
     orderContact(db, id),
@@ -100,6 +116,10 @@ export async function orderDetail(db: Conn, id: number) {
       : null,
     contact,
     contract: contract.contract,
+    salesperson: customer?.salesperson_code
+      ? { code: customer.salesperson_code, name: customer.salesperson_name }
+      : null,
+    approvals: await orderApprovals(db, id),
     currency: order.currency,
     totalAmount: order.totalAmount,
     placedAt: order.placedAt,

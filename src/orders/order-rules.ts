@@ -1,4 +1,5 @@
 import { contractRule } from '../customers/contract-rule.js';
+import { creditRule } from '../customers/credit.js';
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
@@ -67,7 +68,7 @@ export type AnyOrderRule = OrderRule<any, any>;
  * Contracts first (a contract price replaces the line's); tax after every rule that changes a price
  * or a discount, and before credit, which weighs the order's final total.
  */
-export const ORDER_RULES: AnyOrderRule[] = [contractRule, taxRule];
+export const ORDER_RULES: AnyOrderRule[] = [contractRule, taxRule, creditRule];
 
 export interface RulesOutcome {
   /** Orders that passed: the draft (with the rules' changes to prices and discounts). */

@@ -16,6 +16,8 @@ const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
  * - no line has more returned than shipped, and its returns add up to what it says came back.
  * - every contract line's drawn quantity is the sum of its draws ledger, never below 0, and no
  *   order line has more drawn on a contract than it holds (ordered − cancelled).
+ * - each credit exposure counter (customer and salesperson, open orders and unpaid invoices)
+ *   equals the sum of the booked amounts it is made of (`credit_bookings`).
  */
 export async function checkInvariants(db: Conn): Promise<string[]> {
   const problems: string[] = [];
@@ -166,6 +168,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
       `order line ${l.id}: ${l.drawn} drawn on a contract for ${l.ordered} − ${l.cancelled} held`,
     );
   problems.push(...(await checkInvoiceInvariants(db)));
+  problems.push(...(await creditProblems(db)));
   return problems;
 }
 
@@ -233,6 +236,45 @@ export async function checkInvoiceInvariants(db: Conn): Promise<string[]> {
       if (p.orderBased + p.shipmentBased > Number(l.ordered))
         problems.push(`order line ${l.id}: ${p.orderBased + p.shipmentBased} invoiced, ${l.ordered} ordered`);
     }
+  }
+  return problems;
+}
+
+/** Each exposure counter equals its bookings, per bucket, in the counter's own currency. */
+async function creditProblems(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  for (const side of [
+    { table: 'customer_credit', key: 'customer_id', amount: 'amount', currency: 'currency' },
+    { table: 'salesperson_credit', key: 'salesperson_id', amount: 'sp_amount', currency: 'sp_currency' },
+  ]) {
+    const counters = await rows(
+      db(side.table).select(side.key, 'currency', 'open_orders', 'invoiced_unpaid'),
+    );
+    const sums = await rows(
+      db('credit_bookings')
+        .whereNotNull(side.key)
+        .whereNotNull(side.amount)
+        .groupBy(side.key, 'bucket', side.currency)
+        .select(side.key, 'bucket', db.raw(`${side.currency} AS currency`))
+        .sum({ total: side.amount }),
+    );
+    const booked = new Map<string, number>();
+    for (const s of sums) {
+      const k = `${s[side.key]}:${s.bucket}`;
+      booked.set(k, (booked.get(k) ?? 0) + Number(s.total));
+      const counter = counters.find((c) => Number(c[side.key]) === Number(s[side.key]));
+      if (!counter) problems.push(`${side.table} ${s[side.key]}: bookings without a counter`);
+      else if (Number(s.total) !== 0 && String(s.currency) !== String(counter.currency))
+        problems.push(
+          `${side.table} ${s[side.key]}: booked in ${s.currency}, counter in ${counter.currency}`,
+        );
+    }
+    for (const c of counters)
+      for (const bucket of ['open_orders', 'invoiced_unpaid']) {
+        const b = booked.get(`${c[side.key]}:${bucket}`) ?? 0;
+        if (b !== Number(c[bucket]))
+          problems.push(`${side.table} ${c[side.key]}: ${bucket} ${c[bucket]} but bookings add up to ${b}`);
+      }
   }
   return problems;
 }

@@ -17,6 +17,7 @@ const listQuery = z.object({
   externalId: z.string().max(191).optional(),
   status: z.enum(ORDER_STATUSES).optional(),
   customer: z.string().max(64).optional(),
+  salesperson: z.string().max(64).optional(),
   ...pageQuery,
 });
 

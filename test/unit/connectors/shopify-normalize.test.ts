@@ -16,6 +16,7 @@ describe('shopify normalizeOrder (webhook shape)', () => {
       placedAt: '2022-01-01T00:00:00.000Z',
       updatedAt: '2022-01-01T00:00:00.000Z',
       cancelled: false,
+      paid: true,
       customer: {
         channelCustomerId: '115310627314723954',
         name: 'John Smith',
@@ -59,6 +60,17 @@ describe('shopify normalizeOrder (webhook shape)', () => {
     const order = shopify.normalizeOrder(load('orders-cancelled.json'));
     expect(order.cancelled).toBe(true);
     expect(order.updatedAt).toBe('2022-01-01T14:30:01.000Z');
+    // financial_status "voided": not paid, so a trade customer's order would be credit-checked.
+    expect(order.paid).toBeUndefined();
+  });
+
+  it('is paid only when financial_status is "paid"', () => {
+    const body = load('orders-create.json') as Record<string, unknown>;
+    expect(shopify.normalizeOrder(body).paid).toBe(true);
+    for (const status of ['pending', 'authorized', 'partially_paid', 'refunded', undefined]) {
+      const order = shopify.normalizeOrder({ ...body, financial_status: status });
+      expect(order.paid).toBeUndefined();
+    }
   });
 
   it('JPY has no minor unit; redacted customer contact data is not required', () => {
@@ -165,6 +177,13 @@ describe('shopify normalizeOrder (GraphQL shape)', () => {
     const order = shopify.normalizeOrder(node);
     expect(order.lines).toHaveLength(2);
     expect(order.cancelled).toBe(true);
+  });
+
+  it('reads displayFinancialStatus PAID as paid on the channel', () => {
+    const node = load('graphql-order-node.json') as Record<string, any>;
+    expect(shopify.normalizeOrder(node).paid).toBeUndefined();
+    expect(shopify.normalizeOrder({ ...node, displayFinancialStatus: 'PAID' }).paid).toBe(true);
+    expect(shopify.normalizeOrder({ ...node, displayFinancialStatus: 'PENDING' }).paid).toBeUndefined();
   });
 });
 

@@ -13,6 +13,8 @@ describe('woocommerce normalizeOrder', () => {
     expect(order).toEqual({
       externalId: '727',
       name: '#727',
+      // date_paid is set: paid on the channel.
+      paid: true,
       currency: 'USD',
       // date_created_gmt "2017-03-22T19:28:02" is UTC; date_created "16:28:02" is the site's zone.
       placedAt: '2017-03-22T19:28:02.000Z',
@@ -64,6 +66,8 @@ describe('woocommerce normalizeOrder', () => {
     ]);
     // Refunds on a completed order do not cancel it.
     expect(order.cancelled).toBe(false);
+    // date_paid null (a bank transfer not yet received): not paid on the channel.
+    expect(order.paid).toBeUndefined();
   });
 
   it('prices include tax and a coupon applies: the unit price is the listed gross price before the coupon', () => {

@@ -1,0 +1,586 @@
+import { type Conn, dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
+import {
+  applyBooking,
+  type CreditBooking,
+  type CreditCustomer,
+  type CreditProblem,
+  type CreditSalesperson,
+  convert,
+  creditExemption,
+  decideCredit,
+  type ExchangeRate,
+  type Money,
+  type NoCheckReason,
+  pairKey,
+  type RateTable,
+  shippedShare,
+} from '../domain/credit.js';
+import { orderTotal } from '../domain/order-input.js';
+import { businessDate } from '../domain/pricing.js';
+import { storedMoney } from '../orders/money.js';
+import type { OrderRule, RuleContext, RuleOrder } from '../orders/order-rules.js';
+import type { LineRow, OrderRow } from '../orders/order-store.js';
+import { currentBusinessTimeZone } from './price-book.js';
+
+/**
+ * Credit control in the worker's grouped transaction (src/orders/order-rules.ts), and the
+ * bookings that keep the exposure counters:
+ *
+ * - `customer_credit` / `salesperson_credit`: one row per customer / salesperson, in the counter's
+ *   currency, `open_orders` (value of orders booked and not yet invoiced) and `invoiced_unpaid`;
+ * - `credit_bookings`: append-only; per counter and bucket the bookings add up to the counter
+ *   (test/helpers/invariants.ts checks it).
+ *
+ * Lock order (ARCHITECTURE.md): orders → customer (the `customers` row, then its credit row) →
+ * salesperson (the `salespeople` row, then its credit row) → … → stock rows. Orders of `retail`
+ * customers, without a customer, or paid on their channel are exempt: they lock nothing here.
+ */
+
+interface OrderFacts {
+  exempt: NoCheckReason | null;
+  customerId: number | null;
+  booked: number;
+  approvedUpTo: Money | null;
+}
+
+interface StateCustomer extends CreditCustomer {
+  salespersonId: number | null;
+}
+
+export interface CreditState {
+  date: string;
+  rates: RateTable;
+  orders: Map<number, OrderFacts>;
+  customers: Map<number, StateCustomer>;
+  salespeople: Map<number, CreditSalesperson>;
+}
+
+const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').join(', ') : 'NULL');
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const truthy = (v: unknown) => v === true || Number(v) === 1;
+const moneyOf = (amount: unknown, currency: unknown): Money | null =>
+  amount === null || amount === undefined || currency === null || currency === undefined
+    ? null
+    : { amount: Number(amount), currency: String(currency) };
+
+/** The business date of a unit of work's database time. */
+export const bookingDate = (now: string, timeZone = currentBusinessTimeZone()) =>
+  businessDate(isoTime(now) as string, timeZone);
+
+/**
+ * Locks and reads what credit control needs for a group of orders:
+ *
+ * 1. one plain read (the orders are locked by the caller): each order's customer group and
+ *    currencies, whether it was paid on its channel, what it booked so far, its approvals;
+ * 2. for the trade customers only, one round trip that locks the customers (by id), creates and
+ *    locks their credit rows (`INSERT … ON DUPLICATE KEY UPDATE`), locks their salespeople and
+ *    the salespeople's credit rows the same way, and reads the exchange rates in force.
+ *
+ * A group with no trade customer's order makes only the first read, and locks nothing.
+ */
+export async function loadCredit(
+  tx: Tx,
+  orders: readonly { order: Pick<OrderRow, 'id' | 'customerId' | 'currency'> }[],
+  now: string,
+  timeZone: string,
+): Promise<CreditState> {
+  const date = businessDate(isoTime(now) as string, timeZone);
+  const state: CreditState = {
+    date,
+    rates: new Map(),
+    orders: new Map(),
+    customers: new Map(),
+    salespeople: new Map(),
+  };
+  for (const { order } of orders)
+    state.orders.set(order.id, { exempt: 'no_customer', customerId: null, booked: 0, approvedUpTo: null });
+  const ids = orders.filter((o) => o.order.customerId !== null).map((o) => o.order.id);
+  if (ids.length === 0) return state;
+
+  const [facts = [], booked = [], approvals = []] = await rawRows(
+    tx,
+    'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
+      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
+      'sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = o.customer_id ' +
+      'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
+      `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
+      "SELECT order_id, SUM(amount) AS booked FROM credit_bookings WHERE bucket = 'open_orders' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id; ` +
+      "SELECT order_id, currency, MAX(amount) AS amount FROM order_approvals WHERE decision = 'approved' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id, currency`,
+    [...ids, ...ids, ...ids],
+  );
+  const bookedOf = new Map(booked.map((r) => [Number(r.order_id), Number(r.booked ?? 0)]));
+  const approvedOf = new Map(approvals.map((r) => [Number(r.order_id), moneyOf(r.amount, r.currency)]));
+  const counterCurrency = new Map<number, string>();
+  const currencies = new Set<string>();
+  for (const r of facts) {
+    const id = Number(r.id);
+    const customerId = Number(r.customer_id);
+    const exempt = creditExemption(
+      { customerId, paidOnChannel: truthy(r.paid_on_channel) },
+      String(r.customer_group),
+    );
+    state.orders.set(id, {
+      exempt,
+      customerId,
+      booked: bookedOf.get(id) ?? 0,
+      approvedUpTo: approvedOf.get(id) ?? null,
+    });
+    if (exempt) continue;
+    // The counter keeps the currency it was created in: the credit limit's, else the customer's,
+    // else the first order's.
+    const cc = String(r.counter_currency ?? r.credit_currency ?? r.currency ?? r.order_currency);
+    if (!counterCurrency.has(customerId)) counterCurrency.set(customerId, cc);
+    for (const c of [r.order_currency, cc, r.credit_currency, r.sp_limit_currency, r.sp_counter_currency])
+      if (c) currencies.add(String(c));
+  }
+  const trade = [...counterCurrency.keys()].sort((a, b) => a - b);
+  if (trade.length === 0) return state;
+
+  const lock = lockClause(tx);
+  const mysql = dialectOf(tx) === 'mysql';
+  const upsert = (table: string, key: string) =>
+    mysql ? `ON DUPLICATE KEY UPDATE updated_at = ${table}.updated_at` : `ON CONFLICT (${key}) DO NOTHING`;
+  const ccy = [...currencies].sort();
+  const spOfTrade = `SELECT salesperson_id FROM customers WHERE id IN (${marks(trade)})`;
+  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = []] = await rawRows(
+    tx,
+    // customer: the customers rows, then their credit rows (created and locked in one statement)
+    'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason ' +
+      `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
+      'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+      `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
+      'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
+      `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
+      // salesperson: the salespeople rows, then their credit rows
+      `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
+      'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+      'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
+      `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
+      `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
+      'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
+      `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
+      // the rates in force on the booking date, between any two currencies involved
+      'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
+      `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
+      '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
+      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?)',
+    [
+      ...trade,
+      ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
+      ...trade,
+      ...trade,
+      ...trade,
+      now,
+      ...trade,
+      ...trade,
+      ...ccy,
+      ...ccy,
+      date,
+    ],
+  );
+  const rateTable = new Map<string, ExchangeRate>();
+  for (const r of rates) {
+    const rate: ExchangeRate = {
+      from: String(r.from_currency),
+      to: String(r.to_currency),
+      validOn: String(r.valid_on),
+      rateScaled: BigInt(String(r.rate_scaled)),
+    };
+    rateTable.set(pairKey(rate.from, rate.to), rate);
+  }
+  state.rates = rateTable;
+  const counterOf = new Map(counters.map((r) => [Number(r.customer_id), r]));
+  for (const r of customers) {
+    const id = Number(r.id);
+    const counter = counterOf.get(id)!;
+    state.customers.set(id, {
+      id,
+      code: (r.code as string | null) ?? null,
+      group: String(r.customer_group),
+      creditLimit: moneyOf(r.credit_limit, r.credit_currency),
+      onHold: truthy(r.on_hold),
+      onHoldReason: (r.on_hold_reason as string | null) ?? null,
+      salespersonId: num(r.salesperson_id),
+      counter: {
+        currency: String(counter.currency),
+        openOrders: Number(counter.open_orders),
+        invoicedUnpaid: Number(counter.invoiced_unpaid),
+      },
+    });
+  }
+  const spCounterOf = new Map(spCounters.map((r) => [Number(r.salesperson_id), r]));
+  for (const r of salespeople) {
+    const id = Number(r.id);
+    const counter = spCounterOf.get(id)!;
+    state.salespeople.set(id, {
+      id,
+      code: String(r.code),
+      creditLimit: moneyOf(r.credit_limit, r.credit_currency),
+      counter: {
+        currency: String(counter.currency),
+        openOrders: Number(counter.open_orders),
+        invoicedUnpaid: Number(counter.invoiced_unpaid),
+      },
+    });
+  }
+  return state;
+}
+
+/** The credit decision for one order of a loaded group, at the order's value `total`. */
+export function decideOrderCredit(state: CreditState, orderId: number, total: number, currency: string) {
+  const facts = state.orders.get(orderId);
+  const customer = facts?.customerId === null || !facts ? undefined : state.customers.get(facts.customerId);
+  if (!facts || facts.exempt || !customer)
+    return {
+      problems: [] as CreditProblem[],
+      info: { checked: false, exempt: facts?.exempt ?? 'no_customer' },
+    };
+  const salesperson =
+    customer.salespersonId === null ? null : (state.salespeople.get(customer.salespersonId) ?? null);
+  return decideCredit(
+    {
+      id: orderId,
+      total,
+      currency,
+      paidOnChannel: false,
+      booked: facts.booked,
+      approvedUpTo: facts.approvedUpTo,
+    },
+    customer,
+    salesperson,
+    state.rates,
+    state.date,
+  );
+}
+
+/** Takes a decided booking: the in-memory counters (for the group's next order), then the writes. */
+export function takeCredit(
+  state: CreditState,
+  orderId: number,
+  booking: CreditBooking,
+  batch: WriteBatch,
+  kind: 'order' | 'amend',
+  actor: string,
+  now: string,
+): void {
+  const customer = state.customers.get(booking.customerId)!;
+  const salesperson = booking.salespersonId === null ? null : state.salespeople.get(booking.salespersonId)!;
+  applyBooking(booking, customer, salesperson ?? null);
+  const facts = state.orders.get(orderId);
+  if (facts) facts.booked += booking.amount;
+  writeBooking(batch, {
+    ...booking,
+    orderId,
+    invoiceId: null,
+    bucket: 'open_orders',
+    kind,
+    actor,
+    now,
+  });
+}
+
+interface BookingWrite {
+  customerId: number;
+  salespersonId: number | null;
+  orderId: number | null;
+  invoiceId: number | null;
+  bucket: 'open_orders' | 'invoiced_unpaid';
+  kind: 'order' | 'amend' | 'cancel' | 'invoice' | 'payment';
+  amount: number;
+  currency: string;
+  spAmount: number | null;
+  spCurrency: string | null;
+  sourceAmount: number;
+  sourceCurrency: string;
+  rateScaled: bigint | null;
+  rateDate: string | null;
+  actor: string;
+  now: string;
+}
+
+/**
+ * One booking: the counters move by the amounts (relative updates of rows this transaction holds
+ * locked) and the booking row records them. Nothing is written for a booking of nothing.
+ */
+function writeBooking(batch: WriteBatch, b: BookingWrite): void {
+  if (b.amount === 0 && (b.spAmount ?? 0) === 0) return;
+  const col = b.bucket;
+  batch.addSql(`UPDATE customer_credit SET ${col} = ${col} + ?, updated_at = ? WHERE customer_id = ?`, [
+    b.amount,
+    b.now,
+    b.customerId,
+  ]);
+  if (b.salespersonId !== null && b.spAmount !== null)
+    batch.addSql(
+      `UPDATE salesperson_credit SET ${col} = ${col} + ?, updated_at = ? WHERE salesperson_id = ?`,
+      [b.spAmount, b.now, b.salespersonId],
+    );
+  batch.addSql(
+    'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
+      'sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      b.customerId,
+      b.salespersonId,
+      b.orderId,
+      b.invoiceId,
+      b.bucket,
+      b.kind,
+      b.amount,
+      b.currency,
+      b.spAmount,
+      b.spCurrency,
+      b.sourceAmount,
+      b.sourceCurrency,
+      b.rateScaled === null ? null : b.rateScaled.toString(),
+      b.rateDate,
+      b.actor.slice(0, 64),
+      b.now,
+    ],
+  );
+}
+
+/** The credit rule: lock rank 10 (customer; its salesperson is locked in the same load, after it). */
+export const creditRule: OrderRule<CreditState, CreditBooking> = {
+  name: 'credit',
+  lockRank: 10,
+  load: (tx, orders, ctx) => loadCredit(tx, orders, ctx.now, ctx.timeZone),
+  decide(state, draft: RuleOrder, _ctx: RuleContext) {
+    // Last of the rules: the order's value with every earlier rule's prices and discounts.
+    const total = orderTotal(...storedMoney(draft.order, draft.lines));
+    const decision = decideOrderCredit(state, draft.order.id, total, draft.order.currency);
+    return {
+      problems: decision.problems,
+      ...('booking' in decision && decision.booking ? { effect: decision.booking } : {}),
+      info: decision.info,
+    };
+  },
+  take(state, draft, effect, batch, ctx) {
+    if (effect) takeCredit(state, draft.order.id, effect, batch, 'order', ctx.actor, ctx.now);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Changes to booked orders: amendments, cancellations (and billing, below)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Checks an amended order's new value against credit, in the caller's transaction (the order is
+ * locked; call before any stock row is locked): books the difference to what the order booked
+ * (more when it grew, a give-back when it shrank). Returns the problems instead, booking nothing,
+ * when the growth takes the customer or salesperson over the limit (an approval covers up to its
+ * amount) or cannot be converted.
+ */
+export async function rebookAmendedOrder(
+  tx: Tx,
+  order: Pick<OrderRow, 'id' | 'customerId' | 'currency'>,
+  newTotal: number,
+  actor: string,
+  now = dbTime(),
+): Promise<CreditProblem[]> {
+  if (order.customerId === null) return [];
+  const state = await loadCredit(tx, [{ order }], now, currentBusinessTimeZone());
+  const decision = decideOrderCredit(state, order.id, newTotal, order.currency);
+  if (decision.problems.length > 0) return decision.problems;
+  if ('booking' in decision && decision.booking) {
+    const batch = new WriteBatch(tx);
+    takeCredit(state, order.id, decision.booking, batch, 'amend', actor, now);
+    await batch.flush();
+  }
+  return [];
+}
+
+/**
+ * Gives back the open exposure a locked order booked, when it is cancelled: everything, or — when
+ * some of it shipped — all but the shipped share of its lines' value (shipped goods are still to
+ * be invoiced). Call before locking stock rows (lock order). Locks the order's customer and
+ * salesperson credit rows only when it has something booked, so orders that never booked (retail,
+ * paid, unprocessed) touch nothing.
+ */
+export async function releaseOrderCredit(
+  tx: Tx,
+  order: Pick<OrderRow, 'id'>,
+  lines: readonly Pick<LineRow, 'ordered' | 'shipped' | 'unitPrice' | 'discountAmount'>[],
+  actor: string,
+  now = dbTime(),
+): Promise<void> {
+  const [rows = []] = await rawRows(
+    tx,
+    'SELECT customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount ' +
+      "FROM credit_bookings WHERE order_id = ? AND bucket = 'open_orders' " +
+      'GROUP BY customer_id, salesperson_id, currency, sp_currency ORDER BY customer_id, salesperson_id',
+    [order.id],
+  );
+  const batch = new WriteBatch(tx);
+  for (const r of rows) {
+    const booked = Number(r.amount ?? 0);
+    if (booked === 0) continue;
+    const give = booked - shippedShare(booked, lines);
+    if (give === 0) continue;
+    const spBooked = num(r.sp_amount);
+    const spGive =
+      spBooked === null ? null : give === booked ? spBooked : Math.round((spBooked * give) / booked);
+    writeBooking(batch, {
+      customerId: Number(r.customer_id),
+      salespersonId: num(r.salesperson_id),
+      orderId: order.id,
+      invoiceId: null,
+      bucket: 'open_orders',
+      kind: 'cancel',
+      amount: -give,
+      currency: String(r.currency),
+      spAmount: spGive === null ? null : -spGive,
+      spCurrency: (r.sp_currency as string | null) ?? null,
+      sourceAmount: 0,
+      sourceCurrency: String(r.currency),
+      rateScaled: null,
+      rateDate: null,
+      actor,
+      now,
+    });
+  }
+  await batch.flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The invoiced side, for billing (issue 11): call these in the transaction that writes the
+// invoice / the payment, after the order (or the customer) is locked, before the invoice sequence.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Moves an order's exposure from open orders to unpaid invoices when (part of) it is invoiced:
+ * `amount` in the order's currency is converted to the customer's counter currency at the rate in
+ * force on the invoice's business date; the open side gives back at most what the order still has
+ * booked there. Returns the amount booked on `invoiced_unpaid` (counter currency), or null when no
+ * rate is known (nothing is booked: the caller decides whether to refuse the invoice).
+ */
+export async function moveToInvoiced(
+  tx: Tx,
+  move: { orderId: number; invoiceId: number; amount: number; currency: string; actor: string; now?: string },
+): Promise<number | null> {
+  const now = move.now ?? dbTime();
+  const [rows = []] = await rawRows(
+    tx,
+    'SELECT customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount ' +
+      "FROM credit_bookings WHERE order_id = ? AND bucket = 'open_orders' " +
+      'GROUP BY customer_id, salesperson_id, currency, sp_currency ORDER BY customer_id, salesperson_id',
+    [move.orderId],
+  );
+  const open = rows.find((r) => Number(r.amount ?? 0) !== 0) ?? rows[0];
+  if (!open) return 0;
+  const currency = String(open.currency);
+  const rates = await ratesFor(tx, [move.currency, currency], bookingDate(now));
+  const converted = convert(move.amount, move.currency, currency, rates);
+  if (!converted) return null;
+  const booked = Number(open.amount ?? 0);
+  const fromOpen = Math.min(Math.max(booked, 0), converted.amount);
+  const spBooked = num(open.sp_amount);
+  const spShare = (x: number) =>
+    spBooked === null || booked === 0 ? null : Math.round((spBooked * x) / booked);
+  const base = {
+    customerId: Number(open.customer_id),
+    salespersonId: num(open.salesperson_id),
+    orderId: move.orderId,
+    invoiceId: move.invoiceId,
+    kind: 'invoice' as const,
+    currency,
+    spCurrency: (open.sp_currency as string | null) ?? null,
+    sourceAmount: move.amount,
+    sourceCurrency: move.currency,
+    rateScaled: converted.rateScaled,
+    rateDate: converted.rateDate,
+    actor: move.actor,
+    now,
+  };
+  const batch = new WriteBatch(tx);
+  const spFrom = spShare(fromOpen);
+  writeBooking(batch, {
+    ...base,
+    bucket: 'open_orders',
+    amount: -fromOpen,
+    spAmount: spFrom === null ? null : -spFrom,
+  });
+  writeBooking(batch, {
+    ...base,
+    bucket: 'invoiced_unpaid',
+    amount: converted.amount,
+    spAmount: spShare(converted.amount),
+  });
+  await batch.flush();
+  return converted.amount;
+}
+
+/**
+ * Reduces unpaid invoices when an invoice is paid (in full or in part): `amount` in the invoice's
+ * currency, at the rate its `invoiced_unpaid` bookings used (the same customer-currency amounts
+ * come off that were put on), at most what the invoice still has there.
+ */
+export async function recordCreditPayment(
+  tx: Tx,
+  payment: { invoiceId: number; amount: number; currency: string; actor: string; now?: string },
+): Promise<void> {
+  const now = payment.now ?? dbTime();
+  const [rows = []] = await rawRows(
+    tx,
+    'SELECT customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount, ' +
+      "SUM(CASE WHEN kind = 'invoice' THEN source_amount ELSE 0 END) AS source_amount " +
+      "FROM credit_bookings WHERE invoice_id = ? AND bucket = 'invoiced_unpaid' " +
+      'GROUP BY customer_id, salesperson_id, currency, sp_currency',
+    [payment.invoiceId],
+  );
+  const batch = new WriteBatch(tx);
+  for (const r of rows) {
+    const unpaid = Number(r.amount ?? 0);
+    const invoiced = Number(r.source_amount ?? 0);
+    if (unpaid <= 0 || invoiced <= 0) continue;
+    const amount = Math.min(unpaid, Math.round((unpaid * payment.amount) / invoiced));
+    const sp = num(r.sp_amount);
+    writeBooking(batch, {
+      customerId: Number(r.customer_id),
+      salespersonId: num(r.salesperson_id),
+      orderId: null,
+      invoiceId: payment.invoiceId,
+      bucket: 'invoiced_unpaid',
+      kind: 'payment',
+      amount: -amount,
+      currency: String(r.currency),
+      spAmount: sp === null ? null : -Math.round((sp * amount) / unpaid),
+      spCurrency: (r.sp_currency as string | null) ?? null,
+      sourceAmount: payment.amount,
+      sourceCurrency: payment.currency,
+      rateScaled: null,
+      rateDate: null,
+      actor: payment.actor,
+      now,
+    });
+  }
+  await batch.flush();
+}
+
+/** The rates in force on a date between the given currencies (both directions). */
+export async function ratesFor(tx: Conn, currencies: readonly string[], date: string): Promise<RateTable> {
+  const ccy = [...new Set(currencies)];
+  const table = new Map<string, ExchangeRate>();
+  if (ccy.length < 2) return table;
+  const [rows = []] = await rawRows(
+    tx,
+    'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
+      `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
+      '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
+      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?)',
+    [...ccy, ...ccy, date],
+  );
+  for (const r of rows) {
+    const rate: ExchangeRate = {
+      from: String(r.from_currency),
+      to: String(r.to_currency),
+      validOn: String(r.valid_on),
+      rateScaled: BigInt(String(r.rate_scaled)),
+    };
+    table.set(pairKey(rate.from, rate.to), rate);
+  }
+  return table;
+}
