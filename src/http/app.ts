@@ -10,6 +10,7 @@ import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
+import { companyRoutes } from './routes/companies.js';
 import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { importRoutes } from './routes/imports.js';
@@ -18,6 +19,7 @@ import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
+import { transferRoutes } from './routes/transfers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -58,6 +60,8 @@ export function createApp(deps: AppDeps) {
   api.route('/', orderRoutes(deps, intake));
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
+  api.route('/', companyRoutes(deps.db));
+  api.route('/', transferRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
