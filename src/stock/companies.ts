@@ -137,7 +137,11 @@ export async function upsertCompany(
         return 'created' as const;
       }
       const same = Object.entries(columns).every(([k, v]) =>
-        v === null ? existing[k] === null : k === 'transfer_price_list_id' ? Number(existing[k]) === v : existing[k] === v,
+        v === null
+          ? existing[k] === null
+          : k === 'transfer_price_list_id'
+            ? Number(existing[k]) === v
+            : existing[k] === v,
       );
       if (same) return 'unchanged' as const;
       await tx(COMPANIES)
@@ -161,11 +165,18 @@ export async function deleteCompany(db: Db, code: string): Promise<void> {
   await withTransaction(db, async (tx) => {
     const row = await forUpdate(tx(COMPANIES).where({ code }), tx).first('id');
     if (!row) throw notFound(`company ${code}`);
-    const owned = await tx('warehouses').where({ company_id: row.id }).whereNot('kind', 'in_transit').first('code');
+    const owned = await tx('warehouses')
+      .where({ company_id: row.id })
+      .whereNot('kind', 'in_transit')
+      .first('code');
     if (owned)
-      throw conflict('company_in_use', `company ${code} owns warehouse ${owned.code}; give it another company first`, {
-        warehouse: owned.code,
-      });
+      throw conflict(
+        'company_in_use',
+        `company ${code} owns warehouse ${owned.code}; give it another company first`,
+        {
+          warehouse: owned.code,
+        },
+      );
     const transfer = await tx('transfers')
       .where({ seller_company_id: row.id })
       .orWhere({ buyer_company_id: row.id })

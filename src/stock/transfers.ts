@@ -10,7 +10,12 @@ import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { resolveCodes } from './stock-service.js';
-import { applyStockDeltas, createAndLockStock, forgetWarehousePriorities, IN_TRANSIT } from './stock-store.js';
+import {
+  applyStockDeltas,
+  createAndLockStock,
+  forgetWarehousePriorities,
+  IN_TRANSIT,
+} from './stock-store.js';
 
 /*
  * Transfers between the group's companies (集团内部调拨): an intra-group sale. Sending moves the
@@ -117,15 +122,27 @@ export async function inTransitLocation(
 ): Promise<{ id: number; code: string }> {
   const wanted = `@transit:${company.code}`;
   const code = wanted.length <= LIMITS.codeLength ? wanted : `@transit#${company.id}`;
-  const upsert = dialectOf(tx) === 'mysql' ? 'ON DUPLICATE KEY UPDATE code = code' : 'ON CONFLICT (code) DO NOTHING';
+  const upsert =
+    dialectOf(tx) === 'mysql' ? 'ON DUPLICATE KEY UPDATE code = code' : 'ON CONFLICT (code) DO NOTHING';
   // Never allocated: a priority after every warehouse, for views that sort by it.
   await tx.raw(
     `INSERT INTO warehouses (code, name, priority, company_id, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ${upsert}`,
-    [code, `In transit to ${company.code} / 在途 ${company.code}`, 1_000_000_000, company.id, IN_TRANSIT, now, now],
+    [
+      code,
+      `In transit to ${company.code} / 在途 ${company.code}`,
+      1_000_000_000,
+      company.id,
+      IN_TRANSIT,
+      now,
+      now,
+    ],
   );
   const row = await tx('warehouses').where({ code }).first('id', 'code', 'kind', 'company_id');
   if (!row || row.kind !== IN_TRANSIT || Number(row.company_id) !== company.id)
-    throw conflict('in_transit_location', `warehouse ${code} exists but is not ${company.code}'s in-transit location`);
+    throw conflict(
+      'in_transit_location',
+      `warehouse ${code} exists but is not ${company.code}'s in-transit location`,
+    );
   forgetWarehousePriorities();
   return { id: Number(row.id), code: String(row.code) };
 }
@@ -139,7 +156,9 @@ async function transferPrices(
 ) {
   const skus = lines.map((l) => l.sku);
   const own = await tx('price_list_items').where('price_list_id', list.id).whereIn('sku_code', skus);
-  const baseIds = [...new Set(own.filter((i) => i.based_on_list_id !== null).map((i) => Number(i.based_on_list_id)))];
+  const baseIds = [
+    ...new Set(own.filter((i) => i.based_on_list_id !== null).map((i) => Number(i.based_on_list_id))),
+  ];
   const base = baseIds.length
     ? await tx('price_list_items').whereIn('price_list_id', baseIds).whereIn('sku_code', skus)
     : [];
@@ -179,9 +198,13 @@ export async function sendTransfer(db: Db, input: TransferInput): Promise<Transf
     const stored = await db(TRANSFERS).where({ ref: input.ref }).first('payload_hash');
     if (!stored) return null;
     if (stored.payload_hash !== hash)
-      throw conflict('duplicate_reference', `transfer ${input.ref} was already recorded with different content`, {
-        ref: input.ref,
-      });
+      throw conflict(
+        'duplicate_reference',
+        `transfer ${input.ref} was already recorded with different content`,
+        {
+          ref: input.ref,
+        },
+      );
     return { transfer: await getTransfer(db, input.ref), duplicate: true, filledOrders: [] };
   };
   try {
@@ -212,7 +235,10 @@ async function sendLocked(
   if (!to) problems.push(`unknown warehouse ${input.to}`);
   if (problems.length) throw unprocessable('unknown_reference', problems.join('; '), { problems });
   if (from!.kind === IN_TRANSIT || to!.kind === IN_TRANSIT)
-    throw unprocessable('in_transit_location', 'a transfer goes from one warehouse to another, not to or from an in-transit location');
+    throw unprocessable(
+      'in_transit_location',
+      'a transfer goes from one warehouse to another, not to or from an in-transit location',
+    );
   if (from!.companyId === null || to!.companyId === null)
     throw unprocessable(
       'no_company',
@@ -235,7 +261,9 @@ async function sendLocked(
   );
 
   // The transfer price list: the one named, else the receiving company's.
-  const buyer = await tx('companies').where({ id: to!.companyId }).first('id', 'code', 'transfer_price_list_id');
+  const buyer = await tx('companies')
+    .where({ id: to!.companyId })
+    .first('id', 'code', 'transfer_price_list_id');
   const listRow = input.priceList
     ? await tx('price_lists').where({ code: input.priceList }).first('id', 'code', 'currency')
     : buyer.transfer_price_list_id === null
@@ -311,10 +339,20 @@ async function sendLocked(
     const row = pool.get(l.skuId)?.find((w) => w.warehouseId === from!.id);
     const free = (row?.onHand ?? 0) - (row?.reserved ?? 0);
     if (free < l.quantity)
-      refused.push({ sku: l.sku, onHand: row?.onHand ?? 0, reserved: row?.reserved ?? 0, quantity: l.quantity });
+      refused.push({
+        sku: l.sku,
+        onHand: row?.onHand ?? 0,
+        reserved: row?.reserved ?? 0,
+        quantity: l.quantity,
+      });
     const inTransit = pool.get(l.skuId)?.find((w) => w.warehouseId === transit.id)?.onHand ?? 0;
     if (inTransit + l.quantity > LIMITS.maxOnHand)
-      refused.push({ sku: l.sku, inTransit, quantity: l.quantity, message: `in transit cannot exceed ${LIMITS.maxOnHand}` });
+      refused.push({
+        sku: l.sku,
+        inTransit,
+        quantity: l.quantity,
+        message: `in transit cannot exceed ${LIMITS.maxOnHand}`,
+      });
   }
   if (refused.length)
     throw conflict('insufficient_stock', `${from!.code} does not have that much free (not reserved) stock`, {
@@ -359,13 +397,19 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
     const transfer = await forUpdate(tx(TRANSFERS).where({ ref }), tx).first();
     if (!transfer) throw notFound(`transfer ${ref}`);
     const id = Number(transfer.id);
-    const earlier = await tx('transfer_receipts').where({ transfer_id: id, receipt_ref: receipt }).first('payload_hash');
+    const earlier = await tx('transfer_receipts')
+      .where({ transfer_id: id, receipt_ref: receipt })
+      .first('payload_hash');
     if (earlier) {
       if (earlier.payload_hash !== hash)
-        throw conflict('duplicate_reference', `receipt ${receipt} of transfer ${ref} was already recorded with different lines`, {
-          ref,
-          receipt,
-        });
+        throw conflict(
+          'duplicate_reference',
+          `receipt ${receipt} of transfer ${ref} was already recorded with different lines`,
+          {
+            ref,
+            receipt,
+          },
+        );
       return { duplicate: true, skuIds: [] as number[] };
     }
     const lines = await forUpdate(tx('transfer_lines').where({ transfer_id: id }).orderBy('line_no'), tx);
@@ -375,18 +419,27 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
     if (requested) {
       const unknown = requested.filter((r) => !byKey.has(codeKey(r.sku))).map((r) => r.sku);
       if (unknown.length)
-        throw unprocessable('unknown_line', `transfer ${ref} has no line for ${unknown.join(', ')}`, { skus: unknown });
+        throw unprocessable('unknown_line', `transfer ${ref} has no line for ${unknown.join(', ')}`, {
+          skus: unknown,
+        });
       for (const r of requested) {
         const l = byKey.get(codeKey(r.sku))!;
         const inTransit = Number(l.sent) - Number(l.received);
         if (r.quantity > inTransit)
-          problems.push({ sku: String(l.sku_code), sent: Number(l.sent), received: Number(l.received), inTransit, quantity: r.quantity });
+          problems.push({
+            sku: String(l.sku_code),
+            sent: Number(l.sent),
+            received: Number(l.received),
+            inTransit,
+            quantity: r.quantity,
+          });
         take.push({ skuId: Number(l.sku_id), sku: String(l.sku_code), quantity: r.quantity });
       }
     } else {
       for (const l of lines) {
         const inTransit = Number(l.sent) - Number(l.received);
-        if (inTransit > 0) take.push({ skuId: Number(l.sku_id), sku: String(l.sku_code), quantity: inTransit });
+        if (inTransit > 0)
+          take.push({ skuId: Number(l.sku_id), sku: String(l.sku_code), quantity: inTransit });
       }
     }
     if (problems.length)
@@ -410,7 +463,8 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
       now,
     );
     const over = take.filter(
-      (t) => (pool.get(t.skuId)?.find((w) => w.warehouseId === to)?.onHand ?? 0) + t.quantity > LIMITS.maxOnHand,
+      (t) =>
+        (pool.get(t.skuId)?.find((w) => w.warehouseId === to)?.onHand ?? 0) + t.quantity > LIMITS.maxOnHand,
     );
     if (over.length)
       throw conflict('stock_limit', `on hand in one warehouse cannot exceed ${LIMITS.maxOnHand}`, {
@@ -440,7 +494,9 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
     return { duplicate: false, skuIds: take.map((t) => t.skuId) };
   });
   // The stock is committed; waiting backorders take it now, each batch locking its orders first.
-  const filledOrders = outcome.skuIds.length ? await fillBackorders(db, outcome.skuIds, `transfer:${ref}`) : [];
+  const filledOrders = outcome.skuIds.length
+    ? await fillBackorders(db, outcome.skuIds, `transfer:${ref}`)
+    : [];
   return { transfer: await getTransfer(db, ref), duplicate: outcome.duplicate, filledOrders };
 }
 
@@ -490,7 +546,12 @@ export async function getTransfer(db: Conn, ref: string): Promise<TransferView> 
     currency: String(t.currency),
     status: sum('inTransit') > 0 ? 'in_transit' : 'received',
     lines,
-    totals: { sent: sum('sent'), received: sum('received'), inTransit: sum('inTransit'), amount: sum('amount') },
+    totals: {
+      sent: sum('sent'),
+      received: sum('received'),
+      inTransit: sum('inTransit'),
+      amount: sum('amount'),
+    },
     receipts: receiptRows.map((r) => ({
       receipt: String(r.receipt_ref),
       lines: JSON.parse(String(r.lines)) as { sku: string; quantity: number }[],

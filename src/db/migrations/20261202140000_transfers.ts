@@ -94,7 +94,9 @@ export async function down(knex: Knex): Promise<void> {
   // In-transit locations and their stock go with the column that marks them.
   const transit = knex('warehouses').where({ kind: 'in_transit' }).select('id');
   await knex('stock_movements').whereIn('warehouse_id', transit).delete();
-  await knex('stock_levels').whereIn('warehouse_id', knex('warehouses').where({ kind: 'in_transit' }).select('id')).delete();
+  await knex('stock_levels')
+    .whereIn('warehouse_id', knex('warehouses').where({ kind: 'in_transit' }).select('id'))
+    .delete();
   await knex('warehouses').where({ kind: 'in_transit' }).delete();
   await knex.schema.alterTable('warehouses', (t) => {
     t.dropColumn('kind');
