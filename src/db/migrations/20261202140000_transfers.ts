@@ -20,8 +20,10 @@ export async function up(knex: Knex): Promise<void> {
     t.string('kind', 16).notNullable().defaultTo('warehouse');
   });
   await knex.schema.alterTable('companies', (t) => {
-    // The price list transfers to this company are priced at, unless a transfer names another.
-    t.integer('transfer_price_list_id').unsigned().nullable().references('price_lists.id');
+    // The price list transfers to this company are priced at, unless a transfer names another
+    // (no foreign key, so that rolling back can drop the column on SQLite too; deleting a price
+    // list clears it, see src/customers/price-lists.ts).
+    t.integer('transfer_price_list_id').unsigned().nullable();
   });
 
   await knex.schema.createTable('transfers', (t) => {
@@ -85,12 +87,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('transfer_receipts');
   await knex.schema.dropTable('transfer_lines');
   await knex.schema.dropTable('transfers');
-  await knex.schema.alterTable('companies', (t) => {
-    t.dropForeign(['transfer_price_list_id']);
-  });
-  await knex.schema.alterTable('companies', (t) => {
-    t.dropColumn('transfer_price_list_id');
-  });
   // In-transit locations and their stock go with the column that marks them.
   const transit = knex('warehouses').where({ kind: 'in_transit' }).select('id');
   await knex('stock_movements').whereIn('warehouse_id', transit).delete();
@@ -98,7 +94,8 @@ export async function down(knex: Knex): Promise<void> {
     .whereIn('warehouse_id', knex('warehouses').where({ kind: 'in_transit' }).select('id'))
     .delete();
   await knex('warehouses').where({ kind: 'in_transit' }).delete();
-  await knex.schema.alterTable('warehouses', (t) => {
-    t.dropColumn('kind');
-  });
+  // ALTER TABLE … DROP COLUMN, as both databases have it: knex's SQLite way rebuilds the table,
+  // which its foreign keys refuse inside the migration's transaction.
+  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['companies', 'transfer_price_list_id']);
+  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['warehouses', 'kind']);
 }
