@@ -3,8 +3,10 @@ import { orderCustomerOf, orderCustomerProblems } from '../customers/order-custo
 import { currentBusinessTimeZone, loadPricingData } from '../customers/price-book.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import type { WarehouseStock } from '../domain/allocation.js';
-import { holdReason, type OrderInput, type OrderProblem, orderTotal } from '../domain/order-input.js';
-import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
+import type { OrderInput, OrderProblem } from '../domain/order-input.js';
+import { orderTotal } from '../domain/order-input.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import { quoteOutcome } from '../domain/quote.js';
 import { readStock } from '../stock/stock-store.js';
 import { API_CHANNEL, insertOrder } from './intake.js';
 import { storedMoney } from './money.js';
@@ -147,20 +149,17 @@ async function quoteIn(tx: Tx, input: OrderInput): Promise<Quote> {
   const codeOf = new Map([...before.values()].flat().map((w) => [w.warehouseId, w.code]));
   const planned = new Map(known.map((l, i) => [l.id, plan.results[i]!]));
 
-  const firstHolding = stepProblems.find((p) => p.length > 0);
-  const problems = stepProblems.flat();
-  const status: OrderStatus = firstHolding
-    ? 'on_hold'
-    : fulfilmentStatus(
-        lines.map((l) => {
-          const r = planned.get(l.id)!;
-          return { ...l, reserved: r.reserved, backordered: r.backordered };
-        }),
-      );
+  const { status, holdReason, problems } = quoteOutcome(
+    stepProblems,
+    lines.map((l) => {
+      const r = planned.get(l.id);
+      return { ...l, reserved: r?.reserved ?? 0, backordered: r?.backordered ?? l.ordered };
+    }),
+  );
   const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
   return {
     status,
-    holdReason: firstHolding ? holdReason(firstHolding) : null,
+    holdReason,
     problems,
     channel: order.channel,
     currency: order.currency,

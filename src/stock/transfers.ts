@@ -6,6 +6,7 @@ import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
 import { LIMITS } from '../domain/order-input.js';
 import { businessDate, type PriceItem, priceBook, resolvePrice } from '../domain/pricing.js';
+import { planTransferReceipt } from '../domain/transfers.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -413,37 +414,21 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
       return { duplicate: true, skuIds: [] as number[] };
     }
     const lines = await forUpdate(tx('transfer_lines').where({ transfer_id: id }).orderBy('line_no'), tx);
-    const byKey = new Map(lines.map((l) => [codeKey(String(l.sku_code)), l]));
-    const take: { skuId: number; sku: string; quantity: number }[] = [];
-    const problems: unknown[] = [];
-    if (requested) {
-      const unknown = requested.filter((r) => !byKey.has(codeKey(r.sku))).map((r) => r.sku);
-      if (unknown.length)
-        throw unprocessable('unknown_line', `transfer ${ref} has no line for ${unknown.join(', ')}`, {
-          skus: unknown,
-        });
-      for (const r of requested) {
-        const l = byKey.get(codeKey(r.sku))!;
-        const inTransit = Number(l.sent) - Number(l.received);
-        if (r.quantity > inTransit)
-          problems.push({
-            sku: String(l.sku_code),
-            sent: Number(l.sent),
-            received: Number(l.received),
-            inTransit,
-            quantity: r.quantity,
-          });
-        take.push({ skuId: Number(l.sku_id), sku: String(l.sku_code), quantity: r.quantity });
-      }
-    } else {
-      for (const l of lines) {
-        const inTransit = Number(l.sent) - Number(l.received);
-        if (inTransit > 0)
-          take.push({ skuId: Number(l.sku_id), sku: String(l.sku_code), quantity: inTransit });
-      }
-    }
-    if (problems.length)
-      throw conflict('over_receipt', `more than is in transit on transfer ${ref}`, { ref, lines: problems });
+    const { take, unknown, over } = planTransferReceipt(
+      lines.map((l) => ({
+        skuId: Number(l.sku_id),
+        sku: String(l.sku_code),
+        sent: Number(l.sent),
+        received: Number(l.received),
+      })),
+      requested,
+    );
+    if (unknown.length)
+      throw unprocessable('unknown_line', `transfer ${ref} has no line for ${unknown.join(', ')}`, {
+        skus: unknown,
+      });
+    if (over.length)
+      throw conflict('over_receipt', `more than is in transit on transfer ${ref}`, { ref, lines: over });
     if (take.length === 0) return { duplicate: true, skuIds: [] as number[] };
     const [receiptId] = await tx('transfer_receipts').insert({
       transfer_id: id,
@@ -462,13 +447,13 @@ export async function receiveTransfer(db: Db, ref: string, input: ReceiveInput):
       ]),
       now,
     );
-    const over = take.filter(
+    const tooMuch = take.filter(
       (t) =>
         (pool.get(t.skuId)?.find((w) => w.warehouseId === to)?.onHand ?? 0) + t.quantity > LIMITS.maxOnHand,
     );
-    if (over.length)
+    if (tooMuch.length)
       throw conflict('stock_limit', `on hand in one warehouse cannot exceed ${LIMITS.maxOnHand}`, {
-        skus: over.map((t) => t.sku),
+        skus: tooMuch.map((t) => t.sku),
       });
     const batch = new WriteBatch(tx);
     for (const t of take)
