@@ -6,7 +6,11 @@ import { codeColumnType } from '../column-types.js';
  * whose header an invoice or statement carries, and which company owns each warehouse (transfers
  * between two companies are intra-group sales, not stock transfers).
  */
-export async function up(knex: Knex): Promise<void> {
+export async function up(given: Knex): Promise<void> {
+  await given.transaction((knex) => create(knex));
+}
+
+async function create(knex: Knex): Promise<void> {
   const code = await codeColumnType(knex, 64);
   const time = (t: Knex.CreateTableBuilder, name: string) =>
     t.specificType(name, knex.client.config.client === 'mysql2' ? 'DATETIME(3)' : 'TEXT');
@@ -30,12 +34,32 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/**
+ * SQLite can drop `warehouses.company_id` (a foreign key) only by rebuilding the table, which the
+ * other tables' foreign keys to warehouses refuse unless they are off — and SQLite turns them off
+ * only outside a transaction. So this migration runs without knex's wrapping transaction and opens
+ * its own.
+ */
+export const config = { transaction: false };
+
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('warehouses', (t) => {
-    t.dropForeign(['company_id']);
-  });
-  await knex.schema.alterTable('warehouses', (t) => {
-    t.dropColumn('company_id');
-  });
-  await knex.schema.dropTable('companies');
+  const sqlite = knex.client.config.client !== 'mysql2';
+  if (sqlite) await knex.raw('PRAGMA foreign_keys = OFF');
+  try {
+    await knex.transaction(async (trx) => {
+      await trx.schema.alterTable('warehouses', (t) => {
+        t.dropForeign(['company_id']);
+      });
+      await trx.schema.alterTable('warehouses', (t) => {
+        t.dropColumn('company_id');
+      });
+      await trx.schema.dropTable('companies');
+      if (sqlite) {
+        const broken = (await trx.raw('PRAGMA foreign_key_check')) as unknown[];
+        if (broken.length > 0) throw new Error(`foreign keys broken: ${JSON.stringify(broken)}`);
+      }
+    });
+  } finally {
+    if (sqlite) await knex.raw('PRAGMA foreign_keys = ON');
+  }
 }
