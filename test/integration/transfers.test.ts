@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quantitiesFor } from '../../src/channels/channel-publication.js';
+import { block, waitForLockWaits } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -375,6 +376,99 @@ describe.each([
     } finally {
       await stack.db('stock_levels').where(row).decrement('on_hand', 1);
     }
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+});
+
+describe('intra-group transfers under concurrency (MariaDB, forced interleavings)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await createStack();
+    await seedCatalog(
+      stack,
+      [
+        { code: 'SH-1', priority: 1 },
+        { code: 'HK-1', priority: 2 },
+      ],
+      ['BOLT'],
+    );
+    await stack.api('PUT', '/api/price-lists/IC', { name: 'Intercompany', currency: 'CNY' });
+    await stack.api('PUT', '/api/price-lists/IC/items', { items: [{ sku: 'BOLT', price: 500 }] });
+    await stack.api('PUT', '/api/companies/SH', { name: 'SH', currency: 'CNY' });
+    await stack.api('PUT', '/api/companies/HK', { name: 'HK', currency: 'CNY', transferPriceList: 'IC' });
+    await stack.api('PUT', '/api/warehouses/SH-1', { name: 'SH-1', priority: 1, company: 'SH' });
+    await stack.api('PUT', '/api/warehouses/HK-1', { name: 'HK-1', priority: 2, company: 'HK' });
+    const r = await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'SH-1',
+      reference: 'open',
+      lines: [{ sku: 'BOLT', quantity: 100 }],
+    });
+    expect(r.status).toBe(201);
+    // The first transfer creates HK's in-transit location.
+    expect(
+      (
+        await stack.api('POST', '/api/transfers', {
+          ref: 'T-0',
+          from: 'SH-1',
+          to: 'HK-1',
+          lines: [{ sku: 'BOLT', quantity: 30 }],
+        })
+      ).status,
+    ).toBe(201);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const track = <T>(p: Promise<T>) => {
+    const t = { done: false, result: undefined as T | undefined, promise: p };
+    t.promise = p.then((v) => {
+      t.done = true;
+      t.result = v;
+      return v;
+    });
+    return t;
+  };
+
+  it('the same transfer sent twice at once, both queued behind the in-transit location: sent once', async () => {
+    const blocker = await block(stack.db, "SELECT id FROM warehouses WHERE code = '@transit:HK' FOR UPDATE");
+    const body = { ref: 'T-RACE', from: 'SH-1', to: 'HK-1', lines: [{ sku: 'BOLT', quantity: 10 }] };
+    const a = track(stack.api('POST', '/api/transfers', body));
+    const b = track(stack.api('POST', '/api/transfers', body));
+    await waitForLockWaits(stack.db, 2, {
+      table: 'warehouses',
+      settled: () => (a.done || b.done ? 'a send did not wait' : null),
+    });
+    await blocker.commit();
+    const statuses = [(await a.promise).status, (await b.promise).status].sort();
+    expect(statuses).toEqual([200, 201]);
+    const view = (await stack.api('GET', '/api/transfers/T-RACE')).body;
+    expect(view.totals).toMatchObject({ sent: 10, inTransit: 10 });
+    expect(await stack.db('intra_group_sales').count({ n: '*' })).toEqual([{ n: 2 }]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('two receipts that together ask for more than is in transit, queued behind the transfer: one goes through', async () => {
+    const blocker = await block(stack.db, "SELECT id FROM transfers WHERE ref = 'T-0' FOR UPDATE");
+    const receive = (receipt: string) =>
+      track(
+        stack.api('POST', '/api/transfers/T-0/receive', { receipt, lines: [{ sku: 'BOLT', quantity: 20 }] }),
+      );
+    const a = receive('GRN-A');
+    const b = receive('GRN-B');
+    await waitForLockWaits(stack.db, 2, {
+      table: 'transfers',
+      settled: () => (a.done || b.done ? 'a receipt did not wait' : null),
+    });
+    await blocker.commit();
+    const answers = [await a.promise, await b.promise].sort((x, y) => x.status - y.status);
+    expect(answers.map((x) => x.status)).toEqual([201, 409]);
+    expect(answers[1]!.body.error.code).toBe('over_receipt');
+    const view = (await stack.api('GET', '/api/transfers/T-0')).body;
+    expect(view.lines[0]).toMatchObject({ sent: 30, received: 20, inTransit: 10 });
+    expect(view.receipts).toHaveLength(1);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 });
