@@ -60,6 +60,8 @@ export async function quantitiesFor(
     .groupBy('s.code')
     .select('s.code')
     .sum({ on_hand: 'sl.on_hand', reserved: 'sl.reserved' });
+  // In-transit locations (stock between two companies of the group) never feed a channel.
+  q.whereNotIn('sl.warehouse_id', db('warehouses').where('kind', 'in_transit').select('id'));
   if (settings.warehouses) {
     q.whereIn(
       'sl.warehouse_id',

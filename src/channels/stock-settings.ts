@@ -32,7 +32,9 @@ export async function applyStockSettings(
   await ctx.db.transaction(async (tx) => {
     if (stock.warehouses !== undefined) {
       const codes = [...new Set(stock.warehouses ?? [])];
-      const found = codes.length ? await tx('warehouses').whereIn('code', codes).select('id', 'code') : [];
+      const found = codes.length
+        ? await tx('warehouses').whereIn('code', codes).whereNot('kind', 'in_transit').select('id', 'code')
+        : [];
       const missing = codes.filter((c) => !found.some((f) => f.code === c));
       if (missing.length > 0) {
         throw new ValidationError('unknown_warehouse', `unknown warehouses: ${missing.join(', ')}`, {

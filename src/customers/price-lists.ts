@@ -191,6 +191,13 @@ export async function deletePriceList(db: Db, code: string): Promise<void> {
       throw conflict('price_list_in_use', `items of other price lists are based on ${list.code}`, {
         lists: users.map((u) => String(u.code)),
       });
+    const transfer = await tx('transfers').where({ price_list_id: list.id }).first('ref');
+    if (transfer)
+      throw conflict('price_list_in_use', `intra-group transfer ${transfer.ref} was priced at ${list.code}`, {
+        transfer: String(transfer.ref),
+      });
+    // A company whose transfers were priced at it has no transfer price list any more.
+    await tx('companies').where({ transfer_price_list_id: list.id }).update({ transfer_price_list_id: null });
     await tx(PRICE_LIST_ASSIGNMENTS).where({ price_list_id: list.id }).delete();
     await tx(PRICE_LIST_ITEMS).where({ price_list_id: list.id }).delete();
     await tx(PRICE_LISTS).where({ id: list.id }).delete();

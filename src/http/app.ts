@@ -10,6 +10,7 @@ import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
+import { companyRoutes } from './routes/companies.js';
 import { contractRoutes } from './routes/contracts.js';
 import { creditRoutes } from './routes/credit.js';
 import { CUSTOMER_IMPORT_PATH, customerRoutes } from './routes/customers.js';
@@ -23,6 +24,7 @@ import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js
 import { returnRoutes } from './routes/returns.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
+import { transferRoutes } from './routes/transfers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -68,6 +70,8 @@ export function createApp(deps: AppDeps) {
   if (deps.scheduledJobs) api.route('/', jobRoutes(deps.db, deps.scheduledJobs));
   api.route('/', invoiceRoutes(deps));
   api.route('/', creditRoutes(deps));
+  api.route('/', companyRoutes(deps.db));
+  api.route('/', transferRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

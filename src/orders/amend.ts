@@ -24,7 +24,7 @@ import {
   ORDERS,
   toLine,
 } from './order-store.js';
-import { applyPriceCheck, priceCheck } from './processing.js';
+import { applyCheckedPrices, priceCheck } from './processing.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface AmendRequest {
@@ -287,11 +287,9 @@ async function replaceAndReserve(
     rows.map((r) => [Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price)]),
   );
   const [check] = await priceCheck(tx, [{ order, lines }], carried);
-  // Lines no price list prices, on an order that names a contract, are priced by it as at processing.
-  if (order.contractNumber) check!.problems = check!.problems.filter((p) => p.code !== 'no_price');
   if (check!.problems.length > 0) throw new PriceProblems(check!.problems);
   const batch = new WriteBatch(tx);
-  if (applyPriceCheck(lines, check!)) {
+  if (applyCheckedPrices(lines, check!)) {
     const total = orderTotal(
       ...storedMoney(
         {

@@ -66,7 +66,9 @@ async function waitingOrders(
   if (rows.length === 0) return [];
   const [stock = []] = await rawRows(
     db,
-    `SELECT SUM(on_hand - reserved) AS free FROM stock_levels WHERE sku_id IN (${marks}) AND on_hand > reserved`,
+    `SELECT SUM(on_hand - reserved) AS free FROM stock_levels WHERE sku_id IN (${marks}) AND on_hand > reserved ` +
+      // Stock in transit between two companies is nobody's to take until it is received.
+      "AND warehouse_id NOT IN (SELECT id FROM warehouses WHERE kind = 'in_transit')",
     skuIds,
   );
   // Each waiting order takes at least one unit: no more orders than free units can be filled, and

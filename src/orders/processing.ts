@@ -1,12 +1,12 @@
 import { orderCustomerOf, orderCustomerProblems } from '../customers/order-customer.js';
-import { currentBusinessTimeZone, loadPricingData } from '../customers/price-book.js';
+import { currentBusinessTimeZone, loadPricingData, type PricingData } from '../customers/price-book.js';
 import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
 import { holdReason, type OrderProblem, orderTotal, validateForReservation } from '../domain/order-input.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
-import { businessDate, checkOrderPrices, resolvePrice } from '../domain/pricing.js';
+import { businessDate, checkOrderPrices, type LinePriceCheck, resolvePrice } from '../domain/pricing.js';
 import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
@@ -61,17 +61,18 @@ interface ToReserve {
   newTotal?: number;
 }
 
-async function reserveOrders(
-  tx: Tx,
-  ids: readonly number[],
-  actor: string,
-  changes: ProcessedChange[],
-): Promise<Map<number, ProcessResult>> {
-  const results = new Map<number, ProcessResult>();
-  if (ids.length === 0) return results;
-  const now = dbTime();
+/** A line as loaded for reservation, with the id of its SKU when we know the SKU. */
+export interface LoadedLine {
+  line: LineRow;
+  knownSkuId: number | null;
+}
+
+/**
+ * The orders (locked, in id order) and their lines with the SKU ids we know, in one round trip;
+ * with the unit price each line carried (for the price check) and the SKUs' reorder points.
+ */
+export async function loadForReservation(tx: Tx, ids: readonly number[]) {
   const marks = ids.map(() => '?').join(', ');
-  // The orders (locked, in id order) and their lines with the SKU ids we know: one round trip.
   const [orderRows = [], lineRows = []] = await rawRows(
     tx,
     `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}; ` +
@@ -79,7 +80,7 @@ async function reserveOrders(
       `WHERE ol.order_id IN (${marks}) ORDER BY ol.order_id, ol.line_no`,
     [...ids, ...ids],
   );
-  const linesOf = new Map<number, { line: LineRow; knownSkuId: number | null }[]>();
+  const linesOf = new Map<number, LoadedLine[]>();
   const carried = new Map<number, number | null>();
   const reorderPoints = new Map<number, number>();
   for (const r of lineRows) {
@@ -90,6 +91,75 @@ async function reserveOrders(
     list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
     linesOf.set(Number(r.order_id), list);
   }
+  return { orderRows, linesOf, carried, reorderPoints };
+}
+
+/** What holds an order before its prices are looked at: its customer, its intake, its lines. */
+export function orderProblems(
+  order: OrderRow,
+  entries: readonly LoadedLine[],
+  customerProblems: readonly OrderProblem[],
+): OrderProblem[] {
+  const known = new Set(entries.filter((e) => e.knownSkuId !== null).map((e) => e.line.sku));
+  return [
+    ...customerProblems,
+    ...((order.intakeProblems as OrderProblem[] | null) ?? []),
+    ...validateForReservation(
+      entries.map((e) => e.line),
+      known,
+    ),
+  ];
+}
+
+/**
+ * The price decision for one order (src/domain/pricing.ts): our price per line (`resolvePrice`,
+ * with the rule that gave it) and what the channel's price policy makes of it.
+ */
+export function priceDecision(
+  data: PricingData,
+  timeZone: string,
+  order: OrderRow,
+  lines: readonly LineRow[],
+  carried: ReadonlyMap<number, number | null>,
+) {
+  const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
+  const date = businessDate(order.placedAt, timeZone);
+  const resolved = lines.map((l) =>
+    resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
+  );
+  const pricing = data.pricingOf(order.channel);
+  const check = checkOrderPrices(
+    lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
+    resolved,
+    pricing,
+  );
+  // An order naming a sales contract is priced by it (the contract rule holds lines not on it).
+  if (order.contractNumber) check.problems = check.problems.filter((p) => p.code !== 'no_price');
+  return { resolved, check, pricing };
+}
+
+/** Gives the lines the prices the check decided (and what it was checked against); true when a price changed. */
+export function applyCheckedPrices(lines: LineRow[], check: { lines: readonly LinePriceCheck[] }): boolean {
+  let repriced = false;
+  for (const [i, line] of lines.entries()) {
+    const c = check.lines[i]!;
+    repriced ||= c.unitPrice !== line.unitPrice;
+    line.unitPrice = c.unitPrice;
+    line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
+  }
+  return repriced;
+}
+
+async function reserveOrders(
+  tx: Tx,
+  ids: readonly number[],
+  actor: string,
+  changes: ProcessedChange[],
+): Promise<Map<number, ProcessResult>> {
+  const results = new Map<number, ProcessResult>();
+  if (ids.length === 0) return results;
+  const now = dbTime();
+  const { orderRows, linesOf, carried, reorderPoints } = await loadForReservation(tx, ids);
 
   const batch = new WriteBatch(tx);
   const customerProblems = await orderCustomerProblems(
@@ -106,12 +176,7 @@ async function reserveOrders(
     }
     const entries = linesOf.get(order.id) ?? [];
     const lines = entries.map((e) => e.line);
-    const known = new Set(entries.filter((e) => e.knownSkuId !== null).map((e) => e.line.sku));
-    const problems: OrderProblem[] = [
-      ...(customerProblems.get(order.id) ?? []),
-      ...((order.intakeProblems as OrderProblem[] | null) ?? []),
-      ...validateForReservation(lines, known),
-    ];
+    const problems = orderProblems(order, entries, customerProblems.get(order.id) ?? []);
     if (problems.length > 0) {
       const reason = holdReason(problems);
       changeStatus(
@@ -193,8 +258,6 @@ async function checkPrices(
   for (const [i, entry] of orders.entries()) {
     const { order, lines } = entry;
     const check = checks[i]!;
-    // An order naming a sales contract is priced by it (the contract rule holds lines not on it).
-    if (order.contractNumber) check.problems = check.problems.filter((p) => p.code !== 'no_price');
     if (check.problems.length > 0) {
       const reason = holdReason(check.problems);
       changeStatus(
@@ -207,7 +270,8 @@ async function checkPrices(
       continue;
     }
     passed.push(
-      applyPriceCheck(lines, check)
+      // Written with the line's quantities when the order is reserved, in the same statement.
+      applyCheckedPrices(lines, check)
         ? {
             ...entry,
             // Our prices, with the order's own discounts, shipping and tax as stored.
@@ -236,37 +300,7 @@ export async function priceCheck(
     channels: orders.map(({ order }) => order.channel),
   });
   const timeZone = currentBusinessTimeZone();
-  return orders.map(({ order, lines }) => {
-    const customer = order.customerId === null ? null : (data.customers.get(order.customerId) ?? null);
-    const date = businessDate(order.placedAt, timeZone);
-    const resolved = lines.map((l) =>
-      resolvePrice(data.book, { customer, currency: order.currency, sku: l.sku, quantity: l.ordered, date }),
-    );
-    return checkOrderPrices(
-      lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, carried: carried.get(l.id) ?? null })),
-      resolved,
-      data.pricingOf(order.channel),
-    );
-  });
-}
-
-/**
- * Gives the lines of an order that passed the price check the price they are sold at and what they
- * were checked against (written with the line's quantities, `saveLineQuantities`). True when a
- * line's price changed.
- */
-export function applyPriceCheck(
-  lines: readonly LineRow[],
-  check: ReturnType<typeof checkOrderPrices>,
-): boolean {
-  let repriced = false;
-  for (const [i, line] of lines.entries()) {
-    const c = check.lines[i]!;
-    repriced ||= c.unitPrice !== line.unitPrice;
-    line.unitPrice = c.unitPrice;
-    line.priceCheck = { checked: c.checked, ruleId: c.ruleId, variance: c.variance };
-  }
-  return repriced;
+  return orders.map(({ order, lines }) => priceDecision(data, timeZone, order, lines, carried).check);
 }
 
 /**

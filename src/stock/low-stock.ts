@@ -45,6 +45,8 @@ export async function evaluateLowStock(tx: Tx, skuIds: readonly number[]): Promi
     forUpdate(tx('low_stock_state').whereIn('sku_id', ids), tx).select('sku_id', 'warehouse_id', 'alerted'),
     tx('stock_levels')
       .whereIn('sku_id', ids)
+      // Stock in transit between two companies of the group is not available to sell.
+      .whereNotIn('warehouse_id', tx('warehouses').where('kind', 'in_transit').select('id'))
       .select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point'),
   ]);
   const watched: Watched[] = [];
@@ -125,7 +127,11 @@ export async function listAlerts(
 /** SKUs whose available stock (all warehouses) is below their reorder point. */
 export async function lowSkus(db: Conn) {
   const rows = await db('skus as s')
-    .leftJoin('stock_levels as sl', 'sl.sku_id', 's.id')
+    .leftJoin('stock_levels as sl', (j) =>
+      j
+        .on('sl.sku_id', 's.id')
+        .andOn(db.raw("sl.warehouse_id NOT IN (SELECT id FROM warehouses WHERE kind = 'in_transit')")),
+    )
     .whereNotNull('s.reorder_point')
     .groupBy('s.id', 's.code', 's.reorder_point')
     .select('s.code', 's.reorder_point')

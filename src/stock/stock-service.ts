@@ -7,10 +7,12 @@ import { LIMITS } from '../domain/order-input.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { addToOutbox } from '../outbox/outbox.js';
+import { companyIdOf } from './companies.js';
 import {
   applyStockDeltas,
   createAndLockStock,
   forgetWarehousePriorities,
+  IN_TRANSIT,
   STOCK_LEVELS,
   type StockDelta,
 } from './stock-store.js';
@@ -18,6 +20,8 @@ import {
 export interface WarehouseInput {
   name: string;
   priority: number;
+  /** Code of the company that owns the warehouse; null: none; omitted: unchanged. */
+  company?: string | null | undefined;
 }
 
 export async function upsertWarehouse(
@@ -27,11 +31,15 @@ export async function upsertWarehouse(
 ): Promise<{ created: boolean; code: string }> {
   const now = dbTime();
   return withTransaction(db, async (tx) => {
+    const owner =
+      input.company === undefined
+        ? {}
+        : { company_id: input.company === null ? null : await companyIdOf(tx, input.company) };
     const existing = await tx('warehouses').where({ code }).first('id', 'code');
     if (existing) {
       await tx('warehouses')
         .where({ id: existing.id })
-        .update({ name: input.name, priority: input.priority, updated_at: now });
+        .update({ name: input.name, priority: input.priority, ...owner, updated_at: now });
       forgetWarehousePriorities();
       // A code keeps the spelling it was created with (`main` updates `MAIN`).
       return { created: false, code: String(existing.code) };
@@ -40,6 +48,7 @@ export async function upsertWarehouse(
       code,
       name: input.name,
       priority: input.priority,
+      ...owner,
       created_at: now,
       updated_at: now,
     });
@@ -168,7 +177,7 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]) {
+export async function resolveCodes(db: Conn, warehouse: string, skus: readonly string[]) {
   const w = await db('warehouses').where({ code: warehouse }).first('id');
   const rows = skus.length
     ? await db('skus')
@@ -366,6 +375,7 @@ export async function recordTransfer(
         resolveCodes(tx, input.from, skus),
         resolveCodes(tx, input.to, []),
       ]);
+      await refuseAcrossCompanies(tx, input.from, input.to, fromId, toId);
       const [documentId] = await tx('stock_documents').insert({
         kind: 'transfer',
         warehouse_id: fromId,
@@ -424,6 +434,32 @@ export async function recordTransfer(
   }
 }
 
+/**
+ * A stock transfer stays within one company: between warehouses of two companies it is an
+ * intra-group sale (`POST /api/transfers`, 409 naming it); in-transit locations take no stock
+ * transfer either way.
+ */
+async function refuseAcrossCompanies(tx: Tx, from: string, to: string, fromId: number, toId: number) {
+  const rows = await tx('warehouses as w')
+    .leftJoin('companies as co', 'co.id', 'w.company_id')
+    .whereIn('w.id', [fromId, toId])
+    .select('w.id', 'w.kind', 'w.company_id', 'co.code as company');
+  const of = (id: number) => rows.find((r) => Number(r.id) === id)!;
+  const a = of(fromId);
+  const b = of(toId);
+  if (a.kind === IN_TRANSIT || b.kind === IN_TRANSIT)
+    throw unprocessable('in_transit_location', 'stock in transit moves only by receiving its transfer', {
+      from,
+      to,
+    });
+  if (a.company_id !== null && b.company_id !== null && Number(a.company_id) !== Number(b.company_id))
+    throw conflict(
+      'intra_group_transfer',
+      `${from} (company ${a.company}) and ${to} (company ${b.company}) belong to two companies: a transfer between them is an intra-group sale, use POST /api/transfers`,
+      { from, to, fromCompany: a.company, toCompany: b.company, route: 'POST /api/transfers' },
+    );
+}
+
 export function recordReceipt(
   db: Db,
   input: { warehouse: string; reference: string; lines: { sku: string; quantity: number }[] },
@@ -454,10 +490,13 @@ export function recordAdjustment(
 
 export interface StockView {
   sku: string;
+  /** Over the warehouses that sell (in-transit locations not included). */
   onHand: number;
   reserved: number;
   available: number;
   warehouses: { warehouse: string; onHand: number; reserved: number; available: number }[];
+  /** Stock on its way between two companies of the group, per receiving company: never sold. */
+  inTransit: { location: string; company: string | null; onHand: number }[];
 }
 
 export async function getStock(db: Conn, sku: string): Promise<StockView> {
@@ -465,18 +504,24 @@ export async function getStock(db: Conn, sku: string): Promise<StockView> {
   if (!s) throw notFound(`SKU ${sku}`);
   const rows = await db(`${STOCK_LEVELS} as sl`)
     .join('warehouses as w', 'w.id', 'sl.warehouse_id')
+    .leftJoin('companies as co', 'co.id', 'w.company_id')
     .where('sl.sku_id', s.id)
     .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
-    .select('w.code', 'sl.on_hand', 'sl.reserved');
-  const warehouses = rows.map((r) => ({
-    warehouse: String(r.code),
-    onHand: Number(r.on_hand),
-    reserved: Number(r.reserved),
-    available: Number(r.on_hand) - Number(r.reserved),
-  }));
+    .select('w.code', 'w.kind', 'co.code as company', 'sl.on_hand', 'sl.reserved');
+  const warehouses = rows
+    .filter((r) => r.kind !== IN_TRANSIT)
+    .map((r) => ({
+      warehouse: String(r.code),
+      onHand: Number(r.on_hand),
+      reserved: Number(r.reserved),
+      available: Number(r.on_hand) - Number(r.reserved),
+    }));
+  const inTransit = rows
+    .filter((r) => r.kind === IN_TRANSIT)
+    .map((r) => ({ location: String(r.code), company: r.company ?? null, onHand: Number(r.on_hand) }));
   const onHand = warehouses.reduce((n, w) => n + w.onHand, 0);
   const reserved = warehouses.reduce((n, w) => n + w.reserved, 0);
-  return { sku: String(s.code), onHand, reserved, available: onHand - reserved, warehouses };
+  return { sku: String(s.code), onHand, reserved, available: onHand - reserved, warehouses, inTransit };
 }
 
 /** Sets (or clears, with null) the reorder point of one SKU in one warehouse. */

@@ -37,7 +37,10 @@ export class StockGuardError extends Error {
   }
 }
 
-type Priorities = Map<number, { priority: number; code: string }>;
+type Priorities = Map<number, { priority: number; code: string; inTransit: boolean }>;
+
+/** `warehouses.kind` of the in-transit locations (stock between two companies of the group: never sold). */
+export const IN_TRANSIT = 'in_transit';
 
 /**
  * Warehouse priorities, cached per process for a short time: they are read on every reservation
@@ -57,18 +60,25 @@ export async function warehousePriorities(
 ): Promise<Priorities> {
   const fresh = priorityCache && Date.now() - priorityCache.at < PRIORITY_TTL_MS;
   if (fresh && mustInclude.every((id) => priorityCache!.map.has(id))) return priorityCache!.map;
-  const rows = await db('warehouses').select('id', 'priority', 'code');
+  const rows = await db('warehouses').select('id', 'priority', 'code', 'kind');
   const map: Priorities = new Map(
-    rows.map((r) => [Number(r.id), { priority: Number(r.priority), code: String(r.code) }]),
+    rows.map((r) => [
+      Number(r.id),
+      { priority: Number(r.priority), code: String(r.code), inTransit: r.kind === IN_TRANSIT },
+    ]),
   );
   priorityCache = { at: Date.now(), map };
   return map;
 }
 
-/** Stock rows (`sku_id, warehouse_id, on_hand, reserved`) grouped by SKU, in allocation order. */
+/**
+ * Stock rows (`sku_id, warehouse_id, on_hand, reserved`) grouped by SKU, in allocation order.
+ * `sellable`: without the rows of in-transit locations (what orders may be allocated from).
+ */
 async function stockPool(
   db: Conn,
   rows: readonly Record<string, unknown>[],
+  sellable = false,
 ): Promise<Map<number, WarehouseStock[]>> {
   const pool = new Map<number, WarehouseStock[]>();
   if (rows.length === 0) return pool;
@@ -79,6 +89,7 @@ async function stockPool(
   for (const r of rows) {
     const skuId = Number(r.sku_id);
     const w = warehouses.get(Number(r.warehouse_id));
+    if (sellable && w?.inTransit) continue;
     const list = pool.get(skuId) ?? [];
     list.push({
       warehouseId: Number(r.warehouse_id),
@@ -96,18 +107,27 @@ async function stockPool(
 /**
  * Locks the stock rows of these SKUs (all warehouses), always in (sku, warehouse) order so that
  * two transactions never wait on each other crosswise, and returns them grouped by SKU in
- * allocation order.
+ * allocation order — without the rows of in-transit locations, which are locked too but never
+ * allocated to orders (their stock belongs to no order until it is received).
  */
 export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<LockedStock> {
+  return readStock(tx, skuIds, true);
+}
+
+/**
+ * The sellable stock rows of these SKUs as `lockStock` returns them, read with a lock (`lock`) or
+ * without one (a quote: what processing would see now, holding nothing).
+ */
+export async function readStock(db: Conn, skuIds: readonly number[], lock: boolean): Promise<LockedStock> {
   if (skuIds.length === 0) return new Map();
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
   const [rows = []] = await rawRows(
-    tx,
+    db,
     `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
-      `ORDER BY sku_id, warehouse_id${lockClause(tx)}`,
+      `ORDER BY sku_id, warehouse_id${lock ? lockClause(db) : ''}`,
     ids,
   );
-  return stockPool(tx, rows);
+  return stockPool(db, rows, true);
 }
 
 /** The stock rows a transaction holds locked, grouped by SKU in allocation order. */

@@ -18,6 +18,9 @@ const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
  *   order line has more drawn on a contract than it holds (ordered − cancelled).
  * - each credit exposure counter (customer and salesperson, open orders and unpaid invoices)
  *   equals the sum of the booked amounts it is made of (`credit_bookings`).
+ * - intra-group transfers: per line 0 <= received <= sent; what is in transit (sent - received,
+ *   over the transfers to a company) is exactly the stock of that company's in-transit location,
+ *   which nothing ever reserves; each intra-group sale totals its transfer's lines.
  */
 export async function checkInvariants(db: Conn): Promise<string[]> {
   const problems: string[] = [];
@@ -169,6 +172,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
     );
   problems.push(...(await checkInvoiceInvariants(db)));
   problems.push(...(await creditProblems(db)));
+  problems.push(...(await transferProblems(db)));
   return problems;
 }
 
@@ -276,5 +280,52 @@ async function creditProblems(db: Conn): Promise<string[]> {
           problems.push(`${side.table} ${c[side.key]}: ${bucket} ${c[bucket]} but bookings add up to ${b}`);
       }
   }
+  return problems;
+}
+
+async function transferProblems(db: Conn): Promise<string[]> {
+  if (!(await db.schema.hasTable('transfers'))) return [];
+  const problems: string[] = [];
+  const lines = await rows(
+    db('transfer_lines as tl')
+      .join('transfers as t', 't.id', 'tl.transfer_id')
+      .select('t.ref', 't.transit_warehouse_id', 'tl.sku_id', 'tl.sent', 'tl.received', 'tl.unit_price'),
+  );
+  const inTransit = new Map<string, number>();
+  for (const l of lines) {
+    if (Number(l.received) < 0 || Number(l.received) > Number(l.sent))
+      problems.push(`transfer ${l.ref} sku ${l.sku_id}: received ${l.received} of ${l.sent} sent`);
+    const k = `${l.sku_id}:${l.transit_warehouse_id}`;
+    inTransit.set(k, (inTransit.get(k) ?? 0) + Number(l.sent) - Number(l.received));
+  }
+  const transitLevels = await rows(
+    db('stock_levels as sl')
+      .join('warehouses as w', 'w.id', 'sl.warehouse_id')
+      .where('w.kind', 'in_transit')
+      .select('sl.sku_id', 'sl.warehouse_id', 'sl.on_hand', 'sl.reserved'),
+  );
+  for (const l of transitLevels) {
+    const k = `${l.sku_id}:${l.warehouse_id}`;
+    const expected = inTransit.get(k) ?? 0;
+    if (Number(l.on_hand) !== expected)
+      problems.push(
+        `in transit sku ${l.sku_id} wh ${l.warehouse_id}: stock ${l.on_hand}, transfers say ${expected}`,
+      );
+    if (Number(l.reserved) !== 0)
+      problems.push(`in transit sku ${l.sku_id} wh ${l.warehouse_id}: reserved ${l.reserved}`);
+    inTransit.delete(k);
+  }
+  for (const [k, n] of inTransit)
+    if (n !== 0) problems.push(`transfers have ${n} in transit for ${k} without a stock row`);
+  const sales = await rows(
+    db('intra_group_sales as s')
+      .join('transfer_lines as tl', 'tl.transfer_id', 's.transfer_id')
+      .groupBy('s.id', 's.total_amount')
+      .select('s.id', 's.total_amount')
+      .sum({ lines: db.raw('tl.sent * tl.unit_price') }),
+  );
+  for (const s of sales)
+    if (Number(s.total_amount) !== Number(s.lines))
+      problems.push(`intra-group sale ${s.id}: total ${s.total_amount}, lines add up to ${s.lines}`);
   return problems;
 }

@@ -12,6 +12,8 @@ import { codeParam } from '../params.js';
 const warehouseBody = z.object({
   name: text().trim().min(1).max(LIMITS.nameLength),
   priority: z.number().int().min(0).max(1_000_000).default(100),
+  /** The company (legal entity) that owns the warehouse; null: none; omitted: unchanged. */
+  company: codeParam.nullable().optional(),
 });
 
 const skuBody = z.object({
@@ -55,8 +57,20 @@ export function catalogRoutes({ db }: AppDeps) {
   });
 
   app.get('/warehouses', async (c) => {
-    const rows = await db('warehouses').orderBy([{ column: 'priority' }, { column: 'code' }]);
-    return c.json({ items: rows.map((r) => ({ code: r.code, name: r.name, priority: Number(r.priority) })) });
+    const rows = await db('warehouses as w')
+      .leftJoin('companies as co', 'co.id', 'w.company_id')
+      .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
+      .select('w.code', 'w.name', 'w.priority', 'w.kind', 'co.code as company');
+    return c.json({
+      items: rows.map((r) => ({
+        code: r.code,
+        name: r.name,
+        priority: Number(r.priority),
+        company: r.company ?? null,
+        // `in_transit`: stock between two companies of the group, never sold (README "Intra-group transfers").
+        kind: r.kind,
+      })),
+    });
   });
 
   app.get('/skus', async (c) => {

@@ -7,6 +7,7 @@ import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../or
 import { apiOrderDelivery } from '../../orders/intake.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
+import { quoteOrder } from '../../orders/quote.js';
 import type { AppDeps, AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
@@ -63,6 +64,12 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
       { id: result.orderId, status: result.status, duplicate: !result.created },
       result.created ? 202 : 200,
     );
+  });
+
+  /** What processing would decide for this order body now; stores nothing (README "A quote for orders taken by phone"). */
+  app.post('/orders/quote', async (c) => {
+    const order = await readJson(c, orderInputSchema);
+    return c.json(await quoteOrder(db, order));
   });
 
   app.get('/orders', async (c) => {
