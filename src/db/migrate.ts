@@ -11,6 +11,7 @@ import * as customers from './migrations/20261201210000_customers.js';
 import * as orderMoney from './migrations/20261201220000_order_money.js';
 import * as priceLists from './migrations/20261201230000_price_lists.js';
 import * as companies from './migrations/20261202090000_companies.js';
+import * as promotions from './migrations/20261202130000_promotions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261201220000_order_money', orderMoney],
   ['20261201230000_price_lists', priceLists],
   ['20261202090000_companies', companies],
+  ['20261202130000_promotions', promotions],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

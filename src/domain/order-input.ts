@@ -103,6 +103,8 @@ export const orderInputSchema = z
     channelTotal: minorAmount().optional(),
     /** Unit prices and shipping include tax; absent: the channel's setting. */
     pricesIncludeTax: z.boolean().optional(),
+    /** Promotion codes the order names (src/domain/promotions.ts). */
+    promotionCodes: z.array(text().trim().min(1).max(LIMITS.codeLength)).max(20).optional(),
   })
   .superRefine((order, ctx) => {
     for (const [i, line] of order.lines.entries()) {

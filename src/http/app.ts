@@ -16,6 +16,7 @@ import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
+import { promotionRoutes } from './routes/promotions.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', orderRoutes(deps, intake));
   api.route('/', taxRateRoutes(deps));
   api.route('/', priceListRoutes(deps.db));
+  api.route('/', promotionRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -1,3 +1,4 @@
+import { returnPromotionUses } from '../customers/promotions.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
@@ -65,6 +66,8 @@ export async function cancelLocked(
       `an order in status ${order.status} cannot be cancelled`,
     );
   }
+  // Promotion counters come before stock rows in the lock order.
+  await returnPromotionUses(tx, order.id, now);
   const released = await releaseReservations(tx, locked, now);
   const batch = new WriteBatch(tx);
   for (const line of lines) {

@@ -157,6 +157,12 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
     defines: ORDER_ID,
   });
   if (order.lines.length > 0) out.push(linesStatement(ORDER_ID, order.lines));
+  // The promotion codes the order names, when it names any (src/customers/promotion-rule.ts).
+  if (order.promotionCodes?.length)
+    out.push({
+      sql: 'UPDATE orders SET promotion_codes = ? WHERE id = ?',
+      bindings: [JSON.stringify(order.promotionCodes), ORDER_ID],
+    });
   out.push({
     sql: "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, NULL, 'received', ?, ?, ?)",
     bindings: [ORDER_ID, `received via ${channel}`, input.actor, now],

@@ -1,3 +1,4 @@
+import { orderPromotions } from '../customers/promotions.js';
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
@@ -66,7 +67,7 @@ async function linePriceChecks(db: Conn, orderId: number) {
 export async function orderDetail(db: Conn, id: number) {
   const order = await findOrder(db, id);
   if (!order) throw notFound(`order ${id}`);
-  const [lines, history, customer, shipments, contact, prices] = await Promise.all([
+  const [lines, history, customer, shipments, contact, prices, promotions] = await Promise.all([
     orderLines(db, id),
     orderHistory(db, id),
     order.customerId
@@ -75,7 +76,10 @@ export async function orderDetail(db: Conn, id: number) {
     db('shipments').where({ order_id: id }).orderBy('id'),
     orderContact(db, id),
     linePriceChecks(db, id),
+    orderPromotions(db, id),
   ]);
+  const promotionsOf = (lineId: number | null) =>
+    promotions.filter((p) => p.lineId === lineId).map(({ code, name, discount }) => ({ code, name, discount }));
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
         .join('order_lines as ol', 'ol.id', 'sl.order_line_id')
@@ -112,7 +116,9 @@ export async function orderDetail(db: Conn, id: number) {
       cancelled: l.cancelled,
       unitPrice: l.unitPrice,
       ...prices.get(l.id),
+      promotions: promotionsOf(l.id),
     })),
+    promotions: promotionsOf(null),
     money: moneyView(order, lines),
     history,
     shipments: shipments.map((s) => ({

@@ -1,3 +1,4 @@
+import { promotionRule } from '../customers/promotion-rule.js';
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
@@ -61,7 +62,7 @@ export interface RuleDecision<Effect = unknown> {
 export type AnyOrderRule = OrderRule<any, any>;
 
 /** The rules in the order they decide: later rules see what earlier ones changed in the draft. */
-export const ORDER_RULES: AnyOrderRule[] = [];
+export const ORDER_RULES: AnyOrderRule[] = [promotionRule];
 
 export interface RulesOutcome {
   /** Orders that passed: the draft (with the rules' changes to prices and discounts). */
