@@ -227,6 +227,13 @@ async function writePromotion(db: Db, code: string, input: PromotionInput) {
           { used },
         );
     }
+    const usedNow = Number(existing.used);
+    if (isLimited(before) && columns.usage_limit !== null && columns.usage_limit < usedNow)
+      throw conflict(
+        'limit_below_uses',
+        `promotion ${before.code} is used ${usedNow} times; its limit cannot be less`,
+        { used: usedNow },
+      );
     await tx(PROMOTIONS)
       .where({ id: before.id })
       .update({ ...columns, updated_at: now });
