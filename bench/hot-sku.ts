@@ -3,15 +3,28 @@
  * beside a raw baseline on the same database in the same run: a bare guarded UPDATE plus a ledger
  * INSERT per reservation, in one transaction each. Then checks for oversell.
  *
- *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32]
+ *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--promotions on|limited|off]
+ *
+ * `--promotions on`: one promotion, 5 % off every line, and every order claims it (5 % off its line:
+ * the channel's own discount, checked and its use recorded); `limited`: the same with a usage limit
+ * of twice the orders, so that every group of orders locks the promotion's counter as well as the
+ * stock row; `off` (or absent): none. Counted and printed after the run.
  */
 import { dbTime } from '../src/db/connection.js';
 import { recordOrder } from '../src/orders/intake.js';
 import { OrderBatcher } from '../src/orders/order-batcher.js';
-import { benchDatabase, line, pool, seed } from './support.js';
+import { benchDatabase, line, pool, promotionCounts, seed, seedPromotion } from './support.js';
 
-const N = Number(process.argv[2] ?? 2000);
-const CONCURRENCY = Number(process.argv[3] ?? 32);
+const flagAt = process.argv.indexOf('--promotions');
+const PROMOTIONS = flagAt >= 0 ? process.argv[flagAt + 1] : undefined;
+if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
+  throw new Error('--promotions must be on, limited or off');
+const args = process.argv
+  .slice(2)
+  .filter((_, i, all) => all[i] !== '--promotions' && all[i - 1] !== '--promotions');
+const N = Number(args[0] ?? 2000);
+const CONCURRENCY = Number(args[1] ?? 32);
+const CLAIMED = PROMOTIONS === 'on' || PROMOTIONS === 'limited' ? 50 : 0;
 const STOCK = Math.floor(N * 0.8);
 
 async function main() {
@@ -58,6 +71,7 @@ async function main() {
     // orders already taken in, handed over by CONCURRENCY concurrent jobs as the worker does.
     const second = await db('skus').where({ code: 'SKU-00002' }).first('id');
     await setStock(second.id);
+    if (CLAIMED > 0) console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
     const ids: number[] = [];
     for (let i = 0; i < N; i++) {
       const r = await recordOrder(db, {
@@ -68,7 +82,9 @@ async function main() {
         order: {
           externalId: `o${i}`,
           currency: 'EUR',
-          lines: [{ sku: 'SKU-00002', quantity: 1, unitPrice: 1000 }],
+          lines: [
+            { sku: 'SKU-00002', quantity: 1, unitPrice: 1000, ...(CLAIMED ? { discount: CLAIMED } : {}) },
+          ],
         },
       });
       ids.push(r.orderId);
@@ -104,6 +120,7 @@ async function main() {
     console.log(
       `stock after: on_hand ${level.on_hand}, reserved ${level.reserved} -> oversell: ${level.reserved > level.on_hand ? 'YES' : 'none'}`,
     );
+    if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
     if (level.reserved > level.on_hand || confirmed !== STOCK) process.exitCode = 1;
   } finally {
     await drop();

@@ -6,13 +6,18 @@
  * process of empty jobs.
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
- *     [--prices on|off]
+ *     [--prices on|off] [--promotions on|limited|off]
  *
  * `--prices on`: 1,000 trade customers, each order for one of them, and 10 price lists of 2 items per
  * SKU (1,000 items at 500 SKUs: a price from 1 and a quantity break from 2), each list assigned to 100
  * of the customers; every order line asks for 2 to 4 units, so every line's price comes from a
  * quantity break (counted and printed after the run). `--prices off`: the same customers and orders,
  * no price lists — the figure to compare with.
+ *
+ * `--promotions on`: one promotion, 5 % off every line, that every order takes (API orders are
+ * `enforce`: the promotion is applied and a use recorded per order); `limited`: the same with a usage
+ * limit of twice the orders, so that every group of orders locks its counter; `off`: none — the figure
+ * to compare with. Counted and printed after the run.
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
@@ -31,7 +36,9 @@ import {
   parseArgs,
   pct,
   pool,
+  promotionCounts,
   seed,
+  seedPromotion,
   startDaemons,
 } from './support.js';
 
@@ -43,6 +50,9 @@ const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
 const PRICES = flags.get('prices');
 if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off')
   throw new Error('--prices must be on or off');
+const PROMOTIONS = flags.get('promotions');
+if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
+  throw new Error('--promotions must be on, limited or off');
 const CUSTOMERS = PRICES === undefined ? 0 : 1000;
 const PRICE_LISTS = 10;
 const TOKEN = BENCH_TOKEN;
@@ -157,6 +167,8 @@ async function main() {
     const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
     if (CUSTOMERS > 0) await seedCustomers(db, CUSTOMERS);
     if (PRICES === 'on') console.log(await seedPriceLists(db, skuCodes, CUSTOMERS));
+    if (PROMOTIONS === 'on' || PROMOTIONS === 'limited')
+      console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
     daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
     console.log(`daemon: ${daemons.describe}`);
 
@@ -194,6 +206,7 @@ async function main() {
     console.log(`ack latency ms: p50 ${lat(0.5)}, p95 ${lat(0.95)}, p99 ${lat(0.99)}`);
     console.log(`statuses: ${r.statuses}; stock rows oversold: ${over!.n}`);
     if (PRICES !== undefined) console.log(await priceCounts(db));
+    if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
   } finally {
     await daemons?.stop();
     await drop();

@@ -1,11 +1,11 @@
 import { lockClause, rawRows } from '../db/connection.js';
-import { type PricePolicy, businessDate, defaultPricing } from '../domain/pricing.js';
+import { businessDate, defaultPricing, type PricePolicy } from '../domain/pricing.js';
 import {
   type AppliedPromotion,
   checkPromotions,
-  planPromotions,
   type Promotion,
   type PromotionOrder,
+  planPromotions,
 } from '../domain/promotions.js';
 import type { OrderRule, RuleOrder } from '../orders/order-rules.js';
 import { isLimited, toPromotion } from './promotions.js';
@@ -78,7 +78,8 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
       ...new Set(orders.map((o) => channelIdOf(o.order.channel)).filter((id): id is number => id !== null)),
     ];
     const window = '(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)';
-    const named = codes.length === 0 ? 'requires_code = 0' : `(requires_code = 0 OR code IN (${marks(codes.length)}))`;
+    const named =
+      codes.length === 0 ? 'requires_code = 0' : `(requires_code = 0 OR code IN (${marks(codes.length)}))`;
     const [locked = [], rows = [], uses = [], customers = [], channels = []] = await rawRows(
       tx,
       // Lock first: the counters of the limited promotions these orders could take, in id order.
@@ -94,17 +95,7 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
         '(SELECT id FROM promotions WHERE active = 1 AND customer_limit IS NOT NULL) GROUP BY promotion_id, customer_id; ' +
         `SELECT id, code, customer_group FROM customers WHERE id IN (${marks(customerIds.length)}); ` +
         `SELECT id, price_policy FROM channels WHERE id IN (${marks(channelIds.length)})`,
-      [
-        last,
-        first,
-        ...codes,
-        last,
-        first,
-        ...codes,
-        ...customerIds,
-        ...customerIds,
-        ...channelIds,
-      ],
+      [last, first, ...codes, last, first, ...codes, ...customerIds, ...customerIds, ...channelIds],
     );
     return {
       promotions: rows.map(toPromotion),

@@ -203,7 +203,9 @@ export async function putPromotion(
 async function writePromotion(db: Db, code: string, input: PromotionInput) {
   const created = await withTransaction(db, async (tx) => {
     const now = dbTime();
-    const [found = []] = await rawRows(tx, `SELECT * FROM promotions WHERE code = ?${lockClause(tx)}`, [code]);
+    const [found = []] = await rawRows(tx, `SELECT * FROM promotions WHERE code = ?${lockClause(tx)}`, [
+      code,
+    ]);
     const columns = columnsOf(input);
     const existing = found[0];
     if (!existing) {
@@ -245,12 +247,17 @@ async function writePromotion(db: Db, code: string, input: PromotionInput) {
 /** Deletes a promotion no order has used; 409 `promotion_in_use` once one has (end it instead). */
 export async function deletePromotion(db: Db, code: string): Promise<void> {
   await withTransaction(db, async (tx) => {
-    const [found = []] = await rawRows(tx, `SELECT id FROM promotions WHERE code = ?${lockClause(tx)}`, [code]);
+    const [found = []] = await rawRows(tx, `SELECT id FROM promotions WHERE code = ?${lockClause(tx)}`, [
+      code,
+    ]);
     const row = found[0];
     if (!row) throw notFound(`promotion ${code}`);
     const used = await tx(PROMOTION_USES).where({ promotion_id: row.id }).first('id');
     if (used)
-      throw conflict('promotion_in_use', `promotion ${code} has been used by orders; end it with active: false`);
+      throw conflict(
+        'promotion_in_use',
+        `promotion ${code} has been used by orders; end it with active: false`,
+      );
     await tx(PROMOTIONS).where({ id: row.id }).delete();
   });
 }

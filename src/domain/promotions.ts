@@ -128,8 +128,7 @@ export function whyNot(p: Promotion, order: PromotionOrder, usage: PromotionUsag
   if (p.requiresCode && !order.codes.some((c) => codeKey(c) === codeKey(p.code)))
     return 'the order does not name its code';
   if (!channelMatches(p.channels, order.channel)) return `not for channel ${order.channel}`;
-  if (p.customers.length > 0 && !listed(p.customers, order.customer?.code))
-    return 'not for this customer';
+  if (p.customers.length > 0 && !listed(p.customers, order.customer?.code)) return 'not for this customer';
   if (p.groups.length > 0 && !listed(p.groups, order.customer?.group)) return "not for this customer's group";
   const lines = matchingLines(p, order.lines);
   if (lines.length === 0) return 'no line of the order is for it';
@@ -207,7 +206,8 @@ export function planPromotions(
       const d = lineDiscount(p, line);
       if (d > 0 && (best === null || d > best.d)) best = { p, d };
     }
-    if (best) applied.push({ promotionId: best.p.id, code: best.p.code, lineNo: line.lineNo, discount: best.d });
+    if (best)
+      applied.push({ promotionId: best.p.id, code: best.p.code, lineNo: line.lineNo, discount: best.d });
     return best?.d ?? 0;
   });
   let orderBest: { p: Promotion; d: number } | null = null;
@@ -221,7 +221,12 @@ export function planPromotions(
     if (d > 0 && (orderBest === null || d > orderBest.d)) orderBest = { p, d };
   }
   if (orderBest)
-    applied.push({ promotionId: orderBest.p.id, code: orderBest.p.code, lineNo: null, discount: orderBest.d });
+    applied.push({
+      promotionId: orderBest.p.id,
+      code: orderBest.p.code,
+      lineNo: null,
+      discount: orderBest.d,
+    });
   const orderDiscountAmount = orderBest?.d ?? 0;
   return {
     lineDiscounts,
@@ -253,7 +258,11 @@ export interface PromotionCheck {
  * `enforce` the promotions are applied: the order's discounts become theirs. Otherwise the order's
  * discounts stay, and the promotions covering them are taken (none when it claims nothing).
  */
-export function checkPromotions(plan: PromotionPlan, order: PromotionOrder, enforce: boolean): PromotionCheck {
+export function checkPromotions(
+  plan: PromotionPlan,
+  order: PromotionOrder,
+  enforce: boolean,
+): PromotionCheck {
   const claimed = claimedDiscount(order);
   const problems: OrderProblem[] = [];
   for (const r of plan.refused)

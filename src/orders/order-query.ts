@@ -79,7 +79,9 @@ export async function orderDetail(db: Conn, id: number) {
     orderPromotions(db, id),
   ]);
   const promotionsOf = (lineId: number | null) =>
-    promotions.filter((p) => p.lineId === lineId).map(({ code, name, discount }) => ({ code, name, discount }));
+    promotions
+      .filter((p) => p.lineId === lineId)
+      .map(({ code, name, discount }) => ({ code, name, discount }));
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
         .join('order_lines as ol', 'ol.id', 'sl.order_line_id')

@@ -15,7 +15,20 @@ import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 interceptChannelHttp({ strict: true });
 
 const SECRET = 'shopify-promotion-test-secret';
-const SKUS = ['TEN-A', 'BXGY', 'MIN', 'CODE', 'WIN', 'PER', 'CAN', 'SHOP1', 'SHOP2', 'RACE1', 'RACE2', 'CRUD'];
+const SKUS = [
+  'TEN-A',
+  'BXGY',
+  'MIN',
+  'CODE',
+  'WIN',
+  'PER',
+  'CAN',
+  'SHOP1',
+  'SHOP2',
+  'RACE1',
+  'RACE2',
+  'CRUD',
+];
 
 /** What the tests of both databases share: the stack, orders through the API, promotions. */
 function helpers(get: () => TestStack) {
@@ -83,7 +96,8 @@ describe('promotions on MariaDB', () => {
     const applied = await webhookOutcome(stack.db, res.status, (await res.json()) as Record<string, any>);
     expect(applied.status).toBe(200);
     await stack.settle();
-    const row = await stack.db('orders')
+    const row = await stack
+      .db('orders')
       .where({ channel: channelKey({ type: 'shopify', id: shopId }), external_id: id })
       .first('id');
     return h.order(Number(row.id));
@@ -114,7 +128,13 @@ describe('promotions on MariaDB', () => {
   });
 
   it('creates, reads, lists, changes and deletes promotions by code; PUT twice changes nothing; bad input is refused', async () => {
-    const body = { kind: 'percent', percent: 12.5, skus: ['CRUD'], validFrom: '2026-01-01', validTo: '2099-12-31' };
+    const body = {
+      kind: 'percent',
+      percent: 12.5,
+      skus: ['CRUD'],
+      validFrom: '2026-01-01',
+      validTo: '2099-12-31',
+    };
     const created = await h.putPromotion('CRUD-12', body);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
@@ -155,7 +175,9 @@ describe('promotions on MariaDB', () => {
   });
 
   it('applies the promotion to an enforce (API) order, recalculates its total and shows it per line', async () => {
-    expect((await h.putPromotion('TEN-A', { kind: 'percent', percent: 10, skus: ['TEN-A'] })).status).toBe(201);
+    expect((await h.putPromotion('TEN-A', { kind: 'percent', percent: 10, skus: ['TEN-A'] })).status).toBe(
+      201,
+    );
     const placed = await h.place('PR-ENF-1', [
       { sku: 'TEN-A', quantity: 3, unitPrice: 1000 },
       { sku: 'CRUD', quantity: 1, unitPrice: 500 },
@@ -177,18 +199,31 @@ describe('promotions on MariaDB', () => {
     expect(held.lines[0]).toMatchObject({ reserved: 0 });
 
     expect(
-      (await h.putPromotion('SHOP-10', { kind: 'percent', percent: 10, skus: ['SHOP2'], channels: ['shopify'] }))
-        .status,
+      (
+        await h.putPromotion('SHOP-10', {
+          kind: 'percent',
+          percent: 10,
+          skus: ['SHOP2'],
+          channels: ['shopify'],
+        })
+      ).status,
     ).toBe(201);
     const valid = await shopifyOrder('5900000000000000002', 'SHOP2', 2, '2.00');
-    expect(valid, JSON.stringify(valid.holdDetails)).toMatchObject({ status: 'confirmed', totalAmount: 1800 });
-    expect(valid.lines[0].promotions).toEqual([{ code: 'SHOP-10', name: 'Promotion SHOP-10', discount: 200 }]);
+    expect(valid, JSON.stringify(valid.holdDetails)).toMatchObject({
+      status: 'confirmed',
+      totalAmount: 1800,
+    });
+    expect(valid.lines[0].promotions).toEqual([
+      { code: 'SHOP-10', name: 'Promotion SHOP-10', discount: 200 },
+    ]);
     const less = await shopifyOrder('5900000000000000003', 'SHOP2', 2, '1.50');
     // The shop's own (smaller) discount stays: accept does not reprice.
     expect(less).toMatchObject({ status: 'confirmed', totalAmount: 1850 });
     const more = await shopifyOrder('5900000000000000004', 'SHOP2', 2, '3.00');
     expect(more).toMatchObject({ status: 'on_hold', holdReason: 'promotion_invalid' });
-    expect(more.holdDetails).toEqual([expect.objectContaining({ claimed: 300, allowed: 200, difference: 100 })]);
+    expect(more.holdDetails).toEqual([
+      expect.objectContaining({ claimed: 300, allowed: 200, difference: 100 }),
+    ]);
     // An order that claims nothing takes no use under accept.
     const none = await shopifyOrder('5900000000000000005', 'SHOP2', 2, '0.00');
     expect(none).toMatchObject({ status: 'confirmed', totalAmount: 2000 });
@@ -285,22 +320,27 @@ describe('promotions on MariaDB', () => {
     expect(first.totalAmount).toBe(500);
     expect((await h.place('PR-CAN-2', line)).totalAmount).toBe(1000);
     expect((await h.promotion('LIMIT-1')).used).toBe(1);
-    expect((await stack.api('POST', `/api/orders/${first.id}/cancel`, { reason: 'customer called' })).status).toBe(
-      200,
-    );
+    expect(
+      (await stack.api('POST', `/api/orders/${first.id}/cancel`, { reason: 'customer called' })).status,
+    ).toBe(200);
     expect((await h.promotion('LIMIT-1')).used).toBe(0);
     expect(await checkInvariants(stack.db)).toEqual([]);
     expect((await h.place('PR-CAN-3', line)).totalAmount).toBe(500);
-    const ledger = await stack.db('promotion_uses as u')
+    const ledger = await stack
+      .db('promotion_uses as u')
       .join('promotions as p', 'p.id', 'u.promotion_id')
       .where('p.code', 'LIMIT-1')
       .orderBy('u.id')
       .select('u.delta');
     expect(ledger.map((r) => Number(r.delta))).toEqual([1, -1, 1]);
     // A limit below the uses is refused; a limit cannot be given to a promotion used without one.
-    expect((await h.putPromotion('LIMIT-1', { kind: 'percent', percent: 50, skus: ['CAN'], usageLimit: 0 })).status).toBe(409);
-    expect((await h.putPromotion('TEN-A', { kind: 'percent', percent: 10, skus: ['TEN-A'], usageLimit: 9 })).body)
-      .toMatchObject({ error: { code: 'promotion_in_use' } });
+    expect(
+      (await h.putPromotion('LIMIT-1', { kind: 'percent', percent: 50, skus: ['CAN'], usageLimit: 0 }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await h.putPromotion('TEN-A', { kind: 'percent', percent: 10, skus: ['TEN-A'], usageLimit: 9 })).body,
+    ).toMatchObject({ error: { code: 'promotion_in_use' } });
     expect((await stack.api('DELETE', '/api/promotions/LIMIT-1')).status).toBe(409);
   });
 

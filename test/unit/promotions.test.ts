@@ -3,10 +3,10 @@ import {
   checkPromotions,
   lineDiscount,
   orderDiscount,
-  planPromotions,
   type Promotion,
   type PromotionOrder,
   type PromotionUsage,
+  planPromotions,
   whyNot,
 } from '../../src/domain/promotions.js';
 
@@ -84,7 +84,12 @@ describe('orderDiscount', () => {
   it.each([
     ['5 % of 55.50 = 2.775 -> 2.78', promo({ appliesTo: 'order', percentBp: 500 }), 5550n, 278],
     ['10.00 off', promo({ appliesTo: 'order', kind: 'amount', amount: 1000, percentBp: null }), 5550n, 1000],
-    ['never more than the order', promo({ appliesTo: 'order', kind: 'amount', amount: 9000, percentBp: null }), 5550n, 5550],
+    [
+      'never more than the order',
+      promo({ appliesTo: 'order', kind: 'amount', amount: 9000, percentBp: null }),
+      5550n,
+      5550,
+    ],
     ['nothing off nothing', promo({ appliesTo: 'order', percentBp: 500 }), 0n, 0],
   ])('%s', (_what, p, base, expected) => {
     expect(orderDiscount(p, base)).toBe(expected);
@@ -103,7 +108,13 @@ describe('whyNot', () => {
     ['code not named', { code: 'XMAS', requiresCode: true }, {}, unused, 'the order does not name its code'],
     ['code named (any case)', { code: 'XMAS', requiresCode: true }, { codes: ['xmas'] }, unused, null],
     ['channel by type', { channels: ['shopify'] }, { channel: 'shopify:3' }, unused, null],
-    ['channel by name', { channels: ['shopify:4'] }, { channel: 'shopify:3' }, unused, 'not for channel shopify:3'],
+    [
+      'channel by name',
+      { channels: ['shopify:4'] },
+      { channel: 'shopify:3' },
+      unused,
+      'not for channel shopify:3',
+    ],
     ['customer listed', { customers: ['acme'] }, {}, unused, null],
     ['customer not listed', { customers: ['OTHER'] }, {}, unused, 'not for this customer'],
     ['no customer', { customers: ['ACME'] }, { customer: null }, unused, 'not for this customer'],
@@ -113,14 +124,32 @@ describe('whyNot', () => {
     ['minimum amount reached (55.50)', { minOrderAmount: 5550 }, {}, unused, null],
     ['minimum amount missed', { minOrderAmount: 5551 }, {}, unused, 'the order is less than 5551'],
     ['minimum amount over its SKUs only', { minOrderAmount: 3000, skus: ['A'] }, {}, unused, null],
-    ['minimum amount over its SKUs missed', { minOrderAmount: 3001, skus: ['A'] }, {}, unused, 'the order is less than 3001'],
+    [
+      'minimum amount over its SKUs missed',
+      { minOrderAmount: 3001, skus: ['A'] },
+      {},
+      unused,
+      'the order is less than 3001',
+    ],
     ['minimum quantity reached', { minOrderQuantity: 4 }, {}, unused, null],
     ['minimum quantity missed', { minOrderQuantity: 5 }, {}, unused, 'the order has fewer than 5 units'],
     ['last use', { usageLimit: 10 }, {}, { used: 9, customerUsed: 0 }, null],
     ['used up', { usageLimit: 10 }, {}, { used: 10, customerUsed: 0 }, 'the promotion is used up'],
     ['customer last use', { customerLimit: 2 }, {}, { used: 50, customerUsed: 1 }, null],
-    ['customer used up', { customerLimit: 2 }, {}, { used: 50, customerUsed: 2 }, 'the customer has used it up'],
-    ['customer limit needs a customer', { customerLimit: 2 }, { customer: null }, unused, 'only for a known customer'],
+    [
+      'customer used up',
+      { customerLimit: 2 },
+      {},
+      { used: 50, customerUsed: 2 },
+      'the customer has used it up',
+    ],
+    [
+      'customer limit needs a customer',
+      { customerLimit: 2 },
+      { customer: null },
+      unused,
+      'only for a known customer',
+    ],
   ])('%s', (_what, p, o, usage, expected) => {
     expect(whyNot(promo(p), order(o), usage)).toBe(expected);
   });
@@ -129,7 +158,13 @@ describe('whyNot', () => {
 describe('planPromotions', () => {
   it('gives each line its best line promotion and the order its best order promotion on what is left', () => {
     const tenOnA = promo({ code: 'TEN-A', percentBp: 1000, skus: ['A'] });
-    const buy2get1 = promo({ code: 'B2G1', kind: 'buy_x_get_y', buyQuantity: 2, getQuantity: 1, percentBp: null });
+    const buy2get1 = promo({
+      code: 'B2G1',
+      kind: 'buy_x_get_y',
+      buyQuantity: 2,
+      getQuantity: 1,
+      percentBp: null,
+    });
     const fiveOff = promo({ code: 'FIVE', appliesTo: 'order', percentBp: 500 });
     const smaller = promo({ code: 'ONE', appliesTo: 'order', kind: 'amount', amount: 100, percentBp: null });
     const plan = planPromotions([tenOnA, buy2get1, fiveOff, smaller], order(), () => unused);
@@ -183,7 +218,12 @@ describe('checkPromotions', () => {
     ['claims what is allowed (line)', claiming([300, 255]), false, { problems: 0, taken: 2 }],
     ['claims less than allowed, on the order', claiming([0, 0], 500), false, { problems: 0, taken: 2 }],
     ['claims 1 more than allowed', claiming([300, 256]), false, { problems: 1, taken: 2, difference: 1 }],
-    ['claims more under enforce too', claiming([0, 0], 1000), true, { problems: 1, taken: 2, difference: 445 }],
+    [
+      'claims more under enforce too',
+      claiming([0, 0], 1000),
+      true,
+      { problems: 1, taken: 2, difference: 445 },
+    ],
   ])('%s', (_what, o, enforce, expected) => {
     const plan = planPromotions([tenPercent], o, () => unused);
     const check = checkPromotions(plan, o, enforce);
@@ -200,7 +240,11 @@ describe('checkPromotions', () => {
 
   it('a discount with no promotion at all is invalid by its whole amount', () => {
     const o = claiming([100, 0], 50);
-    const check = checkPromotions(planPromotions([], o, () => unused), o, false);
+    const check = checkPromotions(
+      planPromotions([], o, () => unused),
+      o,
+      false,
+    );
     expect(check.problems).toEqual([
       expect.objectContaining({ code: 'promotion_invalid', claimed: 150, allowed: 0, difference: 150 }),
     ]);

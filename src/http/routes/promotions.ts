@@ -37,8 +37,20 @@ const promotionBody = z
     channels: codes,
     skus: codes,
     requiresCode: z.boolean().default(false),
-    usageLimit: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
-    customerLimit: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
+    usageLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .nullable()
+      .optional(),
+    customerLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .nullable()
+      .optional(),
   })
   .superRefine((p, ctx) => {
     const need = (ok: boolean, path: string, message: string) => {
