@@ -1,4 +1,5 @@
 import { lockClause, rawRows } from '../db/connection.js';
+import { placeholders } from '../db/write-batch.js';
 import { businessDate, defaultPricing, type PricePolicy } from '../domain/pricing.js';
 import {
   type AppliedPromotion,
@@ -15,8 +16,9 @@ import { isLimited, toPromotion } from './promotions.js';
  * locks the counters of the limited promotions the orders could take (in id order) and reads the
  * promotions, the customers' uses of limited ones, the customers and the channels' price policies.
  * Each order is then checked (`checkPromotions`); under `enforce` the promotions are applied to the
- * draft. An order that passes takes a use of each promotion it got: the counter (a guarded UPDATE
- * that cannot pass the limit), a row in the uses ledger, and the promotions stored per line.
+ * draft. An order that passes takes a use of each promotion it got: the counter of a limited one
+ * (locked since `load`, and checked by the table's CHECK constraint), a row in the uses ledger, and
+ * the promotions stored per line.
  */
 
 interface PromotionState {
@@ -145,35 +147,30 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
     if (!effect || effect.taken.length === 0) return;
     const { order, lines } = draft;
     const lineIdOf = new Map(lines.map((l) => [l.lineNo, l.id]));
-    batch.addSql('DELETE FROM order_line_promotions WHERE order_id = ?', [order.id]);
-    for (const a of effect.taken)
-      batch.addSql(
-        'INSERT INTO order_line_promotions (order_id, order_line_id, promotion_id, discount_amount) VALUES (?, ?, ?, ?)',
-        [order.id, a.lineNo === null ? null : (lineIdOf.get(a.lineNo) ?? null), a.promotionId, a.discount],
-      );
-    const byId = new Map(state.promotions.map((p) => [p.id, p]));
-    for (const promotionId of new Set(effect.taken.map((a) => a.promotionId))) {
-      const p = byId.get(promotionId)!;
-      if (isLimited(p)) {
-        state.used.set(p.id, (state.used.get(p.id) ?? 0) + 1);
-        // The counter's guard: the use is refused by the database if it would pass the limit.
-        batch.addSql(
-          'UPDATE promotions SET used = used + 1 WHERE id = ? AND (usage_limit IS NULL OR used + 1 <= usage_limit)',
-          [p.id],
-          {
-            affected: 1,
-            error: () => new Error(`promotion ${p.code}: its counter refused a use past its limit`),
-          },
-        );
+    batch.addSql(
+      `INSERT INTO order_line_promotions (order_id, order_line_id, promotion_id, discount_amount) VALUES ${placeholders(effect.taken.length, 4)}`,
+      effect.taken.flatMap((a) => [
+        order.id,
+        a.lineNo === null ? null : (lineIdOf.get(a.lineNo) ?? null),
+        a.promotionId,
+        a.discount,
+      ]),
+    );
+    const taken = [...new Set(effect.taken.map((a) => a.promotionId))];
+    for (const id of taken) {
+      if (state.used.has(id)) {
+        state.used.set(id, state.used.get(id)! + 1);
+        // Under the lock taken in `load` (and the table's CHECK: never past the limit).
+        batch.addSql('UPDATE promotions SET used = used + 1 WHERE id = ?', [id]);
       }
       if (order.customerId !== null) {
-        const key = customerKey(p.id, order.customerId);
+        const key = customerKey(id, order.customerId);
         state.customerUsed.set(key, (state.customerUsed.get(key) ?? 0) + 1);
       }
-      batch.addSql(
-        'INSERT INTO promotion_uses (promotion_id, order_id, customer_id, delta, created_at) VALUES (?, ?, ?, 1, ?)',
-        [p.id, order.id, order.customerId, ctx.now],
-      );
     }
+    batch.addSql(
+      `INSERT INTO promotion_uses (promotion_id, order_id, customer_id, delta, created_at) VALUES ${placeholders(taken.length, 5)}`,
+      taken.flatMap((id) => [id, order.id, order.customerId, 1, ctx.now]),
+    );
   },
 };

@@ -43,6 +43,12 @@ export async function up(knex: Knex): Promise<void> {
     time(t, 'created_at').notNullable();
     time(t, 'updated_at').notNullable();
     t.index(['active', 'valid_to']);
+    // The counter's guard in the database, as stock_levels has one: never past the limit.
+    t.check(
+      '?? >= 0 AND (?? IS NULL OR ?? <= ??)',
+      ['used', 'usage_limit', 'used', 'usage_limit'],
+      'promotions_within_limit',
+    );
   });
 
   await knex.schema.createTable('promotion_uses', (t) => {
