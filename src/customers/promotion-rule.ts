@@ -29,6 +29,11 @@ interface PromotionState {
   customerUsed: Map<string, number>;
   customers: Map<number, { code: string | null; group: string | null }>;
   policies: Map<number, PricePolicy | null>;
+  /** What the group's passed orders took, written by `finish`: rows of order_line_promotions and promotion_uses. */
+  applied: unknown[][];
+  uses: unknown[][];
+  /** Uses of each limited promotion taken by this group. */
+  counted: Map<number, number>;
 }
 
 interface PromotionEffect {
@@ -112,6 +117,9 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
         ]),
       ),
       policies: new Map(channels.map((r) => [Number(r.id), (r.price_policy as PricePolicy | null) ?? null])),
+      applied: [],
+      uses: [],
+      counted: new Map(),
     };
   },
 
@@ -143,34 +151,44 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
     };
   },
 
-  take(state, draft, effect, batch, ctx) {
+  take(state, draft, effect, _batch, ctx) {
     if (!effect || effect.taken.length === 0) return;
     const { order, lines } = draft;
     const lineIdOf = new Map(lines.map((l) => [l.lineNo, l.id]));
-    batch.addSql(
-      `INSERT INTO order_line_promotions (order_id, order_line_id, promotion_id, discount_amount) VALUES ${placeholders(effect.taken.length, 4)}`,
-      effect.taken.flatMap((a) => [
+    for (const a of effect.taken)
+      state.applied.push([
         order.id,
         a.lineNo === null ? null : (lineIdOf.get(a.lineNo) ?? null),
         a.promotionId,
         a.discount,
-      ]),
-    );
-    const taken = [...new Set(effect.taken.map((a) => a.promotionId))];
-    for (const id of taken) {
+      ]);
+    for (const id of new Set(effect.taken.map((a) => a.promotionId))) {
       if (state.used.has(id)) {
         state.used.set(id, state.used.get(id)! + 1);
-        // Under the lock taken in `load` (and the table's CHECK: never past the limit).
-        batch.addSql('UPDATE promotions SET used = used + 1 WHERE id = ?', [id]);
+        state.counted.set(id, (state.counted.get(id) ?? 0) + 1);
       }
       if (order.customerId !== null) {
         const key = customerKey(id, order.customerId);
         state.customerUsed.set(key, (state.customerUsed.get(key) ?? 0) + 1);
       }
+      state.uses.push([id, order.id, order.customerId, 1, ctx.now]);
     }
-    batch.addSql(
-      `INSERT INTO promotion_uses (promotion_id, order_id, customer_id, delta, created_at) VALUES ${placeholders(taken.length, 5)}`,
-      taken.flatMap((id) => [id, order.id, order.customerId, 1, ctx.now]),
-    );
+  },
+
+  /** The group's uses and applied promotions: one statement per table, one per limited counter. */
+  finish(state, batch) {
+    if (state.applied.length > 0)
+      batch.addSql(
+        `INSERT INTO order_line_promotions (order_id, order_line_id, promotion_id, discount_amount) VALUES ${placeholders(state.applied.length, 4)}`,
+        state.applied.flat(),
+      );
+    if (state.uses.length > 0)
+      batch.addSql(
+        `INSERT INTO promotion_uses (promotion_id, order_id, customer_id, delta, created_at) VALUES ${placeholders(state.uses.length, 5)}`,
+        state.uses.flat(),
+      );
+    // Under the locks taken in `load` (and the table's CHECK: never past the limit).
+    for (const [id, n] of [...state.counted].sort(([a], [b]) => a - b))
+      batch.addSql('UPDATE promotions SET used = used + ? WHERE id = ?', [n, id]);
   },
 };

@@ -30,6 +30,12 @@ export interface OrderRule<State, Effect = unknown> {
   load(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<State>;
   decide(state: State, draft: RuleOrder, ctx: RuleContext): RuleDecision<Effect>;
   take(state: State, draft: RuleOrder, effect: Effect | undefined, batch: WriteBatch, ctx: RuleContext): void;
+  /**
+   * Optional: called once after every order of the group was decided (and the passed ones taken),
+   * not for a quote. A rule that gathers its writes in its state during `take` queues them here as
+   * one statement per table for the whole group (fewer statements while the group holds its locks).
+   */
+  finish?(state: State, batch: WriteBatch, ctx: RuleContext): void;
 }
 
 /** An order under the rules: the locked order row and its lines (prices as the price check left them). */
@@ -112,5 +118,6 @@ export async function runOrderRules(
       for (const [rule, effect] of effects) rule.take(states.get(rule), draft, effect, batch, ctx);
     outcome.passed.push({ original, draft, info });
   }
+  if (!ctx.dryRun && batch) for (const rule of rules) rule.finish?.(states.get(rule), batch, ctx);
   return outcome;
 }
