@@ -24,6 +24,8 @@ export interface RawRow {
   discount?: string;
   /** The order's shipping, in major units; empty when this row does not say. */
   shipping?: string;
+  /** A promotion code the order names; empty when this row names none. */
+  promotionCode?: string;
   /** Fields whose cell holds a date (a cell formatted as a date): never read as a number. */
   dateFields?: readonly ('quantity' | 'unitPrice')[];
   /** Problems found while reading the row, before its cells are looked at (e.g. a wrong cell count). */
@@ -48,6 +50,8 @@ export interface CheckedRow {
   discount: number | null;
   /** The order's shipping in minor units, when this row says it; null when the cell is not an amount. */
   shipping?: number | null;
+  /** A promotion code the order names (empty: none on this row). */
+  promotionCode: string;
   problems: string[];
 }
 
@@ -189,6 +193,14 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
       ),
     );
   const shipping = amountOf(raw.shipping, { en: 'shipping', zh: '运费' });
+  const promotionCode = raw.promotionCode ?? '';
+  if (promotionCode.length > MAX_CUSTOMER)
+    problems.push(
+      bilingual(
+        `promotion code is longer than ${MAX_CUSTOMER} characters`,
+        `促销码超过 ${MAX_CUSTOMER} 个字符`,
+      ),
+    );
 
   return {
     row: raw.row,
@@ -204,6 +216,7 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     rawUnitPrice: raw.unitPrice,
     discount,
     ...(shipping === undefined ? {} : { shipping }),
+    promotionCode,
     problems,
   };
 }

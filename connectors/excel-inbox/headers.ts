@@ -9,7 +9,8 @@ export type Field =
   | 'unitPrice'
   | 'currency'
   | 'discount'
-  | 'shipping';
+  | 'shipping'
+  | 'promotionCode';
 
 interface FieldSpec {
   field: Field;
@@ -79,6 +80,14 @@ export const FIELDS: readonly FieldSpec[] = [
     labelZh: '运费',
     required: false,
     aliases: ['shipping', 'freight', '运费'],
+  },
+  // A promotion the order names (README "Promotions"), on any of its rows.
+  {
+    field: 'promotionCode',
+    label: 'promotion code',
+    labelZh: '促销码',
+    required: false,
+    aliases: ['promotion code', 'promo code', 'coupon', 'coupon code', '促销码', '优惠码', '促销代码'],
   },
 ];
 

@@ -268,6 +268,7 @@ function rawRow({ row, cells, dates }: SheetRow, columns: ColumnMap, readProblem
     currency: at('currency'),
     discount: at('discount'),
     shipping: at('shipping'),
+    promotionCode: at('promotionCode'),
     ...(customerName ? { customerName } : {}),
     ...(dateFields.length > 0 ? { dateFields } : {}),
     ...(readProblems.length > 0 ? { readProblems } : {}),

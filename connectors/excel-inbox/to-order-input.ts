@@ -9,5 +9,6 @@ export function toOrderInput(order: ParsedOrder): OrderInput {
     customer: { code: order.customerCode, ...(order.customerName ? { name: order.customerName } : {}) },
     lines: order.lines.map((line) => ({ ...line })),
     ...(order.shipping === undefined ? {} : { shipping: order.shipping }),
+    ...(order.promotionCodes ? { promotionCodes: order.promotionCodes } : {}),
   };
 }

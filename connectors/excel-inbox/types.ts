@@ -37,6 +37,8 @@ export interface ParsedOrder {
   lines: ParsedLine[];
   /** The order's shipping in minor units, when a row of it gives one. */
   shipping?: number;
+  /** The promotion codes its rows name, when any. */
+  promotionCodes?: string[];
   /** 1-based sheet row numbers of the lines, in line order. */
   rows: number[];
 }
