@@ -22,6 +22,8 @@ import { isLimited, toPromotion } from './promotions.js';
  */
 
 interface PromotionState {
+  /** The promotion codes each order names. */
+  codes: Map<number, string[]>;
   promotions: Promotion[];
   /** Counters of the limited promotions, locked. */
   used: Map<number, number>;
@@ -57,7 +59,7 @@ function promotionOrder(draft: RuleOrder, state: PromotionState, timeZone: strin
     currency: order.currency,
     date: businessDate(order.placedAt, timeZone),
     customer: customer ? { id: order.customerId, ...customer } : null,
-    codes: order.promotionCodes ?? [],
+    codes: state.codes.get(order.id) ?? [],
     lines: lines.map((l) => ({
       lineNo: l.lineNo,
       sku: l.sku,
@@ -77,7 +79,7 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
     const dates = orders.map((o) => businessDate(o.order.placedAt, ctx.timeZone)).sort();
     const first = dates[0]!;
     const last = dates[dates.length - 1]!;
-    const codes = [...new Set(orders.flatMap((o) => o.order.promotionCodes ?? []))];
+    const orderIds = orders.map((o) => o.order.id);
     const customerIds = [
       ...new Set(orders.flatMap((o) => (o.order.customerId === null ? [] : [o.order.customerId]))),
     ];
@@ -85,26 +87,40 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
       ...new Set(orders.map((o) => channelIdOf(o.order.channel)).filter((id): id is number => id !== null)),
     ];
     const window = '(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)';
-    const named =
-      codes.length === 0 ? 'requires_code = 0' : `(requires_code = 0 OR code IN (${marks(codes.length)}))`;
-    const [locked = [], rows = [], uses = [], customers = [], channels = []] = await rawRows(
+    const codesOf = `SELECT code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)})`;
+    const [named = [], locked = [], rows = [], uses = [], customers = [], channels = []] = await rawRows(
       tx,
-      // Lock first: the counters of the limited promotions these orders could take, in id order.
-      `SELECT id, used FROM promotions WHERE active = 1 AND (usage_limit IS NOT NULL OR customer_limit IS NOT NULL) ` +
-        `AND ${window} AND ${named} ORDER BY id${lockClause(tx)}; ` +
+      // The codes the orders name (their rows are ours: the orders are locked).
+      `SELECT order_id, code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)}); ` +
+        // Lock first: the counters of the limited promotions these orders could take, in id order.
+        `SELECT id, used FROM promotions WHERE active = 1 AND (usage_limit IS NOT NULL OR customer_limit IS NOT NULL) ` +
+        `AND ${window} AND (requires_code = 0 OR code IN (${codesOf})) ORDER BY id${lockClause(tx)}; ` +
         // Every promotion that could apply, and any the orders name (to say why one does not).
-        `SELECT * FROM promotions WHERE (active = 1 AND ${window} AND requires_code = 0)` +
-        (codes.length ? ` OR code IN (${marks(codes.length)})` : '') +
-        '; ' +
+        `SELECT * FROM promotions WHERE (active = 1 AND ${window} AND requires_code = 0) OR code IN (${codesOf}); ` +
         // The customers' uses of the limited ones (current: read after the counters' locks).
         'SELECT promotion_id, customer_id, SUM(delta) AS n FROM promotion_uses ' +
         `WHERE customer_id IN (${marks(customerIds.length)}) AND promotion_id IN ` +
         '(SELECT id FROM promotions WHERE active = 1 AND customer_limit IS NOT NULL) GROUP BY promotion_id, customer_id; ' +
         `SELECT id, code, customer_group FROM customers WHERE id IN (${marks(customerIds.length)}); ` +
         `SELECT id, price_policy FROM channels WHERE id IN (${marks(channelIds.length)})`,
-      [last, first, ...codes, last, first, ...codes, ...customerIds, ...customerIds, ...channelIds],
+      [
+        ...orderIds,
+        last,
+        first,
+        ...orderIds,
+        last,
+        first,
+        ...orderIds,
+        ...customerIds,
+        ...customerIds,
+        ...channelIds,
+      ],
     );
+    const codes = new Map<number, string[]>();
+    for (const r of named)
+      codes.set(Number(r.order_id), [...(codes.get(Number(r.order_id)) ?? []), String(r.code)]);
     return {
+      codes,
       promotions: rows.map(toPromotion),
       used: new Map(locked.map((r) => [Number(r.id), Number(r.used)])),
       customerUsed: new Map(

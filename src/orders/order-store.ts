@@ -44,8 +44,6 @@ export interface OrderRow {
   channelUpdatedAt: string | null;
   createdAt: string;
   updatedAt: string;
-  /** The promotion codes the order names (src/customers/promotion-rule.ts); absent: none. */
-  promotionCodes?: string[];
 }
 
 export interface LineRow extends LineQuantities {
@@ -86,7 +84,6 @@ export function toOrder(r: Record<string, unknown>): OrderRow {
     channelUpdatedAt: isoTime((r.channel_updated_at as string | null | undefined) ?? null),
     createdAt: isoTime(r.created_at as string) as string,
     updatedAt: isoTime(r.updated_at as string) as string,
-    ...(r.promotion_codes ? { promotionCodes: parseJson(r.promotion_codes) as string[] } : {}),
   };
 }
 

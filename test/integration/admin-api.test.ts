@@ -208,6 +208,7 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        promotions: [],
       },
       {
         lineNo: 2,
@@ -222,6 +223,7 @@ describe('orders through their life', () => {
         checkedPrice: null,
         priceRuleId: null,
         priceVariance: null,
+        promotions: [],
       },
     ]);
     expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([

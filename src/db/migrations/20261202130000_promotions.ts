@@ -73,14 +73,16 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['order_id']);
   });
 
-  await knex.schema.alterTable('orders', (t) => {
-    // The promotion codes the order names, a JSON array; null: none.
-    t.text('promotion_codes').nullable();
+  // The promotion codes an order names, one row each (a table of its own: no change to `orders`).
+  await knex.schema.createTable('order_promotion_codes', (t) => {
+    t.integer('order_id').unsigned().notNullable();
+    t.specificType('code', code).notNullable();
+    t.primary(['order_id', 'code']);
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('ALTER TABLE ?? DROP COLUMN ??', ['orders', 'promotion_codes']);
+  await knex.schema.dropTable('order_promotion_codes');
   await knex.schema.dropTable('order_line_promotions');
   await knex.schema.dropTable('promotion_uses');
   await knex.schema.dropTable('promotions');
