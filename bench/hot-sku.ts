@@ -3,22 +3,34 @@
  * beside a raw baseline on the same database in the same run: a bare guarded UPDATE plus a ledger
  * INSERT per reservation, in one transaction each. Then checks for oversell.
  *
- *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--credit]
+ *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--credit] [--promotions on|limited|off]
  *
  * `--credit`: every order is for one of 100 trade customers with a credit limit (high enough that
  * nothing is held), all of one salesperson with a limit: each is credit-checked on top of the hot
  * stock row (the customer's and the salesperson's rows locked, the exposure booked).
+ *
+ * `--promotions on`: one promotion, 5 % off every line, and every order claims it (5 % off its line:
+ * the channel's own discount, checked and its use recorded); `limited`: the same with a usage limit
+ * of twice the orders, so that every group of orders locks the promotion's counter as well as the
+ * stock row; `off` (or absent): none. Counted and printed after the run.
  */
 import { dbTime } from '../src/db/connection.js';
 import { recordOrder } from '../src/orders/intake.js';
 import { OrderBatcher } from '../src/orders/order-batcher.js';
-import { benchDatabase, line, pool, seed } from './support.js';
+import { benchDatabase, line, pool, promotionCounts, seed, seedPromotion } from './support.js';
 
 const CREDIT = process.argv.includes('--credit');
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const flagAt = process.argv.indexOf('--promotions');
+const PROMOTIONS = flagAt >= 0 ? process.argv[flagAt + 1] : undefined;
+if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
+  throw new Error('--promotions must be on, limited or off');
+const args = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--promotions');
 const N = Number(args[0] ?? 2000);
 const CONCURRENCY = Number(args[1] ?? 32);
 const CREDIT_CUSTOMERS = 100;
+const CLAIMED = PROMOTIONS === 'on' || PROMOTIONS === 'limited' ? 50 : 0;
 const STOCK = Math.floor(N * 0.8);
 
 async function main() {
@@ -87,6 +99,7 @@ async function main() {
         })),
       );
     }
+    if (CLAIMED > 0) console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
     const ids: number[] = [];
     for (let i = 0; i < N; i++) {
       const r = await recordOrder(db, {
@@ -97,7 +110,9 @@ async function main() {
         order: {
           externalId: `o${i}`,
           currency: 'EUR',
-          lines: [{ sku: 'SKU-00002', quantity: 1, unitPrice: 1000 }],
+          lines: [
+            { sku: 'SKU-00002', quantity: 1, unitPrice: 1000, ...(CLAIMED ? { discount: CLAIMED } : {}) },
+          ],
           ...(CREDIT ? { customer: { code: `HC${i % CREDIT_CUSTOMERS}` } } : {}),
         },
       });
@@ -141,6 +156,7 @@ async function main() {
         `credit: ${booked!.n} orders credit-checked and booked over ${CREDIT_CUSTOMERS} customers of one salesperson; salesperson open orders ${sp?.open_orders}`,
       );
     }
+    if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
     if (level.reserved > level.on_hand || confirmed !== STOCK) process.exitCode = 1;
   } finally {
     await drop();

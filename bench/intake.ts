@@ -6,7 +6,7 @@
  * process of empty jobs.
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
- *     [--prices on|off] [--credit on|off]
+ *     [--prices on|off] [--credit on|off] [--promotions on|limited|off]
  *
  * `--prices on`: 1,000 trade customers, each order for one of them, and 10 price lists of 2 items per
  * SKU (1,000 items at 500 SKUs: a price from 1 and a quantity break from 2), each list assigned to 100
@@ -19,6 +19,10 @@
  * salesperson's rows locked, the exposure booked. `--credit off`: the same customers in group
  * `retail`, which take no credit check — the figure to compare with. Counts of booked and held
  * orders are printed after the run.
+ * `--promotions on`: one promotion, 5 % off every line, that every order takes (API orders are
+ * `enforce`: the promotion is applied and a use recorded per order); `limited`: the same with a usage
+ * limit of twice the orders, so that every group of orders locks its counter; `off`: none — the figure
+ * to compare with. Counted and printed after the run.
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
@@ -37,7 +41,9 @@ import {
   parseArgs,
   pct,
   pool,
+  promotionCounts,
   seed,
+  seedPromotion,
   startDaemons,
 } from './support.js';
 
@@ -54,6 +60,9 @@ if (CREDIT !== undefined && CREDIT !== 'on' && CREDIT !== 'off')
   throw new Error('--credit must be on or off');
 const CUSTOMERS = PRICES === undefined && CREDIT === undefined ? 0 : 1000;
 const SALESPEOPLE = 10;
+const PROMOTIONS = flags.get('promotions');
+if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
+  throw new Error('--promotions must be on, limited or off');
 const PRICE_LISTS = 10;
 const TOKEN = BENCH_TOKEN;
 
@@ -208,6 +217,8 @@ async function main() {
     const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
     if (CUSTOMERS > 0) await seedCustomers(db, CUSTOMERS);
     if (PRICES === 'on') console.log(await seedPriceLists(db, skuCodes, CUSTOMERS));
+    if (PROMOTIONS === 'on' || PROMOTIONS === 'limited')
+      console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
     daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
     console.log(`daemon: ${daemons.describe}`);
 
@@ -246,6 +257,7 @@ async function main() {
     console.log(`statuses: ${r.statuses}; stock rows oversold: ${over!.n}`);
     if (PRICES !== undefined) console.log(await priceCounts(db));
     if (CREDIT !== undefined) console.log(await creditCounts(db));
+    if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
   } finally {
     await daemons?.stop();
     await drop();

@@ -504,3 +504,32 @@ export async function adminApi(port: number, method: string, url: string, body?:
   if (res.status >= 300) throw new Error(`${method} ${url}: HTTP ${res.status} ${text}`);
   return JSON.parse(text);
 }
+
+/** One promotion every order takes: 5 % off each line (with a usage limit for `limited`). */
+export async function seedPromotion(db: Db, usageLimit: number | null): Promise<string> {
+  const now = dbTime();
+  await db('promotions').insert({
+    code: 'BENCH-5',
+    name: 'Bench 5 %',
+    kind: 'percent',
+    applies_to: 'line',
+    percent_bp: 500,
+    customers: '[]',
+    customer_groups: '[]',
+    channels: '[]',
+    skus: '[]',
+    usage_limit: usageLimit,
+    created_at: now,
+    updated_at: now,
+  });
+  return `promotion: 5 % off every line${usageLimit === null ? '' : `, limited to ${usageLimit} uses`}`;
+}
+
+/** How many orders took the promotion, its uses and its counter. */
+export async function promotionCounts(db: Db): Promise<string> {
+  const [orders] = (await db('orders').count({ n: '*' })) as { n: number }[];
+  const [taken] = (await db('order_line_promotions').countDistinct({ n: 'order_id' })) as { n: number }[];
+  const [uses] = (await db('promotion_uses').sum({ n: 'delta' })) as { n: number }[];
+  const p = await db('promotions').where({ code: 'BENCH-5' }).first('used', 'usage_limit');
+  return `promotions: ${taken!.n} of ${orders!.n} orders took the promotion; uses ${Number(uses!.n ?? 0)}, counter ${p ? (p.usage_limit === null ? 'not kept (no limit)' : p.used) : '-'}`;
+}

@@ -27,6 +27,8 @@ export interface RawRow {
   shipping?: string;
   /** The sales contract number the order draws on; empty when this row does not say. */
   contract?: string;
+  /** A promotion code the order names; empty when this row names none. */
+  promotionCode?: string;
   /** Fields whose cell holds a date (a cell formatted as a date): never read as a number. */
   dateFields?: readonly ('quantity' | 'unitPrice')[];
   /** Problems found while reading the row, before its cells are looked at (e.g. a wrong cell count). */
@@ -53,6 +55,8 @@ export interface CheckedRow {
   shipping?: number | null;
   /** The sales contract number; empty when the row gives none. */
   contract: string;
+  /** A promotion code the order names (empty: none on this row). */
+  promotionCode: string;
   problems: string[];
 }
 
@@ -202,6 +206,14 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
         `合同号超过 ${MAX_CONTRACT} 个字符`,
       ),
     );
+  const promotionCode = raw.promotionCode ?? '';
+  if (promotionCode.length > MAX_CUSTOMER)
+    problems.push(
+      bilingual(
+        `promotion code is longer than ${MAX_CUSTOMER} characters`,
+        `促销码超过 ${MAX_CUSTOMER} 个字符`,
+      ),
+    );
 
   return {
     row: raw.row,
@@ -218,6 +230,7 @@ export function checkRow(raw: RawRow, defaultCurrency: string): CheckedRow {
     discount,
     ...(shipping === undefined ? {} : { shipping }),
     contract,
+    promotionCode,
     problems,
   };
 }

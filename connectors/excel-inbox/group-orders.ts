@@ -170,6 +170,8 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
 
     if (problems.size === 0 && g.joined.length === 0 && orderProblem === undefined) {
       const customerName = g.own.find((r) => r.customerName !== '')?.customerName;
+      // Promotion codes may be on any row of the order, once or repeated.
+      const promotionCodes = [...new Set(g.own.map((r) => r.promotionCode).filter((c) => c !== ''))];
       orders.push({
         externalId: g.externalId,
         customerCode: g.customerCode,
@@ -184,6 +186,7 @@ export function groupOrders(checked: readonly CheckedRow[]): GroupedOrders {
         })),
         ...(shippingRow ? { shipping: shippingRow.shipping as number } : {}),
         ...(contractRow ? { contract: contractRow.contract } : {}),
+        ...(promotionCodes.length > 0 ? { promotionCodes } : {}),
         rows: g.own.map((r) => r.row),
       });
       for (const r of g.own) result.set(r, toParsedRow(r, 'pending', undefined, g.externalId));

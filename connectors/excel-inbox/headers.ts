@@ -10,7 +10,8 @@ export type Field =
   | 'currency'
   | 'discount'
   | 'shipping'
-  | 'contract';
+  | 'contract'
+  | 'promotionCode';
 
 interface FieldSpec {
   field: Field;
@@ -88,6 +89,14 @@ export const FIELDS: readonly FieldSpec[] = [
     labelZh: '合同号',
     required: false,
     aliases: ['contract', 'contract no', 'contract number', '合同号', '合同编号'],
+  },
+  // A promotion the order names (README "Promotions"), on any of its rows.
+  {
+    field: 'promotionCode',
+    label: 'promotion code',
+    labelZh: '促销码',
+    required: false,
+    aliases: ['promotion code', 'promo code', 'coupon', 'coupon code', '促销码', '优惠码', '促销代码'],
   },
 ];
 

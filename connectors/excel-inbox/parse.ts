@@ -269,6 +269,7 @@ function rawRow({ row, cells, dates }: SheetRow, columns: ColumnMap, readProblem
     discount: at('discount'),
     shipping: at('shipping'),
     contract: at('contract'),
+    promotionCode: at('promotionCode'),
     ...(customerName ? { customerName } : {}),
     ...(dateFields.length > 0 ? { dateFields } : {}),
     ...(readProblems.length > 0 ? { readProblems } : {}),

@@ -10,5 +10,6 @@ export function toOrderInput(order: ParsedOrder): OrderInput {
     lines: order.lines.map((line) => ({ ...line })),
     ...(order.shipping === undefined ? {} : { shipping: order.shipping }),
     ...(order.contract === undefined ? {} : { contract: order.contract }),
+    ...(order.promotionCodes ? { promotionCodes: order.promotionCodes } : {}),
   };
 }

@@ -39,6 +39,8 @@ export interface ParsedOrder {
   shipping?: number;
   /** The sales contract the order draws on, when a row of it names one. */
   contract?: string;
+  /** The promotion codes its rows name, when any. */
+  promotionCodes?: string[];
   /** 1-based sheet row numbers of the lines, in line order. */
   rows: number[];
 }

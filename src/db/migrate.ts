@@ -14,6 +14,7 @@ import * as companies from './migrations/20261202090000_companies.js';
 import * as jobRuns from './migrations/20261202100000_job_runs.js';
 import * as invoices from './migrations/20261202110000_invoices.js';
 import * as credit from './migrations/20261202120000_credit.js';
+import * as promotions from './migrations/20261202130000_promotions.js';
 import * as contracts from './migrations/20261202135000_contracts.js';
 import * as transfers from './migrations/20261202140000_transfers.js';
 import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
@@ -43,6 +44,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202100000_job_runs', jobRuns],
   ['20261202110000_invoices', invoices],
   ['20261202120000_credit', credit],
+  ['20261202130000_promotions', promotions],
   ['20261202135000_contracts', contracts],
   ['20261202140000_transfers', transfers],
   ['20261202150000_line_tax_source', lineTaxSource],

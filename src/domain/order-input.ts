@@ -105,6 +105,8 @@ export const orderInputSchema = z
     pricesIncludeTax: z.boolean().optional(),
     /** The sales contract (number) the order draws on; absent: none, or its channel's default. */
     contract: text().trim().min(1).max(LIMITS.codeLength).optional(),
+    /** Promotion codes the order names (src/domain/promotions.ts). */
+    promotionCodes: z.array(text().trim().min(1).max(LIMITS.codeLength)).max(20).optional(),
   })
   .superRefine((order, ctx) => {
     for (const [i, line] of order.lines.entries()) {

@@ -21,6 +21,7 @@ import { invoiceRoutes } from './routes/invoices.js';
 import { jobRoutes } from './routes/jobs.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
+import { promotionRoutes } from './routes/promotions.js';
 import { returnRoutes } from './routes/returns.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', creditRoutes(deps));
   api.route('/', companyRoutes(deps.db));
   api.route('/', transferRoutes(deps.db));
+  api.route('/', promotionRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -1,6 +1,7 @@
 import { creditCancelledOrder } from '../billing/credit-notes.js';
 import { returnContractDraws } from '../customers/contracts.js';
 import { releaseOrderCredit } from '../customers/credit.js';
+import { returnPromotionUses } from '../customers/promotions.js';
 import { type Db, dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { OPEN_STATUSES } from '../domain/order-status.js';
@@ -79,6 +80,8 @@ export async function cancelLocked(
     actor,
     now,
   );
+  // Promotion counters come before stock rows in the lock order.
+  await returnPromotionUses(tx, order.id, now);
   const released = await releaseReservations(tx, locked, now);
   const batch = new WriteBatch(tx);
   for (const line of lines) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type OrderCustomer, resolveOrderCustomers } from '../customers/order-customer.js';
 import { type Db, dbTime, dialectOf, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
+import { codeKey } from '../domain/codes.js';
 import type { CanonicalOrder, CustomerInput, OrderInput } from '../domain/order-input.js';
 import { orderFingerprint } from '../domain/order-input.js';
 import type { OrderStatus } from '../domain/order-status.js';
@@ -159,6 +160,14 @@ function orderStatements(input: NewOrder, customer: OrderCustomer, event?: Event
     defines: ORDER_ID,
   });
   if (order.lines.length > 0) out.push(linesStatement(ORDER_ID, order.lines));
+  // The promotion codes the order names, when it names any (src/customers/promotion-rule.ts).
+  if (order.promotionCodes?.length) {
+    const codes = [...new Map(order.promotionCodes.map((c) => [codeKey(c), c])).values()];
+    out.push({
+      sql: `INSERT INTO order_promotion_codes (order_id, code) VALUES ${codes.map(() => '(?, ?)').join(', ')}`,
+      bindings: codes.flatMap((c) => [ORDER_ID, c]),
+    });
+  }
   out.push({
     sql: "INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, NULL, 'received', ?, ?, ?)",
     bindings: [ORDER_ID, `received via ${channel}`, input.actor, now],

@@ -1,4 +1,5 @@
 import { orderContractView } from '../customers/contracts.js';
+import { orderPromotions } from '../customers/promotions.js';
 import { type Conn, isoTime } from '../db/connection.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
@@ -73,7 +74,7 @@ async function linePriceChecks(db: Conn, orderId: number) {
 export async function orderDetail(db: Conn, id: number) {
   const order = await findOrder(db, id);
   if (!order) throw notFound(`order ${id}`);
-  const [lines, history, customer, shipments, contact, prices, contract] = await Promise.all([
+  const [lines, history, customer, shipments, contact, prices, contract, promotions] = await Promise.all([
     orderLines(db, id),
     orderHistory(db, id),
     order.customerId
@@ -93,7 +94,12 @@ export async function orderDetail(db: Conn, id: number) {
     orderContact(db, id),
     linePriceChecks(db, id),
     orderContractView(db, id),
+    orderPromotions(db, id),
   ]);
+  const promotionsOf = (lineId: number | null) =>
+    promotions
+      .filter((p) => p.lineId === lineId)
+      .map(({ code, name, discount }) => ({ code, name, discount }));
   const shipmentLines = shipments.length
     ? await db('shipment_lines as sl')
         .join('order_lines as ol', 'ol.id', 'sl.order_line_id')
@@ -137,7 +143,9 @@ export async function orderDetail(db: Conn, id: number) {
       unitPrice: l.unitPrice,
       ...prices.get(l.id),
       contract: contract.lines.get(l.id) ?? null,
+      promotions: promotionsOf(l.id),
     })),
+    promotions: promotionsOf(null),
     money: moneyView(order, lines),
     history,
     shipments: shipments.map((s) => ({

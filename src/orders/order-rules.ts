@@ -1,5 +1,6 @@
 import { contractRule } from '../customers/contract-rule.js';
 import { creditRule } from '../customers/credit.js';
+import { promotionRule } from '../customers/promotion-rule.js';
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
@@ -32,6 +33,12 @@ export interface OrderRule<State, Effect = unknown> {
   load(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<State>;
   decide(state: State, draft: RuleOrder, ctx: RuleContext): RuleDecision<Effect>;
   take(state: State, draft: RuleOrder, effect: Effect | undefined, batch: WriteBatch, ctx: RuleContext): void;
+  /**
+   * Optional: called once after every order of the group was decided (and the passed ones taken),
+   * not for a quote. A rule that gathers its writes in its state during `take` queues them here as
+   * one statement per table for the whole group (fewer statements while the group holds its locks).
+   */
+  finish?(state: State, batch: WriteBatch, ctx: RuleContext): void;
 }
 
 /** An order under the rules: the locked order row and its lines (prices as the price check left them). */
@@ -65,10 +72,10 @@ export type AnyOrderRule = OrderRule<any, any>;
 
 /**
  * The rules in the order they decide: later rules see what earlier ones changed in the draft.
- * Contracts first (a contract price replaces the line's); tax after every rule that changes a price
+ * Contracts first (a contract price replaces the line's), then promotions (their discounts); tax after every rule that changes a price
  * or a discount, and before credit, which weighs the order's final total.
  */
-export const ORDER_RULES: AnyOrderRule[] = [contractRule, taxRule, creditRule];
+export const ORDER_RULES: AnyOrderRule[] = [contractRule, promotionRule, taxRule, creditRule];
 
 export interface RulesOutcome {
   /** Orders that passed: the draft (with the rules' changes to prices and discounts). */
@@ -118,5 +125,6 @@ export async function runOrderRules(
       for (const [rule, effect] of effects) rule.take(states.get(rule), draft, effect, batch, ctx);
     outcome.passed.push({ original, draft, info });
   }
+  if (!ctx.dryRun && batch) for (const rule of rules) rule.finish?.(states.get(rule), batch, ctx);
   return outcome;
 }

@@ -327,5 +327,32 @@ async function transferProblems(db: Conn): Promise<string[]> {
   for (const s of sales)
     if (Number(s.total_amount) !== Number(s.lines))
       problems.push(`intra-group sale ${s.id}: total ${s.total_amount}, lines add up to ${s.lines}`);
+  // Promotion uses: the ledger adds up to each limited promotion's counter, never below zero, and
+  // an order holds at most one use of a promotion.
+  const promotionUses = await rows(
+    db('promotions as p')
+      .leftJoin('promotion_uses as u', 'u.promotion_id', 'p.id')
+      .groupBy('p.id', 'p.used', 'p.usage_limit', 'p.customer_limit')
+      .select('p.id', 'p.used', 'p.usage_limit', 'p.customer_limit')
+      .sum({ n: 'u.delta' }),
+  );
+  for (const p of promotionUses) {
+    const n = Number(p.n ?? 0);
+    const limited = p.usage_limit !== null || p.customer_limit !== null;
+    if (n < 0) problems.push(`promotion ${p.id}: its uses add up to ${n}`);
+    if (limited && n !== Number(p.used))
+      problems.push(`promotion ${p.id}: counter ${p.used} but its uses add up to ${n}`);
+    if (p.usage_limit !== null && n > Number(p.usage_limit))
+      problems.push(`promotion ${p.id}: ${n} uses past its limit of ${p.usage_limit}`);
+  }
+  const perOrder = await rows(
+    db('promotion_uses')
+      .groupBy('promotion_id', 'order_id')
+      .select('promotion_id', 'order_id')
+      .sum({ n: 'delta' })
+      .havingRaw('SUM(delta) NOT IN (0, 1)'),
+  );
+  for (const u of perOrder)
+    problems.push(`order ${u.order_id} holds ${u.n} uses of promotion ${u.promotion_id}`);
   return problems;
 }

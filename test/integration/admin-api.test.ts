@@ -211,6 +211,7 @@ describe('orders through their life', () => {
         priceVariance: null,
         // Drawn on no sales contract.
         contract: null,
+        promotions: [],
       },
       {
         lineNo: 2,
@@ -228,6 +229,7 @@ describe('orders through their life', () => {
         priceVariance: null,
         // Drawn on no sales contract.
         contract: null,
+        promotions: [],
       },
     ]);
     expect(final.body.history.map((h: { to: string }) => h.to)).toEqual([

@@ -159,6 +159,15 @@ describe.each([
       const m = await stack.api('PUT', `/api/channels/${wooId}/skus/${sku}`, { productId });
       expect(m.status).toBe(200);
     }
+    // The shops' orders below carry their own discounts: a promotion allows them (README "Promotions").
+    const promotion = await stack.api('PUT', '/api/promotions/SHOP-DISCOUNTS', {
+      name: 'The shops own discounts',
+      kind: 'percent',
+      percent: 100,
+      appliesTo: 'order',
+      channels: ['shopify', 'woocommerce'],
+    });
+    expect(promotion.status).toBe(201);
     stack.startWorker(2);
   });
 
