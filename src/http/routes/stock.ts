@@ -17,10 +17,11 @@ import { parseParam, readJson } from '../errors.js';
 import { nextCursor, nextPairCursor, pageQuery, readCursor, readPairCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
-const reference = text().trim().min(1).max(LIMITS.referenceLength);
+/** A document's own reference (a receipt, a transfer): a repeat with it counts once. */
+export const reference = text().trim().min(1).max(LIMITS.referenceLength);
 
-/** Lines of whole positive quantities, as receipts and transfers take them. */
-const quantityLines = z
+/** Lines of whole positive quantities, as receipts and transfers (of stock and between companies) take them. */
+export const quantityLines = z
   .array(
     z.object({
       sku: codeParam,

@@ -1,27 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Db } from '../../db/connection.js';
-import { LIMITS, text } from '../../domain/order-input.js';
 import { getTransfer, receiveTransfer, sendTransfer } from '../../stock/transfers.js';
 import type { AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { codeParam, idempotencyKeyParam, outsideIdParam } from '../params.js';
-
-const reference = text().trim().min(1).max(LIMITS.referenceLength);
-
-const quantityLines = z
-  .array(
-    z.object({
-      sku: codeParam,
-      quantity: z
-        .number()
-        .int('must be a whole number')
-        .positive('must be at least 1')
-        .max(LIMITS.stockQuantityPerLine),
-    }),
-  )
-  .min(1)
-  .max(LIMITS.stockLinesPerDocument);
+import { quantityLines, reference } from './stock.js';
 
 const transferBody = z.object({
   ref: reference,
