@@ -750,11 +750,18 @@ describe('Shopify channel end to end (HTTP app, MariaDB, Redis, worker)', () => 
     expect(event).toMatchObject({ processed_at: null, order_id: null });
     const counts = await stack.queues.events.getJobCounts('waiting', 'active', 'delayed');
     expect(Object.values(counts).every((n) => n === 0)).toBe(true);
-    // Redis is back: the relay (grace 0 in tests) queues the event, the worker applies it.
-    await stack.relay.requeueEvents();
-    await waitFor(async () => (await count('orders', { channel: key, external_id: id })) === 1, {
-      message: 'the relayed webhook order',
-    });
+    // Redis is back: the relay (grace 0 in tests) queues the event, the worker applies it. The relay
+    // runs on every tick until the order is there (a queued event is leased for a while, so a tick
+    // that finds it leased leaves it): on a busy machine the first queueing may not be the one that
+    // lands.
+    await waitFor(
+      async () => {
+        if ((await count('orders', { channel: key, external_id: id })) === 1) return true;
+        await stack.relay.requeueEvents();
+        return false;
+      },
+      { message: 'the relayed webhook order', timeoutMs: 60_000 },
+    );
     await stack.settle();
     const row = await stack.db('orders').where({ channel: key, external_id: id }).first('status');
     expect(row.status).toBe('confirmed');
