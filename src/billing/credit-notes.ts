@@ -12,6 +12,7 @@ import {
 import { businessDate } from '../domain/pricing.js';
 import { conflict, notFound, unprocessable } from '../errors/domain-errors.js';
 import { NO_COMPANY } from './billing-context.js';
+import { invoiceLineOf } from './invoice-query.js';
 import { type BillTo, type PostedInvoice, type PostOptions, postInvoices, type Seller } from './posting.js';
 
 /**
@@ -75,17 +76,7 @@ async function readCreditable(
   }
   for (const l of lines) {
     out.get(Number(l.invoice_id))?.lines.push({
-      id: Number(l.id),
-      orderId: l.order_id === null ? null : Number(l.order_id),
-      orderLineId: l.order_line_id === null ? null : Number(l.order_line_id),
-      sku: String(l.sku),
-      description: String(l.description),
-      quantity: Number(l.quantity),
-      unitPrice: Number(l.unit_price),
-      discount: Number(l.discount),
-      tax: Number(l.tax),
-      taxClass: str(l.tax_class),
-      taxCode: str(l.tax_code),
+      ...invoiceLineOf(l),
       creditedQuantity: creditedOf.get(Number(l.id)) ?? 0,
     });
   }

@@ -65,6 +65,25 @@ export interface InvoiceLineView {
 
 type Row = Record<string, unknown>;
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** An `invoice_lines` row's figures, as the invoice view and the credit note reader take them. */
+export function invoiceLineOf(l: Record<string, unknown>) {
+  return {
+    id: Number(l.id),
+    orderId: num(l.order_id),
+    orderLineId: num(l.order_line_id),
+    sku: String(l.sku),
+    description: String(l.description),
+    quantity: Number(l.quantity),
+    unitPrice: Number(l.unit_price),
+    discount: Number(l.discount),
+    tax: Number(l.tax),
+    taxClass: str(l.tax_class),
+    taxCode: str(l.tax_code),
+    amount: Number(l.amount),
+  };
+}
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
 const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').join(', ') : 'NULL');
 
@@ -97,21 +116,10 @@ function toView(r: Row, lines: Row[], creditsNumber: string | null, creditNotes:
     tax: Number(r.tax),
     total: Number(r.total),
     lines: lines.map((l) => ({
-      id: Number(l.id),
+      ...invoiceLineOf(l),
       lineNo: Number(l.line_no),
-      sku: String(l.sku),
-      description: String(l.description),
-      quantity: Number(l.quantity),
-      unitPrice: Number(l.unit_price),
-      discount: Number(l.discount),
-      tax: Number(l.tax),
-      taxClass: str(l.tax_class),
-      taxCode: str(l.tax_code),
-      amount: Number(l.amount),
-      orderId: l.order_id === null ? null : Number(l.order_id),
-      orderLineId: l.order_line_id === null ? null : Number(l.order_line_id),
-      shipmentId: l.shipment_id === null ? null : Number(l.shipment_id),
-      creditsLineId: l.credits_line_id === null ? null : Number(l.credits_line_id),
+      shipmentId: num(l.shipment_id),
+      creditsLineId: num(l.credits_line_id),
     })),
     creditNotes,
     einvoice: {
