@@ -19,6 +19,7 @@ import * as contracts from './migrations/20261202135000_contracts.js';
 import * as transfers from './migrations/20261202140000_transfers.js';
 import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
 import * as returns from './migrations/20261202160000_returns.js';
+import * as payments from './migrations/20261203100000_payments.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -49,6 +50,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202140000_transfers', transfers],
   ['20261202150000_line_tax_source', lineTaxSource],
   ['20261202160000_returns', returns],
+  ['20261203100000_payments', payments],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
