@@ -1,5 +1,8 @@
 import { type Conn, isoTime, rawRows } from '../db/connection.js';
+import { currentBusinessTimeZone } from '../customers/price-book.js';
 import type { DocumentType } from '../domain/invoice.js';
+import { type InvoicePaymentStatus, invoicePaymentStatus } from '../domain/payments.js';
+import { businessDate } from '../domain/pricing.js';
 import { notFound } from '../errors/domain-errors.js';
 import { NO_COMPANY } from './billing-context.js';
 import type { Seller } from './posting.js';
@@ -29,6 +32,14 @@ export interface InvoiceView {
   shippingTax: number;
   tax: number;
   total: number;
+  /** Paid by customer receipts (sum of the payments' allocations to it); 0 on a credit note. */
+  paid: number;
+  /** Credited by credit notes against it; 0 on a credit note. */
+  credited: number;
+  /** total − paid − credited; 0 on a credit note. */
+  open: number;
+  /** An invoice's payment status today (README "Payments"); null on a credit note. */
+  status: InvoicePaymentStatus | null;
   lines: InvoiceLineView[];
   /** An invoice: the credit notes made against it. */
   creditNotes: string[];
@@ -87,7 +98,18 @@ export function invoiceLineOf(l: Record<string, unknown>) {
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
 const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').join(', ') : 'NULL');
 
-function toView(r: Row, lines: Row[], creditsNumber: string | null, creditNotes: string[]): InvoiceView {
+function toView(
+  r: Row,
+  lines: Row[],
+  creditsNumber: string | null,
+  creditNotes: string[],
+  creditedAmount: number,
+  today: string,
+): InvoiceView {
+  const isInvoice = r.type === 'invoice';
+  const total = Number(r.total);
+  const paid = isInvoice ? Number(r.paid ?? 0) : 0;
+  const credited = isInvoice ? creditedAmount : 0;
   return {
     id: Number(r.id),
     number: String(r.number),
@@ -114,7 +136,13 @@ function toView(r: Row, lines: Row[], creditsNumber: string | null, creditNotes:
     shipping: Number(r.shipping),
     shippingTax: Number(r.shipping_tax),
     tax: Number(r.tax),
-    total: Number(r.total),
+    total,
+    paid,
+    credited,
+    open: isInvoice ? total - paid - credited : 0,
+    status: isInvoice
+      ? invoicePaymentStatus({ total, paid, credited, dueDate: String(r.due_date) }, today)
+      : null,
     lines: lines.map((l) => ({
       ...invoiceLineOf(l),
       lineNo: Number(l.line_no),
@@ -140,6 +168,7 @@ function toView(r: Row, lines: Row[], creditsNumber: string | null, creditNotes:
 export async function loadInvoices(conn: Conn, ids: readonly number[]): Promise<InvoiceView[]> {
   if (ids.length === 0) return [];
   const out: InvoiceView[] = [];
+  const today = businessDate(new Date(), currentBusinessTimeZone());
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const [heads = [], lines = [], credits = [], notes = []] = await rawRows(
@@ -147,7 +176,7 @@ export async function loadInvoices(conn: Conn, ids: readonly number[]): Promise<
       `SELECT * FROM invoices WHERE id IN (${marks(chunk)}); ` +
         `SELECT * FROM invoice_lines WHERE invoice_id IN (${marks(chunk)}) ORDER BY invoice_id, line_no; ` +
         `SELECT c.id, o.number FROM invoices c JOIN invoices o ON o.id = c.credits_invoice_id WHERE c.id IN (${marks(chunk)}); ` +
-        `SELECT credits_invoice_id, number FROM invoices WHERE credits_invoice_id IN (${marks(chunk)}) ORDER BY id`,
+        `SELECT credits_invoice_id, number, type, total FROM invoices WHERE credits_invoice_id IN (${marks(chunk)}) ORDER BY id`,
       [...chunk, ...chunk, ...chunk, ...chunk],
     );
     const linesOf = new Map<number, Row[]>();
@@ -158,7 +187,13 @@ export async function loadInvoices(conn: Conn, ids: readonly number[]): Promise<
     }
     const creditsOf = new Map(credits.map((c) => [Number(c.id), String(c.number)]));
     const notesOf = new Map<number, string[]>();
+    const creditedOf = new Map<number, number>();
     for (const n of notes) {
+      if (n.type === 'credit_note')
+        creditedOf.set(
+          Number(n.credits_invoice_id),
+          (creditedOf.get(Number(n.credits_invoice_id)) ?? 0) + Number(n.total),
+        );
       const list = notesOf.get(Number(n.credits_invoice_id)) ?? [];
       list.push(String(n.number));
       notesOf.set(Number(n.credits_invoice_id), list);
@@ -166,7 +201,17 @@ export async function loadInvoices(conn: Conn, ids: readonly number[]): Promise<
     const byId = new Map(heads.map((h) => [Number(h.id), h]));
     for (const id of chunk) {
       const h = byId.get(id);
-      if (h) out.push(toView(h, linesOf.get(id) ?? [], creditsOf.get(id) ?? null, notesOf.get(id) ?? []));
+      if (h)
+        out.push(
+          toView(
+            h,
+            linesOf.get(id) ?? [],
+            creditsOf.get(id) ?? null,
+            notesOf.get(id) ?? [],
+            creditedOf.get(id) ?? 0,
+            today,
+          ),
+        );
     }
   }
   return out;

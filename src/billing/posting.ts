@@ -1,5 +1,6 @@
 import { type Conn, dbTime, dialectOf, rawRows, type Tx } from '../db/connection.js';
 import { placeholders, WriteBatch } from '../db/write-batch.js';
+import { afterInvoicesPosted } from './settlement.js';
 import {
   type DocumentType,
   formatInvoiceNumber,
@@ -270,5 +271,7 @@ export async function postInvoices(
   }
   await batch.flush();
   await options.afterNumbering?.(numbered.map((n) => n.number));
-  return numbered.map((n) => ({ id: idOf.get(n.number)!, number: n.number, draft: n.draft }));
+  const posted = numbered.map((n) => ({ id: idOf.get(n.number)!, number: n.number, draft: n.draft }));
+  await afterInvoicesPosted(tx, posted);
+  return posted;
 }

@@ -313,6 +313,9 @@ async function applyInTx(
       .update({ channel_updated_at: dbTime(new Date(at)) });
   }
 
+  // Paid on the channel after we took the order: its invoices will be settled by the channel.
+  if (incoming.paid) await tx(ORDERS).where({ id: order.id, paid_on_channel: false }).update({ paid_on_channel: true });
+
   if (cancelled) {
     if (!OPEN_STATUSES.includes(order.status))
       return finish('unchanged', order.id, `already ${order.status}`);

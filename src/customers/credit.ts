@@ -12,6 +12,7 @@ import {
   type ExchangeRate,
   type Money,
   type NoCheckReason,
+  type OverdueInvoice,
   pairKey,
   type RateTable,
   shippedShare,
@@ -63,6 +64,18 @@ const moneyOf = (amount: unknown, currency: unknown): Money | null =>
   amount === null || amount === undefined || currency === null || currency === undefined
     ? null
     : { amount: Number(amount), currency: String(currency) };
+
+/**
+ * The invoices of `customers` (ids) past their due date (bound after the ids: the business date)
+ * with money open (total − paid − credited), for those customers who have `overdue_hold` set.
+ */
+const OVERDUE_SQL = (customers: readonly number[]) =>
+  'SELECT x.customer_id, x.number, x.due_date, x.currency, x.open_amount FROM (SELECT i.customer_id, i.number, ' +
+  'i.due_date, i.currency, i.total - i.paid - COALESCE((SELECT SUM(cn.total) FROM invoices cn ' +
+  "WHERE cn.credits_invoice_id = i.id AND cn.type = 'credit_note'), 0) AS open_amount FROM invoices i " +
+  `JOIN customers cu ON cu.id = i.customer_id WHERE i.customer_id IN (${marks(customers)}) AND cu.overdue_hold = 1 ` +
+  "AND i.type = 'invoice' AND i.due_date < ? AND i.paid < i.total) x WHERE x.open_amount > 0 " +
+  'ORDER BY x.customer_id, x.due_date, x.number';
 
 /** The business date of a unit of work's database time. */
 export const bookingDate = (now: string, timeZone = currentBusinessTimeZone()) =>
@@ -145,10 +158,10 @@ export async function loadCredit(
     mysql ? `ON DUPLICATE KEY UPDATE updated_at = ${table}.updated_at` : `ON CONFLICT (${key}) DO NOTHING`;
   const ccy = [...currencies].sort();
   const spOfTrade = `SELECT salesperson_id FROM customers WHERE id IN (${marks(trade)})`;
-  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = []] = await rawRows(
+  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = [], overdue = []] = await rawRows(
     tx,
     // customer: the customers rows, then their credit rows (created and locked in one statement)
-    'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason ' +
+    'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
       `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
       'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
       `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
@@ -166,7 +179,9 @@ export async function loadCredit(
       'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
       `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
       '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
-      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?)',
+      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
+      // invoices past due with money open, of the customers who asked for overdue holds
+      OVERDUE_SQL(trade),
     [
       ...trade,
       ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
@@ -178,6 +193,8 @@ export async function loadCredit(
       ...trade,
       ...ccy,
       ...ccy,
+      date,
+      ...trade,
       date,
     ],
   );
@@ -193,6 +210,17 @@ export async function loadCredit(
   }
   state.rates = rateTable;
   const counterOf = new Map(counters.map((r) => [Number(r.customer_id), r]));
+  const overdueOf = new Map<number, OverdueInvoice[]>();
+  for (const r of overdue) {
+    const list = overdueOf.get(Number(r.customer_id)) ?? [];
+    list.push({
+      number: String(r.number),
+      dueDate: String(r.due_date),
+      open: Number(r.open_amount),
+      currency: String(r.currency),
+    });
+    overdueOf.set(Number(r.customer_id), list);
+  }
   for (const r of customers) {
     const id = Number(r.id);
     const counter = counterOf.get(id)!;
@@ -204,6 +232,7 @@ export async function loadCredit(
       onHold: truthy(r.on_hold),
       onHoldReason: (r.on_hold_reason as string | null) ?? null,
       salespersonId: num(r.salesperson_id),
+      overdue: truthy(r.overdue_hold) ? (overdueOf.get(id) ?? []) : [],
       counter: {
         currency: String(counter.currency),
         openOrders: Number(counter.open_orders),
@@ -288,7 +317,7 @@ interface BookingWrite {
   orderId: number | null;
   invoiceId: number | null;
   bucket: 'open_orders' | 'invoiced_unpaid';
-  kind: 'order' | 'amend' | 'cancel' | 'invoice' | 'payment';
+  kind: 'order' | 'amend' | 'cancel' | 'invoice' | 'payment' | 'credit_note';
   amount: number;
   currency: string;
   spAmount: number | null;
@@ -514,13 +543,117 @@ export async function moveToInvoiced(
 }
 
 /**
+ * `moveToInvoiced` for many (order, invoice) shares at once, as a posting makes them: one read of
+ * the orders' open bookings, one of the rates, then the bookings as one batch. Shares of the same
+ * order take from what it still has open in the order given. An order that booked nothing (retail,
+ * paid on its channel, no customer) moves nothing; a share with no rate to the counter's currency
+ * is skipped (its exposure stays on open orders). Returns how many shares were booked.
+ */
+export async function moveManyToInvoiced(
+  tx: Tx,
+  moves: readonly { orderId: number; invoiceId: number; amount: number; currency: string }[],
+  actor: string,
+  now = dbTime(),
+): Promise<number> {
+  const orderIds = [...new Set(moves.map((m) => m.orderId))];
+  if (orderIds.length === 0) return 0;
+  type Open = {
+    customerId: number;
+    salespersonId: number | null;
+    currency: string;
+    spCurrency: string | null;
+    booked: number;
+    spBooked: number | null;
+  };
+  const openOf = new Map<number, Open>();
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const chunk = orderIds.slice(i, i + 500);
+    const [rows = []] = await rawRows(
+      tx,
+      'SELECT order_id, customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount ' +
+        `FROM credit_bookings WHERE order_id IN (${marks(chunk)}) AND bucket = 'open_orders' ` +
+        'GROUP BY order_id, customer_id, salesperson_id, currency, sp_currency ORDER BY order_id, customer_id, salesperson_id',
+      chunk,
+    );
+    for (const r of rows) {
+      const id = Number(r.order_id);
+      const seen = openOf.get(id);
+      // As moveToInvoiced: the first group with something booked, else the first.
+      if (seen && seen.booked !== 0) continue;
+      openOf.set(id, {
+        customerId: Number(r.customer_id),
+        salespersonId: num(r.salesperson_id),
+        currency: String(r.currency),
+        spCurrency: (r.sp_currency as string | null) ?? null,
+        booked: Number(r.amount ?? 0),
+        spBooked: num(r.sp_amount),
+      });
+    }
+  }
+  if (openOf.size === 0) return 0;
+  const currencies = new Set<string>();
+  for (const m of moves) if (openOf.has(m.orderId)) currencies.add(m.currency);
+  for (const o of openOf.values()) currencies.add(o.currency);
+  const rates = await ratesFor(tx, [...currencies], bookingDate(now));
+  const batch = new WriteBatch(tx);
+  let booked = 0;
+  for (const m of moves) {
+    const open = openOf.get(m.orderId);
+    if (!open) continue;
+    const converted = convert(m.amount, m.currency, open.currency, rates);
+    if (!converted) continue;
+    const fromOpen = Math.min(Math.max(open.booked, 0), converted.amount);
+    const spShare = (x: number) =>
+      open.spBooked === null || open.booked === 0 ? null : Math.round((open.spBooked * x) / open.booked);
+    const base = {
+      customerId: open.customerId,
+      salespersonId: open.salespersonId,
+      orderId: m.orderId,
+      invoiceId: m.invoiceId,
+      kind: 'invoice' as const,
+      currency: open.currency,
+      spCurrency: open.spCurrency,
+      sourceAmount: m.amount,
+      sourceCurrency: m.currency,
+      rateScaled: converted.rateScaled,
+      rateDate: converted.rateDate,
+      actor,
+      now,
+    };
+    const spFrom = spShare(fromOpen);
+    const spTo = spShare(converted.amount);
+    writeBooking(batch, {
+      ...base,
+      bucket: 'open_orders',
+      amount: -fromOpen,
+      spAmount: spFrom === null ? null : -spFrom,
+    });
+    writeBooking(batch, { ...base, bucket: 'invoiced_unpaid', amount: converted.amount, spAmount: spTo });
+    // The next share of the same order takes from what is left open.
+    if (open.spBooked !== null && spFrom !== null) open.spBooked -= spFrom;
+    open.booked -= fromOpen;
+    booked++;
+  }
+  await batch.flush();
+  return booked;
+}
+
+/**
  * Reduces unpaid invoices when an invoice is paid (in full or in part): `amount` in the invoice's
  * currency, at the rate its `invoiced_unpaid` bookings used (the same customer-currency amounts
  * come off that were put on), at most what the invoice still has there.
  */
 export async function recordCreditPayment(
   tx: Tx,
-  payment: { invoiceId: number; amount: number; currency: string; actor: string; now?: string },
+  payment: {
+    invoiceId: number;
+    amount: number;
+    currency: string;
+    actor: string;
+    now?: string;
+    /** `credit_note`: a credit note against the invoice takes it off the same way. Default `payment`. */
+    kind?: 'payment' | 'credit_note';
+  },
 ): Promise<void> {
   const now = payment.now ?? dbTime();
   const [rows = []] = await rawRows(
@@ -544,7 +677,7 @@ export async function recordCreditPayment(
       orderId: null,
       invoiceId: payment.invoiceId,
       bucket: 'invoiced_unpaid',
-      kind: 'payment',
+      kind: payment.kind ?? 'payment',
       amount: -amount,
       currency: String(r.currency),
       spAmount: sp === null ? null : -Math.round((sp * amount) / unpaid),

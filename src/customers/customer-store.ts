@@ -49,6 +49,7 @@ function canonical(b: CustomerBody): CustomerBody {
     company: b.company,
     tags: b.tags,
     invoicePolicy: b.invoicePolicy,
+    overdueHold: b.overdueHold,
   };
 }
 
@@ -78,6 +79,7 @@ function bodyOf(r: Row, contacts: readonly Row[], salesperson: string | null): C
     company: orNull(r.company as string | null),
     tags: json(r.tags, []),
     invoicePolicy: (r.invoice_policy as CustomerBody['invoicePolicy'] | undefined) ?? 'on_shipment',
+    overdueHold: truthy(r.overdue_hold),
   });
 }
 
@@ -100,6 +102,7 @@ function customerColumns(b: CustomerBody, salespersonId: number | null, now: str
     company: b.company,
     tags: b.tags.length ? JSON.stringify(b.tags) : null,
     invoice_policy: b.invoicePolicy,
+    overdue_hold: b.overdueHold,
     updated_at: now,
   };
 }

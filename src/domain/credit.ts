@@ -12,11 +12,25 @@ export const CREDIT_HOLD_REASONS = [
   'salesperson_credit_limit',
   'customer_on_hold',
   'no_exchange_rate',
+  'overdue_invoices',
 ] as const;
 export type CreditHoldReason = (typeof CREDIT_HOLD_REASONS)[number];
 
 /** Hold reasons an approval (`POST /api/orders/{id}/approve`) can lift. */
-export const APPROVABLE_HOLD_REASONS: readonly string[] = ['credit_limit', 'salesperson_credit_limit'];
+export const APPROVABLE_HOLD_REASONS: readonly string[] = [
+  'credit_limit',
+  'salesperson_credit_limit',
+  'overdue_invoices',
+];
+
+/** An invoice past its due date with money open (the customer's `overdueHold` weighs them). */
+export interface OverdueInvoice {
+  number: string;
+  dueDate: string;
+  /** total − paid − credited, in `currency`. */
+  open: number;
+  currency: string;
+}
 
 /** A problem of credit control: the figures it was decided on, for `holdDetails`. */
 export interface CreditProblem extends OrderProblem {
@@ -144,6 +158,11 @@ export interface CreditCustomer {
   onHold: boolean;
   onHoldReason: string | null;
   counter: CreditCounter;
+  /**
+   * Invoices past due with money open, when the customer has `overdueHold` set (else empty or
+   * absent): a new order is held `overdue_invoices` unless an approval covers it.
+   */
+  overdue?: OverdueInvoice[];
 }
 
 export interface CreditSalesperson {
@@ -257,6 +276,22 @@ export function decideCredit(
       message: `the customer is on hold${customer.onHoldReason ? `: ${customer.onHoldReason}` : ''}`,
       figures: { customer: customer.code, reason: customer.onHoldReason },
     });
+
+  if (customer.overdue?.length && !approved) {
+    const invoices = customer.overdue.map((i) => ({
+      number: i.number,
+      dueDate: i.dueDate,
+      open: i.open,
+      currency: i.currency,
+    }));
+    problems.push({
+      code: 'overdue_invoices',
+      message: `the customer has ${invoices.length} invoice(s) past due with money open: ${invoices
+        .map((i) => `${i.number} (${i.open} ${i.currency}, due ${i.dueDate})`)
+        .join(', ')}`,
+      figures: { customer: customer.code, invoices },
+    });
+  }
 
   const converted = convert(order.total, order.currency, cc, rates);
   if (!converted) {

@@ -71,6 +71,8 @@ export const customerBodySchema = z
     tags: z.array(shortText(64)).max(MAX_TAGS).default([]),
     /** When the customer is invoiced (README "Invoices"): per shipment, per order, or monthly. */
     invoicePolicy: z.enum(INVOICE_POLICIES).default('on_shipment'),
+    /** New orders go on hold (`overdue_invoices`) while an invoice is past due with money open (README "Payments"). */
+    overdueHold: z.boolean().default(false),
   })
   .strict()
   .refine((c) => c.onHold || c.onHoldReason === null, {

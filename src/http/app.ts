@@ -20,6 +20,7 @@ import { inboundEventRoutes } from './routes/inbound-events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { jobRoutes } from './routes/jobs.js';
 import { orderRoutes } from './routes/orders.js';
+import { PAYMENT_IMPORT_PATH, paymentRoutes } from './routes/payments.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { promotionRoutes } from './routes/promotions.js';
 import { returnRoutes } from './routes/returns.js';
@@ -34,6 +35,7 @@ const UPLOAD_PATHS: ReadonlySet<string> = new Set([
   '/api/orders/import',
   ...CATALOGUE_IMPORT_PATHS,
   CUSTOMER_IMPORT_PATH,
+  PAYMENT_IMPORT_PATH,
 ]);
 
 /**
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', companyRoutes(deps.db));
   api.route('/', transferRoutes(deps.db));
   api.route('/', promotionRoutes(deps.db));
+  api.route('/', paymentRoutes(deps.db));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
