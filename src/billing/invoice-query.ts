@@ -1,5 +1,5 @@
-import { type Conn, isoTime, rawRows } from '../db/connection.js';
 import { currentBusinessTimeZone } from '../customers/price-book.js';
+import { type Conn, isoTime, rawRows } from '../db/connection.js';
 import type { DocumentType } from '../domain/invoice.js';
 import { type InvoicePaymentStatus, invoicePaymentStatus } from '../domain/payments.js';
 import { businessDate } from '../domain/pricing.js';

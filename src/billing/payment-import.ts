@@ -66,7 +66,12 @@ export interface ImportResult {
   payments: number[];
 }
 
-const normalize = (h: string) => h.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/\s+/g, ' ');
+const normalize = (h: string) =>
+  h
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ');
 
 /** The file's text: UTF-8 (with or without BOM) or GB18030; 422 for anything else. */
 async function decode(data: Buffer): Promise<string> {
@@ -119,7 +124,7 @@ export function parseStatement(text: string): Parsed[] {
       'invalid_file',
       bilingual(
         `the header row lacks the columns ${missing.join(', ')}`,
-        `表头缺少以下列：${missing.map((c) => COLUMNS[c].find((n) => /[^\x00-\x7F]/.test(n))).join('、')}`,
+        `表头缺少以下列：${missing.map((c) => COLUMNS[c].find((n) => /\p{Script=Han}/u.test(n))).join('、')}`,
       ),
       { missing },
     );
@@ -146,7 +151,9 @@ export function parseStatement(text: string): Parsed[] {
       continue;
     }
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(customer)) {
-      out.push(refuse('unknown_customer', `"${customer}" is not a customer code`, `“${customer}”不是客户编码`));
+      out.push(
+        refuse('unknown_customer', `"${customer}" is not a customer code`, `“${customer}”不是客户编码`),
+      );
       continue;
     }
     if (!reference || reference.length > 191) {
@@ -154,11 +161,23 @@ export function parseStatement(text: string): Parsed[] {
       continue;
     }
     if (!/^[A-Z]{3}$/.test(currency)) {
-      out.push(refuse('invalid_currency', `currency "${cell('currency')}" is not an ISO code such as CNY`, `币种“${cell('currency')}”无效，应为 CNY 等代码`));
+      out.push(
+        refuse(
+          'invalid_currency',
+          `currency "${cell('currency')}" is not an ISO code such as CNY`,
+          `币种“${cell('currency')}”无效，应为 CNY 等代码`,
+        ),
+      );
       continue;
     }
     if (!date) {
-      out.push(refuse('invalid_date', `date "${cell('date')}" is not a date such as 2026-12-01`, `日期“${cell('date')}”无效，应为 2026-12-01 格式`));
+      out.push(
+        refuse(
+          'invalid_date',
+          `date "${cell('date')}" is not a date such as 2026-12-01`,
+          `日期“${cell('date')}”无效，应为 2026-12-01 格式`,
+        ),
+      );
       continue;
     }
     const amountText = cell('amount').replace(/^[+]/, '');
@@ -177,7 +196,9 @@ export function parseStatement(text: string): Parsed[] {
         ? (methodText.toLowerCase() as PaymentMethod)
         : METHOD_WORDS[methodText.toLowerCase()];
       if (!m || m === 'channel') {
-        out.push(refuse('invalid_method', `method "${methodText}" is not known`, `付款方式“${methodText}”无法识别`));
+        out.push(
+          refuse('invalid_method', `method "${methodText}" is not known`, `付款方式“${methodText}”无法识别`),
+        );
         continue;
       }
       method = m;

@@ -71,7 +71,9 @@ export interface Recorded {
 
 /** Locks the customer row by its code; 422 when there is none (a receipt never creates a customer). */
 async function lockCustomer(tx: Tx, code: string): Promise<{ id: number; code: string }> {
-  const [rows = []] = await rawRows(tx, `SELECT id, code FROM customers WHERE code = ?${lockClause(tx)}`, [code]);
+  const [rows = []] = await rawRows(tx, `SELECT id, code FROM customers WHERE code = ?${lockClause(tx)}`, [
+    code,
+  ]);
   const r = rows[0];
   if (!r) throw unprocessable('unknown_customer', `no customer with the code ${code}`, { customer: code });
   return { id: Number(r.id), code: String(r.code) };
@@ -208,7 +210,11 @@ async function writeAllocations(
  * is this function's first lock). A repeat of the customer's reference with the same figures
  * answers the existing payment; with other figures it is refused (409).
  */
-export async function recordPaymentLocked(tx: Tx, input: PaymentInput, options: RecordOptions): Promise<Recorded> {
+export async function recordPaymentLocked(
+  tx: Tx,
+  input: PaymentInput,
+  options: RecordOptions,
+): Promise<Recorded> {
   const now = dbTime();
   const customer = await lockCustomer(tx, input.customer);
   const hash = paymentRequestHash(input);
@@ -252,7 +258,14 @@ export async function recordPaymentLocked(tx: Tx, input: PaymentInput, options: 
       throw conflict('payment_reference_reused', `payment ${input.reference} was recorded meanwhile`);
     throw err;
   }
-  await writeAllocations(tx, { id, currency: input.currency }, allocations, input.receivedOn, options.actor, now);
+  await writeAllocations(
+    tx,
+    { id, currency: input.currency },
+    allocations,
+    input.receivedOn,
+    options.actor,
+    now,
+  );
   return { payment: (await loadPayments(tx, [id]))[0]!, created: true };
 }
 
@@ -286,7 +299,8 @@ export async function applyPayment(
       [paymentId],
     );
     const p = rows[0]!;
-    if (Number(p.customer_id) !== customer.id) throw conflict('payment_moved', 'the payment changed customer');
+    if (Number(p.customer_id) !== customer.id)
+      throw conflict('payment_moved', 'the payment changed customer');
     const unapplied = Number(p.unapplied);
     const currency = String(p.currency);
     let allocations: { invoiceId: number; amount: number }[] = [];

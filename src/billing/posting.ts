@@ -1,6 +1,5 @@
 import { type Conn, dbTime, dialectOf, rawRows, type Tx } from '../db/connection.js';
 import { placeholders, WriteBatch } from '../db/write-batch.js';
-import { afterInvoicesPosted } from './settlement.js';
 import {
   type DocumentType,
   formatInvoiceNumber,
@@ -8,6 +7,7 @@ import {
   type InvoiceTotals,
   SERIES,
 } from '../domain/invoice.js';
+import { afterInvoicesPosted } from './settlement.js';
 
 /** Who an invoice is made out to, as it was at issue. */
 export interface BillTo {

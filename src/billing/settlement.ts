@@ -53,11 +53,14 @@ export function orderShares(p: PostedInvoice): { orderId: number; amount: number
   const { draft } = p;
   const total = draft.totals.total;
   const weights = new Map<number, number>();
-  for (const l of draft.lines) if (l.orderId !== null) weights.set(l.orderId, (weights.get(l.orderId) ?? 0) + l.amount);
+  for (const l of draft.lines)
+    if (l.orderId !== null) weights.set(l.orderId, (weights.get(l.orderId) ?? 0) + l.amount);
   if (weights.size === 0 && draft.orderId !== null) weights.set(draft.orderId, total);
   if (weights.size <= 1) {
     const only = [...weights.keys()][0] ?? draft.orderId;
-    return only === null || only === undefined ? [] : [{ orderId: only, amount: total, currency: draft.currency }];
+    return only === null || only === undefined
+      ? []
+      : [{ orderId: only, amount: total, currency: draft.currency }];
   }
   const ids = [...weights.keys()].sort((a, b) => a - b);
   const sum = ids.reduce((s, id) => s + Math.max(weights.get(id)!, 0), 0);
@@ -65,7 +68,11 @@ export function orderShares(p: PostedInvoice): { orderId: number; amount: number
   let given = 0;
   ids.forEach((id, i) => {
     const amount =
-      i === ids.length - 1 ? total - given : sum > 0 ? Math.round((total * Math.max(weights.get(id)!, 0)) / sum) : 0;
+      i === ids.length - 1
+        ? total - given
+        : sum > 0
+          ? Math.round((total * Math.max(weights.get(id)!, 0)) / sum)
+          : 0;
     given += amount;
     out.push({ orderId: id, amount, currency: draft.currency });
   });
@@ -160,7 +167,13 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
       });
       await tx.raw('UPDATE invoices SET paid = paid + ? WHERE id = ?', [amount, p.id]);
       await tx.raw('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [amount, pay.id]);
-      await recordCreditPayment(tx, { invoiceId: p.id, amount, currency: p.draft.currency, actor: 'channel', now });
+      await recordCreditPayment(tx, {
+        invoiceId: p.id,
+        amount,
+        currency: p.draft.currency,
+        actor: 'channel',
+        now,
+      });
     }
   }
 }

@@ -314,7 +314,8 @@ async function applyInTx(
   }
 
   // Paid on the channel after we took the order: its invoices will be settled by the channel.
-  if (incoming.paid) await tx(ORDERS).where({ id: order.id, paid_on_channel: false }).update({ paid_on_channel: true });
+  if (incoming.paid)
+    await tx(ORDERS).where({ id: order.id, paid_on_channel: false }).update({ paid_on_channel: true });
 
   if (cancelled) {
     if (!OPEN_STATUSES.includes(order.status))

@@ -158,46 +158,47 @@ export async function loadCredit(
     mysql ? `ON DUPLICATE KEY UPDATE updated_at = ${table}.updated_at` : `ON CONFLICT (${key}) DO NOTHING`;
   const ccy = [...currencies].sort();
   const spOfTrade = `SELECT salesperson_id FROM customers WHERE id IN (${marks(trade)})`;
-  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = [], overdue = []] = await rawRows(
-    tx,
-    // customer: the customers rows, then their credit rows (created and locked in one statement)
-    'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
-      `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
-      'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-      `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
-      'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
-      `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
-      // salesperson: the salespeople rows, then their credit rows
-      `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
-      'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-      'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
-      `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
-      `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
-      'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
-      `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
-      // the rates in force on the booking date, between any two currencies involved
-      'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
-      `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
-      '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
-      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
-      // invoices past due with money open, of the customers who asked for overdue holds
-      OVERDUE_SQL(trade),
-    [
-      ...trade,
-      ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
-      ...trade,
-      ...trade,
-      ...trade,
-      now,
-      ...trade,
-      ...trade,
-      ...ccy,
-      ...ccy,
-      date,
-      ...trade,
-      date,
-    ],
-  );
+  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = [], overdue = []] =
+    await rawRows(
+      tx,
+      // customer: the customers rows, then their credit rows (created and locked in one statement)
+      'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
+        `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
+        'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+        `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
+        'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
+        `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
+        // salesperson: the salespeople rows, then their credit rows
+        `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
+        'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+        'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
+        `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
+        `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
+        'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
+        `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
+        // the rates in force on the booking date, between any two currencies involved
+        'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
+        `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
+        '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
+        'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
+        // invoices past due with money open, of the customers who asked for overdue holds
+        OVERDUE_SQL(trade),
+      [
+        ...trade,
+        ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
+        ...trade,
+        ...trade,
+        ...trade,
+        now,
+        ...trade,
+        ...trade,
+        ...ccy,
+        ...ccy,
+        date,
+        ...trade,
+        date,
+      ],
+    );
   const rateTable = new Map<string, ExchangeRate>();
   for (const r of rates) {
     const rate: ExchangeRate = {
@@ -659,7 +660,8 @@ export async function recordCreditPayment(
   const [rows = []] = await rawRows(
     tx,
     'SELECT customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount, ' +
-      "SUM(CASE WHEN kind = 'invoice' THEN source_amount ELSE 0 END) AS source_amount " +
+      "SUM(CASE WHEN kind = 'invoice' THEN source_amount ELSE 0 END) AS source_amount, " +
+      "SUM(CASE WHEN kind = 'invoice' THEN amount ELSE 0 END) AS invoiced_amount " +
       "FROM credit_bookings WHERE invoice_id = ? AND bucket = 'invoiced_unpaid' " +
       'GROUP BY customer_id, salesperson_id, currency, sp_currency',
     [payment.invoiceId],
@@ -668,8 +670,11 @@ export async function recordCreditPayment(
   for (const r of rows) {
     const unpaid = Number(r.amount ?? 0);
     const invoiced = Number(r.source_amount ?? 0);
+    const invoicedInCounter = Number(r.invoiced_amount ?? 0);
     if (unpaid <= 0 || invoiced <= 0) continue;
-    const amount = Math.min(unpaid, Math.round((unpaid * payment.amount) / invoiced));
+    // At the rate the invoice was booked: what it put on, per unit of the invoice's currency (not
+    // what is left unpaid, which earlier payments have reduced already).
+    const amount = Math.min(unpaid, Math.round((invoicedInCounter * payment.amount) / invoiced));
     const sp = num(r.sp_amount);
     writeBooking(batch, {
       customerId: Number(r.customer_id),

@@ -20,7 +20,11 @@ const codeSchema = z
 const dateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 const invoiceNumbers = z
   .array(z.string().regex(/^[A-Z]{1,16}-\d{4}-\d{6,}$/, 'an invoice number such as INV-2026-000123'))
   .min(1)
@@ -87,10 +91,11 @@ export interface OpenInvoice {
 }
 
 /** The order money goes to when no invoice is named: due date, then issue date, then id. */
-export function oldestFirst<T extends Pick<OpenInvoice, 'id' | 'dueDate' | 'issueDate'>>(list: readonly T[]): T[] {
+export function oldestFirst<T extends Pick<OpenInvoice, 'id' | 'dueDate' | 'issueDate'>>(
+  list: readonly T[],
+): T[] {
   return [...list].sort(
-    (a, b) =>
-      a.dueDate.localeCompare(b.dueDate) || a.issueDate.localeCompare(b.issueDate) || a.id - b.id,
+    (a, b) => a.dueDate.localeCompare(b.dueDate) || a.issueDate.localeCompare(b.issueDate) || a.id - b.id,
   );
 }
 

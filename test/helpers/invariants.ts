@@ -173,6 +173,62 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   problems.push(...(await checkInvoiceInvariants(db)));
   problems.push(...(await creditProblems(db)));
   problems.push(...(await transferProblems(db)));
+  problems.push(...(await paymentProblems(db)));
+  return problems;
+}
+
+/**
+ * Payments (README "Payments"): each invoice's `paid` is the sum of its allocations; each
+ * payment's `unapplied` is its amount less its allocations, never below zero; no invoice has more
+ * paid and credited than its total; allocations are above zero.
+ */
+async function paymentProblems(db: Conn): Promise<string[]> {
+  if (!(await db.schema.hasTable('payment_allocations'))) return [];
+  const problems: string[] = [];
+  const invoices = await rows(
+    db('invoices as i')
+      .leftJoin(
+        db('payment_allocations').select('invoice_id').sum({ n: 'amount' }).groupBy('invoice_id').as('a'),
+        'a.invoice_id',
+        'i.id',
+      )
+      .leftJoin(
+        db('invoices')
+          .where('type', 'credit_note')
+          .whereNotNull('credits_invoice_id')
+          .select('credits_invoice_id')
+          .sum({ n: 'total' })
+          .groupBy('credits_invoice_id')
+          .as('c'),
+        'c.credits_invoice_id',
+        'i.id',
+      )
+      .select('i.id', 'i.number', 'i.total', 'i.paid', db.raw('a.n AS allocated'), db.raw('c.n AS credited')),
+  );
+  for (const i of invoices) {
+    const allocated = Number(i.allocated ?? 0);
+    if (Number(i.paid) !== allocated)
+      problems.push(`invoice ${i.number}: paid ${i.paid} but its allocations add up to ${allocated}`);
+    if (allocated > 0 && allocated + Number(i.credited ?? 0) > Number(i.total))
+      problems.push(
+        `invoice ${i.number}: paid ${allocated} + credited ${i.credited ?? 0} > total ${i.total}`,
+      );
+  }
+  const payments = await rows(
+    db('payments as p')
+      .leftJoin('payment_allocations as a', 'a.payment_id', 'p.id')
+      .groupBy('p.id', 'p.amount', 'p.unapplied')
+      .select('p.id', 'p.amount', 'p.unapplied')
+      .sum({ allocated: 'a.amount' })
+      .min({ smallest: 'a.amount' }),
+  );
+  for (const p of payments) {
+    const allocated = Number(p.allocated ?? 0);
+    if (Number(p.unapplied) !== Number(p.amount) - allocated || Number(p.unapplied) < 0)
+      problems.push(`payment ${p.id}: unapplied ${p.unapplied}, amount ${p.amount}, allocated ${allocated}`);
+    if (p.smallest !== null && Number(p.smallest) <= 0)
+      problems.push(`payment ${p.id}: an allocation of ${p.smallest}`);
+  }
   return problems;
 }
 

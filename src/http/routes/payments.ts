@@ -11,6 +11,7 @@ import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam, readJson } from '../errors.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
+import { actorOf } from './credit.js';
 
 /** The bank statement upload; it has a body limit of its own instead of the API's. */
 export const PAYMENT_IMPORT_PATH = '/api/payments/import';
@@ -26,16 +27,13 @@ const listQuery = z.object({
 });
 const importQuery = z.object({ fileName: z.string().trim().min(1).max(255).optional() });
 
-/** Who records through the admin API (the admin token names no person). */
-const API_ACTOR = 'api';
-
 /** Customer receipts: record, import a bank statement, apply what is on account, list, one. */
 export function paymentRoutes(db: Db) {
   const app = new Hono<AppEnv>();
 
   app.post('/payments', async (c) => {
     const body = await readJson(c, paymentBodySchema);
-    const { payment, created } = await recordPayment(db, body, { source: 'api', actor: API_ACTOR });
+    const { payment, created } = await recordPayment(db, body, { source: 'api', actor: actorOf(c) });
     return c.json(payment, created ? 201 : 200);
   });
 
@@ -59,7 +57,7 @@ export function paymentRoutes(db: Db) {
       const data = Buffer.from(await c.req.arrayBuffer());
       if (data.length === 0)
         throw new ApiError(422, 'invalid_file', bilingual('the body holds no CSV', '请求体中没有 CSV 文件'));
-      const result = await importBankStatement(db, { data, fileName: fileName ?? null }, API_ACTOR);
+      const result = await importBankStatement(db, { data, fileName: fileName ?? null }, actorOf(c));
       return c.json(result, result.repeatedFile ? 200 : 201);
     },
   );
@@ -78,7 +76,7 @@ export function paymentRoutes(db: Db) {
     const id = parseParam(idParam, c.req.param('id'), 'payment id');
     // The body is optional: none applies to the oldest open invoices.
     const body = (await c.req.raw.clone().text()).trim() === '' ? {} : await readJson(c, applyBodySchema);
-    return c.json(await applyPayment(db, id, body.invoices, API_ACTOR));
+    return c.json(await applyPayment(db, id, body.invoices, actorOf(c)));
   });
 
   return app;
