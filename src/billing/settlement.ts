@@ -1,5 +1,5 @@
 import { bookingDate, moveManyToInvoiced, recordCreditPayment } from '../customers/credit.js';
-import { dbTime, forUpdate, rawRows, type Tx } from '../db/connection.js';
+import { dbTime, forUpdate, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { paymentRequestHash } from '../domain/payments.js';
 import type { PostedInvoice } from './posting.js';
 
@@ -10,7 +10,9 @@ import type { PostedInvoice } from './posting.js';
  * 1. credit exposure: each invoice moves its orders' exposure from open orders to unpaid invoices
  *    (an invoice over several orders shares its total among them by their lines' amounts); each
  *    credit note takes its total off the unpaid side of the invoice it credits;
- * 2. orders paid on their channel (`orders.paid_on_channel`) are settled: one payment per order,
+ * 2. a credit note against an invoice that was paid already gives back what is now paid beyond
+ *    the invoice's total (reversing allocations): the money goes back on account;
+ * 3. orders paid on their channel (`orders.paid_on_channel`) are settled: one payment per order,
  *    source and method `channel`, reference `<channel>:<external id>` (recorded once, however
  *    many invoices the order has), applied to the order's invoices as they are posted; what is
  *    not applied yet stays on account for the order's next invoice.
@@ -44,8 +46,70 @@ export async function afterInvoicesPosted(tx: Tx, posted: readonly PostedInvoice
         kind: 'credit_note',
       });
 
-  // 2. channel-paid orders
+  // 2. a credit note against an invoice paid already gives the paid excess back to the payments
+  const credited = posted.filter((p) => p.draft.type === 'credit_note' && p.draft.creditsInvoiceId !== null);
+  if (credited.length > 0)
+    await releaseOverpaid(
+      tx,
+      [...new Set(credited.map((p) => p.draft.creditsInvoiceId!))].sort((a, b) => a - b),
+      now,
+    );
+
+  // 3. channel-paid orders
   await settleChannelPaid(tx, invoices, now);
+}
+
+/**
+ * An invoice with more paid and credited than its total (a credit note after payment) gives the
+ * excess back to its payments, newest allocation first, as reversing allocations (negative
+ * amounts): the money goes back on account of the payment it came from, and the invoice keeps
+ * `paid + credited = total`.
+ */
+async function releaseOverpaid(tx: Tx, invoiceIds: readonly number[], now: string): Promise<void> {
+  const marks = invoiceIds.map(() => '?').join(', ');
+  const [rows = []] = await rawRows(
+    tx,
+    `SELECT id, total, paid FROM invoices WHERE id IN (${marks}) AND paid > 0 ORDER BY id${lockClause(tx)}`,
+    invoiceIds,
+  );
+  if (rows.length === 0) return;
+  const ids = rows.map((r) => Number(r.id));
+  const [credits = [], allocs = []] = await rawRows(
+    tx,
+    `SELECT credits_invoice_id AS id, SUM(total) AS credited FROM invoices WHERE credits_invoice_id IN (${ids
+      .map(() => '?')
+      .join(', ')}) AND type = 'credit_note' GROUP BY credits_invoice_id; ` +
+      `SELECT invoice_id, payment_id, SUM(amount) AS amount, MAX(id) AS last_id FROM payment_allocations WHERE invoice_id IN (${ids
+        .map(() => '?')
+        .join(', ')}) GROUP BY invoice_id, payment_id ORDER BY invoice_id, last_id DESC`,
+    [...ids, ...ids],
+  );
+  const creditedOf = new Map(credits.map((c) => [Number(c.id), Number(c.credited ?? 0)]));
+  const today = bookingDate(now);
+  for (const r of rows) {
+    const id = Number(r.id);
+    let excess = Math.min(Number(r.paid), Number(r.paid) + (creditedOf.get(id) ?? 0) - Number(r.total));
+    for (const a of allocs) {
+      if (excess <= 0) break;
+      if (Number(a.invoice_id) !== id) continue;
+      const back = Math.min(excess, Number(a.amount));
+      if (back <= 0) continue;
+      excess -= back;
+      await tx('payment_allocations').insert({
+        payment_id: Number(a.payment_id),
+        invoice_id: id,
+        amount: -back,
+        applied_on: today,
+        actor: 'billing',
+        created_at: now,
+      });
+      await tx.raw('UPDATE invoices SET paid = paid - ? WHERE id = ?', [back, id]);
+      await tx.raw('UPDATE payments SET unapplied = unapplied + ? WHERE id = ?', [
+        back,
+        Number(a.payment_id),
+      ]);
+    }
+  }
 }
 
 /** The orders an invoice covers, each with its share of the invoice's total (adding up to it). */

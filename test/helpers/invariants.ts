@@ -180,7 +180,8 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
 /**
  * Payments (README "Payments"): each invoice's `paid` is the sum of its allocations; each
  * payment's `unapplied` is its amount less its allocations, never below zero; no invoice has more
- * paid and credited than its total; allocations are above zero.
+ * paid and credited than its total; no allocation of nothing, and per payment and invoice the
+ * allocations (reversals included) never add up below zero.
  */
 async function paymentProblems(db: Conn): Promise<string[]> {
   if (!(await db.schema.hasTable('payment_allocations'))) return [];
@@ -219,16 +220,25 @@ async function paymentProblems(db: Conn): Promise<string[]> {
       .leftJoin('payment_allocations as a', 'a.payment_id', 'p.id')
       .groupBy('p.id', 'p.amount', 'p.unapplied')
       .select('p.id', 'p.amount', 'p.unapplied')
-      .sum({ allocated: 'a.amount' })
-      .min({ smallest: 'a.amount' }),
+      .sum({ allocated: 'a.amount' }),
   );
   for (const p of payments) {
     const allocated = Number(p.allocated ?? 0);
     if (Number(p.unapplied) !== Number(p.amount) - allocated || Number(p.unapplied) < 0)
       problems.push(`payment ${p.id}: unapplied ${p.unapplied}, amount ${p.amount}, allocated ${allocated}`);
-    if (p.smallest !== null && Number(p.smallest) <= 0)
-      problems.push(`payment ${p.id}: an allocation of ${p.smallest}`);
   }
+  // A reversal (a credit note after payment) never takes back more than was applied.
+  const pairs = await rows(
+    db('payment_allocations')
+      .groupBy('payment_id', 'invoice_id')
+      .select('payment_id', 'invoice_id')
+      .sum({ n: 'amount' })
+      .havingRaw('SUM(amount) < 0'),
+  );
+  for (const x of pairs)
+    problems.push(`payment ${x.payment_id} on invoice ${x.invoice_id}: allocations add up to ${x.n}`);
+  const zero = await rows(db('payment_allocations').where('amount', 0).select('id'));
+  for (const z of zero) problems.push(`allocation ${z.id} of nothing`);
   return problems;
 }
 

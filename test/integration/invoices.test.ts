@@ -451,8 +451,20 @@ describe('invoices through the HTTP app (MariaDB)', () => {
       ['B2', 2],
     ]);
     expect(note.shipping).toBe(0);
-    // The invoice itself is as it was.
-    expect({ ...after, creditNotes: [] }).toEqual({ ...inv, creditNotes: [] });
+    // The invoice itself is as it was; only what is credited and open on it moved.
+    const { credited, open, status, ...unchanged } = after;
+    expect({ ...unchanged, creditNotes: [] }).toEqual({
+      ...inv,
+      creditNotes: [],
+      credited: undefined,
+      open: undefined,
+      status: undefined,
+    });
+    expect({ credited, open, status }).toEqual({
+      credited: note.total,
+      open: inv.total - note.total,
+      status: 'partly_paid',
+    });
     expect((await stack.api('GET', `/api/invoices/${note.number}`)).status).toBe(404);
     expect(await checkInvariants(stack.db)).toEqual([]);
     // The next run writes the credit note's document.

@@ -308,7 +308,19 @@ describe('payments (MariaDB)', () => {
       open: 1000,
       status: 'partly_paid',
     });
-    await pay({ customer: 'EXPO', amount: 5000, reference: 'E-2' });
+    const e2 = await pay({ customer: 'EXPO', amount: 5000, reference: 'E-2' });
+    expect(e2.body).toMatchObject({ applied: 1000, unapplied: 4000 });
+    expect((await credit('EXPO')).exposure).toMatchObject({ openOrders: 0, invoicedUnpaid: 0, total: 0 });
+    // A credit note after payment: what is now paid beyond the total goes back on account.
+    const late = await stack.api('POST', `/api/invoices/${res.body.number}/credit-notes`, {
+      lines: [{ sku: 'PAY-1', quantity: 1 }],
+      reason: 'returned after payment',
+    });
+    expect(late.status, JSON.stringify(late.body)).toBe(201);
+    expect(await inv(res.body.number)).toMatchObject({ paid: 1000, credited: 2000, open: 0, status: 'paid' });
+    const back = (await stack.api('GET', `/api/payments/${e2.body.id}`)).body;
+    expect(back).toMatchObject({ applied: 0, unapplied: 5000 });
+    expect(back.allocations.map((a: { amount: number }) => a.amount)).toEqual([1000, -1000]);
     expect((await credit('EXPO')).exposure).toMatchObject({ openOrders: 0, invoicedUnpaid: 0, total: 0 });
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
