@@ -359,39 +359,22 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
     };
   },
   take(state, draft, effect, batch, ctx) {
-    if (effect) takeCredit(state, draft.order.id, effect, batch, 'order', ctx.actor, ctx.now);
+    if (effect)
+      takeCredit(
+        state,
+        draft.order.id,
+        effect,
+        batch,
+        ctx.change === 'amend' ? 'amend' : 'order',
+        ctx.actor,
+        ctx.now,
+      );
   },
 };
 
 // ---------------------------------------------------------------------------------------------
 // Changes to booked orders: amendments, cancellations (and billing, below)
 // ---------------------------------------------------------------------------------------------
-
-/**
- * Checks an amended order's new value against credit, in the caller's transaction (the order is
- * locked; call before any stock row is locked): books the difference to what the order booked
- * (more when it grew, a give-back when it shrank). Returns the problems instead, booking nothing,
- * when the growth takes the customer or salesperson over the limit (an approval covers up to its
- * amount) or cannot be converted.
- */
-export async function rebookAmendedOrder(
-  tx: Tx,
-  order: Pick<OrderRow, 'id' | 'customerId' | 'currency'>,
-  newTotal: number,
-  actor: string,
-  now = dbTime(),
-): Promise<CreditProblem[]> {
-  if (order.customerId === null) return [];
-  const state = await loadCredit(tx, [{ order }], now, currentBusinessTimeZone());
-  const decision = decideOrderCredit(state, order.id, newTotal, order.currency);
-  if (decision.problems.length > 0) return decision.problems;
-  if ('booking' in decision && decision.booking) {
-    const batch = new WriteBatch(tx);
-    takeCredit(state, order.id, decision.booking, batch, 'amend', actor, now);
-    await batch.flush();
-  }
-  return [];
-}
 
 /**
  * Gives back the open exposure a locked order booked, when it is cancelled: everything, or — when
