@@ -315,10 +315,15 @@ async function replaceAndReserve(
   const outcome = await runOrderRules(tx, [{ order: amended, lines }], ctx, ORDER_RULES, batch);
   const held = outcome.held[0];
   if (held) throw new Refused(held.problems.map((p) => `${p.code}: ${p.message}`).join('; '));
-  repriced = applyRuleDraft(batch, { order: amended, lines }, outcome.passed[0]!.draft) || repriced;
+  repriced = applyRuleDraft({ order: amended, lines }, outcome.passed[0]!.draft) || repriced;
   if (repriced) {
     const total = orderTotal(...storedMoney(amended, lines));
-    batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [total, order.id]);
+    batch.addSql('UPDATE orders SET total_amount = ?, discount_amount = ?, tax_amount = ? WHERE id = ?', [
+      total,
+      amended.discountAmount,
+      amended.taxAmount,
+      order.id,
+    ]);
     order.totalAmount = total;
   }
   await batch.flush();
