@@ -1,6 +1,7 @@
-import { bookingDate, recordCreditPayment } from '../customers/credit.js';
+import { bookingDate, recordManyCreditPayments } from '../customers/credit.js';
 import { type Conn, type Db, dbTime, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
+import { WriteBatch } from '../db/write-batch.js';
 import {
   allocate,
   type OpenInvoice,
@@ -192,17 +193,16 @@ async function writeAllocations(
       created_at: now,
     })),
   );
+  const batch = new WriteBatch(tx);
   for (const a of allocations)
-    await tx.raw('UPDATE invoices SET paid = paid + ? WHERE id = ?', [a.amount, a.invoiceId]);
-  await tx.raw('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [total, payment.id]);
-  for (const a of allocations)
-    await recordCreditPayment(tx, {
-      invoiceId: a.invoiceId,
-      amount: a.amount,
-      currency: payment.currency,
-      actor,
-      now,
-    });
+    batch.addSql('UPDATE invoices SET paid = paid + ? WHERE id = ?', [a.amount, a.invoiceId]);
+  batch.addSql('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [total, payment.id]);
+  await batch.flush();
+  await recordManyCreditPayments(
+    tx,
+    allocations.map((a) => ({ invoiceId: a.invoiceId, amount: a.amount, currency: payment.currency, actor })),
+    now,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
-import { bookingDate, moveManyToInvoiced, recordCreditPayment } from '../customers/credit.js';
-import { dbTime, forUpdate, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { bookingDate, moveManyToInvoiced, recordManyCreditPayments } from '../customers/credit.js';
+import { dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import { WriteBatch } from '../db/write-batch.js';
 import { paymentRequestHash } from '../domain/payments.js';
 import type { PostedInvoice } from './posting.js';
 
@@ -35,16 +36,19 @@ export async function afterInvoicesPosted(tx: Tx, posted: readonly PostedInvoice
   const invoices = posted.filter((p) => p.draft.type === 'invoice');
   for (const p of invoices) for (const share of orderShares(p)) moves.push({ ...share, invoiceId: p.id });
   await moveManyToInvoiced(tx, moves, actor, now);
-  for (const p of posted)
-    if (p.draft.type === 'credit_note' && p.draft.creditsInvoiceId !== null && p.draft.totals.total > 0)
-      await recordCreditPayment(tx, {
-        invoiceId: p.draft.creditsInvoiceId,
+  await recordManyCreditPayments(
+    tx,
+    posted
+      .filter((p) => p.draft.type === 'credit_note' && p.draft.creditsInvoiceId !== null)
+      .map((p) => ({
+        invoiceId: p.draft.creditsInvoiceId!,
         amount: p.draft.totals.total,
         currency: p.draft.currency,
         actor,
-        now,
-        kind: 'credit_note',
-      });
+        kind: 'credit_note' as const,
+      })),
+    now,
+  );
 
   // 2. a credit note against an invoice paid already gives the paid excess back to the payments
   const credited = posted.filter((p) => p.draft.type === 'credit_note' && p.draft.creditsInvoiceId !== null);
@@ -145,62 +149,77 @@ export function orderShares(p: PostedInvoice): { orderId: number; amount: number
 
 /** Settles the new invoices of orders paid on their channel from each order's channel payment. */
 async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now: string): Promise<void> {
+  const sharesOf = new Map(invoices.map((p) => [p.id, orderShares(p)]));
   const orderIds = new Set<number>();
-  for (const p of invoices) for (const s of orderShares(p)) orderIds.add(s.orderId);
+  for (const shares of sharesOf.values()) for (const s of shares) orderIds.add(s.orderId);
   if (orderIds.size === 0) return;
   const ids = [...orderIds].sort((a, b) => a - b);
   const paid = new Map<number, Record<string, unknown>>();
+  const existing = new Map<number, { id: number; unapplied: number; currency: string }>();
+  const lock = lockClause(tx);
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
+    const marks = chunk.map(() => '?').join(', ');
     const [rows = []] = await rawRows(
       tx,
       'SELECT id, channel, external_id, customer_id, currency, total_amount, channel_total, placed_at, created_at ' +
-        `FROM orders WHERE id IN (${chunk.map(() => '?').join(', ')}) AND paid_on_channel = 1`,
+        `FROM orders WHERE id IN (${marks}) AND paid_on_channel = 1 AND customer_id IS NOT NULL`,
       chunk,
     );
-    for (const r of rows) if (r.customer_id !== null) paid.set(Number(r.id), r);
+    for (const r of rows) paid.set(Number(r.id), r);
+    if (rows.length === 0) continue;
+    // Payments already under the orders' references (an earlier invoice of the order recorded
+    // it), locked. One under such a reference that is not this order's channel payment (recorded
+    // by hand) is left alone, and the order is not settled here.
+    const refs = rows.map((r) => `${String(r.channel)}:${String(r.external_id)}`.slice(0, 191));
+    const [payments = []] = await rawRows(
+      tx,
+      'SELECT id, customer_id, reference, order_id, source, unapplied, currency FROM payments ' +
+        `WHERE (customer_id, reference) IN (${rows.map(() => '(?, ?)').join(', ')}) ORDER BY id${lock}`,
+      rows.flatMap((r, k) => [Number(r.customer_id), refs[k]]),
+    );
+    const byKey = new Map(payments.map((p) => [`${p.customer_id}\u0000${p.reference}`, p]));
+    rows.forEach((r, k) => {
+      const p = byKey.get(`${r.customer_id}\u0000${refs[k]}`);
+      if (!p) return;
+      if (p.source === 'channel' && Number(p.order_id) === Number(r.id))
+        existing.set(Number(r.id), {
+          id: Number(p.id),
+          unapplied: Number(p.unapplied),
+          currency: String(p.currency),
+        });
+      else paid.delete(Number(r.id));
+    });
   }
   if (paid.size === 0) return;
   const today = bookingDate(now);
-  // What is open on each new invoice, taken down as the orders' payments are applied.
-  const openOf = new Map(invoices.map((p) => [p.id, p.draft.totals.total]));
-  const payments = new Map<number, { id: number; unapplied: number; currency: string }>();
+
+  // New payments, one per order, in one statement per 500.
+  const fresh: Record<string, unknown>[] = [];
   for (const orderId of [...paid.keys()].sort((a, b) => a - b)) {
+    if (existing.has(orderId)) continue;
     const o = paid.get(orderId)!;
-    const customerId = Number(o.customer_id);
     const reference = `${String(o.channel)}:${String(o.external_id)}`;
     const amount = Number(o.channel_total ?? o.total_amount);
+    if (!(amount > 0)) continue;
     const currency = String(o.currency);
     const receivedOn = String(o.placed_at ?? o.created_at ?? today).slice(0, 10) || today;
-    const existing = await forUpdate(tx('payments').where({ customer_id: customerId, reference }), tx).first(
-      'id',
-      'unapplied',
-      'currency',
-    );
-    if (existing) {
-      payments.set(orderId, {
-        id: Number(existing.id),
-        unapplied: Number(existing.unapplied),
-        currency: String(existing.currency),
-      });
-      continue;
-    }
-    if (amount <= 0) continue;
-    const [inserted] = await tx('payments').insert({
-      customer_id: customerId,
+    fresh.push({
+      customer_id: Number(o.customer_id),
       reference: reference.slice(0, 191),
       amount,
       currency,
       received_on: receivedOn,
       method: 'channel',
       source: 'channel',
+      import_id: null,
       channel: String(o.channel).slice(0, 64),
       order_id: orderId,
       unapplied: amount,
       note: null,
       actor: 'channel',
       request_hash: paymentRequestHash({
-        customer: String(customerId),
+        customer: String(o.customer_id),
         amount,
         currency,
         receivedOn,
@@ -209,35 +228,65 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
       }),
       created_at: now,
     });
-    payments.set(orderId, { id: Number(inserted), unapplied: amount, currency });
+  }
+  for (let i = 0; i < fresh.length; i += 500) {
+    const chunk = fresh.slice(i, i + 500);
+    await tx('payments').insert(chunk);
+    const [rows = []] = await rawRows(
+      tx,
+      `SELECT id, order_id, unapplied, currency FROM payments WHERE order_id IN (${chunk
+        .map(() => '?')
+        .join(', ')}) AND source = 'channel'`,
+      chunk.map((r) => r.order_id),
+    );
+    for (const r of rows)
+      existing.set(Number(r.order_id), {
+        id: Number(r.id),
+        unapplied: Number(r.unapplied),
+        currency: String(r.currency),
+      });
   }
 
+  // Each new invoice takes from its orders' payments, up to each order's share and what is open.
+  const allocations: { paymentId: number; invoiceId: number; amount: number; currency: string }[] = [];
   for (const p of invoices) {
-    for (const share of orderShares(p)) {
-      const pay = payments.get(share.orderId);
+    let open = p.draft.totals.total;
+    for (const share of sharesOf.get(p.id) ?? []) {
+      const pay = paid.has(share.orderId) ? existing.get(share.orderId) : undefined;
       if (!pay || pay.unapplied <= 0 || pay.currency !== p.draft.currency) continue;
-      const open = openOf.get(p.id) ?? 0;
       const amount = Math.min(pay.unapplied, share.amount, open);
       if (amount <= 0) continue;
       pay.unapplied -= amount;
-      openOf.set(p.id, open - amount);
-      await tx('payment_allocations').insert({
-        payment_id: pay.id,
-        invoice_id: p.id,
-        amount,
+      open -= amount;
+      allocations.push({ paymentId: pay.id, invoiceId: p.id, amount, currency: p.draft.currency });
+    }
+  }
+  if (allocations.length === 0) return;
+  for (let i = 0; i < allocations.length; i += 500)
+    await tx('payment_allocations').insert(
+      allocations.slice(i, i + 500).map((a) => ({
+        payment_id: a.paymentId,
+        invoice_id: a.invoiceId,
+        amount: a.amount,
         applied_on: today,
         actor: 'channel',
         created_at: now,
-      });
-      await tx.raw('UPDATE invoices SET paid = paid + ? WHERE id = ?', [amount, p.id]);
-      await tx.raw('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [amount, pay.id]);
-      await recordCreditPayment(tx, {
-        invoiceId: p.id,
-        amount,
-        currency: p.draft.currency,
-        actor: 'channel',
-        now,
-      });
-    }
+      })),
+    );
+  const batch = new WriteBatch(tx);
+  for (const a of allocations) {
+    batch.addSql('UPDATE invoices SET paid = paid + ? WHERE id = ?', [a.amount, a.invoiceId]);
+    batch.addSql('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [a.amount, a.paymentId]);
   }
+  await batch.flush();
+  await recordManyCreditPayments(
+    tx,
+    allocations.map((a) => ({
+      invoiceId: a.invoiceId,
+      amount: a.amount,
+      currency: a.currency,
+      actor: 'channel',
+    })),
+    now,
+  );
 }

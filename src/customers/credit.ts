@@ -680,44 +680,94 @@ export async function recordCreditPayment(
     kind?: 'payment' | 'credit_note';
   },
 ): Promise<void> {
-  const now = payment.now ?? dbTime();
-  const [rows = []] = await rawRows(
-    tx,
-    'SELECT customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount, ' +
-      "SUM(CASE WHEN kind = 'invoice' THEN source_amount ELSE 0 END) AS source_amount, " +
-      "SUM(CASE WHEN kind = 'invoice' THEN amount ELSE 0 END) AS invoiced_amount " +
-      "FROM credit_bookings WHERE invoice_id = ? AND bucket = 'invoiced_unpaid' " +
-      'GROUP BY customer_id, salesperson_id, currency, sp_currency',
-    [payment.invoiceId],
-  );
+  await recordManyCreditPayments(tx, [payment], payment.now ?? dbTime());
+}
+
+/**
+ * `recordCreditPayment` for many at once (a receipt over several invoices, a posting's credit
+ * notes and channel settlements): one read of the invoices' unpaid bookings per 500 invoices, then
+ * the bookings as one batch. Several payments of one invoice take from what the earlier left.
+ */
+export async function recordManyCreditPayments(
+  tx: Tx,
+  payments: readonly {
+    invoiceId: number;
+    amount: number;
+    currency: string;
+    actor: string;
+    kind?: 'payment' | 'credit_note';
+  }[],
+  now = dbTime(),
+): Promise<void> {
+  const ids = [...new Set(payments.filter((p) => p.amount > 0).map((p) => p.invoiceId))];
+  if (ids.length === 0) return;
+  type Unpaid = {
+    customerId: number;
+    salespersonId: number | null;
+    currency: string;
+    spCurrency: string | null;
+    unpaid: number;
+    sp: number | null;
+    invoiced: number;
+    invoicedInCounter: number;
+  };
+  const unpaidOf = new Map<number, Unpaid[]>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const [rows = []] = await rawRows(
+      tx,
+      'SELECT invoice_id, customer_id, salesperson_id, currency, sp_currency, SUM(amount) AS amount, SUM(sp_amount) AS sp_amount, ' +
+        "SUM(CASE WHEN kind = 'invoice' THEN source_amount ELSE 0 END) AS source_amount, " +
+        "SUM(CASE WHEN kind = 'invoice' THEN amount ELSE 0 END) AS invoiced_amount " +
+        `FROM credit_bookings WHERE invoice_id IN (${marks(chunk)}) AND bucket = 'invoiced_unpaid' ` +
+        'GROUP BY invoice_id, customer_id, salesperson_id, currency, sp_currency',
+      chunk,
+    );
+    for (const r of rows) {
+      const list = unpaidOf.get(Number(r.invoice_id)) ?? [];
+      list.push({
+        customerId: Number(r.customer_id),
+        salespersonId: num(r.salesperson_id),
+        currency: String(r.currency),
+        spCurrency: (r.sp_currency as string | null) ?? null,
+        unpaid: Number(r.amount ?? 0),
+        sp: num(r.sp_amount),
+        invoiced: Number(r.source_amount ?? 0),
+        invoicedInCounter: Number(r.invoiced_amount ?? 0),
+      });
+      unpaidOf.set(Number(r.invoice_id), list);
+    }
+  }
+  if (unpaidOf.size === 0) return;
   const batch = new WriteBatch(tx);
-  for (const r of rows) {
-    const unpaid = Number(r.amount ?? 0);
-    const invoiced = Number(r.source_amount ?? 0);
-    const invoicedInCounter = Number(r.invoiced_amount ?? 0);
-    if (unpaid <= 0 || invoiced <= 0) continue;
-    // At the rate the invoice was booked: what it put on, per unit of the invoice's currency (not
-    // what is left unpaid, which earlier payments have reduced already).
-    const amount = Math.min(unpaid, Math.round((invoicedInCounter * payment.amount) / invoiced));
-    const sp = num(r.sp_amount);
-    writeBooking(batch, {
-      customerId: Number(r.customer_id),
-      salespersonId: num(r.salesperson_id),
-      orderId: null,
-      invoiceId: payment.invoiceId,
-      bucket: 'invoiced_unpaid',
-      kind: payment.kind ?? 'payment',
-      amount: -amount,
-      currency: String(r.currency),
-      spAmount: sp === null ? null : -Math.round((sp * amount) / unpaid),
-      spCurrency: (r.sp_currency as string | null) ?? null,
-      sourceAmount: payment.amount,
-      sourceCurrency: payment.currency,
-      rateScaled: null,
-      rateDate: null,
-      actor: payment.actor,
-      now,
-    });
+  for (const payment of payments) {
+    for (const u of unpaidOf.get(payment.invoiceId) ?? []) {
+      if (u.unpaid <= 0 || u.invoiced <= 0 || payment.amount <= 0) continue;
+      // At the rate the invoice was booked: what it put on, per unit of the invoice's currency (not
+      // what is left unpaid, which earlier payments have reduced already).
+      const amount = Math.min(u.unpaid, Math.round((u.invoicedInCounter * payment.amount) / u.invoiced));
+      const spAmount = u.sp === null ? null : Math.round((u.sp * amount) / u.unpaid);
+      writeBooking(batch, {
+        customerId: u.customerId,
+        salespersonId: u.salespersonId,
+        orderId: null,
+        invoiceId: payment.invoiceId,
+        bucket: 'invoiced_unpaid',
+        kind: payment.kind ?? 'payment',
+        amount: -amount,
+        currency: u.currency,
+        spAmount: spAmount === null ? null : -spAmount,
+        spCurrency: u.spCurrency,
+        sourceAmount: payment.amount,
+        sourceCurrency: payment.currency,
+        rateScaled: null,
+        rateDate: null,
+        actor: payment.actor,
+        now,
+      });
+      u.unpaid -= amount;
+      if (u.sp !== null && spAmount !== null) u.sp -= spAmount;
+    }
   }
   await batch.flush();
 }
