@@ -378,6 +378,44 @@ function suite(name: string, options: { sqlite?: boolean }) {
       expect(await checkInvariants(stack.db)).toEqual([]);
     });
 
+    it('an order paid on the channel and invoiced per shipment: its payment covers each invoice as it comes', async () => {
+      await customer('SHOP2');
+      const res = await stack.api('POST', '/api/orders', {
+        externalId: 'web-9002',
+        currency: 'EUR',
+        lines: [{ sku: 'PAY-1', quantity: 3, unitPrice: 1000 }],
+        customer: { code: 'SHOP2' },
+      });
+      const id = res.body.id as number;
+      await stack.db('orders').where({ id }).update({ paid_on_channel: true });
+      await processOrder(stack.db, id);
+      const invoiceShipped = async (quantity: number) => {
+        const shipment = await stack.api('POST', `/api/orders/${id}/shipments`, {
+          lines: [{ sku: 'PAY-1', quantity }],
+        });
+        expect(shipment.status, JSON.stringify(shipment.body)).toBe(201);
+        const issued = await stack.api('POST', '/api/invoices', { shipment: shipment.body.shipmentId });
+        expect(issued.status).toBe(201);
+        return issued.body.number as string;
+      };
+      const first = await invoiceShipped(1);
+      expect(await inv(first)).toMatchObject({ total: 1000, paid: 1000, status: 'paid' });
+      const [payment] = (await stack.api('GET', '/api/payments?customer=SHOP2')).body.items;
+      expect(payment).toMatchObject({
+        reference: 'api:web-9002',
+        amount: 3000,
+        applied: 1000,
+        unapplied: 2000,
+      });
+      const second = await invoiceShipped(2);
+      expect(await inv(second)).toMatchObject({ total: 2000, paid: 2000, status: 'paid' });
+      const after = (await stack.api('GET', `/api/payments/${payment.id}`)).body;
+      expect(after).toMatchObject({ applied: 3000, unapplied: 0 });
+      expect(after.allocations.map((a: { invoice: string }) => a.invoice)).toEqual([first, second]);
+      expect(await stack.db('payments').where({ order_id: id }).count({ n: '*' })).toEqual([{ n: 1 }]);
+      expect(await checkInvariants(stack.db)).toEqual([]);
+    });
+
     it('holds new orders of an overdueHold customer with an invoice past due (overdue_invoices); approval and payment let them through', async () => {
       await customer('LATE', { overdueHold: true, paymentTermsDays: 30 });
       expect((await stack.api('GET', '/api/customers/LATE')).body.overdueHold).toBe(true);
