@@ -173,7 +173,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   problems.push(...(await checkInvoiceInvariants(db)));
   problems.push(...(await creditProblems(db)));
   problems.push(...(await transferProblems(db)));
-  problems.push(...(await paymentProblems(db)));
+  problems.push(...(await checkPaymentInvariants(db)));
   return problems;
 }
 
@@ -183,7 +183,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
  * paid and credited than its total; no allocation of nothing, and per payment and invoice the
  * allocations (reversals included) never add up below zero.
  */
-async function paymentProblems(db: Conn): Promise<string[]> {
+export async function checkPaymentInvariants(db: Conn): Promise<string[]> {
   if (!(await db.schema.hasTable('payment_allocations'))) return [];
   const problems: string[] = [];
   const invoices = await rows(
