@@ -112,6 +112,8 @@ const invoiceOf = (r: Row, credited: Map<number, number>): LockedInvoice => ({
 });
 
 const INVOICE_FIELDS = 'id, number, customer_id, currency, type, due_date, issue_date, total, paid';
+/** Open invoices read per page when money goes to the oldest first. */
+const PAGE = 50;
 
 /**
  * The invoices money goes to, locked (the customer is locked already): the named ones, in the
@@ -124,6 +126,7 @@ async function lockTargets(
   customerId: number,
   currency: string,
   named: readonly string[] | undefined,
+  want: number,
 ): Promise<LockedInvoice[]> {
   const lock = lockClause(tx);
   if (named && named.length > 0) {
@@ -156,17 +159,29 @@ async function lockTargets(
       );
     return out;
   }
-  const [rows = []] = await rawRows(
-    tx,
-    `SELECT ${INVOICE_FIELDS} FROM invoices WHERE customer_id = ? AND type = 'invoice' AND currency = ? ` +
-      `AND paid < total ORDER BY id${lock}`,
-    [customerId, currency],
-  );
-  const credited = await creditedOf(
-    tx,
-    rows.map((r) => Number(r.id)),
-  );
-  return oldestFirst(rows.map((r) => invoiceOf(r, credited)).filter((i) => i.open > 0));
+  // Oldest first, a page at a time, until the amount is covered: a customer with many open
+  // invoices has only those the receipt pays locked and read. The pages are stable: the customer
+  // is locked, so no other payment changes what is open meanwhile.
+  const out: LockedInvoice[] = [];
+  let covered = 0;
+  for (let page = 0; ; page++) {
+    const [rows = []] = await rawRows(
+      tx,
+      `SELECT ${INVOICE_FIELDS} FROM invoices WHERE customer_id = ? AND currency = ? AND type = 'invoice' ` +
+        `AND paid < total ORDER BY due_date, issue_date, id LIMIT ${PAGE} OFFSET ${page * PAGE}${lock}`,
+      [customerId, currency],
+    );
+    const credited = await creditedOf(
+      tx,
+      rows.map((r) => Number(r.id)),
+    );
+    for (const inv of rows.map((r) => invoiceOf(r, credited)))
+      if (inv.open > 0) {
+        out.push(inv);
+        covered += inv.open;
+      }
+    if (rows.length < PAGE || covered >= want) return oldestFirst(out);
+  }
 }
 
 /**
@@ -230,7 +245,7 @@ export async function recordPaymentLocked(
       );
     return { payment: (await loadPayments(tx, [Number(existing.id)]))[0]!, created: false };
   }
-  const targets = await lockTargets(tx, customer.id, input.currency, input.invoices);
+  const targets = await lockTargets(tx, customer.id, input.currency, input.invoices, input.amount);
   const { allocations } = allocate(input.amount, targets);
   let id: number;
   try {
@@ -306,7 +321,7 @@ export async function applyPayment(
     let allocations: { invoiceId: number; amount: number }[] = [];
     let targets: LockedInvoice[] = [];
     if (unapplied > 0 || (named && named.length > 0)) {
-      targets = await lockTargets(tx, customer.id, currency, named);
+      targets = await lockTargets(tx, customer.id, currency, named, unapplied);
       allocations = allocate(unapplied, targets).allocations;
     }
     await writeAllocations(tx, { id: paymentId, currency }, allocations, bookingDate(now), actor, now);

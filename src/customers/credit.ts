@@ -366,6 +366,52 @@ function bookingRow(b: BookingWrite): unknown[] {
   ];
 }
 
+/**
+ * Many bookings of any bucket as few statements as the counters allow: per (customer, bucket) and
+ * per (salesperson, bucket) one relative update by the sum (customers in id order, then
+ * salespeople in id order), and the booking rows in multi-row inserts of 500. For billing, which
+ * books a whole posting or receipt at once.
+ */
+function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): void {
+  const real = bookings.filter((b) => b.amount !== 0 || (b.spAmount ?? 0) !== 0);
+  if (real.length === 0) return;
+  const now = real[0]!.now;
+  const sums = (pick: (b: BookingWrite) => [number, number] | null) => {
+    const m = new Map<string, { id: number; bucket: string; amount: number }>();
+    for (const b of real) {
+      const got = pick(b);
+      if (!got) continue;
+      const k = `${got[0]}:${b.bucket}`;
+      const e = m.get(k) ?? { id: got[0], bucket: b.bucket, amount: 0 };
+      e.amount += got[1];
+      m.set(k, e);
+    }
+    return [...m.values()]
+      .filter((e) => e.amount !== 0)
+      .sort((a, b) => a.id - b.id || a.bucket.localeCompare(b.bucket));
+  };
+  for (const e of sums((b) => [b.customerId, b.amount]))
+    batch.addSql(
+      `UPDATE customer_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE customer_id = ?`,
+      [e.amount, now, e.id],
+    );
+  for (const e of sums((b) =>
+    b.salespersonId !== null && b.spAmount !== null ? [b.salespersonId, b.spAmount] : null,
+  ))
+    batch.addSql(
+      `UPDATE salesperson_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE salesperson_id = ?`,
+      [e.amount, now, e.id],
+    );
+  for (let i = 0; i < real.length; i += 500) {
+    const chunk = real.slice(i, i + 500);
+    batch.addSql(
+      'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
+        `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(chunk.length, 16)}`,
+      chunk.flatMap((b) => bookingRow(b)),
+    );
+  }
+}
+
 interface BookingWrite {
   customerId: number;
   salespersonId: number | null;
@@ -620,7 +666,7 @@ export async function moveManyToInvoiced(
   for (const m of moves) if (openOf.has(m.orderId)) currencies.add(m.currency);
   for (const o of openOf.values()) currencies.add(o.currency);
   const rates = await ratesFor(tx, [...currencies], bookingDate(now));
-  const batch = new WriteBatch(tx);
+  const writes: BookingWrite[] = [];
   let booked = 0;
   for (const m of moves) {
     const open = openOf.get(m.orderId);
@@ -647,18 +693,17 @@ export async function moveManyToInvoiced(
     };
     const spFrom = spShare(fromOpen);
     const spTo = spShare(converted.amount);
-    writeBooking(batch, {
-      ...base,
-      bucket: 'open_orders',
-      amount: -fromOpen,
-      spAmount: spFrom === null ? null : -spFrom,
-    });
-    writeBooking(batch, { ...base, bucket: 'invoiced_unpaid', amount: converted.amount, spAmount: spTo });
+    writes.push(
+      { ...base, bucket: 'open_orders', amount: -fromOpen, spAmount: spFrom === null ? null : -spFrom },
+      { ...base, bucket: 'invoiced_unpaid', amount: converted.amount, spAmount: spTo },
+    );
     // The next share of the same order takes from what is left open.
     if (open.spBooked !== null && spFrom !== null) open.spBooked -= spFrom;
     open.booked -= fromOpen;
     booked++;
   }
+  const batch = new WriteBatch(tx);
+  writeBookings(batch, writes);
   await batch.flush();
   return booked;
 }
@@ -739,7 +784,7 @@ export async function recordManyCreditPayments(
     }
   }
   if (unpaidOf.size === 0) return;
-  const batch = new WriteBatch(tx);
+  const writes: BookingWrite[] = [];
   for (const payment of payments) {
     for (const u of unpaidOf.get(payment.invoiceId) ?? []) {
       if (u.unpaid <= 0 || u.invoiced <= 0 || payment.amount <= 0) continue;
@@ -747,7 +792,7 @@ export async function recordManyCreditPayments(
       // what is left unpaid, which earlier payments have reduced already).
       const amount = Math.min(u.unpaid, Math.round((u.invoicedInCounter * payment.amount) / u.invoiced));
       const spAmount = u.sp === null ? null : Math.round((u.sp * amount) / u.unpaid);
-      writeBooking(batch, {
+      writes.push({
         customerId: u.customerId,
         salespersonId: u.salespersonId,
         orderId: null,
@@ -769,6 +814,8 @@ export async function recordManyCreditPayments(
       if (u.sp !== null && spAmount !== null) u.sp -= spAmount;
     }
   }
+  const batch = new WriteBatch(tx);
+  writeBookings(batch, writes);
   await batch.flush();
 }
 
