@@ -37,6 +37,7 @@ async function shippedOrders(
   customerId: number,
   sku: { id: number; code: string },
   paid: boolean,
+  booked = !paid,
 ) {
   const skuId = sku.id;
   const skuCode = sku.code;
@@ -72,7 +73,7 @@ async function shippedOrders(
       `INSERT INTO shipment_lines (shipment_id, order_line_id, quantity) VALUES ${placeholders(k, 3)}`,
       ids.flatMap((id) => [id, id, 2]),
     );
-    if (!paid) {
+    if (booked) {
       // What processing booked for them: their value on the customer's open orders.
       await db.raw(
         `INSERT INTO credit_bookings (customer_id, order_id, bucket, kind, amount, currency, source_amount, source_currency, actor, created_at) VALUES ${placeholders(k, 10)}`,
@@ -109,7 +110,30 @@ async function main() {
     });
     const period = now.slice(0, 10);
 
-    // 1. invoicing: paid on the channel, then unpaid of a trade customer, one business date each.
+    // 1. invoicing, side by side: unpaid orders of a retail customer (nothing booked, nothing to
+    // settle: the baseline), orders paid on the channel (each settled), unpaid orders of a trade
+    // customer (exposure moved to unpaid invoices).
+    await shippedOrders(
+      db,
+      2 * SHIPMENTS + 1,
+      SHIPMENTS,
+      Number(shop.id),
+      { id: Number(sku.id), code: String(sku.code) },
+      false,
+      false,
+    );
+    const t0 = performance.now();
+    const baseRun = await issueDueInvoices(db, {
+      period,
+      timeZone: 'UTC',
+      outputDir: out,
+      log,
+      documents: false,
+    });
+    const baseMs = performance.now() - t0;
+    console.log(
+      `invoicing ${baseRun.counts.invoices} shipments, unpaid, nothing booked (baseline): ${Math.round(baseMs)} ms = ${rate(baseRun.counts.shipments, baseMs)} shipments/s`,
+    );
     await shippedOrders(
       db,
       1,
