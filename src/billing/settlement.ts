@@ -274,10 +274,19 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
       })),
     );
   const batch = new WriteBatch(tx);
-  for (const a of allocations) {
-    batch.addSql('UPDATE invoices SET paid = paid + ? WHERE id = ?', [a.amount, a.invoiceId]);
-    batch.addSql('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [a.amount, a.paymentId]);
-  }
+  addByCase(
+    batch,
+    'invoices',
+    'paid',
+    sumBy(allocations, (a) => a.invoiceId),
+  );
+  addByCase(
+    batch,
+    'payments',
+    'unapplied',
+    sumBy(allocations, (a) => a.paymentId),
+    -1,
+  );
   await batch.flush();
   await recordManyCreditPayments(
     tx,
@@ -289,4 +298,29 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
     })),
     now,
   );
+}
+
+function sumBy<T extends { amount: number }>(list: readonly T[], key: (x: T) => number): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const x of list) m.set(key(x), (m.get(key(x)) ?? 0) + x.amount);
+  return m;
+}
+
+/** `column += sign × amount` per row id, one statement per 500 rows (ids in order). */
+function addByCase(
+  batch: WriteBatch,
+  table: string,
+  column: string,
+  amounts: Map<number, number>,
+  sign = 1,
+): void {
+  const ids = [...amounts.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    batch.addSql(
+      `UPDATE ${table} SET ${column} = ${column} + CASE id ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END ` +
+        `WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+      [...chunk.flatMap((id) => [id, sign * amounts.get(id)!]), ...chunk],
+    );
+  }
 }
