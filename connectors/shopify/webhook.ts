@@ -8,6 +8,8 @@ const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
   'orders/updated': 'order.upsert',
   'orders/cancelled': 'order.cancel',
   'orders/delete': 'order.delete',
+  // One refund alone (its `order_id` names the order): refunded units that shipped become a return.
+  'refunds/create': 'order.refund',
 };
 
 /** A header by name, case-insensitively, also under the newer name without `x-`. */
@@ -45,7 +47,10 @@ export function verifyShopifyWebhook(
   let externalOrderId: string | null = null;
   if (kind !== 'ignored') {
     const body = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
-    externalOrderId = shopifyIdString(body.admin_graphql_api_id) ?? shopifyIdString(body.id);
+    externalOrderId =
+      kind === 'order.refund'
+        ? shopifyIdString(body.order_id)
+        : (shopifyIdString(body.admin_graphql_api_id) ?? shopifyIdString(body.id));
     if (!externalOrderId) return { valid: false, reason: 'missing_order_id' };
   }
 
