@@ -192,8 +192,8 @@ export interface NormalizedOrder {
   /** The channel says the order is paid: it takes no credit check (absent: not paid, or not said). */
   paid?: boolean;
   /**
-   * The order's refunds that the payload lists completely (with their lines), oldest first. Absent:
-   * the payload says nothing about refunds.
+   * The order's refunds that the payload lists whole (with their lines), oldest first. Absent: the
+   * payload lists none (or none whole).
    */
   refunds?: NormalizedRefund[];
 }

@@ -17,7 +17,7 @@ const SHIPPING_LINES = 5;
  * Refunds read with each order, and refunded line items with each refund: a refund with more is
  * left to the webhooks (`refunds/create`, `orders/updated`), which carry it whole.
  */
-const REFUNDS_WITH_ORDER = 3;
+const REFUNDS_WITH_ORDER = 2;
 const REFUND_LINES = 5;
 
 /** Shopify refuses a query whose requested cost exceeds this (`MAX_COST_EXCEEDED`). */

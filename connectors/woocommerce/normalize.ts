@@ -433,6 +433,6 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
     problems: [...problems, ...money.problems],
     // WooCommerce sets `date_paid` when the payment went through.
     ...(text(payload.date_paid_gmt) || text(payload.date_paid) ? { paid: true } : {}),
-    ...(refunds ? { refunds } : {}),
+    ...(refunds?.length ? { refunds } : {}),
   };
 }
