@@ -137,7 +137,10 @@ function graphqlNode(
   };
 }
 
-describe('channel refunds become returns (MariaDB, Redis, worker)', () => {
+describe.each([
+  ['MariaDB', false],
+  ['SQLite', true],
+])('channel refunds become returns (%s, Redis, worker)', (_name, sqlite) => {
   let stack: TestStack;
   let shopifyId: number;
   let wooId: number;
@@ -187,9 +190,11 @@ describe('channel refunds become returns (MariaDB, Redis, worker)', () => {
     return { onHand: s.onHand, reserved: s.reserved };
   };
   const returnLedger = async (returnId: number) =>
-    (await stack.db('stock_movements').where({ reason: 'return', ref_type: 'return', ref_id: returnId })).map(
-      (m) => Number(m.d_on_hand),
-    );
+    (
+      await stack
+        .db('stock_movements')
+        .where({ reason: 'return', ref_type: 'return', ref_id: String(returnId) })
+    ).map((m) => Number(m.d_on_hand));
   const receive = (sku: string, quantity: number) =>
     stack.api('POST', '/api/stock/receipts', {
       warehouse: 'main',
@@ -213,7 +218,7 @@ describe('channel refunds become returns (MariaDB, Redis, worker)', () => {
   }
 
   beforeAll(async () => {
-    stack = await createStack();
+    stack = await createStack({ sqlite });
     await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['TEE', 'MUG', 'CAP']);
     const shop = await stack.api('POST', '/api/channels', {
       type: 'shopify',
