@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import shopifyConnector, { parseJsonKeepingBigIds } from '../../connectors/shopify/index.js';
+import { type ChannelOrderEvent, receiveChannelEvent } from '../../src/channels/apply-order.js';
+import { findChannel } from '../../src/channels/channel-store.js';
 import { webhookOutcome } from '../helpers/applied-event.js';
+import { block, waitForLockWaits } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
@@ -514,6 +518,69 @@ describe.each([
     ).toHaveLength(1);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
+
+  // Lock waits are read from InnoDB's tables: the forced interleaving runs on MariaDB.
+  if (!sqlite)
+    it('Shopify: orders/updated and refunds/create of one refund applied at once, queued behind the order row → one return', async () => {
+      await receive('TEE', 2);
+      const id = '5800000000000000006';
+      const order = await shippedShopifyOrder(id, [{ ...TEE, quantity: 2 }]);
+      const before = await stockOf('TEE');
+      const refund = refundJson('6600000000000000040', id, [
+        { item: TEE, line: 0, quantity: 2, restockType: 'return' },
+      ]);
+      const updatedBody = refundedOrder(
+        id,
+        [{ ...TEE, quantity: 2, current: 0 }],
+        [refund],
+        '2026-11-28T12:00:05Z',
+      );
+      const channel = (await findChannel(stack.db, stack.secretKey, shopifyId))!;
+      const events: ChannelOrderEvent[] = [
+        {
+          deliveryId: 'race-updated',
+          topic: 'orders/updated',
+          kind: 'order.upsert',
+          rawPayload: updatedBody,
+          externalId: id,
+          order: shopifyConnector.normalizeOrder(parseJsonKeepingBigIds(updatedBody)),
+        },
+        {
+          deliveryId: 'race-refund',
+          topic: 'refunds/create',
+          kind: 'order.refund',
+          rawPayload: refund,
+          externalId: id,
+          order: null,
+          refund: shopifyConnector.normalizeRefund!(parseJsonKeepingBigIds(refund)),
+        },
+      ];
+      // A blocker holds the order row; both deliveries queue up behind it, then go one after the other.
+      const blocker = await block(stack.db, 'SELECT id FROM orders WHERE id = ? FOR UPDATE', [order.id]);
+      let finished = 0;
+      const applying = events.map((e) =>
+        receiveChannelEvent(stack.db, channel, e).finally(() => {
+          finished++;
+        }),
+      );
+      await waitForLockWaits(stack.db, 2, {
+        table: 'orders',
+        settled: () => (finished > 0 ? `${finished} finished without waiting` : null),
+      });
+      await blocker.commit();
+      const results = await Promise.all(applying);
+      expect(results.map((r) => r.outcome).sort()).toEqual(
+        results[0]!.outcome === 'updated'
+          ? ['unchanged', 'updated'].sort()
+          : ['not_applied', 'updated'].sort(),
+      );
+      const returns = await returnsOf(order.id);
+      expect(returns.map((r: any) => [r.reference, r.lines])).toEqual([
+        ['6600000000000000040', [{ sku: 'TEE', quantity: 2, warehouse: 'main' }]],
+      ]);
+      expect(await stockOf('TEE')).toEqual({ onHand: before.onHand + 2, reserved: before.reserved });
+      expect(await checkInvariants(stack.db)).toEqual([]);
+    });
 
   it('WooCommerce: a refund of shipped units read from GET orders/<id>/refunds becomes a return, restocked as the channel says', async () => {
     await receive('TEE', 1);
