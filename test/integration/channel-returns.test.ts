@@ -320,11 +320,12 @@ describe.each([
     // The same refund under another event id (a second subscription), then that delivery again.
     expect((await shopifyWebhook('refunds/create', refund1, 'evt-r1')).body.status).toBe('unchanged');
     expect((await shopifyWebhook('refunds/create', refund1, 'evt-r1')).body.status).toBe('duplicate');
-    // orders/updated lists it; delivered twice.
+    // orders/updated lists it, under the event id its refunds/create had (one merchant action), and
+    // is not taken for a repeat of it; delivered twice.
     const body = refundedOrder(id, [{ ...TEE, quantity: 3, current: 2 }], [refund1], '2026-11-28T12:00:05Z');
-    const updated = await shopifyWebhook('orders/updated', body, 'evt-u1');
+    const updated = await shopifyWebhook('orders/updated', body, 'evt-r1');
     expect(updated.body.status).toBe('not_applied');
-    expect((await shopifyWebhook('orders/updated', body, 'evt-u1')).body.status).toBe('duplicate');
+    expect((await shopifyWebhook('orders/updated', body, 'evt-r1')).body.status).toBe('duplicate');
     // A pull sees it too.
     nock(SHOPIFY_HOST)
       .post(GRAPHQL)
@@ -457,9 +458,13 @@ describe.each([
     const cancelledUnits = refundJson('6600000000000000020', id, [
       { item: CAP, line: 0, quantity: 1, restockType: 'cancel' },
     ]);
+    // The refund's own webhook first (nothing shipped: nothing to return), then the order's update
+    // under the same event id: the update still amends the order.
+    expect((await shopifyWebhook('refunds/create', cancelledUnits, 'evt-cap')).body.status).toBe('unchanged');
     const updated = await shopifyWebhook(
       'orders/updated',
       refundedOrder(id, [{ ...CAP, quantity: 3, current: 2 }], [cancelledUnits], '2026-11-28T12:00:05Z'),
+      'evt-cap',
     );
     expect(updated.body.status).toBe('updated');
     expect(await returnsOf(order.id)).toEqual([]);

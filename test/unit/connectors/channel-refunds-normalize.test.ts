@@ -74,7 +74,11 @@ describe('channel refunds, as the connectors read them', () => {
     );
     expect(verified).toMatchObject({
       valid: true,
-      envelope: { kind: 'order.refund', externalOrderId: '820982911946154508', deliveryId: 'e-1' },
+      envelope: {
+        kind: 'order.refund',
+        externalOrderId: '820982911946154508',
+        deliveryId: 'refunds/create:e-1',
+      },
     });
     const read = shopify.normalizeRefund!(load('refunds-create.json'));
     expect(read).toEqual({
