@@ -90,6 +90,7 @@ export default defineConnector<WooCommerceSettings>({
   limitsFor: wooCommerceLimits,
   verifyWebhook: verifyWooCommerceWebhook,
   normalizeOrder: normalizeWooCommerceOrder,
+  restockOnRefund: (settings) => settings.restockOnRefund,
   completePayload: (ctx, payload) => withRefundLines(ctx, payload),
   pullOrders: pullWooCommerceOrders,
   pushStock: pushWooCommerceStock,
