@@ -104,7 +104,9 @@ export async function writeReportWorkbook<R>(
     const values: (string | number | null)[] = def.columns.map((c, i) => {
       if (!c.total) return null;
       const n = Number(sums[i]);
-      return c.kind === 'money' && currency ? major(n, currency) : n;
+      // Money without a currency (a slow mover without a cost) has no total.
+      if (c.kind === 'money') return currency ? major(n, currency) : null;
+      return n;
     });
     values[0] = TOTAL_LABEL[language];
     if (currencyColumn > 0 && currency) values[currencyColumn] = currency;
