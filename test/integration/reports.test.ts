@@ -71,7 +71,10 @@ async function workbookRows(res: Response): Promise<unknown[][]> {
   return rows;
 }
 
-describe('reports', () => {
+describe.each([
+  ['MariaDB', false],
+  ['SQLite', true],
+])('reports on %s', (_name, sqlite) => {
   let stack: TestStack;
   const ids: Record<string, number> = {};
   const invoiceOf: Record<string, string> = {};
@@ -105,7 +108,7 @@ describe('reports', () => {
   };
 
   beforeAll(async () => {
-    stack = await createStack();
+    stack = await createStack({ sqlite });
     await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['A1', 'B2', 'C3']);
     for (const [sku, amount] of [
       ['A1', 600],
