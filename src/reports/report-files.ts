@@ -6,7 +6,15 @@ import { pipeline } from 'node:stream/promises';
 import type { Conn } from '../db/connection.js';
 import { dbTime } from '../db/connection.js';
 import { periodBounds } from '../domain/job-periods.js';
-import { type ExecutionFilter, type ExecutionRow, executionDefinition, executionPage } from './execution.js';
+import {
+  type ExecutionBy,
+  type ExecutionFilter,
+  type ExecutionRow,
+  executionDefinition,
+  executionPage,
+  executionSummary,
+  executionSummaryDefinition,
+} from './execution.js';
 import type { ReportKey } from './report-cursor.js';
 import { daysBefore, type ReportRange, today } from './report-range.js';
 import { allPages, type Language, writeReportWorkbook } from './report-workbook.js';
@@ -71,6 +79,22 @@ export function executionWorkbook(
     allPages<ExecutionRow, number>((cursor, limit) => executionPage(db, p, cursor, limit)),
     { language: p.language, subtitle: rangeText(p.range) },
   );
+}
+
+/** The execution summary per customer, salesperson, contract or SKU as a workbook. */
+export async function executionSummaryWorkbook(
+  db: Conn,
+  stream: Writable,
+  p: { range: ReportRange; filter: ExecutionFilter; by: ExecutionBy; language: Language },
+) {
+  const rows = await executionSummary(db, p);
+  async function* each() {
+    yield* rows;
+  }
+  return writeReportWorkbook(stream, executionSummaryDefinition(p.by), each(), {
+    language: p.language,
+    subtitle: rangeText(p.range),
+  });
 }
 
 export function slowMoversWorkbook(db: Conn, stream: Writable, p: SlowMoverParams & { language: Language }) {

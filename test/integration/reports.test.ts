@@ -20,7 +20,12 @@ const today = () => new Date().toISOString().slice(0, 10);
 /** A receipt and what it settled, as the payments module stores them (`invoices.paid` kept in step). */
 async function recordPayment(
   db: Db,
-  p: { customer: string; reference: string; amount: number; allocations: { invoice: string; amount: number }[] },
+  p: {
+    customer: string;
+    reference: string;
+    amount: number;
+    allocations: { invoice: string; amount: number }[];
+  },
 ) {
   const customer = await db('customers').where({ code: p.customer }).first('id');
   const applied = p.allocations.reduce((a, x) => a + x.amount, 0);
@@ -150,8 +155,28 @@ describe.each([
     expect(contract.status, JSON.stringify(contract.body)).toBe(201);
     // The discounts R-1 claims, as promotions that its codes take (the API's channel applies them).
     for (const [code, body] of [
-      ['P-A1', { name: '2.00 off each A1', kind: 'amount', amount: 20, currency: 'EUR', skus: ['A1'], requiresCode: true }],
-      ['P-ORD', { name: '1.00 off', kind: 'amount', appliesTo: 'order', amount: 100, currency: 'EUR', requiresCode: true }],
+      [
+        'P-A1',
+        {
+          name: '2.00 off each A1',
+          kind: 'amount',
+          amount: 20,
+          currency: 'EUR',
+          skus: ['A1'],
+          requiresCode: true,
+        },
+      ],
+      [
+        'P-ORD',
+        {
+          name: '1.00 off',
+          kind: 'amount',
+          appliesTo: 'order',
+          amount: 100,
+          currency: 'EUR',
+          requiresCode: true,
+        },
+      ],
     ] as const) {
       const r = await stack.api('PUT', `/api/promotions/${code}`, body);
       expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -202,16 +227,24 @@ describe.each([
       [ids.r3, 'backordered'],
       [ids.r4, 'confirmed'],
     ] as const)
-      expect((await get(`/api/orders/${id}`)).status, JSON.stringify(await get(`/api/orders/${id}`))).toBe(status);
+      expect((await get(`/api/orders/${id}`)).status, JSON.stringify(await get(`/api/orders/${id}`))).toBe(
+        status,
+      );
 
     expect((await stack.api('POST', `/api/orders/${ids.r1}/shipments`, {})).status).toBe(201);
     expect(
-      (await stack.api('POST', `/api/orders/${ids.r2}/shipments`, { lines: [{ sku: 'A1', quantity: 3 }] })).status,
+      (await stack.api('POST', `/api/orders/${ids.r2}/shipments`, { lines: [{ sku: 'A1', quantity: 3 }] }))
+        .status,
     ).toBe(201);
     expect((await stack.api('POST', `/api/orders/${ids.r4}/shipments`, {})).status).toBe(201);
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-reports-'));
     try {
-      const run = await issueDueInvoices(stack.db, { period: today(), timeZone: 'UTC', outputDir: dir, log: silentLog });
+      const run = await issueDueInvoices(stack.db, {
+        period: today(),
+        timeZone: 'UTC',
+        outputDir: dir,
+        log: silentLog,
+      });
       expect(run.counts).toMatchObject({ invoices: 3, shipments: 3 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -221,7 +254,9 @@ describe.each([
       expect(items).toHaveLength(1);
       invoiceOf[key] = items[0].number;
     }
-    expect((await stack.api('POST', `/api/orders/${ids.r2}/cancel`, { reason: 'customer' })).status).toBe(200);
+    expect((await stack.api('POST', `/api/orders/${ids.r2}/cancel`, { reason: 'customer' })).status).toBe(
+      200,
+    );
     const returned = await stack.api('POST', `/api/orders/${ids.r4}/returns`, {
       lines: [{ sku: 'A1', quantity: 1 }],
       restock: true,
@@ -362,7 +397,9 @@ describe.each([
         const headers = rows[1];
         expect(headers).toEqual(
           language === 'en'
-            ? (await get(`/api/reports/settlement?from=${from}&to=${today()}`)).columns.map((c: any) => c.header)
+            ? (await get(`/api/reports/settlement?from=${from}&to=${today()}`)).columns.map(
+                (c: any) => c.header,
+              )
             : json.columns.map((c: any) => c.header),
         );
         expect(headers).toContain(language === 'en' ? 'Outstanding' : '未结金额');
@@ -397,7 +434,13 @@ describe.each([
     });
 
     it('refuses a bad range, cursor or grouping', async () => {
-      for (const q of ['from=2026-12-02&to=2026-12-01', 'from=2026-02-30', 'by=sku', 'cursor=abc', 'language=fr']) {
+      for (const q of [
+        'from=2026-12-02&to=2026-12-01',
+        'from=2026-02-30',
+        'by=sku',
+        'cursor=abc',
+        'language=fr',
+      ]) {
         const res = await stack.api('GET', `/api/reports/settlement?${q}`);
         expect(res.status, q).toBe(400);
         expect(res.body.error.code).toBe('invalid_parameter');
@@ -425,13 +468,57 @@ describe.each([
       expect(pages).toBe(2);
       expect(items).toEqual([
         // R-4: 4 at 9.00, one returned.
-        row('2026-10', { sku: a1, orders: 1, lines: 1, quantity: 4, shipped: 4, returned: 1, gross: 3600, discounts: 0, net: 3600, tax: 0 }),
+        row('2026-10', {
+          sku: a1,
+          orders: 1,
+          lines: 1,
+          quantity: 4,
+          shipped: 4,
+          returned: 1,
+          gross: 3600,
+          discounts: 0,
+          net: 3600,
+          tax: 0,
+        }),
         // R-1's A1 line.
-        row('2026-11', { sku: a1, orders: 1, lines: 1, quantity: 10, shipped: 10, returned: 0, gross: 10000, discounts: 200, net: 9800, tax: 980 }),
+        row('2026-11', {
+          sku: a1,
+          orders: 1,
+          lines: 1,
+          quantity: 10,
+          shipped: 10,
+          returned: 0,
+          gross: 10000,
+          discounts: 200,
+          net: 9800,
+          tax: 980,
+        }),
         // R-1's and R-3's B2 lines.
-        row('2026-11', { sku: b2, orders: 2, lines: 2, quantity: 12, shipped: 2, returned: 0, gross: 18000, discounts: 0, net: 18000, tax: 390 }),
+        row('2026-11', {
+          sku: b2,
+          orders: 2,
+          lines: 2,
+          quantity: 12,
+          shipped: 2,
+          returned: 0,
+          gross: 18000,
+          discounts: 0,
+          net: 18000,
+          tax: 390,
+        }),
         // R-5, today.
-        row(thisMonth, { sku: a1, orders: 1, lines: 1, quantity: 2, shipped: 0, returned: 0, gross: 2000, discounts: 0, net: 2000, tax: 0 }),
+        row(thisMonth, {
+          sku: a1,
+          orders: 1,
+          lines: 1,
+          quantity: 2,
+          shipped: 0,
+          returned: 0,
+          gross: 2000,
+          discounts: 0,
+          net: 2000,
+          tax: 0,
+        }),
       ]);
     });
 
@@ -540,6 +627,95 @@ describe.each([
       expect(await lines('customer=NOBODY')).toEqual([]);
     });
 
+    it('added up per customer, salesperson, contract or SKU', async () => {
+      const none = {
+        on_hold: 0,
+        not_processed: 0,
+        backordered: 0,
+        awaiting_shipment: 0,
+        cancelled: 0,
+        short_shipped: 0,
+        returned: 0,
+        not_invoiced: 0,
+        unpaid: 0,
+      };
+      const { items, pages } = await allItems(
+        `/api/reports/execution?from=${from}&to=${today()}&by=customer`,
+        1,
+      );
+      expect(pages).toBe(2);
+      expect(items).toEqual([
+        {
+          code: 'CUS1',
+          name: 'Hangzhou Trading',
+          currency: 'EUR',
+          lines: 4,
+          ordered: 21,
+          reserved: 0,
+          backordered: 0,
+          shipped: 19,
+          cancelled: 2,
+          returned: 1,
+          invoiced: 18,
+          invoicedAmount: 18500,
+          paid: 12,
+          variance: 2,
+          reasons: { ...none, returned: 1, unpaid: 2, short_shipped: 1 },
+        },
+        {
+          code: 'CUS2',
+          name: 'Ningbo Retail',
+          currency: 'EUR',
+          lines: 2,
+          ordered: 12,
+          reserved: 10,
+          backordered: 2,
+          shipped: 0,
+          cancelled: 0,
+          returned: 0,
+          invoiced: 0,
+          invoicedAmount: 0,
+          paid: 0,
+          variance: 12,
+          reasons: { ...none, awaiting_shipment: 2, backordered: 1 },
+        },
+      ]);
+      const contracts = (await get(`/api/reports/execution?from=${from}&to=${today()}&by=contract`)).items;
+      expect(contracts.map((r: any) => [r.code, r.lines, r.ordered, r.shipped])).toEqual([
+        [null, 5, 29, 15],
+        ['HT-1', 1, 4, 4],
+      ]);
+      const skus = (await get(`/api/reports/execution?from=${from}&to=${today()}&by=sku&customer=CUS1`))
+        .items;
+      expect(skus.map((r: any) => [r.code, r.lines, r.ordered, r.variance])).toEqual([
+        ['A1', 3, 19, 2],
+        ['B2', 1, 2, 0],
+      ]);
+      const json = await get(
+        `/api/reports/execution?from=${from}&to=${today()}&by=salesperson&language=zh-CN`,
+      );
+      expect(json.items.map((r: any) => r.code)).toEqual([null, 'SP1']);
+      const rows = await workbookRows(
+        await download(
+          `/api/reports/execution.xlsx?from=${from}&to=${today()}&by=salesperson&language=zh-CN`,
+        ),
+      );
+      expect(rows[1]).toEqual(json.columns.map((c: any) => c.header));
+      expect(rows[1]).toEqual(expect.arrayContaining(['业务员', '短发行数', '未回款行数']));
+      const col = (key: string) => json.columns.findIndex((c: any) => c.key === key);
+      const data = rows.slice(2, 4);
+      for (const key of ['lines', 'ordered', 'shipped', 'invoiced', 'paid', 'variance'])
+        expect(
+          data.map((r) => r[col(key)]),
+          key,
+        ).toEqual(json.items.map((r: any) => r[key]));
+      expect(data.map((r) => r[col('reasons.unpaid')])).toEqual(json.items.map((r: any) => r.reasons.unpaid));
+      expect(data.map((r) => r[col('invoicedAmount')])).toEqual(
+        json.items.map((r: any) => r.invoicedAmount / 100),
+      );
+      expect(rows.at(-1)![col('ordered')]).toBe(33);
+    });
+
     it('as a workbook with the same figures, in both languages', async () => {
       for (const language of ['en', 'zh-CN'] as const) {
         const json = await get(`/api/reports/execution?from=${from}&to=${today()}&language=${language}`);
@@ -551,9 +727,24 @@ describe.each([
         const data = rows.slice(2, 8);
         const col = (key: string) => json.columns.findIndex((c: any) => c.key === key);
         expect(data.map((r) => r[col('orderId')])).toEqual(json.items.map((r: any) => r.orderId));
-        for (const key of ['ordered', 'reserved', 'backordered', 'shipped', 'cancelled', 'returned', 'invoiced', 'paid', 'variance'])
-          expect(data.map((r) => r[col(key)]), key).toEqual(json.items.map((r: any) => r[key]));
-        expect(data.map((r) => r[col('invoicedAmount')])).toEqual(json.items.map((r: any) => r.invoicedAmount / 100));
+        for (const key of [
+          'ordered',
+          'reserved',
+          'backordered',
+          'shipped',
+          'cancelled',
+          'returned',
+          'invoiced',
+          'paid',
+          'variance',
+        ])
+          expect(
+            data.map((r) => r[col(key)]),
+            key,
+          ).toEqual(json.items.map((r: any) => r[key]));
+        expect(data.map((r) => r[col('invoicedAmount')])).toEqual(
+          json.items.map((r: any) => r.invoicedAmount / 100),
+        );
         expect(data[3]![col('reasons')]).toBe(language === 'en' ? 'short-shipped, unpaid' : '短发、未回款');
         const total = rows.at(-1)!;
         expect(total[0]).toBe(language === 'en' ? 'Total' : '合计');
@@ -636,13 +827,18 @@ describe.each([
 
     it('as a workbook with the same figures', async () => {
       const json = await get('/api/reports/slow-movers?days=30&all=true&language=zh-CN');
-      const rows = await workbookRows(await download('/api/reports/slow-movers.xlsx?days=30&all=true&language=zh-CN'));
+      const rows = await workbookRows(
+        await download('/api/reports/slow-movers.xlsx?days=30&all=true&language=zh-CN'),
+      );
       expect(rows[1]).toEqual(json.columns.map((c: any) => c.header));
       expect(rows[1]).toEqual(expect.arrayContaining(['货号', '仓库', '可售天数（30天）', '成本金额']));
       const col = (key: string) => json.columns.findIndex((c: any) => c.key === key);
       const data = rows.slice(2, 5);
       for (const key of ['sku', 'warehouse', 'onHand', 'sold30', 'sold90', 'coverDays30', 'coverDays90'])
-        expect(data.map((r) => r[col(key)]), key).toEqual(json.items.map((r: any) => r[key]));
+        expect(
+          data.map((r) => r[col(key)]),
+          key,
+        ).toEqual(json.items.map((r: any) => r[key]));
       expect(data.map((r) => r[col('valueAtCost')])).toEqual([504, null, 100]);
       expect(data[2]![col('flags')]).toBe('呆滞、积压');
       // Totals per cost currency: EUR (A1 and C3), and the rows without a cost.

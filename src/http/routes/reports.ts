@@ -4,9 +4,16 @@ import { z } from 'zod';
 import { currentBusinessTimeZone } from '../../customers/price-book.js';
 import { ApiError } from '../../errors/api-error.js';
 import { attachmentDisposition } from '../../inbox/file-name.js';
-import { executionDefinition, executionPage } from '../../reports/execution.js';
+import {
+  executionDefinition,
+  executionPage,
+  executionSummary,
+  executionSummaryDefinition,
+  summaryPage,
+} from '../../reports/execution.js';
 import { encodeKeyCursor, readKeyCursor } from '../../reports/report-cursor.js';
 import {
+  executionSummaryWorkbook,
   executionWorkbook,
   salesWorkbook,
   settlementWorkbook,
@@ -56,6 +63,7 @@ const executionQuery = z.object({
   salesperson: codeParam.optional(),
   contract: codeParam.optional(),
   sku: codeParam.optional(),
+  by: z.enum(['line', 'customer', 'salesperson', 'contract', 'sku']).default('line'),
 });
 const slowMoverQuery = z.object({
   ...common,
@@ -153,6 +161,27 @@ export function reportRoutes(deps: AppDeps) {
       const q = parseParam(executionQuery, c.req.query(), 'query');
       const range = rangeOf(q);
       const filter = { customer: q.customer, salesperson: q.salesperson, contract: q.contract, sku: q.sku };
+      const { by } = q;
+      if (by !== 'line') {
+        if (wantsXlsx(c, q.format, path))
+          return streamed(c, `execution-${by}-${range.from}-${range.to}.xlsx`, (s) =>
+            executionSummaryWorkbook(db, s, { range, filter, by, language: q.language }),
+          );
+        const after = readKeyCursor(q.cursor, ['string', 'string']);
+        const { items, next } = summaryPage(
+          await executionSummary(db, { range, filter, by }),
+          after,
+          q.limit,
+        );
+        return c.json({
+          from: range.from,
+          to: range.to,
+          by,
+          columns: columnHeaders(executionSummaryDefinition(by), q.language),
+          items,
+          nextCursor: next ? encodeKeyCursor(next) : null,
+        });
+      }
       if (wantsXlsx(c, q.format, path))
         return streamed(c, `execution-${range.from}-${range.to}.xlsx`, (s) =>
           executionWorkbook(db, s, { range, filter, language: q.language }),
@@ -161,6 +190,7 @@ export function reportRoutes(deps: AppDeps) {
       return c.json({
         from: range.from,
         to: range.to,
+        by,
         columns: columnHeaders(executionDefinition(q.language), q.language),
         items,
         nextCursor: nextCursor(next),
