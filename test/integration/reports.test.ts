@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEDULED_JOBS } from '../../jobs/index.js';
 import { issueDueInvoices } from '../../src/billing/invoicing-run.js';
 import type { Db } from '../../src/db/connection.js';
 import { dbTime } from '../../src/db/connection.js';
 import { checkInvariants } from '../helpers/invariants.js';
+import { jobContext } from '../helpers/job-context.js';
 import { ADMIN_TOKEN, createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 
 /**
@@ -848,6 +850,51 @@ describe.each([
         ['合计', 8, null],
       ]);
     });
+  });
+
+  it('the monthly job writes every report of the month, in both languages, as the API answers', async () => {
+    const job = SCHEDULED_JOBS.find((j) => j.name === 'reports');
+    expect(job).toMatchObject({ period: 'month' });
+    const ctx = jobContext(stack.db, {
+      period: '2026-11',
+      periodStart: new Date('2026-11-01T00:00:00Z'),
+      periodEnd: new Date('2026-12-01T00:00:00Z'),
+    });
+    try {
+      const result = await job!.run(ctx);
+      expect(result.counts).toEqual({ files: 16 });
+      expect(result.files).toEqual(
+        expect.arrayContaining([
+          'settlement-customer-2026-11.zh-CN.xlsx',
+          'settlement-customer-2026-11.en.xlsx',
+          'execution-2026-11.en.xlsx',
+          'slow-movers-2026-11.zh-CN.xlsx',
+        ]),
+      );
+      const json = await get('/api/reports/settlement?from=2026-11-01&to=2026-11-30&language=zh-CN');
+      const file = new Response(
+        readFileSync(path.join(ctx.outputDir, 'settlement-customer-2026-11.zh-CN.xlsx')),
+        {
+          headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        },
+      );
+      const rows = await workbookRows(file);
+      expect(rows[1]).toEqual(json.columns.map((c: any) => c.header));
+      expect(rows.slice(2, 4).map((r) => [r[0], r[3], r[4], r[9]])).toEqual(
+        json.items.map((r: any) => [r.customer.code, r.orders, r.quantity, r.net / 100]),
+      );
+      const execution = await get('/api/reports/execution?from=2026-11-01&to=2026-11-30');
+      const lines = await workbookRows(
+        new Response(readFileSync(path.join(ctx.outputDir, 'execution-2026-11.en.xlsx')), {
+          headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        }),
+      );
+      // R-3, R-2 and R-1's two lines, then the blank row and the totals.
+      expect(lines).toHaveLength(2 + execution.items.length + 2);
+      expect(execution.items).toHaveLength(4);
+    } finally {
+      rmSync(ctx.outputDir, { recursive: true, force: true });
+    }
   });
 
   it('needs the admin token, and the world still holds every invariant', async () => {
