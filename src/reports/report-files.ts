@@ -32,6 +32,12 @@ import {
  * page, used by the `.xlsx` routes and the monthly `reports` job alike.
  */
 
+/**
+ * Grouped reports add up the whole period for each page; their rows are few, so a workbook takes
+ * them in large pages.
+ */
+const GROUPS_PER_PAGE = 5000;
+
 const rangeText = (r: ReportRange) => `${r.from} – ${r.to}`;
 
 export function settlementWorkbook(
@@ -43,7 +49,10 @@ export function settlementWorkbook(
   return writeReportWorkbook(
     stream,
     settlementDefinition(p.by),
-    allPages<SettlementRow, ReportKey>((cursor, limit) => settlementPage(db, p, cursor, limit)),
+    allPages<SettlementRow, ReportKey>(
+      (cursor, limit) => settlementPage(db, p, cursor, limit),
+      GROUPS_PER_PAGE,
+    ),
     { language: p.language, subtitle: `${rangeText(p.range)} (${by})` },
   );
 }
@@ -63,7 +72,7 @@ export function salesWorkbook(
   return writeReportWorkbook(
     stream,
     salesDefinition(p.by),
-    allPages<SalesRow, ReportKey>((cursor, limit) => salesPage(db, p, cursor, limit)),
+    allPages<SalesRow, ReportKey>((cursor, limit) => salesPage(db, p, cursor, limit), GROUPS_PER_PAGE),
     { language: p.language, subtitle: `${rangeText(p.range)} (${by})` },
   );
 }

@@ -68,7 +68,8 @@ export async function slowMoversPage(
   after: ReportKey | null,
   limit: number,
 ): Promise<{ items: SlowMoverRow[]; next: ReportKey | null }> {
-  const cursor = after ? keyAfter(['t.sku_id', 't.warehouse_id'], after) : { sql: '1 = 1', bindings: [] };
+  // On the stock rows themselves, so that a page reads only the rows after the cursor.
+  const cursor = after ? keyAfter(['l.sku_id', 'l.warehouse_id'], after) : { sql: '1 = 1', bindings: [] };
   const ledger = 'm.sku_id = l.sku_id AND m.warehouse_id = l.warehouse_id';
   const flagged = p.all
     ? ''
@@ -84,8 +85,8 @@ export async function slowMoversPage(
          (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at < ?) AS last_shipped,
          (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.d_on_hand <> 0 AND m.created_at < ?) AS last_moved
        FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN warehouses w ON w.id = l.warehouse_id
-       WHERE w.kind <> 'in_transit'
-     ) t WHERE t.on_hand_then > 0 AND ${cursor.sql}${flagged} ORDER BY t.sku_id, t.warehouse_id LIMIT ?`,
+       WHERE w.kind <> 'in_transit' AND ${cursor.sql}
+     ) t WHERE t.on_hand_then > 0${flagged} ORDER BY t.sku_id, t.warehouse_id LIMIT ?`,
     [
       p.asOfEnd,
       p.since30,
