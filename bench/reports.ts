@@ -195,6 +195,23 @@ async function main() {
       ],
       ['slow movers', () => slowMoversPage(db, slow, null, 50)],
     ];
+    if (flags.has('explain')) {
+      // The plans of the execution report's page and of the slow movers' (MySQL's EXPLAIN).
+      const captured: { sql: string; bindings: unknown[] }[] = [];
+      const listen = (q: { sql: string; bindings: unknown[] }) => captured.push(q);
+      db.on('query', listen);
+      await executionPage(db, { range, filter: {} }, null, 50);
+      await slowMoversPage(db, slow, null, 50);
+      db.off('query', listen);
+      for (const q of captured.filter((c) => /^\s*SELECT/i.test(c.sql))) {
+        const [rows] = (await db.raw(`EXPLAIN ${q.sql}`, q.bindings as never)) as unknown as [
+          Record<string, unknown>[],
+        ];
+        console.log(q.sql.replace(/\s+/g, ' ').slice(0, 80));
+        for (const r of rows)
+          console.log(`  ${r.table} ${r.type} key=${r.key} rows=${r.rows} ${r.Extra ?? ''}`);
+      }
+    }
     console.log('\nfirst JSON page (50 rows):');
     for (const [name, run] of firstPages) {
       const t = performance.now();

@@ -1,4 +1,4 @@
-import type { Conn } from '../db/connection.js';
+import { type Conn, dialectOf } from '../db/connection.js';
 import { keyAfter, type ReportKey } from './report-cursor.js';
 import { num, selectRows } from './report-sql.js';
 import type { ReportDefinition } from './report-workbook.js';
@@ -61,59 +61,75 @@ const iso = (v: unknown) => {
 export const coverDays = (onHand: number, sold: number, window: number) =>
   sold <= 0 ? null : Math.floor((onHand * window) / sold);
 
-/** One page, by SKU id then warehouse id. */
+/** Stock rows read per round trip while a page is filled. */
+const CHUNK = 500;
+
+/**
+ * One page, by SKU id then warehouse id. The stock rows are read in key order a chunk at a time
+ * (their ledger figures computed for those rows only) and tested here, until the page is full: a
+ * page costs the rows it looks at, however large the catalogue.
+ */
 export async function slowMoversPage(
   db: Conn,
   p: SlowMoverParams,
   after: ReportKey | null,
   limit: number,
+  chunkSize = CHUNK,
 ): Promise<{ items: SlowMoverRow[]; next: ReportKey | null }> {
-  // On the stock rows themselves, so that a page reads only the rows after the cursor.
+  const items: SlowMoverRow[] = [];
+  const keys: ReportKey[] = [];
+  let scanFrom = after;
+  for (;;) {
+    const chunk = await stockChunk(db, p, scanFrom, chunkSize);
+    for (const { key, row } of chunk) {
+      if (row.onHand <= 0 || (!p.all && row.flags.length === 0)) continue;
+      // One more row to list: the page is full and there is a next one, after its last row.
+      if (items.length === limit) return { items, next: keys.at(-1)! };
+      items.push(row);
+      keys.push(key);
+    }
+    if (chunk.length < chunkSize) return { items, next: null };
+    scanFrom = chunk.at(-1)!.key;
+  }
+}
+
+async function stockChunk(
+  db: Conn,
+  p: SlowMoverParams,
+  after: ReportKey | null,
+  size: number,
+): Promise<{ key: ReportKey; row: SlowMoverRow }[]> {
   const cursor = after ? keyAfter(['l.sku_id', 'l.warehouse_id'], after) : { sql: '1 = 1', bindings: [] };
   const ledger = 'm.sku_id = l.sku_id AND m.warehouse_id = l.warehouse_id';
-  const flagged = p.all
-    ? ''
-    : ' AND (t.last_shipped IS NULL OR t.last_shipped < ? OR t.sold90 = 0 OR t.on_hand_then * 90 > ? * t.sold90)';
+  // MySQL: the stock rows first, in key order, so that LIMIT stops the scan (and the ledger
+  // subqueries run for those rows only).
+  const straight = dialectOf(db) === 'mysql' ? 'STRAIGHT_JOIN ' : '';
   const rows = await selectRows(
     db,
-    `SELECT t.* FROM (
-       SELECT l.sku_id, l.warehouse_id, s.code AS sku, s.name, w.code AS warehouse, l.reserved,
-         s.unit_cost, s.cost_currency,
-         l.on_hand - COALESCE((SELECT SUM(m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.created_at >= ?), 0) AS on_hand_then,
-         COALESCE((SELECT SUM(-m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at >= ? AND m.created_at < ?), 0) AS sold30,
-         COALESCE((SELECT SUM(-m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at >= ? AND m.created_at < ?), 0) AS sold90,
-         (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at < ?) AS last_shipped,
-         (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.d_on_hand <> 0 AND m.created_at < ?) AS last_moved
-       FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN warehouses w ON w.id = l.warehouse_id
-       WHERE w.kind <> 'in_transit' AND ${cursor.sql}
-     ) t WHERE t.on_hand_then > 0${flagged} ORDER BY t.sku_id, t.warehouse_id LIMIT ?`,
-    [
-      p.asOfEnd,
-      p.since30,
-      p.asOfEnd,
-      p.since90,
-      p.asOfEnd,
-      p.asOfEnd,
-      p.asOfEnd,
-      ...cursor.bindings,
-      ...(p.all ? [] : [p.sinceDays, p.coverDays]),
-      limit + 1,
-    ],
+    `SELECT ${straight}l.sku_id, l.warehouse_id, s.code AS sku, s.name, w.code AS warehouse, l.reserved,
+       s.unit_cost, s.cost_currency,
+       l.on_hand - COALESCE((SELECT SUM(m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.created_at >= ?), 0) AS on_hand_then,
+       COALESCE((SELECT SUM(-m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at >= ? AND m.created_at < ?), 0) AS sold30,
+       COALESCE((SELECT SUM(-m.d_on_hand) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at >= ? AND m.created_at < ?), 0) AS sold90,
+       (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.reason = 'shipment' AND m.created_at < ?) AS last_shipped,
+       (SELECT MAX(m.created_at) FROM stock_movements m WHERE ${ledger} AND m.d_on_hand <> 0 AND m.created_at < ?) AS last_moved
+     FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN warehouses w ON w.id = l.warehouse_id
+     WHERE w.kind <> 'in_transit' AND ${cursor.sql}
+     ORDER BY l.sku_id, l.warehouse_id LIMIT ?`,
+    [p.asOfEnd, p.since30, p.asOfEnd, p.since90, p.asOfEnd, p.asOfEnd, p.asOfEnd, ...cursor.bindings, size],
   );
-  const page = rows.slice(0, limit);
   const asOfTime = Date.parse(`${p.asOfEnd.replace(' ', 'T')}Z`);
-  const items = page.map((r): SlowMoverRow => {
+  return rows.map((r) => {
     const onHand = num(r.on_hand_then);
     const sold30 = num(r.sold30);
     const sold90 = num(r.sold90);
     const lastShippedAt = iso(r.last_shipped);
-    const cover90 = coverDays(onHand, sold90, 90);
     const flags: SlowMoverFlag[] = [];
-    // The same tests as the query's, on the same figures.
     if (r.last_shipped === null || String(r.last_shipped) < p.sinceDays) flags.push('not_moved');
     if (sold90 === 0 || onHand * 90 > p.coverDays * sold90) flags.push('overstock');
     const unitCost = r.unit_cost === null || r.unit_cost === undefined ? null : num(r.unit_cost);
-    return {
+    const key: ReportKey = [Number(r.sku_id), Number(r.warehouse_id)];
+    const row: SlowMoverRow = {
       sku: String(r.sku),
       name: String(r.name),
       warehouse: String(r.warehouse),
@@ -122,7 +138,7 @@ export async function slowMoversPage(
       sold30,
       sold90,
       coverDays30: coverDays(onHand, sold30, 30),
-      coverDays90: cover90,
+      coverDays90: coverDays(onHand, sold90, 90),
       lastShippedAt,
       lastMovedAt: iso(r.last_moved),
       daysSinceShipped:
@@ -132,12 +148,8 @@ export async function slowMoversPage(
       valueAtCost: unitCost === null ? null : unitCost * onHand,
       flags,
     };
+    return { key, row };
   });
-  const last = page.at(-1);
-  return {
-    items,
-    next: rows.length > limit && last ? [Number(last.sku_id), Number(last.warehouse_id)] : null,
-  };
 }
 
 export const SLOW_MOVER_FLAG_LABELS: Record<SlowMoverFlag, { en: string; 'zh-CN': string }> = {

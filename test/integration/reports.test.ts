@@ -7,6 +7,8 @@ import { SCHEDULED_JOBS } from '../../jobs/index.js';
 import { issueDueInvoices } from '../../src/billing/invoicing-run.js';
 import type { Db } from '../../src/db/connection.js';
 import { dbTime } from '../../src/db/connection.js';
+import { slowMoverParams } from '../../src/reports/report-files.js';
+import { slowMoversPage } from '../../src/reports/slow-movers.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { jobContext } from '../helpers/job-context.js';
 import { ADMIN_TOKEN, createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
@@ -825,6 +827,20 @@ describe.each([
       // Yesterday nothing was on hand yet: every receipt is today's.
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       expect((await get(`/api/reports/slow-movers?all=true&asOf=${yesterday}`)).items).toEqual([]);
+    });
+
+    it('pages the same however many stock rows a round trip reads', async () => {
+      const p = slowMoverParams({ days: 30, coverDays: 500, all: false }, 'UTC');
+      // One stock row a round trip: A1 and B2 are read and passed over, C3 is listed.
+      expect(await slowMoversPage(stack.db, p, null, 1, 1)).toMatchObject({
+        items: [{ sku: 'C3' }],
+        next: null,
+      });
+      const all = { ...p, all: true };
+      const first = await slowMoversPage(stack.db, all, null, 2, 1);
+      expect(first.items.map((r) => r.sku)).toEqual(['A1', 'B2']);
+      const second = await slowMoversPage(stack.db, all, first.next, 2, 1);
+      expect(second).toMatchObject({ items: [{ sku: 'C3' }], next: null });
     });
 
     it('as a workbook with the same figures', async () => {
