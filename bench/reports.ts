@@ -13,7 +13,8 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { dbTime } from '../src/db/connection.js';
 import { placeholders } from '../src/db/write-batch.js';
-import { executionPage, executionSummary } from '../src/reports/execution.js';
+import { executionPage } from '../src/reports/execution.js';
+import { executionSummary } from '../src/reports/execution-summary.js';
 import {
   executionSummaryWorkbook,
   executionWorkbook,

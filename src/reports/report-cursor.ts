@@ -34,7 +34,7 @@ export function readKeyCursor(
 
 /**
  * SQL for "the key made of `exprs` comes after `key`" (lexicographic), with its bindings:
- * `(a > ? OR (a = ? AND b > ?))`. `orEqual` makes it "at or before" when `before` is set.
+ * `(a > ? OR (a = ? AND b > ?))`.
  */
 export function keyAfter(exprs: readonly string[], key: ReportKey): { sql: string; bindings: unknown[] } {
   return compare(exprs, key, '>', false);

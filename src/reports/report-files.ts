@@ -6,15 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Conn } from '../db/connection.js';
 import { dbTime } from '../db/connection.js';
 import { periodBounds } from '../domain/job-periods.js';
-import {
-  type ExecutionBy,
-  type ExecutionFilter,
-  type ExecutionRow,
-  executionDefinition,
-  executionPage,
-  executionSummary,
-  executionSummaryDefinition,
-} from './execution.js';
+import { type ExecutionFilter, type ExecutionRow, executionDefinition, executionPage } from './execution.js';
+import { type ExecutionBy, executionSummary, executionSummaryDefinition } from './execution-summary.js';
 import type { ReportKey } from './report-cursor.js';
 import { daysBefore, type ReportRange, today } from './report-range.js';
 import { allPages, type Language, writeReportWorkbook } from './report-workbook.js';

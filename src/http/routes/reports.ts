@@ -4,13 +4,12 @@ import { z } from 'zod';
 import { currentBusinessTimeZone } from '../../customers/price-book.js';
 import { ApiError } from '../../errors/api-error.js';
 import { attachmentDisposition } from '../../inbox/file-name.js';
+import { executionDefinition, executionPage } from '../../reports/execution.js';
 import {
-  executionDefinition,
-  executionPage,
   executionSummary,
   executionSummaryDefinition,
   summaryPage,
-} from '../../reports/execution.js';
+} from '../../reports/execution-summary.js';
 import { encodeKeyCursor, readKeyCursor } from '../../reports/report-cursor.js';
 import {
   executionSummaryWorkbook,
