@@ -574,6 +574,18 @@ describe.each([
         ]),
       );
       expect(rows.at(-1)).toEqual(['合计', null, null, 'EUR', null, 5, 28, 16, 1, 336, 2, 334, 13.7]);
+      // Asked for by the Accept header, on the JSON route: the same workbook.
+      const accepted = await stack.app.request(
+        `/api/reports/sales?from=${from}&to=${today()}&by=sku&language=zh-CN`,
+        {
+          headers: {
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+            accept: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+          },
+        },
+      );
+      expect(accepted.headers.get('content-disposition')).toContain('sales-sku-2026-10-01');
+      expect(await workbookRows(accepted)).toEqual(rows);
     });
   });
 
