@@ -9,7 +9,7 @@ import type { Conn } from '../db/connection.js';
 import type { StatementLineKind } from '../domain/statement.js';
 import type { Language } from './documents.js';
 import type { Seller } from './posting.js';
-import { type StatementLine, type StatementScope, statementLines } from './statement-lines.js';
+import { type StatementScope, statementLines } from './statement-lines.js';
 
 /**
  * The statement as an Excel workbook, written with exceljs's streaming writer while its lines are
