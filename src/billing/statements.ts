@@ -218,11 +218,14 @@ export interface IssueOptions {
   actor: string;
   /** `once` (the job): a period that has a statement already is left as it is. Default `reissue`. */
   mode?: 'once' | 'reissue';
+  /** Make no statement when there is nothing to state (no line, nothing owed either way). */
+  skipEmpty?: boolean;
   linesPerSheet?: number;
 }
 
 export interface IssueResult {
-  statement: StatementView;
+  /** Null only with `skipEmpty`, when there was nothing to state. */
+  statement: StatementView | null;
   /** A new statement (or version) was made, and its workbook written. */
   created: boolean;
   /** The workbook's absolute path. */
@@ -271,6 +274,8 @@ export async function issueStatement(
     marks: marks_,
     previous,
   });
+  if (options.skipEmpty && figures.currencies.length === 0)
+    return { statement: null, created: false, file: null };
   const fingerprint = fingerprintOf(figures, previous);
   const root = path.resolve(options.outputRoot);
   const folder = path.resolve(root, options.folder);
@@ -454,11 +459,11 @@ export async function issueStatements(
   options.progress?.(0, ids.length);
   let done = 0;
   for (const id of ids) {
-    const r = await issueStatement(db, id, period, options);
-    if (r.created) {
+    const r = await issueStatement(db, id, period, { skipEmpty: true, ...options });
+    if (r.statement && r.created) {
       out.issued.push(r.statement);
       if (r.file) out.files.push(r.file);
-    } else out.unchanged.push(r.statement);
+    } else if (r.statement) out.unchanged.push(r.statement);
     options.progress?.(++done, ids.length);
   }
   return out;

@@ -106,8 +106,8 @@ export function statementRoutes(deps: AppDeps) {
     };
     const result = body.customer
       ? await issueStatement(db, await customerIdByCode(db, body.customer), period, options).then((r) => ({
-          issued: r.created ? [r.statement] : [],
-          unchanged: r.created ? [] : [r.statement],
+          issued: r.created && r.statement ? [r.statement] : [],
+          unchanged: !r.created && r.statement ? [r.statement] : [],
         }))
       : await issueStatements(db, period, options);
     return c.json(
