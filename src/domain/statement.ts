@@ -44,7 +44,8 @@ export interface StatementPeriod {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const isDate = (d: string) => DATE.test(d) && addDays(d, 0) === d;
+const isDate = (d: string) =>
+  DATE.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && addDays(d, 0) === d;
 
 /** A month `YYYY-MM` as a period. */
 export function monthPeriod(month: string): StatementPeriod {
