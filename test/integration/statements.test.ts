@@ -414,3 +414,78 @@ describe('customer statements', () => {
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 });
+
+describe('customer statements on SQLite (the embedded default)', () => {
+  let stack: TestStack;
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('states a month with its lines paged and its workbook', async () => {
+    stack = await createStack({ sqlite: true });
+    expect(
+      (await stack.api('PUT', '/api/customers/LITE', { name: 'Lite', currency: 'CNY', language: 'zh-CN' }))
+        .status,
+    ).toBeLessThan(300);
+    const customerId = Number((await stack.db('customers').where('code', 'LITE').first('id')).id);
+    const inv = await insertDocument(stack.db, {
+      customerId,
+      type: 'invoice',
+      total: 88800,
+      currency: 'CNY',
+      issueDate: '2026-11-03',
+      dueDate: '2026-11-10',
+    });
+    await insertPayment(stack.db, {
+      customerId,
+      reference: 'WX-1',
+      amount: 8800,
+      currency: 'CNY',
+      receivedOn: '2026-11-03',
+      allocations: [{ invoiceId: inv, amount: 8800 }],
+    });
+    await insertDocument(stack.db, {
+      customerId,
+      type: 'invoice',
+      total: 1200,
+      currency: 'CNY',
+      issueDate: '2026-11-20',
+      dueDate: '2026-12-20',
+    });
+    const made = await stack.api('POST', '/api/statements', { period: '2026-11' });
+    expect(made.status).toBe(201);
+    expect(made.body.items).toHaveLength(1);
+    const st = made.body.items[0];
+    expect(st.balances).toEqual([
+      expect.objectContaining({
+        currency: 'CNY',
+        opening: 0,
+        invoiced: 90000,
+        paid: 8800,
+        closing: 81200,
+        ageing: { current: 1200, d1_30: 80000, d31_60: 0, d61_90: 0, over90: 0, unapplied: 0 },
+      }),
+    ]);
+    const p1 = await stack.api('GET', `/api/statements/${st.id}?limit=2`);
+    expect(p1.body.lines.map((l: any) => [l.kind, l.balance])).toEqual([
+      ['invoice', 88800],
+      ['payment', 80000],
+    ]);
+    const p2 = await stack.api('GET', `/api/statements/${st.id}?limit=2&cursor=${p1.body.nextCursor}`);
+    expect(p2.body.lines.map((l: any) => [l.kind, l.balance])).toEqual([['invoice', 81200]]);
+    expect(p2.body.nextCursor).toBeNull();
+    const res = await stack.app.request(`/api/statements/${st.id}/file`, {
+      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+    });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await res.arrayBuffer()) as ArrayBuffer);
+    const ws = wb.getWorksheet('CNY')!;
+    expect(ws.getRow(14).getCell(9).value).toBe(812);
+    const closing = (() => {
+      for (let r = 15; r <= ws.rowCount; r++)
+        if (ws.getRow(r).getCell(1).value === '期末余额') return ws.getRow(r);
+      throw new Error('no closing');
+    })();
+    expect((closing.getCell(9).value as ExcelJS.CellFormulaValue).result).toBe(812);
+  });
+});
