@@ -73,6 +73,14 @@ async function measure(url: string, outputRoot: string) {
       `read ${n} lines in ${Math.round(performance.now() - t)} ms, cpu ${Math.round((u.user + u.system) / 1000)} ms`,
     );
   }
+  // --cpu-prof <file>: a CPU profile of the run (open it in Chrome's DevTools).
+  const { Session } = await import('node:inspector/promises');
+  const session = flags.has('cpu-prof') ? new Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const outputDir = path.join(outputRoot, 'statements', PERIOD);
   mkdirSync(outputDir, { recursive: true });
@@ -89,6 +97,11 @@ async function measure(url: string, outputRoot: string) {
   });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(flags.get('cpu-prof')!, JSON.stringify(profile));
+  }
   console.error(`run cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms`);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -236,8 +249,11 @@ async function main() {
         out,
         ...(flags.has('profile') ? ['--profile', '1'] : []),
         ...(flags.has('read-only') ? ['--read-only', '1'] : []),
+        ...(flags.has('cpu-prof') ? ['--cpu-prof', flags.get('cpu-prof')!] : []),
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
     let text = '';
     child.stdout.on('data', (c: Buffer) => {

@@ -271,9 +271,11 @@ async function writeStatement(
         credit,
         line.kind === 'shipment' ? null : major(balance),
       ]);
-      // One style object for every cell of a kind: exceljs looks a style up by the object, so a
-      // shared one costs nothing per cell (a style of its own per cell costs most of a row's time).
-      row.eachCell((cell, col) => {
+      // One style object for every row and every cell of a kind: exceljs looks a style up by the
+      // object, so a shared one costs nothing (a style object of its own per row and per cell,
+      // exceljs's default, costs most of a row's time).
+      (row as unknown as { style: Partial<ExcelJS.Style> }).style = PLAIN_STYLE;
+      row.eachCell({ includeEmpty: true }, (cell, col) => {
         cell.style = col >= 7 ? moneyStyle : PLAIN_STYLE;
       });
       row.commit();
