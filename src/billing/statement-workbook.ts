@@ -282,6 +282,7 @@ async function writeStatement(
       rowNo++;
       onSheet++;
       ranges.at(-1)!.last = rowNo;
+      if (rowNo % 1000 === 0) await zipCaughtUp(sheet!);
     }
     if (balance !== cur.closing)
       throw new Error(
@@ -386,6 +387,24 @@ async function writeStatement(
 }
 
 const PLAIN_STYLE: Partial<ExcelJS.Style> = {};
+
+/** XML of a sheet that may wait for the zip before more rows are made. */
+const ZIP_BACKLOG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Waits until the zip has taken in a sheet's committed rows but a few MB. exceljs's sheet stream
+ * writes into the zip entry's stream without regard to backpressure, so a writer that reads faster
+ * than the zip compresses piles the whole sheet's XML up in memory (300 MB for a million lines).
+ * The entry's stream is reached through exceljs's internals (`worksheet.stream.pipes[0]`, a
+ * readable-stream PassThrough); if they change, this only yields to the event loop.
+ */
+async function zipCaughtUp(sheet: ExcelJS.Worksheet): Promise<void> {
+  type Buffered = { _writableState?: { length?: number }; _readableState?: { length?: number } };
+  const entry = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream?.pipes?.[0];
+  const backlog = () => (entry?._writableState?.length ?? 0) + (entry?._readableState?.length ?? 0);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  while (backlog() > ZIP_BACKLOG_BYTES) await new Promise<void>((resolve) => setTimeout(resolve, 2));
+}
 
 /** Writes to `file` through a temporary name, so a file that exists is whole. */
 async function writeFileVia(
