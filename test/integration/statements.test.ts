@@ -4,6 +4,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULED_JOBS } from '../../jobs/index.js';
+import { writeStatementWorkbook } from '../../src/billing/statements.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { jobContext } from '../helpers/job-context.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -487,5 +488,22 @@ describe('customer statements on SQLite (the embedded default)', () => {
       throw new Error('no closing');
     })();
     expect((closing.getCell(9).value as ExcelJS.CellFormulaValue).result).toBe(812);
+
+    // A currency with more lines than a sheet holds goes on in a sheet of its own, carried forward.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sb-st-split-')), 'split.xlsx');
+    await writeStatementWorkbook(stack.db, st, file, { timeZone: 'UTC', linesPerSheet: 2 });
+    const split = new ExcelJS.Workbook();
+    await split.xlsx.readFile(file);
+    expect(split.worksheets.map((w) => w.name)).toEqual(['CNY', 'CNY (2)']);
+    const second = split.getWorksheet('CNY (2)')!;
+    expect(second.getRow(10).getCell(1).value).toBe('承前页余额');
+    expect(second.getRow(10).getCell(9).value).toBe(800);
+    expect(second.getRow(12).getCell(9).value).toBe(812);
+    let debit: ExcelJS.Cell | undefined;
+    second.eachRow((row) => {
+      if (row.getCell(1).value === '借方合计') debit = row.getCell(7);
+    });
+    expect((debit!.value as ExcelJS.CellFormulaValue).formula).toBe("SUM('CNY'!G12:G13,'CNY (2)'!G12:G12)");
+    expect((debit!.value as ExcelJS.CellFormulaValue).result).toBe(900);
   });
 });
