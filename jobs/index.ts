@@ -3,6 +3,7 @@ import { invoicing } from './invoicing.js';
 import { nightlyResync } from './nightly-resync.js';
 import { outboxPrune } from './outbox-prune.js';
 import { reports } from './reports.js';
+import { statements } from './statements.js';
 import { stockSnapshot } from './stock-snapshot.js';
 import type { ScheduledJob } from './types.js';
 
@@ -15,6 +16,7 @@ export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
   nightlyResync,
   stockSnapshot,
   reports,
+  statements,
 ];
 
 /** The scheduled jobs of one configuration: the standing ones, plus the heartbeat when asked for. */

@@ -20,6 +20,7 @@ import * as transfers from './migrations/20261202140000_transfers.js';
 import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
 import * as returns from './migrations/20261202160000_returns.js';
 import * as payments from './migrations/20261203100000_payments.js';
+import * as statements from './migrations/20261203130000_statements.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 
 interface Migration {
@@ -52,6 +53,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202150000_line_tax_source', lineTaxSource],
   ['20261202160000_returns', returns],
   ['20261203100000_payments', payments],
+  ['20261203130000_statements', statements],
   ['20261203150000_report_indexes', reportIndexes],
 ];
 

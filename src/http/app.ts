@@ -24,6 +24,7 @@ import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js
 import { promotionRoutes } from './routes/promotions.js';
 import { reportRoutes } from './routes/reports.js';
 import { returnRoutes } from './routes/returns.js';
+import { statementRoutes } from './routes/statements.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { transferRoutes } from './routes/transfers.js';
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', transferRoutes(deps.db));
   api.route('/', promotionRoutes(deps.db));
   api.route('/', reportRoutes(deps));
+  api.route('/', statementRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -173,6 +173,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   problems.push(...(await checkInvoiceInvariants(db)));
   problems.push(...(await creditProblems(db)));
   problems.push(...(await transferProblems(db)));
+  problems.push(...(await statementProblems(db)));
   return problems;
 }
 
@@ -354,5 +355,36 @@ async function transferProblems(db: Conn): Promise<string[]> {
   );
   for (const u of perOrder)
     problems.push(`order ${u.order_id} holds ${u.n} uses of promotion ${u.promotion_id}`);
+  return problems;
+}
+
+/**
+ * Statements (README "Statements"): per statement and currency, closing = opening + invoiced −
+ * credited − paid, and the ageing buckets with `unapplied` add up to the closing; a statement's
+ * line count is its currencies' lines.
+ */
+async function statementProblems(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  const balances = await rows(db('statement_balances').select('*'));
+  const linesOf = new Map<number, number>();
+  for (const b of balances) {
+    const n = (k: string) => Number((b as Record<string, number>)[k]);
+    if (n('opening') + n('invoiced') - n('credited') - n('paid') !== n('closing'))
+      problems.push(
+        `statement ${b.statement_id} ${b.currency}: closing ${b.closing} does not follow from its figures`,
+      );
+    const aged =
+      n('age_current') + n('age_1_30') + n('age_31_60') + n('age_61_90') + n('age_over_90') + n('unapplied');
+    if (aged !== n('closing'))
+      problems.push(
+        `statement ${b.statement_id} ${b.currency}: ageing adds up to ${aged}, closing ${b.closing}`,
+      );
+    linesOf.set(Number(b.statement_id), (linesOf.get(Number(b.statement_id)) ?? 0) + n('line_count'));
+  }
+  for (const s of await rows(db('statements').select('id', 'line_count')))
+    if ((linesOf.get(Number(s.id)) ?? 0) !== Number(s.line_count))
+      problems.push(
+        `statement ${s.id}: ${s.line_count} lines, its currencies ${linesOf.get(Number(s.id)) ?? 0}`,
+      );
   return problems;
 }
