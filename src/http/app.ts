@@ -22,6 +22,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { promotionRoutes } from './routes/promotions.js';
+import { reconciliationRoutes } from './routes/reconciliation.js';
 import { returnRoutes } from './routes/returns.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', companyRoutes(deps.db));
   api.route('/', transferRoutes(deps.db));
   api.route('/', promotionRoutes(deps.db));
+  api.route('/', reconciliationRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
