@@ -108,7 +108,12 @@ export async function runBulkQuery(
   const deadline = Date.now() + BULK_TIMEOUT_MS;
   let wait = options.pollFirstMs ?? POLL_FIRST_MS;
   for (;;) {
-    const data = await shopifyGraphql<{ node: BulkOperation | null }>(ctx, BULK_STATUS_QUERY, { id }, { cost: 1 });
+    const data = await shopifyGraphql<{ node: BulkOperation | null }>(
+      ctx,
+      BULK_STATUS_QUERY,
+      { id },
+      { cost: 1 },
+    );
     const op = data.node;
     if (!op) throw new ShopifyBulkError(`Shopify: bulk operation ${id} not found`);
     if (op.status === 'COMPLETED') {
@@ -116,7 +121,9 @@ export async function runBulkQuery(
       return op.url;
     }
     if (op.status === 'FAILED' || op.status === 'CANCELED' || op.status === 'EXPIRED') {
-      throw new ShopifyBulkError(`Shopify: bulk operation ${op.status.toLowerCase()} (${op.errorCode ?? 'no code'})`);
+      throw new ShopifyBulkError(
+        `Shopify: bulk operation ${op.status.toLowerCase()} (${op.errorCode ?? 'no code'})`,
+      );
     }
     if (Date.now() > deadline) throw new ShopifyBulkError(`Shopify: bulk operation ${id} still ${op.status}`);
     await sleep(wait);
@@ -129,9 +136,11 @@ export async function runBulkQuery(
  * Shopify's storage, not the Admin API), one parsed object at a time.
  */
 export async function* jsonLines(url: string): AsyncIterable<Record<string, unknown>> {
-  if (!isSafeChannelUrl(url)) throw new PermanentError('unsafe_url', 'Shopify: the bulk result URL is not https');
+  if (!isSafeChannelUrl(url))
+    throw new PermanentError('unsafe_url', 'Shopify: the bulk result URL is not https');
   const res = await fetch(url);
-  if (!res.ok || !res.body) throw new ShopifyBulkError(`Shopify: bulk result download answered ${res.status}`);
+  if (!res.ok || !res.body)
+    throw new ShopifyBulkError(`Shopify: bulk result download answered ${res.status}`);
   const decoder = new TextDecoder();
   let rest = '';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -38,7 +38,8 @@ export interface FindingDraft {
   heal?: HealAction;
 }
 
-export const findingKey = (d: Pick<FindingDraft, 'kind' | 'subject'>) => `${d.kind}:${d.subject}`.slice(0, 191);
+export const findingKey = (d: Pick<FindingDraft, 'kind' | 'subject'>) =>
+  `${d.kind}:${d.subject}`.slice(0, 191);
 
 /** Our order as reconciliation compares it. */
 export interface OurOrder {
@@ -92,7 +93,12 @@ export function compareOrder(
   healCancel: boolean,
 ): FindingDraft[] {
   const subject = `${source}:${theirs.externalId}`;
-  const their = { name: theirs.name ?? null, cancelled: theirs.cancelled, updatedAt: theirs.updatedAt, ...money(theirs) };
+  const their = {
+    name: theirs.name ?? null,
+    cancelled: theirs.cancelled,
+    updatedAt: theirs.updatedAt,
+    ...money(theirs),
+  };
   if (!ours) {
     return [
       {

@@ -1,8 +1,13 @@
-import type { ChannelOrderSummary, ConnectorContext, ConnectorDefinition } from '../../connectors/contract.js';
+import type {
+  ChannelOrderSummary,
+  ConnectorContext,
+  ConnectorDefinition,
+} from '../../connectors/contract.js';
 import { receiveChannelEvent } from '../channels/apply-order.js';
 import { type Channel, channelKey } from '../channels/channel-store.js';
 import { pulledOrderEvent } from '../channels/pull.js';
 import { type Db, dbTime, isoTime } from '../db/connection.js';
+import { OPEN_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import {
   compareOrder,
   type FindingDraft,
@@ -12,7 +17,6 @@ import {
   type ReconWindow,
   theirsInWindow,
 } from '../domain/reconciliation.js';
-import { OPEN_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { ORDERS } from '../orders/order-store.js';
 
 /** Ids asked for at once when looking up our side of channel orders. */
@@ -29,7 +33,15 @@ const toOurOrder = (r: Record<string, unknown>): OurOrder => ({
   placedAt: isoTime(r.placed_at as string) as string,
 });
 
-const OUR_COLUMNS = ['external_id', 'status', 'currency', 'total_amount', 'tax_amount', 'shipping_amount', 'placed_at'];
+const OUR_COLUMNS = [
+  'external_id',
+  'status',
+  'currency',
+  'total_amount',
+  'tax_amount',
+  'shipping_amount',
+  'placed_at',
+];
 
 /** What comparing one channel's orders found, with figures for the run. */
 export interface ChannelOrdersResult {
@@ -68,7 +80,9 @@ export async function compareChannelOrders(
   const drafts: FindingDraft[] = [];
   let compared = 0;
   let read = 0;
-  for await (const batch of listOrders.call(connector, ctx, { updatedFrom: new Date(window.from).toISOString() })) {
+  for await (const batch of listOrders.call(connector, ctx, {
+    updatedFrom: new Date(window.from).toISOString(),
+  })) {
     read += batch.length;
     const inWindow: ChannelOrderSummary[] = [];
     for (const o of batch) {

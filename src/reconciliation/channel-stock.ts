@@ -17,7 +17,10 @@ export async function compareChannelStock(
   ctx: ConnectorContext<unknown> | null,
 ): Promise<{ drafts: FindingDraft[]; compared: number }> {
   if (!connector.manifest.capabilities.includes('stockPush')) return { drafts: [], compared: 0 };
-  const rows = await db(CHANNEL_SKUS).where({ channel_id: channel.id }).whereNull('last_push_error').orderBy('sku_code');
+  const rows = await db(CHANNEL_SKUS)
+    .where({ channel_id: channel.id })
+    .whereNull('last_push_error')
+    .orderBy('sku_code');
   if (rows.length === 0) return { drafts: [], compared: 0 };
   const expected = await quantitiesFor(
     db,

@@ -1,3 +1,3 @@
-export { reconcilePeriod, type ReconcileOptions, type ReconcileResult, FINDING_TOPIC } from './run.js';
+export { FINDING_TOPIC, type ReconcileOptions, type ReconcileResult, reconcilePeriod } from './run.js';
 export * from './store.js';
-export { findingsWorkbook, findingsFileName } from './workbook.js';
+export { findingsFileName, findingsWorkbook } from './workbook.js';

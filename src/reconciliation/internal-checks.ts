@@ -1,4 +1,4 @@
-import type { Conn } from '../db/connection.js';
+import { type Conn, type Db, dialectOf } from '../db/connection.js';
 import type { FindingDraft } from '../domain/reconciliation.js';
 
 /*
@@ -172,7 +172,9 @@ export async function invoiceLineProblems(db: Conn): Promise<FindingDraft[]> {
     if (p.shipmentBased > n(l.shipped))
       problem(`order line ${l.id}: ${p.shipmentBased} invoiced on shipment, ${l.shipped} shipped`);
     if (p.orderBased > n(l.ordered) - n(l.cancelled))
-      problem(`order line ${l.id}: ${p.orderBased} invoiced on order, ${l.ordered} ordered, ${l.cancelled} cancelled`);
+      problem(
+        `order line ${l.id}: ${p.orderBased} invoiced on order, ${l.ordered} ordered, ${l.cancelled} cancelled`,
+      );
     if (p.orderBased + p.shipmentBased > n(l.ordered))
       problem(`order line ${l.id}: ${p.orderBased + p.shipmentBased} invoiced, ${l.ordered} ordered`);
   }
@@ -185,7 +187,11 @@ export async function paymentProblems(db: Conn): Promise<FindingDraft[]> {
   const found = await rows(
     db('invoices as i')
       .leftJoin(
-        db('payment_allocations').groupBy('invoice_id').select('invoice_id').sum({ allocated: 'amount' }).as('a'),
+        db('payment_allocations')
+          .groupBy('invoice_id')
+          .select('invoice_id')
+          .sum({ allocated: 'amount' })
+          .as('a'),
         'a.invoice_id',
         'i.id',
       )
@@ -203,13 +209,22 @@ export async function paymentProblems(db: Conn): Promise<FindingDraft[]> {
   );
 }
 
-/** Every internal check, in one list. */
-export async function internalProblems(db: Conn): Promise<FindingDraft[]> {
-  return [
-    ...(await ledgerProblems(db)),
-    ...(await reservationProblems(db)),
-    ...(await historyProblems(db)),
-    ...(await invoiceLineProblems(db)),
-    ...(await paymentProblems(db)),
+/**
+ * Every internal check, in one list, read from one snapshot: orders processed meanwhile (the heals
+ * of this very run among them) are seen wholly or not at all, so that no transient difference
+ * between two reads is reported. On MySQL/MariaDB a REPEATABLE READ transaction (the pool's default
+ * is READ COMMITTED, where each statement would see a newer state); SQLite's transactions are
+ * serializable.
+ */
+export async function internalProblems(db: Db): Promise<FindingDraft[]> {
+  const all = async (tx: Conn) => [
+    ...(await ledgerProblems(tx)),
+    ...(await reservationProblems(tx)),
+    ...(await historyProblems(tx)),
+    ...(await invoiceLineProblems(tx)),
+    ...(await paymentProblems(tx)),
   ];
+  return dialectOf(db) === 'mysql'
+    ? db.transaction(all, { isolationLevel: 'repeatable read' })
+    : db.transaction(all);
 }

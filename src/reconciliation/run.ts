@@ -55,9 +55,7 @@ export const FINDING_TOPIC = 'reconciliation.finding';
  */
 export async function reconcilePeriod(o: ReconcileOptions): Promise<ReconcileResult> {
   const { db, log } = o;
-  const channels = o.channels
-    ? (await listChannels(db, o.channels.secretKey)).filter((c) => c.enabled)
-    : [];
+  const channels = o.channels ? (await listChannels(db, o.channels.secretKey)).filter((c) => c.enabled) : [];
   const overlapOf = (c: Channel) => channelPullSchedule(connectorOf(c), c).overlapSeconds;
   const widest = Math.max(0, ...channels.map(overlapOf));
   const run = await startRun(db, {
@@ -128,7 +126,8 @@ export async function reconcilePeriod(o: ReconcileOptions): Promise<ReconcileRes
     if (errors.length) throw new Error(`reconciliation ${run.period}: ${errors.join('; ')}`);
     return { run: { ...run, status: 'succeeded', counts }, counts, findings: items };
   } catch (err) {
-    if (errors.length === 0) await finishRun(db, run.id, { counts, error: (err as Error).message }).catch(() => {});
+    if (errors.length === 0)
+      await finishRun(db, run.id, { counts, error: (err as Error).message }).catch(() => {});
     throw err;
   }
 }

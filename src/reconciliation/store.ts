@@ -137,7 +137,9 @@ export async function listRuns(
   filter: { period?: string | undefined; limit: number },
   before: number | null,
 ): Promise<{ items: ReconciliationRun[]; nextId: number | null }> {
-  const q = db(RUNS).orderBy('id', 'desc').limit(filter.limit + 1);
+  const q = db(RUNS)
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
   if (filter.period) q.where('period', filter.period);
   if (before !== null) q.where('id', '<', before);
   const found = (await q).map(toRun);
@@ -256,7 +258,9 @@ export async function claimHeal(db: Conn, findingId: number, runId: number): Pro
 
 /** Records what the heal did. */
 export async function noteHeal(db: Conn, findingId: number, heal: string): Promise<void> {
-  await db(FINDINGS).where({ id: findingId }).update({ heal: heal.slice(0, 255) });
+  await db(FINDINGS)
+    .where({ id: findingId })
+    .update({ heal: heal.slice(0, 255) });
 }
 
 /** Gives a claimed heal back when it could not be made (the next run tries again). */

@@ -50,7 +50,10 @@ export const findingsFileName = (run: Pick<ReconciliationRun, 'id' | 'period'>) 
  * The findings of a run as a workbook: a `Findings / 差异` sheet (one row per finding, headers in
  * English and Chinese, frozen header row) and a `Run / 批次` sheet with the run's figures.
  */
-export async function findingsWorkbook(run: ReconciliationRun, findings: readonly Finding[]): Promise<Buffer> {
+export async function findingsWorkbook(
+  run: ReconciliationRun,
+  findings: readonly Finding[],
+): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'stockbridge';
   const sheet = wb.addWorksheet('Findings 差异', { views: [{ state: 'frozen', ySplit: 1 }] });
