@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconciliation } from '../../jobs/reconciliation.js';
@@ -6,6 +9,7 @@ import { FINDING_COLUMNS } from '../../src/reconciliation/workbook.js';
 import { type FakeOrder, type FakeShop, startFakeShop } from '../helpers/fake-shop.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { jobContext } from '../helpers/job-context.js';
+import { plainEnv, runCommand } from '../helpers/run-command.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 
 const PERIOD = '2026-11-20';
@@ -274,5 +278,37 @@ describe('nightly reconciliation against a fake Shopify shop', () => {
     }
     expect((await stack.api('GET', '/api/reconciliation/runs/999999/findings')).status).toBe(404);
     expect((await stack.api('GET', '/api/reconciliation/runs/abc/findings')).status).toBe(400);
+  });
+
+  it('runs from the command line for a period, with the channels opened by the secret key', async () => {
+    const outputRoot = mkdtempSync(path.join(tmpdir(), 'sb-recon-out-'));
+    const res = await runCommand(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'run', 'reconciliation', '--period', '2026-11-21'],
+      {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: plainEnv({
+          DATABASE_URL: stack.database.url,
+          STOCKBRIDGE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sb-recon-data-')),
+          STOCKBRIDGE_OUTPUT_DIR: outputRoot,
+          STOCKBRIDGE_TIME_ZONE: 'UTC',
+          STOCKBRIDGE_SECRET_KEY: stack.secretKey.toString('hex'),
+          LOG_LEVEL: 'warn',
+        }),
+      },
+    );
+    expect(res.code, res.out).toBe(0);
+    const printed = JSON.parse(
+      res.out
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"id"')) as string,
+    );
+    expect(printed).toMatchObject({ job: 'reconciliation', period: '2026-11-21', status: 'succeeded' });
+    const run = (await stack.api('GET', '/api/reconciliation/runs?period=2026-11-21')).body.items[0];
+    expect(run).toMatchObject({ triggeredBy: 'job', status: 'succeeded', counts: { channels: 1 } });
+    expect(printed.files).toEqual([`reconciliation-2026-11-21-run${run.id}.xlsx`]);
+    expect(existsSync(path.join(printed.folder, printed.files[0]))).toBe(true);
   });
 });
