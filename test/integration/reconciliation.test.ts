@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconciliation } from '../../jobs/reconciliation.js';
 import { channelKey } from '../../src/channels/channel-store.js';
@@ -310,5 +311,74 @@ describe('nightly reconciliation against a fake Shopify shop', () => {
     expect(run).toMatchObject({ triggeredBy: 'job', status: 'succeeded', counts: { channels: 1 } });
     expect(printed.files).toEqual([`reconciliation-2026-11-21-run${run.id}.xlsx`]);
     expect(existsSync(path.join(printed.folder, printed.files[0]))).toBe(true);
+  });
+
+  it('reconciles a WooCommerce site too: summaries page by page, a missing order read in full and taken in', async () => {
+    const site = 'https://woo-recon.test';
+    const created = await stack.api('POST', '/api/channels', {
+      type: 'woocommerce',
+      name: 'Reconciled site',
+      settings: {
+        siteUrl: site,
+        consumerKey: 'ck_recon',
+        consumerSecret: 'cs_recon',
+        webhookSecret: 'woo-secret',
+        pullIntervalSeconds: 3600,
+        pullOverlapSeconds: 600,
+      },
+    });
+    expect(created.status).toBe(201);
+    const wooKey = channelKey({ type: 'woocommerce', id: created.body.id });
+    const full = JSON.parse(
+      readFileSync(path.join(import.meta.dirname, '../fixtures/woocommerce/order-727.json'), 'utf8'),
+    );
+    const summary = Object.fromEntries(
+      [
+        'id',
+        'number',
+        'status',
+        'currency',
+        'date_created_gmt',
+        'date_modified_gmt',
+        'total',
+        'total_tax',
+        'shipping_total',
+      ].map((k) => [k, full[k]]),
+    );
+    const listed = nock(site)
+      .get('/wp-json/wc/v3/orders')
+      .query((q) => q._fields !== undefined && q.page === '1')
+      .reply(200, [summary], { 'x-wp-totalpages': '1', 'x-wp-total': '1' });
+    const fetched = nock(site)
+      .get('/wp-json/wc/v3/orders')
+      .query((q) => q.include === '727')
+      .reply(200, [full]);
+    try {
+      await reconciliation.run(
+        jobContext(stack.db, {
+          period: '2017-03-22',
+          periodStart: new Date('2017-03-22T00:00:00Z'),
+          periodEnd: new Date('2017-03-23T00:00:00Z'),
+          channels: stack.channels.ctx,
+        }),
+      );
+    } finally {
+      nock.cleanAll();
+    }
+    expect(listed.isDone() && fetched.isDone()).toBe(true);
+    const run = (await stack.api('GET', '/api/reconciliation/runs?period=2017-03-22')).body.items[0];
+    const found = (
+      await stack.api('GET', `/api/reconciliation/runs/${run.id}/findings?kind=order.missing_here`)
+    ).body.items;
+    expect(found).toEqual([
+      expect.objectContaining({
+        subject: `${wooKey}:727`,
+        state: 'healed',
+        healedRunId: run.id,
+        theirs: expect.objectContaining({ total: 2935, tax: 135, shipping: 1000 }),
+      }),
+    ]);
+    expect(await count('orders', { channel: wooKey, external_id: '727' })).toBe(1);
+    await stack.api('DELETE', `/api/channels/${created.body.id}`);
   });
 });
