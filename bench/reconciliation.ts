@@ -90,7 +90,8 @@ async function main() {
       if (i >= N - CANCELLED_THERE && i < N) o.cancelledAt = at;
       if (i >= N - CANCELLED_THERE - AMOUNT_DIFFERS && i < N - CANCELLED_THERE) o.total = '16.00';
       shop.orders.set(id, o);
-      if (i >= MISSING_THERE && i < N) ids.push(i);
+      // Ours: the first N (the last MISSING_HERE are only on the shop).
+      if (i < N) ids.push(i);
     }
     // Ours: the same orders less the ones missing here; plus some the shop does not have.
     const rows = [
@@ -125,7 +126,6 @@ async function main() {
       "INSERT INTO order_events (order_id, from_status, to_status, actor, created_at) SELECT id, NULL, 'received', 'bench', ? FROM orders",
       [now],
     );
-    // The shop's N orders minus those missing there are the first N; drop the first MISSING_THERE from ours above.
     for (const [i, code] of skuCodes.entries()) {
       const item = String(900_000 + i);
       shop.inventory.set(item, i < DRIFTED_SKUS ? 3 : 1_000);

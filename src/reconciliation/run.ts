@@ -80,6 +80,7 @@ export async function reconcilePeriod(o: ReconcileOptions): Promise<ReconcileRes
   try {
     for (const [i, channel] of channels.entries()) {
       const key = channelKey(channel);
+      const began = Date.now();
       try {
         await reconcileChannel(o, run, channel, overlapOf(channel), counts);
         checked.push(key);
@@ -89,9 +90,12 @@ export async function reconcilePeriod(o: ReconcileOptions): Promise<ReconcileRes
         errors.push(`${key}: ${(err as Error).message}`);
         log.warn({ channel: key, err: (err as Error).message }, 'reconciliation of a channel failed');
       }
+      counts.msChannels = (counts.msChannels ?? 0) + (Date.now() - began);
       o.progress?.(i + 1, total);
     }
+    const began = Date.now();
     const internal = await internalProblems(db);
+    counts.msInternal = Date.now() - began;
     await recordFindings(db, run, internal);
     checked.push('internal');
     counts.internalFindings = internal.length;
@@ -147,13 +151,16 @@ async function reconcileChannel(
   const healCancel = Boolean(Number(row?.reconcile_cancel ?? 1));
   const window = { from: o.periodStart.getTime() - overlapSeconds * 1000, to: o.periodEnd.getTime() };
 
+  let began = Date.now();
   const orders = await compareChannelOrders(db, channel, connector, ctx, window, healCancel);
+  counts.msOrderCompare = (counts.msOrderCompare ?? 0) + (Date.now() - began);
   counts.ordersRead = (counts.ordersRead ?? 0) + orders.read;
   counts.ordersCompared = (counts.ordersCompared ?? 0) + orders.compared;
   const stock = await compareChannelStock(db, channel, connector, ctx);
   counts.skusCompared = (counts.skusCompared ?? 0) + stock.compared;
   const drafts = [...orders.drafts, ...stock.drafts];
   const stored = await recordFindings(db, run, drafts);
+  began = Date.now();
 
   // Heals: each claimed for this run first; one that could not be made is given back.
   const claimed = async (d: FindingDraft): Promise<Finding | null> => {
@@ -198,6 +205,7 @@ async function reconcileChannel(
     }
   }
   if (pushes > 0) await channels.requestPush(channel.id);
+  counts.msHeals = (counts.msHeals ?? 0) + (Date.now() - began);
   log.info(
     { channel: channelKey(channel), read: orders.read, compared: orders.compared, findings: drafts.length },
     'reconciled a channel',

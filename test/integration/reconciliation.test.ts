@@ -382,3 +382,50 @@ describe('nightly reconciliation against a fake Shopify shop', () => {
     await stack.api('DELETE', `/api/channels/${created.body.id}`);
   });
 });
+
+describe('internal reconciliation on SQLite', () => {
+  it('reports a ledger that does not replay and a reservation no order holds, once per period, to the outbox once', async () => {
+    const lite = await createStack({ sqlite: true });
+    try {
+      await seedCatalog(lite, [{ code: 'main', priority: 1 }], ['TEE']);
+      await lite.api('POST', '/api/stock/receipts', {
+        warehouse: 'main',
+        reference: 'opening',
+        lines: [{ sku: 'TEE', quantity: 5 }],
+      });
+      // Stock changed behind the ledger's back (a hand edit in the database).
+      await lite.db('stock_levels').update({ on_hand: 9, reserved: 1 });
+      const ctx = () =>
+        jobContext(lite.db, {
+          period: PERIOD,
+          periodStart: new Date('2026-11-20T00:00:00Z'),
+          periodEnd: new Date('2026-11-21T00:00:00Z'),
+        });
+      await reconciliation.run(ctx());
+      await reconciliation.run(ctx());
+      const runs = (await lite.api('GET', `/api/reconciliation/runs?period=${PERIOD}`)).body.items;
+      expect(runs).toHaveLength(2);
+      const found = (await lite.api('GET', `/api/reconciliation/runs/${runs[0].id}/findings`)).body.items;
+      expect(
+        found.map((f: { kind: string; state: string; source: string }) => [f.kind, f.state, f.source]),
+      ).toEqual([
+        ['ledger.mismatch', 'open', 'internal'],
+        ['reservation.mismatch', 'open', 'internal'],
+      ]);
+      expect(found[0]).toMatchObject({
+        ours: { onHand: 9, reserved: 1 },
+        theirs: { onHand: 5, reserved: 0 },
+      });
+      expect(
+        found.every(
+          (f: { runId: number; lastRunId: number }) => f.runId === runs[1].id && f.lastRunId === runs[0].id,
+        ),
+      ).toBe(true);
+      expect(await lite.db('outbox').where({ topic: 'reconciliation.finding' }).count({ n: '*' })).toEqual([
+        { n: 2 },
+      ]);
+    } finally {
+      await lite.close();
+    }
+  });
+});
