@@ -6,6 +6,7 @@ import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullShopifyOrders } from './pull.js';
 import { fetchShopifyOrders, listShopifyOrders, readShopifyStock } from './reconcile.js';
+import { normalizeShopifyRefund } from './refunds.js';
 import {
   POINTS_PER_SECOND,
   type ShopifySettings,
@@ -54,6 +55,7 @@ export default defineConnector<ShopifySettings>({
   limitsFor: shopifyLimits,
   verifyWebhook: verifyShopifyWebhook,
   normalizeOrder: normalizeShopifyOrder,
+  normalizeRefund: normalizeShopifyRefund,
   // Order ids exceed 2^53: keep every digit when a stored body is read again.
   parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,

@@ -91,6 +91,7 @@ export default defineConnector<WooCommerceSettings>({
   limitsFor: wooCommerceLimits,
   verifyWebhook: verifyWooCommerceWebhook,
   normalizeOrder: normalizeWooCommerceOrder,
+  restockOnRefund: (settings) => settings.restockOnRefund,
   completePayload: (ctx, payload) => withRefundLines(ctx, payload),
   pullOrders: pullWooCommerceOrders,
   listOrders: listWooCommerceOrders,

@@ -147,8 +147,18 @@ export const contractRule: OrderRule<ContractState, ContractEffect> = {
       );
       batch.addSql(
         'INSERT INTO contract_draws (contract_line_id, order_id, order_line_id, quantity, unit_price, reason, actor, created_at) ' +
-          "VALUES (?, ?, ?, ?, ?, 'order', ?, ?)",
-        [cl.id, draft.order.id, orderLine.id, d.quantity, d.price, ctx.actor.slice(0, 64), ctx.now],
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          cl.id,
+          draft.order.id,
+          orderLine.id,
+          d.quantity,
+          d.price,
+          // A reserved order whose lines changed draws again for its new lines.
+          ctx.change === 'amend' ? 'lines_amended' : 'order',
+          ctx.actor.slice(0, 64),
+          ctx.now,
+        ],
       );
       batch.addSql('UPDATE order_lines SET contract_line_id = ? WHERE id = ?', [cl.id, orderLine.id]);
     }

@@ -1,5 +1,5 @@
 import { type Conn, dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
-import { WriteBatch } from '../db/write-batch.js';
+import { placeholders, WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
   type CreditBooking,
@@ -54,6 +54,8 @@ export interface CreditState {
   orders: Map<number, OrderFacts>;
   customers: Map<number, StateCustomer>;
   salespeople: Map<number, CreditSalesperson>;
+  /** Bookings taken by the group's orders, written together by the rule's `finish`. */
+  pending: BookingWrite[];
 }
 
 const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').join(', ') : 'NULL');
@@ -92,6 +94,7 @@ export async function loadCredit(
     orders: new Map(),
     customers: new Map(),
     salespeople: new Map(),
+    pending: [],
   };
   for (const { order } of orders)
     state.orders.set(order.id, { exempt: 'no_customer', customerId: null, booked: 0, approvedUpTo: null });
@@ -256,12 +259,14 @@ export function decideOrderCredit(state: CreditState, orderId: number, total: nu
   );
 }
 
-/** Takes a decided booking: the in-memory counters (for the group's next order), then the writes. */
+/**
+ * Takes a decided booking: the in-memory counters (for the group's next order), and the booking
+ * kept for `writeGroupBookings`.
+ */
 export function takeCredit(
   state: CreditState,
   orderId: number,
   booking: CreditBooking,
-  batch: WriteBatch,
   kind: 'order' | 'amend',
   actor: string,
   now: string,
@@ -271,15 +276,64 @@ export function takeCredit(
   applyBooking(booking, customer, salesperson ?? null);
   const facts = state.orders.get(orderId);
   if (facts) facts.booked += booking.amount;
-  writeBooking(batch, {
-    ...booking,
-    orderId,
-    invoiceId: null,
-    bucket: 'open_orders',
-    kind,
-    actor,
-    now,
-  });
+  state.pending.push({ ...booking, orderId, invoiceId: null, bucket: 'open_orders', kind, actor, now });
+}
+
+/**
+ * The bookings a group of orders took, as few statements as the counters allow: per customer and
+ * per salesperson one relative update by the sum of its bookings (in id order, rows the group holds
+ * locked since its load), and one multi-row insert of the booking rows.
+ */
+function writeGroupBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): void {
+  const real = bookings.filter((b) => b.amount !== 0 || (b.spAmount ?? 0) !== 0);
+  if (real.length === 0) return;
+  const now = real[0]!.now;
+  const customers = new Map<number, number>();
+  const salespeople = new Map<number, number>();
+  for (const b of real) {
+    customers.set(b.customerId, (customers.get(b.customerId) ?? 0) + b.amount);
+    if (b.salespersonId !== null && b.spAmount !== null)
+      salespeople.set(b.salespersonId, (salespeople.get(b.salespersonId) ?? 0) + b.spAmount);
+  }
+  for (const [id, amount] of [...customers].sort(([a], [b]) => a - b))
+    if (amount !== 0)
+      batch.addSql(
+        'UPDATE customer_credit SET open_orders = open_orders + ?, updated_at = ? WHERE customer_id = ?',
+        [amount, now, id],
+      );
+  for (const [id, amount] of [...salespeople].sort(([a], [b]) => a - b))
+    if (amount !== 0)
+      batch.addSql(
+        'UPDATE salesperson_credit SET open_orders = open_orders + ?, updated_at = ? WHERE salesperson_id = ?',
+        [amount, now, id],
+      );
+  batch.addSql(
+    'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
+      `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(real.length, 16)}`,
+    real.flatMap((b) => bookingRow(b)),
+  );
+}
+
+/** A booking row's values, in the column order of the inserts above and below. */
+function bookingRow(b: BookingWrite): unknown[] {
+  return [
+    b.customerId,
+    b.salespersonId,
+    b.orderId,
+    b.invoiceId,
+    b.bucket,
+    b.kind,
+    b.amount,
+    b.currency,
+    b.spAmount,
+    b.spCurrency,
+    b.sourceAmount,
+    b.sourceCurrency,
+    b.rateScaled === null ? null : b.rateScaled.toString(),
+    b.rateDate,
+    b.actor.slice(0, 64),
+    b.now,
+  ];
 }
 
 interface BookingWrite {
@@ -322,24 +376,7 @@ function writeBooking(batch: WriteBatch, b: BookingWrite): void {
     'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
       'sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) ' +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [
-      b.customerId,
-      b.salespersonId,
-      b.orderId,
-      b.invoiceId,
-      b.bucket,
-      b.kind,
-      b.amount,
-      b.currency,
-      b.spAmount,
-      b.spCurrency,
-      b.sourceAmount,
-      b.sourceCurrency,
-      b.rateScaled === null ? null : b.rateScaled.toString(),
-      b.rateDate,
-      b.actor.slice(0, 64),
-      b.now,
-    ],
+    bookingRow(b),
   );
 }
 
@@ -358,40 +395,27 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
       info: decision.info,
     };
   },
-  take(state, draft, effect, batch, ctx) {
-    if (effect) takeCredit(state, draft.order.id, effect, batch, 'order', ctx.actor, ctx.now);
+  take(state, draft, effect, _batch, ctx) {
+    if (effect)
+      takeCredit(
+        state,
+        draft.order.id,
+        effect,
+        ctx.change === 'amend' ? 'amend' : 'order',
+        ctx.actor,
+        ctx.now,
+      );
+  },
+  /** The group's bookings: one update per customer and per salesperson, one insert of the rows. */
+  finish(state, batch) {
+    writeGroupBookings(batch, state.pending);
+    state.pending = [];
   },
 };
 
 // ---------------------------------------------------------------------------------------------
 // Changes to booked orders: amendments, cancellations (and billing, below)
 // ---------------------------------------------------------------------------------------------
-
-/**
- * Checks an amended order's new value against credit, in the caller's transaction (the order is
- * locked; call before any stock row is locked): books the difference to what the order booked
- * (more when it grew, a give-back when it shrank). Returns the problems instead, booking nothing,
- * when the growth takes the customer or salesperson over the limit (an approval covers up to its
- * amount) or cannot be converted.
- */
-export async function rebookAmendedOrder(
-  tx: Tx,
-  order: Pick<OrderRow, 'id' | 'customerId' | 'currency'>,
-  newTotal: number,
-  actor: string,
-  now = dbTime(),
-): Promise<CreditProblem[]> {
-  if (order.customerId === null) return [];
-  const state = await loadCredit(tx, [{ order }], now, currentBusinessTimeZone());
-  const decision = decideOrderCredit(state, order.id, newTotal, order.currency);
-  if (decision.problems.length > 0) return decision.problems;
-  if ('booking' in decision && decision.booking) {
-    const batch = new WriteBatch(tx);
-    takeCredit(state, order.id, decision.booking, batch, 'amend', actor, now);
-    await batch.flush();
-  }
-  return [];
-}
 
 /**
  * Gives back the open exposure a locked order booked, when it is cancelled: everything, or — when

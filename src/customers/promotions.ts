@@ -263,6 +263,25 @@ export async function deletePromotion(db: Db, code: string): Promise<void> {
 }
 
 /**
+ * Locks, in one sorted pass, every promotion counter a change to a reserved order's lines may
+ * touch: those of the limited promotions it took (given back first), and those the promotion
+ * rule's `load` locks for it afterwards (limited, active, in force on the order's business date
+ * `date`, without a code or with one the order names). Taking both sets in id order here keeps
+ * the lock order among promotion counters when the give-back and the new take meet other orders.
+ */
+export async function lockPromotionCountersOf(tx: Tx, orderId: number, date: string): Promise<void> {
+  await rawRows(
+    tx,
+    'SELECT id FROM promotions WHERE (usage_limit IS NOT NULL OR customer_limit IS NOT NULL) AND (' +
+      'id IN (SELECT promotion_id FROM promotion_uses WHERE order_id = ?) OR (active = 1 ' +
+      'AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?) ' +
+      'AND (requires_code = 0 OR code IN (SELECT code FROM order_promotion_codes WHERE order_id = ?)))' +
+      `) ORDER BY id${lockClause(tx)}`,
+    [orderId, date, date, orderId],
+  );
+}
+
+/**
  * Gives back the promotion uses of an order being cancelled, inside the canceller's transaction
  * (the order is locked): locks the counters of its limited promotions in id order (promotion
  * counters come before stock rows in the lock order), takes its uses off them, and appends the

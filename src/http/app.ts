@@ -29,7 +29,7 @@ import { taxRateRoutes } from './routes/tax-rates.js';
 import { transferRoutes } from './routes/transfers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
 const UPLOAD_PATHS: ReadonlySet<string> = new Set([
   '/api/orders/import',

@@ -1,5 +1,12 @@
+import { contractRule } from '../customers/contract-rule.js';
 import { returnContractDraws } from '../customers/contracts.js';
-import { rebookAmendedOrder } from '../customers/credit.js';
+import { creditRule } from '../customers/credit.js';
+import { currentBusinessTimeZone } from '../customers/price-book.js';
+import {
+  lockPromotionCountersOf,
+  ORDER_LINE_PROMOTIONS,
+  returnPromotionUses,
+} from '../customers/promotions.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -10,11 +17,13 @@ import {
   orderTotal,
 } from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
+import { businessDate } from '../domain/pricing.js';
 import { addToOutbox } from '../outbox/outbox.js';
-import { type LockedStock, lockStock } from '../stock/stock-store.js';
+import { lockStock } from '../stock/stock-store.js';
 import { releaseReservations } from './cancel.js';
 import { insertLines } from './intake.js';
 import { orderMoneyColumns, storedMoney } from './money.js';
+import { ORDER_RULES, type RuleContext, runOrderRules } from './order-rules.js';
 import {
   changeStatus,
   type LineRow,
@@ -22,9 +31,10 @@ import {
   ORDER_ALLOCATIONS,
   ORDER_LINES,
   ORDERS,
+  type OrderRow,
   toLine,
 } from './order-store.js';
-import { applyCheckedPrices, priceCheck } from './processing.js';
+import { applyCheckedPrices, applyRuleDraft, priceCheck } from './processing.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
 export interface AmendRequest {
@@ -186,9 +196,12 @@ async function releaseFromHold(
 }
 
 /**
- * Replaces the lines of a reserved order that has not shipped: gives back its reservations, writes
- * the new lines and reserves them again. Every stock row involved, old and new, is locked in one
- * sorted pass before any changes.
+ * Replaces the lines of a reserved order that has not shipped: gives back what it took (its
+ * contract draws and promotion uses; its credit is booked again at the new value), writes the new
+ * lines, runs the price check and the order rules over them as processing would (a contract draw,
+ * promotions, tax, credit), then gives back its reservations and reserves the new lines. Locks in
+ * the one lock order: the rules' rows (customer, salesperson, contract lines, promotion counters)
+ * before any stock row; every stock row involved, old and new, in one sorted pass.
  */
 async function reReserve(
   tx: Tx,
@@ -197,7 +210,6 @@ async function reReserve(
   actor: string,
   now: string,
 ): Promise<{ ok: true; released: number[] } | { ok: false; reason: string }> {
-  const { lines: oldLines } = locked;
   const next = request.lines;
   const skuRows = await tx('skus')
     .whereIn('code', [...new Set(next.map((l) => l.sku))])
@@ -210,21 +222,12 @@ async function reReserve(
   }
   const unknown = next.filter((l) => !skuIdOf.has(l.sku)).map((l) => l.sku);
   if (unknown.length > 0) return { ok: false, reason: `unknown SKUs ${unknown.join(', ')}` };
-  const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
   try {
-    // In a savepoint: when the new lines need a person (credit, prices), the order stays exactly as
-    // it was, its credit booking and contract draws included.
-    const released = await tx.transaction(async (sp) => {
-      // Credit is checked again at the new value (customer and salesperson rows before contract
-      // lines and stock rows in the lock order).
-      const total = moneyColumns(locked.order, request, next).total_amount;
-      const credit = await rebookAmendedOrder(sp, locked.order, total, actor, now);
-      if (credit.length > 0) throw new Refused(`${credit[0]!.code}: ${credit[0]!.message}`);
-      // The old lines' contract draws go back (contract lines before stock rows in the lock order).
-      await returnContractDraws(sp, locked.order.id, [], 'lines_replaced', actor, now);
-      const held = await lockStock(sp, [...oldSkus, ...skuIdOf.values()]);
-      return replaceAndReserve(sp, locked, request, held, skuIdOf, actor, now);
-    });
+    // In a savepoint: when the new lines need a person (credit, prices, a contract, a promotion),
+    // the order stays exactly as it was, with what it booked, drew and used.
+    const released = await tx.transaction((sp) =>
+      replaceAndReserve(sp, locked, request, skuIdOf, actor, now),
+    );
     return { ok: true, released };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, reason: err.message };
@@ -250,34 +253,51 @@ async function replaceAndReserve(
   tx: Tx,
   locked: LockedOrder,
   request: AmendRequest,
-  held: LockedStock,
   skuIdOf: ReadonlyMap<string, number>,
   actor: string,
   now: string,
 ): Promise<number[]> {
   const { order, lines: oldLines } = locked;
   const next = request.lines;
-  // A copy: should the savepoint roll back, the caller's view of the allocations stays true.
-  const released = await releaseReservations(
-    tx,
-    { ...locked, allocations: locked.allocations.map((a) => ({ ...a })) },
+  const ctx: RuleContext = {
+    actor,
     now,
-    held,
-  );
-  if (oldLines.length > 0) {
+    timeZone: currentBusinessTimeZone(),
+    dryRun: false,
+    change: 'amend',
+  };
+  // Lock first, in the lock order, everything the give-back and the rules below touch: the
+  // customer and salesperson rows, the contract lines and the promotion counters of this order.
+  const current = { order, lines: oldLines };
+  await creditRule.load(tx, [current], ctx);
+  await contractRule.load(tx, [current], ctx);
+  await lockPromotionCountersOf(tx, order.id, businessDate(order.placedAt, ctx.timeZone));
+  // What the old lines took goes back; the rules take again for the new lines.
+  await returnContractDraws(tx, order.id, [], 'lines_replaced', actor, now);
+  await returnPromotionUses(tx, order.id, now);
+  await tx(ORDER_LINE_PROMOTIONS).where({ order_id: order.id }).delete();
+
+  // The new lines replace the old ones (the old allocations are released below, from `locked`).
+  if (oldLines.length > 0)
     await tx(ORDER_ALLOCATIONS)
       .whereIn(
         'order_line_id',
         oldLines.map((l) => l.id),
       )
       .delete();
-  }
   await tx(ORDER_LINES).where({ order_id: order.id }).delete();
   await insertLines(tx, order.id, next);
   const money = moneyColumns(order, request, next);
   await tx(ORDERS)
     .where({ id: order.id })
     .update({ ...money, updated_at: now });
+  const amended: OrderRow = {
+    ...order,
+    shippingAmount: money.shipping_amount,
+    discountAmount: money.discount_amount,
+    taxAmount: money.tax_amount,
+    pricesIncludeTax: Boolean(money.prices_include_tax),
+  };
 
   const rows = await tx(ORDER_LINES).where({ order_id: order.id }).orderBy('line_no');
   const lines = rows.map(toLine);
@@ -286,44 +306,57 @@ async function replaceAndReserve(
   const carried = new Map(
     rows.map((r) => [Number(r.id), r.carried_unit_price === null ? null : Number(r.carried_unit_price)]),
   );
-  const [check] = await priceCheck(tx, [{ order, lines }], carried);
+  const [check] = await priceCheck(tx, [{ order: amended, lines }], carried);
   if (check!.problems.length > 0) throw new PriceProblems(check!.problems);
   const batch = new WriteBatch(tx);
-  if (applyCheckedPrices(lines, check!)) {
-    const total = orderTotal(
-      ...storedMoney(
-        {
-          ...order,
-          shippingAmount: money.shipping_amount,
-          discountAmount: money.discount_amount,
-          taxAmount: money.tax_amount,
-          pricesIncludeTax: Boolean(money.prices_include_tax),
-        },
-        lines,
-      ),
-    );
-    batch.addSql('UPDATE orders SET total_amount = ? WHERE id = ?', [total, order.id]);
+  // Checked prices are written with the reservation below (writeOrderSide); the rules' changes here.
+  let repriced = applyCheckedPrices(lines, check!);
+  // Then the order rules, as for a new order: a refusal leaves the order as it was.
+  const outcome = await runOrderRules(tx, [{ order: amended, lines }], ctx, ORDER_RULES, batch);
+  const held = outcome.held[0];
+  if (held) throw new Refused(held.problems.map((p) => `${p.code}: ${p.message}`).join('; '));
+  repriced = applyRuleDraft({ order: amended, lines }, outcome.passed[0]!.draft) || repriced;
+  if (repriced) {
+    const total = orderTotal(...storedMoney(amended, lines));
+    batch.addSql('UPDATE orders SET total_amount = ?, discount_amount = ?, tax_amount = ? WHERE id = ?', [
+      total,
+      amended.discountAmount,
+      amended.taxAmount,
+      order.id,
+    ]);
     order.totalAmount = total;
   }
-  // The rows are already locked by this transaction; reading them again gives the figures after the release.
+  await batch.flush();
+
+  // Now the stock rows, old and new, in one sorted pass; the old reservations go back (a copy of
+  // the allocations: should the savepoint roll back, the caller's view of them stays true).
+  const oldSkus = oldLines.map((l) => l.skuId).filter((id): id is number => id !== null);
+  const heldStock = await lockStock(tx, [...oldSkus, ...skuIdOf.values()]);
+  const released = await releaseReservations(
+    tx,
+    { ...locked, allocations: locked.allocations.map((a) => ({ ...a })) },
+    now,
+    heldStock,
+  );
   const pool = await lockStock(tx, [...skuIdOf.values()]);
+  const writes = new WriteBatch(tx);
   const plan = planReservation(
     order.id,
     lines.map((line) => ({ line, need: line.ordered })),
     pool,
     'reservation',
   );
-  writeOrderSide(batch, plan);
-  writeStockSide(batch, pool, plan, now);
+  writeOrderSide(writes, plan);
+  writeStockSide(writes, pool, plan, now);
   const status = fulfilmentStatus(lines);
   const reason = 'lines updated by the channel';
-  if (!changeStatus(batch, order, { to: status, reason, actor }, now)) {
-    batch.addSql(
+  if (!changeStatus(writes, order, { to: status, reason, actor }, now)) {
+    writes.addSql(
       'INSERT INTO order_events (order_id, from_status, to_status, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       [order.id, order.status, order.status, reason, actor, now],
     );
   }
-  addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds: [...skuIdOf.values()] } }], now);
-  await batch.flush();
+  addToOutbox(writes, [{ topic: 'stock.changed', payload: { skuIds: [...skuIdOf.values()] } }], now);
+  await writes.flush();
   return released;
 }

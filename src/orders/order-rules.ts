@@ -55,6 +55,11 @@ export interface RuleContext {
   timeZone: string;
   /** True for a quote: nothing will be taken or written. */
   dryRun: boolean;
+  /**
+   * `amend`: the rules run again over a reserved order whose lines changed (src/orders/amend.ts),
+   * after what it took was given back; what it takes is recorded as an amendment.
+   */
+  change?: 'amend';
 }
 
 export interface RuleDecision<Effect = unknown> {

@@ -216,7 +216,7 @@ export function saveLineQuantities(batch: WriteBatch, line: LineRow): void {
   if (p) {
     batch.addSql(
       'UPDATE order_lines SET sku_id = ?, reserved = ?, backordered = ?, shipped = ?, cancelled = ?, ' +
-        'unit_price = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
+        'unit_price = ?, discount_amount = ?, tax_amount = ?, checked_price = ?, price_rule_id = ?, price_variance = ? WHERE id = ?',
       [
         line.skuId,
         line.reserved,
@@ -224,6 +224,8 @@ export function saveLineQuantities(batch: WriteBatch, line: LineRow): void {
         line.shipped,
         line.cancelled,
         line.unitPrice,
+        line.discountAmount,
+        line.taxAmount,
         p.checked,
         p.ruleId,
         p.variance,
@@ -272,6 +274,9 @@ export interface StatusChange {
   holdDetails?: unknown;
   /** A new total for the order, written with the status (the price check's `enforce`). */
   totalAmount?: number;
+  /** The order's discount and tax as the order rules left them, written with the new total. */
+  discountAmount?: number;
+  taxAmount?: number;
 }
 
 /**
@@ -291,15 +296,18 @@ export function changeStatus(
   }
   // Hold fields are set going on hold and cleared otherwise (an order not on hold has none).
   const hold = change.to === 'on_hold';
-  const total = change.totalAmount === undefined ? '' : ', total_amount = ?';
+  const money: [string, number][] = [];
+  if (change.totalAmount !== undefined) money.push(['total_amount', change.totalAmount]);
+  if (change.discountAmount !== undefined) money.push(['discount_amount', change.discountAmount]);
+  if (change.taxAmount !== undefined) money.push(['tax_amount', change.taxAmount]);
   batch.addSql(
-    `UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ?${total} WHERE id = ?`,
+    `UPDATE orders SET status = ?, updated_at = ?, hold_reason = ?, hold_details = ?${money.map(([c]) => `, ${c} = ?`).join('')} WHERE id = ?`,
     [
       change.to,
       now,
       hold ? (change.holdReason ?? change.reason) : null,
       hold && change.holdDetails !== undefined ? JSON.stringify(change.holdDetails) : null,
-      ...(change.totalAmount === undefined ? [] : [change.totalAmount]),
+      ...money.map(([, v]) => v),
       order.id,
     ],
   );

@@ -225,7 +225,10 @@ async function reserveOrders(
           to: status,
           reason: status === 'confirmed' ? 'all lines reserved' : 'waiting for stock',
           actor,
-          ...(newTotal === undefined ? {} : { totalAmount: newTotal }),
+          // A new total comes with the discount and tax the rules left (written in the same statement).
+          ...(newTotal === undefined
+            ? {}
+            : { totalAmount: newTotal, discountAmount: order.discountAmount, taxAmount: order.taxAmount }),
         },
         now,
       );
@@ -338,37 +341,44 @@ async function applyOrderRules(
   const byId = new Map(orders.map((o) => [o.order.id, o]));
   return outcome.passed.map(({ original, draft }) => {
     const entry = byId.get(original.order.id)!;
-    let changed = false;
-    for (const [i, line] of entry.lines.entries()) {
-      const d = draft.lines[i]!;
-      if (
-        d.unitPrice === line.unitPrice &&
-        d.discountAmount === line.discountAmount &&
-        d.taxAmount === line.taxAmount
-      )
-        continue;
-      changed = true;
-      line.unitPrice = d.unitPrice;
-      line.discountAmount = d.discountAmount;
-      line.taxAmount = d.taxAmount;
-      batch.addSql(
-        'UPDATE order_lines SET unit_price = ?, discount_amount = ?, tax_amount = ? WHERE id = ?',
-        [line.unitPrice, line.discountAmount, line.taxAmount, line.id],
-      );
-    }
-    const o = entry.order;
-    if (draft.order.discountAmount !== o.discountAmount || draft.order.taxAmount !== o.taxAmount) {
-      changed = true;
-      o.discountAmount = draft.order.discountAmount;
-      o.taxAmount = draft.order.taxAmount;
-      batch.addSql('UPDATE orders SET discount_amount = ?, tax_amount = ? WHERE id = ?', [
-        o.discountAmount,
-        o.taxAmount,
-        o.id,
-      ]);
-    }
-    return changed ? { ...entry, newTotal: orderTotal(...storedMoney(o, entry.lines)) } : entry;
+    return applyRuleDraft(entry, draft)
+      ? { ...entry, newTotal: orderTotal(...storedMoney(entry.order, entry.lines)) }
+      : entry;
   });
+}
+
+/**
+ * Gives an order that passed the rules the prices, discounts and tax its draft ends with, in
+ * memory; true when anything changed (its total is then to be recalculated). Nothing is written
+ * here: the lines are written with their reservation (`saveLineQuantities`, which writes a checked
+ * line's price, discount and tax), the order's discount and tax with its new total. Used by
+ * processing and by a change to a reserved order's lines.
+ */
+export function applyRuleDraft(
+  entry: { order: OrderRow; lines: LineRow[] },
+  draft: { order: OrderRow; lines: readonly LineRow[] },
+): boolean {
+  let changed = false;
+  for (const [i, line] of entry.lines.entries()) {
+    const d = draft.lines[i]!;
+    if (
+      d.unitPrice === line.unitPrice &&
+      d.discountAmount === line.discountAmount &&
+      d.taxAmount === line.taxAmount
+    )
+      continue;
+    changed = true;
+    line.unitPrice = d.unitPrice;
+    line.discountAmount = d.discountAmount;
+    line.taxAmount = d.taxAmount;
+  }
+  const o = entry.order;
+  if (draft.order.discountAmount !== o.discountAmount || draft.order.taxAmount !== o.taxAmount) {
+    changed = true;
+    o.discountAmount = draft.order.discountAmount;
+    o.taxAmount = draft.order.taxAmount;
+  }
+  return changed;
 }
 
 /**

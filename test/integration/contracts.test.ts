@@ -416,7 +416,7 @@ describe.each([
     ]);
   });
 
-  it("gives back what replaced lines drew when a reserved order's lines change", async () => {
+  it("gives back what replaced lines drew when a reserved order's lines change, and draws for the new lines", async () => {
     expect(
       (
         await stack.api(
@@ -448,17 +448,48 @@ describe.each([
       }),
     );
     expect(result.outcome).toBe('updated');
+    // The new lines draw again, at the contract's price (not the 1000 the version carried).
     expect((await contract('AMD-1')).lines).toMatchObject([
-      { sku: 'BOLT', drawn: 0 },
+      { sku: 'BOLT', drawn: 10 },
       { sku: 'WASHER', drawn: 0 },
     ]);
+    const amended = await order(id);
+    expect(amended).toMatchObject({ status: 'confirmed', totalAmount: 6000 });
+    expect(amended.lines).toMatchObject([{ sku: 'BOLT', unitPrice: 600, reserved: 10 }]);
     const ledger = (await stack.api('GET', '/api/contracts/AMD-1/draws')).body.items;
     expect(ledger.map((d: any) => [d.sku, d.quantity, d.reason])).toEqual([
       ['BOLT', 10, 'order'],
       ['WASHER', 50, 'order'],
       ['BOLT', -10, 'lines_replaced'],
       ['WASHER', -50, 'lines_replaced'],
+      ['BOLT', 10, 'lines_amended'],
     ]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+
+    // New lines drawing past what is left are refused: the order keeps its lines, draws and stock.
+    const refused = await withOrderLocked(stack.db, id, (tx, locked) =>
+      amendLocked(tx, locked, {
+        lines: [
+          { sku: 'BOLT', quantity: 10, unitPrice: 600 },
+          { sku: 'WASHER', quantity: 150 },
+        ],
+        problems: [],
+        actor: 'test',
+      }),
+    );
+    expect(refused.outcome).toBe('not_applied');
+    expect(refused.note).toMatch(/contract_exceeded/);
+    expect(await order(id)).toMatchObject({
+      status: 'confirmed',
+      totalAmount: 6000,
+      lines: [{ reserved: 10 }],
+    });
+    expect((await contract('AMD-1')).lines).toMatchObject([
+      { sku: 'BOLT', drawn: 10 },
+      { sku: 'WASHER', drawn: 0 },
+    ]);
+    expect((await stack.api('GET', '/api/contracts/AMD-1/draws')).body.items).toHaveLength(5);
+    expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('never overdraws under concurrent orders through the worker', async () => {

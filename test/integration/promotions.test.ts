@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelKey } from '../../src/channels/channel-store.js';
 import { currentBusinessTimeZone, setBusinessTimeZone } from '../../src/customers/price-book.js';
 import { dbTime } from '../../src/db/connection.js';
+import { amendLocked } from '../../src/orders/amend.js';
 import { apiOrderDelivery, recordOrder } from '../../src/orders/intake.js';
+import { withOrderLocked } from '../../src/orders/order-store.js';
 import { processOrder, processOrders } from '../../src/orders/processing.js';
 import { webhookOutcome } from '../helpers/applied-event.js';
 import { block, track, waitForLockWaits } from '../helpers/interleave.js';
@@ -28,6 +30,7 @@ const SKUS = [
   'RACE1',
   'RACE2',
   'CRUD',
+  'AMD',
 ];
 
 /** What the tests of both databases share: the stack, orders through the API, promotions. */
@@ -311,6 +314,50 @@ describe('promotions on MariaDB', () => {
     // No customer: a per-customer limit cannot be counted, so the promotion does not apply.
     expect((await h.place('PR-PER-4', line)).totalAmount).toBe(1000);
     expect((await h.promotion('ONCE')).used).toBe(2);
+  });
+
+  it("recomputes promotions when a reserved order's lines change: taken when it qualifies, given back when not", async () => {
+    await h.putPromotion('AMEND-3', {
+      kind: 'percent',
+      percent: 10,
+      skus: ['AMD'],
+      minOrderQuantity: 3,
+      usageLimit: 5,
+    });
+    const placed = await h.place('PR-AMD-1', [{ sku: 'AMD', quantity: 1, unitPrice: 1000 }]);
+    expect(placed).toMatchObject({ status: 'confirmed', totalAmount: 1000 });
+    expect((await h.promotion('AMEND-3')).used).toBe(0);
+    const amend = (quantity: number) =>
+      withOrderLocked(stack.db, placed.id, (tx, locked) =>
+        amendLocked(tx, locked, {
+          lines: [{ sku: 'AMD', quantity, unitPrice: 1000 }],
+          problems: [],
+          actor: 'test',
+        }),
+      );
+    expect((await amend(3)).outcome).toBe('updated');
+    const grown = await h.order(placed.id);
+    expect(grown).toMatchObject({ status: 'confirmed', totalAmount: 2700 });
+    expect(grown.lines[0]).toMatchObject({ reserved: 3 });
+    expect(grown.lines[0].promotions).toEqual([
+      { code: 'AMEND-3', name: 'Promotion AMEND-3', discount: 300 },
+    ]);
+    expect((await h.promotion('AMEND-3')).used).toBe(1);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+
+    expect((await amend(1)).outcome).toBe('updated');
+    const shrunk = await h.order(placed.id);
+    expect(shrunk).toMatchObject({ status: 'confirmed', totalAmount: 1000 });
+    expect(shrunk.lines[0].promotions).toEqual([]);
+    expect((await h.promotion('AMEND-3')).used).toBe(0);
+    const ledger = await stack
+      .db('promotion_uses as u')
+      .join('promotions as p', 'p.id', 'u.promotion_id')
+      .where('p.code', 'AMEND-3')
+      .orderBy('u.id')
+      .select('u.delta');
+    expect(ledger.map((r) => Number(r.delta))).toEqual([1, -1]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('cancelling an order gives its use back', async () => {
