@@ -11,7 +11,7 @@ import { isSafeChannelUrl } from '../http/safe-url.js';
 import { toMinorUnits } from '../shared/money.js';
 import { shopifyGraphql } from './graphql.js';
 import { shopifyIdString, toGid } from './normalize.js';
-import { shopifyOrderPages } from './pull.js';
+import { ORDERS_PAGE_SIZE, shopifyOrderPages } from './pull.js';
 import type { ShopifySettings } from './settings.js';
 
 /*
@@ -25,8 +25,8 @@ import type { ShopifySettings } from './settings.js';
 
 /** Summaries handed to the caller at a time. */
 const SUMMARY_BATCH = 1000;
-/** Ids per `orders(query: "id:… OR id:…")` when reading missing orders in full. */
-const FETCH_IDS_PER_QUERY = 9;
+/** Ids per `orders(query: "id:… OR id:…")` when reading missing orders in full: one page each. */
+const FETCH_IDS_PER_QUERY = ORDERS_PAGE_SIZE;
 /** Inventory items per stock read: `nodes(ids:)` at about three points each. */
 const STOCK_READ_BATCH = 100;
 /** First and longest wait between two status polls of a bulk operation (ms). */

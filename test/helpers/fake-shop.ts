@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ordersQueryCost } from '../../connectors/shopify/pull.js';
 
 /*
  * A stateful fake Shopify shop on a real local HTTP server, for reconciliation tests and the
@@ -154,9 +155,8 @@ export async function startFakeShop(options: FakeShopOptions = {}): Promise<Fake
     if (query.includes('BulkStatus')) return 1;
     if (query.includes('inventorySetQuantities')) return 10;
     if (query.includes('nodes(ids')) return 3 * (variables.ids?.length ?? 1) + 2;
-    // The pull's orders query: Shopify's requested cost for `first` orders of `lines` lines.
-    if (query.includes('orders('))
-      return 3 + (variables.first ?? 1) * (2 + 8 + 33 + 3 + (variables.lines ?? 5) * 12);
+    // The pull's orders query: the requested cost as Shopify reckons it (the connector's own sum).
+    if (query.includes('orders(')) return ordersQueryCost(variables.first ?? 1, variables.lines ?? 5);
     return 1;
   };
   const extensions = (cost: number) => ({
