@@ -249,6 +249,35 @@ export interface StockPushResult {
   retry?: { sku: string; reason: string }[];
 }
 
+/** What a channel says about one order, for reconciliation: enough to compare, not to take in. */
+export interface ChannelOrderSummary {
+  /** The channel's order id as an exact string. */
+  externalId: string;
+  name?: string | null;
+  /** ISO 8601 UTC. */
+  placedAt: string;
+  /** ISO 8601 UTC. */
+  updatedAt: string;
+  cancelled: boolean;
+  currency: string;
+  /** The order's current total, tax and shipping in minor units, when the channel says. */
+  total?: number;
+  tax?: number;
+  shipping?: number;
+}
+
+/** The orders a reconciliation reads: those the channel changed at or after `updatedFrom`. */
+export interface OrderListRange {
+  /** ISO 8601 UTC. */
+  updatedFrom: string;
+}
+
+/** What the channel shows for one of our SKUs; null when the channel has no figure for it. */
+export interface ShownStock {
+  sku: string;
+  quantity: number | null;
+}
+
 export interface ConnectionTestResult {
   ok: boolean;
   message: string;
@@ -295,6 +324,19 @@ export interface ConnectorDefinition<S = unknown> {
   /** Sends quantities; called with at most `limits.stockBatchSize` items. */
   pushStock(ctx: ConnectorContext<S>, items: StockItem[]): Promise<StockPushResult>;
   testConnection(ctx: ConnectorContext<S>): Promise<ConnectionTestResult>;
+  /**
+   * Reconciliation: every order the channel changed at or after `range.updatedFrom`, as summaries,
+   * in batches (a large read goes the channel's bulk way). Without it, a channel's orders are not
+   * reconciled.
+   */
+  listOrders?(ctx: ConnectorContext<S>, range: OrderListRange): AsyncIterable<ChannelOrderSummary[]>;
+  /**
+   * Reconciliation: these orders in full, read as a pull reads them (so that they are taken in
+   * through the same path). Ids the channel does not know are left out.
+   */
+  fetchOrders?(ctx: ConnectorContext<S>, externalIds: readonly string[]): AsyncIterable<PullPage>;
+  /** Reconciliation: what the channel shows for these items now (its own figure, not ours). */
+  readStock?(ctx: ConnectorContext<S>, items: readonly Omit<StockItem, 'quantity'>[]): Promise<ShownStock[]>;
 }
 
 /** Returns its input, typed: the one way to declare a connector. */

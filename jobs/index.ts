@@ -2,6 +2,7 @@ import { heartbeat } from './heartbeat.js';
 import { invoicing } from './invoicing.js';
 import { nightlyResync } from './nightly-resync.js';
 import { outboxPrune } from './outbox-prune.js';
+import { reconciliation } from './reconciliation.js';
 import { reports } from './reports.js';
 import { statements } from './statements.js';
 import { stockSnapshot } from './stock-snapshot.js';
@@ -17,6 +18,7 @@ export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
   stockSnapshot,
   reports,
   statements,
+  reconciliation,
 ];
 
 /** The scheduled jobs of one configuration: the standing ones, plus the heartbeat when asked for. */

@@ -114,6 +114,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         jobs,
         timeZone: config.STOCKBRIDGE_TIME_ZONE,
         outputRoot: outputDirOf(config),
+        channels: channels.ctx,
       }),
       startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
       startEventWorker({

@@ -5,6 +5,7 @@ import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullShopifyOrders } from './pull.js';
+import { fetchShopifyOrders, listShopifyOrders, readShopifyStock } from './reconcile.js';
 import { normalizeShopifyRefund } from './refunds.js';
 import {
   POINTS_PER_SECOND,
@@ -59,6 +60,9 @@ export default defineConnector<ShopifySettings>({
   parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,
   pushStock: pushShopifyStock,
+  listOrders: listShopifyOrders,
+  fetchOrders: fetchShopifyOrders,
+  readStock: readShopifyStock,
   async testConnection(ctx) {
     try {
       const data = await shopifyGraphql<{ shop: { name: string } }>(

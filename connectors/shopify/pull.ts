@@ -199,8 +199,19 @@ export async function* pullShopifyOrders(
   cursor: string | null,
 ): AsyncIterable<PullPage> {
   const since = pullStartOf(ctx.settings, cursor);
-  const filter = updatedSinceFilter(since);
-  let latest = Date.parse(since);
+  yield* shopifyOrderPages(ctx, updatedSinceFilter(since), Date.parse(since));
+}
+
+/**
+ * Pages of the orders matching a search `filter`, read and normalized as the pull reads them;
+ * each page's `nextCursor` is the latest `updatedAt` seen so far, starting from `latest` (ms).
+ */
+export async function* shopifyOrderPages(
+  ctx: ConnectorContext<ShopifySettings>,
+  filter: string,
+  latestMs: number,
+): AsyncIterable<PullPage> {
+  let latest = latestMs;
   let after: string | null = null;
   let first = ORDERS_PAGE_SIZE;
 

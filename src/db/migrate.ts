@@ -21,6 +21,7 @@ import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
 import * as returns from './migrations/20261202160000_returns.js';
 import * as payments from './migrations/20261203100000_payments.js';
 import * as statements from './migrations/20261203130000_statements.js';
+import * as reconciliation from './migrations/20261203140000_reconciliation.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 
 interface Migration {
@@ -54,6 +55,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202160000_returns', returns],
   ['20261203100000_payments', payments],
   ['20261203130000_statements', statements],
+  ['20261203140000_reconciliation', reconciliation],
   ['20261203150000_report_indexes', reportIndexes],
 ];
 

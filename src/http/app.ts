@@ -22,6 +22,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { orderRoutes } from './routes/orders.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { promotionRoutes } from './routes/promotions.js';
+import { reconciliationRoutes } from './routes/reconciliation.js';
 import { reportRoutes } from './routes/reports.js';
 import { returnRoutes } from './routes/returns.js';
 import { statementRoutes } from './routes/statements.js';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', promotionRoutes(deps.db));
   api.route('/', reportRoutes(deps));
   api.route('/', statementRoutes(deps));
+  api.route('/', reconciliationRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
