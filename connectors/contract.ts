@@ -54,7 +54,14 @@ export interface PullSchedule {
 }
 
 /** What a verified webhook is about. */
-export type WebhookKind = 'order.upsert' | 'order.cancel' | 'order.delete' | 'ping' | 'ignored';
+export type WebhookKind =
+  | 'order.upsert'
+  | 'order.cancel'
+  | 'order.delete'
+  /** A refund of an order, alone (Shopify `refunds/create`): read with `normalizeRefund`. */
+  | 'order.refund'
+  | 'ping'
+  | 'ignored';
 
 export interface WebhookEnvelope {
   /** The channel's own topic name, e.g. `orders/create` or `order.updated`. */
@@ -120,6 +127,42 @@ export interface NormalizedMoney {
   pricesIncludeTax?: boolean;
 }
 
+/**
+ * What the channel did with refunded units (Shopify's restock types): `return` (fulfilled units came
+ * back to stock), `cancel` (unfulfilled units, never shipped), `no_restock` (not back in stock),
+ * `legacy_restock` (restocked, before Shopify told returns and cancellations apart).
+ */
+export type RefundRestockType = 'return' | 'cancel' | 'no_restock' | 'legacy_restock';
+
+/** Units of one order line a refund gave money back for, with the line's item ids (for SKU mapping). */
+export interface NormalizedRefundLine {
+  channelSku: string | null;
+  productId: string | null;
+  variantId: string | null;
+  inventoryItemId?: string | null;
+  /** Units refunded (positive). */
+  quantity: number;
+  /** Null: the channel does not say (WooCommerce); the channel's `restockOnRefund` decides. */
+  restockType: RefundRestockType | null;
+}
+
+/** A refund the channel reports on an order. */
+export interface NormalizedRefund {
+  /** The channel's refund id, exact: a return's reference, so that a refund is one return however often it is seen. */
+  id: string;
+  /** ISO 8601 UTC, when the channel says. */
+  createdAt: string | null;
+  /** Refunded units; empty for a refund of money only. */
+  lines: NormalizedRefundLine[];
+}
+
+/** A refund read from a payload that carries the refund alone (`normalizeRefund`). */
+export interface RefundOfOrder {
+  /** The channel's id of the refunded order. */
+  externalOrderId: string;
+  refund: NormalizedRefund;
+}
+
 /** A channel order in the core's terms, before SKU mapping. */
 export interface NormalizedOrder {
   /** The channel's order id as an exact string. */
@@ -148,6 +191,11 @@ export interface NormalizedOrder {
   problems: OrderProblem[];
   /** The channel says the order is paid: it takes no credit check (absent: not paid, or not said). */
   paid?: boolean;
+  /**
+   * The order's refunds that the payload lists whole (with their lines), oldest first. Absent: the
+   * payload lists none (or none whole).
+   */
+  refunds?: NormalizedRefund[];
 }
 
 export interface ConnectorContext<S = unknown> {
@@ -201,6 +249,35 @@ export interface StockPushResult {
   retry?: { sku: string; reason: string }[];
 }
 
+/** What a channel says about one order, for reconciliation: enough to compare, not to take in. */
+export interface ChannelOrderSummary {
+  /** The channel's order id as an exact string. */
+  externalId: string;
+  name?: string | null;
+  /** ISO 8601 UTC. */
+  placedAt: string;
+  /** ISO 8601 UTC. */
+  updatedAt: string;
+  cancelled: boolean;
+  currency: string;
+  /** The order's current total, tax and shipping in minor units, when the channel says. */
+  total?: number;
+  tax?: number;
+  shipping?: number;
+}
+
+/** The orders a reconciliation reads: those the channel changed at or after `updatedFrom`. */
+export interface OrderListRange {
+  /** ISO 8601 UTC. */
+  updatedFrom: string;
+}
+
+/** What the channel shows for one of our SKUs; null when the channel has no figure for it. */
+export interface ShownStock {
+  sku: string;
+  quantity: number | null;
+}
+
 export interface ConnectionTestResult {
   ok: boolean;
   message: string;
@@ -223,6 +300,13 @@ export interface ConnectorDefinition<S = unknown> {
    */
   webhookReply?(receipt: WebhookReceipt, settings: S): WebhookReply;
   normalizeOrder(payload: unknown): NormalizedOrder;
+  /** With an `order.refund` webhook kind: reads a payload that carries one refund alone. */
+  normalizeRefund?(payload: unknown): RefundOfOrder;
+  /**
+   * Whether refunded units the channel reports without a restock type (`restockType: null`) go back
+   * on hand when they become a return. Default: false (they are written off).
+   */
+  restockOnRefund?(settings: S): boolean;
   /**
    * Adds to an order payload what the order needs and the payload leaves out, by asking the channel
    * (WooCommerce: the line items of the order's refunds, which an order's JSON lists by amount
@@ -240,6 +324,19 @@ export interface ConnectorDefinition<S = unknown> {
   /** Sends quantities; called with at most `limits.stockBatchSize` items. */
   pushStock(ctx: ConnectorContext<S>, items: StockItem[]): Promise<StockPushResult>;
   testConnection(ctx: ConnectorContext<S>): Promise<ConnectionTestResult>;
+  /**
+   * Reconciliation: every order the channel changed at or after `range.updatedFrom`, as summaries,
+   * in batches (a large read goes the channel's bulk way). Without it, a channel's orders are not
+   * reconciled.
+   */
+  listOrders?(ctx: ConnectorContext<S>, range: OrderListRange): AsyncIterable<ChannelOrderSummary[]>;
+  /**
+   * Reconciliation: these orders in full, read as a pull reads them (so that they are taken in
+   * through the same path). Ids the channel does not know are left out.
+   */
+  fetchOrders?(ctx: ConnectorContext<S>, externalIds: readonly string[]): AsyncIterable<PullPage>;
+  /** Reconciliation: what the channel shows for these items now (its own figure, not ours). */
+  readStock?(ctx: ConnectorContext<S>, items: readonly Omit<StockItem, 'quantity'>[]): Promise<ShownStock[]>;
 }
 
 /** Returns its input, typed: the one way to declare a connector. */

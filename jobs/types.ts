@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ChannelContext } from '../src/channels/channel-context.js';
 import type { Db } from '../src/db/connection.js';
 import type { JobPeriod } from '../src/domain/job-periods.js';
 
@@ -22,6 +23,8 @@ export interface JobContext {
   periodStart: Date;
   /** The instant after the period (exclusive end). */
   periodEnd: Date;
+  /** The channels (secrets, HTTP clients, queueing), for jobs that talk to them; absent where there are none. */
+  channels?: ChannelContext | undefined;
 }
 
 /**
@@ -54,5 +57,7 @@ export interface ScheduledJob {
   catchUp?: number;
   /** Attempts of one run and the first wait between them (exponential). Default 3 and 30 s. */
   retry?: { attempts?: number; backoffMs?: number };
+  /** The job talks to the channels: `stockbridge run` opens them (their secrets) for it. Default false. */
+  usesChannels?: boolean;
   run(ctx: JobContext): Promise<JobResult>;
 }

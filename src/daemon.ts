@@ -8,8 +8,9 @@ import { type Config, configWarnings, outputDirOf } from './config.js';
 import { setBusinessTimeZone } from './customers/price-book.js';
 import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/connection.js';
 import { migrateLatest } from './db/migrate.js';
-import { createApp } from './http/app.js';
+import { createApp, DEFAULT_MAX_BODY_BYTES } from './http/app.js';
 import { startMetricsServer } from './http/metrics-server.js';
+import { serverWithFastPath, webhookFastPath } from './http/webhook-listener.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { instrumentWorker, watchQueues } from './metrics.js';
 import { fillBackorders } from './orders/backorders.js';
@@ -113,6 +114,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         jobs,
         timeZone: config.STOCKBRIDGE_TIME_ZONE,
         outputRoot: outputDirOf(config),
+        channels: channels.ctx,
       }),
       startChannelWorker(conn, prefix, channels, log.child({ role: 'worker' })),
       startEventWorker({
@@ -210,7 +212,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       },
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+      // Webhooks are answered on Node's request and response, ahead of the app (src/http/webhook-listener.ts).
+      const fast = channels ? webhookFastPath({ channels, log, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }) : null;
+      const options = { fetch: app.fetch, port: config.PORT, hostname: config.HOST };
+      const s = serve(fast ? { ...options, createServer: serverWithFastPath(fast) } : options, (info) => {
         port = info.port;
         resolve(s);
       });

@@ -2,6 +2,7 @@ import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { SCHEDULED_JOBS, type ScheduledJob } from '../jobs/index.js';
+import type { ChannelContext } from './channels/channel-context.js';
 import { type Db, dbTime } from './db/connection.js';
 import { coveringTicksFrom, periodOf, shiftPeriod, slotKey } from './domain/job-periods.js';
 import { PermanentError } from './errors/permanent-error.js';
@@ -224,6 +225,8 @@ export interface MaintenanceWorkerOptions {
   timeZone?: string;
   /** `STOCKBRIDGE_OUTPUT_DIR`. */
   outputRoot: string;
+  /** The channels, for jobs that talk to them (reconciliation). */
+  channels?: ChannelContext | undefined;
 }
 
 /** Runs the scheduled jobs that schedulers, the API and catch-up queued, recording each in `job_runs`. */
@@ -252,6 +255,7 @@ export function startMaintenanceWorker(options: MaintenanceWorkerOptions): Worke
         log,
         timeZone,
         outputRoot: options.outputRoot,
+        channels: options.channels,
         jobId: job.id ?? queueJobIdOf(run),
         final: (err) =>
           err instanceof UnrecoverableError ||

@@ -5,6 +5,8 @@ import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullShopifyOrders } from './pull.js';
+import { fetchShopifyOrders, listShopifyOrders, readShopifyStock } from './reconcile.js';
+import { normalizeShopifyRefund } from './refunds.js';
 import {
   POINTS_PER_SECOND,
   type ShopifySettings,
@@ -53,10 +55,14 @@ export default defineConnector<ShopifySettings>({
   limitsFor: shopifyLimits,
   verifyWebhook: verifyShopifyWebhook,
   normalizeOrder: normalizeShopifyOrder,
+  normalizeRefund: normalizeShopifyRefund,
   // Order ids exceed 2^53: keep every digit when a stored body is read again.
   parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,
   pushStock: pushShopifyStock,
+  listOrders: listShopifyOrders,
+  fetchOrders: fetchShopifyOrders,
+  readStock: readShopifyStock,
   async testConnection(ctx) {
     try {
       const data = await shopifyGraphql<{ shop: { name: string } }>(

@@ -4,6 +4,7 @@ import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contra
 import { buyer, fullName, languageOfLocale, phoneOf } from '../shared/buyer.js';
 import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
+import { graphqlRefunds, restRefunds } from './refunds.js';
 
 const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
 
@@ -326,6 +327,7 @@ function fromRest(p: Rec): NormalizedOrder {
       gone: l.current_quantity === 0,
     };
   });
+  const refunds = restRefunds(p);
   return finish(
     {
       externalId,
@@ -334,6 +336,7 @@ function fromRest(p: Rec): NormalizedOrder {
       cancelled: p.cancelled_at !== null && p.cancelled_at !== undefined && p.cancelled_at !== '',
       customer: buyerOf(p, true),
       ...(p.financial_status === 'paid' ? { paid: true } : {}),
+      ...(refunds?.length ? { refunds } : {}),
     },
     p.created_at,
     p.updated_at,
@@ -374,6 +377,7 @@ function fromGraphql(p: Rec): NormalizedOrder {
       gone: l.currentQuantity === 0,
     };
   });
+  const refunds = graphqlRefunds(p, nodes);
   return finish(
     {
       externalId,
@@ -382,6 +386,7 @@ function fromGraphql(p: Rec): NormalizedOrder {
       cancelled: p.cancelledAt !== null && p.cancelledAt !== undefined && p.cancelledAt !== '',
       customer: buyerOf(p, false),
       ...(p.displayFinancialStatus === 'PAID' ? { paid: true } : {}),
+      ...(refunds?.length ? { refunds } : {}),
     },
     p.createdAt,
     p.updatedAt,
@@ -403,7 +408,9 @@ function fromGraphql(p: Rec): NormalizedOrder {
  * count), and a line with none left is dropped, so that amending the order releases its stock. A
  * line with a bad
  * quantity or price becomes an `invalid_line` problem instead of a line; a payload that is not an
- * order throws `PermanentError('invalid_payload')`.
+ * order throws `PermanentError('invalid_payload')`. The refunds the payload lists whole (REST
+ * `refunds[].refund_line_items[]`, GraphQL `refunds { refundLineItems }`) come as `refunds`, each
+ * refunded line with its item's ids and restock type (see `./refunds.ts`).
  */
 export function normalizeShopifyOrder(payload: unknown): NormalizedOrder {
   if (!isRecord(payload)) throw invalid('the payload is not an object');

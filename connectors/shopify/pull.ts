@@ -13,6 +13,13 @@ const LINES_PAGE_SIZE = 80;
 /** Shipping lines fetched with each order (an order has one, now and then two). */
 const SHIPPING_LINES = 5;
 
+/**
+ * Refunds read with each order, and refunded line items with each refund: a refund with more is
+ * left to the webhooks (`refunds/create`, `orders/updated`), which carry it whole.
+ */
+const REFUNDS_WITH_ORDER = 2;
+const REFUND_LINES = 5;
+
 /** Shopify refuses a query whose requested cost exceeds this (`MAX_COST_EXCEEDED`). */
 export const MAX_QUERY_COST = 1000;
 /**
@@ -27,12 +34,21 @@ const connectionCost = (first: number, nodeCost: number) => 3 + first * nodeCost
 const LINE_NODE_COST = 12;
 /** A shipping line, its price set and shop money, its discount allocations with theirs. */
 const SHIPPING_NODE_COST = 6;
+/** A refunded line item and its line item (its id only: the order's line items say the rest). */
+const REFUND_LINE_NODE_COST = 2;
+/** A refund and its connection of refunded line items. */
+const REFUND_NODE_COST = 1 + connectionCost(REFUND_LINES, REFUND_LINE_NODE_COST);
 /**
  * An order and its customer, its four total money sets with their shop money, its shipping lines,
- * and a connection of `lines` line items.
+ * its refunds (a list with `first`, reckoned like a connection to stay on the safe side), and a
+ * connection of `lines` line items.
  */
 const orderNodeCost = (lines: number) =>
-  2 + 8 + connectionCost(SHIPPING_LINES, SHIPPING_NODE_COST) + connectionCost(lines, LINE_NODE_COST);
+  2 +
+  8 +
+  connectionCost(SHIPPING_LINES, SHIPPING_NODE_COST) +
+  connectionCost(REFUNDS_WITH_ORDER, REFUND_NODE_COST) +
+  connectionCost(lines, LINE_NODE_COST);
 
 /** The requested cost of `ORDERS_QUERY` for `first` orders with `lines` line items each. */
 export function ordersQueryCost(first: number, lines: number = LINES_WITH_ORDER): number {
@@ -92,6 +108,14 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
         nodes {
           originalPriceSet { shopMoney { amount } }
           discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+        }
+      }
+      refunds(first: ${REFUNDS_WITH_ORDER}) {
+        id
+        createdAt
+        refundLineItems(first: ${REFUND_LINES}) {
+          pageInfo { hasNextPage endCursor }
+          nodes { quantity restockType lineItem { id } }
         }
       }
       lineItems(first: $lines) {
@@ -175,8 +199,19 @@ export async function* pullShopifyOrders(
   cursor: string | null,
 ): AsyncIterable<PullPage> {
   const since = pullStartOf(ctx.settings, cursor);
-  const filter = updatedSinceFilter(since);
-  let latest = Date.parse(since);
+  yield* shopifyOrderPages(ctx, updatedSinceFilter(since), Date.parse(since));
+}
+
+/**
+ * Pages of the orders matching a search `filter`, read and normalized as the pull reads them;
+ * each page's `nextCursor` is the latest `updatedAt` seen so far, starting from `latest` (ms).
+ */
+export async function* shopifyOrderPages(
+  ctx: ConnectorContext<ShopifySettings>,
+  filter: string,
+  latestMs: number,
+): AsyncIterable<PullPage> {
+  let latest = latestMs;
   let after: string | null = null;
   let first = ORDERS_PAGE_SIZE;
 

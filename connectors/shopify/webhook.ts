@@ -8,6 +8,8 @@ const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
   'orders/updated': 'order.upsert',
   'orders/cancelled': 'order.cancel',
   'orders/delete': 'order.delete',
+  // One refund alone (its `order_id` names the order): refunded units that shipped become a return.
+  'refunds/create': 'order.refund',
 };
 
 /** A header by name, case-insensitively, also under the newer name without `x-`. */
@@ -17,7 +19,8 @@ const header = (headers: Headers, name: string) => headerValue(headers, name, na
  * Verifies a Shopify webhook: base64(HMAC-SHA256(raw body, app client secret)) against
  * `X-Shopify-Hmac-Sha256`, in constant time, then reads the envelope. The body is parsed so that
  * ids beyond 2^53 keep every digit. `deliveryId` is `X-Shopify-Event-Id` (shared by the
- * deliveries of one merchant action), else `X-Shopify-Webhook-Id`, else a hash of the body.
+ * deliveries of one merchant action), else `X-Shopify-Webhook-Id`, else a hash of the body;
+ * for `refunds/create`, prefixed with the topic.
  */
 export function verifyShopifyWebhook(
   rawBody: Buffer,
@@ -39,13 +42,19 @@ export function verifyShopifyWebhook(
 
   const topic = header(headers, 'x-shopify-topic') ?? '';
   const kind: WebhookKind = KIND_BY_TOPIC[topic] ?? 'ignored';
-  const deliveryId =
+  const delivered =
     header(headers, 'x-shopify-event-id') ?? header(headers, 'x-shopify-webhook-id') ?? bodyHash(rawBody);
+  // One refund fires `refunds/create` and `orders/updated` under one event id: kept apart, so that
+  // the order's update (its current quantities) is never taken for a repeat of the refund.
+  const deliveryId = kind === 'order.refund' ? `${topic}:${delivered}` : delivered;
 
   let externalOrderId: string | null = null;
   if (kind !== 'ignored') {
     const body = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
-    externalOrderId = shopifyIdString(body.admin_graphql_api_id) ?? shopifyIdString(body.id);
+    externalOrderId =
+      kind === 'order.refund'
+        ? shopifyIdString(body.order_id)
+        : (shopifyIdString(body.admin_graphql_api_id) ?? shopifyIdString(body.id));
     if (!externalOrderId) return { valid: false, reason: 'missing_order_id' };
   }
 

@@ -4,6 +4,7 @@ import { type ConnectorContext, type ConnectorLimits, defineConnector } from '..
 import { pullScheduleOf } from '../shared/pull-settings.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
+import { fetchWooCommerceOrders, listWooCommerceOrders } from './reconcile.js';
 import { withRefundLines } from './refunds.js';
 import { jsonBody, wooRequest } from './request.js';
 import {
@@ -90,8 +91,11 @@ export default defineConnector<WooCommerceSettings>({
   limitsFor: wooCommerceLimits,
   verifyWebhook: verifyWooCommerceWebhook,
   normalizeOrder: normalizeWooCommerceOrder,
+  restockOnRefund: (settings) => settings.restockOnRefund,
   completePayload: (ctx, payload) => withRefundLines(ctx, payload),
   pullOrders: pullWooCommerceOrders,
+  listOrders: listWooCommerceOrders,
+  fetchOrders: fetchWooCommerceOrders,
   pushStock: pushWooCommerceStock,
   testConnection: testWooCommerceConnection,
 });

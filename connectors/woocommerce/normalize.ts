@@ -1,6 +1,12 @@
 import type { OrderProblem } from '../../src/domain/order-input.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
-import type { NormalizedLine, NormalizedMoney, NormalizedOrder } from '../contract.js';
+import type {
+  NormalizedLine,
+  NormalizedMoney,
+  NormalizedOrder,
+  NormalizedRefund,
+  NormalizedRefundLine,
+} from '../contract.js';
 import { buyer, fullName, phoneOf } from '../shared/buyer.js';
 import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
@@ -151,6 +157,54 @@ export function refundedUnits(refunds: unknown): Map<string, number> {
     }
   }
   return units;
+}
+
+/**
+ * The refunds an order's payload lists with their line items (as `GET orders/<id>/refunds` gives
+ * them), oldest first: each refunded unit's line resolved through `_refunded_item_id` to the order's
+ * line (its SKU, product and variation), else to the ids the refund's item carries. WooCommerce does
+ * not say whether refunded units were restocked (`restockType: null`: the channel's
+ * `restockOnRefund` decides). A refund that lists no line items refunds money only. Undefined when
+ * the payload lists no refund with its line items (the order's own JSON: see `withRefundLines`).
+ */
+export function wooRefunds(payload: Rec): NormalizedRefund[] | undefined {
+  const refunds = Array.isArray(payload.refunds) ? payload.refunds : [];
+  if (!refunds.some((r) => isRecord(r) && Array.isArray(r.line_items))) return undefined;
+  const orderLines = new Map<string, Rec>();
+  for (const l of Array.isArray(payload.line_items) ? payload.line_items : []) {
+    const id = isRecord(l) ? wooIdString(l.id) : null;
+    if (id) orderLines.set(id, l as Rec);
+  }
+  const out: { refund: NormalizedRefund; i: number }[] = [];
+  refunds.forEach((r, i) => {
+    if (!isRecord(r) || !Array.isArray(r.line_items)) return;
+    const id = wooIdString(r.id);
+    if (!id) return;
+    const lines: NormalizedRefundLine[] = [];
+    for (const item of r.line_items) {
+      if (!isRecord(item)) continue;
+      const quantity =
+        typeof item.quantity === 'number' && Number.isInteger(item.quantity) ? Math.abs(item.quantity) : 0;
+      if (quantity === 0) continue;
+      const meta = Array.isArray(item.meta_data)
+        ? item.meta_data.find((m) => isRecord(m) && m.key === '_refunded_item_id')
+        : undefined;
+      const lineId = isRecord(meta) ? wooIdString(meta.value) : null;
+      const line = (lineId ? orderLines.get(lineId) : undefined) ?? item;
+      lines.push({
+        channelSku: text(line.sku),
+        productId: wooIdString(line.product_id),
+        variantId: wooIdString(line.variation_id),
+        inventoryItemId: null,
+        quantity,
+        restockType: null,
+      });
+    }
+    out.push({ refund: { id, createdAt: orderTime(r, 'date_created'), lines }, i });
+  });
+  const at = (x: { refund: NormalizedRefund }) =>
+    x.refund.createdAt ? Date.parse(x.refund.createdAt) : Number.POSITIVE_INFINITY;
+  return out.sort((a, b) => at(a) - at(b) || a.i - b.i).map((x) => x.refund);
 }
 
 function buildLines(
@@ -330,7 +384,8 @@ function orderNumber(value: unknown): string | null {
  *   problem instead of a line.
  * - Refunded units are taken off their lines when the payload's `refunds` carry their line items
  *   (as `GET orders/<id>/refunds` gives them; `withRefundLines` adds them to an order's own JSON,
- *   which lists refunds as `{id, reason, total}` only); a line refunded in full is dropped.
+ *   which lists refunds as `{id, reason, total}` only); a line refunded in full is dropped. Those
+ *   refunds also come as `refunds` (see `wooRefunds`): their units that shipped become returns.
  * - `cancelled`, `refunded` and `trash` count as cancelled; `failed` (payment failed, can still be
  *   paid) is an open order like `pending`.
  *
@@ -364,6 +419,7 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
       money.order.tax - refundedLineTax(payload.line_items, money.lines, refunded),
     );
   const customer = buyerOf(payload.customer_id, payload.billing);
+  const refunds = wooRefunds(payload);
   return {
     externalId,
     name: orderNumber(payload.number),
@@ -377,5 +433,6 @@ export function normalizeWooCommerceOrder(payload: unknown): NormalizedOrder {
     problems: [...problems, ...money.problems],
     // WooCommerce sets `date_paid` when the payment went through.
     ...(text(payload.date_paid_gmt) || text(payload.date_paid) ? { paid: true } : {}),
+    ...(refunds?.length ? { refunds } : {}),
   };
 }

@@ -32,6 +32,12 @@ export const wooCommerceSettingsSchema = z.object({
    * header, e.g. some Apache/CGI set-ups).
    */
   authMode: z.enum(['basic', 'query']).default('basic'),
+  /**
+   * Whether units of a refund that had shipped go back on hand when they become a return.
+   * WooCommerce's refunds do not say whether the shop restocked them ("Restock refunded items"), so
+   * this says it for every refund of the channel. Default false: they are written off.
+   */
+  restockOnRefund: z.boolean().default(false),
 });
 
 export type WooCommerceSettings = z.infer<typeof wooCommerceSettingsSchema>;

@@ -1,4 +1,4 @@
-import type { NormalizedOrder } from '../../connectors/contract.js';
+import type { NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
 import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, OrderInput } from '../domain/order-input.js';
@@ -9,6 +9,7 @@ import { fillBackorders } from '../orders/backorders.js';
 import { cancelLocked } from '../orders/cancel.js';
 import { INBOUND_EVENTS, insertOrder, insertOrders } from '../orders/intake.js';
 import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
+import { applyChannelRefunds, type ChannelReturns, channelUnits, returnsNote } from './channel-refunds.js';
 import { type Channel, channelKey } from './channel-store.js';
 import { mapOrderLines, mapOrdersLines } from './sku-map.js';
 
@@ -33,7 +34,7 @@ export type ApplyOutcome =
   /** Nothing to do for this event (e.g. deletion of an order we never had). */
   | 'ignored';
 
-export type OrderEventKind = 'order.upsert' | 'order.cancel' | 'order.delete';
+export type OrderEventKind = 'order.upsert' | 'order.cancel' | 'order.delete' | 'order.refund';
 
 export interface ChannelOrderEvent {
   /** The channel's de-duplication key for this delivery. */
@@ -46,6 +47,8 @@ export interface ChannelOrderEvent {
   externalId: string | null;
   /** The order read from the payload; null when it could not be read (see `readError`). */
   order: NormalizedOrder | null;
+  /** With `order.refund`: the refund read from the payload (null order). */
+  refund?: RefundOfOrder;
   readError?: string;
 }
 
@@ -116,9 +119,10 @@ export async function applyStoredEvent(
   options: { replay: boolean },
 ): Promise<ApplyResult> {
   const order = event.order;
-  // A deletion needs no more than the order's id; anything else needs the order itself.
+  // A deletion needs no more than the order's id; a refund alone its refund; anything else the order.
   const deletedId = event.kind === 'order.delete' ? (order?.externalId ?? event.externalId) : null;
-  if (!order && !deletedId) {
+  const refund = event.kind === 'order.refund' ? (event.refund ?? null) : null;
+  if (!order && !deletedId && !refund) {
     const error = (event.readError ?? 'the payload could not be read').slice(0, 2000);
     await db(INBOUND_EVENTS).where({ id: eventId }).update({ error, note: 'failed' });
     return { outcome: 'failed', eventId, orderId: null, note: error, toProcess: EMPTY };
@@ -129,7 +133,9 @@ export async function applyStoredEvent(
       withTransaction(db, (tx) =>
         deletedId
           ? applyDeletion(tx, channel, eventId, deletedId)
-          : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
+          : refund
+            ? applyRefund(tx, channel, eventId, refund)
+            : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
       );
     try {
       applied = await apply();
@@ -251,6 +257,42 @@ async function applyDeletion(
 }
 
 /**
+ * A refund that arrives alone (Shopify `refunds/create`): the refunded units of the order that
+ * shipped become a return (see `applyChannelRefunds`), once. A refund of an order we never had is
+ * ignored: the order's own payload, when it comes, lists its refunds.
+ */
+async function applyRefund(tx: Tx, channel: Channel, eventId: number, of: RefundOfOrder): Promise<Applied> {
+  const now = dbTime();
+  const locked = await lockOrderForChange(tx, {
+    channel: channelKey(channel),
+    externalId: of.externalOrderId,
+  });
+  if (!locked) return finishEvent(tx, eventId, now, 'ignored', null, 'a refund of an order we do not have');
+  const made = await applyChannelRefunds(tx, channel, locked, [of.refund], null, actorOf(channel), now);
+  if (made.returns.length === 0)
+    return finishEvent(tx, eventId, now, 'unchanged', locked.order.id, 'no shipped units to return');
+  return finishEvent(tx, eventId, now, 'updated', locked.order.id, returnsNote(made), EMPTY, made.restocked);
+}
+
+/**
+ * What applying a version did, with the returns its refunds made: a version whose lines could not
+ * change (the order shipped) but whose refunds brought units back did update the order.
+ */
+function withReturns(
+  made: ChannelReturns,
+  outcome: ApplyOutcome,
+  note: string | undefined,
+  released: number[] = EMPTY,
+): { outcome: ApplyOutcome; note: string | undefined; released: number[] } {
+  if (made.returns.length === 0) return { outcome, note, released };
+  return {
+    outcome: outcome === 'unchanged' || outcome === 'not_applied' ? 'updated' : outcome,
+    note: note ? `${returnsNote(made)}; ${note}` : returnsNote(made),
+    released: [...new Set([...released, ...made.restocked])],
+  };
+}
+
+/**
  * Applies one version of a channel's order. Lock first: the order row (found by channel and
  * external id) is locked before anything is read; a new order is created by its insert, and a
  * second delivery of the same new order meets the unique key (the caller tries again, and then
@@ -316,12 +358,30 @@ async function applyInTx(
   // Paid on the channel after we took the order: its invoices will be settled by the channel.
   if (incoming.paid)
     await tx(ORDERS).where({ id: order.id, paid_on_channel: false }).update({ paid_on_channel: true });
+  // The version's refunds of units that shipped come back as returns, once each (lines that did
+  // not ship are the amendment's or the cancellation's below). Stock rows and the invoice sequence
+  // are locked here, after the order; only an order still open (partly shipped) and cancelled by
+  // this same version takes further locks after them (a deadlock there is retried).
+  const made = incoming.refunds
+    ? await applyChannelRefunds(
+        tx,
+        channel,
+        locked,
+        incoming.refunds,
+        channelUnits(canonical.lines),
+        actor,
+        now,
+      )
+    : { returns: [], restocked: [] };
 
   if (cancelled) {
-    if (!OPEN_STATUSES.includes(order.status))
-      return finish('unchanged', order.id, `already ${order.status}`);
+    if (!OPEN_STATUSES.includes(order.status)) {
+      const r = withReturns(made, 'unchanged', `already ${order.status}`);
+      return finish(r.outcome, order.id, r.note, EMPTY, r.released);
+    }
     const released = await cancelLocked(tx, locked, 'cancelled on the channel', actor, now);
-    return finish('cancelled', order.id, undefined, EMPTY, released);
+    const r = withReturns(made, 'cancelled', undefined, released);
+    return finish(r.outcome, order.id, r.note, EMPTY, r.released);
   }
 
   const amended = await amendLocked(
@@ -337,7 +397,8 @@ async function applyInTx(
     },
     now,
   );
-  return finish(amended.outcome, order.id, amended.note, amended.toProcess, amended.released);
+  const r = withReturns(made, amended.outcome, amended.note, amended.released);
+  return finish(r.outcome, order.id, r.note, amended.toProcess, r.released);
 }
 
 /** The channel's order in our terms: its lines mapped to our SKUs, with any problems found. */

@@ -1,4 +1,4 @@
-import type { ConnectorDefinition, NormalizedOrder } from '../../connectors/contract.js';
+import type { ConnectorDefinition, NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
 import { notFound } from '../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
@@ -42,7 +42,7 @@ export function replayEvent(ctx: ChannelContext, eventId: number): Promise<Apply
 }
 
 /** An event's order as read already (see `readEventOrder`), so that the channel is not asked twice. */
-export type ReadOrder = { order: NormalizedOrder | null; readError?: string };
+export type ReadOrder = { order: NormalizedOrder | null; refund?: RefundOfOrder; readError?: string };
 
 /**
  * Applies a stored webhook event for the first time (the event worker's job). One applied before
@@ -105,7 +105,8 @@ export async function readEventOrder(
   kind: OrderEventKind,
 ): Promise<ReadOrder> {
   const connector = connectorOf(channel);
-  if (!connector.completePayload || kind === 'order.delete') return readStoredOrder(connector, raw, kind);
+  if (!connector.completePayload || kind === 'order.delete' || kind === 'order.refund')
+    return readStoredOrder(connector, raw, kind);
   let payload: unknown;
   try {
     payload = connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw);
@@ -121,7 +122,7 @@ export function readStoredOrder(
   connector: ConnectorDefinition<unknown>,
   raw: string,
   kind: OrderEventKind,
-): { order: NormalizedOrder | null; readError?: string } {
+): ReadOrder {
   try {
     return readOrder(connector, connector.parsePayload ? connector.parsePayload(raw) : JSON.parse(raw), kind);
   } catch (err) {

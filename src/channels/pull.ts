@@ -1,6 +1,7 @@
 import type {
   ConnectorContext,
   ConnectorDefinition,
+  PulledOrder,
   PullSchedule,
   UnreadOrder,
 } from '../../connectors/contract.js';
@@ -112,6 +113,24 @@ function unreadEvent(unread: UnreadOrder): ChannelOrderEvent {
 }
 
 /**
+ * A pulled order as an inbound event. The update time alone is not a version (WooCommerce keeps it
+ * to the second): the body's hash tells two changes in one second apart, and a re-read of the same
+ * one not — so the same version read by a pull and by reconciliation is one delivery.
+ */
+export function pulledOrderEvent(pulled: PulledOrder): ChannelOrderEvent {
+  const order = pulled.order;
+  const rawPayload = JSON.stringify(pulled.raw);
+  return {
+    deliveryId: `pull:${order.externalId}:${order.updatedAt}:${bodyHash(Buffer.from(rawPayload))}`,
+    topic: 'pull',
+    kind: order.cancelled ? 'order.cancel' : 'order.upsert',
+    externalId: order.externalId,
+    rawPayload,
+    order,
+  };
+}
+
+/**
  * Where a pull starts: the stored cursor moved back by the overlap window, so that orders written
  * late near the end of the previous pull are read again (re-reading is harmless: the same version
  * of an order changes nothing). A cursor that is not a time is passed on as it is.
@@ -200,18 +219,7 @@ export async function pullChannel(
       };
       for (const pulled of page.orders) {
         summary.orders++;
-        const order = pulled.order;
-        const rawPayload = JSON.stringify(pulled.raw);
-        await receive(order.externalId, {
-          // The update time alone is not a version (WooCommerce keeps it to the second): the
-          // body's hash tells two changes in one second apart, and a re-read of the same one not.
-          deliveryId: `pull:${order.externalId}:${order.updatedAt}:${bodyHash(Buffer.from(rawPayload))}`,
-          topic: 'pull',
-          kind: order.cancelled ? 'order.cancel' : 'order.upsert',
-          externalId: order.externalId,
-          rawPayload,
-          order,
-        });
+        await receive(pulled.order.externalId, pulledOrderEvent(pulled));
       }
       // Orders the connector could not read are stored as failed events (as webhooks are), for a
       // replay; once stored, the cursor may pass them.

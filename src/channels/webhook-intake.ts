@@ -2,6 +2,7 @@ import type {
   ConnectorDefinition,
   Headers,
   NormalizedOrder,
+  RefundOfOrder,
   WebhookReceipt,
   WebhookReply,
 } from '../../connectors/contract.js';
@@ -106,8 +107,12 @@ export function readOrder(
   connector: ConnectorDefinition<unknown>,
   payload: unknown,
   kind: OrderEventKind,
-): { order: NormalizedOrder | null; readError?: string } {
+): { order: NormalizedOrder | null; refund?: RefundOfOrder; readError?: string } {
   try {
+    if (kind === 'order.refund') {
+      if (!connector.normalizeRefund) return { order: null, readError: 'the connector reads no refunds' };
+      return { order: null, refund: connector.normalizeRefund(payload) };
+    }
     return { order: connector.normalizeOrder(payload) };
   } catch (err) {
     return kind === 'order.delete' ? { order: null } : { order: null, readError: (err as Error).message };

@@ -21,6 +21,9 @@ import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
 import * as returns from './migrations/20261202160000_returns.js';
 import * as payments from './migrations/20261203100000_payments.js';
 import * as paymentsMore from './migrations/20261203100500_payments_more.js';
+import * as statements from './migrations/20261203130000_statements.js';
+import * as reconciliation from './migrations/20261203140000_reconciliation.js';
+import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -53,6 +56,9 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202160000_returns', returns],
   ['20261203100000_payments', payments],
   ['20261203100500_payments_more', paymentsMore],
+  ['20261203130000_statements', statements],
+  ['20261203140000_reconciliation', reconciliation],
+  ['20261203150000_report_indexes', reportIndexes],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -23,13 +23,16 @@ import { orderRoutes } from './routes/orders.js';
 import { PAYMENT_IMPORT_PATH, paymentRoutes } from './routes/payments.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
 import { promotionRoutes } from './routes/promotions.js';
+import { reconciliationRoutes } from './routes/reconciliation.js';
+import { reportRoutes } from './routes/reports.js';
 import { returnRoutes } from './routes/returns.js';
+import { statementRoutes } from './routes/statements.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { transferRoutes } from './routes/transfers.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
 const UPLOAD_PATHS: ReadonlySet<string> = new Set([
   '/api/orders/import',
@@ -77,6 +80,9 @@ export function createApp(deps: AppDeps) {
   api.route('/', transferRoutes(deps.db));
   api.route('/', promotionRoutes(deps.db));
   api.route('/', paymentRoutes(deps.db));
+  api.route('/', reportRoutes(deps));
+  api.route('/', statementRoutes(deps));
+  api.route('/', reconciliationRoutes(deps));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -4,7 +4,11 @@ import { placeholders, type WriteBatch } from '../db/write-batch.js';
 export const OUTBOX = 'outbox';
 
 /** Topics written to the outbox; each row is handed to the handlers registered for its topic. */
-export type OutboxTopic = 'order.status_changed' | 'stock.changed' | 'alert.raised';
+export type OutboxTopic =
+  | 'order.status_changed'
+  | 'stock.changed'
+  | 'alert.raised'
+  | 'reconciliation.finding';
 
 export interface OutboxMessage {
   topic: OutboxTopic;

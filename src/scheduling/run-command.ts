@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import { scheduledJobs } from '../../jobs/index.js';
 import type { ScheduledJob } from '../../jobs/types.js';
+import { resolveBootstrapSecrets } from '../bootstrap-secrets.js';
+import { createChannelContext } from '../channels/channel-context.js';
 import { type Config, outputDirOf } from '../config.js';
 import { setBusinessTimeZone } from '../customers/price-book.js';
 import { assertDatabaseReachable, createDb, dbOptionsFrom } from '../db/connection.js';
@@ -124,6 +126,17 @@ export async function runJobCommand(
       const folder = stored?.outputDir ? path.join(outputDirOf(config), stored.outputDir) : null;
       return JSON.stringify({ ...stored, folder });
     };
+    // A job that talks to channels gets them as the daemon has them, less the queues: orders it
+    // takes in wait as `received` for the daemon's relay, pushes it marks for its push sweep.
+    const channels = job.usesChannels
+      ? createChannelContext({
+          db,
+          log,
+          secretKey: resolveBootstrapSecrets(config, log).secretKey,
+          publicUrl: config.STOCKBRIDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+          enqueueOrders: async () => {},
+        })
+      : undefined;
     const bar = progressReporter(`${job.name} ${run.period}`, errors);
     try {
       await runAttempt(job, run, {
@@ -131,6 +144,7 @@ export async function runJobCommand(
         log,
         timeZone,
         outputRoot: outputDirOf(config),
+        channels,
         jobId: queueJobIdOf(run),
         final: () => true,
         onProgress: (done, total) => bar.update(done, total),

@@ -2,6 +2,7 @@ import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { JobContext, JobResult, ScheduledJob } from '../../jobs/types.js';
+import type { ChannelContext } from '../channels/channel-context.js';
 import type { Db } from '../db/connection.js';
 import { periodBounds } from '../domain/job-periods.js';
 import { safeFileName } from '../inbox/file-name.js';
@@ -15,6 +16,8 @@ export interface RunnerOptions {
   timeZone: string;
   /** `STOCKBRIDGE_OUTPUT_DIR`: each run's folder is made under it. */
   outputRoot: string;
+  /** The channels, handed to jobs that talk to them. */
+  channels?: ChannelContext | undefined;
 }
 
 /**
@@ -84,6 +87,7 @@ export async function runAttempt(
       timeZone,
       periodStart: start,
       periodEnd: end,
+      channels: options.channels,
     };
     const result = await job.run(ctx);
     const files = (result.files ?? []).filter((f) => typeof f === 'string' && safeFileName(f) === f);

@@ -19,11 +19,18 @@ const toSku = (r: Record<string, unknown>): SkuView => ({
   reorderPoint: r.reorder_point === null || r.reorder_point === undefined ? null : Number(r.reorder_point),
 });
 
-/** One SKU, with its tax class (README "Order money and tax"). */
-export async function skuDetail(db: Conn, code: string): Promise<SkuView & { taxClass: string }> {
+/** One SKU, with its tax class (README "Order money and tax") and what it costs us (README "Reports"). */
+export async function skuDetail(
+  db: Conn,
+  code: string,
+): Promise<SkuView & { taxClass: string; unitCost: { amount: number; currency: string } | null }> {
   const row = await db('skus').where({ code }).first();
   if (!row) throw notFound(`SKU ${code}`);
-  return { ...toSku(row), taxClass: String(row.tax_class) };
+  const unitCost =
+    row.unit_cost === null || row.unit_cost === undefined
+      ? null
+      : { amount: Number(row.unit_cost), currency: String(row.cost_currency) };
+  return { ...toSku(row), taxClass: String(row.tax_class), unitCost };
 }
 
 /** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `!` taken literally. */

@@ -65,6 +65,8 @@ export interface SkuInput {
   reorderPoint?: number | null | undefined;
   /** The tax class its tax rate is found by (README "Order money and tax"). Omitted: unchanged (new SKUs: `standard`). */
   taxClass?: string | undefined;
+  /** What one unit costs us (README "Reports": value at cost); null: not known. Omitted: unchanged. */
+  unitCost?: { amount: number; currency: string } | null | undefined;
 }
 
 export async function upsertSku(
@@ -123,7 +125,16 @@ async function upsertSkusLocked(
       tx('skus')
         .whereIn('code', part)
         .orderBy('code')
-        .select('code', 'name', 'unit_price', 'currency', 'reorder_point', 'tax_class'),
+        .select(
+          'code',
+          'name',
+          'unit_price',
+          'currency',
+          'reorder_point',
+          'tax_class',
+          'unit_cost',
+          'cost_currency',
+        ),
       tx,
     );
     for (const r of rows) existing.set(codeKey(String(r.code)), r);
@@ -154,6 +165,10 @@ function skuRow(input: SkuInput, now: string): Record<string, unknown> {
   };
   if (input.reorderPoint !== undefined) row.reorder_point = input.reorderPoint;
   if (input.taxClass !== undefined) row.tax_class = input.taxClass;
+  if (input.unitCost !== undefined) {
+    row.unit_cost = input.unitCost?.amount ?? null;
+    row.cost_currency = input.unitCost?.currency ?? null;
+  }
   return row;
 }
 
@@ -165,7 +180,13 @@ function sameSku(row: Record<string, unknown>, input: SkuInput): boolean {
     Number(row.unit_price) === input.unitPrice &&
     row.currency === input.currency &&
     (input.reorderPoint === undefined || storedReorder === input.reorderPoint) &&
-    (input.taxClass === undefined || codeKey(String(row.tax_class)) === codeKey(input.taxClass))
+    (input.taxClass === undefined || codeKey(String(row.tax_class)) === codeKey(input.taxClass)) &&
+    (input.unitCost === undefined ||
+      (input.unitCost === null
+        ? row.unit_cost === null
+        : row.unit_cost !== null &&
+          Number(row.unit_cost) === input.unitCost.amount &&
+          row.cost_currency === input.unitCost.currency))
   );
 }
 

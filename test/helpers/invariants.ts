@@ -1,4 +1,9 @@
 import type { Conn } from '../../src/db/connection.js';
+import {
+  invoiceLineProblems,
+  ledgerProblems,
+  reservationProblems,
+} from '../../src/reconciliation/internal-checks.js';
 
 type Row = Record<string, number>;
 const rows = async (q: PromiseLike<unknown>) => (await q) as Row[];
@@ -34,28 +39,8 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
     }
   }
 
-  const replay = await rows(
-    db('stock_movements')
-      .select('sku_id', 'warehouse_id')
-      .sum({ on_hand: 'd_on_hand', reserved: 'd_reserved' })
-      .groupBy('sku_id', 'warehouse_id'),
-  );
-  const key = (r: Row) => `${r.sku_id}:${r.warehouse_id}`;
-  const replayed = new Map(
-    replay.map((r) => [key(r), { onHand: Number(r.on_hand), reserved: Number(r.reserved) }]),
-  );
-  for (const l of levels) {
-    const r = replayed.get(key(l)) ?? { onHand: 0, reserved: 0 };
-    if (r.onHand !== Number(l.on_hand) || r.reserved !== Number(l.reserved)) {
-      problems.push(
-        `ledger for sku ${l.sku_id} wh ${l.warehouse_id} replays to ${r.onHand}/${r.reserved}, stock says ${l.on_hand}/${l.reserved}`,
-      );
-    }
-    replayed.delete(key(l));
-  }
-  for (const [k, r] of replayed)
-    if (r.onHand !== 0 || r.reserved !== 0)
-      problems.push(`ledger has movements for ${k} without a stock row`);
+  // The ledger replays to the stock levels (shared with the nightly reconciliation).
+  problems.push(...(await ledgerProblems(db)).map((f) => f.message));
 
   // Returns: a line never has more back than it shipped, and its return lines add up to it.
   const returns = await rows(
@@ -110,19 +95,8 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
     }
   }
 
-  const held = await rows(
-    db('order_allocations as a')
-      .join('order_lines as ol', 'ol.id', 'a.order_line_id')
-      .select('ol.sku_id', 'a.warehouse_id')
-      .sum({ reserved: 'a.reserved' })
-      .groupBy('ol.sku_id', 'a.warehouse_id'),
-  );
-  const heldBy = new Map(held.map((h) => [key(h), Number(h.reserved)]));
-  for (const l of levels) {
-    const h = heldBy.get(key(l)) ?? 0;
-    if (h !== Number(l.reserved))
-      problems.push(`sku ${l.sku_id} wh ${l.warehouse_id}: reserved ${l.reserved} but orders hold ${h}`);
-  }
+  // Stock reserved equals what orders hold (shared with the nightly reconciliation).
+  problems.push(...(await reservationProblems(db)).map((f) => f.message));
 
   const orders = await db('orders').select('id', 'status');
   const events = await db('order_events').select('order_id', 'from_status', 'to_status').orderBy('id');
@@ -173,6 +147,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   problems.push(...(await checkInvoiceInvariants(db)));
   problems.push(...(await creditProblems(db)));
   problems.push(...(await transferProblems(db)));
+  problems.push(...(await statementProblems(db)));
   problems.push(...(await checkPaymentInvariants(db)));
   return problems;
 }
@@ -273,40 +248,8 @@ export async function checkInvoiceInvariants(db: Conn): Promise<string[]> {
   for (const [k, last] of seqOf)
     if (last !== 0) problems.push(`invoice sequence ${k} at ${last} with no invoices`);
 
-  const net = await rows(
-    db('invoice_lines as il')
-      .join('invoices as i', 'i.id', 'il.invoice_id')
-      .leftJoin('invoice_lines as cl', 'cl.credits_line_id', 'il.id')
-      .where('i.type', 'invoice')
-      .whereNotNull('il.order_line_id')
-      .select('il.id', 'il.order_line_id', 'il.quantity', 'i.policy')
-      .sum({ credited: 'cl.quantity' })
-      .groupBy('il.id', 'il.order_line_id', 'il.quantity', 'i.policy'),
-  );
-  const perLine = new Map<number, { shipmentBased: number; orderBased: number }>();
-  for (const r of net) {
-    const n = Number(r.quantity) - Number(r.credited ?? 0);
-    if (n < 0) problems.push(`invoice line ${r.id}: credited ${r.credited} of ${r.quantity}`);
-    const p = perLine.get(Number(r.order_line_id)) ?? { shipmentBased: 0, orderBased: 0 };
-    if ((r.policy as unknown as string) === 'on_order') p.orderBased += n;
-    else p.shipmentBased += n;
-    perLine.set(Number(r.order_line_id), p);
-  }
-  if (perLine.size > 0) {
-    const lines = await rows(db('order_lines').select('id', 'ordered', 'shipped', 'cancelled'));
-    for (const l of lines) {
-      const p = perLine.get(Number(l.id));
-      if (!p) continue;
-      if (p.shipmentBased > Number(l.shipped))
-        problems.push(`order line ${l.id}: ${p.shipmentBased} invoiced on shipment, ${l.shipped} shipped`);
-      if (p.orderBased > Number(l.ordered) - Number(l.cancelled))
-        problems.push(
-          `order line ${l.id}: ${p.orderBased} invoiced on order, ${l.ordered} ordered, ${l.cancelled} cancelled`,
-        );
-      if (p.orderBased + p.shipmentBased > Number(l.ordered))
-        problems.push(`order line ${l.id}: ${p.orderBased + p.shipmentBased} invoiced, ${l.ordered} ordered`);
-    }
-  }
+  // Invoices add up to shipments (shared with the nightly reconciliation).
+  problems.push(...(await invoiceLineProblems(db)).map((f) => f.message));
   return problems;
 }
 
@@ -420,5 +363,36 @@ async function transferProblems(db: Conn): Promise<string[]> {
   );
   for (const u of perOrder)
     problems.push(`order ${u.order_id} holds ${u.n} uses of promotion ${u.promotion_id}`);
+  return problems;
+}
+
+/**
+ * Statements (README "Statements"): per statement and currency, closing = opening + invoiced −
+ * credited − paid, and the ageing buckets with `unapplied` add up to the closing; a statement's
+ * line count is its currencies' lines.
+ */
+async function statementProblems(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  const balances = await rows(db('statement_balances').select('*'));
+  const linesOf = new Map<number, number>();
+  for (const b of balances) {
+    const n = (k: string) => Number((b as Record<string, number>)[k]);
+    if (n('opening') + n('invoiced') - n('credited') - n('paid') !== n('closing'))
+      problems.push(
+        `statement ${b.statement_id} ${b.currency}: closing ${b.closing} does not follow from its figures`,
+      );
+    const aged =
+      n('age_current') + n('age_1_30') + n('age_31_60') + n('age_61_90') + n('age_over_90') + n('unapplied');
+    if (aged !== n('closing'))
+      problems.push(
+        `statement ${b.statement_id} ${b.currency}: ageing adds up to ${aged}, closing ${b.closing}`,
+      );
+    linesOf.set(Number(b.statement_id), (linesOf.get(Number(b.statement_id)) ?? 0) + n('line_count'));
+  }
+  for (const s of await rows(db('statements').select('id', 'line_count')))
+    if ((linesOf.get(Number(s.id)) ?? 0) !== Number(s.line_count))
+      problems.push(
+        `statement ${s.id}: ${s.line_count} lines, its currencies ${linesOf.get(Number(s.id)) ?? 0}`,
+      );
   return problems;
 }

@@ -161,6 +161,7 @@ describe.each([
         currency: 'EUR',
         reorderPoint: 50,
         taxClass: 'standard',
+        unitCost: null,
       });
       expect((await stack.api('GET', '/api/skus/BOLT-M8')).body.reorderPoint).toBeNull();
       expect((await stack.api('GET', '/api/skus/NOPE')).status).toBe(404);
@@ -269,6 +270,7 @@ describe.each([
         currency: 'CNY',
         reorderPoint: 10,
         taxClass: 'standard',
+        unitCost: null,
       });
       expect((await stack.api('GET', '/api/skus/CAT-2')).body).toMatchObject({
         unitPrice: 800,

@@ -23,6 +23,15 @@ const skuBody = z.object({
   reorderPoint: z.number().int('must be a whole number').min(0).max(100_000_000).nullable().optional(),
   /** The SKU's tax class (README "Order money and tax"); omitted: unchanged, `standard` for a new SKU. */
   taxClass: codeParam.optional(),
+  /** What one unit costs us, minor units (README "Reports": value at cost); null clears it; omitted: unchanged. */
+  unitCost: z
+    .object({
+      amount: z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor),
+      currency: currencySchema,
+    })
+    .strict()
+    .nullable()
+    .optional(),
 });
 
 /** Most SKUs one `PUT /api/skus` takes; a larger catalogue goes in several requests or as a sheet. */

@@ -19,7 +19,7 @@ describe('shopify manifest and settings', () => {
       type: 'shopify',
       secretFields: ['accessToken', 'webhookSecret'],
       capabilities: ['webhooks', 'orderPull', 'stockPush'],
-      limits: { stockBatchSize: 250, pageSize: 9, requestsPerSecond: 100 },
+      limits: { stockBatchSize: 250, pageSize: 7, requestsPerSecond: 100 },
     });
   });
 

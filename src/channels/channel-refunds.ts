@@ -1,0 +1,147 @@
+import type { NormalizedLine, NormalizedRefund } from '../../connectors/contract.js';
+import type { Tx } from '../db/connection.js';
+import { type ChannelRefund, planChannelReturns } from '../domain/channel-returns.js';
+import { codeKey } from '../domain/codes.js';
+import type { OrderLineInput } from '../domain/order-input.js';
+import type { LockedOrder } from '../orders/order-store.js';
+import { RETURNABLE, returnLocked } from '../orders/returns.js';
+import { connectorOf } from './channel-context.js';
+import type { Channel } from './channel-store.js';
+import { mapOrderLines } from './sku-map.js';
+
+/** What a channel's refunds did to an order. */
+export interface ChannelReturns {
+  /** One per return recorded now: its reference (the refund id) and what it says. */
+  returns: { reference: string; returnId: number; summary: string; creditNotes: string[] }[];
+  /** SKUs restocked: backorders may take them once the caller has committed. */
+  restocked: number[];
+}
+
+const NONE: ChannelReturns = { returns: [], restocked: [] };
+
+/**
+ * Units per SKU (by `codeKey`) a channel's version of the order still holds (its lines after the
+ * refunds, mapped to our SKUs): what `planChannelReturns` weighs our lines against.
+ */
+export function channelUnits(lines: readonly OrderLineInput[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const l of lines) units.set(codeKey(l.sku), (units.get(codeKey(l.sku)) ?? 0) + l.quantity);
+  return units;
+}
+
+/**
+ * Turns a channel's refunds of an order the caller has locked into returns, in the caller's
+ * transaction (stock rows and the invoice sequence are locked after the order, by `returnLocked`):
+ * the refunded units that shipped come back (see `planChannelReturns`), each refund one return whose
+ * reference is the refund's id, source `channel`; a refund recorded before changes nothing.
+ * `channelCurrent` is what the channel's order still holds (null when the payload is a refund alone).
+ */
+export async function applyChannelRefunds(
+  tx: Tx,
+  channel: Channel,
+  locked: LockedOrder,
+  refunds: readonly NormalizedRefund[],
+  channelCurrent: ReadonlyMap<string, number> | null,
+  actor: string,
+  now: string,
+): Promise<ChannelReturns> {
+  const withUnits = refunds.filter((r) => r.lines.length > 0);
+  // Nothing shipped (most updates of an order): no refund of it is a return, and nothing is read.
+  if (withUnits.length === 0 || !RETURNABLE.includes(locked.order.status)) return NONE;
+  if (!locked.lines.some((l) => l.shipped > l.returned)) return NONE;
+
+  const recorded = new Set<string>(
+    (
+      await tx('order_returns')
+        .where('order_id', locked.order.id)
+        .whereIn(
+          'reference',
+          withUnits.map((r) => r.id),
+        )
+        .select('reference')
+    ).map((r) => String(r.reference)),
+  );
+  const fresh = withUnits.filter((r) => !recorded.has(r.id));
+  if (fresh.length === 0) return NONE;
+
+  // The refunded items as our SKUs, the way the order's lines are mapped; an item mapped to none of
+  // our SKUs is on none of our lines, so none of it is returned.
+  const flat = fresh.flatMap((r) => r.lines);
+  const asLines: NormalizedLine[] = flat.map((l) => ({
+    channelSku: l.channelSku,
+    productId: l.productId,
+    variantId: l.variantId,
+    inventoryItemId: l.inventoryItemId ?? null,
+    quantity: l.quantity,
+    unitPrice: 0,
+  }));
+  const mapped = await mapOrderLines(
+    tx,
+    channel.id,
+    {
+      externalId: locked.order.externalId,
+      currency: locked.order.currency,
+      placedAt: locked.order.placedAt,
+      updatedAt: locked.order.placedAt,
+      cancelled: false,
+      lines: asLines,
+      problems: [],
+    },
+    now,
+  );
+  const unmapped = new Set(mapped.problems.map((p) => p.lineNo));
+  let at = 0;
+  const ours: ChannelRefund[] = fresh.map((r) => ({
+    reference: r.id,
+    lines: r.lines.flatMap((l) => {
+      at++;
+      return unmapped.has(at)
+        ? []
+        : [{ sku: mapped.lines[at - 1]!.sku, quantity: l.quantity, restockType: l.restockType }];
+    }),
+  }));
+
+  const plans = planChannelReturns(ours, locked.lines, {
+    recorded,
+    channelCurrent,
+    restockUnsaid: connectorOf(channel).restockOnRefund?.(channel.settings) ?? false,
+  });
+  const out: ChannelReturns = { returns: [], restocked: [] };
+  for (const plan of plans) {
+    const done = await returnLocked(
+      tx,
+      locked,
+      {
+        lines: plan.lines,
+        restock: plan.lines.some((l) => l.restock),
+        reason: `refund ${plan.reference} on the channel`,
+        reference: plan.reference,
+        source: 'channel',
+      },
+      actor,
+      now,
+    );
+    if (done.duplicate) continue;
+    out.returns.push({
+      reference: plan.reference,
+      returnId: done.returnId,
+      summary: plan.lines
+        .map((l) => `${l.quantity} × ${l.sku}${l.restock ? ' restocked' : ' not restocked'}`)
+        .join(', '),
+      creditNotes: done.creditNotes,
+    });
+    out.restocked.push(...done.restocked);
+  }
+  out.restocked = [...new Set(out.restocked)];
+  return out;
+}
+
+/** A short note of the returns made, for the inbound event. */
+export function returnsNote(r: ChannelReturns): string {
+  return r.returns
+    .map(
+      (x) =>
+        `refund ${x.reference} returned ${x.summary}${x.creditNotes.length ? ` (credit ${x.creditNotes.join(', ')})` : ''}`,
+    )
+    .join('; ');
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import shopify, { parseJsonKeepingBigIds } from '../../../connectors/shopify/index.js';
+import { ORDERS_QUERY } from '../../../connectors/shopify/pull.js';
+import woocommerce from '../../../connectors/woocommerce/index.js';
+import { fixture as wooFixture } from '../../fixtures/woocommerce/helpers.js';
+import { fixture, sign } from './shopify-fixtures.js';
+
+const load = (name: string) => parseJsonKeepingBigIds(fixture(name).toString('utf8')) as Record<string, any>;
+
+describe('channel refunds, as the connectors read them', () => {
+  it('Shopify webhook body: each refund with its lines resolved to their items and restock types', () => {
+    // Shopify's documented order #1001 after its partial refund (one refund, restock_type legacy_restock).
+    const order = shopify.normalizeOrder(load('order-450789469-partially-refunded.json'));
+    expect(order.refunds).toEqual([
+      {
+        id: '509562969',
+        createdAt: '2025-04-02T16:29:59.000Z',
+        lines: [
+          expect.objectContaining({
+            channelSku: 'IPOD2008BLACK',
+            variantId: '457924702',
+            quantity: 1,
+            restockType: 'legacy_restock',
+          }),
+          expect.objectContaining({
+            channelSku: 'IPOD2008GREEN',
+            quantity: 1,
+            restockType: 'legacy_restock',
+          }),
+        ],
+      },
+    ]);
+    // An order without refunds says none.
+    expect(shopify.normalizeOrder(load('orders-create.json')).refunds).toBeUndefined();
+  });
+
+  it('Shopify webhook body: a line item named only by line_item_id is found among the order lines', () => {
+    const body = load('order-450789469-partially-refunded.json');
+    for (const item of body.refunds[0].refund_line_items) delete item.line_item;
+    const order = shopify.normalizeOrder(body);
+    expect(order.refunds?.[0]?.lines.map((l) => [l.channelSku, l.restockType])).toEqual([
+      ['IPOD2008BLACK', 'legacy_restock'],
+      ['IPOD2008GREEN', 'legacy_restock'],
+    ]);
+    // One it cannot find: the refund is left out whole rather than read in part.
+    body.refunds[0].refund_line_items[0].line_item_id = 1;
+    expect(shopify.normalizeOrder(body).refunds).toBeUndefined();
+  });
+
+  it('Shopify pull: refunds oldest first, money-only kept empty, one with more lines than asked left out', () => {
+    const order = shopify.normalizeOrder(load('graphql-order-refunded.json'));
+    expect(
+      order.refunds?.map((r) => [r.id, r.lines.map((l) => [l.channelSku, l.quantity, l.restockType])]),
+    ).toEqual([
+      ['509562969', [['IPOD2008BLACK', 1, 'return']]],
+      ['509562970', [['IPOD2008RED', 1, 'no_restock']]],
+      ['509562971', []],
+    ]);
+    expect(order.refunds?.[0]?.lines[0]?.inventoryItemId).toBe('457924702');
+    expect(ORDERS_QUERY).toMatch(/refunds\(first: \d+\) \{\s*id\s*createdAt\s*refundLineItems\(first: \d+\)/);
+    expect(ORDERS_QUERY).toMatch(/nodes \{ quantity restockType lineItem \{ id \} \}/);
+  });
+
+  it('Shopify refunds/create: a webhook of its own kind naming the order, read with normalizeRefund', () => {
+    const raw = fixture('refunds-create.json');
+    const verified = shopify.verifyWebhook(
+      raw,
+      {
+        'x-shopify-hmac-sha256': sign(raw),
+        'x-shopify-topic': 'refunds/create',
+        'x-shopify-event-id': 'e-1',
+      },
+      { webhookSecret: 'hush-app-client-secret' } as never,
+    );
+    expect(verified).toMatchObject({
+      valid: true,
+      envelope: {
+        kind: 'order.refund',
+        externalOrderId: '820982911946154508',
+        deliveryId: 'refunds/create:e-1',
+      },
+    });
+    const read = shopify.normalizeRefund!(load('refunds-create.json'));
+    expect(read).toEqual({
+      externalOrderId: '820982911946154508',
+      refund: {
+        id: '890088186047892319',
+        createdAt: '2026-11-28T17:00:00.000Z',
+        lines: [
+          expect.objectContaining({ channelSku: 'IPOD2008PINK', quantity: 1, restockType: 'return' }),
+          expect.objectContaining({ channelSku: 'IPOD2008GREEN', quantity: 1, restockType: 'no_restock' }),
+        ],
+      },
+    });
+    expect(() => shopify.normalizeRefund!({ id: 1 })).toThrow(/order_id/);
+  });
+
+  it('WooCommerce: refunds with their line items (as GET orders/<id>/refunds gives them), no restock type', () => {
+    const order = JSON.parse(wooFixture('order-723-webhook-body.txt').toString('utf8'));
+    // As the connector reads it without asking the site: refunds by amount only, none whole.
+    expect(woocommerce.normalizeOrder(order).refunds).toBeUndefined();
+    order.refunds = JSON.parse(wooFixture('order-723-refunds.json').toString('utf8'));
+    expect(woocommerce.normalizeOrder(order).refunds).toEqual([
+      {
+        id: '724',
+        createdAt: '2017-03-21T19:55:37.000Z',
+        lines: [
+          {
+            channelSku: null,
+            productId: '87',
+            variantId: null,
+            inventoryItemId: null,
+            quantity: 1,
+            restockType: null,
+          },
+        ],
+      },
+      { id: '726', createdAt: '2017-03-21T20:07:11.000Z', lines: [] },
+    ]);
+    expect(woocommerce.restockOnRefund?.(woocommerce.manifest.settingsSchema.parse(wooSettings()))).toBe(
+      false,
+    );
+    expect(
+      woocommerce.restockOnRefund?.(
+        woocommerce.manifest.settingsSchema.parse({ ...wooSettings(), restockOnRefund: true }),
+      ),
+    ).toBe(true);
+  });
+});
+
+function wooSettings() {
+  return {
+    siteUrl: 'https://woo.example.com',
+    consumerKey: 'ck_x',
+    consumerSecret: 'cs_x',
+    webhookSecret: 'w',
+  };
+}
