@@ -18,6 +18,7 @@ import {
 import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
 import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
+import { dueFulfilments, type FulfilmentOutcome, sendShipment } from './fulfilment.js';
 import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
 import type { PullSummary } from './pull.js';
@@ -71,4 +72,8 @@ export class ChannelService {
   requestPush = (channelId: number): Promise<void> => this.ctx.requestPush(channelId);
   duePulls = (now?: Date): Promise<number[]> => duePulls(this.ctx, now);
   duePushes = (olderThanMs: number, now?: Date): Promise<number[]> => duePushes(this.ctx, olderThanMs, now);
+
+  // Shipments told to the channels (fulfilment)
+  sendShipment = (shipmentId: number): Promise<FulfilmentOutcome> => sendShipment(this.ctx, shipmentId);
+  dueFulfilments = (olderThanMs: number) => dueFulfilments(this.ctx, olderThanMs);
 }

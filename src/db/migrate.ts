@@ -20,6 +20,7 @@ import * as transfers from './migrations/20261202140000_transfers.js';
 import * as lineTaxSource from './migrations/20261202150000_line_tax_source.js';
 import * as returns from './migrations/20261202160000_returns.js';
 import * as payments from './migrations/20261203100000_payments.js';
+import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -51,6 +52,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202150000_line_tax_source', lineTaxSource],
   ['20261202160000_returns', returns],
   ['20261203100000_payments', payments],
+  ['20261203160000_shipment_channel_state', shipmentChannelState],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

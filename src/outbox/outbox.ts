@@ -4,7 +4,12 @@ import { placeholders, type WriteBatch } from '../db/write-batch.js';
 export const OUTBOX = 'outbox';
 
 /** Topics written to the outbox; each row is handed to the handlers registered for its topic. */
-export type OutboxTopic = 'order.status_changed' | 'stock.changed' | 'alert.raised';
+export type OutboxTopic =
+  | 'order.status_changed'
+  | 'stock.changed'
+  | 'alert.raised'
+  /** A shipment of a channel order, to tell the channel (payload: shipmentId, channelId). */
+  | 'shipment.created';
 
 export interface OutboxMessage {
   topic: OutboxTopic;

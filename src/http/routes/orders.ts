@@ -34,6 +34,13 @@ const shipmentBody = z.object({
     .optional(),
   carrier: z.string().trim().min(1).max(64).optional(),
   trackingNumber: z.string().trim().min(1).max(128).optional(),
+  /** The tracking page (https); for a carrier not in the table it may hold `{number}`. */
+  trackingUrl: z
+    .string()
+    .trim()
+    .max(400)
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+    .optional(),
 });
 
 const cancelBody = z.object({ reason: z.string().trim().min(1).max(255).optional() }).default({});
