@@ -1,6 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
+import { sendShopifyFulfilment } from './fulfilment.js';
 import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
@@ -44,7 +45,7 @@ export default defineConnector<ShopifySettings>({
     secretFields: ['accessToken', 'webhookSecret'],
     destinationFields: ['shopDomain', 'apiBaseUrl'],
     credentialFields: ['accessToken'],
-    capabilities: ['webhooks', 'orderPull', 'stockPush'],
+    capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
     // Units are GraphQL cost points (standard plan); `limitsFor` gives the shop's plan.
     limits: shopifyLimits({ plan: 'standard' }),
     pullSchedule: pullScheduleOf,
@@ -59,6 +60,7 @@ export default defineConnector<ShopifySettings>({
   parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,
   pushStock: pushShopifyStock,
+  sendFulfilment: sendShopifyFulfilment,
   async testConnection(ctx) {
     try {
       const data = await shopifyGraphql<{ shop: { name: string } }>(

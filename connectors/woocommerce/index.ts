@@ -2,6 +2,7 @@ import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import { type ConnectorContext, type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
+import { sendWooCommerceFulfilment } from './fulfilment.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
 import { withRefundLines } from './refunds.js';
@@ -80,7 +81,7 @@ export default defineConnector<WooCommerceSettings>({
     secretFields: ['consumerKey', 'consumerSecret', 'webhookSecret'],
     destinationFields: ['siteUrl'],
     credentialFields: ['consumerKey', 'consumerSecret'],
-    capabilities: ['webhooks', 'orderPull', 'stockPush'],
+    capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
     // The default rate; `limitsFor` gives the channel's own `requestsPerSecond`.
     limits: wooCommerceLimits({ requestsPerSecond: 5 }),
     pullSchedule: pullScheduleOf,
@@ -94,5 +95,6 @@ export default defineConnector<WooCommerceSettings>({
   completePayload: (ctx, payload) => withRefundLines(ctx, payload),
   pullOrders: pullWooCommerceOrders,
   pushStock: pushWooCommerceStock,
+  sendFulfilment: sendWooCommerceFulfilment,
   testConnection: testWooCommerceConnection,
 });

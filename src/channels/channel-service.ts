@@ -18,9 +18,9 @@ import {
 import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
 import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
-import { dueFulfilments, type FulfilmentOutcome, sendShipment } from './fulfilment.js';
 import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
+import { dueFulfilments, type FulfilmentOutcome, sendShipment } from './fulfilment.js';
 import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
 import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';

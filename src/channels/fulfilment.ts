@@ -16,7 +16,14 @@ export type ShipmentChannelState = 'pending' | 'sent' | 'refused';
 export interface FulfilmentOutcome {
   shipmentId: number;
   /** What was done: `sent`/`refused` now, or why nothing was (`already_sent`, `in_progress`…). */
-  status: 'sent' | 'refused' | 'already_sent' | 'already_refused' | 'in_progress' | 'not_for_channel' | 'channel_disabled';
+  status:
+    | 'sent'
+    | 'refused'
+    | 'already_sent'
+    | 'already_refused'
+    | 'in_progress'
+    | 'not_for_channel'
+    | 'channel_disabled';
   fulfilmentId?: string | null;
   reason?: string;
 }
@@ -162,7 +169,8 @@ export async function dueFulfilments(
   limit = 200,
 ): Promise<{ channelId: number; shipmentId: number }[]> {
   const now = dbTime();
-  const rows = await ctx.db('shipments as s')
+  const rows = await ctx
+    .db('shipments as s')
     .join('orders as o', 'o.id', 's.order_id')
     .where('s.channel_state', 'pending')
     .andWhere('s.created_at', '<=', dbTime(new Date(Date.now() - olderThanMs)))

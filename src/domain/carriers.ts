@@ -80,8 +80,7 @@ export function findCarrier(name: string | null | undefined): Carrier | null {
   if (!name) return null;
   const key = name.trim().toLowerCase();
   return (
-    CARRIERS.find((c) => c.code === key || c.company.toLowerCase() === key || c.aliases.includes(key)) ??
-    null
+    CARRIERS.find((c) => c.code === key || c.company.toLowerCase() === key || c.aliases.includes(key)) ?? null
   );
 }
 

@@ -1,6 +1,6 @@
+import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
-import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { byPriority } from '../domain/allocation.js';
 import { shipmentTracking } from '../domain/carriers.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
