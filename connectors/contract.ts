@@ -339,6 +339,23 @@ export interface ConnectorDefinition<S = unknown> {
    * second fulfilment for a shipment the channel already has, as far as the channel lets it see.
    */
   sendFulfilment?(ctx: ConnectorContext<S>, request: FulfilmentRequest): Promise<FulfilmentResult>;
+  /** Whether cancellations we make are sent to a channel with these settings (its `sendCancellations`). Default: never. */
+  sendsCancellations?(settings: S): boolean;
+  /**
+   * Cancels the order on the channel, without refunding or restocking there (those stay decisions
+   * for a person on the channel). A passing failure is thrown (retried).
+   */
+  sendCancellation?(ctx: ConnectorContext<S>, request: CancellationRequest): Promise<FulfilmentResult>;
+}
+
+/** A cancellation of ours to tell the channel about (`sendCancellation`). */
+export interface CancellationRequest {
+  /** Our order id. */
+  orderId: number;
+  /** The channel's order id, exact. */
+  externalOrderId: string;
+  /** Why we cancelled it (a staff note on the channel, never shown to the buyer). */
+  reason: string;
 }
 
 /** Returns its input, typed: the one way to declare a connector. */

@@ -137,6 +137,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         },
         fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
         requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
+        requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
       }),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);

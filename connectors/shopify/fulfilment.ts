@@ -1,4 +1,9 @@
-import type { ConnectorContext, FulfilmentRequest, FulfilmentResult } from '../contract.js';
+import type {
+  CancellationRequest,
+  ConnectorContext,
+  FulfilmentRequest,
+  FulfilmentResult,
+} from '../contract.js';
 import { shopifyGraphql } from './graphql.js';
 import { toGid } from './normalize.js';
 import type { ShopifySettings } from './settings.js';
@@ -163,4 +168,51 @@ export async function sendShopifyFulfilment(
   }
   if (!result?.fulfillment) return { status: 'refused', reason: 'Shopify created no fulfilment' };
   return { status: 'sent', fulfilmentId: result.fulfillment.id };
+}
+
+export const ORDER_CANCEL_MUTATION = `
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id }
+    orderCancelUserErrors { field message code }
+  }
+}`;
+
+interface CancelData {
+  orderCancel: {
+    job: { id: string } | null;
+    orderCancelUserErrors: { field?: string[] | null; message?: string; code?: string | null }[];
+  } | null;
+}
+
+/**
+ * Cancels the order on Shopify with `orderCancel`, `refund: false, restock: false` (refunds and
+ * restocking stay decisions for a person in the shop admin), reason `OTHER` and our reason as the
+ * staff note. An order Shopify has cancelled already counts as sent.
+ */
+export async function cancelShopifyOrder(
+  ctx: ConnectorContext<ShopifySettings>,
+  request: CancellationRequest,
+): Promise<FulfilmentResult> {
+  const orderId = toGid('Order', request.externalOrderId);
+  if (!orderId) return { status: 'refused', reason: `not a Shopify order id: ${request.externalOrderId}` };
+  const data = await shopifyGraphql<CancelData>(
+    ctx,
+    ORDER_CANCEL_MUTATION,
+    {
+      orderId,
+      reason: 'OTHER',
+      refund: false,
+      restock: false,
+      notifyCustomer: ctx.settings.fulfilmentNotifyCustomer,
+      staffNote: `stockbridge: ${request.reason}`.slice(0, 255),
+    },
+    { cost: 10 },
+  );
+  const errors = data.orderCancel?.orderCancelUserErrors ?? [];
+  if (errors.length === 0) return { status: 'sent', fulfilmentId: data.orderCancel?.job?.id ?? null };
+  if (errors.every((e) => e.code === 'ORDER_ALREADY_CANCELLED' || /already.*cancel/i.test(e.message ?? ''))) {
+    return { status: 'sent', fulfilmentId: null };
+  }
+  return { status: 'refused', reason: errors.map((e) => e.message ?? e.code ?? 'refused').join('; ') };
 }

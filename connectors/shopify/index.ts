@@ -1,7 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
-import { sendShopifyFulfilment } from './fulfilment.js';
+import { cancelShopifyOrder, sendShopifyFulfilment } from './fulfilment.js';
 import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
@@ -61,6 +61,8 @@ export default defineConnector<ShopifySettings>({
   pullOrders: pullShopifyOrders,
   pushStock: pushShopifyStock,
   sendFulfilment: sendShopifyFulfilment,
+  sendsCancellations: (settings) => settings.sendCancellations,
+  sendCancellation: cancelShopifyOrder,
   async testConnection(ctx) {
     try {
       const data = await shopifyGraphql<{ shop: { name: string } }>(

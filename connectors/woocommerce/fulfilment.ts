@@ -1,4 +1,9 @@
-import type { ConnectorContext, FulfilmentRequest, FulfilmentResult } from '../contract.js';
+import type {
+  CancellationRequest,
+  ConnectorContext,
+  FulfilmentRequest,
+  FulfilmentResult,
+} from '../contract.js';
 import { jsonBody, wooRequest } from './request.js';
 import type { WooCommerceSettings } from './settings.js';
 
@@ -76,4 +81,28 @@ export async function sendWooCommerceFulfilment(
     fulfilmentId:
       [noteId ? `note ${noteId}` : null, completed ? 'completed' : null].filter(Boolean).join(', ') || null,
   };
+}
+
+/**
+ * Sets the WooCommerce order `cancelled` (WooCommerce refunds nothing on its own; whether it puts
+ * stock back follows the shop's own settings). Setting a status again is harmless.
+ */
+export async function cancelWooCommerceOrder(
+  ctx: ConnectorContext<WooCommerceSettings>,
+  request: CancellationRequest,
+): Promise<FulfilmentResult> {
+  const id = request.externalOrderId;
+  if (!/^\d+$/.test(id)) return { status: 'refused', reason: `not a WooCommerce order id: ${id}` };
+  const url = `orders/${id}`;
+  const res = await wooRequest<unknown>(ctx, {
+    method: 'PUT',
+    url,
+    data: { status: 'cancelled' },
+    headers: { 'Content-Type': 'application/json' },
+  });
+  const body = jsonBody(res.data, url) as { status?: unknown } | null;
+  if (body?.status !== 'cancelled') {
+    return { status: 'refused', reason: `WooCommerce left the order ${String(body?.status ?? 'unchanged')}` };
+  }
+  return { status: 'sent', fulfilmentId: null };
 }

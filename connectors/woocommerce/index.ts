@@ -2,7 +2,7 @@ import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import { type ConnectorContext, type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
-import { sendWooCommerceFulfilment } from './fulfilment.js';
+import { cancelWooCommerceOrder, sendWooCommerceFulfilment } from './fulfilment.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
 import { withRefundLines } from './refunds.js';
@@ -96,5 +96,7 @@ export default defineConnector<WooCommerceSettings>({
   pullOrders: pullWooCommerceOrders,
   pushStock: pushWooCommerceStock,
   sendFulfilment: sendWooCommerceFulfilment,
+  sendsCancellations: (settings) => settings.sendCancellations,
+  sendCancellation: cancelWooCommerceOrder,
   testConnection: testWooCommerceConnection,
 });

@@ -44,6 +44,8 @@ export const wooCommerceSettingsSchema = z.object({
    * the tracking for each shipment; `note_only` adds the note and leaves the status alone.
    */
   fulfilmentStatus: z.enum(['complete', 'note_only']).default('complete'),
+  /** Whether orders we cancel are set `cancelled` on WooCommerce too. Default false. */
+  sendCancellations: z.boolean().default(false),
 });
 
 export type WooCommerceSettings = z.infer<typeof wooCommerceSettingsSchema>;

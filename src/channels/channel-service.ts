@@ -20,7 +20,7 @@ import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
 import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
-import { dueFulfilments, type FulfilmentOutcome, sendShipment } from './fulfilment.js';
+import { dueFulfilments, type FulfilmentOutcome, sendCancellation, sendShipment } from './fulfilment.js';
 import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
 import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';
@@ -76,4 +76,5 @@ export class ChannelService {
   // Shipments told to the channels (fulfilment)
   sendShipment = (shipmentId: number): Promise<FulfilmentOutcome> => sendShipment(this.ctx, shipmentId);
   dueFulfilments = (olderThanMs: number) => dueFulfilments(this.ctx, olderThanMs);
+  sendCancellation = (orderId: number) => sendCancellation(this.ctx, orderId);
 }

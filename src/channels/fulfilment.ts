@@ -186,3 +186,50 @@ export async function dueFulfilments(
     .filter((r) => r.target && enabled.has(r.target.channelId))
     .map((r) => ({ shipmentId: r.shipmentId, channelId: r.target!.channelId }));
 }
+
+export interface CancellationOutcome {
+  orderId: number;
+  status: 'sent' | 'refused' | 'not_sent';
+  reason?: string;
+}
+
+/**
+ * Tells the order's channel that we cancelled it, when the channel's settings ask for that
+ * (`sendCancellations`), without refunding or restocking there. Cancelling an order twice on the
+ * channel is harmless (the channel answers that it is cancelled already), so a retried job needs no
+ * state of its own; the outcome is logged, and a refusal is recorded as the channel's last error.
+ */
+export async function sendCancellation(ctx: ChannelContext, orderId: number): Promise<CancellationOutcome> {
+  const { db } = ctx;
+  const order = await db('orders').where({ id: orderId }).first('id', 'channel', 'external_id', 'status');
+  if (!order || order.status !== 'cancelled') return { orderId, status: 'not_sent', reason: 'not cancelled' };
+  const target = fulfilmentChannelOf(String(order.channel));
+  const channel = target ? await findChannel(db, ctx.secretKey, target.channelId) : null;
+  if (!target || !channel || !channel.enabled) return { orderId, status: 'not_sent', reason: 'no channel' };
+  const connector = connectorOf(channel);
+  if (!connector.sendCancellation || !connector.sendsCancellations?.(channel.settings)) {
+    return { orderId, status: 'not_sent', reason: 'sendCancellations is off' };
+  }
+  const history = await db('order_events')
+    .where({ order_id: orderId, to_status: 'cancelled' })
+    .orderBy('id', 'desc')
+    .first('reason');
+  try {
+    const result = await connector.sendCancellation(connectorContext(ctx, channel), {
+      orderId,
+      externalOrderId: String(order.external_id),
+      reason: String(history?.reason ?? 'cancelled'),
+    });
+    if (result.status === 'refused') {
+      await recordChannelError(db, channel.id, `cancellation of order ${orderId}: ${result.reason}`);
+      return { orderId, status: 'refused', reason: result.reason };
+    }
+    return { orderId, status: 'sent' };
+  } catch (err) {
+    if (err instanceof PermanentError && !(err instanceof ChannelAuthError)) {
+      await recordChannelError(db, channel.id, `cancellation of order ${orderId}: ${(err as Error).message}`);
+      return { orderId, status: 'refused', reason: (err as Error).message };
+    }
+    throw err;
+  }
+}

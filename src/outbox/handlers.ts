@@ -14,6 +14,8 @@ export interface OutboxHandlerOptions {
   fillBackorders?: (skuIds: number[]) => Promise<unknown>;
   /** Queues telling a channel about a shipment (the channels queue); called after the relay's commit. */
   requestFulfilment?: (channelId: number, shipmentId: number) => Promise<void>;
+  /** Queues telling a channel about an order we cancelled; called after the relay's commit. */
+  requestCancellation?: (channelId: number, orderId: number) => Promise<void>;
 }
 
 /** What the relay does with each outbox topic (each handler is idempotent). */
@@ -49,6 +51,17 @@ export function outboxHandlers(
       if (items.length === 0) return undefined;
       return async () => {
         for (const i of items) await requestFulfilment(i.channelId, i.shipmentId);
+      };
+    },
+    'order.cancelled': async (rows) => {
+      const { requestCancellation } = options;
+      if (!requestCancellation) return undefined;
+      const items = rows
+        .map((r) => ({ channelId: Number(r.payload.channelId), orderId: Number(r.payload.orderId) }))
+        .filter((i) => Number.isInteger(i.channelId) && Number.isInteger(i.orderId));
+      if (items.length === 0) return undefined;
+      return async () => {
+        for (const i of items) await requestCancellation(i.channelId, i.orderId);
       };
     },
   };

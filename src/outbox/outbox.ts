@@ -9,7 +9,9 @@ export type OutboxTopic =
   | 'stock.changed'
   | 'alert.raised'
   /** A shipment of a channel order, to tell the channel (payload: shipmentId, channelId). */
-  | 'shipment.created';
+  | 'shipment.created'
+  /** An order we cancelled (not the channel), to tell its channel if it asks for that (payload: orderId, channelId). */
+  | 'order.cancelled';
 
 export interface OutboxMessage {
   topic: OutboxTopic;

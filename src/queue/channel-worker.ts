@@ -71,6 +71,16 @@ export function startChannelWorker(
           throw err;
         }
       }
+      if (job.name === 'cancel') {
+        try {
+          const outcome = await channels.sendCancellation(Number(job.data.orderId));
+          jobLog.info(outcome, 'cancellation told to the channel');
+          return outcome;
+        } catch (err) {
+          await delayAsAsked(job, token, err, log);
+          throw err;
+        }
+      }
       if (job.name === 'push') {
         try {
           const summary = await channels.push(channelId);

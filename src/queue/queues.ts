@@ -36,6 +36,8 @@ export interface ChannelJob {
   rateLimitDelays?: number;
   /** A `fulfil` job: the shipment to tell the channel about. */
   shipmentId?: number;
+  /** A `cancel` job: the order we cancelled, to tell the channel about. */
+  orderId?: number;
 }
 
 /** One fulfilment job per shipment at a time. */
@@ -79,6 +81,8 @@ export interface Queues {
   enqueuePull(channelId: number): Promise<void>;
   /** Queues telling the channel about a shipment, unless a job for it already waits or runs. */
   enqueueFulfilment(channelId: number, shipmentId: number): Promise<void>;
+  /** Queues telling the channel about an order we cancelled (one job per order at a time). */
+  enqueueCancellation(channelId: number, orderId: number): Promise<void>;
   /** Adds one processing job per order. Throws when Redis cannot take them. */
   enqueueOrders(orderIds: readonly number[]): Promise<void>;
   close(): Promise<void>;
@@ -142,6 +146,19 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
         { channelId, shipmentId },
         {
           jobId: fulfilJobId(shipmentId),
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+        },
+      );
+    },
+    async enqueueCancellation(channelId, orderId) {
+      await channels.add(
+        'cancel',
+        { channelId, orderId },
+        {
+          jobId: `cancel-${orderId}`,
           removeOnComplete: true,
           removeOnFail: true,
           attempts: 8,

@@ -89,6 +89,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       },
       fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
       requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
+      requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
     }),
   });
   const workers: Worker[] = [];

@@ -142,9 +142,9 @@ async function shipmentChannel(shipmentId: number) {
   return stack.db('shipments').where({ id: shipmentId }).first();
 }
 
-async function channelQueueIdle() {
-  const counts = await stack.queues.channels.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-  return Object.values(counts).every((n) => n === 0);
+/** Whether the channels-queue job with this id has run to its end (its job is removed then). */
+async function jobGone(jobId: string) {
+  return (await stack.queues.channels.getJob(jobId)) === undefined;
 }
 
 const throttled = {
@@ -365,7 +365,7 @@ describe('shipments told to Shopify', () => {
     // The job again (a retry, the sweep, a second relay): nothing more reaches Shopify.
     await stack.queues.enqueueFulfilment(shopifyId, shipmentId);
     await stack.relay.publishOutbox();
-    await waitFor(channelQueueIdle, { message: 'the channels queue to drain' });
+    await waitFor(() => jobGone(`fulfil-${shipmentId}`), { message: 'the second fulfil job to run' });
     expect(await stack.channels.sendShipment(shipmentId)).toMatchObject({ status: 'already_sent' });
     expect(bodies).toHaveLength(3);
     expect(unmatched).toEqual([]);
@@ -547,6 +547,59 @@ describe('shipments told to WooCommerce', () => {
       return r.channel_state === 'sent' ? r : null;
     });
     expect(row.channel_fulfilment_id).toBe('note 601');
+    expect(unmatched).toEqual([]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+});
+
+describe('cancellations we make, sent only where the channel asks for them', () => {
+  it('Shopify with sendCancellations: orderCancel without refund or restock; WooCommerce without it: nothing', async () => {
+    const patched = await stack.api('PATCH', `/api/channels/${shopifyId}`, {
+      settings: { sendCancellations: true },
+    });
+    expect(patched.status).toBe(200);
+    const orderId = '5800000000000000003';
+    const created = await shopifyWebhook(
+      'orders/create',
+      shopifyOrderBody(orderId, [{ ...MUG, quantity: 1 }]),
+    );
+    await stack.settle();
+    let variables: any = null;
+    const scope = nock(SHOPIFY_HOST)
+      .post(GRAPHQL, (b) => {
+        if (!b.query.includes('orderCancel')) return false;
+        variables = b.variables;
+        return true;
+      })
+      .reply(200, {
+        data: { orderCancel: { job: { id: 'gid://shopify/Job/1' }, orderCancelUserErrors: [] } },
+      });
+    const cancelled = await stack.api('POST', `/api/orders/${created.body.orderId}/cancel`, {
+      reason: 'customer phoned',
+    });
+    expect(cancelled.status).toBe(200);
+    await relay();
+    await waitFor(() => scope.isDone(), { message: 'orderCancel to reach Shopify' });
+    expect(variables).toMatchObject({
+      orderId: `gid://shopify/Order/${orderId}`,
+      refund: false,
+      restock: false,
+      staffNote: 'stockbridge: customer phoned',
+    });
+
+    // WooCommerce leaves sendCancellations at its default (false): nothing is sent.
+    const woo = await wooWebhook(
+      'order.created',
+      wooOrder(9103, [{ sku: 'CUP', productId: 301, quantity: 1 }]),
+    );
+    await stack.settle();
+    expect((await stack.api('POST', `/api/orders/${woo.body.orderId}/cancel`, {})).status).toBe(200);
+    await relay();
+    await waitFor(() => jobGone(`cancel-${woo.body.orderId}`), { message: 'the cancel job to run' });
+    expect(await stack.channels.sendCancellation(woo.body.orderId)).toMatchObject({
+      status: 'not_sent',
+      reason: 'sendCancellations is off',
+    });
     expect(unmatched).toEqual([]);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });

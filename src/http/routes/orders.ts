@@ -100,7 +100,9 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
   app.post('/orders/:id/cancel', async (c) => {
     const id = parseParam(idParam, c.req.param('id'), 'order id');
     const body = await optionalJson(c, cancelBody);
-    const result = await cancelOrder(db, id, body.reason ?? 'cancelled by admin', 'admin');
+    const result = await cancelOrder(db, id, body.reason ?? 'cancelled by admin', 'admin', {
+      tellChannel: true,
+    });
     return c.json({ id, status: result.order.status, filledOrders: result.filledOrders });
   });
 
