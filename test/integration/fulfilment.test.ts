@@ -316,6 +316,8 @@ describe('shipments told to Shopify', () => {
     expect(shipped.status).toBe(201);
     const shipmentId = shipped.body.shipmentId as number;
     expect((await shipmentChannel(shipmentId)).channel_state).toBe('pending');
+    // Were its job lost, the scheduler's sweep would find it.
+    expect(await stack.channels.dueFulfilments(0)).toContainEqual({ channelId: shopifyId, shipmentId });
     await relay();
 
     const row = await waitFor(async () => {
@@ -369,6 +371,7 @@ describe('shipments told to Shopify', () => {
     expect(await stack.channels.sendShipment(shipmentId)).toMatchObject({ status: 'already_sent' });
     expect(bodies).toHaveLength(3);
     expect(unmatched).toEqual([]);
+    expect(await stack.channels.dueFulfilments(0)).not.toContainEqual({ channelId: shopifyId, shipmentId });
     expect((await shipmentChannel(shipmentId)).channel_attempts).toBe(1);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
