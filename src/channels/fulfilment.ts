@@ -202,10 +202,10 @@ export interface CancellationOutcome {
 export async function sendCancellation(ctx: ChannelContext, orderId: number): Promise<CancellationOutcome> {
   const { db } = ctx;
   const order = await db('orders').where({ id: orderId }).first('id', 'channel', 'external_id', 'status');
-  if (!order || order.status !== 'cancelled') return { orderId, status: 'not_sent', reason: 'not cancelled' };
+  if (order?.status !== 'cancelled') return { orderId, status: 'not_sent', reason: 'not cancelled' };
   const target = fulfilmentChannelOf(String(order.channel));
   const channel = target ? await findChannel(db, ctx.secretKey, target.channelId) : null;
-  if (!target || !channel || !channel.enabled) return { orderId, status: 'not_sent', reason: 'no channel' };
+  if (!target || !channel?.enabled) return { orderId, status: 'not_sent', reason: 'no channel' };
   const connector = connectorOf(channel);
   if (!connector.sendCancellation || !connector.sendsCancellations?.(channel.settings)) {
     return { orderId, status: 'not_sent', reason: 'sendCancellations is off' };

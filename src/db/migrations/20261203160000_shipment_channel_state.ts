@@ -34,10 +34,11 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   if (knex.client.config.client === 'mysql2') {
     // One statement: MariaDB rebuilds the table once, not once per column.
-    await knex.raw(
-      `ALTER TABLE ?? DROP INDEX ??, ${COLUMNS.map(() => 'DROP COLUMN ??').join(', ')}`,
-      ['shipments', 'shipments_channel_state_id_index', ...COLUMNS],
-    );
+    await knex.raw(`ALTER TABLE ?? DROP INDEX ??, ${COLUMNS.map(() => 'DROP COLUMN ??').join(', ')}`, [
+      'shipments',
+      'shipments_channel_state_id_index',
+      ...COLUMNS,
+    ]);
     return;
   }
   await knex.schema.alterTable('shipments', (t) => {
