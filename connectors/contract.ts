@@ -278,6 +278,44 @@ export interface ShownStock {
   quantity: number | null;
 }
 
+/** One order line of a shipment, with the channel's ids for its SKU (from the SKU mapping). */
+export interface FulfilmentLine {
+  /** Our SKU code as on the order line. */
+  sku: string;
+  /** The SKU code the channel holds, when the mapping knows it (else our code). */
+  channelSku: string | null;
+  productId: string | null;
+  variantId: string | null;
+  /** Units this shipment carries of the line. */
+  quantity: number;
+}
+
+/** A shipment to tell the channel about (`sendFulfilment`). */
+export interface FulfilmentRequest {
+  /** Our shipment id: the same shipment is the same fulfilment, however often it is sent. */
+  shipmentId: number;
+  /** The channel's order id, exact. */
+  externalOrderId: string;
+  lines: FulfilmentLine[];
+  tracking: {
+    /** The carrier's company name as shops know it (e.g. `SF Express`); null when none was given. */
+    company: string | null;
+    number: string | null;
+    url: string | null;
+  };
+  /** After this shipment, every unit of the order that was not cancelled has shipped. */
+  orderFullyShipped: boolean;
+}
+
+/**
+ * What the channel did with a shipment: `sent` (with its own id for the fulfilment, when it gives
+ * one), or `refused` with its reason (not sent again: a person looks at it). A passing failure
+ * (network, 5xx, throttling) is thrown instead, and the shipment is tried again.
+ */
+export type FulfilmentResult =
+  | { status: 'sent'; fulfilmentId: string | null }
+  | { status: 'refused'; reason: string };
+
 export interface ConnectionTestResult {
   ok: boolean;
   message: string;
@@ -337,6 +375,29 @@ export interface ConnectorDefinition<S = unknown> {
   fetchOrders?(ctx: ConnectorContext<S>, externalIds: readonly string[]): AsyncIterable<PullPage>;
   /** Reconciliation: what the channel shows for these items now (its own figure, not ours). */
   readStock?(ctx: ConnectorContext<S>, items: readonly Omit<StockItem, 'quantity'>[]): Promise<ShownStock[]>;
+  /**
+   * With `fulfilmentPush`: tells the channel that a shipment of one of its orders left (Shopify: a
+   * fulfillment with tracking; WooCommerce: the order completed, or a note). Must not create a
+   * second fulfilment for a shipment the channel already has, as far as the channel lets it see.
+   */
+  sendFulfilment?(ctx: ConnectorContext<S>, request: FulfilmentRequest): Promise<FulfilmentResult>;
+  /** Whether cancellations we make are sent to a channel with these settings (its `sendCancellations`). Default: never. */
+  sendsCancellations?(settings: S): boolean;
+  /**
+   * Cancels the order on the channel, without refunding or restocking there (those stay decisions
+   * for a person on the channel). A passing failure is thrown (retried).
+   */
+  sendCancellation?(ctx: ConnectorContext<S>, request: CancellationRequest): Promise<FulfilmentResult>;
+}
+
+/** A cancellation of ours to tell the channel about (`sendCancellation`). */
+export interface CancellationRequest {
+  /** Our order id. */
+  orderId: number;
+  /** The channel's order id, exact. */
+  externalOrderId: string;
+  /** Why we cancelled it (a staff note on the channel, never shown to the buyer). */
+  reason: string;
 }
 
 /** Returns its input, typed: the one way to declare a connector. */

@@ -137,6 +137,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
           for (const id of ids) await queues.enqueuePush(id, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS);
         },
         fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
+        requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
+        requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
       }),
     });
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);

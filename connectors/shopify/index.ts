@@ -1,6 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
+import { cancelShopifyOrder, sendShopifyFulfilment } from './fulfilment.js';
 import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
 import { normalizeShopifyOrder } from './normalize.js';
@@ -45,7 +46,7 @@ export default defineConnector<ShopifySettings>({
     secretFields: ['accessToken', 'webhookSecret'],
     destinationFields: ['shopDomain', 'apiBaseUrl'],
     credentialFields: ['accessToken'],
-    capabilities: ['webhooks', 'orderPull', 'stockPush'],
+    capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
     // Units are GraphQL cost points (standard plan); `limitsFor` gives the shop's plan.
     limits: shopifyLimits({ plan: 'standard' }),
     pullSchedule: pullScheduleOf,
@@ -63,6 +64,9 @@ export default defineConnector<ShopifySettings>({
   listOrders: listShopifyOrders,
   fetchOrders: fetchShopifyOrders,
   readStock: readShopifyStock,
+  sendFulfilment: sendShopifyFulfilment,
+  sendsCancellations: (settings) => settings.sendCancellations,
+  sendCancellation: cancelShopifyOrder,
   async testConnection(ctx) {
     try {
       const data = await shopifyGraphql<{ shop: { name: string } }>(

@@ -43,6 +43,10 @@ export const shopifySettingsSchema = z.object({
   ...pullSettingsShape,
   /** The shop's plan, which sets the API rate: standard 100, advanced 200, plus 1000 points/second. */
   plan: z.enum(['standard', 'advanced', 'plus']).default('standard'),
+  /** Whether Shopify e-mails the buyer when a shipment of ours becomes a fulfilment there. Default true. */
+  fulfilmentNotifyCustomer: z.boolean().default(true),
+  /** Whether orders we cancel are cancelled on Shopify too (no refund, no restock there). Default false. */
+  sendCancellations: z.boolean().default(false),
 });
 
 export type ShopifySettings = z.infer<typeof shopifySettingsSchema>;

@@ -2,6 +2,7 @@ import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { PermanentError } from '../../src/errors/permanent-error.js';
 import { type ConnectorContext, type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
+import { cancelWooCommerceOrder, sendWooCommerceFulfilment } from './fulfilment.js';
 import { normalizeWooCommerceOrder } from './normalize.js';
 import { ORDERS_PAGE_SIZE, pullWooCommerceOrders } from './pull.js';
 import { fetchWooCommerceOrders, listWooCommerceOrders } from './reconcile.js';
@@ -81,7 +82,7 @@ export default defineConnector<WooCommerceSettings>({
     secretFields: ['consumerKey', 'consumerSecret', 'webhookSecret'],
     destinationFields: ['siteUrl'],
     credentialFields: ['consumerKey', 'consumerSecret'],
-    capabilities: ['webhooks', 'orderPull', 'stockPush'],
+    capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
     // The default rate; `limitsFor` gives the channel's own `requestsPerSecond`.
     limits: wooCommerceLimits({ requestsPerSecond: 5 }),
     pullSchedule: pullScheduleOf,
@@ -97,5 +98,8 @@ export default defineConnector<WooCommerceSettings>({
   listOrders: listWooCommerceOrders,
   fetchOrders: fetchWooCommerceOrders,
   pushStock: pushWooCommerceStock,
+  sendFulfilment: sendWooCommerceFulfilment,
+  sendsCancellations: (settings) => settings.sendCancellations,
+  sendCancellation: cancelWooCommerceOrder,
   testConnection: testWooCommerceConnection,
 });

@@ -38,6 +38,14 @@ export const wooCommerceSettingsSchema = z.object({
    * this says it for every refund of the channel. Default false: they are written off.
    */
   restockOnRefund: z.boolean().default(false),
+  /**
+   * What a shipment of ours does to the WooCommerce order: `complete` (the default) sets it to
+   * `completed` once it has shipped in full (WooCommerce then e-mails the buyer), with a note with
+   * the tracking for each shipment; `note_only` adds the note and leaves the status alone.
+   */
+  fulfilmentStatus: z.enum(['complete', 'note_only']).default('complete'),
+  /** Whether orders we cancel are set `cancelled` on WooCommerce too. Default false. */
+  sendCancellations: z.boolean().default(false),
 });
 
 export type WooCommerceSettings = z.infer<typeof wooCommerceSettingsSchema>;

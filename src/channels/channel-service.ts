@@ -20,6 +20,7 @@ import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
 import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
+import { dueFulfilments, type FulfilmentOutcome, sendCancellation, sendShipment } from './fulfilment.js';
 import type { PullSummary } from './pull.js';
 import type { SkuMapping } from './sku-map.js';
 import { channelMappings, deleteMapping, type SkuMappingInput, setMapping } from './sku-mappings.js';
@@ -71,4 +72,9 @@ export class ChannelService {
   requestPush = (channelId: number): Promise<void> => this.ctx.requestPush(channelId);
   duePulls = (now?: Date): Promise<number[]> => duePulls(this.ctx, now);
   duePushes = (olderThanMs: number, now?: Date): Promise<number[]> => duePushes(this.ctx, olderThanMs, now);
+
+  // Shipments told to the channels (fulfilment)
+  sendShipment = (shipmentId: number): Promise<FulfilmentOutcome> => sendShipment(this.ctx, shipmentId);
+  dueFulfilments = (olderThanMs: number) => dueFulfilments(this.ctx, olderThanMs);
+  sendCancellation = (orderId: number) => sendCancellation(this.ctx, orderId);
 }

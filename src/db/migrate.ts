@@ -24,6 +24,7 @@ import * as paymentsMore from './migrations/20261203100500_payments_more.js';
 import * as statements from './migrations/20261203130000_statements.js';
 import * as reconciliation from './migrations/20261203140000_reconciliation.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
+import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -59,6 +60,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203130000_statements', statements],
   ['20261203140000_reconciliation', reconciliation],
   ['20261203150000_report_indexes', reportIndexes],
+  ['20261203160000_shipment_channel_state', shipmentChannelState],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -23,6 +23,7 @@ import {
   saveLineQuantities,
   withOrderLocked,
 } from './order-store.js';
+import { fulfilmentChannelOf } from './ship.js';
 
 export interface CancelResult {
   order: OrderRow;
@@ -39,11 +40,24 @@ export async function cancelOrder(
   orderId: number,
   reason: string,
   actor: string,
+  /** `tellChannel`: a cancellation of ours, sent to the order's channel when its settings ask (outbox `order.cancelled`). */
+  options: { tellChannel?: boolean } = {},
 ): Promise<CancelResult> {
-  const { order, released } = await withOrderLocked(db, orderId, async (tx, locked) => ({
-    order: locked.order,
-    released: await cancelLocked(tx, locked, reason, actor),
-  }));
+  const { order, released } = await withOrderLocked(db, orderId, async (tx, locked) => {
+    const released = await cancelLocked(tx, locked, reason, actor);
+    const target = options.tellChannel ? fulfilmentChannelOf(locked.order.channel) : null;
+    if (target) {
+      const batch = new WriteBatch(tx);
+      addToOutbox(batch, [
+        {
+          topic: 'order.cancelled',
+          payload: { orderId: locked.order.id, channelId: target.channelId, reason },
+        },
+      ]);
+      await batch.flush();
+    }
+    return { order: locked.order, released };
+  });
   const filledOrders = await fillBackorders(db, released, actor);
   return { order, filledOrders };
 }

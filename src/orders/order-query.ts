@@ -1,6 +1,7 @@
 import { orderContractView } from '../customers/contracts.js';
 import { orderPromotions } from '../customers/promotions.js';
 import { type Conn, isoTime } from '../db/connection.js';
+import { shipmentTracking } from '../domain/carriers.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
 import { orderApprovals } from './approvals.js';
@@ -151,8 +152,20 @@ export async function orderDetail(db: Conn, id: number) {
     shipments: shipments.map((s) => ({
       id: Number(s.id),
       carrier: s.carrier,
+      carrierCode: shipmentTracking({ carrier: s.carrier }).carrier,
       trackingNumber: s.tracking_number,
+      trackingUrl: s.tracking_url ?? null,
       at: isoTime(s.created_at),
+      // Null for an order of no channel; else what the channel was told (issue 17, fulfilment).
+      channel: s.channel_state
+        ? {
+            state: s.channel_state,
+            fulfilmentId: s.channel_fulfilment_id ?? null,
+            reason: s.channel_reason ?? null,
+            attempts: Number(s.channel_attempts ?? 0),
+            sentAt: s.channel_sent_at ? isoTime(s.channel_sent_at) : null,
+          }
+        : null,
       lines: shipmentLines
         .filter((l) => Number(l.shipment_id) === Number(s.id))
         .map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),

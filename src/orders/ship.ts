@@ -1,6 +1,8 @@
+import { getConnector, listConnectorTypes } from '../../connectors/registry.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { byPriority } from '../domain/allocation.js';
+import { shipmentTracking } from '../domain/carriers.js';
 import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { conflict, unprocessable } from '../errors/domain-errors.js';
 import { addToOutbox } from '../outbox/outbox.js';
@@ -24,6 +26,20 @@ export interface ShipmentRequest {
   lines?: { sku: string; quantity: number }[] | undefined;
   carrier?: string | undefined;
   trackingNumber?: string | undefined;
+  /** The tracking page; for a carrier not in the table, a template may hold `{number}`. */
+  trackingUrl?: string | undefined;
+}
+
+/**
+ * The channel a shipment of this order is told to (`type:id` of a connector that sends
+ * fulfilments), or null for orders of no such channel (API, Excel).
+ */
+export function fulfilmentChannelOf(orderChannel: string): { type: string; channelId: number } | null {
+  const m = /^([a-z0-9_-]+):(\d+)$/.exec(orderChannel);
+  if (!m || !listConnectorTypes().includes(m[1]!)) return null;
+  const connector = getConnector(m[1]!);
+  if (!connector.sendFulfilment || !connector.manifest.capabilities.includes('fulfilmentPush')) return null;
+  return { type: m[1]!, channelId: Number(m[2]) };
 }
 
 export interface ShipmentResult {
@@ -59,10 +75,14 @@ export async function shipOrder(
     const skuIds = [...new Set(lines.filter((l) => plan.has(l.id)).map((l) => l.skuId as number))];
     const stock = await lockStock(tx, skuIds);
 
+    const tracking = shipmentTracking(request);
+    const toChannel = fulfilmentChannelOf(order.channel);
     const [shipmentId] = await tx('shipments').insert({
       order_id: orderId,
       carrier: request.carrier ?? null,
       tracking_number: request.trackingNumber ?? null,
+      tracking_url: tracking.url,
+      channel_state: toChannel ? 'pending' : null,
       created_at: now,
     });
     const batch = new WriteBatch(tx);
@@ -114,7 +134,21 @@ export async function shipOrder(
     );
     const status = fulfilmentStatus(lines);
     changeStatus(batch, order, { to: status, reason: `shipment ${shipmentId}`, actor }, now);
-    addToOutbox(batch, [{ topic: 'stock.changed', payload: { skuIds } }], now);
+    addToOutbox(
+      batch,
+      [
+        { topic: 'stock.changed', payload: { skuIds } },
+        ...(toChannel
+          ? [
+              {
+                topic: 'shipment.created' as const,
+                payload: { shipmentId: Number(shipmentId), channelId: toChannel.channelId },
+              },
+            ]
+          : []),
+      ],
+      now,
+    );
     await batch.flush();
     return {
       shipmentId: Number(shipmentId),

@@ -12,6 +12,10 @@ export interface OutboxHandlerOptions {
    * that died in between, or a batch bound that left some for later.
    */
   fillBackorders?: (skuIds: number[]) => Promise<unknown>;
+  /** Queues telling a channel about a shipment (the channels queue); called after the relay's commit. */
+  requestFulfilment?: (channelId: number, shipmentId: number) => Promise<void>;
+  /** Queues telling a channel about an order we cancelled; called after the relay's commit. */
+  requestCancellation?: (channelId: number, orderId: number) => Promise<void>;
 }
 
 /** What the relay does with each outbox topic (each handler is idempotent). */
@@ -34,6 +38,30 @@ export function outboxHandlers(
       if (after.length === 0) return undefined;
       return async () => {
         for (const run of after) await run();
+      };
+    },
+    // A shipment of a channel order: its job is queued once the relay has committed (a lost job
+    // is queued again by the scheduler's sweep of pending shipments).
+    'shipment.created': async (rows) => {
+      const { requestFulfilment } = options;
+      if (!requestFulfilment) return undefined;
+      const items = rows
+        .map((r) => ({ channelId: Number(r.payload.channelId), shipmentId: Number(r.payload.shipmentId) }))
+        .filter((i) => Number.isInteger(i.channelId) && Number.isInteger(i.shipmentId));
+      if (items.length === 0) return undefined;
+      return async () => {
+        for (const i of items) await requestFulfilment(i.channelId, i.shipmentId);
+      };
+    },
+    'order.cancelled': async (rows) => {
+      const { requestCancellation } = options;
+      if (!requestCancellation) return undefined;
+      const items = rows
+        .map((r) => ({ channelId: Number(r.payload.channelId), orderId: Number(r.payload.orderId) }))
+        .filter((i) => Number.isInteger(i.channelId) && Number.isInteger(i.orderId));
+      if (items.length === 0) return undefined;
+      return async () => {
+        for (const i of items) await requestCancellation(i.channelId, i.orderId);
       };
     },
   };

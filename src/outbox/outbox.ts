@@ -8,7 +8,11 @@ export type OutboxTopic =
   | 'order.status_changed'
   | 'stock.changed'
   | 'alert.raised'
-  | 'reconciliation.finding';
+  | 'reconciliation.finding'
+  /** A shipment of a channel order, to tell the channel (payload: shipmentId, channelId). */
+  | 'shipment.created'
+  /** An order we cancelled (not the channel), to tell its channel if it asks for that (payload: orderId, channelId). */
+  | 'order.cancelled';
 
 export interface OutboxMessage {
   topic: OutboxTopic;

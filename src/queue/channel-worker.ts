@@ -57,6 +57,30 @@ export function startChannelWorker(
     async (job: Job<ChannelJob>, token?: string) => {
       const { channelId } = job.data;
       const jobLog = log.child({ jobId: job.id, channelId });
+      if (job.name === 'fulfil') {
+        const shipmentId = Number(job.data.shipmentId);
+        try {
+          const outcome = await channels.sendShipment(shipmentId);
+          if (outcome.status === 'sent' || outcome.status === 'refused')
+            jobLog.info(outcome, 'shipment told to the channel');
+          return outcome;
+        } catch (err) {
+          // THROTTLED beyond what the connector sat through, 429 with Retry-After: as late as asked.
+          await delayAsAsked(job, token, err, log);
+          jobLog.warn({ shipmentId, err: (err as Error).message }, 'shipment not told to the channel yet');
+          throw err;
+        }
+      }
+      if (job.name === 'cancel') {
+        try {
+          const outcome = await channels.sendCancellation(Number(job.data.orderId));
+          jobLog.info(outcome, 'cancellation told to the channel');
+          return outcome;
+        } catch (err) {
+          await delayAsAsked(job, token, err, log);
+          throw err;
+        }
+      }
       if (job.name === 'push') {
         try {
           const summary = await channels.push(channelId);
@@ -105,6 +129,7 @@ export function startPullScheduler(
   queue: {
     enqueuePull(channelId: number): Promise<void>;
     enqueuePush(channelId: number, debounceMs: number): Promise<void>;
+    enqueueFulfilment?(channelId: number, shipmentId: number): Promise<void>;
   },
   log: Logger,
   intervalMs: number,
@@ -118,6 +143,10 @@ export function startPullScheduler(
       for (const id of await channels.duePulls()) await queue.enqueuePull(id);
       for (const id of await channels.duePushes(Math.max(2 * pushDebounceMs, 2000)))
         await queue.enqueuePush(id, pushDebounceMs);
+      // Shipments whose fulfilment job was lost (Redis flushed, a worker killed mid-way).
+      if (queue.enqueueFulfilment)
+        for (const f of await channels.dueFulfilments(Math.max(10 * pushDebounceMs, 60_000)))
+          await queue.enqueueFulfilment(f.channelId, f.shipmentId);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not queue due channel pulls');
     } finally {

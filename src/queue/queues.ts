@@ -34,7 +34,14 @@ export interface ChannelJob {
   channelId: number;
   /** Times this job was put off because the channel asked us to wait. */
   rateLimitDelays?: number;
+  /** A `fulfil` job: the shipment to tell the channel about. */
+  shipmentId?: number;
+  /** A `cancel` job: the order we cancelled, to tell the channel about. */
+  orderId?: number;
 }
+
+/** One fulfilment job per shipment at a time. */
+const fulfilJobId = (shipmentId: number) => `fulfil-${shipmentId}`;
 
 /** One pull job per channel at a time: a second add is ignored while the first still exists. */
 const pullJobId = (channelId: number) => `pull-${channelId}`;
@@ -72,6 +79,10 @@ export interface Queues {
   enqueuePush(channelId: number, debounceMs: number): Promise<void>;
   /** Queues a pull of the channel, unless one is already waiting or running. */
   enqueuePull(channelId: number): Promise<void>;
+  /** Queues telling the channel about a shipment, unless a job for it already waits or runs. */
+  enqueueFulfilment(channelId: number, shipmentId: number): Promise<void>;
+  /** Queues telling the channel about an order we cancelled (one job per order at a time). */
+  enqueueCancellation(channelId: number, orderId: number): Promise<void>;
   /** Adds one processing job per order. Throws when Redis cannot take them. */
   enqueueOrders(orderIds: readonly number[]): Promise<void>;
   close(): Promise<void>;
@@ -126,6 +137,32 @@ export function createQueues(connection: RedisConnection, prefix: string): Queue
           removeOnFail: true,
           attempts: 6,
           backoff: { type: 'exponential', delay: 1000 },
+        },
+      );
+    },
+    async enqueueFulfilment(channelId, shipmentId) {
+      await channels.add(
+        'fulfil',
+        { channelId, shipmentId },
+        {
+          jobId: fulfilJobId(shipmentId),
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+        },
+      );
+    },
+    async enqueueCancellation(channelId, orderId) {
+      await channels.add(
+        'cancel',
+        { channelId, orderId },
+        {
+          jobId: `cancel-${orderId}`,
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
         },
       );
     },

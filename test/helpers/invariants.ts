@@ -148,6 +148,7 @@ export async function checkInvariants(db: Conn): Promise<string[]> {
   problems.push(...(await creditProblems(db)));
   problems.push(...(await transferProblems(db)));
   problems.push(...(await statementProblems(db)));
+  problems.push(...(await shipmentChannelProblems(db)));
   problems.push(...(await checkPaymentInvariants(db)));
   return problems;
 }
@@ -394,5 +395,30 @@ async function statementProblems(db: Conn): Promise<string[]> {
       problems.push(
         `statement ${s.id}: ${s.line_count} lines, its currencies ${linesOf.get(Number(s.id)) ?? 0}`,
       );
+  return problems;
+}
+
+/**
+ * Shipments told to channels (issue 17): a known state, `sent` with its time, `refused` with a
+ * reason, and only shipments of channel orders (`type:id`) carry one.
+ */
+async function shipmentChannelProblems(db: Conn): Promise<string[]> {
+  const problems: string[] = [];
+  const list = await rows(
+    db('shipments as s')
+      .join('orders as o', 'o.id', 's.order_id')
+      .whereNotNull('s.channel_state')
+      .select('s.id', 's.channel_state', 's.channel_sent_at', 's.channel_reason', 'o.channel'),
+  );
+  for (const s of list) {
+    if (!['pending', 'sent', 'refused'].includes(String(s.channel_state)))
+      problems.push(`shipment ${s.id} has channel state ${s.channel_state}`);
+    if (String(s.channel_state) === 'sent' && !s.channel_sent_at)
+      problems.push(`shipment ${s.id} sent without a time`);
+    if (String(s.channel_state) === 'refused' && !s.channel_reason)
+      problems.push(`shipment ${s.id} refused without a reason`);
+    if (!/^[a-z0-9_-]+:\d+$/.test(String(s.channel)))
+      problems.push(`shipment ${s.id} of a ${s.channel} order has a channel state`);
+  }
   return problems;
 }

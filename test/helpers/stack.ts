@@ -88,6 +88,8 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
         for (const id of ids) await queues.enqueuePush(id, PUSH_DEBOUNCE_MS);
       },
       fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
+      requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
+      requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
     }),
   });
   const workers: Worker[] = [];

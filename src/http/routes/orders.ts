@@ -34,6 +34,13 @@ const shipmentBody = z.object({
     .optional(),
   carrier: z.string().trim().min(1).max(64).optional(),
   trackingNumber: z.string().trim().min(1).max(128).optional(),
+  /** The tracking page (https); for a carrier not in the table it may hold `{number}`. */
+  trackingUrl: z
+    .string()
+    .trim()
+    .max(400)
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+    .optional(),
 });
 
 const cancelBody = z.object({ reason: z.string().trim().min(1).max(255).optional() }).default({});
@@ -93,7 +100,9 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
   app.post('/orders/:id/cancel', async (c) => {
     const id = parseParam(idParam, c.req.param('id'), 'order id');
     const body = await optionalJson(c, cancelBody);
-    const result = await cancelOrder(db, id, body.reason ?? 'cancelled by admin', 'admin');
+    const result = await cancelOrder(db, id, body.reason ?? 'cancelled by admin', 'admin', {
+      tellChannel: true,
+    });
     return c.json({ id, status: result.order.status, filledOrders: result.filledOrders });
   });
 

@@ -18,7 +18,7 @@ describe('shopify manifest and settings', () => {
     expect(shopify.manifest).toMatchObject({
       type: 'shopify',
       secretFields: ['accessToken', 'webhookSecret'],
-      capabilities: ['webhooks', 'orderPull', 'stockPush'],
+      capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
       limits: { stockBatchSize: 250, pageSize: 7, requestsPerSecond: 100 },
     });
   });

@@ -26,7 +26,7 @@ describe('woocommerce manifest and settings', () => {
       type: 'woocommerce',
       displayName: 'WooCommerce',
       secretFields: ['consumerKey', 'consumerSecret', 'webhookSecret'],
-      capabilities: ['webhooks', 'orderPull', 'stockPush'],
+      capabilities: ['webhooks', 'orderPull', 'stockPush', 'fulfilmentPush'],
       limits: { requestsPerSecond: 5, stockBatchSize: 100, pageSize: 100 },
     });
   });
