@@ -273,5 +273,7 @@ export async function postInvoices(
   }
   await batch.flush();
   await options.afterNumbering?.(numbered.map((n) => n.number));
-  return numbered.map((n) => ({ id: idOf.get(n.number)!, number: n.number, draft: n.draft }));
+  // The one place posted invoices come out of a posting (runs, issue-now, credit notes alike).
+  const posted = numbered.map((n) => ({ id: idOf.get(n.number)!, number: n.number, draft: n.draft }));
+  return posted;
 }
