@@ -160,22 +160,22 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
           shipments.map((s) => s.orderId),
           shipments.map((s) => s.shipmentId),
         );
-        const drafts = [];
-        for (const customer of group) {
-          // Only a customer still periodic when locked (the policy is read with the orders);
-          // orders of one currency per invoice: a customer trading in two gets two.
-          const theirs = [...ctx.orders.values()].filter(
-            (o) => o.customerId === customer && o.policy === 'periodic',
-          );
-          for (const currency of new Set(theirs.map((o) => o.currency))) {
-            const mine = shipments.filter((s) => {
-              const o = ctx.orders.get(s.orderId);
-              return o?.customerId === customer && o.policy === 'periodic' && o.currency === currency;
-            });
-            const d = periodicDraft(ctx, mine, month, period);
-            if (d) drafts.push(d);
-          }
+        // One invoice per customer and currency (a customer trading in two gets two), only for
+        // a customer still periodic when locked (the policy is read with the orders).
+        const invoiceOf = new Map<string, { customer: number; mine: typeof shipments }>();
+        for (const s of shipments) {
+          const o = ctx.orders.get(s.orderId);
+          if (!o || o.customerId === null || o.policy !== 'periodic') continue;
+          const key = `${o.customerId}\u0000${o.currency}`;
+          const entry = invoiceOf.get(key) ?? { customer: o.customerId, mine: [] };
+          entry.mine.push(s);
+          invoiceOf.set(key, entry);
         }
+        // Numbered in customer order, as one customer per transaction would be.
+        const drafts = [...invoiceOf.values()]
+          .sort((a, b) => a.customer - b.customer)
+          .map(({ mine }) => periodicDraft(ctx, mine, month, period))
+          .filter((d) => d !== null);
         return postInvoices(tx, drafts);
       });
       await after(posted, rows.length);
