@@ -1,17 +1,11 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { type Db, rawRows } from '../db/connection.js';
+import { type Db, dialectOf, rawRows } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { addDays, isLastDayOfMonth, monthBounds, startOfDayUtc } from '../domain/invoice.js';
 import { lockForBilling } from './billing-context.js';
-import {
-  DOCUMENT_SUFFIX,
-  type DocumentSource,
-  documentFileName,
-  documentOfPosted,
-  writeInvoiceFiles,
-} from './documents.js';
-import { markIssued, submitInvoices } from './einvoicing.js';
+import { DOCUMENT_SUFFIX, type DocumentSource, documentOfPosted, writeInvoiceFiles } from './documents.js';
+import { submitInvoices } from './einvoicing.js';
 import { type InvoiceView, loadInvoices } from './invoice-query.js';
 import { INVOICEABLE_ORDER_STATUSES, orderDraft, periodicDraft, shipmentDrafts } from './invoicing.js';
 import type { InvoiceIssuer } from './issuers/contract.js';
@@ -92,6 +86,9 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
   const counts = { invoices: 0, shipments: 0, lines: 0 };
   const files: string[] = [];
   const followUp = documentStep(db, options, files);
+  // An issuer that answers at once: its answer goes in with the rows.
+  const issuer = options.issuer ?? localIssuer;
+  const postOptions = issuer.immediate ? { issuedAtOnceBy: issuer.name } : {};
   const after = async (posted: PostedInvoice[], covered: number) => {
     counts.invoices += posted.length;
     counts.shipments += posted.reduce(
@@ -121,7 +118,7 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
         shipments.map((s) => s.orderId),
         shipments.map((s) => s.shipmentId),
       );
-      return postInvoices(tx, shipmentDrafts(ctx, shipments, period));
+      return postInvoices(tx, shipmentDrafts(ctx, shipments, period), postOptions);
     });
     await after(posted, rows.length);
   }
@@ -176,7 +173,7 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
           .sort((a, b) => a.customer - b.customer)
           .map(({ mine }) => periodicDraft(ctx, mine, month, period))
           .filter((d) => d !== null);
-        return postInvoices(tx, drafts);
+        return postInvoices(tx, drafts, postOptions);
       });
       await after(posted, rows.length);
     }
@@ -200,7 +197,7 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
         .filter((id) => ctx.orders.get(id)?.policy === 'on_order')
         .map((id) => orderDraft(ctx, id, period))
         .filter((d) => d !== null);
-      return postInvoices(tx, drafts);
+      return postInvoices(tx, drafts, postOptions);
     });
     await after(posted, ids.length);
   }
@@ -267,7 +264,7 @@ function documentStep(db: Db, options: InvoicingRunOptions, files: string[]) {
     try {
       const ids = posted.map((p) => p.id);
       if (options.documents === false) {
-        await submitInvoices(db, issuer, ids);
+        if (!issuer.immediate) await submitInvoices(db, issuer, ids);
         return;
       }
       const docs = posted.map((p) => documentOfPosted(p));
@@ -283,15 +280,9 @@ function documentStep(db: Db, options: InvoicingRunOptions, files: string[]) {
       );
       await writeDocuments(options.outputDir, views, files);
       stats.documents += posted.length;
-      // Every file is `<number>.xlsx`: recorded by the issuer's statement when it answers at once.
-      if (issuer.immediate) await markIssued(db, issuer, ids, { documentSuffix: DOCUMENT_SUFFIX });
-      else {
-        await recordDocuments(
-          db,
-          posted.map((p) => ({ id: p.id, name: documentFileName(p.number) })),
-        );
-        await submitInvoices(db, issuer, ids);
-      }
+      await recordDocumentNames(db, ids);
+      // An issuer that answers at once did so in the posting (`issuedAtOnceBy`); this finds nothing.
+      if (!issuer.immediate) await submitInvoices(db, issuer, ids);
     } catch (err) {
       failure ??= err;
     } finally {
@@ -327,6 +318,21 @@ async function writeDocuments(
   const written = await writeInvoiceFiles(dir, docs);
   files.push(...written);
   return items.map((item, i) => ({ id: item.id, name: path.basename(written[i]!) }));
+}
+
+/**
+ * Notes that the invoices' documents were written by this run, whose files are always
+ * `<number>.xlsx` (one statement per 1000, no name per row to send).
+ */
+async function recordDocumentNames(db: Db, ids: readonly number[]): Promise<void> {
+  const name = dialectOf(db) === 'mysql' ? 'CONCAT(number, ?)' : 'number || ?';
+  for (let i = 0; i < ids.length; i += 1000) {
+    const part = ids.slice(i, i + 1000);
+    await db.raw(`UPDATE invoices SET document = ${name} WHERE id IN (${part.map(() => '?').join(', ')})`, [
+      DOCUMENT_SUFFIX,
+      ...part,
+    ]);
+  }
 }
 
 /** Notes each invoice's document file name (one statement per 1000). */
