@@ -1,34 +1,45 @@
 /**
- * The nightly invoicing run over many shipments: `issueDueInvoices` for one business date, every
- * shipment of a customer on policy `on_shipment` (one invoice each, numbered in one series), then
- * the same run again (which must issue nothing). Shipments and orders are written straight into the
- * tables (set-up is not measured). Documents: by default the run writes none and a second phase
- * writes the Excel documents of a sample of the invoices, to give the per-document cost apart from
- * posting; `--documents all` writes every invoice's file inside the measured run.
+ * The nightly invoicing run over many shipments: `issueDueInvoices` for one business date over
+ * `--shipments` shipped orders, then the same run again (which must issue nothing).
+ * - `--policy on_shipment` (default): one invoice per shipment, all numbered in one series;
+ *   `--policy periodic`: the run on the month's last day, one invoice per customer over
+ *   `--customers` customers (default 1,000 for periodic, 1 otherwise).
+ * - `--documents all` (default): every invoice's Excel document is written inside the measured
+ *   run (beside the postings) and the run's own timings are printed: when the last posting
+ *   committed, how long the document step was busy, and the end. `none` leaves documents out;
+ *   `sample` writes none in the run and times `--sample` documents afterwards, one by one.
+ * - `--daemons 2`: two runs at once, each with its own connection pool (two daemons running the
+ *   job); together they must invoice every shipment once.
+ * Shipments and orders are written straight into the tables (set-up is not measured).
  *
- *   npx tsx bench/invoicing.ts [--shipments 100000] [--lines 2] [--chunk 500] [--documents sample|all|none] [--sample 2000]
+ *   npx tsx bench/invoicing.ts [--shipments 100000] [--lines 2] [--chunk 1000] [--policy on_shipment|periodic]
+ *     [--customers N] [--documents all|none|sample] [--sample 2000] [--daemons 1|2] [--profile]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { writeInvoiceFile } from '../src/billing/documents.js';
 import { loadInvoices } from '../src/billing/invoice-query.js';
-import { issueDueInvoices } from '../src/billing/invoicing-run.js';
-import { dbTime } from '../src/db/connection.js';
+import { type InvoicingRunResult, issueDueInvoices } from '../src/billing/invoicing-run.js';
+import { createDb, dbTime } from '../src/db/connection.js';
 import { placeholders } from '../src/db/write-batch.js';
+import { addDays, monthBounds } from '../src/domain/invoice.js';
 import { checkInvoiceInvariants } from '../test/helpers/invariants.js';
 import { benchDatabase, intArg, parseArgs, rate, seed } from './support.js';
 
 const { flags } = parseArgs();
 const SHIPMENTS = intArg(flags.get('shipments'), 100_000, 'shipments');
 const LINES = intArg(flags.get('lines'), 2, 'lines');
-const CHUNK = intArg(flags.get('chunk'), 500, 'chunk');
-const DOCUMENTS = (flags.get('documents') ?? 'sample') as 'sample' | 'all' | 'none';
+const CHUNK = intArg(flags.get('chunk'), 1000, 'chunk');
+const POLICY = (flags.get('policy') ?? 'on_shipment') as 'on_shipment' | 'periodic';
+const CUSTOMERS = intArg(flags.get('customers'), POLICY === 'periodic' ? 1000 : 1, 'customers');
+const DOCUMENTS = (flags.get('documents') ?? 'all') as 'sample' | 'all' | 'none';
 const SAMPLE = intArg(flags.get('sample'), 2000, 'sample');
+const DAEMONS = intArg(flags.get('daemons'), 1, 'daemons');
 
 async function main() {
-  const { db, drop } = await benchDatabase(8);
+  const { db, url, drop } = await benchDatabase(8);
   const out = mkdtempSync(path.join(tmpdir(), 'sb-bench-invoicing-'));
   try {
     const { skuCodes } = await seed(db, LINES, 1, 0);
@@ -41,15 +52,20 @@ async function main() {
       created_at: now,
       updated_at: now,
     });
-    await db('customers').insert({
-      code: 'C1',
-      name: 'Customer 1',
-      company: 'SB',
-      language: 'en',
-      created_at: now,
-      updated_at: now,
-    });
-    const customer = await db('customers').where({ code: 'C1' }).first('id');
+    for (let i = 0; i < CUSTOMERS; i += 500) {
+      await db('customers').insert(
+        Array.from({ length: Math.min(500, CUSTOMERS - i) }, (_, j) => ({
+          code: `C${i + j + 1}`,
+          name: `Customer ${i + j + 1}`,
+          company: 'SB',
+          language: (i + j) % 2 ? 'zh-CN' : 'en',
+          invoice_policy: POLICY,
+          created_at: now,
+          updated_at: now,
+        })),
+      );
+    }
+    const customerIds = (await db('customers').orderBy('id').select('id')).map((c) => Number(c.id));
 
     const t0 = performance.now();
     const BATCH = 2000;
@@ -62,7 +78,7 @@ async function main() {
           id,
           'api',
           `B-${id}`,
-          customer.id,
+          customerIds[id % customerIds.length]!,
           'shipped',
           'EUR',
           LINES * 2 * 1000 + 500 + LINES * 120,
@@ -105,28 +121,58 @@ async function main() {
         spent.set(key, s);
       });
     }
-    const period = now.slice(0, 10);
+    // Periodic invoices are issued on the month's last day.
+    const period = POLICY === 'periodic' ? addDays(monthBounds(now.slice(0, 10)).next, -1) : now.slice(0, 10);
     const log = pino({ level: 'warn' });
+    const runDir = path.join(out, 'run');
+    const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    console.log(`load average before the run: ${load()}`);
+    // A second daemon: its own pool on the same database.
+    const others = Array.from({ length: DAEMONS - 1 }, () =>
+      createDb({ databaseUrl: url, dataDir: './data', poolMax: 8, isolation: 'read-committed' }),
+    );
     const t1 = performance.now();
     let lastReport = 0;
-    const result = await issueDueInvoices(db, {
-      period,
-      timeZone: 'UTC',
-      outputDir: path.join(out, 'run'),
-      log,
-      chunkSize: CHUNK,
-      documents: DOCUMENTS === 'all',
-      progress: (done, total) => {
-        if (done - lastReport >= total / 10 || done === total) {
-          lastReport = done;
-          console.log(`  ${done}/${total} after ${Math.round(performance.now() - t1)} ms`);
-        }
-      },
-    });
-    const runMs = performance.now() - t1;
-    console.log(
-      `invoicing run: ${result.counts.invoices} invoices (${result.counts.lines} lines, ${result.files.length} documents) in ${Math.round(runMs)} ms = ${rate(result.counts.shipments, runMs)} shipments/s`,
+    const runs = await Promise.all(
+      [db, ...others].map((conn, i) =>
+        issueDueInvoices(conn, {
+          period,
+          timeZone: 'UTC',
+          outputDir: runDir,
+          log,
+          chunkSize: CHUNK,
+          documents: DOCUMENTS === 'all',
+          progress:
+            i > 0
+              ? undefined
+              : (done, total) => {
+                  if (done - lastReport >= total / 10 || done === total) {
+                    lastReport = done;
+                    console.log(`  ${done}/${total} posted after ${Math.round(performance.now() - t1)} ms`);
+                  }
+                },
+        }),
+      ),
     );
+    const runMs = performance.now() - t1;
+    const sum = (f: (r: InvoicingRunResult) => number) => runs.reduce((n, r) => n + f(r), 0);
+    const shipments = sum((r) => r.counts.shipments);
+    runs.forEach((r, i) => {
+      console.log(
+        `run ${i + 1}: ${r.counts.invoices} invoices, ${r.counts.shipments} shipments, ${r.counts.lines} lines, ${r.documents} documents; ` +
+          `posting done at ${r.timings.posting} ms, document step busy ${r.timings.documents} ms, done at ${r.timings.total} ms`,
+      );
+    });
+    console.log(
+      `invoicing run (${POLICY}, ${DAEMONS} daemon${DAEMONS > 1 ? 's' : ''}, documents ${DOCUMENTS}): ${shipments} shipments in ${Math.round(runMs)} ms = ${rate(shipments, runMs)} shipments/s; ` +
+        `posting alone ${Math.max(...runs.map((r) => r.timings.posting))} ms; documents ${sum((r) => r.documents)} ` +
+        `(${rate(
+          sum((r) => r.documents),
+          sum((r) => r.timings.documents),
+        )} documents/s of the document step's busy time)`,
+    );
+    console.log(`load average after the run: ${load()}`);
+    for (const o of others) await o.destroy();
 
     for (const [sql, s] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12))
       console.log(`  ${Math.round(s.ms)} ms in ${s.n}× ${sql}`);
@@ -134,12 +180,17 @@ async function main() {
     const again = await issueDueInvoices(db, {
       period,
       timeZone: 'UTC',
-      outputDir: path.join(out, 'run'),
+      outputDir: runDir,
       log,
       chunkSize: CHUNK,
       documents: DOCUMENTS === 'all',
     });
     console.log(`second run: ${again.counts.invoices} invoices in ${Math.round(performance.now() - t2)} ms`);
+    const onDisk = DOCUMENTS === 'all' ? readdirSync(runDir).filter((f) => f.endsWith('.xlsx')).length : 0;
+    const [{ docs } = { docs: 0 }] = (await db('invoices').whereNotNull('document').count({ docs: '*' })) as {
+      docs: number;
+    }[];
+    if (DOCUMENTS === 'all') console.log(`documents on disk: ${onDisk}; invoices with a document: ${docs}`);
 
     if (DOCUMENTS === 'sample') {
       const ids = (await db('invoices').orderBy('id').limit(SAMPLE).select('id')).map((r) => Number(r.id));
@@ -150,7 +201,7 @@ async function main() {
       }
       const docMs = performance.now() - t3;
       console.log(
-        `documents: ${ids.length} Excel files in ${Math.round(docMs)} ms = ${rate(ids.length, docMs)} documents/s (${(docMs / ids.length).toFixed(2)} ms each; ${SHIPMENTS} would take ~${Math.round(((docMs / ids.length) * SHIPMENTS) / 1000)} s on one core)`,
+        `documents: ${ids.length} Excel files one by one in ${Math.round(docMs)} ms = ${rate(ids.length, docMs)} documents/s (${(docMs / ids.length).toFixed(2)} ms each)`,
       );
     }
     const problems = await checkInvoiceInvariants(db);
@@ -159,10 +210,21 @@ async function main() {
       .count({ n: '*' })) as {
       n: number;
     }[];
+    const [{ invoices } = { invoices: 0 }] = (await db('invoices').count({ invoices: '*' })) as {
+      invoices: number;
+    }[];
     console.log(
-      `shipments invoiced: ${n} of ${SHIPMENTS}; invariants: ${problems.length ? problems.slice(0, 5).join('; ') : 'ok'}`,
+      `shipments invoiced: ${n} of ${SHIPMENTS} (each once: ${shipments === SHIPMENTS}); invoices ${invoices}; invariants: ${problems.length ? problems.slice(0, 5).join('; ') : 'ok'}`,
     );
-    if (Number(n) !== SHIPMENTS || problems.length || again.counts.invoices !== 0) process.exitCode = 1;
+    const docsOk = DOCUMENTS !== 'all' || (onDisk === Number(invoices) && Number(docs) === Number(invoices));
+    if (
+      Number(n) !== SHIPMENTS ||
+      shipments !== SHIPMENTS ||
+      problems.length ||
+      again.counts.invoices !== 0 ||
+      !docsOk
+    )
+      process.exitCode = 1;
   } finally {
     rmSync(out, { recursive: true, force: true });
     await drop();

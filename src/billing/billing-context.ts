@@ -22,12 +22,23 @@ export interface BillingOrder {
   billTo: BillTo;
   seller: Seller;
   paymentTermsDays: number;
-  lines: Map<number, BillableLine & { cancelled: number; shipped: number }>;
+  lines: Map<number, BillingLine>;
   /** The order's shipping and order discount are on an invoice already. */
   charged: boolean;
   /** The order's ordered quantities are invoiced (on_order). */
   invoicedWhole: boolean;
 }
+
+/**
+ * An order line as invoicing sees it. `invoicedBefore` (blue invoices' units) advances as drafts
+ * bill more; `credited` is what credit notes took back of it; `returned` the units that came back.
+ */
+export type BillingLine = BillableLine & {
+  cancelled: number;
+  shipped: number;
+  returned: number;
+  credited: number;
+};
 
 export interface BillingContext {
   orders: Map<number, BillingOrder>;
@@ -71,9 +82,13 @@ export function sellerOf(companies: readonly Row[], code: string | null): Seller
 
 export const languageOf = (v: unknown): 'zh-CN' | 'en' => (v === 'zh-CN' ? 'zh-CN' : 'en');
 
+/** Orders (and shipments) per locking read: well within the dialects' limits on bound values. */
+const PAGE = 1000;
+
 /**
  * Locks the orders (by id, the lock order's first entry) and reads what invoicing them needs.
- * `shipmentIds`: shipments whose lines and invoiced state to read too.
+ * `shipmentIds`: shipments whose lines and invoiced state to read too. Many orders are locked
+ * page by page in ascending id order (still one lock order), in the caller's transaction.
  */
 export async function lockForBilling(
   tx: Tx,
@@ -81,6 +96,32 @@ export async function lockForBilling(
   shipmentIds: readonly number[] = [],
 ): Promise<BillingContext> {
   const ids = [...new Set(orderIds)].sort((a, b) => a - b);
+  const ships = [...new Set(shipmentIds)];
+  if (ids.length <= PAGE && ships.length <= PAGE) return lockPage(tx, ids, ships);
+  // Every order locked before anything is read: a page's shipments may belong to a later page.
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const page = ids.slice(i, i + PAGE);
+    await rawRows(
+      tx,
+      `SELECT id FROM orders WHERE id IN (${marks(page)}) ORDER BY id${lockClause(tx)}`,
+      page,
+    );
+  }
+  const ctx: BillingContext = { orders: new Map(), invoicedShipments: new Set(), shipmentLines: new Map() };
+  for (let i = 0; i < Math.max(ids.length, ships.length); i += PAGE) {
+    const page = await lockPage(tx, ids.slice(i, i + PAGE), ships.slice(i, i + PAGE));
+    for (const [id, o] of page.orders) ctx.orders.set(id, o);
+    for (const s of page.invoicedShipments) ctx.invoicedShipments.add(s);
+    for (const [id, l] of page.shipmentLines) ctx.shipmentLines.set(id, l);
+  }
+  return ctx;
+}
+
+async function lockPage(
+  tx: Tx,
+  ids: readonly number[],
+  shipmentIds: readonly number[],
+): Promise<BillingContext> {
   const [
     orders = [],
     lines = [],
@@ -92,12 +133,14 @@ export async function lockForBilling(
   ] = await rawRows(
     tx,
     `SELECT id, status, currency, prices_include_tax, shipping_amount, discount_amount, tax_amount, customer_id, contact_name, contact_language FROM orders WHERE id IN (${marks(ids)}) ORDER BY id${lockClause(tx)}; ` +
-      'SELECT ol.id, ol.order_id, ol.line_no, ol.sku_code, ol.ordered, ol.cancelled, ol.shipped, ol.unit_price, ' +
+      'SELECT ol.id, ol.order_id, ol.line_no, ol.sku_code, ol.ordered, ol.cancelled, ol.shipped, ol.returned, ol.unit_price, ' +
       'ol.discount_amount, ol.tax_amount, s.name AS sku_name, s.tax_class, tc.code AS tax_code ' +
       'FROM order_lines ol LEFT JOIN skus s ON s.id = ol.sku_id LEFT JOIN tax_class_codes tc ON tc.tax_class = s.tax_class ' +
       `WHERE ol.order_id IN (${marks(ids)}) ORDER BY ol.order_id, ol.line_no; ` +
-      'SELECT il.order_line_id, SUM(il.quantity) AS quantity FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id ' +
-      `WHERE i.type = 'invoice' AND il.order_id IN (${marks(ids)}) GROUP BY il.order_line_id; ` +
+      "SELECT il.order_line_id, SUM(CASE WHEN i.type = 'invoice' THEN il.quantity ELSE 0 END) AS quantity, " +
+      "SUM(CASE WHEN i.type = 'credit_note' THEN il.quantity ELSE 0 END) AS credited " +
+      'FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id ' +
+      `WHERE il.order_id IN (${marks(ids)}) GROUP BY il.order_line_id; ` +
       `SELECT kind, ref_id FROM invoice_sources WHERE (kind IN ('order', 'charges') AND ref_id IN (${marks(ids)})) ` +
       `OR (kind = 'shipment' AND ref_id IN (${marks(shipmentIds)})); ` +
       `SELECT shipment_id, order_line_id, quantity FROM shipment_lines WHERE shipment_id IN (${marks(shipmentIds)}) ORDER BY shipment_id, order_line_id; ` +
@@ -108,6 +151,7 @@ export async function lockForBilling(
   );
   const customerById = new Map(customers.map((c) => [Number(c.id), c]));
   const invoicedOf = new Map(invoiced.map((r) => [Number(r.order_line_id), Number(r.quantity)]));
+  const creditedOf = new Map(invoiced.map((r) => [Number(r.order_line_id), Number(r.credited)]));
   const charged = new Set(sources.filter((s) => s.kind === 'charges').map((s) => Number(s.ref_id)));
   const whole = new Set(sources.filter((s) => s.kind === 'order').map((s) => Number(s.ref_id)));
   const out = new Map<number, BillingOrder>();
@@ -151,6 +195,8 @@ export async function lockForBilling(
       ordered: Number(l.ordered),
       cancelled: Number(l.cancelled),
       shipped: Number(l.shipped),
+      returned: Number(l.returned ?? 0),
+      credited: creditedOf.get(Number(l.id)) ?? 0,
       unitPrice: Number(l.unit_price),
       discount: Number(l.discount_amount ?? 0),
       tax: Number(l.tax_amount ?? 0),

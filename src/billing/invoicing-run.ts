@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { type Db, rawRows } from '../db/connection.js';
+import { type Db, dialectOf, rawRows } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { addDays, isLastDayOfMonth, monthBounds, startOfDayUtc } from '../domain/invoice.js';
 import { lockForBilling } from './billing-context.js';
-import { writeInvoiceFile } from './documents.js';
+import { DOCUMENT_SUFFIX, type DocumentSource, documentOfPosted, writeInvoiceFiles } from './documents.js';
 import { submitInvoices } from './einvoicing.js';
-import { loadInvoices } from './invoice-query.js';
+import { type InvoiceView, loadInvoices } from './invoice-query.js';
 import { INVOICEABLE_ORDER_STATUSES, orderDraft, periodicDraft, shipmentDrafts } from './invoicing.js';
 import type { InvoiceIssuer } from './issuers/contract.js';
 import { localIssuer } from './issuers/local.js';
@@ -25,13 +25,21 @@ export interface InvoicingRunOptions {
   issuer?: InvoiceIssuer;
   /** Write a document per invoice (default true). */
   documents?: boolean;
-  /** Shipments or orders per posting transaction (default 500). */
+  /** Shipments or orders per posting transaction (default 1000). */
   chunkSize?: number;
 }
 
 export interface InvoicingRunResult {
   counts: { invoices: number; shipments: number; lines: number };
   files: string[];
+  /** Documents written by this run (also those of invoices issued elsewhere). */
+  documents: number;
+  /**
+   * Milliseconds from the start: `posting` when the last posting committed, `total` when the last
+   * document and e-invoice were done; `documents` is the time the document step itself was busy
+   * (it runs beside the postings, so it overlaps them).
+   */
+  timings: { posting: number; documents: number; total: number };
 }
 
 const ON_SHIPMENT = "COALESCE(c.invoice_policy, 'on_shipment') = 'on_shipment'";
@@ -55,7 +63,8 @@ const STATUSES = INVOICEABLE_ORDER_STATUSES.map((s) => `'${s}'`).join(', ');
 export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Promise<InvoicingRunResult> {
   const { period, timeZone, log } = options;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(period)) throw new Error(`period ${period} is not a date (YYYY-MM-DD)`);
-  const chunk = options.chunkSize ?? 500;
+  const started = performance.now();
+  const chunk = options.chunkSize ?? 1000;
   const end = startOfDayUtc(addDays(period, 1), timeZone);
   const month = isLastDayOfMonth(period) ? period.slice(0, 7) : null;
   const monthEnd = month ? startOfDayUtc(monthBounds(period).next, timeZone) : null;
@@ -76,6 +85,10 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
   options.progress?.(0, total);
   const counts = { invoices: 0, shipments: 0, lines: 0 };
   const files: string[] = [];
+  const followUp = documentStep(db, options, files);
+  // An issuer that answers at once: its answer goes in with the rows.
+  const issuer = options.issuer ?? localIssuer;
+  const postOptions = issuer.immediate ? { issuedAtOnceBy: issuer.name } : {};
   const after = async (posted: PostedInvoice[], covered: number) => {
     counts.invoices += posted.length;
     counts.shipments += posted.reduce(
@@ -83,12 +96,12 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
       0,
     );
     counts.lines += posted.reduce((n, p) => n + p.draft.lines.length, 0);
-    await finish(db, options, posted, files);
     done = Math.min(total, done + covered);
     options.progress?.(done, total);
+    await followUp.add(posted);
   };
 
-  // On shipment: shipments in id order, a chunk per transaction.
+  // On shipment: shipments in id order, a page per transaction (keyset on the shipment id).
   for (let lastId = 0; ; ) {
     const [rows = []] = await rawRows(
       db,
@@ -105,25 +118,37 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
         shipments.map((s) => s.orderId),
         shipments.map((s) => s.shipmentId),
       );
-      return postInvoices(tx, shipmentDrafts(ctx, shipments, period));
+      return postInvoices(tx, shipmentDrafts(ctx, shipments, period), postOptions);
     });
     await after(posted, rows.length);
   }
 
-  // Periodic: on the month's last day, one invoice per customer over the month's shipments.
+  // Periodic: on the month's last day, one invoice per customer over the month's shipments;
+  // customers packed into transactions of about `chunk` shipments (a big one alone).
   if (month && monthEnd) {
     const [customers = []] = await rawRows(
       db,
-      'SELECT DISTINCT o.customer_id FROM shipments s JOIN orders o ON o.id = s.order_id JOIN customers c ON c.id = o.customer_id ' +
-        `WHERE s.created_at < ? AND c.invoice_policy = 'periodic' AND ${NOT_INVOICED_SHIPMENT} ORDER BY o.customer_id`,
+      'SELECT o.customer_id, COUNT(*) AS n FROM shipments s JOIN orders o ON o.id = s.order_id JOIN customers c ON c.id = o.customer_id ' +
+        `WHERE s.created_at < ? AND c.invoice_policy = 'periodic' AND ${NOT_INVOICED_SHIPMENT} GROUP BY o.customer_id ORDER BY o.customer_id`,
       [monthEnd],
     );
-    for (const { customer_id } of customers) {
+    const groups: number[][] = [];
+    let size = 0;
+    for (const c of customers) {
+      const n = Number(c.n);
+      if (groups.length === 0 || size + n > chunk) {
+        groups.push([]);
+        size = 0;
+      }
+      groups.at(-1)!.push(Number(c.customer_id));
+      size += n;
+    }
+    for (const group of groups) {
       const [rows = []] = await rawRows(
         db,
         'SELECT s.id, s.order_id FROM shipments s JOIN orders o ON o.id = s.order_id ' +
-          `WHERE o.customer_id = ? AND s.created_at < ? AND ${NOT_INVOICED_SHIPMENT} ORDER BY s.id`,
-        [customer_id, monthEnd],
+          `WHERE o.customer_id IN (${group.map(() => '?').join(', ')}) AND s.created_at < ? AND ${NOT_INVOICED_SHIPMENT} ORDER BY s.id`,
+        [...group, monthEnd],
       );
       const shipments = rows.map((r) => ({ shipmentId: Number(r.id), orderId: Number(r.order_id) }));
       const posted = await withTransaction(db, async (tx) => {
@@ -132,24 +157,29 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
           shipments.map((s) => s.orderId),
           shipments.map((s) => s.shipmentId),
         );
-        // Orders of one currency per invoice: a customer trading in two gets two.
-        const drafts = [];
-        for (const currency of new Set([...ctx.orders.values()].map((o) => o.currency))) {
-          const mine = shipments.filter((s) => ctx.orders.get(s.orderId)?.currency === currency);
-          const d = periodicDraft(ctx, mine, month, period);
-          if (d) drafts.push(d);
+        // One invoice per customer and currency (a customer trading in two gets two), only for
+        // a customer still periodic when locked (the policy is read with the orders).
+        const invoiceOf = new Map<string, { customer: number; mine: typeof shipments }>();
+        for (const s of shipments) {
+          const o = ctx.orders.get(s.orderId);
+          if (!o || o.customerId === null || o.policy !== 'periodic') continue;
+          const key = `${o.customerId}\u0000${o.currency}`;
+          const entry = invoiceOf.get(key) ?? { customer: o.customerId, mine: [] };
+          entry.mine.push(s);
+          invoiceOf.set(key, entry);
         }
-        // Only a customer still periodic when locked (the policy is read with the orders).
-        return postInvoices(
-          tx,
-          drafts.filter((d) => d.billTo.id === Number(customer_id)),
-        );
+        // Numbered in customer order, as one customer per transaction would be.
+        const drafts = [...invoiceOf.values()]
+          .sort((a, b) => a.customer - b.customer)
+          .map(({ mine }) => periodicDraft(ctx, mine, month, period))
+          .filter((d) => d !== null);
+        return postInvoices(tx, drafts, postOptions);
       });
       await after(posted, rows.length);
     }
   }
 
-  // On order: confirmed orders of on_order customers, a chunk per transaction.
+  // On order: confirmed orders of on_order customers, a page per transaction.
   for (let lastId = 0; ; ) {
     const [rows = []] = await rawRows(
       db,
@@ -167,10 +197,12 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
         .filter((id) => ctx.orders.get(id)?.policy === 'on_order')
         .map((id) => orderDraft(ctx, id, period))
         .filter((d) => d !== null);
-      return postInvoices(tx, drafts);
+      return postInvoices(tx, drafts, postOptions);
     });
     await after(posted, ids.length);
   }
+  const posting = performance.now() - started;
+  await followUp.drain();
 
   // Invoices and credit notes issued elsewhere whose document or e-invoice is still missing (a
   // credit note made by a cancellation, a process that stopped between commit and file).
@@ -186,12 +218,11 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
       db,
       rows.map((r) => Number(r.id)),
     );
-    await finish(
-      db,
-      { ...options, documents: options.documents !== false },
-      views.filter((v) => v.document === null).map((v) => ({ id: v.id })),
-      files,
-    );
+    if (options.documents !== false) {
+      const missing = views.filter((v) => v.document === null);
+      await recordDocuments(db, await writeDocuments(options.outputDir, missing, files));
+      followUp.stats.documents += missing.length;
+    }
     await submitInvoices(
       db,
       options.issuer ?? localIssuer,
@@ -200,39 +231,117 @@ export async function issueDueInvoices(db: Db, options: InvoicingRunOptions): Pr
   }
 
   options.progress?.(total, total);
-  log.info({ period, ...counts, files: files.length }, 'invoicing run done');
-  return { counts, files };
+  const timings = {
+    posting: Math.round(posting),
+    documents: Math.round(followUp.stats.busyMs),
+    total: Math.round(performance.now() - started),
+  };
+  log.info(
+    { period, ...counts, files: files.length, documents: followUp.stats.documents, timings },
+    'invoicing run done',
+  );
+  return { counts, files, documents: followUp.stats.documents, timings };
 }
 
-/** After a posting commits: the documents, then the issuer. */
-async function finish(
-  db: Db,
-  options: InvoicingRunOptions,
-  posted: readonly { id: number }[],
-  files: string[],
-): Promise<void> {
-  if (posted.length === 0) return;
-  const ids = posted.map((p) => p.id);
-  if (options.documents !== false) {
-    const views = await loadInvoices(db, ids);
-    const written: { id: number; name: string }[] = [];
-    for (const v of views) {
-      const file = await writeInvoiceFile(options.outputDir, v);
-      files.push(file);
-      written.push({ id: v.id, name: path.basename(file) });
+/** Postings whose documents may wait at most: beyond that, the next posting waits for them. */
+const MAX_WAITING = 3;
+
+/**
+ * The step after each posting commits: its documents, then the issuer. It runs beside the next
+ * postings (writing files while the database posts the next page), one batch after another; a
+ * posting waits only when `MAX_WAITING` batches are behind. A failure is raised at the next `add`
+ * or at `drain`; invoices whose document or e-invoice went missing that way are caught up by the
+ * run's last loop (and by the next run).
+ */
+function documentStep(db: Db, options: InvoicingRunOptions, files: string[]) {
+  const waiting: Promise<void>[] = [];
+  let failure: unknown = null;
+  let tail: Promise<void> = Promise.resolve();
+  const stats = { documents: 0, busyMs: 0 };
+  const issuer = options.issuer ?? localIssuer;
+  const run = async (posted: readonly PostedInvoice[]) => {
+    const t = performance.now();
+    try {
+      const ids = posted.map((p) => p.id);
+      if (options.documents === false) {
+        if (!issuer.immediate) await submitInvoices(db, issuer, ids);
+        return;
+      }
+      const docs = posted.map((p) => documentOfPosted(p));
+      await writeDocuments(
+        options.outputDir,
+        posted.flatMap((p, i) => (docs[i] ? [{ id: p.id, doc: docs[i] }] : [])),
+        files,
+      );
+      // Credit notes print their invoice's number: read back.
+      const views = await loadInvoices(
+        db,
+        posted.filter((_, i) => docs[i] === null).map((p) => p.id),
+      );
+      await writeDocuments(options.outputDir, views, files);
+      stats.documents += posted.length;
+      await recordDocumentNames(db, ids);
+      // An issuer that answers at once did so in the posting (`issuedAtOnceBy`); this finds nothing.
+      if (!issuer.immediate) await submitInvoices(db, issuer, ids);
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      stats.busyMs += performance.now() - t;
     }
-    await recordDocuments(db, written);
-  }
-  await submitInvoices(db, options.issuer ?? localIssuer, ids);
+  };
+  return {
+    stats,
+    async add(posted: readonly PostedInvoice[]) {
+      if (failure) throw failure;
+      if (posted.length === 0) return;
+      tail = tail.then(() => run(posted));
+      const p = tail;
+      waiting.push(p);
+      void p.finally(() => waiting.splice(waiting.indexOf(p), 1));
+      while (waiting.length > MAX_WAITING) await waiting[0];
+    },
+    async drain() {
+      await tail;
+      if (failure) throw failure;
+    },
+  };
 }
 
-/** Notes each invoice's document file name (one statement per 500). */
+/** Writes documents (an invoice view, or `{ id, doc }` of a posting) and returns what to record. */
+async function writeDocuments(
+  dir: string,
+  items: readonly ({ id: number; doc: DocumentSource } | InvoiceView)[],
+  files: string[],
+): Promise<{ id: number; name: string }[]> {
+  if (items.length === 0) return [];
+  const docs = items.map((item) => ('doc' in item ? item.doc : item));
+  const written = await writeInvoiceFiles(dir, docs);
+  files.push(...written);
+  return items.map((item, i) => ({ id: item.id, name: path.basename(written[i]!) }));
+}
+
+/**
+ * Notes that the invoices' documents were written by this run, whose files are always
+ * `<number>.xlsx` (one statement per 1000, no name per row to send).
+ */
+async function recordDocumentNames(db: Db, ids: readonly number[]): Promise<void> {
+  const name = dialectOf(db) === 'mysql' ? 'CONCAT(number, ?)' : 'number || ?';
+  for (let i = 0; i < ids.length; i += 1000) {
+    const part = ids.slice(i, i + 1000);
+    await db.raw(`UPDATE invoices SET document = ${name} WHERE id IN (${part.map(() => '?').join(', ')})`, [
+      DOCUMENT_SUFFIX,
+      ...part,
+    ]);
+  }
+}
+
+/** Notes each invoice's document file name (one statement per 1000). */
 export async function recordDocuments(
   db: Db,
   written: readonly { id: number; name: string }[],
 ): Promise<void> {
-  for (let i = 0; i < written.length; i += 500) {
-    const part = written.slice(i, i + 500);
+  for (let i = 0; i < written.length; i += 1000) {
+    const part = written.slice(i, i + 1000);
     await db.raw(
       `UPDATE invoices SET document = CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (${part.map(() => '?').join(', ')})`,
       [...part.flatMap((w) => [w.id, w.name]), ...part.map((w) => w.id)],

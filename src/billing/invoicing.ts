@@ -8,7 +8,12 @@ import {
   type OrderCharges,
 } from '../domain/invoice.js';
 import { conflict, notFound } from '../errors/domain-errors.js';
-import { type BillingContext, type BillingOrder, lockForBilling } from './billing-context.js';
+import {
+  type BillingContext,
+  type BillingLine,
+  type BillingOrder,
+  lockForBilling,
+} from './billing-context.js';
 import { type InvoiceDraft, type PostedInvoice, type PostOptions, postInvoices } from './posting.js';
 
 /**
@@ -77,14 +82,28 @@ function draft(
   };
 }
 
+/**
+ * Units of a shipment line to bill: never more than the line keeps (shipped − returned) less what
+ * its invoices bill already net of credit notes. Units that came back before they were invoiced
+ * are so never invoiced; with shipments invoiced in shipment order this takes returned units off
+ * the latest shipments first (an earlier shipment is billed in full while later ones can absorb
+ * the returns). A return after invoicing is credited by a credit note instead (`creditCancelledOrder`).
+ */
+export function billableUnits(line: BillingLine, shipped: number): number {
+  const left = line.shipped - line.returned - (line.invoicedBefore - line.credited);
+  return Math.max(0, Math.min(shipped, left));
+}
+
 /** Bills the lines of one shipment; advances the lines' invoiced units. */
 function shipmentLines(ctx: BillingContext, order: BillingOrder, shipmentId: number): InvoiceLineDraft[] {
   const out: InvoiceLineDraft[] = [];
   for (const sl of ctx.shipmentLines.get(shipmentId) ?? []) {
     const line = order.lines.get(sl.orderLineId);
     if (!line || sl.quantity <= 0) continue;
-    out.push(billLine(line, sl.quantity, { orderId: order.id, shipmentId }));
-    line.invoicedBefore += sl.quantity;
+    const quantity = billableUnits(line, sl.quantity);
+    if (quantity <= 0) continue;
+    out.push(billLine(line, quantity, { orderId: order.id, shipmentId }));
+    line.invoicedBefore += quantity;
   }
   return out;
 }
@@ -158,7 +177,8 @@ export function orderDraft(ctx: BillingContext, orderId: number, issueDate: stri
   const sources: InvoiceDraft['sources'] = [{ kind: 'order', refId: orderId }];
   const lines: InvoiceLineDraft[] = [];
   for (const line of order.lines.values()) {
-    const quantity = line.ordered - line.cancelled - line.invoicedBefore;
+    // Units that shipped and came back before the order was invoiced are not billed either.
+    const quantity = line.ordered - line.cancelled - line.returned - line.invoicedBefore;
     if (quantity <= 0) continue;
     lines.push(billLine(line, quantity, { orderId, shipmentId: null }));
     line.invoicedBefore += quantity;

@@ -67,7 +67,7 @@ export function invoiceRoutes(deps: AppDeps) {
     if (!wantsXlsx) return c.json(view);
     c.header('Content-Type', XLSX_TYPE);
     c.header('Content-Disposition', attachmentDisposition(documentFileName(view.number)));
-    return c.body(new Uint8Array(await invoiceWorkbook(view)));
+    return c.body(new Uint8Array(invoiceWorkbook(view)));
   };
 
   app.get('/invoices', async (c) => {
