@@ -117,9 +117,11 @@ export async function historyProblems(db: Conn): Promise<FindingDraft[]> {
 }
 
 /**
- * Per order line, units invoiced net of credit notes against what shipped (invoices of policy
- * on_shipment or periodic) or what was ordered and not cancelled (policy on_order), and never more
- * than ordered in all; and no invoice line credited beyond its quantity.
+ * Per order line, units invoiced against what moved: before any credit note never more than
+ * shipped (invoices of policy on_shipment or periodic) or ordered (policy on_order); net of credit
+ * notes never more than shipped − returned, or ordered − cancelled − returned (a unit that came back
+ * is either never invoiced or credited), and never more than ordered in all; and no invoice line
+ * credited beyond its quantity.
  */
 export async function invoiceLineProblems(db: Conn): Promise<FindingDraft[]> {
   const out: FindingDraft[] = [];
@@ -133,7 +135,10 @@ export async function invoiceLineProblems(db: Conn): Promise<FindingDraft[]> {
       .sum({ credited: 'cl.quantity' })
       .groupBy('il.id', 'il.order_line_id', 'il.quantity', 'i.policy'),
   );
-  const perLine = new Map<number, { shipmentBased: number; orderBased: number }>();
+  const perLine = new Map<
+    number,
+    { shipmentBased: number; orderBased: number; shipmentGross: number; orderGross: number }
+  >();
   for (const r of net) {
     const left = n(r.quantity) - n(r.credited);
     if (left < 0)
@@ -146,9 +151,19 @@ export async function invoiceLineProblems(db: Conn): Promise<FindingDraft[]> {
           `invoice line ${r.id}: credited ${r.credited} of ${r.quantity}`,
         ),
       );
-    const p = perLine.get(n(r.order_line_id)) ?? { shipmentBased: 0, orderBased: 0 };
-    if (r.policy === 'on_order') p.orderBased += left;
-    else p.shipmentBased += left;
+    const p = perLine.get(n(r.order_line_id)) ?? {
+      shipmentBased: 0,
+      orderBased: 0,
+      shipmentGross: 0,
+      orderGross: 0,
+    };
+    if (r.policy === 'on_order') {
+      p.orderBased += left;
+      p.orderGross += n(r.quantity);
+    } else {
+      p.shipmentBased += left;
+      p.shipmentGross += n(r.quantity);
+    }
     perLine.set(n(r.order_line_id), p);
   }
   if (perLine.size === 0) return out;
@@ -159,21 +174,30 @@ export async function invoiceLineProblems(db: Conn): Promise<FindingDraft[]> {
       ...(await rows(
         db('order_lines')
           .whereIn('id', ids.slice(i, i + 1000))
-          .select('id', 'ordered', 'shipped', 'cancelled'),
+          .select('id', 'ordered', 'shipped', 'cancelled', 'returned'),
       )),
     );
   for (const l of lines) {
     const p = perLine.get(n(l.id));
     if (!p) continue;
-    const ours = { ordered: n(l.ordered), shipped: n(l.shipped), cancelled: n(l.cancelled) };
+    const [ordered, shipped, cancelled, returned] = [l.ordered, l.shipped, l.cancelled, l.returned].map(
+      n,
+    ) as [number, number, number, number];
+    const ours = { ordered, shipped, cancelled, returned };
     const theirs = { invoicedOnShipment: p.shipmentBased, invoicedOnOrder: p.orderBased };
     const problem = (message: string) =>
       out.push(internal('invoice.exceeds_shipment', `order line ${l.id}`, ours, theirs, message));
-    if (p.shipmentBased > n(l.shipped))
-      problem(`order line ${l.id}: ${p.shipmentBased} invoiced on shipment, ${l.shipped} shipped`);
-    if (p.orderBased > n(l.ordered) - n(l.cancelled))
+    if (p.shipmentGross > shipped)
+      problem(`order line ${l.id}: ${p.shipmentGross} units on shipment invoices, ${shipped} shipped`);
+    if (p.orderGross > ordered)
+      problem(`order line ${l.id}: ${p.orderGross} units on on_order invoices, ${ordered} ordered`);
+    if (p.shipmentBased > shipped - returned)
       problem(
-        `order line ${l.id}: ${p.orderBased} invoiced on order, ${l.ordered} ordered, ${l.cancelled} cancelled`,
+        `order line ${l.id}: ${p.shipmentBased} invoiced net of credit notes, ${shipped} shipped − ${returned} returned`,
+      );
+    if (p.orderBased > ordered - cancelled - returned)
+      problem(
+        `order line ${l.id}: ${p.orderBased} invoiced on order net of credit notes, ${ordered} ordered − ${cancelled} cancelled − ${returned} returned`,
       );
     if (p.orderBased + p.shipmentBased > n(l.ordered))
       problem(`order line ${l.id}: ${p.orderBased + p.shipmentBased} invoiced, ${l.ordered} ordered`);

@@ -251,7 +251,6 @@ export async function checkInvoiceInvariants(db: Conn): Promise<string[]> {
 
   // Invoices add up to shipments (shared with the nightly reconciliation).
   problems.push(...(await invoiceLineProblems(db)).map((f) => f.message));
-  problems.push(...(await invoicedUnitsProblems(db)));
   return problems;
 }
 
@@ -420,72 +419,6 @@ async function shipmentChannelProblems(db: Conn): Promise<string[]> {
       problems.push(`shipment ${s.id} refused without a reason`);
     if (!/^[a-z0-9_-]+:\d+$/.test(String(s.channel)))
       problems.push(`shipment ${s.id} of a ${s.channel} order has a channel state`);
-  }
-  return problems;
-}
-
-/**
- * Invoiced units against what moved (README "Returns before invoicing"), per order line:
- * - units on invoices (before any credit note) never exceed what shipped (policy on_shipment or
- *   periodic) or what was ordered (on_order);
- * - net of credit notes, shipment-based invoices never bill more than shipped − returned, and
- *   on_order invoices no more than ordered − cancelled − returned: a unit that came back is either
- *   never invoiced or credited.
- */
-async function invoicedUnitsProblems(db: Conn): Promise<string[]> {
-  const problems: string[] = [];
-  const billed = await rows(
-    db('invoice_lines as il')
-      .join('invoices as i', 'i.id', 'il.invoice_id')
-      .leftJoin('invoice_lines as cl', 'cl.credits_line_id', 'il.id')
-      .where('i.type', 'invoice')
-      .whereNotNull('il.order_line_id')
-      .select('il.id', 'il.order_line_id', 'il.quantity', 'i.policy')
-      .sum({ credited: 'cl.quantity' })
-      .groupBy('il.id', 'il.order_line_id', 'il.quantity', 'i.policy'),
-  );
-  const perLine = new Map<
-    number,
-    { shipGross: number; shipNet: number; orderGross: number; orderNet: number }
-  >();
-  for (const r of billed) {
-    const p = perLine.get(Number(r.order_line_id)) ?? {
-      shipGross: 0,
-      shipNet: 0,
-      orderGross: 0,
-      orderNet: 0,
-    };
-    const gross = Number(r.quantity);
-    const net = gross - Number(r.credited ?? 0);
-    if ((r.policy as unknown as string) === 'on_order') {
-      p.orderGross += gross;
-      p.orderNet += net;
-    } else {
-      p.shipGross += gross;
-      p.shipNet += net;
-    }
-    perLine.set(Number(r.order_line_id), p);
-  }
-  if (perLine.size === 0) return problems;
-  const lines = await rows(db('order_lines').select('id', 'ordered', 'shipped', 'cancelled', 'returned'));
-  for (const l of lines) {
-    const p = perLine.get(Number(l.id));
-    if (!p) continue;
-    const [ordered, shipped, cancelled, returned] = [l.ordered, l.shipped, l.cancelled, l.returned].map(
-      Number,
-    ) as [number, number, number, number];
-    if (p.shipGross > shipped)
-      problems.push(`order line ${l.id}: ${p.shipGross} units on shipment invoices, ${shipped} shipped`);
-    if (p.orderGross > ordered)
-      problems.push(`order line ${l.id}: ${p.orderGross} units on on_order invoices, ${ordered} ordered`);
-    if (p.shipNet > shipped - returned)
-      problems.push(
-        `order line ${l.id}: ${p.shipNet} invoiced net of credit notes, ${shipped} shipped − ${returned} returned`,
-      );
-    if (p.orderNet > ordered - cancelled - returned)
-      problems.push(
-        `order line ${l.id}: ${p.orderNet} invoiced on order net of credit notes, ${ordered} ordered − ${cancelled} cancelled − ${returned} returned`,
-      );
   }
   return problems;
 }
