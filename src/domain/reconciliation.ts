@@ -16,7 +16,8 @@ export type FindingKind =
   | 'reservation.mismatch'
   | 'history.mismatch'
   | 'invoice.exceeds_shipment'
-  | 'invoice.paid_mismatch';
+  | 'invoice.paid_mismatch'
+  | 'statement.balance_differs';
 
 export type Severity = 'info' | 'warning' | 'error';
 

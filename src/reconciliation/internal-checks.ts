@@ -1,4 +1,4 @@
-import { type Conn, type Db, dialectOf } from '../db/connection.js';
+import { type Conn, type Db, dialectOf, rawRows } from '../db/connection.js';
 import type { FindingDraft } from '../domain/reconciliation.js';
 
 /*
@@ -234,6 +234,47 @@ export async function paymentProblems(db: Conn): Promise<FindingDraft[]> {
 }
 
 /**
+ * Money per customer: each customer's latest statement, per currency, closes at what its documents
+ * give at the statement's end now — invoices minus credit notes minus payments dated up to then. A
+ * difference means the statement no longer tells the customer's balance: a document dated in a
+ * stated period was recorded after it, or the statement carried an opening its documents no longer
+ * give (a new version of the period is due). Reported, never healed: statements are issued by people
+ * or the monthly job.
+ */
+export async function statementBalanceProblems(db: Conn): Promise<FindingDraft[]> {
+  if (!(await db.schema.hasTable('statement_balances'))) return [];
+  const [found = []] = await rawRows(
+    db,
+    'SELECT s.id, s.customer_id, s.customer_code, s.period, s.version, s.date_to, b.currency, b.closing, ' +
+      "(SELECT COALESCE(SUM(CASE WHEN i.type = 'invoice' THEN i.total ELSE -i.total END), 0) FROM invoices i " +
+      'WHERE i.customer_id = s.customer_id AND i.currency = b.currency AND i.issue_date <= s.date_to) AS invoiced, ' +
+      '(SELECT COALESCE(SUM(p.amount), 0) FROM payments p ' +
+      'WHERE p.customer_id = s.customer_id AND p.currency = b.currency AND p.received_on <= s.date_to) AS paid ' +
+      'FROM statements s JOIN statement_balances b ON b.statement_id = s.id ' +
+      'WHERE s.id IN (SELECT MAX(id) FROM statements GROUP BY customer_id) ORDER BY s.id, b.currency',
+    [],
+  );
+  const out: FindingDraft[] = [];
+  for (const r of found) {
+    const documents = n(r.invoiced) - n(r.paid);
+    if (documents === n(r.closing)) continue;
+    const who = r.customer_code ?? `customer ${r.customer_id}`;
+    out.push({
+      ...internal(
+        'statement.balance_differs',
+        `statement ${who} ${r.currency}`,
+        { statement: n(r.id), period: r.period, version: n(r.version), closing: n(r.closing) },
+        { invoicedLessCredited: n(r.invoiced), paid: n(r.paid), balance: documents },
+        `${who}: statement ${r.id} (${r.period} v${r.version}) closes at ${r.closing} ${r.currency}, ` +
+          `its documents to ${r.date_to} give ${documents}`,
+      ),
+      severity: 'warning',
+    });
+  }
+  return out;
+}
+
+/**
  * Every internal check, in one list, read from one snapshot: orders processed meanwhile (the heals
  * of this very run among them) are seen wholly or not at all, so that no transient difference
  * between two reads is reported. On MySQL/MariaDB a REPEATABLE READ transaction (the pool's default
@@ -247,6 +288,7 @@ export async function internalProblems(db: Db): Promise<FindingDraft[]> {
     ...(await historyProblems(tx)),
     ...(await invoiceLineProblems(tx)),
     ...(await paymentProblems(tx)),
+    ...(await statementBalanceProblems(tx)),
   ];
   return dialectOf(db) === 'mysql'
     ? db.transaction(all, { isolationLevel: 'repeatable read' })

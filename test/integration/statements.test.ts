@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULED_JOBS } from '../../jobs/index.js';
 import { writeStatementWorkbook } from '../../src/billing/statements.js';
+import { statementBalanceProblems } from '../../src/reconciliation/internal-checks.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { jobContext } from '../helpers/job-context.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -311,6 +312,11 @@ describe('customer statements', () => {
     });
     expect(disputed.body).toMatchObject({ state: 'disputed', disputeNote: '10月28日已付500' });
 
+    // Reconciliation's money check: ACME's latest statement closes where its documents do.
+    const acmeBalance = async () =>
+      (await statementBalanceProblems(stack.db)).filter((f) => f.subject.startsWith('statement ACME '));
+    expect(await acmeBalance()).toEqual([]);
+
     // A receipt of 28 October recorded late: November again is a new version, the confirmed one stays,
     // and its opening (October's closing as stated) is found to differ from the documents.
     await insertPayment(stack.db, {
@@ -335,6 +341,17 @@ describe('customer statements', () => {
         kind: 'previous_closing_differs',
         previousStatementId: ids.oct,
         difference: -500,
+      }),
+    ]);
+    // The new version carries October's closing as stated, so it closes 500 above what ACME's
+    // invoices less its payments give: the nightly reconciliation reports it (no heal).
+    expect(await acmeBalance()).toEqual([
+      expect.objectContaining({
+        kind: 'statement.balance_differs',
+        severity: 'warning',
+        subject: 'statement ACME EUR',
+        ours: expect.objectContaining({ statement: v2.id, closing: 16500 }),
+        theirs: expect.objectContaining({ balance: 16000 }),
       }),
     ]);
     const v1 = (await stack.api('GET', `/api/statements/${ids.nov}`)).body;
