@@ -1,4 +1,5 @@
 import type { NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
+import { currentBusinessTimeZone } from '../customers/price-book.js';
 import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
 import type { CanonicalOrder, OrderInput } from '../domain/order-input.js';
@@ -8,7 +9,9 @@ import { amendLocked } from '../orders/amend.js';
 import { fillBackorders } from '../orders/backorders.js';
 import { cancelLocked } from '../orders/cancel.js';
 import { INBOUND_EVENTS, insertOrder, insertOrders } from '../orders/intake.js';
+import { lockRuleRows } from '../orders/order-rules.js';
 import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
+import { lockStock } from '../stock/stock-store.js';
 import { applyChannelRefunds, type ChannelReturns, channelUnits, returnsNote } from './channel-refunds.js';
 import { type Channel, channelKey } from './channel-store.js';
 import { mapOrderLines, mapOrdersLines } from './sku-map.js';
@@ -360,8 +363,18 @@ async function applyInTx(
     await tx(ORDERS).where({ id: order.id, paid_on_channel: false }).update({ paid_on_channel: true });
   // The version's refunds of units that shipped come back as returns, once each (lines that did
   // not ship are the amendment's or the cancellation's below). Stock rows and the invoice sequence
-  // are locked here, after the order; only an order still open (partly shipped) and cancelled by
-  // this same version takes further locks after them (a deadlock there is retried).
+  // are locked here, after the order. An order still open (partly shipped) that this same version
+  // also cancels first takes, in the lock order, what the cancellation will lock (its customer,
+  // salesperson, contract lines and promotion counters, then all its stock rows), so that nothing
+  // is locked after the return's stock rows or its invoice sequence.
+  if (cancelled && incoming.refunds?.length && OPEN_STATUSES.includes(order.status)) {
+    const ctx = { actor, now, timeZone: currentBusinessTimeZone(), dryRun: false };
+    await lockRuleRows(tx, { order, lines: locked.lines }, ctx);
+    await lockStock(
+      tx,
+      locked.lines.map((l) => l.skuId).filter((id): id is number => id !== null),
+    );
+  }
   const made = incoming.refunds
     ? await applyChannelRefunds(
         tx,

@@ -1,12 +1,6 @@
-import { contractRule } from '../customers/contract-rule.js';
 import { returnContractDraws } from '../customers/contracts.js';
-import { creditRule } from '../customers/credit.js';
 import { currentBusinessTimeZone } from '../customers/price-book.js';
-import {
-  lockPromotionCountersOf,
-  ORDER_LINE_PROMOTIONS,
-  returnPromotionUses,
-} from '../customers/promotions.js';
+import { ORDER_LINE_PROMOTIONS, returnPromotionUses } from '../customers/promotions.js';
 import { dbTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { codeKey } from '../domain/codes.js';
@@ -17,13 +11,12 @@ import {
   orderTotal,
 } from '../domain/order-input.js';
 import { fulfilmentStatus } from '../domain/order-status.js';
-import { businessDate } from '../domain/pricing.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { lockStock } from '../stock/stock-store.js';
 import { releaseReservations } from './cancel.js';
 import { insertLines } from './intake.js';
 import { orderMoneyColumns, storedMoney } from './money.js';
-import { ORDER_RULES, type RuleContext, runOrderRules } from './order-rules.js';
+import { lockRuleRows, ORDER_RULES, type RuleContext, runOrderRules } from './order-rules.js';
 import {
   changeStatus,
   type LineRow,
@@ -268,10 +261,7 @@ async function replaceAndReserve(
   };
   // Lock first, in the lock order, everything the give-back and the rules below touch: the
   // customer and salesperson rows, the contract lines and the promotion counters of this order.
-  const current = { order, lines: oldLines };
-  await creditRule.load(tx, [current], ctx);
-  await contractRule.load(tx, [current], ctx);
-  await lockPromotionCountersOf(tx, order.id, businessDate(order.placedAt, ctx.timeZone));
+  await lockRuleRows(tx, { order, lines: oldLines }, ctx);
   // What the old lines took goes back; the rules take again for the new lines.
   await returnContractDraws(tx, order.id, [], 'lines_replaced', actor, now);
   await returnPromotionUses(tx, order.id, now);

@@ -1,9 +1,11 @@
 import { contractRule } from '../customers/contract-rule.js';
 import { creditRule } from '../customers/credit.js';
 import { promotionRule } from '../customers/promotion-rule.js';
+import { lockPromotionCountersOf } from '../customers/promotions.js';
 import type { Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
+import { businessDate } from '../domain/pricing.js';
 import { taxRule } from './money.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
@@ -132,4 +134,18 @@ export async function runOrderRules(
   }
   if (!ctx.dryRun && batch) for (const rule of rules) rule.finish?.(states.get(rule), batch, ctx);
   return outcome;
+}
+
+/**
+ * Locks, in the lock order, every row the order rules guard for one order already locked: its
+ * customer's and salesperson's rows and credit counters, the contract lines it may draw on, and the
+ * promotion counters it took or may take (src/customers/promotions.ts `lockPromotionCountersOf`).
+ * For a unit of work that gives back what an order took and then takes again or locks stock rows
+ * (a change to a reserved order's lines; a channel's version that both refunds and cancels): taken
+ * first, the later give-backs and loads find these rows held and never lock one after a stock row.
+ */
+export async function lockRuleRows(tx: Tx, order: RuleOrder, ctx: RuleContext): Promise<void> {
+  await creditRule.load(tx, [order], ctx);
+  await contractRule.load(tx, [order], ctx);
+  await lockPromotionCountersOf(tx, order.order.id, businessDate(order.order.placedAt, ctx.timeZone));
 }

@@ -488,6 +488,49 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('Shopify: one version that cancels a partly shipped order and refunds its shipped unit: a return, then the cancellation', async () => {
+    await receive('MUG', 3);
+    const id = '5800000000000000091';
+    const created = await shopifyWebhook(
+      'orders/create',
+      shopifyOrderBody(id, [{ ...MUG, quantity: 3 }], '2026-11-20T10:00:00Z'),
+    );
+    expect(created.body.status).toBe('created');
+    await stack.settle();
+    const order = await orderOf(`shopify:${shopifyId}`, id);
+    expect(order.status).toBe('confirmed');
+    const shipped = await stack.api('POST', `/api/orders/${order.id}/shipments`, {
+      lines: [{ sku: 'MUG', quantity: 1 }],
+    });
+    expect(shipped.status).toBe(201);
+
+    // The shop cancels what is left and refunds the unit that shipped, restocked, in one version:
+    // the order's rule rows and all its stock rows are locked first, then the return, then the cancel.
+    const refund = refundJson('6600000000000000091', id, [
+      { item: MUG, line: 0, quantity: 1, restockType: 'return' },
+    ]);
+    const body = refundedOrder(
+      id,
+      [{ ...MUG, quantity: 3, current: 2 }],
+      [refund],
+      '2026-11-28T13:00:00Z',
+    ).replace('"cancelled_at":null', '"cancelled_at":"2026-11-28T13:00:00Z"');
+    const updated = await shopifyWebhook('orders/updated', body);
+    expect(updated.body).toMatchObject({ status: 'cancelled', orderId: order.id });
+    const returns = await returnsOf(order.id);
+    expect(returns.map((r: any) => [r.reference, r.restock, r.lines[0].quantity])).toEqual([
+      ['6600000000000000091', true, 1],
+    ]);
+    const after = (await stack.api('GET', `/api/orders/${order.id}`)).body;
+    expect(after.status).toBe('cancelled');
+    expect(after.lines.map((l: any) => [l.sku, l.ordered, l.shipped, l.cancelled, l.returned])).toEqual([
+      ['MUG', 3, 1, 2, 1],
+    ]);
+    // 3 received, 1 shipped, 1 back on hand; nothing held for the cancelled units.
+    expect(await stockOf('MUG')).toEqual({ onHand: 3, reserved: 0 });
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('Shopify: a refund of invoiced units makes a credit note against the invoice', async () => {
     await receive('TEE', 2);
     const id = '5800000000000000005';
