@@ -206,8 +206,8 @@ describe.each([
       lines: [{ sku, quantity }],
     });
 
-  /** A Shopify order placed by webhook and shipped in full; returns our order. */
-  async function shippedShopifyOrder(orderId: string, lines: (Item & { quantity: number })[]) {
+  /** A Shopify order placed by webhook and reserved in full; returns our order's view. */
+  async function placedShopifyOrder(orderId: string, lines: (Item & { quantity: number })[]) {
     const created = await shopifyWebhook(
       'orders/create',
       shopifyOrderBody(orderId, lines, '2026-11-20T10:00:00Z'),
@@ -216,6 +216,12 @@ describe.each([
     await stack.settle();
     const order = await orderOf(`shopify:${shopifyId}`, orderId);
     expect(order.status).toBe('confirmed');
+    return order;
+  }
+
+  /** A Shopify order placed by webhook and shipped in full; returns our order. */
+  async function shippedShopifyOrder(orderId: string, lines: (Item & { quantity: number })[]) {
+    const order = await placedShopifyOrder(orderId, lines);
     const shipment = await stack.api('POST', `/api/orders/${order.id}/shipments`, {});
     expect(shipment.status).toBe(201);
     return { id: Number(order.id), shipmentId: shipment.body.shipmentId };
@@ -445,14 +451,7 @@ describe.each([
   it('Shopify: refunded units that never shipped are cancelled off the order as before, and are no return', async () => {
     await receive('CAP', 3);
     const id = '5800000000000000004';
-    const created = await shopifyWebhook(
-      'orders/create',
-      shopifyOrderBody(id, [{ ...CAP, quantity: 3 }], '2026-11-20T10:00:00Z'),
-    );
-    expect(created.body.status).toBe('created');
-    await stack.settle();
-    const order = await orderOf(`shopify:${shopifyId}`, id);
-    expect(order.status).toBe('confirmed');
+    const order = await placedShopifyOrder(id, [{ ...CAP, quantity: 3 }]);
     expect(await stockOf('CAP')).toEqual({ onHand: 3, reserved: 3 });
 
     const cancelledUnits = refundJson('6600000000000000020', id, [
@@ -491,14 +490,7 @@ describe.each([
   it('Shopify: one version that cancels a partly shipped order and refunds its shipped unit: a return, then the cancellation', async () => {
     await receive('MUG', 3);
     const id = '5800000000000000091';
-    const created = await shopifyWebhook(
-      'orders/create',
-      shopifyOrderBody(id, [{ ...MUG, quantity: 3 }], '2026-11-20T10:00:00Z'),
-    );
-    expect(created.body.status).toBe('created');
-    await stack.settle();
-    const order = await orderOf(`shopify:${shopifyId}`, id);
-    expect(order.status).toBe('confirmed');
+    const order = await placedShopifyOrder(id, [{ ...MUG, quantity: 3 }]);
     const shipped = await stack.api('POST', `/api/orders/${order.id}/shipments`, {
       lines: [{ sku: 'MUG', quantity: 1 }],
     });
