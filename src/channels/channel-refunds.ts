@@ -5,6 +5,7 @@ import { codeKey } from '../domain/codes.js';
 import type { OrderLineInput } from '../domain/order-input.js';
 import type { LockedOrder } from '../orders/order-store.js';
 import { RETURNABLE, returnLocked } from '../orders/returns.js';
+import { lockStock } from '../stock/stock-store.js';
 import { connectorOf } from './channel-context.js';
 import type { Channel } from './channel-store.js';
 import { mapOrderLines } from './sku-map.js';
@@ -107,6 +108,13 @@ export async function applyChannelRefunds(
     restockUnsaid: connectorOf(channel).restockOnRefund?.(channel.settings) ?? false,
   });
   const out: ChannelReturns = { returns: [], restocked: [] };
+  // Several refunds in one version: each return may credit an invoice (the invoice sequence, last in
+  // the lock order), so the stock rows of every line are locked first, in one sorted pass.
+  if (plans.length > 1)
+    await lockStock(
+      tx,
+      locked.lines.map((l) => l.skuId).filter((id): id is number => id !== null),
+    );
   for (const plan of plans) {
     const done = await returnLocked(
       tx,

@@ -291,7 +291,7 @@ export function decideOrderCredit(state: CreditState, orderId: number, total: nu
 
 /**
  * Takes a decided booking: the in-memory counters (for the group's next order), and the booking
- * kept for `writeGroupBookings`.
+ * kept for the rule's `finish` (`writeBookings`: one update per counter, one insert per 500 rows).
  */
 export function takeCredit(
   state: CreditState,
@@ -307,41 +307,6 @@ export function takeCredit(
   const facts = state.orders.get(orderId);
   if (facts) facts.booked += booking.amount;
   state.pending.push({ ...booking, orderId, invoiceId: null, bucket: 'open_orders', kind, actor, now });
-}
-
-/**
- * The bookings a group of orders took, as few statements as the counters allow: per customer and
- * per salesperson one relative update by the sum of its bookings (in id order, rows the group holds
- * locked since its load), and one multi-row insert of the booking rows.
- */
-function writeGroupBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): void {
-  const real = bookings.filter((b) => b.amount !== 0 || (b.spAmount ?? 0) !== 0);
-  if (real.length === 0) return;
-  const now = real[0]!.now;
-  const customers = new Map<number, number>();
-  const salespeople = new Map<number, number>();
-  for (const b of real) {
-    customers.set(b.customerId, (customers.get(b.customerId) ?? 0) + b.amount);
-    if (b.salespersonId !== null && b.spAmount !== null)
-      salespeople.set(b.salespersonId, (salespeople.get(b.salespersonId) ?? 0) + b.spAmount);
-  }
-  for (const [id, amount] of [...customers].sort(([a], [b]) => a - b))
-    if (amount !== 0)
-      batch.addSql(
-        'UPDATE customer_credit SET open_orders = open_orders + ?, updated_at = ? WHERE customer_id = ?',
-        [amount, now, id],
-      );
-  for (const [id, amount] of [...salespeople].sort(([a], [b]) => a - b))
-    if (amount !== 0)
-      batch.addSql(
-        'UPDATE salesperson_credit SET open_orders = open_orders + ?, updated_at = ? WHERE salesperson_id = ?',
-        [amount, now, id],
-      );
-  batch.addSql(
-    'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
-      `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(real.length, 16)}`,
-    real.flatMap((b) => bookingRow(b)),
-  );
 }
 
 /** A booking row's values, in the column order of the inserts above and below. */
@@ -484,7 +449,7 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
   },
   /** The group's bookings: one update per customer and per salesperson, one insert of the rows. */
   finish(state, batch) {
-    writeGroupBookings(batch, state.pending);
+    writeBookings(batch, state.pending);
     state.pending = [];
   },
 };

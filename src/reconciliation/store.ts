@@ -203,21 +203,18 @@ export async function recordFindings(
     for (const k of seenAgain) {
       const d = unique.get(k) as FindingDraft;
       const row = existing.get(k) as Record<string, unknown>;
-      const open = row.state === 'open' || row.state === 'resolved';
+      await db(FINDINGS).where({ id: row.id }).update({ last_run_id: run.id, updated_at: now });
+      // Found again: a finding that had gone away is open again, with today's figures — guarded in
+      // the statement, so that a heal another run claimed meanwhile is never turned back to open.
       await db(FINDINGS)
         .where({ id: row.id })
+        .whereIn('state', ['open', 'resolved'])
+        .whereNull('healed_run_id')
         .update({
-          last_run_id: run.id,
-          updated_at: now,
-          // Found again: a finding that had gone away is open again, with today's figures.
-          ...(open
-            ? {
-                state: 'open',
-                ours: d.ours === null ? null : JSON.stringify(d.ours),
-                theirs: d.theirs === null ? null : JSON.stringify(d.theirs),
-                message: d.message.slice(0, 500),
-              }
-            : {}),
+          state: 'open',
+          ours: d.ours === null ? null : JSON.stringify(d.ours),
+          theirs: d.theirs === null ? null : JSON.stringify(d.theirs),
+          message: d.message.slice(0, 500),
         });
     }
     for (const r of await db(FINDINGS).where({ period: run.period }).whereIn('finding_key', chunk))
