@@ -49,18 +49,21 @@ export async function sendShipment(ctx: ChannelContext, shipmentId: number): Pro
   const target = fulfilmentChannelOf(String(order.channel));
   const channel = target ? await findChannel(db, ctx.secretKey, target.channelId) : null;
   if (!target || !channel || channel.type !== target.type) {
-    await finish(db, shipmentId, { status: 'refused', reason: 'the order’s channel no longer exists' });
+    await finish(db, shipmentId, null, { status: 'refused', reason: 'the order’s channel no longer exists' });
     return { shipmentId, status: 'refused', reason: 'the order’s channel no longer exists' };
   }
   // A disabled channel keeps its shipments pending; they go when it is enabled again.
   if (!channel.enabled) return { shipmentId, status: 'channel_disabled' };
 
   const now = dbTime();
+  // The lease's end is also its holder's mark: what this sender writes at the end is guarded by it,
+  // so a sender whose lease ran out (and was taken by another) overwrites nothing.
+  const lease = leaseTime(FULFILMENT_LEASE_MS);
   const taken = await db('shipments')
     .where({ id: shipmentId, channel_state: 'pending' })
     .andWhere((q) => q.whereNull('channel_lease_until').orWhere('channel_lease_until', '<', now))
     .update({
-      channel_lease_until: leaseTime(FULFILMENT_LEASE_MS),
+      channel_lease_until: lease,
       channel_attempts: db.raw('channel_attempts + 1'),
     });
   if (taken === 0) {
@@ -86,7 +89,7 @@ export async function sendShipment(ctx: ChannelContext, shipmentId: number): Pro
       },
       orderFullyShipped: fullyShipped,
     });
-    await finish(db, shipmentId, result);
+    await finish(db, shipmentId, lease, result);
     return result.status === 'sent'
       ? { shipmentId, status: 'sent', fulfilmentId: result.fulfilmentId }
       : { shipmentId, status: 'refused', reason: result.reason };
@@ -94,21 +97,31 @@ export async function sendShipment(ctx: ChannelContext, shipmentId: number): Pro
     const message = (err as Error).message.slice(0, 1000);
     if (err instanceof PermanentError && !(err instanceof ChannelAuthError)) {
       // The channel will not take it as it is (an order it does not know, a bad request).
-      await finish(db, shipmentId, { status: 'refused', reason: message });
+      await finish(db, shipmentId, lease, { status: 'refused', reason: message });
       return { shipmentId, status: 'refused', reason: message };
     }
     if (err instanceof ChannelAuthError) await recordChannelError(db, channel.id, `fulfilment: ${message}`);
     // Passing: stays pending with the error as its reason, free for the next attempt.
     await db('shipments')
-      .where({ id: shipmentId, channel_state: 'pending' })
+      .where({ id: shipmentId, channel_state: 'pending', channel_lease_until: lease })
       .update({ channel_reason: message, channel_lease_until: null });
     throw err;
   }
 }
 
-async function finish(db: Conn, shipmentId: number, result: FulfilmentResult): Promise<void> {
+/**
+ * Records the channel's answer on a shipment still pending, and only under the lease it was sent
+ * under (`lease`; null: a refusal decided without sending).
+ */
+async function finish(
+  db: Conn,
+  shipmentId: number,
+  lease: string | null,
+  result: FulfilmentResult,
+): Promise<void> {
   await db('shipments')
-    .where({ id: shipmentId })
+    .where({ id: shipmentId, channel_state: 'pending' })
+    .andWhere((q) => (lease === null ? q : q.where('channel_lease_until', lease)))
     .update(
       result.status === 'sent'
         ? {
