@@ -67,6 +67,17 @@ const configSchema = z.object({
     .regex(/^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/, 'letters, digits, _ . - only, optionally in braces')
     .default('stockbridge'),
   STOCKBRIDGE_PUBLIC_URL: z.url().optional(),
+  /**
+   * Outgoing mail (notifications, documents to customers, replies to e-mailed order sheets):
+   * `smtp://user:pass@host:587` or `smtps://…:465`. Unset: nothing is e-mailed (notifications by
+   * e-mail stay pending and say why).
+   */
+  STOCKBRIDGE_SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The From address of every e-mail we send, e.g. `Stockbridge <orders@example.com>`. */
+  STOCKBRIDGE_MAIL_FROM: z.string().min(3).default('stockbridge@localhost'),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
   /**
    * Where files the daemon writes go (scheduled jobs' outputs, one folder per job and period; invoice documents).
