@@ -57,7 +57,10 @@ beforeEach(() => {
 });
 
 let seq = 0;
-const notification = (endpointId: number, extra: Partial<OutgoingNotification> = {}): OutgoingNotification => {
+const notification = (
+  endpointId: number,
+  extra: Partial<OutgoingNotification> = {},
+): OutgoingNotification => {
   seq += 1;
   return {
     id: 1000 + seq,
@@ -78,7 +81,11 @@ const notification = (endpointId: number, extra: Partial<OutgoingNotification> =
 };
 
 async function createEndpoint(body: Record<string, unknown> = {}) {
-  const res = await stack.api('POST', '/api/webhook-endpoints', { url: receiver.url, description: 'ERP', ...body });
+  const res = await stack.api('POST', '/api/webhook-endpoints', {
+    url: receiver.url,
+    description: 'ERP',
+    ...body,
+  });
   expect(res.status).toBe(201);
   return res.body as { id: number; secret: string; state: string };
 }
@@ -88,11 +95,19 @@ describe('webhook endpoints API', () => {
     const created = await createEndpoint({ events: ['order.*'] });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(created.secret.slice('whsec_'.length), 'base64').length).toBeGreaterThanOrEqual(24);
-    expect(created).toMatchObject({ url: receiver.url, description: 'ERP', enabled: true, events: ['order.*'], state: 'active' });
+    expect(created).toMatchObject({
+      url: receiver.url,
+      description: 'ERP',
+      enabled: true,
+      events: ['order.*'],
+      state: 'active',
+    });
 
     const one = await stack.api('GET', `/api/webhook-endpoints/${created.id}`);
     const list = await stack.api('GET', '/api/webhook-endpoints');
-    const patched = await stack.api('PATCH', `/api/webhook-endpoints/${created.id}`, { description: 'ERP (prod)' });
+    const patched = await stack.api('PATCH', `/api/webhook-endpoints/${created.id}`, {
+      description: 'ERP (prod)',
+    });
     for (const res of [one, list, patched]) {
       expect(res.status).toBe(200);
       expect(JSON.stringify(res.body)).not.toContain(created.secret.slice(6, 30));
@@ -110,8 +125,12 @@ describe('webhook endpoints API', () => {
     const out = await sender.send(notification(created.id));
     expect(out.state).toBe('sent');
     const got = receiver.received[0]!;
-    expect(() => new Webhook(rotated.body.secret).verify(got.body, got.headers as Record<string, string>)).not.toThrow();
-    expect(() => new Webhook(created.secret).verify(got.body, got.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(rotated.body.secret).verify(got.body, got.headers as Record<string, string>),
+    ).not.toThrow();
+    expect(() =>
+      new Webhook(created.secret).verify(got.body, got.headers as Record<string, string>),
+    ).toThrow();
   });
 
   it('refuses bad input with a clear answer and changes nothing', async () => {
@@ -119,11 +138,19 @@ describe('webhook endpoints API', () => {
     const plain = await stack.api('POST', '/api/webhook-endpoints', { url: 'http://erp.example.com/hooks' });
     expect(plain.status).toBe(422);
     expect(JSON.stringify(plain.body)).toContain('https');
-    const withUser = await stack.api('POST', '/api/webhook-endpoints', { url: 'https://u:p@erp.example.com/hooks' });
+    const withUser = await stack.api('POST', '/api/webhook-endpoints', {
+      url: 'https://u:p@erp.example.com/hooks',
+    });
     expect(withUser.status).toBe(422);
-    const badEvent = await stack.api('POST', '/api/webhook-endpoints', { url: 'https://erp.example.com/h', events: ['Shipped!'] });
+    const badEvent = await stack.api('POST', '/api/webhook-endpoints', {
+      url: 'https://erp.example.com/h',
+      events: ['Shipped!'],
+    });
     expect(badEvent.status).toBe(422);
-    const secretGiven = await stack.api('POST', '/api/webhook-endpoints', { url: 'https://erp.example.com/h', secret: 'whsec_x' });
+    const secretGiven = await stack.api('POST', '/api/webhook-endpoints', {
+      url: 'https://erp.example.com/h',
+      secret: 'whsec_x',
+    });
     expect(secretGiven.status).toBe(422);
     expect(await stack.db('webhook_endpoints').count({ n: '*' })).toEqual(before);
     expect((await stack.api('GET', '/api/webhook-endpoints/999999')).status).toBe(404);
@@ -154,10 +181,10 @@ describe('webhook sender', () => {
     expect([...ids]).toEqual([n.messageId]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
     const accepted = receiver.received[2]!;
-    const payload = new Webhook(secret).verify(accepted.body, accepted.headers as Record<string, string>) as Record<
-      string,
-      unknown
-    >;
+    const payload = new Webhook(secret).verify(
+      accepted.body,
+      accepted.headers as Record<string, string>,
+    ) as Record<string, unknown>;
     expect(payload).toMatchObject({ type: 'order.shipped', data: n.data });
     expect(new Date(String(payload.timestamp)).toString()).not.toBe('Invalid Date');
     expect(accepted.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
@@ -179,7 +206,9 @@ describe('webhook sender', () => {
     expect(waits).toEqual([5_000, 300_000]);
     expect(items[1]!.responseBody.length).toBeLessThanOrEqual(1000);
     expect(items[1]!.responseBody).toMatch(/^nope 503/);
-    expect(items.every((d) => d.messageId === n.messageId && d.trigger === 'dispatch' && d.durationMs >= 0)).toBe(true);
+    expect(
+      items.every((d) => d.messageId === n.messageId && d.trigger === 'dispatch' && d.durationMs >= 0),
+    ).toBe(true);
     expect(first.state === 'failed' && first.retryAt).toEqual(new Date(items[2]!.retryAt));
 
     // Called again for the same message (the core lost our answer): not sent twice.
@@ -212,7 +241,11 @@ describe('webhook sender', () => {
     clock = new Date('2026-12-02T12:00:00.000Z');
     expect(await sender.send(notification(id))).toMatchObject({ state: 'sent' });
     const healthy = await stack.api('GET', `/api/webhook-endpoints/${id}`);
-    expect(healthy.body).toMatchObject({ state: 'active', failingSince: null, lastSuccessAt: '2026-12-02T12:00:00.000Z' });
+    expect(healthy.body).toMatchObject({
+      state: 'active',
+      failingSince: null,
+      lastSuccessAt: '2026-12-02T12:00:00.000Z',
+    });
   });
 
   it('redelivers a logged delivery on request with the same id and body, and logs it', async () => {
@@ -226,22 +259,39 @@ describe('webhook sender', () => {
     receiver.answers = [204];
     const res = await stack.api('POST', `/api/webhook-endpoints/${id}/deliveries/${logged.id}/redeliver`);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ trigger: 'redeliver', redeliveryOf: logged.id, outcome: 'sent', statusCode: 204, messageId: n.messageId });
+    expect(res.body).toMatchObject({
+      trigger: 'redeliver',
+      redeliveryOf: logged.id,
+      outcome: 'sent',
+      statusCode: 204,
+      messageId: n.messageId,
+    });
     expect(receiver.received).toHaveLength(2);
     expect(receiver.received[1]!.body).toBe(receiver.received[0]!.body);
     expect(receiver.received[1]!.headers['webhook-id']).toBe(n.messageId);
     expect(() =>
-      new Webhook(secret).verify(receiver.received[1]!.body, receiver.received[1]!.headers as Record<string, string>),
+      new Webhook(secret).verify(
+        receiver.received[1]!.body,
+        receiver.received[1]!.headers as Record<string, string>,
+      ),
     ).not.toThrow();
     const log = (await stack.api('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items;
     expect(log.map((d: { trigger: string }) => d.trigger)).toEqual(['redeliver', 'dispatch']);
 
     // Another endpoint's delivery, or an unknown one, is not found; nothing is sent.
     const other = await createEndpoint();
-    expect((await stack.api('POST', `/api/webhook-endpoints/${other.id}/deliveries/${logged.id}/redeliver`)).status).toBe(404);
-    expect((await stack.api('POST', `/api/webhook-endpoints/${id}/deliveries/99999999/redeliver`)).status).toBe(404);
+    expect(
+      (await stack.api('POST', `/api/webhook-endpoints/${other.id}/deliveries/${logged.id}/redeliver`))
+        .status,
+    ).toBe(404);
+    expect(
+      (await stack.api('POST', `/api/webhook-endpoints/${id}/deliveries/99999999/redeliver`)).status,
+    ).toBe(404);
     await stack.api('PATCH', `/api/webhook-endpoints/${id}`, { enabled: false });
-    const disabled = await stack.api('POST', `/api/webhook-endpoints/${id}/deliveries/${logged.id}/redeliver`);
+    const disabled = await stack.api(
+      'POST',
+      `/api/webhook-endpoints/${id}/deliveries/${logged.id}/redeliver`,
+    );
     expect(disabled.status).toBe(409);
     expect(receiver.received).toHaveLength(2);
   });
@@ -252,7 +302,10 @@ describe('webhook sender', () => {
     for (let i = 0; i < 3; i++) await sender.send(notification(id));
     const page1 = await stack.api('GET', `/api/webhook-endpoints/${id}/deliveries?limit=2`);
     expect(page1.body.items).toHaveLength(2);
-    const page2 = await stack.api('GET', `/api/webhook-endpoints/${id}/deliveries?limit=2&cursor=${page1.body.nextCursor}`);
+    const page2 = await stack.api(
+      'GET',
+      `/api/webhook-endpoints/${id}/deliveries?limit=2&cursor=${page1.body.nextCursor}`,
+    );
     expect(page2.body.items).toHaveLength(1);
     expect(page2.body.items[0].id).toBeLessThan(page1.body.items[1].id);
   });
@@ -267,7 +320,11 @@ describe('webhook sender', () => {
       });
       const sender = new WebhookSender({ db: stack.db, secretKey: stack.secretKey, timeoutMs: 300 });
       const out = await sender.send(notification(id));
-      expect(out).toMatchObject({ state: 'failed', permanent: false, answer: expect.stringContaining('no answer within 300 ms') });
+      expect(out).toMatchObject({
+        state: 'failed',
+        permanent: false,
+        answer: expect.stringContaining('no answer within 300 ms'),
+      });
     } finally {
       hanging.closeAllConnections();
       await new Promise<void>((resolve) => hanging.close(() => resolve()));
@@ -276,13 +333,26 @@ describe('webhook sender', () => {
 
   it('suppresses what no endpoint takes: unknown, disabled, or not subscribed to the event', async () => {
     const sender = new WebhookSender({ db: stack.db, secretKey: stack.secretKey });
-    expect(await sender.send(notification(99999999))).toMatchObject({ state: 'suppressed', reason: expect.stringContaining('does not exist') });
-    expect(await sender.send({ ...notification(1), recipient: 'ops@example.com' })).toMatchObject({ state: 'suppressed' });
+    expect(await sender.send(notification(99999999))).toMatchObject({
+      state: 'suppressed',
+      reason: expect.stringContaining('does not exist'),
+    });
+    expect(await sender.send({ ...notification(1), recipient: 'ops@example.com' })).toMatchObject({
+      state: 'suppressed',
+    });
     const picky = await createEndpoint({ events: ['stock.low', 'job.*'] });
-    expect(await sender.send(notification(picky.id))).toMatchObject({ state: 'suppressed', reason: expect.stringContaining('does not take order.shipped') });
-    expect(await sender.send(notification(picky.id, { event: 'job.failed' }))).toMatchObject({ state: 'sent' });
+    expect(await sender.send(notification(picky.id))).toMatchObject({
+      state: 'suppressed',
+      reason: expect.stringContaining('does not take order.shipped'),
+    });
+    expect(await sender.send(notification(picky.id, { event: 'job.failed' }))).toMatchObject({
+      state: 'sent',
+    });
     const off = await createEndpoint({ enabled: false });
-    expect(await sender.send(notification(off.id))).toMatchObject({ state: 'suppressed', reason: expect.stringContaining('disabled') });
+    expect(await sender.send(notification(off.id))).toMatchObject({
+      state: 'suppressed',
+      reason: expect.stringContaining('disabled'),
+    });
     expect(receiver.received).toHaveLength(1);
   });
 });

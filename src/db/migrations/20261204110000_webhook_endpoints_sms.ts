@@ -68,7 +68,11 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('webhook_deliveries', (t) => {
     t.bigIncrements('id').primary();
-    t.bigInteger('endpoint_id').unsigned().notNullable().references('webhook_endpoints.id').onDelete('CASCADE');
+    t.bigInteger('endpoint_id')
+      .unsigned()
+      .notNullable()
+      .references('webhook_endpoints.id')
+      .onDelete('CASCADE');
     // The `webhook-id`: the notification's messageId, the same on every attempt and redelivery.
     t.string('message_id', 191).notNullable();
     t.bigInteger('notification_id').nullable();

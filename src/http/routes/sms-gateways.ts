@@ -26,9 +26,13 @@ export function smsGatewayRoutes(deps: { db: Db; secretKey: Buffer }) {
     return c.json(gatewayView(await createGateway(db, secretKey, body)), 201);
   });
 
-  app.get('/sms-gateways', async (c) => c.json({ items: (await listGateways(db, secretKey)).map(gatewayView) }));
+  app.get('/sms-gateways', async (c) =>
+    c.json({ items: (await listGateways(db, secretKey)).map(gatewayView) }),
+  );
 
-  app.get('/sms-gateways/:id', async (c) => c.json(gatewayView(await getGateway(db, secretKey, gatewayId(c)))));
+  app.get('/sms-gateways/:id', async (c) =>
+    c.json(gatewayView(await getGateway(db, secretKey, gatewayId(c)))),
+  );
 
   app.patch('/sms-gateways/:id', async (c) => {
     const id = gatewayId(c);

@@ -78,7 +78,12 @@ export function aliyunOutcome(status: number, body: unknown, now: Date): SendOut
   }
   if (code && PERMANENT.has(code)) return { state: 'failed', permanent: true, answer: said };
   if (code && ACCOUNT.has(code))
-    return { state: 'failed', permanent: false, answer: said, retryAt: new Date(now.getTime() + ACCOUNT_RETRY_MS) };
+    return {
+      state: 'failed',
+      permanent: false,
+      answer: said,
+      retryAt: new Date(now.getTime() + ACCOUNT_RETRY_MS),
+    };
   if (code && RETRYABLE.has(code)) return { state: 'failed', permanent: false, answer: said };
   // Unknown codes and answers without one (a proxy's error page, a 5xx) may pass later.
   return { state: 'failed', permanent: false, answer: said };

@@ -79,9 +79,11 @@ export const aliyunGateway: SmsGatewayConnector<AliyunSettings, AliyunSecrets> =
   kind: 'aliyun',
   async send(message, { settings, secrets, templateCodes }, io): Promise<SendOutcome> {
     const templateCode = templateCodes[message.event];
-    if (!templateCode) return { state: 'suppressed', reason: `no Aliyun TemplateCode is configured for ${message.event}` };
+    if (!templateCode)
+      return { state: 'suppressed', reason: `no Aliyun TemplateCode is configured for ${message.event}` };
     const phone = aliyunPhoneNumber(message.number);
-    if (!phone.ok || !phone.value) return { state: 'suppressed', reason: phone.ok ? 'invalid number' : phone.reason };
+    if (!phone.ok || !phone.value)
+      return { state: 'suppressed', reason: phone.ok ? 'invalid number' : phone.reason };
     const req = aliyunSendSmsRequest(
       {
         phoneNumbers: phone.value,

@@ -11,7 +11,10 @@ export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 
 /** RFC 3986 percent-encoding: only A-Z a-z 0-9 - _ . ~ stay as they are; a space is %20. */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -49,9 +52,14 @@ export function canonicalRequest(req: Acs3Request): { text: string; signedHeader
   const headerLines = names.map((h) => `${h}:${(lower[h] ?? '').trim()}\n`).join('');
   const signedHeaders = names.join(';');
   const hashedPayload = lower['x-acs-content-sha256'] ?? sha256Hex(req.body);
-  const text = [req.method.toUpperCase(), req.path, canonicalQuery(req.query), headerLines, signedHeaders, hashedPayload].join(
-    '\n',
-  );
+  const text = [
+    req.method.toUpperCase(),
+    req.path,
+    canonicalQuery(req.query),
+    headerLines,
+    signedHeaders,
+    hashedPayload,
+  ].join('\n');
   return { text, signedHeaders };
 }
 

@@ -21,7 +21,7 @@ export function encodingOf(contentType: string): BodyEncoding {
   return 'text';
 }
 
-function escape(value: string, encoding: BodyEncoding): string {
+function escapeFor(value: string, encoding: BodyEncoding): string {
   if (encoding === 'json') return JSON.stringify(value).slice(1, -1);
   if (encoding === 'form') return encodeURIComponent(value);
   return value;
@@ -41,6 +41,6 @@ export function renderBody(template: string, values: TemplateValues, encoding: B
     const raw = name.startsWith('params.')
       ? (values.params[name.slice('params.'.length)] ?? '')
       : String(values[name as Exclude<keyof TemplateValues, 'params'>]);
-    return escape(raw, encoding);
+    return escapeFor(raw, encoding);
   });
 }

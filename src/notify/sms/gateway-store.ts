@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { type Conn, dbTime, isoTime } from '../../db/connection.js';
-import { NotFoundError, ValidationError } from '../../errors/domain-errors.js';
-import { timeZoneSchema } from '../../domain/order-input.js';
 import { open, seal } from '../../channels/secret-box.js';
+import { type Conn, dbTime, isoTime } from '../../db/connection.js';
+import { timeZoneSchema } from '../../domain/order-input.js';
+import { NotFoundError, ValidationError } from '../../errors/domain-errors.js';
 import { aliyunSecretsSchema, aliyunSettingsSchema } from './aliyun-gateway.js';
 import { genericSecretsSchema, genericSettingsSchema } from './generic-gateway.js';
 import { isWallTime } from './quiet-hours.js';
@@ -16,9 +16,14 @@ const wallTime = z.string().refine(isWallTime, "must be a wall time 'HH:MM' (00:
 const quietHoursSchema = z.object({ start: wallTime, end: wallTime }).strict().nullable();
 
 /** Event names as the notification core writes them, e.g. order.shipped. */
-const eventName = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'must be an event name such as order.shipped');
+const eventName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'must be an event name such as order.shipped');
 
-const templateCodesSchema = z.record(eventName, z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a TemplateCode such as SMS_123456'));
+const templateCodesSchema = z.record(
+  eventName,
+  z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a TemplateCode such as SMS_123456'),
+);
 
 const common = {
   name: z.string().trim().min(1).max(100),
@@ -103,9 +108,13 @@ function fromRow(row: Row, key: Buffer): SmsGateway {
     enabled: Boolean(row.enabled),
     settings: JSON.parse(String(row.settings)) as Record<string, unknown>,
     secrets: sealed ? open<Record<string, unknown>>(key, sealed) : {},
-    templateCodes: row.template_codes ? (JSON.parse(String(row.template_codes)) as Record<string, string>) : {},
+    templateCodes: row.template_codes
+      ? (JSON.parse(String(row.template_codes)) as Record<string, string>)
+      : {},
     quietHours:
-      row.quiet_start && row.quiet_end ? { start: String(row.quiet_start), end: String(row.quiet_end) } : null,
+      row.quiet_start && row.quiet_end
+        ? { start: String(row.quiet_start), end: String(row.quiet_end) }
+        : null,
     defaultTimeZone: String(row.default_time_zone),
     hourlyCap: row.hourly_cap === null || row.hourly_cap === undefined ? null : Number(row.hourly_cap),
     createdAt: isoTime(row.created_at as string) as string,
@@ -160,22 +169,33 @@ function schemasOf(kind: SmsGatewayKind) {
 }
 
 /** Applies a change; settings and secrets are checked whole, against the gateway's kind. */
-export async function updateGateway(db: Conn, key: Buffer, id: number, change: UpdateGateway): Promise<SmsGateway> {
+export async function updateGateway(
+  db: Conn,
+  key: Buffer,
+  id: number,
+  change: UpdateGateway,
+): Promise<SmsGateway> {
   const current = await getGateway(db, key, id);
   const schemas = schemasOf(current.kind);
   const problems: { path: string; message: string }[] = [];
   const settings = schemas.settings.safeParse({ ...current.settings, ...(change.settings ?? {}) });
   if (!settings.success)
-    problems.push(...settings.error.issues.map((i) => ({ path: ['settings', ...i.path].join('.'), message: i.message })));
+    problems.push(
+      ...settings.error.issues.map((i) => ({ path: ['settings', ...i.path].join('.'), message: i.message })),
+    );
   const mergedSecrets = present({ ...current.secrets, ...(change.secrets ?? {}) });
   const secrets = schemas.secrets.safeParse(mergedSecrets);
   if (!secrets.success)
-    problems.push(...secrets.error.issues.map((i) => ({ path: ['secrets', ...i.path].join('.'), message: i.message })));
+    problems.push(
+      ...secrets.error.issues.map((i) => ({ path: ['secrets', ...i.path].join('.'), message: i.message })),
+    );
   if (change.templateCodes && current.kind !== 'aliyun')
     problems.push({ path: 'templateCodes', message: 'only an aliyun gateway has TemplateCodes' });
-  if (problems.length > 0) throw new ValidationError('validation_failed', 'the gateway change is not valid', problems);
+  if (problems.length > 0)
+    throw new ValidationError('validation_failed', 'the gateway change is not valid', problems);
   const update: Row = { settings: JSON.stringify(settings.data), updated_at: dbTime() };
-  if (change.secrets) update.secrets_sealed = Object.keys(mergedSecrets).length > 0 ? seal(key, mergedSecrets) : null;
+  if (change.secrets)
+    update.secrets_sealed = Object.keys(mergedSecrets).length > 0 ? seal(key, mergedSecrets) : null;
   if (change.name !== undefined) update.name = change.name;
   if (change.enabled !== undefined) update.enabled = change.enabled;
   if (change.quietHours !== undefined) {

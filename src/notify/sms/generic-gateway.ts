@@ -68,7 +68,8 @@ export const genericGateway: SmsGatewayConnector<GenericSettings, GenericSecrets
       encodingOf(settings.contentType),
     );
     const headers: Record<string, string> = { 'content-type': settings.contentType };
-    if (settings.authHeaderName && secrets.authHeaderValue) headers[settings.authHeaderName] = secrets.authHeaderValue;
+    if (settings.authHeaderName && secrets.authHeaderValue)
+      headers[settings.authHeaderName] = secrets.authHeaderValue;
     let res: Response;
     try {
       res = await io.fetch(settings.url, {

@@ -17,7 +17,10 @@ export const nextHour = (d: Date) => new Date(Math.floor(d.getTime() / 3_600_000
 export async function takeHourlySlot(db: Conn, phone: string, at: Date, cap: number): Promise<boolean> {
   const hour = hourKey(at);
   return db.transaction(async (tx) => {
-    await tx(SMS_RECIPIENT_HOURS).insert({ phone, hour, sent: 0 }).onConflict(['phone', 'hour']).merge(['phone']);
+    await tx(SMS_RECIPIENT_HOURS)
+      .insert({ phone, hour, sent: 0 })
+      .onConflict(['phone', 'hour'])
+      .merge(['phone']);
     const n = await tx(SMS_RECIPIENT_HOURS)
       .where({ phone, hour })
       .andWhere('sent', '<', cap)

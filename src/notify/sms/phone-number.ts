@@ -20,12 +20,20 @@ const SEPARATORS = /[\s\-.()]/g;
 export function parseE164(input: string): PhoneCheck {
   const compact = input.replace(SEPARATORS, '');
   if (!compact.startsWith('+'))
-    return { ok: false, reason: 'phone number is not in E.164 form: it must start with + and the country code' };
+    return {
+      ok: false,
+      reason: 'phone number is not in E.164 form: it must start with + and the country code',
+    };
   const digits = compact.slice(1);
-  if (!/^\d+$/.test(digits)) return { ok: false, reason: 'phone number is not in E.164 form: digits only after +' };
-  if (digits.startsWith('0')) return { ok: false, reason: 'phone number is not in E.164 form: a country code never starts with 0' };
+  if (!/^\d+$/.test(digits))
+    return { ok: false, reason: 'phone number is not in E.164 form: digits only after +' };
+  if (digits.startsWith('0'))
+    return { ok: false, reason: 'phone number is not in E.164 form: a country code never starts with 0' };
   if (digits.length < 7 || digits.length > 15)
-    return { ok: false, reason: `phone number is not in E.164 form: ${digits.length} digits (7 to 15 expected)` };
+    return {
+      ok: false,
+      reason: `phone number is not in E.164 form: ${digits.length} digits (7 to 15 expected)`,
+    };
   return { ok: true, number: { e164: `+${digits}`, digits } };
 }
 
@@ -41,7 +49,10 @@ const MAINLAND_MOBILE = /^861\d{10}$/;
 export function aliyunPhoneNumber(number: E164Number): PhoneCheck & { value?: string } {
   if (number.digits.startsWith('86')) {
     if (!MAINLAND_MOBILE.test(number.digits))
-      return { ok: false, reason: 'a +86 number must be a mainland mobile number: 11 digits starting with 1' };
+      return {
+        ok: false,
+        reason: 'a +86 number must be a mainland mobile number: 11 digits starting with 1',
+      };
     return { ok: true, number, value: number.digits.slice(2) };
   }
   return { ok: true, number, value: number.digits };

@@ -86,7 +86,10 @@ export async function listDeliveries(
   endpointId: number,
   options: { limit: number; before?: number },
 ): Promise<Delivery[]> {
-  const q = db(WEBHOOK_DELIVERIES).where({ endpoint_id: endpointId }).orderBy('id', 'desc').limit(options.limit);
+  const q = db(WEBHOOK_DELIVERIES)
+    .where({ endpoint_id: endpointId })
+    .orderBy('id', 'desc')
+    .limit(options.limit);
   if (options.before !== undefined) q.andWhere('id', '<', options.before);
   return (await q).map(fromRow);
 }
@@ -96,7 +99,12 @@ export async function dispatchHistory(
   db: Conn,
   endpointId: number,
   messageId: string,
-): Promise<{ attempts: number; firstAttemptAt: Date | null; firstBody: string | null; sentId: number | null }> {
+): Promise<{
+  attempts: number;
+  firstAttemptAt: Date | null;
+  firstBody: string | null;
+  sentId: number | null;
+}> {
   const rows = (await db(WEBHOOK_DELIVERIES)
     .where({ endpoint_id: endpointId, message_id: messageId, triggered_by: 'dispatch' })
     .orderBy('id')

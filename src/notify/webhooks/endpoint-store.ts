@@ -129,7 +129,9 @@ export async function updateEndpoint(
 export async function rotateEndpointSecret(db: Conn, key: Buffer, id: number): Promise<string> {
   await getEndpoint(db, id);
   const secret = newWebhookSecret();
-  await db(WEBHOOK_ENDPOINTS).where({ id }).update({ secret_sealed: seal(key, secret), updated_at: dbTime() });
+  await db(WEBHOOK_ENDPOINTS)
+    .where({ id })
+    .update({ secret_sealed: seal(key, secret), updated_at: dbTime() });
   return secret;
 }
 
@@ -151,5 +153,7 @@ export async function markEndpointSucceeded(db: Conn, id: number, at: Date): Pro
 
 /** An event could not be delivered within the window; the first such time is kept. */
 export async function markEndpointFailing(db: Conn, id: number, at: Date): Promise<void> {
-  await db(WEBHOOK_ENDPOINTS).where({ id, state: 'active' }).update({ state: 'failing', failing_since: dbTime(at) });
+  await db(WEBHOOK_ENDPOINTS)
+    .where({ id, state: 'active' })
+    .update({ state: 'failing', failing_since: dbTime(at) });
 }

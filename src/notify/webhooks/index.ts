@@ -1,2 +1,2 @@
-export { RETRY_DELAYS_MS, RETRY_WINDOW_MS, nextAttemptAt } from './retry-schedule.js';
+export { nextAttemptAt, RETRY_DELAYS_MS, RETRY_WINDOW_MS } from './retry-schedule.js';
 export { WebhookSender, type WebhookSenderOptions, webhookBody } from './webhook-sender.js';

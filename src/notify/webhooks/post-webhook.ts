@@ -86,7 +86,9 @@ export async function postWebhook(
       statusCode: null,
       durationMs: took(),
       responseBody: null,
-      error: timedOut ? `no answer within ${o.timeoutMs} ms` : `request failed: ${e?.cause?.code ?? e?.name ?? 'error'}`,
+      error: timedOut
+        ? `no answer within ${o.timeoutMs} ms`
+        : `request failed: ${e?.cause?.code ?? e?.name ?? 'error'}`,
     };
   }
 }

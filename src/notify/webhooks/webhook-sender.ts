@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/connection.js';
 import { ConflictError, NotFoundError } from '../../errors/domain-errors.js';
 import type { NotificationSender, OutgoingNotification, SendOutcome } from '../contract.js';
-import { type Delivery, deliveryBody, dispatchHistory, getDelivery, recordDelivery } from './delivery-store.js';
+import {
+  type Delivery,
+  deliveryBody,
+  dispatchHistory,
+  getDelivery,
+  recordDelivery,
+} from './delivery-store.js';
 import {
   endpointSecret,
   findEndpoint,
@@ -60,16 +66,21 @@ export class WebhookSender implements NotificationSender {
   async send(n: OutgoingNotification): Promise<SendOutcome> {
     const { db } = this.o;
     if (!/^\d{1,15}$/.test(n.recipient))
-      return { state: 'suppressed', reason: `recipient ${JSON.stringify(n.recipient)} is not a webhook endpoint id` };
+      return {
+        state: 'suppressed',
+        reason: `recipient ${JSON.stringify(n.recipient)} is not a webhook endpoint id`,
+      };
     const endpoint = await findEndpoint(db, Number(n.recipient));
     if (!endpoint) return { state: 'suppressed', reason: `webhook endpoint ${n.recipient} does not exist` };
-    if (!endpoint.enabled) return { state: 'suppressed', reason: `webhook endpoint ${endpoint.id} is disabled` };
+    if (!endpoint.enabled)
+      return { state: 'suppressed', reason: `webhook endpoint ${endpoint.id} is disabled` };
     if (!wantsEvent(endpoint, n.event))
       return { state: 'suppressed', reason: `webhook endpoint ${endpoint.id} does not take ${n.event}` };
 
     const history = await dispatchHistory(db, endpoint.id, n.messageId);
     // Accepted before, and the answer was lost on our side: not sent twice.
-    if (history.sentId !== null) return { state: 'sent', providerReference: `delivery:${history.sentId}`, answer: 'accepted earlier' };
+    if (history.sentId !== null)
+      return { state: 'sent', providerReference: `delivery:${history.sentId}`, answer: 'accepted earlier' };
 
     const first = history.firstAttemptAt ?? this.now();
     const body = history.firstBody ?? webhookBody(n.event, first, n.data);
@@ -120,7 +131,10 @@ export class WebhookSender implements NotificationSender {
     const original = await getDelivery(db, endpointId, deliveryId);
     if (!original) throw new NotFoundError(`delivery ${deliveryId} of webhook endpoint ${endpointId}`);
     if (!endpoint.enabled)
-      throw new ConflictError('endpoint_disabled', `webhook endpoint ${endpointId} is disabled; enable it first`);
+      throw new ConflictError(
+        'endpoint_disabled',
+        `webhook endpoint ${endpointId} is disabled; enable it first`,
+      );
     const body = (await deliveryBody(db, deliveryId)) as string;
     const secret = await endpointSecret(db, this.o.secretKey, endpointId);
     const result = await postWebhook(endpoint.url, secret, original.messageId, body, this.post);

@@ -70,8 +70,11 @@ describe('Aliyun request signature V3 (ACS3-HMAC-SHA256)', () => {
     const base = acs3Authorization(example, 'YourAccessKeyId', 'YourAccessKeySecret').signature;
     expect(acs3Authorization(example, 'YourAccessKeyId', 'other').signature).not.toBe(base);
     expect(
-      acs3Authorization({ ...example, query: { ...example.query, RegionId: 'cn-hangzhou' } }, 'YourAccessKeyId', 'YourAccessKeySecret')
-        .signature,
+      acs3Authorization(
+        { ...example, query: { ...example.query, RegionId: 'cn-hangzhou' } },
+        'YourAccessKeyId',
+        'YourAccessKeySecret',
+      ).signature,
     ).not.toBe(base);
     expect(
       acs3Authorization(
@@ -120,7 +123,13 @@ describe('Aliyun request signature V3 (ACS3-HMAC-SHA256)', () => {
     });
     const { authorization: _a, accept: _b, ...signedHeaders } = req.headers;
     const expected = acs3Authorization(
-      { method: 'POST', path: '/', query: Object.fromEntries(url.searchParams), headers: signedHeaders, body: '' },
+      {
+        method: 'POST',
+        path: '/',
+        query: Object.fromEntries(url.searchParams),
+        headers: signedHeaders,
+        body: '',
+      },
       'LTAIexample',
       'the-secret',
     );

@@ -56,13 +56,21 @@ describe('generic gateway body template', () => {
   };
 
   it('escapes values for JSON so the body stays valid JSON', () => {
-    const body = renderBody('{"to":"{{phone}}","msg":"{{text}}","ref":"{{ messageId }}","o":"{{params.order}}"}', values, 'json');
+    const body = renderBody(
+      '{"to":"{{phone}}","msg":"{{text}}","ref":"{{ messageId }}","o":"{{params.order}}"}',
+      values,
+      'json',
+    );
     expect(JSON.parse(body)).toEqual({ to: '+8613800138000', msg: values.text, ref: 'n-1', o: 'A-1' });
   });
 
   it('escapes values for a form body, and leaves unknown parameters empty', () => {
     const body = renderBody('to={{phone}}&text={{text}}&x={{params.missing}}', values, 'form');
-    expect(Object.fromEntries(new URLSearchParams(body))).toEqual({ to: '+8613800138000', text: values.text, x: '' });
+    expect(Object.fromEntries(new URLSearchParams(body))).toEqual({
+      to: '+8613800138000',
+      text: values.text,
+      x: '',
+    });
   });
 
   it('names unknown placeholders, and picks the escaping from the content type', () => {
@@ -73,7 +81,11 @@ describe('generic gateway body template', () => {
   });
 
   it('keeps scalar data as template parameters, leaving out nested values', () => {
-    expect(templateParams({ a: 'x', n: 3, b: true, o: { x: 1 }, l: [1], z: null })).toEqual({ a: 'x', n: '3', b: 'true' });
+    expect(templateParams({ a: 'x', n: 3, b: true, o: { x: 1 }, l: [1], z: null })).toEqual({
+      a: 'x',
+      n: '3',
+      b: 'true',
+    });
   });
 });
 
@@ -82,7 +94,12 @@ describe('Aliyun answers', () => {
   it.each([
     [200, { Code: 'OK', BizId: '900619746936498440^0', RequestId: 'r1' }, 'sent', undefined],
     [200, { Code: 'isv.BUSINESS_LIMIT_CONTROL', Message: '触发号码天级流控' }, 'failed', false],
-    [200, { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, 'failed', false],
+    [
+      200,
+      { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
+      'failed',
+      false,
+    ],
     [200, { Code: 'isv.MOBILE_NUMBER_ILLEGAL', Message: '非法手机号' }, 'failed', true],
     [200, { Code: 'isv.SMS_TEMPLATE_ILLEGAL', Message: '模板不合法' }, 'failed', true],
     [200, { Code: 'isv.TEMPLATE_MISSING_PARAMETERS', Message: '模板缺少变量' }, 'failed', true],

@@ -17,14 +17,24 @@ describe('webhook retry schedule', () => {
       waits.push(next.getTime() - at.getTime());
       at = next;
     }
-    expect(waits).toEqual([5 * S, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 24 * H - (5 * S + 5 * M + 30 * M + 2 * H + 5 * H + 10 * H)]);
+    expect(waits).toEqual([
+      5 * S,
+      5 * M,
+      30 * M,
+      2 * H,
+      5 * H,
+      10 * H,
+      24 * H - (5 * S + 5 * M + 30 * M + 2 * H + 5 * H + 10 * H),
+    ]);
     expect(at.getTime() - t0.getTime()).toBe(RETRY_WINDOW_MS);
     expect(nextAttemptAt(t0, 8, at)).toBeNull();
   });
 
   it('measures the wait from the failed attempt, never beyond the window', () => {
     // The core ran the 2nd attempt late: the 3rd still comes 5 min after it.
-    expect(nextAttemptAt(t0, 2, new Date(t0.getTime() + 40 * S))).toEqual(new Date(t0.getTime() + 40 * S + 5 * M));
+    expect(nextAttemptAt(t0, 2, new Date(t0.getTime() + 40 * S))).toEqual(
+      new Date(t0.getTime() + 40 * S + 5 * M),
+    );
     expect(nextAttemptAt(t0, 6, new Date(t0.getTime() + 23 * H))).toEqual(new Date(t0.getTime() + 24 * H));
     expect(nextAttemptAt(t0, 3, new Date(t0.getTime() + 25 * H))).toBeNull();
   });
