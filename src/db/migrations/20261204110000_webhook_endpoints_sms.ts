@@ -81,7 +81,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('triggered_by', 16).notNullable();
     t.bigInteger('redelivery_of').unsigned().nullable();
     // The JSON body sent (kept for redelivery).
-    t.text('body').notNullable();
+    t.text('body', 'mediumtext').notNullable();
     // sent | failed
     t.string('outcome', 16).notNullable();
     t.integer('status_code').nullable();

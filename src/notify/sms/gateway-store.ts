@@ -18,12 +18,12 @@ const quietHoursSchema = z.object({ start: wallTime, end: wallTime }).strict().n
 /** Event names as the notification core writes them, e.g. order.shipped. */
 const eventName = z
   .string()
+  .max(100)
   .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'must be an event name such as order.shipped');
 
-const templateCodesSchema = z.record(
-  eventName,
-  z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a TemplateCode such as SMS_123456'),
-);
+const templateCodesSchema = z
+  .record(eventName, z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a TemplateCode such as SMS_123456'))
+  .refine((codes) => Object.keys(codes).length <= 200, 'at most 200 events');
 
 const common = {
   name: z.string().trim().min(1).max(100),

@@ -9,6 +9,7 @@ export const WEBHOOK_ENDPOINTS = 'webhook_endpoints';
 
 const eventName = z
   .string()
+  .max(100)
   .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_*]+)+$/, 'must be an event name such as order.shipped, or order.*');
 
 export const createEndpointBody = z
