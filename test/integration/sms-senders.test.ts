@@ -307,6 +307,16 @@ describe('generic HTTP gateway sender (nock)', () => {
     expect(await sender.send(sms())).toMatchObject({ state: 'failed', permanent: true });
   });
 
+  it('fails for a retry, saying why, when the secrets were sealed under another key', async () => {
+    await addGateway(genericBody());
+    const sender = new SmsSender({ db: stack.db, secretKey: Buffer.alloc(32, 7) });
+    expect(await sender.send(sms())).toMatchObject({
+      state: 'failed',
+      permanent: false,
+      answer: expect.stringContaining('cannot be opened'),
+    });
+  });
+
   it('fails for a retry later when no gateway is enabled', async () => {
     const { id } = await addGateway(genericBody({ enabled: false }));
     const sender = new SmsSender({

@@ -348,6 +348,12 @@ describe('webhook sender', () => {
     expect(await sender.send(notification(picky.id, { event: 'job.failed' }))).toMatchObject({
       state: 'sent',
     });
+    const wrongKey = new WebhookSender({ db: stack.db, secretKey: Buffer.alloc(32, 7) });
+    expect(await wrongKey.send(notification(picky.id, { event: 'job.failed' }))).toMatchObject({
+      state: 'failed',
+      permanent: false,
+      answer: expect.stringContaining('cannot be opened'),
+    });
     const off = await createEndpoint({ enabled: false });
     expect(await sender.send(notification(off.id))).toMatchObject({
       state: 'suppressed',

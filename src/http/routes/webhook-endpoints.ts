@@ -34,6 +34,7 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
   app.post('/webhook-endpoints', async (c) => {
     const body = await readJson(c, createEndpointBody);
     const { endpoint, secret } = await createEndpoint(db, secretKey, body);
+    c.header('cache-control', 'no-store');
     return c.json({ ...endpoint, secret }, 201);
   });
 
@@ -54,7 +55,9 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
 
   app.post('/webhook-endpoints/:id/rotate-secret', async (c) => {
     const id = endpointId(c);
-    return c.json({ id, secret: await rotateEndpointSecret(db, secretKey, id) });
+    const secret = await rotateEndpointSecret(db, secretKey, id);
+    c.header('cache-control', 'no-store');
+    return c.json({ id, secret });
   });
 
   app.get('/webhook-endpoints/:id/deliveries', async (c) => {

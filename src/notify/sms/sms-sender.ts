@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import { SecretBoxError } from '../../channels/secret-box.js';
 import type { Db } from '../../db/connection.js';
 import type { NotificationSender, OutgoingNotification, SendOutcome } from '../contract.js';
 import { type AliyunSecrets, type AliyunSettings, aliyunGateway } from './aliyun-gateway.js';
 import type { SmsGatewayIo } from './gateway-contract.js';
-import { activeGateway } from './gateway-store.js';
+import { activeGateway, type SmsGateway } from './gateway-store.js';
 import { type GenericSecrets, type GenericSettings, genericGateway } from './generic-gateway.js';
 import { nextHour, releaseHourlySlot, takeHourlySlot } from './hourly-cap.js';
 import { parseE164 } from './phone-number.js';
@@ -54,7 +55,17 @@ export class SmsSender implements NotificationSender {
   async send(n: OutgoingNotification): Promise<SendOutcome> {
     const checked = parseE164(n.recipient);
     if (!checked.ok) return { state: 'suppressed', reason: checked.reason };
-    const gateway = await activeGateway(this.o.db, this.o.secretKey);
+    let gateway: SmsGateway | null;
+    try {
+      gateway = await activeGateway(this.o.db, this.o.secretKey);
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      return {
+        state: 'failed',
+        permanent: false,
+        answer: `the SMS gateway's secrets cannot be opened: ${err.message}`,
+      };
+    }
     if (!gateway)
       return {
         state: 'failed',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { SecretBoxError } from '../../channels/secret-box.js';
 import type { Db } from '../../db/connection.js';
 import { ConflictError, NotFoundError } from '../../errors/domain-errors.js';
 import type { NotificationSender, OutgoingNotification, SendOutcome } from '../contract.js';
@@ -84,7 +85,17 @@ export class WebhookSender implements NotificationSender {
 
     const first = history.firstAttemptAt ?? this.now();
     const body = history.firstBody ?? webhookBody(n.event, first, n.data);
-    const secret = await endpointSecret(db, this.o.secretKey, endpoint.id);
+    let secret: string;
+    try {
+      secret = await endpointSecret(db, this.o.secretKey, endpoint.id);
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      return {
+        state: 'failed',
+        permanent: false,
+        answer: `the endpoint's secret cannot be opened: ${err.message}`,
+      };
+    }
     const result = await postWebhook(endpoint.url, secret, n.messageId, body, this.post);
     const attemptedAt = this.now();
     const retryAt = result.ok ? null : nextAttemptAt(first, history.attempts + 1, attemptedAt);
