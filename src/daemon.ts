@@ -209,6 +209,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         queue: queues.maintenance,
       },
       outputDir: outputDirOf(config),
+      secretKey,
       checkRedis: async () => {
         await producer.ping();
       },

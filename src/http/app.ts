@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
@@ -26,10 +27,12 @@ import { promotionRoutes } from './routes/promotions.js';
 import { reconciliationRoutes } from './routes/reconciliation.js';
 import { reportRoutes } from './routes/reports.js';
 import { returnRoutes } from './routes/returns.js';
+import { smsGatewayRoutes } from './routes/sms-gateways.js';
 import { statementRoutes } from './routes/statements.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { transferRoutes } from './routes/transfers.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -83,6 +86,12 @@ export function createApp(deps: AppDeps) {
   api.route('/', reportRoutes(deps));
   api.route('/', statementRoutes(deps));
   api.route('/', reconciliationRoutes(deps));
+  if (deps.secretKey) {
+    const { db, secretKey } = deps;
+    api.route('/', smsGatewayRoutes({ db, secretKey }));
+    const sender = new WebhookSender({ db, secretKey, log: deps.log });
+    api.route('/', webhookEndpointRoutes({ db, secretKey, sender }));
+  }
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -27,6 +27,11 @@ export interface AppDeps {
   scheduledJobs?: ScheduledJobsDeps;
   /** Where files the daemon writes go (`STOCKBRIDGE_OUTPUT_DIR`); default `./data/outputs`. */
   outputDir?: string;
+  /**
+   * STOCKBRIDGE_SECRET_KEY: seals SMS gateway and webhook endpoint secrets; `/api/sms-gateways` and
+   * `/api/webhook-endpoints` exist only when it is given.
+   */
+  secretKey?: Buffer;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

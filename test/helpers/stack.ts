@@ -75,6 +75,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     adminToken: ADMIN_TOKEN,
     enqueueOrders,
     channels,
+    secretKey,
     checkRedis: async () => void (await producer.ping()),
   });
   const relay = new Relay({
