@@ -209,6 +209,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         queue: queues.maintenance,
       },
       outputDir: outputDirOf(config),
+      statusPage: { secretKey, publicUrl: publicUrlOf(config), redis: producer, prefix },
       checkRedis: async () => {
         await producer.ping();
       },

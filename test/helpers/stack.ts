@@ -75,6 +75,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     adminToken: ADMIN_TOKEN,
     enqueueOrders,
     channels,
+    statusPage: { secretKey, publicUrl: 'https://stockbridge.example.com', redis: producer, prefix },
     checkRedis: async () => void (await producer.ping()),
   });
   const relay = new Relay({
