@@ -23,7 +23,8 @@ const NONCE_BYTES = 16;
 
 /** The key status tokens are signed with, derived (HKDF-SHA256) from the 32-byte secret key. */
 export function statusTokenKey(secretKey: Buffer): Buffer {
-  if (secretKey.length !== 32) throw new RangeError(`the secret key must be 32 bytes, got ${secretKey.length}`);
+  if (secretKey.length !== 32)
+    throw new RangeError(`the secret key must be 32 bytes, got ${secretKey.length}`);
   return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), HKDF_INFO, 32));
 }
 
@@ -125,7 +126,10 @@ export async function statusLinkFor(db: Conn, options: StatusLinkOptions, orderI
   if (nonce === undefined) throw notFound(`order ${orderId}`);
   if (nonce === null) {
     // Guarded: two first callers at once both end up with the one nonce that was written first.
-    await db('orders').where({ id: orderId }).whereNull('status_nonce').update({ status_nonce: newStatusNonce() });
+    await db('orders')
+      .where({ id: orderId })
+      .whereNull('status_nonce')
+      .update({ status_nonce: newStatusNonce() });
     nonce = await currentNonce(db, orderId);
     if (!nonce) throw notFound(`order ${orderId}`);
   }
@@ -133,7 +137,11 @@ export async function statusLinkFor(db: Conn, options: StatusLinkOptions, orderI
 }
 
 /** Gives the order a new nonce, so every link sent before answers 404; returns the new link. */
-export async function revokeStatusLink(db: Conn, options: StatusLinkOptions, orderId: number): Promise<string> {
+export async function revokeStatusLink(
+  db: Conn,
+  options: StatusLinkOptions,
+  orderId: number,
+): Promise<string> {
   const nonce = newStatusNonce();
   const changed = await db('orders').where({ id: orderId }).update({ status_nonce: nonce });
   if (!changed) throw notFound(`order ${orderId}`);

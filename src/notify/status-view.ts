@@ -158,7 +158,10 @@ export async function orderStatusView(db: Conn, orderId: number): Promise<Status
     contactLanguage: (order.contact_language as string | null) ?? null,
     contactTimeZone: (order.contact_time_zone as string | null) ?? null,
     lines: lines.map((l) => l.line),
-    timeline: events.map((e) => ({ status: e.to_status as OrderStatus, at: isoTime(e.created_at) as string })),
+    timeline: events.map((e) => ({
+      status: e.to_status as OrderStatus,
+      at: isoTime(e.created_at) as string,
+    })),
     shipments: shipmentRows.map((s) => {
       const tracking = shipmentTracking({
         carrier: s.carrier,
