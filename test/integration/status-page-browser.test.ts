@@ -25,10 +25,10 @@ interface AxeViolation {
 async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axe.source);
   const result = await page.evaluate(async () => {
-    const page = globalThis as unknown as {
+    const w = globalThis as unknown as {
       axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> };
     };
-    const r = await page.axe.run();
+    const r = await w.axe.run();
     return {
       passes: r.passes.length,
       violations: r.violations.map((v) => ({
