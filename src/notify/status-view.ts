@@ -117,7 +117,10 @@ export async function orderStatusView(db: Conn, orderId: number): Promise<Status
         'l.shipped',
         'l.cancelled',
       ),
-    db('order_events').where({ order_id: orderId }).orderBy('id').select('to_status', 'created_at'),
+    db('order_events')
+      .where({ order_id: orderId })
+      .orderBy('id')
+      .select('from_status', 'to_status', 'created_at'),
     db('shipments')
       .where({ order_id: orderId })
       .orderBy('id')
@@ -158,10 +161,10 @@ export async function orderStatusView(db: Conn, orderId: number): Promise<Status
     contactLanguage: (order.contact_language as string | null) ?? null,
     contactTimeZone: (order.contact_time_zone as string | null) ?? null,
     lines: lines.map((l) => l.line),
-    timeline: events.map((e) => ({
-      status: e.to_status as OrderStatus,
-      at: isoTime(e.created_at) as string,
-    })),
+    // Changes of status only: rows that keep the status (an amendment, a return) are staff notes.
+    timeline: events
+      .filter((e) => e.from_status !== e.to_status)
+      .map((e) => ({ status: e.to_status as OrderStatus, at: isoTime(e.created_at) as string })),
     shipments: shipmentRows.map((s) => {
       const tracking = shipmentTracking({
         carrier: s.carrier,

@@ -235,6 +235,24 @@ describe('the status page over HTTP', () => {
     expect((await get(order.path)).status).toBe(200);
   });
 
+  it('keeps staff notes out of the timeline: a return leaves it as it was', async () => {
+    const back = await stack.api('POST', `/api/orders/${order.orderId}/returns`, {
+      lines: [{ sku: 'TEA', quantity: 1 }],
+      restock: false,
+      reason: 'damaged in transit, customer called Mr Li',
+    });
+    expect(back.status).toBe(201);
+    const history = (await stack.api('GET', `/api/orders/${order.orderId}`)).body.history;
+    expect(history).toHaveLength(4);
+    const r = await get(order.path, { accept: 'application/json' });
+    expect(r.body.timeline.map((e: { status: string }) => e.status)).toEqual([
+      'received',
+      'backordered',
+      'partially_shipped',
+    ]);
+    expect(JSON.stringify(r.body)).not.toContain('Mr Li');
+  });
+
   it('makes one nonce when two first links are asked for at once', async () => {
     const created = await stack.api(
       'POST',
