@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
   // A customer's page: the token in the link is the only credential.
-  if (deps.statusPage) app.route('/', statusPageRoutes(deps.db, deps.statusPage));
+  if (deps.statusPage) app.route('/', statusPageRoutes(deps.db, deps.statusPage, deps.log));
 
   const api = new Hono<AppEnv>();
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));

@@ -79,3 +79,25 @@ export function memoryFailureLimiter(
     },
   };
 }
+
+/**
+ * `primary` (Redis) while it answers, `fallback` (this process's memory) when it fails: a Redis
+ * outage costs the limit its sharing between processes, never the page itself.
+ */
+export function failingOver(
+  primary: FailureLimiter,
+  fallback: FailureLimiter,
+  onError: (err: Error) => void = () => {},
+): FailureLimiter {
+  const either =
+    <K extends keyof FailureLimiter>(method: K) =>
+    async (client: string) => {
+      try {
+        return await primary[method](client);
+      } catch (err) {
+        onError(err as Error);
+        return fallback[method](client);
+      }
+    };
+  return { blockedFor: either('blockedFor'), fail: either('fail') } as FailureLimiter;
+}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { clientAddress } from '../../src/http/client-address.js';
-import { memoryFailureLimiter } from '../../src/http/failure-limiter.js';
+import { failingOver, memoryFailureLimiter } from '../../src/http/failure-limiter.js';
 
 describe('the failure limiter (fixed window, in memory)', () => {
   it('refuses a client after its limit until its window ends, and no other client', async () => {
@@ -36,5 +36,26 @@ describe('the client address', () => {
     expect(await of('198.51.100.1, 203.0.113.5')).toBe('203.0.113.5');
     expect(await of('198.51.100.1, 203.0.113.5, 10.0.0.2')).toBe('203.0.113.5');
     expect(await of('192.168.1.4, 10.0.0.2')).toBe('192.168.1.4');
+  });
+});
+
+describe('failing over to memory', () => {
+  it('counts in memory while the shared store fails, and says so', async () => {
+    const down = {
+      blockedFor: async () => {
+        throw new Error('redis down');
+      },
+      fail: async () => {
+        throw new Error('redis down');
+      },
+    };
+    const errors: string[] = [];
+    const limiter = failingOver(down, memoryFailureLimiter({ limit: 1, windowSeconds: 60 }), (e) =>
+      errors.push(e.message),
+    );
+    expect(await limiter.blockedFor('a')).toBe(0);
+    await limiter.fail('a');
+    expect(await limiter.blockedFor('a')).toBeGreaterThan(0);
+    expect(errors).toEqual(['redis down', 'redis down', 'redis down']);
   });
 });

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Db } from '../../db/connection.js';
 import { statusJson } from '../../notify/status-json.js';
 import { renderStatusNotFound, renderStatusPage, STATUS_PAGE_CSP } from '../../notify/status-page.js';
@@ -13,6 +14,7 @@ import { errorResponse, parseParam } from '../errors.js';
 import {
   type FailureLimiter,
   type FailureLimitOptions,
+  failingOver,
   memoryFailureLimiter,
   redisFailureLimiter,
 } from '../failure-limiter.js';
@@ -37,11 +39,14 @@ const wantsJson = (c: Context) => {
 };
 
 /** `GET /status/{token}`: an order's status for its customer, outside the admin API's auth. */
-export function statusPageRoutes(db: Db, deps: StatusPageDeps) {
+export function statusPageRoutes(db: Db, deps: StatusPageDeps, log?: Logger) {
   const prefix = `${deps.prefix ?? 'stockbridge'}:status-failures`;
+  const memory = memoryFailureLimiter(deps.failures);
   const limiter: FailureLimiter = deps.redis
-    ? redisFailureLimiter(deps.redis, prefix, deps.failures)
-    : memoryFailureLimiter(deps.failures);
+    ? failingOver(redisFailureLimiter(deps.redis, prefix, deps.failures), memory, (err) =>
+        log?.debug({ err: err.message }, 'status page: wrong links counted in this process (Redis failed)'),
+      )
+    : memory;
   const app = new Hono<AppEnv>();
 
   app.use('/status/*', async (c, next) => {
