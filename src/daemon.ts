@@ -210,6 +210,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       },
       outputDir: outputDirOf(config),
       secretKey,
+      statusPage: { secretKey, publicUrl: publicUrlOf(config), redis: producer, prefix },
       checkRedis: async () => {
         await producer.ping();
       },

@@ -26,6 +26,7 @@ import * as reconciliation from './migrations/20261203140000_reconciliation.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
 import * as webhookEndpointsSms from './migrations/20261204110000_webhook_endpoints_sms.js';
+import * as orderStatusNonce from './migrations/20261204120000_order_status_nonce.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -63,6 +64,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203150000_report_indexes', reportIndexes],
   ['20261203160000_shipment_channel_state', shipmentChannelState],
   ['20261204110000_webhook_endpoints_sms', webhookEndpointsSms],
+  ['20261204120000_order_status_nonce', orderStatusNonce],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

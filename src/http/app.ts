@@ -29,6 +29,7 @@ import { reportRoutes } from './routes/reports.js';
 import { returnRoutes } from './routes/returns.js';
 import { smsGatewayRoutes } from './routes/sms-gateways.js';
 import { statementRoutes } from './routes/statements.js';
+import { statusLinkRoutes, statusPageRoutes } from './routes/status-page.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
 import { transferRoutes } from './routes/transfers.js';
@@ -62,6 +63,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
+  // A customer's page: the token in the link is the only credential.
+  if (deps.statusPage) app.route('/', statusPageRoutes(deps.db, deps.statusPage, deps.log));
 
   const api = new Hono<AppEnv>();
   api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
   }
+  if (deps.statusPage) api.route('/', statusLinkRoutes(deps.db, deps.statusPage));
   app.route('/api', api);
   if (deps.queues) {
     const admin = bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) });

@@ -4,6 +4,7 @@ import type { ScheduledJob } from '../../jobs/types.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
+import type { StatusPageDeps } from './routes/status-page.js';
 
 /** What the HTTP layer needs from the rest of the daemon. */
 export interface AppDeps {
@@ -32,6 +33,11 @@ export interface AppDeps {
    * `/api/webhook-endpoints` exist only when it is given.
    */
   secretKey?: Buffer;
+  /**
+   * The customers' status page (`/status/{token}`, no auth) and the admin's status-link routes
+   * (`/api/orders/{id}/status-link`); neither exists without it.
+   */
+  statusPage?: StatusPageDeps;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
 }

@@ -104,6 +104,9 @@ export function sameSiteWrites(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** A request path as logged: a customer's status link is a secret, so its token is left out. */
+export const loggedPath = (path: string) => path.replace(/^\/status\/[^/]+/, '/status/[redacted]');
+
 export interface RequestContextOptions {
   log: Logger;
 }
@@ -122,7 +125,7 @@ export function requestContext({ log }: RequestContextOptions): MiddlewareHandle
     const status = c.res.status;
     const entry = {
       method: c.req.method,
-      path: c.req.path,
+      path: loggedPath(c.req.path),
       status,
       ms: Math.round(performance.now() - started),
     };

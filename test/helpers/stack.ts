@@ -76,6 +76,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
     enqueueOrders,
     channels,
     secretKey,
+    statusPage: { secretKey, publicUrl: 'https://stockbridge.example.com', redis: producer, prefix },
     checkRedis: async () => void (await producer.ping()),
   });
   const relay = new Relay({
