@@ -109,7 +109,7 @@ describe.each([
     expect(forced.code, forced.out).toBe(0);
     expect(forced.out).toContain(BEFORE_LAST);
     expect(await pendingMigrations(d.db)).toEqual([BEFORE_LAST, LAST]);
-  });
+  }, 240_000);
 });
 
 describe('a database that does not exist yet', () => {
