@@ -190,6 +190,13 @@ export interface DeliveryReport {
   happenedAt: string | null;
 }
 
+/** A delivery report read by `readDeliveries`, with what it was read from. */
+export interface PulledDelivery {
+  /** As the channel sent it; stored as the inbound event, and read again by `normalizeDelivery`. */
+  raw: unknown;
+  report: DeliveryReport;
+}
+
 /** A channel order in the core's terms, before SKU mapping. */
 export interface NormalizedOrder {
   /** The channel's order id as an exact string. */
@@ -375,7 +382,7 @@ export interface ConnectorDefinition<S = unknown> {
    * left out. Without it, only webhooks report delivery (and without those, `delivered` stays a
    * manual transition).
    */
-  readDeliveries?(ctx: ConnectorContext<S>, externalOrderIds: readonly string[]): Promise<DeliveryReport[]>;
+  readDeliveries?(ctx: ConnectorContext<S>, externalOrderIds: readonly string[]): Promise<PulledDelivery[]>;
   /**
    * Whether refunded units the channel reports without a restock type (`restockType: null`) go back
    * on hand when they become a return. Default: false (they are written off).

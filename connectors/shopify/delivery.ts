@@ -1,5 +1,5 @@
 import { PermanentError } from '../../src/errors/permanent-error.js';
-import type { ConnectorContext, DeliveryReport } from '../contract.js';
+import type { ConnectorContext, DeliveryReport, PulledDelivery } from '../contract.js';
 import { shopifyGraphql } from './graphql.js';
 import { shopifyIdString, toGid } from './normalize.js';
 import type { ShopifySettings } from './settings.js';
@@ -64,11 +64,18 @@ function trackingNumbers(...values: unknown[]): string[] {
  * Reads a delivery webhook: a fulfillment event (`fulfillment_events/create`, it names its
  * `fulfillment_id`), or a fulfilment (`fulfillments/update`, its `shipment_status`; empty when it
  * has none, e.g. a fulfilment updated for another reason). The fulfilment's id becomes its GID, the
- * form `fulfillmentCreate` answered with.
+ * form `fulfillmentCreate` answered with. A pulled fulfilment (`{orderId, fulfillment}`, as
+ * `readShopifyDeliveries` stores it) is read too.
  */
 export function normalizeShopifyDelivery(payload: unknown): DeliveryReport {
   if (!isRecord(payload))
     throw new PermanentError('invalid_payload', 'Shopify delivery: the payload is not an object');
+  if (isRecord(payload.fulfillment) && typeof payload.orderId === 'string') {
+    const report = pulledReport(payload.orderId, payload.fulfillment as FulfilmentNode);
+    if (!report)
+      throw new PermanentError('invalid_payload', 'Shopify fulfillment: no order or fulfilment id');
+    return report;
+  }
   const externalOrderId = shopifyIdString(payload.order_id);
   if (!externalOrderId) throw new PermanentError('invalid_payload', 'Shopify delivery: no order_id');
   if (payload.fulfillment_id !== undefined) {
@@ -111,6 +118,24 @@ interface DeliveriesData {
   nodes: ({ id?: string; fulfillments?: FulfilmentNode[] | null } | null)[];
 }
 
+/** A pulled fulfilment's delivery report; null without an order or fulfilment id. */
+function pulledReport(orderGid: string, f: FulfilmentNode): DeliveryReport | null {
+  const externalOrderId = shopifyIdString(orderGid);
+  const fulfilmentId = toGid('Fulfillment', f.id);
+  if (!externalOrderId || !fulfilmentId) return null;
+  const deliveredAt = isoUtc(f.deliveredAt);
+  const status = lower(f.displayStatus);
+  const delivered = status === 'delivered' || deliveredAt !== null;
+  return {
+    externalOrderId,
+    fulfilmentId,
+    trackingNumbers: trackingNumbers((f.trackingInfo ?? []).map((t) => t.number)),
+    status: delivered ? 'delivered' : status,
+    delivered,
+    happenedAt: deliveredAt ?? isoUtc(f.updatedAt),
+  };
+}
+
 /**
  * The delivery state of every fulfilment of these orders, read with `nodes(ids:)` a few orders at
  * a time: `displayStatus` lower-cased as the status, delivered when it is `DELIVERED` or Shopify
@@ -119,9 +144,9 @@ interface DeliveriesData {
 export async function readShopifyDeliveries(
   ctx: ConnectorContext<ShopifySettings>,
   externalOrderIds: readonly string[],
-): Promise<DeliveryReport[]> {
+): Promise<PulledDelivery[]> {
   const ids = [...new Set(externalOrderIds.map((id) => toGid('Order', id)).filter((g): g is string => !!g))];
-  const out: DeliveryReport[] = [];
+  const out: PulledDelivery[] = [];
   for (let i = 0; i < ids.length; i += DELIVERY_ORDERS_PER_QUERY) {
     const batch = ids.slice(i, i + DELIVERY_ORDERS_PER_QUERY);
     const data = await shopifyGraphql<DeliveriesData>(
@@ -131,22 +156,11 @@ export async function readShopifyDeliveries(
       { cost: deliveriesQueryCost(batch.length) },
     );
     for (const node of data.nodes ?? []) {
-      const externalOrderId = shopifyIdString(node?.id);
-      if (!node || !externalOrderId) continue;
+      if (!node?.id) continue;
       for (const f of node.fulfillments ?? []) {
-        const fulfilmentId = toGid('Fulfillment', f.id);
-        if (!fulfilmentId || lower(f.status) === 'cancelled') continue;
-        const deliveredAt = isoUtc(f.deliveredAt);
-        const status = lower(f.displayStatus);
-        const delivered = status === 'delivered' || deliveredAt !== null;
-        out.push({
-          externalOrderId,
-          fulfilmentId,
-          trackingNumbers: trackingNumbers((f.trackingInfo ?? []).map((t) => t.number)),
-          status: delivered ? 'delivered' : status,
-          delivered,
-          happenedAt: deliveredAt ?? isoUtc(f.updatedAt),
-        });
+        if (lower(f.status) === 'cancelled') continue;
+        const report = pulledReport(node.id, f);
+        if (report) out.push({ raw: { orderId: node.id, fulfillment: f }, report });
       }
     }
   }
