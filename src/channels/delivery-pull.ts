@@ -1,6 +1,5 @@
 import type { PulledDelivery } from '../../connectors/contract.js';
 import { dbTime } from '../db/connection.js';
-import { settleDelivery } from '../orders/delivery.js';
 import { type ApplyOutcome, type ChannelOrderEvent, receiveChannelEvent } from './apply-order.js';
 import { type ChannelContext, connectorOf } from './channel-context.js';
 import { type Channel, channelKey } from './channel-store.js';
@@ -18,8 +17,6 @@ export interface DeliveryPullSummary {
   /** Reports that told us something new, each stored and applied as an inbound event. */
   reports: number;
   outcomes: Partial<Record<ApplyOutcome, number>>;
-  /** Orders moved to `delivered` whose shipments had all been delivered before (see `settleDelivery`). */
-  settled: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -45,9 +42,8 @@ function pulledDeliveryEvent(pulled: PulledDelivery): ChannelOrderEvent {
  * Catches delivery reports whose webhooks were missed (the scheduled pull runs it after the
  * orders): asks the channel (`readDeliveries`) about the orders of shipments told to it and not yet
  * delivered, sent within `DELIVERY_WATCH_DAYS`, and takes in each report that says something new
- * about one of those shipments through the same path as a webhook (stored, then applied). Orders
- * whose shipments were all delivered while the rest of the order was still open, and that are
- * `shipped` now, are moved to `delivered`. Null for a channel that reports no delivery.
+ * about one of those shipments through the same path as a webhook (stored, then applied). Null for
+ * a channel that reports no delivery.
  */
 export async function pullDeliveries(
   ctx: ChannelContext,
@@ -57,7 +53,7 @@ export async function pullDeliveries(
   if (!connector.readDeliveries) return null;
   const key = channelKey(channel);
   const since = dbTime(new Date(Date.now() - DELIVERY_WATCH_DAYS * DAY_MS));
-  const summary: DeliveryPullSummary = { orders: 0, reports: 0, outcomes: {}, settled: 0 };
+  const summary: DeliveryPullSummary = { orders: 0, reports: 0, outcomes: {} };
 
   const watched = await ctx
     .db('shipments as s')
@@ -95,23 +91,5 @@ export async function pullDeliveries(
     }
   }
 
-  const settle = await ctx
-    .db('shipments as s')
-    .join('orders as o', 'o.id', 's.order_id')
-    .where('s.channel_state', 'sent')
-    .where('s.delivered_at', '>=', since)
-    .where('o.channel', key)
-    .where('o.status', 'shipped')
-    .whereNotExists((q) =>
-      q
-        .select(ctx.db.raw('1'))
-        .from('shipments as u')
-        .whereRaw('u.order_id = o.id')
-        .whereNull('u.delivered_at'),
-    )
-    .distinct('o.id');
-  for (const { id } of settle) {
-    if (await settleDelivery(ctx.db, Number(id), `channel:${key}`.slice(0, 64))) summary.settled++;
-  }
   return summary;
 }

@@ -1,4 +1,4 @@
-import { type Db, dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
+import { dbTime, forUpdate, isoTime, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import {
   type DeliveryNews,
@@ -6,7 +6,7 @@ import {
   type ShipmentDelivery,
   weighDeliveryReport,
 } from '../domain/delivery.js';
-import { changeStatus, type LockedOrder, withOrderLocked } from './order-store.js';
+import { changeStatus, type LockedOrder } from './order-store.js';
 
 export const SHIPMENTS = 'shipments';
 
@@ -114,16 +114,4 @@ async function deliverIfDone(
   changeStatus(batch, order, { to: 'delivered', reason, actor }, now);
   await batch.flush();
   return true;
-}
-
-/**
- * An order whose every shipment was reported delivered before the rest of it stopped being open
- * (what was left was cancelled or dropped by the channel, and the order became `shipped` without a
- * report to follow): moves it to `delivered` now. True when it moved.
- */
-export function settleDelivery(db: Db, orderId: number, actor: string): Promise<boolean> {
-  return withOrderLocked(db, orderId, async (tx, locked) => {
-    const shipments = await lockOrderShipments(tx, orderId);
-    return deliverIfDone(tx, locked, shipments, 'delivered: every shipment was delivered', actor, dbTime());
-  });
 }
