@@ -65,6 +65,8 @@ export async function pullDeliveries(
     .where('o.channel', key)
     .whereIn('o.status', ['partially_shipped', 'shipped'])
     .orderBy('s.channel_sent_at', 'desc')
+    // Enough rows for the orders asked about, however many shipments each has.
+    .limit(DELIVERY_ORDERS_PER_PULL * 10)
     .select('s.channel_fulfilment_id', 's.delivery_status', 'o.external_id');
   const held = new Map<string, string | null>();
   const orders: string[] = [];
