@@ -60,6 +60,11 @@ export type WebhookKind =
   | 'order.delete'
   /** A refund of an order, alone (Shopify `refunds/create`): read with `normalizeRefund`. */
   | 'order.refund'
+  /**
+   * What a carrier did with one of the order's fulfilments (Shopify `fulfillment_events/create`,
+   * `fulfillments/update`): read with `normalizeDelivery`.
+   */
+  | 'order.delivery'
   | 'ping'
   | 'ignored';
 
@@ -161,6 +166,35 @@ export interface RefundOfOrder {
   /** The channel's id of the refunded order. */
   externalOrderId: string;
   refund: NormalizedRefund;
+}
+
+/**
+ * What a channel reports about the delivery of one of an order's fulfilments (a webhook, or the
+ * current state read by `readDeliveries`).
+ */
+export interface DeliveryReport {
+  /** The channel's id of the order, exact. */
+  externalOrderId: string;
+  /**
+   * The channel's id of the fulfilment, in the form `sendFulfilment` returns it (Shopify: the
+   * fulfilment's GID); null when the report does not name one.
+   */
+  fulfilmentId: string | null;
+  /** Tracking numbers the report carries (used to find the shipment when the id is unknown). */
+  trackingNumbers: string[];
+  /** The channel's status of the parcel, lower case (`in_transit`, `out_for_delivery`, `delivered`…). */
+  status: string;
+  /** The parcel was delivered. */
+  delivered: boolean;
+  /** ISO 8601 UTC: when the status happened, when the channel says. */
+  happenedAt: string | null;
+}
+
+/** A delivery report read by `readDeliveries`, with what it was read from. */
+export interface PulledDelivery {
+  /** As the channel sent it; stored as the inbound event, and read again by `normalizeDelivery`. */
+  raw: unknown;
+  report: DeliveryReport;
 }
 
 /** A channel order in the core's terms, before SKU mapping. */
@@ -340,6 +374,15 @@ export interface ConnectorDefinition<S = unknown> {
   normalizeOrder(payload: unknown): NormalizedOrder;
   /** With an `order.refund` webhook kind: reads a payload that carries one refund alone. */
   normalizeRefund?(payload: unknown): RefundOfOrder;
+  /** With an `order.delivery` webhook kind: reads a delivery report of one fulfilment. */
+  normalizeDelivery?(payload: unknown): DeliveryReport;
+  /**
+   * The delivery state of every fulfilment of these orders, as the channel shows it now: the pull's
+   * way to catch delivery reports whose webhooks were missed. Orders the channel does not know are
+   * left out. Without it, only webhooks report delivery (and without those, `delivered` stays a
+   * manual transition).
+   */
+  readDeliveries?(ctx: ConnectorContext<S>, externalOrderIds: readonly string[]): Promise<PulledDelivery[]>;
   /**
    * Whether refunded units the channel reports without a restock type (`restockType: null`) go back
    * on hand when they become a return. Default: false (they are written off).

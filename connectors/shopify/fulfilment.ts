@@ -67,6 +67,15 @@ interface CreateData {
   } | null;
 }
 
+/** The id of the order's fulfilment that carries this tracking number, if any. */
+function fulfilmentWithTracking(data: OrderData, number: string | null): string | null {
+  if (!number || !data.order) return null;
+  const found = (data.order.fulfillments ?? []).find((f) =>
+    (f.trackingInfo ?? []).some((t) => t.number === number),
+  );
+  return found?.id ?? null;
+}
+
 /** Fulfillment orders whose lines can take a fulfilment now (Shopify's FulfillmentOrderStatus). */
 const FULFILLABLE = new Set(['OPEN', 'IN_PROGRESS']);
 
@@ -75,7 +84,8 @@ const FULFILLABLE = new Set(['OPEN', 'IN_PROGRESS']);
  * the fulfillment-order line items of the shipped lines (matched by variant, else SKU) up to what
  * remains of each, and creates one fulfilment with the tracking through `fulfillmentCreate`.
  * `userErrors` are Shopify's refusal, with its reason; a fulfilment that already carries this
- * shipment's tracking number is taken as ours (sent before, the answer lost). `THROTTLED` is sat
+ * shipment's tracking number is taken as ours (sent before, the answer lost) — looked for first, and
+ * again after a refusal (the client's own retry of a mutation whose answer was lost). `THROTTLED` is sat
  * through by `shopifyGraphql`, or handed to the job as a wait.
  */
 export async function sendShopifyFulfilment(
@@ -87,13 +97,8 @@ export async function sendShopifyFulfilment(
   const data = await shopifyGraphql<OrderData>(ctx, FULFILLMENT_ORDERS_QUERY, { id: orderId }, { cost: 30 });
   if (!data.order) return { status: 'refused', reason: 'Shopify does not know this order' };
 
-  const number = request.tracking.number;
-  if (number) {
-    const existing = (data.order.fulfillments ?? []).find((f) =>
-      (f.trackingInfo ?? []).some((t) => t.number === number),
-    );
-    if (existing) return { status: 'sent', fulfilmentId: existing.id };
-  }
+  const existing = fulfilmentWithTracking(data, request.tracking.number);
+  if (existing) return { status: 'sent', fulfilmentId: existing };
 
   // What is left of each fulfillment-order line item, taken as the shipment's lines use it.
   const open = data.order.fulfillmentOrders.nodes.filter((fo) => FULFILLABLE.has(fo.status));
@@ -159,6 +164,18 @@ export async function sendShopifyFulfilment(
   const result = created.fulfillmentCreate;
   const errors = result?.userErrors ?? [];
   if (errors.length > 0) {
+    // The HTTP client sends the mutation again after an answer it did not get (a timeout, a 5xx):
+    // when the first one went through, Shopify refuses the second. The fulfilment it made is ours.
+    if (request.tracking.number) {
+      const again = await shopifyGraphql<OrderData>(
+        ctx,
+        FULFILLMENT_ORDERS_QUERY,
+        { id: orderId },
+        { cost: 30 },
+      );
+      const made = fulfilmentWithTracking(again, request.tracking.number);
+      if (made) return { status: 'sent', fulfilmentId: made };
+    }
     return {
       status: 'refused',
       reason: errors

@@ -1,6 +1,7 @@
 import { ChannelAuthError } from '../../src/errors/channel-auth-error.js';
 import { type ConnectorLimits, defineConnector } from '../contract.js';
 import { pullScheduleOf } from '../shared/pull-settings.js';
+import { normalizeShopifyDelivery, readShopifyDeliveries } from './delivery.js';
 import { cancelShopifyOrder, sendShopifyFulfilment } from './fulfilment.js';
 import { shopifyGraphql } from './graphql.js';
 import { parseJsonKeepingBigIds } from './json.js';
@@ -57,6 +58,8 @@ export default defineConnector<ShopifySettings>({
   verifyWebhook: verifyShopifyWebhook,
   normalizeOrder: normalizeShopifyOrder,
   normalizeRefund: normalizeShopifyRefund,
+  normalizeDelivery: normalizeShopifyDelivery,
+  readDeliveries: readShopifyDeliveries,
   // Order ids exceed 2^53: keep every digit when a stored body is read again.
   parsePayload: parseJsonKeepingBigIds,
   pullOrders: pullShopifyOrders,

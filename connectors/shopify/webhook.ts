@@ -10,6 +10,9 @@ const KIND_BY_TOPIC: Readonly<Record<string, WebhookKind>> = {
   'orders/delete': 'order.delete',
   // One refund alone (its `order_id` names the order): refunded units that shipped become a return.
   'refunds/create': 'order.refund',
+  // Delivery reports of a fulfilment (its `order_id` names the order): read with normalizeDelivery.
+  'fulfillment_events/create': 'order.delivery',
+  'fulfillments/update': 'order.delivery',
 };
 
 /** A header by name, case-insensitively, also under the newer name without `x-`. */
@@ -20,7 +23,7 @@ const header = (headers: Headers, name: string) => headerValue(headers, name, na
  * `X-Shopify-Hmac-Sha256`, in constant time, then reads the envelope. The body is parsed so that
  * ids beyond 2^53 keep every digit. `deliveryId` is `X-Shopify-Event-Id` (shared by the
  * deliveries of one merchant action), else `X-Shopify-Webhook-Id`, else a hash of the body;
- * for `refunds/create`, prefixed with the topic.
+ * for `refunds/create` and the delivery topics, prefixed with the topic.
  */
 export function verifyShopifyWebhook(
   rawBody: Buffer,
@@ -46,13 +49,15 @@ export function verifyShopifyWebhook(
     header(headers, 'x-shopify-event-id') ?? header(headers, 'x-shopify-webhook-id') ?? bodyHash(rawBody);
   // One refund fires `refunds/create` and `orders/updated` under one event id: kept apart, so that
   // the order's update (its current quantities) is never taken for a repeat of the refund.
-  const deliveryId = kind === 'order.refund' ? `${topic}:${delivered}` : delivered;
+  // A delivery report likewise shares its event id with the fulfilment's other topics.
+  const deliveryId =
+    kind === 'order.refund' || kind === 'order.delivery' ? `${topic}:${delivered}` : delivered;
 
   let externalOrderId: string | null = null;
   if (kind !== 'ignored') {
     const body = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
     externalOrderId =
-      kind === 'order.refund'
+      kind === 'order.refund' || kind === 'order.delivery'
         ? shopifyIdString(body.order_id)
         : (shopifyIdString(body.admin_graphql_api_id) ?? shopifyIdString(body.id));
     if (!externalOrderId) return { valid: false, reason: 'missing_order_id' };

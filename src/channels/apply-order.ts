@@ -1,4 +1,4 @@
-import type { NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
+import type { DeliveryReport, NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
 import { currentBusinessTimeZone } from '../customers/price-book.js';
 import { type Db, dbTime, forUpdate, type Tx } from '../db/connection.js';
 import { isDuplicateKeyError, withTransaction } from '../db/retry.js';
@@ -12,6 +12,7 @@ import { INBOUND_EVENTS, insertOrder, insertOrders } from '../orders/intake.js';
 import { lockRuleRows } from '../orders/order-rules.js';
 import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
 import { lockStock } from '../stock/stock-store.js';
+import { applyDeliveryReport } from './channel-deliveries.js';
 import { applyChannelRefunds, type ChannelReturns, channelUnits, returnsNote } from './channel-refunds.js';
 import { type Channel, channelKey } from './channel-store.js';
 import { mapOrderLines, mapOrdersLines } from './sku-map.js';
@@ -37,7 +38,12 @@ export type ApplyOutcome =
   /** Nothing to do for this event (e.g. deletion of an order we never had). */
   | 'ignored';
 
-export type OrderEventKind = 'order.upsert' | 'order.cancel' | 'order.delete' | 'order.refund';
+export type OrderEventKind =
+  | 'order.upsert'
+  | 'order.cancel'
+  | 'order.delete'
+  | 'order.refund'
+  | 'order.delivery';
 
 export interface ChannelOrderEvent {
   /** The channel's de-duplication key for this delivery. */
@@ -52,6 +58,8 @@ export interface ChannelOrderEvent {
   order: NormalizedOrder | null;
   /** With `order.refund`: the refund read from the payload (null order). */
   refund?: RefundOfOrder;
+  /** With `order.delivery`: the delivery report read from the payload (null order). */
+  delivery?: DeliveryReport;
   readError?: string;
 }
 
@@ -125,7 +133,8 @@ export async function applyStoredEvent(
   // A deletion needs no more than the order's id; a refund alone its refund; anything else the order.
   const deletedId = event.kind === 'order.delete' ? (order?.externalId ?? event.externalId) : null;
   const refund = event.kind === 'order.refund' ? (event.refund ?? null) : null;
-  if (!order && !deletedId && !refund) {
+  const delivery = event.kind === 'order.delivery' ? (event.delivery ?? null) : null;
+  if (!order && !deletedId && !refund && !delivery) {
     const error = (event.readError ?? 'the payload could not be read').slice(0, 2000);
     await db(INBOUND_EVENTS).where({ id: eventId }).update({ error, note: 'failed' });
     return { outcome: 'failed', eventId, orderId: null, note: error, toProcess: EMPTY };
@@ -138,7 +147,9 @@ export async function applyStoredEvent(
           ? applyDeletion(tx, channel, eventId, deletedId)
           : refund
             ? applyRefund(tx, channel, eventId, refund)
-            : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
+            : delivery
+              ? applyDelivery(tx, channel, eventId, delivery)
+              : applyInTx(tx, channel, eventId, event.kind, order as NormalizedOrder, options.replay),
       );
     try {
       applied = await apply();
@@ -275,6 +286,22 @@ async function applyRefund(tx: Tx, channel: Channel, eventId: number, of: Refund
   if (made.returns.length === 0)
     return finishEvent(tx, eventId, now, 'unchanged', locked.order.id, 'no shipped units to return');
   return finishEvent(tx, eventId, now, 'updated', locked.order.id, returnsNote(made), EMPTY, made.restocked);
+}
+
+/**
+ * A channel's report of a fulfilment's delivery (Shopify fulfillment events): recorded on the
+ * shipment it is about, and the order delivered once everything shipped is (see
+ * `applyDeliveryReport`). A report of an order or fulfilment we do not have is ignored, with why.
+ */
+async function applyDelivery(
+  tx: Tx,
+  channel: Channel,
+  eventId: number,
+  report: DeliveryReport,
+): Promise<Applied> {
+  const now = dbTime();
+  const done = await applyDeliveryReport(tx, channel, report, actorOf(channel), now);
+  return finishEvent(tx, eventId, now, done.outcome, done.orderId, done.note);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   recordChannelError,
 } from './channel-store.js';
 import { connectorContext } from './connector-runtime.js';
+import { pullDeliveries } from './delivery-pull.js';
 import { PullBusyError, PullLeaseLostError, type PullSummary, pullChannel } from './pull.js';
 import {
   emptyPushSummary,
@@ -67,6 +68,17 @@ export async function pullNow(ctx: ChannelContext, id: number): Promise<PullSumm
       id,
       `pull: ${summary.errors.length} order(s) not applied, first ${summary.errors[0]!.externalId}: ${summary.errors[0]!.error}`,
     );
+  }
+  // Delivery reports whose webhooks were missed. A failure here leaves them to the next pull; the
+  // orders pulled stand.
+  try {
+    const deliveries = await pullDeliveries(ctx, channel);
+    if (deliveries) summary.deliveries = deliveries;
+  } catch (err) {
+    ctx.log.warn({ channelId: id, err: (err as Error).message }, 'delivery reports not pulled');
+    await recordChannelError(ctx.db, id, `deliveries: ${(err as Error).message}`, {
+      failing: err instanceof ChannelAuthError,
+    });
   }
   return summary;
 }

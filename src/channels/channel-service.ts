@@ -18,6 +18,7 @@ import {
 import { duePulls, duePushes, pullNow, pushNow, resync } from './channel-scheduling.js';
 import { type Channel, listChannels } from './channel-store.js';
 import { testChannel } from './connector-runtime.js';
+import { pullDeliveries } from './delivery-pull.js';
 import { applyEvents } from './event-applier.js';
 import { applyEvent, type ReplaySummary, replayEvent, replayHeld } from './event-replay.js';
 import { dueFulfilments, type FulfilmentOutcome, sendCancellation, sendShipment } from './fulfilment.js';
@@ -77,4 +78,6 @@ export class ChannelService {
   sendShipment = (shipmentId: number): Promise<FulfilmentOutcome> => sendShipment(this.ctx, shipmentId);
   dueFulfilments = (olderThanMs: number) => dueFulfilments(this.ctx, olderThanMs);
   sendCancellation = (orderId: number) => sendCancellation(this.ctx, orderId);
+  /** Delivery reports read from the channel now (the scheduled pull does this after the orders). */
+  pullDeliveries = async (id: number) => pullDeliveries(this.ctx, await getChannel(this.ctx, id));
 }

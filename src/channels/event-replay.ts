@@ -1,4 +1,9 @@
-import type { ConnectorDefinition, NormalizedOrder, RefundOfOrder } from '../../connectors/contract.js';
+import type {
+  ConnectorDefinition,
+  DeliveryReport,
+  NormalizedOrder,
+  RefundOfOrder,
+} from '../../connectors/contract.js';
 import { notFound } from '../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../orders/intake.js';
 import { ORDERS } from '../orders/order-store.js';
@@ -42,7 +47,12 @@ export function replayEvent(ctx: ChannelContext, eventId: number): Promise<Apply
 }
 
 /** An event's order as read already (see `readEventOrder`), so that the channel is not asked twice. */
-export type ReadOrder = { order: NormalizedOrder | null; refund?: RefundOfOrder; readError?: string };
+export type ReadOrder = {
+  order: NormalizedOrder | null;
+  refund?: RefundOfOrder;
+  delivery?: DeliveryReport;
+  readError?: string;
+};
 
 /**
  * Applies a stored webhook event for the first time (the event worker's job). One applied before
@@ -105,7 +115,12 @@ export async function readEventOrder(
   kind: OrderEventKind,
 ): Promise<ReadOrder> {
   const connector = connectorOf(channel);
-  if (!connector.completePayload || kind === 'order.delete' || kind === 'order.refund')
+  if (
+    !connector.completePayload ||
+    kind === 'order.delete' ||
+    kind === 'order.refund' ||
+    kind === 'order.delivery'
+  )
     return readStoredOrder(connector, raw, kind);
   let payload: unknown;
   try {

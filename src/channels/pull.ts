@@ -15,6 +15,7 @@ import {
   UnappliedEventError,
 } from './apply-order.js';
 import { type Channel, clearChannelFailing } from './channel-store.js';
+import type { DeliveryPullSummary } from './delivery-pull.js';
 import { type ChannelLease, LEASE_MS, takeChannelLease } from './lease.js';
 
 /** The schedule of a connector that declares none. */
@@ -32,6 +33,8 @@ export interface PullSummary {
   cursorAfter: string | null;
   /** Orders the pull made `received` (queued for processing page by page). */
   toProcess: number[];
+  /** The delivery reports read after the orders (channels that report delivery). */
+  deliveries?: DeliveryPullSummary;
 }
 
 /** Another pull of this channel holds the lease. */

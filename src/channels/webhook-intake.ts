@@ -1,5 +1,6 @@
 import type {
   ConnectorDefinition,
+  DeliveryReport,
   Headers,
   NormalizedOrder,
   RefundOfOrder,
@@ -107,8 +108,13 @@ export function readOrder(
   connector: ConnectorDefinition<unknown>,
   payload: unknown,
   kind: OrderEventKind,
-): { order: NormalizedOrder | null; refund?: RefundOfOrder; readError?: string } {
+): { order: NormalizedOrder | null; refund?: RefundOfOrder; delivery?: DeliveryReport; readError?: string } {
   try {
+    if (kind === 'order.delivery') {
+      if (!connector.normalizeDelivery)
+        return { order: null, readError: 'the connector reads no delivery reports' };
+      return { order: null, delivery: connector.normalizeDelivery(payload) };
+    }
     if (kind === 'order.refund') {
       if (!connector.normalizeRefund) return { order: null, readError: 'the connector reads no refunds' };
       return { order: null, refund: connector.normalizeRefund(payload) };

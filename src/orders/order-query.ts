@@ -166,6 +166,15 @@ export async function orderDetail(db: Conn, id: number) {
             sentAt: s.channel_sent_at ? isoTime(s.channel_sent_at) : null,
           }
         : null,
+      // What the channel reported of the parcel's delivery (issue 17, delivery); null before any report.
+      delivery:
+        s.delivery_status || s.delivered_at
+          ? {
+              status: s.delivery_status ?? null,
+              at: s.delivery_status_at ? isoTime(s.delivery_status_at) : null,
+              deliveredAt: s.delivered_at ? isoTime(s.delivered_at) : null,
+            }
+          : null,
       lines: shipmentLines
         .filter((l) => Number(l.shipment_id) === Number(s.id))
         .map((l) => ({ sku: l.sku_code, quantity: Number(l.quantity) })),

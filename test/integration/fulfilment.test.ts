@@ -376,6 +376,83 @@ describe('shipments told to Shopify', () => {
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('a fulfilment made before whose answer was lost is taken as ours: no second fulfillmentCreate', async () => {
+    // The worker died after Shopify made the fulfilment, before the answer was recorded: the next
+    // send reads the fulfillment orders first and finds it by its tracking number.
+    const orderId = '5800000000000000004';
+    const created = await shopifyWebhook(
+      'orders/create',
+      shopifyOrderBody(orderId, [{ ...MUG, quantity: 1 }]),
+    );
+    await stack.settle();
+    const id = created.body.orderId as number;
+    const before = fulfillmentOrders(orderId, [{ foli: '921', variantId: MUG.variantId, remaining: 0 }]);
+    before.data.order.fulfillments = [
+      { id: 'gid://shopify/Fulfillment/7201', trackingInfo: [{ number: 'SF-LOST-1' }] },
+    ] as never;
+    const queried = nock(SHOPIFY_HOST)
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentOrders'))
+      .reply(200, before);
+    const shipped = await stack.api('POST', `/api/orders/${id}/shipments`, {
+      carrier: 'sf',
+      trackingNumber: 'SF-LOST-1',
+    });
+    expect(shipped.status).toBe(201);
+    expect(await stack.channels.sendShipment(shipped.body.shipmentId)).toEqual({
+      shipmentId: shipped.body.shipmentId,
+      status: 'sent',
+      fulfilmentId: 'gid://shopify/Fulfillment/7201',
+    });
+    expect(queried.isDone()).toBe(true);
+    expect(unmatched).toEqual([]);
+  });
+
+  it('a fulfillmentCreate answered 502 and sent again by the client: Shopify’s refusal of the repeat finds the first, sent', async () => {
+    const orderId = '5800000000000000005';
+    const created = await shopifyWebhook(
+      'orders/create',
+      shopifyOrderBody(orderId, [{ ...TEE, quantity: 1 }]),
+    );
+    await stack.settle();
+    const id = created.body.orderId as number;
+    const after = fulfillmentOrders(orderId, [{ foli: '931', variantId: TEE.variantId, remaining: 0 }]);
+    after.data.order.fulfillments = [
+      { id: 'gid://shopify/Fulfillment/7301', trackingInfo: [{ number: 'SF-502-1' }] },
+    ] as never;
+    const calls: string[] = [];
+    nock(SHOPIFY_HOST)
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentOrders') && calls.push('query') > 0)
+      .reply(200, fulfillmentOrders(orderId, [{ foli: '931', variantId: TEE.variantId, remaining: 1 }]))
+      // Shopify made the fulfilment, but its answer did not reach us.
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentCreate') && calls.push('create') > 0)
+      .reply(502, 'Bad Gateway')
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentCreate') && calls.push('create') > 0)
+      .reply(200, {
+        data: {
+          fulfillmentCreate: {
+            fulfillment: null,
+            userErrors: [
+              { field: ['fulfillment'], message: 'Invalid fulfillment order line item quantity requested.' },
+            ],
+          },
+        },
+      })
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentOrders') && calls.push('query') > 0)
+      .reply(200, after);
+    const shipped = await stack.api('POST', `/api/orders/${id}/shipments`, {
+      carrier: 'sf',
+      trackingNumber: 'SF-502-1',
+    });
+    expect(shipped.status).toBe(201);
+    expect(await stack.channels.sendShipment(shipped.body.shipmentId)).toMatchObject({
+      status: 'sent',
+      fulfilmentId: 'gid://shopify/Fulfillment/7301',
+    });
+    expect(calls).toEqual(['query', 'create', 'create', 'query']);
+    expect((await orderView(id)).shipments[0].channel).toMatchObject({ state: 'sent', reason: null });
+    expect(unmatched).toEqual([]);
+  });
+
   it('records Shopify’s userErrors as a refusal with its reason, shown on the shipment', async () => {
     const orderId = '5800000000000000002';
     const created = await shopifyWebhook(
@@ -395,7 +472,10 @@ describe('shipments told to Shopify', () => {
             userErrors: [{ field: ['fulfillment'], message: 'Fulfillment order is on hold.' }],
           },
         },
-      });
+      })
+      // A refusal of a shipment with a tracking number looks once more for a fulfilment carrying it.
+      .post(GRAPHQL, (b) => b.query.includes('fulfillmentOrders'))
+      .reply(200, fulfillmentOrders(orderId, [{ foli: '911', variantId: TEE.variantId, remaining: 3 }]));
     const shipped = await stack.api('POST', `/api/orders/${id}/shipments`, {
       lines: [{ sku: 'TEE-S', quantity: 1 }],
       carrier: 'Local courier',
@@ -510,11 +590,12 @@ describe('shipments told to WooCommerce', () => {
       date_completed_gmt: '2026-11-25T10:00:00',
     });
     expect(echo.status).toBe(200);
-    expect(['unchanged', 'updated']).toContain(echo.body.status);
+    expect(echo.body.status).toBe('unchanged');
     const after = await orderView(id);
     expect(after.status).toBe('shipped');
     expect(after.lines).toEqual(before.lines);
     expect(after.shipments).toEqual(before.shipments);
+    expect(after.history).toEqual(before.history);
     expect((await stack.api('GET', '/api/stock/CUP')).body).toEqual(stockBefore);
     expect(await stack.db('outbox').where({ topic: 'shipment.created' }).whereNull('published_at')).toEqual(
       [],
