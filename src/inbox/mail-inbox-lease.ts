@@ -3,7 +3,7 @@ import { type Db, dbTime } from '../db/connection.js';
 import { MAIL_INBOXES } from './mail-inbox-store.js';
 
 /** How long an inbox lease lasts without renewal: a process that died frees the inbox after this. */
-export const MAIL_LEASE_MS = 120_000;
+export const MAIL_LEASE_MS = 30_000;
 
 export interface InboxLease {
   /** Extends the lease if it is still ours; false when it ran out and another process took it. */

@@ -12,7 +12,7 @@ import type { IntakeBatcher } from '../orders/intake-batcher.js';
 import { startLoop } from '../queue/relay.js';
 import { safeFileName } from './file-name.js';
 import { type ImportSummary, importOrderFile } from './import-file.js';
-import { takeInboxLease } from './mail-inbox-lease.js';
+import { MAIL_LEASE_MS, takeInboxLease } from './mail-inbox-lease.js';
 import { listMailInboxes, MAIL_MESSAGES, type MailInbox, recordPoll } from './mail-inbox-store.js';
 import {
   claimMessage,
@@ -50,6 +50,11 @@ export interface MailPollerOptions {
   defaultCurrency?: string | undefined;
   /** How often the inboxes are looked at (ms). Default 30,000. */
   intervalMs?: number;
+  /**
+   * How long an inbox lease lasts without renewal (ms); renewed every third of it while a poll
+   * runs. A poller that died frees its inbox after this. Default 30,000 (`MAIL_LEASE_MS`).
+   */
+  leaseMs?: number;
 }
 
 /** The attachments read as order sheets. */
@@ -385,8 +390,20 @@ async function sendReply(options: MailPollerOptions, record: MailMessageRecord):
 export async function pollMailInboxes(options: MailPollerOptions): Promise<void> {
   const inboxes = (await listMailInboxes(options.db, options.secretKey)).filter((i) => i.enabled);
   for (const inbox of inboxes) {
-    const lease = await takeInboxLease(options.db, inbox.id);
+    const leaseMs = options.leaseMs ?? MAIL_LEASE_MS;
+    const lease = await takeInboxLease(options.db, inbox.id, leaseMs);
     if (!lease) continue;
+    // Renewed on a timer while the poll runs (a big sheet takes a while), so that the lease can be
+    // short and an inbox whose poller died is taken up again soon.
+    let lost = false;
+    const heartbeat = setInterval(() => {
+      lease.renew().then(
+        (kept) => {
+          if (!kept) lost = true;
+        },
+        () => {},
+      );
+    }, leaseMs / 3);
     try {
       if (!options.transport) {
         await recordPoll(
@@ -396,13 +413,14 @@ export async function pollMailInboxes(options: MailPollerOptions): Promise<void>
         );
         continue;
       }
-      await pollInbox(options, inbox, () => lease.renew());
+      await pollInbox(options, inbox, async () => !lost);
       await recordPoll(options.db, inbox.id, null);
     } catch (err) {
       const message = (err as { responseText?: string }).responseText ?? (err as Error).message;
       options.log.warn({ inbox: inbox.id, err: message }, 'mail inbox could not be read');
       await recordPoll(options.db, inbox.id, message).catch(() => {});
     } finally {
+      clearInterval(heartbeat);
       await lease.release().catch(() => {});
     }
   }

@@ -197,6 +197,7 @@ describe('orders by e-mail through a worker killed mid-way', () => {
       // The reply is stored at the server; the worker dies before it hears 250.
       await victim.kill();
     });
+    const processedBefore = (await dovecot.uids('Processed')).length;
     victim = await startWorker('worker-4');
     await mailOrder('K-2', messageId);
     await waitWithOutput('the worker killed at the reply', () => killed && victim!.exited());
@@ -208,6 +209,6 @@ describe('orders by e-mail through a worker killed mid-way', () => {
     const replies = await expectProcessedOnce('K-2', messageId);
     expect(replies).toHaveLength(2);
     expect(await dovecot.uids('INBOX')).toEqual([]);
-    expect(await dovecot.uids('Processed')).toHaveLength(2);
+    expect(await dovecot.uids('Processed')).toHaveLength(processedBefore + 1);
   }, 300_000);
 });
