@@ -125,7 +125,8 @@ export async function importOrderFile(
         const conflict = result.created ? null : await conflictWithStored(db, result.orderId, order);
         // Stored by this very import on an earlier run (its process died before it could answer):
         // the customer hears "accepted", as the first run would have said.
-        const own = !result.created && !conflict && options.actor && (await firstActor(db, result.orderId)) === actor;
+        const own =
+          !result.created && !conflict && options.actor && (await firstActor(db, result.orderId)) === actor;
         if (conflict) {
           conflicting++;
           outcomes.set(order.externalId, { accepted: false, reason: conflict, orderId: result.orderId });

@@ -16,7 +16,11 @@ export interface InboxLease {
  * poller per inbox across every daemon, as channel pulls (src/channels/lease.ts). One conditional
  * UPDATE, alike on MySQL and SQLite.
  */
-export async function takeInboxLease(db: Db, inboxId: number, leaseMs = MAIL_LEASE_MS): Promise<InboxLease | null> {
+export async function takeInboxLease(
+  db: Db,
+  inboxId: number,
+  leaseMs = MAIL_LEASE_MS,
+): Promise<InboxLease | null> {
   const owner = `${hostname().slice(0, 40)}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const now = new Date();
   const taken = await db(MAIL_INBOXES)

@@ -166,13 +166,15 @@ export async function holdMessage(
             })
           )[0],
         );
-    await tx(MAIL_MESSAGES).where({ id: record.id }).update({
-      state: 'held',
-      outcome: 'held',
-      inbound_event_id: eventId,
-      error: reason.slice(0, 2000),
-      updated_at: now,
-    });
+    await tx(MAIL_MESSAGES)
+      .where({ id: record.id })
+      .update({
+        state: 'held',
+        outcome: 'held',
+        inbound_event_id: eventId,
+        error: reason.slice(0, 2000),
+        updated_at: now,
+      });
   });
 }
 

@@ -27,11 +27,11 @@ import {
 } from './mail-messages.js';
 import {
   importedText,
+  noAttachmentText,
   type ReplyLanguage,
   replyMessageId,
   replyReferences,
   replySubject,
-  noAttachmentText,
 } from './mail-reply.js';
 
 export interface MailPollerOptions {
@@ -166,13 +166,17 @@ export async function pollInbox(
           await handleMessage(options, client, inbox, uidValidity, uid, records.get(uid), summary, log);
         } catch (err) {
           summary.failed++;
-          log.warn({ uid, err: (err as Error).message }, 'mail message could not be handled; tried again next poll');
+          log.warn(
+            { uid, err: (err as Error).message },
+            'mail message could not be handled; tried again next poll',
+          );
         }
       }
       // Replies written down for messages no longer in the folder (moved by hand, or moved just
       // before the process died): sent (once) and closed.
       const listed = new Set(uids);
-      const open = await options.db(MAIL_MESSAGES)
+      const open = await options
+        .db(MAIL_MESSAGES)
         .where({ inbox_id: inbox.id })
         .whereIn('state', ['reply_pending', 'replied'])
         .select('id', 'uid', 'uid_validity');
@@ -210,7 +214,7 @@ async function handleMessage(
   let parsed: ParsedMail | null = null;
   const fetchParsed = async () => {
     const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-    if (!message || !message.source) throw new Error(`message ${uid} could not be fetched`);
+    if (message === false || !message.source) throw new Error(`message ${uid} could not be fetched`);
     return simpleParser(message.source);
   };
   if (!record) {
@@ -327,7 +331,8 @@ async function processMessage(
   const reply: StoredReply = {
     to,
     subject: replySubject(subject),
-    text: sheets.length > 0 ? importedText(customer.language, files) : noAttachmentText(customer.language, names),
+    text:
+      sheets.length > 0 ? importedText(customer.language, files) : noAttachmentText(customer.language, names),
     messageId: replyMessageId(inbox.id, record, options.from),
     ...(messageId ? { inReplyTo: messageId } : {}),
     references: replyReferences(parsed.references, messageId),

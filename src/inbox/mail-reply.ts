@@ -28,7 +28,10 @@ export function replyMessageId(
 }
 
 /** `References` of a reply: the message's own references, then the message itself (RFC 5322 3.6.4). */
-export function replyReferences(references: string | string[] | undefined, messageId: string | null): string[] {
+export function replyReferences(
+  references: string | string[] | undefined,
+  messageId: string | null,
+): string[] {
   const list = Array.isArray(references) ? references : references ? references.split(/\s+/) : [];
   const out = list.filter((r) => r.trim() !== '');
   if (messageId && !out.includes(messageId)) out.push(messageId);

@@ -211,11 +211,7 @@ interface ServiceUsers {
  * The users Dovecot's own processes run as: the current user; under root (a container, CI),
  * Debian's `dovecot` and `dovenull` users, since Dovecot refuses to run its login processes as root.
  */
-function serviceUsers(
-  username: string,
-  uid: number,
-  gid: number,
-): ServiceUsers {
+function serviceUsers(username: string, uid: number, gid: number): ServiceUsers {
   if (uid !== 0)
     return { internal: username, internalGroup: groupName(gid), login: username, mailUid: uid, mailGid: gid };
   const users = readFileSync('/etc/passwd', 'utf8').split('\n');

@@ -140,11 +140,16 @@ const messageRow = (messageId: string) =>
 async function expectProcessedOnce(orderNo: string, messageId: string) {
   const externalId = `ACME:${orderNo}`;
   expect(
-    await count(stack.db('orders').where({ channel: EXCEL_CHANNEL, external_id: externalId }).count({ n: '*' })),
+    await count(
+      stack.db('orders').where({ channel: EXCEL_CHANNEL, external_id: externalId }).count({ n: '*' }),
+    ),
   ).toBe(1);
   expect(
     await count(
-      stack.db('inbound_events').where({ channel: EXCEL_CHANNEL, delivery_id: `order:${externalId}` }).count({ n: '*' }),
+      stack
+        .db('inbound_events')
+        .where({ channel: EXCEL_CHANNEL, delivery_id: `order:${externalId}` })
+        .count({ n: '*' }),
     ),
   ).toBe(1);
   expect(await count(stack.db('mail_messages').where({ message_id: messageId }).count({ n: '*' }))).toBe(1);

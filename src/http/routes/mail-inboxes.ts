@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
-import { listMailMessages } from '../../inbox/mail-messages.js';
 import {
   createMailInbox,
   getMailInbox,
@@ -10,6 +9,7 @@ import {
   mailInboxView,
   updateMailInbox,
 } from '../../inbox/mail-inbox-store.js';
+import { listMailMessages } from '../../inbox/mail-messages.js';
 import type { AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { idParam } from '../params.js';
