@@ -238,8 +238,15 @@ async function handleMessage(
   }
   if (record.state === 'held') return;
   if (record.state === 'processing') {
-    parsed ??= await fetchParsed();
-    const outcome = await processMessage(options, inbox, record, parsed, log);
+    let outcome: 'held' | 'reply_pending';
+    try {
+      parsed ??= await fetchParsed();
+      outcome = await processMessage(options, inbox, record, parsed, log);
+    } catch (err) {
+      // Kept for a person to see (GET /api/mail-inboxes/{id}/messages); the next poll tries again.
+      await recordMessageError(options.db, record.id, (err as Error).message).catch(() => {});
+      throw err;
+    }
     if (outcome === 'held') {
       summary.held++;
       return;
