@@ -4,7 +4,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import type { Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXCEL_CHANNEL } from '../../src/inbox/import-file.js';
+import { ALREADY_IMPORTED, EXCEL_CHANNEL, importOrderFile } from '../../src/inbox/import-file.js';
 import { getMailInbox } from '../../src/inbox/mail-inbox-store.js';
 import { type MailPollerOptions, pollMailInboxes } from '../../src/inbox/mail-poller.js';
 import { createMailTransport } from '../../src/mail/transport.js';
@@ -284,5 +284,32 @@ describe('orders by e-mail from a real Dovecot mailbox', () => {
     expect(reply!.parsed.text).toContain('logo.png');
     expect(reply!.parsed.attachments).toHaveLength(0);
     expect((await dovecot.uids('INBOX')).length).toBe(inboxBefore - 1);
+  });
+});
+
+describe('an e-mailed sheet imported again after a crash', () => {
+  it('reports the orders its earlier run stored as accepted, and another import’s as already imported', async () => {
+    const data = await orderWorkbook([
+      ['Order No', 'SKU', 'Qty'],
+      ['AGAIN-1', 'BOLT', 1],
+    ]);
+    const run = (actor: string) =>
+      importOrderFile(
+        stack.db,
+        options.intake,
+        { fileName: 'again.xlsx', data },
+        { senderCustomer: 'ACME', actor },
+      );
+    const first = await run('mail:1:77:1');
+    expect(first.outcomes.get('ACME:AGAIN-1')).toMatchObject({ accepted: true });
+    expect(first.outcomes.get('ACME:AGAIN-1')?.reason).toBeUndefined();
+    // The same message's import run again (its process died before it answered): its own order.
+    const again = await run('mail:1:77:1');
+    expect(again.outcomes.get('ACME:AGAIN-1')?.reason).toBeUndefined();
+    expect(again.summary.ordersAlreadyImported).toBe(0);
+    // Another message with the same order: already imported.
+    const other = await run('mail:1:78:1');
+    expect(other.outcomes.get('ACME:AGAIN-1')?.reason).toBe(ALREADY_IMPORTED);
+    expect(await excelOrders('ACME:AGAIN-1')).toBe(1);
   });
 });
