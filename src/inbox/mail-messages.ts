@@ -151,6 +151,10 @@ export async function holdMessage(
     const existing = await tx(INBOUND_EVENTS)
       .where({ channel: mailChannelKey(record.inboxId), delivery_id: deliveryId })
       .first('id');
+    if (existing)
+      await tx(INBOUND_EVENTS)
+        .where({ id: existing.id })
+        .update({ processed_at: null, note: 'held', error: reason.slice(0, 2000) });
     const eventId = existing
       ? Number(existing.id)
       : Number(
@@ -175,6 +179,30 @@ export async function holdMessage(
         error: reason.slice(0, 2000),
         updated_at: now,
       });
+  });
+}
+
+/**
+ * Lets a held message be taken again (after its sender was added to a customer's contacts): back to
+ * `processing`, read by the next poll while it is still in the folder; its inbound event marked
+ * `released`. False when the inbox has no such held message.
+ */
+export async function releaseHeldMessage(db: Db, inboxId: number, id: number): Promise<boolean> {
+  return withTransaction(db, async (tx) => {
+    const now = dbTime();
+    const row = await tx(MAIL_MESSAGES)
+      .where({ id, inbox_id: inboxId, state: 'held' })
+      .first('inbound_event_id');
+    if (!row) return false;
+    const changed = await tx(MAIL_MESSAGES)
+      .where({ id, state: 'held' })
+      .update({ state: 'processing', outcome: null, error: null, updated_at: now });
+    if (changed !== 1) return false;
+    if (row.inbound_event_id !== null)
+      await tx(INBOUND_EVENTS)
+        .where({ id: row.inbound_event_id })
+        .update({ processed_at: now, note: 'released', error: null });
+    return true;
   });
 }
 

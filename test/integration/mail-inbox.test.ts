@@ -203,6 +203,24 @@ describe('orders by e-mail from a real Dovecot mailbox', () => {
     expect(messages.body.items).toHaveLength(1);
     // Left in the folder for a person to see.
     expect(await dovecot.uids('INBOX')).toHaveLength(1);
+
+    // The person adds the address to the customer's contacts and has the message taken again.
+    const heldId = messages.body.items[0].id;
+    await stack.api('PUT', '/api/customers/ACME', {
+      name: 'Acme Ltd',
+      language: 'en',
+      contacts: [{ email: ACME }, { email: 'someone@stranger.example' }],
+    });
+    const retry = await stack.api('POST', `/api/mail-inboxes/${inboxId}/messages/${heldId}/retry`);
+    expect(retry.status).toBe(200);
+    const again = await stack.api('POST', `/api/mail-inboxes/${inboxId}/messages/${heldId}/retry`);
+    expect(again.status).toBe(409);
+    await pollMailInboxes(options);
+    expect(await excelOrders('ACME:PO-X')).toBe(1);
+    expect(repliesTo(messageId)).toHaveLength(1);
+    expect(await dovecot.uids('INBOX')).toEqual([]);
+    const event = await stack.api('GET', `/api/inbound-events/${held.body.items[0].id}`);
+    expect(event.body).toMatchObject({ note: 'released', error: null });
   });
 
   it('rejects a row naming another customer than the sender’s', async () => {

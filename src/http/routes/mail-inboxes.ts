@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Conn } from '../../db/connection.js';
 import { currencySchema } from '../../domain/order-input.js';
+import { conflict } from '../../errors/domain-errors.js';
 import {
   createMailInbox,
   getMailInbox,
@@ -9,7 +10,7 @@ import {
   mailInboxView,
   updateMailInbox,
 } from '../../inbox/mail-inbox-store.js';
-import { listMailMessages } from '../../inbox/mail-messages.js';
+import { listMailMessages, releaseHeldMessage } from '../../inbox/mail-messages.js';
 import type { AppEnv } from '../env.js';
 import { parseParam, readJson } from '../errors.js';
 import { idParam } from '../params.js';
@@ -104,6 +105,16 @@ export function mailInboxRoutes(db: Conn, secretKey: Buffer) {
     const q = parseParam(messagesQuery, c.req.query(), 'query');
     await getMailInbox(db, secretKey, id);
     return c.json({ items: await listMailMessages(db, id, q.state) });
+  });
+
+  // A held message (unknown sender) taken again by the next poll, once its sender is a contact.
+  app.post('/mail-inboxes/:id/messages/:messageId/retry', async (c) => {
+    const id = inboxId(c);
+    const messageId = parseParam(idParam, c.req.param('messageId'), 'message id');
+    await getMailInbox(db, secretKey, id);
+    if (!(await releaseHeldMessage(db, id, messageId)))
+      throw conflict('not_held', `message ${messageId} of mail inbox ${id} is not held`);
+    return c.json({ id: messageId, state: 'processing' });
   });
 
   return app;
