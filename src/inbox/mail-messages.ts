@@ -10,7 +10,7 @@ import { MAIL_MESSAGES } from './mail-inbox-store.js';
  */
 export type MailMessageState = 'processing' | 'reply_pending' | 'replied' | 'done' | 'held';
 
-export type MailOutcome = 'imported' | 'no_attachment' | 'held';
+export type MailOutcome = 'imported' | 'no_attachment' | 'too_large' | 'held';
 
 /** The reply to a message, written down before it is sent so that a resend is the same message. */
 export interface StoredReply {

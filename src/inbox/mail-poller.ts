@@ -32,6 +32,7 @@ import {
   replyMessageId,
   replyReferences,
   replySubject,
+  tooLargeText,
 } from './mail-reply.js';
 
 export interface MailPollerOptions {
@@ -48,6 +49,8 @@ export interface MailPollerOptions {
   log: Logger;
   /** Currency of rows that name none, when neither the inbox nor the customer has one. Default: the parser's. */
   defaultCurrency?: string | undefined;
+  /** Largest message downloaded (bytes); a larger one is answered saying so. Default 30 MiB. */
+  maxMessageBytes?: number;
   /** How often the inboxes are looked at (ms). Default 30,000. */
   intervalMs?: number;
   /**
@@ -56,6 +59,12 @@ export interface MailPollerOptions {
    */
   leaseMs?: number;
 }
+
+/** The largest message downloaded (bytes): an order sheet may have 20 MiB, base64 makes that 27 MB. */
+export const MAX_MESSAGE_BYTES = 30 * 1024 * 1024;
+
+/** Messages seen only by their headers, being larger than allowed, with their size. */
+const tooLarge = new WeakMap<ParsedMail, number>();
 
 /** The attachments read as order sheets. */
 const ORDER_SHEET = /\.(xlsx|csv)$/i;
@@ -212,7 +221,18 @@ async function handleMessage(
 ): Promise<void> {
   let record = known;
   let parsed: ParsedMail | null = null;
-  const fetchParsed = async () => {
+  const maxBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const fetchParsed = async (): Promise<ParsedMail> => {
+    const sized = await client.fetchOne(String(uid), { size: true }, { uid: true });
+    if (sized === false) throw new Error(`message ${uid} could not be fetched`);
+    if ((sized.size ?? 0) > maxBytes) {
+      // Not downloaded: its headers are enough to know the sender and answer.
+      const head = await client.fetchOne(String(uid), { headers: true }, { uid: true });
+      if (head === false || !head.headers) throw new Error(`message ${uid} could not be fetched`);
+      const parsed = await simpleParser(Buffer.concat([head.headers, Buffer.from('\r\n')]));
+      tooLarge.set(parsed, sized.size ?? 0);
+      return parsed;
+    }
     const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
     if (message === false || !message.source) throw new Error(`message ${uid} could not be fetched`);
     return simpleParser(message.source);
@@ -311,6 +331,7 @@ async function processMessage(
     return 'held';
   }
 
+  const oversize = tooLarge.get(parsed);
   const sheets = attachments.filter((a) => ORDER_SHEET.test(a.filename ?? ''));
   const dir = path.join('mail-inboxes', String(inbox.id), String(record.id));
   const files: ImportSummary[] = [];
@@ -339,14 +360,18 @@ async function processMessage(
     to,
     subject: replySubject(subject),
     text:
-      sheets.length > 0 ? importedText(customer.language, files) : noAttachmentText(customer.language, names),
+      oversize !== undefined
+        ? tooLargeText(customer.language, oversize, options.maxMessageBytes ?? MAX_MESSAGE_BYTES)
+        : sheets.length > 0
+          ? importedText(customer.language, files)
+          : noAttachmentText(customer.language, names),
     messageId: replyMessageId(inbox.id, record, options.from),
     ...(messageId ? { inReplyTo: messageId } : {}),
     references: replyReferences(parsed.references, messageId),
     attachments: results,
   };
   await recordReply(options.db, record.id, {
-    outcome: sheets.length > 0 ? 'imported' : 'no_attachment',
+    outcome: oversize !== undefined ? 'too_large' : sheets.length > 0 ? 'imported' : 'no_attachment',
     customerId: customer.id,
     reply,
     summary: files,

@@ -42,6 +42,7 @@ interface Texts {
   greeting: string;
   imported: (files: readonly ImportSummary[]) => string;
   noAttachment: (names: readonly string[]) => string;
+  tooLarge: (megabytes: string, limit: string) => string;
   closing: string;
 }
 
@@ -70,6 +71,9 @@ const EN: Texts = {
       '',
       'Please send your order again with the sheet attached. Nothing was ordered from this message.',
     ].join('\n'),
+  tooLarge: (mb, limit) =>
+    `Thank you for your message. At ${mb} MB it is larger than the ${limit} MB we read, so its attachments ` +
+    'were not looked at and nothing was ordered. Please send the order sheet on its own, or split it.',
   closing: 'Kind regards,\nstockbridge (an automatic reply)',
 };
 
@@ -95,6 +99,8 @@ const ZH: Texts = {
       '',
       '请附上订货表重新发送。此邮件未生成任何订单。',
     ].join('\n'),
+  tooLarge: (mb, limit) =>
+    `感谢您的来信。该邮件大小为 ${mb} MB，超过我们读取的上限 ${limit} MB，因此未读取附件，也未生成任何订单。请单独发送订货表，或将其拆分后发送。`,
   closing: '此致\nstockbridge（自动回复）',
 };
 
@@ -112,3 +118,9 @@ export const importedText = (language: ReplyLanguage, files: readonly ImportSumm
 /** The text of the reply to a message without an .xlsx or .csv attachment. */
 export const noAttachmentText = (language: ReplyLanguage, attachmentNames: readonly string[]) =>
   compose(language, (t) => t.noAttachment(attachmentNames));
+
+const megabytes = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+
+/** The text of the reply to a message larger than the poller downloads. */
+export const tooLargeText = (language: ReplyLanguage, bytes: number, limitBytes: number) =>
+  compose(language, (t) => t.tooLarge(megabytes(bytes), megabytes(limitBytes)));

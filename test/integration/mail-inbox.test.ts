@@ -305,6 +305,43 @@ describe('orders by e-mail from a real Dovecot mailbox', () => {
   });
 });
 
+describe('a message larger than the poller downloads', () => {
+  it('is answered by its headers alone, saying so; nothing is imported', async () => {
+    const messageId = '<huge@acme.example>';
+    const padding = Array.from({ length: 3000 }, (_, i) => [
+      'HUGE-1',
+      'BOLT',
+      1,
+      `note ${i} ${'x'.repeat(40)}`,
+    ]);
+    await dovecot.append(
+      'INBOX',
+      await composeMail({
+        from: ACME,
+        subject: 'Big order',
+        messageId,
+        attachments: [
+          {
+            filename: 'big.xlsx',
+            content: await orderWorkbook([['Order No', 'SKU', 'Qty', 'Notes'], ...padding]),
+            contentType: XLSX_TYPE,
+          },
+        ],
+      }),
+    );
+    await pollMailInboxes({ ...options, maxMessageBytes: 20_000 });
+    const [reply] = repliesTo(messageId);
+    expect(reply!.parsed.text).toMatch(/larger than the 0\.0 MB we read/);
+    expect(reply!.parsed.attachments).toHaveLength(0);
+    expect(await excelOrders('ACME:HUGE-1')).toBe(0);
+    const messages = await stack.api('GET', `/api/mail-inboxes/${inboxId}/messages`);
+    expect(messages.body.items.find((m: { messageId: string }) => m.messageId === messageId)).toMatchObject({
+      state: 'done',
+      outcome: 'too_large',
+    });
+  });
+});
+
 describe('an e-mailed sheet imported again after a crash', () => {
   it('reports the orders its earlier run stored as accepted, and another import’s as already imported', async () => {
     const data = await orderWorkbook([
