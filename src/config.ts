@@ -125,6 +125,8 @@ const configSchema = z.object({
     .default('EUR'),
   /** How often the inbox folder is looked at (ms). */
   STOCKBRIDGE_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5000),
+  /** How often the mail inboxes (`/api/mail-inboxes`) are read (ms). Worker role. */
+  STOCKBRIDGE_MAIL_INBOX_INTERVAL_MS: intFromEnv(100, 3_600_000).default(30_000),
   /**
    * The business time zone (IANA, e.g. `Asia/Shanghai`): price list items' `validFrom`/`validTo`
    * are calendar dates in it, and an order's date is its placing time there.

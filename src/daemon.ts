@@ -12,6 +12,8 @@ import { createApp, DEFAULT_MAX_BODY_BYTES } from './http/app.js';
 import { startMetricsServer } from './http/metrics-server.js';
 import { serverWithFastPath, webhookFastPath } from './http/webhook-listener.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
+import { startMailPoller } from './inbox/mail-poller.js';
+import { createMailTransport, mailSettingsOf } from './mail/transport.js';
 import { instrumentWorker, watchQueues } from './metrics.js';
 import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
@@ -155,6 +157,23 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       });
       closers.push(() => inbox.stop());
     }
+    // Orders by e-mail: the inboxes configured through /api/mail-inboxes, one poller each across processes.
+    const mailTransport = createMailTransport(mailSettingsOf(config));
+    const mail = startMailPoller({
+      db,
+      intake,
+      secretKey,
+      transport: mailTransport,
+      from: config.STOCKBRIDGE_MAIL_FROM,
+      outputDir: outputDirOf(config),
+      log: log.child({ role: 'mail-inbox' }),
+      defaultCurrency: config.STOCKBRIDGE_INBOX_CURRENCY,
+      intervalMs: config.STOCKBRIDGE_MAIL_INBOX_INTERVAL_MS,
+    });
+    closers.push(async () => {
+      await mail.stop();
+      mailTransport?.close();
+    });
     for (const w of workers) instrumentWorker(w);
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.close()));

@@ -128,7 +128,10 @@ export type HeaderMatch = { ok: true; columns: ColumnMap } | { ok: false; messag
  * Maps a header row to fields. Columns it does not know are ignored. Fails, naming what is wrong,
  * when a required field has no column or one field has two.
  */
-export function matchHeaders(cells: readonly string[]): HeaderMatch {
+export function matchHeaders(
+  cells: readonly string[],
+  options: { optional?: readonly Field[] } = {},
+): HeaderMatch {
   const columns: ColumnMap = {};
   const duplicates: string[] = [];
   cells.forEach((text, index) => {
@@ -146,7 +149,10 @@ export function matchHeaders(cells: readonly string[]): HeaderMatch {
     }
     columns[spec.field] = index;
   });
-  const missing = FIELDS.filter((spec) => spec.required && columns[spec.field] === undefined);
+  const optional = options.optional ?? [];
+  const missing = FIELDS.filter(
+    (spec) => spec.required && !optional.includes(spec.field) && columns[spec.field] === undefined,
+  );
   const problems: string[] = [];
   if (missing.length > 0) {
     const names = missing.map((spec) => `${spec.label} (${spec.aliases.map((a) => `"${a}"`).join(', ')})`);

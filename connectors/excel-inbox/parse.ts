@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
+import { codeKey } from '../../src/domain/codes.js';
 import { bilingual } from './bilingual.js';
 import { cellText } from './cell-text.js';
 import { type CheckedRow, checkRow, type RawRow } from './check-row.js';
@@ -285,6 +286,23 @@ interface ReadRules {
    * decimal comma (`12,50`), shifts the cells after it into the wrong columns.
    */
   sameWidthAsHeader: boolean;
+  /** See `ParseOrderFileOptions.senderCustomer`. */
+  senderCustomer?: string | undefined;
+}
+
+/**
+ * A row of a sheet its sender's customer sent: an empty customer cell (or none) is the sender's;
+ * another customer's row is refused, so no one orders in another customer's name by e-mail.
+ */
+function asSender(raw: RawRow, sender: string): RawRow {
+  if (raw.customerCode === '') return { ...raw, customerCode: sender };
+  if (codeKey(raw.customerCode) === codeKey(sender)) return raw;
+  const problem = bilingual(
+    `customer ${raw.customerCode} is not the sender's customer ${sender}: a sheet sent by e-mail ` +
+      "orders for its sender's customer only",
+    `客户 ${raw.customerCode} 不是发件人所属的客户 ${sender}：通过邮件发送的订单表只能为发件人所属的客户下单`,
+  );
+  return { ...raw, readProblems: [...(raw.readProblems ?? []), problem] };
 }
 
 /** Reads the header and checks every data row; throws `WholeFileError` for what rejects the file. */
@@ -297,7 +315,7 @@ async function checkRows(rows: AsyncIterable<SheetRow>, rules: ReadRules): Promi
     const { cells } = sheetRow;
     if (cells.every((c) => c === '')) continue;
     if (!columns) {
-      const match = matchHeaders(cells);
+      const match = matchHeaders(cells, rules.senderCustomer ? { optional: ['customerCode'] } : {});
       if (!match.ok) throw new WholeFileError(match.message);
       columns = match.columns;
       headerWidth = cells.length;
@@ -313,9 +331,10 @@ async function checkRows(rows: AsyncIterable<SheetRow>, rules: ReadRules): Promi
             ),
           ]
         : [];
-    const raw = rawRow(sheetRow, columns, readProblems);
+    const read = rawRow(sheetRow, columns, readProblems);
+    const raw = rules.senderCustomer ? asSender(read, rules.senderCustomer) : read;
     // A row whose order columns are all blank (only a note in another column) is not an order row.
-    if (!raw.orderNo && !raw.customerCode && !raw.sku && !raw.quantity && !raw.unitPrice && !raw.currency) {
+    if (!raw.orderNo && !read.customerCode && !raw.sku && !raw.quantity && !raw.unitPrice && !raw.currency) {
       continue;
     }
     if (checked.length >= maxRows) {
@@ -369,7 +388,13 @@ export async function parseOrderFile(
 
   const read = await readSheetRows(
     input,
-    (rows, kind) => checkRows(rows, { defaultCurrency, maxRows, sameWidthAsHeader: kind === 'csv' }),
+    (rows, kind) =>
+      checkRows(rows, {
+        defaultCurrency,
+        maxRows,
+        sameWidthAsHeader: kind === 'csv',
+        senderCustomer: options.senderCustomer,
+      }),
     { maxFileBytes },
   );
   return 'error' in read ? fail(read.error) : { fileName, ...groupOrders(read.value) };

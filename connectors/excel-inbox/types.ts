@@ -14,6 +14,12 @@ export interface ParseOrderFileOptions {
   maxRows?: number;
   /** Largest file read, in bytes; a larger one is refused whole. Default: 20 MiB (`MAX_ORDER_FILE_BYTES`). */
   maxFileBytes?: number;
+  /**
+   * The code of the customer who sent the file (an e-mailed sheet: the sender's customer). The
+   * customer column is then optional: without it, or where its cell is empty, a row is the sender's;
+   * a row naming another customer is rejected. Default: none (the customer column is required).
+   */
+  senderCustomer?: string;
 }
 
 export interface ParsedLine {

@@ -27,6 +27,7 @@ import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
 import * as webhookEndpointsSms from './migrations/20261204110000_webhook_endpoints_sms.js';
 import * as orderStatusNonce from './migrations/20261204120000_order_status_nonce.js';
+import * as mailInboxes from './migrations/20261204130000_mail_inboxes.js';
 import * as shipmentDelivery from './migrations/20261204140000_shipment_delivery.js';
 
 interface Migration {
@@ -66,6 +67,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203160000_shipment_channel_state', shipmentChannelState],
   ['20261204110000_webhook_endpoints_sms', webhookEndpointsSms],
   ['20261204120000_order_status_nonce', orderStatusNonce],
+  ['20261204130000_mail_inboxes', mailInboxes],
   ['20261204140000_shipment_delivery', shipmentDelivery],
 ];
 

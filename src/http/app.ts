@@ -20,6 +20,7 @@ import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { jobRoutes } from './routes/jobs.js';
+import { mailInboxRoutes } from './routes/mail-inboxes.js';
 import { orderRoutes } from './routes/orders.js';
 import { PAYMENT_IMPORT_PATH, paymentRoutes } from './routes/payments.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps) {
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));
+    api.route('/', mailInboxRoutes(deps.db, deps.channels.ctx.secretKey));
   }
   if (deps.statusPage) api.route('/', statusLinkRoutes(deps.db, deps.statusPage));
   app.route('/api', api);

@@ -43,6 +43,32 @@ export interface FileImport {
   summary: ImportSummary;
 }
 
+export interface ImportOptions {
+  /** Currency of rows that name none. Default: the parser's (EUR). */
+  defaultCurrency?: string;
+  /** Where the result workbook is written; none when absent. */
+  resultPath?: string;
+  /** The sender's customer code (an e-mailed sheet): see `ParseOrderFileOptions.senderCustomer`. */
+  senderCustomer?: string;
+  /**
+   * Who the orders' history names (at most 64 characters). When given, it also identifies this
+   * import across runs: an order found stored whose first history row names the same actor was
+   * stored by an earlier run of this import and is reported accepted, not "already imported".
+   * Default: `file:<file name>`.
+   */
+  actor?: string;
+}
+
+/** Who stored the order: the actor of its first history row. */
+async function firstActor(db: Conn, orderId: number): Promise<string | null> {
+  const row = await db('order_events')
+    .where({ order_id: orderId })
+    .whereNull('from_status')
+    .orderBy('id')
+    .first('actor');
+  return row ? String(row.actor) : null;
+}
+
 /**
  * Parses one order file and takes every valid order through durable intake (orders of a file are
  * grouped into a few transactions by the IntakeBatcher). An order with an invalid row is rejected
@@ -54,12 +80,13 @@ export async function importOrderFile(
   db: Conn,
   intake: IntakeBatcher,
   input: OrderFileInput,
-  options: { defaultCurrency?: string; resultPath?: string } = {},
+  options: ImportOptions = {},
 ): Promise<FileImport> {
-  const parsed = await parseOrderFile(
-    input,
-    options.defaultCurrency ? { defaultCurrency: options.defaultCurrency } : {},
-  );
+  const parsed = await parseOrderFile(input, {
+    ...(options.defaultCurrency ? { defaultCurrency: options.defaultCurrency } : {}),
+    ...(options.senderCustomer ? { senderCustomer: options.senderCustomer } : {}),
+  });
+  const actor = (options.actor ?? `file:${parsed.fileName}`).slice(0, 64);
   const outcomes = new Map<string, OrderOutcome>();
   for (const rejected of parsed.rejectedOrders)
     outcomes.set(rejected.externalId, { accepted: false, reason: rejected.reason });
@@ -93,19 +120,24 @@ export async function importOrderFile(
             order: toOrderInput(order),
           }),
           order: toOrderInput(order),
-          actor: `file:${parsed.fileName}`.slice(0, 64),
+          actor,
         });
         const conflict = result.created ? null : await conflictWithStored(db, result.orderId, order);
+        // Stored by this very import on an earlier run (its process died before it could answer):
+        // the customer hears "accepted", as the first run would have said.
+        const own =
+          !result.created && !conflict && options.actor && (await firstActor(db, result.orderId)) === actor;
         if (conflict) {
           conflicting++;
           outcomes.set(order.externalId, { accepted: false, reason: conflict, orderId: result.orderId });
           return;
         }
-        if (!result.created) already++;
+        const fresh = result.created || own;
+        if (!fresh) already++;
         outcomes.set(order.externalId, {
           accepted: true,
           orderId: result.orderId,
-          ...(result.created ? {} : { reason: ALREADY_IMPORTED }),
+          ...(fresh ? {} : { reason: ALREADY_IMPORTED }),
         });
       } catch (err) {
         outcomes.set(order.externalId, {
