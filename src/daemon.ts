@@ -10,9 +10,14 @@ import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/
 import { migrateLatest } from './db/migrate.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from './http/app.js';
 import { startMetricsServer } from './http/metrics-server.js';
+import { mailSettingsOf } from './mail/transport.js';
 import { serverWithFastPath, webhookFastPath } from './http/webhook-listener.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { instrumentWorker, watchQueues } from './metrics.js';
+import { DispatchQueue } from './notify/dispatch.js';
+import { messageIdHost } from './notify/message-id.js';
+import { notificationOutboxHandlers } from './notify/outbox-handlers.js';
+import { builtinSenders, startNotifications } from './notify/service.js';
 import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
@@ -73,7 +78,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   // It fails fast while not connected; let it connect (a cluster: learn the slots) before work comes.
   if (!(await redisReady(producer))) log.warn('redis producer connection not ready yet; going on');
   const queues = createQueues(producer, prefix);
-  const allQueues = [queues.orders, queues.events, queues.channels, queues.maintenance];
+  const notifyQueue = new DispatchQueue(producer, prefix);
+  const allQueues = [queues.orders, queues.events, queues.channels, queues.maintenance, notifyQueue.queue];
   watchQueues(allQueues);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
   const intake = new IntakeBatcher(db, enqueueOrders, { log });
@@ -139,8 +145,30 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
         requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
         requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
+        notifications: notificationOutboxHandlers({
+          host: messageIdHost(config.STOCKBRIDGE_MAIL_FROM),
+          requestDispatch: (items) => notifyQueue.made(items),
+        }),
       }),
     });
+    // Notifications: the dispatch worker and its sweep (the fan-out runs in the relay above).
+    const notifications = await startNotifications({
+      db,
+      log: log.child({ role: 'notifications' }),
+      connection: conn,
+      queue: notifyQueue,
+      prefix,
+      mailFrom: config.STOCKBRIDGE_MAIL_FROM,
+      senders: builtinSenders(mailSettingsOf(config)),
+      templatesDir: config.STOCKBRIDGE_TEMPLATES_DIR,
+      outputDir: outputDirOf(config),
+      timeZone: config.STOCKBRIDGE_TIME_ZONE,
+      sweepMs: config.STOCKBRIDGE_NOTIFY_SWEEP_MS,
+      leaseMs: config.STOCKBRIDGE_NOTIFY_LEASE_MS,
+      retryBaseMs: config.STOCKBRIDGE_NOTIFY_RETRY_MS,
+    });
+    workers.push(notifications.worker);
+    closers.push(() => notifications.stopSweep());
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
@@ -209,6 +237,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         queue: queues.maintenance,
       },
       outputDir: outputDirOf(config),
+      notifications: { templatesDir: config.STOCKBRIDGE_TEMPLATES_DIR },
       checkRedis: async () => {
         await producer.ping();
       },
@@ -256,6 +285,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       stopping ??= (async () => {
         for (const close of closers) await close();
         await queues.close();
+        await notifyQueue.close();
         producer.disconnect();
         for (const c of workerConnections) c.disconnect();
         await db.destroy();

@@ -19,6 +19,7 @@ import { importRoutes } from './routes/imports.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { jobRoutes } from './routes/jobs.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
 import { PAYMENT_IMPORT_PATH, paymentRoutes } from './routes/payments.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
@@ -83,6 +84,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', reportRoutes(deps));
   api.route('/', statementRoutes(deps));
   api.route('/', reconciliationRoutes(deps));
+  api.route('/', notificationRoutes({ db: deps.db, ...deps.notifications }));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

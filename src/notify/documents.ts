@@ -5,7 +5,7 @@ import { invoicesDir } from '../billing/index.js';
 import { writeInvoiceFile } from '../billing/documents.js';
 import { loadInvoices } from '../billing/invoice-query.js';
 import { moveStatement, statementFile } from '../billing/statements.js';
-import { type Conn, type Db, dbTime, dialectOf } from '../db/connection.js';
+import { type Conn, type Db, dbTime, dialectOf, isoTime } from '../db/connection.js';
 import { ConflictError } from '../errors/domain-errors.js';
 import type { NotificationAttachment } from './contract.js';
 import { languageOf } from './events.js';
@@ -163,7 +163,7 @@ export async function documentDelivery(db: Conn, customerId: number) {
   return {
     customer: c.code,
     email: c.email_documents_since !== null,
-    since: c.email_documents_since ? new Date(`${String(c.email_documents_since).replace(' ', 'T')}Z`).toISOString() : null,
+    since: isoTime(c.email_documents_since ?? null),
     billingEmail: c.billing_email ?? null,
     sendsTo: c.billing_email ?? c.email ?? null,
   };

@@ -49,7 +49,7 @@ export interface NotificationsOptions {
  * notifications whose job was lost and makes the notifications of watched events and issued
  * documents. (The fan-out of outbox messages runs in the relay: `notificationOutboxHandlers`.)
  */
-export async function startNotifications(o: NotificationsOptions): Promise<{ worker: Worker; stop(): Promise<void> }> {
+export async function startNotifications(o: NotificationsOptions): Promise<{ worker: Worker; stopSweep(): Promise<void>; stop(): Promise<void> }> {
   await ensureDefaultRules(o.db);
   const host = messageIdHost(o.mailFrom);
   const dispatcher = new NotificationDispatcher({
@@ -79,6 +79,7 @@ export async function startNotifications(o: NotificationsOptions): Promise<{ wor
   const loop = startLoop('notifications', o.sweepMs, sweep, o.log);
   return {
     worker,
+    stopSweep: () => loop.stop(),
     async stop() {
       await loop.stop();
       await worker.close();
