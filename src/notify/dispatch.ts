@@ -198,8 +198,9 @@ export class NotificationDispatcher {
         const attempts = row.attempts + 1;
         const answer = outcome.answer.slice(0, 1000);
         if (outcome.permanent) {
-          await this.record(row, { state: 'failed', reason: 'the provider refused it for good', attempts, provider_answer: answer, subject });
+          // The address first: once the row says failed, the suppression is there.
           if (row.medium !== 'webhook') await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
+          await this.record(row, { state: 'failed', reason: 'the provider refused it for good', attempts, provider_answer: answer, subject });
           return null;
         }
         if (attempts >= this.maxAttempts) {
