@@ -10,9 +10,9 @@ import { assertDatabaseReachable, createDb, type Db, dbOptionsFrom } from './db/
 import { migrateLatest } from './db/migrate.js';
 import { createApp, DEFAULT_MAX_BODY_BYTES } from './http/app.js';
 import { startMetricsServer } from './http/metrics-server.js';
-import { mailSettingsOf } from './mail/transport.js';
 import { serverWithFastPath, webhookFastPath } from './http/webhook-listener.js';
 import { startInboxWatcher } from './inbox/folder-watcher.js';
+import { mailSettingsOf } from './mail/transport.js';
 import { instrumentWorker, watchQueues } from './metrics.js';
 import { DispatchQueue } from './notify/dispatch.js';
 import { messageIdHost } from './notify/message-id.js';

@@ -2,7 +2,10 @@ import type { NotificationLanguage } from './contract.js';
 import type { NotificationEvent } from './events.js';
 
 /** The built-in subject and opening sentence of each event, in both languages. */
-export const BUILTIN: Record<NotificationEvent, Record<NotificationLanguage, { subject: string; intro: string }>> = {
+export const BUILTIN: Record<
+  NotificationEvent,
+  Record<NotificationLanguage, { subject: string; intro: string }>
+> = {
   'order.received': {
     en: {
       subject: 'We received your order {{order.externalId}}',
@@ -26,7 +29,8 @@ export const BUILTIN: Record<NotificationEvent, Record<NotificationLanguage, { s
   'order.backordered': {
     en: {
       subject: 'Order {{order.externalId}}: some items are awaiting stock',
-      intro: 'Part of your order {{order.externalId}} is waiting for stock; we ship it as soon as it arrives.',
+      intro:
+        'Part of your order {{order.externalId}} is waiting for stock; we ship it as soon as it arrives.',
     },
     'zh-CN': {
       subject: '订单 {{order.externalId}}：部分商品缺货待补',
@@ -34,29 +38,46 @@ export const BUILTIN: Record<NotificationEvent, Record<NotificationLanguage, { s
     },
   },
   'order.partially_shipped': {
-    en: { subject: 'Order {{order.externalId}} partly shipped', intro: 'Part of your order {{order.externalId}} has shipped.' },
-    'zh-CN': { subject: '订单 {{order.externalId}} 已部分发货', intro: '您的订单 {{order.externalId}} 已部分发货。' },
+    en: {
+      subject: 'Order {{order.externalId}} partly shipped',
+      intro: 'Part of your order {{order.externalId}} has shipped.',
+    },
+    'zh-CN': {
+      subject: '订单 {{order.externalId}} 已部分发货',
+      intro: '您的订单 {{order.externalId}} 已部分发货。',
+    },
   },
   'order.shipped': {
-    en: { subject: 'Order {{order.externalId}} shipped', intro: 'Your order {{order.externalId}} has shipped.' },
+    en: {
+      subject: 'Order {{order.externalId}} shipped',
+      intro: 'Your order {{order.externalId}} has shipped.',
+    },
     'zh-CN': { subject: '订单 {{order.externalId}} 已发货', intro: '您的订单 {{order.externalId}} 已发货。' },
   },
   'order.delivered': {
-    en: { subject: 'Order {{order.externalId}} delivered', intro: 'Your order {{order.externalId}} has been delivered.' },
+    en: {
+      subject: 'Order {{order.externalId}} delivered',
+      intro: 'Your order {{order.externalId}} has been delivered.',
+    },
     'zh-CN': { subject: '订单 {{order.externalId}} 已送达', intro: '您的订单 {{order.externalId}} 已送达。' },
   },
   'order.cancelled': {
-    en: { subject: 'Order {{order.externalId}} cancelled', intro: 'Your order {{order.externalId}} has been cancelled.' },
+    en: {
+      subject: 'Order {{order.externalId}} cancelled',
+      intro: 'Your order {{order.externalId}} has been cancelled.',
+    },
     'zh-CN': { subject: '订单 {{order.externalId}} 已取消', intro: '您的订单 {{order.externalId}} 已取消。' },
   },
   'order.held': {
     en: {
       subject: 'Order {{order.externalId}} ({{order.channel}}) is on hold: {{order.holdReason}}',
-      intro: 'Order {{order.externalId}} from {{order.channel}} needs a person: it is on hold ({{order.holdReason}}).',
+      intro:
+        'Order {{order.externalId}} from {{order.channel}} needs a person: it is on hold ({{order.holdReason}}).',
     },
     'zh-CN': {
       subject: '订单 {{order.externalId}}（{{order.channel}}）已暂停：{{order.holdReason}}',
-      intro: '来自 {{order.channel}} 的订单 {{order.externalId}} 需要人工处理：已暂停（{{order.holdReason}}）。',
+      intro:
+        '来自 {{order.channel}} 的订单 {{order.externalId}} 需要人工处理：已暂停（{{order.holdReason}}）。',
     },
   },
   'order.credit_hold': {
@@ -77,13 +98,15 @@ export const BUILTIN: Record<NotificationEvent, Record<NotificationLanguage, { s
     },
     'zh-CN': {
       subject: '库存不足：{{alert.sku}}',
-      intro: '库存不足：{{alert.warehouse}} 的 {{alert.sku}} {{alert.name}} 可用数量为 {{alert.available}}（再订货点 {{alert.reorderPoint}}）。',
+      intro:
+        '库存不足：{{alert.warehouse}} 的 {{alert.sku}} {{alert.name}} 可用数量为 {{alert.available}}（再订货点 {{alert.reorderPoint}}）。',
     },
   },
   'job.failed': {
     en: {
       subject: 'Scheduled job {{job.name}} failed ({{job.period}})',
-      intro: 'The scheduled job {{job.name}} for {{job.period}} failed after {{job.attempts}} attempts: {{job.error}}',
+      intro:
+        'The scheduled job {{job.name}} for {{job.period}} failed after {{job.attempts}} attempts: {{job.error}}',
     },
     'zh-CN': {
       subject: '定时任务 {{job.name}} 执行失败（{{job.period}}）',
@@ -93,47 +116,56 @@ export const BUILTIN: Record<NotificationEvent, Record<NotificationLanguage, { s
   'reconciliation.finding': {
     en: {
       subject: 'Reconciliation {{finding.period}}: {{finding.kind}}',
-      intro: 'Reconciliation of {{finding.period}} found ({{finding.severity}}, {{finding.source}}): {{finding.message}}',
+      intro:
+        'Reconciliation of {{finding.period}} found ({{finding.severity}}, {{finding.source}}): {{finding.message}}',
     },
     'zh-CN': {
       subject: '对账 {{finding.period}}：{{finding.kind}}',
-      intro: '{{finding.period}} 的对账发现问题（{{finding.severity}}，{{finding.source}}）：{{finding.message}}',
+      intro:
+        '{{finding.period}} 的对账发现问题（{{finding.severity}}，{{finding.source}}）：{{finding.message}}',
     },
   },
   'channel.failing': {
     en: {
       subject: 'Channel {{channel.name}} is failing',
-      intro: 'Channel {{channel.name}} has been failing since {{channel.since}}: {{channel.reason}}. Pulls and pushes are stopped until it works again.',
+      intro:
+        'Channel {{channel.name}} has been failing since {{channel.since}}: {{channel.reason}}. Pulls and pushes are stopped until it works again.',
     },
     'zh-CN': {
       subject: '销售渠道 {{channel.name}} 连接失败',
-      intro: '销售渠道 {{channel.name}} 自 {{channel.since}} 起连接失败：{{channel.reason}}。恢复前将暂停拉取订单和推送库存。',
+      intro:
+        '销售渠道 {{channel.name}} 自 {{channel.since}} 起连接失败：{{channel.reason}}。恢复前将暂停拉取订单和推送库存。',
     },
   },
   'document.invoice': {
     en: {
       subject: 'Invoice {{document.number}}',
-      intro: 'Please find attached invoice {{document.number}} of {{document.issueDate}}, total {{document.total}}, due {{document.dueDate}}.',
+      intro:
+        'Please find attached invoice {{document.number}} of {{document.issueDate}}, total {{document.total}}, due {{document.dueDate}}.',
     },
     'zh-CN': {
       subject: '发票 {{document.number}}',
-      intro: '附件为 {{document.issueDate}} 开具的发票 {{document.number}}，价税合计 {{document.total}}，到期日 {{document.dueDate}}。',
+      intro:
+        '附件为 {{document.issueDate}} 开具的发票 {{document.number}}，价税合计 {{document.total}}，到期日 {{document.dueDate}}。',
     },
   },
   'document.credit_note': {
     en: {
       subject: 'Credit note {{document.number}}',
-      intro: 'Please find attached credit note {{document.number}} of {{document.issueDate}}, total {{document.total}}.',
+      intro:
+        'Please find attached credit note {{document.number}} of {{document.issueDate}}, total {{document.total}}.',
     },
     'zh-CN': {
       subject: '红字发票 {{document.number}}',
-      intro: '附件为 {{document.issueDate}} 开具的红字发票（贷项通知单）{{document.number}}，金额 {{document.total}}。',
+      intro:
+        '附件为 {{document.issueDate}} 开具的红字发票（贷项通知单）{{document.number}}，金额 {{document.total}}。',
     },
   },
   'document.statement': {
     en: {
       subject: 'Statement {{document.period}}',
-      intro: 'Please find attached your statement for {{document.period}}. Tell us if anything in it does not match your records.',
+      intro:
+        'Please find attached your statement for {{document.period}}. Tell us if anything in it does not match your records.',
     },
     'zh-CN': {
       subject: '对账单 {{document.period}}',

@@ -76,7 +76,10 @@ export class NotificationDispatcher {
     let nextDue: Date | null = null;
     for (let round = 0; round < 50; round++) {
       let q = db(NOTIFICATIONS).where('state', 'pending');
-      q = group.orderId !== undefined ? q.where('order_id', group.orderId) : q.where('id', group.notificationId ?? 0);
+      q =
+        group.orderId !== undefined
+          ? q.where('order_id', group.orderId)
+          : q.where('id', group.notificationId ?? 0);
       const rows = (await q.orderBy('id').limit(200)).map(toNotification);
       const blocked = new Set<string>();
       let progressed = false;
@@ -112,7 +115,8 @@ export class NotificationDispatcher {
   private async claim(row: NotificationRow): Promise<Claimed | null> {
     const token = randomBytes(12).toString('hex');
     const now = new Date();
-    const n = await this.o.db(NOTIFICATIONS)
+    const n = await this.o
+      .db(NOTIFICATIONS)
       .where({ id: row.id, state: 'pending' })
       .where('next_attempt_at', '<=', dbTime(now))
       .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', dbTime(now)))
@@ -126,7 +130,8 @@ export class NotificationDispatcher {
 
   /** Records what happened under the lease; false when the lease was lost meanwhile (nothing written). */
   private async record(row: Claimed, fields: Record<string, unknown>): Promise<boolean> {
-    const n = await this.o.db(NOTIFICATIONS)
+    const n = await this.o
+      .db(NOTIFICATIONS)
       .where({ id: row.id, state: 'pending', lease_token: row.token })
       .update({ ...fields, lease_until: null, lease_token: null, updated_at: dbTime() });
     return n === 1;
@@ -148,7 +153,10 @@ export class NotificationDispatcher {
     const sender = senders.get(row.medium);
     if (!sender) {
       const until = new Date(Date.now() + this.noSenderWaitMs);
-      await this.record(row, { reason: `no ${row.medium} sender is configured`, next_attempt_at: dbTime(until) });
+      await this.record(row, {
+        reason: `no ${row.medium} sender is configured`,
+        next_attempt_at: dbTime(until),
+      });
       return until;
     }
     let outgoing: OutgoingNotification;
@@ -167,12 +175,20 @@ export class NotificationDispatcher {
     try {
       outcome = await sender.send(outgoing);
     } catch (err) {
-      outcome = { state: 'failed', permanent: false, answer: `sender error: ${(err as Error).message}`.slice(0, 1000) };
+      outcome = {
+        state: 'failed',
+        permanent: false,
+        answer: `sender error: ${(err as Error).message}`.slice(0, 1000),
+      };
     }
     return this.apply(row, outgoing, outcome);
   }
 
-  private async apply(row: Claimed, outgoing: OutgoingNotification, outcome: SendOutcome): Promise<Date | null> {
+  private async apply(
+    row: Claimed,
+    outgoing: OutgoingNotification,
+    outcome: SendOutcome,
+  ): Promise<Date | null> {
     const subject = outgoing.subject.slice(0, 500);
     switch (outcome.state) {
       case 'sent': {
@@ -192,19 +208,36 @@ export class NotificationDispatcher {
         await this.record(row, { state: 'suppressed', reason: outcome.reason.slice(0, 500), subject });
         return null;
       case 'deferred':
-        await this.record(row, { reason: outcome.reason.slice(0, 500), next_attempt_at: dbTime(outcome.until), subject });
+        await this.record(row, {
+          reason: outcome.reason.slice(0, 500),
+          next_attempt_at: dbTime(outcome.until),
+          subject,
+        });
         return outcome.until;
       case 'failed': {
         const attempts = row.attempts + 1;
         const answer = outcome.answer.slice(0, 1000);
         if (outcome.permanent) {
           // The address first: once the row says failed, the suppression is there.
-          if (row.medium !== 'webhook') await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
-          await this.record(row, { state: 'failed', reason: 'the provider refused it for good', attempts, provider_answer: answer, subject });
+          if (row.medium !== 'webhook')
+            await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
+          await this.record(row, {
+            state: 'failed',
+            reason: 'the provider refused it for good',
+            attempts,
+            provider_answer: answer,
+            subject,
+          });
           return null;
         }
         if (attempts >= this.maxAttempts) {
-          await this.record(row, { state: 'failed', reason: `gave up after ${attempts} attempts`, attempts, provider_answer: answer, subject });
+          await this.record(row, {
+            state: 'failed',
+            reason: `gave up after ${attempts} attempts`,
+            attempts,
+            provider_answer: answer,
+            subject,
+          });
           return null;
         }
         const until = outcome.retryAt ?? new Date(Date.now() + this.backoff(attempts));
@@ -268,7 +301,8 @@ export class NotificationDispatcher {
    */
   async duePending(graceMs: number, limit = 500) {
     const now = new Date();
-    const rows = await this.o.db(NOTIFICATIONS)
+    const rows = await this.o
+      .db(NOTIFICATIONS)
       .where('state', 'pending')
       .where('next_attempt_at', '<=', dbTime(now))
       .where('created_at', '<=', dbTime(new Date(now.getTime() - graceMs)))
@@ -276,12 +310,16 @@ export class NotificationDispatcher {
       .orderBy('id')
       .limit(limit)
       .select('id', 'order_id', 'attempts');
-    return groupsOf(rows.map((r) => ({ id: Number(r.id), orderId: r.order_id === null ? null : Number(r.order_id) })));
+    return groupsOf(
+      rows.map((r) => ({ id: Number(r.id), orderId: r.order_id === null ? null : Number(r.order_id) })),
+    );
   }
 }
 
 /** The dispatch groups of these notifications: one per order, one per notification of no order. */
-export function groupsOf(items: readonly { id: number; orderId: number | null }[]): (DispatchJob & { firstId: number; lastId: number })[] {
+export function groupsOf(
+  items: readonly { id: number; orderId: number | null }[],
+): (DispatchJob & { firstId: number; lastId: number })[] {
   const byKey = new Map<string, DispatchJob & { firstId: number; lastId: number }>();
   for (const i of items) {
     const key = i.orderId !== null ? `o${i.orderId}` : `n${i.id}`;
@@ -301,7 +339,12 @@ export function groupsOf(items: readonly { id: number; orderId: number | null }[
 
 const groupKey = (g: DispatchJob) => (g.orderId !== undefined ? `o${g.orderId}` : `n${g.notificationId}`);
 
-const jobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
+const jobOptions = {
+  removeOnComplete: true,
+  removeOnFail: true,
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+};
 
 /** The notifications queue: one job per order (or notification) and batch, under ids that dedupe replays. */
 export class DispatchQueue {
@@ -376,6 +419,8 @@ export function startDispatchWorker(options: {
     },
   );
   worker.on('error', (err) => log.debug({ err: err.message }, 'notifications worker error'));
-  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'notification dispatch failed'));
+  worker.on('failed', (job, err) =>
+    log.warn({ jobId: job?.id, err: err.message }, 'notification dispatch failed'),
+  );
   return worker;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { formatMinor } from '../../connectors/excel-inbox/money.js';
-import { invoicesDir } from '../billing/index.js';
 import { writeInvoiceFile } from '../billing/documents.js';
+import { invoicesDir } from '../billing/index.js';
 import { loadInvoices } from '../billing/invoice-query.js';
 import { moveStatement, statementFile } from '../billing/statements.js';
 import { type Conn, type Db, dbTime, dialectOf, isoTime } from '../db/connection.js';
@@ -68,7 +68,14 @@ export async function documentNotifications(db: Db, host: string, limit = 500) {
     )
     .orderBy('s.id')
     .limit(limit)
-    .select('s.id', 's.customer_id', 's.period', 's.version', 's.language', db.raw(`${RECIPIENT_SQL} as recipient`));
+    .select(
+      's.id',
+      's.customer_id',
+      's.period',
+      's.version',
+      's.language',
+      db.raw(`${RECIPIENT_SQL} as recipient`),
+    );
   const items: NewNotification[] = [
     ...invoices.map(
       (r): NewNotification => ({
@@ -139,7 +146,8 @@ export async function onDocumentSent(db: Db, row: NotificationRow, log: Logger):
   try {
     await moveStatement(db, Number(row.data.statementId), 'sent', { actor: 'notifications' });
   } catch (err) {
-    if (!(err instanceof ConflictError)) log.warn({ err: (err as Error).message }, 'statement not marked sent');
+    if (!(err instanceof ConflictError))
+      log.warn({ err: (err as Error).message }, 'statement not marked sent');
   }
 }
 
@@ -154,12 +162,17 @@ export async function setDocumentDelivery(
   if (!input.email) update.email_documents_since = null;
   await db('customers').where({ id: customerId }).update(update);
   if (input.email)
-    await db('customers').where({ id: customerId }).whereNull('email_documents_since').update({ email_documents_since: dbTime() });
+    await db('customers')
+      .where({ id: customerId })
+      .whereNull('email_documents_since')
+      .update({ email_documents_since: dbTime() });
   return documentDelivery(db, customerId);
 }
 
 export async function documentDelivery(db: Conn, customerId: number) {
-  const c = await db('customers').where({ id: customerId }).first('code', 'email', 'billing_email', 'email_documents_since');
+  const c = await db('customers')
+    .where({ id: customerId })
+    .first('code', 'email', 'billing_email', 'email_documents_since');
   return {
     customer: c.code,
     email: c.email_documents_since !== null,

@@ -17,10 +17,18 @@ export function classifySmtpError(err: unknown): { permanent: boolean; answer: s
   const message = (err as Error).message ?? String(err);
   const command = String((err as { command?: unknown }).command ?? '');
   const response = String((err as { response?: unknown }).response ?? message);
-  const ours = command === 'AUTH' || command.startsWith('AUTH') || command === 'MAIL FROM' || code === 530 || code === 535;
+  const ours =
+    command === 'AUTH' ||
+    command.startsWith('AUTH') ||
+    command === 'MAIL FROM' ||
+    code === 530 ||
+    code === 535;
   return {
     permanent: code !== null && code >= 500 && code < 600 && !ours,
-    answer: (code !== null ? response : `${(err as { code?: string }).code ?? 'error'}: ${message}`).slice(0, 1000),
+    answer: (code !== null ? response : `${(err as { code?: string }).code ?? 'error'}: ${message}`).slice(
+      0,
+      1000,
+    ),
   };
 }
 
@@ -45,9 +53,17 @@ export function emailSender({ transport, from }: EmailSenderOptions): Notificati
           ...(n.html ? { html: n.html } : {}),
           messageId: n.messageId,
           headers: { 'Auto-Submitted': 'auto-generated', 'X-Stockbridge-Event': n.event },
-          attachments: n.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, path: a.path })),
+          attachments: n.attachments.map((a) => ({
+            filename: a.filename,
+            contentType: a.contentType,
+            path: a.path,
+          })),
         });
-        return { state: 'sent', providerReference: info.messageId, answer: String(info.response ?? '').slice(0, 1000) };
+        return {
+          state: 'sent',
+          providerReference: info.messageId,
+          answer: String(info.response ?? '').slice(0, 1000),
+        };
       } catch (err) {
         const { permanent, answer } = classifySmtpError(err);
         return { state: 'failed', permanent, answer };

@@ -71,7 +71,11 @@ export function statusChangeEvents(
     out.push({ ...base, event: 'order.received', sourceKey: `order:${payload.orderId}:received` });
   const event = STATUS_EVENTS[payload.to as OrderStatus];
   if (event) out.push({ ...base, event, sourceKey: `outbox:${outboxId}` });
-  if (payload.to === 'on_hold' && holdReason && (CREDIT_HOLD_REASONS as readonly string[]).includes(holdReason))
+  if (
+    payload.to === 'on_hold' &&
+    holdReason &&
+    (CREDIT_HOLD_REASONS as readonly string[]).includes(holdReason)
+  )
     out.push({ ...base, event: 'order.credit_hold', sourceKey: `outbox:${outboxId}:credit` });
   return out;
 }
@@ -79,5 +83,9 @@ export function statusChangeEvents(
 /** `zh*` → zh-CN, anything else (or nothing) → the fallback. */
 export function languageOf(value: unknown, fallback: NotificationLanguage = 'en'): NotificationLanguage {
   if (typeof value !== 'string' || value === '') return fallback;
-  return value.toLowerCase().startsWith('zh') ? 'zh-CN' : value.toLowerCase().startsWith('en') ? 'en' : fallback;
+  return value.toLowerCase().startsWith('zh')
+    ? 'zh-CN'
+    : value.toLowerCase().startsWith('en')
+      ? 'en'
+      : fallback;
 }

@@ -56,13 +56,18 @@ async function orderFacts(conn: Conn, ids: readonly number[]): Promise<Map<numbe
 }
 
 /** Whether a rule's filters let an occurrence through (a filter on an order fact needs an order). */
-export function matchesFilters(filters: RuleFilters, order: OrderFacts | null, data: Record<string, unknown>): boolean {
+export function matchesFilters(
+  filters: RuleFilters,
+  order: OrderFacts | null,
+  data: Record<string, unknown>,
+): boolean {
   if (filters.channel !== undefined) {
     const channel = order?.channel ?? (typeof data.channel === 'string' ? data.channel : null);
     if (channel !== filters.channel) return false;
   }
   if (filters.customerGroup !== undefined) {
-    if (!order?.customerGroup || order.customerGroup.toLowerCase() !== filters.customerGroup.toLowerCase()) return false;
+    if (!order?.customerGroup || order.customerGroup.toLowerCase() !== filters.customerGroup.toLowerCase())
+      return false;
   }
   if (filters.holdReason !== undefined) {
     const reason = order?.holdReason ?? (typeof data.holdReason === 'string' ? data.holdReason : null);
@@ -122,14 +127,20 @@ function recipientsOf(
     customerId: order?.customerId ?? null,
     data: occ.data,
   };
-  const add = (medium: NotificationMedium, recipient: string, language: 'zh-CN' | 'en', timeZone: string | null) =>
-    out.push({ ...base, medium, recipient, language, timeZone });
+  const add = (
+    medium: NotificationMedium,
+    recipient: string,
+    language: 'zh-CN' | 'en',
+    timeZone: string | null,
+  ) => out.push({ ...base, medium, recipient, language, timeZone });
   for (const r of rule.recipients) {
     switch (r.type) {
       case 'contact':
         if (!order) break;
-        if (r.medium === 'email' && order.email) add('email', order.email, languageOf(order.language), order.timeZone);
-        if (r.medium === 'sms' && order.phone) add('sms', order.phone, languageOf(order.language, 'zh-CN'), order.timeZone);
+        if (r.medium === 'email' && order.email)
+          add('email', order.email, languageOf(order.language), order.timeZone);
+        if (r.medium === 'sms' && order.phone)
+          add('sms', order.phone, languageOf(order.language, 'zh-CN'), order.timeZone);
         break;
       case 'email':
         add('email', r.address, r.language, null);

@@ -41,7 +41,9 @@ export function notificationOutboxHandlers(
           valid.map((r) => Number(r.payload.orderId)),
         )
         .select('id', 'status', 'hold_reason');
-      const holdOf = new Map(holds.map((h) => [Number(h.id), h.status === 'on_hold' ? (h.hold_reason ?? null) : null]));
+      const holdOf = new Map(
+        holds.map((h) => [Number(h.id), h.status === 'on_hold' ? (h.hold_reason ?? null) : null]),
+      );
       const occurrences = valid.flatMap((r) =>
         statusChangeEvents(
           r.id,
@@ -58,12 +60,14 @@ export function notificationOutboxHandlers(
     'alert.raised': async (rows, tx) => {
       const occurrences = rows
         .filter((r) => r.payload.kind === 'low_stock')
-        .map((r: OutboxRow): EventOccurrence => ({
-          event: 'alert.low_stock',
-          sourceKey: `outbox:${r.id}`,
-          orderId: null,
-          data: r.payload,
-        }));
+        .map(
+          (r: OutboxRow): EventOccurrence => ({
+            event: 'alert.low_stock',
+            sourceKey: `outbox:${r.id}`,
+            orderId: null,
+            data: r.payload,
+          }),
+        );
       return run(tx, occurrences);
     },
     'reconciliation.finding': async (rows, tx) =>

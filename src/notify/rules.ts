@@ -85,7 +85,8 @@ export const DEFAULT_RULES: readonly DefaultRule[] = [
   staffRule('staff-reconciliation-finding', 'reconciliation.finding', 'Reconciliation finding → operations'),
 ];
 
-const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : JSON.parse(String(v)));
+const json = <T>(v: unknown, fallback: T): T =>
+  v === null || v === undefined ? fallback : JSON.parse(String(v));
 
 function toRule(r: Record<string, unknown>): NotificationRule {
   return {
@@ -115,10 +116,15 @@ export async function ensureDefaultRules(db: Conn): Promise<void> {
     updated_at: now,
   }));
   const q = db(RULES).insert(rows);
-  await (dialectOf(db) === 'mysql' ? q.onConflict('default_key').merge(['default_key']) : q.onConflict('default_key').ignore());
+  await (dialectOf(db) === 'mysql'
+    ? q.onConflict('default_key').merge(['default_key'])
+    : q.onConflict('default_key').ignore());
 }
 
-export async function listRules(db: Conn, filter: { event?: string | undefined } = {}): Promise<NotificationRule[]> {
+export async function listRules(
+  db: Conn,
+  filter: { event?: string | undefined } = {},
+): Promise<NotificationRule[]> {
   let q = db(RULES).whereNull('deleted_at').orderBy('id');
   if (filter.event) q = q.where('event', filter.event);
   return (await q).map(toRule);
@@ -127,7 +133,11 @@ export async function listRules(db: Conn, filter: { event?: string | undefined }
 /** The enabled rules of these events. */
 export async function rulesFor(db: Conn, events: readonly string[]): Promise<NotificationRule[]> {
   if (events.length === 0) return [];
-  const rows = await db(RULES).whereNull('deleted_at').where('enabled', true).whereIn('event', [...new Set(events)]).orderBy('id');
+  const rows = await db(RULES)
+    .whereNull('deleted_at')
+    .where('enabled', true)
+    .whereIn('event', [...new Set(events)])
+    .orderBy('id');
   return rows.map(toRule);
 }
 
@@ -169,7 +179,10 @@ export async function updateRule(db: Conn, id: number, input: RuleInput): Promis
 
 /** Deletes a rule (kept as deleted, so a default stays deleted; notifications it made stay). */
 export async function deleteRule(db: Conn, id: number): Promise<void> {
-  const n = await db(RULES).where({ id }).whereNull('deleted_at').update({ deleted_at: dbTime(), enabled: false });
+  const n = await db(RULES)
+    .where({ id })
+    .whereNull('deleted_at')
+    .update({ deleted_at: dbTime(), enabled: false });
   if (n === 0) throw notFound(`notification rule ${id}`);
 }
 
@@ -189,17 +202,26 @@ export interface RoleAddress {
 export async function listRoles(db: Conn): Promise<Record<string, RoleAddress[]>> {
   const rows = await db(ROLE_ADDRESSES).orderBy(['role', 'address']);
   const out: Record<string, RoleAddress[]> = {};
-  for (const r of rows) (out[r.role] ??= []).push({ address: r.address, language: r.language });
+  for (const r of rows) {
+    out[r.role] ??= [];
+    out[r.role]!.push({ address: r.address, language: r.language });
+  }
   return out;
 }
 
 /** Replaces a role's addresses. */
-export async function putRole(db: Conn, role: string, addresses: readonly RoleAddress[]): Promise<RoleAddress[]> {
+export async function putRole(
+  db: Conn,
+  role: string,
+  addresses: readonly RoleAddress[],
+): Promise<RoleAddress[]> {
   const unique = [...new Map(addresses.map((a) => [a.address.toLowerCase(), a])).values()];
   await db.transaction(async (tx) => {
     await tx(ROLE_ADDRESSES).where({ role }).delete();
     if (unique.length)
-      await tx(ROLE_ADDRESSES).insert(unique.map((a) => ({ role, address: a.address.toLowerCase(), language: a.language })));
+      await tx(ROLE_ADDRESSES).insert(
+        unique.map((a) => ({ role, address: a.address.toLowerCase(), language: a.language })),
+      );
   });
   return (await listRoles(db))[role] ?? [];
 }
@@ -207,7 +229,9 @@ export async function putRole(db: Conn, role: string, addresses: readonly RoleAd
 export async function roleAddresses(db: Conn, roles: readonly string[]): Promise<Map<string, RoleAddress[]>> {
   const out = new Map<string, RoleAddress[]>();
   if (roles.length === 0) return out;
-  const rows = await db(ROLE_ADDRESSES).whereIn('role', [...new Set(roles)]).orderBy('address');
+  const rows = await db(ROLE_ADDRESSES)
+    .whereIn('role', [...new Set(roles)])
+    .orderBy('address');
   for (const r of rows) {
     const list = out.get(r.role) ?? [];
     list.push({ address: r.address, language: r.language });

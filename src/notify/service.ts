@@ -5,7 +5,7 @@ import { createMailTransport, type MailSettings } from '../mail/transport.js';
 import type { RedisConnection } from '../queue/redis.js';
 import { startLoop } from '../queue/relay.js';
 import type { NotificationMedium, NotificationSender } from './contract.js';
-import { DispatchQueue, NotificationDispatcher, startDispatchWorker } from './dispatch.js';
+import { type DispatchQueue, NotificationDispatcher, startDispatchWorker } from './dispatch.js';
 import { documentNotifications } from './documents.js';
 import { emailSender } from './email-sender.js';
 import { messageIdHost } from './message-id.js';
@@ -49,7 +49,9 @@ export interface NotificationsOptions {
  * notifications whose job was lost and makes the notifications of watched events and issued
  * documents. (The fan-out of outbox messages runs in the relay: `notificationOutboxHandlers`.)
  */
-export async function startNotifications(o: NotificationsOptions): Promise<{ worker: Worker; stopSweep(): Promise<void>; stop(): Promise<void> }> {
+export async function startNotifications(
+  o: NotificationsOptions,
+): Promise<{ worker: Worker; stopSweep(): Promise<void>; stop(): Promise<void> }> {
   await ensureDefaultRules(o.db);
   const host = messageIdHost(o.mailFrom);
   const dispatcher = new NotificationDispatcher({

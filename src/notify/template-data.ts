@@ -33,7 +33,10 @@ async function orderData(conn: Conn, orderId: number, language: NotificationLang
   const skuIds = lines.flatMap((l) => (l.skuId === null ? [] : [l.skuId]));
   const names = new Map<number, string>(
     skuIds.length
-      ? (await conn('skus').whereIn('id', skuIds).select('id', 'name')).map((r) => [Number(r.id), String(r.name)])
+      ? (await conn('skus').whereIn('id', skuIds).select('id', 'name')).map((r) => [
+          Number(r.id),
+          String(r.name),
+        ])
       : [],
   );
   return {
@@ -60,7 +63,11 @@ async function orderData(conn: Conn, orderId: number, language: NotificationLang
       unitPrice: money(l.unitPrice, order.currency),
     })),
     shipments: shipments.map((s) => {
-      const t = shipmentTracking({ carrier: s.carrier, trackingNumber: s.tracking_number, trackingUrl: s.tracking_url });
+      const t = shipmentTracking({
+        carrier: s.carrier,
+        trackingNumber: s.tracking_number,
+        trackingUrl: s.tracking_url,
+      });
       const known = findCarrier(s.carrier);
       return {
         carrier: known ? (language === 'zh-CN' ? known.nameZh : known.company) : (t.company ?? ''),
@@ -113,7 +120,8 @@ export async function templateData(
     }
   }
   const d = input.data;
-  if (input.event === 'alert.low_stock' && typeof d.alertId === 'number') data.alert = await alertData(conn, d.alertId);
+  if (input.event === 'alert.low_stock' && typeof d.alertId === 'number')
+    data.alert = await alertData(conn, d.alertId);
   if (input.event === 'reconciliation.finding') data.finding = d;
   if (input.event === 'job.failed') data.job = d;
   if (input.event === 'channel.failing') data.channel = d;

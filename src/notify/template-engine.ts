@@ -51,7 +51,8 @@ function lookup(stack: readonly unknown[], name: string): unknown {
     const ctx = stack[i];
     if (ctx !== null && typeof ctx === 'object' && head! in (ctx as object)) {
       let v: unknown = (ctx as Record<string, unknown>)[head!];
-      for (const part of rest) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+      for (const part of rest)
+        v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
       return v;
     }
   }
@@ -59,7 +60,14 @@ function lookup(stack: readonly unknown[], name: string): unknown {
 }
 
 const isSet = (v: unknown) =>
-  !(v === undefined || v === null || v === false || v === '' || v === 0 || (Array.isArray(v) && v.length === 0));
+  !(
+    v === undefined ||
+    v === null ||
+    v === false ||
+    v === '' ||
+    v === 0 ||
+    (Array.isArray(v) && v.length === 0)
+  );
 
 function renderNodes(nodes: readonly Node[], stack: unknown[], html: boolean): string {
   let out = '';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NotificationLanguage } from './contract.js';
 import { BUILTIN, HTML_LAYOUT, LABELS, TEXT_LAYOUT } from './builtin-templates.js';
+import type { NotificationLanguage } from './contract.js';
 import type { NotificationEvent } from './events.js';
 import { renderTemplate } from './template-engine.js';
 
@@ -32,7 +32,11 @@ export class Templates {
     }
   }
 
-  render(event: NotificationEvent, language: NotificationLanguage, data: Record<string, unknown>): RenderedMessage {
+  render(
+    event: NotificationEvent,
+    language: NotificationLanguage,
+    data: Record<string, unknown>,
+  ): RenderedMessage {
     const builtin = BUILTIN[event]?.[language] ?? BUILTIN[event]?.en;
     if (!builtin) throw new Error(`no template for ${event}`);
     const labels = Object.fromEntries(

@@ -46,7 +46,14 @@ export async function watchedOccurrences(db: Db, now = new Date()): Promise<Even
         event: 'channel.failing',
         sourceKey: `channel:${c.id}:failing:${since}`,
         orderId: null,
-        data: { channelId: Number(c.id), name: c.name, type: c.type, channel: `${c.type}:${c.id}`, reason: c.failing_reason, since },
+        data: {
+          channelId: Number(c.id),
+          name: c.name,
+          type: c.type,
+          channel: `${c.type}:${c.id}`,
+          reason: c.failing_reason,
+          since,
+        },
       };
     }),
   ];

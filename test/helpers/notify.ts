@@ -67,7 +67,13 @@ export async function startNotifyHarness(
       notifications: notificationOutboxHandlers({ host, requestDispatch: (items) => queue.made(items) }),
     }),
   });
-  const worker: Worker = startDispatchWorker({ connection: conn, prefix: stack.prefix, dispatcher, queue, log: silentLog });
+  const worker: Worker = startDispatchWorker({
+    connection: conn,
+    prefix: stack.prefix,
+    dispatcher,
+    queue,
+    log: silentLog,
+  });
   const tick = async () => {
     await relay.tick();
     await queue.made(await watchEvents(stack.db, host));

@@ -68,12 +68,16 @@ async function startWorker(name: string): Promise<DaemonProcess> {
 }
 
 const mailsTo = (address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
-const statusOf = async (id: number) => (await stack.db('orders').where({ id }).first('status')).status as string;
+const statusOf = async (id: number) =>
+  (await stack.db('orders').where({ id }).first('status')).status as string;
 
 /** Every outbox row handed over, and every notification of the order out of `pending`. */
 async function settled(orderId: number): Promise<boolean> {
   const unpublished = await stack.db('outbox').whereNull('published_at').count({ n: '*' });
-  const pending = await stack.db('notifications').where({ order_id: orderId, state: 'pending' }).count({ n: '*' });
+  const pending = await stack
+    .db('notifications')
+    .where({ order_id: orderId, state: 'pending' })
+    .count({ n: '*' });
   return Number(unpublished[0]!.n) === 0 && Number(pending[0]!.n) === 0;
 }
 
@@ -84,11 +88,16 @@ describe('a customer hears of each status once, whatever happens to the worker',
     const placed = await stack.api(
       'POST',
       '/api/orders',
-      orderBody('DUR-1', [{ sku: 'D1', quantity: 3 }], { customer: { name: 'Dora', email: address, language: 'en' } }),
+      orderBody('DUR-1', [{ sku: 'D1', quantity: 3 }], {
+        customer: { name: 'Dora', email: address, language: 'en' },
+      }),
     );
     expect(placed.status).toBe(202);
     const id = Number(placed.body.id);
-    await waitFor(async () => (await statusOf(id)) === 'backordered', { timeoutMs: 60_000, message: 'the backorder' });
+    await waitFor(async () => (await statusOf(id)) === 'backordered', {
+      timeoutMs: 60_000,
+      message: 'the backorder',
+    });
     await worker.kill();
 
     // The stock arrives while no worker runs: the order is confirmed, its outbox row waits.
@@ -98,7 +107,11 @@ describe('a customer hears of each status once, whatever happens to the worker',
       lines: [{ sku: 'D1', quantity: 10 }],
     });
     await waitFor(async () => (await statusOf(id)) === 'confirmed', { message: 'the confirmation' });
-    const waiting = await stack.db('outbox').whereNull('published_at').where({ topic: 'order.status_changed' }).count({ n: '*' });
+    const waiting = await stack
+      .db('outbox')
+      .whereNull('published_at')
+      .where({ topic: 'order.status_changed' })
+      .count({ n: '*' });
     expect(Number(waiting[0]!.n)).toBeGreaterThan(0);
     expect(await stack.db('notifications').where({ order_id: id })).toHaveLength(0);
 
@@ -116,11 +129,17 @@ describe('a customer hears of each status once, whatever happens to the worker',
     expect(mailsTo(address)).toHaveLength(0);
 
     // Shipped while no worker runs; then a worker that can send.
-    const ship = await stack.api('POST', `/api/orders/${id}/shipments`, { carrier: 'ups', trackingNumber: '1Z999' });
+    const ship = await stack.api('POST', `/api/orders/${id}/shipments`, {
+      carrier: 'ups',
+      trackingNumber: '1Z999',
+    });
     expect(ship.status).toBe(201);
     smtp.setMode('accept');
     worker = await startWorker('worker 3');
-    await waitFor(() => settled(id), { timeoutMs: 90_000, message: 'every notification of the order settled' });
+    await waitFor(() => settled(id), {
+      timeoutMs: 90_000,
+      message: 'every notification of the order settled',
+    });
 
     const mails = mailsTo(address);
     expect(mails.map((m) => m.parsed.subject)).toEqual(['Order DUR-1 confirmed', 'Order DUR-1 shipped']);
@@ -160,10 +179,13 @@ describe('a customer hears of each status once, whatever happens to the worker',
     expect(row.state).toBe('pending');
 
     worker = await startWorker('worker 5');
-    await waitFor(async () => (await stack.db('notifications').where({ id: row.id }).first()).state === 'sent', {
-      timeoutMs: 90_000,
-      message: 'the confirmation recorded as sent',
-    });
+    await waitFor(
+      async () => (await stack.db('notifications').where({ id: row.id }).first()).state === 'sent',
+      {
+        timeoutMs: 90_000,
+        message: 'the confirmation recorded as sent',
+      },
+    );
     const ship = await stack.api('POST', `/api/orders/${id}/shipments`, {});
     expect(ship.status).toBe(201);
     await waitFor(async () => mailsTo(address).length >= 3 && (await settled(id)), {

@@ -39,7 +39,11 @@ afterAll(async () => {
 const mailsTo = (address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
 
 async function placeOrder(externalId: string, customer: Record<string, unknown>, sku = 'N1') {
-  const r = await stack.api('POST', '/api/orders', orderBody(externalId, [{ sku, quantity: 2 }], { customer }));
+  const r = await stack.api(
+    'POST',
+    '/api/orders',
+    orderBody(externalId, [{ sku, quantity: 2 }], { customer }),
+  );
   expect(r.status).toBe(202);
   return Number(r.body.id);
 }
@@ -69,7 +73,14 @@ describe('notification rules', () => {
     expect(bad.status).toBe(422);
     const paths = bad.body.error.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['event', 'recipients.0.number']));
-    expect((await stack.api('PUT', '/api/notification-rules/999999', { event: 'order.shipped', recipients: [{ type: 'contact' }] })).status).toBe(404);
+    expect(
+      (
+        await stack.api('PUT', '/api/notification-rules/999999', {
+          event: 'order.shipped',
+          recipients: [{ type: 'contact' }],
+        })
+      ).status,
+    ).toBe(404);
 
     const made = await stack.api('POST', '/api/notification-rules', {
       event: 'order.delivered',
@@ -90,7 +101,12 @@ describe('notification rules', () => {
     expect(again.find((x: any) => x.defaultKey === 'customer-cancelled')).toBeUndefined();
     // Restored for the other tests, as an ordinary rule.
     expect(
-      (await stack.api('POST', '/api/notification-rules', { event: 'order.cancelled', recipients: [{ type: 'contact' }] })).status,
+      (
+        await stack.api('POST', '/api/notification-rules', {
+          event: 'order.cancelled',
+          recipients: [{ type: 'contact' }],
+        })
+      ).status,
     ).toBe(201);
   });
 });
@@ -100,7 +116,10 @@ describe('e-mail to customers', () => {
     const address = 'ann@buyer.example';
     const id = await placeOrder('EN-1', { name: 'Ann <b>& Co</b>', email: address, language: 'en' });
     await waitFor(() => mailsTo(address).length >= 1, { message: 'the confirmation e-mail' });
-    const ship = await stack.api('POST', `/api/orders/${id}/shipments`, { carrier: 'SF Express', trackingNumber: 'SF123 456' });
+    const ship = await stack.api('POST', `/api/orders/${id}/shipments`, {
+      carrier: 'SF Express',
+      trackingNumber: 'SF123 456',
+    });
     expect(ship.status).toBe(201);
     await waitFor(() => mailsTo(address).length >= 2, { message: 'the shipment e-mail' });
     const [confirmed, shipped] = mailsTo(address) as [ReceivedMail, ReceivedMail];
@@ -111,8 +130,12 @@ describe('e-mail to customers', () => {
     expect(confirmed.parsed.html).not.toContain('<b>& Co');
     expect(confirmed.parsed.from?.text).toContain('orders@shop.example');
     expect(shipped.parsed.subject).toBe('Order EN-1 shipped');
-    expect(shipped.parsed.text).toContain('https://www.sf-express.com/chn/sc/waybill/waybill-detail/SF123%20456');
-    expect(shipped.parsed.html).toContain('href="https://www.sf-express.com/chn/sc/waybill/waybill-detail/SF123%20456"');
+    expect(shipped.parsed.text).toContain(
+      'https://www.sf-express.com/chn/sc/waybill/waybill-detail/SF123%20456',
+    );
+    expect(shipped.parsed.html).toContain(
+      'href="https://www.sf-express.com/chn/sc/waybill/waybill-detail/SF123%20456"',
+    );
     expect(confirmed.parsed.messageId).toMatch(/^<n\.[A-Za-z0-9_-]+@shop\.example>$/);
     expect(shipped.parsed.messageId).not.toBe(confirmed.parsed.messageId);
 
@@ -146,7 +169,10 @@ describe('e-mail to customers', () => {
       path.join(templatesDir, 'order.confirmed.en.subject'),
       'Good news for {{contact.name}}: {{order.externalId}} is confirmed\n',
     );
-    writeFileSync(path.join(templatesDir, 'order.confirmed.en.text'), 'Custom text {{order.total}}\n{{#lines}}* {{sku}}\n{{/lines}}');
+    writeFileSync(
+      path.join(templatesDir, 'order.confirmed.en.text'),
+      'Custom text {{order.total}}\n{{#lines}}* {{sku}}\n{{/lines}}',
+    );
     try {
       const address = 'tpl@buyer.example';
       await placeOrder('TPL-1', { name: 'Tom', email: address, language: 'en' });
@@ -164,7 +190,7 @@ describe('e-mail to customers', () => {
 });
 
 describe('staff notifications', () => {
-  it('tells the operations role of a held order, in each address\'s language, with the hold reason', async () => {
+  it("tells the operations role of a held order, in each address's language, with the hold reason", async () => {
     const put = await stack.api('PUT', '/api/notification-roles/operations', {
       addresses: [
         { address: 'ops@shop.example', language: 'en' },
@@ -173,9 +199,12 @@ describe('staff notifications', () => {
     });
     expect(put.status).toBe(200);
     const id = await placeOrder('HELD-1', { email: 'held-buyer@buyer.example' }, 'NO-SUCH-SKU');
-    await waitFor(() => mailsTo('ops@shop.example').length >= 1 && mailsTo('cangku@shop.example').length >= 1, {
-      message: 'the staff e-mails',
-    });
+    await waitFor(
+      () => mailsTo('ops@shop.example').length >= 1 && mailsTo('cangku@shop.example').length >= 1,
+      {
+        message: 'the staff e-mails',
+      },
+    );
     const order = (await stack.api('GET', `/api/orders/${id}`)).body;
     expect(order.status).toBe('on_hold');
     const en = mailsTo('ops@shop.example')[0]!;
@@ -202,7 +231,9 @@ describe('failures', () => {
     expect(failed.providerAnswer).toContain('550');
     expect(failed.attempts).toBe(1);
     const suppressions = (await stack.api('GET', '/api/notification-suppressions')).body.items;
-    expect(suppressions).toEqual(expect.arrayContaining([expect.objectContaining({ medium: 'email', recipient: address })]));
+    expect(suppressions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ medium: 'email', recipient: address })]),
+    );
 
     const second = await placeOrder('BOUNCE-2', { email: 'GONE@buyer.example' });
     const suppressed = await waitFor(
@@ -216,9 +247,12 @@ describe('failures', () => {
     // A temporary failure is tried again and then goes out once.
     smtp.setMode('temporary-failure');
     const third = await placeOrder('RETRY-1', { email: 'later@buyer.example' });
-    await waitFor(async () => (await notificationsOf(third)).some((n) => n.attempts >= 1 && n.state === 'pending'), {
-      message: 'a failed first attempt',
-    });
+    await waitFor(
+      async () => (await notificationsOf(third)).some((n) => n.attempts >= 1 && n.state === 'pending'),
+      {
+        message: 'a failed first attempt',
+      },
+    );
     smtp.setMode('accept');
     const sent = await waitFor(async () => (await notificationsOf(third)).find((n) => n.state === 'sent'), {
       message: 'the retry to succeed',
@@ -244,14 +278,27 @@ describe('preview', () => {
     expect(r.body.subject).toBe('订单 PREV-1 已发货');
     expect(r.body.text).toContain('Li，您好：');
     expect(r.body.html).toContain('<table');
-    const en = await stack.api('POST', '/api/notifications/preview', { event: 'order.shipped', orderId: id, language: 'en', medium: 'sms' });
+    const en = await stack.api('POST', '/api/notifications/preview', {
+      event: 'order.shipped',
+      orderId: id,
+      language: 'en',
+      medium: 'sms',
+    });
     expect(en.body).toMatchObject({ subject: 'Order PREV-1 shipped', html: null });
     expect(smtp.received.length).toBe(before);
     expect((await notificationsOf(id)).length).toBe(rowsBefore);
 
-    expect((await stack.api('POST', '/api/notifications/preview', { event: 'order.shipped', language: 'en' })).status).toBe(422);
-    expect((await stack.api('POST', '/api/notifications/preview', { event: 'order.shipped', orderId: 99999999 })).status).toBe(404);
-    expect((await stack.api('POST', '/api/notifications/preview', { event: 'nope', orderId: id })).status).toBe(422);
+    expect(
+      (await stack.api('POST', '/api/notifications/preview', { event: 'order.shipped', language: 'en' }))
+        .status,
+    ).toBe(422);
+    expect(
+      (await stack.api('POST', '/api/notifications/preview', { event: 'order.shipped', orderId: 99999999 }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await stack.api('POST', '/api/notifications/preview', { event: 'nope', orderId: id })).status,
+    ).toBe(422);
     expect(MAIL_FROM).toContain('shop.example');
   });
 });
