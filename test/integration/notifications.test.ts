@@ -2,20 +2,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbTime } from '../../src/db/connection.js';
 import { MAIL_FROM, type NotifyHarness, startNotifyHarness } from '../helpers/notify.js';
 import { type ReceivedMail, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
+import { insertDocument } from '../helpers/statement-fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
 let stack: TestStack;
 let smtp: TestSmtpServer;
 let notify: NotifyHarness;
 let templatesDir: string;
+let outputDir: string;
 
 beforeAll(async () => {
   stack = await createStack();
   smtp = await startTestSmtpServer();
   templatesDir = mkdtempSync(path.join(tmpdir(), 'sb-templates-'));
+  outputDir = mkdtempSync(path.join(tmpdir(), 'sb-notify-out-'));
   await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['N1', 'N2']);
   await stack.api('POST', '/api/stock/receipts', {
     warehouse: 'main',
@@ -26,7 +30,7 @@ beforeAll(async () => {
     ],
   });
   stack.startWorker(4);
-  notify = await startNotifyHarness(stack, { smtpUrl: smtp.url, templatesDir });
+  notify = await startNotifyHarness(stack, { smtpUrl: smtp.url, templatesDir, outputDir });
 }, 60_000);
 
 afterAll(async () => {
@@ -34,6 +38,7 @@ afterAll(async () => {
   await stack?.close();
   await smtp?.close();
   if (templatesDir) rmSync(templatesDir, { recursive: true, force: true });
+  if (outputDir) rmSync(outputDir, { recursive: true, force: true });
 });
 
 const mailsTo = (address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
@@ -300,5 +305,124 @@ describe('preview', () => {
       (await stack.api('POST', '/api/notifications/preview', { event: 'nope', orderId: id })).status,
     ).toBe(422);
     expect(MAIL_FROM).toContain('shop.example');
+  });
+});
+
+describe('documents to customers', () => {
+  it('e-mails invoices and statements as attachments to customers who asked for it, and a sent statement is sent', async () => {
+    for (const code of ['DOCS', 'NODOCS'])
+      expect(
+        (
+          await stack.api('PUT', `/api/customers/${code}`, {
+            name: `${code} Ltd`,
+            currency: 'EUR',
+            language: 'zh-CN',
+          })
+        ).status,
+      ).toBeLessThan(300);
+    const bad = await stack.api('PUT', '/api/customers/DOCS/document-delivery', {
+      email: true,
+      billingEmail: 'nope',
+    });
+    expect(bad.status).toBe(422);
+    expect((await stack.api('PUT', '/api/customers/NOSUCH/document-delivery', { email: true })).status).toBe(
+      404,
+    );
+    const on = await stack.api('PUT', '/api/customers/DOCS/document-delivery', {
+      email: true,
+      billingEmail: 'AP@docs.example',
+    });
+    expect(on.status).toBe(200);
+    expect(on.body).toMatchObject({ customer: 'DOCS', email: true, sendsTo: 'ap@docs.example' });
+
+    const idOf = async (code: string) =>
+      Number((await stack.db('customers').where('code', code).first('id')).id);
+    const today = new Date().toISOString().slice(0, 10);
+    const invoiceId = await insertDocument(stack.db, {
+      customerId: await idOf('DOCS'),
+      type: 'invoice',
+      total: 12345,
+      issueDate: today,
+    });
+    const otherId = await insertDocument(stack.db, {
+      customerId: await idOf('NODOCS'),
+      type: 'invoice',
+      total: 500,
+      issueDate: today,
+    });
+    const number = (await stack.db('invoices').where({ id: invoiceId }).first('number')).number;
+
+    await waitFor(() => mailsTo('ap@docs.example').length >= 1, { message: 'the invoice e-mail' });
+    const invoiceMail = mailsTo('ap@docs.example')[0]!;
+    // In the invoice's own language (the fixture writes `en`); the statement in the customer's.
+    expect(invoiceMail.parsed.subject).toBe(`Invoice ${number}`);
+    expect(invoiceMail.parsed.text).toContain('EUR 123.45');
+    expect(invoiceMail.parsed.attachments.map((a) => a.filename)).toEqual([`${number}.xlsx`]);
+    expect(invoiceMail.parsed.attachments[0]!.content.subarray(0, 2).toString()).toBe('PK');
+
+    const statement = await stack.api('POST', '/api/statements', {
+      customer: 'DOCS',
+      period: today.slice(0, 7),
+    });
+    expect(statement.status).toBe(201);
+    const statementId = Number(statement.body.items[0].id);
+    await waitFor(
+      async () => (await stack.db('statements').where({ id: statementId }).first('state')).state === 'sent',
+      {
+        message: 'the statement sent',
+      },
+    );
+    const statementMail = mailsTo('ap@docs.example')[1]!;
+    expect(statementMail.parsed.subject).toBe(`对账单 ${today.slice(0, 7)}`);
+    expect(statementMail.parsed.attachments).toHaveLength(1);
+    expect(statementMail.parsed.attachments[0]!.filename).toMatch(/\.xlsx$/);
+    const rows = await stack
+      .db('notifications')
+      .whereIn('source_key', [`invoice:${invoiceId}`, `statement:${statementId}`, `invoice:${otherId}`]);
+    expect(rows.map((r) => [r.source_key, r.state]).sort()).toEqual([
+      [`invoice:${invoiceId}`, 'sent'],
+      [`statement:${statementId}`, 'sent'],
+    ]);
+  });
+});
+
+describe('watched events', () => {
+  it('tells operations once of a scheduled job that failed for good', async () => {
+    await stack.api('PUT', '/api/notification-roles/operations', {
+      addresses: [
+        { address: 'ops@shop.example', language: 'en' },
+        { address: 'cangku@shop.example', language: 'zh-CN' },
+      ],
+    });
+    const now = dbTime();
+    await stack.db('job_runs').insert({
+      job: 'invoicing',
+      period: '2026-11-30',
+      status: 'failed',
+      run: 1,
+      attempts: 3,
+      triggered_by: 'schedule',
+      error: 'disk full',
+      queued_at: now,
+      started_at: now,
+      finished_at: now,
+      updated_at: now,
+    });
+    await waitFor(
+      () =>
+        mailsTo('ops@shop.example').some((m) =>
+          m.parsed.subject?.startsWith('Scheduled job invoicing failed'),
+        ) && mailsTo('cangku@shop.example').some((m) => m.parsed.subject?.startsWith('定时任务 invoicing')),
+      { message: 'the failed job e-mails' },
+    );
+    const zh = mailsTo('cangku@shop.example').find((m) => m.parsed.subject?.startsWith('定时任务 invoicing'));
+    expect(zh?.parsed.text).toContain('disk full');
+    await notify.tick();
+    await notify.tick();
+    expect(
+      mailsTo('ops@shop.example').filter((m) =>
+        m.parsed.subject?.startsWith('Scheduled job invoicing failed'),
+      ),
+    ).toHaveLength(1);
   });
 });
