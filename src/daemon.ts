@@ -152,6 +152,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       }),
     });
     // Notifications: the dispatch worker and its sweep (the fan-out runs in the relay above).
+    const mail = builtinSenders(mailSettingsOf(config));
     const notifications = await startNotifications({
       db,
       log: log.child({ role: 'notifications' }),
@@ -159,7 +160,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       queue: notifyQueue,
       prefix,
       mailFrom: config.STOCKBRIDGE_MAIL_FROM,
-      senders: builtinSenders(mailSettingsOf(config)),
+      senders: mail.senders,
       templatesDir: config.STOCKBRIDGE_TEMPLATES_DIR,
       outputDir: outputDirOf(config),
       timeZone: config.STOCKBRIDGE_TIME_ZONE,
@@ -186,6 +187,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     for (const w of workers) instrumentWorker(w);
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.close()));
+      mail.close();
     });
   }
 

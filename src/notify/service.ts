@@ -14,12 +14,18 @@ import type { StatusLink } from './template-data.js';
 import { Templates } from './templates.js';
 import { watchEvents } from './watch.js';
 
-/** The built-in senders: e-mail when SMTP is configured (SMS and webhook senders are added beside it). */
-export function builtinSenders(mail: MailSettings): Map<NotificationMedium, NotificationSender> {
+/**
+ * The built-in senders: e-mail when SMTP is configured (SMS and webhook senders are added to the
+ * map beside it); `close` ends the SMTP pool's connections.
+ */
+export function builtinSenders(mail: MailSettings): {
+  senders: Map<NotificationMedium, NotificationSender>;
+  close(): void;
+} {
   const senders = new Map<NotificationMedium, NotificationSender>();
   const transport = createMailTransport(mail);
   if (transport) senders.set('email', emailSender({ transport, from: mail.from }));
-  return senders;
+  return { senders, close: () => transport?.close() };
 }
 
 export interface NotificationsOptions {
