@@ -3,7 +3,6 @@ import type { OutboxTopic } from '../outbox/outbox.js';
 import type { OutboxHandler, OutboxRow } from '../queue/relay.js';
 import { type EventOccurrence, statusChangeEvents } from './events.js';
 import { fanOut } from './fan-out.js';
-import { ensureDefaultRules } from './rules.js';
 
 export interface NotificationFanOutOptions {
   /** The host of Message-IDs (the From address's domain). */
@@ -20,12 +19,8 @@ export interface NotificationFanOutOptions {
 export function notificationOutboxHandlers(
   options: NotificationFanOutOptions,
 ): Partial<Record<OutboxTopic, OutboxHandler>> {
-  let defaultsMade = false;
+  // The default rules are made when the worker starts (startNotifications), not in this transaction.
   const run = async (tx: Tx, occurrences: EventOccurrence[]) => {
-    if (!defaultsMade) {
-      await ensureDefaultRules(tx);
-      defaultsMade = true;
-    }
     const made = await fanOut(tx, occurrences, options.host);
     const { requestDispatch } = options;
     if (made.length === 0 || !requestDispatch) return undefined;
