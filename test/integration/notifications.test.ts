@@ -426,3 +426,45 @@ describe('watched events', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('replays', () => {
+  it('an outbox row handed over again makes no second notification and no second e-mail', async () => {
+    const address = 'replay@buyer.example';
+    const id = await placeOrder('REPLAY-1', { email: address });
+    await waitFor(() => mailsTo(address).length >= 1, { message: 'the confirmation' });
+    const before = await stack.db('notifications').where({ order_id: id }).count({ n: '*' });
+    // As if the relay had died before its commit was seen: every row of the order again.
+    const rows = await stack
+      .db('outbox')
+      .where({ topic: 'order.status_changed' })
+      .whereRaw('payload LIKE ?', [`%"orderId":${id},%`]);
+    expect(rows.length).toBeGreaterThan(0);
+    await stack
+      .db('outbox')
+      .whereIn(
+        'id',
+        rows.map((r) => r.id),
+      )
+      .update({ published_at: null });
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await stack
+              .db('outbox')
+              .whereIn(
+                'id',
+                rows.map((r) => r.id),
+              )
+              .whereNull('published_at')
+              .count({ n: '*' })
+          )[0]!.n,
+        ) === 0,
+      { message: 'the rows handed over again' },
+    );
+    await notify.tick();
+    const after = await stack.db('notifications').where({ order_id: id }).count({ n: '*' });
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
+    expect(mailsTo(address)).toHaveLength(1);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySmtpError } from '../../src/notify/email-sender.js';
 import { statusChangeEvents } from '../../src/notify/events.js';
+import { matchesFilters } from '../../src/notify/fan-out.js';
 import { messageIdHost, notificationMessageId } from '../../src/notify/message-id.js';
 import { parseTemplate, renderTemplate, TemplateError } from '../../src/notify/template-engine.js';
 import { Templates } from '../../src/notify/templates.js';
@@ -87,5 +88,34 @@ describe('Message-IDs', () => {
       notificationMessageId('outbox:2|3|email|a@b', host),
     );
     expect(notificationMessageId('k', host)).toMatch(/^<n\.[A-Za-z0-9_-]{27}@shop\.example>$/);
+  });
+});
+
+describe('rule filters', () => {
+  const order = {
+    id: 1,
+    channel: 'shopify:3',
+    customerId: 5,
+    customerGroup: 'Wholesale',
+    holdReason: 'credit_limit',
+    email: null,
+    phone: null,
+    language: null,
+    timeZone: null,
+  };
+  it.each([
+    [{}, true],
+    [{ channel: 'shopify:3' }, true],
+    [{ channel: 'api' }, false],
+    [{ customerGroup: 'wholesale' }, true],
+    [{ customerGroup: 'retail' }, false],
+    [{ holdReason: 'credit_limit', channel: 'shopify:3' }, true],
+    [{ holdReason: 'unknown_sku' }, false],
+  ])('%o lets the order through: %s', (filters, pass) => {
+    expect(matchesFilters(filters, order, {})).toBe(pass);
+  });
+  it('filters on an order fact refuse an event of no order, except the channel its data names', () => {
+    expect(matchesFilters({ customerGroup: 'retail' }, null, {})).toBe(false);
+    expect(matchesFilters({ channel: 'shopify:3' }, null, { channel: 'shopify:3' })).toBe(true);
   });
 });
