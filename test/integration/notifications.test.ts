@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordChannelError } from '../../src/channels/channel-store.js';
 import { dbTime } from '../../src/db/connection.js';
 import { MAIL_FROM, type NotifyHarness, startNotifyHarness } from '../helpers/notify.js';
 import { type ReceivedMail, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
@@ -424,6 +425,37 @@ describe('watched events', () => {
         m.parsed.subject?.startsWith('Scheduled job invoicing failed'),
       ),
     ).toHaveLength(1);
+  });
+});
+
+describe('failing channels', () => {
+  it('tells operations once per failing spell of a channel', async () => {
+    await stack.api('PUT', '/api/notification-roles/operations', {
+      addresses: [{ address: 'ops@shop.example', language: 'en' }],
+    });
+    const now = dbTime();
+    const [id] = await stack.db('channels').insert({
+      type: 'shopify',
+      name: 'Flagship <shop>',
+      enabled: false,
+      settings: '{}',
+      secrets: '',
+      created_at: now,
+      updated_at: now,
+    });
+    const subject = 'Channel Flagship <shop> is failing';
+    await recordChannelError(stack.db, Number(id), 'pull: 401 Unauthorized', { failing: true });
+    await waitFor(() => mailsTo('ops@shop.example').some((m) => m.parsed.subject === subject), {
+      message: 'the failing channel e-mail',
+    });
+    const mail = mailsTo('ops@shop.example').find((m) => m.parsed.subject === subject)!;
+    expect(mail.parsed.text).toContain('pull: 401 Unauthorized');
+    expect(mail.parsed.html).toContain('Flagship &lt;shop&gt;');
+    // Still failing: the same spell, nothing new.
+    await recordChannelError(stack.db, Number(id), 'pull: 401 again', { failing: true });
+    await notify.tick();
+    await notify.tick();
+    expect(mailsTo('ops@shop.example').filter((m) => m.parsed.subject === subject)).toHaveLength(1);
   });
 });
 
