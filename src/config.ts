@@ -80,6 +80,17 @@ const configSchema = z.object({
   STOCKBRIDGE_MAIL_FROM: z.string().min(3).default('stockbridge@localhost'),
   STOCKBRIDGE_DATA_DIR: z.string().default('./data'),
   /**
+   * Folder of notification template overrides, files `<event>.<language>.<subject|text|html>`
+   * (README "Notifications"). Missing files fall back to the built-in templates.
+   */
+  STOCKBRIDGE_TEMPLATES_DIR: z.string().min(1).default('config/templates'),
+  /** How often the worker looks for notifications whose job was lost, failed jobs, failing channels and issued documents (ms). */
+  STOCKBRIDGE_NOTIFY_SWEEP_MS: intFromEnv(100, 3_600_000).default(10_000),
+  /** How long one sending holds a notification before another process may take it over (ms). */
+  STOCKBRIDGE_NOTIFY_LEASE_MS: intFromEnv(1000, 3_600_000).default(120_000),
+  /** Wait before a failed notification's first retry (ms); doubled for each further one, up to 6 h. */
+  STOCKBRIDGE_NOTIFY_RETRY_MS: intFromEnv(100, 3_600_000).default(30_000),
+  /**
    * Where files the daemon writes go (scheduled jobs' outputs, one folder per job and period; invoice documents).
    * Unset: `outputs` under `STOCKBRIDGE_DATA_DIR` (`./data/outputs`). Shared storage when more than
    * one process runs jobs or serves downloads.

@@ -15,6 +15,13 @@ import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { startMailPoller } from './inbox/mail-poller.js';
 import { createMailTransport, mailSettingsOf } from './mail/transport.js';
 import { instrumentWorker, watchQueues } from './metrics.js';
+import { DispatchQueue } from './notify/dispatch.js';
+import { messageIdHost } from './notify/message-id.js';
+import { notificationOutboxHandlers } from './notify/outbox-handlers.js';
+import { builtinSenders, startNotifications } from './notify/service.js';
+import { SmsSender } from './notify/sms/index.js';
+import { statusLinkFor } from './notify/status-token.js';
+import { WebhookSender } from './notify/webhooks/index.js';
 import { fillBackorders } from './orders/backorders.js';
 import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
@@ -75,7 +82,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   // It fails fast while not connected; let it connect (a cluster: learn the slots) before work comes.
   if (!(await redisReady(producer))) log.warn('redis producer connection not ready yet; going on');
   const queues = createQueues(producer, prefix);
-  const allQueues = [queues.orders, queues.events, queues.channels, queues.maintenance];
+  const notifyQueue = new DispatchQueue(producer, prefix);
+  const allQueues = [queues.orders, queues.events, queues.channels, queues.maintenance, notifyQueue.queue];
   watchQueues(allQueues);
   const enqueueOrders = (ids: number[]) => queues.enqueueOrders(ids);
   const intake = new IntakeBatcher(db, enqueueOrders, { log });
@@ -90,6 +98,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     enqueueEvents: (ids) => queues.enqueueEvents(ids),
     requestPush: (channelId) => queues.enqueuePush(channelId, config.STOCKBRIDGE_PUSH_DEBOUNCE_MS),
   });
+
+  // The customer's status page link, put into notifications to the order's own contact.
+  const statusLinkOptions = { secretKey, publicUrl: publicUrlOf(config) };
+  const statusLink = (orderId: number) => statusLinkFor(db, statusLinkOptions, orderId);
 
   const closers: Array<() => Promise<void> | void> = [];
   const workerConnections: RedisConnection[] = [];
@@ -141,8 +153,37 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         fillBackorders: (skuIds) => fillBackorders(db, skuIds, 'relay'),
         requestFulfilment: (channelId, shipmentId) => queues.enqueueFulfilment(channelId, shipmentId),
         requestCancellation: (channelId, orderId) => queues.enqueueCancellation(channelId, orderId),
+        notifications: notificationOutboxHandlers({
+          host: messageIdHost(config.STOCKBRIDGE_MAIL_FROM),
+          requestDispatch: (items) => notifyQueue.made(items),
+        }),
       }),
     });
+    // Notifications: the dispatch worker and its sweep (the fan-out runs in the relay above).
+    const notifySenders = builtinSenders(mailSettingsOf(config));
+    notifySenders.senders.set('sms', new SmsSender({ db, secretKey, log: log.child({ role: 'sms' }) }));
+    notifySenders.senders.set(
+      'webhook',
+      new WebhookSender({ db, secretKey, log: log.child({ role: 'webhooks' }) }),
+    );
+    const notifications = await startNotifications({
+      db,
+      log: log.child({ role: 'notifications' }),
+      connection: conn,
+      queue: notifyQueue,
+      prefix,
+      mailFrom: config.STOCKBRIDGE_MAIL_FROM,
+      senders: notifySenders.senders,
+      statusLink,
+      templatesDir: config.STOCKBRIDGE_TEMPLATES_DIR,
+      outputDir: outputDirOf(config),
+      timeZone: config.STOCKBRIDGE_TIME_ZONE,
+      sweepMs: config.STOCKBRIDGE_NOTIFY_SWEEP_MS,
+      leaseMs: config.STOCKBRIDGE_NOTIFY_LEASE_MS,
+      retryBaseMs: config.STOCKBRIDGE_NOTIFY_RETRY_MS,
+    });
+    workers.push(notifications.worker);
+    closers.push(() => notifications.stopSweep());
     const loop = startLoop('relay', config.STOCKBRIDGE_RELAY_INTERVAL_MS, () => relay.tick(), log);
     // Stop the relay first, then let workers finish what they hold.
     closers.push(() => loop.stop());
@@ -177,6 +218,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     for (const w of workers) instrumentWorker(w);
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.close()));
+      notifySenders.close();
     });
   }
 
@@ -230,6 +272,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       outputDir: outputDirOf(config),
       secretKey,
       statusPage: { secretKey, publicUrl: publicUrlOf(config), redis: producer, prefix },
+      notifications: { templatesDir: config.STOCKBRIDGE_TEMPLATES_DIR, statusLink },
       checkRedis: async () => {
         await producer.ping();
       },
@@ -277,6 +320,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       stopping ??= (async () => {
         for (const close of closers) await close();
         await queues.close();
+        await notifyQueue.close();
         producer.disconnect();
         for (const c of workerConnections) c.disconnect();
         await db.destroy();

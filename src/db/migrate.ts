@@ -25,6 +25,7 @@ import * as statements from './migrations/20261203130000_statements.js';
 import * as reconciliation from './migrations/20261203140000_reconciliation.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
+import * as notifications from './migrations/20261204100000_notifications.js';
 import * as webhookEndpointsSms from './migrations/20261204110000_webhook_endpoints_sms.js';
 import * as orderStatusNonce from './migrations/20261204120000_order_status_nonce.js';
 import * as mailInboxes from './migrations/20261204130000_mail_inboxes.js';
@@ -65,6 +66,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203140000_reconciliation', reconciliation],
   ['20261203150000_report_indexes', reportIndexes],
   ['20261203160000_shipment_channel_state', shipmentChannelState],
+  ['20261204100000_notifications', notifications],
   ['20261204110000_webhook_endpoints_sms', webhookEndpointsSms],
   ['20261204120000_order_status_nonce', orderStatusNonce],
   ['20261204130000_mail_inboxes', mailInboxes],

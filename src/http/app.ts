@@ -21,6 +21,7 @@ import { inboundEventRoutes } from './routes/inbound-events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mailInboxRoutes } from './routes/mail-inboxes.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { orderRoutes } from './routes/orders.js';
 import { PAYMENT_IMPORT_PATH, paymentRoutes } from './routes/payments.js';
 import { PRICE_LIST_IMPORT_PATH, priceListRoutes } from './routes/price-lists.js';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps) {
     const sender = new WebhookSender({ db, secretKey, log: deps.log });
     api.route('/', webhookEndpointRoutes({ db, secretKey, sender }));
   }
+  api.route('/', notificationRoutes({ db: deps.db, ...deps.notifications }));
   if (deps.channels) {
     api.route('/', channelRoutes(deps.channels));
     api.route('/', inboundEventRoutes(deps.db, deps.channels));

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ScheduledJob } from '../../jobs/types.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
+import type { StatusLink } from '../notify/template-data.js';
 import type { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { StatusPageDeps } from './routes/status-page.js';
 
@@ -40,6 +41,8 @@ export interface AppDeps {
   statusPage?: StatusPageDeps;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Notification templates' override folder (`STOCKBRIDGE_TEMPLATES_DIR`) and the status page link, for previews. */
+  notifications?: { templatesDir: string | null; statusLink?: StatusLink };
 }
 
 export interface ScheduledJobsDeps {

@@ -4,6 +4,7 @@ import { type Conn, isoTime } from '../db/connection.js';
 import { shipmentTracking } from '../domain/carriers.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import { notFound } from '../errors/domain-errors.js';
+import { orderNotifications } from '../notify/store.js';
 import { orderApprovals } from './approvals.js';
 import { moneyView } from './money.js';
 import { findOrder, ORDERS, orderHistory, orderLines, toOrder } from './order-store.js';
@@ -149,6 +150,8 @@ export async function orderDetail(db: Conn, id: number) {
     promotions: promotionsOf(null),
     money: moneyView(order, lines),
     history,
+    // What was sent about the order (issue 16): each notification with its state.
+    notifications: await orderNotifications(db, id),
     shipments: shipments.map((s) => ({
       id: Number(s.id),
       carrier: s.carrier,

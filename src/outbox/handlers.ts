@@ -16,6 +16,8 @@ export interface OutboxHandlerOptions {
   requestFulfilment?: (channelId: number, shipmentId: number) => Promise<void>;
   /** Queues telling a channel about an order we cancelled; called after the relay's commit. */
   requestCancellation?: (channelId: number, orderId: number) => Promise<void>;
+  /** Handlers that make notifications (src/notify/outbox-handlers.ts); none without them. */
+  notifications?: Partial<Record<OutboxTopic, OutboxHandler>>;
 }
 
 /** What the relay does with each outbox topic (each handler is idempotent). */
@@ -23,6 +25,7 @@ export function outboxHandlers(
   options: OutboxHandlerOptions = {},
 ): Partial<Record<OutboxTopic, OutboxHandler>> {
   return {
+    ...options.notifications,
     'stock.changed': async (rows, tx) => {
       const skuIds = rows.flatMap((r) =>
         Array.isArray(r.payload.skuIds) ? (r.payload.skuIds as number[]) : [],
