@@ -37,7 +37,7 @@ const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').j
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
 
-interface CreditableInvoice {
+export interface CreditableInvoice {
   head: Row;
   lines: CreditableLine[];
   /** Shipping, order discount and order tax not yet credited. */
@@ -45,7 +45,7 @@ interface CreditableInvoice {
 }
 
 /** Reads an invoice with what its credit notes have taken back so far (after the caller's locks). */
-async function readCreditable(
+export async function readCreditable(
   tx: Tx,
   invoiceIds: readonly number[],
 ): Promise<Map<number, CreditableInvoice>> {
@@ -83,7 +83,7 @@ async function readCreditable(
   return out;
 }
 
-function noteDraft(
+export function noteDraft(
   inv: CreditableInvoice,
   lines: InvoiceLineDraft[],
   charges: OrderCharges,
