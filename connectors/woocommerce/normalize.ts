@@ -163,7 +163,12 @@ export function refundedUnits(refunds: unknown): Map<string, number> {
 /** A refund's amount as WooCommerce writes it (`"-9.00"` on its items): its size, in minor units. */
 function refundMinor(value: unknown, currency: string): number | null {
   if (value === undefined || value === null || value === '') return 0;
-  const t = typeof value === 'string' ? value.trim().replace(/^-/, '') : typeof value === 'number' ? Math.abs(value) : value;
+  const t =
+    typeof value === 'string'
+      ? value.trim().replace(/^-/, '')
+      : typeof value === 'number'
+        ? Math.abs(value)
+        : value;
   return toMinorUnits(t, currency);
 }
 
@@ -229,7 +234,10 @@ export function wooRefunds(payload: Rec): NormalizedRefund[] | undefined {
     }
     const currency = text(payload.currency)?.toUpperCase();
     const money = currency ? wooRefundMoney(r, currency) : undefined;
-    out.push({ refund: { id, createdAt: orderTime(r, 'date_created'), lines, ...(money ? { money } : {}) }, i });
+    out.push({
+      refund: { id, createdAt: orderTime(r, 'date_created'), lines, ...(money ? { money } : {}) },
+      i,
+    });
   });
   const at = (x: { refund: NormalizedRefund }) =>
     x.refund.createdAt ? Date.parse(x.refund.createdAt) : Number.POSITIVE_INFINITY;

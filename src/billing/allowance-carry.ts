@@ -32,7 +32,12 @@ function weighed(draft: InvoiceDraft, orderId: number): { lines: TaxedAmount[]; 
     .filter((l) => (own || l.orderId === orderId) && !(l.sku === ALLOWANCE_SKU && l.orderLineId === null))
     .map((l) => ({ taxClass: l.taxClass, taxCode: l.taxCode, amount: l.amount, tax: l.tax }));
   if (own && draft.totals.shipping > 0)
-    lines.push({ taxClass: null, taxCode: null, amount: draft.totals.shipping, tax: draft.totals.shippingTax });
+    lines.push({
+      taxClass: null,
+      taxCode: null,
+      amount: draft.totals.shipping,
+      tax: draft.totals.shippingTax,
+    });
   // What the draft bills the order, net of what it carries already.
   const gross = own
     ? draft.totals.total
@@ -85,17 +90,26 @@ export async function carryAllowances(tx: Tx, drafts: readonly InvoiceDraft[]): 
       const { lines, gross } = weighed(draft, orderId);
       const take = Math.min(left, gross);
       if (take <= 0) continue;
-      const added: InvoiceLineDraft[] = allowanceLines(splitAllowance(take, lines, draft.pricesIncludeTax), draft.pricesIncludeTax, -1, {
-        orderId,
-        description: allowanceDescription(draft.billTo.language, String(r.reference)),
-      });
+      const added: InvoiceLineDraft[] = allowanceLines(
+        splitAllowance(take, lines, draft.pricesIncludeTax),
+        draft.pricesIncludeTax,
+        -1,
+        {
+          orderId,
+          description: allowanceDescription(draft.billTo.language, String(r.reference)),
+        },
+      );
       const nextLines = [...draft.lines, ...added];
       const next: InvoiceDraft = {
         ...draft,
         lines: nextLines,
         totals: invoiceTotals(
           nextLines,
-          { shipping: draft.totals.shipping, discount: draft.totals.discount, orderTax: draft.totals.shippingTax },
+          {
+            shipping: draft.totals.shipping,
+            discount: draft.totals.discount,
+            orderTax: draft.totals.shippingTax,
+          },
           draft.pricesIncludeTax,
         ),
       };

@@ -99,7 +99,11 @@ async function creditTargets(tx: Tx, orderId: number): Promise<Target[]> {
       lines.push({ taxClass: null, taxCode: null, amount: Number(h.shipping), tax: Number(h.shipping_tax) });
     let left = Number(h.total) - (creditedOf.get(id) ?? 0);
     // An invoice over several orders (periodic): no more than it bills this order.
-    if (!own) left = Math.min(left, lines.reduce((s, l) => s + l.amount + (pit ? 0 : l.tax), 0));
+    if (!own)
+      left = Math.min(
+        left,
+        lines.reduce((s, l) => s + l.amount + (pit ? 0 : l.tax), 0),
+      );
     out.push({ inv, left: Math.max(0, left), lines });
   }
   return out;
@@ -160,7 +164,12 @@ export async function applyRefundMoneyLocked(
         const target = targets.find((t) => t.left >= allowance);
         if (!target) {
           status = 'held';
-          heldReason = heldText(reference, allowance, money.currency, Math.max(0, ...targets.map((t) => t.left)));
+          heldReason = heldText(
+            reference,
+            allowance,
+            money.currency,
+            Math.max(0, ...targets.map((t) => t.left)),
+          );
         } else {
           const h = target.inv.head;
           const pit = Boolean(Number(h.prices_include_tax));

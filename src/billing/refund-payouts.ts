@@ -25,7 +25,10 @@ export interface ChannelReceipt {
 }
 
 /** The channel receipts of these orders, locked (by id); one per order at most. */
-export async function lockChannelReceipts(tx: Tx, orderIds: readonly number[]): Promise<Map<number, ChannelReceipt>> {
+export async function lockChannelReceipts(
+  tx: Tx,
+  orderIds: readonly number[],
+): Promise<Map<number, ChannelReceipt>> {
   const out = new Map<number, ChannelReceipt>();
   if (orderIds.length === 0) return out;
   const [rows = []] = await rawRows(

@@ -264,15 +264,14 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
   }
   if (allocations.length > 0) await writeChannelAllocations(tx, allocations, today, now);
   // Refunds that came before the order's receipt was recorded are paid out of it now.
-  await payPendingRefunds(tx, await receiptsOf(tx, paid, existing), now);
+  await payPendingRefunds(tx, receiptsOf(paid, existing), now);
 }
 
 /** The channel receipts of the settled orders, as `payPendingRefunds` takes them. */
-async function receiptsOf(
-  tx: Tx,
+function receiptsOf(
   paid: ReadonlyMap<number, Record<string, unknown>>,
   existing: ReadonlyMap<number, { id: number; unapplied: number; currency: string }>,
-): Promise<Map<number, ChannelReceipt>> {
+): Map<number, ChannelReceipt> {
   const out = new Map<number, ChannelReceipt>();
   for (const [orderId, o] of paid) {
     const pay = existing.get(orderId);

@@ -397,7 +397,9 @@ async function applyInTx(
   // The refunds' money after whatever else this version changes (its credit notes and the order's
   // channel receipt are the last locks of the transaction).
   const money = (made: ChannelReturns) =>
-    incoming.refunds ? withRefundMoney(tx, locked, incoming.refunds, made, actor, now) : Promise.resolve(made);
+    incoming.refunds
+      ? withRefundMoney(tx, locked, incoming.refunds, made, actor, now)
+      : Promise.resolve(made);
 
   if (cancelled) {
     if (!OPEN_STATUSES.includes(order.status)) {

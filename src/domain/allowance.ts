@@ -46,7 +46,10 @@ export function splitAllowance(
   lines: readonly TaxedAmount[],
   pricesIncludeTax: boolean,
 ): AllowancePart[] {
-  const groups = new Map<string, { taxClass: string | null; taxCode: string | null; net: bigint; tax: bigint }>();
+  const groups = new Map<
+    string,
+    { taxClass: string | null; taxCode: string | null; net: bigint; tax: bigint }
+  >();
   for (const l of lines) {
     const key = `${l.taxClass ?? ''}\u0000${l.taxCode ?? ''}`;
     const g = groups.get(key) ?? { taxClass: l.taxClass, taxCode: l.taxCode, net: 0n, tax: 0n };
@@ -92,10 +95,11 @@ function roundHalfAway(n: bigint, d: bigint): bigint {
 
 /** The texts of an allowance line, in the document's language. */
 export function allowanceDescription(language: 'zh-CN' | 'en', reference: string): string {
-  return (language === 'zh-CN' ? `销售折让（渠道退款 ${reference}）` : `Sales allowance (channel refund ${reference})`).slice(
-    0,
-    255,
-  );
+  return (
+    language === 'zh-CN'
+      ? `销售折让（渠道退款 ${reference}）`
+      : `Sales allowance (channel refund ${reference})`
+  ).slice(0, 255);
 }
 
 /**

@@ -202,7 +202,9 @@ export async function checkPaymentInvariants(db: Conn): Promise<string[]> {
   const payoutsOf = new Map<number, number>();
   const payouts = new Set<number>();
   if (await db.schema.hasColumn('payments', 'payout_of'))
-    for (const p of await rows(db('payments').whereNotNull('payout_of').select('id', 'payout_of', 'amount'))) {
+    for (const p of await rows(
+      db('payments').whereNotNull('payout_of').select('id', 'payout_of', 'amount'),
+    )) {
       payouts.add(Number(p.id));
       payoutsOf.set(Number(p.payout_of), (payoutsOf.get(Number(p.payout_of)) ?? 0) - Number(p.amount));
     }
