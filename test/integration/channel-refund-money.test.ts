@@ -294,6 +294,23 @@ describe('refunds of money on the channel: allowances and payouts (MariaDB, Redi
     expect(Number((await stack.db('invoices').where({ id: invoice.id }).first()).paid)).toBe(13750);
     expect(await balanceOf(order.customerId)).toBe(0);
     expect(await checkInvariants(stack.db)).toEqual([]);
+
+    // Everything comes back later: the credit note takes back what the invoice billed, net of the
+    // allowance it carried — never more than its total.
+    const back = await stack.api('POST', `/api/orders/${order.orderId}/returns`, {
+      lines: [
+        { sku: 'TEE', quantity: 2 },
+        { sku: 'MUG', quantity: 1 },
+      ],
+      restock: true,
+      reason: 'all back',
+    });
+    expect(back.status).toBe(201);
+    const [note, ...more] = await creditNotesOf(invoice.id);
+    expect(more).toEqual([]);
+    expect(Number(note.total)).toBe(13750);
+    expect(Number(note.tax)).toBe(1750 - 314);
+    expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('Shopify: a refund of more than the invoice has left to credit is held for a person: nothing credited, nothing paid out, once', async () => {
