@@ -58,6 +58,25 @@ function moneyRefund(id: string, orderId: string, amount: string): string {
   );
 }
 
+/**
+ * A refund of 1 × MUG (its value 50.00 + 4.50 tax), restocked, that paid back `amount`: what is
+ * beyond the unit (a shipping or goodwill part) is told by an `order_adjustments` entry.
+ */
+function unitAndMoneyRefund(id: string, orderId: string, amount: string): string {
+  const lineId = `${orderId}1`;
+  return (
+    `{"id":${id},"order_id":${orderId},"admin_graphql_api_id":"gid://shopify/Refund/${id}",` +
+    `"created_at":"2026-11-28T12:00:00Z","note":"Broken mug","restock":true,` +
+    `"refund_line_items":[{"id":${id}0,"quantity":1,"line_item_id":${lineId},"restock_type":"return",` +
+    `"subtotal":50.0,"total_tax":4.5,"subtotal_set":{"shop_money":{"amount":"50.00","currency_code":"EUR"}},` +
+    `"total_tax_set":{"shop_money":{"amount":"4.50","currency_code":"EUR"}},` +
+    `"line_item":{"id":${lineId},"sku":"MUG","variant_id":4400000000000000032,"product_id":7700000000000000001,` +
+    `"quantity":1,"price":"50.00"}}],` +
+    `"transactions":[{"id":${id}1,"kind":"refund","status":"success","amount":"${amount}","currency":"EUR"}],` +
+    `"order_adjustments":[{"id":${id}2,"amount":"-5.50","tax_amount":"0.00","kind":"shipping_refund"}]}`
+  );
+}
+
 describe.each([
   ['MariaDB', false],
   ['SQLite', true],
@@ -314,6 +333,32 @@ describe.each([
     expect(more).toEqual([]);
     expect(Number(note.total)).toBe(13750);
     expect(Number(note.tax)).toBe(1750 - 314);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('Shopify: a refund of a unit and money beyond it → the return’s credit note, an allowance for the rest, and all of it paid out', async () => {
+    const id = '5810000000000000005';
+    const order = await shippedPaidOrder(id);
+    const issued = await stack.api('POST', '/api/invoices', { shipment: order.shipmentId });
+    const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+    const refund = unitAndMoneyRefund('6610000000000000005', id, '60.00');
+    const applied = await shopifyWebhook('refunds/create', refund);
+    expect(applied.body.status).toBe('updated');
+    const notes = await creditNotesOf(invoice.id);
+    // The unit at what the invoice billed for it, then the 5.50 beyond it over the invoice's rates.
+    expect(notes.map((n) => Number(n.total))).toEqual([5450, 550]);
+    expect((await linesOf(notes[0].id)).map((l) => [l.sku, l.quantity])).toEqual([['MUG', 1]]);
+    expect((await linesOf(notes[1].id)).map((l) => [l.sku, l.quantity])).toEqual([
+      ['ALLOWANCE', 0],
+      ['ALLOWANCE', 0],
+    ]);
+    expect((await paymentsOf(order.orderId)).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+      [16750, 0],
+      [-6000, 0],
+    ]);
+    expect(await balanceOf(order.customerId)).toBe(0);
+    expect((await shopifyWebhook('refunds/create', refund)).body.status).toBe('unchanged');
+    expect(await creditNotesOf(invoice.id)).toHaveLength(2);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
