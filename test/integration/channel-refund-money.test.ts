@@ -315,6 +315,15 @@ describe.each([
       [-3000, 0],
     ]);
     expect(Number((await stack.db('invoices').where({ id: invoice.id }).first()).paid)).toBe(13750);
+    const receipt = await stack.api('GET', `/api/payments/${payments[0].id}`);
+    expect(receipt.body).toMatchObject({ amount: 16750, applied: 13750, paidOut: 3000, unapplied: 0 });
+    const payout = await stack.api('GET', `/api/payments/${payments[1].id}`);
+    expect(payout.body).toMatchObject({
+      amount: -3000,
+      applied: 0,
+      unapplied: 0,
+      payoutOf: Number(payments[0].id),
+    });
     expect(await balanceOf(order.customerId)).toBe(0);
     expect(await checkInvariants(stack.db)).toEqual([]);
 
