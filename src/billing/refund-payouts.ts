@@ -95,7 +95,7 @@ export async function payOut(
     created_at: now,
     payout_of: receipt.id,
   });
-  await tx('payments').where({ id: receipt.id }).decrement('unapplied', amount);
+  await tx.raw('UPDATE payments SET unapplied = unapplied - ? WHERE id = ?', [amount, receipt.id]);
   receipt.unapplied -= amount;
   return { id: Number(id), amount };
 }

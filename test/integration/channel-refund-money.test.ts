@@ -277,6 +277,20 @@ describe.each([
     expect(await paymentsOf(order.orderId)).toHaveLength(2);
     expect(await balanceOf(order.customerId)).toBe(0);
     expect(await checkInvariants(stack.db)).toEqual([]);
+
+    // Everything comes back later: the return's credit note takes what the invoice has left after
+    // the allowance, never more (the credit notes add up to the invoice's total).
+    const back = await stack.api('POST', `/api/orders/${order.orderId}/returns`, {
+      lines: [
+        { sku: 'TEE', quantity: 2 },
+        { sku: 'MUG', quantity: 1 },
+      ],
+      restock: false,
+      reason: 'all back',
+    });
+    expect(back.status).toBe(201);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([3000, 13750]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
   it('Shopify: the same refund of money on an order not invoiced yet → the invoice carries it as discount lines, and the payout follows the receipt', async () => {
