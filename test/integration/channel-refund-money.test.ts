@@ -479,6 +479,62 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  // Lock waits are read from InnoDB's tables: the forced interleavings run on MariaDB.
+  if (!sqlite)
+    it('Shopify: a refund of money and the order’s invoice posted at once, queued behind the order row → the allowance once (carried or credited), one payout', async () => {
+      const id = '5810000000000000006';
+      const order = await shippedPaidOrder(id);
+      const refund = moneyRefund('6610000000000000006', id, '30.00');
+      const channel = (await findChannel(stack.db, stack.secretKey, shopifyId))!;
+      const event: ChannelOrderEvent = {
+        deliveryId: 'race-money-invoice',
+        topic: 'refunds/create',
+        kind: 'order.refund',
+        rawPayload: refund,
+        externalId: id,
+        order: null,
+        refund: shopifyConnector.normalizeRefund!(parseJsonKeepingBigIds(refund)),
+      };
+      const blocker = await block(stack.db, 'SELECT id FROM orders WHERE id = ? FOR UPDATE', [order.orderId]);
+      let finished = 0;
+      const both = [
+        receiveChannelEvent(stack.db, channel, event),
+        stack.api('POST', '/api/invoices', { shipment: order.shipmentId }),
+      ].map((p) =>
+        (p as Promise<unknown>).finally(() => {
+          finished++;
+        }),
+      );
+      await waitForLockWaits(stack.db, 2, {
+        table: 'orders',
+        settled: () => (finished > 0 ? `${finished} finished without waiting` : null),
+      });
+      await blocker.commit();
+      const [applied, issued] = (await Promise.all(both)) as [
+        { outcome: string },
+        { status: number; body: any },
+      ];
+      expect(applied.outcome).toBe('updated');
+      expect(issued.status).toBe(201);
+      const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+      const row = await stack.db('channel_refunds').where({ order_id: order.orderId }).first();
+      const notes = await creditNotesOf(invoice.id);
+      if (row.status === 'carried') {
+        expect(Number(invoice.total)).toBe(13750);
+        expect(notes).toEqual([]);
+      } else {
+        expect(row.status).toBe('credited');
+        expect(Number(invoice.total)).toBe(16750);
+        expect(notes.map((n) => Number(n.total))).toEqual([3000]);
+      }
+      expect((await paymentsOf(order.orderId)).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+        [16750, 0],
+        [-3000, 0],
+      ]);
+      expect(await balanceOf(order.customerId)).toBe(0);
+      expect(await checkInvariants(stack.db)).toEqual([]);
+    });
+
   // Lock waits are read from InnoDB's tables: the forced interleaving runs on MariaDB.
   if (!sqlite)
     it('Shopify: refunds/create and orders/updated of one refund of money applied at once, queued behind the order row → one credit note, one payout', async () => {
