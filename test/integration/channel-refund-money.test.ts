@@ -1,16 +1,21 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import shopifyConnector, { parseJsonKeepingBigIds } from '../../connectors/shopify/index.js';
+import { pollIssuer, submitInvoices } from '../../src/billing/einvoicing.js';
+import { issueDueInvoices } from '../../src/billing/invoicing-run.js';
 import { type ChannelOrderEvent, receiveChannelEvent } from '../../src/channels/apply-order.js';
 import { findChannel } from '../../src/channels/channel-store.js';
 import { heldRefundProblems } from '../../src/reconciliation/internal-checks.js';
 import { webhookOutcome } from '../helpers/applied-event.js';
+import { FakeEinvoiceProvider } from '../helpers/fake-einvoice.js';
 import { block, waitForLockWaits } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
-import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
+import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 
 interceptChannelHttp({ strict: true });
 
@@ -290,6 +295,51 @@ describe.each([
     });
     expect(back.status).toBe(201);
     expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([3000, 13750]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('Shopify: the allowance credit note goes to a 数电票 provider as a red invoice of amounts and tax only, issued once the buyer confirms', async () => {
+    const id = '5810000000000000007';
+    const order = await shippedPaidOrder(id);
+    const fake = new FakeEinvoiceProvider();
+    const dir = mkdtempSync(path.join(tmpdir(), 'refund-money-'));
+    try {
+      await issueDueInvoices(stack.db, {
+        period: new Date().toISOString().slice(0, 10),
+        timeZone: 'UTC',
+        outputDir: dir,
+        log: silentLog,
+        issuer: fake,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const [line] = await stack
+      .db('invoice_lines')
+      .where({ shipment_id: order.shipmentId })
+      .select('invoice_id');
+    const invoice = await stack.db('invoices').where({ id: line.invoice_id }).first();
+    fake.complete(`SB-${invoice.number}`);
+    await pollIssuer(stack.db, fake);
+    const blue = (await stack.api('GET', `/api/invoices/${invoice.number}`)).body;
+    expect(blue.einvoice.status).toBe('issued');
+
+    expect(
+      (await shopifyWebhook('refunds/create', moneyRefund('6610000000000000007', id, '30.00'))).body.status,
+    ).toBe('updated');
+    const [note] = await creditNotesOf(invoice.id);
+    await submitInvoices(stack.db, fake, [Number(note.id)]);
+    const red = fake.red.get(`SB-${note.number}`)!.request;
+    expect(red.originalPlatformNumber).toBe(blue.einvoice.platformNumber);
+    expect(red.lines.map((l) => [l.sku, l.quantity, l.amount, l.tax, l.taxCode])).toEqual([
+      ['ALLOWANCE', 0, 1791, 233, '1090511'],
+      ['ALLOWANCE', 0, 895, 81, '1010101'],
+    ]);
+    expect(red.total).toBe(3000);
+    fake.confirm(`SB-${note.number}`);
+    await pollIssuer(stack.db, fake);
+    const view = (await stack.api('GET', `/api/credit-notes/${note.number}`)).body;
+    expect(view.einvoice).toMatchObject({ status: 'issued', redLetterStatus: 'confirmed' });
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
