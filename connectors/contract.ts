@@ -159,6 +159,20 @@ export interface NormalizedRefund {
   createdAt: string | null;
   /** Refunded units; empty for a refund of money only. */
   lines: NormalizedRefundLine[];
+  /**
+   * The money the refund paid back, when the payload says it whole (absent: not said, e.g. a pull
+   * that does not ask for it; the refund's money is then applied when a payload that says it comes).
+   */
+  money?: RefundMoney;
+}
+
+/** What a refund paid back, in minor units of `currency`. */
+export interface RefundMoney {
+  currency: string;
+  /** Paid back to the buyer (Shopify: the refund's successful refund transactions; WooCommerce: `amount`). */
+  amount: number;
+  /** The channel's value of the refunded units (their subtotal and tax): the rest of `amount` is an allowance. */
+  linesAmount: number;
 }
 
 /** A refund read from a payload that carries the refund alone (`normalizeRefund`). */

@@ -2,9 +2,11 @@ import { PermanentError } from '../../src/errors/permanent-error.js';
 import type {
   NormalizedRefund,
   NormalizedRefundLine,
+  RefundMoney,
   RefundOfOrder,
   RefundRestockType,
 } from '../contract.js';
+import { toMinorUnits } from '../shared/money.js';
 import { isRecord, type Rec, text } from '../shared/payload.js';
 import { shopifyIdString } from './normalize.js';
 
@@ -66,13 +68,57 @@ function oldestFirst(refunds: NormalizedRefund[]): NormalizedRefund[] {
     .map((x) => x.r);
 }
 
+/** A REST money field: its `_set.shop_money` amount, else the plain field; null when unreadable. */
+function shopAmount(r: Rec, field: string, currency: string): number | null {
+  const set = isRecord(r[`${field}_set`]) ? (r[`${field}_set`] as Rec) : {};
+  const shop = isRecord(set.shop_money) ? set.shop_money : {};
+  const value = shop.amount ?? r[field];
+  if (value === undefined || value === null) return 0;
+  return toMinorUnits(value, currency);
+}
+
+/**
+ * What a REST refund paid back: the sum of its successful `refund` transactions (in their currency,
+ * else the order's), and the value of its refunded line items (`subtotal` + `total_tax`). The rest of
+ * the money (`order_adjustments`: a shipping refund, a refund discrepancy; a refund of money only) is
+ * the allowance. Undefined when the refund lists no transactions or an amount cannot be read.
+ */
+function restRefundMoney(r: Rec, orderCurrency: string | null): RefundMoney | undefined {
+  if (!Array.isArray(r.transactions)) return undefined;
+  const refunds = r.transactions.filter(
+    (t): t is Rec => isRecord(t) && t.kind === 'refund' && (t.status === undefined || t.status === 'success'),
+  );
+  const currency = text(refunds.find((t) => text(t.currency))?.currency) ?? orderCurrency;
+  if (!currency) return undefined;
+  let amount = 0;
+  for (const t of refunds) {
+    if (text(t.currency) && text(t.currency) !== currency) return undefined;
+    const minor = toMinorUnits(t.amount, currency);
+    if (minor === null) return undefined;
+    amount += minor;
+  }
+  let linesAmount = 0;
+  for (const item of Array.isArray(r.refund_line_items) ? r.refund_line_items : []) {
+    if (!isRecord(item)) return undefined;
+    const subtotal = shopAmount(item, 'subtotal', currency);
+    const tax = shopAmount(item, 'total_tax', currency);
+    if (subtotal === null || tax === null) return undefined;
+    linesAmount += subtotal + tax;
+  }
+  return { currency, amount, linesAmount };
+}
+
 /**
  * One REST refund (`refunds[]` of an order webhook, or the body of `refunds/create`): its id, time
  * and refunded line items, each resolved to its line item's ids through the `line_item` it carries,
  * else through the order's `line_items` by `line_item_id`. Null when it cannot be read whole (no id,
  * a line without a whole quantity or an item it names): a refund is taken whole or not at all.
  */
-function restRefund(r: unknown, orderLines: ReadonlyMap<string, Rec>): NormalizedRefund | null {
+function restRefund(
+  r: unknown,
+  orderLines: ReadonlyMap<string, Rec>,
+  orderCurrency: string | null,
+): NormalizedRefund | null {
   if (!isRecord(r)) return null;
   const id = shopifyIdString(r.admin_graphql_api_id) ?? shopifyIdString(r.id);
   if (!id) return null;
@@ -88,7 +134,8 @@ function restRefund(r: unknown, orderLines: ReadonlyMap<string, Rec>): Normalize
     if (quantity === 0) continue;
     lines.push({ ...restLineIds(line), quantity, restockType: restockTypeOf(item.restock_type, r.restock) });
   }
-  return { id, createdAt: isoUtc(r.created_at), lines };
+  const money = restRefundMoney(r, orderCurrency);
+  return { id, createdAt: isoUtc(r.created_at), lines, ...(money ? { money } : {}) };
 }
 
 /** The refunds of a REST-shaped order (a webhook body), oldest first; absent: the body lists none. */
@@ -100,7 +147,9 @@ export function restRefunds(p: Rec): NormalizedRefund[] | undefined {
     if (id) lines.set(id, l as Rec);
   }
   return oldestFirst(
-    p.refunds.map((r) => restRefund(r, lines)).filter((r): r is NormalizedRefund => r !== null),
+    p.refunds
+      .map((r) => restRefund(r, lines, text(p.currency)))
+      .filter((r): r is NormalizedRefund => r !== null),
   );
 }
 
@@ -165,7 +214,7 @@ export function normalizeShopifyRefund(payload: unknown): RefundOfOrder {
     throw new PermanentError('invalid_payload', 'Shopify refund: the payload is not an object');
   const externalOrderId = shopifyIdString(payload.order_id);
   if (!externalOrderId) throw new PermanentError('invalid_payload', 'Shopify refund: no order_id');
-  const refund = restRefund(payload, new Map());
+  const refund = restRefund(payload, new Map(), null);
   if (!refund)
     throw new PermanentError(
       'invalid_payload',

@@ -6,6 +6,7 @@ import type {
   NormalizedOrder,
   NormalizedRefund,
   NormalizedRefundLine,
+  RefundMoney,
 } from '../contract.js';
 import { buyer, fullName, phoneOf } from '../shared/buyer.js';
 import { MoneyReader, shareOfUnits, toMinorUnits } from '../shared/money.js';
@@ -159,6 +160,37 @@ export function refundedUnits(refunds: unknown): Map<string, number> {
   return units;
 }
 
+/** A refund's amount as WooCommerce writes it (`"-9.00"` on its items): its size, in minor units. */
+function refundMinor(value: unknown, currency: string): number | null {
+  if (value === undefined || value === null || value === '') return 0;
+  const t =
+    typeof value === 'string'
+      ? value.trim().replace(/^-/, '')
+      : typeof value === 'number'
+        ? Math.abs(value)
+        : value;
+  return toMinorUnits(t, currency);
+}
+
+/**
+ * What a refund (as `GET orders/<id>/refunds` gives it) paid back: its `amount`, and the value of
+ * its line items (`total` + `total_tax`, negative there); the rest (a refund of an amount only,
+ * shipping, fees) is an allowance. Undefined when an amount cannot be read.
+ */
+function wooRefundMoney(r: Rec, currency: string): RefundMoney | undefined {
+  const amount = refundMinor(r.amount, currency);
+  if (amount === null || r.amount === undefined) return undefined;
+  let linesAmount = 0;
+  for (const item of Array.isArray(r.line_items) ? r.line_items : []) {
+    if (!isRecord(item)) continue;
+    const total = refundMinor(item.total, currency);
+    const tax = refundMinor(item.total_tax, currency);
+    if (total === null || tax === null) return undefined;
+    linesAmount += total + tax;
+  }
+  return { currency, amount, linesAmount };
+}
+
 /**
  * The refunds an order's payload lists with their line items (as `GET orders/<id>/refunds` gives
  * them), oldest first: each refunded unit's line resolved through `_refunded_item_id` to the order's
@@ -200,7 +232,12 @@ export function wooRefunds(payload: Rec): NormalizedRefund[] | undefined {
         restockType: null,
       });
     }
-    out.push({ refund: { id, createdAt: orderTime(r, 'date_created'), lines }, i });
+    const currency = text(payload.currency)?.toUpperCase();
+    const money = currency ? wooRefundMoney(r, currency) : undefined;
+    out.push({
+      refund: { id, createdAt: orderTime(r, 'date_created'), lines, ...(money ? { money } : {}) },
+      i,
+    });
   });
   const at = (x: { refund: NormalizedRefund }) =>
     x.refund.createdAt ? Date.parse(x.refund.createdAt) : Number.POSITIVE_INFINITY;

@@ -1,6 +1,7 @@
 import { currentBusinessTimeZone } from '../customers/price-book.js';
 import { type Db, dialectOf, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
+import { allowanceLines, splitAllowance } from '../domain/allowance.js';
 import {
   type CreditableLine,
   creditLines,
@@ -37,15 +38,17 @@ const marks = (list: readonly unknown[]) => (list.length ? list.map(() => '?').j
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const parseJson = (v: unknown): unknown => (typeof v === 'string' && v !== '' ? JSON.parse(v) : (v ?? null));
 
-interface CreditableInvoice {
+export interface CreditableInvoice {
   head: Row;
   lines: CreditableLine[];
   /** Shipping, order discount and order tax not yet credited. */
   charges: OrderCharges;
+  /** What its credit notes have taken back so far (the sum of their totals). */
+  creditedTotal: number;
 }
 
 /** Reads an invoice with what its credit notes have taken back so far (after the caller's locks). */
-async function readCreditable(
+export async function readCreditable(
   tx: Tx,
   invoiceIds: readonly number[],
 ): Promise<Map<number, CreditableInvoice>> {
@@ -55,7 +58,7 @@ async function readCreditable(
       `SELECT * FROM invoice_lines WHERE invoice_id IN (${marks(invoiceIds)}) ORDER BY invoice_id, line_no; ` +
       'SELECT cl.credits_line_id, SUM(cl.quantity) AS quantity FROM invoice_lines cl JOIN invoices c ON c.id = cl.invoice_id ' +
       `WHERE c.credits_invoice_id IN (${marks(invoiceIds)}) GROUP BY cl.credits_line_id; ` +
-      'SELECT credits_invoice_id, SUM(shipping) AS shipping, SUM(discount) AS discount, SUM(shipping_tax) AS shipping_tax ' +
+      'SELECT credits_invoice_id, SUM(shipping) AS shipping, SUM(discount) AS discount, SUM(shipping_tax) AS shipping_tax, SUM(total) AS total ' +
       `FROM invoices WHERE credits_invoice_id IN (${marks(invoiceIds)}) GROUP BY credits_invoice_id`,
     [...invoiceIds, ...invoiceIds, ...invoiceIds, ...invoiceIds],
   );
@@ -72,6 +75,7 @@ async function readCreditable(
         discount: Number(h.discount) - Number(done?.discount ?? 0),
         orderTax: Number(h.shipping_tax) - Number(done?.shipping_tax ?? 0),
       },
+      creditedTotal: Number(done?.total ?? 0),
     });
   }
   for (const l of lines) {
@@ -83,9 +87,9 @@ async function readCreditable(
   return out;
 }
 
-function noteDraft(
+export function noteDraft(
   inv: CreditableInvoice,
-  lines: InvoiceLineDraft[],
+  given: InvoiceLineDraft[],
   charges: OrderCharges,
   reason: string,
   issueDate: string,
@@ -100,6 +104,7 @@ function noteDraft(
     language: h.language === 'zh-CN' ? 'zh-CN' : 'en',
   };
   const pricesIncludeTax = Boolean(Number(h.prices_include_tax));
+  const lines = withinCreditable(inv, given, charges, pricesIncludeTax, billTo.language);
   return {
     type: 'credit_note' as const,
     policy: 'credit',
@@ -117,6 +122,37 @@ function noteDraft(
     lines,
     sources: [],
   };
+}
+
+/**
+ * Never more than the invoice has left to credit: units credited at their full value on an invoice
+ * that carried an allowance as discount lines (README "Returns") would take back more than it billed,
+ * so the note then gives back the allowance's share as lines of its own (negative, split over the
+ * credited lines' rates), and totals what is left exactly.
+ */
+function withinCreditable(
+  inv: CreditableInvoice,
+  lines: InvoiceLineDraft[],
+  charges: OrderCharges,
+  pricesIncludeTax: boolean,
+  language: 'zh-CN' | 'en',
+): InvoiceLineDraft[] {
+  const left = Number(inv.head.total) - inv.creditedTotal;
+  const over = invoiceTotals(lines, charges, pricesIncludeTax).total - Math.max(0, left);
+  if (over <= 0 || lines.length === 0) return lines;
+  const weights = lines.map((l) => ({
+    taxClass: l.taxClass,
+    taxCode: l.taxCode,
+    amount: l.amount,
+    tax: l.tax,
+  }));
+  return [
+    ...lines,
+    ...allowanceLines(splitAllowance(over, weights, pricesIncludeTax), pricesIncludeTax, -1, {
+      orderId: inv.head.order_id === null ? null : Number(inv.head.order_id),
+      description: language === 'zh-CN' ? '发票已含折让' : 'Allowance given on the invoice',
+    }),
+  ];
 }
 
 /** Locks the orders an invoice's lines come from (orders come first in the lock order). */

@@ -48,8 +48,12 @@ export interface PaymentView {
   importId: number | null;
   /** Applied to invoices. */
   applied: number;
-  /** On account: amount − applied. */
+  /** On account: amount − applied − paidOut. */
   unapplied: number;
+  /** A channel receipt: what its channel paid back to the buyer (its payouts). */
+  paidOut: number;
+  /** A payout (negative amount): the receipt whose money the channel paid back. */
+  payoutOf: number | null;
   note: string | null;
   actor: string;
   createdAt: string;
@@ -339,13 +343,15 @@ export async function loadPayments(conn: Conn, ids: readonly number[]): Promise<
   const out: PaymentView[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const [heads = [], allocs = []] = await rawRows(
+    const [heads = [], allocs = [], payouts = []] = await rawRows(
       conn,
       `SELECT p.*, c.code AS customer_code FROM payments p JOIN customers c ON c.id = p.customer_id WHERE p.id IN (${marks(chunk)}); ` +
         'SELECT a.payment_id, a.amount, a.applied_on, a.actor, a.created_at, i.number FROM payment_allocations a ' +
-        `JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id IN (${marks(chunk)}) ORDER BY a.id`,
-      [...chunk, ...chunk],
+        `JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id IN (${marks(chunk)}) ORDER BY a.id; ` +
+        `SELECT payout_of, SUM(amount) AS amount FROM payments WHERE payout_of IN (${marks(chunk)}) GROUP BY payout_of`,
+      [...chunk, ...chunk, ...chunk],
     );
+    const paidOutOf = new Map(payouts.map((p) => [Number(p.payout_of), -Number(p.amount ?? 0)]));
     const allocsOf = new Map<number, AllocationView[]>();
     for (const a of allocs) {
       const list = allocsOf.get(Number(a.payment_id)) ?? [];
@@ -364,6 +370,8 @@ export async function loadPayments(conn: Conn, ids: readonly number[]): Promise<
       if (!h) continue;
       const amount = Number(h.amount);
       const unapplied = Number(h.unapplied);
+      const payoutOf = h.payout_of === null || h.payout_of === undefined ? null : Number(h.payout_of);
+      const paidOut = paidOutOf.get(id) ?? 0;
       out.push({
         id,
         customer: (h.customer_code as string | null) ?? null,
@@ -376,8 +384,10 @@ export async function loadPayments(conn: Conn, ids: readonly number[]): Promise<
         channel: (h.channel as string | null) ?? null,
         orderId: h.order_id === null ? null : Number(h.order_id),
         importId: h.import_id === null ? null : Number(h.import_id),
-        applied: amount - unapplied,
+        applied: payoutOf === null ? amount - unapplied - paidOut : 0,
         unapplied,
+        paidOut,
+        payoutOf,
         note: (h.note as string | null) ?? null,
         actor: String(h.actor),
         createdAt: isoTime(h.created_at as string) as string,

@@ -7,6 +7,7 @@ import {
   type InvoiceTotals,
   SERIES,
 } from '../domain/invoice.js';
+import { carryAllowances, noteCarried } from './allowance-carry.js';
 import { serialOf } from './einvoicing.js';
 import { afterInvoicesPosted } from './settlement.js';
 
@@ -163,10 +164,12 @@ const rowsPerInsert = (tx: Conn) => (dialectOf(tx) === 'mysql' ? 1000 : 500);
  */
 export async function postInvoices(
   tx: Tx,
-  drafts: readonly InvoiceDraft[],
+  given: readonly InvoiceDraft[],
   options: PostOptions = {},
 ): Promise<PostedInvoice[]> {
-  if (drafts.length === 0) return [];
+  if (given.length === 0) return [];
+  // Allowances of channel refunds that came before the orders were invoiced ride on their invoices.
+  const { drafts, refundsOf } = await carryAllowances(tx, given);
   const now = dbTime();
   const ROWS_PER_INSERT = rowsPerInsert(tx);
   // Numbers per (series, year), the sequence rows taken in sorted order.
@@ -298,6 +301,7 @@ export async function postInvoices(
   await options.afterNumbering?.(numbered.map((n) => n.number));
   // The one place posted invoices come out of a posting (runs, issue-now, credit notes alike).
   const posted = numbered.map((n) => ({ id: idOf.get(n.number)!, number: n.number, draft: n.draft }));
+  await noteCarried(tx, posted, refundsOf);
   await afterInvoicesPosted(tx, posted);
   return posted;
 }

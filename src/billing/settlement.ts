@@ -3,6 +3,7 @@ import { dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
 import { paymentRequestHash } from '../domain/payments.js';
 import type { PostedInvoice } from './posting.js';
+import { type ChannelReceipt, payPendingRefunds } from './refund-payouts.js';
 
 /**
  * What follows a posting, in its transaction (called once, at the end of `postInvoices`, with
@@ -261,7 +262,40 @@ async function settleChannelPaid(tx: Tx, invoices: readonly PostedInvoice[], now
       allocations.push({ paymentId: pay.id, invoiceId: p.id, amount, currency: p.draft.currency });
     }
   }
-  if (allocations.length === 0) return;
+  if (allocations.length > 0) await writeChannelAllocations(tx, allocations, today, now);
+  // Refunds that came before the order's receipt was recorded are paid out of it now.
+  await payPendingRefunds(tx, receiptsOf(paid, existing), now);
+}
+
+/** The channel receipts of the settled orders, as `payPendingRefunds` takes them. */
+function receiptsOf(
+  paid: ReadonlyMap<number, Record<string, unknown>>,
+  existing: ReadonlyMap<number, { id: number; unapplied: number; currency: string }>,
+): Map<number, ChannelReceipt> {
+  const out = new Map<number, ChannelReceipt>();
+  for (const [orderId, o] of paid) {
+    const pay = existing.get(orderId);
+    if (!pay) continue;
+    out.set(orderId, {
+      id: pay.id,
+      customerId: Number(o.customer_id),
+      reference: `${String(o.channel)}:${String(o.external_id)}`.slice(0, 191),
+      currency: pay.currency,
+      channel: String(o.channel).slice(0, 64),
+      orderId,
+      unapplied: pay.unapplied,
+    });
+  }
+  return out;
+}
+
+/** Writes a posting's channel allocations: the rows, `invoices.paid`, `payments.unapplied`, the counters. */
+async function writeChannelAllocations(
+  tx: Tx,
+  allocations: readonly { paymentId: number; invoiceId: number; amount: number; currency: string }[],
+  today: string,
+  now: string,
+): Promise<void> {
   for (let i = 0; i < allocations.length; i += 500)
     await tx('payment_allocations').insert(
       allocations.slice(i, i + 500).map((a) => ({

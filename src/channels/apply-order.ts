@@ -13,7 +13,14 @@ import { lockRuleRows } from '../orders/order-rules.js';
 import { type LockedOrder, lockOrderForChange, ORDERS } from '../orders/order-store.js';
 import { lockStock } from '../stock/stock-store.js';
 import { applyDeliveryReport } from './channel-deliveries.js';
-import { applyChannelRefunds, type ChannelReturns, channelUnits, returnsNote } from './channel-refunds.js';
+import {
+  applyChannelRefunds,
+  type ChannelReturns,
+  changedAnything,
+  channelUnits,
+  returnsNote,
+  withRefundMoney,
+} from './channel-refunds.js';
 import { type Channel, channelKey } from './channel-store.js';
 import { mapOrderLines, mapOrdersLines } from './sku-map.js';
 
@@ -283,7 +290,7 @@ async function applyRefund(tx: Tx, channel: Channel, eventId: number, of: Refund
   });
   if (!locked) return finishEvent(tx, eventId, now, 'ignored', null, 'a refund of an order we do not have');
   const made = await applyChannelRefunds(tx, channel, locked, [of.refund], null, actorOf(channel), now);
-  if (made.returns.length === 0)
+  if (!changedAnything(made))
     return finishEvent(tx, eventId, now, 'unchanged', locked.order.id, 'no shipped units to return');
   return finishEvent(tx, eventId, now, 'updated', locked.order.id, returnsNote(made), EMPTY, made.restocked);
 }
@@ -314,7 +321,7 @@ function withReturns(
   note: string | undefined,
   released: number[] = EMPTY,
 ): { outcome: ApplyOutcome; note: string | undefined; released: number[] } {
-  if (made.returns.length === 0) return { outcome, note, released };
+  if (!changedAnything(made)) return { outcome, note, released };
   return {
     outcome: outcome === 'unchanged' || outcome === 'not_applied' ? 'updated' : outcome,
     note: note ? `${returnsNote(made)}; ${note}` : returnsNote(made),
@@ -402,7 +409,7 @@ async function applyInTx(
       locked.lines.map((l) => l.skuId).filter((id): id is number => id !== null),
     );
   }
-  const made = incoming.refunds
+  const returned = incoming.refunds
     ? await applyChannelRefunds(
         tx,
         channel,
@@ -411,16 +418,23 @@ async function applyInTx(
         channelUnits(canonical.lines),
         actor,
         now,
+        { money: false },
       )
-    : { returns: [], restocked: [] };
+    : { returns: [], restocked: [], money: [] };
+  // The refunds' money after whatever else this version changes (its credit notes and the order's
+  // channel receipt are the last locks of the transaction).
+  const money = (made: ChannelReturns) =>
+    incoming.refunds
+      ? withRefundMoney(tx, locked, incoming.refunds, made, actor, now)
+      : Promise.resolve(made);
 
   if (cancelled) {
     if (!OPEN_STATUSES.includes(order.status)) {
-      const r = withReturns(made, 'unchanged', `already ${order.status}`);
+      const r = withReturns(await money(returned), 'unchanged', `already ${order.status}`);
       return finish(r.outcome, order.id, r.note, EMPTY, r.released);
     }
     const released = await cancelLocked(tx, locked, 'cancelled on the channel', actor, now);
-    const r = withReturns(made, 'cancelled', undefined, released);
+    const r = withReturns(await money(returned), 'cancelled', undefined, released);
     return finish(r.outcome, order.id, r.note, EMPTY, r.released);
   }
 
@@ -437,7 +451,7 @@ async function applyInTx(
     },
     now,
   );
-  const r = withReturns(made, amended.outcome, amended.note, amended.released);
+  const r = withReturns(await money(returned), amended.outcome, amended.note, amended.released);
   return finish(r.outcome, order.id, r.note, amended.toProcess, r.released);
 }
 

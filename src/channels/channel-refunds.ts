@@ -1,4 +1,5 @@
 import type { NormalizedLine, NormalizedRefund } from '../../connectors/contract.js';
+import { applyRefundMoneyLocked, type RefundMoneyDone, refundMoneyNote } from '../billing/refund-money.js';
 import type { Tx } from '../db/connection.js';
 import { type ChannelRefund, planChannelReturns } from '../domain/channel-returns.js';
 import { codeKey } from '../domain/codes.js';
@@ -16,9 +17,14 @@ export interface ChannelReturns {
   returns: { reference: string; returnId: number; summary: string; creditNotes: string[] }[];
   /** SKUs restocked: backorders may take them once the caller has committed. */
   restocked: number[];
+  /** What the refunds' money did (allowances credited, carried or held; payouts), once each. */
+  money: RefundMoneyDone[];
 }
 
-const NONE: ChannelReturns = { returns: [], restocked: [] };
+const NONE: ChannelReturns = { returns: [], restocked: [], money: [] };
+
+/** Whether applying refunds changed anything (a return, or money recorded). */
+export const changedAnything = (r: ChannelReturns) => r.returns.length > 0 || r.money.length > 0;
 
 /**
  * Units per SKU (by `codeKey`) a channel's version of the order still holds (its lines after the
@@ -36,8 +42,46 @@ export function channelUnits(lines: readonly OrderLineInput[]): Map<string, numb
  * the refunded units that shipped come back (see `planChannelReturns`), each refund one return whose
  * reference is the refund's id, source `channel`; a refund recorded before changes nothing.
  * `channelCurrent` is what the channel's order still holds (null when the payload is a refund alone).
+ * Then, unless `money: false` (the caller applies it later with `withRefundMoney`), the refunds'
+ * money: payouts and allowances, once per refund.
  */
 export async function applyChannelRefunds(
+  tx: Tx,
+  channel: Channel,
+  locked: LockedOrder,
+  refunds: readonly NormalizedRefund[],
+  channelCurrent: ReadonlyMap<string, number> | null,
+  actor: string,
+  now: string,
+  options: { money?: boolean } = {},
+): Promise<ChannelReturns> {
+  const made = await applyReturns(tx, channel, locked, refunds, channelCurrent, actor, now);
+  if (options.money === false) return made;
+  return withRefundMoney(tx, locked, refunds, made, actor, now);
+}
+
+/**
+ * The money of the refunds, after their returns (whose credit notes gave money back to the order's
+ * channel receipt): paid out, and what is beyond the refunded units an allowance (see
+ * `applyRefundMoneyLocked`). A caller that changes the order further in the same transaction calls
+ * this after that change, so that the invoice sequence and the receipt stay the last locks taken.
+ */
+export async function withRefundMoney(
+  tx: Tx,
+  locked: LockedOrder,
+  refunds: readonly NormalizedRefund[],
+  made: ChannelReturns,
+  actor: string,
+  now: string,
+): Promise<ChannelReturns> {
+  const withMoney = refunds.flatMap((r) => (r.money ? [{ reference: r.id, money: r.money }] : []));
+  if (withMoney.length === 0) return made;
+  const money = await applyRefundMoneyLocked(tx, locked.order, withMoney, actor, now);
+  return money.length === 0 ? made : { ...made, money };
+}
+
+/** The returns of `applyChannelRefunds` (its comment). */
+async function applyReturns(
   tx: Tx,
   channel: Channel,
   locked: LockedOrder,
@@ -107,7 +151,7 @@ export async function applyChannelRefunds(
     channelCurrent,
     restockUnsaid: connectorOf(channel).restockOnRefund?.(channel.settings) ?? false,
   });
-  const out: ChannelReturns = { returns: [], restocked: [] };
+  const out: ChannelReturns = { returns: [], restocked: [], money: [] };
   // Several refunds in one version: each return may credit an invoice (the invoice sequence, last in
   // the lock order), so the stock rows of every line are locked first, in one sorted pass.
   if (plans.length > 1)
@@ -146,10 +190,12 @@ export async function applyChannelRefunds(
 
 /** A short note of the returns made, for the inbound event. */
 export function returnsNote(r: ChannelReturns): string {
-  return r.returns
+  const returned = r.returns
     .map(
       (x) =>
         `refund ${x.reference} returned ${x.summary}${x.creditNotes.length ? ` (credit ${x.creditNotes.join(', ')})` : ''}`,
     )
     .join('; ');
+  const money = refundMoneyNote(r.money);
+  return [returned, money].filter((x) => x !== '').join('; ');
 }

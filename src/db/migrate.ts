@@ -30,6 +30,7 @@ import * as webhookEndpointsSms from './migrations/20261204110000_webhook_endpoi
 import * as orderStatusNonce from './migrations/20261204120000_order_status_nonce.js';
 import * as mailInboxes from './migrations/20261204130000_mail_inboxes.js';
 import * as shipmentDelivery from './migrations/20261204140000_shipment_delivery.js';
+import * as channelRefundMoney from './migrations/20261204150000_channel_refund_money.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -71,6 +72,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204120000_order_status_nonce', orderStatusNonce],
   ['20261204130000_mail_inboxes', mailInboxes],
   ['20261204140000_shipment_delivery', shipmentDelivery],
+  ['20261204150000_channel_refund_money', channelRefundMoney],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -17,7 +17,8 @@ export type FindingKind =
   | 'history.mismatch'
   | 'invoice.exceeds_shipment'
   | 'invoice.paid_mismatch'
-  | 'statement.balance_differs';
+  | 'statement.balance_differs'
+  | 'refund.held';
 
 export type Severity = 'info' | 'warning' | 'error';
 

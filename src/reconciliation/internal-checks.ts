@@ -275,6 +275,41 @@ export async function statementBalanceProblems(db: Conn): Promise<FindingDraft[]
 }
 
 /**
+ * Refunds a channel reported whose money could not be credited (more than the invoice had left to
+ * credit, another currency): held for a person, nothing credited and nothing paid out (README
+ * "Returns"). Reported until a person acknowledges the finding.
+ */
+export async function heldRefundProblems(db: Conn): Promise<FindingDraft[]> {
+  if (!(await db.schema.hasTable('channel_refunds'))) return [];
+  const found = await rows(
+    db('channel_refunds as r')
+      .join('orders as o', 'o.id', 'r.order_id')
+      .where('r.status', 'held')
+      .orderBy('r.id')
+      .select(
+        'r.order_id',
+        'r.reference',
+        'r.amount',
+        'r.allowance',
+        'r.currency',
+        'r.held_reason',
+        'o.channel',
+        'o.external_id',
+      ),
+  );
+  return found.map((r) => ({
+    ...internal(
+      'refund.held',
+      `refund ${r.channel}:${r.external_id}:${r.reference}`,
+      { order: n(r.order_id), credited: 0 },
+      { refund: String(r.reference), amount: n(r.amount), allowance: n(r.allowance), currency: r.currency },
+      `order ${r.order_id} (${r.channel} ${r.external_id}): ${r.held_reason ?? `refund ${r.reference} held`}`,
+    ),
+    severity: 'warning' as const,
+  }));
+}
+
+/**
  * Every internal check, in one list, read from one snapshot: orders processed meanwhile (the heals
  * of this very run among them) are seen wholly or not at all, so that no transient difference
  * between two reads is reported. On MySQL/MariaDB a REPEATABLE READ transaction (the pool's default
@@ -289,6 +324,7 @@ export async function internalProblems(db: Db): Promise<FindingDraft[]> {
     ...(await invoiceLineProblems(tx)),
     ...(await paymentProblems(tx)),
     ...(await statementBalanceProblems(tx)),
+    ...(await heldRefundProblems(tx)),
   ];
   return dialectOf(db) === 'mysql'
     ? db.transaction(all, { isolationLevel: 'repeatable read' })

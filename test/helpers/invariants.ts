@@ -198,10 +198,28 @@ export async function checkPaymentInvariants(db: Conn): Promise<string[]> {
       .select('p.id', 'p.amount', 'p.unapplied')
       .sum({ allocated: 'a.amount' }),
   );
+  // Payouts (money a channel paid back): a negative amount taken from the receipt they name.
+  const payoutsOf = new Map<number, number>();
+  const payouts = new Set<number>();
+  if (await db.schema.hasColumn('payments', 'payout_of'))
+    for (const p of await rows(
+      db('payments').whereNotNull('payout_of').select('id', 'payout_of', 'amount'),
+    )) {
+      payouts.add(Number(p.id));
+      payoutsOf.set(Number(p.payout_of), (payoutsOf.get(Number(p.payout_of)) ?? 0) - Number(p.amount));
+    }
   for (const p of payments) {
     const allocated = Number(p.allocated ?? 0);
-    if (Number(p.unapplied) !== Number(p.amount) - allocated || Number(p.unapplied) < 0)
-      problems.push(`payment ${p.id}: unapplied ${p.unapplied}, amount ${p.amount}, allocated ${allocated}`);
+    if (payouts.has(Number(p.id))) {
+      if (Number(p.amount) >= 0 || Number(p.unapplied) !== 0 || allocated !== 0)
+        problems.push(`payout ${p.id}: amount ${p.amount}, unapplied ${p.unapplied}, allocated ${allocated}`);
+      continue;
+    }
+    const paidOut = payoutsOf.get(Number(p.id)) ?? 0;
+    if (Number(p.unapplied) !== Number(p.amount) - allocated - paidOut || Number(p.unapplied) < 0)
+      problems.push(
+        `payment ${p.id}: unapplied ${p.unapplied}, amount ${p.amount}, allocated ${allocated}, paid out ${paidOut}`,
+      );
   }
   // A reversal (a credit note after payment) never takes back more than was applied.
   const pairs = await rows(
@@ -248,6 +266,18 @@ export async function checkInvoiceInvariants(db: Conn): Promise<string[]> {
   }
   for (const [k, last] of seqOf)
     if (last !== 0) problems.push(`invoice sequence ${k} at ${last} with no invoices`);
+
+  // Credit notes never take back more than their invoice billed.
+  const over = await rows(
+    db('invoices as i')
+      .join('invoices as c', 'c.credits_invoice_id', 'i.id')
+      .where('c.type', 'credit_note')
+      .groupBy('i.id', 'i.number', 'i.total')
+      .select('i.id', 'i.number', 'i.total')
+      .sum({ credited: 'c.total' })
+      .havingRaw('SUM(c.total) > i.total'),
+  );
+  for (const o of over) problems.push(`invoice ${o.number}: credit notes ${o.credited} > total ${o.total}`);
 
   // Invoices add up to shipments (shared with the nightly reconciliation).
   problems.push(...(await invoiceLineProblems(db)).map((f) => f.message));

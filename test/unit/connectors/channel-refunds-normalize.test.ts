@@ -28,6 +28,8 @@ describe('channel refunds, as the connectors read them', () => {
             restockType: 'legacy_restock',
           }),
         ],
+        // Its refund transaction, and the value of the refunded lines (subtotal + tax): no allowance.
+        money: { currency: 'USD', amount: 20900, linesAmount: 19566 + 398 + 19567 + 398 },
       },
     ]);
     // An order without refunds says none.
@@ -95,6 +97,31 @@ describe('channel refunds, as the connectors read them', () => {
     expect(() => shopify.normalizeRefund!({ id: 1 })).toThrow(/order_id/);
   });
 
+  it('Shopify refunds/create: the money paid back (successful refund transactions) beside the refunded lines’ value', () => {
+    const body = load('refunds-create.json');
+    body.transactions = [
+      { kind: 'refund', status: 'success', amount: '420.00', currency: 'USD' },
+      // A failed attempt and a non-refund transaction pay nothing back.
+      { kind: 'refund', status: 'failure', amount: '420.00', currency: 'USD' },
+      { kind: 'sale', status: 'success', amount: '1.00', currency: 'USD' },
+    ];
+    expect(shopify.normalizeRefund!(body).refund.money).toEqual({
+      currency: 'USD',
+      amount: 42000,
+      linesAmount: 19900 + 0 + 19567 + 398,
+    });
+    // Money only: no refund line items, everything paid back is beyond them.
+    body.refund_line_items = [];
+    body.transactions = [{ kind: 'refund', status: 'success', amount: '12.34', currency: 'USD' }];
+    expect(shopify.normalizeRefund!(body).refund).toMatchObject({
+      lines: [],
+      money: { currency: 'USD', amount: 1234, linesAmount: 0 },
+    });
+    // An amount it cannot read: the money is not said (never guessed).
+    body.transactions = [{ kind: 'refund', status: 'success', amount: 'twelve', currency: 'USD' }];
+    expect(shopify.normalizeRefund!(body).refund.money).toBeUndefined();
+  });
+
   it('WooCommerce: refunds with their line items (as GET orders/<id>/refunds gives them), no restock type', () => {
     const order = JSON.parse(wooFixture('order-723-webhook-body.txt').toString('utf8'));
     // As the connector reads it without asking the site: refunds by amount only, none whole.
@@ -114,8 +141,15 @@ describe('channel refunds, as the connectors read them', () => {
             restockType: null,
           },
         ],
+        money: { currency: 'USD', amount: 900, linesAmount: 900 },
       },
-      { id: '726', createdAt: '2017-03-21T20:07:11.000Z', lines: [] },
+      // An amount with no line items: all of it beyond the lines (an allowance).
+      {
+        id: '726',
+        createdAt: '2017-03-21T20:07:11.000Z',
+        lines: [],
+        money: { currency: 'USD', amount: 1000, linesAmount: 0 },
+      },
     ]);
     expect(woocommerce.restockOnRefund?.(woocommerce.manifest.settingsSchema.parse(wooSettings()))).toBe(
       false,
