@@ -14,8 +14,9 @@ const LINES_PAGE_SIZE = 80;
 const SHIPPING_LINES = 5;
 
 /**
- * Refunds read with each order, and refunded line items with each refund: a refund with more is
- * left to the webhooks (`refunds/create`, `orders/updated`), which carry it whole.
+ * Refunds read with each order (with their money: what was paid back and the refunded items'
+ * value), and refunded line items with each refund: a refund with more is left to the webhooks
+ * (`refunds/create`, `orders/updated`), which carry it whole.
  */
 const REFUNDS_WITH_ORDER = 2;
 const REFUND_LINES = 5;
@@ -113,9 +114,14 @@ query PullOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
       refunds(first: ${REFUNDS_WITH_ORDER}) {
         id
         createdAt
+        totalRefundedSet { shopMoney { amount currencyCode } }
         refundLineItems(first: ${REFUND_LINES}) {
           pageInfo { hasNextPage endCursor }
-          nodes { quantity restockType lineItem { id } }
+          nodes {
+            quantity restockType lineItem { id }
+            subtotalSet { shopMoney { amount } }
+            totalTaxSet { shopMoney { amount } }
+          }
         }
       }
       lineItems(first: $lines) {

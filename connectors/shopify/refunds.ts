@@ -200,9 +200,41 @@ export function graphqlRefunds(p: Rec, lineNodes: readonly unknown[]): Normalize
         restockType: restockTypeOf(item.restockType, undefined),
       });
     }
-    if (whole) out.push({ id, createdAt: isoUtc(r.createdAt), lines });
+    if (!whole) continue;
+    const money = graphqlRefundMoney(r, nodes);
+    out.push({ id, createdAt: isoUtc(r.createdAt), lines, ...(money ? { money } : {}) });
   }
   return oldestFirst(out);
+}
+
+/** A GraphQL MoneyBag's shop amount in minor units; null when absent or unreadable. */
+function shopMoneyOf(bag: unknown, currency: string): number | null {
+  const shop = isRecord(bag) && isRecord(bag.shopMoney) ? bag.shopMoney : null;
+  if (!shop || shop.amount === undefined || shop.amount === null) return null;
+  return toMinorUnits(shop.amount, currency);
+}
+
+/**
+ * What a pulled refund paid back (`totalRefundedSet`, the sum of its successful refund
+ * transactions, in the shop's currency) beside its refunded units' value (`subtotalSet` +
+ * `totalTaxSet` of each refund line item), as the webhooks give it. Undefined when the node does
+ * not carry them (an older query) or an amount cannot be read: the money then waits for a webhook.
+ */
+function graphqlRefundMoney(r: Rec, lineNodes: readonly unknown[]): RefundMoney | undefined {
+  const total = isRecord(r.totalRefundedSet) ? r.totalRefundedSet : null;
+  const currency = total && isRecord(total.shopMoney) ? text(total.shopMoney.currencyCode) : null;
+  if (!currency) return undefined;
+  const amount = shopMoneyOf(total, currency);
+  if (amount === null) return undefined;
+  let linesAmount = 0;
+  for (const n of lineNodes) {
+    if (!isRecord(n)) return undefined;
+    const subtotal = shopMoneyOf(n.subtotalSet, currency);
+    const tax = shopMoneyOf(n.totalTaxSet, currency);
+    if (subtotal === null || tax === null) return undefined;
+    linesAmount += subtotal + tax;
+  }
+  return { currency, amount, linesAmount };
 }
 
 /**

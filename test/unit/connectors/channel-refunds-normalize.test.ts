@@ -59,8 +59,43 @@ describe('channel refunds, as the connectors read them', () => {
       ['509562971', []],
     ]);
     expect(order.refunds?.[0]?.lines[0]?.inventoryItemId).toBe('457924702');
-    expect(ORDERS_QUERY).toMatch(/refunds\(first: \d+\) \{\s*id\s*createdAt\s*refundLineItems\(first: \d+\)/);
-    expect(ORDERS_QUERY).toMatch(/nodes \{ quantity restockType lineItem \{ id \} \}/);
+    expect(ORDERS_QUERY).toMatch(
+      /refunds\(first: \d+\) \{\s*id\s*createdAt\s*totalRefundedSet \{ shopMoney \{ amount currencyCode \} \}\s*refundLineItems\(first: \d+\)/,
+    );
+    expect(ORDERS_QUERY).toMatch(
+      /nodes \{\s*quantity restockType lineItem \{ id \}\s*subtotalSet \{ shopMoney \{ amount \} \}\s*totalTaxSet \{ shopMoney \{ amount \} \}\s*\}/,
+    );
+    // The fixture's refunds carry no money fields: their money is not said (a webhook brings it).
+    expect(order.refunds?.every((r) => r.money === undefined)).toBe(true);
+  });
+
+  it('Shopify pull: a refund with its money (totalRefundedSet) beside the refunded items’ subtotal and tax', () => {
+    const node = load('graphql-order-refunded.json') as Record<string, unknown>;
+    const amounts: Record<string, string> = {
+      // pays back its unit and 10.00 more
+      'gid://shopify/Refund/509562969': '234.87',
+      // an amount that cannot be read
+      'gid://shopify/Refund/509562970': 'lots',
+      // money only
+      'gid://shopify/Refund/509562971': '15.50',
+    };
+    const refunds = (node.refunds as Record<string, unknown>[]).map((r) => {
+      const nodes = ((r.refundLineItems as { nodes: Record<string, unknown>[] }).nodes ?? []).map((n) => ({
+        ...n,
+        subtotalSet: { shopMoney: { amount: '199.00' } },
+        totalTaxSet: { shopMoney: { amount: '25.87' } },
+      }));
+      return {
+        ...r,
+        refundLineItems: { ...(r.refundLineItems as Record<string, unknown>), nodes },
+        totalRefundedSet: { shopMoney: { amount: amounts[String(r.id)] ?? '0', currencyCode: 'USD' } },
+      };
+    });
+    const order = shopify.normalizeOrder({ ...node, refunds });
+    const byId = new Map(order.refunds?.map((r) => [r.id, r.money]));
+    expect(byId.get('509562969')).toEqual({ currency: 'USD', amount: 23487, linesAmount: 22487 });
+    expect(byId.get('509562970')).toBeUndefined();
+    expect(byId.get('509562971')).toEqual({ currency: 'USD', amount: 1550, linesAmount: 0 });
   });
 
   it('Shopify refunds/create: a webhook of its own kind naming the order, read with normalizeRefund', () => {
