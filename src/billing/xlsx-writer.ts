@@ -288,13 +288,18 @@ export type StreamCell = string | number | null | undefined | { formula: string;
 
 /** The days since 1899-12-30 of a `YYYY-MM-DD` date: the number a date cell holds. */
 export function excelDate(isoDate: string): number {
-  const t = Date.UTC(Number(isoDate.slice(0, 4)), Number(isoDate.slice(5, 7)) - 1, Number(isoDate.slice(8, 10)));
+  const t = Date.UTC(
+    Number(isoDate.slice(0, 4)),
+    Number(isoDate.slice(5, 7)) - 1,
+    Number(isoDate.slice(8, 10)),
+  );
   return t / 86_400_000 + 25_569;
 }
 
 const LIMIT_32 = 0xffff_ffff;
 const ZIP_FLAGS = 0x0808; // UTF-8 names, sizes and CRC in a descriptor after the data
 const CHUNK = 64 * 1024;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters xmlText drops
 const NEEDS_ESCAPE = /[&<>"\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 const text = (s: string) => (NEEDS_ESCAPE.test(s) ? xmlText(s) : s);
 const COLUMN_NAMES = Array.from({ length: 64 }, (_, i) => columnName(i));
@@ -397,7 +402,11 @@ class ZipStream {
     this.offset += header.length;
     this.out.write(header);
     // zlib hands its options on to the Transform: a larger buffer, fewer hand-overs to the thread pool.
-    const deflate = createDeflateRaw({ level, memLevel: 9, writableHighWaterMark: 1024 * 1024 } as ZlibOptions);
+    const deflate = createDeflateRaw({
+      level,
+      memLevel: 9,
+      writableHighWaterMark: 1024 * 1024,
+    } as ZlibOptions);
     let crc = 0;
     let size = 0;
     let compressed = 0;
@@ -583,7 +592,9 @@ export class XlsxStream {
     if (rows || cols) {
       const pane = rows && cols ? 'bottomRight' : rows ? 'bottomLeft' : 'topRight';
       head.push(
-        '<sheetViews><sheetView workbookViewId="0"' + (index === 1 ? ' tabSelected="1"' : '') + '>' +
+        '<sheetViews><sheetView workbookViewId="0"' +
+          (index === 1 ? ' tabSelected="1"' : '') +
+          '>' +
           `<pane${cols ? ` xSplit="${cols}"` : ''}${rows ? ` ySplit="${rows}"` : ''} topLeftCell="${COLUMN_NAMES[cols] ?? columnName(cols)}${rows + 1}" activePane="${pane}" state="frozen"/>` +
           `<selection pane="${pane}"/></sheetView></sheetViews>`,
       );
@@ -627,7 +638,10 @@ export class XlsxStream {
       (f) =>
         `<font>${f ? '<b/>' : ''}<sz val="${[11, 11, 14, 16][f]}"/><name val="Calibri"/><family val="2"/></font>`,
     );
-    const fills = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>'];
+    const fills = [
+      '<fill><patternFill patternType="none"/></fill>',
+      '<fill><patternFill patternType="gray125"/></fill>',
+    ];
     const fillIds = new Map<string, number>();
     const xfs = this.styleList.map((s) => {
       let numFmt = 0;
@@ -653,7 +667,9 @@ export class XlsxStream {
         `${fill ? ' applyFill="1"' : ''}${border ? ' applyBorder="1"' : ''}/>`
       );
     });
-    const formats = [...numFmts].map(([code, id]) => `<numFmt numFmtId="${id}" formatCode="${xmlText(code)}"/>`);
+    const formats = [...numFmts].map(
+      ([code, id]) => `<numFmt numFmtId="${id}" formatCode="${xmlText(code)}"/>`,
+    );
     return (
       `${XML_HEAD}<styleSheet xmlns="${NS}">` +
       (formats.length ? `<numFmts count="${formats.length}">${formats.join('')}</numFmts>` : '') +
