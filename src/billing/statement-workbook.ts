@@ -9,7 +9,7 @@ import type { Conn } from '../db/connection.js';
 import type { StatementLineKind } from '../domain/statement.js';
 import type { Language } from './documents.js';
 import type { Seller } from './posting.js';
-import { type StatementScope, statementLines } from './statement-lines.js';
+import { type StatementScope, statementLineBatches } from './statement-lines.js';
 import { excelDate, type StreamCell, type StreamSheet, XlsxStream } from './xlsx-writer.js';
 
 /**
@@ -275,31 +275,30 @@ async function writeStatement(
     };
 
     await openSheet();
-    for await (const line of statementLines(conn, { ...scope, currency: cur.currency })) {
-      if (onSheet >= perSheet) await openSheet();
-      const signed = line.signed;
-      balance += signed;
-      const ws = sheet!;
-      ws.row(
-        [
-          serial(line.date),
-          kindLabels[line.kind],
-          line.document,
-          line.detail,
-          serial(line.dueDate),
-          line.quantity,
-          signed > 0 ? major(signed) : null,
-          signed < 0 ? major(-signed) : null,
-          line.kind === 'shipment' ? null : major(balance),
-        ],
-        lineStyles,
-      );
-      onSheet++;
-      // Now and then, let the deflate catch up: the XML waiting for it stays a few MB.
-      if ((onSheet & 1023) === 0) {
-        const behind = ws.ready();
-        if (behind) await behind;
+    for await (const batch of statementLineBatches(conn, { ...scope, currency: cur.currency })) {
+      for (const { line } of batch) {
+        if (onSheet >= perSheet) await openSheet();
+        const signed = line.signed;
+        balance += signed;
+        sheet!.row(
+          [
+            serial(line.date),
+            kindLabels[line.kind],
+            line.document,
+            line.detail,
+            serial(line.dueDate),
+            line.quantity,
+            signed > 0 ? major(signed) : null,
+            signed < 0 ? major(-signed) : null,
+            line.kind === 'shipment' ? null : major(balance),
+          ],
+          lineStyles,
+        );
+        onSheet++;
       }
+      // Let the deflate catch up: the XML waiting for it stays a few MB.
+      const behind = sheet!.ready();
+      if (behind) await behind;
     }
     if (balance !== cur.closing)
       throw new Error(
