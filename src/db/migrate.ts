@@ -25,6 +25,7 @@ import * as statements from './migrations/20261203130000_statements.js';
 import * as reconciliation from './migrations/20261203140000_reconciliation.js';
 import * as reportIndexes from './migrations/20261203150000_report_indexes.js';
 import * as shipmentChannelState from './migrations/20261203160000_shipment_channel_state.js';
+import * as statementSpeed from './migrations/20261204160000_statement_speed.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -61,6 +62,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203140000_reconciliation', reconciliation],
   ['20261203150000_report_indexes', reportIndexes],
   ['20261203160000_shipment_channel_state', shipmentChannelState],
+  ['20261204160000_statement_speed', statementSpeed],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
