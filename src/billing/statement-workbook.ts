@@ -398,13 +398,18 @@ export async function writeStatementFile(
 ): Promise<void> {
   await writeViaTemp(file, async (out) => {
     const book = new XlsxStream(out, { level: options.level ?? 1 });
-    if (st.currencies.length === 0) {
-      // Nothing in any currency: one sheet that says so, so that the file still opens.
-      const ws = await book.addSheet({ name: '-' });
-      ws.row([companyName(st.company, st.language)]);
-      ws.row([statementLabel('title', st.language), `${st.from} – ${st.to}`]);
-    } else await writeStatement(book, conn, st, scope, options);
-    await book.finish();
+    try {
+      if (st.currencies.length === 0) {
+        // Nothing in any currency: one sheet that says so, so that the file still opens.
+        const ws = await book.addSheet({ name: '-' });
+        ws.row([companyName(st.company, st.language)]);
+        ws.row([statementLabel('title', st.language), `${st.from} – ${st.to}`]);
+      } else await writeStatement(book, conn, st, scope, options);
+      await book.finish();
+    } catch (err) {
+      book.abort();
+      throw err;
+    }
   });
 }
 

@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream';
 import { crc32, createDeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 
 /**
@@ -319,6 +320,8 @@ class ZipStream {
   private readonly central: Buffer[] = [];
   private count = 0;
   private error: Error | null = null;
+  /** The deflate of the entry being written. */
+  private deflating: Transform | null = null;
 
   constructor(private readonly out: NodeJS.WritableStream & { writableNeedDrain?: boolean }) {
     out.on('error', (err: Error) => {
@@ -432,11 +435,25 @@ class ZipStream {
       }
     });
     const ended = new Promise<void>((resolve, reject) => {
-      deflate.once('end', resolve);
-      deflate.once('error', reject);
-      this.out.once('error', reject);
+      const cleanup = () => {
+        deflate.off('end', ok);
+        deflate.off('error', fail);
+        this.out.off('error', fail);
+      };
+      const ok = () => {
+        cleanup();
+        resolve();
+      };
+      const fail = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      deflate.once('end', ok);
+      deflate.once('error', fail);
+      this.out.once('error', fail);
     });
     ended.catch(() => {});
+    this.deflating = deflate;
     return {
       /** Adds `buf` (the deflate takes it whether or not it is behind). */
       write: (buf: Buffer): void => {
@@ -453,10 +470,17 @@ class ZipStream {
       close: async () => {
         deflate.end();
         await ended;
+        this.deflating = null;
         this.check();
         await this.put(this.finishEntry(name, start, crc, compressed, size));
       },
     };
+  }
+
+  /** Stops the entry being written (the file is being given up). */
+  abort(): void {
+    this.deflating?.destroy();
+    this.deflating = null;
   }
 
   /** The central directory and its end record. */
@@ -556,6 +580,12 @@ export class StreamSheet {
    */
   ready(): Promise<void> | undefined {
     return this.entry.caughtUp();
+  }
+
+  /** @internal The workbook is given up: no more rows. */
+  abandon(): void {
+    this.closed = true;
+    this.xml = '';
   }
 
   /** @internal */
@@ -705,6 +735,13 @@ export class XlsxStream {
       '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
       '</styleSheet>'
     );
+  }
+
+  /** Gives the workbook up: the sheet being written stops (the caller removes what was written). */
+  abort(): void {
+    this.current?.abandon();
+    this.current = null;
+    this.zip.abort();
   }
 
   /** Closes the last sheet and writes the rest of the package. */

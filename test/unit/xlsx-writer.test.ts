@@ -156,3 +156,18 @@ describe('the streaming workbook writer', () => {
     expect(excelDate('2026-11-30')).toBe(46356);
   });
 });
+
+describe('a streaming workbook given up midway', () => {
+  it('stops its deflate, takes no more rows, and raises nothing afterwards', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sb-xlsx-abort-'));
+    const out = createWriteStream(path.join(dir, 'book.xlsx'));
+    const book = new XlsxStream(out);
+    const ws = await book.addSheet({ name: 'EUR' });
+    for (let i = 0; i < 20_000; i++) ws.row([`row ${i}`, i]);
+    book.abort();
+    out.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(() => ws.row(['after'])).toThrow(/closed sheet/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
