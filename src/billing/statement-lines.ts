@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { type Conn, dialectOf } from '../db/connection.js';
 import { addDays, startOfDayUtc } from '../domain/invoice.js';
@@ -57,6 +58,7 @@ type Row = Record<string, unknown>;
 type Source = keyof SourcePositions;
 
 interface Read {
+  source: Source;
   line: StatementLine;
   /** The row's own sort key, to resume after it. */
   key: [string, number];
@@ -143,11 +145,12 @@ function shipmentQuery(conn: Conn, s: StatementScope, after: [string, number] | 
 
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
-function toRead(source: Source, r: Row, timeZone: string): Read {
+function toRead(source: Source, r: Row, dateOf: (at: string) => string): Read {
   if (source === 'invoice') {
     const kind = r.type === 'credit_note' ? 'credit_note' : 'invoice';
     const amount = Number(r.total);
     return {
+      source,
       key: [String(r.issue_date), Number(r.id)],
       line: {
         date: String(r.issue_date),
@@ -166,6 +169,7 @@ function toRead(source: Source, r: Row, timeZone: string): Read {
   if (source === 'payment') {
     const amount = Number(r.amount);
     return {
+      source,
       key: [String(r.received_on), Number(r.id)],
       line: {
         date: String(r.received_on),
@@ -183,9 +187,10 @@ function toRead(source: Source, r: Row, timeZone: string): Read {
   }
   const at = String(r.created_at);
   return {
+    source,
     key: [at, Number(r.id)],
     line: {
-      date: businessDate(`${at.replace(' ', 'T')}Z`, timeZone),
+      date: dateOf(at),
       kind: 'shipment',
       id: Number(r.id),
       document: String(r.external_id),
@@ -201,22 +206,90 @@ function toRead(source: Source, r: Row, timeZone: string): Read {
 
 const QUERIES = { invoice: invoiceQuery, payment: paymentQuery, shipment: shipmentQuery } as const;
 
-/** One source's rows after `after`: streamed on MySQL when unbounded, else keyset pages of `pageSize`. */
-async function* sourceRows(
+/** Rows to read at a time from a stream (and lines handed on at a time). */
+const BATCH = 1000;
+
+/**
+ * A stream's rows in batches of what it holds (at most `max`): read synchronously while the stream
+ * has rows, waiting only when it has none. (An async iterator of the stream waits once per row.)
+ */
+async function* rowBatches(stream: Readable, max: number): AsyncGenerator<Row[]> {
+  let ended = false;
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  const onEnd = () => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (err: Error) => {
+    failed = err;
+    wake?.();
+  };
+  const onReadable = () => wake?.();
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.on('readable', onReadable);
+  try {
+    for (;;) {
+      if (failed) throw failed;
+      const batch: Row[] = [];
+      while (batch.length < max) {
+        const r = stream.read() as Row | null;
+        if (r === null) break;
+        batch.push(r);
+      }
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
+    }
+  } finally {
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('readable', onReadable);
+  }
+}
+
+/** A shipment's business date by its time to the minute: a period's shipments share a few thousand. */
+function shipmentDates(timeZone: string) {
+  const known = new Map<string, string>();
+  return (at: string) => {
+    const minute = at.slice(0, 16);
+    let date = known.get(minute);
+    if (date === undefined) {
+      date = businessDate(`${at.replace(' ', 'T')}Z`, timeZone);
+      if (known.size >= 100_000) known.clear();
+      known.set(minute, date);
+    }
+    return date;
+  };
+}
+
+/** One source's rows after `after`, in batches: streamed on MySQL when unbounded, else keyset pages of `pageSize`. */
+async function* sourceBatches(
   conn: Conn,
   source: Source,
   scope: StatementScope,
   after: [string, number] | null,
   pageSize: number,
   limit: number | null,
-): AsyncGenerator<Read> {
+): AsyncGenerator<Read[]> {
+  const dateOf = shipmentDates(scope.timeZone);
+  const toReads = (rows: Row[]) => rows.map((r) => toRead(source, r, dateOf));
   if (limit === null && dialectOf(conn) === 'mysql') {
-    const stream = QUERIES[source](conn, scope, after).stream({ highWaterMark: 1000 } as never);
+    const stream = QUERIES[source](conn, scope, after).stream({
+      highWaterMark: BATCH,
+    } as never) as unknown as Readable;
     try {
-      for await (const r of stream as unknown as AsyncIterable<Row>) yield toRead(source, r, scope.timeZone);
+      for await (const rows of rowBatches(stream, BATCH)) yield toReads(rows);
     } finally {
       // Closes the query when the reader stops early (a page of lines, an error).
-      (stream as unknown as { destroy?: () => void }).destroy?.();
+      stream.destroy();
     }
     return;
   }
@@ -226,10 +299,10 @@ async function* sourceRows(
     const size = Math.min(pageSize, left);
     if (size <= 0) return;
     const rows = (await QUERIES[source](conn, scope, position).limit(size)) as Row[];
-    for (const r of rows) {
-      const read = toRead(source, r, scope.timeZone);
-      position = read.key;
-      yield read;
+    const reads = toReads(rows);
+    if (reads.length > 0) {
+      position = reads.at(-1)!.key;
+      yield reads;
     }
     left -= rows.length;
     if (rows.length < size) return;
@@ -239,6 +312,73 @@ async function* sourceRows(
 const before = (a: Read, b: Read) =>
   a.line.date < b.line.date ||
   (a.line.date === b.line.date && LINE_RANK[a.line.kind] < LINE_RANK[b.line.kind]);
+
+/** A line, with the source it came from and its key there (to resume after it). */
+export type SourcedLine = Read;
+
+/**
+ * The lines in date order from `positions` on, in batches (the three sources merged batch by
+ * batch, so that a reader of a million lines waits a few thousand times, not a million).
+ * `limit`: at most this many lines; without it every line, streamed.
+ */
+export async function* statementLineBatches(
+  conn: Conn,
+  scope: StatementScope,
+  options: { positions?: SourcePositions; limit?: number; pageSize?: number } = {},
+): AsyncGenerator<SourcedLine[]> {
+  const positions: SourcePositions = options.positions ?? { ...START };
+  const limit = options.limit ?? null;
+  const pageSize = options.pageSize ?? 5000;
+  const sources: Source[] = ['shipment', 'invoice', 'payment'];
+  const iterators = sources.map((s) => sourceBatches(conn, s, scope, positions[s], pageSize, limit));
+  const batches: (Read[] | null)[] = [];
+  const at: number[] = [];
+  try {
+    // One source after the other: SQLite's one connection cannot open them side by side.
+    for (const it of iterators) {
+      const n = await it.next();
+      batches.push(n.done ? null : n.value);
+      at.push(0);
+    }
+    let emitted = 0;
+    for (;;) {
+      const out: SourcedLine[] = [];
+      let done = false;
+      while (out.length < BATCH) {
+        if (limit !== null && emitted >= limit) {
+          done = true;
+          break;
+        }
+        let pick = -1;
+        let head: Read | null = null;
+        for (let i = 0; i < batches.length; i++) {
+          const b = batches[i];
+          if (!b) continue;
+          const h = b[at[i]!]!;
+          if (head === null || before(h, head)) {
+            pick = i;
+            head = h;
+          }
+        }
+        if (head === null) {
+          done = true;
+          break;
+        }
+        out.push(head);
+        emitted++;
+        if (++at[pick]! >= batches[pick]!.length) {
+          const n = await iterators[pick]!.next();
+          batches[pick] = n.done ? null : n.value;
+          at[pick] = 0;
+        }
+      }
+      if (out.length > 0) yield out;
+      if (done) return;
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return(undefined)));
+  }
+}
 
 /**
  * The lines in date order from `positions` on; `positions` (when given) is moved past each line as
@@ -251,33 +391,9 @@ export async function* statementLines(
   options: { positions?: SourcePositions; limit?: number; pageSize?: number } = {},
 ): AsyncGenerator<StatementLine> {
   const positions: SourcePositions = options.positions ?? { ...START };
-  const limit = options.limit ?? null;
-  const pageSize = options.pageSize ?? 5000;
-  const sources: Source[] = ['shipment', 'invoice', 'payment'];
-  const iterators = sources.map((s) => sourceRows(conn, s, scope, positions[s], pageSize, limit));
-  const heads: (Read | null)[] = [];
-  try {
-    for (const it of iterators) {
-      const n = await it.next();
-      heads.push(n.done ? null : n.value);
-    }
-    let emitted = 0;
-    for (;;) {
-      if (limit !== null && emitted >= limit) return;
-      let pick = -1;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
-        if (h && (pick < 0 || before(h, heads[pick]!))) pick = i;
-      }
-      if (pick < 0) return;
-      const read = heads[pick]!;
-      positions[sources[pick]!] = read.key;
-      emitted++;
+  for await (const batch of statementLineBatches(conn, scope, { ...options, positions: { ...positions } }))
+    for (const read of batch) {
+      positions[read.source] = read.key;
       yield read.line;
-      const n = await iterators[pick]!.next();
-      heads[pick] = n.done ? null : n.value;
     }
-  } finally {
-    await Promise.all(iterators.map((it) => it.return(undefined)));
-  }
 }

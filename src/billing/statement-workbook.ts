@@ -1,15 +1,16 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import { minorDigits } from '../../connectors/shared/money.js';
 import type { Conn } from '../db/connection.js';
 import type { StatementLineKind } from '../domain/statement.js';
 import type { Language } from './documents.js';
 import type { Seller } from './posting.js';
-import { type StatementScope, statementLines } from './statement-lines.js';
+import { type StatementScope, statementLineBatches } from './statement-lines.js';
+import { excelDate, type StreamCell, type StreamSheet, XlsxStream } from './xlsx-writer.js';
 
 /**
  * The statement as an Excel workbook, written with exceljs's streaming writer while its lines are
@@ -147,19 +148,37 @@ const headerText = (s: string) => s.replaceAll('&', '&&');
 
 const companyName = (c: Seller, lang: Language) => (lang === 'zh-CN' ? (c.nameZh ?? c.name) : c.name);
 
+/** The format of the date columns (a date cell holds Excel's day number). */
+export const DATE_FORMAT = 'yyyy-mm-dd';
+
 /** Writes one statement into a streaming workbook; its lines are read from `conn` as they are written. */
 async function writeStatement(
-  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  book: XlsxStream,
   conn: Conn,
   st: WorkbookStatement,
   scope: Omit<StatementScope, 'currency'>,
-  options: { linesPerSheet?: number },
+  options: { linesPerSheet?: number | undefined },
 ): Promise<void> {
   const lang = st.language;
   const L = (k: StatementLabel) => statementLabel(k, lang);
   const perSheet = Math.max(1, options.linesPerSheet ?? MAX_LINES_PER_SHEET);
   const company = companyName(st.company, lang);
   const periodText = `${st.from} – ${st.to}`;
+  const plain = 0;
+  const bold = book.style({ font: 1 });
+  const dateStyle = book.style({ numFmt: DATE_FORMAT });
+  const headStyle = book.style({ font: 1, fill: 'FFEFEFEF', borderBottom: true });
+  // Excel's day number of each date seen: a period has a few dozen dates.
+  const serials = new Map<string, number>();
+  const serial = (d: string | null) => {
+    if (d === null) return null;
+    let n = serials.get(d);
+    if (n === undefined) {
+      n = excelDate(d);
+      serials.set(d, n);
+    }
+    return n;
+  };
 
   const kindLabels: Record<StatementLineKind, string> = {
     shipment: L('shipment'),
@@ -167,52 +186,54 @@ async function writeStatement(
     credit_note: L('credit_note'),
     payment: L('payment'),
   };
+  const headings = COLUMNS.map((c) => L(c.key));
+  const widths = COLUMNS.map((c) => c.width);
   for (const cur of st.currencies) {
     const fmt = moneyFormat(cur.currency);
-    const moneyStyle: Partial<ExcelJS.Style> = { numFmt: fmt };
-    const major = (m: number) => toMajor(m, cur.currency);
+    const money = book.style({ numFmt: fmt });
+    const moneyBold = book.style({ font: 1, numFmt: fmt });
+    const lineStyles = [dateStyle, plain, plain, plain, dateStyle, plain, money, money, money];
+    const totalStyles = (b: boolean) => {
+      const m = b ? moneyBold : money;
+      const t = b ? bold : plain;
+      return [t, t, t, t, t, t, m, m, m];
+    };
+    const scale = 10 ** minorDigits(cur.currency);
+    const major = (m: number) => m / scale;
     const ranges: { sheet: string; first: number; last: number }[] = [];
     let part = 0;
-    let sheet: ExcelJS.Worksheet | null = null;
-    let rowNo = 0;
+    let sheet: StreamSheet | null = null;
     let onSheet = 0;
     let balance = cur.opening;
 
-    const openSheet = () => {
+    const openSheet = async () => {
+      if (sheet) ranges.at(-1)!.last = sheet.lastRow;
       part++;
       const name = (part === 1 ? cur.currency : `${cur.currency} (${part})`).slice(0, 31);
-      const ws = workbook.addWorksheet(name, {
-        pageSetup: {
+      const ws = await book.addSheet({
+        name,
+        widths,
+        frozenRows: HEADER_ROW,
+        print: {
           paperSize: 9,
-          orientation: 'landscape',
-          fitToPage: true,
+          landscape: true,
           fitToWidth: 1,
           fitToHeight: 0,
-          printTitlesRow: `${HEADER_ROW}:${HEADER_ROW}`,
+          titleRows: [HEADER_ROW, HEADER_ROW],
           margins: { left: 0.4, right: 0.4, top: 0.7, bottom: 0.6, header: 0.3, footer: 0.3 },
+          header: `&L${headerText(company)}&C${headerText(L('title'))}&R${headerText(`${L('period')}: ${periodText} · ${cur.currency}`)}`,
+          footer: `&L${headerText(`${L('customer')}: ${st.customer.name ?? st.customer.code ?? ''}`)}&R&P / &N`,
         },
-        headerFooter: {
-          oddHeader: `&L${headerText(company)}&C${headerText(L('title'))}&R${headerText(`${L('period')}: ${periodText} · ${cur.currency}`)}`,
-          oddFooter: `&L${headerText(`${L('customer')}: ${st.customer.name ?? st.customer.code ?? ''}`)}&R&P / &N`,
-        },
-        views: [{ state: 'frozen', ySplit: HEADER_ROW, xSplit: 0 }],
       });
-      ws.columns = COLUMNS.map((c) => ({ width: c.width }));
-      const add = (values: unknown[], style?: Partial<ExcelJS.Font>) => {
-        const row = ws.addRow(values);
-        if (style) row.font = style;
-        row.commit();
-        return row;
-      };
       // 1–10: the company, the statement, the customer, the opening (or carried) balance.
-      add([company], { bold: true, size: 14 });
-      add([
+      ws.row([company], book.style({ font: 2 }));
+      ws.row([
         st.company.taxId ? `${L('taxId')}: ${st.company.taxId}` : '',
         null,
         null,
         st.company.address ? `${L('address')}: ${st.company.address}` : '',
       ]);
-      add([
+      ws.row([
         [
           st.company.phone ? `${L('phone')}: ${st.company.phone}` : '',
           st.company.email ? `${L('email')}: ${st.company.email}` : '',
@@ -223,100 +244,81 @@ async function writeStatement(
         null,
         st.company.bankAccount ? `${L('bankAccount')}: ${st.company.bankAccount}` : '',
       ]);
-      add([L('title')], { bold: true, size: 16 });
-      add([
+      ws.row([L('title')], book.style({ font: 3 }));
+      ws.row([
         L('customer'),
         null,
         `${st.customer.name ?? ''}${st.customer.code ? ` (${st.customer.code})` : ''}`,
       ]);
-      add([L('taxId'), null, st.customer.taxId ?? '']);
-      add([L('address'), null, addressText(st.customer.billingAddress) ?? '']);
-      add([L('period'), null, periodText, null, L('currency'), cur.currency]);
-      add([L('statementNo'), null, st.id, null, L('version'), st.version]);
-      const opening = ws.addRow([part === 1 ? L('openingBalance') : L('carriedForward')]);
-      opening.getCell(9).value = major(balance);
-      opening.getCell(9).numFmt = fmt;
-      opening.font = { bold: true };
-      opening.commit();
-      const heads = ws.addRow(COLUMNS.map((c) => L(c.key)));
-      heads.font = { bold: true };
-      heads.eachCell((cell) => {
-        cell.border = { bottom: { style: 'thin' } };
-        cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFEFEFEF' } };
-      });
-      heads.commit();
+      ws.row([L('taxId'), null, st.customer.taxId ?? '']);
+      ws.row([L('address'), null, addressText(st.customer.billingAddress) ?? '']);
+      ws.row([L('period'), null, periodText, null, L('currency'), cur.currency]);
+      ws.row([L('statementNo'), null, st.id, null, L('version'), st.version]);
+      ws.row(
+        [
+          part === 1 ? L('openingBalance') : L('carriedForward'),
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          major(balance),
+        ],
+        [bold, bold, bold, bold, bold, bold, bold, bold, moneyBold],
+      );
+      ws.row(headings, headStyle);
       sheet = ws;
-      rowNo = HEADER_ROW;
       onSheet = 0;
       ranges.push({ sheet: name, first: HEADER_ROW + 1, last: HEADER_ROW });
     };
 
-    openSheet();
-    for await (const line of statementLines(conn, { ...scope, currency: cur.currency })) {
-      if (onSheet >= perSheet) {
-        (sheet as unknown as ExcelJS.Worksheet & { commit(): void }).commit();
-        openSheet();
+    await openSheet();
+    for await (const batch of statementLineBatches(conn, { ...scope, currency: cur.currency })) {
+      for (const { line } of batch) {
+        if (onSheet >= perSheet) await openSheet();
+        const signed = line.signed;
+        balance += signed;
+        sheet!.row(
+          [
+            serial(line.date),
+            kindLabels[line.kind],
+            line.document,
+            line.detail,
+            serial(line.dueDate),
+            line.quantity,
+            signed > 0 ? major(signed) : null,
+            signed < 0 ? major(-signed) : null,
+            line.kind === 'shipment' ? null : major(balance),
+          ],
+          lineStyles,
+        );
+        onSheet++;
       }
-      balance += line.signed;
-      const debit = line.signed > 0 ? major(line.signed) : null;
-      const credit = line.signed < 0 ? major(-line.signed) : null;
-      const row = sheet!.addRow([
-        line.date,
-        kindLabels[line.kind],
-        line.document,
-        line.detail,
-        line.dueDate,
-        line.quantity,
-        debit,
-        credit,
-        line.kind === 'shipment' ? null : major(balance),
-      ]);
-      // One style object for every row and every cell of a kind: exceljs looks a style up by the
-      // object, so a shared one costs nothing (a style object of its own per row and per cell,
-      // exceljs's default, costs most of a row's time).
-      (row as unknown as { style: Partial<ExcelJS.Style> }).style = PLAIN_STYLE;
-      row.eachCell({ includeEmpty: true }, (cell, col) => {
-        cell.style = col >= 7 ? moneyStyle : PLAIN_STYLE;
-      });
-      row.commit();
-      rowNo++;
-      onSheet++;
-      ranges.at(-1)!.last = rowNo;
-      if (rowNo % 1000 === 0) await zipCaughtUp(sheet!);
+      // Let the deflate catch up: the XML waiting for it stays a few MB.
+      const behind = sheet!.ready();
+      if (behind) await behind;
     }
     if (balance !== cur.closing)
       throw new Error(
         `statement ${st.id} ${cur.currency}: its lines run to ${balance}, its figures to ${cur.closing}`,
       );
+    const ws = sheet!;
+    ranges.at(-1)!.last = ws.lastRow;
 
     // The totals, on the currency's last sheet: formulas over every sheet of the currency, each
     // with its result set, and the same figures as plain values.
-    const ws = sheet as unknown as ExcelJS.Worksheet & { commit(): void };
     const sum = (col: string) =>
       ranges
         .map((r) => `'${r.sheet.replaceAll("'", "''")}'!${col}${r.first}:${col}${Math.max(r.first, r.last)}`)
         .join(',');
-    const add = (values: unknown[], bold = false) => {
-      const row = ws.addRow(values);
-      if (bold) row.font = { bold: true };
-      for (const c of [7, 8, 9]) row.getCell(c).numFmt = fmt;
-      row.commit();
-      rowNo++;
-      return rowNo;
-    };
+    const add = (values: StreamCell[], b = false) => ws.row(values, totalStyles(b));
+    const at9 = (label: string, value: StreamCell, b = false) =>
+      add([label, null, null, null, null, null, null, null, value], b);
     add([]);
     const firstOpening = `'${ranges[0]!.sheet.replaceAll("'", "''")}'!I${HEADER_ROW - 1}`;
-    const openingRow = add([
-      L('openingBalance'),
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      { formula: firstOpening, result: major(cur.opening) },
-    ]);
+    const openingRow = at9(L('openingBalance'), { formula: firstOpening, result: major(cur.opening) });
     const totalsRow = add(
       [
         L('totalDebit'),
@@ -331,30 +333,21 @@ async function writeStatement(
       ],
       true,
     );
-    add(
-      [
-        L('closingBalance'),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        { formula: `I${openingRow}+G${totalsRow}-H${totalsRow}`, result: major(cur.closing) },
-      ],
+    at9(
+      L('closingBalance'),
+      { formula: `I${openingRow}+G${totalsRow}-H${totalsRow}`, result: major(cur.closing) },
       true,
     );
     add([]);
-    add([L('invoiced'), null, null, null, null, null, null, null, major(cur.invoiced)]);
-    add([L('credited'), null, null, null, null, null, null, null, major(cur.credited)]);
-    add([L('paid'), null, null, null, null, null, null, null, major(cur.paid)]);
-    add([L('closingBalance'), null, null, null, null, null, null, null, major(cur.closing)], true);
+    at9(L('invoiced'), major(cur.invoiced));
+    at9(L('credited'), major(cur.credited));
+    at9(L('paid'), major(cur.paid));
+    at9(L('closingBalance'), major(cur.closing), true);
     add([]);
     add([L('ageing')], true);
-    const firstAge = rowNo + 1;
+    const firstAge = ws.lastRow + 1;
     for (const k of ['current', 'd1_30', 'd31_60', 'd61_90', 'over90', 'unapplied'] as const)
-      add([L(k), null, null, null, null, null, null, null, major(cur.ageing[k])]);
+      at9(L(k), major(cur.ageing[k]));
     const ageTotal =
       cur.ageing.current +
       cur.ageing.d1_30 +
@@ -362,48 +355,62 @@ async function writeStatement(
       cur.ageing.d61_90 +
       cur.ageing.over90 +
       cur.ageing.unapplied;
-    add(
-      [
-        L('ageingTotal'),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        { formula: `SUM(I${firstAge}:I${rowNo})`, result: major(ageTotal) },
-      ],
-      true,
-    );
+    at9(L('ageingTotal'), { formula: `SUM(I${firstAge}:I${ws.lastRow})`, result: major(ageTotal) }, true);
     if (cur.finding) {
       add([]);
       add([L('finding'), null, cur.finding.message]);
     }
     add([]);
     add([L('confirmNote')]);
-    ws.commit();
   }
 }
 
-const PLAIN_STYLE: Partial<ExcelJS.Style> = {};
-
-/** XML of a sheet that may wait for the zip before more rows are made. */
-const ZIP_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Writes `file` through a temporary file beside it, moved to `file` once it is whole. */
+async function writeViaTemp(file: string, write: (out: WriteStream) => Promise<void>): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const out = createWriteStream(tmp, { highWaterMark: 1024 * 1024 });
+  const closed = finished(out);
+  closed.catch(() => {});
+  try {
+    await write(out);
+    out.end();
+    await closed;
+    await rename(tmp, file);
+  } catch (err) {
+    out.destroy();
+    await closed.catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
 
 /**
- * Waits until the zip has taken in a sheet's committed rows but a few MB. exceljs's sheet stream
- * writes into the zip entry's stream without regard to backpressure, so a writer that reads faster
- * than the zip compresses piles the whole sheet's XML up in memory (300 MB for a million lines).
- * The entry's stream is reached through exceljs's internals (`worksheet.stream.pipes[0]`, a
- * readable-stream PassThrough); if they change, this only yields to the event loop.
+ * The statement's workbook at `file`, written by the streaming writer of ./xlsx-writer.ts while
+ * its lines are read (the sheets deflated at `level`: 1 unless given, 0 stores).
  */
-async function zipCaughtUp(sheet: ExcelJS.Worksheet): Promise<void> {
-  type Buffered = { _writableState?: { length?: number }; _readableState?: { length?: number } };
-  const entry = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream?.pipes?.[0];
-  const backlog = () => (entry?._writableState?.length ?? 0) + (entry?._readableState?.length ?? 0);
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  while (backlog() > ZIP_BACKLOG_BYTES) await new Promise<void>((resolve) => setTimeout(resolve, 2));
+export async function writeStatementFile(
+  file: string,
+  conn: Conn,
+  st: WorkbookStatement,
+  scope: Omit<StatementScope, 'currency'>,
+  options: { linesPerSheet?: number | undefined; level?: number | undefined } = {},
+): Promise<void> {
+  await writeViaTemp(file, async (out) => {
+    const book = new XlsxStream(out, { level: options.level ?? 1 });
+    try {
+      if (st.currencies.length === 0) {
+        // Nothing in any currency: one sheet that says so, so that the file still opens.
+        const ws = await book.addSheet({ name: '-' });
+        ws.row([companyName(st.company, st.language)]);
+        ws.row([statementLabel('title', st.language), `${st.from} – ${st.to}`]);
+      } else await writeStatement(book, conn, st, scope, options);
+      await book.finish();
+    } catch (err) {
+      book.abort();
+      throw err;
+    }
+  });
 }
 
 /** Writes to `file` through a temporary name, so a file that exists is whole. */
@@ -433,28 +440,6 @@ async function writeFileVia(
     await rm(tmp, { force: true });
     throw err;
   }
-}
-
-/** The statement's workbook at `file`. */
-export async function writeStatementFile(
-  file: string,
-  conn: Conn,
-  st: WorkbookStatement,
-  scope: Omit<StatementScope, 'currency'>,
-  options: { linesPerSheet?: number } = {},
-): Promise<void> {
-  await writeFileVia(file, async (workbook) => {
-    workbook.creator = 'stockbridge';
-    if (st.currencies.length === 0) {
-      // Nothing in any currency: one sheet that says so, so that the file still opens.
-      const ws = workbook.addWorksheet('-');
-      ws.addRow([companyName(st.company, st.language)]).commit();
-      ws.addRow([statementLabel('title', st.language), `${st.from} – ${st.to}`]).commit();
-      ws.commit();
-      return;
-    }
-    await writeStatement(workbook, conn, st, scope, options);
-  });
 }
 
 /** One row of the summary workbook: one customer's statement in one currency. */

@@ -370,7 +370,7 @@ export async function writeStatementWorkbook(
   conn: Conn,
   st: StatementView,
   file: string,
-  options: { timeZone: string; linesPerSheet?: number },
+  options: { timeZone: string; linesPerSheet?: number; level?: number },
 ): Promise<void> {
   const workbook: WorkbookStatement = {
     id: st.id,
@@ -384,6 +384,7 @@ export async function writeStatementWorkbook(
   };
   await writeStatementFile(file, conn, workbook, await scopeOf(conn, st, options.timeZone), {
     linesPerSheet: options.linesPerSheet,
+    level: options.level,
   });
 }
 

@@ -31,6 +31,7 @@ import * as orderStatusNonce from './migrations/20261204120000_order_status_nonc
 import * as mailInboxes from './migrations/20261204130000_mail_inboxes.js';
 import * as shipmentDelivery from './migrations/20261204140000_shipment_delivery.js';
 import * as channelRefundMoney from './migrations/20261204150000_channel_refund_money.js';
+import * as statementSpeed from './migrations/20261204160000_statement_speed.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -73,6 +74,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204130000_mail_inboxes', mailInboxes],
   ['20261204140000_shipment_delivery', shipmentDelivery],
   ['20261204150000_channel_refund_money', channelRefundMoney],
+  ['20261204160000_statement_speed', statementSpeed],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

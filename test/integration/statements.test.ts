@@ -255,7 +255,10 @@ describe('customer statements', () => {
     // The lines, as the API lists them.
     st.lines.forEach((l: any, k: number) => {
       const row = ws.getRow(12 + k);
-      expect(row.getCell(1).value).toBe(l.date);
+      // Dates are dates: Excel's day number with a date format, read back as UTC midnight.
+      expect(row.getCell(1).value).toEqual(new Date(`${l.date}T00:00:00Z`));
+      expect(row.getCell(1).numFmt).toBe('yyyy-mm-dd');
+      expect(row.getCell(5).value ?? null).toEqual(l.dueDate ? new Date(`${l.dueDate}T00:00:00Z`) : null);
       expect(row.getCell(3).value).toBe(l.document);
       expect(row.getCell(7).value ?? null).toBe(l.debit === null ? null : l.debit / 100);
       expect(row.getCell(8).value ?? null).toBe(l.credit === null ? null : l.credit / 100);
