@@ -151,7 +151,10 @@ export class Relay {
       .orderBy('id')
       .limit(this.batchSize)
       .select('id', 'topic', 'payload');
-    if (lock) q = q.forUpdate().skipLocked();
+    // FOR UPDATE without SKIP LOCKED: a second relay (another daemon) waits for the first one's
+    // batch to commit instead of publishing the rows after it, so that the messages of one order
+    // (and the notifications they make) are handed on in the order they were written.
+    if (lock) q = q.forUpdate();
     const rows = (await q).map((r) => ({
       id: Number(r.id),
       topic: r.topic as OutboxTopic,

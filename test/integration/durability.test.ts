@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbTime } from '../../src/db/connection.js';
 import { createApp } from '../../src/http/app.js';
 import { intakeOrder } from '../../src/orders/intake.js';
 import { createQueues } from '../../src/queue/queues.js';
@@ -121,6 +122,61 @@ describe('outbox relay', () => {
     expect(seen.sort((a, b) => a - b)).toEqual(unpublished.map(Number).sort((a, b) => a - b));
     expect(await stack.db('outbox').whereNull('published_at').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(await relay.publishOutbox()).toBe(0);
+  });
+
+  it('a second relay waits for the first one’s batch instead of overtaking it (messages of one order stay in order)', async () => {
+    // Drain what the stack's earlier tests left, so that the two rows below are the only ones.
+    const drain = new Relay({ db: stack.db, log: silentLog, enqueueOrders: async () => {}, graceMs: 0 });
+    while ((await drain.publishOutbox()) > 0) {
+      // drain
+    }
+    const now = dbTime();
+    await stack.db('outbox').insert([
+      { topic: 'alert.raised', payload: JSON.stringify({ step: 1 }), created_at: now },
+      { topic: 'alert.raised', payload: JSON.stringify({ step: 2 }), created_at: now },
+    ]);
+    const handled: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let firstEntered = false;
+    const relayOf = (block: boolean) =>
+      new Relay({
+        db: stack.db,
+        log: silentLog,
+        enqueueOrders: async () => {},
+        graceMs: 0,
+        batchSize: 1,
+        handlers: {
+          'alert.raised': async (rows) => {
+            if (block) {
+              firstEntered = true;
+              await held;
+            }
+            handled.push(...rows.map((r) => Number(r.payload.step)));
+            return undefined;
+          },
+        },
+      });
+    // The first relay takes step 1 and holds its batch (its transaction) open.
+    const first = relayOf(true).publishOutbox();
+    await waitFor(() => firstEntered, { message: 'the first relay holding step 1' });
+    // The second must wait on step 1's row rather than skip it and publish step 2 first.
+    const second = relayOf(false).publishOutbox();
+    await waitFor(
+      async () => {
+        const [rows] = (await stack.db.raw(
+          'SELECT COUNT(*) AS n FROM information_schema.INNODB_LOCK_WAITS',
+        )) as [{ n: number }[]];
+        return Number(rows[0]!.n) > 0;
+      },
+      { message: 'the second relay waiting for the first one’s rows' },
+    );
+    expect(handled).toEqual([]);
+    release();
+    await Promise.all([first, second]);
+    expect(handled).toEqual([1, 2]);
   });
 });
 
