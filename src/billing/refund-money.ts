@@ -38,7 +38,8 @@ export interface RefundMoneyInput {
   money: RefundMoney;
 }
 
-export type RefundMoneyStatus = 'none' | 'credited' | 'pending' | 'held';
+/** `covered`: the order's invoices were wholly credited already (a cancellation), nothing left to credit. */
+export type RefundMoneyStatus = 'none' | 'credited' | 'pending' | 'held' | 'covered';
 
 export interface RefundMoneyDone {
   reference: string;
@@ -162,7 +163,9 @@ export async function applyRefundMoneyLocked(
       if (targets.length === 0) status = 'pending';
       else {
         const target = targets.find((t) => t.left >= allowance);
-        if (!target) {
+        // Nothing left on any of the order's invoices: wholly credited already, the allowance with it.
+        if (!target && targets.every((t) => t.left === 0)) status = 'covered';
+        else if (!target) {
           status = 'held';
           heldReason = heldText(
             reference,
@@ -193,10 +196,11 @@ export async function applyRefundMoneyLocked(
       }
     }
 
-    // The money paid back, out of the order's channel receipt (a held refund waits for a person).
+    // The money paid back, out of the order's channel receipt: at most what the credit notes gave
+    // back to it, so a held allowance pays out what the order's other credit notes released.
     let payout: { id: number; amount: number } | null = null;
     let payoutPending = 0;
-    if (paidOnChannel && status !== 'held') {
+    if (paidOnChannel && money.currency === order.currency) {
       receipt ??= await lockChannelReceipts(tx, [order.id]);
       const r = receipt.get(order.id);
       if (r) payout = await payOut(tx, r, { reference, amount: money.amount }, actor, now);
@@ -242,6 +246,8 @@ export function refundMoneyNote(done: readonly RefundMoneyDone[]): string {
       if (d.status === 'credited') parts.push(`allowance ${d.allowance} credited (${d.creditNote})`);
       if (d.status === 'pending') parts.push(`allowance ${d.allowance} carried on the order's invoice`);
       if (d.status === 'held') parts.push(`HELD: ${d.heldReason}`);
+      if (d.status === 'covered')
+        parts.push(`allowance ${d.allowance} covered: the order's invoices are wholly credited`);
       if (d.payout > 0) parts.push(`paid out ${d.payout}`);
       return parts.join(', ');
     })

@@ -463,6 +463,84 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('Shopify: a full refund with its shipping of an order cancelled and credited whole → the allowance is covered, not held, and everything is paid out', async () => {
+    const id = '5810000000000000011';
+    await receive('TEE', 2);
+    await receive('MUG', 1);
+    // The order with 10.00 shipping: 177.50 in all.
+    const withShipping = (updatedAt: string, refunds: string[] = []) =>
+      paidOrder(id, updatedAt, refunds).replace(
+        '"total_price":"167.50"',
+        '"total_price":"177.50","shipping_lines":[{"id":1,"price":"10.00","tax_lines":[]}]',
+      );
+    expect((await shopifyWebhook('orders/create', withShipping('2026-11-20T10:00:00Z'))).body.status).toBe(
+      'created',
+    );
+    await stack.settle();
+    const row = await stack
+      .db('orders')
+      .where({ channel: `shopify:${shopifyId}`, external_id: id })
+      .first();
+    const shipment = await stack.api('POST', `/api/orders/${row.id}/shipments`, {});
+    expect(shipment.status).toBe(201);
+    const issued = await stack.api('POST', '/api/invoices', { shipment: shipment.body.shipmentId });
+    expect(issued.status).toBe(201);
+    const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+    expect(Number(invoice.total)).toBe(17750);
+    expect(Number(invoice.paid)).toBe(17750);
+
+    // Cancelled: the whole invoice credited, shipping included (177.50 back on the receipt's
+    // account), then the channel's refund of all of it (units 167.50 + shipping 10.00).
+    const credited = await stack.api('POST', `/api/invoices/${invoice.number}/credit-notes`, {
+      reason: 'cancelled on the channel',
+    });
+    expect(credited.status).toBe(201);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([17750]);
+    const refund = moneyRefund('6610000000000000011', id, '177.50');
+    const applied = await shopifyWebhook('refunds/create', refund);
+    expect(applied.body.status).toBe('updated');
+    expect(applied.body.note).not.toMatch(/HELD/);
+    expect(applied.body.note).toMatch(/allowance 17750 covered/);
+    expect(await stack.db('channel_refunds').where({ order_id: row.id }).first()).toMatchObject({
+      status: 'covered',
+      held_reason: null,
+    });
+    // No second credit note; the 177.50 the channel paid back is paid out of the receipt.
+    expect(await creditNotesOf(invoice.id)).toHaveLength(1);
+    expect((await paymentsOf(Number(row.id))).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+      [17750, 0],
+      [-17750, 0],
+    ]);
+    expect(await balanceOf(Number(row.customer_id))).toBe(0);
+    expect(await heldRefundProblems(stack.db)).not.toContainEqual(
+      expect.objectContaining({ subject: expect.stringContaining('6610000000000000011') }),
+    );
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('Shopify: a held allowance still pays out what the order’s credit notes gave back to the receipt', async () => {
+    const id = '5810000000000000012';
+    const order = await shippedPaidOrder(id);
+    const issued = await stack.api('POST', '/api/invoices', { shipment: order.shipmentId });
+    const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+    // One mug back (54.50 credited, back on the receipt's account), then 120.00 of money only:
+    // more than the invoice has left (113.00), held — but the 54.50 on account is paid out.
+    const back = await stack.api('POST', `/api/orders/${order.orderId}/returns`, {
+      lines: [{ sku: 'MUG', quantity: 1 }],
+      restock: true,
+      reason: 'broken',
+    });
+    expect(back.status).toBe(201);
+    const applied = await shopifyWebhook('refunds/create', moneyRefund('6610000000000000012', id, '120.00'));
+    expect(applied.body.note).toMatch(/HELD: .*11300 EUR left to credit/);
+    expect((await paymentsOf(order.orderId)).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+      [16750, 0],
+      [-5450, 0],
+    ]);
+    expect(await balanceOf(order.customerId)).toBe(0);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('WooCommerce: a refund of an amount only (no line items) on an invoiced, paid order → an allowance credit note and the payout', async () => {
     await receive('TEE', 1);
     await receive('MUG', 1);
