@@ -533,6 +533,7 @@ describe.each([
     expect(back.status).toBe(201);
     const applied = await shopifyWebhook('refunds/create', moneyRefund('6610000000000000012', id, '120.00'));
     expect(applied.body.note).toMatch(/HELD: .*11300 EUR left to credit/);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([5450]);
     expect((await paymentsOf(order.orderId)).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
       [16750, 0],
       [-5450, 0],
