@@ -542,6 +542,83 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('Shopify: on a periodic invoice of two orders, an order whose units were all credited has nothing left for an allowance (the other order’s share is not taken)', async () => {
+    const email = 'periodic.buyer@example.com';
+    const customer = await stack.api('PUT', '/api/customers/PERIODIC-EUR', {
+      name: 'Periodic buyer',
+      currency: 'EUR',
+      language: 'en',
+      contacts: [{ email }],
+      invoicePolicy: 'periodic',
+    });
+    expect(customer.status).toBeLessThan(300);
+    const ids = ['5810000000000000021', '5810000000000000022'];
+    const orders: { orderId: number; customerId: number }[] = [];
+    for (const id of ids) {
+      await receive('TEE', 2);
+      await receive('MUG', 1);
+      const body = paidOrder(id, '2026-11-20T10:00:00Z').replaceAll('li.wei@example.com', email);
+      expect((await shopifyWebhook('orders/create', body)).body.status).toBe('created');
+      await stack.settle();
+      const row = await stack
+        .db('orders')
+        .where({ channel: `shopify:${shopifyId}`, external_id: id })
+        .first();
+      expect(row.status).toBe('confirmed');
+      expect((await stack.api('POST', `/api/orders/${row.id}/shipments`, {})).status).toBe(201);
+      orders.push({ orderId: Number(row.id), customerId: Number(row.customer_id) });
+    }
+    expect(orders[0]!.customerId).toBe(orders[1]!.customerId);
+    const dir = mkdtempSync(path.join(tmpdir(), 'refund-money-periodic-'));
+    const today = new Date().toISOString().slice(0, 10);
+    const monthEnd = new Date(Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)), 0))
+      .toISOString()
+      .slice(0, 10);
+    try {
+      await issueDueInvoices(stack.db, { period: monthEnd, timeZone: 'UTC', outputDir: dir, log: silentLog });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const [line] = await stack
+      .db('invoice_lines')
+      .where({ order_id: orders[0]!.orderId })
+      .select('invoice_id');
+    const invoice = await stack.db('invoices').where({ id: line.invoice_id }).first();
+    expect(invoice.order_id).toBeNull();
+    expect(Number(invoice.total)).toBe(2 * 16750);
+
+    // The first order's units all come back: its 167.50 credited; the second's 167.50 stays billed.
+    const back = await stack.api('POST', `/api/orders/${orders[0]!.orderId}/returns`, {
+      lines: [
+        { sku: 'TEE', quantity: 2 },
+        { sku: 'MUG', quantity: 1 },
+      ],
+      restock: true,
+      reason: 'all back',
+    });
+    expect(back.status).toBe(201);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750]);
+    // 30.00 of money on the first order: nothing of it is left on the invoice to credit.
+    const applied = await shopifyWebhook(
+      'refunds/create',
+      moneyRefund('6610000000000000021', ids[0]!, '30.00'),
+    );
+    expect(applied.body.status).toBe('updated');
+    expect(await stack.db('channel_refunds').where({ order_id: orders[0]!.orderId }).first()).toMatchObject({
+      status: 'covered',
+      credited: 0,
+    });
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750]);
+    // The second order's allowance still finds its own share.
+    const other = await shopifyWebhook(
+      'refunds/create',
+      moneyRefund('6610000000000000022', ids[1]!, '30.00'),
+    );
+    expect(other.body.note).toMatch(/allowance 3000 credited/);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750, 3000]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('WooCommerce: a refund of an amount only (no line items) on an invoiced, paid order → an allowance credit note and the payout', async () => {
     await receive('TEE', 1);
     await receive('MUG', 1);
