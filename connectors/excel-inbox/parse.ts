@@ -296,7 +296,8 @@ interface ReadRules {
  */
 function asSender(raw: RawRow, sender: string): RawRow {
   if (raw.customerCode === '') return { ...raw, customerCode: sender };
-  if (codeKey(raw.customerCode) === codeKey(sender)) return raw;
+  // The sender's code as the customer has it, whatever the sheet's spelling: one order whoever types it.
+  if (codeKey(raw.customerCode) === codeKey(sender)) return { ...raw, customerCode: sender };
   const problem = bilingual(
     `customer ${raw.customerCode} is not the sender's customer ${sender}: a sheet sent by e-mail ` +
       "orders for its sender's customer only",

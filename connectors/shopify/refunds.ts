@@ -73,15 +73,24 @@ function shopAmount(r: Rec, field: string, currency: string): number | null {
   const set = isRecord(r[`${field}_set`]) ? (r[`${field}_set`] as Rec) : {};
   const shop = isRecord(set.shop_money) ? set.shop_money : {};
   const value = shop.amount ?? r[field];
-  if (value === undefined || value === null) return 0;
+  if (value === undefined || value === null) return null;
   return toMinorUnits(value, currency);
+}
+
+/** The shop currency a REST money field's `_set.shop_money` names, if it names one. */
+function shopCurrency(r: Rec, field: string): string | null {
+  const set = isRecord(r[`${field}_set`]) ? (r[`${field}_set`] as Rec) : {};
+  return isRecord(set.shop_money) ? text(set.shop_money.currency_code) : null;
 }
 
 /**
  * What a REST refund paid back: the sum of its successful `refund` transactions (in their currency,
  * else the order's), and the value of its refunded line items (`subtotal` + `total_tax`). The rest of
  * the money (`order_adjustments`: a shipping refund, a refund discrepancy; a refund of money only) is
- * the allowance. Undefined when the refund lists no transactions or an amount cannot be read.
+ * the allowance. Undefined when the refund lists no transactions or an amount cannot be read, or when
+ * the transactions are in another currency than the shop's (the order's `currency`, or the line
+ * items' `shop_money`): the buyer's presentment currency of a multi-currency shop, which the line
+ * values are not in; the money then waits for the pull, which reads it all in shop money.
  */
 function restRefundMoney(r: Rec, orderCurrency: string | null): RefundMoney | undefined {
   if (!Array.isArray(r.transactions)) return undefined;
@@ -90,6 +99,7 @@ function restRefundMoney(r: Rec, orderCurrency: string | null): RefundMoney | un
   );
   const currency = text(refunds.find((t) => text(t.currency))?.currency) ?? orderCurrency;
   if (!currency) return undefined;
+  if (orderCurrency && currency !== orderCurrency) return undefined;
   let amount = 0;
   for (const t of refunds) {
     if (text(t.currency) && text(t.currency) !== currency) return undefined;
@@ -100,6 +110,10 @@ function restRefundMoney(r: Rec, orderCurrency: string | null): RefundMoney | un
   let linesAmount = 0;
   for (const item of Array.isArray(r.refund_line_items) ? r.refund_line_items : []) {
     if (!isRecord(item)) return undefined;
+    for (const field of ['subtotal', 'total_tax']) {
+      const shop = shopCurrency(item, field);
+      if (shop && shop !== currency) return undefined;
+    }
     const subtotal = shopAmount(item, 'subtotal', currency);
     const tax = shopAmount(item, 'total_tax', currency);
     if (subtotal === null || tax === null) return undefined;

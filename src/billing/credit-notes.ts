@@ -155,6 +155,20 @@ function withinCreditable(
   ];
 }
 
+/**
+ * Locks invoice rows by id before what they have left to credit is read, and before the invoice
+ * sequence (a credit note's posting then settles them): the lock order's invoice rows.
+ */
+export async function lockInvoiceRows(tx: Tx, invoiceIds: readonly number[]): Promise<void> {
+  if (invoiceIds.length === 0) return;
+  const sorted = [...invoiceIds].sort((a, b) => a - b);
+  await rawRows(
+    tx,
+    `SELECT id FROM invoices WHERE id IN (${marks(sorted)}) ORDER BY id${lockClause(tx)}`,
+    sorted,
+  );
+}
+
 /** Locks the orders an invoice's lines come from (orders come first in the lock order). */
 async function lockOrdersOf(tx: Tx, invoiceIds: readonly number[]): Promise<void> {
   if (dialectOf(tx) !== 'mysql') return;
@@ -186,6 +200,7 @@ export async function issueCreditNote(
       throw conflict('not_an_invoice', `${request.invoiceNumber} is a credit note; credit its invoice`);
     const id = Number(found.id);
     await lockOrdersOf(tx, [id]);
+    await lockInvoiceRows(tx, [id]);
     const inv = (await readCreditable(tx, [id])).get(id)!;
     let wanted: Map<string, number> | undefined;
     if (request.lines) {
@@ -233,6 +248,7 @@ export async function creditCancelledOrder(
   );
   if (ids.length === 0) return [];
   const invoiceIds = ids.map((r) => Number(r.invoice_id)).sort((a, b) => a - b);
+  await lockInvoiceRows(tx, invoiceIds);
   const invoices = await readCreditable(tx, invoiceIds);
   const shippedOf = new Map(shipped.map((s) => [Number(s.id), Number(s.shipped)]));
   const nothingShipped = [...shippedOf.values()].every((n) => n === 0);

@@ -11,7 +11,7 @@ import {
 } from '../domain/allowance.js';
 import { businessDate } from '../domain/pricing.js';
 import type { OrderRow } from '../orders/order-store.js';
-import { type CreditableInvoice, noteDraft, readCreditable } from './credit-notes.js';
+import { type CreditableInvoice, lockInvoiceRows, noteDraft, readCreditable } from './credit-notes.js';
 import { postInvoices } from './posting.js';
 import { CHANNEL_REFUNDS, lockChannelReceipts, payOut } from './refund-payouts.js';
 
@@ -28,8 +28,9 @@ import { CHANNEL_REFUNDS, lockChannelReceipts, payOut } from './refund-payouts.j
  * - an order paid on its channel has the money paid back recorded as a payout from its channel
  *   receipt (src/billing/refund-payouts.ts), now or, before the receipt exists, when it is recorded.
  *
- * Lock order: the order (the caller's), then the invoice sequence (a credit note's posting), then
- * the order's channel receipt — as a posting settles a channel-paid order.
+ * Lock order: the order (the caller's), then the order's invoice rows (by id), then the invoice
+ * sequence (a credit note's posting), then the order's channel receipt — as a posting settles a
+ * channel-paid order.
  */
 
 export interface RefundMoneyInput {
@@ -38,7 +39,8 @@ export interface RefundMoneyInput {
   money: RefundMoney;
 }
 
-export type RefundMoneyStatus = 'none' | 'credited' | 'pending' | 'held';
+/** `covered`: the order's invoices were wholly credited already (a cancellation), nothing left to credit. */
+export type RefundMoneyStatus = 'none' | 'credited' | 'pending' | 'held' | 'covered';
 
 export interface RefundMoneyDone {
   reference: string;
@@ -70,15 +72,22 @@ async function creditTargets(tx: Tx, orderId: number): Promise<Target[]> {
   );
   if (ids.length === 0) return [];
   const invoiceIds = ids.map((r) => Number(r.id));
+  const marks = invoiceIds.map(() => '?').join(', ');
+  // The invoice rows locked (by id, before the invoice sequence) before what they have left is read:
+  // two orders' refunds on one shared invoice queue here rather than both crediting what is left.
+  await lockInvoiceRows(tx, invoiceIds);
   const invoices = await readCreditable(tx, invoiceIds);
-  const [credited = []] = await rawRows(
+  const [credited = [], creditedForOrder = []] = await rawRows(
     tx,
-    `SELECT credits_invoice_id AS id, SUM(total) AS credited FROM invoices WHERE credits_invoice_id IN (${invoiceIds
-      .map(() => '?')
-      .join(', ')}) AND type = 'credit_note' GROUP BY credits_invoice_id`,
-    invoiceIds,
+    `SELECT credits_invoice_id AS id, SUM(total) AS credited FROM invoices WHERE credits_invoice_id IN (${marks}) ` +
+      "AND type = 'credit_note' GROUP BY credits_invoice_id; " +
+      'SELECT c.credits_invoice_id AS id, SUM(cl.amount + CASE WHEN c.prices_include_tax = 1 THEN 0 ELSE cl.tax END) AS credited ' +
+      `FROM invoice_lines cl JOIN invoices c ON c.id = cl.invoice_id WHERE c.credits_invoice_id IN (${marks}) ` +
+      "AND c.type = 'credit_note' AND cl.order_id = ? GROUP BY c.credits_invoice_id",
+    [...invoiceIds, ...invoiceIds, orderId],
   );
   const creditedOf = new Map(credited.map((c) => [Number(c.id), Number(c.credited ?? 0)]));
+  const creditedForOrderOf = new Map(creditedForOrder.map((c) => [Number(c.id), Number(c.credited ?? 0)]));
   const out: Target[] = [];
   for (const id of invoiceIds) {
     const inv = invoices.get(id);
@@ -98,11 +107,16 @@ async function creditTargets(tx: Tx, orderId: number): Promise<Target[]> {
     if (own && Number(h.shipping) > 0)
       lines.push({ taxClass: null, taxCode: null, amount: Number(h.shipping), tax: Number(h.shipping_tax) });
     let left = Number(h.total) - (creditedOf.get(id) ?? 0);
-    // An invoice over several orders (periodic): no more than it bills this order.
+    // An invoice over several orders (periodic): no more than it bills this order (its allowance
+    // lines carried included) less what credit notes took back of this order on it.
     if (!own)
       left = Math.min(
         left,
-        lines.reduce((s, l) => s + l.amount + (pit ? 0 : l.tax), 0),
+        inv.lines
+          .filter((l) => l.orderId === orderId)
+          // readCreditable's lines carry the stored amount (an allowance line has no quantity).
+          .reduce((s, l) => s + Number((l as { amount?: number }).amount ?? 0) + (pit ? 0 : l.tax), 0) -
+          (creditedForOrderOf.get(id) ?? 0),
       );
     out.push({ inv, left: Math.max(0, left), lines });
   }
@@ -162,7 +176,9 @@ export async function applyRefundMoneyLocked(
       if (targets.length === 0) status = 'pending';
       else {
         const target = targets.find((t) => t.left >= allowance);
-        if (!target) {
+        // Nothing left on any of the order's invoices: wholly credited already, the allowance with it.
+        if (!target && targets.every((t) => t.left === 0)) status = 'covered';
+        else if (!target) {
           status = 'held';
           heldReason = heldText(
             reference,
@@ -193,10 +209,11 @@ export async function applyRefundMoneyLocked(
       }
     }
 
-    // The money paid back, out of the order's channel receipt (a held refund waits for a person).
+    // The money paid back, out of the order's channel receipt: at most what the credit notes gave
+    // back to it, so a held allowance pays out what the order's other credit notes released.
     let payout: { id: number; amount: number } | null = null;
     let payoutPending = 0;
-    if (paidOnChannel && status !== 'held') {
+    if (paidOnChannel && money.currency === order.currency) {
       receipt ??= await lockChannelReceipts(tx, [order.id]);
       const r = receipt.get(order.id);
       if (r) payout = await payOut(tx, r, { reference, amount: money.amount }, actor, now);
@@ -242,6 +259,8 @@ export function refundMoneyNote(done: readonly RefundMoneyDone[]): string {
       if (d.status === 'credited') parts.push(`allowance ${d.allowance} credited (${d.creditNote})`);
       if (d.status === 'pending') parts.push(`allowance ${d.allowance} carried on the order's invoice`);
       if (d.status === 'held') parts.push(`HELD: ${d.heldReason}`);
+      if (d.status === 'covered')
+        parts.push(`allowance ${d.allowance} covered: the order's invoices are wholly credited`);
       if (d.payout > 0) parts.push(`paid out ${d.payout}`);
       return parts.join(', ');
     })

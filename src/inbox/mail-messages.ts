@@ -125,6 +125,27 @@ export async function claimMessage(
   }
 }
 
+/**
+ * Moves a message's record that was never finished (`processing`: died mid-import, or released by
+ * retry) to the UID the message is found under now (moved by hand, the folder renumbered), so that
+ * it is taken up again there. False when the record has moved on meanwhile or the UID is taken.
+ */
+export async function moveUnfinishedMessage(
+  db: Conn,
+  id: number,
+  to: { uidValidity: number; uid: number },
+): Promise<boolean> {
+  try {
+    const changed = await db(MAIL_MESSAGES)
+      .where({ id, state: 'processing' })
+      .update({ uid_validity: to.uidValidity, uid: to.uid, updated_at: dbTime() });
+    return changed === 1;
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false;
+    throw err;
+  }
+}
+
 export async function messageById(db: Conn, id: number): Promise<MailMessageRecord> {
   const row = await db(MAIL_MESSAGES).where({ id }).first();
   if (!row) throw new Error(`mail message ${id} not found`);

@@ -20,6 +20,7 @@ import {
   type MailMessageRecord,
   messageById,
   messagesByUid,
+  moveUnfinishedMessage,
   recordMessageError,
   recordReply,
   type StoredReply,
@@ -251,10 +252,18 @@ async function handleMessage(
         await moveToProcessed(client, inbox, uid);
         summary.moved++;
         log.info({ uid, messageId: claimed.messageId }, 'copy of a message processed before: moved');
+        return;
       }
-      return;
-    }
-    record = claimed;
+      // Never finished (died mid-import, or released by retry) and now under a new UID (moved by
+      // hand, the folder renumbered): taken up here, else it would wait forever under the old one.
+      if (
+        claimed.state !== 'processing' ||
+        !(await moveUnfinishedMessage(options.db, claimed.id, { uidValidity, uid }))
+      )
+        return;
+      log.info({ uid, messageId: claimed.messageId }, 'unfinished message found under a new UID: taken up');
+      record = await messageById(options.db, claimed.id);
+    } else record = claimed;
   }
   if (record.state === 'held') return;
   if (record.state === 'processing') {

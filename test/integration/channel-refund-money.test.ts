@@ -463,6 +463,162 @@ describe.each([
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
+  it('Shopify: a full refund with its shipping of an order cancelled and credited whole → the allowance is covered, not held, and everything is paid out', async () => {
+    const id = '5810000000000000011';
+    await receive('TEE', 2);
+    await receive('MUG', 1);
+    // The order with 10.00 shipping: 177.50 in all.
+    const withShipping = (updatedAt: string, refunds: string[] = []) =>
+      paidOrder(id, updatedAt, refunds).replace(
+        '"total_price":"167.50"',
+        '"total_price":"177.50","shipping_lines":[{"id":1,"price":"10.00","tax_lines":[]}]',
+      );
+    expect((await shopifyWebhook('orders/create', withShipping('2026-11-20T10:00:00Z'))).body.status).toBe(
+      'created',
+    );
+    await stack.settle();
+    const row = await stack
+      .db('orders')
+      .where({ channel: `shopify:${shopifyId}`, external_id: id })
+      .first();
+    const shipment = await stack.api('POST', `/api/orders/${row.id}/shipments`, {});
+    expect(shipment.status).toBe(201);
+    const issued = await stack.api('POST', '/api/invoices', { shipment: shipment.body.shipmentId });
+    expect(issued.status).toBe(201);
+    const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+    expect(Number(invoice.total)).toBe(17750);
+    expect(Number(invoice.paid)).toBe(17750);
+
+    // Cancelled: the whole invoice credited, shipping included (177.50 back on the receipt's
+    // account), then the channel's refund of all of it (units 167.50 + shipping 10.00).
+    const credited = await stack.api('POST', `/api/invoices/${invoice.number}/credit-notes`, {
+      reason: 'cancelled on the channel',
+    });
+    expect(credited.status).toBe(201);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([17750]);
+    const refund = moneyRefund('6610000000000000011', id, '177.50');
+    const applied = await shopifyWebhook('refunds/create', refund);
+    expect(applied.body.status).toBe('updated');
+    expect(applied.body.note).not.toMatch(/HELD/);
+    expect(applied.body.note).toMatch(/allowance 17750 covered/);
+    expect(await stack.db('channel_refunds').where({ order_id: row.id }).first()).toMatchObject({
+      status: 'covered',
+      held_reason: null,
+    });
+    // No second credit note; the 177.50 the channel paid back is paid out of the receipt.
+    expect(await creditNotesOf(invoice.id)).toHaveLength(1);
+    expect((await paymentsOf(Number(row.id))).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+      [17750, 0],
+      [-17750, 0],
+    ]);
+    expect(await balanceOf(Number(row.customer_id))).toBe(0);
+    expect(await heldRefundProblems(stack.db)).not.toContainEqual(
+      expect.objectContaining({ subject: expect.stringContaining('6610000000000000011') }),
+    );
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('Shopify: a held allowance still pays out what the order’s credit notes gave back to the receipt', async () => {
+    const id = '5810000000000000012';
+    const order = await shippedPaidOrder(id);
+    const issued = await stack.api('POST', '/api/invoices', { shipment: order.shipmentId });
+    const invoice = await stack.db('invoices').where({ number: issued.body.number }).first();
+    // One mug back (54.50 credited, back on the receipt's account), then 120.00 of money only:
+    // more than the invoice has left (113.00), held — but the 54.50 on account is paid out.
+    const back = await stack.api('POST', `/api/orders/${order.orderId}/returns`, {
+      lines: [{ sku: 'MUG', quantity: 1 }],
+      restock: true,
+      reason: 'broken',
+    });
+    expect(back.status).toBe(201);
+    const applied = await shopifyWebhook('refunds/create', moneyRefund('6610000000000000012', id, '120.00'));
+    expect(applied.body.note).toMatch(/HELD: .*11300 EUR left to credit/);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([5450]);
+    expect((await paymentsOf(order.orderId)).map((p) => [Number(p.amount), Number(p.unapplied)])).toEqual([
+      [16750, 0],
+      [-5450, 0],
+    ]);
+    expect(await balanceOf(order.customerId)).toBe(0);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
+  it('Shopify: on a periodic invoice of two orders, an order whose units were all credited has nothing left for an allowance (the other order’s share is not taken)', async () => {
+    const email = 'periodic.buyer@example.com';
+    const customer = await stack.api('PUT', '/api/customers/PERIODIC-EUR', {
+      name: 'Periodic buyer',
+      currency: 'EUR',
+      language: 'en',
+      contacts: [{ email }],
+      invoicePolicy: 'periodic',
+    });
+    expect(customer.status).toBeLessThan(300);
+    const ids = ['5810000000000000021', '5810000000000000022'];
+    const orders: { orderId: number; customerId: number }[] = [];
+    for (const id of ids) {
+      await receive('TEE', 2);
+      await receive('MUG', 1);
+      const body = paidOrder(id, '2026-11-20T10:00:00Z').replaceAll('li.wei@example.com', email);
+      expect((await shopifyWebhook('orders/create', body)).body.status).toBe('created');
+      await stack.settle();
+      const row = await stack
+        .db('orders')
+        .where({ channel: `shopify:${shopifyId}`, external_id: id })
+        .first();
+      expect(row.status).toBe('confirmed');
+      expect((await stack.api('POST', `/api/orders/${row.id}/shipments`, {})).status).toBe(201);
+      orders.push({ orderId: Number(row.id), customerId: Number(row.customer_id) });
+    }
+    expect(orders[0]!.customerId).toBe(orders[1]!.customerId);
+    const dir = mkdtempSync(path.join(tmpdir(), 'refund-money-periodic-'));
+    const today = new Date().toISOString().slice(0, 10);
+    const monthEnd = new Date(Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)), 0))
+      .toISOString()
+      .slice(0, 10);
+    try {
+      await issueDueInvoices(stack.db, { period: monthEnd, timeZone: 'UTC', outputDir: dir, log: silentLog });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const [line] = await stack
+      .db('invoice_lines')
+      .where({ order_id: orders[0]!.orderId })
+      .select('invoice_id');
+    const invoice = await stack.db('invoices').where({ id: line.invoice_id }).first();
+    expect(invoice.order_id).toBeNull();
+    expect(Number(invoice.total)).toBe(2 * 16750);
+
+    // The first order's units all come back: its 167.50 credited; the second's 167.50 stays billed.
+    const back = await stack.api('POST', `/api/orders/${orders[0]!.orderId}/returns`, {
+      lines: [
+        { sku: 'TEE', quantity: 2 },
+        { sku: 'MUG', quantity: 1 },
+      ],
+      restock: true,
+      reason: 'all back',
+    });
+    expect(back.status).toBe(201);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750]);
+    // 30.00 of money on the first order: nothing of it is left on the invoice to credit.
+    const applied = await shopifyWebhook(
+      'refunds/create',
+      moneyRefund('6610000000000000021', ids[0]!, '30.00'),
+    );
+    expect(applied.body.status).toBe('updated');
+    expect(await stack.db('channel_refunds').where({ order_id: orders[0]!.orderId }).first()).toMatchObject({
+      status: 'covered',
+      credited: 0,
+    });
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750]);
+    // The second order's allowance still finds its own share.
+    const other = await shopifyWebhook(
+      'refunds/create',
+      moneyRefund('6610000000000000022', ids[1]!, '30.00'),
+    );
+    expect(other.body.note).toMatch(/allowance 3000 credited/);
+    expect((await creditNotesOf(invoice.id)).map((n) => Number(n.total))).toEqual([16750, 3000]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+  });
+
   it('WooCommerce: a refund of an amount only (no line items) on an invoiced, paid order → an allowance credit note and the payout', async () => {
     await receive('TEE', 1);
     await receive('MUG', 1);

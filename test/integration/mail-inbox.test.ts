@@ -252,7 +252,9 @@ describe('orders by e-mail from a real Dovecot mailbox', () => {
     expect(byOrder['PO-3']!['Status / 状态']).toBe('rejected / 已拒绝');
     expect(String(byOrder['PO-3']!['Reason / 原因'])).toContain("is not the sender's customer ACME");
     expect(String(byOrder['PO-3']!['Reason / 原因'])).toContain('不是发件人所属的客户');
-    expect(await excelOrders('acme:PO-2')).toBe(1);
+    // Under the customer's own code, whatever the sheet's spelling (the same sheet again is one order).
+    expect(await excelOrders('ACME:PO-2')).toBe(1);
+    expect(await excelOrders('acme:PO-2')).toBe(0);
     expect(await excelOrders('BETA:PO-3')).toBe(0);
   });
 
@@ -366,5 +368,121 @@ describe('an e-mailed sheet imported again after a crash', () => {
     const other = await run('mail:1:78:1');
     expect(other.outcomes.get('ACME:AGAIN-1')?.reason).toBe(ALREADY_IMPORTED);
     expect(await excelOrders('ACME:AGAIN-1')).toBe(1);
+  });
+});
+
+describe('a message never finished, found again under a new UID', () => {
+  /** Moves every message of INBOX to another folder and back, as a person would: new UIDs. */
+  async function moveOutAndBack() {
+    const c = await dovecot.client();
+    try {
+      if (!(await c.list()).some((m) => m.path === 'Aside')) await c.mailboxCreate('Aside');
+      let lock = await c.getMailboxLock('INBOX');
+      try {
+        await c.messageMove('1:*', 'Aside');
+      } finally {
+        lock.release();
+      }
+      lock = await c.getMailboxLock('Aside');
+      try {
+        await c.messageMove('1:*', 'INBOX');
+      } finally {
+        lock.release();
+      }
+    } finally {
+      await c.logout();
+    }
+  }
+
+  it('a released message moved by hand is taken up under its new UID: imported once, answered, moved', async () => {
+    const messageId = '<moved-by-hand@stranger.example>';
+    const sender = 'moved@stranger.example';
+    await dovecot.append(
+      'INBOX',
+      await composeMail({
+        from: sender,
+        subject: 'Order',
+        messageId,
+        attachments: [
+          {
+            filename: 'order.xlsx',
+            content: await orderWorkbook([
+              ['Order No', 'SKU', 'Qty'],
+              ['PO-MOVED', 'BOLT', 1],
+            ]),
+          },
+        ],
+      }),
+    );
+    await pollMailInboxes(options);
+    const [held] = (
+      await stack.api('GET', `/api/mail-inboxes/${inboxId}/messages?state=held`)
+    ).body.items.filter((m: { messageId: string }) => m.messageId === messageId);
+    expect(held).toBeDefined();
+    const [oldUid] = await dovecot.uids('INBOX');
+    await stack.api('PUT', '/api/customers/ACME', {
+      name: 'Acme Ltd',
+      language: 'en',
+      contacts: [{ email: ACME }, { email: 'someone@stranger.example' }, { email: sender }],
+    });
+    expect((await stack.api('POST', `/api/mail-inboxes/${inboxId}/messages/${held.id}/retry`)).status).toBe(
+      200,
+    );
+    // Before the next poll, a person moves it out of the folder and back: a new UID.
+    await moveOutAndBack();
+    const [newUid] = await dovecot.uids('INBOX');
+    expect(newUid).not.toBe(oldUid);
+
+    await pollMailInboxes(options);
+    expect(await excelOrders('ACME:PO-MOVED')).toBe(1);
+    expect(repliesTo(messageId)).toHaveLength(1);
+    expect(await dovecot.uids('INBOX')).toEqual([]);
+    const row = await stack.db('mail_messages').where({ message_id: messageId });
+    expect(row.map((r) => [r.id, r.state, Number(r.uid)])).toEqual([[held.id, 'done', newUid]]);
+    await pollMailInboxes(options);
+    expect(repliesTo(messageId)).toHaveLength(1);
+    expect(await excelOrders('ACME:PO-MOVED')).toBe(1);
+  });
+
+  it('a message whose import died midway, back under a new UID, is taken up and imported once', async () => {
+    const messageId = '<died-midway@acme.example>';
+    await dovecot.append(
+      'INBOX',
+      await composeMail({
+        from: ACME,
+        subject: 'Order',
+        messageId,
+        attachments: [
+          {
+            filename: 'order.xlsx',
+            content: await orderWorkbook([
+              ['Order No', 'SKU', 'Qty'],
+              ['PO-DIED', 'BOLT', 2],
+            ]),
+          },
+        ],
+      }),
+    );
+    const [uid] = await dovecot.uids('INBOX');
+    // Recorded (processing) under an earlier folder generation, then the process died.
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    const [id] = await stack.db('mail_messages').insert({
+      inbox_id: inboxId,
+      uid_validity: 1,
+      uid: uid! + 1000,
+      message_id: messageId,
+      from_address: ACME,
+      subject: 'Order',
+      state: 'processing',
+      received_at: now,
+      updated_at: now,
+    });
+    await pollMailInboxes(options);
+    expect(await excelOrders('ACME:PO-DIED')).toBe(1);
+    expect(repliesTo(messageId)).toHaveLength(1);
+    expect(await dovecot.uids('INBOX')).toEqual([]);
+    expect(await stack.db('mail_messages').where({ message_id: messageId })).toEqual([
+      expect.objectContaining({ id: Number(id), state: 'done', uid }),
+    ]);
   });
 });

@@ -157,6 +157,38 @@ describe('channel refunds, as the connectors read them', () => {
     expect(shopify.normalizeRefund!(body).refund.money).toBeUndefined();
   });
 
+  it('Shopify, a multi-currency shop: refund transactions in the buyer’s presentment currency leave the money unsaid (the pull reads shop money)', () => {
+    // refunds/create: the line items in shop money (USD), the transactions in the buyer's EUR.
+    const body = load('refunds-create.json');
+    body.transactions = [{ kind: 'refund', status: 'success', amount: '380.00', currency: 'EUR' }];
+    const read = shopify.normalizeRefund!(body).refund;
+    expect(read.lines).toHaveLength(2);
+    expect(read.money).toBeUndefined();
+    // The same in the shop's currency: read.
+    body.transactions = [{ kind: 'refund', status: 'success', amount: '420.00', currency: 'USD' }];
+    expect(shopify.normalizeRefund!(body).refund.money).toMatchObject({ currency: 'USD', amount: 42000 });
+    // In an order webhook: the order's currency is the shop's.
+    const order = load('order-450789469-partially-refunded.json');
+    for (const t of order.refunds[0].transactions) t.currency = 'EUR';
+    const [refund] = shopify.normalizeOrder(order).refunds ?? [];
+    expect(refund?.lines).toHaveLength(2);
+    expect(refund?.money).toBeUndefined();
+    // A money-only refund in another currency than the order's: unsaid too.
+    order.refunds[0].refund_line_items = [];
+    expect(shopify.normalizeOrder(order).refunds?.[0]?.money).toBeUndefined();
+  });
+
+  it('Shopify: a refund line item without its tax amount leaves the money unsaid (not counted as 0)', () => {
+    const body = load('refunds-create.json');
+    body.transactions = [{ kind: 'refund', status: 'success', amount: '420.00', currency: 'USD' }];
+    delete body.refund_line_items[1].total_tax;
+    delete body.refund_line_items[1].total_tax_set;
+    expect(shopify.normalizeRefund!(body).refund.money).toBeUndefined();
+    delete body.refund_line_items[0].subtotal;
+    delete body.refund_line_items[0].subtotal_set;
+    expect(shopify.normalizeRefund!(body).refund.money).toBeUndefined();
+  });
+
   it('WooCommerce: refunds with their line items (as GET orders/<id>/refunds gives them), no restock type', () => {
     const order = JSON.parse(wooFixture('order-723-webhook-body.txt').toString('utf8'));
     // As the connector reads it without asking the site: refunds by amount only, none whole.
