@@ -218,8 +218,9 @@ export class NotificationDispatcher {
         const attempts = row.attempts + 1;
         const answer = outcome.answer.slice(0, 1000);
         if (outcome.permanent) {
-          // The address first: once the row says failed, the suppression is there.
-          if (row.medium !== 'webhook')
+          // The address first: once the row says failed, the suppression is there. Only when the
+          // provider refused the address itself; other permanent failures fail this one only.
+          if (outcome.suppressAddress === true && row.medium !== 'webhook')
             await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
           await this.record(row, {
             state: 'failed',

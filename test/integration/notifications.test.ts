@@ -234,7 +234,7 @@ describe('failures', () => {
       { message: 'the notification to fail' },
     );
     smtp.setMode('accept');
-    expect(failed.providerAnswer).toContain('550');
+    expect(failed.providerAnswer).toContain('5.1.1');
     expect(failed.attempts).toBe(1);
     const suppressions = (await stack.api('GET', '/api/notification-suppressions')).body.items;
     expect(suppressions).toEqual(
@@ -265,6 +265,25 @@ describe('failures', () => {
     });
     expect(sent.attempts).toBeGreaterThanOrEqual(2);
     expect(mailsTo('later@buyer.example')).toHaveLength(1);
+  });
+
+  it('a message refused for its content (554 5.7.1) fails that notification only, without suppressing the address', async () => {
+    smtp.setMode('rejected-content');
+    const address = 'picky@buyer.example';
+    const first = await placeOrder('REFUSED-1', { email: address });
+    const failed = await waitFor(
+      async () => (await notificationsOf(first)).find((n) => n.state === 'failed'),
+      { message: 'the notification to fail' },
+    );
+    smtp.setMode('accept');
+    expect(failed.providerAnswer).toContain('5.7.1');
+    const suppressions = (await stack.api('GET', '/api/notification-suppressions')).body.items;
+    expect(suppressions.some((s: { recipient: string }) => s.recipient === address)).toBe(false);
+    const second = await placeOrder('REFUSED-2', { email: address });
+    await waitFor(async () => (await notificationsOf(second)).find((n) => n.state === 'sent'), {
+      message: 'the next notification to the same address to go out',
+    });
+    expect(mailsTo(address)).toHaveLength(1);
   });
 });
 

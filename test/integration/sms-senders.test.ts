@@ -304,7 +304,28 @@ describe('generic HTTP gateway sender (nock)', () => {
       retryAt: new Date('2026-12-01T04:02:00Z'),
     });
     nock(GATEWAY).post('/send').reply(400, 'bad number');
-    expect(await sender.send(sms())).toMatchObject({ state: 'failed', permanent: true });
+    const bad = await sender.send(sms());
+    expect(bad).toMatchObject({ state: 'failed', permanent: true });
+    // A generic gateway's 4xx says nothing certain about the number: never suppress it.
+    expect(bad.state === 'failed' && bad.suppressAddress === true).toBe(false);
+  });
+
+  it('retries 401/403 (our credentials, not the number) after half an hour', async () => {
+    await addGateway(genericBody());
+    const sender = new SmsSender({
+      db: stack.db,
+      secretKey: stack.secretKey,
+      now: fixedClock('2026-12-01T04:00:00Z'),
+    });
+    for (const status of [401, 403]) {
+      nock(GATEWAY).post('/send').reply(status, 'no');
+      expect(await sender.send(sms())).toEqual({
+        state: 'failed',
+        permanent: false,
+        answer: `HTTP ${status}: no`,
+        retryAt: new Date('2026-12-01T04:30:00Z'),
+      });
+    }
   });
 
   it('fails for a retry, saying why, when the secrets were sealed under another key', async () => {

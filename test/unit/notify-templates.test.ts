@@ -75,6 +75,19 @@ describe('SMTP failures', () => {
   ])('%o permanent: %s', (err, permanent) => {
     expect(classifySmtpError(Object.assign(new Error('failed'), err)).permanent).toBe(permanent);
   });
+
+  it.each([
+    [{ responseCode: 550, command: 'RCPT TO', response: '550 no such mailbox' }, true],
+    [{ responseCode: 551, command: 'RCPT TO', response: '551 user not local' }, true],
+    [{ responseCode: 553, command: 'RCPT TO', response: '553 mailbox name not allowed' }, true],
+    [{ responseCode: 550, command: 'DATA', response: '550 5.1.1 unknown user' }, true],
+    [{ responseCode: 554, command: 'DATA', response: '554 5.7.1 refused as spam' }, false],
+    [{ responseCode: 550, command: 'DATA', response: '550 message rejected' }, false],
+    [{ responseCode: 552, command: 'DATA', response: '552 5.3.4 message too big' }, false],
+    [{ responseCode: 451, command: 'RCPT TO', response: '451 4.1.1 try later' }, false],
+  ])('%o suppresses the address: %s', (err, suppress) => {
+    expect(classifySmtpError(Object.assign(new Error('failed'), err)).suppressAddress).toBe(suppress);
+  });
 });
 
 describe('Message-IDs', () => {
