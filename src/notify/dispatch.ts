@@ -14,6 +14,7 @@ import { documentAttachments, onDocumentSent } from './documents.js';
 import type { NotificationEvent } from './events.js';
 import { isSuppressed, NOTIFICATIONS, type NotificationRow, suppress, toNotification } from './store.js';
 import { type StatusLink, templateData } from './template-data.js';
+import { TemplateError } from './template-engine.js';
 import type { Templates } from './templates.js';
 
 export const NOTIFY_QUEUE = 'notifications';
@@ -164,12 +165,14 @@ export class NotificationDispatcher {
       outgoing = await this.render(row);
     } catch (err) {
       log.warn({ notificationId: row.id, err: (err as Error).message }, 'notification could not be rendered');
-      await this.record(row, {
-        state: 'failed',
-        reason: `could not be rendered: ${(err as Error).message}`.slice(0, 500),
-        attempts: row.attempts + 1,
-      });
-      return null;
+      const answer = `could not be rendered: ${(err as Error).message}`;
+      // A broken template stays broken: failed for good. Anything else (the database, a file that
+      // could not be read) may pass on a later attempt: retried with backoff like a send failure.
+      if (err instanceof TemplateError) {
+        await this.record(row, { state: 'failed', reason: answer.slice(0, 500), attempts: row.attempts + 1 });
+        return null;
+      }
+      return this.apply(row, null, { state: 'failed', permanent: false, answer });
     }
     let outcome: SendOutcome;
     try {
@@ -181,15 +184,16 @@ export class NotificationDispatcher {
         answer: `sender error: ${(err as Error).message}`.slice(0, 1000),
       };
     }
-    return this.apply(row, outgoing, outcome);
+    return this.apply(row, outgoing.subject, outcome);
   }
 
+  /** Records an outcome; `renderedSubject` null: nothing was rendered (the row's subject is kept). */
   private async apply(
     row: Claimed,
-    outgoing: OutgoingNotification,
+    renderedSubject: string | null,
     outcome: SendOutcome,
   ): Promise<Date | null> {
-    const subject = outgoing.subject.slice(0, 500);
+    const subject = renderedSubject?.slice(0, 500) ?? row.subject;
     switch (outcome.state) {
       case 'sent': {
         const recorded = await this.record(row, {

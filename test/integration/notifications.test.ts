@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +191,49 @@ describe('e-mail to customers', () => {
     } finally {
       rmSync(path.join(templatesDir, 'order.confirmed.en.subject'));
       rmSync(path.join(templatesDir, 'order.confirmed.en.text'));
+    }
+  });
+});
+
+describe('render errors', () => {
+  it('retries a file-system error while rendering, and fails a broken template for good', async () => {
+    // A part that cannot be read (a folder where the file should be): not the template's fault.
+    const part = path.join(templatesDir, 'order.confirmed.en.subject');
+    mkdirSync(part);
+    let orderId: number;
+    try {
+      orderId = await placeOrder('RENDER-1', { email: 'render@buyer.example', language: 'en' });
+      const waiting = await waitFor(
+        async () =>
+          (await notificationsOf(orderId)).find(
+            (n) => n.event === 'order.confirmed' && n.state === 'pending' && n.attempts >= 1,
+          ),
+        { message: 'a retried render failure' },
+      );
+      expect(waiting.providerAnswer).toContain('could not be rendered');
+    } finally {
+      rmSync(part, { recursive: true, force: true });
+    }
+    await waitFor(
+      async () =>
+        (await notificationsOf(orderId)).find((n) => n.event === 'order.confirmed' && n.state === 'sent'),
+      { message: 'the notification sent once the part can be read' },
+    );
+    expect(mailsTo('render@buyer.example')).toHaveLength(1);
+
+    // A template that does not parse stays broken: failed for good, at once.
+    writeFileSync(part, '{{#order}}never closed');
+    try {
+      const broken = await placeOrder('RENDER-2', { email: 'render2@buyer.example', language: 'en' });
+      const failed = await waitFor(
+        async () =>
+          (await notificationsOf(broken)).find((n) => n.event === 'order.confirmed' && n.state === 'failed'),
+        { message: 'the broken template to fail' },
+      );
+      expect(failed.attempts).toBe(1);
+      expect(failed.reason).toContain('never closed');
+    } finally {
+      rmSync(part, { force: true });
     }
   });
 });
