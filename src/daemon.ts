@@ -181,6 +181,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       sweepMs: config.STOCKBRIDGE_NOTIFY_SWEEP_MS,
       leaseMs: config.STOCKBRIDGE_NOTIFY_LEASE_MS,
       retryBaseMs: config.STOCKBRIDGE_NOTIFY_RETRY_MS,
+      giveUpAfterMs: config.STOCKBRIDGE_NOTIFY_GIVE_UP_MS,
     });
     workers.push(notifications.worker);
     closers.push(() => notifications.stopSweep());

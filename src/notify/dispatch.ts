@@ -41,8 +41,11 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** Wait before the first retry (ms), doubled for each further one (capped at 6 h). Default 30 000. */
   retryBaseMs?: number;
-  /** Attempts before a notification fails for good. Default 10. */
-  maxAttempts?: number;
+  /**
+   * How long after it was made a notification that keeps failing temporarily is given up (ms);
+   * until then it is retried, at most 6 h apart, however many attempts that takes. Default 7 days.
+   */
+  giveUpAfterMs?: number;
   /** How long a notification of a medium without a sender waits before it is looked at again (ms). Default 600 000. */
   noSenderWaitMs?: number;
 }
@@ -58,13 +61,13 @@ type Claimed = NotificationRow & { token: string };
 export class NotificationDispatcher {
   readonly leaseMs: number;
   private readonly retryBaseMs: number;
-  private readonly maxAttempts: number;
+  private readonly giveUpAfterMs: number;
   private readonly noSenderWaitMs: number;
 
   constructor(private readonly o: DispatcherOptions) {
     this.leaseMs = o.leaseMs ?? 120_000;
     this.retryBaseMs = o.retryBaseMs ?? 30_000;
-    this.maxAttempts = o.maxAttempts ?? 10;
+    this.giveUpAfterMs = o.giveUpAfterMs ?? 7 * 24 * 3600_000;
     this.noSenderWaitMs = o.noSenderWaitMs ?? 600_000;
   }
 
@@ -174,6 +177,17 @@ export class NotificationDispatcher {
       }
       return this.apply(row, null, { state: 'failed', permanent: false, answer });
     }
+    // Rendering took time (data, documents): the lease is renewed right before the send, and only
+    // while it is still ours; else another process took the row over and sends it itself.
+    const leaseUntil = new Date(Date.now() + this.leaseMs);
+    const renewed = await this.o
+      .db(NOTIFICATIONS)
+      .where({ id: row.id, lease_token: row.token, state: 'pending' })
+      .update({ lease_until: dbTime(leaseUntil), updated_at: dbTime() });
+    if (renewed === 0) {
+      log.info({ notificationId: row.id }, 'notification lease lost while rendering; not sent here');
+      return leaseUntil;
+    }
     let outcome: SendOutcome;
     try {
       outcome = await sender.send(outgoing);
@@ -235,10 +249,12 @@ export class NotificationDispatcher {
           });
           return null;
         }
-        if (attempts >= this.maxAttempts) {
+        // Retried at the backoff cap for as long as the notification is young enough (a weekend's
+        // outage loses nothing); given up once it is older than giveUpAfterMs.
+        if (Date.now() - new Date(row.createdAt).getTime() >= this.giveUpAfterMs) {
           await this.record(row, {
             state: 'failed',
-            reason: `gave up after ${attempts} attempts`,
+            reason: `gave up after ${attempts} attempts over ${Math.round(this.giveUpAfterMs / 3600_000)} h`,
             attempts,
             provider_answer: answer,
             subject,
