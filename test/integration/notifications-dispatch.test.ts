@@ -7,6 +7,7 @@ import type {
   SendOutcome,
 } from '../../src/notify/contract.js';
 import { type DispatcherOptions, NotificationDispatcher } from '../../src/notify/dispatch.js';
+import { documentNotifications } from '../../src/notify/documents.js';
 import {
   insertNotifications,
   NOTIFICATIONS,
@@ -16,6 +17,7 @@ import {
 import { Templates } from '../../src/notify/templates.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { silentLog } from '../helpers/stack.js';
+import { insertDocument } from '../helpers/statement-fixtures.js';
 
 let t: TestDatabase;
 
@@ -152,5 +154,66 @@ describe('temporary failures', () => {
     const row = await rowOf(id);
     expect(row.state).toBe('failed');
     expect(row.reason).toContain('gave up after 4 attempts');
+  });
+});
+
+describe('the documents sweep', () => {
+  it('reads invoices of the last 7 days only, and none from before the customer asked for them', async () => {
+    const now = new Date();
+    const daysAgo = (d: number) => dbTime(new Date(now.getTime() - d * 86_400_000));
+    const [customerId] = await t.db('customers').insert({
+      code: 'WINDOW',
+      name: 'Window Ltd',
+      email: 'ap@window.example',
+      email_documents_since: daysAgo(30),
+      created_at: daysAgo(30),
+      updated_at: daysAgo(30),
+    });
+    const issueDate = now.toISOString().slice(0, 10);
+    const old = await insertDocument(t.db, {
+      customerId: customerId!,
+      type: 'invoice',
+      total: 100,
+      issueDate,
+    });
+    const recent = await insertDocument(t.db, {
+      customerId: customerId!,
+      type: 'invoice',
+      total: 200,
+      issueDate,
+    });
+    await t
+      .db('invoices')
+      .where({ id: old })
+      .update({ created_at: daysAgo(10) });
+    await t
+      .db('invoices')
+      .where({ id: recent })
+      .update({ created_at: daysAgo(6) });
+    // A second customer who asked only now: an invoice from yesterday is not theirs to get.
+    const [lateId] = await t.db('customers').insert({
+      code: 'LATE',
+      name: 'Late Ltd',
+      email: 'ap@late.example',
+      email_documents_since: dbTime(now),
+      created_at: daysAgo(30),
+      updated_at: daysAgo(30),
+    });
+    const before = await insertDocument(t.db, {
+      customerId: lateId!,
+      type: 'invoice',
+      total: 300,
+      issueDate,
+    });
+    await t
+      .db('invoices')
+      .where({ id: before })
+      .update({ created_at: daysAgo(1) });
+
+    await documentNotifications(t.db, 'shop.example', 500, now);
+    const sources = (
+      await t.db(NOTIFICATIONS).where('source_key', 'like', 'invoice:%').select('source_key')
+    ).map((r) => r.source_key);
+    expect(sources).toEqual([`invoice:${recent}`]);
   });
 });
