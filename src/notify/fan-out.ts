@@ -70,7 +70,13 @@ export function matchesFilters(
       return false;
   }
   if (filters.holdReason !== undefined) {
-    const reason = order?.holdReason ?? (typeof data.holdReason === 'string' ? data.holdReason : null);
+    // The event's own hold reason (the one at the time of the hold) before the order's now.
+    const reason =
+      'holdReason' in data
+        ? typeof data.holdReason === 'string'
+          ? data.holdReason
+          : null
+        : (order?.holdReason ?? null);
     if (reason !== filters.holdReason) return false;
   }
   return true;

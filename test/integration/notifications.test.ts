@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordChannelError } from '../../src/channels/channel-store.js';
 import { dbTime } from '../../src/db/connection.js';
+import { notificationOutboxHandlers } from '../../src/notify/outbox-handlers.js';
 import { MAIL_FROM, type NotifyHarness, startNotifyHarness } from '../helpers/notify.js';
 import { type ReceivedMail, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -264,6 +265,54 @@ describe('staff notifications', () => {
     expect(mailsTo('held-buyer@buyer.example')).toHaveLength(0);
     const items = await notificationsOf(id);
     expect(items.map((n) => n.recipient).sort()).toEqual(['cangku@shop.example', 'ops@shop.example']);
+  });
+
+  it('tells of the hold reason at the time of the hold, not the one the order has when the relay runs', async () => {
+    const id = await placeOrder('HELD-2', { email: 'held2-buyer@buyer.example' }, 'NO-SUCH-SKU');
+    await waitFor(async () => (await stack.api('GET', `/api/orders/${id}`)).body.status === 'on_hold', {
+      message: 'the order held',
+    });
+    const reason = (await stack.api('GET', `/api/orders/${id}`)).body.holdReason as string;
+    // The relay is done with this order's hold (its staff notifications are sent) before the row is touched.
+    await waitFor(
+      async () => {
+        const items = await notificationsOf(id);
+        return items.length > 0 && items.every((n) => n.state !== 'pending');
+      },
+      { message: 'the hold notifications sent' },
+    );
+    // The outbox row carries the reason of the hold.
+    const rows = await stack.db('outbox').where('topic', 'order.status_changed').select('payload');
+    const payloads = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
+    expect(payloads).toContainEqual(
+      expect.objectContaining({ orderId: id, to: 'on_hold', holdReason: reason }),
+    );
+    // A row relayed after the order's reason changed: the fan-out keeps the payload's reason.
+    await stack.db
+      .transaction(async (tx) => {
+        await tx('orders').where({ id }).update({ hold_reason: 'credit_limit' });
+        await notificationOutboxHandlers({ host: 'shop.example' })['order.status_changed']!(
+          [
+            {
+              id: 900_000_001,
+              topic: 'order.status_changed',
+              payload: { orderId: id, from: 'received', to: 'on_hold', holdReason: reason },
+            },
+          ],
+          tx,
+        );
+        const made = await tx('notifications')
+          .where('source_key', 'like', 'outbox:900000001%')
+          .select('event', 'data');
+        expect(made.length).toBeGreaterThan(0);
+        expect(made.map((m) => m.event)).not.toContain('order.credit_hold');
+        for (const m of made)
+          expect((typeof m.data === 'string' ? JSON.parse(m.data) : m.data).holdReason).toBe(reason);
+        await tx.rollback();
+      })
+      .catch((err: Error) => {
+        if (!String(err?.message ?? err).includes('Transaction rejected with non-error')) throw err;
+      });
   });
 });
 

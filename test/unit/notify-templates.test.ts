@@ -131,4 +131,9 @@ describe('rule filters', () => {
     expect(matchesFilters({ customerGroup: 'retail' }, null, {})).toBe(false);
     expect(matchesFilters({ channel: 'shopify:3' }, null, { channel: 'shopify:3' })).toBe(true);
   });
+  it("takes the hold reason of the event (the time of the hold) over the order's by now", () => {
+    const held = { from: 'received', to: 'on_hold', holdReason: 'unknown_sku' };
+    expect(matchesFilters({ holdReason: 'unknown_sku' }, order, held)).toBe(true);
+    expect(matchesFilters({ holdReason: 'credit_limit' }, order, held)).toBe(false);
+  });
 });
