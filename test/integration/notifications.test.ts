@@ -316,6 +316,43 @@ describe('staff notifications', () => {
   });
 });
 
+describe('one person, one message', () => {
+  it('two matching rules naming the same address make one notification and one e-mail', async () => {
+    const ids: number[] = [];
+    for (const address of ['both@shop.example', 'BOTH@shop.example']) {
+      const r = await stack.api('POST', '/api/notification-rules', {
+        event: 'order.confirmed',
+        recipients: [{ type: 'email', address, language: 'en' }],
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      ids.push(Number(r.body.id));
+    }
+    try {
+      const id = await placeOrder('TWICE-1', { email: 'twice-buyer@buyer.example' });
+      await waitFor(() => mailsTo('twice-buyer@buyer.example').length >= 1, { message: 'the buyer e-mail' });
+      await waitFor(
+        async () =>
+          (await notificationsOf(id)).some(
+            (n) => n.recipient.toLowerCase() === 'both@shop.example' && n.state === 'sent',
+          ),
+        {
+          message: 'the e-mail to the address both rules name',
+        },
+      );
+      await notify.tick();
+      const rows = (await notificationsOf(id)).filter(
+        (n) => n.recipient.toLowerCase() === 'both@shop.example',
+      );
+      expect(rows).toHaveLength(1);
+      expect(
+        smtp.received.filter((m) => m.envelopeTo.some((a) => a.toLowerCase() === 'both@shop.example')),
+      ).toHaveLength(1);
+    } finally {
+      for (const ruleId of ids) await stack.api('DELETE', `/api/notification-rules/${ruleId}`);
+    }
+  });
+});
+
 describe('failures', () => {
   it('retries a temporary failure, records a permanent one and suppresses the address from then on', async () => {
     smtp.setMode('permanent-failure');
