@@ -90,6 +90,8 @@ const configSchema = z.object({
   STOCKBRIDGE_NOTIFY_LEASE_MS: intFromEnv(1000, 3_600_000).default(120_000),
   /** Wait before a failed notification's first retry (ms); doubled for each further one, up to 6 h. */
   STOCKBRIDGE_NOTIFY_RETRY_MS: intFromEnv(100, 3_600_000).default(30_000),
+  /** How long a notification that keeps failing temporarily is retried before it fails for good (ms; default 7 days). */
+  STOCKBRIDGE_NOTIFY_GIVE_UP_MS: intFromEnv(60_000, 90 * 86_400_000).default(7 * 86_400_000),
   /**
    * Where files the daemon writes go (scheduled jobs' outputs, one folder per job and period; invoice documents).
    * Unset: `outputs` under `STOCKBRIDGE_DATA_DIR` (`./data/outputs`). Shared storage when more than

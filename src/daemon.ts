@@ -161,7 +161,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     // Notifications: the dispatch worker and its sweep (the fan-out runs in the relay above).
     const notifySenders = builtinSenders(mailSettingsOf(config));
-    notifySenders.senders.set('sms', new SmsSender({ db, secretKey, log: log.child({ role: 'sms' }) }));
+    notifySenders.senders.set(
+      'sms',
+      new SmsSender({
+        db,
+        secretKey,
+        businessTimeZone: config.STOCKBRIDGE_TIME_ZONE,
+        log: log.child({ role: 'sms' }),
+      }),
+    );
     notifySenders.senders.set(
       'webhook',
       new WebhookSender({ db, secretKey, log: log.child({ role: 'webhooks' }) }),
@@ -181,6 +189,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       sweepMs: config.STOCKBRIDGE_NOTIFY_SWEEP_MS,
       leaseMs: config.STOCKBRIDGE_NOTIFY_LEASE_MS,
       retryBaseMs: config.STOCKBRIDGE_NOTIFY_RETRY_MS,
+      giveUpAfterMs: config.STOCKBRIDGE_NOTIFY_GIVE_UP_MS,
     });
     workers.push(notifications.worker);
     closers.push(() => notifications.stopSweep());

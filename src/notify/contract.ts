@@ -60,11 +60,14 @@ export type SendOutcome =
   /** Accepted by the provider. `answer` is the provider's reply, kept on the row (never a secret). */
   | { state: 'sent'; providerReference?: string; answer?: string }
   /**
-   * Not sent. `permanent` failures are not retried (and a permanently failing address is
-   * suppressed from then on); others are retried with backoff, at `retryAt` when the sender knows
-   * better (a webhook endpoint's own schedule, a gateway's Retry-After).
+   * Not sent. `permanent` failures are not retried; others are retried with backoff, at `retryAt`
+   * when the sender knows better (a webhook endpoint's own schedule, a gateway's Retry-After).
+   * `suppressAddress` (only with `permanent`) says the provider refused the *address* itself (an
+   * SMTP 550/551/553 or 5.1.x to the recipient, an invalid or unsupported mobile number): the
+   * address is then suppressed for every later notification. Any other permanent failure (a
+   * rejected message, a template the provider refuses) fails this notification only.
    */
-  | { state: 'failed'; permanent: boolean; answer: string; retryAt?: Date }
+  | { state: 'failed'; permanent: boolean; suppressAddress?: boolean; answer: string; retryAt?: Date }
   /** Deliberately not sent, for good (a cap reached, an invalid number): recorded with why. */
   | { state: 'suppressed'; reason: string }
   /** Not now (quiet hours, an hourly cap): try again at `until`, without counting an attempt. */

@@ -14,6 +14,7 @@ import { documentAttachments, onDocumentSent } from './documents.js';
 import type { NotificationEvent } from './events.js';
 import { isSuppressed, NOTIFICATIONS, type NotificationRow, suppress, toNotification } from './store.js';
 import { type StatusLink, templateData } from './template-data.js';
+import { TemplateError } from './template-engine.js';
 import type { Templates } from './templates.js';
 
 export const NOTIFY_QUEUE = 'notifications';
@@ -40,8 +41,11 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** Wait before the first retry (ms), doubled for each further one (capped at 6 h). Default 30 000. */
   retryBaseMs?: number;
-  /** Attempts before a notification fails for good. Default 10. */
-  maxAttempts?: number;
+  /**
+   * How long after it was made a notification that keeps failing temporarily is given up (ms);
+   * until then it is retried, at most 6 h apart, however many attempts that takes. Default 7 days.
+   */
+  giveUpAfterMs?: number;
   /** How long a notification of a medium without a sender waits before it is looked at again (ms). Default 600 000. */
   noSenderWaitMs?: number;
 }
@@ -57,13 +61,13 @@ type Claimed = NotificationRow & { token: string };
 export class NotificationDispatcher {
   readonly leaseMs: number;
   private readonly retryBaseMs: number;
-  private readonly maxAttempts: number;
+  private readonly giveUpAfterMs: number;
   private readonly noSenderWaitMs: number;
 
   constructor(private readonly o: DispatcherOptions) {
     this.leaseMs = o.leaseMs ?? 120_000;
     this.retryBaseMs = o.retryBaseMs ?? 30_000;
-    this.maxAttempts = o.maxAttempts ?? 10;
+    this.giveUpAfterMs = o.giveUpAfterMs ?? 7 * 24 * 3600_000;
     this.noSenderWaitMs = o.noSenderWaitMs ?? 600_000;
   }
 
@@ -164,12 +168,25 @@ export class NotificationDispatcher {
       outgoing = await this.render(row);
     } catch (err) {
       log.warn({ notificationId: row.id, err: (err as Error).message }, 'notification could not be rendered');
-      await this.record(row, {
-        state: 'failed',
-        reason: `could not be rendered: ${(err as Error).message}`.slice(0, 500),
-        attempts: row.attempts + 1,
-      });
-      return null;
+      const answer = `could not be rendered: ${(err as Error).message}`;
+      // A broken template stays broken: failed for good. Anything else (the database, a file that
+      // could not be read) may pass on a later attempt: retried with backoff like a send failure.
+      if (err instanceof TemplateError) {
+        await this.record(row, { state: 'failed', reason: answer.slice(0, 500), attempts: row.attempts + 1 });
+        return null;
+      }
+      return this.apply(row, null, { state: 'failed', permanent: false, answer });
+    }
+    // Rendering took time (data, documents): the lease is renewed right before the send, and only
+    // while it is still ours; else another process took the row over and sends it itself.
+    const leaseUntil = new Date(Date.now() + this.leaseMs);
+    const renewed = await this.o
+      .db(NOTIFICATIONS)
+      .where({ id: row.id, lease_token: row.token, state: 'pending' })
+      .update({ lease_until: dbTime(leaseUntil), updated_at: dbTime() });
+    if (renewed === 0) {
+      log.info({ notificationId: row.id }, 'notification lease lost while rendering; not sent here');
+      return leaseUntil;
     }
     let outcome: SendOutcome;
     try {
@@ -181,15 +198,16 @@ export class NotificationDispatcher {
         answer: `sender error: ${(err as Error).message}`.slice(0, 1000),
       };
     }
-    return this.apply(row, outgoing, outcome);
+    return this.apply(row, outgoing.subject, outcome);
   }
 
+  /** Records an outcome; `renderedSubject` null: nothing was rendered (the row's subject is kept). */
   private async apply(
     row: Claimed,
-    outgoing: OutgoingNotification,
+    renderedSubject: string | null,
     outcome: SendOutcome,
   ): Promise<Date | null> {
-    const subject = outgoing.subject.slice(0, 500);
+    const subject = renderedSubject?.slice(0, 500) ?? row.subject;
     switch (outcome.state) {
       case 'sent': {
         const recorded = await this.record(row, {
@@ -218,8 +236,9 @@ export class NotificationDispatcher {
         const attempts = row.attempts + 1;
         const answer = outcome.answer.slice(0, 1000);
         if (outcome.permanent) {
-          // The address first: once the row says failed, the suppression is there.
-          if (row.medium !== 'webhook')
+          // The address first: once the row says failed, the suppression is there. Only when the
+          // provider refused the address itself; other permanent failures fail this one only.
+          if (outcome.suppressAddress === true && row.medium !== 'webhook')
             await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
           await this.record(row, {
             state: 'failed',
@@ -230,10 +249,12 @@ export class NotificationDispatcher {
           });
           return null;
         }
-        if (attempts >= this.maxAttempts) {
+        // Retried at the backoff cap for as long as the notification is young enough (a weekend's
+        // outage loses nothing); given up once it is older than giveUpAfterMs.
+        if (Date.now() - new Date(row.createdAt).getTime() >= this.giveUpAfterMs) {
           await this.record(row, {
             state: 'failed',
-            reason: `gave up after ${attempts} attempts`,
+            reason: `gave up after ${attempts} attempts over ${Math.round(this.giveUpAfterMs / 3600_000)} h`,
             attempts,
             provider_answer: answer,
             subject,

@@ -14,6 +14,9 @@ import { insertNotifications, type NewNotification, type NotificationRow } from 
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
+/** How far back the documents sweep looks for invoices and credit notes (7 days). */
+export const DOCUMENT_WINDOW_MS = 7 * 86_400_000;
+
 /** Where a customer's documents go: its billing e-mail, else its e-mail. */
 const RECIPIENT_SQL = 'COALESCE(c.billing_email, c.email)';
 
@@ -22,15 +25,21 @@ const concat = (conn: Conn, prefix: string, column: string) =>
 
 /**
  * Documents issued to customers who get theirs by e-mail (`customers.email_documents_since`, set
- * through `PUT /api/customers/{code}/document-delivery`), issued since then and not made into a
+ * through `PUT /api/customers/{code}/document-delivery`), issued since then (invoices and credit
+ * notes: within the last 7 days, so each sweep reads a bounded window) and not made into a
  * notification yet: invoices and credit notes, and statements still `issued`. Each becomes one
  * notification (source `invoice:<id>` / `statement:<id>`), sent like any other with its file
  * attached. Returns the pending notifications made.
  */
-export async function documentNotifications(db: Db, host: string, limit = 500) {
+export async function documentNotifications(db: Db, host: string, limit = 500, now = new Date()) {
+  // A bounded window: documents of the last week only (the sweep runs every few seconds, so one
+  // issued is made into a notification long before it leaves the window), and never from before
+  // the customer asked for them.
+  const windowStart = dbTime(new Date(now.getTime() - DOCUMENT_WINDOW_MS));
   const invoices = await db('invoices as i')
     .join('customers as c', 'c.id', 'i.customer_id')
     .whereNotNull('c.email_documents_since')
+    .where('i.created_at', '>=', windowStart)
     .whereRaw('i.created_at >= c.email_documents_since')
     .whereRaw(`${RECIPIENT_SQL} IS NOT NULL`)
     .whereNotExists((q) =>

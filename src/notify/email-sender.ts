@@ -7,12 +7,21 @@ function responseCodeOf(err: unknown): number | null {
   return typeof code === 'number' ? code : null;
 }
 
+/** An enhanced status code 5.1.x (RFC 3463: addressing status — bad mailbox, bad domain …). */
+const ADDRESS_STATUS = /(?:^|\s)5\.1\.\d{1,3}(?:\s|$)/;
+
 /**
- * Whether an SMTP failure is the address's for good: a 5xx answer to the recipient or the data
- * (550 no such mailbox, 553, 554 …). 4xx answers and connection errors are tried again. A 5xx
- * that says authentication or the sender is wrong is our configuration, not the address: retried.
+ * Whether an SMTP failure is for good: a 5xx answer to the recipient or the data (550 no such
+ * mailbox, 553, 554 …). 4xx answers and connection errors are tried again. A 5xx that says
+ * authentication or the sender is wrong is our configuration, not the address: retried.
+ * `suppressAddress` only when the address itself is refused: 550/551/553 to RCPT TO, or an
+ * enhanced status 5.1.x; a refused message (554, 5.7.x spam/policy) fails that message only.
  */
-export function classifySmtpError(err: unknown): { permanent: boolean; answer: string } {
+export function classifySmtpError(err: unknown): {
+  permanent: boolean;
+  suppressAddress: boolean;
+  answer: string;
+} {
   const code = responseCodeOf(err);
   const message = (err as Error).message ?? String(err);
   const command = String((err as { command?: unknown }).command ?? '');
@@ -23,8 +32,13 @@ export function classifySmtpError(err: unknown): { permanent: boolean; answer: s
     command === 'MAIL FROM' ||
     code === 530 ||
     code === 535;
+  const permanent = code !== null && code >= 500 && code < 600 && !ours;
+  const addressFault =
+    (command === 'RCPT TO' && (code === 550 || code === 551 || code === 553)) ||
+    ADDRESS_STATUS.test(response);
   return {
-    permanent: code !== null && code >= 500 && code < 600 && !ours,
+    permanent,
+    suppressAddress: permanent && addressFault,
     answer: (code !== null ? response : `${(err as { code?: string }).code ?? 'error'}: ${message}`).slice(
       0,
       1000,
@@ -65,8 +79,8 @@ export function emailSender({ transport, from }: EmailSenderOptions): Notificati
           answer: String(info.response ?? '').slice(0, 1000),
         };
       } catch (err) {
-        const { permanent, answer } = classifySmtpError(err);
-        return { state: 'failed', permanent, answer };
+        const { permanent, suppressAddress, answer } = classifySmtpError(err);
+        return { state: 'failed', permanent, suppressAddress, answer };
       }
     },
   };

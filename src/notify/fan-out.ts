@@ -3,7 +3,7 @@ import type { NotificationMedium } from './contract.js';
 import { type EventOccurrence, languageOf } from './events.js';
 import { notificationMessageId } from './message-id.js';
 import { type NotificationRule, type RuleFilters, roleAddresses, rulesFor } from './rules.js';
-import { insertNotifications, type NewNotification } from './store.js';
+import { insertNotifications, type NewNotification, recipientKeyOf } from './store.js';
 
 /** What the fan-out reads of an order (the contact it carries, the customer's group and e-mail). */
 interface OrderFacts {
@@ -70,7 +70,13 @@ export function matchesFilters(
       return false;
   }
   if (filters.holdReason !== undefined) {
-    const reason = order?.holdReason ?? (typeof data.holdReason === 'string' ? data.holdReason : null);
+    // The event's own hold reason (the one at the time of the hold) before the order's now.
+    const reason =
+      'holdReason' in data
+        ? typeof data.holdReason === 'string'
+          ? data.holdReason
+          : null
+        : (order?.holdReason ?? null);
     if (reason !== filters.holdReason) return false;
   }
   return true;
@@ -109,7 +115,21 @@ export async function fanOut(
       items.push(...recipientsOf(rule, occ, order, roles));
     }
   }
-  return insertNotifications(conn, items, (key) => notificationMessageId(key, host));
+  return insertNotifications(conn, onePerRecipient(items), (key) => notificationMessageId(key, host));
+}
+
+/**
+ * One notification per occurrence and person: two matching rules (or one rule twice) naming the
+ * same medium and address make one message, the one of the lowest rule id (the same on a replay).
+ */
+export function onePerRecipient(items: readonly NewNotification[]): NewNotification[] {
+  const kept = new Map<string, NewNotification>();
+  for (const n of items) {
+    const key = `${n.sourceKey}|${n.event}|${n.medium}|${recipientKeyOf(n.medium, n.recipient)}`;
+    const had = kept.get(key);
+    if (!had || n.ruleId < had.ruleId) kept.set(key, n);
+  }
+  return [...kept.values()];
 }
 
 function recipientsOf(

@@ -30,12 +30,19 @@ export function notificationOutboxHandlers(
     'order.status_changed': async (rows, tx) => {
       const valid = rows.filter((r) => Number.isInteger(Number(r.payload.orderId)));
       if (valid.length === 0) return undefined;
-      const holds = await tx('orders')
-        .whereIn(
-          'id',
-          valid.map((r) => Number(r.payload.orderId)),
-        )
-        .select('id', 'status', 'hold_reason');
+      // The hold reason of the payload (as it was at the hold); rows written before it carried one
+      // fall back to the order's as it is now.
+      const payloadHold = (r: OutboxRow) =>
+        typeof r.payload.holdReason === 'string' ? r.payload.holdReason : null;
+      const unknown = valid.filter((r) => r.payload.to === 'on_hold' && payloadHold(r) === null);
+      const holds = unknown.length
+        ? await tx('orders')
+            .whereIn(
+              'id',
+              unknown.map((r) => Number(r.payload.orderId)),
+            )
+            .select('id', 'status', 'hold_reason')
+        : [];
       const holdOf = new Map(
         holds.map((h) => [Number(h.id), h.status === 'on_hold' ? (h.hold_reason ?? null) : null]),
       );
@@ -47,7 +54,9 @@ export function notificationOutboxHandlers(
             from: (r.payload.from as string | null) ?? null,
             to: String(r.payload.to),
           },
-          holdOf.get(Number(r.payload.orderId)) ?? null,
+          r.payload.to === 'on_hold'
+            ? (payloadHold(r) ?? holdOf.get(Number(r.payload.orderId)) ?? null)
+            : null,
         ),
       );
       return run(tx, occurrences);

@@ -47,6 +47,8 @@ export interface NotificationsOptions {
   sweepMs: number;
   leaseMs: number;
   retryBaseMs: number;
+  /** How long a temporarily failing notification is retried (ms); default 7 days. */
+  giveUpAfterMs?: number;
   concurrency?: number;
 }
 
@@ -70,6 +72,7 @@ export async function startNotifications(
     timeZone: o.timeZone,
     leaseMs: o.leaseMs,
     retryBaseMs: o.retryBaseMs,
+    ...(o.giveUpAfterMs !== undefined ? { giveUpAfterMs: o.giveUpAfterMs } : {}),
   });
   const worker = startDispatchWorker({
     connection: o.connection,

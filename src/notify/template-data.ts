@@ -113,6 +113,8 @@ export async function templateData(
   };
   if (input.orderId !== null) {
     const o = await orderData(conn, input.orderId, input.language);
+    // A hold's notification tells the reason of that hold, not whatever the order is held for by now.
+    if (typeof input.data.holdReason === 'string') o.order.holdReason = input.data.holdReason;
     Object.assign(data, o);
     if (input.toContact) {
       data.recipientName = o.contact.name;

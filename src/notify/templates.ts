@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BUILTIN, HTML_LAYOUT, LABELS, TEXT_LAYOUT } from './builtin-templates.js';
 import type { NotificationLanguage } from './contract.js';
 import type { NotificationEvent } from './events.js';
-import { renderTemplate } from './template-engine.js';
+import { renderTemplate, TemplateError } from './template-engine.js';
 
 export type TemplatePart = 'subject' | 'text' | 'html';
 
@@ -38,7 +38,7 @@ export class Templates {
     data: Record<string, unknown>,
   ): RenderedMessage {
     const builtin = BUILTIN[event]?.[language] ?? BUILTIN[event]?.en;
-    if (!builtin) throw new Error(`no template for ${event}`);
+    if (!builtin) throw new TemplateError(`no template for ${event}`);
     const labels = Object.fromEntries(
       Object.entries(LABELS[language]).map(([k, v]) => [k, renderTemplate(v, data)]),
     );

@@ -318,7 +318,18 @@ export function changeStatus(
   );
   addToOutbox(
     batch,
-    [{ topic: 'order.status_changed', payload: { orderId: order.id, from: order.status, to: change.to } }],
+    [
+      {
+        topic: 'order.status_changed',
+        // The hold reason as it is now: notifications tell of this hold, whatever the order is by then.
+        payload: {
+          orderId: order.id,
+          from: order.status,
+          to: change.to,
+          ...(hold ? { holdReason: change.holdReason ?? change.reason } : {}),
+        },
+      },
+    ],
     now,
   );
   order.status = change.to;

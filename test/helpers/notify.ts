@@ -55,7 +55,6 @@ export async function startNotifyHarness(
     timeZone: 'UTC',
     leaseMs: 5000,
     retryBaseMs: 300,
-    maxAttempts: 5,
   });
   const relay = new Relay({
     db: stack.db,

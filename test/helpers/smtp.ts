@@ -19,13 +19,15 @@ export interface TestSmtpServer {
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /**
    * What the server answers next: `accept` (default), or reject the next messages with a
-   * temporary (451) or permanent (550) error.
+   * temporary (451), permanent address (550 5.1.1) or permanent content (554 5.7.1) error.
    */
-  setMode(mode: 'accept' | 'temporary-failure' | 'permanent-failure'): void;
+  setMode(mode: SmtpMode): void;
   /** Called after a message is stored and before the server answers 250 (to kill a worker then). */
   onAccepted(hook: ((mail: ReceivedMail) => Promise<void> | void) | null): void;
   close(): Promise<void>;
 }
+
+export type SmtpMode = 'accept' | 'temporary-failure' | 'permanent-failure' | 'rejected-content';
 
 /**
  * A real SMTP server (the smtp-server package) on a free port of 127.0.0.1, without TLS or
@@ -33,7 +35,7 @@ export interface TestSmtpServer {
  */
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
-  let mode: 'accept' | 'temporary-failure' | 'permanent-failure' = 'accept';
+  let mode: SmtpMode = 'accept';
   let hook: ((mail: ReceivedMail) => Promise<void> | void) | null = null;
   const server = new SMTPServer({
     secure: false,
@@ -49,7 +51,11 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
           return;
         }
         if (mode === 'permanent-failure') {
-          callback(Object.assign(new Error('550 no such mailbox'), { responseCode: 550 }));
+          callback(Object.assign(new Error('5.1.1 no such mailbox'), { responseCode: 550 }));
+          return;
+        }
+        if (mode === 'rejected-content') {
+          callback(Object.assign(new Error('5.7.1 message refused as spam'), { responseCode: 554 }));
           return;
         }
         const raw = Buffer.concat(chunks);

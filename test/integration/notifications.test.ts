@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordChannelError } from '../../src/channels/channel-store.js';
 import { dbTime } from '../../src/db/connection.js';
+import { notificationOutboxHandlers } from '../../src/notify/outbox-handlers.js';
 import { MAIL_FROM, type NotifyHarness, startNotifyHarness } from '../helpers/notify.js';
 import { type ReceivedMail, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -195,6 +196,49 @@ describe('e-mail to customers', () => {
   });
 });
 
+describe('render errors', () => {
+  it('retries a file-system error while rendering, and fails a broken template for good', async () => {
+    // A part that cannot be read (a folder where the file should be): not the template's fault.
+    const part = path.join(templatesDir, 'order.confirmed.en.subject');
+    mkdirSync(part);
+    let orderId: number;
+    try {
+      orderId = await placeOrder('RENDER-1', { email: 'render@buyer.example', language: 'en' });
+      const waiting = await waitFor(
+        async () =>
+          (await notificationsOf(orderId)).find(
+            (n) => n.event === 'order.confirmed' && n.state === 'pending' && n.attempts >= 1,
+          ),
+        { message: 'a retried render failure' },
+      );
+      expect(waiting.providerAnswer).toContain('could not be rendered');
+    } finally {
+      rmSync(part, { recursive: true, force: true });
+    }
+    await waitFor(
+      async () =>
+        (await notificationsOf(orderId)).find((n) => n.event === 'order.confirmed' && n.state === 'sent'),
+      { message: 'the notification sent once the part can be read' },
+    );
+    expect(mailsTo('render@buyer.example')).toHaveLength(1);
+
+    // A template that does not parse stays broken: failed for good, at once.
+    writeFileSync(part, '{{#order}}never closed');
+    try {
+      const broken = await placeOrder('RENDER-2', { email: 'render2@buyer.example', language: 'en' });
+      const failed = await waitFor(
+        async () =>
+          (await notificationsOf(broken)).find((n) => n.event === 'order.confirmed' && n.state === 'failed'),
+        { message: 'the broken template to fail' },
+      );
+      expect(failed.attempts).toBe(1);
+      expect(failed.reason).toContain('never closed');
+    } finally {
+      rmSync(part, { force: true });
+    }
+  });
+});
+
 describe('staff notifications', () => {
   it("tells the operations role of a held order, in each address's language, with the hold reason", async () => {
     const put = await stack.api('PUT', '/api/notification-roles/operations', {
@@ -222,6 +266,91 @@ describe('staff notifications', () => {
     const items = await notificationsOf(id);
     expect(items.map((n) => n.recipient).sort()).toEqual(['cangku@shop.example', 'ops@shop.example']);
   });
+
+  it('tells of the hold reason at the time of the hold, not the one the order has when the relay runs', async () => {
+    const id = await placeOrder('HELD-2', { email: 'held2-buyer@buyer.example' }, 'NO-SUCH-SKU');
+    await waitFor(async () => (await stack.api('GET', `/api/orders/${id}`)).body.status === 'on_hold', {
+      message: 'the order held',
+    });
+    const reason = (await stack.api('GET', `/api/orders/${id}`)).body.holdReason as string;
+    // The relay is done with this order's hold (its staff notifications are sent) before the row is touched.
+    await waitFor(
+      async () => {
+        const items = await notificationsOf(id);
+        return items.length > 0 && items.every((n) => n.state !== 'pending');
+      },
+      { message: 'the hold notifications sent' },
+    );
+    // The outbox row carries the reason of the hold.
+    const rows = await stack.db('outbox').where('topic', 'order.status_changed').select('payload');
+    const payloads = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
+    expect(payloads).toContainEqual(
+      expect.objectContaining({ orderId: id, to: 'on_hold', holdReason: reason }),
+    );
+    // A row relayed after the order's reason changed: the fan-out keeps the payload's reason.
+    await stack.db
+      .transaction(async (tx) => {
+        await tx('orders').where({ id }).update({ hold_reason: 'credit_limit' });
+        await notificationOutboxHandlers({ host: 'shop.example' })['order.status_changed']!(
+          [
+            {
+              id: 900_000_001,
+              topic: 'order.status_changed',
+              payload: { orderId: id, from: 'received', to: 'on_hold', holdReason: reason },
+            },
+          ],
+          tx,
+        );
+        const made = await tx('notifications')
+          .where('source_key', 'like', 'outbox:900000001%')
+          .select('event', 'data');
+        expect(made.length).toBeGreaterThan(0);
+        expect(made.map((m) => m.event)).not.toContain('order.credit_hold');
+        for (const m of made)
+          expect((typeof m.data === 'string' ? JSON.parse(m.data) : m.data).holdReason).toBe(reason);
+        await tx.rollback();
+      })
+      .catch((err: Error) => {
+        if (!String(err?.message ?? err).includes('Transaction rejected with non-error')) throw err;
+      });
+  });
+});
+
+describe('one person, one message', () => {
+  it('two matching rules naming the same address make one notification and one e-mail', async () => {
+    const ids: number[] = [];
+    for (const address of ['both@shop.example', 'BOTH@shop.example']) {
+      const r = await stack.api('POST', '/api/notification-rules', {
+        event: 'order.confirmed',
+        recipients: [{ type: 'email', address, language: 'en' }],
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      ids.push(Number(r.body.id));
+    }
+    try {
+      const id = await placeOrder('TWICE-1', { email: 'twice-buyer@buyer.example' });
+      await waitFor(() => mailsTo('twice-buyer@buyer.example').length >= 1, { message: 'the buyer e-mail' });
+      await waitFor(
+        async () =>
+          (await notificationsOf(id)).some(
+            (n) => n.recipient.toLowerCase() === 'both@shop.example' && n.state === 'sent',
+          ),
+        {
+          message: 'the e-mail to the address both rules name',
+        },
+      );
+      await notify.tick();
+      const rows = (await notificationsOf(id)).filter(
+        (n) => n.recipient.toLowerCase() === 'both@shop.example',
+      );
+      expect(rows).toHaveLength(1);
+      expect(
+        smtp.received.filter((m) => m.envelopeTo.some((a) => a.toLowerCase() === 'both@shop.example')),
+      ).toHaveLength(1);
+    } finally {
+      for (const ruleId of ids) await stack.api('DELETE', `/api/notification-rules/${ruleId}`);
+    }
+  });
 });
 
 describe('failures', () => {
@@ -234,7 +363,7 @@ describe('failures', () => {
       { message: 'the notification to fail' },
     );
     smtp.setMode('accept');
-    expect(failed.providerAnswer).toContain('550');
+    expect(failed.providerAnswer).toContain('5.1.1');
     expect(failed.attempts).toBe(1);
     const suppressions = (await stack.api('GET', '/api/notification-suppressions')).body.items;
     expect(suppressions).toEqual(
@@ -265,6 +394,25 @@ describe('failures', () => {
     });
     expect(sent.attempts).toBeGreaterThanOrEqual(2);
     expect(mailsTo('later@buyer.example')).toHaveLength(1);
+  });
+
+  it('a message refused for its content (554 5.7.1) fails that notification only, without suppressing the address', async () => {
+    smtp.setMode('rejected-content');
+    const address = 'picky@buyer.example';
+    const first = await placeOrder('REFUSED-1', { email: address });
+    const failed = await waitFor(
+      async () => (await notificationsOf(first)).find((n) => n.state === 'failed'),
+      { message: 'the notification to fail' },
+    );
+    smtp.setMode('accept');
+    expect(failed.providerAnswer).toContain('5.7.1');
+    const suppressions = (await stack.api('GET', '/api/notification-suppressions')).body.items;
+    expect(suppressions.some((s: { recipient: string }) => s.recipient === address)).toBe(false);
+    const second = await placeOrder('REFUSED-2', { email: address });
+    await waitFor(async () => (await notificationsOf(second)).find((n) => n.state === 'sent'), {
+      message: 'the next notification to the same address to go out',
+    });
+    expect(mailsTo(address)).toHaveLength(1);
   });
 });
 

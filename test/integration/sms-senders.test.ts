@@ -94,7 +94,7 @@ describe('SMS gateways API', () => {
       secrets: { accessKeySecret: '********' },
       templateCodes: { 'order.shipped': 'SMS_100000001' },
       quietHours: { start: '21:00', end: '08:00' },
-      defaultTimeZone: 'UTC',
+      defaultTimeZone: null,
       hourlyCap: 3,
     });
     const answers = [
@@ -304,7 +304,28 @@ describe('generic HTTP gateway sender (nock)', () => {
       retryAt: new Date('2026-12-01T04:02:00Z'),
     });
     nock(GATEWAY).post('/send').reply(400, 'bad number');
-    expect(await sender.send(sms())).toMatchObject({ state: 'failed', permanent: true });
+    const bad = await sender.send(sms());
+    expect(bad).toMatchObject({ state: 'failed', permanent: true });
+    // A generic gateway's 4xx says nothing certain about the number: never suppress it.
+    expect(bad.state === 'failed' && bad.suppressAddress === true).toBe(false);
+  });
+
+  it('retries 401/403 (our credentials, not the number) after half an hour', async () => {
+    await addGateway(genericBody());
+    const sender = new SmsSender({
+      db: stack.db,
+      secretKey: stack.secretKey,
+      now: fixedClock('2026-12-01T04:00:00Z'),
+    });
+    for (const status of [401, 403]) {
+      nock(GATEWAY).post('/send').reply(status, 'no');
+      expect(await sender.send(sms())).toEqual({
+        state: 'failed',
+        permanent: false,
+        answer: `HTTP ${status}: no`,
+        retryAt: new Date('2026-12-01T04:30:00Z'),
+      });
+    }
   });
 
   it('fails for a retry, saying why, when the secrets were sealed under another key', async () => {
@@ -367,6 +388,32 @@ describe('quiet hours and the hourly cap', () => {
       state: 'deferred',
       until: new Date('2026-12-02T00:00:00Z'),
     });
+  });
+
+  it('uses the business time zone when neither the recipient nor the gateway names one', async () => {
+    const g = await addGateway(genericBody({ quietHours: { start: '21:00', end: '08:00' } }));
+    const sender = new SmsSender({
+      db: stack.db,
+      secretKey: stack.secretKey,
+      businessTimeZone: 'Asia/Shanghai',
+      now: fixedClock('2026-12-01T14:30:00Z'),
+    });
+    // 14:30 UTC is 22:30 in Shanghai: quiet until 08:00 there.
+    expect(await sender.send(sms({ timeZone: null }))).toEqual({
+      state: 'deferred',
+      until: new Date('2026-12-02T00:00:00Z'),
+      reason: 'quiet hours 21:00–08:00 in Asia/Shanghai',
+    });
+    // A zone set on the gateway and cleared again: back to the business zone.
+    const patched = await stack.api('PATCH', `/api/sms-gateways/${g.id}`, {
+      defaultTimeZone: 'Europe/London',
+    });
+    expect(patched.body).toMatchObject({ defaultTimeZone: 'Europe/London' });
+    nock(GATEWAY).post('/send').reply(200, 'ok');
+    expect(await sender.send(sms({ timeZone: null }))).toMatchObject({ state: 'sent' });
+    const cleared = await stack.api('PATCH', `/api/sms-gateways/${g.id}`, { defaultTimeZone: null });
+    expect(cleared.body).toMatchObject({ defaultTimeZone: null });
+    expect(await sender.send(sms({ timeZone: null }))).toMatchObject({ state: 'deferred' });
   });
 
   it('defers past the hourly cap until the next hour, and gives a slot back when the send fails', async () => {

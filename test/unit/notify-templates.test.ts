@@ -75,6 +75,19 @@ describe('SMTP failures', () => {
   ])('%o permanent: %s', (err, permanent) => {
     expect(classifySmtpError(Object.assign(new Error('failed'), err)).permanent).toBe(permanent);
   });
+
+  it.each([
+    [{ responseCode: 550, command: 'RCPT TO', response: '550 no such mailbox' }, true],
+    [{ responseCode: 551, command: 'RCPT TO', response: '551 user not local' }, true],
+    [{ responseCode: 553, command: 'RCPT TO', response: '553 mailbox name not allowed' }, true],
+    [{ responseCode: 550, command: 'DATA', response: '550 5.1.1 unknown user' }, true],
+    [{ responseCode: 554, command: 'DATA', response: '554 5.7.1 refused as spam' }, false],
+    [{ responseCode: 550, command: 'DATA', response: '550 message rejected' }, false],
+    [{ responseCode: 552, command: 'DATA', response: '552 5.3.4 message too big' }, false],
+    [{ responseCode: 451, command: 'RCPT TO', response: '451 4.1.1 try later' }, false],
+  ])('%o suppresses the address: %s', (err, suppress) => {
+    expect(classifySmtpError(Object.assign(new Error('failed'), err)).suppressAddress).toBe(suppress);
+  });
 });
 
 describe('Message-IDs', () => {
@@ -117,5 +130,10 @@ describe('rule filters', () => {
   it('filters on an order fact refuse an event of no order, except the channel its data names', () => {
     expect(matchesFilters({ customerGroup: 'retail' }, null, {})).toBe(false);
     expect(matchesFilters({ channel: 'shopify:3' }, null, { channel: 'shopify:3' })).toBe(true);
+  });
+  it("takes the hold reason of the event (the time of the hold) over the order's by now", () => {
+    const held = { from: 'received', to: 'on_hold', holdReason: 'unknown_sku' };
+    expect(matchesFilters({ holdReason: 'unknown_sku' }, order, held)).toBe(true);
+    expect(matchesFilters({ holdReason: 'credit_limit' }, order, held)).toBe(false);
   });
 });

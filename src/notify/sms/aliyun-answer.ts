@@ -59,6 +59,9 @@ const ACCOUNT = new Set([
   'isv.PRODUCT_UNSUBSCRIBE',
 ]);
 
+/** Of PERMANENT, the ones that say the number itself is wrong: that number is suppressed from then on. */
+const ADDRESS = new Set(['isv.MOBILE_NUMBER_ILLEGAL', 'isv.DOMESTIC_NUMBER_NOT_SUPPORTED']);
+
 const ACCOUNT_RETRY_MS = 30 * 60_000;
 
 /** Maps one SendSms answer (HTTP status and parsed JSON body) to a SendOutcome. */
@@ -76,7 +79,8 @@ export function aliyunOutcome(status: number, body: unknown, now: Date): SendOut
     const bizId = typeof b.BizId === 'string' ? b.BizId : undefined;
     return { state: 'sent', ...(bizId ? { providerReference: bizId } : {}), answer: said };
   }
-  if (code && PERMANENT.has(code)) return { state: 'failed', permanent: true, answer: said };
+  if (code && PERMANENT.has(code))
+    return { state: 'failed', permanent: true, suppressAddress: ADDRESS.has(code), answer: said };
   if (code && ACCOUNT.has(code))
     return {
       state: 'failed',

@@ -29,8 +29,8 @@ const common = {
   name: z.string().trim().min(1).max(100),
   enabled: z.boolean().default(true),
   quietHours: quietHoursSchema.default(null),
-  /** Zone for recipients whose time zone is unknown. Default UTC. */
-  defaultTimeZone: timeZoneSchema.default('UTC'),
+  /** Zone for recipients whose time zone is unknown. Null (default): the business time zone. */
+  defaultTimeZone: timeZoneSchema.nullable().default(null),
   hourlyCap: z.number().int().min(1).max(1000).nullable().default(null),
 };
 
@@ -62,7 +62,7 @@ export const updateGatewayBody = z
     name: common.name.optional(),
     enabled: z.boolean().optional(),
     quietHours: quietHoursSchema.optional(),
-    defaultTimeZone: timeZoneSchema.optional(),
+    defaultTimeZone: timeZoneSchema.nullable().optional(),
     hourlyCap: z.number().int().min(1).max(1000).nullable().optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
     secrets: z.record(z.string(), z.unknown()).optional(),
@@ -82,7 +82,8 @@ export interface SmsGateway {
   secrets: Record<string, unknown>;
   templateCodes: Record<string, string>;
   quietHours: { start: string; end: string } | null;
-  defaultTimeZone: string;
+  /** Null: the business time zone (`STOCKBRIDGE_TIME_ZONE`). */
+  defaultTimeZone: string | null;
   hourlyCap: number | null;
   createdAt: string;
   updatedAt: string;
@@ -115,7 +116,8 @@ function fromRow(row: Row, key: Buffer): SmsGateway {
       row.quiet_start && row.quiet_end
         ? { start: String(row.quiet_start), end: String(row.quiet_end) }
         : null,
-    defaultTimeZone: String(row.default_time_zone),
+    // '' in the column (it is NOT NULL): no zone of its own, the business time zone.
+    defaultTimeZone: row.default_time_zone ? String(row.default_time_zone) : null,
     hourlyCap: row.hourly_cap === null || row.hourly_cap === undefined ? null : Number(row.hourly_cap),
     createdAt: isoTime(row.created_at as string) as string,
     updatedAt: isoTime(row.updated_at as string) as string,
@@ -137,7 +139,7 @@ export async function createGateway(db: Conn, key: Buffer, input: CreateGateway)
     template_codes: input.kind === 'aliyun' ? JSON.stringify(input.templateCodes) : null,
     quiet_start: input.quietHours?.start ?? null,
     quiet_end: input.quietHours?.end ?? null,
-    default_time_zone: input.defaultTimeZone,
+    default_time_zone: input.defaultTimeZone ?? '',
     hourly_cap: input.hourlyCap,
     created_at: now,
     updated_at: now,
@@ -202,7 +204,7 @@ export async function updateGateway(
     update.quiet_start = change.quietHours?.start ?? null;
     update.quiet_end = change.quietHours?.end ?? null;
   }
-  if (change.defaultTimeZone !== undefined) update.default_time_zone = change.defaultTimeZone;
+  if (change.defaultTimeZone !== undefined) update.default_time_zone = change.defaultTimeZone ?? '';
   if (change.hourlyCap !== undefined) update.hourly_cap = change.hourlyCap;
   if (change.templateCodes !== undefined) update.template_codes = JSON.stringify(change.templateCodes);
   await db(SMS_GATEWAYS).where({ id }).update(update);

@@ -49,9 +49,14 @@ export const genericSecretsSchema = z
 
 export type GenericSecrets = z.output<typeof genericSecretsSchema>;
 
+/** 401/403: our credential or account at the gateway is wrong; retried after a longer wait. */
+const ACCOUNT_RETRY_MS = 30 * 60_000;
+
 /**
  * Sends through any HTTP SMS gateway: 2xx is accepted; 429 and 5xx are retried (at the gateway's
- * Retry-After when it says one); any other answer is a permanent failure.
+ * Retry-After when it says one); 401/403 are retried after half an hour (our credentials, not the
+ * number); any other answer is a permanent failure of that message. A generic gateway's 4xx says
+ * nothing certain about the number, so it never suppresses the address.
  */
 export const genericGateway: SmsGatewayConnector<GenericSettings, GenericSecrets> = {
   kind: 'generic',
@@ -94,6 +99,13 @@ export const genericGateway: SmsGatewayConnector<GenericSettings, GenericSecrets
         ...(waitMs !== undefined ? { retryAt: new Date(io.now().getTime() + waitMs) } : {}),
       };
     }
-    return { state: 'failed', permanent: true, answer };
+    if (res.status === 401 || res.status === 403)
+      return {
+        state: 'failed',
+        permanent: false,
+        answer,
+        retryAt: new Date(io.now().getTime() + ACCOUNT_RETRY_MS),
+      };
+    return { state: 'failed', permanent: true, suppressAddress: false, answer };
   },
 };

@@ -18,6 +18,11 @@ export interface SmsSenderOptions {
   timeoutMs?: number;
   /** Wait before retrying when no gateway is enabled. Default 1 hour. */
   noGatewayRetryMs?: number;
+  /**
+   * The business time zone (`STOCKBRIDGE_TIME_ZONE`): quiet hours of a recipient whose zone is
+   * unknown, when the gateway names none of its own. Default UTC.
+   */
+  businessTimeZone?: string;
   /** The clock. Default: the real one. */
   now?: () => Date;
   /** HTTP. Default: the global fetch. */
@@ -75,7 +80,7 @@ export class SmsSender implements NotificationSender {
       };
     const now = this.now();
     if (gateway.quietHours) {
-      const zone = n.timeZone ?? gateway.defaultTimeZone;
+      const zone = n.timeZone ?? gateway.defaultTimeZone ?? this.o.businessTimeZone ?? 'UTC';
       const until = quietUntil(now, gateway.quietHours, zone);
       if (until)
         return {

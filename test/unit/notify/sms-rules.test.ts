@@ -113,6 +113,18 @@ describe('Aliyun answers', () => {
     if (o.state === 'sent') expect(o.providerReference).toBe('900619746936498440^0');
   });
 
+  it.each([
+    ['isv.MOBILE_NUMBER_ILLEGAL', true],
+    ['isv.DOMESTIC_NUMBER_NOT_SUPPORTED', true],
+    ['isv.SMS_TEMPLATE_ILLEGAL', false],
+    ['isv.TEMPLATE_MISSING_PARAMETERS', false],
+    ['isv.BLACK_KEY_CONTROL_LIMIT', false],
+  ])('suppresses the number only for a number fault: %s -> %s', (code, suppressAddress) => {
+    const o = aliyunOutcome(200, { Code: code }, now);
+    expect(o.state === 'failed' && o.permanent).toBe(true);
+    expect(o.state === 'failed' && o.suppressAddress === true).toBe(suppressAddress);
+  });
+
   it('retries an account problem after half an hour, not at once', () => {
     const o = aliyunOutcome(404, { Code: 'InvalidAccessKeyId.NotFound' }, now);
     expect(o).toMatchObject({ state: 'failed', permanent: false, retryAt: new Date('2026-12-01T10:30:00Z') });
