@@ -32,6 +32,7 @@ import * as mailInboxes from './migrations/20261204130000_mail_inboxes.js';
 import * as shipmentDelivery from './migrations/20261204140000_shipment_delivery.js';
 import * as channelRefundMoney from './migrations/20261204150000_channel_refund_money.js';
 import * as statementSpeed from './migrations/20261204160000_statement_speed.js';
+import * as documentSweepIndex from './migrations/20261204170000_document_sweep_index.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -75,6 +76,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204140000_shipment_delivery', shipmentDelivery],
   ['20261204150000_channel_refund_money', channelRefundMoney],
   ['20261204160000_statement_speed', statementSpeed],
+  ['20261204170000_document_sweep_index', documentSweepIndex],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
