@@ -147,30 +147,53 @@ function zip(entries: readonly Entry[]): Buffer {
     local.writeUInt16LE(e.name.length, 26);
     local.writeUInt16LE(0, 28);
     parts.push(local, e.name, e.data);
-    const dir = Buffer.alloc(46);
-    dir.writeUInt32LE(0x02014b50, 0);
-    dir.writeUInt16LE(20, 4);
-    dir.writeUInt16LE(20, 6);
-    dir.writeUInt16LE(0x0800, 8);
-    dir.writeUInt16LE(e.method, 10);
-    dir.writeUInt16LE(DOS_TIME, 12);
-    dir.writeUInt16LE(DOS_DATE, 14);
-    dir.writeUInt32LE(e.crc, 16);
-    dir.writeUInt32LE(e.data.length, 20);
-    dir.writeUInt32LE(e.size, 24);
-    dir.writeUInt16LE(e.name.length, 28);
-    dir.writeUInt32LE(offset, 42);
-    central.push(dir, e.name);
+    central.push(
+      centralEntry(e.name, {
+        flags: 0x0800,
+        method: e.method,
+        crc: e.crc,
+        compressed: e.data.length,
+        size: e.size,
+        offset,
+      }),
+      e.name,
+    );
     offset += 30 + e.name.length + e.data.length;
   }
   const dirSize = central.reduce((n, b) => n + b.length, 0);
+  return Buffer.concat([...parts, ...central, endOfCentralDirectory(entries.length, dirSize, offset)]);
+}
+
+/** A central directory record (without its name, which follows it) of one zip entry. */
+function centralEntry(
+  name: Buffer,
+  e: { flags: number; method: number; crc: number; compressed: number; size: number; offset: number },
+): Buffer {
+  const dir = Buffer.alloc(46);
+  dir.writeUInt32LE(0x02014b50, 0);
+  dir.writeUInt16LE(20, 4);
+  dir.writeUInt16LE(20, 6);
+  dir.writeUInt16LE(e.flags, 8);
+  dir.writeUInt16LE(e.method, 10);
+  dir.writeUInt16LE(DOS_TIME, 12);
+  dir.writeUInt16LE(DOS_DATE, 14);
+  dir.writeUInt32LE(e.crc, 16);
+  dir.writeUInt32LE(e.compressed, 20);
+  dir.writeUInt32LE(e.size, 24);
+  dir.writeUInt16LE(name.length, 28);
+  dir.writeUInt32LE(e.offset, 42);
+  return dir;
+}
+
+/** The end record of a zip's central directory. */
+function endOfCentralDirectory(count: number, dirSize: number, dirStart: number): Buffer {
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt16LE(count, 8);
+  end.writeUInt16LE(count, 10);
   end.writeUInt32LE(dirSize, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, ...central, end]);
+  end.writeUInt32LE(dirStart, 16);
+  return end;
 }
 
 // Characters XML 1.0 does not allow, and those that must be escaped.
@@ -376,20 +399,10 @@ class ZipStream {
     d.writeUInt32LE(crc, 4);
     d.writeUInt32LE(compressed, 8);
     d.writeUInt32LE(size, 12);
-    const dir = Buffer.alloc(46);
-    dir.writeUInt32LE(0x02014b50, 0);
-    dir.writeUInt16LE(20, 4);
-    dir.writeUInt16LE(20, 6);
-    dir.writeUInt16LE(ZIP_FLAGS, 8);
-    dir.writeUInt16LE(8, 10);
-    dir.writeUInt16LE(DOS_TIME, 12);
-    dir.writeUInt16LE(DOS_DATE, 14);
-    dir.writeUInt32LE(crc, 16);
-    dir.writeUInt32LE(compressed, 20);
-    dir.writeUInt32LE(size, 24);
-    dir.writeUInt16LE(name.length, 28);
-    dir.writeUInt32LE(start, 42);
-    this.central.push(dir, name);
+    this.central.push(
+      centralEntry(name, { flags: ZIP_FLAGS, method: 8, crc, compressed, size, offset: start }),
+      name,
+    );
     this.count++;
     return d;
   }
@@ -488,13 +501,7 @@ class ZipStream {
     const dirStart = this.offset;
     const dir = Buffer.concat(this.central);
     if (dirStart > LIMIT_32) throw new Error('the workbook is larger than a zip without ZIP64 holds');
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(this.count, 8);
-    end.writeUInt16LE(this.count, 10);
-    end.writeUInt32LE(dir.length, 12);
-    end.writeUInt32LE(dirStart, 16);
-    await this.put(Buffer.concat([dir, end]));
+    await this.put(Buffer.concat([dir, endOfCentralDirectory(this.count, dir.length, dirStart)]));
   }
 }
 
