@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Every answer of a declared operation is checked against its OpenAPI schema (src/http/openapi.ts).
+          env: { STOCKBRIDGE_CHECK_RESPONSES: '1' },
           sequence: { groupOrder: 0 },
         },
       },
@@ -18,6 +20,8 @@ export default defineConfig({
           // Starts local Redis and MariaDB when they are installed but not running.
           globalSetup: ['test/global-setup.ts'],
           environment: 'node',
+          // Every answer of a declared operation is checked against its OpenAPI schema (src/http/openapi.ts).
+          env: { STOCKBRIDGE_CHECK_RESPONSES: '1' },
           sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 60_000,

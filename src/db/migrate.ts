@@ -33,6 +33,7 @@ import * as shipmentDelivery from './migrations/20261204140000_shipment_delivery
 import * as channelRefundMoney from './migrations/20261204150000_channel_refund_money.js';
 import * as statementSpeed from './migrations/20261204160000_statement_speed.js';
 import * as documentSweepIndex from './migrations/20261204170000_document_sweep_index.js';
+import * as auditLog from './migrations/20261205100000_audit_log.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -77,6 +78,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204150000_channel_refund_money', channelRefundMoney],
   ['20261204160000_statement_speed', statementSpeed],
   ['20261204170000_document_sweep_index', documentSweepIndex],
+  ['20261205100000_audit_log', auditLog],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -1,12 +1,14 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { BOOTSTRAP_ADMIN } from '../auth/roles.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
-import { bearerAuth, bearerOrBasicAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
+import { bearerOrBasicAuth, principalAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
+import { API_VERSION, openApiDocument, registerSecuritySchemes } from './openapi.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
@@ -52,7 +54,8 @@ const UPLOAD_PATHS: ReadonlySet<string> = new Set([
  * queue dashboard under /console/queues for the admin.
  */
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
+  registerSecuritySchemes(app);
   app.use('*', requestContext({ log: deps.log }));
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const defaultLimit = bodyLimit({
@@ -68,8 +71,17 @@ export function createApp(deps: AppDeps) {
   // A customer's page: the token in the link is the only credential.
   if (deps.statusPage) app.route('/', statusPageRoutes(deps.db, deps.statusPage, deps.log));
 
-  const api = new Hono<AppEnv>();
-  api.use('*', bearerAuth({ verify: (token) => safeEqual(token, deps.adminToken) }));
+  const api = new OpenAPIHono<AppEnv>();
+  // The description of the API is public: it holds no data, and the reference page reads it.
+  let document: unknown = null;
+  api.get('/openapi.json', (c) => {
+    document ??= openApiDocument(app, API_VERSION);
+    return c.json(document);
+  });
+  api.use(
+    '*',
+    principalAuth({ resolve: (token) => (safeEqual(token, deps.adminToken) ? BOOTSTRAP_ADMIN : null) }),
+  );
   api.route('/', catalogueImportRoutes(deps.db));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ScheduledJob } from '../../jobs/types.js';
+import type { Principal } from '../auth/roles.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
 import type { StatusLink } from '../notify/template-data.js';
@@ -61,5 +62,7 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     log: Logger;
+    /** Who is calling; set by the authentication of /api (absent on public routes). */
+    principal?: Principal;
   };
 };

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/roles.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './errors.js';
 
@@ -31,6 +32,39 @@ export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions)
         match ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <token>)',
       );
     }
+    await next();
+  };
+}
+
+export interface PrincipalAuthOptions {
+  /** Who a bearer token belongs to, or null when it is not valid (unknown, revoked, expired). */
+  resolve: (token: string, c: Context<AppEnv>) => Principal | null | Promise<Principal | null>;
+  realm?: string;
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` naming a principal (the bootstrap admin token or an API
+ * token); sets `principal` for the role check each operation makes. Anything else is 401 in the
+ * common error shape.
+ */
+export function principalAuth({
+  resolve,
+  realm = 'stockbridge',
+}: PrincipalAuthOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const principal = match ? await resolve(match[1]!, c) : null;
+    if (!principal) {
+      c.header('WWW-Authenticate', `Bearer realm="${realm}"`);
+      return errorResponse(
+        c,
+        401,
+        'unauthorized',
+        match ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <token>)',
+      );
+    }
+    c.set('principal', principal);
     await next();
   };
 }
