@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { z } from 'zod';
 import { BOOTSTRAP_ADMIN } from '../auth/roles.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
@@ -8,7 +9,7 @@ import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
 import { bearerOrBasicAuth, principalAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
-import { API_VERSION, openApiDocument, registerSecuritySchemes } from './openapi.js';
+import { API_VERSION, openApiDocument, registerSecuritySchemes, routeRegistrar } from './openapi.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
@@ -74,10 +75,22 @@ export function createApp(deps: AppDeps) {
   const api = new OpenAPIHono<AppEnv>();
   // The description of the API is public: it holds no data, and the reference page reads it.
   let document: unknown = null;
-  api.get('/openapi.json', (c) => {
-    document ??= openApiDocument(app, API_VERSION);
-    return c.json(document);
-  });
+  routeRegistrar(api, { tag: 'API', entity: 'api', db: deps.db })(
+    {
+      method: 'get',
+      path: '/openapi.json',
+      access: 'public',
+      operationId: 'getOpenApiDocument',
+      summary: 'This document: every operation, its access, parameters, bodies and answers (OpenAPI 3.1)',
+      responses: {
+        200: { description: 'The OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) },
+      },
+    },
+    (c) => {
+      document ??= openApiDocument(app, API_VERSION);
+      return c.json(document as Record<string, unknown>);
+    },
+  );
   api.use(
     '*',
     principalAuth({ resolve: (token) => (safeEqual(token, deps.adminToken) ? BOOTSTRAP_ADMIN : null) }),
