@@ -26,6 +26,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Default `application/json` when a schema is given. */
   contentType?: string;
+  /** Files the same status may answer with instead (a result sheet for `?format=xlsx`). */
+  files?: string[];
 }
 
 export interface RouteSpec<
@@ -144,8 +146,27 @@ export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The caller as named in history, approvals and the audit log (`admin` before users existed). */
-export const actorOf = (c: Context<AppEnv>): string => c.get('principal')?.actor ?? 'admin';
+/**
+ * `X-Actor`: a person acting with the bootstrap token (which names nobody) may name themselves
+ * (letters, digits, `. _ @ -`); they are recorded as `admin:<name>`. Users and tokens are named already.
+ */
+export const actorHeaders = z.object({
+  'x-actor': z
+    .string()
+    .min(1)
+    .max(58)
+    .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only')
+    .optional()
+    .describe('with the bootstrap token: who is acting, recorded as `admin:<name>`'),
+});
+
+/** The caller as named in history, approvals and the audit log (`admin` for the bootstrap token). */
+export function actorOf(c: Context<AppEnv>): string {
+  const principal = c.get('principal');
+  if (principal && principal.kind !== 'bootstrap') return principal.actor;
+  const name = parseParam(actorHeaders.shape['x-actor'], c.req.header('x-actor'), 'X-Actor header');
+  return name ? `admin:${name}` : 'admin';
+}
 
 /**
  * Returns `route(spec, handler)`, which declares one operation on `app` (see the file comment).
@@ -256,24 +277,29 @@ function describeRoute(
   }
   if (spec.body || spec.upload) errors.add(413);
 
+  type Content = Record<string, { schema: unknown }>;
+  const file = { schema: { type: 'string', format: 'binary' } };
   const responses: RouteConfig['responses'] = {};
   for (const [status, r] of Object.entries(spec.responses)) {
-    responses[status] = r.schema
-      ? {
-          description: r.description,
-          content: { [r.contentType ?? 'application/json']: { schema: r.schema } },
-        }
-      : r.contentType
-        ? {
-            description: r.description,
-            content: { [r.contentType]: { schema: { type: 'string', format: 'binary' } } },
-          }
-        : { description: r.description };
+    const content: Content = {};
+    if (r.schema) content[r.contentType ?? 'application/json'] = { schema: r.schema };
+    else if (r.contentType) content[r.contentType] = file;
+    for (const type of r.files ?? []) content[type] = file;
+    responses[status] = (
+      Object.keys(content).length > 0
+        ? { description: r.description, content }
+        : { description: r.description }
+    ) as RouteConfig['responses'][string];
   }
   for (const status of [...errors].sort()) {
+    const error = { schema: errorBodySchema };
+    const documented = responses[String(status)] as { content?: Content } | undefined;
+    // A status that is also a file (a result sheet of a rejected upload) may still be the error JSON.
+    if (documented?.content && !documented.content['application/json'])
+      documented.content['application/json'] = error;
     responses[String(status)] ??= {
       description: ERROR_TEXT[status] ?? 'Error',
-      content: { 'application/json': { schema: errorBodySchema } },
+      content: { 'application/json': error },
     };
   }
 

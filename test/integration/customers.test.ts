@@ -209,6 +209,43 @@ describe.each([
     expect(bySalesperson.body.items.map((c: any) => c.code)).toEqual(['ACME']);
   });
 
+  it("keeps a change of a customer's credit limit, terms and hold in the audit log, before and after", async () => {
+    const current = (await stack.api('GET', '/api/customers/ACME')).body;
+    const { code: _code, createdAt: _c, updatedAt: _u, ...record } = current;
+    const held = await stack.api('PUT', '/api/customers/ACME', {
+      ...record,
+      creditLimit: { amount: 500_000, currency: 'CNY' },
+      paymentTermsDays: 45,
+      onHold: true,
+      onHoldReason: 'credit review',
+    });
+    expect(held.status).toBe(200);
+    const entry = await stack
+      .db('audit_log')
+      .where({ operation: 'putCustomer', entity: 'customer', entity_id: 'ACME' })
+      .orderBy('id', 'desc')
+      .first();
+    expect(entry).toMatchObject({ actor: 'admin', actor_kind: 'bootstrap', method: 'PUT', status: 200 });
+    expect(entry.route).toBe('/api/customers/{code}');
+    const before = JSON.parse(entry.before);
+    const after = JSON.parse(entry.after);
+    expect(before).toMatchObject({ creditLimit: current.creditLimit, paymentTermsDays: 60, onHold: false });
+    expect(after).toMatchObject({
+      creditLimit: { amount: 500_000, currency: 'CNY' },
+      paymentTermsDays: 45,
+      onHold: true,
+      onHoldReason: 'credit review',
+    });
+
+    // Back as it was; a new customer has no state before.
+    expect((await stack.api('PUT', '/api/customers/ACME', record)).status).toBe(200);
+    expect((await stack.api('PUT', '/api/customers/AUDIT-NEW', { name: 'New' })).status).toBe(201);
+    const created = await stack.db('audit_log').where({ entity_id: 'AUDIT-NEW' }).first();
+    expect(created.before).toBe('null');
+    expect(JSON.parse(created.after)).toMatchObject({ code: 'AUDIT-NEW', name: 'New' });
+    expect((await stack.api('DELETE', '/api/customers/AUDIT-NEW')).status).toBe(204);
+  });
+
   it('refuses a bad customer record and changes nothing', async () => {
     const before = (await stack.api('GET', '/api/customers/ACME')).body;
     const bad = await stack.api('PUT', '/api/customers/ACME', {

@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import {
   channelContractDefault,
@@ -11,8 +10,7 @@ import {
 import type { Db } from '../../db/connection.js';
 import { CONTRACT_DEFAULTS, type ContractDefault } from '../../domain/contracts.js';
 import { currencySchema, LIMITS, text } from '../../domain/order-input.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam } from '../params.js';
 
 const date = z
@@ -46,7 +44,9 @@ const contractBody = z.object({
     .max(MAX_CONTRACT_LINES),
 });
 
-const listQuery = z.object({ customer: z.string().min(1).max(LIMITS.codeLength).optional() });
+const listQuery = z.object({
+  customer: z.string().min(1).max(LIMITS.codeLength).optional().describe('customer code'),
+});
 
 const contractDefaultBody = z.object({
   contractDefault: z.enum(CONTRACT_DEFAULTS as unknown as [ContractDefault, ...ContractDefault[]]),
@@ -55,39 +55,166 @@ const contractDefaultBody = z.object({
 /** `api`, `excel` or a channel id. */
 const channelParam = z.string().regex(/^(api|excel|\d{1,15})$/, 'api, excel or a channel id');
 
+const contract = z
+  .object({
+    number: z.string(),
+    customer: z.string().describe('customer code'),
+    name: z.string().nullable(),
+    currency: z.string(),
+    validFrom: z.string().describe('YYYY-MM-DD'),
+    validTo: z.string().describe('YYYY-MM-DD'),
+    status: z.enum(['not_yet_valid', 'active', 'expired']).describe("on today's business date"),
+    lines: z.array(
+      z.object({
+        lineNo: z.number().int(),
+        sku: z.string(),
+        price: z.number().int().describe('minor units'),
+        overrunPercent: z.number(),
+        contracted: z.number().int(),
+        allowance: z.number().int().describe('what the overrun adds to the contracted quantity'),
+        drawn: z.number().int(),
+        shipped: z.number().int(),
+        remaining: z.number().int().describe('of the contracted quantity (never below 0)'),
+        available: z.number().int().describe('what an order may still draw, the allowance included'),
+      }),
+    ),
+    createdAt: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Contract' });
+
+const draws = z.object({
+  number: z.string(),
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      lineNo: z.number().int(),
+      sku: z.string(),
+      order: z.number().int().describe('order id'),
+      orderLine: z.number().int().nullable(),
+      quantity: z.number().int().describe('negative when given back'),
+      unitPrice: z.number().int().nullable(),
+      reason: z.string(),
+      actor: z.string(),
+      at: z.string().nullable(),
+    }),
+  ),
+});
+
+const contractDefault = z
+  .object({
+    channel: z.string().describe('the channel as its orders name it: `api`, `excel`, `shopify:3`'),
+    contractDefault: z.enum(CONTRACT_DEFAULTS as unknown as [ContractDefault, ...ContractDefault[]]),
+  })
+  .meta({ id: 'ChannelContractDefault' });
+
+const contractParams = z.object({ number: codeParam.describe('contract number') });
+const channelParams = z.object({ channel: channelParam.describe('channel') });
+
 /** Sales contracts (blanket orders) and each channel's contract default. */
 export function contractRoutes(db: Db) {
-  const app = new Hono<AppEnv>();
-  const numberOf = (c: { req: { param(name: string): string | undefined } }) =>
-    parseParam(codeParam, c.req.param('number'), 'contract number');
-  const channelOf = (c: { req: { param(name: string): string | undefined } }) =>
-    parseParam(channelParam, c.req.param('channel'), 'channel');
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Contracts', entity: 'contract', db });
 
-  app.get('/contracts', async (c) => {
-    const filter = parseParam(listQuery, c.req.query(), 'query');
-    return c.json({ items: await listContracts(db, filter) });
-  });
-
-  app.get('/contracts/:number', async (c) => c.json(await getContract(db, numberOf(c))));
-
-  app.get('/contracts/:number/draws', async (c) => c.json(await contractDraws(db, numberOf(c))));
-
-  app.put('/contracts/:number', async (c) => {
-    const number = numberOf(c);
-    const body = await readJson(c, contractBody);
-    const { contract, created } = await putContract(db, number, body);
-    return c.json(contract, created ? 201 : 200);
-  });
-
-  app.get('/channels/:channel/contract-default', async (c) =>
-    c.json(await channelContractDefault(db, channelOf(c))),
+  route(
+    {
+      method: 'get',
+      path: '/contracts',
+      access: 'read',
+      operationId: 'listContracts',
+      summary: "Contracts with their lines' figures",
+      query: listQuery,
+      responses: { 200: { description: 'The contracts', schema: z.object({ items: z.array(contract) }) } },
+    },
+    async (c, { query }) => c.json({ items: await listContracts(db, query) }),
   );
 
-  app.put('/channels/:channel/contract-default', async (c) => {
-    const channel = channelOf(c);
-    const body = await readJson(c, contractDefaultBody);
-    return c.json(await setChannelContractDefault(db, channel, body.contractDefault));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/contracts/:number',
+      access: 'read',
+      operationId: 'getContract',
+      summary: 'One contract: contracted, drawn, shipped and remaining per line',
+      params: contractParams,
+      responses: { 200: { description: 'The contract', schema: contract } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await getContract(db, params.number)),
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/contracts/:number/draws',
+      access: 'read',
+      operationId: 'listContractDraws',
+      summary: "A contract's draws ledger, oldest first",
+      params: contractParams,
+      responses: { 200: { description: 'The draws', schema: draws } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await contractDraws(db, params.number)),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/contracts/:number',
+      access: 'finance',
+      operationId: 'putContract',
+      summary: 'Create or replace a contract',
+      description:
+        'The same body again changes nothing. 422 for an unknown customer or SKU; 409 when a line orders drew on would be removed or cut below what is drawn.',
+      params: contractParams,
+      body: contractBody,
+      responses: {
+        200: { description: 'Changed, or the same', schema: contract },
+        201: { description: 'Created', schema: contract },
+      },
+      errors: [409],
+    },
+    async (c, { params, body }) => {
+      const { contract, created } = await putContract(db, params.number, body);
+      return c.json(contract, created ? 201 : 200);
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/channels/:channel/contract-default',
+      access: 'read',
+      operationId: 'getChannelContractDefault',
+      summary: 'What orders of a channel that name no contract draw on',
+      tags: ['Contracts', 'Channels'],
+      params: channelParams,
+      responses: { 200: { description: 'The setting', schema: contractDefault } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await channelContractDefault(db, params.channel)),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/channels/:channel/contract-default',
+      access: 'finance',
+      operationId: 'setChannelContractDefault',
+      summary: 'Set what orders of a channel that name no contract draw on',
+      tags: ['Contracts', 'Channels'],
+      params: channelParams,
+      body: contractDefaultBody,
+      responses: { 200: { description: 'The setting now', schema: contractDefault } },
+      errors: [404],
+      audit: {
+        entity: 'channel',
+        load: ({ params }) => channelContractDefault(db, params.channel as string),
+      },
+    },
+    async (c, { params, body }) =>
+      c.json(await setChannelContractDefault(db, params.channel, body.contractDefault)),
+  );
 
   return app;
 }

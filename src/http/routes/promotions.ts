@@ -1,11 +1,9 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { deletePromotion, getPromotion, listPromotions, putPromotion } from '../../customers/promotions.js';
 import type { Db } from '../../db/connection.js';
 import { currencySchema, LIMITS, text } from '../../domain/order-input.js';
 import { PROMOTION_KINDS } from '../../domain/promotions.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam } from '../params.js';
 
 const date = z
@@ -75,27 +73,114 @@ const promotionBody = z
       need(p.validFrom <= p.validTo, 'validTo', 'must not be before validFrom');
   });
 
+const nullableCount = z.number().int().nullable();
+
+const promotion = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    active: z.boolean(),
+    kind: z.enum(PROMOTION_KINDS as [string, ...string[]]),
+    appliesTo: z.enum(['line', 'order']),
+    percent: z.number().nullable().describe('a percent promotion: 12.5 is 12.5 %'),
+    amount: nullableCount.describe('an amount promotion: minor units off'),
+    buy: nullableCount,
+    get: nullableCount,
+    currency: z.string().nullable(),
+    minOrderAmount: nullableCount,
+    minOrderQuantity: nullableCount,
+    validFrom: z.string().nullable().describe('YYYY-MM-DD'),
+    validTo: z.string().nullable().describe('YYYY-MM-DD'),
+    customers: z.array(z.string()),
+    groups: z.array(z.string()),
+    channels: z.array(z.string()),
+    skus: z.array(z.string()),
+    requiresCode: z.boolean(),
+    usageLimit: nullableCount,
+    customerLimit: nullableCount,
+    used: z.number().int().describe('orders that hold a use now (taken less given back)'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Promotion' });
+
+const promotionParams = z.object({ code: codeParam.describe('promotion code') });
+
 /** Promotions: rules with their usage limits, maintained by code (`PUT` is idempotent). */
 export function promotionRoutes(db: Db) {
-  const app = new Hono<AppEnv>();
-  const codeOf = (c: { req: { param(name: string): string | undefined } }) =>
-    parseParam(codeParam, c.req.param('code'), 'promotion code');
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Promotions', entity: 'promotion', db });
 
-  app.get('/promotions', async (c) => c.json({ items: await listPromotions(db) }));
+  route(
+    {
+      method: 'get',
+      path: '/promotions',
+      access: 'read',
+      operationId: 'listPromotions',
+      summary: 'Every promotion, by code',
+      responses: { 200: { description: 'The promotions', schema: z.object({ items: z.array(promotion) }) } },
+    },
+    async (c) => c.json({ items: await listPromotions(db) }),
+  );
 
-  app.get('/promotions/:code', async (c) => c.json(await getPromotion(db, codeOf(c))));
+  route(
+    {
+      method: 'get',
+      path: '/promotions/:code',
+      access: 'read',
+      operationId: 'getPromotion',
+      summary: 'One promotion with its uses',
+      params: promotionParams,
+      responses: { 200: { description: 'The promotion', schema: promotion } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await getPromotion(db, params.code)),
+  );
 
-  app.put('/promotions/:code', async (c) => {
-    const code = codeOf(c);
-    const body = await readJson(c, promotionBody);
-    const { promotion, created } = await putPromotion(db, code, body as Parameters<typeof putPromotion>[2]);
-    return c.json(promotion, created ? 201 : 200);
-  });
+  route(
+    {
+      method: 'put',
+      path: '/promotions/:code',
+      access: 'finance',
+      operationId: 'putPromotion',
+      summary: 'Create or replace a promotion',
+      description:
+        'The same body again changes nothing. 409 `promotion_in_use` for a limit given after its first use, `limit_below_uses` for a limit below the uses.',
+      params: promotionParams,
+      body: promotionBody,
+      responses: {
+        200: { description: 'Changed, or the same', schema: promotion },
+        201: { description: 'Created', schema: promotion },
+      },
+      errors: [409],
+    },
+    async (c, { params, body }) => {
+      const { promotion, created } = await putPromotion(
+        db,
+        params.code,
+        body as Parameters<typeof putPromotion>[2],
+      );
+      return c.json(promotion, created ? 201 : 200);
+    },
+  );
 
-  app.delete('/promotions/:code', async (c) => {
-    await deletePromotion(db, codeOf(c));
-    return c.body(null, 204);
-  });
+  route(
+    {
+      method: 'delete',
+      path: '/promotions/:code',
+      access: 'finance',
+      operationId: 'deletePromotion',
+      summary: 'Delete a promotion no order has used',
+      description: '409 `promotion_in_use` once one has: end it with `active: false` instead.',
+      params: promotionParams,
+      responses: { 204: { description: 'Deleted' } },
+      errors: [404, 409],
+    },
+    async (c, { params }) => {
+      await deletePromotion(db, params.code);
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }
