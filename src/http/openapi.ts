@@ -160,10 +160,16 @@ export const actorHeaders = z.object({
     .describe('with the bootstrap token: who is acting, recorded as `admin:<name>`'),
 });
 
-/** The caller as named in history, approvals and the audit log (`admin` for the bootstrap token). */
+/** Longest actor the history, approvals and other actor columns keep (64 characters). */
+export const MAX_ACTOR_LENGTH = 64;
+
+/**
+ * The caller as named in history, approvals and the audit log (`admin` for the bootstrap token).
+ * A name longer than the actor columns hold (a long e-mail address) is cut to 64 characters.
+ */
 export function actorOf(c: Context<AppEnv>): string {
   const principal = c.get('principal');
-  if (principal && principal.kind !== 'bootstrap') return principal.actor;
+  if (principal && principal.kind !== 'bootstrap') return principal.actor.slice(0, MAX_ACTOR_LENGTH);
   const name = parseParam(actorHeaders.shape['x-actor'], c.req.header('x-actor'), 'X-Actor header');
   return name ? `admin:${name}` : 'admin';
 }
