@@ -26,6 +26,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Default `application/json` when a schema is given. */
   contentType?: string;
+  /** Files the same status answers with instead, when asked for (`?format=xlsx`): their content types. */
+  files?: string[];
 }
 
 export interface RouteSpec<
@@ -257,17 +259,16 @@ function describeRoute(
   if (spec.body || spec.upload) errors.add(413);
 
   const responses: RouteConfig['responses'] = {};
+  const binary = { type: 'string', format: 'binary' } as const;
   for (const [status, r] of Object.entries(spec.responses)) {
+    const files = Object.fromEntries((r.files ?? []).map((t) => [t, { schema: binary }]));
     responses[status] = r.schema
       ? {
           description: r.description,
-          content: { [r.contentType ?? 'application/json']: { schema: r.schema } },
+          content: { [r.contentType ?? 'application/json']: { schema: r.schema }, ...files },
         }
       : r.contentType
-        ? {
-            description: r.description,
-            content: { [r.contentType]: { schema: { type: 'string', format: 'binary' } } },
-          }
+        ? { description: r.description, content: { [r.contentType]: { schema: binary }, ...files } }
         : { description: r.description };
   }
   for (const status of [...errors].sort()) {
