@@ -108,6 +108,20 @@ export const webhookVerificationsFailed = new Counter({
   registers: [registry],
 });
 
+export const reconciliationFindings = new Counter({
+  name: 'stockbridge_reconciliation_findings_total',
+  help: 'Findings reconciliation runs found first (a finding found again on a later night is not counted again), by channel (`internal` for the checks of our own data) and kind.',
+  labelNames: ['channel', 'kind'] as const,
+  registers: [registry],
+});
+
+export const notificationFailures = new Counter({
+  name: 'stockbridge_notification_failures_total',
+  help: 'Notifications that failed, by medium and outcome (failed_attempt: retried later; given_up: failed for good — given up after retrying, refused by the provider, or not renderable).',
+  labelNames: ['medium', 'outcome'] as const,
+  registers: [registry],
+});
+
 /** Job states reported as queue depths. */
 const QUEUE_STATES: JobType[] = [
   'waiting',
@@ -226,6 +240,16 @@ export function recordProcessed(changes: readonly ProcessedChange[], now = Date.
     const received = Date.parse(c.receivedAt);
     if (Number.isFinite(received))
       orderProcessingSeconds.observe({ channel: c.channel }, Math.max(0, now - received) / 1000);
+  }
+}
+
+/** Counts the findings a reconciliation run stored that it found first (`runId` is the run's). */
+export function recordNewFindings(
+  runId: number,
+  findings: Iterable<{ runId: number; source: string; kind: string }>,
+): void {
+  for (const f of findings) {
+    if (f.runId === runId) reconciliationFindings.inc({ channel: f.source, kind: f.kind });
   }
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BOOTSTRAP_ADMIN } from '../auth/roles.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
+import { addApiDocs } from './api-docs.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
@@ -91,6 +92,8 @@ export function createApp(deps: AppDeps) {
       return c.json(document as Record<string, unknown>);
     },
   );
+  // The reference page over it, with its own assets (no CDN): public as well.
+  addApiDocs(api, deps);
   api.use(
     '*',
     principalAuth({ resolve: (token) => (safeEqual(token, deps.adminToken) ? BOOTSTRAP_ADMIN : null) }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { type Db, dbTime } from '../db/connection.js';
+import { notificationFailures } from '../metrics.js';
 import type { RedisConnection } from '../queue/redis.js';
 import type {
   NotificationAttachment,
@@ -172,7 +173,14 @@ export class NotificationDispatcher {
       // A broken template stays broken: failed for good. Anything else (the database, a file that
       // could not be read) may pass on a later attempt: retried with backoff like a send failure.
       if (err instanceof TemplateError) {
-        await this.record(row, { state: 'failed', reason: answer.slice(0, 500), attempts: row.attempts + 1 });
+        if (
+          await this.record(row, {
+            state: 'failed',
+            reason: answer.slice(0, 500),
+            attempts: row.attempts + 1,
+          })
+        )
+          notificationFailures.inc({ medium: row.medium, outcome: 'given_up' });
         return null;
       }
       return this.apply(row, null, { state: 'failed', permanent: false, answer });
@@ -240,35 +248,38 @@ export class NotificationDispatcher {
           // provider refused the address itself; other permanent failures fail this one only.
           if (outcome.suppressAddress === true && row.medium !== 'webhook')
             await suppress(this.o.db, row.medium, row.recipientKey, answer, row.id);
-          await this.record(row, {
+          const recorded = await this.record(row, {
             state: 'failed',
             reason: 'the provider refused it for good',
             attempts,
             provider_answer: answer,
             subject,
           });
+          if (recorded) notificationFailures.inc({ medium: row.medium, outcome: 'given_up' });
           return null;
         }
         // Retried at the backoff cap for as long as the notification is young enough (a weekend's
         // outage loses nothing); given up once it is older than giveUpAfterMs.
         if (Date.now() - new Date(row.createdAt).getTime() >= this.giveUpAfterMs) {
-          await this.record(row, {
+          const recorded = await this.record(row, {
             state: 'failed',
             reason: `gave up after ${attempts} attempts over ${Math.round(this.giveUpAfterMs / 3600_000)} h`,
             attempts,
             provider_answer: answer,
             subject,
           });
+          if (recorded) notificationFailures.inc({ medium: row.medium, outcome: 'given_up' });
           return null;
         }
         const until = outcome.retryAt ?? new Date(Date.now() + this.backoff(attempts));
-        await this.record(row, {
+        const recorded = await this.record(row, {
           reason: 'retrying',
           attempts,
           provider_answer: answer,
           next_attempt_at: dbTime(until),
           subject,
         });
+        if (recorded) notificationFailures.inc({ medium: row.medium, outcome: 'failed_attempt' });
         return until;
       }
     }

@@ -6,6 +6,7 @@ import { connectorContext } from '../channels/connector-runtime.js';
 import { channelPullSchedule } from '../channels/pull.js';
 import { type Db, dbTime } from '../db/connection.js';
 import { type FindingDraft, findingKey } from '../domain/reconciliation.js';
+import { recordNewFindings } from '../metrics.js';
 import { OUTBOX } from '../outbox/outbox.js';
 import { compareChannelOrders, takeInOrders } from './channel-orders.js';
 import { compareChannelStock, markDriftForPush } from './channel-stock.js';
@@ -96,7 +97,7 @@ export async function reconcilePeriod(o: ReconcileOptions): Promise<ReconcileRes
     const began = Date.now();
     const internal = await internalProblems(db);
     counts.msInternal = Date.now() - began;
-    await recordFindings(db, run, internal);
+    recordNewFindings(run.id, (await recordFindings(db, run, internal)).values());
     checked.push('internal');
     counts.internalFindings = internal.length;
     await resolveGone(db, run, checked);
@@ -160,6 +161,7 @@ async function reconcileChannel(
   counts.skusCompared = (counts.skusCompared ?? 0) + stock.compared;
   const drafts = [...orders.drafts, ...stock.drafts];
   const stored = await recordFindings(db, run, drafts);
+  recordNewFindings(run.id, stored.values());
   began = Date.now();
 
   // Heals: each claimed for this run first; one that could not be made is given back.

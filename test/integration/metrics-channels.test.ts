@@ -1,13 +1,20 @@
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconciliation } from '../../jobs/reconciliation.js';
+import { dbTime } from '../../src/db/connection.js';
 import { registry } from '../../src/metrics.js';
+import type { NotificationMedium, NotificationSender, SendOutcome } from '../../src/notify/contract.js';
+import { NotificationDispatcher } from '../../src/notify/dispatch.js';
+import { insertNotifications, NOTIFICATIONS } from '../../src/notify/store.js';
+import { Templates } from '../../src/notify/templates.js';
 import { apiOrderDelivery, recordOrder } from '../../src/orders/intake.js';
 import { holdOrder } from '../../src/orders/status.js';
+import { jobContext } from '../helpers/job-context.js';
 import { interceptChannelHttp } from '../helpers/nock.js';
 import { parseMetrics, sampleValue } from '../helpers/prometheus.js';
 import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
-import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
+import { createStack, orderBody, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 
 interceptChannelHttp();
 
@@ -154,5 +161,106 @@ describe.each([
     expect(changed('stockbridge_stock_pushes_total', { channel: key, outcome: 'pushed' })).toBe(1);
     expect(changed('stockbridge_stock_pushes_total', { channel: key, outcome: 'skipped' })).toBe(1);
     expect(changed('stockbridge_channel_http_requests_total', { channel: key })).toBe(0);
+  });
+});
+
+describe('reconciliation findings and notification failures (SQLite)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await createStack({ sqlite: true });
+    await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['RM-1']);
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'main',
+      reference: 'opening',
+      lines: [{ sku: 'RM-1', quantity: 5 }],
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('counts a finding once, when a run first finds it, by channel and kind', async () => {
+    // Stock changed behind the ledger's back: the internal checks find it.
+    await stack.db('stock_levels').update({ on_hand: 9 });
+    const ctx = () =>
+      jobContext(stack.db, {
+        period: '2026-11-20',
+        periodStart: new Date('2026-11-20T00:00:00Z'),
+        periodEnd: new Date('2026-11-21T00:00:00Z'),
+      });
+    const before = await scrape();
+    await reconciliation.run(ctx());
+    const once = await scrape();
+    expect(
+      delta(before, once)('stockbridge_reconciliation_findings_total', {
+        channel: 'internal',
+        kind: 'ledger.mismatch',
+      }),
+    ).toBe(1);
+    // Found again the next run: the same finding, not counted again.
+    await reconciliation.run(ctx());
+    expect(
+      delta(once, await scrape())('stockbridge_reconciliation_findings_total', {
+        channel: 'internal',
+        kind: 'ledger.mismatch',
+      }),
+    ).toBe(0);
+  });
+
+  it('counts failed attempts and notifications given up, by medium', async () => {
+    let seq = 0;
+    const aNotification = async () => {
+      seq += 1;
+      const [made] = await insertNotifications(
+        stack.db,
+        [
+          {
+            sourceKey: `metrics:${seq}`,
+            ruleId: 1,
+            event: 'job.failed',
+            medium: 'email',
+            recipient: `ops${seq}@shop.example`,
+            orderId: null,
+            customerId: null,
+            language: 'en',
+            timeZone: null,
+            data: { jobName: 'nightly', message: 'boom' },
+          },
+        ],
+        (key) => `<${key.replace(/[^a-z0-9]/gi, '')}@shop.example>`,
+      );
+      return made!.id;
+    };
+    const temporary = (): SendOutcome => ({
+      state: 'failed',
+      permanent: false,
+      answer: '451 try again later',
+    });
+    const sender: NotificationSender = { medium: 'email', send: async () => temporary() };
+    const dispatcher = new NotificationDispatcher({
+      db: stack.db,
+      log: silentLog,
+      senders: new Map<NotificationMedium, NotificationSender>([['email', sender]]),
+      templates: new Templates(null),
+      outputDir: '/tmp',
+      timeZone: 'UTC',
+    });
+    const retried = await aNotification();
+    const old = await aNotification();
+    await stack
+      .db(NOTIFICATIONS)
+      .where({ id: old })
+      .update({ created_at: dbTime(new Date(Date.now() - 8 * 86_400_000)) });
+    const before = await scrape();
+    await dispatcher.dispatch({ notificationId: retried });
+    await dispatcher.dispatch({ notificationId: old });
+    const after = await scrape();
+    const d = delta(before, after);
+    expect(d('stockbridge_notification_failures_total', { medium: 'email', outcome: 'failed_attempt' })).toBe(
+      1,
+    );
+    expect(d('stockbridge_notification_failures_total', { medium: 'email', outcome: 'given_up' })).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { documentFileName, invoiceWorkbook } from '../../billing/documents.js';
 import {
@@ -12,10 +12,11 @@ import type { InvoiceView } from '../../billing/invoice-query.js';
 import { LIMITS, text } from '../../domain/order-input.js';
 import { attachmentDisposition } from '../../inbox/file-name.js';
 import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
 import { XLSX_TYPE } from '../upload.js';
+import { invoiceListSchema, invoiceSchema } from './billing-schemas.js';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const listQuery = z.object({
@@ -58,10 +59,10 @@ const taxCodeBody = z.object({ code: z.string().regex(/^\d{1,32}$/, 'digits only
 export function invoiceRoutes(deps: AppDeps) {
   const { db } = deps;
   const outputDir = deps.outputDir ?? './data/outputs';
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Invoices', entity: 'invoice', db });
 
-  const answer = async (c: Context<AppEnv>, view: InvoiceView) => {
-    const { format } = parseParam(formatQuery, c.req.query(), 'query');
+  const answer = (c: Context<AppEnv>, format: 'json' | 'xlsx' | undefined, view: InvoiceView) => {
     const wantsXlsx =
       format === 'xlsx' || (format === undefined && (c.req.header('accept') ?? '').includes(XLSX_TYPE));
     if (!wantsXlsx) return c.json(view);
@@ -69,50 +70,125 @@ export function invoiceRoutes(deps: AppDeps) {
     c.header('Content-Disposition', attachmentDisposition(documentFileName(view.number)));
     return c.body(new Uint8Array(invoiceWorkbook(view)));
   };
-
-  app.get('/invoices', async (c) => {
-    const filter = parseParam(listQuery, c.req.query(), 'query');
-    const { items, nextId } = await listInvoices(db, filter, readCursor(filter.cursor));
-    return c.json({ items, nextCursor: nextCursor(nextId) });
+  const documentAnswer = (what: string) => ({
+    200: {
+      description: `The ${what} as JSON, or its Excel document with \`?format=xlsx\` (or \`Accept\` naming the xlsx type)`,
+      schema: invoiceSchema,
+      files: [XLSX_TYPE],
+    },
   });
 
-  app.post('/invoices', async (c) => {
-    const body = await readJson(c, issueBody);
-    return c.json(await issueInvoiceNow(db, body, { outputDir }), 201);
-  });
-
-  app.get('/invoices/:number', async (c) =>
-    answer(
-      c,
-      await invoiceByNumber(db, parseParam(numberParam, c.req.param('number'), 'invoice number'), 'invoice'),
-    ),
+  route(
+    {
+      method: 'get',
+      path: '/invoices',
+      access: 'read',
+      operationId: 'listInvoices',
+      summary: 'Invoices and credit notes, newest first',
+      query: listQuery,
+      responses: {
+        200: { description: 'A page (lines are counted, not listed)', schema: invoiceListSchema },
+      },
+    },
+    async (c, { query }) => {
+      const { items, nextId } = await listInvoices(db, query, readCursor(query.cursor));
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
   );
 
-  app.post('/invoices/:number/credit-notes', async (c) => {
-    const invoiceNumber = parseParam(numberParam, c.req.param('number'), 'invoice number');
-    const body = await readJson(c, creditBody);
-    return c.json(
-      await creditNow(db, { invoiceNumber, lines: body.lines, reason: body.reason }, { outputDir }),
-      201,
-    );
-  });
+  route(
+    {
+      method: 'post',
+      path: '/invoices',
+      access: 'finance',
+      operationId: 'issueInvoice',
+      summary: 'Issue the invoice of one shipment or one order now',
+      body: issueBody,
+      responses: { 201: { description: 'Issued', schema: invoiceSchema } },
+      errors: [404, 409, 422],
+    },
+    async (c, { body }) => c.json(await issueInvoiceNow(db, body, { outputDir }), 201),
+  );
 
-  app.get('/credit-notes/:number', async (c) =>
-    answer(
-      c,
-      await invoiceByNumber(
-        db,
-        parseParam(numberParam, c.req.param('number'), 'credit note number'),
-        'credit_note',
+  route(
+    {
+      method: 'get',
+      path: '/invoices/:number',
+      access: 'read',
+      operationId: 'getInvoice',
+      summary: 'One invoice',
+      params: z.object({ number: numberParam.describe('invoice number') }),
+      query: formatQuery,
+      responses: documentAnswer('invoice'),
+      errors: [404],
+    },
+    async (c, { params, query }) =>
+      answer(c, query.format, await invoiceByNumber(db, params.number, 'invoice')),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/invoices/:number/credit-notes',
+      access: 'finance',
+      operationId: 'creditInvoice',
+      summary: 'Issue a credit note against an invoice (all of it, or the lines named)',
+      params: z.object({ number: numberParam.describe('invoice number') }),
+      body: creditBody,
+      responses: { 201: { description: 'The credit note', schema: invoiceSchema } },
+      errors: [404, 409, 422],
+    },
+    async (c, { params, body }) =>
+      c.json(
+        await creditNow(
+          db,
+          { invoiceNumber: params.number, lines: body.lines, reason: body.reason },
+          { outputDir },
+        ),
+        201,
       ),
-    ),
   );
 
-  app.put('/tax-classes/:taxClass/code', async (c) => {
-    const taxClass = parseParam(codeParam, c.req.param('taxClass'), 'tax class');
-    const { code } = await readJson(c, taxCodeBody);
-    return c.json(await setTaxClassCode(db, taxClass, code));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/credit-notes/:number',
+      access: 'read',
+      operationId: 'getCreditNote',
+      summary: 'One credit note',
+      params: z.object({ number: numberParam.describe('credit note number') }),
+      query: formatQuery,
+      responses: documentAnswer('credit note'),
+      errors: [404],
+    },
+    async (c, { params, query }) =>
+      answer(c, query.format, await invoiceByNumber(db, params.number, 'credit_note')),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/tax-classes/:taxClass/code',
+      access: 'finance',
+      operationId: 'setTaxClassCode',
+      summary: 'Set the tax classification code (税收分类编码) e-invoices carry for a tax class',
+      params: z.object({ taxClass: codeParam.describe('tax class') }),
+      body: taxCodeBody,
+      responses: {
+        200: { description: 'Set', schema: z.object({ taxClass: z.string(), code: z.string() }) },
+      },
+      audit: {
+        entity: 'tax_class',
+        load: async ({ params }) =>
+          (
+            await db('tax_class_codes')
+              .where('tax_class', params.taxClass as string)
+              .first('code')
+          )?.code ?? null,
+      },
+    },
+    async (c, { params, body }) => c.json(await setTaxClassCode(db, params.taxClass, body.code)),
+  );
 
   return app;
 }

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ScheduledJob } from '../../../jobs/types.js';
 import type { Conn } from '../../db/connection.js';
@@ -13,8 +12,8 @@ import { enqueueRun } from '../../scheduler.js';
 import { nextTick } from '../../scheduling/cron-ticks.js';
 import { getRun, type JobRun, lastRuns, listRuns, RUN_STATUSES } from '../../scheduling/job-runs.js';
 import { requestJobRun } from '../../scheduling/request-run.js';
-import type { AppEnv, ScheduledJobsDeps } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import type { ScheduledJobsDeps } from '../env.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
 
@@ -66,9 +65,47 @@ function toJobView(job: ScheduledJob, deps: ScheduledJobsDeps, last: JobRun | un
   };
 }
 
+const isoTime = z.string().describe('UTC, ISO 8601');
+const runSchema = z
+  .object({
+    id: z.number().int(),
+    job: z.string(),
+    period: z.string().describe('2026-11-30 daily, 2026-11 monthly, or a minute/second key'),
+    status: z.enum(RUN_STATUSES as [string, ...string[]]),
+    run: z.number().int().describe('1, then + 1 for each rerun'),
+    attempts: z.number().int(),
+    triggeredBy: z.enum(['schedule', 'catch-up', 'api', 'cli']),
+    queueJobId: z.string().nullable(),
+    outputDir: z.string().nullable().describe('the run’s folder relative to the output folder'),
+    counts: z.record(z.string(), z.number()),
+    files: z.array(z.string()),
+    fileUrls: z.array(z.string()).describe('where each file is downloaded'),
+    result: z.record(z.string(), z.unknown()).nullable().describe('what the job reported, its own shape'),
+    error: z.string().nullable(),
+    history: z.array(z.record(z.string(), z.unknown())).describe('earlier runs of the period, oldest first'),
+    queuedAt: isoTime,
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'JobRun' });
+const jobSchema = z
+  .object({
+    name: z.string(),
+    schedule: z.string().describe('cron expression'),
+    timeZone: z.string(),
+    period: z.string().describe('day, month or <n>s'),
+    covers: z.enum(['previous', 'current']),
+    catchUp: z.number().int(),
+    lastRun: runSchema.nullable(),
+    nextRunAt: isoTime.nullable(),
+  })
+  .meta({ id: 'ScheduledJob' });
+const runParams = z.object({ id: idParam.describe('run id') });
+
 /** Scheduled jobs: what runs when, the runs, asking for one, and the files runs wrote. */
 export function jobRoutes(db: Conn, deps: ScheduledJobsDeps) {
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Jobs', entity: 'job_run', db });
   const byName = new Map(deps.jobs.map((j) => [j.name, j]));
   const now = deps.now ?? (() => new Date());
   const jobOf = (name: string) => {
@@ -77,66 +114,135 @@ export function jobRoutes(db: Conn, deps: ScheduledJobsDeps) {
     return job;
   };
 
-  app.get('/jobs', async (c) => {
-    const last = await lastRuns(
-      db,
-      deps.jobs.map((j) => j.name),
-    );
-    const at = now();
-    return c.json({ items: deps.jobs.map((j) => toJobView(j, deps, last.get(j.name), at)) });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/jobs',
+      access: 'read',
+      operationId: 'listScheduledJobs',
+      summary: 'The scheduled jobs: when each runs, its last run and the next',
+      responses: { 200: { description: 'Every job', schema: z.object({ items: z.array(jobSchema) }) } },
+    },
+    async (c) => {
+      const last = await lastRuns(
+        db,
+        deps.jobs.map((j) => j.name),
+      );
+      const at = now();
+      return c.json({ items: deps.jobs.map((j) => toJobView(j, deps, last.get(j.name), at)) });
+    },
+  );
 
-  app.get('/jobs/runs', async (c) => {
-    const q = parseParam(listQuery, c.req.query(), 'query');
-    const beforeId = readCursor(q.cursor);
-    const rows = await listRuns(db, {
-      job: q.job,
-      status: q.status as JobRun['status'] | undefined,
-      beforeId,
-      limit: q.limit + 1,
-    });
-    const items = rows.slice(0, q.limit).map(toRunView);
-    return c.json({ items, nextCursor: nextCursor(rows.length > q.limit ? items.at(-1)?.id : null) });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/jobs/runs',
+      access: 'read',
+      operationId: 'listJobRuns',
+      summary: 'Job runs, newest first',
+      query: listQuery,
+      responses: {
+        200: {
+          description: 'A page',
+          schema: z.object({ items: z.array(runSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    async (c, { query: q }) => {
+      const beforeId = readCursor(q.cursor);
+      const rows = await listRuns(db, {
+        job: q.job,
+        status: q.status as JobRun['status'] | undefined,
+        beforeId,
+        limit: q.limit + 1,
+      });
+      const items = rows.slice(0, q.limit).map(toRunView);
+      return c.json({ items, nextCursor: nextCursor(rows.length > q.limit ? items.at(-1)?.id : null) });
+    },
+  );
 
-  app.get('/jobs/runs/:id', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'run id');
-    const run = await getRun(db, id);
-    if (!run) throw notFound(`job run ${id}`);
-    return c.json(toRunView(run));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/jobs/runs/:id',
+      access: 'read',
+      operationId: 'getJobRun',
+      summary: 'One job run',
+      params: runParams,
+      responses: { 200: { description: 'The run', schema: runSchema } },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const run = await getRun(db, params.id);
+      if (!run) throw notFound(`job run ${params.id}`);
+      return c.json(toRunView(run));
+    },
+  );
 
-  app.post('/jobs/:name/run', async (c) => {
-    const job = jobOf(parseParam(jobNameParam, c.req.param('name'), 'job name'));
-    const body = await readJson(c, runBody);
-    const run = await requestJobRun(db, job, {
-      period: body.period,
-      force: body.force,
-      triggeredBy: 'api',
-      timeZone: deps.timeZone,
-      now: now(),
-    });
-    await enqueueRun(deps.queue, job, run);
-    return c.json(toRunView(run), 202);
-  });
+  route(
+    {
+      method: 'post',
+      path: '/jobs/:name/run',
+      access: 'finance',
+      operationId: 'runJob',
+      summary: 'Ask for a run of a job now (queued)',
+      description:
+        'Default period: the one a tick now would cover. A period that already succeeded runs again only with `force`.',
+      params: z.object({ name: jobNameParam.describe('job name') }),
+      body: runBody,
+      responses: { 202: { description: 'Queued', schema: runSchema } },
+      errors: [404, 409, 422],
+    },
+    async (c, { params, body }) => {
+      const job = jobOf(params.name);
+      const run = await requestJobRun(db, job, {
+        period: body.period,
+        force: body.force,
+        triggeredBy: 'api',
+        timeZone: deps.timeZone,
+        now: now(),
+      });
+      await enqueueRun(deps.queue, job, run);
+      return c.json(toRunView(run), 202);
+    },
+  );
 
-  app.get('/jobs/runs/:id/files/:name', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'run id');
-    const name = c.req.param('name');
-    const run = await getRun(db, id);
-    // Only a name the run recorded, and only a plain one: nothing outside the run's folder.
-    if (!run || run.outputDir === null || safeFileName(name) !== name || !run.files.includes(name))
-      throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
-    const root = path.resolve(deps.outputRoot);
-    const file = path.resolve(root, run.outputDir, name);
-    if (!file.startsWith(root + path.sep)) throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) throw notFound(`file ${JSON.stringify(name)} of job run ${id} (no longer on disk)`);
-    c.header('Content-Type', CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream');
-    c.header('Content-Disposition', attachmentDisposition(name));
-    c.header('Content-Length', String(info.size));
-    return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200);
-  });
+  route(
+    {
+      method: 'get',
+      path: '/jobs/runs/:id/files/:name',
+      access: 'read',
+      operationId: 'downloadJobRunFile',
+      summary: 'A file a run wrote',
+      description: 'Only a file the run recorded, from its own folder.',
+      params: z.object({ id: idParam.describe('run id'), name: z.string().describe('file name') }),
+      responses: {
+        200: {
+          description: 'The file (CSV, xlsx, PDF, JSON or text by its extension)',
+          contentType: 'application/octet-stream',
+          files: [...new Set(Object.values(CONTENT_TYPES))],
+        },
+      },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const { id, name } = params;
+      const run = await getRun(db, id);
+      // Only a name the run recorded, and only a plain one: nothing outside the run's folder.
+      if (!run || run.outputDir === null || safeFileName(name) !== name || !run.files.includes(name))
+        throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
+      const root = path.resolve(deps.outputRoot);
+      const file = path.resolve(root, run.outputDir, name);
+      if (!file.startsWith(root + path.sep)) throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
+      const info = await stat(file).catch(() => null);
+      if (!info?.isFile())
+        throw notFound(`file ${JSON.stringify(name)} of job run ${id} (no longer on disk)`);
+      c.header('Content-Type', CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream');
+      c.header('Content-Disposition', attachmentDisposition(name));
+      c.header('Content-Length', String(info.size));
+      return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200);
+    },
+  );
 
   return app;
 }

@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { text } from '../../domain/order-input.js';
 import { notFound } from '../../errors/domain-errors.js';
@@ -12,12 +11,11 @@ import {
   requireRun,
   runFindings,
 } from '../../reconciliation/index.js';
-import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import type { AppDeps } from '../env.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
 import { XLSX_TYPE } from '../upload.js';
-import { actorOf } from './credit.js';
 
 const runsQuery = z.object({
   period: z
@@ -36,6 +34,45 @@ const findingsQuery = z.object({
 const acknowledgeBody = z.object({ note: text().trim().min(1, 'say why').max(1000) }).strict();
 const channelBody = z.object({ healCancellations: z.boolean() }).strict();
 
+const isoTime = z.string().describe('UTC, ISO 8601');
+const runSchema = z
+  .object({
+    id: z.number().int(),
+    period: z.string().describe('the business day, YYYY-MM-DD'),
+    windowFrom: isoTime,
+    windowTo: isoTime,
+    triggeredBy: z.string().describe('job | cli | api'),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    counts: z.record(z.string(), z.number()),
+    error: z.string().nullable(),
+    startedAt: isoTime,
+    finishedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'ReconciliationRun' });
+const findingSchema = z
+  .object({
+    id: z.number().int(),
+    period: z.string(),
+    key: z.string(),
+    kind: z.string(),
+    severity: z.string(),
+    source: z.string().describe('`internal`, or the channel checked'),
+    subject: z.string(),
+    ours: z.record(z.string(), z.unknown()).nullable().describe('our figures, as the check read them'),
+    theirs: z.record(z.string(), z.unknown()).nullable().describe('the channel’s figures'),
+    message: z.string(),
+    state: z.enum(FINDING_STATES as [string, ...string[]]),
+    runId: z.number().int(),
+    lastRunId: z.number().int(),
+    healedRunId: z.number().int().nullable(),
+    heal: z.string().nullable(),
+    healedAt: isoTime.nullable(),
+    acknowledged: z.object({ by: z.string(), note: z.string(), at: isoTime.nullable() }).nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'ReconciliationFinding' });
+const runParams = z.object({ id: idParam.describe('run id') });
+
 /**
  * Reconciliation runs and their findings (README "Reconciliation (对账)"): lists, a run's findings as
  * JSON or as its workbook, acknowledging a finding with a note, and whether a channel's
@@ -43,16 +80,46 @@ const channelBody = z.object({ healCancellations: z.boolean() }).strict();
  */
 export function reconciliationRoutes(deps: Pick<AppDeps, 'db'>) {
   const { db } = deps;
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Reconciliation', entity: 'reconciliation_finding', db });
 
-  app.get('/reconciliation/runs', async (c) => {
-    const q = parseParam(runsQuery, c.req.query(), 'query');
-    const { items, nextId } = await listRuns(db, { period: q.period, limit: q.limit }, readCursor(q.cursor));
-    return c.json({ items, nextCursor: nextCursor(nextId) });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/reconciliation/runs',
+      access: 'read',
+      operationId: 'listReconciliationRuns',
+      summary: 'Reconciliation runs, newest first',
+      query: runsQuery,
+      responses: {
+        200: {
+          description: 'A page',
+          schema: z.object({ items: z.array(runSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    async (c, { query: q }) => {
+      const { items, nextId } = await listRuns(
+        db,
+        { period: q.period, limit: q.limit },
+        readCursor(q.cursor),
+      );
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
+  );
 
-  app.get('/reconciliation/runs/:id', async (c) =>
-    c.json(await requireRun(db, parseParam(idParam, c.req.param('id'), 'run id'))),
+  route(
+    {
+      method: 'get',
+      path: '/reconciliation/runs/:id',
+      access: 'read',
+      operationId: 'getReconciliationRun',
+      summary: 'One run',
+      params: runParams,
+      responses: { 200: { description: 'The run', schema: runSchema } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await requireRun(db, params.id)),
   );
 
   const workbook = async (runId: number) => {
@@ -61,48 +128,121 @@ export function reconciliationRoutes(deps: Pick<AppDeps, 'db'>) {
     return { run, body: await findingsWorkbook(run, items) };
   };
 
-  app.get('/reconciliation/runs/:id/findings', async (c) => {
-    const runId = parseParam(idParam, c.req.param('id'), 'run id');
-    const q = parseParam(findingsQuery, c.req.query(), 'query');
-    const wantsXlsx =
-      q.format === 'xlsx' || (q.format === undefined && (c.req.header('accept') ?? '').includes(XLSX_TYPE));
-    if (wantsXlsx) {
-      const { run, body } = await workbook(runId);
+  route(
+    {
+      method: 'get',
+      path: '/reconciliation/runs/:id/findings',
+      access: 'read',
+      operationId: 'listReconciliationFindings',
+      summary: 'A run’s findings, oldest first',
+      description: 'Those of its period found by it or an earlier run of the period.',
+      params: runParams,
+      query: findingsQuery,
+      responses: {
+        200: {
+          description:
+            'A page of findings, or the run’s workbook with `?format=xlsx` (or `Accept` naming the xlsx type)',
+          schema: z.object({
+            run: runSchema,
+            items: z.array(findingSchema),
+            nextCursor: z.string().nullable(),
+          }),
+          files: [XLSX_TYPE],
+        },
+      },
+      errors: [404],
+    },
+    async (c, { params, query: q }) => {
+      const wantsXlsx =
+        q.format === 'xlsx' || (q.format === undefined && (c.req.header('accept') ?? '').includes(XLSX_TYPE));
+      if (wantsXlsx) {
+        const { run, body } = await workbook(params.id);
+        c.header('Content-Type', XLSX_TYPE);
+        c.header('Content-Disposition', attachmentDisposition(findingsFileName(run)));
+        return c.body(new Uint8Array(body));
+      }
+      const run = await requireRun(db, params.id);
+      // Findings page oldest first: the cursor holds the last id shown.
+      const { items, nextId } = await runFindings(
+        db,
+        run,
+        { state: q.state, kind: q.kind, limit: q.limit },
+        readCursor(q.cursor),
+      );
+      return c.json({ run, items, nextCursor: nextCursor(nextId) });
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/reconciliation/runs/:id/workbook',
+      access: 'read',
+      operationId: 'downloadReconciliationWorkbook',
+      summary: 'A run’s findings as a workbook',
+      params: runParams,
+      responses: { 200: { description: 'The workbook', contentType: XLSX_TYPE } },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const { run, body } = await workbook(params.id);
       c.header('Content-Type', XLSX_TYPE);
       c.header('Content-Disposition', attachmentDisposition(findingsFileName(run)));
       return c.body(new Uint8Array(body));
-    }
-    const run = await requireRun(db, runId);
-    // Findings page oldest first: the cursor holds the last id shown.
-    const { items, nextId } = await runFindings(
-      db,
-      run,
-      { state: q.state, kind: q.kind, limit: q.limit },
-      readCursor(q.cursor),
-    );
-    return c.json({ run, items, nextCursor: nextCursor(nextId) });
-  });
+    },
+  );
 
-  app.get('/reconciliation/runs/:id/workbook', async (c) => {
-    const { run, body } = await workbook(parseParam(idParam, c.req.param('id'), 'run id'));
-    c.header('Content-Type', XLSX_TYPE);
-    c.header('Content-Disposition', attachmentDisposition(findingsFileName(run)));
-    return c.body(new Uint8Array(body));
-  });
+  route(
+    {
+      method: 'post',
+      path: '/reconciliation/findings/:id/acknowledge',
+      access: 'operate_finance',
+      operationId: 'acknowledgeReconciliationFinding',
+      summary: 'Say why a finding stays as it is',
+      description:
+        'A healed finding keeps its state and gets the note; acknowledging again replaces the note.',
+      params: z.object({ id: idParam.describe('finding id') }),
+      body: acknowledgeBody,
+      responses: { 200: { description: 'The finding now', schema: findingSchema } },
+      errors: [404],
+    },
+    async (c, { params, body }) => c.json(await acknowledgeFinding(db, params.id, actorOf(c), body.note)),
+  );
 
-  app.post('/reconciliation/findings/:id/acknowledge', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'finding id');
-    const { note } = await readJson(c, acknowledgeBody);
-    return c.json(await acknowledgeFinding(db, id, actorOf(c), note));
-  });
-
-  app.put('/reconciliation/channels/:id', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'channel id');
-    const { healCancellations } = await readJson(c, channelBody);
-    const n = await db('channels').where({ id }).update({ reconcile_cancel: healCancellations });
-    if (n === 0) throw notFound(`channel ${id}`);
-    return c.json({ channelId: id, healCancellations });
-  });
+  route(
+    {
+      method: 'put',
+      path: '/reconciliation/channels/:id',
+      access: 'finance',
+      operationId: 'setChannelReconciliation',
+      summary: 'Whether reconciliation heals a channel’s cancellations',
+      params: z.object({ id: idParam.describe('channel id') }),
+      body: channelBody,
+      responses: {
+        200: {
+          description: 'Set',
+          schema: z.object({ channelId: z.number().int(), healCancellations: z.boolean() }),
+        },
+      },
+      errors: [404],
+      audit: {
+        entity: 'channel',
+        load: async ({ params }) => {
+          const row = await db('channels')
+            .where({ id: params.id as number })
+            .first('reconcile_cancel');
+          return row ? { healCancellations: Boolean(Number(row.reconcile_cancel)) } : null;
+        },
+      },
+    },
+    async (c, { params, body }) => {
+      const { id } = params;
+      const { healCancellations } = body;
+      const n = await db('channels').where({ id }).update({ reconcile_cancel: healCancellations });
+      if (n === 0) throw notFound(`channel ${id}`);
+      return c.json({ channelId: id, healCancellations });
+    },
+  );
 
   return app;
 }

@@ -1,11 +1,12 @@
 import { PassThrough, Readable, type Writable } from 'node:stream';
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { currentBusinessTimeZone } from '../../customers/price-book.js';
 import { ApiError } from '../../errors/api-error.js';
 import { attachmentDisposition } from '../../inbox/file-name.js';
-import { executionDefinition, executionPage } from '../../reports/execution.js';
+import { type ExecutionReason, executionDefinition, executionPage } from '../../reports/execution.js';
 import {
+  EXECUTION_REASONS,
   executionSummary,
   executionSummaryDefinition,
   summaryPage,
@@ -25,7 +26,7 @@ import { MAX_SALES_MONTHS, SALES_KEY_SHAPE, salesDefinition, salesPage } from '.
 import { SETTLEMENT_KEY_SHAPE, settlementDefinition, settlementPage } from '../../reports/settlement.js';
 import { SLOW_MOVER_KEY_SHAPE, slowMoversDefinition, slowMoversPage } from '../../reports/slow-movers.js';
 import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam } from '../errors.js';
+import { newRoutes, type ResponseSpec, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 import { XLSX_TYPE } from '../upload.js';
@@ -102,6 +103,170 @@ function streamed(c: Context<AppEnv>, fileName: string, write: (stream: Writable
   });
 }
 
+const party = z.object({ code: z.string().nullable(), name: z.string().nullable() }).nullable();
+const money = z.number().int().describe('integer minor units');
+const columnsSchema = z
+  .array(
+    z.object({
+      key: z.string(),
+      header: z.string().describe('in the language asked for'),
+      kind: z.enum(['text', 'integer', 'money', 'date']),
+    }),
+  )
+  .meta({ id: 'ReportColumns' });
+const rangeAnswer = {
+  from: z.string(),
+  to: z.string(),
+  columns: columnsSchema,
+  nextCursor: z.string().nullable(),
+};
+
+const settlementRow = z
+  .object({
+    customer: party,
+    channel: z.string().nullable(),
+    currency: z.string(),
+    orders: z.number().int(),
+    quantity: z.number().int(),
+    gross: money,
+    discounts: money,
+    tax: money,
+    shipping: money,
+    net: money,
+    invoices: z.number().int(),
+    invoiced: money,
+    credited: money,
+    paid: money,
+    outstanding: money,
+  })
+  .meta({ id: 'SettlementRow' });
+const salesRow = z
+  .object({
+    month: z.string(),
+    sku: party,
+    customer: party,
+    salesperson: party,
+    channel: z.string().nullable(),
+    currency: z.string(),
+    orders: z.number().int(),
+    lines: z.number().int(),
+    quantity: z.number().int(),
+    shipped: z.number().int(),
+    returned: z.number().int(),
+    gross: money,
+    discounts: money,
+    net: money,
+    tax: money,
+  })
+  .meta({ id: 'SalesRow' });
+const executionFigures = {
+  currency: z.string(),
+  ordered: z.number().int(),
+  reserved: z.number().int(),
+  backordered: z.number().int(),
+  shipped: z.number().int(),
+  cancelled: z.number().int(),
+  returned: z.number().int(),
+  invoiced: z.number().int(),
+  invoicedAmount: money,
+  paid: money,
+  variance: money,
+};
+const executionReason = z.enum(EXECUTION_REASONS as [ExecutionReason, ...ExecutionReason[]]);
+const executionRow = z
+  .object({
+    lineId: z.number().int(),
+    orderId: z.number().int(),
+    externalId: z.string(),
+    channel: z.string(),
+    placedAt: z.string(),
+    status: z.string(),
+    customer: party,
+    salesperson: party,
+    contract: z.string().nullable(),
+    lineNo: z.number().int(),
+    sku: z.string(),
+    unitPrice: money,
+    ...executionFigures,
+    reasons: z.array(executionReason),
+  })
+  .meta({ id: 'ExecutionRow' });
+const executionSummaryRow = z
+  .object({
+    code: z.string().nullable(),
+    name: z.string().nullable(),
+    lines: z.number().int(),
+    ...executionFigures,
+    reasons: z.record(executionReason, z.number().int()).describe('lines per reason'),
+  })
+  .meta({ id: 'ExecutionSummaryRow' });
+const slowMoverRow = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    warehouse: z.string(),
+    onHand: z.number().int(),
+    reserved: z.number().int(),
+    sold30: z.number().int(),
+    sold90: z.number().int(),
+    coverDays30: z.number().int().nullable(),
+    coverDays90: z.number().int().nullable(),
+    lastShippedAt: z.string().nullable(),
+    lastMovedAt: z.string().nullable(),
+    daysSinceShipped: z.number().int().nullable(),
+    unitCost: money.nullable(),
+    costCurrency: z.string().nullable(),
+    valueAtCost: money.nullable(),
+    flags: z.array(z.enum(['not_moved', 'overstock'])),
+  })
+  .meta({ id: 'SlowMoverRow' });
+
+const settlementAnswer = z
+  .object({ ...rangeAnswer, by: z.enum(['customer', 'channel']), items: z.array(settlementRow) })
+  .meta({ id: 'SettlementReport' });
+const salesAnswer = z
+  .object({
+    ...rangeAnswer,
+    by: z.enum(['sku', 'customer', 'salesperson', 'channel']),
+    items: z.array(salesRow),
+  })
+  .meta({ id: 'SalesReport' });
+const executionAnswer = z
+  .object({
+    ...rangeAnswer,
+    by: z.enum(['line', 'customer', 'salesperson', 'contract', 'sku']),
+    items: z.union([z.array(executionRow), z.array(executionSummaryRow)]),
+  })
+  .describe('`by=line`: one item per order line; otherwise the lines added up per `by`')
+  .meta({ id: 'ExecutionReport' });
+const slowMoversAnswer = z
+  .object({
+    asOf: z.string(),
+    days: z.number().int(),
+    coverDays: z.number().int(),
+    columns: columnsSchema,
+    items: z.array(slowMoverRow),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'SlowMoversReport' });
+
+/** The two operations of a report: JSON pages (or the workbook when asked), and the `.xlsx` path. */
+function reportAnswers(
+  name: string,
+  schema: z.ZodType,
+): [Record<number, ResponseSpec>, Record<number, ResponseSpec>] {
+  return [
+    {
+      200: {
+        description: `A page of the ${name} report, or its workbook with \`?format=xlsx\` (or \`Accept\` naming the xlsx type)`,
+        schema,
+        files: [XLSX_TYPE],
+      },
+    },
+    { 200: { description: `The ${name} report as a workbook, streamed`, contentType: XLSX_TYPE } },
+  ];
+}
+
 /**
  * Reports (README "Reports"): settlement, execution, sales analysis and slow movers, each as JSON
  * pages (`limit`, `cursor`, `nextCursor`) or as a streamed Excel workbook (`.xlsx` or
@@ -109,11 +274,58 @@ function streamed(c: Context<AppEnv>, fileName: string, write: (stream: Writable
  */
 export function reportRoutes(deps: AppDeps) {
   const { db } = deps;
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Reports', entity: 'report', db });
+  /** Declares a report at `/reports/<name>` and `/reports/<name>.xlsx`, both answered by `handle`. */
+  const report = <Q extends z.ZodObject<z.ZodRawShape>>(
+    r: {
+      name: string;
+      title: string;
+      operation: string;
+      summary: string;
+      query: Q;
+      schema: z.ZodType;
+    },
+    handle: (c: Context<AppEnv>, q: z.output<Q>, path: string) => Promise<Response>,
+  ) => {
+    const [json, file] = reportAnswers(r.title, r.schema);
+    const base = `/reports/${r.name}`;
+    route(
+      {
+        method: 'get',
+        path: base,
+        access: 'read',
+        operationId: `get${r.operation}`,
+        summary: r.summary,
+        query: r.query,
+        responses: json,
+      },
+      (c, { query }) => handle(c, query as z.output<Q>, base),
+    );
+    route(
+      {
+        method: 'get',
+        path: `${base}.xlsx`,
+        access: 'read',
+        operationId: `download${r.operation}`,
+        summary: `${r.summary}, as a workbook`,
+        query: r.query,
+        responses: file,
+      },
+      (c, { query }) => handle(c, query as z.output<Q>, `${base}.xlsx`),
+    );
+  };
 
-  for (const path of ['/reports/settlement', '/reports/settlement.xlsx']) {
-    app.get(path, async (c) => {
-      const q = parseParam(settlementQuery, c.req.query(), 'query');
+  report(
+    {
+      name: 'settlement',
+      title: 'settlement',
+      operation: 'SettlementReport',
+      summary: 'Settlement: orders, invoices, credits and payments per customer or channel',
+      query: settlementQuery,
+      schema: settlementAnswer,
+    },
+    async (c, q, path) => {
       const range = rangeOf(q);
       if (wantsXlsx(c, q.format, path))
         return streamed(c, `settlement-${q.by}-${range.from}-${range.to}.xlsx`, (s) =>
@@ -129,12 +341,19 @@ export function reportRoutes(deps: AppDeps) {
         items,
         nextCursor: next ? encodeKeyCursor(next) : null,
       });
-    });
-  }
+    },
+  );
 
-  for (const path of ['/reports/sales', '/reports/sales.xlsx']) {
-    app.get(path, async (c) => {
-      const q = parseParam(salesQuery, c.req.query(), 'query');
+  report(
+    {
+      name: 'sales',
+      title: 'sales analysis',
+      operation: 'SalesReport',
+      summary: `Sales analysis per month and SKU, customer, salesperson or channel (at most ${MAX_SALES_MONTHS} months)`,
+      query: salesQuery,
+      schema: salesAnswer,
+    },
+    async (c, q, path) => {
       const range = rangeOf(q);
       if (monthsOf(range).length > MAX_SALES_MONTHS)
         throw new ApiError(400, 'invalid_parameter', `at most ${MAX_SALES_MONTHS} months at once`);
@@ -152,12 +371,20 @@ export function reportRoutes(deps: AppDeps) {
         items,
         nextCursor: next ? encodeKeyCursor(next) : null,
       });
-    });
-  }
+    },
+  );
 
-  for (const path of ['/reports/execution', '/reports/execution.xlsx']) {
-    app.get(path, async (c) => {
-      const q = parseParam(executionQuery, c.req.query(), 'query');
+  report(
+    {
+      name: 'execution',
+      title: 'execution',
+      operation: 'ExecutionReport',
+      summary:
+        'Execution: what became of each order line, or the lines added up per customer, salesperson, contract or SKU',
+      query: executionQuery,
+      schema: executionAnswer,
+    },
+    async (c, q, path) => {
       const range = rangeOf(q);
       const filter = { customer: q.customer, salesperson: q.salesperson, contract: q.contract, sku: q.sku };
       const { by } = q;
@@ -194,12 +421,19 @@ export function reportRoutes(deps: AppDeps) {
         items,
         nextCursor: nextCursor(next),
       });
-    });
-  }
+    },
+  );
 
-  for (const path of ['/reports/slow-movers', '/reports/slow-movers.xlsx']) {
-    app.get(path, async (c) => {
-      const q = parseParam(slowMoverQuery, c.req.query(), 'query');
+  report(
+    {
+      name: 'slow-movers',
+      title: 'slow movers',
+      operation: 'SlowMoversReport',
+      summary: 'Slow movers: stock not shipped in `days`, or with more than `coverDays` of cover',
+      query: slowMoverQuery,
+      schema: slowMoversAnswer,
+    },
+    async (c, q, path) => {
       const p = slowMoverParams({ ...q, all: q.all === 'true' }, currentBusinessTimeZone());
       if (wantsXlsx(c, q.format, path))
         return streamed(c, `slow-movers-${p.asOf}.xlsx`, (s) =>
@@ -215,8 +449,8 @@ export function reportRoutes(deps: AppDeps) {
         items,
         nextCursor: next ? encodeKeyCursor(next) : null,
       });
-    });
-  }
+    },
+  );
 
   return app;
 }

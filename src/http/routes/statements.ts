@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import {
   customerIdByCode,
@@ -19,12 +18,12 @@ import { text } from '../../domain/order-input.js';
 import { datePeriod, monthPeriod, STATEMENT_STATES } from '../../domain/statement.js';
 import { ApiError } from '../../errors/api-error.js';
 import { attachmentDisposition } from '../../inbox/file-name.js';
-import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import type { AppDeps } from '../env.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
 import { XLSX_TYPE } from '../upload.js';
-import { actorOf } from './credit.js';
+import { statementLineSchema, statementSchema } from './billing-schemas.js';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM');
@@ -84,6 +83,11 @@ function decodeLines(cursor: string | undefined): LinesCursor | null {
   throw new ApiError(400, 'invalid_parameter', 'cursor is not valid');
 }
 
+const statementParams = z.object({ id: idParam.describe('statement id') });
+const statementList = z
+  .object({ items: z.array(statementSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'StatementList' });
+
 /**
  * Customer statements (对账单): issuing for one customer or all, lists, one with its lines page by
  * page, its workbook, and the state moves (sent, confirmed, disputed).
@@ -91,76 +95,179 @@ function decodeLines(cursor: string | undefined): LinesCursor | null {
 export function statementRoutes(deps: AppDeps) {
   const { db } = deps;
   const outputRoot = deps.outputDir ?? './data/outputs';
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Statements', entity: 'statement', db });
 
-  app.post('/statements', async (c) => {
-    const body = await readJson(c, issueBody);
-    let period = body.period ? monthPeriod(body.period) : datePeriod(body.from!, body.to!);
-    if (typeof period === 'string') throw new ApiError(422, 'invalid_period', period);
-    period = period as Exclude<typeof period, string>;
-    const options = {
-      outputRoot,
-      folder: `statements-on-demand/${period.key}`,
-      timeZone: currentBusinessTimeZone(),
-      actor: actorOf(c),
-    };
-    const result = body.customer
-      ? await issueStatement(db, await customerIdByCode(db, body.customer), period, options).then((r) => ({
-          issued: r.created && r.statement ? [r.statement] : [],
-          unchanged: !r.created && r.statement ? [r.statement] : [],
-        }))
-      : await issueStatements(db, period, options);
-    return c.json(
-      {
-        items: [...result.issued, ...result.unchanged].sort((a, b) => a.id - b.id),
-        issued: result.issued.length,
-        unchanged: result.unchanged.length,
+  route(
+    {
+      method: 'post',
+      path: '/statements',
+      access: 'finance',
+      operationId: 'issueStatements',
+      summary: 'Issue the statements of a period, for one customer or for all',
+      description:
+        'Without `customer`: every trade customer with a line in the period, a balance before it or an earlier statement.',
+      body: issueBody,
+      responses: {
+        200: {
+          description: 'Nothing new to issue: the statements as they are',
+          schema: z.object({
+            items: z.array(statementSchema),
+            issued: z.number().int(),
+            unchanged: z.number().int(),
+          }),
+        },
+        201: {
+          description: 'Something was issued',
+          schema: z.object({
+            items: z.array(statementSchema),
+            issued: z.number().int(),
+            unchanged: z.number().int(),
+          }),
+        },
       },
-      result.issued.length > 0 ? 201 : 200,
+      errors: [404],
+    },
+    async (c, { body }) => {
+      let period = body.period ? monthPeriod(body.period) : datePeriod(body.from!, body.to!);
+      if (typeof period === 'string') throw new ApiError(422, 'invalid_period', period);
+      period = period as Exclude<typeof period, string>;
+      const options = {
+        outputRoot,
+        folder: `statements-on-demand/${period.key}`,
+        timeZone: currentBusinessTimeZone(),
+        actor: actorOf(c),
+      };
+      const result = body.customer
+        ? await issueStatement(db, await customerIdByCode(db, body.customer), period, options).then((r) => ({
+            issued: r.created && r.statement ? [r.statement] : [],
+            unchanged: !r.created && r.statement ? [r.statement] : [],
+          }))
+        : await issueStatements(db, period, options);
+      return c.json(
+        {
+          items: [...result.issued, ...result.unchanged].sort((a, b) => a.id - b.id),
+          issued: result.issued.length,
+          unchanged: result.unchanged.length,
+        },
+        result.issued.length > 0 ? 201 : 200,
+      );
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/statements',
+      access: 'read',
+      operationId: 'listStatements',
+      summary: 'Statements, newest first',
+      query: listQuery,
+      responses: { 200: { description: 'A page', schema: statementList } },
+      errors: [404],
+    },
+    async (c, { query: q }) => {
+      const customerId = q.customer ? await customerIdByCode(db, q.customer) : undefined;
+      const { items, nextId } = await listStatements(
+        db,
+        { customerId, period: q.period, state: q.state, limit: q.limit },
+        readCursor(q.cursor),
+      );
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/statements/:id',
+      access: 'read',
+      operationId: 'getStatement',
+      summary: 'One statement with a page of its lines (date order, running balances)',
+      params: statementParams,
+      query: linesQuery,
+      responses: {
+        200: {
+          description: 'The statement; `nextCursor` continues its lines',
+          schema: statementSchema.extend({
+            lines: z.array(statementLineSchema),
+            nextCursor: z.string().nullable(),
+          }),
+        },
+      },
+      errors: [404],
+    },
+    async (c, { params, query: q }) => {
+      const st = await statementById(db, params.id);
+      const page = await statementLinesPage(db, st, {
+        timeZone: currentBusinessTimeZone(),
+        limit: q.limit,
+        cursor: decodeLines(q.cursor),
+        currency: q.currency,
+      });
+      return c.json({ ...st, lines: page.lines, nextCursor: page.next ? encodeLines(page.next) : null });
+    },
+  );
+
+  // Not `read`: a workbook no longer on disk is written again.
+  route(
+    {
+      method: 'get',
+      path: '/statements/:id/file',
+      access: 'finance',
+      operationId: 'downloadStatement',
+      summary: 'A statement’s workbook',
+      params: statementParams,
+      responses: { 200: { description: 'The workbook', contentType: XLSX_TYPE } },
+      errors: [404],
+    },
+    async (c, { params }) => {
+      const { file, name } = await statementFile(db, params.id, {
+        outputRoot,
+        timeZone: currentBusinessTimeZone(),
+      });
+      const { size } = await stat(file);
+      c.header('Content-Type', XLSX_TYPE);
+      c.header('Content-Length', String(size));
+      c.header('Content-Disposition', attachmentDisposition(name));
+      return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream);
+    },
+  );
+
+  const moves = [
+    { to: 'sent', operationId: 'markStatementSent', summary: 'The statement was sent to the customer' },
+    { to: 'confirmed', operationId: 'confirmStatement', summary: 'The customer confirmed the statement' },
+  ] as const;
+  for (const { to, operationId, summary } of moves) {
+    route(
+      {
+        method: 'post',
+        path: `/statements/:id/${to}`,
+        access: 'finance',
+        operationId,
+        summary,
+        params: statementParams,
+        responses: { 200: { description: 'The statement now', schema: statementSchema } },
+        errors: [404, 409],
+      },
+      async (c, { params }) => c.json(await moveStatement(db, params.id, to, { actor: actorOf(c) })),
     );
-  });
-
-  app.get('/statements', async (c) => {
-    const q = parseParam(listQuery, c.req.query(), 'query');
-    const customerId = q.customer ? await customerIdByCode(db, q.customer) : undefined;
-    const { items, nextId } = await listStatements(
-      db,
-      { customerId, period: q.period, state: q.state, limit: q.limit },
-      readCursor(q.cursor),
-    );
-    return c.json({ items, nextCursor: nextCursor(nextId) });
-  });
-
-  app.get('/statements/:id', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'statement id');
-    const q = parseParam(linesQuery, c.req.query(), 'query');
-    const st = await statementById(db, id);
-    const page = await statementLinesPage(db, st, {
-      timeZone: currentBusinessTimeZone(),
-      limit: q.limit,
-      cursor: decodeLines(q.cursor),
-      currency: q.currency,
-    });
-    return c.json({ ...st, lines: page.lines, nextCursor: page.next ? encodeLines(page.next) : null });
-  });
-
-  app.get('/statements/:id/file', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'statement id');
-    const { file, name } = await statementFile(db, id, { outputRoot, timeZone: currentBusinessTimeZone() });
-    const { size } = await stat(file);
-    c.header('Content-Type', XLSX_TYPE);
-    c.header('Content-Length', String(size));
-    c.header('Content-Disposition', attachmentDisposition(name));
-    return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream);
-  });
-
-  for (const to of ['sent', 'confirmed', 'disputed'] as const) {
-    app.post(`/statements/:id/${to}`, async (c) => {
-      const id = parseParam(idParam, c.req.param('id'), 'statement id');
-      const note = to === 'disputed' ? (await readJson(c, disputeBody)).note : undefined;
-      return c.json(await moveStatement(db, id, to, { actor: actorOf(c), note }));
-    });
   }
+  route(
+    {
+      method: 'post',
+      path: '/statements/:id/disputed',
+      access: 'finance',
+      operationId: 'disputeStatement',
+      summary: 'The customer disputes the statement (with their note)',
+      params: statementParams,
+      body: disputeBody,
+      responses: { 200: { description: 'The statement now', schema: statementSchema } },
+      errors: [404, 409],
+    },
+    async (c, { params, body }) =>
+      c.json(await moveStatement(db, params.id, 'disputed', { actor: actorOf(c), note: body.note })),
+  );
 
   return app;
 }
