@@ -3,7 +3,7 @@ import { getConnector, listConnectorTypes } from '../../../connectors/registry.j
 import type { ChannelService } from '../../channels/channel-service.js';
 import { CHANNEL_SKUS } from '../../channels/channel-store.js';
 import { NotFoundError } from '../../errors/domain-errors.js';
-import { newRoutes, routeRegistrar } from '../openapi.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idParam } from '../params.js';
 import {
   channelView,
@@ -205,7 +205,7 @@ export function channelRoutes(channels: ChannelService) {
       responses: { 200: { description: 'What the replay did', schema: replaySummary } },
       errors: [404, 409],
     },
-    async (c, { params }) => c.json(await channels.replayHeld(params.id)),
+    async (c, { params }) => c.json(await channels.replayHeld(params.id, actorOf(c))),
   );
 
   route(

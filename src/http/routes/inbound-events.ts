@@ -3,7 +3,7 @@ import type { ChannelService } from '../../channels/channel-service.js';
 import { type Conn, isoTime } from '../../db/connection.js';
 import { notFound } from '../../errors/domain-errors.js';
 import { INBOUND_EVENTS } from '../../orders/intake.js';
-import { newRoutes, routeRegistrar } from '../openapi.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
 import { applyOutcomeSchema } from './channel-schemas.js';
@@ -153,7 +153,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
       errors: [404, 409, 502],
     },
     async (c, { params }) => {
-      const { toProcess, ...result } = await channels.replayEvent(params.id);
+      const { toProcess, ...result } = await channels.replayEvent(params.id, actorOf(c));
       return c.json({ ...result, queued: toProcess.length });
     },
   );
