@@ -121,8 +121,7 @@ describe('settings routes', () => {
       expect((await call('ops-token', method, path, body)).status, `${method} ${path}`).toBe(404);
     }
     // Nothing was changed, so nothing was audited.
-    const [{ n }] = await stack.db('audit_log').count({ n: '*' });
-    expect(Number(n)).toBe(0);
+    expect(await stack.db('audit_log').select('id')).toEqual([]);
   });
 
   it('keeps an SMS gateway change in the audit log, before and after, without its secret', async () => {
