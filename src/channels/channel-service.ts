@@ -60,8 +60,11 @@ export class ChannelService {
   // Inbound: webhooks, replays, the pending sweep
   receiveWebhook = (id: number, rawBody: Buffer, headers: Headers): Promise<WebhookAnswer> =>
     receiveWebhook(this.ctx, id, rawBody, headers);
-  replayEvent = (eventId: number): Promise<ApplyResult> => replayEvent(this.ctx, eventId);
-  replayHeld = (channelId: number): Promise<ReplaySummary> => replayHeld(this.ctx, channelId);
+  /** `actor`: who asked, as order history names them. */
+  replayEvent = (eventId: number, actor?: string): Promise<ApplyResult> =>
+    replayEvent(this.ctx, eventId, actor);
+  replayHeld = (channelId: number, actor?: string): Promise<ReplaySummary> =>
+    replayHeld(this.ctx, channelId, actor);
   applyEvent = (eventId: number): Promise<ApplyResult> => applyEvent(this.ctx, eventId);
   applyEvents = (eventIds: readonly number[]): Promise<(ApplyResult | Error)[]> =>
     applyEvents(this.ctx, eventIds);

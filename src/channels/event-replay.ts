@@ -42,8 +42,8 @@ export async function channelOfKey(
  * order is brought to what the payload says with today's mappings, never duplicated. For the
  * built-in channels (API, Excel) a held order is released for another try.
  */
-export function replayEvent(ctx: ChannelContext, eventId: number): Promise<ApplyResult> {
-  return applyEventById(ctx, eventId, true);
+export function replayEvent(ctx: ChannelContext, eventId: number, actor = 'admin'): Promise<ApplyResult> {
+  return applyEventById(ctx, eventId, true, undefined, actor);
 }
 
 /** An event's order as read already (see `readEventOrder`), so that the channel is not asked twice. */
@@ -68,6 +68,7 @@ async function applyEventById(
   eventId: number,
   replay: boolean,
   preRead?: ReadOrder,
+  actor = 'admin',
 ): Promise<ApplyResult> {
   const row = await ctx.db(INBOUND_EVENTS).where({ id: eventId }).first();
   if (!row) throw notFound(`inbound event ${eventId}`);
@@ -76,7 +77,8 @@ async function applyEventById(
     return { outcome: 'duplicate', eventId, orderId, toProcess: [] };
   }
   const channel = await channelOfKey(ctx, String(row.channel));
-  if (!channel) return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id));
+  if (!channel)
+    return releaseBuiltIn(ctx, eventId, row.order_id === null ? null : Number(row.order_id), actor);
   const kind = (row.kind as OrderEventKind | null) ?? 'order.upsert';
   let read: ReadOrder;
   try {
@@ -150,6 +152,7 @@ async function releaseBuiltIn(
   ctx: ChannelContext,
   eventId: number,
   orderId: number | null,
+  actor: string,
 ): Promise<ApplyResult> {
   const base = { eventId, orderId, toProcess: [] as number[] };
   if (orderId === null) return { ...base, outcome: 'ignored', note: 'the event has no order' };
@@ -157,13 +160,17 @@ async function releaseBuiltIn(
   if (order?.status !== 'on_hold' || order.hold_reason === 'manual_hold') {
     return { ...base, outcome: 'unchanged', note: `the order is ${order?.status ?? 'gone'}` };
   }
-  await setOrderStatus(ctx.db, orderId, 'received', 'replayed: processing again', 'admin');
+  await setOrderStatus(ctx.db, orderId, 'received', 'replayed: processing again', actor);
   await ctx.enqueueOrders([orderId]);
   return { ...base, outcome: 'updated', note: 'released from hold for another try', toProcess: [orderId] };
 }
 
 /** Replays the latest event of every order of the channel held for a problem (not held by hand). */
-export async function replayHeld(ctx: ChannelContext, channelId: number): Promise<ReplaySummary> {
+export async function replayHeld(
+  ctx: ChannelContext,
+  channelId: number,
+  actor = 'admin',
+): Promise<ReplaySummary> {
   const channel = await getChannel(ctx, channelId);
   const held = await ctx
     .db(ORDERS)
@@ -176,7 +183,7 @@ export async function replayHeld(ctx: ChannelContext, channelId: number): Promis
     const event = await ctx.db(INBOUND_EVENTS).where({ order_id: id }).orderBy('id', 'desc').first('id');
     try {
       if (!event) throw new Error('no stored event for this order');
-      const result = await replayEvent(ctx, Number(event.id));
+      const result = await replayEvent(ctx, Number(event.id), actor);
       summary.outcomes[result.outcome] = (summary.outcomes[result.outcome] ?? 0) + 1;
     } catch (err) {
       summary.errors.push({ orderId: Number(id), error: (err as Error).message });

@@ -64,11 +64,16 @@ export interface RouteSpec<
   /**
    * The audit entry of a change: `entity` (default: the registrar's), and for settings `load`, which
    * reads the entity's state; it is called before and after the change and both are kept (secrets
-   * redacted). `false`: no entry (the operation changes nothing a person decided).
+   * redacted). `request` gives what is kept of the body when secret-named keys are not enough (a
+   * connector's secret settings). `false`: no entry (the operation changes nothing a person decided).
    */
   audit?:
     | false
-    | { entity?: string; load?: (input: { params: Record<string, unknown> }) => Promise<unknown> };
+    | {
+        entity?: string;
+        load?: (input: { params: Record<string, unknown> }) => Promise<unknown>;
+        request?: (body: unknown) => unknown;
+      };
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
@@ -215,7 +220,7 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
           entity: audit.entity ?? options.entity,
           entityId: await entityIdOf(params, res),
           status: res.status,
-          request: spec.body ? body : undefined,
+          request: spec.body ? (audit.request ? audit.request(body) : body) : undefined,
           before,
           after: audit.load ? await audit.load({ params }) : undefined,
           requestId: c.get('requestId'),

@@ -99,3 +99,143 @@ export const skuMappingBody = z
 
 /** `PUT /api/channels/{id}/customers/{channelCustomerId}`: the trade customer the buyer is. */
 export const channelCustomerBody = z.object({ customer: codeParam }).strict();
+
+// Answers of the channel routes.
+
+const time = z.string().describe('UTC, ISO 8601');
+
+/** What an order event's applying came to (`ApplyOutcome` in src/channels/apply-order.ts). */
+export const applyOutcomeSchema = z
+  .enum([
+    'created',
+    'updated',
+    'cancelled',
+    'unchanged',
+    'stale',
+    'duplicate',
+    'not_applied',
+    'failed',
+    'ignored',
+  ])
+  .meta({ id: 'ApplyOutcome' });
+
+/** Counts by outcome; an outcome that did not happen is absent. */
+const outcomeCounts = z
+  .record(z.string(), z.number().int())
+  .describe('orders by outcome (`created`: 2, ...)');
+
+export const channelView = z
+  .object({
+    id: z.number().int(),
+    type: z.string(),
+    name: z.string(),
+    enabled: z.boolean(),
+    webhookUrl: z.string().nullable().describe('where the channel sends its webhooks; null: it sends none'),
+    capabilities: z.array(z.string()),
+    settings: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "the connector's settings; its secret fields are answered as '********' when set, never their values",
+      ),
+    stock: z.object({
+      warehouses: z.array(z.string()).nullable().describe('codes of the feeding warehouses; null: all'),
+      safetyStock: z.number().int().nullable(),
+      allocationPercent: z.number().int().nullable(),
+      maxQuantity: z.number().int().nullable(),
+      nightlyResync: z.boolean(),
+    }),
+    pricing: z.object({
+      policy: z.enum(['enforce', 'accept', 'hold']),
+      tolerancePercent: z.number().nullable(),
+      toleranceAmount: z.number().int().nullable().describe('minor units'),
+      isDefault: z.boolean().describe('no policy set: the default of its kind'),
+    }),
+    tax: z.object({ taxZone: z.string().nullable(), pricesIncludeTax: z.boolean() }),
+    status: z.object({
+      lastPullAt: time.nullable(),
+      nextPullAt: time.nullable(),
+      cursor: z.string().nullable(),
+      lastPushAt: time.nullable(),
+      lastError: z.object({ message: z.string(), at: time.nullable() }).nullable(),
+      failing: z.object({ reason: z.string(), since: time.nullable() }).nullable(),
+      orders: z.object({ received: z.number().int(), onHold: z.number().int() }),
+    }),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'Channel' });
+
+export const connectionTestAnswer = z
+  .object({ ok: z.boolean(), message: z.string() })
+  .meta({ id: 'ChannelConnectionTest' });
+
+export const pullAnswer = z
+  .object({
+    channelId: z.number().int(),
+    pages: z.number().int(),
+    orders: z.number().int(),
+    outcomes: outcomeCounts,
+    errors: z
+      .array(z.object({ externalId: z.string(), error: z.string() }))
+      .describe('orders that could not be applied (the rest of the pull went on)'),
+    cursorBefore: z.string().nullable(),
+    cursorAfter: z.string().nullable(),
+    deliveries: z
+      .object({ orders: z.number().int(), reports: z.number().int(), outcomes: outcomeCounts })
+      .optional()
+      .describe('delivery reports read after the orders (channels that report delivery)'),
+    queued: z.number().int().describe('orders queued for processing'),
+  })
+  .meta({ id: 'ChannelPull' });
+
+export const replaySummary = z
+  .object({
+    orders: z.number().int(),
+    outcomes: outcomeCounts,
+    errors: z.array(z.object({ orderId: z.number().int(), error: z.string() })),
+  })
+  .meta({ id: 'ReplaySummary' });
+
+export const skuMappingView = z
+  .object({
+    sku: z.string(),
+    channelSku: z.string().nullable(),
+    productId: z.string().nullable(),
+    variantId: z.string().nullable(),
+    inventoryItemId: z.string().nullable(),
+    source: z
+      .enum(['auto', 'manual'])
+      .describe('`auto`: matched by SKU code from an order; `manual`: set by a person'),
+    updatedAt: time,
+  })
+  .meta({ id: 'ChannelSkuMapping' });
+
+export const skuPublicationView = skuMappingView
+  .extend({
+    safetyStock: z.number().int().nullable(),
+    allocationPercent: z.number().int().nullable(),
+    maxQuantity: z.number().int().nullable(),
+  })
+  .meta({ id: 'ChannelSkuPublication' });
+
+const skuProblem = z.object({ sku: z.string(), reason: z.string() });
+
+export const stockPushAnswer = z
+  .object({
+    channelId: z.number().int(),
+    pending: z.number().int().describe('(channel, SKU) pairs that were pending'),
+    sent: z.number().int(),
+    accepted: z.number().int(),
+    rejected: z.array(skuProblem),
+    deferred: z
+      .array(skuProblem)
+      .describe('sent but not applied for a passing reason: they go with the next push'),
+    calls: z.number().int(),
+    stillPending: z.number().int(),
+    skipped: z.string().optional().describe('why nothing was pushed'),
+  })
+  .meta({ id: 'StockPush' });
+
+export const resyncAnswer = z
+  .object({ channelId: z.number().int(), pending: z.number().int().describe('SKUs marked to be pushed') })
+  .meta({ id: 'StockResync' });

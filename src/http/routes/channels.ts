@@ -1,77 +1,306 @@
-import { Hono } from 'hono';
+import { z } from 'zod';
+import { getConnector, listConnectorTypes } from '../../../connectors/registry.js';
 import type { ChannelService } from '../../channels/channel-service.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import { CHANNEL_SKUS } from '../../channels/channel-store.js';
+import { NotFoundError } from '../../errors/domain-errors.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idParam } from '../params.js';
 import {
+  channelView,
+  connectionTestAnswer,
   createChannelBody,
+  pullAnswer,
+  replaySummary,
+  resyncAnswer,
   skuMappingBody,
+  skuMappingView,
   skuPublicationBody,
+  skuPublicationView,
+  stockPushAnswer,
   updateChannelBody,
 } from './channel-schemas.js';
 
+const MASK = '********';
+
+/** Every setting any connector declares secret: masked in what the audit log keeps of a request. */
+const SECRET_SETTINGS = new Set(listConnectorTypes().flatMap((t) => getConnector(t).manifest.secretFields));
+
+/**
+ * What the audit log keeps of a channel's body. Secret-named keys are redacted there anyway, but a
+ * connector's secret may have an ordinary name (`consumerKey`), so its secret fields are masked the
+ * way the answers mask them.
+ */
+function withoutSecretSettings(body: unknown): unknown {
+  const b = body as { settings?: Record<string, unknown> };
+  if (!b.settings) return body;
+  const settings = Object.fromEntries(
+    Object.entries(b.settings).map(([k, v]) => [
+      k,
+      SECRET_SETTINGS.has(k) && v !== undefined && v !== null && v !== '' ? MASK : v,
+    ]),
+  );
+  return { ...b, settings };
+}
+
+/** null for what is not there (before a create, after a delete, or a wrong id: the handler answers 404). */
+const orNull = async <T>(read: () => Promise<T>): Promise<T | null> => {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+};
+
+const channelParams = z.object({ id: idParam.describe('channel id') });
+const skuParams = z.object({ id: idParam.describe('channel id'), sku: codeParam.describe('sku') });
+
 /** Channel administration: configure channels, test them, pull now, map SKUs, replay held orders. */
 export function channelRoutes(channels: ChannelService) {
-  const app = new Hono<AppEnv>();
-  const channelId = (c: { req: { param(name: string): string | undefined } }) =>
-    parseParam(idParam, c.req.param('id'), 'channel id');
+  const { db } = channels.ctx;
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Channels', entity: 'channel', db });
 
-  app.post('/channels', async (c) => {
-    const body = await readJson(c, createChannelBody);
-    const channel = await channels.create(body);
-    return c.json(await channels.view(channel), 201);
-  });
+  /** The channel as the API answers it (secrets masked), for the audit log's before and after. */
+  const loadChannel = ({ params }: { params: Record<string, unknown> }) =>
+    orNull(async () => channels.view(await channels.get(params.id as number)));
+  const loadMapping = ({ params }: { params: Record<string, unknown> }) =>
+    orNull(
+      async () => (await channels.mappings(params.id as number)).find((m) => m.sku === params.sku) ?? null,
+    );
+  const loadPublication = async ({ params }: { params: Record<string, unknown> }) => {
+    const row = await db(CHANNEL_SKUS)
+      .where({ channel_id: params.id as number, sku_code: params.sku as string })
+      .first('safety_stock', 'allocation_percent', 'max_quantity');
+    if (!row) return null;
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    return {
+      safetyStock: num(row.safety_stock),
+      allocationPercent: num(row.allocation_percent),
+      maxQuantity: num(row.max_quantity),
+    };
+  };
 
-  app.get('/channels', async (c) => {
-    const list = await channels.list();
-    return c.json({ items: await Promise.all(list.map((ch) => channels.view(ch))) });
-  });
+  route(
+    {
+      method: 'post',
+      path: '/channels',
+      access: 'admin',
+      operationId: 'createChannel',
+      summary: 'Add a channel',
+      description:
+        "The settings are checked against the connector's schema. Secret settings are write-only: answers show them as '********'.",
+      body: createChannelBody,
+      responses: { 201: { description: 'The channel', schema: channelView } },
+      errors: [409],
+      audit: { request: withoutSecretSettings },
+    },
+    async (c, { body }) => {
+      const channel = await channels.create(body);
+      return c.json(await channels.view(channel), 201);
+    },
+  );
 
-  app.get('/channels/:id', async (c) => c.json(await channels.view(await channels.get(channelId(c)))));
+  route(
+    {
+      method: 'get',
+      path: '/channels',
+      access: 'read',
+      operationId: 'listChannels',
+      summary: 'Every channel, with its settings (secrets masked) and status',
+      responses: { 200: { description: 'The channels', schema: z.object({ items: z.array(channelView) }) } },
+    },
+    async (c) => {
+      const list = await channels.list();
+      return c.json({ items: await Promise.all(list.map((ch) => channels.view(ch))) });
+    },
+  );
 
-  app.patch('/channels/:id', async (c) => {
-    const id = channelId(c);
-    const body = await readJson(c, updateChannelBody);
-    return c.json(await channels.view(await channels.update(id, body)));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/channels/:id',
+      access: 'read',
+      operationId: 'getChannel',
+      summary: 'One channel',
+      params: channelParams,
+      responses: { 200: { description: 'The channel', schema: channelView } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await channels.view(await channels.get(params.id))),
+  );
 
-  app.delete('/channels/:id', async (c) => c.json(await channels.view(await channels.disable(channelId(c)))));
+  route(
+    {
+      method: 'patch',
+      path: '/channels/:id',
+      access: 'admin',
+      operationId: 'updateChannel',
+      summary: "Change a channel's name, settings, stock publication, price policy or tax",
+      description: "A secret setting sent as '********' (or left out) keeps its stored value.",
+      params: channelParams,
+      body: updateChannelBody,
+      responses: { 200: { description: 'The channel now', schema: channelView } },
+      errors: [404, 409],
+      audit: { load: loadChannel, request: withoutSecretSettings },
+    },
+    async (c, { params, body }) => c.json(await channels.view(await channels.update(params.id, body))),
+  );
 
-  app.post('/channels/:id/test', async (c) => c.json(await channels.test(channelId(c))));
+  route(
+    {
+      method: 'delete',
+      path: '/channels/:id',
+      access: 'admin',
+      operationId: 'disableChannel',
+      summary: 'Disable a channel',
+      description: 'A channel is disabled, not forgotten: its orders and events stay on record.',
+      params: channelParams,
+      responses: { 200: { description: 'The channel, disabled', schema: channelView } },
+      errors: [404],
+      audit: { load: loadChannel },
+    },
+    async (c, { params }) => c.json(await channels.view(await channels.disable(params.id))),
+  );
 
-  app.post('/channels/:id/sync', async (c) => {
-    const { toProcess, ...summary } = await channels.pull(channelId(c));
-    return c.json({ ...summary, queued: toProcess.length });
-  });
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/test',
+      access: 'operate',
+      operationId: 'testChannel',
+      summary: "Try the channel's credentials and connection",
+      params: channelParams,
+      responses: { 200: { description: 'What the channel answered', schema: connectionTestAnswer } },
+      errors: [404, 409, 502],
+    },
+    async (c, { params }) => c.json(await channels.test(params.id)),
+  );
 
-  app.post('/channels/:id/replay-held', async (c) => c.json(await channels.replayHeld(channelId(c))));
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/sync',
+      access: 'operate',
+      operationId: 'pullChannel',
+      summary: "Pull the channel's orders now",
+      params: channelParams,
+      responses: { 200: { description: 'What the pull did', schema: pullAnswer } },
+      errors: [404, 409, 502],
+    },
+    async (c, { params }) => {
+      const { toProcess, ...summary } = await channels.pull(params.id);
+      return c.json({ ...summary, queued: toProcess.length });
+    },
+  );
 
-  app.get('/channels/:id/skus', async (c) => c.json({ items: await channels.mappings(channelId(c)) }));
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/replay-held',
+      access: 'operate',
+      operationId: 'replayHeldOrders',
+      summary: "Apply the channel's held orders again",
+      params: channelParams,
+      responses: { 200: { description: 'What the replay did', schema: replaySummary } },
+      errors: [404, 409],
+    },
+    async (c, { params }) => c.json(await channels.replayHeld(params.id, actorOf(c))),
+  );
 
-  app.put('/channels/:id/skus/:sku', async (c) => {
-    const id = channelId(c);
-    const sku = parseParam(codeParam, c.req.param('sku'), 'sku');
-    const body = await readJson(c, skuMappingBody);
-    return c.json(await channels.setMapping(id, sku, body));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/channels/:id/skus',
+      access: 'read',
+      operationId: 'listChannelSkuMappings',
+      summary: "The channel's SKU mappings",
+      params: channelParams,
+      responses: {
+        200: { description: 'The mappings', schema: z.object({ items: z.array(skuMappingView) }) },
+      },
+      errors: [404],
+    },
+    async (c, { params }) => c.json({ items: await channels.mappings(params.id) }),
+  );
 
-  app.put('/channels/:id/skus/:sku/publication', async (c) => {
-    const id = channelId(c);
-    const sku = parseParam(codeParam, c.req.param('sku'), 'sku');
-    const body = await readJson(c, skuPublicationBody);
-    return c.json(await channels.setSkuPublication(id, sku, body));
-  });
+  route(
+    {
+      method: 'put',
+      path: '/channels/:id/skus/:sku',
+      access: 'operate',
+      operationId: 'setChannelSkuMapping',
+      summary: "Map a SKU to the channel's product, variant or inventory item",
+      params: skuParams,
+      body: skuMappingBody,
+      responses: { 200: { description: 'The mapping', schema: skuMappingView } },
+      errors: [404, 409],
+      audit: { entity: 'channel_sku', load: loadMapping },
+    },
+    async (c, { params, body }) => c.json(await channels.setMapping(params.id, params.sku, body)),
+  );
 
-  app.post('/channels/:id/stock/resync', async (c) => c.json(await channels.resync(channelId(c)), 202));
+  route(
+    {
+      method: 'put',
+      path: '/channels/:id/skus/:sku/publication',
+      access: 'operate',
+      operationId: 'setChannelSkuPublication',
+      summary: 'Set how much of a SKU the channel is told (safety stock, share, maximum)',
+      params: skuParams,
+      body: skuPublicationBody,
+      responses: { 200: { description: 'The mapping with its rule', schema: skuPublicationView } },
+      errors: [404],
+      audit: { entity: 'channel_sku', load: loadPublication },
+    },
+    async (c, { params, body }) => c.json(await channels.setSkuPublication(params.id, params.sku, body)),
+  );
 
-  app.post('/channels/:id/stock/push', async (c) => c.json(await channels.push(channelId(c))));
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/stock/resync',
+      access: 'operate',
+      operationId: 'resyncChannelStock',
+      summary: 'Mark every SKU of the channel to be pushed again',
+      params: channelParams,
+      responses: { 202: { description: 'Marked; the push is queued', schema: resyncAnswer } },
+      errors: [404, 409],
+    },
+    async (c, { params }) => c.json(await channels.resync(params.id), 202),
+  );
 
-  app.delete('/channels/:id/skus/:sku', async (c) => {
-    const id = channelId(c);
-    const sku = parseParam(codeParam, c.req.param('sku'), 'sku');
-    await channels.deleteMapping(id, sku);
-    return c.body(null, 204);
-  });
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/stock/push',
+      access: 'operate',
+      operationId: 'pushChannelStock',
+      summary: 'Push the pending stock figures to the channel now',
+      params: channelParams,
+      responses: { 200: { description: 'What the push did', schema: stockPushAnswer } },
+      errors: [404, 409, 502],
+    },
+    async (c, { params }) => c.json(await channels.push(params.id)),
+  );
+
+  route(
+    {
+      method: 'delete',
+      path: '/channels/:id/skus/:sku',
+      access: 'operate',
+      operationId: 'deleteChannelSkuMapping',
+      summary: 'Remove a SKU mapping',
+      params: skuParams,
+      responses: { 204: { description: 'Removed' } },
+      errors: [404],
+      audit: { entity: 'channel_sku', load: loadMapping },
+    },
+    async (c, { params }) => {
+      await channels.deleteMapping(params.id, params.sku);
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

@@ -1,11 +1,10 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { customerIdByCode } from '../../billing/statements.js';
 import type { Db } from '../../db/connection.js';
 import { LIMITS, languageSchema } from '../../domain/order-input.js';
-import { unprocessable } from '../../errors/domain-errors.js';
+import { NotFoundError, unprocessable } from '../../errors/domain-errors.js';
 import { documentDelivery, setDocumentDelivery } from '../../notify/documents.js';
-import { ALL_EVENTS, type NotificationEvent } from '../../notify/events.js';
+import { ALL_EVENTS, NOTIFICATION_EVENTS, type NotificationEvent } from '../../notify/events.js';
 import {
   createRule,
   deleteRule,
@@ -21,8 +20,7 @@ import {
 import { listNotifications, listSuppressions, unsuppress } from '../../notify/store.js';
 import { type StatusLink, templateData } from '../../notify/template-data.js';
 import { Templates } from '../../notify/templates.js';
-import type { AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idParam } from '../params.js';
 
@@ -58,108 +56,386 @@ const deliveryBody = z
   })
   .strict();
 
+const time = z.string().describe('UTC, ISO 8601');
+const languageAnswer = z.enum(['zh-CN', 'en']);
+const mediumSchema = z.enum(['email', 'sms', 'webhook']);
+
+/** Who a rule tells, as stored (defaults filled in). */
+const recipientAnswer = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('contact'), medium: z.enum(['email', 'sms']) }),
+    z.object({ type: z.literal('email'), address: z.string(), language: languageAnswer }),
+    z.object({ type: z.literal('role'), role: z.string() }),
+    z.object({ type: z.literal('phone'), number: z.string(), language: languageAnswer }),
+    z.object({ type: z.literal('webhook'), endpointId: z.number().int() }),
+  ])
+  .meta({ id: 'NotificationRecipient' });
+
+const notificationRule = z
+  .object({
+    id: z.number().int(),
+    name: z.string().optional(),
+    event: z.enum(NOTIFICATION_EVENTS),
+    filters: z.object({
+      channel: z.string().optional(),
+      customerGroup: z.string().optional(),
+      holdReason: z.string().optional(),
+    }),
+    recipients: z.array(recipientAnswer),
+    enabled: z.boolean(),
+    defaultKey: z.string().nullable().describe('the default rule it was made as (null: made by a person)'),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'NotificationRule' });
+
+const roleAddress = z.object({ address: z.string(), language: languageAnswer }).meta({ id: 'RoleAddress' });
+
+/** A notification as the API shows it (its data and lease stay inside). */
+export const notificationAnswer = z
+  .object({
+    id: z.number().int(),
+    event: z.string(),
+    medium: mediumSchema,
+    recipient: z.string(),
+    orderId: z.number().int().nullable(),
+    ruleId: z.number().int().nullable(),
+    language: languageAnswer,
+    state: z.enum(['pending', 'sent', 'failed', 'suppressed']),
+    reason: z.string().nullable(),
+    attempts: z.number().int(),
+    nextAttemptAt: time.nullable().describe('pending: when it is tried next'),
+    messageId: z.string(),
+    subject: z.string().nullable(),
+    providerAnswer: z.string().nullable(),
+    sentAt: time.nullable(),
+    createdAt: time,
+  })
+  .meta({ id: 'Notification' });
+
+const previewAnswer = z
+  .object({
+    event: z.string(),
+    language: languageAnswer,
+    medium: mediumSchema,
+    subject: z.string(),
+    text: z.string(),
+    html: z.string().nullable().describe('e-mail only'),
+  })
+  .meta({ id: 'NotificationPreview' });
+
+const suppressionAnswer = z
+  .object({
+    medium: mediumSchema,
+    recipient: z.string(),
+    reason: z.string(),
+    notificationId: z.number().int().nullable(),
+    at: time,
+  })
+  .meta({ id: 'NotificationSuppression' });
+
+const documentDeliveryAnswer = z
+  .object({
+    customer: z.string().describe('customer code'),
+    email: z.boolean().describe('invoices, credit notes and statements are e-mailed'),
+    since: time.nullable(),
+    billingEmail: z.string().nullable(),
+    sendsTo: z.string().nullable().describe('the billing e-mail, else the e-mail'),
+  })
+  .meta({ id: 'DocumentDelivery' });
+
+const ruleParams = z.object({ id: idParam.describe('rule id') });
+const roleParams = z.object({
+  role: z
+    .string()
+    .regex(/^[a-z0-9_.-]{1,64}$/, 'lower-case letters, digits and _ . - only')
+    .describe('role'),
+});
+const customerParams = z.object({ code: codeParam.describe('customer code') });
+
 /** Notification rules, staff roles, the notifications themselves, previews and document delivery. */
 export function notificationRoutes(deps: NotificationRoutesDeps) {
   const { db } = deps;
   const templates = new Templates(deps.templatesDir ?? null);
-  const app = new Hono<AppEnv>();
-  const ruleId = (c: { req: { param(n: string): string | undefined } }) =>
-    parseParam(idParam, c.req.param('id'), 'rule id');
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Notifications', entity: 'notification_rule', db });
   let defaults = false;
   const withDefaults = async () => {
     if (!defaults) await ensureDefaultRules(db);
     defaults = true;
   };
-
-  app.get('/notification-rules', async (c) => {
-    await withDefaults();
-    return c.json({ items: await listRules(db) });
-  });
-  app.post('/notification-rules', async (c) => {
-    const body = await readJson(c, ruleBody);
-    return c.json(await createRule(db, body), 201);
-  });
-  app.get('/notification-rules/:id', async (c) => c.json(await getRule(db, ruleId(c))));
-  app.put('/notification-rules/:id', async (c) => {
-    const id = ruleId(c);
-    const body = await readJson(c, ruleBody);
-    return c.json(await updateRule(db, id, body));
-  });
-  app.delete('/notification-rules/:id', async (c) => {
-    await deleteRule(db, ruleId(c));
-    return c.body(null, 204);
-  });
-
-  app.get('/notification-roles', async (c) => c.json({ roles: await listRoles(db) }));
-  app.put('/notification-roles/:role', async (c) => {
-    const role = parseParam(
-      z.string().regex(/^[a-z0-9_.-]{1,64}$/, 'lower-case letters, digits and _ . - only'),
-      c.req.param('role'),
-      'role',
-    );
-    const body = await readJson(c, roleBody);
-    return c.json({ role, addresses: await putRole(db, role, body.addresses) });
-  });
-
-  app.get('/notifications', async (c) => {
-    const q = parseParam(listQuery, c.req.query(), 'query');
-    const { items, nextId } = await listNotifications(
-      db,
-      { orderId: q.order, state: q.state, event: q.event, limit: q.limit },
-      readCursor(q.cursor),
-    );
-    return c.json({ items, nextCursor: nextCursor(nextId) });
-  });
-
-  app.post('/notifications/preview', async (c) => {
-    const body = await readJson(c, previewBody);
-    if (body.event.startsWith('order.') && body.orderId === undefined)
-      throw unprocessable('order_required', `a preview of ${body.event} needs an orderId`);
-    let customerId: number | null = null;
-    if (body.orderId !== undefined) {
-      const o = await db('orders').where({ id: body.orderId }).first('customer_id');
-      customerId = o?.customer_id ? Number(o.customer_id) : null;
+  const loadRule = async ({ params }: { params: Record<string, unknown> }) => {
+    try {
+      return await getRule(db, params.id as number);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
     }
-    const data = await templateData(
-      db,
-      {
-        event: body.event,
-        orderId: body.orderId ?? null,
-        customerId,
-        language: body.language,
-        toContact: true,
-        data: body.data ?? {},
+  };
+
+  route(
+    {
+      method: 'get',
+      path: '/notification-rules',
+      access: 'read',
+      operationId: 'listNotificationRules',
+      summary: 'Every notification rule (the defaults of a fresh install included)',
+      responses: {
+        200: { description: 'The rules', schema: z.object({ items: z.array(notificationRule) }) },
       },
-      deps.statusLink,
-    );
-    const message = templates.render(body.event, body.language, data);
-    return c.json({
-      event: body.event,
-      language: body.language,
-      medium: body.medium,
-      subject: message.subject,
-      text: message.text,
-      html: body.medium === 'email' ? message.html : null,
-    });
-  });
+    },
+    async (c) => {
+      await withDefaults();
+      return c.json({ items: await listRules(db) });
+    },
+  );
 
-  app.get('/notification-suppressions', async (c) => c.json({ items: await listSuppressions(db) }));
-  app.delete('/notification-suppressions/:medium/:recipient', async (c) => {
-    const medium = parseParam(z.enum(['email', 'sms', 'webhook']), c.req.param('medium'), 'medium');
-    const recipient = parseParam(z.string().min(1).max(255), c.req.param('recipient'), 'recipient');
-    const n = await unsuppress(db, medium, medium === 'email' ? recipient.toLowerCase() : recipient);
-    if (n === 0) throw unprocessable('not_suppressed', `${recipient} is not suppressed`);
-    return c.body(null, 204);
-  });
+  route(
+    {
+      method: 'post',
+      path: '/notification-rules',
+      access: 'admin',
+      operationId: 'createNotificationRule',
+      summary: 'Add a notification rule',
+      body: ruleBody,
+      responses: { 201: { description: 'The rule', schema: notificationRule } },
+    },
+    async (c, { body }) => c.json(await createRule(db, body), 201),
+  );
 
-  app.get('/customers/:code/document-delivery', async (c) => {
-    const id = await customerIdByCode(db, parseParam(codeParam, c.req.param('code'), 'customer code'));
-    return c.json(await documentDelivery(db, id));
-  });
-  app.put('/customers/:code/document-delivery', async (c) => {
-    const id = await customerIdByCode(db, parseParam(codeParam, c.req.param('code'), 'customer code'));
-    const body = await readJson(c, deliveryBody);
-    return c.json(await setDocumentDelivery(db, id, body));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/notification-rules/:id',
+      access: 'read',
+      operationId: 'getNotificationRule',
+      summary: 'One notification rule',
+      params: ruleParams,
+      responses: { 200: { description: 'The rule', schema: notificationRule } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await getRule(db, params.id)),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/notification-rules/:id',
+      access: 'admin',
+      operationId: 'updateNotificationRule',
+      summary: 'Replace a notification rule',
+      params: ruleParams,
+      body: ruleBody,
+      responses: { 200: { description: 'The rule now', schema: notificationRule } },
+      errors: [404],
+      audit: { load: loadRule },
+    },
+    async (c, { params, body }) => c.json(await updateRule(db, params.id, body)),
+  );
+
+  route(
+    {
+      method: 'delete',
+      path: '/notification-rules/:id',
+      access: 'admin',
+      operationId: 'deleteNotificationRule',
+      summary: 'Delete a notification rule (a default one stays deleted)',
+      params: ruleParams,
+      responses: { 204: { description: 'Deleted' } },
+      errors: [404],
+      audit: { load: loadRule },
+    },
+    async (c, { params }) => {
+      await deleteRule(db, params.id);
+      return c.body(null, 204);
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/notification-roles',
+      access: 'read',
+      operationId: 'listNotificationRoles',
+      summary: 'The staff roles rules can name, with their addresses',
+      responses: {
+        200: {
+          description: 'Addresses by role',
+          schema: z.object({ roles: z.record(z.string(), z.array(roleAddress)) }),
+        },
+      },
+    },
+    async (c) => c.json({ roles: await listRoles(db) }),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/notification-roles/:role',
+      access: 'admin',
+      operationId: 'setNotificationRole',
+      summary: "Replace a staff role's addresses",
+      params: roleParams,
+      body: roleBody,
+      responses: {
+        200: {
+          description: 'The role now',
+          schema: z.object({ role: z.string(), addresses: z.array(roleAddress) }),
+        },
+      },
+      audit: {
+        entity: 'notification_role',
+        load: async ({ params }) => ({ addresses: (await listRoles(db))[params.role as string] ?? [] }),
+      },
+    },
+    async (c, { params, body }) =>
+      c.json({ role: params.role, addresses: await putRole(db, params.role, body.addresses) }),
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/notifications',
+      access: 'read',
+      operationId: 'listNotifications',
+      summary: 'The notifications, newest first',
+      query: listQuery,
+      responses: {
+        200: {
+          description: 'A page of notifications',
+          schema: z.object({ items: z.array(notificationAnswer), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    async (c, { query: q }) => {
+      const { items, nextId } = await listNotifications(
+        db,
+        { orderId: q.order, state: q.state, event: q.event, limit: q.limit },
+        readCursor(q.cursor),
+      );
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/notifications/preview',
+      access: 'read',
+      operationId: 'previewNotification',
+      summary: 'Render the message of an event, as it would be sent (nothing is sent)',
+      body: previewBody,
+      responses: { 200: { description: 'The message', schema: previewAnswer } },
+      errors: [404],
+      audit: false,
+    },
+    async (c, { body }) => {
+      if (body.event.startsWith('order.') && body.orderId === undefined)
+        throw unprocessable('order_required', `a preview of ${body.event} needs an orderId`);
+      let customerId: number | null = null;
+      if (body.orderId !== undefined) {
+        const o = await db('orders').where({ id: body.orderId }).first('customer_id');
+        customerId = o?.customer_id ? Number(o.customer_id) : null;
+      }
+      const data = await templateData(
+        db,
+        {
+          event: body.event,
+          orderId: body.orderId ?? null,
+          customerId,
+          language: body.language,
+          toContact: true,
+          data: body.data ?? {},
+        },
+        deps.statusLink,
+      );
+      const message = templates.render(body.event, body.language, data);
+      return c.json({
+        event: body.event,
+        language: body.language,
+        medium: body.medium,
+        subject: message.subject,
+        text: message.text,
+        html: body.medium === 'email' ? message.html : null,
+      });
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/notification-suppressions',
+      access: 'read',
+      operationId: 'listNotificationSuppressions',
+      summary: 'Addresses that failed for good: nothing is sent to them (newest first, at most 1000)',
+      responses: {
+        200: { description: 'The suppressions', schema: z.object({ items: z.array(suppressionAnswer) }) },
+      },
+    },
+    async (c) => c.json({ items: await listSuppressions(db) }),
+  );
+
+  route(
+    {
+      method: 'delete',
+      path: '/notification-suppressions/:medium/:recipient',
+      access: 'operate',
+      operationId: 'liftNotificationSuppression',
+      summary: 'Send to an address again',
+      params: z.object({
+        medium: mediumSchema.describe('medium'),
+        recipient: z.string().min(1).max(255).describe('recipient'),
+      }),
+      responses: { 204: { description: 'Lifted' } },
+      errors: [422],
+      audit: { entity: 'notification_suppression' },
+    },
+    async (c, { params: { medium, recipient } }) => {
+      const n = await unsuppress(db, medium, medium === 'email' ? recipient.toLowerCase() : recipient);
+      if (n === 0) throw unprocessable('not_suppressed', `${recipient} is not suppressed`);
+      return c.body(null, 204);
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/customers/:code/document-delivery',
+      access: 'read',
+      operationId: 'getDocumentDelivery',
+      summary: "Whether a customer's invoices, credit notes and statements are e-mailed, and where",
+      params: customerParams,
+      responses: { 200: { description: 'The delivery', schema: documentDeliveryAnswer } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await documentDelivery(db, await customerIdByCode(db, params.code))),
+  );
+
+  route(
+    {
+      method: 'put',
+      path: '/customers/:code/document-delivery',
+      access: 'finance',
+      operationId: 'setDocumentDelivery',
+      summary: "Set whether a customer's documents are e-mailed, and the billing address",
+      params: customerParams,
+      body: deliveryBody,
+      responses: { 200: { description: 'The delivery now', schema: documentDeliveryAnswer } },
+      errors: [404],
+      audit: {
+        entity: 'customer',
+        load: async ({ params }) => {
+          const id = await customerIdByCode(db, params.code as string).catch((err) => {
+            if (err instanceof NotFoundError) return null;
+            throw err;
+          });
+          return id === null ? null : documentDelivery(db, id);
+        },
+      },
+    },
+    async (c, { params, body }) =>
+      c.json(await setDocumentDelivery(db, await customerIdByCode(db, params.code), body)),
+  );
+
   return app;
 }
