@@ -512,7 +512,46 @@ describe('audit', () => {
     await stack.api('POST', `/api/users/${created.body.id}/logout-everywhere`);
     const token = await stack.api('POST', '/api/tokens', { name: 'audited', role: 'viewer' });
     await stack.api('DELETE', `/api/tokens/${token.body.id}`);
-    await postLogin(stack.app, 'audited@example.com', `${secretPassword}!`);
+    // The account's own changes: a failed and a good login, the password (form and API), log out
+    // everywhere (API and form), log out.
+    expect(
+      (await postLogin(stack.app, 'audited@example.com', 'wrong password', { ip: '203.0.113.90' })).status,
+    ).toBe(401);
+    const s1 = await logIn(stack.app, 'audited@example.com', `${secretPassword}!`);
+    const formPost = (path: string, fields: Record<string, string>) =>
+      stack.app.request(path, {
+        method: 'POST',
+        headers: { cookie: s1.cookie, 'content-type': FORM_TYPE },
+        body: form({ _csrf: s1.csrf, ...fields }),
+      });
+    expect(
+      (
+        await formPost('/account/password', {
+          currentPassword: `${secretPassword}!`,
+          newPassword: `${secretPassword}?`,
+        })
+      ).status,
+    ).toBe(303);
+    const viaApi = await call(
+      'POST',
+      '/api/me/password',
+      { cookie: s1.cookie, 'x-csrf-token': s1.csrf },
+      { currentPassword: `${secretPassword}?`, newPassword: `${secretPassword}#` },
+    );
+    expect(viaApi.status).toBe(204);
+    expect((await formPost('/logout', {})).status).toBe(303);
+    const s2 = await logIn(stack.app, 'audited@example.com', `${secretPassword}#`);
+    expect(
+      (await call('POST', '/api/me/logout-everywhere', { cookie: s2.cookie, 'x-csrf-token': s2.csrf }))
+        .status,
+    ).toBe(200);
+    const s3 = await logIn(stack.app, 'audited@example.com', `${secretPassword}#`);
+    const everywhere = await stack.app.request('/account/logout-everywhere', {
+      method: 'POST',
+      headers: { cookie: s3.cookie, 'content-type': FORM_TYPE },
+      body: form({ _csrf: s3.csrf }),
+    });
+    expect(everywhere.status).toBe(303);
 
     const all = await stack.api('GET', '/api/audit?limit=500');
     expect(all.status).toBe(200);
@@ -538,7 +577,10 @@ describe('audit', () => {
     expect(text).not.toContain(secretPassword);
     expect(text).not.toContain(token.body.token);
 
-    const taxEntry = all.body.items.find((e: { operation: string }) => e.operation === 'setChannelTax');
+    const taxEntry = all.body.items.find(
+      (e: { operation: string; entityId: string }) =>
+        e.operation === 'setChannelTax' && e.entityId === String(channelId),
+    );
     expect(taxEntry).toMatchObject({
       actor: 'admin',
       actorKind: 'bootstrap',
@@ -546,8 +588,8 @@ describe('audit', () => {
       entityId: String(channelId),
       method: 'PUT',
       route: '/api/channels/{id}/tax',
-      before: { id: Number(channelId), taxZone: null },
-      after: { id: Number(channelId), taxZone: 'cn', pricesIncludeTax: true },
+      before: { taxZone: null },
+      after: { taxZone: 'cn', pricesIncludeTax: true },
       request: { taxZone: 'cn', pricesIncludeTax: true },
     });
     const userEntry = all.body.items.find(
