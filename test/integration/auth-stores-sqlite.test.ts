@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Authenticator } from '../../src/auth/authenticator.js';
+import { verifyPassword } from '../../src/auth/passwords.js';
 import {
   createSession,
   deleteUserSessions,
@@ -11,6 +13,7 @@ import { createToken, listTokens, revokeToken, tokenHash } from '../../src/auth/
 import { createUser, findUserByEmail, listUsers, updateUser } from '../../src/auth/user-store.js';
 import { ConflictError, ValidationError } from '../../src/errors/domain-errors.js';
 import { createSqliteDatabase, type TestDatabase } from '../helpers/db.js';
+import { plainEnv, runCommand } from '../helpers/run-command.js';
 
 /** The user, token and session stores on the embedded SQLite database (`npm start`'s default). */
 let database: TestDatabase;
@@ -154,5 +157,43 @@ describe('auth stores on SQLite', () => {
     expect(await findSession(db, b.secret, new Date(clock))).toBeNull();
     expect(await deleteUserSessions(db, user.id)).toBe(1);
     expect(await auth.session(cookie)).toBeNull();
+  });
+});
+
+describe('stockbridge user:add', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const cli = (args: string[], env: Record<string, string>) =>
+    runCommand(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: root,
+      env: plainEnv({ LOG_LEVEL: 'error', STOCKBRIDGE_DATA_DIR: database.name, ...env }),
+    });
+
+  it('creates the first admin with the password from STOCKBRIDGE_NEW_PASSWORD', async () => {
+    const r = await cli(
+      ['user:add', '--email', 'First@Example.com', '--role', 'admin', '--name', 'First Admin'],
+      {
+        STOCKBRIDGE_NEW_PASSWORD: 'the first admin passphrase',
+      },
+    );
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).not.toContain('the first admin passphrase');
+    const row = await findUserByEmail(database.db, 'first@example.com');
+    expect(row).toMatchObject({ role: 'admin', name: 'First Admin' });
+    expect(await verifyPassword(row!.password_hash, 'the first admin passphrase')).toBe(true);
+
+    const again = await cli(['user:add', '--email', 'first@example.com', '--role', 'admin'], {
+      STOCKBRIDGE_NEW_PASSWORD: 'the first admin passphrase',
+    });
+    expect(again.code).toBe(1);
+    expect(again.out).toContain('exists');
+    const bad = await cli(['user:add', '--email', 'x', '--role', 'boss'], {
+      STOCKBRIDGE_NEW_PASSWORD: 'whatever long',
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--role must be one of');
+    // No terminal and no variable: it says how to give the password.
+    const none = await cli(['user:add', '--email', 'y@example.com', '--role', 'viewer'], {});
+    expect(none.code).toBe(2);
+    expect(none.out).toContain('STOCKBRIDGE_NEW_PASSWORD');
   });
 });
