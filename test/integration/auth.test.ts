@@ -99,6 +99,10 @@ describe('login', () => {
     const zh = await openLogin(stack.app, { 'accept-language': 'zh-CN,zh;q=0.9' });
     expect(zh.html).toContain('<html lang="zh-CN"');
     expect(zh.html).toContain('<label for="email">电子邮件地址</label>');
+    expect(en.res.headers.get('cache-control')).toBe('no-store');
+    expect(en.res.headers.get('x-frame-options')).toBe('DENY');
+    // Those headers are the pages' own, not every path's.
+    expect((await stack.app.request('/healthz')).headers.get('x-frame-options')).toBeNull();
     const login = fullSetCookie(en.res, 'stockbridge_login_csrf')!;
     expect(login).toMatch(/HttpOnly/i);
     expect(login).toMatch(/SameSite=Lax/i);

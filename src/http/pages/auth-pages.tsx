@@ -72,14 +72,16 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
   const texts = (c: Context<AppEnv>) =>
     AUTH_TEXTS[pageLocale(c.get('principal')?.locale, c.req.header('accept-language'))];
 
-  app.use('*', async (c, next) => {
+  // Only on these pages: the routes are mounted at the root, where `*` would be every path.
+  const headers: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');
     c.header('X-Frame-Options', 'DENY');
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'same-origin');
     c.header('Vary', 'Accept-Language, Cookie');
-  });
+  };
+  for (const path of ['/login', '/logout', '/account', '/account/*']) app.use(path, headers);
 
   // The pages of a logged-in user: the session cookie, and on a change its CSRF token.
   const session: MiddlewareHandler<AppEnv> = async (c, next) => {
