@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { SCHEDULED_JOBS } from '../jobs/index.js';
+import { addUserCommand } from './auth/add-user-command.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { resyncChannel, startDaemon } from './daemon.js';
 import { assertDatabaseReachable, createDb, dbOptionsFrom } from './db/connection.js';
@@ -15,6 +16,9 @@ commands:
   migrate            apply pending database migrations
   migrate:rollback   undo the last migration (--all: every one, newest first); refuses while
                      tables hold data unless --yes
+  user:add           create a user who can log in: --email a@b.c --role admin|operator|finance|viewer
+                     [--name "Name"] [--locale zh-CN|en]; the password from STOCKBRIDGE_NEW_PASSWORD,
+                     else asked for on the terminal
   resync <channelId> push every mapped SKU of a channel now, changed or not, and print the result
   run <job>          run a scheduled job now, in this process, for the latest period (a nightly
                      job: yesterday; --period 2026-11-30 for a day, 2026-11 for a month); a period that
@@ -34,6 +38,7 @@ function parseArgs(argv: string[]): {
   period: string | undefined;
   force: boolean;
   help: boolean;
+  user: { email: string | null; role: string | null; name: string | null; locale: string | null };
 } {
   const [command = 'start', ...rest] = argv;
   const env: Record<string, string> = {};
@@ -44,8 +49,20 @@ function parseArgs(argv: string[]): {
   let period: string | undefined;
   let force = false;
   let help = false;
+  const user = { email: null, role: null, name: null, locale: null } as {
+    email: string | null;
+    role: string | null;
+    name: string | null;
+    locale: string | null;
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
+    if (command === 'user:add') {
+      const m = /^--(email|role|name|locale)(?:=(.*))?$/.exec(arg);
+      if (!m) throw new ConfigError([`unknown argument ${arg}`]);
+      user[m[1] as keyof typeof user] = m[2] ?? rest[++i] ?? '';
+      continue;
+    }
     if (command === 'run') {
       if (arg === '--help' || arg === '-h') help = true;
       else if (arg === '--force') force = true;
@@ -68,7 +85,7 @@ function parseArgs(argv: string[]): {
   if (command === 'resync' && channelId === null) throw new ConfigError(['resync needs a channel id']);
   if (command === 'run' && period === '')
     throw new ConfigError(['--period needs a period (2026-11-30, 2026-11)']);
-  return { command, env, all, yes, channelId, job, period, force, help };
+  return { command, env, all, yes, channelId, job, period, force, help, user };
 }
 
 async function main(): Promise<number> {
@@ -115,6 +132,9 @@ async function main(): Promise<number> {
       }
       return runJobCommand(config, log, { job: parsed.job, period: parsed.period, force: parsed.force });
     }
+    case 'user:add':
+      // A one-off input, not configuration: the new user's password, so it never is an argument.
+      return addUserCommand(config, log, { ...parsed.user, password: process.env.STOCKBRIDGE_NEW_PASSWORD });
     case 'resync': {
       const summary = await resyncChannel(config, log, parsed.channelId as number);
       process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -34,6 +34,7 @@ import * as channelRefundMoney from './migrations/20261204150000_channel_refund_
 import * as statementSpeed from './migrations/20261204160000_statement_speed.js';
 import * as documentSweepIndex from './migrations/20261204170000_document_sweep_index.js';
 import * as auditLog from './migrations/20261205100000_audit_log.js';
+import * as usersTokens from './migrations/20261205110000_users_tokens.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -79,6 +80,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204160000_statement_speed', statementSpeed],
   ['20261204170000_document_sweep_index', documentSweepIndex],
   ['20261205100000_audit_log', auditLog],
+  ['20261205110000_users_tokens', usersTokens],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

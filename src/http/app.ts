@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
-import { BOOTSTRAP_ADMIN } from '../auth/roles.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { LoginLimiter } from '../auth/login-limiter.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import { addApiDocs } from './api-docs.js';
@@ -11,7 +12,9 @@ import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
 import { bearerOrBasicAuth, principalAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
 import { API_VERSION, openApiDocument, registerSecuritySchemes, routeRegistrar } from './openapi.js';
+import { authPageRoutes } from './pages/auth-pages.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
+import { auditRoutes } from './routes/audit.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { CATALOGUE_IMPORT_PATHS, catalogueImportRoutes } from './routes/catalogue-imports.js';
 import { channelRoutes } from './routes/channels.js';
@@ -38,9 +41,12 @@ import { statementRoutes } from './routes/statements.js';
 import { statusLinkRoutes, statusPageRoutes } from './routes/status-page.js';
 import { stockRoutes } from './routes/stock.js';
 import { taxRateRoutes } from './routes/tax-rates.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { transferRoutes } from './routes/transfers.js';
+import { userRoutes } from './routes/users.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { sessionCookieOf } from './session-cookie.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
@@ -72,6 +78,22 @@ export function createApp(deps: AppDeps) {
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));
   // A customer's page: the token in the link is the only credential.
   if (deps.statusPage) app.route('/', statusPageRoutes(deps.db, deps.statusPage, deps.log));
+  // Users' logins (README "Users, roles, tokens and audit"): the login and account pages, and who a
+  // bearer token or session cookie of /api belongs to.
+  const auth = new Authenticator({
+    db: deps.db,
+    adminToken: deps.adminToken,
+    signingKey: deps.secretKey ?? deps.adminToken,
+    ...(deps.auth?.tokenCacheMs === undefined ? {} : { tokenCacheMs: deps.auth.tokenCacheMs }),
+  });
+  const limiter = new LoginLimiter(
+    deps.auth?.redis ?? deps.statusPage?.redis,
+    deps.auth?.prefix ?? deps.statusPage?.prefix ?? 'stockbridge',
+    deps.auth?.loginFailures,
+    (err) => deps.log.debug({ err: err.message }, 'login failures counted in this process (Redis failed)'),
+  );
+  const publicUrl = deps.auth?.publicUrl ?? deps.statusPage?.publicUrl;
+  app.route('/', authPageRoutes({ db: deps.db, auth, limiter, publicUrl }));
 
   const api = new OpenAPIHono<AppEnv>();
   // The description of the API is public: it holds no data, and the reference page reads it.
@@ -96,8 +118,17 @@ export function createApp(deps: AppDeps) {
   addApiDocs(api, deps);
   api.use(
     '*',
-    principalAuth({ resolve: (token) => (safeEqual(token, deps.adminToken) ? BOOTSTRAP_ADMIN : null) }),
+    principalAuth({
+      resolve: (token) => auth.bearer(token),
+      session: async (c) => {
+        const cookie = sessionCookieOf(c);
+        return cookie ? auth.session(cookie) : null;
+      },
+    }),
   );
+  api.route('/', userRoutes({ db: deps.db, auth }));
+  api.route('/', tokenRoutes({ db: deps.db, auth }));
+  api.route('/', auditRoutes({ db: deps.db }));
   api.route('/', catalogueImportRoutes(deps.db));
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));

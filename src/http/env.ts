@@ -1,7 +1,10 @@
 import type { Queue } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ScheduledJob } from '../../jobs/types.js';
+import type { LoginLimitOptions } from '../auth/login-limiter.js';
 import type { Principal } from '../auth/roles.js';
+import type { ActiveSession } from '../auth/session-store.js';
 import type { ChannelService } from '../channels/channel-service.js';
 import type { Db } from '../db/connection.js';
 import type { StatusLink } from '../notify/template-data.js';
@@ -40,6 +43,11 @@ export interface AppDeps {
    * (`/api/orders/{id}/status-link`); neither exists without it.
    */
   statusPage?: StatusPageDeps;
+  /**
+   * Users' logins (issue 18): where failed logins are counted and whether cookies are `Secure`.
+   * Each falls back to the status page's Redis, prefix and public URL.
+   */
+  auth?: AuthSettings;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Notification templates' override folder (`STOCKBRIDGE_TEMPLATES_DIR`) and the status page link, for previews. */
@@ -64,5 +72,20 @@ export type AppEnv = {
     log: Logger;
     /** Who is calling; set by the authentication of /api (absent on public routes). */
     principal?: Principal;
+    /** The console session a request came with (its CSRF token), when it used the cookie. */
+    session?: ActiveSession;
   };
 };
+
+export interface AuthSettings {
+  /** Failed logins are counted here, shared by api processes; without it, per process. */
+  redis?: Redis | Cluster;
+  /** Prefix of the Redis keys. Default: the status page's, else `stockbridge`. */
+  prefix?: string;
+  /** STOCKBRIDGE_PUBLIC_URL: https makes the session cookie `Secure`. */
+  publicUrl?: string;
+  /** Failed logins allowed per client address and per e-mail address (src/auth/login-limiter.ts). */
+  loginFailures?: LoginLimitOptions;
+  /** How long an API token is believed without asking the database (default 5000 ms). */
+  tokenCacheMs?: number;
+}

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/roles.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './errors.js';
+import { csrfMatches } from './session-cookie.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -39,21 +40,50 @@ export function bearerAuth({ verify, realm = 'stockbridge' }: BearerAuthOptions)
 export interface PrincipalAuthOptions {
   /** Who a bearer token belongs to, or null when it is not valid (unknown, revoked, expired). */
   resolve: (token: string, c: Context<AppEnv>) => Principal | null | Promise<Principal | null>;
+  /**
+   * Who a session cookie belongs to (the console's login), with the session's CSRF token; absent:
+   * bearer tokens only.
+   */
+  session?: (
+    c: Context<AppEnv>,
+  ) => Promise<{ principal: Principal; session: NonNullable<AppEnv['Variables']['session']> } | null>;
   realm?: string;
 }
 
 /**
  * Requires `Authorization: Bearer <token>` naming a principal (the bootstrap admin token or an API
- * token); sets `principal` for the role check each operation makes. Anything else is 401 in the
- * common error shape.
+ * token), or else a session cookie; sets `principal` for the role check each operation makes. A
+ * session's changes (any method but GET/HEAD) must carry its CSRF token (`X-CSRF-Token`, or a
+ * form's `_csrf` field): 403 otherwise. Anything else is 401 in the common error shape.
  */
 export function principalAuth({
   resolve,
+  session,
   realm = 'stockbridge',
 }: PrincipalAuthOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!header && session) {
+      const found = await session(c);
+      if (found) {
+        if (
+          c.req.method !== 'GET' &&
+          c.req.method !== 'HEAD' &&
+          !(await csrfMatches(c, found.session.csrfToken))
+        ) {
+          return errorResponse(
+            c,
+            403,
+            'csrf_failed',
+            'a change made with a session must carry its CSRF token (X-CSRF-Token header or _csrf form field)',
+          );
+        }
+        c.set('principal', found.principal);
+        c.set('session', found.session);
+        return next();
+      }
+    }
     const principal = match ? await resolve(match[1]!, c) : null;
     if (!principal) {
       c.header('WWW-Authenticate', `Bearer realm="${realm}"`);
