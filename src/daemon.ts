@@ -18,6 +18,7 @@ import { instrumentWorker, watchQueues } from './metrics.js';
 import { DispatchQueue } from './notify/dispatch.js';
 import { messageIdHost } from './notify/message-id.js';
 import { notificationOutboxHandlers } from './notify/outbox-handlers.js';
+import { ensureDefaultRules } from './notify/rules.js';
 import { builtinSenders, startNotifications } from './notify/service.js';
 import { SmsSender } from './notify/sms/index.js';
 import { statusLinkFor } from './notify/status-token.js';
@@ -263,6 +264,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
 
   if (roles.has('api')) {
+    // A fresh install lists the default notification rules even before a worker has run; reading
+    // the rules never writes them (a viewer's GET changes nothing).
+    await ensureDefaultRules(db);
     const app = createApp({
       db,
       log: log.child({ role: 'api' }),

@@ -8,7 +8,6 @@ import { ALL_EVENTS, NOTIFICATION_EVENTS, type NotificationEvent } from '../../n
 import {
   createRule,
   deleteRule,
-  ensureDefaultRules,
   getRule,
   listRoles,
   listRules,
@@ -159,11 +158,6 @@ export function notificationRoutes(deps: NotificationRoutesDeps) {
   const templates = new Templates(deps.templatesDir ?? null);
   const app = newRoutes();
   const route = routeRegistrar(app, { tag: 'Notifications', entity: 'notification_rule', db });
-  let defaults = false;
-  const withDefaults = async () => {
-    if (!defaults) await ensureDefaultRules(db);
-    defaults = true;
-  };
   const loadRule = async ({ params }: { params: Record<string, unknown> }) => {
     try {
       return await getRule(db, params.id as number);
@@ -179,15 +173,13 @@ export function notificationRoutes(deps: NotificationRoutesDeps) {
       path: '/notification-rules',
       access: 'read',
       operationId: 'listNotificationRules',
-      summary: 'Every notification rule (the defaults of a fresh install included)',
+      summary:
+        'Every notification rule (the defaults of a fresh install included: the daemon adds them when it starts)',
       responses: {
         200: { description: 'The rules', schema: z.object({ items: z.array(notificationRule) }) },
       },
     },
-    async (c) => {
-      await withDefaults();
-      return c.json({ items: await listRules(db) });
-    },
+    async (c) => c.json({ items: await listRules(db) }),
   );
 
   route(
