@@ -179,7 +179,7 @@ export const orderDetailSchema = z
             sentAt: isoTime.nullable(),
           })
           .nullable()
-          .describe("null for an order of no channel; else what the channel was told"),
+          .describe('null for an order of no channel; else what the channel was told'),
         delivery: z
           .object({
             status: z.string().nullable(),
@@ -254,7 +254,11 @@ export const cancelAnswerSchema = z
   })
   .meta({ id: 'OrderCancelled' });
 
-const returnLine = z.object({ sku: z.string(), quantity: z.number().int(), warehouse: z.string().nullable() });
+const returnLine = z.object({
+  sku: z.string(),
+  quantity: z.number().int(),
+  warehouse: z.string().nullable(),
+});
 
 export const returnAnswerSchema = z
   .object({

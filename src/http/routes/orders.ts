@@ -185,10 +185,10 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
       path: '/orders/:id/status',
       access: 'operate',
       operationId: 'setOrderStatus',
-      summary: 'Set an order\'s status by hand (delivered, completed, on hold, rejected, received)',
+      summary: "Set an order's status by hand (delivered, completed, on hold, rejected, received)",
       params: orderParams,
       body: statusBody,
-      responses: { 200: { description: 'The order\'s status now', schema: orderStatusAnswerSchema } },
+      responses: { 200: { description: "The order's status now", schema: orderStatusAnswerSchema } },
       errors: [404, 409],
     },
     async (c, { params, body }) => {
