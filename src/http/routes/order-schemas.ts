@@ -78,7 +78,7 @@ export const orderDetailSchema = z
     warnings: z.unknown().describe('what processing noted without holding the order; null: nothing'),
     customer: z
       .object({
-        code: z.string(),
+        code: z.string().nullable().describe('null for a channel customer without our code'),
         name: z.string().nullable(),
         email: z.string().nullable(),
         group: z.string().nullable(),
