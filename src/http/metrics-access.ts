@@ -1,9 +1,11 @@
 import { BlockList, isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Conn } from '../db/connection.js';
 import { scrape } from '../metrics.js';
 import { errorResponse } from './errors.js';
 import { safeEqual } from './middleware.js';
+import { newRoutes, routeRegistrar } from './openapi.js';
 
 /** Loopback and private networks (RFC 1918, IPv6 unique-local): who may scrape when no token is set. */
 const privateNetworks = new BlockList();
@@ -72,10 +74,26 @@ export function metricsAccess(token: string | undefined): MiddlewareHandler {
 
 /** `GET /metrics`: this process's metrics in the Prometheus text format, behind metricsAccess. */
 export function metricsRoutes(token: string | undefined) {
-  const app = new Hono();
-  app.get('/metrics', metricsAccess(token), async (c) => {
-    const { body, contentType } = await scrape();
-    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
-  });
+  const app = newRoutes();
+  // A public operation writes no audit entry, so the registrar never uses a database here.
+  const route = routeRegistrar(app, { tag: 'Metrics', entity: 'metrics', db: null as unknown as Conn });
+  app.use('/metrics', metricsAccess(token));
+  route(
+    {
+      method: 'get',
+      path: '/metrics',
+      access: 'public',
+      operationId: 'getMetrics',
+      summary: "This process's metrics in the Prometheus text format",
+      description:
+        "Not behind the API's credentials but its own check: with STOCKBRIDGE_METRICS_TOKEN set, `Authorization: Bearer <metrics token>` from anywhere; without it, only from loopback and private networks (and through proxies that name only such addresses).",
+      responses: { 200: { description: 'The metrics', contentType: 'text/plain' } },
+      errors: [401, 403],
+    },
+    async (c) => {
+      const { body, contentType } = await scrape();
+      return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    },
+  );
   return app;
 }

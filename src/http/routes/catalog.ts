@@ -1,11 +1,10 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { codeKey } from '../../domain/codes.js';
 import { currencySchema, LIMITS, text } from '../../domain/order-input.js';
 import { listSkus, skuDetail } from '../../stock/catalogue-query.js';
 import { upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
-import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import type { AppDeps } from '../env.js';
+import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam } from '../params.js';
 
@@ -55,62 +54,198 @@ const bulkSkuBody = z.object({
 
 const skuListQuery = z.object({ q: z.string().trim().max(255).optional(), ...pageQuery });
 
+const warehouseParams = z.object({ code: codeParam.describe('warehouse code') });
+const skuParams = z.object({ code: codeParam.describe('SKU code') });
+
+const warehouseStoredSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    priority: z.number().int(),
+    company: z.string().nullable().optional().describe('omitted: unchanged'),
+  })
+  .meta({ id: 'WarehouseStored' });
+
+const warehouseSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    priority: z.number().int(),
+    company: z.string().nullable().describe('the company (legal entity) that owns it'),
+    kind: z.string().describe('`in_transit`: stock between two companies of the group, never sold'),
+  })
+  .meta({ id: 'Warehouse' });
+
+const skuSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    unitPrice: z.number().int().describe('minor units'),
+    currency: z.string(),
+    reorderPoint: z.number().int().nullable(),
+  })
+  .meta({ id: 'Sku' });
+
+const unitCostSchema = z.object({ amount: z.number().int().describe('minor units'), currency: z.string() });
+
+const skuDetailSchema = skuSchema
+  .extend({ taxClass: z.string(), unitCost: unitCostSchema.nullable().describe('what one unit costs us') })
+  .meta({ id: 'SkuDetail' });
+
+const skuStoredSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    unitPrice: z.number().int(),
+    currency: z.string(),
+    reorderPoint: z.number().int().nullable().optional(),
+    taxClass: z.string().optional(),
+    unitCost: unitCostSchema.nullable().optional(),
+  })
+  .describe('the code and the body as stored')
+  .meta({ id: 'SkuStored' });
+
+const outcome = z.enum(['created', 'updated', 'unchanged']);
+
+const bulkSkuAnswer = z
+  .object({
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    items: z.array(z.object({ code: z.string(), outcome })),
+  })
+  .meta({ id: 'SkusUpserted' });
+
 export function catalogRoutes({ db }: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Catalogue', entity: 'sku', db });
 
-  app.put('/warehouses/:code', async (c) => {
-    const code = parseParam(codeParam, c.req.param('code'), 'warehouse code');
-    const body = await readJson(c, warehouseBody);
-    const stored = await upsertWarehouse(db, code, body);
-    return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
-  });
+  route(
+    {
+      method: 'put',
+      path: '/warehouses/:code',
+      access: 'operate',
+      operationId: 'putWarehouse',
+      summary: 'Create or change a warehouse',
+      params: warehouseParams,
+      body: warehouseBody,
+      responses: {
+        200: { description: 'Changed', schema: warehouseStoredSchema },
+        201: { description: 'Created', schema: warehouseStoredSchema },
+      },
+      audit: { entity: 'warehouse' },
+    },
+    async (c, { params, body }) => {
+      const stored = await upsertWarehouse(db, params.code, body);
+      return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
+    },
+  );
 
-  app.get('/warehouses', async (c) => {
-    const rows = await db('warehouses as w')
-      .leftJoin('companies as co', 'co.id', 'w.company_id')
-      .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
-      .select('w.code', 'w.name', 'w.priority', 'w.kind', 'co.code as company');
-    return c.json({
-      items: rows.map((r) => ({
-        code: r.code,
-        name: r.name,
-        priority: Number(r.priority),
-        company: r.company ?? null,
-        // `in_transit`: stock between two companies of the group, never sold (README "Intra-group transfers").
-        kind: r.kind,
-      })),
-    });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/warehouses',
+      access: 'read',
+      operationId: 'listWarehouses',
+      summary: 'Every warehouse, by priority',
+      responses: {
+        200: { description: 'The warehouses', schema: z.object({ items: z.array(warehouseSchema) }) },
+      },
+    },
+    async (c) => {
+      const rows = await db('warehouses as w')
+        .leftJoin('companies as co', 'co.id', 'w.company_id')
+        .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
+        .select('w.code', 'w.name', 'w.priority', 'w.kind', 'co.code as company');
+      return c.json({
+        items: rows.map((r) => ({
+          code: r.code,
+          name: r.name,
+          priority: Number(r.priority),
+          company: r.company ?? null,
+          // `in_transit`: stock between two companies of the group, never sold (README "Intra-group transfers").
+          kind: r.kind,
+        })),
+      });
+    },
+  );
 
-  app.get('/skus', async (c) => {
-    const filter = parseParam(skuListQuery, c.req.query(), 'query');
-    const { items, nextId } = await listSkus(db, filter, readCursor(filter.cursor));
-    return c.json({ items, nextCursor: nextCursor(nextId) });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/skus',
+      access: 'read',
+      operationId: 'listSkus',
+      summary: 'SKUs, newest first; `q` matches part of the code or name',
+      query: skuListQuery,
+      responses: {
+        200: {
+          description: 'A page of SKUs',
+          schema: z.object({ items: z.array(skuSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    async (c, { query }) => {
+      const { items, nextId } = await listSkus(db, query, readCursor(query.cursor));
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
+  );
 
-  app.put('/skus', async (c) => {
-    const { skus } = await readJson(c, bulkSkuBody);
-    const outcomes = await upsertSkus(db, skus);
-    const count = (o: string) => outcomes.filter((x) => x === o).length;
-    return c.json({
-      created: count('created'),
-      updated: count('updated'),
-      unchanged: count('unchanged'),
-      items: skus.map((s, i) => ({ code: s.code, outcome: outcomes[i] })),
-    });
-  });
+  route(
+    {
+      method: 'put',
+      path: '/skus',
+      access: 'operate',
+      operationId: 'putSkus',
+      summary: `Create or change many SKUs at once (at most ${MAX_BULK_SKUS}); a bad entry stores nothing`,
+      body: bulkSkuBody,
+      responses: { 200: { description: 'Every SKU with its outcome', schema: bulkSkuAnswer } },
+    },
+    async (c, { body: { skus } }) => {
+      const outcomes = await upsertSkus(db, skus);
+      const count = (o: string) => outcomes.filter((x) => x === o).length;
+      return c.json({
+        created: count('created'),
+        updated: count('updated'),
+        unchanged: count('unchanged'),
+        items: skus.map((s, i) => ({ code: s.code, outcome: outcomes[i]! })),
+      });
+    },
+  );
 
-  app.put('/skus/:code', async (c) => {
-    const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
-    const body = await readJson(c, skuBody);
-    const stored = await upsertSku(db, code, body);
-    return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
-  });
+  route(
+    {
+      method: 'put',
+      path: '/skus/:code',
+      access: 'operate',
+      operationId: 'putSku',
+      summary: 'Create or change a SKU',
+      params: skuParams,
+      body: skuBody,
+      responses: {
+        200: { description: 'Changed', schema: skuStoredSchema },
+        201: { description: 'Created', schema: skuStoredSchema },
+      },
+    },
+    async (c, { params, body }) => {
+      const stored = await upsertSku(db, params.code, body);
+      return c.json({ code: stored.code, ...body }, stored.created ? 201 : 200);
+    },
+  );
 
-  app.get('/skus/:code', async (c) => {
-    const code = parseParam(codeParam, c.req.param('code'), 'SKU code');
-    return c.json(await skuDetail(db, code));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/skus/:code',
+      access: 'read',
+      operationId: 'getSku',
+      summary: 'A SKU with its tax class and unit cost',
+      params: skuParams,
+      responses: { 200: { description: 'The SKU', schema: skuDetailSchema } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await skuDetail(db, params.code)),
+  );
 
   return app;
 }

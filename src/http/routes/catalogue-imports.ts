@@ -1,4 +1,5 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import { z } from 'zod';
 import type { ResultColumn } from '../../../connectors/excel-inbox/result-sheets.js';
 import { resultFileName } from '../../../connectors/excel-inbox/result-workbook.js';
 import type { Db } from '../../db/connection.js';
@@ -19,6 +20,7 @@ import {
 } from '../../stock/catalogue-result-workbook.js';
 import type { AppEnv } from '../env.js';
 import { parseParam } from '../errors.js';
+import { errorBodySchema, newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam } from '../params.js';
 import { readUpload, uploadLimit, XLSX_TYPE } from '../upload.js';
 
@@ -34,28 +36,122 @@ const SHEET = { en: 'an .xlsx or .csv sheet', zh: '.xlsx 或 .csv 表格' };
  * file as a whole cannot be read; rows that fail are listed with their reason, the others stored.
  */
 export function catalogueImportRoutes(db: Db) {
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Catalogue', entity: 'sku', db });
+  app.use('/skus/import', uploadLimit());
+  app.use('/stock/import', uploadLimit());
 
-  app.post('/skus/import', uploadLimit(), (c) =>
-    sheetImport(c, 'skus.csv', SKU_RESULT_COLUMNS, async (input, fields) => {
-      const defaultCurrency = fields.currency
-        ? parseParam(currencySchema, fields.currency, 'currency')
-        : undefined;
-      return importSkuSheet(db, input, { defaultCurrency });
-    }),
+  route(
+    {
+      method: 'post',
+      path: '/skus/import',
+      access: 'operate',
+      operationId: 'importSkuSheet',
+      summary: 'Import a sheet of SKUs (code, name, unit price, currency, reorder point)',
+      description: SHEET_DESCRIPTION,
+      query: formatQuery,
+      upload: {
+        contentTypes: ['multipart/form-data'],
+        description: '`file`: the sheet (.xlsx or .csv); optional `currency` for rows that name none',
+      },
+      responses: {
+        200: { description: ROWS_DESCRIPTION, schema: sheetAnswer(skuRow).meta({ id: 'SkuSheetImport' }) },
+        422: { description: UNREADABLE_DESCRIPTION, schema: errorBodySchema },
+      },
+      errors: [415],
+    },
+    (c) =>
+      sheetImport(c, 'skus.csv', SKU_RESULT_COLUMNS, async (input, fields) => {
+        const defaultCurrency = fields.currency
+          ? parseParam(currencySchema, fields.currency, 'currency')
+          : undefined;
+        return importSkuSheet(db, input, { defaultCurrency });
+      }),
   );
 
-  app.post('/stock/import', uploadLimit(), (c) =>
-    sheetImport(c, 'stock.csv', STOCK_RESULT_COLUMNS, async (input, fields) => {
-      const defaultWarehouse = fields.warehouse
-        ? parseParam(codeParam, fields.warehouse, 'warehouse')
-        : undefined;
-      return importOpeningStockSheet(db, input, { defaultWarehouse });
-    }),
+  route(
+    {
+      method: 'post',
+      path: '/stock/import',
+      access: 'operate',
+      operationId: 'importOpeningStockSheet',
+      summary: 'Import a sheet of opening stock (SKU, warehouse, quantity): each row a receipt',
+      description: SHEET_DESCRIPTION,
+      query: formatQuery,
+      upload: {
+        contentTypes: ['multipart/form-data'],
+        description: '`file`: the sheet (.xlsx or .csv); optional `warehouse` for rows that name none',
+      },
+      responses: {
+        200: {
+          description: ROWS_DESCRIPTION,
+          schema: sheetAnswer(stockRow).meta({ id: 'OpeningStockSheetImport' }),
+        },
+        422: { description: UNREADABLE_DESCRIPTION, schema: errorBodySchema },
+      },
+      errors: [415],
+      audit: { entity: 'stock' },
+    },
+    (c) =>
+      sheetImport(c, 'stock.csv', STOCK_RESULT_COLUMNS, async (input, fields) => {
+        const defaultWarehouse = fields.warehouse
+          ? parseParam(codeParam, fields.warehouse, 'warehouse')
+          : undefined;
+        return importOpeningStockSheet(db, input, { defaultWarehouse });
+      }),
   );
 
   return app;
 }
+
+const SHEET_DESCRIPTION =
+  'Rows that fail are listed with their reason, the others stored; the same sheet again changes nothing. With `?format=xlsx` the answer is the result workbook.';
+const ROWS_DESCRIPTION = 'Every row with its outcome (or, with `?format=xlsx`, the result workbook)';
+const UNREADABLE_DESCRIPTION =
+  'The file as a whole cannot be read (unreadable, empty, missing columns, too many rows): nothing was stored. With `?format=xlsx` the result workbook says why; else an error (`invalid_file`, or `validation_failed` without a file).';
+
+const formatQuery = z.object({
+  format: z.string().optional().describe('`xlsx`: answer with the result workbook instead of JSON'),
+});
+
+const rowStatus = z.enum(['created', 'updated', 'unchanged', 'recorded', 'rejected']);
+
+const rowFields = {
+  row: z.number().int().describe('the sheet row number'),
+  status: rowStatus,
+  reason: z.string().optional().describe('why a row was refused, in English and Chinese'),
+};
+
+const skuRow = z.object({
+  ...rowFields,
+  sku: z.string(),
+  name: z.string(),
+  unitPrice: z.string().describe('the cell as written'),
+  currency: z.string(),
+  reorderPoint: z.string(),
+});
+
+const stockRow = z.object({
+  ...rowFields,
+  sku: z.string(),
+  warehouse: z.string(),
+  quantity: z.string().describe('the cell as written'),
+  documentId: z.number().int().optional().describe('the receipt the opening stock was recorded as'),
+});
+
+const sheetAnswer = <R extends z.ZodType>(row: R) =>
+  z.object({
+    summary: z.object({
+      fileName: z.string(),
+      rows: z.number().int(),
+      created: z.number().int(),
+      updated: z.number().int(),
+      unchanged: z.number().int(),
+      recorded: z.number().int(),
+      rejected: z.number().int(),
+    }),
+    rows: z.array(row),
+  });
 
 /**
  * One sheet upload: reads the form, runs the import and answers with every row's outcome as JSON,

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import { bilingual } from '../../../connectors/excel-inbox/bilingual.js';
 import { MAX_ORDER_FILE_BYTES } from '../../../connectors/excel-inbox/parse.js';
 import { resultFileName, rowResult } from '../../../connectors/excel-inbox/result-workbook.js';
@@ -11,8 +11,8 @@ import { currencySchema } from '../../domain/order-input.js';
 import { attachmentDisposition, safeFileName } from '../../inbox/file-name.js';
 import { importOrderFile } from '../../inbox/import-file.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
-import type { AppEnv } from '../env.js';
 import { errorResponse, parseParam } from '../errors.js';
+import { errorBodySchema, newRoutes, routeRegistrar } from '../openapi.js';
 import { readUpload, XLSX_TYPE } from '../upload.js';
 
 /**
@@ -21,14 +21,48 @@ import { readUpload, XLSX_TYPE } from '../upload.js';
  */
 const MAX_IMPORT_BYTES = MAX_ORDER_FILE_BYTES + 64 * 1024;
 
+const importSummary = z.object({
+  fileName: z.string(),
+  error: z.string().optional().describe('why the file as a whole could not be read'),
+  rows: z.number().int(),
+  ordersAccepted: z.number().int(),
+  ordersRejected: z.number().int(),
+  ordersAlreadyImported: z.number().int(),
+  ordersConflicting: z.number().int(),
+});
+
+const outcomeFields = {
+  reason: z.string().optional().describe('in English and Chinese'),
+  orderId: z.number().int().optional().describe('the stockbridge order, when accepted'),
+};
+
+const orderImportSchema = z
+  .object({
+    summary: importSummary,
+    orders: z.array(z.object({ externalId: z.string(), accepted: z.boolean(), ...outcomeFields })),
+    rows: z.array(
+      z.object({
+        row: z.number().int().describe('the sheet row number'),
+        orderNo: z.string(),
+        customer: z.string(),
+        sku: z.string(),
+        quantity: z.number().int().nullable().describe('null: the cell is not a valid quantity'),
+        status: z.enum(['accepted', 'rejected', 'pending']),
+        ...outcomeFields,
+      }),
+    ),
+  })
+  .meta({ id: 'OrderFileImport' });
+
 /**
  * `POST /api/orders/import` (multipart/form-data: `file`, optional `currency`): the same import the
  * inbox folder does, answered with the outcome of every order and row as JSON, or with the result
  * workbook itself when asked for `?format=xlsx`.
  */
 export function importRoutes(db: Conn, intake: IntakeBatcher) {
-  const app = new Hono<AppEnv>();
-  app.post(
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Orders', entity: 'order_import', db });
+  app.use(
     '/orders/import',
     bodyLimit({
       maxSize: MAX_IMPORT_BYTES,
@@ -43,6 +77,37 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
           ),
         ),
     }),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/orders/import',
+      access: 'operate',
+      operationId: 'importOrderFile',
+      summary: 'Import an order file (.xlsx or .csv), as the inbox folder does',
+      description:
+        'Answers with the outcome of every order and row as JSON, or with `?format=xlsx` the result workbook itself (200, or 422 when the file could not be read). An order with an invalid row is rejected whole; the same file again stores nothing new.',
+      query: z.object({
+        format: z.string().optional().describe('`xlsx`: answer with the result workbook instead of JSON'),
+      }),
+      upload: {
+        contentTypes: ['multipart/form-data'],
+        description: `\`file\`: the order sheet (at most ${MAX_ORDER_FILE_BYTES} bytes); optional \`currency\` for rows that name none`,
+      },
+      responses: {
+        200: {
+          description: 'Every order and row with its outcome (or the result workbook)',
+          schema: orderImportSchema,
+        },
+        422: {
+          description:
+            'The file as a whole could not be read (`summary.error`; or the result workbook saying so), or the form has no file (an error)',
+          schema: z.union([orderImportSchema, errorBodySchema]),
+        },
+      },
+      errors: [415],
+    },
     async (c) => {
       const { file, fields } = await readUpload(c, { en: 'an .xlsx or .csv file', zh: '.xlsx 或 .csv 文件' });
       const currency = fields.currency ? parseParam(currencySchema, fields.currency, 'currency') : undefined;

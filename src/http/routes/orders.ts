@@ -1,17 +1,25 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
 import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
-
 import { apiOrderDelivery } from '../../orders/intake.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
 import { quoteOrder } from '../../orders/quote.js';
-import type { AppDeps, AppEnv } from '../env.js';
-import { parseParam, readJson } from '../errors.js';
+import type { AppDeps } from '../env.js';
+import { parseParam } from '../errors.js';
+import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idempotencyKeyParam, idParam } from '../params.js';
+import {
+  cancelAnswerSchema,
+  orderAcceptedSchema,
+  orderDetailSchema,
+  orderListSchema,
+  orderQuoteSchema,
+  orderStatusAnswerSchema,
+  shipmentAnswerSchema,
+} from './order-schemas.js';
 
 const listQuery = z.object({
   channel: z.string().max(64).optional(),
@@ -50,83 +58,172 @@ const statusBody = z.object({
   reason: z.string().trim().min(1).max(255).optional(),
 });
 
-/** Optional body: an empty one is `{}`. */
-async function optionalJson<S extends z.ZodType>(
-  c: Parameters<typeof readJson>[0],
-  schema: S,
-): Promise<z.output<S>> {
-  const text = await c.req.text();
-  if (text.trim() === '') return schema.parse({});
-  return readJson(c, schema);
-}
+const orderParams = z.object({ id: idParam.describe('order id') });
 
 export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatcher) {
-  const app = new Hono<AppEnv>();
+  const app = newRoutes();
+  const route = routeRegistrar(app, { tag: 'Orders', entity: 'order', db });
 
-  app.post('/orders', async (c) => {
-    const order = await readJson(c, orderInputSchema);
-    const key = parseParam(idempotencyKeyParam, c.req.header('idempotency-key'), 'Idempotency-Key header');
-    const result = await intake.submit(apiOrderDelivery(order, await c.req.text(), key));
-    return c.json(
-      { id: result.orderId, status: result.status, duplicate: !result.created },
-      result.created ? 202 : 200,
-    );
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders',
+      access: 'operate',
+      operationId: 'createOrder',
+      summary: 'Submit an order',
+      description:
+        'Stored and queued for processing (202); a repeat (same external id, or the same Idempotency-Key) answers 200 with the order already stored.',
+      headers: z.object({
+        'idempotency-key': idempotencyKeyParam.describe('a repeat with the same key is the same order'),
+      }),
+      body: orderInputSchema,
+      responses: {
+        200: { description: 'Already known: nothing new was stored', schema: orderAcceptedSchema },
+        202: { description: 'Stored; processing follows', schema: orderAcceptedSchema },
+      },
+      errors: [409],
+    },
+    async (c, { body }) => {
+      const key = parseParam(idempotencyKeyParam, c.req.header('idempotency-key'), 'Idempotency-Key header');
+      const result = await intake.submit(apiOrderDelivery(body, await c.req.text(), key));
+      return c.json(
+        { id: result.orderId, status: result.status, duplicate: !result.created },
+        result.created ? 202 : 200,
+      );
+    },
+  );
 
-  /** What processing would decide for this order body now; stores nothing (README "A quote for orders taken by phone"). */
-  app.post('/orders/quote', async (c) => {
-    const order = await readJson(c, orderInputSchema);
-    return c.json(await quoteOrder(db, order));
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders/quote',
+      access: 'operate_finance',
+      operationId: 'quoteOrder',
+      summary: 'What processing would decide for this order now (stores nothing)',
+      description: 'README "A quote for orders taken by phone": prices, stock, rules and every hold reason.',
+      body: orderInputSchema,
+      responses: { 200: { description: 'The quote', schema: orderQuoteSchema } },
+      audit: false,
+    },
+    async (c, { body }) => c.json(await quoteOrder(db, body)),
+  );
 
-  app.get('/orders', async (c) => {
-    const filter = parseParam(listQuery, c.req.query(), 'query');
-    const { items, nextId } = await listOrders(db, filter, readCursor(filter.cursor));
-    return c.json({ items, nextCursor: nextCursor(nextId) });
-  });
+  route(
+    {
+      method: 'get',
+      path: '/orders',
+      access: 'read',
+      operationId: 'listOrders',
+      summary: 'Orders, newest first, a page at a time',
+      query: listQuery,
+      responses: { 200: { description: 'A page of orders', schema: orderListSchema } },
+    },
+    async (c, { query }) => {
+      const { items, nextId } = await listOrders(db, query, readCursor(query.cursor));
+      return c.json({ items, nextCursor: nextCursor(nextId) });
+    },
+  );
 
-  app.get('/orders/:id', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'order id');
-    return c.json(await orderDetail(db, id));
-  });
+  route(
+    {
+      method: 'get',
+      path: '/orders/:id',
+      access: 'read',
+      operationId: 'getOrder',
+      summary: 'An order with its lines, money, history, shipments and notifications',
+      params: orderParams,
+      responses: { 200: { description: 'The order', schema: orderDetailSchema } },
+      errors: [404],
+    },
+    async (c, { params }) => c.json(await orderDetail(db, params.id)),
+  );
 
-  app.post('/orders/:id/shipments', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'order id');
-    const body = await optionalJson(c, shipmentBody);
-    const result = await shipOrder(db, id, body, 'admin');
-    return c.json({ shipmentId: result.shipmentId, status: result.order.status, lines: result.lines }, 201);
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders/:id/shipments',
+      access: 'operate',
+      operationId: 'shipOrder',
+      summary: 'Record a shipment (without lines: everything reserved ships)',
+      params: orderParams,
+      body: shipmentBody,
+      bodyOptional: true,
+      responses: { 201: { description: 'Shipped', schema: shipmentAnswerSchema } },
+      errors: [404, 409],
+    },
+    async (c, { params, body }) => {
+      const result = await shipOrder(db, params.id, body, actorOf(c));
+      return c.json({ shipmentId: result.shipmentId, status: result.order.status, lines: result.lines }, 201);
+    },
+  );
 
-  app.post('/orders/:id/cancel', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'order id');
-    const body = await optionalJson(c, cancelBody);
-    const result = await cancelOrder(db, id, body.reason ?? 'cancelled by admin', 'admin', {
-      tellChannel: true,
-    });
-    return c.json({ id, status: result.order.status, filledOrders: result.filledOrders });
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders/:id/cancel',
+      access: 'operate',
+      operationId: 'cancelOrder',
+      summary: 'Cancel an order (its reservations go to waiting backorders; the channel is told)',
+      params: orderParams,
+      body: cancelBody,
+      bodyOptional: true,
+      responses: { 200: { description: 'Cancelled', schema: cancelAnswerSchema } },
+      errors: [404, 409],
+    },
+    async (c, { params, body }) => {
+      const actor = actorOf(c);
+      const result = await cancelOrder(db, params.id, body.reason ?? `cancelled by ${actor}`, actor, {
+        tellChannel: true,
+      });
+      return c.json({ id: params.id, status: result.order.status, filledOrders: result.filledOrders });
+    },
+  );
 
-  app.post('/orders/:id/status', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'order id');
-    const body = await readJson(c, statusBody);
-    const order = await setOrderStatus(
-      db,
-      id,
-      body.status as (typeof MANUAL_TARGETS)[number],
-      body.reason ?? `set by admin`,
-      'admin',
-    );
-    if (order.status === 'received') await enqueueOrders([id]).catch(() => {});
-    return c.json({ id, status: order.status });
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders/:id/status',
+      access: 'operate',
+      operationId: 'setOrderStatus',
+      summary: "Set an order's status by hand (delivered, completed, on hold, rejected, received)",
+      params: orderParams,
+      body: statusBody,
+      responses: { 200: { description: "The order's status now", schema: orderStatusAnswerSchema } },
+      errors: [404, 409],
+    },
+    async (c, { params, body }) => {
+      const actor = actorOf(c);
+      const order = await setOrderStatus(
+        db,
+        params.id,
+        body.status as (typeof MANUAL_TARGETS)[number],
+        body.reason ?? `set by ${actor}`,
+        actor,
+      );
+      if (order.status === 'received') await enqueueOrders([params.id]).catch(() => {});
+      return c.json({ id: params.id, status: order.status });
+    },
+  );
 
-  /** Takes an order off hold and processes it again (e.g. after the missing SKU was created). */
-  app.post('/orders/:id/release', async (c) => {
-    const id = parseParam(idParam, c.req.param('id'), 'order id');
-    const order = await setOrderStatus(db, id, 'received', 'released from hold by admin', 'admin');
-    await enqueueOrders([id]).catch(() => {});
-    return c.json({ id, status: order.status });
-  });
+  route(
+    {
+      method: 'post',
+      path: '/orders/:id/release',
+      access: 'operate',
+      operationId: 'releaseOrder',
+      summary: 'Take an order off hold and process it again',
+      description: 'E.g. after the missing SKU was created.',
+      params: orderParams,
+      responses: { 200: { description: 'Released; processing follows', schema: orderStatusAnswerSchema } },
+      errors: [404, 409],
+    },
+    async (c, { params }) => {
+      const actor = actorOf(c);
+      const order = await setOrderStatus(db, params.id, 'received', `released from hold by ${actor}`, actor);
+      await enqueueOrders([params.id]).catch(() => {});
+      return c.json({ id: params.id, status: order.status });
+    },
+  );
 
   return app;
 }
