@@ -76,7 +76,7 @@ export function metricsAccess(token: string | undefined): MiddlewareHandler {
 export function metricsRoutes(token: string | undefined) {
   const app = newRoutes();
   // A public operation writes no audit entry, so the registrar never uses a database here.
-  const route = routeRegistrar(app, { tag: 'Metrics', entity: 'metrics', db: null as unknown as Conn });
+  const route = routeRegistrar(app, { tag: 'Metrics', entity: 'metrics' });
   app.use('/metrics', metricsAccess(token));
   route(
     {

@@ -126,7 +126,8 @@ export interface RegistrarOptions {
   /** What the audit log calls the things these routes change (`order`, `channel`, ...). */
   entity: string;
   /** Where audit entries are written. */
-  db: Conn;
+  /** Only routes that write audit entries need it: a set of public routes may leave it out. */
+  db?: Conn;
 }
 
 /** A new set of routes that `route(...)` declarations are added to. */
@@ -188,6 +189,9 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
     Q extends ObjectSchema | undefined = undefined,
     B extends z.ZodType | undefined = undefined,
   >(spec: RouteSpec<P, Q, B>, handler: RouteHandler<P, Q, B>): void {
+    const audited = !(spec.audit === false || spec.method === 'get' || spec.access === 'public');
+    if (audited && !options.db)
+      throw new Error(`${spec.operationId}: a change needs a database for its audit entry`);
     app.openAPIRegistry.registerPath(describeRoute(spec, options.tag));
     const paramEntries = spec.params ? Object.entries(spec.params.shape as Record<string, z.ZodType>) : [];
 
@@ -212,7 +216,7 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
       if (checkResponses()) await checkResponse(spec, res);
       if (audit && res.status < 400) {
         const principal = c.get('principal') as Principal;
-        await recordAudit(options.db, {
+        await recordAudit(options.db!, {
           principal,
           method: spec.method.toUpperCase(),
           route: openApiPath(c.req.routePath),
