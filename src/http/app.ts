@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
@@ -10,7 +11,7 @@ import { addApiDocs } from './api-docs.js';
 import type { AppDeps, AppEnv } from './env.js';
 import { errorResponse, handleError } from './errors.js';
 import { metricsRoutes } from './metrics-access.js';
-import { bearerOrBasicAuth, principalAuth, requestContext, safeEqual, sameSiteWrites } from './middleware.js';
+import { bearerOrBasicAuth, principalAuth, requestContext, sameSiteWrites } from './middleware.js';
 import { API_VERSION, openApiDocument, registerSecuritySchemes, routeRegistrar } from './openapi.js';
 import { authPageRoutes } from './pages/auth-pages.js';
 import { QUEUE_BOARD_PATH, queueBoardRoutes } from './queue-board.js';
@@ -165,7 +166,21 @@ export function createApp(deps: AppDeps) {
   if (deps.statusPage) api.route('/', statusLinkRoutes(deps.db, deps.statusPage));
   app.route('/api', api);
   if (deps.queues) {
-    const admin = bearerOrBasicAuth({ verify: (token) => safeEqual(token, deps.adminToken) });
+    // Admins only: a logged-in admin user (session cookie), or an admin's token as bearer or as the
+    // Basic password. The board's own scripts send no CSRF token, so its changes are guarded by
+    // refusing cross-site requests (sameSiteWrites).
+    const isAdmin = async (token: string) => (await auth.bearer(token))?.role === 'admin';
+    const basicOrBearer = bearerOrBasicAuth({ verify: isAdmin });
+    const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
+      const cookie = c.req.header('authorization') ? undefined : sessionCookieOf(c);
+      const found = cookie ? await auth.session(cookie) : null;
+      if (!found) return basicOrBearer(c, next);
+      if (found.principal.role !== 'admin') {
+        return errorResponse(c, 403, 'forbidden', 'the queue dashboard is for admins');
+      }
+      c.set('principal', found.principal);
+      await next();
+    };
     for (const path of [QUEUE_BOARD_PATH, `${QUEUE_BOARD_PATH}/*`]) {
       app.use(path, secureHeaders(), admin, sameSiteWrites());
     }

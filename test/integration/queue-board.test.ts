@@ -2,6 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { workerConnection } from '../../src/queue/redis.js';
+import { logIn } from '../helpers/auth.js';
 import { TEST_REDIS_URL } from '../helpers/db.js';
 import { ADMIN_TOKEN, createStack, jsonOrText, silentLog, type TestStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
@@ -159,5 +160,49 @@ describe('the queue dashboard at /console/queues', () => {
     const removed = await board('PUT', `/api/queues/maintenance/${job.id}/clean`, `Bearer ${ADMIN_TOKEN}`);
     expect(removed.status).toBe(204);
     expect(await stack.queues.maintenance.getJob(job.id!)).toBeUndefined();
+  });
+
+  it('opens for admin users (their session or an admin token), and refuses other roles (403) or their tokens (401)', async () => {
+    const api = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
+      const res = await app.request(path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await jsonOrText(res) };
+    };
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const password = 'correct horse battery';
+    for (const [email, role] of [
+      ['board.admin@example.com', 'admin'],
+      ['board.viewer@example.com', 'viewer'],
+    ] as const) {
+      expect((await api('POST', '/api/users', { email, role, password }, admin)).status).toBe(201);
+    }
+    const adminSession = await logIn(app, 'board.admin@example.com', password, '198.51.100.71');
+    const viewerSession = await logIn(app, 'board.viewer@example.com', password, '198.51.100.72');
+
+    const page = await board('GET', '', undefined, { cookie: adminSession.cookie });
+    expect(page.status).toBe(200);
+    expect(page.contentType).toContain('text/html');
+    const refused = await board('GET', '', undefined, { cookie: viewerSession.cookie });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+
+    const tokenOf = async (session: { cookie: string; csrf: string }, role: string) =>
+      (
+        await api(
+          'POST',
+          '/api/tokens',
+          { name: `${role} board`, role },
+          { cookie: session.cookie, 'x-csrf-token': session.csrf },
+        )
+      ).body.token as string;
+    const adminToken = await tokenOf(adminSession, 'admin');
+    const viewerToken = await tokenOf(viewerSession, 'viewer');
+    expect((await board('GET', '/api/queues', `Bearer ${adminToken}`)).status).toBe(200);
+    expect((await board('GET', '', basic('someone', adminToken))).status).toBe(200);
+    expect((await board('GET', '/api/queues', `Bearer ${viewerToken}`)).status).toBe(401);
+    expect((await board('GET', '', basic('someone', viewerToken))).status).toBe(401);
   });
 });
