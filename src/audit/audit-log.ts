@@ -58,11 +58,10 @@ export interface AuditEntry {
   requestId?: string | null;
 }
 
-/** Appends one entry to the audit log. */
-export async function recordAudit(db: Conn, entry: AuditEntry): Promise<void> {
+function auditRow(entry: AuditEntry, at: string) {
   const { principal: p } = entry;
-  await db('audit_log').insert({
-    at: dbTime(),
+  return {
+    at,
     actor: p.actor.slice(0, 255),
     actor_kind: p.kind,
     actor_role: p.role,
@@ -78,5 +77,66 @@ export async function recordAudit(db: Conn, entry: AuditEntry): Promise<void> {
     before: stored(entry.before),
     after: stored(entry.after),
     request_id: entry.requestId ?? null,
-  });
+  };
+}
+
+/** Appends one entry to the audit log, in its own statement (inside a caller's transaction, if given one). */
+export async function recordAudit(db: Conn, entry: AuditEntry): Promise<void> {
+  await db('audit_log').insert(auditRow(entry, dbTime()));
+}
+
+/** Most entries written by one statement (16 columns each: within SQLite's limit on variables). */
+const MAX_BATCH = 200;
+
+/**
+ * Writes the audit entries of concurrent requests together: entries that arrive while a write is
+ * under way go into the next one, a multi-row INSERT, so a burst of API calls (orders posted one
+ * by one) costs one commit per batch instead of one per request. Each caller's promise settles when
+ * the statement holding its entry has committed, so an answer is never sent before its entry is
+ * stored.
+ */
+export class AuditWriter {
+  readonly #db: Conn;
+  #pending: { row: ReturnType<typeof auditRow>; done: (err?: Error) => void }[] = [];
+  #writing = false;
+
+  constructor(db: Conn) {
+    this.#db = db;
+  }
+
+  write(entry: AuditEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ row: auditRow(entry, dbTime()), done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, MAX_BATCH);
+        try {
+          await this.#db('audit_log').insert(batch.map((b) => b.row));
+          for (const b of batch) b.done();
+        } catch (err) {
+          for (const b of batch) b.done(err as Error);
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
+const writers = new WeakMap<object, AuditWriter>();
+
+/** The shared writer of a database (one per connection pool). */
+export function auditWriterOf(db: Conn): AuditWriter {
+  let writer = writers.get(db);
+  if (!writer) {
+    writer = new AuditWriter(db);
+    writers.set(db, writer);
+  }
+  return writer;
 }

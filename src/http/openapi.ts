@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { recordAudit } from '../audit/audit-log.js';
+import { auditWriterOf } from '../audit/audit-log.js';
 import { type Access, allows, type Principal, rolesFor } from '../auth/roles.js';
 import type { Conn } from '../db/connection.js';
 import type { AppEnv } from './env.js';
@@ -216,21 +216,23 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
       if (checkResponses()) await checkResponse(spec, res);
       if (audit && res.status < 400) {
         const principal = c.get('principal') as Principal;
-        await recordAudit(options.db!, {
-          principal,
-          method: spec.method.toUpperCase(),
-          route: openApiPath(c.req.routePath),
-          operation: spec.operationId,
-          entity: audit.entity ?? options.entity,
-          entityId: await entityIdOf(params, res),
-          status: res.status,
-          request: spec.body ? (audit.request ? audit.request(body) : body) : undefined,
-          before,
-          after: audit.load ? await audit.load({ params }) : undefined,
-          requestId: c.get('requestId'),
-        }).catch((err: Error) =>
-          c.get('log')?.error({ err: err.message, operation: spec.operationId }, 'audit entry not written'),
-        );
+        await auditWriterOf(options.db!)
+          .write({
+            principal,
+            method: spec.method.toUpperCase(),
+            route: openApiPath(c.req.routePath),
+            operation: spec.operationId,
+            entity: audit.entity ?? options.entity,
+            entityId: await entityIdOf(params, res),
+            status: res.status,
+            request: spec.body ? (audit.request ? audit.request(body) : body) : undefined,
+            before,
+            after: audit.load ? await audit.load({ params }) : undefined,
+            requestId: c.get('requestId'),
+          })
+          .catch((err: Error) =>
+            c.get('log')?.error({ err: err.message, operation: spec.operationId }, 'audit entry not written'),
+          );
       }
       return res;
     };
