@@ -10,12 +10,16 @@ import { taxRule } from './money.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
 /**
- * The order rules that run after the price check and before stock is locked, inside the worker's
- * grouped transaction (src/orders/processing.ts): contracts, promotions, credit. Each rule
+ * The order rules that run after the price check, inside the worker's grouped transaction
+ * (src/orders/processing.ts): contracts, promotions, credit. Each rule
  *
- * 1. `load`s what it needs for the whole group of orders in one round trip, locking the rows it
- *    guards (customer, salesperson, contract lines, promotion counters). Rules load in `lockRank`
- *    order, which is ARCHITECTURE.md's lock order, whatever order they decide in;
+ * 1. `load`s what it needs for the whole group of orders, locking the rows it guards (customer,
+ *    salesperson, contract lines, promotion counters). Rules load in `lockRank` order, which is
+ *    ARCHITECTURE.md's lock order, whatever order they decide in. A rule with `prepare` makes its
+ *    plain reads first and hands over its locking statements: the locking statements of every rule
+ *    and then the stock rows' (processing) go to the database in one round trip, still in lock
+ *    order, so the first rows locked (the salespeople's, shared by many groups) are held from that
+ *    round trip to the group's COMMIT — two round trips — not across one round trip per rule;
  * 2. `decide`s for one order, in the order of `ORDER_RULES`, seeing what earlier rules changed in
  *    the order's draft (a contract price, a promotion's discount) and what earlier orders of the
  *    group took from its state. `decide` changes nothing but the draft;
