@@ -1,4 +1,4 @@
-import { lockClause, rawRows } from '../db/connection.js';
+import { lockClause, rawRows, type Tx } from '../db/connection.js';
 import {
   type ContractDefault,
   type ContractDraw,
@@ -8,7 +8,7 @@ import {
   drawLimit,
 } from '../domain/contracts.js';
 import { businessDate } from '../domain/pricing.js';
-import type { OrderRule } from '../orders/order-rules.js';
+import type { OrderRule, RuleOrder, RuleStatements } from '../orders/order-rules.js';
 import { toContract, toContractLine } from './contracts.js';
 
 /** The contracts a group of orders may draw on, their lines locked, and each order's contract data. */
@@ -29,6 +29,54 @@ interface ContractEffect {
 
 const marks = (n: number) => new Array(n).fill('?').join(', ');
 
+/** The contract rule's locking round trip for a group of orders (`load`, or sent with the other rules'). */
+function contractStatements(tx: Tx, orders: readonly RuleOrder[]): RuleStatements<ContractState> {
+  const ids = orders.map((o) => o.order.id);
+  const m = marks(ids.length);
+  // One round trip: the orders' contract numbers and channel defaults (orders are locked by this
+  // transaction already), then the contract lines locked in id order — those of the contracts
+  // the orders name, and of their customers' contracts for orders of `only_active` channels.
+  return {
+    sql:
+      'SELECT o.id, o.customer_id, o.contract_number, s.contract_default FROM orders o ' +
+      `LEFT JOIN channel_contract_settings s ON s.channel = o.channel WHERE o.id IN (${m}); ` +
+      'SELECT cl.*, c.number, c.customer_id, c.currency, c.valid_from, c.valid_to ' +
+      'FROM contracts c JOIN contract_lines cl ON cl.contract_id = c.id WHERE c.id IN (' +
+      `SELECT c2.id FROM orders o JOIN contracts c2 ON c2.number = o.contract_number WHERE o.id IN (${m}) ` +
+      'UNION SELECT c3.id FROM orders o ' +
+      "JOIN channel_contract_settings s ON s.channel = o.channel AND s.contract_default = 'only_active' " +
+      `JOIN contracts c3 ON c3.customer_id = o.customer_id WHERE o.id IN (${m}) AND o.contract_number IS NULL` +
+      `) ORDER BY cl.id${lockClause(tx)}`,
+    bindings: [...ids, ...ids, ...ids],
+    parse: ([orderRows = [], lineRows = []]) => contractState(orderRows, lineRows),
+  };
+}
+
+/** The contract rule's state from the rows of its statements. */
+function contractState(
+  orderRows: Record<string, unknown>[],
+  lineRows: Record<string, unknown>[],
+): ContractState {
+  const state: ContractState = { orders: new Map(), contracts: [], lines: new Map() };
+  for (const r of orderRows)
+    state.orders.set(Number(r.id), {
+      customerId: r.customer_id === null ? null : Number(r.customer_id),
+      contractNumber: (r.contract_number as string | null) ?? null,
+      contractDefault: r.contract_default === 'only_active' ? 'only_active' : 'none',
+    });
+  const contracts = new Map<number, ContractInfo>();
+  for (const r of lineRows) {
+    const line = toContractLine(r);
+    if (!contracts.has(line.contractId))
+      contracts.set(line.contractId, toContract({ ...r, id: line.contractId }));
+    const list = state.lines.get(line.contractId) ?? [];
+    list.push(line);
+    state.lines.set(line.contractId, list);
+  }
+  state.contracts = [...contracts.values()];
+  return state;
+}
+
 /**
  * Sales contracts as an order rule (src/orders/order-rules.ts), first to decide: an order drawing
  * on a contract is sold at the contract price, and held when a line would take more than the
@@ -45,43 +93,11 @@ export const contractRule: OrderRule<ContractState, ContractEffect> = {
   lockRank: 30,
 
   async load(tx, orders) {
-    const ids = orders.map((o) => o.order.id);
-    const m = marks(ids.length);
-    // One round trip: the orders' contract numbers and channel defaults (orders are locked by this
-    // transaction already), then the contract lines locked in id order — those of the contracts
-    // the orders name, and of their customers' contracts for orders of `only_active` channels.
-    const [orderRows = [], lineRows = []] = await rawRows(
-      tx,
-      'SELECT o.id, o.customer_id, o.contract_number, s.contract_default FROM orders o ' +
-        `LEFT JOIN channel_contract_settings s ON s.channel = o.channel WHERE o.id IN (${m}); ` +
-        'SELECT cl.*, c.number, c.customer_id, c.currency, c.valid_from, c.valid_to ' +
-        'FROM contracts c JOIN contract_lines cl ON cl.contract_id = c.id WHERE c.id IN (' +
-        `SELECT c2.id FROM orders o JOIN contracts c2 ON c2.number = o.contract_number WHERE o.id IN (${m}) ` +
-        'UNION SELECT c3.id FROM orders o ' +
-        "JOIN channel_contract_settings s ON s.channel = o.channel AND s.contract_default = 'only_active' " +
-        `JOIN contracts c3 ON c3.customer_id = o.customer_id WHERE o.id IN (${m}) AND o.contract_number IS NULL` +
-        `) ORDER BY cl.id${lockClause(tx)}`,
-      [...ids, ...ids, ...ids],
-    );
-    const state: ContractState = { orders: new Map(), contracts: [], lines: new Map() };
-    for (const r of orderRows)
-      state.orders.set(Number(r.id), {
-        customerId: r.customer_id === null ? null : Number(r.customer_id),
-        contractNumber: (r.contract_number as string | null) ?? null,
-        contractDefault: r.contract_default === 'only_active' ? 'only_active' : 'none',
-      });
-    const contracts = new Map<number, ContractInfo>();
-    for (const r of lineRows) {
-      const line = toContractLine(r);
-      if (!contracts.has(line.contractId))
-        contracts.set(line.contractId, toContract({ ...r, id: line.contractId }));
-      const list = state.lines.get(line.contractId) ?? [];
-      list.push(line);
-      state.lines.set(line.contractId, list);
-    }
-    state.contracts = [...contracts.values()];
-    return state;
+    const locking = contractStatements(tx, orders);
+    return locking.parse(await rawRows(tx, locking.sql, locking.bindings));
   },
+
+  prepare: async (tx, orders) => contractStatements(tx, orders),
 
   decide(state, draft, ctx) {
     const data = state.orders.get(draft.order.id);

@@ -20,7 +20,7 @@ import {
 import { orderTotal } from '../domain/order-input.js';
 import { businessDate } from '../domain/pricing.js';
 import { storedMoney } from '../orders/money.js';
-import type { OrderRule, RuleContext, RuleOrder } from '../orders/order-rules.js';
+import type { OrderRule, RuleContext, RuleOrder, RuleStatements } from '../orders/order-rules.js';
 import type { LineRow, OrderRow } from '../orders/order-store.js';
 import { currentBusinessTimeZone } from './price-book.js';
 
@@ -100,6 +100,21 @@ export async function loadCredit(
   now: string,
   timeZone: string,
 ): Promise<CreditState> {
+  const locking = await prepareCredit(tx, orders, now, timeZone);
+  return locking.parse(locking.sql === '' ? [] : await rawRows(tx, locking.sql, locking.bindings));
+}
+
+/**
+ * `loadCredit` in two steps: the plain read (1.) now, and the locking round trip (2.) as
+ * statements for the caller to send (with the other rules' locks, src/orders/order-rules.ts), and
+ * what makes the state of their rows. With no trade customer's order there is nothing to send.
+ */
+export async function prepareCredit(
+  tx: Tx,
+  orders: readonly { order: Pick<OrderRow, 'id' | 'customerId' | 'currency'> }[],
+  now: string,
+  timeZone: string,
+): Promise<RuleStatements<CreditState>> {
   const date = businessDate(isoTime(now) as string, timeZone);
   const state: CreditState = {
     date,
@@ -111,8 +126,9 @@ export async function loadCredit(
   };
   for (const { order } of orders)
     state.orders.set(order.id, { exempt: 'no_customer', customerId: null, booked: 0, approvedUpTo: null });
+  const nothing: RuleStatements<CreditState> = { sql: '', bindings: [], parse: () => state };
   const ids = orders.filter((o) => o.order.customerId !== null).map((o) => o.order.id);
-  if (ids.length === 0) return state;
+  if (ids.length === 0) return nothing;
 
   const [facts = [], booked = [], approvals = []] = await rawRows(
     tx,
@@ -153,7 +169,7 @@ export async function loadCredit(
       if (c) currencies.add(String(c));
   }
   const trade = [...counterCurrency.keys()].sort((a, b) => a - b);
-  if (trade.length === 0) return state;
+  if (trade.length === 0) return nothing;
 
   const lock = lockClause(tx);
   const mysql = dialectOf(tx) === 'mysql';
@@ -161,47 +177,53 @@ export async function loadCredit(
     mysql ? `ON DUPLICATE KEY UPDATE updated_at = ${table}.updated_at` : `ON CONFLICT (${key}) DO NOTHING`;
   const ccy = [...currencies].sort();
   const spOfTrade = `SELECT salesperson_id FROM customers WHERE id IN (${marks(trade)})`;
-  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = [], overdue = []] =
-    await rawRows(
-      tx,
+  return {
+    sql:
       // customer: the customers rows, then their credit rows (created and locked in one statement)
       'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
-        `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
-        'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-        `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
-        'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
-        `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
-        // salesperson: the salespeople rows, then their credit rows
-        `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
-        'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-        'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
-        `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
-        `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
-        'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
-        `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
-        // the rates in force on the booking date, between any two currencies involved
-        'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
-        `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
-        '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
-        'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
-        // invoices past due with money open, of the customers who asked for overdue holds
-        OVERDUE_SQL(trade),
-      [
-        ...trade,
-        ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
-        ...trade,
-        ...trade,
-        ...trade,
-        now,
-        ...trade,
-        ...trade,
-        ...ccy,
-        ...ccy,
-        date,
-        ...trade,
-        date,
-      ],
-    );
+      `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
+      'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+      `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
+      'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
+      `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
+      // salesperson: the salespeople rows, then their credit rows
+      `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
+      'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+      'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
+      `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
+      `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
+      'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
+      `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
+      // the rates in force on the booking date, between any two currencies involved
+      'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
+      `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
+      '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
+      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
+      // invoices past due with money open, of the customers who asked for overdue holds
+      OVERDUE_SQL(trade),
+    bindings: [
+      ...trade,
+      ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
+      ...trade,
+      ...trade,
+      ...trade,
+      now,
+      ...trade,
+      ...trade,
+      ...ccy,
+      ...ccy,
+      date,
+      ...trade,
+      date,
+    ],
+    parse: (rows) => parseCreditLocks(state, rows),
+  };
+}
+
+/** The state from the rows of `prepareCredit`'s locking statements. */
+function parseCreditLocks(state: CreditState, rows: Record<string, unknown>[][]): CreditState {
+  const [customers = [], , counters = [], salespeople = [], , spCounters = [], rates = [], overdue = []] =
+    rows;
   const rateTable = new Map<string, ExchangeRate>();
   for (const r of rates) {
     const rate: ExchangeRate = {
@@ -426,6 +448,7 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
   name: 'credit',
   lockRank: 10,
   load: (tx, orders, ctx) => loadCredit(tx, orders, ctx.now, ctx.timeZone),
+  prepare: (tx, orders, ctx) => prepareCredit(tx, orders, ctx.now, ctx.timeZone),
   decide(state, draft: RuleOrder, _ctx: RuleContext) {
     // Last of the rules: the order's value with every earlier rule's prices and discounts.
     const total = orderTotal(...storedMoney(draft.order, draft.lines));

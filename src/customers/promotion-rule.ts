@@ -1,4 +1,4 @@
-import { lockClause, rawRows } from '../db/connection.js';
+import { lockClause, rawRows, type Tx } from '../db/connection.js';
 import { placeholders } from '../db/write-batch.js';
 import { businessDate, defaultPricing, type PricePolicy } from '../domain/pricing.js';
 import {
@@ -8,7 +8,7 @@ import {
   type PromotionOrder,
   planPromotions,
 } from '../domain/promotions.js';
-import type { OrderRule, RuleOrder } from '../orders/order-rules.js';
+import type { OrderRule, RuleOrder, RuleStatements } from '../orders/order-rules.js';
 import { isLimited, toPromotion } from './promotions.js';
 
 /**
@@ -71,73 +71,89 @@ function promotionOrder(draft: RuleOrder, state: PromotionState, timeZone: strin
   };
 }
 
+/** The promotion rule's round trip for a group of orders (`load`, or sent with the other rules'). */
+function promotionStatements(
+  tx: Tx,
+  orders: readonly RuleOrder[],
+  timeZone: string,
+): RuleStatements<PromotionState> {
+  const dates = orders.map((o) => businessDate(o.order.placedAt, timeZone)).sort();
+  const first = dates[0]!;
+  const last = dates[dates.length - 1]!;
+  const orderIds = orders.map((o) => o.order.id);
+  const customerIds = [
+    ...new Set(orders.flatMap((o) => (o.order.customerId === null ? [] : [o.order.customerId]))),
+  ];
+  const channelIds = [
+    ...new Set(orders.map((o) => channelIdOf(o.order.channel)).filter((id): id is number => id !== null)),
+  ];
+  const window = '(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)';
+  const codesOf = `SELECT code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)})`;
+  return {
+    sql:
+      // The codes the orders name (their rows are ours: the orders are locked).
+      `SELECT order_id, code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)}); ` +
+      // Lock first: the counters of the limited promotions these orders could take, in id order.
+      `SELECT id, used FROM promotions WHERE active = 1 AND (usage_limit IS NOT NULL OR customer_limit IS NOT NULL) ` +
+      `AND ${window} AND (requires_code = 0 OR code IN (${codesOf})) ORDER BY id${lockClause(tx)}; ` +
+      // Every promotion that could apply, and any the orders name (to say why one does not).
+      `SELECT * FROM promotions WHERE (active = 1 AND ${window} AND requires_code = 0) OR code IN (${codesOf}); ` +
+      // The customers' uses of the limited ones (current: read after the counters' locks).
+      'SELECT promotion_id, customer_id, SUM(delta) AS n FROM promotion_uses ' +
+      `WHERE customer_id IN (${marks(customerIds.length)}) AND promotion_id IN ` +
+      '(SELECT id FROM promotions WHERE active = 1 AND customer_limit IS NOT NULL) GROUP BY promotion_id, customer_id; ' +
+      `SELECT id, code, customer_group FROM customers WHERE id IN (${marks(customerIds.length)}); ` +
+      `SELECT id, price_policy FROM channels WHERE id IN (${marks(channelIds.length)})`,
+    bindings: [
+      ...orderIds,
+      last,
+      first,
+      ...orderIds,
+      last,
+      first,
+      ...orderIds,
+      ...customerIds,
+      ...customerIds,
+      ...channelIds,
+    ],
+    parse: ([named = [], locked = [], rows = [], uses = [], customers = [], channels = []]) => {
+      const codes = new Map<number, string[]>();
+      for (const r of named)
+        codes.set(Number(r.order_id), [...(codes.get(Number(r.order_id)) ?? []), String(r.code)]);
+      return {
+        codes,
+        promotions: rows.map(toPromotion),
+        used: new Map(locked.map((r) => [Number(r.id), Number(r.used)])),
+        customerUsed: new Map(
+          uses.map((r) => [customerKey(Number(r.promotion_id), Number(r.customer_id)), Number(r.n ?? 0)]),
+        ),
+        customers: new Map(
+          customers.map((r) => [
+            Number(r.id),
+            { code: (r.code as string | null) ?? null, group: (r.customer_group as string | null) ?? null },
+          ]),
+        ),
+        policies: new Map(
+          channels.map((r) => [Number(r.id), (r.price_policy as PricePolicy | null) ?? null]),
+        ),
+        applied: [],
+        uses: [],
+        counted: new Map(),
+      };
+    },
+  };
+}
+
 export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
   name: 'promotions',
   lockRank: 40,
 
   async load(tx, orders, ctx) {
-    const dates = orders.map((o) => businessDate(o.order.placedAt, ctx.timeZone)).sort();
-    const first = dates[0]!;
-    const last = dates[dates.length - 1]!;
-    const orderIds = orders.map((o) => o.order.id);
-    const customerIds = [
-      ...new Set(orders.flatMap((o) => (o.order.customerId === null ? [] : [o.order.customerId]))),
-    ];
-    const channelIds = [
-      ...new Set(orders.map((o) => channelIdOf(o.order.channel)).filter((id): id is number => id !== null)),
-    ];
-    const window = '(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)';
-    const codesOf = `SELECT code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)})`;
-    const [named = [], locked = [], rows = [], uses = [], customers = [], channels = []] = await rawRows(
-      tx,
-      // The codes the orders name (their rows are ours: the orders are locked).
-      `SELECT order_id, code FROM order_promotion_codes WHERE order_id IN (${marks(orderIds.length)}); ` +
-        // Lock first: the counters of the limited promotions these orders could take, in id order.
-        `SELECT id, used FROM promotions WHERE active = 1 AND (usage_limit IS NOT NULL OR customer_limit IS NOT NULL) ` +
-        `AND ${window} AND (requires_code = 0 OR code IN (${codesOf})) ORDER BY id${lockClause(tx)}; ` +
-        // Every promotion that could apply, and any the orders name (to say why one does not).
-        `SELECT * FROM promotions WHERE (active = 1 AND ${window} AND requires_code = 0) OR code IN (${codesOf}); ` +
-        // The customers' uses of the limited ones (current: read after the counters' locks).
-        'SELECT promotion_id, customer_id, SUM(delta) AS n FROM promotion_uses ' +
-        `WHERE customer_id IN (${marks(customerIds.length)}) AND promotion_id IN ` +
-        '(SELECT id FROM promotions WHERE active = 1 AND customer_limit IS NOT NULL) GROUP BY promotion_id, customer_id; ' +
-        `SELECT id, code, customer_group FROM customers WHERE id IN (${marks(customerIds.length)}); ` +
-        `SELECT id, price_policy FROM channels WHERE id IN (${marks(channelIds.length)})`,
-      [
-        ...orderIds,
-        last,
-        first,
-        ...orderIds,
-        last,
-        first,
-        ...orderIds,
-        ...customerIds,
-        ...customerIds,
-        ...channelIds,
-      ],
-    );
-    const codes = new Map<number, string[]>();
-    for (const r of named)
-      codes.set(Number(r.order_id), [...(codes.get(Number(r.order_id)) ?? []), String(r.code)]);
-    return {
-      codes,
-      promotions: rows.map(toPromotion),
-      used: new Map(locked.map((r) => [Number(r.id), Number(r.used)])),
-      customerUsed: new Map(
-        uses.map((r) => [customerKey(Number(r.promotion_id), Number(r.customer_id)), Number(r.n ?? 0)]),
-      ),
-      customers: new Map(
-        customers.map((r) => [
-          Number(r.id),
-          { code: (r.code as string | null) ?? null, group: (r.customer_group as string | null) ?? null },
-        ]),
-      ),
-      policies: new Map(channels.map((r) => [Number(r.id), (r.price_policy as PricePolicy | null) ?? null])),
-      applied: [],
-      uses: [],
-      counted: new Map(),
-    };
+    const locking = promotionStatements(tx, orders, ctx.timeZone);
+    return locking.parse(await rawRows(tx, locking.sql, locking.bindings));
   },
+
+  prepare: async (tx, orders, ctx) => promotionStatements(tx, orders, ctx.timeZone),
 
   decide(state, draft, ctx) {
     const order = promotionOrder(draft, state, ctx.timeZone);

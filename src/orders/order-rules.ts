@@ -2,7 +2,7 @@ import { contractRule } from '../customers/contract-rule.js';
 import { creditRule } from '../customers/credit.js';
 import { promotionRule } from '../customers/promotion-rule.js';
 import { lockPromotionCountersOf } from '../customers/promotions.js';
-import type { Tx } from '../db/connection.js';
+import { rawRows, type Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
 import { businessDate } from '../domain/pricing.js';
@@ -10,12 +10,16 @@ import { taxRule } from './money.js';
 import type { LineRow, OrderRow } from './order-store.js';
 
 /**
- * The order rules that run after the price check and before stock is locked, inside the worker's
- * grouped transaction (src/orders/processing.ts): contracts, promotions, credit. Each rule
+ * The order rules that run after the price check, inside the worker's grouped transaction
+ * (src/orders/processing.ts): contracts, promotions, credit. Each rule
  *
- * 1. `load`s what it needs for the whole group of orders in one round trip, locking the rows it
- *    guards (customer, salesperson, contract lines, promotion counters). Rules load in `lockRank`
- *    order, which is ARCHITECTURE.md's lock order, whatever order they decide in;
+ * 1. `load`s what it needs for the whole group of orders, locking the rows it guards (customer,
+ *    salesperson, contract lines, promotion counters). Rules load in `lockRank` order, which is
+ *    ARCHITECTURE.md's lock order, whatever order they decide in. A rule with `prepare` makes its
+ *    plain reads first and hands over its locking statements: the locking statements of every rule
+ *    and then the stock rows' (processing) go to the database in one round trip, still in lock
+ *    order, so the first rows locked (the salespeople's, shared by many groups) are held from that
+ *    round trip to the group's COMMIT — two round trips — not across one round trip per rule;
  * 2. `decide`s for one order, in the order of `ORDER_RULES`, seeing what earlier rules changed in
  *    the order's draft (a contract price, a promotion's discount) and what earlier orders of the
  *    group took from its state. `decide` changes nothing but the draft;
@@ -33,6 +37,14 @@ export interface OrderRule<State, Effect = unknown> {
    */
   readonly lockRank: number;
   load(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<State>;
+  /**
+   * Optional: `load` in two steps, for processing. `prepare` makes the rule's plain reads (taking
+   * no lock) and returns its locking statements instead of sending them; `runOrderRules` sends the
+   * statements of every such rule, in lock order, in one round trip (with the stock rows' when the
+   * caller gives them), so the rows locked first are held for one round trip less per rule.
+   * `parse` of those statements' rows must give the state `load` gives.
+   */
+  prepare?(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<RuleStatements<State>>;
   decide(state: State, draft: RuleOrder, ctx: RuleContext): RuleDecision<Effect>;
   take(state: State, draft: RuleOrder, effect: Effect | undefined, batch: WriteBatch, ctx: RuleContext): void;
   /**
@@ -41,6 +53,13 @@ export interface OrderRule<State, Effect = unknown> {
    * one statement per table for the whole group (fewer statements while the group holds its locks).
    */
   finish?(state: State, batch: WriteBatch, ctx: RuleContext): void;
+}
+
+/** A rule's locking statements (`;`-separated, `?` placeholders; none: `sql` empty) and its state from their rows. */
+export interface RuleStatements<State, Rows = Record<string, unknown>[]> {
+  sql: string;
+  bindings: readonly unknown[];
+  parse(rows: Rows[]): State | Promise<State>;
 }
 
 /** An order under the rules: the locked order row and its lines (prices as the price check left them). */
@@ -101,15 +120,62 @@ export async function runOrderRules(
   rules: readonly AnyOrderRule[] = ORDER_RULES,
   batch?: WriteBatch,
 ): Promise<RulesOutcome> {
+  return (await runOrderRulesLocking(tx, orders, ctx, rules, batch)).outcome;
+}
+
+/**
+ * `runOrderRules`, with the statements of a lock that comes after every rule's in the lock order
+ * (processing: the stock rows of the group's orders) sent in the same round trip as the rules'
+ * locking statements; its state is returned beside the outcome (`locked`, undefined without `after`).
+ */
+export async function runOrderRulesLocking<After = undefined>(
+  tx: Tx,
+  orders: readonly RuleOrder[],
+  ctx: RuleContext,
+  rules: readonly AnyOrderRule[] = ORDER_RULES,
+  batch?: WriteBatch,
+  after?: RuleStatements<After>,
+): Promise<{ outcome: RulesOutcome; locked: After | undefined }> {
   const outcome: RulesOutcome = { passed: [], held: [] };
-  if (orders.length === 0) return outcome;
+  if (orders.length === 0) return { outcome, locked: undefined };
+  const states = new Map<AnyOrderRule, unknown>();
+  // Locking statements gathered in lock order, sent together before any rule that loads on its own.
+  let gathered: { rule: AnyOrderRule | null; statements: RuleStatements<unknown> }[] = [];
+  let locked: After | undefined;
+  const send = async () => {
+    const parts = gathered;
+    gathered = [];
+    const sql = parts.map((p) => p.statements.sql.trim().replace(/;\s*$/, '')).filter(Boolean);
+    const rows =
+      sql.length === 0
+        ? []
+        : await rawRows(
+            tx,
+            sql.join('; '),
+            parts.flatMap((p) => [...p.statements.bindings]),
+          );
+    let offset = 0;
+    for (const { rule, statements } of parts) {
+      const count = statementCount(statements.sql);
+      const state = await statements.parse(rows.slice(offset, offset + count));
+      offset += count;
+      if (rule) states.set(rule, state);
+      else locked = state as After;
+    }
+  };
+  for (const rule of [...rules].sort((a, b) => a.lockRank - b.lockRank)) {
+    if (rule.prepare) gathered.push({ rule, statements: await rule.prepare(tx, orders, ctx) });
+    else {
+      await send();
+      states.set(rule, await rule.load(tx, orders, ctx));
+    }
+  }
+  if (after) gathered.push({ rule: null, statements: after as RuleStatements<unknown> });
+  await send();
   if (rules.length === 0) {
     for (const o of orders) outcome.passed.push({ original: o, draft: o, info: {} });
-    return outcome;
+    return { outcome, locked };
   }
-  const states = new Map<AnyOrderRule, unknown>();
-  for (const rule of [...rules].sort((a, b) => a.lockRank - b.lockRank))
-    states.set(rule, await rule.load(tx, orders, ctx));
   for (const original of orders) {
     const draft: RuleOrder = {
       order: { ...original.order },
@@ -133,7 +199,15 @@ export async function runOrderRules(
     outcome.passed.push({ original, draft, info });
   }
   if (!ctx.dryRun && batch) for (const rule of rules) rule.finish?.(states.get(rule), batch, ctx);
-  return outcome;
+  return { outcome, locked };
+}
+
+/** How many statements `rawRows` makes of `sql` (the same split). */
+function statementCount(sql: string): number {
+  return sql
+    .split(/;\s*/)
+    .map((x) => x.trim())
+    .filter(Boolean).length;
 }
 
 /**

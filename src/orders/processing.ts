@@ -9,9 +9,9 @@ import { fulfilmentStatus, type OrderStatus } from '../domain/order-status.js';
 import { businessDate, checkOrderPrices, type LinePriceCheck, resolvePrice } from '../domain/pricing.js';
 import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
-import { lockStock } from '../stock/stock-store.js';
+import { type LockedStock, lockStock, stockStatement } from '../stock/stock-store.js';
 import { storedMoney } from './money.js';
-import { ORDER_RULES, runOrderRules } from './order-rules.js';
+import { ORDER_RULES, runOrderRulesLocking } from './order-rules.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
@@ -198,13 +198,15 @@ async function reserveOrders(
     toReserve.push({ order, lines });
   }
   toReserve = await checkPrices(tx, batch, toReserve, carried, { actor, now }, results);
-  toReserve = await applyOrderRules(tx, batch, toReserve, { actor, now }, results, changes);
+  // The stock rows of every order still to reserve are locked in the same round trip as the rules'
+  // rows (after them: the lock order), and stay locked to the commit: everything after is
+  // computed in memory and sent with the COMMIT in one round trip.
+  const ruled = await applyOrderRules(tx, batch, toReserve, { actor, now }, results, changes);
+  toReserve = ruled.toReserve;
 
   if (toReserve.length > 0) {
     const skuIds = [...new Set(toReserve.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
-    // The stock rows stay locked from here to the commit: everything after is computed in memory
-    // and sent with the COMMIT in one round trip.
-    const pool = await lockStock(tx, skuIds);
+    const pool = ruled.pool ?? (await lockStock(tx, skuIds));
     for (const { order, lines, newTotal } of toReserve) {
       const plan = planReservation(
         order.id,
@@ -318,10 +320,21 @@ async function applyOrderRules(
   { actor, now }: { actor: string; now: string },
   results: Map<number, ProcessResult>,
   changes: ProcessedChange[],
-): Promise<ToReserve[]> {
-  if (orders.length === 0 || ORDER_RULES.length === 0) return orders;
+): Promise<{ toReserve: ToReserve[]; pool: LockedStock | undefined }> {
+  if (orders.length === 0 || ORDER_RULES.length === 0) return { toReserve: orders, pool: undefined };
   const ctx = { actor, now, timeZone: currentBusinessTimeZone(), dryRun: false };
-  const outcome = await runOrderRules(tx, orders, ctx, ORDER_RULES, batch);
+  // Locked with the rules' rows: the stock of every order that may pass (one that does not only
+  // makes the group hold a few rows more until its commit).
+  const skuIds = [...new Set(orders.flatMap((o) => o.lines.map((l) => l.skuId as number)))];
+  const stock = skuIds.length === 0 ? undefined : stockStatement(tx, skuIds);
+  const { outcome, locked } = await runOrderRulesLocking(
+    tx,
+    orders,
+    ctx,
+    ORDER_RULES,
+    batch,
+    stock && { ...stock, parse: ([rows = []]) => stock.pool(rows) },
+  );
   for (const { original, problems } of outcome.held) {
     const reason = holdReason(problems);
     changeStatus(
@@ -339,12 +352,13 @@ async function applyOrderRules(
     });
   }
   const byId = new Map(orders.map((o) => [o.order.id, o]));
-  return outcome.passed.map(({ original, draft }) => {
+  const toReserve = outcome.passed.map(({ original, draft }) => {
     const entry = byId.get(original.order.id)!;
     return applyRuleDraft(entry, draft)
       ? { ...entry, newTotal: orderTotal(...storedMoney(entry.order, entry.lines)) }
       : entry;
   });
+  return { toReserve, pool: locked };
 }
 
 /**

@@ -120,14 +120,28 @@ export async function lockStock(tx: Tx, skuIds: readonly number[]): Promise<Lock
  */
 export async function readStock(db: Conn, skuIds: readonly number[], lock: boolean): Promise<LockedStock> {
   if (skuIds.length === 0) return new Map();
+  const statement = stockStatement(db, skuIds, lock);
+  const [rows = []] = await rawRows(db, statement.sql, statement.bindings);
+  return statement.pool(rows);
+}
+
+/**
+ * `lockStock`'s statement on its own, to be sent with other statements in one round trip (after
+ * every lock that comes before stock rows in the lock order), and what to make of its rows.
+ */
+export function stockStatement(
+  db: Conn,
+  skuIds: readonly number[],
+  lock = true,
+): { sql: string; bindings: number[]; pool(rows: readonly Record<string, unknown>[]): Promise<LockedStock> } {
   const ids = [...new Set(skuIds)].sort((a, b) => a - b);
-  const [rows = []] = await rawRows(
-    db,
-    `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
+  return {
+    sql:
+      `SELECT sku_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE sku_id IN (${ids.map(() => '?').join(', ')}) ` +
       `ORDER BY sku_id, warehouse_id${lock ? lockClause(db) : ''}`,
-    ids,
-  );
-  return stockPool(db, rows, true);
+    bindings: ids,
+    pool: (rows) => stockPool(db, rows, true),
+  };
 }
 
 /** The stock rows a transaction holds locked, grouped by SKU in allocation order. */

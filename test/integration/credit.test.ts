@@ -370,6 +370,49 @@ function suite(name: string, options: { sqlite?: boolean }) {
       expect(await checkInvariants(stack.db)).toEqual([]);
     });
 
+    it("a group waiting for its salesperson holds no stock row yet: the rules' locks, then the stock rows, in one round trip", async () => {
+      const sp = await stack.api('PUT', '/api/salespeople/SP-WAIT', {
+        name: 'Wang Fang',
+        creditLimit: { amount: 1_000_000, currency: 'EUR' },
+      });
+      expect(sp.status).toBeLessThan(300);
+      await customer('SPWAIT', { salesperson: 'SP-WAIT', creditLimit: { amount: 100_000, currency: 'EUR' } });
+      const id = await post('SPWAIT');
+      const spRow = await stack.db('salespeople').where({ code: 'SP-WAIT' }).first('id');
+      const blocker = options.sqlite
+        ? null
+        : await block(stack.db, 'SELECT id FROM salespeople WHERE id = ? FOR UPDATE', [spRow.id]);
+      const run = track(processOrder(stack.db, id));
+      try {
+        if (blocker) {
+          await waitForLockWaits(stack.db, 1, {
+            table: 'salespeople',
+            settled: () => (run.done ? 'the order was processed past the locked salesperson' : null),
+          });
+          // While the group waits for the salesperson (before stock in the lock order), the SKU's
+          // stock rows are free: another transaction locks them without waiting.
+          const other = await stack.db.transaction();
+          try {
+            await other.raw(
+              'SELECT s.sku_id FROM stock_levels s JOIN skus k ON k.id = s.sku_id WHERE k.code = ? FOR UPDATE NOWAIT',
+              ['CR-1'],
+            );
+          } finally {
+            await other.rollback();
+          }
+        }
+      } finally {
+        await blocker?.commit();
+      }
+      expect((await run.promise).status).toBe('confirmed');
+      const booked = await stack
+        .db('salesperson_credit')
+        .where({ salesperson_id: spRow.id })
+        .first('open_orders');
+      expect(Number(booked.open_orders)).toBe(1000);
+      expect(await checkInvariants(stack.db)).toEqual([]);
+    });
+
     it('orders of retail customers, without a customer, or paid on the channel take no check and lock no customer row', async () => {
       await customer('SHOPPER', { group: 'retail', creditLimit: { amount: 1, currency: 'EUR' } });
       await customer('PAIDCO', { creditLimit: { amount: 1, currency: 'EUR' } });
