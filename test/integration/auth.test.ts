@@ -59,6 +59,9 @@ describe('login', () => {
       '//evil.example/x',
       '/\\evil.example',
       'javascript:alert(1)',
+      '/.//evil.example',
+      '/a/..//evil.example',
+      '/%2e//evil.example',
     ]) {
       const r = await postLogin(stack.app, 'login.ok@example.com', PASSWORD, { next });
       expect(r.status).toBe(303);

@@ -53,7 +53,10 @@ export function localPath(next: unknown): string | null {
   }
   try {
     const u = new URL(next, 'http://stockbridge.invalid');
-    return u.origin === 'http://stockbridge.invalid' ? `${u.pathname}${u.search}${u.hash}` : null;
+    const path = `${u.pathname}${u.search}${u.hash}`;
+    // Checked again after normalisation: `/.//evil.com` and `/a/..//evil.com` become `//evil.com`.
+    if (u.origin !== 'http://stockbridge.invalid' || path.startsWith('//') || path.startsWith('/\\')) return null;
+    return path;
   } catch {
     return null;
   }
