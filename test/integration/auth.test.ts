@@ -210,6 +210,41 @@ describe('login', () => {
     );
   });
 
+  it('counts a login before its password is checked: parallel wrong logins verify at most the limit', async () => {
+    await newUser('parallel@example.com');
+    const pages = await Promise.all(Array.from({ length: 25 }, () => openLogin(stack.app)));
+    const answers = await Promise.all(
+      pages.map((page, i) =>
+        stack.app.request('/login', {
+          method: 'POST',
+          headers: {
+            cookie: page.cookie,
+            'content-type': FORM_TYPE,
+            'x-forwarded-for': `192.0.2.${100 + i}`,
+          },
+          body: form({ _csrf: page.csrf, email: 'parallel@example.com', password: `wrong password ${i}` }),
+        }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    // The per-e-mail limit is 10: the others are refused without a password check.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    const audit = await stack.api('GET', '/api/audit?entity=session&actor=parallel@example.com&limit=100');
+    expect(audit.body.items.filter((e: { operation: string }) => e.operation === 'loginFailed')).toHaveLength(
+      10,
+    );
+  });
+
+  it('a successful login does not use up the limit', async () => {
+    await newUser('often@example.com');
+    for (let i = 0; i < 12; i++) {
+      expect((await postLogin(stack.app, 'often@example.com', PASSWORD, { ip: '192.0.2.77' })).status).toBe(
+        303,
+      );
+    }
+  });
+
   it('limits failed logins per client address', async () => {
     for (let i = 0; i < 30; i++) {
       await postLogin(stack.app, `spray${i}@example.com`, 'wrong password', { ip: '198.18.0.5' });

@@ -55,7 +55,8 @@ export function localPath(next: unknown): string | null {
     const u = new URL(next, 'http://stockbridge.invalid');
     const path = `${u.pathname}${u.search}${u.hash}`;
     // Checked again after normalisation: `/.//evil.com` and `/a/..//evil.com` become `//evil.com`.
-    if (u.origin !== 'http://stockbridge.invalid' || path.startsWith('//') || path.startsWith('/\\')) return null;
+    if (u.origin !== 'http://stockbridge.invalid' || path.startsWith('//') || path.startsWith('/\\'))
+      return null;
     return path;
   } catch {
     return null;
@@ -185,7 +186,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
           status,
         );
 
-      const wait = await limiter.blockedFor(address, email);
+      const wait = await limiter.attempt(address, email);
       if (wait > 0) {
         c.header('Retry-After', String(wait));
         return again(429, t.blocked(wait));
@@ -194,7 +195,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       const ok = await verifyPassword(row?.password_hash ?? (await decoyHash()), password);
       const user = row ? userOf(row) : null;
       if (!user || !ok || user.disabled) {
-        await limiter.fail(address, email);
+        // The attempt was counted before the password was checked: it stays counted.
         // Only a known address is named: what someone typed into the field may be a password.
         await audit(c, db, 'loginFailed', 401, {
           kind: 'session',
@@ -205,6 +206,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
         });
         return again(401, t.wrongLogin);
       }
+      await limiter.succeeded(address, email);
       await deleteStaleSessions(db);
       const created = await createSession(db, user.id);
       setSessionCookie(c, auth.cookieValue(created.secret), Math.floor(SESSION_MAX_MS / 1000), secure(c));
