@@ -379,6 +379,51 @@ describe('sessions', () => {
   });
 });
 
+describe('current password checks', () => {
+  it('a wrong current password counts against the login limit; a token cannot change a password', async () => {
+    const u = await userWithToken(stack, 'guessed@example.com', 'viewer');
+    const session = { cookie: u.cookie, 'x-csrf-token': u.csrf };
+    expect(
+      (
+        await call('POST', '/api/me/password', bearer(u.token), {
+          currentPassword: PASSWORD,
+          newPassword: 'another long password',
+        })
+      ).status,
+    ).toBe(403);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push(
+        (
+          await call('POST', '/api/me/password', session, {
+            currentPassword: `wrong guess ${i}`,
+            newPassword: 'another long password',
+          })
+        ).status,
+      );
+    }
+    expect(statuses.slice(0, 9)).toEqual(Array(9).fill(422));
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    const blocked = await call('POST', '/api/me/password', session, {
+      currentPassword: PASSWORD,
+      newPassword: 'another long password',
+    });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The form on the account page is counted the same way (the same e-mail).
+    const page = await stack.app.request('/account/password', {
+      method: 'POST',
+      headers: { cookie: u.cookie, 'content-type': FORM_TYPE },
+      body: form({ _csrf: u.csrf, currentPassword: PASSWORD, newPassword: 'another long password' }),
+    });
+    expect(page.status).toBe(429);
+    // The password did not change.
+    expect((await postLogin(stack.app, 'guessed@example.com', PASSWORD, { ip: '192.0.2.201' })).status).toBe(
+      429,
+    );
+  });
+});
+
 describe('users', () => {
   it('creates, lists, reads and changes users (admin), with clear errors', async () => {
     const u = await newUser('managed@example.com', 'viewer', { name: 'Managed One', locale: 'en' });
@@ -485,14 +530,13 @@ describe('tokens', () => {
 
   it('a user cannot mint a role above their own; service tokens are for admins', async () => {
     const op = await userWithToken(stack, 'minter@example.com', 'operator');
+    const session = { cookie: op.cookie, 'x-csrf-token': op.csrf };
     for (const role of ['admin', 'finance']) {
-      const r = await call('POST', '/api/tokens', bearer(op.token), { name: 'up', role });
+      const r = await call('POST', '/api/tokens', session, { name: 'up', role });
       expect(r.status, role).toBe(403);
     }
-    expect(
-      (await call('POST', '/api/tokens', bearer(op.token), { name: 'down', role: 'viewer' })).status,
-    ).toBe(201);
-    const service = await call('POST', '/api/tokens', bearer(op.token), {
+    expect((await call('POST', '/api/tokens', session, { name: 'down', role: 'viewer' })).status).toBe(201);
+    const service = await call('POST', '/api/tokens', session, {
       name: 's',
       role: 'viewer',
       service: true,
@@ -506,6 +550,23 @@ describe('tokens', () => {
     expect(me.body).toMatchObject({ kind: 'token', role: 'finance', actor: 'token:erp', user: null });
     // Someone else's token: not theirs to revoke.
     expect((await call('DELETE', `/api/tokens/${made.body.id}`, bearer(op.token))).status).toBe(403);
+  });
+
+  it('an API token cannot make tokens (a leaked one cannot mint a sibling), an admin token neither', async () => {
+    const admin = await userWithToken(stack, 'token-minter@example.com', 'admin');
+    for (const body of [
+      { name: 'sibling', role: 'viewer' },
+      { name: 'svc', role: 'viewer', service: true },
+    ]) {
+      const r = await call('POST', '/api/tokens', bearer(admin.token), body);
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('forbidden');
+    }
+    const svc = await stack.api('POST', '/api/tokens', { name: 'svc-root', role: 'operator' });
+    expect(svc.status).toBe(201);
+    expect(
+      (await call('POST', '/api/tokens', bearer(svc.body.token), { name: 'x', role: 'viewer' })).status,
+    ).toBe(403);
   });
 
   it('refuses by role: viewer on a change, operator on finance', async () => {
@@ -650,12 +711,18 @@ describe('audit', () => {
 
   it('filters by entity, actor and entity id, newest first, paged', async () => {
     const op = await userWithToken(stack, 'audit-actor@example.com', 'admin');
-    await call('POST', '/api/tokens', bearer(op.token), { name: 'a1', role: 'viewer' });
-    await call('POST', '/api/tokens', bearer(op.token), { name: 'a2', role: 'viewer' });
+    const a1 = await call(
+      'POST',
+      '/api/tokens',
+      { cookie: op.cookie, 'x-csrf-token': op.csrf },
+      { name: 'a1', role: 'viewer' },
+    );
+    expect(a1.status).toBe(201);
+    expect((await call('DELETE', `/api/tokens/${a1.body.id}`, bearer(op.token))).status).toBe(200);
 
     const byActor = await stack.api('GET', '/api/audit?actor=audit-actor@example.com&entity=token');
     expect(byActor.status).toBe(200);
-    // The token made at sign-up (by session) and the two made with the token.
+    // The token made at sign-up and a1 (by session), and a1 revoked with the token.
     expect(byActor.body.items).toHaveLength(3);
     expect(
       byActor.body.items.every(
@@ -668,7 +735,7 @@ describe('audit', () => {
     expect(byActor.body.items[0]).toMatchObject({
       actorKind: 'token',
       tokenId: op.tokenId,
-      request: { name: 'a2', role: 'viewer' },
+      method: 'DELETE',
     });
     expect(byActor.body.items[2].actorKind).toBe('session');
 

@@ -273,6 +273,11 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
           description: 'Wrong current password or a too short new one: the page again',
           contentType: HTML,
         },
+        429: {
+          description:
+            'Too many wrong passwords (the login limit of your e-mail and address): the page with the reason; Retry-After in seconds',
+          contentType: HTML,
+        },
       },
       audit: { entity: 'user' },
     },
@@ -281,8 +286,15 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       const s = c.get('session')!;
       const user = await requireUser(db, s.userId);
       const t = texts(c);
-      const again = (error: string) =>
-        c.html(<AccountPage t={t} user={user} csrf={s.csrfToken} error={error} />, 422);
+      const again = (error: string, status: 422 | 429 = 422) =>
+        c.html(<AccountPage t={t} user={user} csrf={s.csrfToken} error={error} />, status);
+      // Wrong current passwords count like failed logins (someone at an open session guessing).
+      const address = clientAddress(c);
+      const wait = await limiter.attempt(address, user.email);
+      if (wait > 0) {
+        c.header('Retry-After', String(wait));
+        return again(t.blocked(wait), 429);
+      }
       const stored = await passwordHashOf(db, s.userId);
       if (
         !stored ||
@@ -290,6 +302,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       ) {
         return again(t.wrongCurrent);
       }
+      await limiter.succeeded(address, user.email);
       const fresh = field(form, 'newPassword');
       if (fresh.length < MIN_PASSWORD_LENGTH || fresh.length > MAX_PASSWORD_LENGTH) {
         return again(t.weakPassword(MIN_PASSWORD_LENGTH));
