@@ -569,6 +569,38 @@ describe('tokens', () => {
     ).toBe(403);
   });
 
+  it("a service token dies with its admin's admin role or account; the bootstrap token's live on", async () => {
+    const made = async (email: string) => {
+      const admin = await userWithToken(stack, email, 'admin');
+      const svc = await call(
+        'POST',
+        '/api/tokens',
+        { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+        { name: `svc of ${email}`, role: 'operator', service: true },
+      );
+      expect(svc.status).toBe(201);
+      expect((await call('GET', '/api/me', bearer(svc.body.token))).status).toBe(200);
+      return { admin, token: svc.body.token as string };
+    };
+    const demoted = await made('demoted-admin@example.com');
+    const disabled = await made('disabled-admin@example.com');
+    const root = await stack.api('POST', '/api/tokens', { name: 'svc of root', role: 'operator' });
+    expect(
+      (await stack.api('PATCH', `/api/users/${demoted.admin.userId}`, { role: 'operator' })).status,
+    ).toBe(200);
+    expect((await stack.api('PATCH', `/api/users/${disabled.admin.userId}`, { disabled: true })).status).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/me', bearer(demoted.token))).status).toBe(401);
+    expect((await call('GET', '/api/me', bearer(disabled.token))).status).toBe(401);
+    expect((await call('GET', '/api/me', bearer(root.body.token))).status).toBe(200);
+    // Made admin again: the token works again (it was never revoked).
+    expect((await stack.api('PATCH', `/api/users/${demoted.admin.userId}`, { role: 'admin' })).status).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/me', bearer(demoted.token))).status).toBe(200);
+  });
+
   it('refuses by role: viewer on a change, operator on finance', async () => {
     const viewer = await userWithToken(stack, 'role-viewer@example.com', 'viewer');
     const operator = await userWithToken(stack, 'role-operator@example.com', 'operator');

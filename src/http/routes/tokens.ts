@@ -59,6 +59,7 @@ export function tokenRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
         role: body.role,
         userId: service ? null : p.userId,
         createdBy: p.actor,
+        creatorUserId: p.userId,
       });
       c.header('Cache-Control', 'no-store');
       return c.json({ ...record, token }, 201);
