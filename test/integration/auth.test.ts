@@ -176,6 +176,17 @@ describe('login', () => {
       body: form({ _csrf: 'nope', name: 'x', role: 'viewer' }),
     });
     expect(byForm.status).toBe(403);
+    // A multipart body (an upload) is not read for `_csrf`, even the right one: it needs the header.
+    const multipart = new FormData();
+    multipart.set('_csrf', csrf);
+    multipart.set('file', new Blob(['x'.repeat(1000)]), 'sheet.xlsx');
+    const upload = await stack.app.request('/api/tokens', {
+      method: 'POST',
+      headers: { cookie },
+      body: multipart,
+    });
+    expect(upload.status).toBe(403);
+    expect(((await upload.json()) as any).error.code).toBe('csrf_failed');
     const ok = await call(
       'POST',
       '/api/users',
