@@ -88,6 +88,9 @@ export class Authenticator {
         ...(holder.userLocale === 'en' || holder.userLocale === 'zh-CN' ? { locale: holder.userLocale } : {}),
       };
     }
+    // A service token lives only while the admin who made it is one (the bootstrap token's: always).
+    if (holder.creatorUserId !== null && (holder.creatorDisabled || holder.creatorRole !== 'admin'))
+      return null;
     return {
       kind: 'token',
       role: holder.role,

@@ -69,6 +69,8 @@ export interface NewToken {
   role: Role;
   userId: number | null;
   createdBy: string;
+  /** The user who makes it; null with the bootstrap admin token. */
+  creatorUserId?: number | null;
 }
 
 /** Makes a token; the secret is in the answer only, the database keeps its hash. */
@@ -82,6 +84,7 @@ export async function createToken(db: Conn, input: NewToken): Promise<{ token: s
     prefix: token.slice(0, PREFIX_LENGTH),
     created_at: dbTime(),
     created_by: input.createdBy.slice(0, 255),
+    creator_user_id: input.creatorUserId ?? null,
   });
   return { token, record: (await getToken(db, Number(id))) as ApiToken };
 }
@@ -125,11 +128,16 @@ export interface TokenHolder {
   userRole: Role | null;
   userDisabled: boolean;
   userLocale: string | null;
+  /** The user who made it (null: the bootstrap admin token), their role now and whether disabled. */
+  creatorUserId: number | null;
+  creatorRole: Role | null;
+  creatorDisabled: boolean;
 }
 
 export async function findActiveToken(db: Conn, token: string): Promise<TokenHolder | null> {
   const row = (await db(`${API_TOKENS} as t`)
     .leftJoin('users as u', 'u.id', 't.user_id')
+    .leftJoin('users as cu', 'cu.id', 't.creator_user_id')
     .where('t.token_hash', tokenHash(token))
     .whereNull('t.revoked_at')
     .first(
@@ -141,6 +149,9 @@ export async function findActiveToken(db: Conn, token: string): Promise<TokenHol
       'u.role as user_role',
       'u.disabled',
       'u.locale',
+      't.creator_user_id',
+      'cu.role as creator_role',
+      'cu.disabled as creator_disabled',
     )) as
     | {
         id: number;
@@ -151,6 +162,9 @@ export async function findActiveToken(db: Conn, token: string): Promise<TokenHol
         user_role: string | null;
         disabled: number | boolean | null;
         locale: string | null;
+        creator_user_id: number | null;
+        creator_role: string | null;
+        creator_disabled: number | boolean | null;
       }
     | undefined;
   if (!row) return null;
@@ -163,6 +177,9 @@ export async function findActiveToken(db: Conn, token: string): Promise<TokenHol
     userRole: (row.user_role as Role | null) ?? null,
     userDisabled: Boolean(row.disabled),
     userLocale: row.locale,
+    creatorUserId: row.creator_user_id === null ? null : Number(row.creator_user_id),
+    creatorRole: (row.creator_role as Role | null) ?? null,
+    creatorDisabled: Boolean(row.creator_disabled),
   };
 }
 

@@ -35,6 +35,7 @@ import * as statementSpeed from './migrations/20261204160000_statement_speed.js'
 import * as documentSweepIndex from './migrations/20261204170000_document_sweep_index.js';
 import * as auditLog from './migrations/20261205100000_audit_log.js';
 import * as usersTokens from './migrations/20261205110000_users_tokens.js';
+import * as tokenCreator from './migrations/20261205120000_token_creator.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -81,6 +82,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261204170000_document_sweep_index', documentSweepIndex],
   ['20261205100000_audit_log', auditLog],
   ['20261205110000_users_tokens', usersTokens],
+  ['20261205120000_token_creator', tokenCreator],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

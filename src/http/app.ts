@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
+import { recordAudit } from '../audit/audit-log.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
@@ -127,7 +128,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  api.route('/', userRoutes({ db: deps.db, auth }));
+  api.route('/', userRoutes({ db: deps.db, auth, limiter }));
   api.route('/', tokenRoutes({ db: deps.db, auth }));
   api.route('/', auditRoutes({ db: deps.db }));
   api.route('/', catalogueImportRoutes(deps.db));
@@ -169,20 +170,46 @@ export function createApp(deps: AppDeps) {
     // Admins only: a logged-in admin user (session cookie), or an admin's token as bearer or as the
     // Basic password. The board's own scripts send no CSRF token, so its changes are guarded by
     // refusing cross-site requests (sameSiteWrites).
-    const isAdmin = async (token: string) => (await auth.bearer(token))?.role === 'admin';
-    const basicOrBearer = bearerOrBasicAuth({ verify: isAdmin });
     const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
       const cookie = c.req.header('authorization') ? undefined : sessionCookieOf(c);
       const found = cookie ? await auth.session(cookie) : null;
-      if (!found) return basicOrBearer(c, next);
+      if (!found) {
+        // The bearer or Basic credential names the principal too (for the audit log).
+        const verify = async (token: string) => {
+          const p = await auth.bearer(token);
+          if (p?.role !== 'admin') return false;
+          c.set('principal', p);
+          return true;
+        };
+        return bearerOrBasicAuth({ verify })(c, next);
+      }
       if (found.principal.role !== 'admin') {
         return errorResponse(c, 403, 'forbidden', 'the queue dashboard is for admins');
       }
       c.set('principal', found.principal);
       await next();
     };
+    // Every change made on the board (retry, remove, clean, pause, ...) is an audit entry, entity `job`.
+    const boardAudit: MiddlewareHandler<AppEnv> = async (c, next) => {
+      await next();
+      const principal = c.get('principal');
+      if (c.req.method === 'GET' || c.req.method === 'HEAD' || !principal || c.res.status >= 400) return;
+      const at = c.req.path.indexOf('/api/queues/');
+      await recordAudit(deps.db, {
+        principal,
+        method: c.req.method,
+        route: c.req.path,
+        operation: 'queueBoardChange',
+        entity: 'job',
+        entityId: at >= 0 ? c.req.path.slice(at + '/api/queues/'.length) : null,
+        status: c.res.status,
+        requestId: c.get('requestId'),
+      }).catch((err: Error) =>
+        c.get('log')?.error({ err: err.message }, 'audit entry of a queue change not written'),
+      );
+    };
     for (const path of [QUEUE_BOARD_PATH, `${QUEUE_BOARD_PATH}/*`]) {
-      app.use(path, secureHeaders(), admin, sameSiteWrites());
+      app.use(path, secureHeaders(), admin, sameSiteWrites(), boardAudit);
     }
     app.get(`${QUEUE_BOARD_PATH}/`, (c) => c.redirect(QUEUE_BOARD_PATH, 301));
     app.route(QUEUE_BOARD_PATH, queueBoardRoutes(deps.queues));

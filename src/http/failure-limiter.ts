@@ -10,6 +10,13 @@ export interface FailureLimiter {
   blockedFor(client: string): Promise<number>;
   /** Counts one failure of the client. */
   fail(client: string): Promise<void>;
+  /**
+   * Counts an attempt before it is tried, in one step (so parallel attempts cannot all pass one
+   * check): 0 when this attempt is within the limit, else the seconds until the window ends.
+   */
+  take(client: string): Promise<number>;
+  /** Takes back one attempt counted by `take` (it succeeded, or it was refused by another limit). */
+  release(client: string): Promise<void>;
 }
 
 export interface FailureLimitOptions {
@@ -49,6 +56,25 @@ export function redisFailureLimiter(
       const k = key(client);
       await redis.multi().set(k, 0, 'EX', windowSeconds, 'NX').incr(k).exec();
     },
+    async take(client) {
+      const k = key(client);
+      const [, [, count], [, ttl]] = (await redis
+        .multi()
+        .set(k, 0, 'EX', windowSeconds, 'NX')
+        .incr(k)
+        .pttl(k)
+        .exec()) as [unknown, [unknown, number], [unknown, number]];
+      if (count <= limit) return 0;
+      return ttl > 0 ? Math.ceil(ttl / 1000) : windowSeconds;
+    },
+    async release(client) {
+      // Only an existing count goes down: a window that ended stays ended (no key without expiry).
+      await redis.eval(
+        "if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then return redis.call('decr', KEYS[1]) end return 0",
+        1,
+        key(client),
+      );
+    },
   };
 }
 
@@ -66,16 +92,31 @@ export function memoryFailureLimiter(
     }
     return w;
   };
+  const count = (client: string) => {
+    if (windows.size > 10_000) for (const c of [...windows.keys()]) current(c);
+    let w = current(client);
+    if (w) w.count += 1;
+    else {
+      w = { count: 1, endsAt: now() + windowSeconds * 1000 };
+      windows.set(client, w);
+    }
+    return w;
+  };
   return {
     async blockedFor(client) {
       const w = current(client);
       return w && w.count >= limit ? Math.ceil((w.endsAt - now()) / 1000) : 0;
     },
     async fail(client) {
-      if (windows.size > 10_000) for (const c of [...windows.keys()]) current(c);
+      count(client);
+    },
+    async take(client) {
+      const w = count(client);
+      return w.count <= limit ? 0 : Math.max(1, Math.ceil((w.endsAt - now()) / 1000));
+    },
+    async release(client) {
       const w = current(client);
-      if (w) w.count += 1;
-      else windows.set(client, { count: 1, endsAt: now() + windowSeconds * 1000 });
+      if (w && w.count > 0) w.count -= 1;
     },
   };
 }
@@ -99,5 +140,10 @@ export function failingOver(
         return fallback[method](client);
       }
     };
-  return { blockedFor: either('blockedFor'), fail: either('fail') } as FailureLimiter;
+  return {
+    blockedFor: either('blockedFor'),
+    fail: either('fail'),
+    take: either('take'),
+    release: either('release'),
+  } as FailureLimiter;
 }

@@ -31,13 +31,17 @@ export function clearSessionCookie(c: Context, secure: boolean) {
 
 export const sessionCookieOf = (c: Context) => getCookie(c, SESSION_COOKIE);
 
-/** Whether a form type whose body may carry `_csrf`. */
+/**
+ * Whether a body may carry `_csrf`: urlencoded forms only (our pages' forms). A multipart body is an
+ * upload — reading it here would take in the whole file before the route's upload limit — so an
+ * upload made with a session must send `X-CSRF-Token`.
+ */
 const isForm = (c: Context) =>
-  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+  /^application\/x-www-form-urlencoded/i.test(c.req.header('content-type') ?? '');
 
 /**
- * The CSRF token a request carries: the `X-CSRF-Token` header, else a form's `_csrf` field. Reading
- * the form here leaves it readable for the handler (Hono keeps the parsed body).
+ * The CSRF token a request carries: the `X-CSRF-Token` header, else a urlencoded form's `_csrf`
+ * field. Reading the form here leaves it readable for the handler (Hono keeps the parsed body).
  */
 export async function presentedCsrf(c: Context): Promise<string | null> {
   const header = c.req.header(CSRF_HEADER);

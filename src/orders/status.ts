@@ -1,6 +1,8 @@
 import type { Db } from '../db/connection.js';
 import { WriteBatch } from '../db/write-batch.js';
+import { APPROVABLE_HOLD_REASONS } from '../domain/credit.js';
 import type { OrderStatus } from '../domain/order-status.js';
+import { ApiError } from '../errors/api-error.js';
 import { NotFoundError } from '../errors/domain-errors.js';
 import { ordersHeld, ordersProcessed } from '../metrics.js';
 import { changeStatus, type OrderRow, withOrderLocked } from './order-store.js';
@@ -21,8 +23,22 @@ export async function setOrderStatus(
   to: OrderStatus,
   reason: string,
   actor: string,
+  { mayRejectCreditHold = true }: { mayRejectCreditHold?: boolean } = {},
 ): Promise<OrderRow> {
   return withOrderLocked(db, orderId, async (tx, { order }) => {
+    // Checked under the order's lock: a credit hold is rejected by finance (approvals), not by hand.
+    if (
+      to === 'rejected' &&
+      !mayRejectCreditHold &&
+      APPROVABLE_HOLD_REASONS.includes(order.holdReason ?? '')
+    ) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `order ${orderId} is held for ${order.holdReason}: only finance may reject a credit hold (POST /api/orders/{id}/reject)`,
+        { holdReason: order.holdReason },
+      );
+    }
     const batch = new WriteBatch(tx);
     changeStatus(batch, order, { to, reason, actor, holdReason: 'manual_hold' });
     await batch.flush();

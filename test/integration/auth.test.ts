@@ -59,6 +59,9 @@ describe('login', () => {
       '//evil.example/x',
       '/\\evil.example',
       'javascript:alert(1)',
+      '/.//evil.example',
+      '/a/..//evil.example',
+      '/%2e//evil.example',
     ]) {
       const r = await postLogin(stack.app, 'login.ok@example.com', PASSWORD, { next });
       expect(r.status).toBe(303);
@@ -173,6 +176,17 @@ describe('login', () => {
       body: form({ _csrf: 'nope', name: 'x', role: 'viewer' }),
     });
     expect(byForm.status).toBe(403);
+    // A multipart body (an upload) is not read for `_csrf`, even the right one: it needs the header.
+    const multipart = new FormData();
+    multipart.set('_csrf', csrf);
+    multipart.set('file', new Blob(['x'.repeat(1000)]), 'sheet.xlsx');
+    const upload = await stack.app.request('/api/tokens', {
+      method: 'POST',
+      headers: { cookie },
+      body: multipart,
+    });
+    expect(upload.status).toBe(403);
+    expect(((await upload.json()) as any).error.code).toBe('csrf_failed');
     const ok = await call(
       'POST',
       '/api/users',
@@ -205,6 +219,41 @@ describe('login', () => {
     expect((await postLogin(stack.app, 'unlimited@example.com', PASSWORD, { ip: '192.0.2.1' })).status).toBe(
       303,
     );
+  });
+
+  it('counts a login before its password is checked: parallel wrong logins verify at most the limit', async () => {
+    await newUser('parallel@example.com');
+    const pages = await Promise.all(Array.from({ length: 25 }, () => openLogin(stack.app)));
+    const answers = await Promise.all(
+      pages.map((page, i) =>
+        stack.app.request('/login', {
+          method: 'POST',
+          headers: {
+            cookie: page.cookie,
+            'content-type': FORM_TYPE,
+            'x-forwarded-for': `192.0.2.${100 + i}`,
+          },
+          body: form({ _csrf: page.csrf, email: 'parallel@example.com', password: `wrong password ${i}` }),
+        }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    // The per-e-mail limit is 10: the others are refused without a password check.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    const audit = await stack.api('GET', '/api/audit?entity=session&actor=parallel@example.com&limit=100');
+    expect(audit.body.items.filter((e: { operation: string }) => e.operation === 'loginFailed')).toHaveLength(
+      10,
+    );
+  });
+
+  it('a successful login does not use up the limit', async () => {
+    await newUser('often@example.com');
+    for (let i = 0; i < 12; i++) {
+      expect((await postLogin(stack.app, 'often@example.com', PASSWORD, { ip: '192.0.2.77' })).status).toBe(
+        303,
+      );
+    }
   });
 
   it('limits failed logins per client address', async () => {
@@ -341,6 +390,51 @@ describe('sessions', () => {
   });
 });
 
+describe('current password checks', () => {
+  it('a wrong current password counts against the login limit; a token cannot change a password', async () => {
+    const u = await userWithToken(stack, 'guessed@example.com', 'viewer');
+    const session = { cookie: u.cookie, 'x-csrf-token': u.csrf };
+    expect(
+      (
+        await call('POST', '/api/me/password', bearer(u.token), {
+          currentPassword: PASSWORD,
+          newPassword: 'another long password',
+        })
+      ).status,
+    ).toBe(403);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push(
+        (
+          await call('POST', '/api/me/password', session, {
+            currentPassword: `wrong guess ${i}`,
+            newPassword: 'another long password',
+          })
+        ).status,
+      );
+    }
+    expect(statuses.slice(0, 9)).toEqual(Array(9).fill(422));
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    const blocked = await call('POST', '/api/me/password', session, {
+      currentPassword: PASSWORD,
+      newPassword: 'another long password',
+    });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The form on the account page is counted the same way (the same e-mail).
+    const page = await stack.app.request('/account/password', {
+      method: 'POST',
+      headers: { cookie: u.cookie, 'content-type': FORM_TYPE },
+      body: form({ _csrf: u.csrf, currentPassword: PASSWORD, newPassword: 'another long password' }),
+    });
+    expect(page.status).toBe(429);
+    // The password did not change.
+    expect((await postLogin(stack.app, 'guessed@example.com', PASSWORD, { ip: '192.0.2.201' })).status).toBe(
+      429,
+    );
+  });
+});
+
 describe('users', () => {
   it('creates, lists, reads and changes users (admin), with clear errors', async () => {
     const u = await newUser('managed@example.com', 'viewer', { name: 'Managed One', locale: 'en' });
@@ -447,14 +541,13 @@ describe('tokens', () => {
 
   it('a user cannot mint a role above their own; service tokens are for admins', async () => {
     const op = await userWithToken(stack, 'minter@example.com', 'operator');
+    const session = { cookie: op.cookie, 'x-csrf-token': op.csrf };
     for (const role of ['admin', 'finance']) {
-      const r = await call('POST', '/api/tokens', bearer(op.token), { name: 'up', role });
+      const r = await call('POST', '/api/tokens', session, { name: 'up', role });
       expect(r.status, role).toBe(403);
     }
-    expect(
-      (await call('POST', '/api/tokens', bearer(op.token), { name: 'down', role: 'viewer' })).status,
-    ).toBe(201);
-    const service = await call('POST', '/api/tokens', bearer(op.token), {
+    expect((await call('POST', '/api/tokens', session, { name: 'down', role: 'viewer' })).status).toBe(201);
+    const service = await call('POST', '/api/tokens', session, {
       name: 's',
       role: 'viewer',
       service: true,
@@ -468,6 +561,55 @@ describe('tokens', () => {
     expect(me.body).toMatchObject({ kind: 'token', role: 'finance', actor: 'token:erp', user: null });
     // Someone else's token: not theirs to revoke.
     expect((await call('DELETE', `/api/tokens/${made.body.id}`, bearer(op.token))).status).toBe(403);
+  });
+
+  it('an API token cannot make tokens (a leaked one cannot mint a sibling), an admin token neither', async () => {
+    const admin = await userWithToken(stack, 'token-minter@example.com', 'admin');
+    for (const body of [
+      { name: 'sibling', role: 'viewer' },
+      { name: 'svc', role: 'viewer', service: true },
+    ]) {
+      const r = await call('POST', '/api/tokens', bearer(admin.token), body);
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('forbidden');
+    }
+    const svc = await stack.api('POST', '/api/tokens', { name: 'svc-root', role: 'operator' });
+    expect(svc.status).toBe(201);
+    expect(
+      (await call('POST', '/api/tokens', bearer(svc.body.token), { name: 'x', role: 'viewer' })).status,
+    ).toBe(403);
+  });
+
+  it("a service token dies with its admin's admin role or account; the bootstrap token's live on", async () => {
+    const made = async (email: string) => {
+      const admin = await userWithToken(stack, email, 'admin');
+      const svc = await call(
+        'POST',
+        '/api/tokens',
+        { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+        { name: `svc of ${email}`, role: 'operator', service: true },
+      );
+      expect(svc.status).toBe(201);
+      expect((await call('GET', '/api/me', bearer(svc.body.token))).status).toBe(200);
+      return { admin, token: svc.body.token as string };
+    };
+    const demoted = await made('demoted-admin@example.com');
+    const disabled = await made('disabled-admin@example.com');
+    const root = await stack.api('POST', '/api/tokens', { name: 'svc of root', role: 'operator' });
+    expect(
+      (await stack.api('PATCH', `/api/users/${demoted.admin.userId}`, { role: 'operator' })).status,
+    ).toBe(200);
+    expect((await stack.api('PATCH', `/api/users/${disabled.admin.userId}`, { disabled: true })).status).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/me', bearer(demoted.token))).status).toBe(401);
+    expect((await call('GET', '/api/me', bearer(disabled.token))).status).toBe(401);
+    expect((await call('GET', '/api/me', bearer(root.body.token))).status).toBe(200);
+    // Made admin again: the token works again (it was never revoked).
+    expect((await stack.api('PATCH', `/api/users/${demoted.admin.userId}`, { role: 'admin' })).status).toBe(
+      200,
+    );
+    expect((await call('GET', '/api/me', bearer(demoted.token))).status).toBe(200);
   });
 
   it('refuses by role: viewer on a change, operator on finance', async () => {
@@ -612,12 +754,18 @@ describe('audit', () => {
 
   it('filters by entity, actor and entity id, newest first, paged', async () => {
     const op = await userWithToken(stack, 'audit-actor@example.com', 'admin');
-    await call('POST', '/api/tokens', bearer(op.token), { name: 'a1', role: 'viewer' });
-    await call('POST', '/api/tokens', bearer(op.token), { name: 'a2', role: 'viewer' });
+    const a1 = await call(
+      'POST',
+      '/api/tokens',
+      { cookie: op.cookie, 'x-csrf-token': op.csrf },
+      { name: 'a1', role: 'viewer' },
+    );
+    expect(a1.status).toBe(201);
+    expect((await call('DELETE', `/api/tokens/${a1.body.id}`, bearer(op.token))).status).toBe(200);
 
     const byActor = await stack.api('GET', '/api/audit?actor=audit-actor@example.com&entity=token');
     expect(byActor.status).toBe(200);
-    // The token made at sign-up (by session) and the two made with the token.
+    // The token made at sign-up and a1 (by session), and a1 revoked with the token.
     expect(byActor.body.items).toHaveLength(3);
     expect(
       byActor.body.items.every(
@@ -630,7 +778,7 @@ describe('audit', () => {
     expect(byActor.body.items[0]).toMatchObject({
       actorKind: 'token',
       tokenId: op.tokenId,
-      request: { name: 'a2', role: 'viewer' },
+      method: 'DELETE',
     });
     expect(byActor.body.items[2].actorKind).toBe('session');
 

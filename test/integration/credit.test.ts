@@ -4,6 +4,7 @@ import { withTransaction } from '../../src/db/retry.js';
 import { amendLocked } from '../../src/orders/amend.js';
 import { withOrderLocked } from '../../src/orders/order-store.js';
 import { processOrder, processOrders } from '../../src/orders/processing.js';
+import { userWithToken } from '../helpers/auth.js';
 import { block, track, waitForLockWaits, waitUntil } from '../helpers/interleave.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
@@ -185,6 +186,32 @@ function suite(name: string, options: { sqlite?: boolean }) {
       ]);
       expect((await stack.api('POST', `/api/orders/${c}/approve`, { reason: 'late' })).status).toBe(409);
       expect(await checkInvariants(stack.db)).toEqual([]);
+    });
+
+    it('an operator cannot reject a credit hold through the status route (403); an admin can', async () => {
+      await customer('OPREJ', { creditLimit: { amount: 1000, currency: 'EUR' } });
+      const ids = await postMany('OPREJ', 3);
+      await processOrders(stack.db, ids);
+      const [, a, b] = ids as [number, number, number];
+      expect(await order(a)).toMatchObject({ status: 'on_hold', holdReason: 'credit_limit' });
+      const op = await userWithToken(stack, `oprej-op-${name}@example.com`, 'operator');
+      const byToken = async (token: string, id: number) =>
+        stack.app.request(`/api/orders/${id}/status`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'rejected', reason: 'no' }),
+        });
+      const refused = await byToken(op.token, a);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+      expect(await order(a)).toMatchObject({ status: 'on_hold', holdReason: 'credit_limit' });
+      // The status route is `operate`: of the roles that may, only admin also has finance's say.
+      const byAdmin = await stack.api('POST', `/api/orders/${b}/status`, {
+        status: 'rejected',
+        reason: 'no',
+      });
+      expect(byAdmin.status).toBe(200);
+      expect((await order(b)).status).toBe('rejected');
     });
 
     it("holds salesperson_credit_limit when the salesperson's customers together go over it", async () => {

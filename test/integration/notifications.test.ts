@@ -1,13 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordChannelError } from '../../src/channels/channel-store.js';
 import { dbTime } from '../../src/db/connection.js';
+import { createApp } from '../../src/http/app.js';
+import { PREVIEW_STATUS_LINK } from '../../src/http/routes/notifications.js';
 import { notificationOutboxHandlers } from '../../src/notify/outbox-handlers.js';
+import { statusLinkFor } from '../../src/notify/status-token.js';
 import { MAIL_FROM, type NotifyHarness, startNotifyHarness } from '../helpers/notify.js';
 import { type ReceivedMail, startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
-import { createStack, orderBody, seedCatalog, type TestStack } from '../helpers/stack.js';
+import {
+  ADMIN_TOKEN,
+  createStack,
+  orderBody,
+  seedCatalog,
+  silentLog,
+  type TestStack,
+} from '../helpers/stack.js';
 import { insertDocument } from '../helpers/statement-fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -454,6 +465,33 @@ describe('preview', () => {
       (await stack.api('POST', '/api/notifications/preview', { event: 'nope', orderId: id })).status,
     ).toBe(422);
     expect(MAIL_FROM).toContain('shop.example');
+  });
+
+  it("shows a placeholder for the status page link: never the customer's link, no nonce written", async () => {
+    const id = await placeOrder('PREV-2', { name: 'Ann', email: 'preview2@buyer.example', language: 'en' });
+    await stack.db('orders').where({ id }).update({ status_nonce: null });
+    const options = { secretKey: randomBytes(32), publicUrl: 'https://stockbridge.example.com' };
+    const app = createApp({
+      db: stack.db,
+      log: silentLog,
+      adminToken: ADMIN_TOKEN,
+      enqueueOrders: async () => {},
+      checkRedis: async () => {},
+      notifications: {
+        templatesDir: null,
+        statusLink: (orderId) => statusLinkFor(stack.db, options, orderId),
+      },
+    });
+    const res = await app.request('/api/notifications/preview', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'order.shipped', orderId: id, language: 'en', medium: 'email' }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { text: string; html: string };
+    expect(body.text).toContain(PREVIEW_STATUS_LINK);
+    expect(`${body.text}${body.html}`).not.toContain('stockbridge.example.com/status/');
+    expect((await stack.db('orders').where({ id }).first('status_nonce')).status_nonce).toBeNull();
   });
 });
 

@@ -153,6 +153,12 @@ describe('the queue dashboard at /console/queues', () => {
     await waitFor(async () => (await job.getState()) === 'completed', {
       message: 'the retried job to complete',
     });
+    // The retry is in the audit log, the refused attempts are not.
+    const entries = await stack
+      .db('audit_log')
+      .where({ entity: 'job', route: `/console/queues/api/queues/maintenance/${job.id}/retry` });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ method: 'PUT', status: 204, actor: 'admin', actor_kind: 'bootstrap' });
   });
 
   it('removes a failed job through the dashboard API', async () => {
@@ -160,6 +166,16 @@ describe('the queue dashboard at /console/queues', () => {
     const removed = await board('PUT', `/api/queues/maintenance/${job.id}/clean`, `Bearer ${ADMIN_TOKEN}`);
     expect(removed.status).toBe(204);
     expect(await stack.queues.maintenance.getJob(job.id!)).toBeUndefined();
+    const entries = await stack
+      .db('audit_log')
+      .where({ entity: 'job', route: `/console/queues/api/queues/maintenance/${job.id}/clean` });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      method: 'PUT',
+      status: 204,
+      actor_kind: 'bootstrap',
+      actor_role: 'admin',
+    });
   });
 
   it('opens for admin users (their session or an admin token), and refuses other roles (403) or their tokens (401)', async () => {

@@ -30,12 +30,28 @@ describe('the client address', () => {
   const of = async (forwardedFor?: string) =>
     (await app.request('/', { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })).text();
 
-  it('is the last public address a proxy of ours saw, else the first named, else local', async () => {
+  it('is the last public address a proxy of ours saw, else the peer (local here)', async () => {
     expect(await of()).toBe('local');
     expect(await of('203.0.113.5')).toBe('203.0.113.5');
     expect(await of('198.51.100.1, 203.0.113.5')).toBe('203.0.113.5');
     expect(await of('198.51.100.1, 203.0.113.5, 10.0.0.2')).toBe('203.0.113.5');
-    expect(await of('192.168.1.4, 10.0.0.2')).toBe('192.168.1.4');
+    expect(await of('192.168.1.4, 10.0.0.2')).toBe('local');
+    expect(await of('203.0.113.9, 2001:db8:1:2::5, 10.0.0.2')).toBe('2001:db8:1:2::/64');
+    expect(await of('2001:db8:1:2:aaaa::7')).toBe('2001:db8:1:2::/64');
+  });
+});
+
+describe('taking attempts before they are tried', () => {
+  it('counts each attempt at once, refuses beyond the limit, gives back a released one', async () => {
+    let now = 1_000_000;
+    const limiter = memoryFailureLimiter({ limit: 2, windowSeconds: 60 }, () => now);
+    expect(await Promise.all([limiter.take('a'), limiter.take('a'), limiter.take('a')])).toEqual([0, 0, 60]);
+    await limiter.release('a');
+    await limiter.release('a');
+    expect(await limiter.take('a')).toBe(0);
+    now += 60_000;
+    await limiter.release('a');
+    expect(await limiter.take('a')).toBe(0);
   });
 });
 
@@ -46,6 +62,12 @@ describe('failing over to memory', () => {
         throw new Error('redis down');
       },
       fail: async () => {
+        throw new Error('redis down');
+      },
+      take: async (): Promise<number> => {
+        throw new Error('redis down');
+      },
+      release: async () => {
         throw new Error('redis down');
       },
     };

@@ -53,7 +53,11 @@ export function localPath(next: unknown): string | null {
   }
   try {
     const u = new URL(next, 'http://stockbridge.invalid');
-    return u.origin === 'http://stockbridge.invalid' ? `${u.pathname}${u.search}${u.hash}` : null;
+    const path = `${u.pathname}${u.search}${u.hash}`;
+    // Checked again after normalisation: `/.//evil.com` and `/a/..//evil.com` become `//evil.com`.
+    if (u.origin !== 'http://stockbridge.invalid' || path.startsWith('//') || path.startsWith('/\\'))
+      return null;
+    return path;
   } catch {
     return null;
   }
@@ -182,7 +186,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
           status,
         );
 
-      const wait = await limiter.blockedFor(address, email);
+      const wait = await limiter.attempt(address, email);
       if (wait > 0) {
         c.header('Retry-After', String(wait));
         return again(429, t.blocked(wait));
@@ -191,7 +195,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       const ok = await verifyPassword(row?.password_hash ?? (await decoyHash()), password);
       const user = row ? userOf(row) : null;
       if (!user || !ok || user.disabled) {
-        await limiter.fail(address, email);
+        // The attempt was counted before the password was checked: it stays counted.
         // Only a known address is named: what someone typed into the field may be a password.
         await audit(c, db, 'loginFailed', 401, {
           kind: 'session',
@@ -202,6 +206,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
         });
         return again(401, t.wrongLogin);
       }
+      await limiter.succeeded(address, email);
       await deleteStaleSessions(db);
       const created = await createSession(db, user.id);
       setSessionCookie(c, auth.cookieValue(created.secret), Math.floor(SESSION_MAX_MS / 1000), secure(c));
@@ -268,6 +273,11 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
           description: 'Wrong current password or a too short new one: the page again',
           contentType: HTML,
         },
+        429: {
+          description:
+            'Too many wrong passwords (the login limit of your e-mail and address): the page with the reason; Retry-After in seconds',
+          contentType: HTML,
+        },
       },
       audit: { entity: 'user' },
     },
@@ -276,8 +286,15 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       const s = c.get('session')!;
       const user = await requireUser(db, s.userId);
       const t = texts(c);
-      const again = (error: string) =>
-        c.html(<AccountPage t={t} user={user} csrf={s.csrfToken} error={error} />, 422);
+      const again = (error: string, status: 422 | 429 = 422) =>
+        c.html(<AccountPage t={t} user={user} csrf={s.csrfToken} error={error} />, status);
+      // Wrong current passwords count like failed logins (someone at an open session guessing).
+      const address = clientAddress(c);
+      const wait = await limiter.attempt(address, user.email);
+      if (wait > 0) {
+        c.header('Retry-After', String(wait));
+        return again(t.blocked(wait), 429);
+      }
       const stored = await passwordHashOf(db, s.userId);
       if (
         !stored ||
@@ -285,6 +302,7 @@ export function authPageRoutes({ db, auth, limiter, publicUrl }: AuthPagesDeps) 
       ) {
         return again(t.wrongCurrent);
       }
+      await limiter.succeeded(address, user.email);
       const fresh = field(form, 'newPassword');
       if (fresh.length < MIN_PASSWORD_LENGTH || fresh.length > MAX_PASSWORD_LENGTH) {
         return again(t.weakPassword(MIN_PASSWORD_LENGTH));

@@ -30,6 +30,9 @@ export interface NotificationRoutesDeps {
   statusLink?: StatusLink;
 }
 
+/** Where a preview shows the customer's status page link: not a working link. */
+export const PREVIEW_STATUS_LINK = 'https://status-link.invalid/status/preview';
+
 const listQuery = z.object({
   order: idParam.optional(),
   state: z.enum(['pending', 'sent', 'failed', 'suppressed']).optional(),
@@ -339,7 +342,9 @@ export function notificationRoutes(deps: NotificationRoutesDeps) {
           toContact: true,
           data: body.data ?? {},
         },
-        deps.statusLink,
+        // The real link is a credential (and asking for it may write the order's nonce): a preview
+        // shows a fixed placeholder where the link goes.
+        deps.statusLink ? async () => PREVIEW_STATUS_LINK : undefined,
       );
       const message = templates.render(body.event, body.language, data);
       return c.json({

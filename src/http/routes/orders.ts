@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allows } from '../../auth/roles.js';
 import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
 import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
@@ -193,12 +194,14 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
     },
     async (c, { params, body }) => {
       const actor = actorOf(c);
+      // An order on a credit hold is rejected by finance (or admin) only; an operator gets 403.
       const order = await setOrderStatus(
         db,
         params.id,
         body.status as (typeof MANUAL_TARGETS)[number],
         body.reason ?? `set by ${actor}`,
         actor,
+        { mayRejectCreditHold: allows(c.get('principal')!.role, 'finance') },
       );
       if (order.status === 'received') await enqueueOrders([params.id]).catch(() => {});
       return c.json({ id: params.id, status: order.status });

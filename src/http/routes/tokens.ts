@@ -23,12 +23,21 @@ export function tokenRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
       operationId: 'createToken',
       summary: 'Make an API token (the token is in this answer only)',
       description:
-        'A token gets at most the role of the one who makes it. Service tokens (no user) are made by admins only.',
+        'A token gets at most the role of the one who makes it. Service tokens (no user) are made by admins only. Tokens are made from a session or with the bootstrap token, never with another API token (403).',
       body: newTokenBody,
       responses: { 201: { description: 'Made; keep the token now', schema: createdTokenSchema } },
     },
     async (c, { body }) => {
       const p = c.get('principal')!;
+      // A leaked token must not mint a sibling that outlives its revocation: tokens are made from a
+      // session (a logged-in user) or with the bootstrap token only.
+      if (p.kind === 'token') {
+        throw new ApiError(
+          403,
+          'forbidden',
+          'an API token cannot make tokens; log in, or use the bootstrap token',
+        );
+      }
       const service = body.service ?? p.userId === null;
       if (service && p.role !== 'admin') {
         throw new ApiError(403, 'forbidden', 'only an admin may make a service token');
@@ -50,6 +59,7 @@ export function tokenRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
         role: body.role,
         userId: service ? null : p.userId,
         createdBy: p.actor,
+        creatorUserId: p.userId,
       });
       c.header('Cache-Control', 'no-store');
       return c.json({ ...record, token }, 201);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Authenticator } from '../../auth/authenticator.js';
+import type { LoginLimiter } from '../../auth/login-limiter.js';
 import { verifyPassword } from '../../auth/passwords.js';
 import { deleteUserSessions, endOtherSessions } from '../../auth/session-store.js';
 import {
@@ -11,7 +12,9 @@ import {
   updateUser,
 } from '../../auth/user-store.js';
 import type { Db } from '../../db/connection.js';
+import { ApiError } from '../../errors/api-error.js';
 import { conflict, unprocessable } from '../../errors/domain-errors.js';
+import { clientAddress } from '../client-address.js';
 import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
@@ -38,7 +41,7 @@ const meSchema = z
 const userParams = z.object({ id: idParam.describe('user id') });
 
 /** Users (admin) and the caller's own account (any role): README "Users, roles, tokens and audit". */
-export function userRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
+export function userRoutes({ db, auth, limiter }: { db: Db; auth: Authenticator; limiter?: LoginLimiter }) {
   const app = newRoutes();
   const route = routeRegistrar(app, { tag: 'Users', entity: 'user', db });
   const loadUser = async ({ params }: { params: Record<string, unknown> }) =>
@@ -174,16 +177,30 @@ export function userRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
       operationId: 'changeMyPassword',
       summary: 'Change your own password (your other sessions end)',
       body: passwordChangeBody,
+      description:
+        'From a session only (an API token is refused, 403). Wrong current passwords count against the login limit of your e-mail address and client address (429 with Retry-After beyond it).',
       responses: { 204: { description: 'Changed' } },
-      errors: [409],
+      errors: [409, 429],
       audit: { entity: 'user' },
     },
     async (c, { body }) => {
-      const userId = ownUser(c.get('principal')?.userId);
+      const p = c.get('principal')!;
+      if (p.kind === 'token') {
+        throw new ApiError(403, 'forbidden', 'an API token cannot change a password; log in');
+      }
+      const userId = ownUser(p.userId);
+      const user = await requireUser(db, userId);
+      const address = clientAddress(c);
+      const wait = limiter ? await limiter.attempt(address, user.email) : 0;
+      if (wait > 0) {
+        c.header('Retry-After', String(wait));
+        throw new ApiError(429, 'rate_limited', `too many wrong passwords; try again in ${wait} s`);
+      }
       const stored = await passwordHashOf(db, userId);
       if (!stored || !(await verifyPassword(stored, body.currentPassword))) {
         throw unprocessable('wrong_password', 'the current password is not right');
       }
+      await limiter?.succeeded(address, user.email);
       await updateUser(db, userId, { password: body.newPassword });
       await endOtherSessions(db, userId, c.get('session')?.id ?? null);
       return c.body(null, 204);

@@ -23,7 +23,9 @@ const time = z.string().describe('UTC, ISO 8601');
 
 const endpointFields = {
   id: z.number().int(),
-  url: z.string(),
+  url: z
+    .string()
+    .describe('its user name, password and query string masked (`***`): they may be credentials'),
   description: z.string(),
   enabled: z.boolean(),
   events: z
@@ -70,6 +72,33 @@ const webhookDelivery = z
 
 const endpointParams = z.object({ id: idParam.describe('endpoint id') });
 
+const MASK = '***';
+
+/**
+ * An endpoint's URL as shown in answers and the audit log: its userinfo and query string may be
+ * credentials (`https://user:pass@…`, `?token=…`), so they are masked; the stored URL is kept whole.
+ */
+export function maskedUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return MASK;
+  }
+  if (u.username) u.username = MASK;
+  if (u.password) u.password = MASK;
+  const query = u.search ? `?${MASK}` : '';
+  u.search = '';
+  u.hash = '';
+  return `${u.toString()}${query}`;
+}
+
+const masked = <T extends { url: string }>(endpoint: T): T => ({ ...endpoint, url: maskedUrl(endpoint.url) });
+const maskedRequest = (body: unknown) =>
+  body && typeof body === 'object' && typeof (body as { url?: unknown }).url === 'string'
+    ? masked(body as { url: string })
+    : body;
+
 /**
  * Outbound webhook endpoints (`/api/webhook-endpoints`): the signing secret is answered once, on
  * create and on rotate, and never again; the delivery log; manual redelivery.
@@ -81,7 +110,7 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
   /** The endpoint as answered (no secret), for the audit log's before and after; null when there is none. */
   const loadEndpoint = async ({ params }: { params: Record<string, unknown> }) => {
     try {
-      return await getEndpoint(db, params.id as number);
+      return masked(await getEndpoint(db, params.id as number));
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -99,11 +128,12 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
         'The answer holds the new signing secret, once: it is not answered again (rotate it if lost).',
       body: createEndpointBody,
       responses: { 201: { description: 'The endpoint with its signing secret', schema: createdEndpoint } },
+      audit: { request: maskedRequest },
     },
     async (c, { body }) => {
       const { endpoint, secret } = await createEndpoint(db, secretKey, body);
       c.header('cache-control', 'no-store');
-      return c.json({ ...endpoint, secret }, 201);
+      return c.json({ ...masked(endpoint), secret }, 201);
     },
   );
 
@@ -118,7 +148,7 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
         200: { description: 'The endpoints', schema: z.object({ items: z.array(webhookEndpoint) }) },
       },
     },
-    async (c) => c.json({ items: await listEndpoints(db) }),
+    async (c) => c.json({ items: (await listEndpoints(db)).map(masked) }),
   );
 
   route(
@@ -132,7 +162,7 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
       responses: { 200: { description: 'The endpoint', schema: webhookEndpoint } },
       errors: [404],
     },
-    async (c, { params }) => c.json(await getEndpoint(db, params.id)),
+    async (c, { params }) => c.json(masked(await getEndpoint(db, params.id))),
   );
 
   route(
@@ -146,9 +176,9 @@ export function webhookEndpointRoutes(deps: { db: Db; secretKey: Buffer; sender:
       body: updateEndpointBody,
       responses: { 200: { description: 'The endpoint now', schema: webhookEndpoint } },
       errors: [404],
-      audit: { load: loadEndpoint },
+      audit: { load: loadEndpoint, request: maskedRequest },
     },
-    async (c, { params, body }) => c.json(await updateEndpoint(db, params.id, body)),
+    async (c, { params, body }) => c.json(masked(await updateEndpoint(db, params.id, body))),
   );
 
   route(
