@@ -131,6 +131,8 @@ function testApp() {
 
 let app: ReturnType<typeof testApp>;
 const json = { 'content-type': 'application/json' };
+type ErrorBody = { error: { code: string; message: string; details: { path: string }[] } };
+const errorOf = async (res: Response) => (await res.json()) as ErrorBody;
 
 beforeAll(async () => {
   t = await createTestDatabase({ poolMax: 4 });
@@ -163,7 +165,7 @@ describe('the audit entry', () => {
       body: JSON.stringify({ colour: 'blue' }),
     });
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.message).toBe('handler: thing 404 not found');
+    expect((await errorOf(missing)).error.message).toBe('handler: thing 404 not found');
 
     Object.assign(loader, { calls: 0, failAfter: false, missingBefore: true });
     const made = await app.request('/things/6/settings', {
@@ -198,7 +200,7 @@ describe('input', () => {
   it('an empty optional body the schema refuses is 422 validation_failed, not 500', async () => {
     const res = await app.request('/things/5/note', { method: 'POST' });
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await errorOf(res);
     expect(body.error.code).toBe('validation_failed');
     expect(body.error.details[0].path).toBe('text');
   });
@@ -210,7 +212,7 @@ describe('input', () => {
       body: JSON.stringify({ name: '' }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toBe('Idempotency-Key header is not valid');
+    expect((await errorOf(res)).error.message).toBe('Idempotency-Key header is not valid');
   });
 
   it('an invalid X-Actor is ignored where the route does not document it, and 400 where it does', async () => {
@@ -227,7 +229,7 @@ describe('input', () => {
       headers: { 'x-actor': 'not valid!' },
     });
     expect(strict.status).toBe(400);
-    expect((await strict.json()).error.message).toBe('X-Actor header is not valid');
+    expect((await errorOf(strict)).error.message).toBe('X-Actor header is not valid');
 
     const named = await app.request('/things/5/approve', { method: 'POST', headers: { 'x-actor': 'jane' } });
     expect(await named.json()).toEqual({ ok: true, actor: 'admin:jane' });
