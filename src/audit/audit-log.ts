@@ -41,6 +41,8 @@ function stored(value: unknown): string | null {
 
 export interface AuditEntry {
   principal: Principal;
+  /** Who acted, when more precise than the principal (`admin:jane` with the bootstrap token and X-Actor). */
+  actor?: string;
   method: string;
   /** The route as declared, e.g. `/api/orders/{id}/cancel`. */
   route: string;
@@ -62,7 +64,7 @@ function auditRow(entry: AuditEntry, at: string) {
   const { principal: p } = entry;
   return {
     at,
-    actor: p.actor.slice(0, 255),
+    actor: (entry.actor ?? p.actor).slice(0, 255),
     actor_kind: p.kind,
     actor_role: p.role,
     user_id: p.userId,
@@ -120,7 +122,19 @@ export class AuditWriter {
           await this.#db('audit_log').insert(batch.map((b) => b.row));
           for (const b of batch) b.done();
         } catch (err) {
-          for (const b of batch) b.done(err as Error);
+          if (batch.length === 1) {
+            batch[0]!.done(err as Error);
+            continue;
+          }
+          // One bad row fails the whole statement: the others are written one by one.
+          for (const b of batch) {
+            try {
+              await this.#db('audit_log').insert(b.row);
+              b.done();
+            } catch (rowErr) {
+              b.done(rowErr as Error);
+            }
+          }
         }
       }
     } finally {

@@ -74,6 +74,11 @@ export type AppEnv = {
     principal?: Principal;
     /** The console session a request came with (its CSRF token), when it used the cookie. */
     session?: ActiveSession;
+    /**
+     * The id of what a change made or changed, for its audit entry, when the path does not name it
+     * (`null`: no single thing), so the wrapper need not read the answer to find it.
+     */
+    auditEntityId?: string | number | null;
   };
 };
 

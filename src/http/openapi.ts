@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { auditWriterOf } from '../audit/audit-log.js';
 import { type Access, allows, type Principal, rolesFor } from '../auth/roles.js';
 import type { Conn } from '../db/connection.js';
+import { ApiError } from '../errors/api-error.js';
+import { NotFoundError } from '../errors/domain-errors.js';
+import { zodDetails } from '../errors/zod-details.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, parseParam, readJson } from './errors.js';
 
@@ -34,6 +37,7 @@ export interface RouteSpec<
   P extends ObjectSchema | undefined,
   Q extends ObjectSchema | undefined,
   B extends z.ZodType | undefined,
+  H extends ObjectSchema | undefined = undefined,
 > {
   method: HttpMethod;
   /** Hono style, relative to where the routes are mounted: `/orders/:id/cancel`. */
@@ -55,8 +59,16 @@ export interface RouteSpec<
   bodyOptional?: boolean;
   /** A body that is not JSON (an uploaded sheet): documented here, read by the handler itself. */
   upload?: { contentTypes: string[]; description: string };
-  /** Request headers the operation reads (documented; parsed by the handler). */
-  headers?: ObjectSchema;
+  /**
+   * Request headers the operation reads: documented, and parsed before the body (400 naming the
+   * header, e.g. `Idempotency-Key header is not valid`); the handler gets them in `input.headers`.
+   */
+  headers?: H;
+  /**
+   * `false`: params, query and headers are documented but not parsed; the handler reads them itself
+   * (the public status page answers every bad link with the same 404 page, after its rate limit).
+   */
+  parse?: false;
   /** Every success answer by status. */
   responses: Record<number, ResponseSpec>;
   /** Error statuses beyond those every operation of its kind has (401, 403, 400/422 for input, 413 for bodies). */
@@ -71,22 +83,26 @@ export interface RouteSpec<
     | false
     | {
         entity?: string;
-        load?: (input: { params: Record<string, unknown> }) => Promise<unknown>;
+        load?: (input: { params: NoInfer<Out<P>> }) => Promise<unknown>;
         request?: (body: unknown) => unknown;
       };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a declaration of any operation
+type AnyRouteSpec = RouteSpec<any, any, any, any>;
+
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
-export interface RouteInput<P, Q, B> {
+export interface RouteInput<P, Q, B, H = undefined> {
   params: Out<P>;
   query: Out<Q>;
   body: Out<B>;
+  headers: Out<H>;
 }
 
-export type RouteHandler<P, Q, B> = (
+export type RouteHandler<P, Q, B, H = undefined> = (
   c: Context<AppEnv>,
-  input: RouteInput<P, Q, B>,
+  input: RouteInput<P, Q, B, H>,
 ) => Response | Promise<Response>;
 
 /** The error body every failure has. */
@@ -172,13 +188,19 @@ export const MAX_ACTOR_LENGTH = 64;
 /**
  * The caller as named in history, approvals and the audit log (`admin` for the bootstrap token).
  * A name longer than the actor columns hold (a long e-mail address) is cut to 64 characters.
+ * An X-Actor header that is not valid is ignored here (`admin`); routes that document the header
+ * (`headers: actorHeaders`) have it checked by the wrapper, which answers 400.
  */
 export function actorOf(c: Context<AppEnv>): string {
   const principal = c.get('principal');
   if (principal && principal.kind !== 'bootstrap') return principal.actor.slice(0, MAX_ACTOR_LENGTH);
-  const name = parseParam(actorHeaders.shape['x-actor'], c.req.header('x-actor'), 'X-Actor header');
-  return name ? `admin:${name}` : 'admin';
+  const name = actorHeaders.shape['x-actor'].safeParse(c.req.header('x-actor'));
+  return name.success && name.data ? `admin:${name.data}` : 'admin';
 }
+
+/** `idempotency-key` → `Idempotency-Key header`: how errors name a header. */
+const headerLabel = (name: string) =>
+  `${name.replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase())} header`;
 
 /**
  * Returns `route(spec, handler)`, which declares one operation on `app` (see the file comment).
@@ -188,51 +210,83 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
     P extends ObjectSchema | undefined = undefined,
     Q extends ObjectSchema | undefined = undefined,
     B extends z.ZodType | undefined = undefined,
-  >(spec: RouteSpec<P, Q, B>, handler: RouteHandler<P, Q, B>): void {
+    H extends ObjectSchema | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B, H>, handler: RouteHandler<P, Q, B, H>): void {
     const audited = !(spec.audit === false || spec.method === 'get' || spec.access === 'public');
     if (audited && !options.db)
       throw new Error(`${spec.operationId}: a change needs a database for its audit entry`);
     app.openAPIRegistry.registerPath(describeRoute(spec, options.tag));
-    const paramEntries = spec.params ? Object.entries(spec.params.shape as Record<string, z.ZodType>) : [];
+    const parse = spec.parse !== false;
+    const paramEntries =
+      parse && spec.params ? Object.entries(spec.params.shape as Record<string, z.ZodType>) : [];
+    const headerEntries =
+      parse && spec.headers ? Object.entries(spec.headers.shape as Record<string, z.ZodType>) : [];
+    const load = spec.audit ? spec.audit.load : undefined;
+    /** The state `load` reads; a thing that does not exist (yet, or any more) is `null`. */
+    const loadState = (params: Record<string, unknown>) =>
+      (load as (input: { params: Record<string, unknown> }) => Promise<unknown>)({ params }).catch(
+        (err: unknown) => {
+          if (err instanceof NotFoundError) return null;
+          throw err;
+        },
+      );
 
     const run: MiddlewareHandler<AppEnv> = async (c) => {
       const params: Record<string, unknown> = {};
       for (const [name, schema] of paramEntries) {
         params[name] = parseParam(schema, c.req.param(name), schema.description ?? name);
       }
-      const query = spec.query ? parseParam(spec.query, c.req.query(), 'query') : {};
+      const query = parse && spec.query ? parseParam(spec.query, c.req.query(), 'query') : {};
+      const headers: Record<string, unknown> = {};
+      for (const [name, schema] of headerEntries) {
+        headers[name] = parseParam(schema, c.req.header(name), headerLabel(name));
+      }
       let body: unknown = {};
       if (spec.body) {
-        body =
-          spec.bodyOptional && (await c.req.text()).trim() === ''
-            ? spec.body.parse({})
-            : await readJson(c, spec.body);
+        if (spec.bodyOptional && (await c.req.text()).trim() === '') {
+          const empty = spec.body.safeParse({});
+          if (!empty.success)
+            throw new ApiError(
+              422,
+              'validation_failed',
+              'request body is not valid',
+              zodDetails(empty.error),
+            );
+          body = empty.data;
+        } else {
+          body = await readJson(c, spec.body);
+        }
       }
       const audit =
         spec.audit === false || spec.method === 'get' || spec.access === 'public' ? null : (spec.audit ?? {});
-      const before = audit?.load ? await audit.load({ params }) : undefined;
-      const input = { params, query, body } as RouteInput<P, Q, B>;
+      const before = audit && load ? await loadState(params) : undefined;
+      const input = { params, query, body, headers } as unknown as RouteInput<P, Q, B, H>;
       const res = await handler(c, input);
       if (checkResponses()) await checkResponse(spec, res);
       if (audit && res.status < 400) {
-        const principal = c.get('principal') as Principal;
-        await auditWriterOf(options.db!)
-          .write({
+        // The change is made: whatever goes wrong with its entry is logged, the answer stays the handler's.
+        try {
+          const principal = c.get('principal') as Principal;
+          await auditWriterOf(options.db!).write({
             principal,
+            actor: principal.kind === 'bootstrap' ? actorOf(c) : undefined,
             method: spec.method.toUpperCase(),
             route: openApiPath(c.req.routePath),
             operation: spec.operationId,
             entity: audit.entity ?? options.entity,
-            entityId: await entityIdOf(params, res),
+            entityId: await entityIdOf(params, res, c.get('auditEntityId')),
             status: res.status,
             request: spec.body ? (audit.request ? audit.request(body) : body) : undefined,
             before,
-            after: audit.load ? await audit.load({ params }) : undefined,
+            after: load ? await loadState(params) : undefined,
             requestId: c.get('requestId'),
-          })
-          .catch((err: Error) =>
-            c.get('log')?.error({ err: err.message, operation: spec.operationId }, 'audit entry not written'),
+          });
+        } catch (err) {
+          c.get('log')?.error(
+            { err: (err as Error).message, operation: spec.operationId },
+            'audit entry not written',
           );
+        }
       }
       return res;
     };
@@ -240,8 +294,16 @@ export function routeRegistrar(app: OpenAPIHono<AppEnv>, options: RegistrarOptio
   };
 }
 
-/** The changed thing's id: the path parameters, else the `id` (or `code`, `number`) in the answer. */
-async function entityIdOf(params: Record<string, unknown>, res: Response): Promise<string | null> {
+/**
+ * The changed thing's id: the one the handler named (`c.set('auditEntityId', ...)`), else the path
+ * parameters, else the `id` (or `code`, `number`) in the answer.
+ */
+async function entityIdOf(
+  params: Record<string, unknown>,
+  res: Response,
+  named: string | number | null | undefined,
+): Promise<string | null> {
+  if (named !== undefined) return named === null ? null : String(named);
   const values = Object.values(params);
   if (values.length > 0) return values.map(String).join('/');
   if (!(res.headers.get('content-type') ?? '').includes('json')) return null;
@@ -257,10 +319,7 @@ async function entityIdOf(params: Record<string, unknown>, res: Response): Promi
  * In tests: an answer whose status is not documented, or whose JSON does not match the documented
  * schema, is an error, so the document is checked by every test that calls the API.
  */
-async function checkResponse(
-  spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>,
-  res: Response,
-) {
+async function checkResponse(spec: AnyRouteSpec, res: Response) {
   const documented = spec.responses[res.status];
   if (!documented) {
     throw new Error(`${spec.operationId}: answered ${res.status}, which is not documented`);
@@ -278,10 +337,7 @@ async function checkResponse(
   }
 }
 
-function describeRoute(
-  spec: RouteSpec<ObjectSchema | undefined, ObjectSchema | undefined, z.ZodType | undefined>,
-  tag: string,
-): RouteConfig {
+function describeRoute(spec: AnyRouteSpec, tag: string): RouteConfig {
   const errors = new Set<number>(spec.errors ?? []);
   if (spec.access !== 'public') {
     errors.add(401);

@@ -200,8 +200,12 @@ export function catalogRoutes({ db }: AppDeps) {
       summary: `Create or change many SKUs at once (at most ${MAX_BULK_SKUS}); a bad entry stores nothing`,
       body: bulkSkuBody,
       responses: { 200: { description: 'Every SKU with its outcome', schema: bulkSkuAnswer } },
+      // Which SKUs were sent; their full entries (up to the limit) would be a large copy per call.
+      audit: { request: (body) => ({ codes: (body as z.output<typeof bulkSkuBody>).skus.map((s) => s.code) }) },
     },
     async (c, { body: { skus } }) => {
+      // Many SKUs, no one id: the answer (every SKU) is not read again to find one.
+      c.set('auditEntityId', null);
       const outcomes = await upsertSkus(db, skus);
       const count = (o: string) => outcomes.filter((x) => x === o).length;
       return c.json({

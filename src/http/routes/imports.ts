@@ -113,6 +113,8 @@ export function importRoutes(db: Conn, intake: IntakeBatcher) {
       const currency = fields.currency ? parseParam(currencySchema, fields.currency, 'currency') : undefined;
       // The sender's name is only ever used as a base name: `../../x/a.csv` must not leave `dir`.
       const fileName = safeFileName(file.name);
+      // The audit entry names the file; the answer (every row) is not read again to find an id.
+      c.set('auditEntityId', fileName);
       const asWorkbook = c.req.query('format') === 'xlsx';
       const dir = asWorkbook ? await mkdtemp(path.join(tmpdir(), 'sb-import-')) : null;
       try {

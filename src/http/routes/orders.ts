@@ -8,7 +8,6 @@ import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
 import { quoteOrder } from '../../orders/quote.js';
 import type { AppDeps } from '../env.js';
-import { parseParam } from '../errors.js';
 import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { codeParam, idempotencyKeyParam, idParam } from '../params.js';
@@ -83,10 +82,13 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
         202: { description: 'Stored; processing follows', schema: orderAcceptedSchema },
       },
       errors: [409],
+      // Who created which order; the body itself is kept as the order's raw payload.
+      audit: { request: () => undefined },
     },
-    async (c, { body }) => {
-      const key = parseParam(idempotencyKeyParam, c.req.header('idempotency-key'), 'Idempotency-Key header');
+    async (c, { body, headers }) => {
+      const key = headers['idempotency-key'];
       const result = await intake.submit(apiOrderDelivery(body, await c.req.text(), key));
+      c.set('auditEntityId', result.orderId);
       return c.json(
         { id: result.orderId, status: result.status, duplicate: !result.created },
         result.created ? 202 : 200,
@@ -173,7 +175,7 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
     },
     async (c, { params, body }) => {
       const actor = actorOf(c);
-      const result = await cancelOrder(db, params.id, body.reason ?? `cancelled by ${actor}`, actor, {
+      const result = await cancelOrder(db, params.id, body.reason ?? 'cancelled by admin', actor, {
         tellChannel: true,
       });
       return c.json({ id: params.id, status: result.order.status, filledOrders: result.filledOrders });
@@ -222,7 +224,7 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
     },
     async (c, { params }) => {
       const actor = actorOf(c);
-      const order = await setOrderStatus(db, params.id, 'received', `released from hold by ${actor}`, actor);
+      const order = await setOrderStatus(db, params.id, 'received', 'released from hold by admin', actor);
       await enqueueOrders([params.id]).catch(() => {});
       return c.json({ id: params.id, status: order.status });
     },

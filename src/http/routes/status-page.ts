@@ -130,6 +130,8 @@ export function statusPageRoutes(db: Db, deps: StatusPageDeps, log?: Logger) {
         "The token in the link is the only credential. Language: `lang`, else the order's contact language, else Accept-Language. Wrong links are counted per client and answered 429 beyond the limit.",
       params: z.object({ token: z.string().describe('status token') }),
       query: z.object({ lang: z.string().optional().describe('`zh-CN` or `en`') }),
+      // Read by the handler: every bad link gets the same 404 page, counted after the rate limit.
+      parse: false,
       responses: {
         200: {
           description: 'The status page (text/html), or its content as JSON when only JSON is accepted',
@@ -147,7 +149,7 @@ export function statusPageRoutes(db: Db, deps: StatusPageDeps, log?: Logger) {
         },
       },
     },
-    async (c, { params }) => {
+    async (c) => {
       const client = clientAddress(c);
       const wait = await limiter.blockedFor(client);
       if (wait > 0) {
@@ -159,7 +161,7 @@ export function statusPageRoutes(db: Db, deps: StatusPageDeps, log?: Logger) {
       if (langParam !== undefined && !override) {
         return errorResponse(c, 400, 'invalid_parameter', 'lang must be zh-CN or en');
       }
-      const orderId = await orderOfStatusToken(db, deps.secretKey, params.token);
+      const orderId = await orderOfStatusToken(db, deps.secretKey, c.req.param('token') ?? '');
       const view = orderId === null ? null : await orderStatusView(db, orderId);
       if (!view) {
         await limiter.fail(client);

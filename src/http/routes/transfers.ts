@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/connection.js';
 import { getTransfer, receiveTransfer, sendTransfer } from '../../stock/transfers.js';
-import { parseParam } from '../errors.js';
 import { newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idempotencyKeyParam, outsideIdParam } from '../params.js';
 import { quantityLines, reference } from './stock.js';
@@ -116,10 +115,9 @@ export function transferRoutes(db: Db) {
       },
       errors: [404, 409],
     },
-    async (c, { params, body }) => {
-      const key = parseParam(idempotencyKeyParam, c.req.header('idempotency-key'), 'Idempotency-Key header');
+    async (c, { params, body, headers }) => {
       const result = await receiveTransfer(db, params.ref, {
-        receipt: body.receipt ?? key,
+        receipt: body.receipt ?? headers['idempotency-key'],
         lines: body.lines,
       });
       return c.json(
