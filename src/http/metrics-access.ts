@@ -1,7 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Conn } from '../db/connection.js';
 import { scrape } from '../metrics.js';
 import { errorResponse } from './errors.js';
 import { safeEqual } from './middleware.js';

@@ -15,7 +15,6 @@ import { ADMIN_TOKEN, createStack, silentLog, type TestStack } from '../helpers/
  */
 
 let s: TestStack;
-// biome-ignore lint/suspicious/noExplicitAny: the document is plain JSON
 let doc: any;
 
 /** The app with every optional part given (scheduled jobs, the queue dashboard), as the daemon builds it. */
@@ -62,7 +61,6 @@ const toOpenApi = (path: string) => path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g
 interface Operation {
   method: string;
   path: string;
-  // biome-ignore lint/suspicious/noExplicitAny: plain JSON
   op: any;
 }
 
@@ -110,17 +108,14 @@ describe('the OpenAPI document', () => {
       if (!op['x-stockbridge-access']) problems.push(`${at}: no declared access`);
       const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       const declared = new Set(
-        // biome-ignore lint/suspicious/noExplicitAny: plain JSON
         (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name),
       );
       for (const p of pathParams)
         if (!declared.has(p)) problems.push(`${at}: path parameter ${p} undocumented`);
-      // biome-ignore lint/suspicious/noExplicitAny: plain JSON
       for (const p of op.parameters ?? [])
         if (!p.schema) problems.push(`${at}: parameter ${p.name} has no schema`);
       if (op.requestBody) {
         for (const [type, media] of Object.entries(op.requestBody.content ?? {})) {
-          // biome-ignore lint/suspicious/noExplicitAny: plain JSON
           if (!(media as any).schema) problems.push(`${at}: request body ${type} has no schema`);
         }
       }
@@ -128,9 +123,7 @@ describe('the OpenAPI document', () => {
       if (!statuses.some((st) => st.startsWith('2') || st.startsWith('3')))
         problems.push(`${at}: no success answer documented`);
       for (const [status, response] of Object.entries(op.responses ?? {})) {
-        // biome-ignore lint/suspicious/noExplicitAny: plain JSON
         for (const [type, media] of Object.entries((response as any).content ?? {})) {
-          // biome-ignore lint/suspicious/noExplicitAny: plain JSON
           if (!(media as any).schema) problems.push(`${at}: answer ${status} ${type} has no schema`);
         }
       }

@@ -201,7 +201,9 @@ export function catalogRoutes({ db }: AppDeps) {
       body: bulkSkuBody,
       responses: { 200: { description: 'Every SKU with its outcome', schema: bulkSkuAnswer } },
       // Which SKUs were sent; their full entries (up to the limit) would be a large copy per call.
-      audit: { request: (body) => ({ codes: (body as z.output<typeof bulkSkuBody>).skus.map((s) => s.code) }) },
+      audit: {
+        request: (body) => ({ codes: (body as z.output<typeof bulkSkuBody>).skus.map((s) => s.code) }),
+      },
     },
     async (c, { body: { skus } }) => {
       // Many SKUs, no one id: the answer (every SKU) is not read again to find one.
