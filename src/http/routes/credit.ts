@@ -15,7 +15,6 @@ import { codeParam, idParam } from '../params.js';
 import { moneyAnswer } from './customer-schemas.js';
 
 /** Kept for the routes that still import it from here; the one definition is in src/http/openapi.ts. */
-export { actorOf };
 
 const decisionBody = z
   .object({ reason: text().trim().min(1, 'a decision needs a reason').max(200) })
