@@ -13,7 +13,8 @@ export interface User {
   email: string;
   name: string;
   role: Role;
-  locale: Locale;
+  /** The language of pages; null: the browser's (Accept-Language). */
+  locale: Locale | null;
   disabled: boolean;
   createdAt: string;
   updatedAt: string;
@@ -38,7 +39,7 @@ export const userOf = (r: UserRow): User => ({
   email: r.email,
   name: r.name,
   role: r.role as Role,
-  locale: r.locale === 'en' ? 'en' : 'zh-CN',
+  locale: r.locale === 'en' || r.locale === 'zh-CN' ? r.locale : null,
   disabled: Boolean(r.disabled),
   createdAt: timeOf(r.created_at),
   updatedAt: timeOf(r.updated_at),
@@ -66,7 +67,8 @@ export async function createUser(db: Conn, input: NewUser): Promise<User> {
       name: input.name?.trim() || email,
       role: input.role,
       password_hash: passwordHash,
-      locale: input.locale ?? 'zh-CN',
+      // '' is "the browser's language" (the column predates that choice and is NOT NULL).
+      locale: input.locale ?? '',
       disabled: false,
       created_at: now,
       updated_at: now,
@@ -122,7 +124,8 @@ export async function listUsers(
 export interface UserChange {
   name?: string | undefined;
   role?: Role | undefined;
-  locale?: Locale | undefined;
+  /** null: the browser's language. */
+  locale?: Locale | null | undefined;
   disabled?: boolean | undefined;
   password?: string | undefined;
 }
@@ -133,7 +136,7 @@ export async function updateUser(db: Conn, id: number, change: UserChange): Prom
   const patch: Record<string, unknown> = { updated_at: dbTime() };
   if (change.name !== undefined) patch.name = change.name.trim();
   if (change.role !== undefined) patch.role = change.role;
-  if (change.locale !== undefined) patch.locale = change.locale;
+  if (change.locale !== undefined) patch.locale = change.locale ?? '';
   if (change.disabled !== undefined) patch.disabled = change.disabled;
   if (change.password !== undefined) {
     checkNewPassword(change.password);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
+import { CONSOLE_PATH, consoleRoutes } from '../console/console-app.js';
 import { WebhookSender } from '../notify/webhooks/webhook-sender.js';
 import { IntakeBatcher } from '../orders/intake-batcher.js';
 import { addApiDocs } from './api-docs.js';
@@ -96,6 +97,9 @@ export function createApp(deps: AppDeps) {
   );
   const publicUrl = deps.auth?.publicUrl ?? deps.statusPage?.publicUrl;
   app.route('/', authPageRoutes({ db: deps.db, auth, limiter, publicUrl }));
+  const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
+  // The console (README "The console"): pages for people, over the same services as the API.
+  app.route(CONSOLE_PATH, consoleRoutes({ deps, intake, auth, limiter, publicUrl }));
 
   const api = new OpenAPIHono<AppEnv>();
   // The description of the API is public: it holds no data, and the reference page reads it.
@@ -135,7 +139,6 @@ export function createApp(deps: AppDeps) {
   api.route('/', catalogRoutes(deps));
   api.route('/', stockRoutes(deps));
   api.route('/', customerRoutes(deps.db));
-  const intake = deps.intake ?? new IntakeBatcher(deps.db, deps.enqueueOrders, { log: deps.log });
   api.route('/', importRoutes(deps.db, intake));
   api.route('/', orderRoutes(deps, intake));
   api.route('/', returnRoutes(deps.db));

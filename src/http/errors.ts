@@ -42,7 +42,7 @@ export function handleError(err: Error, c: Context<AppEnv>) {
 }
 
 /** The HTTP status of a domain error, or null for anything else. */
-function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
+export function domainStatus(err: unknown): 404 | 409 | 422 | 502 | null {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof ValidationError) return 422;

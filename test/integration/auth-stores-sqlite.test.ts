@@ -36,7 +36,7 @@ describe('auth stores on SQLite', () => {
     expect(user).toMatchObject({
       email: 'ann@example.com',
       name: 'ann@example.com',
-      locale: 'zh-CN',
+      locale: null,
       disabled: false,
     });
     expect(user.createdAt).toMatch(/Z$/);

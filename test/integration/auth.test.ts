@@ -335,8 +335,24 @@ describe('sessions', () => {
       body: form({ _csrf: a.csrf, currentPassword: 'not it at all', newPassword: 'a brand new passphrase' }),
     });
     expect(wrong.status).toBe(422);
-    // The user's own language (zh-CN by default) wins over the browser's.
-    expect(await wrong.text()).toContain('当前密码不正确。');
+    // No language of their own yet: the browser's.
+    expect(await wrong.text()).toContain('The current password is not right.');
+    // Once the user has one, it wins over the browser's.
+    expect(
+      (
+        await stack.api(
+          'PATCH',
+          `/api/users/${(await stack.db('users').where('email', 'changer@example.com').first()).id}`,
+          { locale: 'zh-CN' },
+        )
+      ).status,
+    ).toBe(200);
+    const again = await stack.app.request('/account/password', {
+      method: 'POST',
+      headers: { cookie: a.cookie, 'content-type': FORM_TYPE, 'accept-language': 'en' },
+      body: form({ _csrf: a.csrf, currentPassword: 'not it at all', newPassword: 'a brand new passphrase' }),
+    });
+    expect(await again.text()).toContain('当前密码不正确。');
     const changed = await stack.app.request('/account/password', {
       method: 'POST',
       headers: { cookie: a.cookie, 'content-type': FORM_TYPE },

@@ -13,7 +13,9 @@ export const userSchema = z
     email: z.string(),
     name: z.string(),
     role: roleSchema,
-    locale: localeSchema,
+    locale: localeSchema
+      .nullable()
+      .describe('the language of pages: zh-CN or en; null: the browser’s (Accept-Language)'),
     disabled: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -32,7 +34,7 @@ export const userChangeBody = z
   .object({
     name: z.string().trim().min(1).max(191).optional(),
     role: roleSchema.optional(),
-    locale: localeSchema.optional(),
+    locale: localeSchema.nullable().optional().describe('zh-CN or en; null: the browser’s language'),
     disabled: z
       .boolean()
       .optional()

@@ -1,0 +1,10 @@
+/** @jsxImportSource hono/jsx */
+
+import { newRoutes } from '../../http/openapi.js';
+import type { ConsoleDeps } from '../context.js';
+
+/** The console's jobs pages (issue 19). */
+export function jobPages(_cd: ConsoleDeps) {
+  const app = newRoutes();
+  return app;
+}
