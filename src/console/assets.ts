@@ -68,6 +68,13 @@ nav.pager ul{display:flex;gap:.5rem;list-style:none;padding:0;flex-wrap:wrap}
 @media (max-width:48rem){main{padding:.5rem}h1{font-size:1.3rem}dl.facts{grid-template-columns:1fr}}
 `;
 
+const EXTRA_CSS: string[] = [];
+
+/** Adds an area's rules to console.css (inline `style` attributes are refused by the pages' CSP). */
+export function addStyles(css: string) {
+  EXTRA_CSS.push(css);
+}
+
 /** Scripts by file name (`/console/assets/<name>`): plain JavaScript, no build step. */
 const SCRIPTS = new Map<string, string>();
 
@@ -80,7 +87,7 @@ export function addScript(name: string, source: string) {
 
 /** What `/console/assets/<name>` serves, or null. */
 export function asset(name: string): { type: string; body: string } | null {
-  if (name === 'console.css') return { type: 'text/css; charset=utf-8', body: CONSOLE_CSS };
+  if (name === 'console.css') return { type: 'text/css; charset=utf-8', body: CONSOLE_CSS + EXTRA_CSS.join('\n') };
   const script = SCRIPTS.get(name);
   return script === undefined ? null : { type: 'text/javascript; charset=utf-8', body: script };
 }
