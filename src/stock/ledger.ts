@@ -51,7 +51,16 @@ export async function listMovements(
     warehouses.map((w) => {
       let q = db('stock_movements')
         .where({ sku_id: sku.id, warehouse_id: w.id })
-        .select('id', 'warehouse_id', 'd_on_hand', 'd_reserved', 'reason', 'ref_type', 'ref_id', 'created_at');
+        .select(
+          'id',
+          'warehouse_id',
+          'd_on_hand',
+          'd_reserved',
+          'reason',
+          'ref_type',
+          'ref_id',
+          'created_at',
+        );
       if (filter.beforeId !== null) q = q.where('id', '<', filter.beforeId);
       return q.orderBy('id', 'desc').limit(filter.limit + 1);
     }),
@@ -61,8 +70,16 @@ export async function listMovements(
   const docIds = page.filter((r) => DOCUMENT_REFS.includes(String(r.ref_type))).map((r) => Number(r.ref_id));
   const groupIds = page.filter((r) => r.ref_type === 'intra_group_transfer').map((r) => Number(r.ref_id));
   const [docs, transfers] = await Promise.all([
-    docIds.length ? db('stock_documents').whereIn('id', [...new Set(docIds)]).select('id', 'reference') : [],
-    groupIds.length ? db('transfers').whereIn('id', [...new Set(groupIds)]).select('id', 'ref') : [],
+    docIds.length
+      ? db('stock_documents')
+          .whereIn('id', [...new Set(docIds)])
+          .select('id', 'reference')
+      : [],
+    groupIds.length
+      ? db('transfers')
+          .whereIn('id', [...new Set(groupIds)])
+          .select('id', 'ref')
+      : [],
   ]);
   const docRef = new Map(docs.map((d) => [String(d.id), String(d.reference)]));
   const groupRef = new Map(transfers.map((t) => [String(t.id), String(t.ref)]));
@@ -86,5 +103,9 @@ export async function listMovements(
     };
   });
   const last = page[page.length - 1];
-  return { sku: String(sku.code), items, nextId: rows.length > filter.limit && last ? Number(last.id) : null };
+  return {
+    sku: String(sku.code),
+    items,
+    nextId: rows.length > filter.limit && last ? Number(last.id) : null,
+  };
 }

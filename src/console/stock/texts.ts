@@ -236,7 +236,8 @@ export const REFUSALS = defineTexts(
     stock_limit: 'On hand in one warehouse cannot exceed its limit.',
     belowZero: 'on hand would fall below zero',
     belowReserved: 'on hand would fall below what is reserved',
-    notFree: (onHand: number, reserved: number) => `only ${onHand - reserved} free (${onHand} on hand, ${reserved} reserved)`,
+    notFree: (onHand: number, reserved: number) =>
+      `only ${onHand - reserved} free (${onHand} on hand, ${reserved} reserved)`,
     unknownSku: 'unknown SKU',
     unknownWarehouse: 'unknown warehouse',
   },

@@ -65,7 +65,9 @@ export const stockListQuery = z.object({
 
 export const transferBody = z.object({ from: codeParam, to: codeParam, reference, lines: quantityLines });
 
-export const reorderPointBody = z.object({ reorderPoint: z.number().int().min(0).max(100_000_000).nullable() });
+export const reorderPointBody = z.object({
+  reorderPoint: z.number().int().min(0).max(100_000_000).nullable(),
+});
 
 export const alertQuery = z.object({ sku: z.string().max(64).optional(), ...pageQuery });
 
