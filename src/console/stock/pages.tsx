@@ -125,7 +125,7 @@ export async function levelsPage(
     <>
       <h1>{t.levelsTitle}</h1>
       <StockLinks locale={locale} canOperate={can('operate')} />
-      <form method="get" action="/console/stock" class="filters card" role="search">
+      <form method="get" action="/console/stock" class="filters card">
         <Field
           name="q"
           label={t.searchLabel}
@@ -478,7 +478,7 @@ export async function alertsPage(
     <>
       <h1>{t.alertsTitle}</h1>
       <p>{t.alertsIntro}</p>
-      <form method="get" action="/console/stock/alerts/low" class="filters card" role="search">
+      <form method="get" action="/console/stock/alerts/low" class="filters card">
         <Field name="sku" label={t.alertSku} value={sku} attrs={{ maxlength: 64, type: 'search' }} />
         <div>
           <button type="submit">{viewer(c).t.filter}</button>
