@@ -49,7 +49,8 @@ const post = (path: string, who: Browser, fields: Record<string, string>, lang =
   });
 
 const level = async (sku: string, warehouse: string) =>
-  stack.db('stock_levels as sl')
+  stack
+    .db('stock_levels as sl')
     .join('skus as s', 's.id', 'sl.sku_id')
     .join('warehouses as w', 'w.id', 'sl.warehouse_id')
     .where({ 's.code': sku, 'w.code': warehouse })
@@ -58,7 +59,8 @@ const level = async (sku: string, warehouse: string) =>
 /** A SKU's ledger rows, oldest first, without ids, times or document ids. */
 const ledger = async (sku: string) =>
   (
-    await stack.db('stock_movements as m')
+    await stack
+      .db('stock_movements as m')
       .join('skus as s', 's.id', 'm.sku_id')
       .join('warehouses as w', 'w.id', 'm.warehouse_id')
       .where('s.code', sku)
@@ -106,7 +108,11 @@ describe('stock forms', () => {
     ]);
     const audit = await stack.db('audit_log').where('operation', 'consoleStockReceipt').first();
     expect(audit).toMatchObject({ actor: 'ops@example.com', entity: 'stock_receipt', status: 303 });
-    const doc = await stack.db('stock_documents').where({ reference: 'GRN-1', kind: 'receipt' }).orderBy('id').first();
+    const doc = await stack
+      .db('stock_documents')
+      .where({ reference: 'GRN-1', kind: 'receipt' })
+      .orderBy('id')
+      .first();
     expect(String(audit.entity_id)).toBe(String(doc.id));
 
     const { page, html } = await flashOf(res, operator);
@@ -123,7 +129,9 @@ describe('stock forms', () => {
       'lines.0.quantity': '10',
     });
     expect(again.status).toBe(303);
-    expect((await flashOf(again, operator)).html).toContain('already recorded with the same lines; nothing changed');
+    expect((await flashOf(again, operator)).html).toContain(
+      'already recorded with the same lines; nothing changed',
+    );
     expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 10, reserved: 0 });
   });
 
@@ -149,7 +157,10 @@ describe('stock forms', () => {
       expect(html).toContain(`value="GRN-bad-${quantity}"`);
     }
     // No lines at all, and an unknown SKU and warehouse: each beside its field.
-    const empty = await post('/console/stock/new/receipt', operator, { warehouse: 'MAIN', reference: 'GRN-x' });
+    const empty = await post('/console/stock/new/receipt', operator, {
+      warehouse: 'MAIN',
+      reference: 'GRN-x',
+    });
     expect(empty.status).toBe(422);
     expect(await empty.text()).toContain('id="f-lines-error"');
     const unknown = await post('/console/stock/new/receipt', operator, {
@@ -168,7 +179,11 @@ describe('stock forms', () => {
   });
 
   it('refuses an adjustment that would take on hand below what is reserved, with the API’s reason', async () => {
-    const placed = await stack.api('POST', '/api/orders', orderBody('console-stock-1', [{ sku: 'A1', quantity: 6 }]));
+    const placed = await stack.api(
+      'POST',
+      '/api/orders',
+      orderBody('console-stock-1', [{ sku: 'A1', quantity: 6 }]),
+    );
     expect(placed.status).toBeLessThan(300);
     await stack.settle();
     expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 10, reserved: 6 });
@@ -220,9 +235,9 @@ describe('stock forms', () => {
       reason: 'adjustment',
       ref_type: 'adjustment',
     });
-    expect(await stack.db('audit_log').where('operation', 'consoleStockAdjustment').count({ n: '*' })).toEqual([
-      { n: 1 },
-    ]);
+    expect(
+      await stack.db('audit_log').where('operation', 'consoleStockAdjustment').count({ n: '*' }),
+    ).toEqual([{ n: 1 }]);
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
@@ -274,19 +289,23 @@ describe('stock forms', () => {
   });
 
   it('sets a reorder point per warehouse as the API does, and refuses a bad one', async () => {
-    const res = await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, { reorderPoint: '3' });
+    const res = await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, {
+      reorderPoint: '3',
+    });
     expect(res.status).toBe(303);
     expect(await level('A1', 'WEST')).toMatchObject({ on_hand: 0, reserved: 0, reorder_point: 3 });
     const audit = await stack.db('audit_log').where('operation', 'consoleSetWarehouseReorderPoint').first();
     expect(audit).toMatchObject({ entity: 'stock_reorder_point', entity_id: 'A1/WEST' });
-    const bad = await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, { reorderPoint: '-1' });
+    const bad = await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, {
+      reorderPoint: '-1',
+    });
     expect(bad.status).toBe(422);
     expect(await bad.text()).toMatch(/<input id="rp-WEST" name="reorderPoint"[^>]*aria-invalid="true"/);
     expect(await level('A1', 'WEST')).toMatchObject({ reorder_point: 3 });
     // Left empty: cleared.
-    expect((await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, { reorderPoint: '' })).status).toBe(
-      303,
-    );
+    expect(
+      (await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, { reorderPoint: '' })).status,
+    ).toBe(303);
     expect(await level('A1', 'WEST')).toMatchObject({ reorder_point: null });
   });
 });
@@ -324,7 +343,8 @@ describe('stock pages', () => {
       lines: codes.map((sku) => ({ sku, quantity: 1 })),
     });
     const first = await (await get('/console/stock?q=Paged', operator)).text();
-    const rowsOf = (html: string) => [...html.matchAll(/<a href="\/console\/stock\/(PG\d\d)">/g)].map((m) => m[1]);
+    const rowsOf = (html: string) =>
+      [...html.matchAll(/<a href="\/console\/stock\/(PG\d\d)">/g)].map((m) => m[1]);
     expect(rowsOf(first)).toHaveLength(50);
     const next = /<a href="(\/console\/stock\?[^"]+)" rel="next">/.exec(first)?.[1]?.replace(/&amp;/g, '&');
     expect(next).toContain('q=Paged');
@@ -347,7 +367,9 @@ describe('stock pages', () => {
     });
     expect(channel.status).toBe(201);
     const id = channel.body.id as number;
-    expect((await stack.api('PUT', `/api/channels/${id}/skus/B2`, { inventoryItemId: '4401' })).status).toBe(200);
+    expect((await stack.api('PUT', `/api/channels/${id}/skus/B2`, { inventoryItemId: '4401' })).status).toBe(
+      200,
+    );
     // What the push left behind, as a push records it.
     await stack.db('channel_skus').where({ channel_id: id, sku_code: 'B2' }).update({
       published_qty: 7,
@@ -392,7 +414,8 @@ describe('stock pages', () => {
     }
     const total = (await ledger('B2')).length;
     expect(total).toBe(55);
-    const refsOf = (h: string) => [...h.matchAll(/<td>(?:Adjustment|Receipt|Transfer) ([^<]+)<\/td>/g)].map((m) => m[1]);
+    const refsOf = (h: string) =>
+      [...h.matchAll(/<td>(?:Adjustment|Receipt|Transfer) ([^<]+)<\/td>/g)].map((m) => m[1]);
     const one = await (await get('/console/stock/B2', operator)).text();
     expect(refsOf(one)).toHaveLength(50);
     expect(refsOf(one)[0]).toBe('ADJ-25');
@@ -404,7 +427,12 @@ describe('stock pages', () => {
   });
 
   it('lists low-stock alerts linking to each SKU', async () => {
-    await stack.api('PUT', '/api/skus/A1', { name: 'Blue kettle', unitPrice: 1000, currency: 'EUR', reorderPoint: 5 });
+    await stack.api('PUT', '/api/skus/A1', {
+      name: 'Blue kettle',
+      unitPrice: 1000,
+      currency: 'EUR',
+      reorderPoint: 5,
+    });
     await stack.api('POST', '/api/stock/receipts', {
       warehouse: 'MAIN',
       reference: 'GRN-A1-2',
