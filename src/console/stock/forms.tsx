@@ -140,30 +140,47 @@ export function DocumentForm(p: DocumentFormProps) {
               {linesErrors.join(' ')}
             </p>
           ) : null}
-          {Array.from({ length: rows }, (_, i) => (
-            <div class="line">
-              <Field
-                name={`lines.${i}.sku`}
-                label={t.lineSku(i + 1)}
-                values={p.values}
-                value={i === 0 ? p.sku : undefined}
-                errors={p.errors}
-                attrs={{ list: 'sku-options', autocomplete: 'off', maxlength: 64, 'data-sku-search': true }}
-              />
-              <Field
-                name={`lines.${i}.${amount}`}
-                label={amount === 'delta' ? t.lineDelta(i + 1) : t.lineQuantity(i + 1)}
-                hint={amount === 'delta' && i === 0 ? t.deltaHint : undefined}
-                values={p.values}
-                errors={p.errors}
-                attrs={{ inputmode: 'numeric', autocomplete: 'off' }}
-              />
-            </div>
-          ))}
+          <LineRows locale={p.locale} rows={rows} amount={amount} values={p.values} errors={p.errors} sku={p.sku} />
           <datalist id="sku-options" />
         </fieldset>
         <button type="submit">{t.record}</button>
       </form>
+    </>
+  );
+}
+
+/** The rows of a form's lines: a SKU field (with matching codes offered) and its quantity or change. */
+export function LineRows(p: {
+  locale: ConsoleLocale;
+  rows: number;
+  amount: 'quantity' | 'delta';
+  values?: FormObject | undefined;
+  errors?: FieldErrors | undefined;
+  sku?: string | undefined;
+}) {
+  const t = T[p.locale];
+  return (
+    <>
+      {Array.from({ length: p.rows }, (_, i) => (
+        <div class="line">
+          <Field
+            name={`lines.${i}.sku`}
+            label={t.lineSku(i + 1)}
+            values={p.values}
+            value={i === 0 ? p.sku : undefined}
+            errors={p.errors}
+            attrs={{ list: 'sku-options', autocomplete: 'off', maxlength: 64, 'data-sku-search': true }}
+          />
+          <Field
+            name={`lines.${i}.${p.amount}`}
+            label={p.amount === 'delta' ? t.lineDelta(i + 1) : t.lineQuantity(i + 1)}
+            hint={p.amount === 'delta' && i === 0 ? t.deltaHint : undefined}
+            values={p.values}
+            errors={p.errors}
+            attrs={{ inputmode: 'numeric', autocomplete: 'off' }}
+          />
+        </div>
+      ))}
     </>
   );
 }
@@ -182,11 +199,11 @@ interface LineRefusal {
  * (by SKU), the warehouse or reference. `lines` are the lines as parsed from the form.
  */
 export function refusalErrors(
-  kind: DocumentKind,
+  kind: DocumentKind | 'group' | 'receive',
   locale: ConsoleLocale,
   code: string,
   details: unknown,
-  input: { warehouse?: string; from?: string; to?: string; lines: readonly { sku: string }[] },
+  input: { warehouse?: string; from?: string; to?: string; lines?: readonly { sku: string }[] | undefined },
 ): FieldErrors {
   const r = REFUSALS[locale];
   const en = locale === 'en';
@@ -195,12 +212,35 @@ export function refusalErrors(
     out[field] = [...(out[field] ?? []), message];
   };
   const amount = kind === 'adjustment' ? 'delta' : 'quantity';
+  const lines = input.lines ?? [];
   const linesOf = (sku: string) => {
-    const exact = input.lines.flatMap((l, i) => (l.sku === sku ? [i] : []));
-    return exact.length ? exact : input.lines.flatMap((l, i) => (codeKey(l.sku) === codeKey(sku) ? [i] : []));
+    const exact = lines.flatMap((l, i) => (l.sku === sku ? [i] : []));
+    return exact.length ? exact : lines.flatMap((l, i) => (codeKey(l.sku) === codeKey(sku) ? [i] : []));
   };
-  const d = (details ?? {}) as { lines?: LineRefusal[]; problems?: unknown[] };
-  if (code === 'insufficient_stock' || code === 'stock_limit') {
+  const d = (details ?? {}) as { lines?: LineRefusal[]; problems?: unknown[]; skus?: unknown[] };
+  if (code === 'over_receipt') {
+    for (const line of d.lines ?? [])
+      for (const i of linesOf(String(line.sku))) add(`lines.${i}.quantity`, en ? 'more than is in transit' : r.over_receipt);
+  } else if (code === 'unknown_line' || code === 'no_transfer_price') {
+    for (const sku of d.skus ?? [])
+      for (const i of linesOf(String(sku)))
+        add(
+          `lines.${i}.sku`,
+          code === 'unknown_line'
+            ? en
+              ? 'not on this transfer'
+              : r.unknown_line
+            : en
+              ? 'no transfer price'
+              : r.no_transfer_price,
+        );
+  } else if (code === 'unknown_price_list' || code === 'no_transfer_price_list') {
+    add('priceList', en ? 'no such price list' : r[code]);
+  } else if (code === 'same_company') {
+    add('to', en ? 'must be a warehouse of another company' : r.same_company);
+  } else if (code === 'no_company') {
+    add('', r.no_company);
+  } else if (code === 'insufficient_stock' || code === 'stock_limit') {
     for (const line of d.lines ?? []) {
       const onHand = Number(line.onHand ?? 0);
       const reserved = Number(line.reserved ?? 0);
@@ -230,7 +270,8 @@ export function refusalErrors(
       }
     }
   } else if (code === 'duplicate_reference') {
-    add('reference', en ? 'already recorded with different lines' : r.duplicate_reference);
+    const field = kind === 'group' ? 'ref' : kind === 'receive' ? 'receipt' : 'reference';
+    add(field, en ? 'already recorded with different lines' : r.duplicate_reference);
   } else if (code === 'same_warehouse' || code === 'intra_group_transfer') {
     add('to', en ? 'must be another warehouse of the same company' : r[code]);
   } else if (code === 'in_transit_location') {
