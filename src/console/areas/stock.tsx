@@ -23,6 +23,7 @@ import { addScript, addStyles } from '../assets.js';
 import { type ConsoleDeps, doneTo, errorOf, FORM_ANSWERS, HTML, PAGE, viewer } from '../context.js';
 import { FORM_UPLOAD, type FormObject, readForm } from '../forms.js';
 import { type DocumentKind, refusalErrors, refusalMessage } from '../stock/forms.js';
+import { groupTransferPages } from '../stock/group-transfers.js';
 import { alertsPage, documentPage, levelsPage, skuPage } from '../stock/pages.js';
 import { T } from '../stock/texts.js';
 
@@ -279,6 +280,7 @@ export function stockPages(cd: ConsoleDeps) {
     },
   );
 
+  app.route('/', groupTransferPages(cd));
   return app;
 }
 

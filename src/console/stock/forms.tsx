@@ -140,7 +140,14 @@ export function DocumentForm(p: DocumentFormProps) {
               {linesErrors.join(' ')}
             </p>
           ) : null}
-          <LineRows locale={p.locale} rows={rows} amount={amount} values={p.values} errors={p.errors} sku={p.sku} />
+          <LineRows
+            locale={p.locale}
+            rows={rows}
+            amount={amount}
+            values={p.values}
+            errors={p.errors}
+            sku={p.sku}
+          />
           <datalist id="sku-options" />
         </fieldset>
         <button type="submit">{t.record}</button>
@@ -220,7 +227,8 @@ export function refusalErrors(
   const d = (details ?? {}) as { lines?: LineRefusal[]; problems?: unknown[]; skus?: unknown[] };
   if (code === 'over_receipt') {
     for (const line of d.lines ?? [])
-      for (const i of linesOf(String(line.sku))) add(`lines.${i}.quantity`, en ? 'more than is in transit' : r.over_receipt);
+      for (const i of linesOf(String(line.sku)))
+        add(`lines.${i}.quantity`, en ? 'more than is in transit' : r.over_receipt);
   } else if (code === 'unknown_line' || code === 'no_transfer_price') {
     for (const sku of d.skus ?? [])
       for (const i of linesOf(String(sku)))

@@ -92,6 +92,9 @@ function StockLinks({
           <a class="button" href={`/console/stock/new/transfer${q}`}>
             {t.transfer}
           </a>
+          <a class="button" href="/console/stock/new/group-transfer">
+            {t.groupSend}
+          </a>
         </>
       ) : null}
       <a class="button secondary" href="/console/stock/alerts/low">
@@ -142,6 +145,19 @@ export async function levelsPage(
         />
         <div>
           <button type="submit">{viewer(c).t.search}</button>
+        </div>
+      </form>
+      <form method="get" action="/console/stock/find/group-transfer" class="filters">
+        <Field
+          name="ref"
+          id="find-transfer"
+          label={t.openTransfer}
+          attrs={{ maxlength: 191, type: 'search' }}
+        />
+        <div>
+          <button type="submit" class="secondary">
+            {viewer(c).t.search}
+          </button>
         </div>
       </form>
       <Table

@@ -479,3 +479,130 @@ describe('a viewer', () => {
     expect(await stack.db('stock_documents').where({ reference: 'GRN-viewer' }).first()).toBeUndefined();
   });
 });
+
+describe('intra-group transfers', () => {
+  it('sends stock to another company and receives it in parts, as the API does', async () => {
+    expect(
+      (await stack.api('PUT', '/api/price-lists/IC-HK', { name: 'Intercompany HK', currency: 'CNY' })).status,
+    ).toBe(201);
+    expect(
+      (await stack.api('PUT', '/api/price-lists/IC-HK/items', { items: [{ sku: 'A1', price: 800 }] })).status,
+    ).toBe(200);
+    expect(
+      (await stack.api('PUT', '/api/companies/SH', { name: 'Shanghai Trading', currency: 'CNY' })).status,
+    ).toBe(201);
+    expect(
+      (
+        await stack.api('PUT', '/api/companies/HK', {
+          name: 'HK Trading',
+          currency: 'CNY',
+          transferPriceList: 'IC-HK',
+        })
+      ).status,
+    ).toBe(201);
+    for (const [code, company] of [
+      ['SH-1', 'SH'],
+      ['HK-1', 'HK'],
+    ] as const)
+      expect(
+        (await stack.api('PUT', `/api/warehouses/${code}`, { name: code, priority: 5, company })).status,
+      ).toBe(201);
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'SH-1',
+      reference: 'GRN-SH',
+      lines: [{ sku: 'A1', quantity: 10 }],
+    });
+
+    const form = await (await get('/console/stock/new/group-transfer', operator)).text();
+    expect(form).toContain('<option value="HK-1">HK-1 · HK-1 (HK)</option>');
+    expect(form).not.toContain('<option value="MAIN">');
+    const before = await movementCount();
+    const tooMuch = await post('/console/stock/new/group-transfer', operator, {
+      ref: 'IG-1',
+      from: 'SH-1',
+      to: 'HK-1',
+      'lines.0.sku': 'A1',
+      'lines.0.quantity': '11',
+    });
+    expect(tooMuch.status).toBe(409);
+    expect(await tooMuch.text()).toMatch(
+      /<input id="f-lines-0-quantity" name="lines.0.quantity"[^>]*aria-invalid="true"/,
+    );
+    const bad = await post('/console/stock/new/group-transfer', operator, {
+      ref: '',
+      from: 'SH-1',
+      to: 'HK-1',
+      'lines.0.sku': 'A1',
+      'lines.0.quantity': '4',
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toMatch(/<input id="f-ref" name="ref"[^>]*aria-invalid="true"/);
+    expect(await movementCount()).toBe(before);
+
+    const sent = await post('/console/stock/new/group-transfer', operator, {
+      ref: 'IG-1',
+      from: 'SH-1',
+      to: 'HK-1',
+      priceList: '',
+      'lines.0.sku': 'A1',
+      'lines.0.quantity': '4',
+    });
+    expect(sent.status).toBe(303);
+    expect(sent.headers.get('location')).toBe('/console/stock/group-transfers/IG-1');
+    const api = await stack.api('GET', '/api/transfers/IG-1');
+    expect(api.body).toMatchObject({ status: 'in_transit', totals: { sent: 4, received: 0, inTransit: 4 } });
+    expect(await level('A1', 'SH-1')).toMatchObject({ on_hand: 6, reserved: 0 });
+    expect(await level('A1', api.body.inTransitLocation)).toMatchObject({ on_hand: 4, reserved: 0 });
+    expect(
+      await stack.db('audit_log').where({ operation: 'consoleSendTransfer', entity_id: 'IG-1' }).first(),
+    ).toBeTruthy();
+
+    const { html } = await flashOf(sent, operator);
+    expect(html).toContain('Transfer IG-1 sent: the stock is in transit.');
+    expect(html).toContain('<h1>Intra-group transfer IG-1</h1>');
+    expect(html).toContain('32.00 CNY');
+    const zh = await (await get('/console/stock/group-transfers/IG-1', operator, 'zh-CN')).text();
+    expect(zh).toContain('<h1>集团内部调拨 IG-1</h1>');
+    expect(zh).toContain('在途');
+    expect((await get('/console/stock/find/group-transfer?ref=IG-1', operator)).headers.get('location')).toBe(
+      '/console/stock/group-transfers/IG-1',
+    );
+
+    // Part, then the rest (lines left blank).
+    const part = await post('/console/stock/group-transfers/IG-1/receive', operator, {
+      receipt: 'RC-1',
+      'lines.0.sku': 'A1',
+      'lines.0.quantity': '1',
+    });
+    expect(part.status).toBe(303);
+    expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 1, reserved: 0 });
+    const over = await post('/console/stock/group-transfers/IG-1/receive', operator, {
+      receipt: 'RC-2',
+      'lines.0.sku': 'A1',
+      'lines.0.quantity': '9',
+    });
+    expect(over.status).toBe(409);
+    expect(await over.text()).toMatch(
+      /<input id="f-lines-0-quantity" name="lines.0.quantity"[^>]*aria-invalid="true"/,
+    );
+    const rest = await post('/console/stock/group-transfers/IG-1/receive', operator, {
+      receipt: 'RC-3',
+      'lines.0.sku': '',
+      'lines.0.quantity': '',
+    });
+    expect(rest.status).toBe(303);
+    expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 4, reserved: 0 });
+    const done = await (await get('/console/stock/group-transfers/IG-1', operator)).text();
+    expect(done).toContain('Received');
+    expect(done).not.toContain('/receive"');
+    expect(
+      await stack.db('audit_log').where({ operation: 'consoleReceiveTransfer' }).count({ n: '*' }),
+    ).toEqual([{ n: 2 }]);
+    expect(await checkInvariants(stack.db)).toEqual([]);
+
+    expect(
+      (await post('/console/stock/group-transfers/IG-1/receive', viewer, { receipt: 'RC-v' })).status,
+    ).toBe(403);
+    expect((await get('/console/stock/group-transfers/NOPE', operator)).status).toBe(404);
+  });
+});
