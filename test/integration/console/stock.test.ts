@@ -606,3 +606,63 @@ describe('intra-group transfers', () => {
     expect((await get('/console/stock/group-transfers/NOPE', operator)).status).toBe(404);
   });
 });
+
+describe('on SQLite', () => {
+  it('searches stock, pages a ledger and records a receipt with the same queries', async () => {
+    const lite = await createStack({ sqlite: true });
+    try {
+      await seedCatalog(
+        lite,
+        [
+          { code: 'MAIN', priority: 1 },
+          { code: 'WEST', priority: 2 },
+        ],
+        ['Q1', 'Q2'],
+      );
+      await lite.api('PUT', '/api/skus/Q1', { name: 'Green teapot', unitPrice: 100, currency: 'EUR' });
+      expect(
+        (
+          await lite.api('POST', '/api/users', {
+            email: 'lite@example.com',
+            role: 'operator',
+            password: PASSWORD,
+          })
+        ).status,
+      ).toBe(201);
+      const who = await logIn(lite.app, 'lite@example.com', PASSWORD, '203.0.113.31');
+      const res = await lite.app.request('/console/stock/new/receipt', {
+        method: 'POST',
+        headers: { cookie: who.cookie, 'content-type': FORM_TYPE, 'accept-language': 'en' },
+        body: form({
+          _csrf: who.csrf,
+          warehouse: 'WEST',
+          reference: 'L-1',
+          'lines.0.sku': 'Q1',
+          'lines.0.quantity': '3',
+        }),
+      });
+      expect(res.status).toBe(303);
+      for (let i = 0; i < 3; i++)
+        await lite.api('POST', '/api/stock/adjustments', {
+          warehouse: i % 2 ? 'MAIN' : 'WEST',
+          reason: 'count',
+          lines: [{ sku: 'Q1', delta: 1 }],
+        });
+      const page = (path: string) =>
+        lite.app
+          .request(path, { headers: { cookie: who.cookie, 'accept-language': 'en' } })
+          .then((r) => r.text());
+      const found = await page('/console/stock?q=TEAPOT');
+      expect(found).toContain('<a href="/console/stock/Q1">Q1</a>');
+      expect(found).not.toContain('/console/stock/Q2"');
+      const sku = await page('/console/stock/Q1');
+      const refs = [...sku.matchAll(/<td>(Adjustment|Receipt) ([^<]+)<\/td>/g)].map((m) => m[1]);
+      expect(refs).toEqual(['Adjustment', 'Adjustment', 'Adjustment', 'Receipt']);
+      const west = await page('/console/stock/Q1?warehouse=WEST');
+      expect([...west.matchAll(/<td>(Adjustment|Receipt) ([^<]+)<\/td>/g)]).toHaveLength(3);
+      expect(await page('/console/stock/alerts/low')).toContain('No low-stock alerts.');
+    } finally {
+      await lite.close();
+    }
+  });
+});
