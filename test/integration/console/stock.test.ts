@@ -648,10 +648,8 @@ describe('on SQLite', () => {
           reason: 'count',
           lines: [{ sku: 'Q1', delta: 1 }],
         });
-      const page = (path: string) =>
-        lite.app
-          .request(path, { headers: { cookie: who.cookie, 'accept-language': 'en' } })
-          .then((r) => r.text());
+      const page = async (path: string) =>
+        (await lite.app.request(path, { headers: { cookie: who.cookie, 'accept-language': 'en' } })).text();
       const found = await page('/console/stock?q=TEAPOT');
       expect(found).toContain('<a href="/console/stock/Q1">Q1</a>');
       expect(found).not.toContain('/console/stock/Q2"');
