@@ -453,6 +453,44 @@ describe('stock pages', () => {
   });
 });
 
+describe('the pages’ markup', () => {
+  it('labels every field, repeats no id and has one h1 on each stock page', async () => {
+    for (const path of [
+      '/console/stock',
+      '/console/stock/new/receipt?sku=A1',
+      '/console/stock/new/adjustment',
+      '/console/stock/new/transfer',
+      '/console/stock/new/group-transfer',
+      '/console/stock/A1',
+      '/console/stock/alerts/low',
+    ]) {
+      const res = await get(path, operator);
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]!);
+      expect(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        path,
+      ).toEqual([]);
+      const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]));
+      const fields = [...html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)]
+        .filter((m) => !/type="hidden"/.test(m[2]!))
+        .map((m) => / id="([^"]+)"/.exec(m[2]!)?.[1]);
+      expect(
+        fields.filter((id) => !id || !labelled.has(id)),
+        path,
+      ).toEqual([]);
+      expect(html.match(/<h1>/g), path).toHaveLength(1);
+      expect(html, path).not.toMatch(/ style="| on[a-z]+="|<script>/);
+    }
+    const receipt = await (await get('/console/stock/new/receipt?sku=A1', operator)).text();
+    expect(receipt).toMatch(/<input id="f-lines-0-sku" name="lines.0.sku" type="text" value="A1"/);
+    expect(receipt).toContain('<script src="/console/assets/stock.js" defer');
+    const script = await get('/console/assets/stock.js', operator);
+    expect(await script.text()).toContain('/api/skus?limit=20&q=');
+  });
+});
+
 describe('a viewer', () => {
   it('sees the stock but no forms, and may not post one', async () => {
     const list = await (await get('/console/stock?q=kettle', viewer)).text();
