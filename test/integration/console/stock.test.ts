@@ -419,7 +419,9 @@ describe('stock pages', () => {
     const one = await (await get('/console/stock/B2', operator)).text();
     expect(refsOf(one)).toHaveLength(50);
     expect(refsOf(one)[0]).toBe('ADJ-25');
-    const next = /<a href="(\/console\/stock\/B2\?[^"]+)" rel="next">/.exec(one)?.[1]?.replace(/&amp;/g, '&');
+    const next = /<a href="(\/console\/stock\/B2\?[^"]+)#ledger" rel="next">/
+      .exec(one)?.[1]
+      ?.replace(/&amp;/g, '&');
     const two = await (await get(next!, operator)).text();
     expect(refsOf(two)).toEqual(['ADJ-0', 'ADJ-0', 'TR-1', 'TR-1', 'GRN-B2']);
     expect(two).not.toContain('rel="next"');
