@@ -21,7 +21,7 @@ const date = z
 /** Most lines one contract takes. */
 export const MAX_CONTRACT_LINES = 1000;
 
-const contractBody = z.object({
+export const contractBody = z.object({
   customer: text().trim().min(1).max(LIMITS.codeLength),
   name: text().trim().min(1).max(LIMITS.nameLength).optional(),
   currency: currencySchema,
