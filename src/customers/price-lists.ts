@@ -484,7 +484,9 @@ export async function priceListItemPage(
   const after = page.after;
   if (after)
     q = q.where((w) =>
-      w.where('sku_code', '>', after.sku).orWhere((x) => x.where('sku_code', after.sku).where('id', '>', after.id)),
+      w
+        .where('sku_code', '>', after.sku)
+        .orWhere((x) => x.where('sku_code', after.sku).where('id', '>', after.id)),
     );
   const found = await q.orderBy([{ column: 'sku_code' }, { column: 'id' }]).limit(page.limit + 1);
   const codes = new Map(lists.map((l) => [l.id, l.code]));

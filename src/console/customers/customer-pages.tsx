@@ -1,4 +1,6 @@
 /** @jsxImportSource hono/jsx */
+
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { customerIdByCode } from '../../billing/statements.js';
@@ -17,7 +19,6 @@ import { INVOICE_POLICIES } from '../../domain/invoice.js';
 import { LANGUAGES } from '../../domain/order-input.js';
 import { NotFoundError } from '../../errors/domain-errors.js';
 import type { AppEnv } from '../../http/env.js';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { routeRegistrar } from '../../http/openapi.js';
 import { nextCursor, readCursor } from '../../http/pagination.js';
 import { codeParam } from '../../http/params.js';
@@ -147,7 +148,9 @@ function CreditSection({
           { label: t.order, cell: (o) => <a href={`/console/orders/${o.id}`}>{`#${o.id}`}</a> },
           { label: t.channel, cell: (o) => o.channel },
           { label: t.externalId, cell: (o) => o.externalId },
-          ...(!('checked' in credit) ? [{ label: t.customerLabel, cell: (o: { customer: string | null }) => o.customer ?? '' }] : []),
+          ...(!('checked' in credit)
+            ? [{ label: t.customerLabel, cell: (o: { customer: string | null }) => o.customer ?? '' }]
+            : []),
           { label: t.holdReason, cell: (o) => t.holdReasons[o.holdReason] ?? o.holdReason },
           { label: t.total, num: true, cell: (o) => <Money minor={o.totalAmount} currency={o.currency} /> },
           { label: t.heldAt, cell: (o) => <Time at={o.heldAt} /> },
@@ -198,13 +201,7 @@ function CustomerFields({
       />
       <Field name="timeZone" label={t.timeZone} value={customer?.timeZone} {...common} />
       <Field name="taxId" label={t.taxId} value={customer?.taxId} {...common} />
-      <Field
-        name="tags"
-        label={t.tags}
-        hint={t.tagsHint}
-        value={customer?.tags.join(', ')}
-        {...common}
-      />
+      <Field name="tags" label={t.tags} hint={t.tagsHint} value={customer?.tags.join(', ')} {...common} />
       <Field
         name="paymentTermsDays"
         label={t.paymentTerms}
@@ -344,8 +341,8 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
             </a>
           </p>
         ) : null}
-        <form method="get" action="/console/customers" class="filters card" role="search">
-          <Field name="q" label={v.t.search} hint={t.searchHint} value={query.q} attrs={{ type: 'search' }} />
+        <form method="get" action="/console/customers" class="filters card">
+          <Field name="q" label={v.t.search} hint={t.searchHint} value={query.q} type="search" />
           <Field name="group" label={t.group} value={query.group} />
           <Field name="salesperson" label={t.salesperson} value={query.salesperson} />
           <div>
@@ -376,7 +373,11 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               label: t.creditLimit,
               num: true,
               cell: (r) =>
-                r.creditLimit ? <Money minor={r.creditLimit.amount} currency={r.creditLimit.currency} /> : t.none,
+                r.creditLimit ? (
+                  <Money minor={r.creditLimit.amount} currency={r.creditLimit.currency} />
+                ) : (
+                  t.none
+                ),
             },
             { label: t.onHold, cell: (r) => (r.onHold ? <Badge kind="warn">{t.onHold}</Badge> : v.t.no) },
           ]}
@@ -430,9 +431,21 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
         <form method="post" action={action} class="card">
           <CsrfField token={v.csrf} />
           {customer ? null : (
-            <Field name="code" label={t.code} value={code} required values={state.values} errors={state.errors} />
+            <Field
+              name="code"
+              label={t.code}
+              value={code}
+              required
+              values={state.values}
+              errors={state.errors}
+            />
           )}
-          <CustomerFields locale={v.locale} customer={customer ?? undefined} values={state.values} errors={state.errors} />
+          <CustomerFields
+            locale={v.locale}
+            customer={customer ?? undefined}
+            values={state.values}
+            errors={state.errors}
+          />
           <button type="submit">{v.t.save}</button>
           <a
             class="button secondary"
@@ -595,8 +608,16 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               { label: t.externalId, cell: (o) => o.externalId },
               { label: v.t.status, cell: (o) => <StatusBadge status={o.status} locale={v.locale} /> },
               { label: t.placedAt, cell: (o) => <Time at={o.placedAt} /> },
-              { label: t.ordered, num: true, cell: (o) => <Money minor={o.orderedValue} currency={o.currency} /> },
-              { label: t.shipped, num: true, cell: (o) => <Money minor={o.shippedValue} currency={o.currency} /> },
+              {
+                label: t.ordered,
+                num: true,
+                cell: (o) => <Money minor={o.orderedValue} currency={o.currency} />,
+              },
+              {
+                label: t.shipped,
+                num: true,
+                cell: (o) => <Money minor={o.shippedValue} currency={o.currency} />,
+              },
               { label: t.open, num: true, cell: (o) => <Money minor={o.openValue} currency={o.currency} /> },
             ]}
           />
@@ -608,8 +629,16 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               columns={[
                 { label: t.currency, cell: (r) => r.currency },
                 { label: t.orders, num: true, cell: (r) => r.orders },
-                { label: t.ordered, num: true, cell: (r) => <Money minor={r.ordered} currency={r.currency} /> },
-                { label: t.shipped, num: true, cell: (r) => <Money minor={r.shipped} currency={r.currency} /> },
+                {
+                  label: t.ordered,
+                  num: true,
+                  cell: (r) => <Money minor={r.ordered} currency={r.currency} />,
+                },
+                {
+                  label: t.shipped,
+                  num: true,
+                  cell: (r) => <Money minor={r.shipped} currency={r.currency} />,
+                },
                 { label: t.open, num: true, cell: (r) => <Money minor={r.open} currency={r.currency} /> },
               ]}
             />
@@ -763,7 +792,8 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/customers/:code/document-delivery',
       access: 'finance',
       operationId: 'consoleSetDocumentDelivery',
-      summary: "Set whether a customer's documents are e-mailed (the body of PUT /api/customers/{code}/document-delivery)",
+      summary:
+        "Set whether a customer's documents are e-mailed (the body of PUT /api/customers/{code}/document-delivery)",
       params: customerParams,
       upload: FORM_UPLOAD,
       responses: FORM_ANSWERS,
@@ -780,7 +810,8 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const t = T[viewer(c).locale];
       const id = await customerIdByCode(db, params.code);
       const form = await readForm(c, deliveryBody);
-      if (!form.ok) return customerPage(c, params.code, { status: 422, errors: form.errors, values: form.values });
+      if (!form.ok)
+        return customerPage(c, params.code, { status: 422, errors: form.errors, values: form.values });
       await setDocumentDelivery(db, id, form.data);
       return doneTo(c, `/console/customers/${encodeURIComponent(params.code)}`, t.deliverySaved);
     },
@@ -792,7 +823,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/salespeople/:code',
       access: 'read',
       operationId: 'consoleSalesperson',
-      summary: "A salesperson: credit limit, exposure, held orders of their customers, their customers",
+      summary: 'A salesperson: credit limit, exposure, held orders of their customers, their customers',
       params: salespersonParams,
       responses: PAGE,
       errors: [404],

@@ -28,10 +28,11 @@ import {
   type FieldErrors,
   FORM_UPLOAD,
   type FormObject,
+  fieldErrors,
   formValues,
   parseFormValues,
 } from '../forms.js';
-import { copyValues, majorText, parsePriced } from './shared.js';
+import { copyValues, parsePriced } from './shared.js';
 import { T } from './texts.js';
 
 type Ctx = Context<AppEnv>;
@@ -123,7 +124,13 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               <CsrfField token={v.csrf} />
               <Field name="code" label={t.code} required values={state.values} errors={state.errors} />
               <Field name="name" label={t.name} required values={state.values} errors={state.errors} />
-              <Field name="currency" label={t.currency} required values={state.values} errors={state.errors} />
+              <Field
+                name="currency"
+                label={t.currency}
+                required
+                values={state.values}
+                errors={state.errors}
+              />
               <button type="submit">{v.t.create}</button>
             </form>
           </section>
@@ -417,7 +424,7 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/price-lists/:code',
       access: 'read',
       operationId: 'consolePriceList',
-      summary: "A price list: its items (paged), assignments, import and export",
+      summary: 'A price list: its items (paged), assignments, import and export',
       params: listParams,
       query: itemsQuery,
       responses: PAGE,
@@ -450,12 +457,17 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;
-        return listPage(c, list.code, {}, {
-          status: e.status === 409 ? 409 : 422,
-          error: e.message,
-          form: 'list',
-          values,
-        });
+        return listPage(
+          c,
+          list.code,
+          {},
+          {
+            status: e.status === 409 ? 409 : 422,
+            error: e.message,
+            form: 'list',
+            values,
+          },
+        );
       }
       return doneTo(c, url(list.code), t.priceListSaved);
     },
@@ -508,13 +520,18 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
           const key = own ? own[1]! : '';
           errors[key] = [...(errors[key] ?? []), ...m];
         }
-        return listPage(c, list.code, {}, {
-          status: e.status === 409 ? 409 : e.status === 404 ? 404 : 422,
-          error: e.message,
-          form: 'item',
-          errors,
-          values,
-        });
+        return listPage(
+          c,
+          list.code,
+          {},
+          {
+            status: e.status === 409 ? 409 : e.status === 404 ? 404 : 422,
+            error: e.message,
+            form: 'item',
+            errors,
+            values,
+          },
+        );
       }
       return doneTo(c, url(list.code), t.itemSaved(saved.created, saved.updated, saved.unchanged));
     },
@@ -526,7 +543,8 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/price-lists/:code/items/:id/delete',
       access: 'finance',
       operationId: 'consoleDeletePriceItem',
-      summary: "Remove one item of a list: the list's items without it, through PUT /api/price-lists/{code}/items",
+      summary:
+        "Remove one item of a list: the list's items without it, through PUT /api/price-lists/{code}/items",
       params: itemParams,
       upload: FORM_UPLOAD,
       responses: FORM_ANSWERS,
@@ -536,13 +554,10 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     async (c, { params }) => {
       const t = T[viewer(c).locale];
       const { list, items } = await priceListItems(db, params.code);
-      if (!items.some((i) => i.id === params.id)) throw notFound(`item ${params.id} of price list ${list.code}`);
+      if (!items.some((i) => i.id === params.id))
+        throw notFound(`item ${params.id} of price list ${list.code}`);
       try {
-        await putPriceListItems(
-          db,
-          list.code,
-          items.filter((i) => i.id !== params.id).map(asInput),
-        );
+        await putPriceListItems(db, list.code, items.filter((i) => i.id !== params.id).map(asInput));
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;
@@ -558,7 +573,8 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/price-lists/:code/import',
       access: 'finance',
       operationId: 'consoleImportPriceList',
-      summary: "Set a list's items from a sheet (as POST /api/price-lists/{code}/import); bad rows are listed",
+      summary:
+        "Set a list's items from a sheet (as POST /api/price-lists/{code}/import); bad rows are listed",
       params: listParams,
       upload: { contentTypes: ['multipart/form-data'], description: 'the sheet in `file`, and `_csrf`' },
       responses: FORM_ANSWERS,
@@ -571,11 +587,16 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const values = await formValues(c);
       const file = Array.isArray(values.file) ? values.file[values.file.length - 1] : values.file;
       if (!(file instanceof File) || file.size === 0)
-        return listPage(c, list.code, {}, {
-          status: 422,
-          form: 'import',
-          errors: { file: [`${t.file}: ${viewer(c).t.required}`] },
-        });
+        return listPage(
+          c,
+          list.code,
+          {},
+          {
+            status: 422,
+            form: 'import',
+            errors: { file: [`${t.file}: ${viewer(c).t.required}`] },
+          },
+        );
       let result: Awaited<ReturnType<typeof importPriceListSheet>>;
       try {
         result = await importPriceListSheet(db, list.code, {
@@ -589,13 +610,18 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
           err instanceof ValidationError && e.details && typeof e.details === 'object'
             ? ((e.details as { rows?: { row: number; reason: string }[] }).rows ?? [])
             : [];
-        return listPage(c, list.code, {}, {
-          status: e.status === 409 ? 409 : 422,
-          error: e.message,
-          form: 'import',
-          errors: { file: [e.message] },
-          rowErrors: rows,
-        });
+        return listPage(
+          c,
+          list.code,
+          {},
+          {
+            status: e.status === 409 ? 409 : 422,
+            error: e.message,
+            form: 'import',
+            errors: { file: [e.message] },
+            rowErrors: rows,
+          },
+        );
       }
       return doneTo(
         c,
@@ -611,7 +637,8 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/price-lists/:code/assignments',
       access: 'finance',
       operationId: 'consoleAssignPriceList',
-      summary: 'Assign a list to a customer, a group or everyone (the body of POST /api/price-lists/{code}/assignments)',
+      summary:
+        'Assign a list to a customer, a group or everyone (the body of POST /api/price-lists/{code}/assignments)',
       params: listParams,
       upload: FORM_UPLOAD,
       responses: FORM_ANSWERS,
@@ -624,8 +651,16 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const values = await formValues(c);
       const level = typeof values.level === 'string' ? values.level : '';
       const target = typeof values.target === 'string' ? values.target : '';
-      const body = level === 'default' ? { default: 'true' } : level === 'group' ? { group: target } : { customer: target };
-      const form = parseFormValues(assignmentBody, body as FormObject);
+      const body: unknown =
+        level === 'default'
+          ? { default: true }
+          : level === 'group'
+            ? { group: target }
+            : { customer: target };
+      const parsed = assignmentBody.safeParse(body);
+      const form = parsed.success
+        ? { ok: true as const, data: parsed.data }
+        : { ok: false as const, errors: fieldErrors(parsed.error) };
       const toTarget = (errors: FieldErrors): FieldErrors => {
         const out: FieldErrors = {};
         for (const [k, m] of Object.entries(errors)) {
@@ -634,19 +669,30 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
         }
         return out;
       };
-      if (!form.ok) return listPage(c, list.code, {}, { status: 422, form: 'assign', errors: toTarget(form.errors), values });
+      if (!form.ok)
+        return listPage(
+          c,
+          list.code,
+          {},
+          { status: 422, form: 'assign', errors: toTarget(form.errors), values },
+        );
       try {
         await assignPriceList(db, list.code, form.data);
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;
-        return listPage(c, list.code, {}, {
-          status: e.status === 409 ? 409 : 422,
-          error: e.message,
-          form: 'assign',
-          errors: { target: [e.message] },
-          values,
-        });
+        return listPage(
+          c,
+          list.code,
+          {},
+          {
+            status: e.status === 409 ? 409 : 422,
+            error: e.message,
+            form: 'assign',
+            errors: { target: [e.message] },
+            values,
+          },
+        );
       }
       return doneTo(c, url(list.code), t.assigned);
     },
@@ -677,5 +723,3 @@ function assignmentText(locale: 'en' | 'zh-CN', a: { level: string; customer?: s
   const t = T[locale];
   return `${t.levels[a.level] ?? a.level}${a.customer ? ` ${a.customer}` : a.group ? ` ${a.group}` : ''}`;
 }
-
-export { majorText };

@@ -2,7 +2,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatMinor, parseMajorAmount } from '../../../connectors/excel-inbox/money.js';
-import { COMMON, type ConsoleLocale } from '../texts.js';
 import {
   type FieldErrors,
   type FormObject,
@@ -11,6 +10,7 @@ import {
   formValues,
   parseFormValues,
 } from '../forms.js';
+import { COMMON, type ConsoleLocale } from '../texts.js';
 
 /**
  * Prices and limits are typed in major units (`12.50`) and converted here, from the digits alone,

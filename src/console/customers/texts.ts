@@ -148,7 +148,8 @@ export const T = defineTexts(
     removeItem: 'Remove',
     itemRemoved: 'Item removed.',
     importSheet: 'Import a sheet',
-    importHint: 'An .xlsx or .csv sheet with prices in major units. It replaces every item; a sheet with any bad row changes nothing.',
+    importHint:
+      'An .xlsx or .csv sheet with prices in major units. It replaces every item; a sheet with any bad row changes nothing.',
     file: 'Sheet',
     import: 'Import',
     imported: (rows: number, created: number, updated: number, deleted: number) =>
@@ -382,7 +383,10 @@ export const T = defineTexts(
     number: '合同号',
     validity: '有效期',
     status: '状态',
-    contractStatus: { not_yet_valid: '尚未生效', active: '有效', expired: '已过期' } as Record<string, string>,
+    contractStatus: { not_yet_valid: '尚未生效', active: '有效', expired: '已过期' } as Record<
+      string,
+      string
+    >,
     lines: '合同行',
     linesCaption: '合同行：合同数量、已提取、已发货和剩余',
     line: (n: number) => `第 ${n} 行`,
