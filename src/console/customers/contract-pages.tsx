@@ -18,7 +18,7 @@ import {
   type FormObject,
   formValues,
 } from '../forms.js';
-import { copyValues, majorText, parsePriced } from './shared.js';
+import { copyValues, majorText, PageLinks, parsePriced } from './shared.js';
 import { T } from './texts.js';
 
 type Ctx = Context<AppEnv>;
@@ -140,22 +140,7 @@ export function contractRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               { label: t.lines, num: true, cell: (r) => r.lines.length },
             ]}
           />
-          <nav class="pager" aria-label={v.t.pagination}>
-            <ul>
-              {query.cursor ? (
-                <li>
-                  <a href={link()}>{v.t.first}</a>
-                </li>
-              ) : null}
-              {next ? (
-                <li>
-                  <a href={link(next)} rel="next">
-                    {v.t.next}
-                  </a>
-                </li>
-              ) : null}
-            </ul>
-          </nav>
+          <PageLinks locale={v.locale} first={query.cursor ? link() : null} next={next ? link(next) : null} />
         </>,
       );
     },

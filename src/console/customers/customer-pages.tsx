@@ -48,7 +48,7 @@ import {
   formValues,
   readForm,
 } from '../forms.js';
-import { allBlank, copyValues, majorText, parsePriced, yesNo } from './shared.js';
+import { allBlank, copyValues, majorText, PageLinks, parsePriced, yesNo } from './shared.js';
 import { T } from './texts.js';
 
 const customerParams = z.object({ code: codeParam.describe('customer code') });
@@ -382,22 +382,11 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
             { label: t.onHold, cell: (r) => (r.onHold ? <Badge kind="warn">{t.onHold}</Badge> : v.t.no) },
           ]}
         />
-        <nav class="pager" aria-label={v.t.pagination}>
-          <ul>
-            {query.cursor ? (
-              <li>
-                <a href={keep({})}>{v.t.first}</a>
-              </li>
-            ) : null}
-            {next ? (
-              <li>
-                <a href={keep({ cursor: next })} rel="next">
-                  {v.t.next}
-                </a>
-              </li>
-            ) : null}
-          </ul>
-        </nav>
+        <PageLinks
+          locale={v.locale}
+          first={query.cursor ? keep({}) : null}
+          next={next ? keep({ cursor: next }) : null}
+        />
       </>,
     );
   }

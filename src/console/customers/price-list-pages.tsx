@@ -32,7 +32,7 @@ import {
   formValues,
   parseFormValues,
 } from '../forms.js';
-import { copyValues, parsePriced } from './shared.js';
+import { copyValues, PageLinks, parsePriced } from './shared.js';
 import { T } from './texts.js';
 
 type Ctx = Context<AppEnv>;
@@ -336,25 +336,15 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 : []),
             ]}
           />
-          <nav class="pager" aria-label={v.t.pagination}>
-            <ul>
-              {after ? (
-                <li>
-                  <a href={base}>{v.t.first}</a>
-                </li>
-              ) : null}
-              {page.next ? (
-                <li>
-                  <a
-                    href={`${base}?${new URLSearchParams({ after: page.next.sku, afterId: String(page.next.id) })}`}
-                    rel="next"
-                  >
-                    {v.t.next}
-                  </a>
-                </li>
-              ) : null}
-            </ul>
-          </nav>
+          <PageLinks
+            locale={v.locale}
+            first={after ? base : null}
+            next={
+              page.next
+                ? `${base}?${new URLSearchParams({ after: page.next.sku, afterId: String(page.next.id) })}`
+                : null
+            }
+          />
         </section>
         {finance ? (
           <section class="card" aria-labelledby="item-h">

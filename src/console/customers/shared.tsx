@@ -79,3 +79,35 @@ export const yesNo = (locale: ConsoleLocale, v: boolean) => (v ? COMMON[locale].
 
 /** Field labels by name, for the error summary. */
 export type Labels = Record<string, string>;
+
+/** Links to the first page (when not on it) and the next one (when there is one); nothing on a lone page. */
+export function PageLinks({
+  locale,
+  first,
+  next,
+}: {
+  locale: ConsoleLocale;
+  first?: string | null | undefined;
+  next?: string | null | undefined;
+}) {
+  const t = COMMON[locale];
+  if (!first && !next) return null;
+  return (
+    <nav class="pager" aria-label={t.pagination}>
+      <ul>
+        {first ? (
+          <li>
+            <a href={first}>{t.first}</a>
+          </li>
+        ) : null}
+        {next ? (
+          <li>
+            <a href={next} rel="next">
+              {t.next}
+            </a>
+          </li>
+        ) : null}
+      </ul>
+    </nav>
+  );
+}
