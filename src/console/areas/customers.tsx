@@ -5,6 +5,7 @@ import type { ConsoleDeps } from '../context.js';
 import { contractRoutes } from '../customers/contract-pages.js';
 import { customerRoutes } from '../customers/customer-pages.js';
 import { priceListRoutes } from '../customers/price-list-pages.js';
+import { promotionRoutes } from '../customers/promotion-pages.js';
 
 /**
  * The console's B2B pages (issue 19): customers and salespeople with their credit, price lists,
@@ -15,5 +16,6 @@ export function customerPages(cd: ConsoleDeps) {
   customerRoutes(app, cd);
   priceListRoutes(app, cd);
   contractRoutes(app, cd);
+  promotionRoutes(app, cd);
   return app;
 }

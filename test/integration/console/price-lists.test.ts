@@ -271,4 +271,26 @@ describe('console price lists', () => {
       expect(await items('VIP')).toEqual(before);
     }
   });
+
+  it('shows promotions read-only, in English and Chinese', async () => {
+    const made = await stack.api('PUT', '/api/promotions/SPRING', {
+      name: 'Spring sale',
+      kind: 'amount',
+      amount: 500,
+      currency: 'EUR',
+      validFrom: '2026-03-01',
+      groups: ['wholesale'],
+    });
+    expect(made.status).toBe(201);
+    const list = await page('/console/promotions', viewer);
+    expect(list.status).toBe(200);
+    expect(list.html).toContain('href="/console/promotions/SPRING"');
+    expect(list.html).toContain('Amount off: <span class="money">5.00 EUR</span>');
+    const one = await page('/console/promotions/SPRING', viewer, 'zh-CN');
+    expect(one.status).toBe(200);
+    expect(one.html).toContain('促销 SPRING');
+    expect(one.html).toContain('按金额优惠');
+    expect(one.html).toContain('wholesale');
+    expect((await page('/console/promotions/NOPE', viewer)).status).toBe(404);
+  });
 });
