@@ -126,7 +126,12 @@ export async function unmappedSkus(ctx: ChannelContext, channelId: number): Prom
             if (products.length) q.orWhere((p) => p.whereIn('product_id', products).whereNull('variant_id'));
           })
           .select('variant_id', 'product_id');
-  const mappedVariants = new Set(mapped.map((m) => m.variant_id).filter(Boolean).map(String));
+  const mappedVariants = new Set(
+    mapped
+      .map((m) => m.variant_id)
+      .filter(Boolean)
+      .map(String),
+  );
   const mappedProducts = new Set(
     mapped.filter((m) => !m.variant_id && m.product_id).map((m) => String(m.product_id)),
   );

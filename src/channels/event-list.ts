@@ -61,7 +61,9 @@ export function toInboundEvent(r: Record<string, unknown>, withPayload: boolean)
 }
 
 /** The state of an event as `InboundEventFilter.status` names it (`failed` for a parked one: `parked`). */
-export function inboundEventState(e: Pick<InboundEventRow, 'processedAt' | 'error' | 'note'>): InboundEventState {
+export function inboundEventState(
+  e: Pick<InboundEventRow, 'processedAt' | 'error' | 'note'>,
+): InboundEventState {
   if (e.processedAt !== null) return 'processed';
   if (e.note === 'failed') return 'parked';
   return e.error !== null ? 'failed' : 'pending';

@@ -3,8 +3,8 @@ import type { OrderFileInput } from '../../connectors/excel-inbox/types.js';
 import { withTransaction } from '../db/retry.js';
 import { codeKey } from '../domain/codes.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/domain-errors.js';
-import { skuMappingBody } from '../http/routes/channel-schemas.js';
 import { codeParam } from '../http/params.js';
+import { skuMappingBody } from '../http/routes/channel-schemas.js';
 import { type ColumnSpec, type SheetKind, sheetCells } from '../stock/catalogue-sheet.js';
 import { type ChannelContext, getChannel } from './channel-context.js';
 import { type SkuMappingInput, setMapping } from './sku-mappings.js';
@@ -20,7 +20,17 @@ export const SKU_MAPPING_COLUMNS = [
     field: 'sku',
     label: 'SKU / 货号',
     required: true,
-    aliases: ['sku', 'our sku', 'sku code', 'our sku code', 'code', '货号', '我方货号', '商品编码', 'sku编码'],
+    aliases: [
+      'sku',
+      'our sku',
+      'sku code',
+      'our sku code',
+      'code',
+      '货号',
+      '我方货号',
+      '商品编码',
+      'sku编码',
+    ],
   },
   {
     field: 'variantId',
@@ -118,8 +128,7 @@ function duplicates(rows: MappingSheetRow[]) {
     ] as [string, string][];
     for (const [key, what] of keys) {
       const first = seen.get(key);
-      if (first !== undefined)
-        r.problems.push(`${what} is also on row ${first} / 与第 ${first} 行重复`);
+      if (first !== undefined) r.problems.push(`${what} is also on row ${first} / 与第 ${first} 行重复`);
       else seen.set(key, r.row);
     }
   }
@@ -176,9 +185,10 @@ export async function importSkuMappings(
     });
   } catch (err) {
     if ((err instanceof ConflictError || err instanceof NotFoundError) && current)
-      throw rejected(`row ${current.row} is not valid; nothing was changed / 第 ${current.row} 行无效，未做任何更改`, [
-        { row: current.row, reason: err.message },
-      ]);
+      throw rejected(
+        `row ${current.row} is not valid; nothing was changed / 第 ${current.row} 行无效，未做任何更改`,
+        [{ row: current.row, reason: err.message }],
+      );
     throw err;
   }
   await ctx.requestPush(channelId);

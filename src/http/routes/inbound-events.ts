@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import type { ChannelService } from '../../channels/channel-service.js';
-import {
-  getInboundEvent,
-  type InboundEventFilter,
-  listInboundEvents,
-} from '../../channels/event-list.js';
+import { getInboundEvent, type InboundEventFilter, listInboundEvents } from '../../channels/event-list.js';
 import type { Conn } from '../../db/connection.js';
 import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
@@ -14,7 +10,11 @@ import { applyOutcomeSchema } from './channel-schemas.js';
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-12-01')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 
 /** The filters of `GET /api/inbound-events` (the console's inbound events page takes the same). */
 export const inboundEventListQuery = z.object({
