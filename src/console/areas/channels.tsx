@@ -12,7 +12,7 @@ import { actorOf, newRoutes, routeRegistrar } from '../../http/openapi.js';
 import { codeParam } from '../../http/params.js';
 import { createChannelBody, skuMappingBody, updateChannelBody } from '../../http/routes/channel-schemas.js';
 import { channelParams, skuParams } from '../../http/routes/channels.js';
-import { SettingsFields, settingFields, settingLabel } from '../channels/settings-form.js';
+import { optionLabel, SettingsFields, settingFields, settingLabel } from '../channels/settings-form.js';
 import { CT } from '../channels/texts.js';
 import {
   ActionForm,
@@ -321,16 +321,25 @@ async function channelPage(c: C, channels: ChannelService, id: number, s: Channe
     inventoryItemId: t.inventoryItemId,
     channelSku: t.channelSku,
   };
-  const settingRows = settingFields(connector).map((f) => ({
-    name: f.name,
-    value: f.secret
-      ? ch.settings[f.name] !== undefined
-        ? t.secretSet
-        : t.secretNotSet
-      : ch.settings[f.name] === undefined
-        ? '–'
-        : String(ch.settings[f.name]),
-  }));
+  const settingRows = settingFields(connector).map((f) => {
+    const value = ch.settings[f.name];
+    return {
+      name: f.name,
+      value: f.secret
+        ? value !== undefined
+          ? t.secretSet
+          : t.secretNotSet
+        : value === undefined || value === null
+          ? '–'
+          : typeof value === 'boolean'
+            ? value
+              ? v.t.yes
+              : v.t.no
+            : f.kind === 'select'
+              ? optionLabel(v.locale, String(value))
+              : String(value),
+    };
+  });
   return render(
     c,
     { title: ch.name, nav: 'channels', status: s.status ?? 200, error: s.error, scripts: [] },
