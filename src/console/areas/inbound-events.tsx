@@ -141,7 +141,7 @@ async function listPage(
 function prettyPayload(payload: string): { text: string; json: boolean } {
   try {
     // Numbers beyond 2^53 (Shopify's ids) would lose digits through JSON.parse: kept as their text.
-    const guarded = payload.replace(/(?<=[:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '"\u0000$1"');
+    const guarded = payload.replace(/(?<=[:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '"\\u0000$1"');
     const value = JSON.parse(guarded);
     const text = JSON.stringify(value, null, 2).replace(/"\\u0000(-?\d+)"/g, '$1');
     return { text, json: true };
