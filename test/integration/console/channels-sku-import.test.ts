@@ -125,7 +125,7 @@ describe('POST /api/channels/{id}/skus/import', () => {
     );
     const res = await send(`/api/channels/${channelId}/skus/import`, 'bad.csv', csv);
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('invalid_sheet');
     const reasons = Object.fromEntries(
       body.error.details.rows.map((r: { row: number; reason: string }) => [r.row, r.reason]),
@@ -143,7 +143,7 @@ describe('POST /api/channels/{id}/skus/import', () => {
     );
     const refused = await send(`/api/channels/${channelId}/skus/import`, 'clash.csv', clash);
     expect(refused.status).toBe(422);
-    const clashBody = await refused.json();
+    const clashBody = (await refused.json()) as any;
     expect(clashBody.error.details.rows).toEqual([
       { row: 3, reason: expect.stringContaining('already mapped to SKU TEE-S') },
     ]);
