@@ -15,7 +15,13 @@ import { type JobRun, toRun } from '../../scheduling/job-runs.js';
 export const COUNT_CAP = 10_000;
 
 /** The states an order waits in (for a person, stock or shipping). */
-export const WAITING_STATES = ['received', 'on_hold', 'backordered', 'confirmed', 'partially_shipped'] as const;
+export const WAITING_STATES = [
+  'received',
+  'on_hold',
+  'backordered',
+  'confirmed',
+  'partially_shipped',
+] as const;
 
 /** How many rows a query would give, counting at most `cap + 1` of them. */
 export async function countUpTo(db: Conn, query: Knex.QueryBuilder, cap = COUNT_CAP): Promise<number> {
@@ -93,8 +99,7 @@ export async function failingChannels(db: Conn): Promise<FailingChannel[]> {
 }
 
 /** Reconciliation findings nobody has dealt with yet (capped). */
-export const openFindings = (db: Conn) =>
-  countUpTo(db, db('reconciliation_findings').where('state', 'open'));
+export const openFindings = (db: Conn) => countUpTo(db, db('reconciliation_findings').where('state', 'open'));
 
 /** SKUs whose stock is below a reorder point now (as the low-stock watch last saw it). */
 export async function lowStockCount(db: Conn): Promise<number> {
@@ -108,7 +113,10 @@ export async function lowStockCount(db: Conn): Promise<number> {
  * The latest run of the nightly (daily) jobs: those this daemon schedules, else the standing ones.
  * One indexed look per job (`job_runs (job, id)`).
  */
-export async function lastNightlyRun(db: Conn, jobs: readonly ScheduledJob[] | undefined): Promise<JobRun | null> {
+export async function lastNightlyRun(
+  db: Conn,
+  jobs: readonly ScheduledJob[] | undefined,
+): Promise<JobRun | null> {
   const names = (jobs ?? SCHEDULED_JOBS).filter((j) => j.period === 'day').map((j) => j.name);
   const runs = await Promise.all(
     names.map((job) => db('job_runs').where({ job }).orderBy('id', 'desc').first()),
@@ -120,7 +128,9 @@ export async function lastNightlyRun(db: Conn, jobs: readonly ScheduledJob[] | u
 
 /** The latest reconciliation run. */
 export async function lastReconciliationRun(db: Conn) {
-  const r = await db('reconciliation_runs').orderBy('id', 'desc').first('id', 'period', 'status', 'started_at', 'finished_at');
+  const r = await db('reconciliation_runs')
+    .orderBy('id', 'desc')
+    .first('id', 'period', 'status', 'started_at', 'finished_at');
   return r
     ? {
         id: Number(r.id),
