@@ -200,12 +200,18 @@ export function notificationRuleSettingsPages(app: OpenAPIHono<AppEnv>, cd: Cons
             <fieldset>
               <legend>{tt.recipients}</legend>
               <p class="hint">{tt.recipientHint}</p>
-              {form.errors?.recipients ? <p class="field-error">{form.errors.recipients.join(' ')}</p> : null}
+              {form.errors?.recipients ? (
+                <p class="field-error" id="f-recipients" tabindex={-1}>
+                  {form.errors.recipients.join(' ')}
+                </p>
+              ) : null}
               {Array.from({ length: rows }, (_, i) => (
                 <fieldset class="recipient">
                   <legend>{tt.recipient(i + 1)}</legend>
                   {form.errors?.[`recipients.${i}`] ? (
-                    <p class="field-error">{form.errors[`recipients.${i}`]!.join(' ')}</p>
+                    <p class="field-error" id={`f-recipients-${i}`} tabindex={-1}>
+                      {form.errors[`recipients.${i}`]!.join(' ')}
+                    </p>
                   ) : null}
                   <Select
                     name={`recipients.${i}.type`}
@@ -328,7 +334,7 @@ export function notificationRuleSettingsPages(app: OpenAPIHono<AppEnv>, cd: Cons
       responses: FORM_ANSWERS,
     },
     async (c) => {
-      const form = await readForm(c, ruleBody);
+      const form = await readForm(c, ruleBody, withRecipients);
       if (!form.ok) return rulePage(c, null, { status: 422, errors: form.errors, values: form.values });
       try {
         const rule = await createRule(db, form.data);
@@ -373,7 +379,7 @@ export function notificationRuleSettingsPages(app: OpenAPIHono<AppEnv>, cd: Cons
       audit: { load: loadRule },
     },
     async (c, { params }) => {
-      const form = await readForm(c, ruleBody);
+      const form = await readForm(c, ruleBody, withRecipients);
       if (!form.ok) return rulePage(c, params.id, { status: 422, errors: form.errors, values: form.values });
       try {
         await updateRule(db, params.id, form.data);
@@ -416,3 +422,6 @@ function countRows(values: FormObject | undefined): number {
   if (!r || typeof r !== 'object' || r instanceof File) return 0;
   return Array.isArray(r) ? r.length : Object.keys(r).length;
 }
+
+/** A form whose recipient rows were all left empty (or sent none) names no recipient: an empty list. */
+const withRecipients = (values: FormObject) => ({ recipients: [], ...values });
