@@ -249,7 +249,7 @@ describe('an order', () => {
   });
 
   it('lets finance approve a credit hold with a reason, and answers 422 without one', async () => {
-    const id = await placed([{ sku: 'BOLT', quantity: 2 }], { customer: { code: 'TIGHT' } });
+    const id = await placed([{ sku: 'BOLT', quantity: 1 }], { customer: { code: 'TIGHT' } });
     const other = await placed([{ sku: 'BOLT', quantity: 1 }], { customer: { code: 'TIGHT' } });
     expect(await order(other)).toMatchObject({ status: 'on_hold', holdReason: 'credit_limit' });
     // The operator sees release but not approve; finance sees approve and reject.
