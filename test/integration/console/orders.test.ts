@@ -77,9 +77,9 @@ beforeAll(async () => {
   expect((await stack.api('POST', '/api/price-lists/STD/assignments', { default: true })).status).toBe(201);
   for (const role of ['operator', 'finance', 'viewer'] as const) {
     const email = `${role}@example.com`;
-    expect((await stack.api('POST', '/api/users', { email, role, password: 'correct horse battery' })).status).toBe(
-      201,
-    );
+    expect(
+      (await stack.api('POST', '/api/users', { email, role, password: 'correct horse battery' })).status,
+    ).toBe(201);
     people[role] = await logIn(stack.app, email, 'correct horse battery', `198.51.100.${seq++ + 10}`);
   }
   stack.startWorker(2);
@@ -93,7 +93,10 @@ describe('the order list', () => {
   let acme: number;
   let old: number;
   beforeAll(async () => {
-    acme = await placed([{ sku: 'GEAR', quantity: 1 }], { customer: { code: 'ACME' }, externalId: 'LIST-ACME' });
+    acme = await placed([{ sku: 'GEAR', quantity: 1 }], {
+      customer: { code: 'ACME' },
+      externalId: 'LIST-ACME',
+    });
     old = await placed([{ sku: 'BOLT', quantity: 1 }], {
       externalId: 'LIST-OLD',
       placedAt: '2026-01-15T08:00:00Z',
@@ -106,7 +109,9 @@ describe('the order list', () => {
     expect(all.indexOf(`/console/orders/${acme}"`)).toBeGreaterThan(-1);
     expect(all.indexOf(`/console/orders/${old}"`)).toBeLessThan(all.indexOf(`/console/orders/${acme}"`));
 
-    const byId = await (await get('/console/orders?externalId=LIST-ACME&status=&channel=', people.viewer)).text();
+    const byId = await (
+      await get('/console/orders?externalId=LIST-ACME&status=&channel=', people.viewer)
+    ).text();
     expect(byId).toContain(`/console/orders/${acme}"`);
     expect(byId).not.toContain(`/console/orders/${old}"`);
 
@@ -208,9 +213,9 @@ describe('an order', () => {
     expect(page).toContain('>Release</button>');
     expect(page).toContain('Unknown SKU');
     // The SKU is created and stocked; then the order is released.
-    expect((await stack.api('PUT', '/api/skus/LATE', { name: 'Late', unitPrice: 1000, currency: 'EUR' })).status).toBe(
-      201,
-    );
+    expect(
+      (await stack.api('PUT', '/api/skus/LATE', { name: 'Late', unitPrice: 1000, currency: 'EUR' })).status,
+    ).toBe(201);
     await stack.api('POST', '/api/stock/receipts', {
       warehouse: 'main',
       reference: 'late',
@@ -226,12 +231,20 @@ describe('an order', () => {
     await stack.settle();
     const after = await order(id);
     expect(after.status).toBe('confirmed');
-    expect(after.history.map((h: { to: string }) => h.to)).toEqual(['received', 'on_hold', 'received', 'confirmed']);
+    expect(after.history.map((h: { to: string }) => h.to)).toEqual([
+      'received',
+      'on_hold',
+      'received',
+      'confirmed',
+    ]);
     expect(after.history[2].actor).toBe('operator@example.com');
     const audit = await stack.db('audit_log').where('operation', 'consoleReleaseOrder').first();
     expect(audit).toMatchObject({ actor: 'operator@example.com' });
     // The flash notice on the page the 303 leads to.
-    const flash = res.headers.getSetCookie().find((c) => c.startsWith('stockbridge_flash='))!.split(';')[0]!;
+    const flash = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('stockbridge_flash='))!
+      .split(';')[0]!;
     const shown = await stack.app.request(`/console/orders/${id}`, {
       headers: { cookie: `${people.operator.cookie}; ${flash}`, 'accept-language': 'en' },
     });
@@ -266,7 +279,9 @@ describe('an order', () => {
     expect(badHtml).toMatch(/id="approve-reason"[^>]*aria-invalid="true"/);
     expect(badHtml).not.toMatch(/id="reject-reason"[^>]*aria-invalid="true"/);
     expect((await order(other)).status).toBe('on_hold');
-    expect((await post(`/console/orders/${other}/approve`, people.operator, { reason: 'x' })).status).toBe(403);
+    expect((await post(`/console/orders/${other}/approve`, people.operator, { reason: 'x' })).status).toBe(
+      403,
+    );
 
     const ok = await post(`/console/orders/${other}/approve`, people.finance, { reason: 'paid in advance' });
     expect(ok.status).toBe(303);
@@ -274,7 +289,11 @@ describe('an order', () => {
     const after = await order(other);
     expect(after.status).toBe('confirmed');
     expect(after.approvals).toEqual([
-      expect.objectContaining({ decision: 'approved', reason: 'paid in advance', actor: 'finance@example.com' }),
+      expect.objectContaining({
+        decision: 'approved',
+        reason: 'paid in advance',
+        actor: 'finance@example.com',
+      }),
     ]);
     expect(await stack.db('audit_log').where('operation', 'consoleApproveOrder').first()).toMatchObject({
       actor: 'finance@example.com',
@@ -336,7 +355,11 @@ describe('an order', () => {
     const after = await order(id);
     expect(after.status).toBe('partially_shipped');
     expect(after.shipments).toEqual([
-      expect.objectContaining({ carrier: 'SF Express', trackingNumber: 'SF123456', lines: [{ sku: 'GEAR', quantity: 2 }] }),
+      expect.objectContaining({
+        carrier: 'SF Express',
+        trackingNumber: 'SF123456',
+        lines: [{ sku: 'GEAR', quantity: 2 }],
+      }),
     ]);
     const shown = await (await get(`/console/orders/${id}`, people.viewer)).text();
     expect(shown).toContain('SF123456');
@@ -365,7 +388,16 @@ describe('the phone order page', () => {
     const res = await get('/console/orders/new', people.operator);
     expect(res.status).toBe(200);
     const html = await res.text();
-    for (const label of ['Customer code', 'Contact name', 'Currency', 'SKU, line 1', 'Quantity, line 1', 'Place order', 'Check', 'Add line'])
+    for (const label of [
+      'Customer code',
+      'Contact name',
+      'Currency',
+      'SKU, line 1',
+      'Quantity, line 1',
+      'Place order',
+      'Check',
+      'Add line',
+    ])
       expect(html).toContain(label);
     expect(html).toMatch(/name="formKey" value="[A-Za-z0-9-]{8,}"/);
     expect(html).toContain('aria-live="polite"');
@@ -409,11 +441,19 @@ describe('the phone order page', () => {
 
   it('places the order once, even when the form is posted twice', async () => {
     const key = 'place-key-00001';
-    const first = await post('/console/orders/new', people.operator, phoneForm(key, { 'lines.0.quantity': '2' }));
+    const first = await post(
+      '/console/orders/new',
+      people.operator,
+      phoneForm(key, { 'lines.0.quantity': '2' }),
+    );
     expect(first.status).toBe(303);
     const location = first.headers.get('location')!;
     expect(location).toMatch(/^\/console\/orders\/\d+$/);
-    const second = await post('/console/orders/new', people.operator, phoneForm(key, { 'lines.0.quantity': '2' }));
+    const second = await post(
+      '/console/orders/new',
+      people.operator,
+      phoneForm(key, { 'lines.0.quantity': '2' }),
+    );
     expect(second.status).toBe(303);
     expect(second.headers.get('location')).toBe(location);
     const rows = await stack.db('orders').where({ channel: 'api', external_id: `phone-${key}` });
@@ -429,5 +469,54 @@ describe('the phone order page', () => {
     expect(await stack.db('audit_log').where('operation', 'consolePlaceOrder').first()).toMatchObject({
       actor: 'operator@example.com',
     });
+  });
+});
+
+describe('the order list on SQLite', () => {
+  it('filters by day, channel and external id', async () => {
+    const lite = await createStack({ sqlite: true });
+    try {
+      await seedCatalog(lite, [{ code: 'main', priority: 1 }], ['GEAR']);
+      const ids: number[] = [];
+      for (const [ext, placedAt] of [
+        ['L-1', '2026-02-01T23:59:59Z'],
+        ['L-2', '2026-02-02T00:00:00Z'],
+        ['L-3', '2026-02-03T12:00:00Z'],
+      ] as const) {
+        const r = await lite.api('POST', '/api/orders', {
+          externalId: ext,
+          currency: 'EUR',
+          placedAt,
+          lines: [{ sku: 'GEAR', quantity: 1, unitPrice: 1000 }],
+        });
+        expect(r.status).toBe(202);
+        ids.push(r.body.id);
+      }
+      expect(
+        (
+          await lite.api('POST', '/api/users', {
+            email: 'v@example.com',
+            role: 'viewer',
+            password: 'correct horse battery',
+          })
+        ).status,
+      ).toBe(201);
+      const who = await logIn(lite.app, 'v@example.com', 'correct horse battery');
+      const html = await (
+        await lite.app.request('/console/orders?placedFrom=2026-02-02&placedTo=2026-02-02&channel=api', {
+          headers: { cookie: who.cookie, 'accept-language': 'en' },
+        })
+      ).text();
+      const shown = [...html.matchAll(/href="\/console\/orders\/(\d+)"/g)].map((m) => Number(m[1]));
+      expect(shown).toEqual([ids[1]]);
+      const byRef = await (
+        await lite.app.request('/console/orders?externalId=L-3', { headers: { cookie: who.cookie } })
+      ).text();
+      expect([...byRef.matchAll(/href="\/console\/orders\/(\d+)"/g)].map((m) => Number(m[1]))).toEqual([
+        ids[2],
+      ]);
+    } finally {
+      await lite.close();
+    }
   });
 });
