@@ -462,6 +462,7 @@ describe('the phone order page', () => {
     const id = Number(location.split('/').pop());
     const stored = await order(id);
     expect(stored).toMatchObject({ status: 'confirmed', customer: { code: 'ACME' } });
+    expect(stored.history[0]).toMatchObject({ to: 'received', actor: 'operator@example.com' });
     expect(stored.lines.map((l: { sku: string; ordered: number }) => [l.sku, l.ordered])).toEqual([
       ['GEAR', 2],
       ['BOLT', 3],
