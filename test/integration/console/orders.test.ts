@@ -276,7 +276,8 @@ describe('an order', () => {
     const bad = await post(`/console/orders/${other}/approve`, people.finance, { reason: '  ' });
     expect(bad.status).toBe(422);
     const badHtml = await bad.text();
-    expect(badHtml).toMatch(/id="approve-reason"[^>]*aria-invalid="true"/);
+    expect(badHtml).toMatch(/id="f-reason"[^>]*aria-invalid="true"/);
+    expect(badHtml).toContain('href="#f-reason"');
     expect(badHtml).not.toMatch(/id="reject-reason"[^>]*aria-invalid="true"/);
     expect((await order(other)).status).toBe('on_hold');
     expect((await post(`/console/orders/${other}/approve`, people.operator, { reason: 'x' })).status).toBe(
