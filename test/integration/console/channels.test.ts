@@ -306,6 +306,21 @@ describe('a channel’s page', () => {
     expect(zh).toContain('最近错误');
   });
 
+  it('syncs now through the same pull as the API, and shows the channel’s refusal', async () => {
+    nock(HOST).post('/admin/api/2026-10/graphql.json').reply(401, {}).persist();
+    const res = await post(operator, `/console/channels/${channelId}/sync`, []);
+    expect(res.status).toBe(502);
+    const html = await res.text();
+    expect(html).not.toContain(TOKEN);
+    const view = (await stack.api('GET', `/api/channels/${channelId}`)).body;
+    expect(view.status.lastError).not.toBeNull();
+    // The page again, with the channel's refusal at the top.
+    expect(html).toContain('<h1>Console shop</h1>');
+    expect(html).toMatch(/class="flash error" role="alert">[^<]+</);
+    nock.cleanAll();
+    expect((await post(viewer, `/console/channels/${channelId}/sync`, [])).status).toBe(403);
+  });
+
   it('maps a SKU and shows it mapped; a bad mapping is refused beside its field; unmapping removes it', async () => {
     const res = await post(operator, `/console/channels/${channelId}/skus`, [
       ['sku', 'MUG'],
