@@ -3,10 +3,11 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/http/app.js';
 import { FORM_TYPE, logIn } from '../../helpers/auth.js';
 import { interceptChannelHttp } from '../../helpers/nock.js';
 import { shopifyOrderBody } from '../../helpers/shopify-webhook.js';
-import { createStack, seedCatalog, type TestStack } from '../../helpers/stack.js';
+import { ADMIN_TOKEN, createStack, seedCatalog, silentLog, type TestStack } from '../../helpers/stack.js';
 
 /** The console's channels pages: create/edit from the connector's schema, test, mappings, sheets, held orders. */
 interceptChannelHttp();
@@ -555,5 +556,27 @@ describe('held orders of a channel', () => {
     expect((await stack.channels.get(channelId)).enabled).toBe(false);
     expect(await (await get(admin, '/console/channels')).text()).toContain('Disabled');
     expect((await get(admin, '/console/channels/987654')).status).toBe(404);
+  });
+});
+
+describe('a daemon without channels', () => {
+  it('says channels are not configured, on the list and on the inbound events page', async () => {
+    const app = createApp({
+      db: stack.db,
+      log: silentLog,
+      adminToken: ADMIN_TOKEN,
+      enqueueOrders: async () => {},
+      secretKey: stack.secretKey,
+      checkRedis: async () => {},
+    });
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'accept-language': 'en' };
+    const list = await app.request('/console/channels', { headers });
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('Channels are not configured in this daemon');
+    const page = await app.request('/console/channels/1', { headers });
+    expect(await page.text()).toContain('Channels are not configured in this daemon');
+    const events = await app.request('/console/inbound-events', { headers });
+    expect(events.status).toBe(200);
+    expect(await events.text()).toContain('Channels are not configured in this daemon');
   });
 });
