@@ -1,0 +1,293 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The Prometheus text of a prom-client registry — the same bytes as `registry.metrics()` — but
+ * rendered from a cache kept per series, so that a scrape of many series that did not change
+ * since the last one costs little more than concatenating strings.
+ *
+ * prom-client stays the API for defining and updating metrics; only the serialisation is ours.
+ * For each series (one entry of a metric's `hashMap`, prom-client's store keyed by its label
+ * hash) the cache keeps its label text, escaped once, and its rendered line(s) together with the
+ * value(s) they show: a counter or gauge line is reused while its value is the same, a
+ * histogram's whole block (buckets, `+Inf`, sum, count) while the same entry has the same count
+ * and sum. A series missing from the `hashMap` at a scrape (after `reset()` or `remove()`) is
+ * dropped from the cache.
+ *
+ * What this does not render itself falls back to prom-client's own text: for one metric
+ * (summaries, subclasses that override how values are read, exemplars) through
+ * `getSingleMetricAsString`, for the whole registry (OpenMetrics content type, default labels,
+ * or prom-client internals not shaped as expected) through `registry.metrics()`. The internals
+ * relied on — `hashMap` entries `{labels, value}` for counters and gauges, `{labels,
+ * bucketValues, sum, count}` and `upperBounds` for histograms, the registry's `_defaultLabels` —
+ * are pinned by test/unit/metrics-exposition.test.ts, which compares the bytes with prom-client's.
+ */
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+interface SeriesEntry {
+  labels: Record<string, unknown>;
+  value?: number;
+  bucketValues?: Record<string, number>;
+  sum?: number;
+  count?: number;
+}
+
+interface MetricInternals {
+  name: string;
+  help: string;
+  type: string;
+  hashMap: Record<string, SeriesEntry>;
+  enableExemplars?: boolean;
+  collect?: () => unknown;
+  upperBounds?: readonly number[];
+  get: () => Promise<unknown>;
+  getForPromString?: () => Promise<unknown>;
+}
+
+/** One series as last rendered. */
+interface CachedSeries {
+  /** Scrape generation that last saw it (older ones are dropped). */
+  seen: number;
+  /** The labels object the label text was made from (prom-client keeps the first one passed). */
+  labels: Record<string, unknown>;
+  /** `a="x",b="y"` — escaped, without braces; '' for no labels. */
+  labelText: string;
+  /** Counter/gauge: the value shown. Histogram: the entry object, count and sum shown. */
+  value: number;
+  entry: SeriesEntry | null;
+  sum: number;
+  /** The rendered line(s), no trailing newline. */
+  text: string;
+}
+
+interface MetricCache {
+  generation: number;
+  series: Map<string, CachedSeries>;
+  /** Histograms: `_bucket{le="0.01"` … for each bound, and the bounds they were made for. */
+  bucketHeads?: string[];
+  bounds?: readonly number[];
+}
+
+const caches = new WeakMap<object, MetricCache>();
+
+function cacheOf(metric: object): MetricCache {
+  let cache = caches.get(metric);
+  if (!cache) {
+    cache = { generation: 0, series: new Map() };
+    caches.set(metric, cache);
+  }
+  return cache;
+}
+
+/** prom-client's `getValueAsString`. */
+function valueText(value: number): string {
+  if (Number.isNaN(value)) return 'Nan';
+  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
+  return `${value}`;
+}
+
+/** prom-client's `escapeString` (HELP text and names). */
+function escapeText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+const NEEDS_ESCAPE = /[\\\n"]/;
+
+/** prom-client's `escapeLabelValue`: strings escaped, anything else as it prints. */
+function labelValueText(value: unknown): string {
+  if (typeof value !== 'string') return `${value}`;
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return escapeText(value).replace(/"/g, '\\"');
+}
+
+/** prom-client's `formatLabels(labels).join(',')`: own keys in their order. */
+function labelText(labels: Record<string, unknown>): string {
+  let text = '';
+  for (const name of Object.keys(labels)) {
+    text += `${text ? ',' : ''}${name}="${labelValueText(labels[name])}"`;
+  }
+  return text;
+}
+
+function isCounterOrGauge(metric: unknown): metric is MetricInternals {
+  if (metric instanceof Counter) return (metric as unknown as MetricInternals).get === Counter.prototype.get;
+  if (metric instanceof Gauge) return (metric as unknown as MetricInternals).get === Gauge.prototype.get;
+  return false;
+}
+
+function isPlainHistogram(metric: unknown): metric is MetricInternals {
+  return (
+    metric instanceof Histogram &&
+    (metric as unknown as MetricInternals).getForPromString ===
+      (Histogram.prototype as unknown as MetricInternals).getForPromString &&
+    Array.isArray((metric as unknown as MetricInternals).upperBounds)
+  );
+}
+
+/** Whether this metric's series are rendered here (else prom-client renders it). */
+function renderedHere(metric: unknown): metric is MetricInternals {
+  const m = metric as MetricInternals;
+  if (m.enableExemplars || typeof m.hashMap !== 'object' || m.hashMap === null) return false;
+  return isCounterOrGauge(metric) || isPlainHistogram(metric);
+}
+
+/** Runs a metric's `collect()` as prom-client's `get()` does: awaited if it returns a promise. */
+async function collect(metric: MetricInternals): Promise<void> {
+  if (metric.collect) {
+    const v = metric.collect();
+    if (v instanceof Promise) await v;
+  }
+}
+
+function header(metric: MetricInternals): string {
+  const name = escapeText(metric.name);
+  return `# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`;
+}
+
+/** Drops the series a scrape did not see (removed or reset since). */
+function prune(cache: MetricCache, seen: number): void {
+  if (cache.series.size === seen) return;
+  for (const [hash, series] of cache.series) {
+    if (series.seen !== cache.generation) cache.series.delete(hash);
+  }
+}
+
+function renderValues(metric: MetricInternals): string {
+  const cache = cacheOf(metric);
+  const generation = ++cache.generation;
+  const name = escapeText(metric.name);
+  const map = metric.hashMap;
+  let out = header(metric);
+  let seen = 0;
+  for (const hash in map) {
+    const entry = map[hash]!;
+    seen++;
+    let series = cache.series.get(hash);
+    if (!series || series.labels !== entry.labels) {
+      const labels = labelText(entry.labels);
+      series = {
+        seen: generation,
+        labels: entry.labels,
+        labelText: labels,
+        value: entry.value!,
+        entry: null,
+        sum: 0,
+        text: `${name}${labels ? `{${labels}}` : ''} ${valueText(entry.value!)}`,
+      };
+      cache.series.set(hash, series);
+    } else {
+      series.seen = generation;
+      if (series.value !== entry.value) {
+        series.value = entry.value!;
+        series.text = `${name}${series.labelText ? `{${series.labelText}}` : ''} ${valueText(entry.value!)}`;
+      }
+    }
+    out += `\n${series.text}`;
+  }
+  prune(cache, seen);
+  return out;
+}
+
+function histogramBlock(
+  name: string,
+  bounds: readonly number[],
+  heads: readonly string[],
+  entry: SeriesEntry,
+  labels: string,
+): string {
+  const tail = labels ? `,${labels}} ` : '} ';
+  const own = labels ? `{${labels}} ` : ' ';
+  const buckets = entry.bucketValues!;
+  let acc = 0;
+  let text = '';
+  for (let i = 0; i < bounds.length; i++) {
+    acc += buckets[bounds[i]!]!;
+    text += `${heads[i]}${tail}${valueText(acc)}\n`;
+  }
+  return (
+    `${text}${name}_bucket{le="+Inf"${tail}${valueText(entry.count!)}\n` +
+    `${name}_sum${own}${valueText(entry.sum!)}\n` +
+    `${name}_count${own}${valueText(entry.count!)}`
+  );
+}
+
+function renderHistogram(metric: MetricInternals): string {
+  const cache = cacheOf(metric);
+  const generation = ++cache.generation;
+  const name = escapeText(metric.name);
+  const bounds = metric.upperBounds!;
+  if (cache.bounds !== bounds || !cache.bucketHeads) {
+    cache.bounds = bounds;
+    cache.bucketHeads = bounds.map((b) => `${name}_bucket{le="${b}"`);
+    cache.series.clear();
+  }
+  const heads = cache.bucketHeads;
+  const map = metric.hashMap;
+  let out = header(metric);
+  let seen = 0;
+  for (const hash in map) {
+    const entry = map[hash]!;
+    seen++;
+    let series = cache.series.get(hash);
+    if (!series || series.labels !== entry.labels) {
+      const labels = labelText(entry.labels);
+      series = {
+        seen: generation,
+        labels: entry.labels,
+        labelText: labels,
+        value: entry.count!,
+        entry,
+        sum: entry.sum!,
+        text: histogramBlock(name, bounds, heads, entry, labels),
+      };
+      cache.series.set(hash, series);
+    } else {
+      series.seen = generation;
+      if (series.entry !== entry || series.value !== entry.count || series.sum !== entry.sum) {
+        series.entry = entry;
+        series.value = entry.count!;
+        series.sum = entry.sum!;
+        series.text = histogramBlock(name, bounds, heads, entry, series.labelText);
+      }
+    }
+    out += `\n${series.text}`;
+  }
+  prune(cache, seen);
+  return out;
+}
+
+async function renderMetric(metric: MetricInternals): Promise<string> {
+  await collect(metric);
+  return metric instanceof Histogram ? renderHistogram(metric) : renderValues(metric);
+}
+
+/** Whether the registry is one this module renders (else `registry.metrics()` is used whole). */
+function registryRenderedHere(registry: Registry): boolean {
+  if (registry.contentType !== PROMETHEUS_CONTENT_TYPE) return false;
+  const defaults = (registry as unknown as { _defaultLabels?: unknown })._defaultLabels;
+  return typeof defaults === 'object' && defaults !== null && Object.keys(defaults).length === 0;
+}
+
+/**
+ * The registry's text in the Prometheus format: byte for byte what `registry.metrics()` gives,
+ * each metric's `collect()` run (and awaited when async) the way prom-client runs it — all of them
+ * started before any is rendered, concurrently.
+ */
+export async function exposition(registry: Registry): Promise<string> {
+  if (!registryRenderedHere(registry)) return registry.metrics();
+  const parts = await Promise.all(
+    registry
+      .getMetricsAsArray()
+      .map((metric) =>
+        renderedHere(metric)
+          ? renderMetric(metric)
+          : registry.getSingleMetricAsString((metric as unknown as MetricInternals).name),
+      ),
+  );
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** How many series of a metric the cache holds (for tests: removed series must not stay). */
+export function cachedSeriesCount(metric: object): number {
+  return caches.get(metric)?.series.size ?? 0;
+}
