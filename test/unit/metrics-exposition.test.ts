@@ -202,7 +202,8 @@ describe('the cached exposition gives the same bytes as prom-client', () => {
   });
 
   it('falls back to prom-client for what it does not render: OpenMetrics, default labels, overridden get()', async () => {
-    const open = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const open = new Registry();
+    open.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
     const c = new Counter({ name: 'open_total', help: 'x', labelNames: ['a'], registers: [open] });
     c.inc({ a: 'b"' });
     expect(await exposition(open)).toBe(await open.metrics());
