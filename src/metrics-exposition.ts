@@ -46,6 +46,8 @@ interface MetricInternals {
 
 /** One series as last rendered. */
 interface CachedSeries {
+  /** Its key in the metric's `hashMap`. */
+  hash: string;
   /** Scrape generation that last saw it (older ones are dropped). */
   seen: number;
   /** The labels object the label text was made from (prom-client keeps the first one passed). */
@@ -60,9 +62,22 @@ interface CachedSeries {
   text: string;
 }
 
+/**
+ * A run of CHUNK consecutive series and their text joined: reused whole while the same series
+ * sit at the same places and none was rendered anew.
+ */
+interface Chunk {
+  members: CachedSeries[];
+  text: string;
+  dirty: boolean;
+}
+
+const CHUNK = 256;
+
 interface MetricCache {
   generation: number;
   series: Map<string, CachedSeries>;
+  chunks: Chunk[];
   /** Histograms: `_bucket{le="0.01"` … for each bound, and the bounds they were made for. */
   bucketHeads?: string[];
   bounds?: readonly number[];
@@ -73,7 +88,7 @@ const caches = new WeakMap<object, MetricCache>();
 function cacheOf(metric: object): MetricCache {
   let cache = caches.get(metric);
   if (!cache) {
-    cache = { generation: 0, series: new Map() };
+    cache = { generation: 0, series: new Map(), chunks: [] };
     caches.set(metric, cache);
   }
   return cache;
@@ -144,48 +159,94 @@ function header(metric: MetricInternals): string {
   return `# HELP ${name} ${escapeText(metric.help)}\n# TYPE ${name} ${metric.type}`;
 }
 
-/** Drops the series a scrape did not see (removed or reset since). */
-function prune(cache: MetricCache, seen: number): void {
-  if (cache.series.size === seen) return;
-  for (const [hash, series] of cache.series) {
-    if (series.seen !== cache.generation) cache.series.delete(hash);
+/**
+ * Brings a series' cache entry up to date with its `hashMap` entry; true when its text was
+ * rendered anew (or it is new).
+ */
+type Refresh = (series: CachedSeries | undefined, hash: string, entry: SeriesEntry) => CachedSeries | true;
+
+/**
+ * A metric's text: its header, then every series of its `hashMap` in prom-client's order, from
+ * the cache. Series the scrape did not see are dropped from it.
+ */
+function renderSeries(metric: MetricInternals, cache: MetricCache, refresh: Refresh): string {
+  const generation = ++cache.generation;
+  const map = metric.hashMap;
+  const chunks = cache.chunks;
+  let position = 0;
+  for (const hash in map) {
+    const entry = map[hash]!;
+    const chunk = chunks[Math.floor(position / CHUNK)];
+    const slot = position % CHUNK;
+    const there = chunk?.members[slot];
+    let series = there && there.hash === hash ? there : cache.series.get(hash);
+    const refreshed = refresh(series, hash, entry);
+    let changed = false;
+    if (refreshed === true) {
+      changed = true;
+      series = cache.series.get(hash)!;
+    } else {
+      series = refreshed;
+    }
+    series.seen = generation;
+    if (!chunk) {
+      chunks.push({ members: [series], text: '', dirty: true });
+    } else if (changed || there !== series) {
+      chunk.members[slot] = series;
+      chunk.dirty = true;
+    }
+    position++;
   }
+  // Fewer series than last time: trim the chunks, and drop the series gone from the hashMap.
+  const used = Math.ceil(position / CHUNK);
+  if (chunks.length > used) chunks.length = used;
+  const last = chunks[used - 1];
+  const lastSize = position - (used - 1) * CHUNK;
+  if (last && last.members.length !== lastSize) {
+    last.members.length = lastSize;
+    last.dirty = true;
+  }
+  if (cache.series.size !== position) {
+    for (const [hash, series] of cache.series) {
+      if (series.seen !== generation) cache.series.delete(hash);
+    }
+  }
+  let out = header(metric);
+  for (const chunk of chunks) {
+    if (chunk.dirty) {
+      let text = '';
+      for (const series of chunk.members) text += `\n${series.text}`;
+      chunk.text = text;
+      chunk.dirty = false;
+    }
+    out += chunk.text;
+  }
+  return out;
 }
 
 function renderValues(metric: MetricInternals): string {
   const cache = cacheOf(metric);
-  const generation = ++cache.generation;
   const name = escapeText(metric.name);
-  const map = metric.hashMap;
-  let out = header(metric);
-  let seen = 0;
-  for (const hash in map) {
-    const entry = map[hash]!;
-    seen++;
-    let series = cache.series.get(hash);
+  return renderSeries(metric, cache, (series, hash, entry) => {
     if (!series || series.labels !== entry.labels) {
       const labels = labelText(entry.labels);
-      series = {
-        seen: generation,
+      cache.series.set(hash, {
+        hash,
+        seen: 0,
         labels: entry.labels,
         labelText: labels,
         value: entry.value!,
         entry: null,
         sum: 0,
         text: `${name}${labels ? `{${labels}}` : ''} ${valueText(entry.value!)}`,
-      };
-      cache.series.set(hash, series);
-    } else {
-      series.seen = generation;
-      if (series.value !== entry.value) {
-        series.value = entry.value!;
-        series.text = `${name}${series.labelText ? `{${series.labelText}}` : ''} ${valueText(entry.value!)}`;
-      }
+      });
+      return true;
     }
-    out += `\n${series.text}`;
-  }
-  prune(cache, seen);
-  return out;
+    if (series.value === entry.value) return series;
+    series.value = entry.value!;
+    series.text = `${name}${series.labelText ? `{${series.labelText}}` : ''} ${valueText(entry.value!)}`;
+    return true;
+  });
 }
 
 function histogramBlock(
@@ -213,47 +274,37 @@ function histogramBlock(
 
 function renderHistogram(metric: MetricInternals): string {
   const cache = cacheOf(metric);
-  const generation = ++cache.generation;
   const name = escapeText(metric.name);
   const bounds = metric.upperBounds!;
   if (cache.bounds !== bounds || !cache.bucketHeads) {
     cache.bounds = bounds;
     cache.bucketHeads = bounds.map((b) => `${name}_bucket{le="${b}"`);
     cache.series.clear();
+    cache.chunks = [];
   }
   const heads = cache.bucketHeads;
-  const map = metric.hashMap;
-  let out = header(metric);
-  let seen = 0;
-  for (const hash in map) {
-    const entry = map[hash]!;
-    seen++;
-    let series = cache.series.get(hash);
+  return renderSeries(metric, cache, (series, hash, entry) => {
     if (!series || series.labels !== entry.labels) {
       const labels = labelText(entry.labels);
-      series = {
-        seen: generation,
+      cache.series.set(hash, {
+        hash,
+        seen: 0,
         labels: entry.labels,
         labelText: labels,
         value: entry.count!,
         entry,
         sum: entry.sum!,
         text: histogramBlock(name, bounds, heads, entry, labels),
-      };
-      cache.series.set(hash, series);
-    } else {
-      series.seen = generation;
-      if (series.entry !== entry || series.value !== entry.count || series.sum !== entry.sum) {
-        series.entry = entry;
-        series.value = entry.count!;
-        series.sum = entry.sum!;
-        series.text = histogramBlock(name, bounds, heads, entry, series.labelText);
-      }
+      });
+      return true;
     }
-    out += `\n${series.text}`;
-  }
-  prune(cache, seen);
-  return out;
+    if (series.entry === entry && series.value === entry.count && series.sum === entry.sum) return series;
+    series.entry = entry;
+    series.value = entry.count!;
+    series.sum = entry.sum!;
+    series.text = histogramBlock(name, bounds, heads, entry, series.labelText);
+    return true;
+  });
 }
 
 async function renderMetric(metric: MetricInternals): Promise<string> {

@@ -6,6 +6,9 @@ import { cachedSeriesCount, exposition } from '../../src/metrics-exposition.js';
 /** Label values that need escaping or are not ASCII, and the order of labels as passed. */
 const AWKWARD = ['say "hi"', 'back\\slash', 'two\nlines', '淘宝:店铺', 'all "\\\n" 三', '', 'trailing\\'];
 
+/** More series than one cached chunk holds (256), so that chunks are reused and rebuilt. */
+const SHOPS = 700;
+
 /** A registry of every kind the daemon uses, with deterministic values (no Node default metrics). */
 function filledRegistry() {
   const r = new Registry();
@@ -80,7 +83,7 @@ function filledRegistry() {
     histogram.observe({ channel: value }, i / 3);
     summary.observe({ channel: value }, i);
   }
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < SHOPS; i++) {
     counter.inc({ channel: `shopify:${i}`, outcome: 'created' }, i * 0.1);
     histogram.observe({ channel: `shopify:${i}` }, (i % 50) / 7);
   }
@@ -148,8 +151,8 @@ describe('the cached exposition gives the same bytes as prom-client', () => {
   it('after updates, removals and resets, dropping the series that are gone from the cache', async () => {
     const m = filledRegistry();
     await exposition(m.r);
-    expect(cachedSeriesCount(m.counter)).toBe(AWKWARD.length * 2 + 200);
-    expect(cachedSeriesCount(m.histogram)).toBe(AWKWARD.length + 200);
+    expect(cachedSeriesCount(m.counter)).toBe(AWKWARD.length * 2 + SHOPS);
+    expect(cachedSeriesCount(m.histogram)).toBe(AWKWARD.length + SHOPS);
 
     m.counter.inc({ channel: 'shopify:3', outcome: 'created' }, 5);
     m.counter.inc({ channel: 'new "one"', outcome: 'created' });
@@ -161,6 +164,7 @@ describe('the cached exposition gives the same bytes as prom-client', () => {
     m.gauge.set({ v: 'float' }, 42);
     m.gauge.inc({ v: 'neg' }, 1);
     m.summary.observe({ channel: 'shopify:1' }, 3);
+    m.counter.inc({ channel: 'shopify:650', outcome: 'created' });
     m.counter.remove({ channel: 'shopify:0', outcome: 'created' });
     m.histogram.remove({ channel: 'shopify:1' });
     let { expected, actual } = await both(m.r);
@@ -169,8 +173,17 @@ describe('the cached exposition gives the same bytes as prom-client', () => {
     expect(actual).toContain('test_seconds_bucket{le="1",channel="shopify:7"} 2');
     expect(actual).not.toContain('test_seconds_count{channel="shopify:1"}');
     expect(actual).not.toContain('test_orders_total{channel="shopify:0",');
-    expect(cachedSeriesCount(m.counter)).toBe(AWKWARD.length * 2 + 200);
-    expect(cachedSeriesCount(m.histogram)).toBe(AWKWARD.length + 199);
+    expect(cachedSeriesCount(m.counter)).toBe(AWKWARD.length * 2 + SHOPS);
+    expect(cachedSeriesCount(m.histogram)).toBe(AWKWARD.length + SHOPS - 1);
+    // Only a series near the end changes, then only one far from it is removed.
+    m.histogram.observe({ channel: 'shopify:690' }, 0.2);
+    ({ expected, actual } = await both(m.r));
+    expect(withoutCalls(actual)).toBe(withoutCalls(expected));
+    m.histogram.remove({ channel: 'shopify:300' });
+    m.counter.remove({ channel: 'shopify:699', outcome: 'created' });
+    ({ expected, actual } = await both(m.r));
+    expect(withoutCalls(actual)).toBe(withoutCalls(expected));
+    expect(cachedSeriesCount(m.histogram)).toBe(AWKWARD.length + SHOPS - 2);
 
     // A reset, then the same series again with new label objects and a new order of names.
     m.counter.reset();
