@@ -32,7 +32,7 @@ import {
   useCachedExposition,
   watchQueues,
 } from '../src/metrics.js';
-import { exposition } from '../src/metrics-exposition.js';
+import { expositionBytes } from '../src/metrics-exposition.js';
 import { producerConnection } from '../src/queue/redis.js';
 import { BENCH_REDIS_URL } from './support.js';
 
@@ -105,7 +105,7 @@ async function round(url: string, headers: Record<string, string>, before?: () =
 }
 
 /** Times `render` alone, `scrapes` times (after `before`, untimed, each time). */
-async function alone(render: () => Promise<string>, before?: () => void) {
+async function alone(render: () => Promise<unknown>, before?: () => void) {
   const times: number[] = [];
   for (let i = 0; i < scrapes; i++) {
     before?.();
@@ -141,8 +141,8 @@ async function main() {
       const unchanged = await round(url, headers);
       const changed = await round(url, headers, touch);
       const prom = await alone(() => registry.metrics());
-      const cached = fast ? await alone(() => exposition(registry)) : null;
-      const cachedChanged = fast ? await alone(() => exposition(registry), touch) : null;
+      const cached = fast ? await alone(() => expositionBytes(registry)) : null;
+      const cachedChanged = fast ? await alone(() => expositionBytes(registry), touch) : null;
       const [l1, l5, l15] = loadavg().map((n) => n.toFixed(2));
       console.log(
         `${name} (${fast ? 'cached exposition' : 'registry.metrics()'}): ${combinations} label combinations, ${unchanged.lines} samples (with Node's own), ${(unchanged.bytes / 1024).toFixed(0)} KiB per scrape`,

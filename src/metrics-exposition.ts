@@ -63,12 +63,13 @@ interface CachedSeries {
 }
 
 /**
- * A run of CHUNK consecutive series and their text joined: reused whole while the same series
+ * A run of CHUNK consecutive series and their text joined and encoded: reused whole while the same series
  * sit at the same places and none was rendered anew.
  */
 interface Chunk {
   members: CachedSeries[];
-  text: string;
+  /** `\n` + each member's text, joined by `\n`, in UTF-8. */
+  bytes: Buffer;
   dirty: boolean;
 }
 
@@ -78,17 +79,21 @@ interface MetricCache {
   generation: number;
   series: Map<string, CachedSeries>;
   chunks: Chunk[];
+  /** The `# HELP`/`# TYPE` lines and their bytes. */
+  header: string;
+  headerBytes: Buffer;
   /** Histograms: `_bucket{le="0.01"` … for each bound, and the bounds they were made for. */
   bucketHeads?: string[];
   bounds?: readonly number[];
 }
 
+const EMPTY = Buffer.alloc(0);
 const caches = new WeakMap<object, MetricCache>();
 
 function cacheOf(metric: object): MetricCache {
   let cache = caches.get(metric);
   if (!cache) {
-    cache = { generation: 0, series: new Map(), chunks: [] };
+    cache = { generation: 0, series: new Map(), chunks: [], header: '', headerBytes: EMPTY };
     caches.set(metric, cache);
   }
   return cache;
@@ -169,7 +174,7 @@ type Refresh = (series: CachedSeries | undefined, hash: string, entry: SeriesEnt
  * A metric's text: its header, then every series of its `hashMap` in prom-client's order, from
  * the cache. Series the scrape did not see are dropped from it.
  */
-function renderSeries(metric: MetricInternals, cache: MetricCache, refresh: Refresh): string {
+function renderSeries(metric: MetricInternals, cache: MetricCache, refresh: Refresh): Buffer[] {
   const generation = ++cache.generation;
   const map = metric.hashMap;
   const chunks = cache.chunks;
@@ -190,7 +195,7 @@ function renderSeries(metric: MetricInternals, cache: MetricCache, refresh: Refr
     }
     series.seen = generation;
     if (!chunk) {
-      chunks.push({ members: [series], text: '', dirty: true });
+      chunks.push({ members: [series], bytes: EMPTY, dirty: true });
     } else if (changed || there !== series) {
       chunk.members[slot] = series;
       chunk.dirty = true;
@@ -211,20 +216,25 @@ function renderSeries(metric: MetricInternals, cache: MetricCache, refresh: Refr
       if (series.seen !== generation) cache.series.delete(hash);
     }
   }
-  let out = header(metric);
+  const head = header(metric);
+  if (head !== cache.header) {
+    cache.header = head;
+    cache.headerBytes = Buffer.from(head);
+  }
+  const out = [cache.headerBytes];
   for (const chunk of chunks) {
     if (chunk.dirty) {
-      let text = '';
-      for (const series of chunk.members) text += `\n${series.text}`;
-      chunk.text = text;
+      const texts = [''];
+      for (const series of chunk.members) texts.push(series.text);
+      chunk.bytes = Buffer.from(texts.join('\n'));
       chunk.dirty = false;
     }
-    out += chunk.text;
+    out.push(chunk.bytes);
   }
   return out;
 }
 
-function renderValues(metric: MetricInternals): string {
+function renderValues(metric: MetricInternals): Buffer[] {
   const cache = cacheOf(metric);
   const name = escapeText(metric.name);
   return renderSeries(metric, cache, (series, hash, entry) => {
@@ -272,7 +282,7 @@ function histogramBlock(
   );
 }
 
-function renderHistogram(metric: MetricInternals): string {
+function renderHistogram(metric: MetricInternals): Buffer[] {
   const cache = cacheOf(metric);
   const name = escapeText(metric.name);
   const bounds = metric.upperBounds!;
@@ -307,7 +317,7 @@ function renderHistogram(metric: MetricInternals): string {
   });
 }
 
-async function renderMetric(metric: MetricInternals): Promise<string> {
+async function renderMetric(metric: MetricInternals): Promise<Buffer[]> {
   await collect(metric);
   return metric instanceof Histogram ? renderHistogram(metric) : renderValues(metric);
 }
@@ -319,23 +329,47 @@ function registryRenderedHere(registry: Registry): boolean {
   return typeof defaults === 'object' && defaults !== null && Object.keys(defaults).length === 0;
 }
 
+const BETWEEN_METRICS = Buffer.from('\n\n');
+const LAST_NEWLINE = Buffer.from('\n');
+
 /**
- * The registry's text in the Prometheus format: byte for byte what `registry.metrics()` gives,
- * each metric's `collect()` run (and awaited when async) the way prom-client runs it — all of them
- * started before any is rendered, concurrently.
+ * The registry's text in the Prometheus format, in UTF-8: byte for byte what `registry.metrics()`
+ * gives, each metric's `collect()` run (and awaited when async) the way prom-client runs it — all
+ * of them started before any is rendered, concurrently.
+ *
+ * Bytes rather than a string: the cached pieces are kept encoded, and joining them is a copy,
+ * while building one string of a few megabytes and encoding it for the socket costs more than
+ * the rest of the scrape.
  */
-export async function exposition(registry: Registry): Promise<string> {
-  if (!registryRenderedHere(registry)) return registry.metrics();
+export function expositionBytes(registry: Registry): Promise<Uint8Array<ArrayBuffer>> {
+  return render(registry);
+}
+
+async function render(registry: Registry): Promise<Buffer<ArrayBuffer>> {
+  if (!registryRenderedHere(registry)) return Buffer.from(await registry.metrics());
   const parts = await Promise.all(
     registry
       .getMetricsAsArray()
       .map((metric) =>
         renderedHere(metric)
           ? renderMetric(metric)
-          : registry.getSingleMetricAsString((metric as unknown as MetricInternals).name),
+          : registry
+              .getSingleMetricAsString((metric as unknown as MetricInternals).name)
+              .then((text) => [Buffer.from(text)]),
       ),
   );
-  return `${parts.join('\n\n')}\n`;
+  const pieces: Buffer[] = [];
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) pieces.push(BETWEEN_METRICS);
+    pieces.push(...part);
+  }
+  pieces.push(LAST_NEWLINE);
+  return Buffer.concat(pieces);
+}
+
+/** expositionBytes() as a string. */
+export async function exposition(registry: Registry): Promise<string> {
+  return (await render(registry)).toString('utf8');
 }
 
 /** How many series of a metric the cache holds (for tests: removed series must not stay). */

@@ -1,6 +1,6 @@
 import type { JobType, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { exposition } from './metrics-exposition.js';
+import { expositionBytes } from './metrics-exposition.js';
 
 /**
  * Prometheus metrics of this process: one registry, every counter defined here. Label values are
@@ -265,7 +265,7 @@ export function useCachedExposition(on: boolean): void {
 }
 
 /** The text a Prometheus scrape gets, and its content type. */
-export async function scrape(): Promise<{ body: string; contentType: string }> {
-  const body = cachedExposition ? await exposition(registry) : await registry.metrics();
+export async function scrape(): Promise<{ body: string | Uint8Array<ArrayBuffer>; contentType: string }> {
+  const body = cachedExposition ? await expositionBytes(registry) : await registry.metrics();
   return { body, contentType: registry.contentType };
 }
