@@ -3,15 +3,17 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /**
  * The Prometheus text of a prom-client registry — the same bytes as `registry.metrics()` — but
  * rendered from a cache kept per series, so that a scrape of many series that did not change
- * since the last one costs little more than concatenating strings.
+ * since the last one costs little more than copying bytes.
  *
  * prom-client stays the API for defining and updating metrics; only the serialisation is ours.
  * For each series (one entry of a metric's `hashMap`, prom-client's store keyed by its label
  * hash) the cache keeps its label text, escaped once, and its rendered line(s) together with the
  * value(s) they show: a counter or gauge line is reused while its value is the same, a
  * histogram's whole block (buckets, `+Inf`, sum, count) while the same entry has the same count
- * and sum. A series missing from the `hashMap` at a scrape (after `reset()` or `remove()`) is
- * dropped from the cache.
+ * and sum. Runs of 256 series are kept joined and encoded (UTF-8), and reused whole while none of
+ * their series changed. A series missing from the `hashMap` at a scrape (after `reset()` or
+ * `remove()`) is dropped from the cache. Rendering a metric is synchronous, so concurrent scrapes
+ * do not interleave their changes to the cache.
  *
  * What this does not render itself falls back to prom-client's own text: for one metric
  * (summaries, subclasses that override how values are read, exemplars) through
