@@ -9,7 +9,14 @@
  *  2. mixed: 1,000 channels x (those 8 + 2 histogram combinations: processing latency and channel
  *     call duration) = 10,000, a histogram combination being 14 samples.
  *
+ * Each round scrapes twice over HTTP: with nothing changed between scrapes, and with every one of
+ * the 10,000 series changed before each scrape (untimed), the worst case for the cached
+ * exposition (src/metrics-exposition.ts). Then the serialisation alone, without HTTP:
+ * prom-client's `registry.metrics()` and, unless switched off, the cached exposition, unchanged
+ * and all changed.
+ *
  *   npx tsx bench/metrics-scrape.ts [scrapes=50]
+ *   STOCKBRIDGE_METRICS_FAST=0 npx tsx bench/metrics-scrape.ts   # scrapes by registry.metrics()
  */
 import { loadavg } from 'node:os';
 import { Queue } from 'bullmq';
@@ -22,12 +29,16 @@ import {
   ordersProcessed,
   ordersReceived,
   registry,
+  useCachedExposition,
   watchQueues,
 } from '../src/metrics.js';
+import { expositionBytes } from '../src/metrics-exposition.js';
 import { producerConnection } from '../src/queue/redis.js';
 import { BENCH_REDIS_URL } from './support.js';
 
 const scrapes = Number(process.argv[2] ?? 50);
+const fast = !['0', 'false'].includes(process.env.STOCKBRIDGE_METRICS_FAST ?? '');
+useCachedExposition(fast);
 const TOKEN = 'bench-metrics-token-0123456789';
 
 /** Label combinations of one channel: 8 counters, and with `histograms` 2 histograms. */
@@ -43,6 +54,20 @@ function fillChannel(i: number, histograms: boolean) {
   return 10;
 }
 
+/** Changes every series of the round (each counter +1, each histogram one observation). */
+function touchAll(channels: number, histograms: boolean) {
+  for (let i = 0; i < channels; i++) {
+    const channel = `shopify:${i}`;
+    for (const outcome of ['created', 'duplicate']) ordersReceived.inc({ channel, outcome });
+    for (const outcome of ['confirmed', 'partially_reserved', 'backordered', 'on_hold'])
+      ordersProcessed.inc({ channel, outcome });
+    for (const reason of ['unknown_sku', 'unmapped_sku']) ordersHeld.inc({ channel, reason });
+    if (!histograms) continue;
+    orderProcessingSeconds.observe({ channel }, 0.3);
+    channelRequestSeconds.observe({ channel }, 0.03);
+  }
+}
+
 function fill(histograms: boolean) {
   for (const m of [
     ordersReceived,
@@ -53,29 +78,51 @@ function fill(histograms: boolean) {
   ])
     m.reset();
   let combinations = 0;
-  for (let i = 0; combinations < 10_000; i++) combinations += fillChannel(i, histograms);
-  return combinations;
+  let channels = 0;
+  while (combinations < 10_000) combinations += fillChannel(channels++, histograms);
+  return { combinations, channels };
 }
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function round(url: string, headers: Record<string, string>) {
+async function round(url: string, headers: Record<string, string>, before?: () => void) {
   let bytes = 0;
   let lines = 0;
   const times: number[] = [];
   for (let i = 0; i < 5 + scrapes; i++) {
+    before?.();
     const started = performance.now();
     const res = await fetch(url, { headers });
-    const text = await res.text();
+    // The bytes, as Prometheus reads them: decoding them into a JS string is the client's cost.
+    const body = Buffer.from(await res.arrayBuffer());
     const ms = performance.now() - started;
     if (res.status !== 200) throw new Error(`scrape answered ${res.status}`);
     if (i >= 5) times.push(ms);
-    bytes = text.length;
-    lines = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+    bytes = body.length;
+    if (i === 4 + scrapes)
+      lines = body
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#')).length;
   }
   return { times: times.sort((a, b) => a - b), bytes, lines };
 }
+
+/** Times `render` alone, `scrapes` times (after `before`, untimed, each time). */
+async function alone(render: () => Promise<unknown>, before?: () => void) {
+  const times: number[] = [];
+  for (let i = 0; i < scrapes; i++) {
+    before?.();
+    const started = performance.now();
+    await render();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+const fmt = (sorted: number[]) =>
+  `p50 ${pct(sorted, 50).toFixed(1)} ms, p95 ${pct(sorted, 95).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`;
 
 async function main() {
   const redis = producerConnection(BENCH_REDIS_URL);
@@ -94,25 +141,26 @@ async function main() {
       ['counters', false],
       ['mixed', true],
     ] as const) {
-      const combinations = fill(histograms);
-      const { times, bytes, lines } = await round(url, headers);
-      const serialize: number[] = [];
-      for (let i = 0; i < scrapes; i++) {
-        const started = performance.now();
-        await registry.metrics();
-        serialize.push(performance.now() - started);
-      }
-      serialize.sort((a, b) => a - b);
+      const { combinations, channels } = fill(histograms);
+      const touch = () => touchAll(channels, histograms);
+      const unchanged = await round(url, headers);
+      const changed = await round(url, headers, touch);
+      const prom = await alone(() => registry.metrics());
+      const cached = fast ? await alone(() => expositionBytes(registry)) : null;
+      const cachedChanged = fast ? await alone(() => expositionBytes(registry), touch) : null;
       const [l1, l5, l15] = loadavg().map((n) => n.toFixed(2));
       console.log(
-        `${name}: ${combinations} label combinations, ${lines} samples (with Node's own), ${(bytes / 1024).toFixed(0)} KiB per scrape`,
+        `${name} (${fast ? 'cached exposition' : 'registry.metrics()'}): ${combinations} label combinations, ${unchanged.lines} samples (with Node's own), ${(unchanged.bytes / 1024).toFixed(0)} KiB per scrape`,
       );
       console.log(
-        `  ${scrapes} scrapes over HTTP: p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms (target: under 50 ms)`,
+        `  ${scrapes} scrapes over HTTP, nothing changed: ${fmt(unchanged.times)} (target: under 50 ms)`,
       );
-      console.log(
-        `  registry.metrics() alone (no HTTP): p50 ${pct(serialize, 50).toFixed(1)} ms, p95 ${pct(serialize, 95).toFixed(1)} ms`,
-      );
+      console.log(`  ${scrapes} scrapes over HTTP, every series changed: ${fmt(changed.times)}`);
+      console.log(`  registry.metrics() alone (no HTTP): ${fmt(prom)}`);
+      if (cached && cachedChanged) {
+        console.log(`  cached exposition alone, nothing changed: ${fmt(cached)}`);
+        console.log(`  cached exposition alone, every series changed: ${fmt(cachedChanged)}`);
+      }
       console.log(`  load average after the round: ${l1} ${l5} ${l15} (1/5/15 min)`);
     }
   } finally {

@@ -160,6 +160,15 @@ const configSchema = z.object({
   /** Bearer token for `/metrics`; unset: `/metrics` answers loopback and private networks only. */
   STOCKBRIDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
+   * Whether `/metrics` is rendered by the cached exposition (src/metrics-exposition.ts, the
+   * default) or by prom-client's `registry.metrics()`: the same text, the latter slower with many
+   * series. A switch for comparing the two and a way back should the cached one misbehave.
+   */
+  STOCKBRIDGE_METRICS_FAST: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /**
    * Seconds between runs of the `heartbeat` scheduled job (a row per run in `job_heartbeats`).
    * Unset: no heartbeat. For tests and drills of several schedulers; not needed in production.
    */

@@ -14,7 +14,7 @@ import { serverWithFastPath, webhookFastPath } from './http/webhook-listener.js'
 import { startInboxWatcher } from './inbox/folder-watcher.js';
 import { startMailPoller } from './inbox/mail-poller.js';
 import { createMailTransport, mailSettingsOf } from './mail/transport.js';
-import { instrumentWorker, watchQueues } from './metrics.js';
+import { instrumentWorker, useCachedExposition, watchQueues } from './metrics.js';
 import { DispatchQueue } from './notify/dispatch.js';
 import { messageIdHost } from './notify/message-id.js';
 import { notificationOutboxHandlers } from './notify/outbox-handlers.js';
@@ -251,6 +251,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     closers.push(() => pulls.stop());
   }
 
+  useCachedExposition(config.STOCKBRIDGE_METRICS_FAST);
   let metricsPort: number | null = null;
   if ((roles.has('worker') || roles.has('scheduler')) && config.STOCKBRIDGE_METRICS_PORT !== undefined) {
     const metrics = await startMetricsServer({

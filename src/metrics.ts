@@ -1,5 +1,6 @@
 import type { JobType, Queue, Worker } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { expositionBytes } from './metrics-exposition.js';
 
 /**
  * Prometheus metrics of this process: one registry, every counter defined here. Label values are
@@ -253,7 +254,18 @@ export function recordNewFindings(
   }
 }
 
+let cachedExposition = true;
+
+/**
+ * Whether scrapes use the cached exposition (src/metrics-exposition.ts; the default) or
+ * prom-client's `registry.metrics()` — the same text either way (`STOCKBRIDGE_METRICS_FAST`).
+ */
+export function useCachedExposition(on: boolean): void {
+  cachedExposition = on;
+}
+
 /** The text a Prometheus scrape gets, and its content type. */
-export async function scrape(): Promise<{ body: string; contentType: string }> {
-  return { body: await registry.metrics(), contentType: registry.contentType };
+export async function scrape(): Promise<{ body: string | Uint8Array<ArrayBuffer>; contentType: string }> {
+  const body = cachedExposition ? await expositionBytes(registry) : await registry.metrics();
+  return { body, contentType: registry.contentType };
 }
