@@ -343,7 +343,7 @@ async function main() {
       ['orders, channel', `/console/orders?channel=${encodeURIComponent(channelKeys[0]!)}`],
       ['orders, customer', '/console/orders?customer=C17'],
       ['orders, external id', `/console/orders?externalId=B-${mid}`],
-      ['orders, placed today', `/console/orders?from=${today}&to=${today}`],
+      ['orders, placed today', `/console/orders?placedFrom=${today}&placedTo=${today}`],
       ['order detail', `/console/orders/${mid}`],
       ['new phone order', '/console/orders/new'],
       ['stock', '/console/stock'],
