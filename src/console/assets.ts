@@ -87,7 +87,8 @@ export function addScript(name: string, source: string) {
 
 /** What `/console/assets/<name>` serves, or null. */
 export function asset(name: string): { type: string; body: string } | null {
-  if (name === 'console.css') return { type: 'text/css; charset=utf-8', body: CONSOLE_CSS + EXTRA_CSS.join('\n') };
+  if (name === 'console.css')
+    return { type: 'text/css; charset=utf-8', body: CONSOLE_CSS + EXTRA_CSS.join('\n') };
   const script = SCRIPTS.get(name);
   return script === undefined ? null : { type: 'text/javascript; charset=utf-8', body: script };
 }

@@ -316,6 +316,24 @@ export async function listContracts(db: Conn, filter: { customer?: string | unde
   return contractViews(db, await q.orderBy('c.id'));
 }
 
+/** A page of contracts, newest first by id (the console's list); `nextId` is the id the next page starts below. */
+export async function contractPage(
+  db: Conn,
+  filter: { customer?: string | undefined; limit: number },
+  beforeId: number | null,
+) {
+  let q = withCustomer(db);
+  if (filter.customer) q = q.where('cu.code', filter.customer);
+  if (beforeId !== null) q = q.where('c.id', '<', beforeId);
+  const rows = await q.orderBy('c.id', 'desc').limit(filter.limit + 1);
+  const page = rows.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  return {
+    items: await contractViews(db, page),
+    nextId: rows.length > filter.limit && last ? Number(last.id) : null,
+  };
+}
+
 /** A contract's draws ledger, oldest first. */
 export async function contractDraws(db: Conn, number: string) {
   const contract = await db(CONTRACTS).where({ number }).first('id', 'number');

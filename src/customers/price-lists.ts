@@ -463,6 +463,38 @@ function tieError([a, b]: [RuleKey, RuleKey]) {
   );
 }
 
+/**
+ * A page of a list's items, by SKU then id (the console's pages): the items after `after` (the
+ * last SKU and id shown), and that pair for the next page (null on the last).
+ */
+export async function priceListItemPage(
+  db: Conn,
+  code: string,
+  page: { limit: number; after?: { sku: string; id: number } | null | undefined },
+): Promise<{ list: ListRow; items: PriceItemView[]; next: { sku: string; id: number } | null }> {
+  const rows = await db(PRICE_LISTS).select('id', 'code', 'name', 'currency');
+  const lists = rows.map((r) => ({
+    id: Number(r.id),
+    code: String(r.code),
+    name: String(r.name),
+    currency: String(r.currency),
+  }));
+  const list = requireList(lists, code);
+  let q = db(PRICE_LIST_ITEMS).where({ price_list_id: list.id });
+  const after = page.after;
+  if (after)
+    q = q.where((w) =>
+      w
+        .where('sku_code', '>', after.sku)
+        .orWhere((x) => x.where('sku_code', after.sku).where('id', '>', after.id)),
+    );
+  const found = await q.orderBy([{ column: 'sku_code' }, { column: 'id' }]).limit(page.limit + 1);
+  const codes = new Map(lists.map((l) => [l.id, l.code]));
+  const items = found.slice(0, page.limit).map((r) => toItemView(r, codes));
+  const last = items[items.length - 1];
+  return { list, items, next: found.length > page.limit && last ? { sku: last.sku, id: last.id } : null };
+}
+
 export interface ItemsSaved {
   created: number;
   updated: number;

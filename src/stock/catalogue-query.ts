@@ -33,6 +33,30 @@ export async function skuDetail(
   return { ...toSku(row), taxClass: String(row.tax_class), unitCost };
 }
 
+export interface WarehouseView {
+  code: string;
+  name: string;
+  priority: number;
+  company: string | null;
+  /** `in_transit`: stock between two companies of the group, never sold (README "Intra-group transfers"). */
+  kind: string;
+}
+
+/** Every warehouse, by priority (a short list: the catalogue's SKUs are many, its warehouses few). */
+export async function listWarehouses(db: Conn): Promise<WarehouseView[]> {
+  const rows = await db('warehouses as w')
+    .leftJoin('companies as co', 'co.id', 'w.company_id')
+    .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
+    .select('w.code', 'w.name', 'w.priority', 'w.kind', 'co.code as company');
+  return rows.map((r) => ({
+    code: String(r.code),
+    name: String(r.name),
+    priority: Number(r.priority),
+    company: r.company ?? null,
+    kind: String(r.kind),
+  }));
+}
+
 /** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `!` taken literally. */
 const containsPattern = (text: string) => `%${text.toLowerCase().replace(/[!%_]/g, (ch) => `!${ch}`)}%`;
 
@@ -63,6 +87,8 @@ export async function listSkus(db: Conn, filter: SkuListFilter, beforeId: number
 export interface StockListFilter {
   sku?: string | undefined;
   warehouse?: string | undefined;
+  /** Part of the SKU's code or name, in any case (the console's search). */
+  q?: string | undefined;
   limit: number;
 }
 
@@ -89,6 +115,14 @@ export async function listStockLevels(
     );
   if (filter.sku) q = q.where('s.code', filter.sku);
   if (filter.warehouse) q = q.where('w.code', filter.warehouse);
+  if (filter.q) {
+    const pattern = containsPattern(filter.q);
+    q = q.where((w) =>
+      w
+        .whereRaw("LOWER(s.code) LIKE ? ESCAPE '!'", [pattern])
+        .orWhereRaw("LOWER(s.name) LIKE ? ESCAPE '!'", [pattern]),
+    );
+  }
   if (before) {
     q = q.where((w) =>
       w

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { codeKey } from '../../domain/codes.js';
 import { currencySchema, LIMITS, text } from '../../domain/order-input.js';
-import { listSkus, skuDetail } from '../../stock/catalogue-query.js';
+import { listSkus, listWarehouses, skuDetail } from '../../stock/catalogue-query.js';
 import { upsertSku, upsertSkus, upsertWarehouse } from '../../stock/stock-service.js';
 import type { AppDeps } from '../env.js';
 import { newRoutes, routeRegistrar } from '../openapi.js';
@@ -152,22 +152,7 @@ export function catalogRoutes({ db }: AppDeps) {
         200: { description: 'The warehouses', schema: z.object({ items: z.array(warehouseSchema) }) },
       },
     },
-    async (c) => {
-      const rows = await db('warehouses as w')
-        .leftJoin('companies as co', 'co.id', 'w.company_id')
-        .orderBy([{ column: 'w.priority' }, { column: 'w.code' }])
-        .select('w.code', 'w.name', 'w.priority', 'w.kind', 'co.code as company');
-      return c.json({
-        items: rows.map((r) => ({
-          code: r.code,
-          name: r.name,
-          priority: Number(r.priority),
-          company: r.company ?? null,
-          // `in_transit`: stock between two companies of the group, never sold (README "Intra-group transfers").
-          kind: r.kind,
-        })),
-      });
-    },
+    async (c) => c.json({ items: await listWarehouses(db) }),
   );
 
   route(

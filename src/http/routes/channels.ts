@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { getConnector, listConnectorTypes } from '../../../connectors/registry.js';
 import type { ChannelService } from '../../channels/channel-service.js';
 import { CHANNEL_SKUS } from '../../channels/channel-store.js';
+import { importSkuMappings } from '../../channels/sku-mapping-import.js';
 import { NotFoundError } from '../../errors/domain-errors.js';
 import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idParam } from '../params.js';
+import { readUpload } from '../upload.js';
 import {
   channelView,
   connectionTestAnswer,
@@ -52,8 +54,8 @@ const orNull = async <T>(read: () => Promise<T>): Promise<T | null> => {
   }
 };
 
-const channelParams = z.object({ id: idParam.describe('channel id') });
-const skuParams = z.object({ id: idParam.describe('channel id'), sku: codeParam.describe('sku') });
+export const channelParams = z.object({ id: idParam.describe('channel id') });
+export const skuParams = z.object({ id: idParam.describe('channel id'), sku: codeParam.describe('sku') });
 
 /** Channel administration: configure channels, test them, pull now, map SKUs, replay held orders. */
 export function channelRoutes(channels: ChannelService) {
@@ -238,6 +240,39 @@ export function channelRoutes(channels: ChannelService) {
       audit: { entity: 'channel_sku', load: loadMapping },
     },
     async (c, { params, body }) => c.json(await channels.setMapping(params.id, params.sku, body)),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/channels/:id/skus/import',
+      access: 'operate',
+      operationId: 'importChannelSkuMappings',
+      summary: "Map SKUs from a sheet (.xlsx or .csv): our SKU and the channel's ids, one row each",
+      description:
+        'Columns: SKU (ours), variant id, product id, inventory item id, channel SKU (English or Chinese headers). ' +
+        'A CSV may be UTF-8 or GB18030. Each row is set as `PUT /channels/{id}/skus/{sku}` sets one. ' +
+        'All or nothing: a sheet with any bad row changes nothing, and every bad row is reported (422, `details.rows`).',
+      params: channelParams,
+      upload: { contentTypes: ['multipart/form-data'], description: 'the sheet in the form field `file`' },
+      responses: {
+        200: {
+          description: 'Every row was mapped',
+          schema: z
+            .object({ fileName: z.string(), rows: z.number().int().describe('rows mapped') })
+            .meta({ id: 'ChannelSkuMappingImport' }),
+        },
+      },
+      errors: [404, 415, 422],
+      audit: { entity: 'channel_sku' },
+    },
+    async (c, { params }) => {
+      const { file } = await readUpload(c, { en: 'an .xlsx or .csv sheet', zh: '.xlsx 或 .csv 表格' });
+      const data = Buffer.from(await file.arrayBuffer());
+      return c.json(
+        await importSkuMappings(channels.ctx, params.id, { fileName: file.name || 'mappings.xlsx', data }),
+      );
+    },
   );
 
   route(

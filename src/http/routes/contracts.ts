@@ -16,12 +16,16 @@ import { codeParam } from '../params.js';
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-12-31')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 
 /** Most lines one contract takes. */
 export const MAX_CONTRACT_LINES = 1000;
 
-const contractBody = z.object({
+export const contractBody = z.object({
   customer: text().trim().min(1).max(LIMITS.codeLength),
   name: text().trim().min(1).max(LIMITS.nameLength).optional(),
   currency: currencySchema,

@@ -43,7 +43,7 @@ import {
   salespersonUpsertAnswer,
 } from './customer-schemas.js';
 
-const customerListQuery = z.object({
+export const customerListQuery = z.object({
   q: z.string().trim().max(255).optional().describe('part of the code, the name or a contact e-mail'),
   group: codeParam.optional(),
   salesperson: codeParam.optional().describe('salesperson code'),

@@ -1,40 +1,51 @@
 import { z } from 'zod';
 import type { ChannelService } from '../../channels/channel-service.js';
-import { type Conn, isoTime } from '../../db/connection.js';
-import { notFound } from '../../errors/domain-errors.js';
-import { INBOUND_EVENTS } from '../../orders/intake.js';
+import { getInboundEvent, type InboundEventFilter, listInboundEvents } from '../../channels/event-list.js';
+import type { Conn } from '../../db/connection.js';
 import { actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
 import { applyOutcomeSchema } from './channel-schemas.js';
 
-const listQuery = z.object({
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-12-01')
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
+
+/** The filters of `GET /api/inbound-events` (the console's inbound events page takes the same). */
+export const inboundEventListQuery = z.object({
   channel: z.string().max(64).optional(),
   orderId: idParam.optional(),
-  /** `failed`: could not be applied; `pending`: stored, not applied yet; `processed`. */
-  status: z.enum(['failed', 'pending', 'processed']).optional(),
+  topic: z.string().max(64).optional(),
+  /**
+   * `failed`: could not be applied (parked ones included); `parked`: its payload could not be read,
+   * left for a person; `pending`: stored, not applied yet; `processed`: applied.
+   */
+  status: z.enum(['failed', 'parked', 'pending', 'processed']).optional(),
+  /** Received on or after this day (UTC). */
+  receivedFrom: day.optional(),
+  /** Received on or before this day (UTC). */
+  receivedTo: day.optional(),
   ...pageQuery,
 });
 
-function toEvent(r: Record<string, unknown>, withPayload: boolean) {
-  return {
-    id: Number(r.id),
-    channel: String(r.channel),
-    deliveryId: String(r.delivery_id),
-    topic: String(r.topic),
-    kind: (r.kind as string | null) ?? null,
-    externalId: (r.external_id as string | null) ?? null,
-    orderId: r.order_id === null ? null : Number(r.order_id),
-    receivedAt: isoTime(r.received_at as string),
-    processedAt: isoTime(r.processed_at as string | null),
-    note: (r.note as string | null) ?? null,
-    error: (r.error as string | null) ?? null,
-    /** Failed attempts to apply it, and when the relay tries again (null: not waiting to). */
-    attempts: Number(r.attempts ?? 0),
-    retryAt: r.processed_at === null ? isoTime((r.retry_at as string | null) ?? null) : null,
-    ...(withPayload ? { payload: String(r.payload) } : {}),
-  };
-}
+export type InboundEventListQuery = z.output<typeof inboundEventListQuery>;
+
+/** The query's filters as `listInboundEvents` takes them (days as UTC bounds). */
+export const eventFilterOf = (q: InboundEventListQuery, beforeId: number | null): InboundEventFilter => ({
+  channel: q.channel,
+  orderId: q.orderId,
+  topic: q.topic,
+  status: q.status,
+  receivedFrom: q.receivedFrom ? new Date(`${q.receivedFrom}T00:00:00Z`) : undefined,
+  receivedBefore: q.receivedTo ? new Date(Date.parse(`${q.receivedTo}T00:00:00Z`) + 86_400_000) : undefined,
+  beforeId,
+  limit: q.limit + 1,
+});
 
 const time = z.string().describe('UTC, ISO 8601');
 
@@ -69,7 +80,7 @@ const replayAnswer = z
   })
   .meta({ id: 'InboundEventReplay' });
 
-const eventParams = z.object({ id: idParam.describe('event id') });
+export const eventParams = z.object({ id: idParam.describe('event id') });
 
 /** The stored inbound events (every webhook, pulled order and API order as it arrived), and replay. */
 export function inboundEventRoutes(db: Conn, channels: ChannelService) {
@@ -83,7 +94,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
       access: 'read',
       operationId: 'listInboundEvents',
       summary: 'The stored inbound events, newest first',
-      query: listQuery,
+      query: inboundEventListQuery,
       responses: {
         200: {
           description: 'A page of events (without their payloads)',
@@ -92,33 +103,8 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
       },
     },
     async (c, { query: q }) => {
-      const beforeId = readCursor(q.cursor);
-      const query = db(INBOUND_EVENTS)
-        .select(
-          'id',
-          'channel',
-          'delivery_id',
-          'topic',
-          'kind',
-          'external_id',
-          'order_id',
-          'received_at',
-          'processed_at',
-          'note',
-          'error',
-          'attempts',
-          'retry_at',
-        )
-        .orderBy('id', 'desc')
-        .limit(q.limit + 1);
-      if (q.channel) query.where('channel', q.channel);
-      if (q.orderId) query.where('order_id', q.orderId);
-      if (q.status === 'failed') query.whereNotNull('error');
-      if (q.status === 'pending') query.whereNull('processed_at').whereNull('error');
-      if (q.status === 'processed') query.whereNotNull('processed_at');
-      if (beforeId !== null) query.where('id', '<', beforeId);
-      const rows = await query;
-      const items = rows.slice(0, q.limit).map((r) => toEvent(r, false));
+      const rows = await listInboundEvents(db, eventFilterOf(q, readCursor(q.cursor)));
+      const items = rows.slice(0, q.limit);
       return c.json({ items, nextCursor: nextCursor(rows.length > q.limit ? items.at(-1)?.id : null) });
     },
   );
@@ -134,11 +120,7 @@ export function inboundEventRoutes(db: Conn, channels: ChannelService) {
       responses: { 200: { description: 'The event', schema: inboundEvent } },
       errors: [404],
     },
-    async (c, { params }) => {
-      const row = await db(INBOUND_EVENTS).where({ id: params.id }).first();
-      if (!row) throw notFound(`inbound event ${params.id}`);
-      return c.json(toEvent(row, true));
-    },
+    async (c, { params }) => c.json(await getInboundEvent(db, params.id)),
   );
 
   route(

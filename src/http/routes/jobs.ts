@@ -1,17 +1,13 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ScheduledJob } from '../../../jobs/types.js';
 import type { Conn } from '../../db/connection.js';
 import { periodLabel } from '../../domain/job-periods.js';
 import { notFound } from '../../errors/domain-errors.js';
-import { attachmentDisposition, safeFileName } from '../../inbox/file-name.js';
-import { enqueueRun } from '../../scheduler.js';
+import { attachmentDisposition } from '../../inbox/file-name.js';
 import { nextTick } from '../../scheduling/cron-ticks.js';
 import { getRun, type JobRun, lastRuns, listRuns, RUN_STATUSES } from '../../scheduling/job-runs.js';
-import { requestJobRun } from '../../scheduling/request-run.js';
+import { openRunFile, RUN_FILE_TYPES } from '../../scheduling/run-files.js';
+import { runJobNow } from '../../scheduling/run-now.js';
 import type { ScheduledJobsDeps } from '../env.js';
 import { newRoutes, routeRegistrar } from '../openapi.js';
 import { nextCursor, pageQuery, readCursor } from '../pagination.js';
@@ -22,13 +18,13 @@ const jobNameParam = z.string().min(1).max(64);
 /** An empty `job=` or `status=` is no filter. */
 const blankAsUnset = (v: unknown) => (v === '' ? undefined : v);
 
-const listQuery = z.object({
+export const listQuery = z.object({
   job: z.preprocess(blankAsUnset, jobNameParam.optional()),
   status: z.preprocess(blankAsUnset, z.enum(RUN_STATUSES as [string, ...string[]]).optional()),
   ...pageQuery,
 });
 
-const runBody = z
+export const runBody = z
   .object({
     /** The period to run; default: the one a tick now would cover. */
     period: z.string().min(1).max(32).optional(),
@@ -38,21 +34,13 @@ const runBody = z
   .strict()
   .default({ force: false });
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.csv': 'text/csv; charset=utf-8',
-  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  '.pdf': 'application/pdf',
-  '.json': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
 /** A run as the API shows it: the stored run and where its files are downloaded. */
-const toRunView = (run: JobRun) => ({
+export const toRunView = (run: JobRun) => ({
   ...run,
   fileUrls: run.files.map((f) => `/api/jobs/runs/${run.id}/files/${encodeURIComponent(f)}`),
 });
 
-function toJobView(job: ScheduledJob, deps: ScheduledJobsDeps, last: JobRun | undefined, now: Date) {
+export function toJobView(job: ScheduledJob, deps: ScheduledJobsDeps, last: JobRun | undefined, now: Date) {
   return {
     name: job.name,
     schedule: job.schedule,
@@ -194,15 +182,7 @@ export function jobRoutes(db: Conn, deps: ScheduledJobsDeps) {
       errors: [404, 409, 422],
     },
     async (c, { params, body }) => {
-      const job = jobOf(params.name);
-      const run = await requestJobRun(db, job, {
-        period: body.period,
-        force: body.force,
-        triggeredBy: 'api',
-        timeZone: deps.timeZone,
-        now: now(),
-      });
-      await enqueueRun(deps.queue, job, run);
+      const run = await runJobNow(db, deps, jobOf(params.name), { ...body, triggeredBy: 'api' });
       return c.json(toRunView(run), 202);
     },
   );
@@ -220,27 +200,17 @@ export function jobRoutes(db: Conn, deps: ScheduledJobsDeps) {
         200: {
           description: 'The file (CSV, xlsx, PDF, JSON or text by its extension)',
           contentType: 'application/octet-stream',
-          files: [...new Set(Object.values(CONTENT_TYPES))],
+          files: RUN_FILE_TYPES,
         },
       },
       errors: [404],
     },
     async (c, { params }) => {
-      const { id, name } = params;
-      const run = await getRun(db, id);
-      // Only a name the run recorded, and only a plain one: nothing outside the run's folder.
-      if (!run || run.outputDir === null || safeFileName(name) !== name || !run.files.includes(name))
-        throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
-      const root = path.resolve(deps.outputRoot);
-      const file = path.resolve(root, run.outputDir, name);
-      if (!file.startsWith(root + path.sep)) throw notFound(`file ${JSON.stringify(name)} of job run ${id}`);
-      const info = await stat(file).catch(() => null);
-      if (!info?.isFile())
-        throw notFound(`file ${JSON.stringify(name)} of job run ${id} (no longer on disk)`);
-      c.header('Content-Type', CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream');
-      c.header('Content-Disposition', attachmentDisposition(name));
-      c.header('Content-Length', String(info.size));
-      return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200);
+      const file = await openRunFile(db, deps.outputRoot, params.id, params.name);
+      c.header('Content-Type', file.type);
+      c.header('Content-Disposition', attachmentDisposition(params.name));
+      c.header('Content-Length', String(file.size));
+      return c.body(file.body, 200);
     },
   );
 

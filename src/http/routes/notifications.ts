@@ -51,7 +51,7 @@ const previewBody = z
   })
   .strict();
 
-const deliveryBody = z
+export const deliveryBody = z
   .object({
     email: z.boolean(),
     billingEmail: z.email('must be an e-mail address').max(LIMITS.emailLength).nullable().optional(),

@@ -24,7 +24,7 @@ import { pricePolicyBody } from './channel-schemas.js';
 /** `POST /api/price-lists/{code}/import`: a sheet upload, with the upload body limit. */
 export const PRICE_LIST_IMPORT_PATH = /^\/api\/price-lists\/[^/]+\/import$/;
 
-const listBody = z.object({
+export const listBody = z.object({
   name: text().trim().min(1).max(LIMITS.nameLength),
   currency: currencySchema,
 });
@@ -32,9 +32,13 @@ const listBody = z.object({
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-12-31')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 
-const itemBody = z
+export const itemBody = z
   .object({
     sku: codeParam,
     minQuantity: z.number().int('must be a whole number').min(1).max(LIMITS.quantityPerLine).default(1),
@@ -51,9 +55,9 @@ const itemBody = z
   );
 
 export const MAX_PRICE_ITEMS = 50_000;
-const itemsBody = z.object({ items: z.array(itemBody).max(MAX_PRICE_ITEMS) });
+export const itemsBody = z.object({ items: z.array(itemBody).max(MAX_PRICE_ITEMS) });
 
-const assignmentBody = z.union([
+export const assignmentBody = z.union([
   z.strictObject({ customer: text().trim().min(1).max(LIMITS.codeLength) }),
   z.strictObject({ group: text().trim().min(1).max(LIMITS.codeLength) }),
   z.strictObject({ default: z.literal(true) }),

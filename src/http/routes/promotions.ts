@@ -9,7 +9,11 @@ import { codeParam } from '../params.js';
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-12-31')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date',
+  );
 
 const minor = () => z.number().int('must be integer minor units').min(0).max(LIMITS.maxMinor);
 const count = () => z.number().int('must be a whole number').min(1).max(LIMITS.quantityPerLine);

@@ -17,7 +17,7 @@ import { nextCursor, pageQuery, readCursor } from '../pagination.js';
 import { idParam } from '../params.js';
 import { XLSX_TYPE } from '../upload.js';
 
-const runsQuery = z.object({
+export const runsQuery = z.object({
   period: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
@@ -31,7 +31,7 @@ const findingsQuery = z.object({
   ...pageQuery,
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
-const acknowledgeBody = z.object({ note: text().trim().min(1, 'say why').max(1000) }).strict();
+export const acknowledgeBody = z.object({ note: text().trim().min(1, 'say why').max(1000) }).strict();
 const channelBody = z.object({ healCancellations: z.boolean() }).strict();
 
 const isoTime = z.string().describe('UTC, ISO 8601');

@@ -34,9 +34,9 @@ export const quantityLines = z
   .min(1)
   .max(LIMITS.stockLinesPerDocument);
 
-const receiptBody = z.object({ warehouse: codeParam, reference, lines: quantityLines });
+export const receiptBody = z.object({ warehouse: codeParam, reference, lines: quantityLines });
 
-const adjustmentBody = z.object({
+export const adjustmentBody = z.object({
   warehouse: codeParam,
   reason: text().trim().min(1).max(LIMITS.nameLength),
   reference: reference.optional(),
@@ -56,20 +56,22 @@ const adjustmentBody = z.object({
     .max(LIMITS.stockLinesPerDocument),
 });
 
-const stockListQuery = z.object({
+export const stockListQuery = z.object({
   sku: codeParam.optional(),
   warehouse: codeParam.optional(),
   below: z.string().max(32).optional(),
   ...pageQuery,
 });
 
-const transferBody = z.object({ from: codeParam, to: codeParam, reference, lines: quantityLines });
+export const transferBody = z.object({ from: codeParam, to: codeParam, reference, lines: quantityLines });
 
-const reorderPointBody = z.object({ reorderPoint: z.number().int().min(0).max(100_000_000).nullable() });
+export const reorderPointBody = z.object({
+  reorderPoint: z.number().int().min(0).max(100_000_000).nullable(),
+});
 
-const alertQuery = z.object({ sku: z.string().max(64).optional(), ...pageQuery });
+export const alertQuery = z.object({ sku: z.string().max(64).optional(), ...pageQuery });
 
-const skuParams = z.object({ sku: codeParam.describe('SKU code') });
+export const skuParams = z.object({ sku: codeParam.describe('SKU code') });
 
 const isoTime = z.string().describe('UTC, ISO 8601');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Authenticator } from '../../auth/authenticator.js';
-import { roleCovers } from '../../auth/roles.js';
+import { type Principal, roleCovers } from '../../auth/roles.js';
 import { createToken, getToken, listTokens, revokeToken } from '../../auth/token-store.js';
 import type { Db } from '../../db/connection.js';
 import { ApiError } from '../../errors/api-error.js';
@@ -28,41 +28,9 @@ export function tokenRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
       responses: { 201: { description: 'Made; keep the token now', schema: createdTokenSchema } },
     },
     async (c, { body }) => {
-      const p = c.get('principal')!;
-      // A leaked token must not mint a sibling that outlives its revocation: tokens are made from a
-      // session (a logged-in user) or with the bootstrap token only.
-      if (p.kind === 'token') {
-        throw new ApiError(
-          403,
-          'forbidden',
-          'an API token cannot make tokens; log in, or use the bootstrap token',
-        );
-      }
-      const service = body.service ?? p.userId === null;
-      if (service && p.role !== 'admin') {
-        throw new ApiError(403, 'forbidden', 'only an admin may make a service token');
-      }
-      if (!service && p.userId === null) {
-        throw unprocessable(
-          'no_user',
-          'this credential belongs to no user; make a service token (service: true)',
-        );
-      }
-      if (!roleCovers(p.role, body.role)) {
-        throw new ApiError(403, 'forbidden', `a token may not have a role above yours (${p.role})`, {
-          role: p.role,
-          wanted: body.role,
-        });
-      }
-      const { token, record } = await createToken(db, {
-        name: body.name,
-        role: body.role,
-        userId: service ? null : p.userId,
-        createdBy: p.actor,
-        creatorUserId: p.userId,
-      });
+      const made = await makeToken(db, c.get('principal')!, body);
       c.header('Cache-Control', 'no-store');
-      return c.json({ ...record, token }, 201);
+      return c.json(made, 201);
     },
   );
 
@@ -104,18 +72,60 @@ export function tokenRoutes({ db, auth }: { db: Db; auth: Authenticator }) {
       responses: { 200: { description: 'The token, revoked', schema: apiTokenSchema } },
       errors: [404],
     },
-    async (c, { params }) => {
-      const p = c.get('principal')!;
-      const token = await getToken(db, params.id);
-      if (!token) throw notFound(`token ${params.id}`);
-      if (p.role !== 'admin' && (p.userId === null || token.userId !== p.userId)) {
-        throw new ApiError(403, 'forbidden', 'you may revoke your own tokens only');
-      }
-      const revoked = await revokeToken(db, params.id);
-      auth.clearCache();
-      return c.json(revoked);
-    },
+    async (c, { params }) => c.json(await revokeTokenAs(db, auth, c.get('principal')!, params.id)),
   );
 
   return app;
+}
+
+/**
+ * Makes a token for the caller (the API's `POST /tokens`, the console's settings): from a session or
+ * the bootstrap token only, a service token by an admin only, at most the caller's role.
+ */
+export async function makeToken(db: Db, p: Principal, body: z.output<typeof newTokenBody>) {
+  // A leaked token must not mint a sibling that outlives its revocation: tokens are made from a
+  // session (a logged-in user) or with the bootstrap token only.
+  if (p.kind === 'token') {
+    throw new ApiError(
+      403,
+      'forbidden',
+      'an API token cannot make tokens; log in, or use the bootstrap token',
+    );
+  }
+  const service = body.service ?? p.userId === null;
+  if (service && p.role !== 'admin') {
+    throw new ApiError(403, 'forbidden', 'only an admin may make a service token');
+  }
+  if (!service && p.userId === null) {
+    throw unprocessable(
+      'no_user',
+      'this credential belongs to no user; make a service token (service: true)',
+    );
+  }
+  if (!roleCovers(p.role, body.role)) {
+    throw new ApiError(403, 'forbidden', `a token may not have a role above yours (${p.role})`, {
+      role: p.role,
+      wanted: body.role,
+    });
+  }
+  const { token, record } = await createToken(db, {
+    name: body.name,
+    role: body.role,
+    userId: service ? null : p.userId,
+    createdBy: p.actor,
+    creatorUserId: p.userId,
+  });
+  return { ...record, token };
+}
+
+/** Revokes a token: the caller's own, or any for an admin (the API's `DELETE /tokens/{id}`). */
+export async function revokeTokenAs(db: Db, auth: Authenticator, p: Principal, id: number) {
+  const token = await getToken(db, id);
+  if (!token) throw notFound(`token ${id}`);
+  if (p.role !== 'admin' && (p.userId === null || token.userId !== p.userId)) {
+    throw new ApiError(403, 'forbidden', 'you may revoke your own tokens only');
+  }
+  const revoked = await revokeToken(db, id);
+  auth.clearCache();
+  return revoked;
 }

@@ -5,7 +5,7 @@ import { newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idempotencyKeyParam, outsideIdParam } from '../params.js';
 import { quantityLines, reference } from './stock.js';
 
-const transferBody = z.object({
+export const groupTransferBody = z.object({
   ref: reference,
   from: codeParam,
   to: codeParam,
@@ -13,9 +13,9 @@ const transferBody = z.object({
   lines: quantityLines,
 });
 
-const receiveBody = z.object({ receipt: reference.optional(), lines: quantityLines.optional() });
+export const receiveBody = z.object({ receipt: reference.optional(), lines: quantityLines.optional() });
 
-const transferParams = z.object({ ref: outsideIdParam.describe('transfer ref') });
+export const transferParams = z.object({ ref: outsideIdParam.describe('transfer ref') });
 
 const isoTime = z.string().describe('UTC, ISO 8601');
 const skuQuantity = z.object({ sku: z.string(), quantity: z.number().int() });
@@ -83,7 +83,7 @@ export function transferRoutes(db: Db) {
       access: 'operate',
       operationId: 'sendTransfer',
       summary: 'Send stock to another company of the group',
-      body: transferBody,
+      body: groupTransferBody,
       responses: {
         200: { description: 'Already recorded with the same content', schema: sentSchema },
         201: { description: 'Sent: the stock is in transit', schema: sentSchema },

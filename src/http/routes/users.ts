@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { LoginLimiter } from '../../auth/login-limiter.js';
 import { verifyPassword } from '../../auth/passwords.js';
+import type { Principal } from '../../auth/roles.js';
 import { deleteUserSessions, endOtherSessions } from '../../auth/session-store.js';
 import {
   createUser,
@@ -114,19 +115,7 @@ export function userRoutes({ db, auth, limiter }: { db: Db; auth: Authenticator;
       errors: [404, 409],
       audit: { load: loadUser },
     },
-    async (c, { params, body }) => {
-      const principal = c.get('principal');
-      if (
-        principal?.userId === params.id &&
-        (body.disabled === true || (body.role && body.role !== 'admin'))
-      ) {
-        throw conflict('own_account', 'an admin cannot disable themselves or take away their own admin role');
-      }
-      const user = await updateUser(db, params.id, body);
-      if (body.disabled === true || body.password !== undefined) await deleteUserSessions(db, params.id);
-      auth.clearCache();
-      return c.json(user);
-    },
+    async (c, { params, body }) => c.json(await changeUser(db, auth, c.get('principal'), params.id, body)),
   );
 
   route(
@@ -233,4 +222,25 @@ function ownUser(userId: number | null | undefined): number {
     );
   }
   return userId;
+}
+
+/**
+ * Changes a user as an admin (the API's `PATCH /users/{id}`, the console's settings): an admin may
+ * not disable themselves or give up their own admin role (409); disabling or a new password ends
+ * the user's sessions.
+ */
+export async function changeUser(
+  db: Db,
+  auth: Authenticator,
+  principal: Principal | undefined,
+  id: number,
+  body: z.output<typeof userChangeBody>,
+) {
+  if (principal?.userId === id && (body.disabled === true || (body.role && body.role !== 'admin'))) {
+    throw conflict('own_account', 'an admin cannot disable themselves or take away their own admin role');
+  }
+  const user = await updateUser(db, id, body);
+  if (body.disabled === true || body.password !== undefined) await deleteUserSessions(db, id);
+  auth.clearCache();
+  return user;
 }
