@@ -94,11 +94,14 @@ describe.runIf(browserTestsRun())('the console in headless Chromium', () => {
     await check(name);
   }
 
-  /** The page as it is now: one h1, a screenshot, no serious accessibility finding. */
-  async function check(name: string) {
+  /**
+   * The page as it is now: one h1, a screenshot, no serious accessibility finding (axe is left out
+   * only where the same page in much the same state is checked again later).
+   */
+  async function check(name: string, { axe = true } = {}) {
     expect(await page.locator('h1').count(), `${page.url()} has one h1`).toBe(1);
     await screenshot(page, DIR, name);
-    expect(await seriousViolations(page)).toEqual([]);
+    if (axe) expect(await seriousViolations(page)).toEqual([]);
   }
 
   const mainText = () => page.locator('main').innerText();
@@ -126,7 +129,7 @@ describe.runIf(browserTestsRun())('the console in headless Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/console');
     const cookies = await context!.cookies();
     expect(cookies.find((c) => c.name === 'stockbridge_session')?.httpOnly).toBe(true);
-    await check('dashboard-empty');
+    await check('dashboard-empty', { axe: false });
   });
 
   it('creates a Shopify channel through its form; the secrets are never shown again', async () => {
@@ -145,7 +148,7 @@ describe.runIf(browserTestsRun())('the console in headless Chromium', () => {
     expect(html).not.toContain('shpat_browser_token');
     expect(html).not.toContain(WEBHOOK_SECRET);
     expect(html).toContain(`/webhooks/${channelId}`);
-    await check('channel');
+    await check('channel', { axe: false });
   });
 
   it('shows an order held for an unmapped item; mapping the SKU and replaying confirms it', async () => {
