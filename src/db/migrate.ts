@@ -37,6 +37,7 @@ import * as auditLog from './migrations/20261205100000_audit_log.js';
 import * as usersTokens from './migrations/20261205110000_users_tokens.js';
 import * as tokenCreator from './migrations/20261205120000_token_creator.js';
 import * as consoleIndexes from './migrations/20261210100000_console_indexes.js';
+import * as consoleOrderIndexes from './migrations/20261210110000_console_order_indexes.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -85,6 +86,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261205110000_users_tokens', usersTokens],
   ['20261205120000_token_creator', tokenCreator],
   ['20261210100000_console_indexes', consoleIndexes],
+  ['20261210110000_console_order_indexes', consoleOrderIndexes],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

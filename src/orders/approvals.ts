@@ -30,6 +30,19 @@ export async function approveOrder(
   return decide(db, orderId, 'approved', reason, actor);
 }
 
+/** Approves a held order and queues its processing (the queue may be down: the relay queues it later). */
+export async function approveAndProcess(
+  db: Db,
+  orderId: number,
+  reason: string,
+  actor: string,
+  enqueueOrders: (ids: number[]) => Promise<void>,
+): Promise<Decision> {
+  const decision = await approveOrder(db, orderId, reason, actor);
+  await enqueueOrders([orderId]).catch(() => {});
+  return decision;
+}
+
 export async function rejectOrder(db: Db, orderId: number, reason: string, actor: string): Promise<Decision> {
   return decide(db, orderId, 'rejected', reason, actor);
 }

@@ -15,6 +15,10 @@ export interface OrderListFilter {
   status?: OrderStatus | undefined;
   customer?: string | undefined;
   salesperson?: string | undefined;
+  /** Placed on or after this day (UTC, `YYYY-MM-DD`). */
+  placedFrom?: string | undefined;
+  /** Placed on or before this day (UTC, `YYYY-MM-DD`). */
+  placedTo?: string | undefined;
   limit: number;
 }
 
@@ -31,6 +35,9 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
     q = q.whereIn('c.salesperson_id', (s) =>
       s.from('salespeople').where('code', filter.salesperson!).select('id'),
     );
+  // Stored times are `YYYY-MM-DD hh:mm:ss.sss` (dbTime): a day's bounds compare as text on both databases.
+  if (filter.placedFrom) q = q.where('o.placed_at', '>=', `${filter.placedFrom} 00:00:00`);
+  if (filter.placedTo) q = q.where('o.placed_at', '<', `${nextDay(filter.placedTo)} 00:00:00`);
   if (beforeId !== null) q = q.where('o.id', '<', beforeId);
   const rows = await q.orderBy('o.id', 'desc').limit(filter.limit + 1);
   const page = rows.slice(0, filter.limit);
@@ -52,6 +59,13 @@ export async function listOrders(db: Conn, filter: OrderListFilter, beforeId: nu
   const last = page[page.length - 1];
   // The HTTP edge turns `nextId` into the list's opaque cursor.
   return { items, nextId: rows.length > filter.limit && last ? Number(last.id) : null };
+}
+
+/** The day after a `YYYY-MM-DD` day (UTC). */
+function nextDay(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
 }
 
 /** Per line: the price the order carried, and the price list check (our price, its rule, the difference). */

@@ -48,7 +48,8 @@ export interface ShipmentResult {
   lines: { sku: string; quantity: number }[];
 }
 
-const SHIPPABLE: readonly OrderStatus[] = ['confirmed', 'backordered', 'partially_shipped'];
+/** The statuses in which an order has reserved units that may ship. */
+export const SHIPPABLE: readonly OrderStatus[] = ['confirmed', 'backordered', 'partially_shipped'];
 
 /**
  * Ships reserved units: each becomes an on-hand deduction (reserved and on hand both fall, ledger

@@ -46,6 +46,18 @@ export async function setOrderStatus(
   });
 }
 
+/** Takes an order off hold (back to `received`) and queues its processing again. */
+export async function releaseOrder(
+  db: Db,
+  orderId: number,
+  actor: string,
+  enqueueOrders: (ids: number[]) => Promise<void>,
+): Promise<OrderRow> {
+  const order = await setOrderStatus(db, orderId, 'received', 'released from hold by admin', actor);
+  await enqueueOrders([orderId]).catch(() => {});
+  return order;
+}
+
 /** Puts a `received` order that could not be processed on hold, so that it is neither retried forever nor lost. */
 export async function holdOrder(
   db: Db,

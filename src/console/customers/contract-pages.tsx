@@ -48,18 +48,24 @@ const STATUS_KIND: Record<string, 'ok' | 'warn' | 'bad'> = {
 
 /** The form as the API's body: prices typed in the contract's currency's major units. */
 function parseContractForm(values: FormObject) {
-  return parsePriced(contractBody, values, (v, minor) => {
-    const out = copyValues(v);
-    delete out.number;
-    const currency = typeof v.currency === 'string' ? v.currency.trim() : '';
-    const lines = out.lines as Record<string, Record<string, unknown>> | undefined;
-    if (lines && typeof lines === 'object')
-      for (const [i, line] of Object.entries(lines)) {
-        if (line && typeof line === 'object')
-          lines[i] = { ...line, price: minor(line.price as string, currency, `lines.${i}.price`) };
-      }
-    return out;
-  });
+  const result = parsePriced(
+    contractBody,
+    values,
+    (v, minor) => {
+      const out = copyValues(v);
+      delete out.number;
+      const currency = typeof v.currency === 'string' ? v.currency.trim() : '';
+      const lines = out.lines as Record<string, Record<string, unknown>> | undefined;
+      if (lines && typeof lines === 'object')
+        for (const [i, line] of Object.entries(lines)) {
+          if (line && typeof line === 'object')
+            lines[i] = { ...line, price: minor(line.price as string, currency, `lines.${i}.price`) };
+        }
+      return out;
+    },
+    ['lines'],
+  );
+  return result;
 }
 
 /** What the API says wrong with the contract, beside the fields it is about. */

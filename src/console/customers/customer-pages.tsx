@@ -265,19 +265,25 @@ function CustomerFields({
 
 /** The form as the API's body: amounts in minor units, empty addresses and limits as null. */
 function parseCustomerForm(values: FormObject) {
-  return parsePriced(customerBodySchema, values, (v, minor) => {
-    const out = copyValues(v);
-    delete out.code;
-    const limit = out.creditLimit as Record<string, unknown> | undefined;
-    if (!limit || allBlank(limit.amount)) out.creditLimit = null;
-    else
-      out.creditLimit = {
-        amount: minor(limit.amount as string, String(limit.currency ?? ''), 'creditLimit.amount'),
-        currency: limit.currency,
-      };
-    for (const k of ['billingAddress', 'shippingAddress']) if (allBlank(out[k])) out[k] = null;
-    return out;
-  });
+  const result = parsePriced(
+    customerBodySchema,
+    values,
+    (v, minor) => {
+      const out = copyValues(v);
+      delete out.code;
+      const limit = out.creditLimit as Record<string, unknown> | undefined;
+      if (!limit || allBlank(limit.amount)) out.creditLimit = null;
+      else
+        out.creditLimit = {
+          amount: minor(limit.amount as string, String(limit.currency ?? ''), 'creditLimit.amount'),
+          currency: limit.currency,
+        };
+      for (const k of ['billingAddress', 'shippingAddress']) if (allBlank(out[k])) out[k] = null;
+      return out;
+    },
+    ['contacts'],
+  );
+  return result;
 }
 
 const labelsOf = (locale: 'en' | 'zh-CN'): Record<string, string> => {

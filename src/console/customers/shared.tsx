@@ -33,6 +33,8 @@ export function parsePriced<S extends z.ZodType>(
   schema: S,
   values: FormObject,
   shape: (values: FormObject, minor: Minor) => unknown,
+  /** Lists of the form whose blank rows the schema does not see (their problems are named by the form's row). */
+  rowLists: readonly string[] = [],
 ): FormResult<z.output<S>> {
   const problems: FieldErrors = {};
   const minor: Minor = (text, currency, name) => {
@@ -49,8 +51,10 @@ export function parsePriced<S extends z.ZodType>(
     return trimmed;
   };
   const result = parseFormValues(schema, values, (v) => shape(v, minor));
-  if (Object.keys(problems).length === 0) return result;
-  return { ok: false, errors: { ...(result.ok ? {} : result.errors), ...problems }, values };
+  let errors = result.ok ? {} : result.errors;
+  for (const list of rowLists) errors = formRowErrors(errors, values, list);
+  if (result.ok && Object.keys(problems).length === 0) return result;
+  return { ok: false, errors: { ...errors, ...problems }, values };
 }
 
 /** Minor units as the text a major-unit field shows (`1250` EUR → `12.50`). */
@@ -110,4 +114,24 @@ export function PageLinks({
       </ul>
     </nav>
   );
+}
+
+/**
+ * Rows left blank are dropped before the schema sees a list, so its problems name a row by its place
+ * among the rows given: this names them by the row of the form again (`lines.1.sku` → `lines.3.sku`).
+ */
+export function formRowErrors(errors: FieldErrors, values: FormObject, list: string): FieldErrors {
+  const rows = values[list];
+  if (!rows || typeof rows !== 'object' || rows instanceof File) return errors;
+  const kept = Object.entries(rows as Record<string, unknown>)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .filter(([, v]) => !allBlank(v))
+    .map(([k]) => k);
+  const out: FieldErrors = {};
+  for (const [name, messages] of Object.entries(errors)) {
+    const m = new RegExp(`^${list}\\.(\\d+)(\\..*)?$`).exec(name);
+    const key = m && kept[Number(m[1])] !== undefined ? `${list}.${kept[Number(m[1])]}${m[2] ?? ''}` : name;
+    out[key] = [...(out[key] ?? []), ...messages];
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import {
 } from '../../customers/exchange-rates.js';
 import { text } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
-import { approveOrder, rejectOrder } from '../../orders/approvals.js';
+import { approveAndProcess, rejectOrder } from '../../orders/approvals.js';
 import type { AppDeps } from '../env.js';
 import { actorHeaders, actorOf, newRoutes, routeRegistrar } from '../openapi.js';
 import { codeParam, idParam } from '../params.js';
@@ -16,7 +16,7 @@ import { moneyAnswer } from './customer-schemas.js';
 
 /** Kept for the routes that still import it from here; the one definition is in src/http/openapi.ts. */
 
-const decisionBody = z
+export const decisionBody = z
   .object({ reason: text().trim().min(1, 'a decision needs a reason').max(200) })
   .strict();
 
@@ -180,8 +180,7 @@ export function creditRoutes({ db, enqueueOrders }: AppDeps) {
     },
     async (c, { params, body }) => {
       const actor = actorOf(c);
-      const { order, approvalId } = await approveOrder(db, params.id, body.reason, actor);
-      await enqueueOrders([params.id]).catch(() => {});
+      const { order, approvalId } = await approveAndProcess(db, params.id, body.reason, actor, enqueueOrders);
       return c.json({ id: params.id, status: order.status, approvalId, actor });
     },
   );

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { allows } from '../../auth/roles.js';
 import { orderInputSchema } from '../../domain/order-input.js';
 import { ORDER_STATUSES } from '../../domain/order-status.js';
-import { cancelOrder, MANUAL_TARGETS, setOrderStatus, shipOrder } from '../../orders/index.js';
+import {
+  cancelOrderByStaff,
+  MANUAL_TARGETS,
+  releaseOrder,
+  setOrderStatus,
+  shipOrder,
+} from '../../orders/index.js';
 import { apiOrderDelivery } from '../../orders/intake.js';
 import type { IntakeBatcher } from '../../orders/intake-batcher.js';
 import { listOrders, orderDetail } from '../../orders/order-query.js';
@@ -21,16 +27,20 @@ import {
   shipmentAnswerSchema,
 } from './order-schemas.js';
 
-const listQuery = z.object({
+/** The filters of the order list (the console's order search uses the same ones). */
+export const orderListFilter = z.object({
   channel: z.string().max(64).optional(),
   externalId: z.string().max(191).optional(),
   status: z.enum(ORDER_STATUSES).optional(),
   customer: z.string().max(64).optional(),
   salesperson: z.string().max(64).optional(),
-  ...pageQuery,
+  placedFrom: z.iso.date().optional().describe('placed on or after this day (UTC, YYYY-MM-DD)'),
+  placedTo: z.iso.date().optional().describe('placed on or before this day (UTC, YYYY-MM-DD)'),
 });
 
-const shipmentBody = z.object({
+const listQuery = orderListFilter.extend(pageQuery);
+
+export const shipmentBody = z.object({
   lines: z
     .array(
       z.object({
@@ -51,7 +61,7 @@ const shipmentBody = z.object({
     .optional(),
 });
 
-const cancelBody = z.object({ reason: z.string().trim().min(1).max(255).optional() }).default({});
+export const cancelBody = z.object({ reason: z.string().trim().min(1).max(255).optional() }).default({});
 
 const statusBody = z.object({
   status: z.enum(MANUAL_TARGETS as [string, ...string[]]),
@@ -174,10 +184,7 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
       errors: [404, 409],
     },
     async (c, { params, body }) => {
-      const actor = actorOf(c);
-      const result = await cancelOrder(db, params.id, body.reason ?? 'cancelled by admin', actor, {
-        tellChannel: true,
-      });
+      const result = await cancelOrderByStaff(db, params.id, body.reason, actorOf(c));
       return c.json({ id: params.id, status: result.order.status, filledOrders: result.filledOrders });
     },
   );
@@ -223,9 +230,7 @@ export function orderRoutes({ db, enqueueOrders }: AppDeps, intake: IntakeBatche
       errors: [404, 409],
     },
     async (c, { params }) => {
-      const actor = actorOf(c);
-      const order = await setOrderStatus(db, params.id, 'received', 'released from hold by admin', actor);
-      await enqueueOrders([params.id]).catch(() => {});
+      const order = await releaseOrder(db, params.id, actorOf(c), enqueueOrders);
       return c.json({ id: params.id, status: order.status });
     },
   );

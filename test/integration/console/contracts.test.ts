@@ -95,6 +95,20 @@ describe('console contracts', () => {
     expect(invalid(html, 'f-lines-0-quantity')).toBe(true);
     expect(invalid(html, 'f-lines-1-price')).toBe(true);
     expect(html).toContain('value="1.255"');
+    // A problem in a row after a blank one is shown beside that row's field.
+    const gap = await post('/console/contracts', finance, {
+      ...contractForm,
+      'lines.1.sku': '',
+      'lines.1.quantity': '',
+      'lines.1.price': '',
+      'lines.2.sku': 'NUT',
+      'lines.2.quantity': '-1',
+      'lines.2.price': '1.00',
+    });
+    expect(gap.status).toBe(422);
+    const gapHtml = await gap.text();
+    expect(invalid(gapHtml, 'f-lines-2-quantity')).toBe(true);
+    expect(invalid(gapHtml, 'f-lines-1-quantity')).toBe(false);
     const unknown = await post('/console/contracts', finance, { ...contractForm, customer: 'NOPE' });
     expect(unknown.status).toBe(422);
     expect(invalid(await unknown.text(), 'f-customer')).toBe(true);
