@@ -7,7 +7,7 @@
  * serves it and each page is fetched N times over real HTTP with a logged-in session, one at a
  * time; p50/p95/max per page are printed, with whether p95 is under 100 ms.
  *
- *   npm run bench:console -- [--orders 100000] [--n 40]
+ *   npm run bench:console -- [--orders 100000] [--n 40] [--keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,8 @@ import {
 const { flags } = parseArgs();
 const ORDERS = intArg(flags.get('orders'), 100_000, 'orders');
 const N = intArg(flags.get('n'), 40, 'n');
+/** `--keep`: leave the database for EXPLAINs (its name is printed); drop it by hand afterwards. */
+const KEEP = flags.has('keep');
 const WARMUP = 5;
 const CUSTOMERS = 1000;
 const SKUS = 500;
@@ -399,7 +401,10 @@ async function main() {
     );
   } finally {
     if (daemon) await stopProcess(daemon);
-    await drop();
+    if (KEEP) {
+      console.log(`kept the database: ${url}`);
+      await db.destroy();
+    } else await drop();
   }
 }
 

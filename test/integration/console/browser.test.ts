@@ -199,6 +199,7 @@ describe.runIf(browserTestsRun())('the console in headless Chromium', () => {
     const quote = page.locator('#order-quote');
     await expect.poll(() => quote.innerText(), { timeout: 15_000 }).toContain(en.orders.quoteNoHold);
     expect(await quote.innerText()).toContain('A1');
+    await quote.scrollIntoViewIfNeeded();
     await check('order-new-quote');
     await submit(en.orders.placeOrder);
     const placed = await orderOf('PHONE-1');
