@@ -107,8 +107,12 @@ export interface SkuPublication {
 }
 
 export async function skuPublications(db: Conn, sku: string): Promise<SkuPublication[]> {
+  // By (channel, SKU): the channels are few, and each one's row is found through its unique key.
+  const channelIds = (await db(CHANNELS).select('id')).map((r) => Number(r.id));
+  if (channelIds.length === 0) return [];
   const rows = await db(`${CHANNEL_SKUS} as cs`)
     .join(`${CHANNELS} as c`, 'c.id', 'cs.channel_id')
+    .whereIn('cs.channel_id', channelIds)
     .where('cs.sku_code', sku)
     .orderBy('c.id')
     .select(

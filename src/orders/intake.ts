@@ -51,6 +51,8 @@ export function apiOrderDelivery(
   order: OrderInput,
   rawPayload: string,
   idempotencyKey?: string,
+  /** Who the order's history names (the console passes the person who placed a phone order). */
+  actor = 'admin',
 ): InboundDelivery {
   return {
     channel: API_CHANNEL,
@@ -58,7 +60,7 @@ export function apiOrderDelivery(
     topic: 'orders/create',
     rawPayload,
     order,
-    actor: 'admin',
+    actor,
     fingerprint: idempotencyKey === undefined ? undefined : orderFingerprint(order),
   };
 }

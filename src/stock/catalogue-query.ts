@@ -95,58 +95,107 @@ export interface StockListFilter {
 /**
  * One item per SKU and warehouse that has a stock row, newest SKU first, then by warehouse id
  * (both descending): a stable order for paging by the pair.
+ *
+ * Every step is index-backed, so a page costs the same with a large catalogue: the stock rows are
+ * read by their primary key (sku, warehouse) from the cursor down, the codes looked up by id. With
+ * `q` the matching SKUs are found first, newest first and a batch at a time, until their rows fill
+ * the page (or no SKU is left).
  */
 export async function listStockLevels(
   db: Conn,
   filter: StockListFilter,
   before: { id: number; sub: number } | null,
 ) {
-  let q = db(`${STOCK_LEVELS} as sl`)
-    .join('skus as s', 's.id', 'sl.sku_id')
-    .join('warehouses as w', 'w.id', 'sl.warehouse_id')
-    .select(
-      'sl.sku_id',
-      'sl.warehouse_id',
-      's.code as sku',
-      'w.code as warehouse',
-      'sl.on_hand',
-      'sl.reserved',
-      'sl.reorder_point',
-    );
-  if (filter.sku) q = q.where('s.code', filter.sku);
-  if (filter.warehouse) q = q.where('w.code', filter.warehouse);
-  if (filter.q) {
+  const none = { items: [] as StockLevelView[], next: null };
+  let warehouseId: number | null = null;
+  if (filter.warehouse) {
+    const w = await db('warehouses').where({ code: filter.warehouse }).first('id');
+    if (!w) return none;
+    warehouseId = Number(w.id);
+  }
+  let skuId: number | null = null;
+  if (filter.sku) {
+    const found = await db('skus').where({ code: filter.sku }).first('id');
+    if (!found) return none;
+    skuId = Number(found.id);
+  }
+  /** Stock rows below `from` (of these SKUs when given), in page order, at most `limit`. */
+  const levels = (from: { id: number; sub: number } | null, skuIds: number[] | null, limit: number) => {
+    let q = db(STOCK_LEVELS).select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point');
+    if (skuId !== null) q = q.where('sku_id', skuId);
+    if (skuIds) q = q.whereIn('sku_id', skuIds);
+    if (warehouseId !== null) q = q.where('warehouse_id', warehouseId);
+    if (from) {
+      q = q.where((w) =>
+        w
+          .where('sku_id', '<', from.id)
+          .orWhere((same) => same.where('sku_id', from.id).where('warehouse_id', '<', from.sub)),
+      );
+    }
+    return q
+      .orderBy([
+        { column: 'sku_id', order: 'desc' },
+        { column: 'warehouse_id', order: 'desc' },
+      ])
+      .limit(limit);
+  };
+  const want = filter.limit + 1;
+  let rows: Record<string, unknown>[];
+  if (!filter.q) {
+    rows = await levels(before, null, want);
+  } else {
+    // The SKUs that match, a batch at a time from the cursor's SKU down, until the page is full.
     const pattern = containsPattern(filter.q);
-    q = q.where((w) =>
-      w
-        .whereRaw("LOWER(s.code) LIKE ? ESCAPE '!'", [pattern])
-        .orWhereRaw("LOWER(s.name) LIKE ? ESCAPE '!'", [pattern]),
-    );
+    const BATCH = want;
+    rows = [];
+    let below = before ? before.id + 1 : null;
+    for (;;) {
+      let match = db('skus')
+        .where((w) =>
+          w
+            .whereRaw("LOWER(code) LIKE ? ESCAPE '!'", [pattern])
+            .orWhereRaw("LOWER(name) LIKE ? ESCAPE '!'", [pattern]),
+        )
+        .select('id');
+      if (skuId !== null) match = match.where('id', skuId);
+      if (below !== null) match = match.where('id', '<', below);
+      const ids = (await match.orderBy('id', 'desc').limit(BATCH)).map((r) => Number(r.id));
+      if (ids.length === 0) break;
+      rows.push(...(await levels(before, ids, want - rows.length)));
+      if (rows.length >= want || ids.length < BATCH) break;
+      below = ids[ids.length - 1]!;
+    }
   }
-  if (before) {
-    q = q.where((w) =>
-      w
-        .where('sl.sku_id', '<', before.id)
-        .orWhere((same) => same.where('sl.sku_id', before.id).where('sl.warehouse_id', '<', before.sub)),
-    );
-  }
-  const rows = await q
-    .orderBy([
-      { column: 'sl.sku_id', order: 'desc' },
-      { column: 'sl.warehouse_id', order: 'desc' },
-    ])
-    .limit(filter.limit + 1);
   const page = rows.slice(0, filter.limit);
-  const items = page.map((r) => ({
-    sku: String(r.sku),
-    warehouse: String(r.warehouse),
-    onHand: Number(r.on_hand),
-    reserved: Number(r.reserved),
-    available: Number(r.on_hand) - Number(r.reserved),
-    reorderPoint: r.reorder_point === null ? null : Number(r.reorder_point),
-  }));
+  const skuIds = [...new Set(page.map((r) => Number(r.sku_id)))];
+  const warehouseIds = [...new Set(page.map((r) => Number(r.warehouse_id)))];
+  const [skus, warehouses] = await Promise.all([
+    skuIds.length ? db('skus').whereIn('id', skuIds).select('id', 'code') : [],
+    warehouseIds.length ? db('warehouses').whereIn('id', warehouseIds).select('id', 'code') : [],
+  ]);
+  const skuCode = new Map(skus.map((r) => [Number(r.id), String(r.code)]));
+  const warehouseCode = new Map(warehouses.map((r) => [Number(r.id), String(r.code)]));
+  const items = page.map(
+    (r): StockLevelView => ({
+      sku: skuCode.get(Number(r.sku_id)) ?? String(r.sku_id),
+      warehouse: warehouseCode.get(Number(r.warehouse_id)) ?? String(r.warehouse_id),
+      onHand: Number(r.on_hand),
+      reserved: Number(r.reserved),
+      available: Number(r.on_hand) - Number(r.reserved),
+      reorderPoint: r.reorder_point === null ? null : Number(r.reorder_point),
+    }),
+  );
   const last = page[page.length - 1];
   const next =
     rows.length > filter.limit && last ? { id: Number(last.sku_id), sub: Number(last.warehouse_id) } : null;
   return { items, next };
+}
+
+export interface StockLevelView {
+  sku: string;
+  warehouse: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  reorderPoint: number | null;
 }

@@ -466,7 +466,9 @@ async function channelPage(c: C, channels: ChannelService, id: number, s: Channe
                         {u.variantId ? <input type="hidden" name="variantId" value={u.variantId} /> : null}
                         {u.productId ? <input type="hidden" name="productId" value={u.productId} /> : null}
                         {u.channelSku ? <input type="hidden" name="channelSku" value={u.channelSku} /> : null}
-                        <label for={`f-unmapped-${u.i}-sku`}>{t.ourSku}</label>
+                        <label for={`f-unmapped-${u.i}-sku`}>
+                          {t.ourSkuFor(u.channelSku ?? u.variantId ?? u.sku)}
+                        </label>
                         <input id={`f-unmapped-${u.i}-sku`} name="sku" type="text" required />
                         <button type="submit">{t.mapThis(u.channelSku ?? u.variantId ?? u.sku)}</button>
                       </form>

@@ -155,7 +155,9 @@ export function orderPages(cd: ConsoleDeps) {
       }
       if (!form.ok) return newOrderPage(c, { status: 422, errors: form.errors, values: form.values });
       try {
-        const result = await cd.intake.submit(apiOrderDelivery(form.data, JSON.stringify(form.data), key));
+        const result = await cd.intake.submit(
+          apiOrderDelivery(form.data, JSON.stringify(form.data), key, actorOf(c)),
+        );
         c.set('auditEntityId', result.orderId);
         return doneTo(
           c,

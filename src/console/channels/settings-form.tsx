@@ -150,7 +150,6 @@ export function SettingsFields({
               values={settingValues}
               errors={errors}
               options={f.options.map((o) => ({ value: o, label: optionLabel(locale, o) }))}
-              blank={f.required && f.defaultValue === undefined ? undefined : undefined}
             />
           );
         return (

@@ -56,6 +56,8 @@ export async function orderPage(
   const holdProblems = problemsOf(o.holdDetails);
   const warnings = problemsOf(o.warnings);
   const errorsFor = (form: OrderForm) => (options.form === form ? options.errors : undefined);
+  // The form that failed keeps the field's usual id, so the error summary's link reaches it.
+  const reasonId = (form: OrderForm) => (options.form === form ? undefined : `${form}-reason`);
   const valuesFor = (form: OrderForm) => (options.form === form ? options.values : undefined);
   const onHold = o.status === 'on_hold';
   const mayApprove = onHold && can('finance') && APPROVABLE_HOLD_REASONS.includes(o.holdReason ?? '');
@@ -148,7 +150,7 @@ export async function orderPage(
               <CsrfField token={csrf} />
               <TextArea
                 name="reason"
-                id="approve-reason"
+                id={reasonId('approve')}
                 label={tt.decisionReason}
                 required
                 errors={errorsFor('approve')}
@@ -163,7 +165,7 @@ export async function orderPage(
               <CsrfField token={csrf} />
               <TextArea
                 name="reason"
-                id="reject-reason"
+                id={reasonId('reject')}
                 label={tt.decisionReason}
                 required
                 errors={errorsFor('reject')}
@@ -221,7 +223,7 @@ export async function orderPage(
               <CsrfField token={csrf} />
               <TextArea
                 name="reason"
-                id="cancel-reason"
+                id={reasonId('cancel')}
                 label={tt.cancelReason}
                 errors={errorsFor('cancel')}
                 values={valuesFor('cancel')}

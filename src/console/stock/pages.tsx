@@ -40,12 +40,14 @@ function Paging(p: {
   query: Record<string, string | undefined>;
   first: boolean;
   next: { cursor: string } | null;
+  /** Where on the page the list is (`#ledger`). */
+  hash?: string;
 }) {
   const t = viewerTexts(p.locale);
   const href = (cursor?: string) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ ...p.query, cursor })) if (v) q.set(k, v);
-    return `${p.path}${q.size ? `?${q}` : ''}`;
+    return `${p.path}${q.size ? `?${q}` : ''}${p.hash ?? ''}`;
   };
   if (!p.first && !p.next) return null;
   return (
@@ -416,6 +418,7 @@ export async function skuPage(
       <Paging
         locale={locale}
         path={skuHref(code)}
+        hash="#ledger"
         query={{ warehouse: ledgerWarehouse }}
         first={Boolean(query.cursor)}
         next={ledger.nextId !== null ? { cursor: nextCursor(ledger.nextId)! } : null}

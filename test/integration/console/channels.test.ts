@@ -3,10 +3,11 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/http/app.js';
 import { FORM_TYPE, logIn } from '../../helpers/auth.js';
 import { interceptChannelHttp } from '../../helpers/nock.js';
 import { shopifyOrderBody } from '../../helpers/shopify-webhook.js';
-import { createStack, seedCatalog, type TestStack } from '../../helpers/stack.js';
+import { ADMIN_TOKEN, createStack, seedCatalog, silentLog, type TestStack } from '../../helpers/stack.js';
 
 /** The console's channels pages: create/edit from the connector's schema, test, mappings, sheets, held orders. */
 interceptChannelHttp();
@@ -306,6 +307,21 @@ describe('a channel’s page', () => {
     expect(zh).toContain('最近错误');
   });
 
+  it('syncs now through the same pull as the API, and shows the channel’s refusal', async () => {
+    nock(HOST).post('/admin/api/2026-10/graphql.json').reply(401, {}).persist();
+    const res = await post(operator, `/console/channels/${channelId}/sync`, []);
+    expect(res.status).toBe(502);
+    const html = await res.text();
+    expect(html).not.toContain(TOKEN);
+    const view = (await stack.api('GET', `/api/channels/${channelId}`)).body;
+    expect(view.status.lastError).not.toBeNull();
+    // The page again, with the channel's refusal at the top.
+    expect(html).toContain('<h1>Console shop</h1>');
+    expect(html).toMatch(/class="flash error" role="alert">[^<]+</);
+    nock.cleanAll();
+    expect((await post(viewer, `/console/channels/${channelId}/sync`, [])).status).toBe(403);
+  });
+
   it('maps a SKU and shows it mapped; a bad mapping is refused beside its field; unmapping removes it', async () => {
     const res = await post(operator, `/console/channels/${channelId}/skus`, [
       ['sku', 'MUG'],
@@ -540,5 +556,27 @@ describe('held orders of a channel', () => {
     expect((await stack.channels.get(channelId)).enabled).toBe(false);
     expect(await (await get(admin, '/console/channels')).text()).toContain('Disabled');
     expect((await get(admin, '/console/channels/987654')).status).toBe(404);
+  });
+});
+
+describe('a daemon without channels', () => {
+  it('says channels are not configured, on the list and on the inbound events page', async () => {
+    const app = createApp({
+      db: stack.db,
+      log: silentLog,
+      adminToken: ADMIN_TOKEN,
+      enqueueOrders: async () => {},
+      secretKey: stack.secretKey,
+      checkRedis: async () => {},
+    });
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'accept-language': 'en' };
+    const list = await app.request('/console/channels', { headers });
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('Channels are not configured in this daemon');
+    const page = await app.request('/console/channels/1', { headers });
+    expect(await page.text()).toContain('Channels are not configured in this daemon');
+    const events = await app.request('/console/inbound-events', { headers });
+    expect(events.status).toBe(200);
+    expect(await events.text()).toContain('Channels are not configured in this daemon');
   });
 });

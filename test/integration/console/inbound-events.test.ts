@@ -238,6 +238,15 @@ describe('an inbound event', () => {
     expect(idsOf(await (await get(operator, '/console/inbound-events?status=failed')).text())).toEqual([
       broken,
     ]);
+    // The API takes the same filters (one list function for both).
+    const today = new Date().toISOString().slice(0, 10);
+    const api = await stack.api(
+      'GET',
+      `/api/inbound-events?status=parked&topic=${encodeURIComponent('orders/updated')}&receivedFrom=${today}&receivedTo=${today}`,
+    );
+    expect(api.status).toBe(200);
+    expect(api.body.items.map((e: { id: number }) => e.id)).toEqual([broken]);
+    expect((await stack.api('GET', '/api/inbound-events?receivedFrom=2026-02-30')).status).toBe(400);
   });
 
   it('shows a viewer no replay button, and refuses their replay', async () => {

@@ -276,7 +276,8 @@ describe('an order', () => {
     const bad = await post(`/console/orders/${other}/approve`, people.finance, { reason: '  ' });
     expect(bad.status).toBe(422);
     const badHtml = await bad.text();
-    expect(badHtml).toMatch(/id="approve-reason"[^>]*aria-invalid="true"/);
+    expect(badHtml).toMatch(/id="f-reason"[^>]*aria-invalid="true"/);
+    expect(badHtml).toContain('href="#f-reason"');
     expect(badHtml).not.toMatch(/id="reject-reason"[^>]*aria-invalid="true"/);
     expect((await order(other)).status).toBe('on_hold');
     expect((await post(`/console/orders/${other}/approve`, people.operator, { reason: 'x' })).status).toBe(
@@ -462,6 +463,7 @@ describe('the phone order page', () => {
     const id = Number(location.split('/').pop());
     const stored = await order(id);
     expect(stored).toMatchObject({ status: 'confirmed', customer: { code: 'ACME' } });
+    expect(stored.history[0]).toMatchObject({ to: 'received', actor: 'operator@example.com' });
     expect(stored.lines.map((l: { sku: string; ordered: number }) => [l.sku, l.ordered])).toEqual([
       ['GEAR', 2],
       ['BOLT', 3],

@@ -419,7 +419,9 @@ describe('stock pages', () => {
     const one = await (await get('/console/stock/B2', operator)).text();
     expect(refsOf(one)).toHaveLength(50);
     expect(refsOf(one)[0]).toBe('ADJ-25');
-    const next = /<a href="(\/console\/stock\/B2\?[^"]+)" rel="next">/.exec(one)?.[1]?.replace(/&amp;/g, '&');
+    const next = /<a href="(\/console\/stock\/B2\?[^"]+)#ledger" rel="next">/
+      .exec(one)?.[1]
+      ?.replace(/&amp;/g, '&');
     const two = await (await get(next!, operator)).text();
     expect(refsOf(two)).toEqual(['ADJ-0', 'ADJ-0', 'TR-1', 'TR-1', 'GRN-B2']);
     expect(two).not.toContain('rel="next"');
@@ -450,6 +452,44 @@ describe('stock pages', () => {
     const zh = await (await get('/console/stock/alerts/low?sku=A1', operator, 'zh-CN')).text();
     expect(zh).toContain('<h1>低库存预警</h1>');
     expect(zh).toContain('<a href="/console/stock/A1">A1</a>');
+  });
+});
+
+describe('the pages’ markup', () => {
+  it('labels every field, repeats no id and has one h1 on each stock page', async () => {
+    for (const path of [
+      '/console/stock',
+      '/console/stock/new/receipt?sku=A1',
+      '/console/stock/new/adjustment',
+      '/console/stock/new/transfer',
+      '/console/stock/new/group-transfer',
+      '/console/stock/A1',
+      '/console/stock/alerts/low',
+    ]) {
+      const res = await get(path, operator);
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]!);
+      expect(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        path,
+      ).toEqual([]);
+      const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]));
+      const fields = [...html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)]
+        .filter((m) => !/type="hidden"/.test(m[2]!))
+        .map((m) => / id="([^"]+)"/.exec(m[2]!)?.[1]);
+      expect(
+        fields.filter((id) => !id || !labelled.has(id)),
+        path,
+      ).toEqual([]);
+      expect(html.match(/<h1>/g), path).toHaveLength(1);
+      expect(html, path).not.toMatch(/ style="| on[a-z]+="|<script>/);
+    }
+    const receipt = await (await get('/console/stock/new/receipt?sku=A1', operator)).text();
+    expect(receipt).toMatch(/<input id="f-lines-0-sku" name="lines.0.sku" type="text" value="A1"/);
+    expect(receipt).toContain('<script src="/console/assets/stock.js" defer');
+    const script = await get('/console/assets/stock.js', operator);
+    expect(await script.text()).toContain('/api/skus?limit=20&q=');
   });
 });
 
@@ -648,10 +688,8 @@ describe('on SQLite', () => {
           reason: 'count',
           lines: [{ sku: 'Q1', delta: 1 }],
         });
-      const page = (path: string) =>
-        lite.app
-          .request(path, { headers: { cookie: who.cookie, 'accept-language': 'en' } })
-          .then((r) => r.text());
+      const page = async (path: string) =>
+        (await lite.app.request(path, { headers: { cookie: who.cookie, 'accept-language': 'en' } })).text();
       const found = await page('/console/stock?q=TEAPOT');
       expect(found).toContain('<a href="/console/stock/Q1">Q1</a>');
       expect(found).not.toContain('/console/stock/Q2"');
