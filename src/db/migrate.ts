@@ -38,6 +38,7 @@ import * as usersTokens from './migrations/20261205110000_users_tokens.js';
 import * as tokenCreator from './migrations/20261205120000_token_creator.js';
 import * as consoleIndexes from './migrations/20261210100000_console_indexes.js';
 import * as consoleOrderIndexes from './migrations/20261210110000_console_order_indexes.js';
+import * as lowStockAlertedIndex from './migrations/20261212100000_low_stock_alerted_index.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -87,6 +88,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261205120000_token_creator', tokenCreator],
   ['20261210100000_console_indexes', consoleIndexes],
   ['20261210110000_console_order_indexes', consoleOrderIndexes],
+  ['20261212100000_low_stock_alerted_index', lowStockAlertedIndex],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -171,7 +171,7 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
         <section class="card figure" aria-labelledby="d-low">
           <h2 id="d-low">{tt.lowStock}</h2>
           <p class="stat">
-            <a href="/console/stock">{count(low)}</a>
+            <a href="/console/stock/low">{count(low)}</a>
           </p>
         </section>
         <section class="card" aria-labelledby="d-nightly">

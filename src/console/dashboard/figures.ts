@@ -4,6 +4,7 @@ import { SCHEDULED_JOBS } from '../../../jobs/index.js';
 import type { ScheduledJob } from '../../../jobs/types.js';
 import { type Conn, dbTime, isoTime } from '../../db/connection.js';
 import { type JobRun, toRun } from '../../scheduling/job-runs.js';
+import { countLowStock } from '../../stock/low-stock.js';
 
 /**
  * The dashboard's figures. Each is one index-backed query (README "The console"): counts that could
@@ -101,13 +102,11 @@ export async function failingChannels(db: Conn): Promise<FailingChannel[]> {
 /** Reconciliation findings nobody has dealt with yet (capped). */
 export const openFindings = (db: Conn) => countUpTo(db, db('reconciliation_findings').where('state', 'open'));
 
-/** SKUs whose stock is below a reorder point now (as the low-stock watch last saw it). */
-export async function lowStockCount(db: Conn): Promise<number> {
-  const [row] = (await db('low_stock_state').where('alerted', true).countDistinct({ n: 'sku_id' })) as {
-    n: number | string;
-  }[];
-  return Number(row?.n ?? 0);
-}
+/**
+ * (SKU, warehouse) pairs below a reorder point now, as the low-stock watch last saw them: the rows of
+ * `/console/stock/low` (capped, index-backed).
+ */
+export const lowStockCount = (db: Conn) => countLowStock(db, COUNT_CAP);
 
 /**
  * The latest run of the nightly (daily) jobs: those this daemon schedules, else the standing ones.
