@@ -176,7 +176,9 @@ export async function listLowStock(
   const after = page.after;
   if (after)
     q = q.where((w) =>
-      w.where('sku_id', '>', after.id).orWhere((x) => x.where('sku_id', after.id).where('warehouse_id', '>', after.sub)),
+      w
+        .where('sku_id', '>', after.id)
+        .orWhere((x) => x.where('sku_id', after.id).where('warehouse_id', '>', after.sub)),
     );
   const states = (await q
     .orderBy([
@@ -185,7 +187,9 @@ export async function listLowStock(
     ])
     .limit(page.limit + 1)
     .select('sku_id', 'warehouse_id')) as { sku_id: number | string; warehouse_id: number | string }[];
-  const shown = states.slice(0, page.limit).map((s) => ({ skuId: Number(s.sku_id), warehouseId: Number(s.warehouse_id) }));
+  const shown = states
+    .slice(0, page.limit)
+    .map((s) => ({ skuId: Number(s.sku_id), warehouseId: Number(s.warehouse_id) }));
   if (shown.length === 0) return { items: [], next: null };
   const skuIds = [...new Set(shown.map((s) => s.skuId))];
   const [skus, levels] = await Promise.all([

@@ -532,7 +532,11 @@ export async function alertsPage(
 }
 
 /** The (SKU, warehouse) pairs below their reorder point now, 50 a page, by SKU. */
-export async function lowStockPage(c: Context<AppEnv>, cd: ConsoleDeps, query: { cursor?: string | undefined }) {
+export async function lowStockPage(
+  c: Context<AppEnv>,
+  cd: ConsoleDeps,
+  query: { cursor?: string | undefined },
+) {
   const { locale, can } = viewer(c);
   const t = T[locale];
   const page = await listLowStock(cd.deps.db, { limit: PAGE_SIZE, after: readPairCursor(query.cursor) });

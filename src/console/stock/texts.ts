@@ -112,7 +112,8 @@ export const T = defineTexts(
     wholeSku: 'All warehouses',
     noAlerts: 'No low-stock alerts.',
     lowTitle: 'Low stock now',
-    lowIntro: 'SKUs (in all warehouses, or in one warehouse with its own reorder point) whose available stock is below their reorder point now, by SKU.',
+    lowIntro:
+      'SKUs (in all warehouses, or in one warehouse with its own reorder point) whose available stock is below their reorder point now, by SKU.',
     lowCaption: 'SKUs below their reorder point',
     noLow: 'No SKU is below its reorder point.',
     availableNow: 'Available',
