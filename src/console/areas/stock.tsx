@@ -22,7 +22,7 @@ import {
 import { addScript, addStyles } from '../assets.js';
 import { type ConsoleDeps, doneTo, errorOf, FORM_ANSWERS, HTML, PAGE, viewer } from '../context.js';
 import { FORM_UPLOAD, type FormObject, readForm } from '../forms.js';
-import { type DocumentKind, refusalErrors, refusalMessage } from '../stock/forms.js';
+import { type DocumentKind, keyedBy, refusalErrors, refusalMessage } from '../stock/forms.js';
 import { groupTransferPages } from '../stock/group-transfers.js';
 import { alertsPage, documentPage, levelsPage, lowStockPage, skuPage } from '../stock/pages.js';
 import { T } from '../stock/texts.js';
@@ -217,7 +217,7 @@ export function stockPages(cd: ConsoleDeps) {
         audit: { entity: 'stock' },
       },
       async (c) => {
-        const form = await readForm(c, doc.schema);
+        const form = await readForm(c, doc.schema, kind === 'adjustment' ? keyedBy('reference') : undefined);
         if (!form.ok)
           return documentPage(c, cd, kind, { status: 422, errors: form.errors, values: form.values });
         return recordAndAnswer(c, cd, kind, form.data, form.values);

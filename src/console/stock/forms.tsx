@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { randomUUID } from 'node:crypto';
 import { codeKey } from '../../domain/codes.js';
 import { ErrorSummary, Field, Select } from '../components.js';
 import type { FieldErrors, FormObject } from '../forms.js';
@@ -17,6 +18,35 @@ export const DOCUMENT_PATH: Record<DocumentKind, string> = {
   adjustment: '/console/stock/new/adjustment',
   transfer: '/console/stock/new/transfer',
 };
+
+/** A form's own key (`console:<uuid>`, one per page shown), sent as a hidden field. */
+const FORM_KEY = /^console:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const keyOf = (values: FormObject | undefined) => {
+  const v = values?.formKey;
+  return typeof v === 'string' && FORM_KEY.test(v) ? v : null;
+};
+
+/**
+ * A hidden `formKey` (`console:<uuid>`, made when the page is shown; kept when the form comes back
+ * with errors): a form whose reference is optional sends it as the reference when the field is left
+ * blank, so posting the same form twice (a double click, a reload) is a duplicate the service
+ * answers harmlessly instead of a second document.
+ */
+export function FormKey({ values }: { values?: FormObject | undefined }) {
+  return <input type="hidden" name="formKey" value={keyOf(values) ?? `console:${randomUUID()}`} />;
+}
+
+/** A form's values with a blank `field` set to the form's key (see `FormKey`). */
+export function keyedBy(field: string) {
+  return (values: FormObject): FormObject => {
+    const own = values[field];
+    const key = keyOf(values);
+    if (key && (own === undefined || (typeof own === 'string' && own.trim() === '')))
+      return { ...values, [field]: key };
+    return values;
+  };
+}
 
 /** How many rows of lines a form shows: at least five, one spare after those sent. */
 export function lineCount(values: FormObject | undefined): number {
@@ -72,6 +102,7 @@ export function DocumentForm(p: DocumentFormProps) {
       <ErrorSummary errors={p.errors} locale={p.locale} labels={labelsOf(p.kind, p.locale, rows)} />
       <form method="post" action={DOCUMENT_PATH[p.kind]} class="card stock-document" novalidate>
         <input type="hidden" name="_csrf" value={p.csrf} />
+        {p.kind === 'adjustment' ? <FormKey values={p.values} /> : null}
         {p.kind === 'transfer' ? (
           <>
             <Select

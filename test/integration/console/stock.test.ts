@@ -238,6 +238,26 @@ describe('stock forms', () => {
     expect(
       await stack.db('audit_log').where('operation', 'consoleStockAdjustment').count({ n: '*' }),
     ).toEqual([{ n: 1 }]);
+
+    // Without a reference, the form's own key stands in: posting the same form twice adjusts once.
+    const page = await (await get('/console/stock/new/adjustment', operator)).text();
+    const formKey = /name="formKey" value="(console:[0-9a-f-]{36})"/.exec(page)?.[1];
+    expect(formKey).toBeTruthy();
+    const twice = () =>
+      post('/console/stock/new/adjustment', operator, {
+        formKey: formKey!,
+        warehouse: 'MAIN',
+        reason: 'found',
+        reference: '',
+        'lines.0.sku': 'A1',
+        'lines.0.delta': '2',
+      });
+    expect((await twice()).status).toBe(303);
+    expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 8, reserved: 6 });
+    const second = await twice();
+    expect(second.status).toBe(303);
+    expect((await flashOf(second, operator)).html).toContain('already recorded');
+    expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 8, reserved: 6 });
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
@@ -640,13 +660,25 @@ describe('intra-group transfers', () => {
     );
 
     // Part, then the rest (lines left blank).
-    const part = await post('/console/stock/group-transfers/IG-1/receive', operator, {
-      receipt: 'RC-1',
-      'lines.0.sku': 'A1',
-      'lines.0.quantity': '1',
-    });
+    // The receipt reference left blank: the page's own key stands in, so posting twice books it once.
+    const shown = await (await get('/console/stock/group-transfers/IG-1', operator)).text();
+    const formKey = /name="formKey" value="(console:[0-9a-f-]{36})"/.exec(shown)?.[1];
+    expect(formKey).toBeTruthy();
+    const receivePart = () =>
+      post('/console/stock/group-transfers/IG-1/receive', operator, {
+        formKey: formKey!,
+        receipt: '',
+        'lines.0.sku': 'A1',
+        'lines.0.quantity': '1',
+      });
+    const part = await receivePart();
     expect(part.status).toBe(303);
     expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 1, reserved: 0 });
+    const again = await receivePart();
+    expect(again.status).toBe(303);
+    expect((await flashOf(again, operator)).html).toContain('IG-1');
+    expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 1, reserved: 0 });
+    expect((await stack.api('GET', '/api/transfers/IG-1')).body.receipts).toHaveLength(1);
     const over = await post('/console/stock/group-transfers/IG-1/receive', operator, {
       receipt: 'RC-2',
       'lines.0.sku': 'A1',
@@ -668,7 +700,7 @@ describe('intra-group transfers', () => {
     expect(done).not.toContain('/receive"');
     expect(
       await stack.db('audit_log').where({ operation: 'consoleReceiveTransfer' }).count({ n: '*' }),
-    ).toEqual([{ n: 2 }]);
+    ).toEqual([{ n: 3 }]);
     expect(await checkInvariants(stack.db)).toEqual([]);
 
     expect(
