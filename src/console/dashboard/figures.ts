@@ -35,6 +35,29 @@ export async function countUpTo(db: Conn, query: Knex.QueryBuilder, cap = COUNT_
   return Number(row?.n ?? 0);
 }
 
+/** How long the orders-per-hour figures are kept before they are counted again. */
+export const PER_HOUR_TTL_MS = 30_000;
+
+const perHourCache = new WeakMap<object, { day: string; at: number; hours: number[] }>();
+
+/**
+ * Today's orders per hour as counted at most `PER_HOUR_TTL_MS` ago (per process and database): the
+ * count walks the day's part of the `created_at` index, so it is not repeated on every view. `at` is
+ * when it was counted (the page says so).
+ */
+export async function ordersPerHourCached(db: Conn, now: Date): Promise<{ hours: number[]; at: Date }> {
+  const day = now.toISOString().slice(0, 10);
+  const kept = perHourCache.get(db);
+  if (kept && kept.day === day && now.getTime() - kept.at < PER_HOUR_TTL_MS && now.getTime() >= kept.at)
+    return { hours: kept.hours, at: new Date(kept.at) };
+  const hours = await ordersPerHourToday(db, now);
+  perHourCache.set(db, { day, at: now.getTime(), hours });
+  return { hours, at: now };
+}
+
+/** Forgets the kept orders-per-hour figures (tests). */
+export const forgetPerHour = (db: Conn) => perHourCache.delete(db);
+
 /** Orders stored today (UTC) by the hour they arrived: 24 counts, hour 0 first. */
 export async function ordersPerHourToday(db: Conn, now: Date): Promise<number[]> {
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
@@ -64,15 +87,27 @@ export async function waitingOrders(db: Conn): Promise<{ status: string; count: 
   );
 }
 
-/** Held orders by their hold reason (`orders.hold_reason`), most first. */
+/**
+ * Held orders by their hold reason (`orders.hold_reason`), most first: the reasons in use (a walk of
+ * the (status, hold_reason) index), then each one's count capped at `COUNT_CAP`.
+ */
 export async function heldByReason(db: Conn): Promise<{ reason: string | null; count: number }[]> {
-  const rows = (await db('orders')
+  const reasons = (await db('orders')
     .where('status', 'on_hold')
-    .select('hold_reason')
-    .count({ n: '*' })
-    .groupBy('hold_reason')) as { hold_reason: string | null; n: number | string }[];
+    .distinct('hold_reason')
+    .limit(100)) as { hold_reason: string | null }[];
+  const rows = await Promise.all(
+    reasons.map(async (r) => ({
+      reason: r.hold_reason ?? null,
+      count: await countUpTo(
+        db,
+        r.hold_reason === null
+          ? db('orders').where('status', 'on_hold').whereNull('hold_reason')
+          : db('orders').where({ status: 'on_hold', hold_reason: r.hold_reason }),
+      ),
+    })),
+  );
   return rows
-    .map((r) => ({ reason: r.hold_reason ?? null, count: Number(r.n) }))
     .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
 }
 
@@ -150,7 +185,11 @@ export interface QueueDepth {
 }
 
 /** Jobs waiting, running, delayed and failed in each queue; null when Redis does not answer in time. */
-export async function queueDepths(queues: readonly Queue[], timeoutMs = 1000): Promise<QueueDepth[] | null> {
+export async function queueDepths(
+  queues: readonly Queue[],
+  log?: { warn: (obj: object, msg: string) => void },
+  timeoutMs = 150,
+): Promise<QueueDepth[] | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), timeoutMs);
@@ -166,7 +205,10 @@ export async function queueDepths(queues: readonly Queue[], timeoutMs = 1000): P
         failed: c.failed ?? 0,
       };
     }),
-  ).catch(() => null);
+  ).catch((err: unknown) => {
+    log?.warn({ err }, 'dashboard: queue depths not read from Redis');
+    return null;
+  });
   try {
     return await Promise.race([counts, timeout]);
   } finally {

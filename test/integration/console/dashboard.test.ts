@@ -187,7 +187,7 @@ describe('the dashboard', () => {
     expect(failing).not.toContain('shpat_broken');
     // Open findings, low stock.
     expect(section(html, 'd-findings')).toContain('<a href="/console/reconciliation">2</a>');
-    expect(section(html, 'd-low')).toContain('<a href="/console/stock">1</a>');
+    expect(section(html, 'd-low')).toContain('<a href="/console/stock/low">1</a>');
     // The last nightly run and the last reconciliation.
     const nightly = section(html, 'd-nightly');
     expect(nightly).toContain(`/console/jobs/runs/${nightlyRunId}`);
@@ -207,6 +207,9 @@ describe('the dashboard', () => {
       );
     }
     if (inHour === 5) expect(hours).toContain('class="fill w100"');
+    // The figures' age, and each bar in words.
+    expect(hours).toMatch(/As of \d\d:\d\d UTC\./);
+    expect(hours).toContain('% of the busiest hour</span>');
     // No queues given to this app.
     expect(section(html, 'd-queues')).toContain('Queue depths are not available here.');
     expect(html).not.toMatch(/style="/);
