@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { SCHEDULED_JOBS } from '../../../jobs/index.js';
 import type { ScheduledJob } from '../../../jobs/types.js';
 import { type Conn, dbTime, isoTime } from '../../db/connection.js';
-import { type JobRun, toRun } from '../../scheduling/job-runs.js';
+import { type JobRun, lastRuns } from '../../scheduling/job-runs.js';
 import { countLowStock } from '../../stock/low-stock.js';
 
 /**
@@ -145,17 +145,15 @@ export const lowStockCount = (db: Conn) => countLowStock(db, COUNT_CAP);
 
 /**
  * The latest run of the nightly (daily) jobs: those this daemon schedules, else the standing ones.
- * One indexed look per job (`job_runs (job, id)`).
+ * One indexed look per job (`job_runs (job, queued_at, id)`), as the jobs page reads it.
  */
 export async function lastNightlyRun(
   db: Conn,
   jobs: readonly ScheduledJob[] | undefined,
 ): Promise<JobRun | null> {
   const names = (jobs ?? SCHEDULED_JOBS).filter((j) => j.period === 'day').map((j) => j.name);
-  const runs = await Promise.all(
-    names.map((job) => db('job_runs').where({ job }).orderBy('id', 'desc').first()),
-  );
-  const found = runs.filter(Boolean).map((r) => toRun(r as Record<string, unknown>));
+  // "Last run" as the jobs page and the API mean it (`lastRuns`: the one queued last).
+  const found = [...(await lastRuns(db, names)).values()];
   found.sort((a, b) => (a.queuedAt < b.queuedAt ? 1 : a.queuedAt > b.queuedAt ? -1 : b.id - a.id));
   return found[0] ?? null;
 }
