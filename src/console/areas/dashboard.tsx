@@ -141,19 +141,27 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
   const { locale, t, can } = viewer(c);
   const tt = T[locale];
   const db = cd.deps.db;
-  const [{ hours: perHour, at: perHourAt }, waiting, held, failing, findings, low, nightly, reconciliation, queues] = await Promise.all(
-    [
-      ordersPerHourCached(db, new Date()),
-      waitingOrders(db),
-      heldByReason(db),
-      failingChannels(db),
-      openFindings(db),
-      lowStockCount(db),
-      lastNightlyRun(db, cd.deps.scheduledJobs?.jobs),
-      lastReconciliationRun(db),
-      cd.deps.queues ? queueDepths(cd.deps.queues, cd.deps.log) : Promise.resolve(undefined),
-    ],
-  );
+  const [
+    { hours: perHour, at: perHourAt },
+    waiting,
+    held,
+    failing,
+    findings,
+    low,
+    nightly,
+    reconciliation,
+    queues,
+  ] = await Promise.all([
+    ordersPerHourCached(db, new Date()),
+    waitingOrders(db),
+    heldByReason(db),
+    failingChannels(db),
+    openFindings(db),
+    lowStockCount(db),
+    lastNightlyRun(db, cd.deps.scheduledJobs?.jobs),
+    lastReconciliationRun(db),
+    cd.deps.queues ? queueDepths(cd.deps.queues, cd.deps.log) : Promise.resolve(undefined),
+  ]);
   const count = (n: number) => (n > COUNT_CAP ? tt.more(COUNT_CAP) : tt.count(n));
   const nowHour = new Date().getUTCHours();
   const hours = perHour.slice(0, nowHour + 1).map((n, hour) => ({ hour, n }));

@@ -92,10 +92,9 @@ export async function waitingOrders(db: Conn): Promise<{ status: string; count: 
  * the (status, hold_reason) index), then each one's count capped at `COUNT_CAP`.
  */
 export async function heldByReason(db: Conn): Promise<{ reason: string | null; count: number }[]> {
-  const reasons = (await db('orders')
-    .where('status', 'on_hold')
-    .distinct('hold_reason')
-    .limit(100)) as { hold_reason: string | null }[];
+  const reasons = (await db('orders').where('status', 'on_hold').distinct('hold_reason').limit(100)) as {
+    hold_reason: string | null;
+  }[];
   const rows = await Promise.all(
     reasons.map(async (r) => ({
       reason: r.hold_reason ?? null,
@@ -107,8 +106,7 @@ export async function heldByReason(db: Conn): Promise<{ reason: string | null; c
       ),
     })),
   );
-  return rows
-    .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
+  return rows.sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
 }
 
 export interface FailingChannel {
@@ -183,10 +181,13 @@ export interface QueueDepth {
 }
 
 /** Jobs waiting, running, delayed and failed in each queue; null when Redis does not answer in time. */
+/** How long the dashboard waits for Redis's queue counts (ms); a test on a busy machine may raise it. */
+export const QUEUE_DEPTH_WAIT = { ms: 150 };
+
 export async function queueDepths(
   queues: readonly Queue[],
   log?: { warn: (obj: object, msg: string) => void },
-  timeoutMs = 150,
+  timeoutMs = QUEUE_DEPTH_WAIT.ms,
 ): Promise<QueueDepth[] | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordChannelError } from '../../../src/channels/channel-store.js';
+import { QUEUE_DEPTH_WAIT } from '../../../src/console/dashboard/figures.js';
 import { createApp } from '../../../src/http/app.js';
 import { finishRun, recordFindings, startRun } from '../../../src/reconciliation/index.js';
 import { requestRun } from '../../../src/scheduling/job-runs.js';
@@ -224,6 +225,8 @@ describe('the dashboard', () => {
   });
 
   it('shows the queues’ depths when it has them, linked to the queue board for an admin only', async () => {
+    // The page waits 150 ms for Redis; a busy test machine may need longer.
+    QUEUE_DEPTH_WAIT.ms = 10_000;
     await stack.queues.maintenance.add('reconciliation', { period: '2026-11-29', run: 1 }, { delay: 60_000 });
     const html = await (await get(admin, withQueues)).text();
     const queues = section(html, 'd-queues');
