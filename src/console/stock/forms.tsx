@@ -4,7 +4,7 @@ import { codeKey } from '../../domain/codes.js';
 import { ErrorSummary, Field, Select } from '../components.js';
 import type { FieldErrors, FormObject } from '../forms.js';
 import type { ConsoleLocale } from '../texts.js';
-import { REFUSALS, T } from './texts.js';
+import { REFUSAL_FIELDS, REFUSALS, T } from './texts.js';
 
 /**
  * The stock documents' forms (receipt, adjustment, transfer between warehouses): the fields of the
@@ -244,6 +244,7 @@ export function refusalErrors(
   input: { warehouse?: string; from?: string; to?: string; lines?: readonly { sku: string }[] | undefined },
 ): FieldErrors {
   const r = REFUSALS[locale];
+  const f = REFUSAL_FIELDS[locale];
   const en = locale === 'en';
   const out: FieldErrors = {};
   const add = (field: string, message: string) => {
@@ -258,25 +259,13 @@ export function refusalErrors(
   const d = (details ?? {}) as { lines?: LineRefusal[]; problems?: unknown[]; skus?: unknown[] };
   if (code === 'over_receipt') {
     for (const line of d.lines ?? [])
-      for (const i of linesOf(String(line.sku)))
-        add(`lines.${i}.quantity`, en ? 'more than is in transit' : r.over_receipt);
+      for (const i of linesOf(String(line.sku))) add(`lines.${i}.quantity`, f.over_receipt);
   } else if (code === 'unknown_line' || code === 'no_transfer_price') {
-    for (const sku of d.skus ?? [])
-      for (const i of linesOf(String(sku)))
-        add(
-          `lines.${i}.sku`,
-          code === 'unknown_line'
-            ? en
-              ? 'not on this transfer'
-              : r.unknown_line
-            : en
-              ? 'no transfer price'
-              : r.no_transfer_price,
-        );
+    for (const sku of d.skus ?? []) for (const i of linesOf(String(sku))) add(`lines.${i}.sku`, f[code]);
   } else if (code === 'unknown_price_list' || code === 'no_transfer_price_list') {
-    add('priceList', en ? 'no such price list' : r[code]);
+    add('priceList', f[code]);
   } else if (code === 'same_company') {
-    add('to', en ? 'must be a warehouse of another company' : r.same_company);
+    add('to', f.same_company);
   } else if (code === 'no_company') {
     add('', r.no_company);
   } else if (code === 'insufficient_stock' || code === 'stock_limit') {
@@ -284,18 +273,19 @@ export function refusalErrors(
       const onHand = Number(line.onHand ?? 0);
       const reserved = Number(line.reserved ?? 0);
       let message: string;
-      if (code === 'stock_limit') message = en ? 'on hand would exceed the limit' : r.stock_limit;
+      if (code === 'stock_limit') message = f.stock_limit;
       else if (typeof line.message === 'string')
         message = en ? line.message : line.message.includes('reserved') ? r.belowReserved : r.belowZero;
       else message = r.notFree(onHand, reserved);
       for (const i of linesOf(String(line.sku))) add(`lines.${i}.${amount}`, message);
     }
   } else if (code === 'unknown_reference') {
+    // The service names its problems in words only (`unknown SKU X`): read them, nothing else to go by.
     for (const p of d.problems ?? []) {
       const text = String(p);
       const sku = /^unknown SKU (.*)$/.exec(text)?.[1];
       const warehouse = /^unknown warehouse (.*)$/.exec(text)?.[1];
-      if (sku !== undefined) for (const i of linesOf(sku)) add(`lines.${i}.sku`, en ? text : r.unknownSku);
+      if (sku !== undefined) for (const i of linesOf(sku)) add(`lines.${i}.sku`, f.unknownSku(sku));
       if (warehouse !== undefined) {
         const field =
           kind !== 'transfer'
@@ -305,14 +295,14 @@ export function refusalErrors(
               : warehouse === input.to
                 ? 'to'
                 : '';
-        add(field, en ? text : `${r.unknownWarehouse} ${warehouse}`);
+        add(field, f.unknownWarehouse(warehouse));
       }
     }
   } else if (code === 'duplicate_reference') {
     const field = kind === 'group' ? 'ref' : kind === 'receive' ? 'receipt' : 'reference';
-    add(field, en ? 'already recorded with different lines' : r.duplicate_reference);
+    add(field, f.duplicate_reference);
   } else if (code === 'same_warehouse' || code === 'intra_group_transfer') {
-    add('to', en ? 'must be another warehouse of the same company' : r[code]);
+    add('to', f[code]);
   } else if (code === 'in_transit_location') {
     add('from', r.in_transit_location);
   }

@@ -364,3 +364,36 @@ export const REFUSALS = defineTexts(
     no_company: '集团内部调拨需要两个仓库都属于公司。',
   },
 );
+
+/** A refusal's problem beside the field it concerns (short: the field's label says what it is). */
+export const REFUSAL_FIELDS = defineTexts(
+  'stock-refusal-fields',
+  {
+    over_receipt: 'more than is in transit',
+    unknown_line: 'not on this transfer',
+    no_transfer_price: 'no transfer price',
+    unknown_price_list: 'no such price list',
+    no_transfer_price_list: 'no such price list',
+    same_company: 'must be a warehouse of another company',
+    stock_limit: 'on hand would exceed the limit',
+    unknownSku: (sku: string) => `unknown SKU ${sku}`,
+    unknownWarehouse: (code: string) => `unknown warehouse ${code}`,
+    duplicate_reference: 'already recorded with different lines',
+    same_warehouse: 'must be another warehouse of the same company',
+    intra_group_transfer: 'must be another warehouse of the same company',
+  },
+  {
+    over_receipt: '超过此调拨的在途数量。',
+    unknown_line: '此调拨没有该 SKU 的明细。',
+    no_transfer_price: '调拨价格表中没有该 SKU 的价格。',
+    unknown_price_list: '价格表不存在。',
+    no_transfer_price_list: '收货公司未设调拨价格表：请指定一个。',
+    same_company: '两个仓库属于同一公司：请使用仓库间调拨。',
+    stock_limit: '单个仓库的在库数量不能超过上限。',
+    unknownSku: (_sku: string) => 'SKU 不存在',
+    unknownWarehouse: (code: string) => `仓库不存在 ${code}`,
+    duplicate_reference: '此单号已按不同的明细登记过。',
+    same_warehouse: '调拨需要两个不同的仓库。',
+    intra_group_transfer: '两个仓库属于不同公司：这是集团内部销售（POST /api/transfers）。',
+  },
+);
