@@ -39,6 +39,8 @@ import * as tokenCreator from './migrations/20261205120000_token_creator.js';
 import * as consoleIndexes from './migrations/20261210100000_console_indexes.js';
 import * as consoleOrderIndexes from './migrations/20261210110000_console_order_indexes.js';
 import * as ordersChannelStatus from './migrations/20261210120000_orders_channel_status.js';
+import * as lowStockAlertedIndex from './migrations/20261212100000_low_stock_alerted_index.js';
+import * as jobRunsQueuedIndex from './migrations/20261212110000_job_runs_queued_index.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -89,6 +91,8 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261210100000_console_indexes', consoleIndexes],
   ['20261210110000_console_order_indexes', consoleOrderIndexes],
   ['20261210120000_orders_channel_status', ordersChannelStatus],
+  ['20261212100000_low_stock_alerted_index', lowStockAlertedIndex],
+  ['20261212110000_job_runs_queued_index', jobRunsQueuedIndex],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

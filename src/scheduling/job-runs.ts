@@ -241,13 +241,19 @@ export async function failRun(db: Conn, run: JobRun, error: string, final: boole
     });
 }
 
-/** The latest run of each job (the one queued last, a rerun of an old period included), by job name. */
+/**
+ * The latest run of each job (the one queued last, a rerun of an old period included), by job name:
+ * the one definition of "last run" (the API's job list, the console's jobs page and dashboard). One
+ * look along the `job_runs (job, queued_at, id)` index per job.
+ */
 export async function lastRuns(db: Conn, jobs: readonly string[]): Promise<Map<string, JobRun>> {
+  const rows = await Promise.all(
+    jobs.map((job) => db(JOB_RUNS).where({ job }).orderBy('queued_at', 'desc').orderBy('id', 'desc').first()),
+  );
   const out = new Map<string, JobRun>();
-  for (const job of jobs) {
-    const row = await db(JOB_RUNS).where({ job }).orderBy('queued_at', 'desc').orderBy('id', 'desc').first();
-    if (row) out.set(job, toRun(row));
-  }
+  rows.forEach((row, i) => {
+    if (row) out.set(jobs[i]!, toRun(row));
+  });
   return out;
 }
 

@@ -98,8 +98,7 @@ export interface StockListFilter {
  *
  * Every step is index-backed, so a page costs the same with a large catalogue: the stock rows are
  * read by their primary key (sku, warehouse) from the cursor down, the codes looked up by id. With
- * `q` the matching SKUs are found first, newest first and a batch at a time, until their rows fill
- * the page (or no SKU is left).
+ * `q` the rows are joined to their SKUs and filtered by code or name in the same single query.
  */
 export async function listStockLevels(
   db: Conn,
@@ -119,53 +118,43 @@ export async function listStockLevels(
     if (!found) return none;
     skuId = Number(found.id);
   }
-  /** Stock rows below `from` (of these SKUs when given), in page order, at most `limit`. */
-  const levels = (from: { id: number; sub: number } | null, skuIds: number[] | null, limit: number) => {
-    let q = db(STOCK_LEVELS).select('sku_id', 'warehouse_id', 'on_hand', 'reserved', 'reorder_point');
-    if (skuId !== null) q = q.where('sku_id', skuId);
-    if (skuIds) q = q.whereIn('sku_id', skuIds);
-    if (warehouseId !== null) q = q.where('warehouse_id', warehouseId);
-    if (from) {
-      q = q.where((w) =>
-        w
-          .where('sku_id', '<', from.id)
-          .orWhere((same) => same.where('sku_id', from.id).where('warehouse_id', '<', from.sub)),
-      );
-    }
-    return q
-      .orderBy([
-        { column: 'sku_id', order: 'desc' },
-        { column: 'warehouse_id', order: 'desc' },
-      ])
-      .limit(limit);
-  };
+  // Stock rows below the cursor, in page order, at most one more than a page: one query. With `q`
+  // the rows are joined to their SKU and kept when its code or name contains `q` (still one query
+  // walking the stock rows' primary key down, stopping at the page's end).
   const want = filter.limit + 1;
-  let rows: Record<string, unknown>[];
-  if (!filter.q) {
-    rows = await levels(before, null, want);
-  } else {
-    // The SKUs that match, a batch at a time from the cursor's SKU down, until the page is full.
+  let q = db(`${STOCK_LEVELS} as sl`).select(
+    'sl.sku_id',
+    'sl.warehouse_id',
+    'sl.on_hand',
+    'sl.reserved',
+    'sl.reorder_point',
+  );
+  if (filter.q) {
     const pattern = containsPattern(filter.q);
-    const BATCH = want;
-    rows = [];
-    let below = before ? before.id + 1 : null;
-    for (;;) {
-      let match = db('skus')
-        .where((w) =>
-          w
-            .whereRaw("LOWER(code) LIKE ? ESCAPE '!'", [pattern])
-            .orWhereRaw("LOWER(name) LIKE ? ESCAPE '!'", [pattern]),
-        )
-        .select('id');
-      if (skuId !== null) match = match.where('id', skuId);
-      if (below !== null) match = match.where('id', '<', below);
-      const ids = (await match.orderBy('id', 'desc').limit(BATCH)).map((r) => Number(r.id));
-      if (ids.length === 0) break;
-      rows.push(...(await levels(before, ids, want - rows.length)));
-      if (rows.length >= want || ids.length < BATCH) break;
-      below = ids[ids.length - 1]!;
-    }
+    q = q
+      .join('skus as s', 's.id', 'sl.sku_id')
+      .where((w) =>
+        w
+          .whereRaw("LOWER(s.code) LIKE ? ESCAPE '!'", [pattern])
+          .orWhereRaw("LOWER(s.name) LIKE ? ESCAPE '!'", [pattern]),
+      );
   }
+  if (skuId !== null) q = q.where('sl.sku_id', skuId);
+  if (warehouseId !== null) q = q.where('sl.warehouse_id', warehouseId);
+  if (before) {
+    const from = before;
+    q = q.where((w) =>
+      w
+        .where('sl.sku_id', '<', from.id)
+        .orWhere((same) => same.where('sl.sku_id', from.id).where('sl.warehouse_id', '<', from.sub)),
+    );
+  }
+  const rows: Record<string, unknown>[] = await q
+    .orderBy([
+      { column: 'sl.sku_id', order: 'desc' },
+      { column: 'sl.warehouse_id', order: 'desc' },
+    ])
+    .limit(want);
   const page = rows.slice(0, filter.limit);
   const skuIds = [...new Set(page.map((r) => Number(r.sku_id)))];
   const warehouseIds = [...new Set(page.map((r) => Number(r.warehouse_id)))];

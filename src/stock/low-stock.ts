@@ -151,3 +151,95 @@ export async function lowSkus(db: Conn) {
     .filter((r) => r.available < r.reorderPoint)
     .sort((a, b) => (a.sku < b.sku ? -1 : 1));
 }
+
+export interface LowStockRow {
+  skuId: number;
+  sku: string;
+  /** Null: the SKU across all warehouses (its own reorder point). */
+  warehouse: string | null;
+  warehouseId: number;
+  available: number;
+  reorderPoint: number;
+}
+
+/**
+ * The (SKU, warehouse) pairs below their reorder point now, as the low-stock watch last saw them
+ * (`low_stock_state.alerted`), a page at a time in (SKU, warehouse) order after `after`. Index-backed
+ * (`low_stock_state (alerted, sku_id, warehouse_id)`); the figures shown are read for the page's
+ * rows only.
+ */
+export async function listLowStock(
+  db: Conn,
+  page: { limit: number; after: { id: number; sub: number } | null },
+): Promise<{ items: LowStockRow[]; next: { id: number; sub: number } | null }> {
+  let q = db('low_stock_state').where('alerted', true);
+  const after = page.after;
+  if (after)
+    q = q.where((w) =>
+      w
+        .where('sku_id', '>', after.id)
+        .orWhere((x) => x.where('sku_id', after.id).where('warehouse_id', '>', after.sub)),
+    );
+  const states = (await q
+    .orderBy([
+      { column: 'sku_id', order: 'asc' },
+      { column: 'warehouse_id', order: 'asc' },
+    ])
+    .limit(page.limit + 1)
+    .select('sku_id', 'warehouse_id')) as { sku_id: number | string; warehouse_id: number | string }[];
+  const shown = states
+    .slice(0, page.limit)
+    .map((s) => ({ skuId: Number(s.sku_id), warehouseId: Number(s.warehouse_id) }));
+  if (shown.length === 0) return { items: [], next: null };
+  const skuIds = [...new Set(shown.map((s) => s.skuId))];
+  const [skus, levels] = await Promise.all([
+    db('skus').whereIn('id', skuIds).select('id', 'code', 'reorder_point'),
+    db('stock_levels as sl')
+      .join('warehouses as w', 'w.id', 'sl.warehouse_id')
+      .whereIn('sl.sku_id', skuIds)
+      .whereNot('w.kind', 'in_transit')
+      .select('sl.sku_id', 'sl.warehouse_id', 'w.code', 'sl.on_hand', 'sl.reserved', 'sl.reorder_point'),
+  ]);
+  const skuOf = new Map(skus.map((s) => [Number(s.id), s]));
+  const items: LowStockRow[] = [];
+  for (const s of shown) {
+    const sku = skuOf.get(s.skuId);
+    if (!sku) continue;
+    const mine = levels.filter((l) => Number(l.sku_id) === s.skuId);
+    if (s.warehouseId === 0) {
+      if (sku.reorder_point === null) continue;
+      items.push({
+        skuId: s.skuId,
+        sku: String(sku.code),
+        warehouse: null,
+        warehouseId: 0,
+        available: mine.reduce((n, l) => n + Number(l.on_hand) - Number(l.reserved), 0),
+        reorderPoint: Number(sku.reorder_point),
+      });
+    } else {
+      const l = mine.find((x) => Number(x.warehouse_id) === s.warehouseId);
+      if (!l || l.reorder_point === null) continue;
+      items.push({
+        skuId: s.skuId,
+        sku: String(sku.code),
+        warehouse: String(l.code),
+        warehouseId: s.warehouseId,
+        available: Number(l.on_hand) - Number(l.reserved),
+        reorderPoint: Number(l.reorder_point),
+      });
+    }
+  }
+  const last = shown[shown.length - 1]!;
+  return { items, next: states.length > page.limit ? { id: last.skuId, sub: last.warehouseId } : null };
+}
+
+/** How many (SKU, warehouse) pairs are below their reorder point now, counting at most `cap + 1`. */
+export async function countLowStock(db: Conn, cap: number): Promise<number> {
+  const inner = db('low_stock_state')
+    .where('alerted', true)
+    .select(db.raw('1 as one'))
+    .limit(cap + 1)
+    .as('capped');
+  const [row] = (await db.from(inner).count({ n: '*' })) as { n: number | string }[];
+  return Number(row?.n ?? 0);
+}

@@ -13,7 +13,7 @@ import {
   lastReconciliationRun,
   lowStockCount,
   openFindings,
-  ordersPerHourToday,
+  ordersPerHourCached,
   queueDepths,
   waitingOrders,
 } from '../dashboard/figures.js';
@@ -60,6 +60,8 @@ const T = defineTexts(
     runStatus: { queued: 'Queued', running: 'Running', succeeded: 'Succeeded', failed: 'Failed' },
     openList: 'Open the list',
     bar: 'Against the busiest hour',
+    asOf: (hhmm: string) => `As of ${hhmm} UTC.`,
+    barText: (pct: number) => `${pct}% of the busiest hour`,
   },
   {
     title: '概览',
@@ -99,6 +101,8 @@ const T = defineTexts(
     runStatus: { queued: '排队中', running: '运行中', succeeded: '成功', failed: '失败' },
     openList: '打开列表',
     bar: '与最忙的小时相比',
+    asOf: (hhmm: string) => `截至 UTC ${hhmm}。`,
+    barText: (pct: number) => `最忙小时的 ${pct}%`,
   },
 );
 
@@ -137,19 +141,27 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
   const { locale, t, can } = viewer(c);
   const tt = T[locale];
   const db = cd.deps.db;
-  const [perHour, waiting, held, failing, findings, low, nightly, reconciliation, queues] = await Promise.all(
-    [
-      ordersPerHourToday(db, new Date()),
-      waitingOrders(db),
-      heldByReason(db),
-      failingChannels(db),
-      openFindings(db),
-      lowStockCount(db),
-      lastNightlyRun(db, cd.deps.scheduledJobs?.jobs),
-      lastReconciliationRun(db),
-      cd.deps.queues ? queueDepths(cd.deps.queues) : Promise.resolve(undefined),
-    ],
-  );
+  const [
+    { hours: perHour, at: perHourAt },
+    waiting,
+    held,
+    failing,
+    findings,
+    low,
+    nightly,
+    reconciliation,
+    queues,
+  ] = await Promise.all([
+    ordersPerHourCached(db, new Date()),
+    waitingOrders(db),
+    heldByReason(db),
+    failingChannels(db),
+    openFindings(db),
+    lowStockCount(db),
+    lastNightlyRun(db, cd.deps.scheduledJobs?.jobs),
+    lastReconciliationRun(db),
+    cd.deps.queues ? queueDepths(cd.deps.queues, cd.deps.log) : Promise.resolve(undefined),
+  ]);
   const count = (n: number) => (n > COUNT_CAP ? tt.more(COUNT_CAP) : tt.count(n));
   const nowHour = new Date().getUTCHours();
   const hours = perHour.slice(0, nowHour + 1).map((n, hour) => ({ hour, n }));
@@ -171,7 +183,7 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
         <section class="card figure" aria-labelledby="d-low">
           <h2 id="d-low">{tt.lowStock}</h2>
           <p class="stat">
-            <a href="/console/stock">{count(low)}</a>
+            <a href="/console/stock/low">{count(low)}</a>
           </p>
         </section>
         <section class="card" aria-labelledby="d-nightly">
@@ -299,6 +311,7 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
 
       <section class="card bars" aria-labelledby="d-hours">
         <h2 id="d-hours">{tt.perHour}</h2>
+        <p class="muted">{tt.asOf(perHourAt.toISOString().slice(11, 16))}</p>
         <Table
           locale={locale}
           caption={tt.perHourCaption(total)}
@@ -312,7 +325,15 @@ async function dashboardPage(c: Context<AppEnv>, cd: ConsoleDeps) {
             },
             {
               label: tt.bar,
-              cell: (r) => <span class={`fill w${Math.round((r.n / peak) * 20) * 5}`} aria-hidden="true" />,
+              cell: (r) => {
+                const pct = Math.round((r.n / peak) * 20) * 5;
+                return (
+                  <>
+                    <span class={`fill w${pct}`} aria-hidden="true" />
+                    <span class="visually-hidden">{tt.barText(pct)}</span>
+                  </>
+                );
+              },
             },
           ]}
         />

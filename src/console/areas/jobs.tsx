@@ -333,7 +333,7 @@ export function jobPages(cd: ConsoleDeps) {
                   tt.counts,
                   Object.keys(run.counts).length
                     ? Object.entries(run.counts)
-                        .map(([k, v]) => `${k}: ${v}`)
+                        .map(([k, v]) => `${tt.countNames[k] ?? k}: ${v}`)
                         .join(', ')
                     : t.none,
                 ],

@@ -106,7 +106,7 @@ export function reconciliationPages(cd: ConsoleDeps) {
                 name="period"
                 label={tt.periodFilter}
                 value={q.period ?? ''}
-                attrs={{ inputmode: 'numeric' }}
+                attrs={{ autocomplete: 'off' }}
               />
               <div>
                 <button type="submit">{t.filter}</button>

@@ -22,9 +22,9 @@ import {
 import { addScript, addStyles } from '../assets.js';
 import { type ConsoleDeps, doneTo, errorOf, FORM_ANSWERS, HTML, PAGE, viewer } from '../context.js';
 import { FORM_UPLOAD, type FormObject, readForm } from '../forms.js';
-import { type DocumentKind, refusalErrors, refusalMessage } from '../stock/forms.js';
+import { type DocumentKind, keyedBy, refusalErrors, refusalMessage } from '../stock/forms.js';
 import { groupTransferPages } from '../stock/group-transfers.js';
-import { alertsPage, documentPage, levelsPage, skuPage } from '../stock/pages.js';
+import { alertsPage, documentPage, levelsPage, lowStockPage, skuPage } from '../stock/pages.js';
 import { T } from '../stock/texts.js';
 
 /** A filter left empty in a GET form (`warehouse=`) is no filter. */
@@ -166,6 +166,19 @@ export function stockPages(cd: ConsoleDeps) {
   route(
     {
       method: 'get',
+      path: '/stock/low',
+      access: 'read',
+      operationId: 'consoleLowStock',
+      summary: 'SKUs (and warehouses) below their reorder point now, a page at a time',
+      query: z.object({ cursor: z.string().max(200).optional() }),
+      responses: PAGE,
+    },
+    (c, { query }) => lowStockPage(c, cd, query),
+  );
+
+  route(
+    {
+      method: 'get',
       path: '/stock/alerts/low',
       access: 'read',
       operationId: 'consoleLowStockAlerts',
@@ -201,10 +214,10 @@ export function stockPages(cd: ConsoleDeps) {
         summary: doc.summary,
         upload: FORM_UPLOAD,
         responses: FORM_ANSWERS,
-        audit: { entity: `stock_${kind}` },
+        audit: { entity: 'stock' },
       },
       async (c) => {
-        const form = await readForm(c, doc.schema);
+        const form = await readForm(c, doc.schema, kind === 'adjustment' ? keyedBy('reference') : undefined);
         if (!form.ok)
           return documentPage(c, cd, kind, { status: 422, errors: form.errors, values: form.values });
         return recordAndAnswer(c, cd, kind, form.data, form.values);
@@ -237,7 +250,7 @@ export function stockPages(cd: ConsoleDeps) {
       params: reorderParams,
       upload: FORM_UPLOAD,
       responses: { ...FORM_ANSWERS, 404: { description: 'No such SKU', contentType: HTML } },
-      audit: { entity: 'stock_reorder_point' },
+      audit: { entity: 'stock' },
     },
     async (c, { params }) => {
       const form = await readForm(c, reorderPointBody);

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { SCHEDULED_JOBS } from '../../../jobs/index.js';
 import type { ScheduledJob } from '../../../jobs/types.js';
 import { type Conn, dbTime, isoTime } from '../../db/connection.js';
-import { type JobRun, toRun } from '../../scheduling/job-runs.js';
+import { type JobRun, lastRuns } from '../../scheduling/job-runs.js';
+import { countLowStock } from '../../stock/low-stock.js';
 
 /**
  * The dashboard's figures. Each is one index-backed query (README "The console"): counts that could
@@ -34,6 +35,29 @@ export async function countUpTo(db: Conn, query: Knex.QueryBuilder, cap = COUNT_
   return Number(row?.n ?? 0);
 }
 
+/** How long the orders-per-hour figures are kept before they are counted again. */
+export const PER_HOUR_TTL_MS = 30_000;
+
+const perHourCache = new WeakMap<object, { day: string; at: number; hours: number[] }>();
+
+/**
+ * Today's orders per hour as counted at most `PER_HOUR_TTL_MS` ago (per process and database): the
+ * count walks the day's part of the `created_at` index, so it is not repeated on every view. `at` is
+ * when it was counted (the page says so).
+ */
+export async function ordersPerHourCached(db: Conn, now: Date): Promise<{ hours: number[]; at: Date }> {
+  const day = now.toISOString().slice(0, 10);
+  const kept = perHourCache.get(db);
+  if (kept && kept.day === day && now.getTime() - kept.at < PER_HOUR_TTL_MS && now.getTime() >= kept.at)
+    return { hours: kept.hours, at: new Date(kept.at) };
+  const hours = await ordersPerHourToday(db, now);
+  perHourCache.set(db, { day, at: now.getTime(), hours });
+  return { hours, at: now };
+}
+
+/** Forgets the kept orders-per-hour figures (tests). */
+export const forgetPerHour = (db: Conn) => perHourCache.delete(db);
+
 /** Orders stored today (UTC) by the hour they arrived: 24 counts, hour 0 first. */
 export async function ordersPerHourToday(db: Conn, now: Date): Promise<number[]> {
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
@@ -63,16 +87,26 @@ export async function waitingOrders(db: Conn): Promise<{ status: string; count: 
   );
 }
 
-/** Held orders by their hold reason (`orders.hold_reason`), most first. */
+/**
+ * Held orders by their hold reason (`orders.hold_reason`), most first: the reasons in use (a walk of
+ * the (status, hold_reason) index), then each one's count capped at `COUNT_CAP`.
+ */
 export async function heldByReason(db: Conn): Promise<{ reason: string | null; count: number }[]> {
-  const rows = (await db('orders')
-    .where('status', 'on_hold')
-    .select('hold_reason')
-    .count({ n: '*' })
-    .groupBy('hold_reason')) as { hold_reason: string | null; n: number | string }[];
-  return rows
-    .map((r) => ({ reason: r.hold_reason ?? null, count: Number(r.n) }))
-    .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
+  const reasons = (await db('orders').where('status', 'on_hold').distinct('hold_reason').limit(100)) as {
+    hold_reason: string | null;
+  }[];
+  const rows = await Promise.all(
+    reasons.map(async (r) => ({
+      reason: r.hold_reason ?? null,
+      count: await countUpTo(
+        db,
+        r.hold_reason === null
+          ? db('orders').where('status', 'on_hold').whereNull('hold_reason')
+          : db('orders').where({ status: 'on_hold', hold_reason: r.hold_reason }),
+      ),
+    })),
+  );
+  return rows.sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
 }
 
 export interface FailingChannel {
@@ -101,27 +135,23 @@ export async function failingChannels(db: Conn): Promise<FailingChannel[]> {
 /** Reconciliation findings nobody has dealt with yet (capped). */
 export const openFindings = (db: Conn) => countUpTo(db, db('reconciliation_findings').where('state', 'open'));
 
-/** SKUs whose stock is below a reorder point now (as the low-stock watch last saw it). */
-export async function lowStockCount(db: Conn): Promise<number> {
-  const [row] = (await db('low_stock_state').where('alerted', true).countDistinct({ n: 'sku_id' })) as {
-    n: number | string;
-  }[];
-  return Number(row?.n ?? 0);
-}
+/**
+ * (SKU, warehouse) pairs below a reorder point now, as the low-stock watch last saw them: the rows of
+ * `/console/stock/low` (capped, index-backed).
+ */
+export const lowStockCount = (db: Conn) => countLowStock(db, COUNT_CAP);
 
 /**
  * The latest run of the nightly (daily) jobs: those this daemon schedules, else the standing ones.
- * One indexed look per job (`job_runs (job, id)`).
+ * One indexed look per job (`job_runs (job, queued_at, id)`), as the jobs page reads it.
  */
 export async function lastNightlyRun(
   db: Conn,
   jobs: readonly ScheduledJob[] | undefined,
 ): Promise<JobRun | null> {
   const names = (jobs ?? SCHEDULED_JOBS).filter((j) => j.period === 'day').map((j) => j.name);
-  const runs = await Promise.all(
-    names.map((job) => db('job_runs').where({ job }).orderBy('id', 'desc').first()),
-  );
-  const found = runs.filter(Boolean).map((r) => toRun(r as Record<string, unknown>));
+  // "Last run" as the jobs page and the API mean it (`lastRuns`: the one queued last).
+  const found = [...(await lastRuns(db, names)).values()];
   found.sort((a, b) => (a.queuedAt < b.queuedAt ? 1 : a.queuedAt > b.queuedAt ? -1 : b.id - a.id));
   return found[0] ?? null;
 }
@@ -151,7 +181,14 @@ export interface QueueDepth {
 }
 
 /** Jobs waiting, running, delayed and failed in each queue; null when Redis does not answer in time. */
-export async function queueDepths(queues: readonly Queue[], timeoutMs = 1000): Promise<QueueDepth[] | null> {
+/** How long the dashboard waits for Redis's queue counts (ms); a test on a busy machine may raise it. */
+export const QUEUE_DEPTH_WAIT = { ms: 150 };
+
+export async function queueDepths(
+  queues: readonly Queue[],
+  log?: { warn: (obj: object, msg: string) => void },
+  timeoutMs = QUEUE_DEPTH_WAIT.ms,
+): Promise<QueueDepth[] | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), timeoutMs);
@@ -167,7 +204,10 @@ export async function queueDepths(queues: readonly Queue[], timeoutMs = 1000): P
         failed: c.failed ?? 0,
       };
     }),
-  ).catch(() => null);
+  ).catch((err: unknown) => {
+    log?.warn({ err }, 'dashboard: queue depths not read from Redis');
+    return null;
+  });
   try {
     return await Promise.race([counts, timeout]);
   } finally {

@@ -20,7 +20,7 @@ import {
 import { ActionForm, Badge, Checkbox, ErrorSummary, Field, Select, Table } from '../components.js';
 import { type ConsoleDeps, doneTo, errorOf, FORM_ANSWERS, HTML, PAGE, render, viewer } from '../context.js';
 import { type FieldErrors, FORM_UPLOAD, type FormObject, readForm } from '../forms.js';
-import type { ConsoleLocale } from '../texts.js';
+import { COMMON, type ConsoleLocale } from '../texts.js';
 import { SETTINGS_TEXTS as T } from './texts.js';
 
 const ruleParams = z.object({ id: idParam.describe('rule id') });
@@ -41,15 +41,17 @@ const eventText = (locale: ConsoleLocale, event: string) => T[locale].events[eve
 function recipientText(locale: ConsoleLocale, r: Recipient): string {
   const tt = T[locale];
   const kind = tt.recipientTypes[r.type] ?? r.type;
+  const common = COMMON[locale];
+  const language = (l: string) => (common.languageNames as Record<string, string>)[l] ?? l;
   switch (r.type) {
     case 'contact':
       return `${kind} (${tt.media[r.medium] ?? r.medium})`;
     case 'email':
-      return `${kind}: ${r.address} (${r.language})`;
+      return `${kind}: ${r.address} (${language(r.language)})`;
     case 'role':
-      return `${kind}: ${r.role}`;
+      return `${kind}: ${(common.roles as Record<string, string>)[r.role] ?? r.role}`;
     case 'phone':
-      return `${kind}: ${r.number} (${r.language})`;
+      return `${kind}: ${r.number} (${language(r.language)})`;
     case 'webhook':
       return `${kind}: #${r.endpointId}`;
   }

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { ROLES, roleCovers } from '../../auth/roles.js';
 import { type ApiToken, listTokens } from '../../auth/token-store.js';
@@ -26,6 +27,28 @@ import { type FieldErrors, FORM_UPLOAD, type FormObject, readForm } from '../for
 import { SETTINGS_TEXTS as T } from './texts.js';
 
 const PAGE_SIZE = 50;
+
+/**
+ * A token just made is handed to the page after the 303 in this cookie: HttpOnly, only sent to the
+ * tokens page, gone after 60 s and deleted when shown, so it is shown once and a reload makes no
+ * second token. Never in a URL or a log.
+ */
+const MADE_COOKIE = 'sb_new_token';
+const MADE_PATH = '/console/settings/tokens';
+
+function takeMade(c: Context<AppEnv>): { name: string; token: string } | undefined {
+  const raw = getCookie(c, MADE_COOKIE);
+  if (raw === undefined) return undefined;
+  deleteCookie(c, MADE_COOKIE, { path: MADE_PATH });
+  try {
+    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    return typeof v?.name === 'string' && typeof v?.token === 'string'
+      ? { name: v.name, token: v.token }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface FormState {
   status?: 201 | 409 | 422;
@@ -115,7 +138,7 @@ export function tokenSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                     <ActionForm
                       action={`/console/settings/tokens/${k.id}/revoke`}
                       csrf={csrf}
-                      label={tt.revoke}
+                      label={tt.revokeNamed(k.name)}
                       variant="danger"
                       confirm={tt.revokeConfirm}
                       inline
@@ -169,7 +192,10 @@ export function tokenSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       query: z.object({ cursor: z.string().max(200).optional() }),
       responses: PAGE,
     },
-    (c, { query }) => tokensPage(c, query.cursor),
+    (c, { query }) => {
+      const made = takeMade(c);
+      return tokensPage(c, query.cursor, made ? { made } : {});
+    },
   );
 
   route(
@@ -178,12 +204,9 @@ export function tokenSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/settings/tokens',
       access: 'read',
       operationId: 'consoleCreateToken',
-      summary: 'Make an API token (as POST /api/tokens); the answer shows it this once',
+      summary: 'Make an API token (as POST /api/tokens); the tokens page it leads to shows it this once',
       upload: FORM_UPLOAD,
-      responses: {
-        ...FORM_ANSWERS,
-        201: { description: 'Made: the tokens page, showing the new token this once', contentType: HTML },
-      },
+      responses: FORM_ANSWERS,
     },
     async (c) => {
       const form = await readForm(c, newTokenBody);
@@ -192,7 +215,19 @@ export function tokenSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       try {
         const made = await makeToken(db, c.get('principal')!, form.data);
         c.set('auditEntityId', made.id);
-        return tokensPage(c, undefined, { status: 201, made: { name: made.name, token: made.token } });
+        setCookie(
+          c,
+          MADE_COOKIE,
+          Buffer.from(JSON.stringify({ name: made.name, token: made.token })).toString('base64url'),
+          {
+            path: MADE_PATH,
+            httpOnly: true,
+            sameSite: 'Strict',
+            secure: new URL(c.req.url).protocol === 'https:',
+            maxAge: 60,
+          },
+        );
+        return c.redirect(MADE_PATH, 303);
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;

@@ -38,7 +38,8 @@ interface FormState {
 
 const roleOptions = (locale: ConsoleLocale) =>
   ROLES.map((r) => ({ value: r, label: COMMON[locale].roles[r] }));
-const localeOptions = () => LOCALES.map((l) => ({ value: l, label: COMMON.en.languageNames[l] }));
+const localeOptions = (locale: ConsoleLocale) =>
+  LOCALES.map((l) => ({ value: l, label: COMMON[locale].languageNames[l] }));
 
 /** Settings → users (admin): the list, a new user, a user's name, role, language, disabled flag and password. */
 export function userSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
@@ -127,7 +128,7 @@ export function userSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               name="locale"
               label={tt.locale}
               blank={tt.localeAuto}
-              options={localeOptions()}
+              options={localeOptions(locale)}
               values={form.values}
               errors={form.errors}
             />
@@ -194,7 +195,7 @@ export function userSettingsPages(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               name="locale"
               label={tt.locale}
               blank={tt.localeAuto}
-              options={localeOptions()}
+              options={localeOptions(locale)}
               value={user.locale ?? ''}
               values={change.values}
               errors={change.errors}

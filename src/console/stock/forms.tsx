@@ -1,9 +1,10 @@
 /** @jsxImportSource hono/jsx */
+import { randomUUID } from 'node:crypto';
 import { codeKey } from '../../domain/codes.js';
 import { ErrorSummary, Field, Select } from '../components.js';
 import type { FieldErrors, FormObject } from '../forms.js';
 import type { ConsoleLocale } from '../texts.js';
-import { REFUSALS, T } from './texts.js';
+import { REFUSAL_FIELDS, REFUSALS, T } from './texts.js';
 
 /**
  * The stock documents' forms (receipt, adjustment, transfer between warehouses): the fields of the
@@ -17,6 +18,35 @@ export const DOCUMENT_PATH: Record<DocumentKind, string> = {
   adjustment: '/console/stock/new/adjustment',
   transfer: '/console/stock/new/transfer',
 };
+
+/** A form's own key (`console:<uuid>`, one per page shown), sent as a hidden field. */
+const FORM_KEY = /^console:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const keyOf = (values: FormObject | undefined) => {
+  const v = values?.formKey;
+  return typeof v === 'string' && FORM_KEY.test(v) ? v : null;
+};
+
+/**
+ * A hidden `formKey` (`console:<uuid>`, made when the page is shown; kept when the form comes back
+ * with errors): a form whose reference is optional sends it as the reference when the field is left
+ * blank, so posting the same form twice (a double click, a reload) is a duplicate the service
+ * answers harmlessly instead of a second document.
+ */
+export function FormKey({ values }: { values?: FormObject | undefined }) {
+  return <input type="hidden" name="formKey" value={keyOf(values) ?? `console:${randomUUID()}`} />;
+}
+
+/** A form's values with a blank `field` set to the form's key (see `FormKey`). */
+export function keyedBy(field: string) {
+  return (values: FormObject): FormObject => {
+    const own = values[field];
+    const key = keyOf(values);
+    if (key && (own === undefined || (typeof own === 'string' && own.trim() === '')))
+      return { ...values, [field]: key };
+    return values;
+  };
+}
 
 /** How many rows of lines a form shows: at least five, one spare after those sent. */
 export function lineCount(values: FormObject | undefined): number {
@@ -72,6 +102,7 @@ export function DocumentForm(p: DocumentFormProps) {
       <ErrorSummary errors={p.errors} locale={p.locale} labels={labelsOf(p.kind, p.locale, rows)} />
       <form method="post" action={DOCUMENT_PATH[p.kind]} class="card stock-document" novalidate>
         <input type="hidden" name="_csrf" value={p.csrf} />
+        {p.kind === 'adjustment' ? <FormKey values={p.values} /> : null}
         {p.kind === 'transfer' ? (
           <>
             <Select
@@ -213,6 +244,7 @@ export function refusalErrors(
   input: { warehouse?: string; from?: string; to?: string; lines?: readonly { sku: string }[] | undefined },
 ): FieldErrors {
   const r = REFUSALS[locale];
+  const f = REFUSAL_FIELDS[locale];
   const en = locale === 'en';
   const out: FieldErrors = {};
   const add = (field: string, message: string) => {
@@ -227,25 +259,13 @@ export function refusalErrors(
   const d = (details ?? {}) as { lines?: LineRefusal[]; problems?: unknown[]; skus?: unknown[] };
   if (code === 'over_receipt') {
     for (const line of d.lines ?? [])
-      for (const i of linesOf(String(line.sku)))
-        add(`lines.${i}.quantity`, en ? 'more than is in transit' : r.over_receipt);
+      for (const i of linesOf(String(line.sku))) add(`lines.${i}.quantity`, f.over_receipt);
   } else if (code === 'unknown_line' || code === 'no_transfer_price') {
-    for (const sku of d.skus ?? [])
-      for (const i of linesOf(String(sku)))
-        add(
-          `lines.${i}.sku`,
-          code === 'unknown_line'
-            ? en
-              ? 'not on this transfer'
-              : r.unknown_line
-            : en
-              ? 'no transfer price'
-              : r.no_transfer_price,
-        );
+    for (const sku of d.skus ?? []) for (const i of linesOf(String(sku))) add(`lines.${i}.sku`, f[code]);
   } else if (code === 'unknown_price_list' || code === 'no_transfer_price_list') {
-    add('priceList', en ? 'no such price list' : r[code]);
+    add('priceList', f[code]);
   } else if (code === 'same_company') {
-    add('to', en ? 'must be a warehouse of another company' : r.same_company);
+    add('to', f.same_company);
   } else if (code === 'no_company') {
     add('', r.no_company);
   } else if (code === 'insufficient_stock' || code === 'stock_limit') {
@@ -253,18 +273,19 @@ export function refusalErrors(
       const onHand = Number(line.onHand ?? 0);
       const reserved = Number(line.reserved ?? 0);
       let message: string;
-      if (code === 'stock_limit') message = en ? 'on hand would exceed the limit' : r.stock_limit;
+      if (code === 'stock_limit') message = f.stock_limit;
       else if (typeof line.message === 'string')
         message = en ? line.message : line.message.includes('reserved') ? r.belowReserved : r.belowZero;
       else message = r.notFree(onHand, reserved);
       for (const i of linesOf(String(line.sku))) add(`lines.${i}.${amount}`, message);
     }
   } else if (code === 'unknown_reference') {
+    // The service names its problems in words only (`unknown SKU X`): read them, nothing else to go by.
     for (const p of d.problems ?? []) {
       const text = String(p);
       const sku = /^unknown SKU (.*)$/.exec(text)?.[1];
       const warehouse = /^unknown warehouse (.*)$/.exec(text)?.[1];
-      if (sku !== undefined) for (const i of linesOf(sku)) add(`lines.${i}.sku`, en ? text : r.unknownSku);
+      if (sku !== undefined) for (const i of linesOf(sku)) add(`lines.${i}.sku`, f.unknownSku(sku));
       if (warehouse !== undefined) {
         const field =
           kind !== 'transfer'
@@ -274,14 +295,14 @@ export function refusalErrors(
               : warehouse === input.to
                 ? 'to'
                 : '';
-        add(field, en ? text : `${r.unknownWarehouse} ${warehouse}`);
+        add(field, f.unknownWarehouse(warehouse));
       }
     }
   } else if (code === 'duplicate_reference') {
     const field = kind === 'group' ? 'ref' : kind === 'receive' ? 'receipt' : 'reference';
-    add(field, en ? 'already recorded with different lines' : r.duplicate_reference);
+    add(field, f.duplicate_reference);
   } else if (code === 'same_warehouse' || code === 'intra_group_transfer') {
-    add('to', en ? 'must be another warehouse of the same company' : r[code]);
+    add('to', f[code]);
   } else if (code === 'in_transit_location') {
     add('from', r.in_transit_location);
   }

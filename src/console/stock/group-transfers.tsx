@@ -9,7 +9,7 @@ import { Badge, ErrorSummary, Facts, Field, formatMoney, Select, Table, Time } f
 import { type ConsoleDeps, doneTo, errorOf, FORM_ANSWERS, HTML, PAGE, render, viewer } from '../context.js';
 import { type FieldErrors, FORM_UPLOAD, type FormObject, isBlank, readForm } from '../forms.js';
 import { COMMON } from '../texts.js';
-import { LineRows, lineCount, refusalErrors, refusalMessage } from './forms.js';
+import { FormKey, keyedBy, LineRows, lineCount, refusalErrors, refusalMessage } from './forms.js';
 import { sellingWarehouses } from './pages.js';
 import { T } from './texts.js';
 
@@ -209,6 +209,7 @@ async function transferPage(c: Context<AppEnv>, cd: ConsoleDeps, ref: string, st
             novalidate
           >
             <input type="hidden" name="_csrf" value={csrf} />
+            <FormKey values={state.values} />
             <Field
               name="receipt"
               label={t.receiptField}
@@ -344,7 +345,7 @@ export function groupTransferPages(cd: ConsoleDeps) {
     },
     async (c, { params }) => {
       const { locale } = viewer(c);
-      const form = await readForm(c, receiveBody, withoutBlankLines);
+      const form = await readForm(c, receiveBody, (v) => keyedBy('receipt')(withoutBlankLines(v)));
       if (!form.ok)
         return transferPage(c, cd, params.ref, { status: 422, errors: form.errors, values: form.values });
       let result: TransferResult;

@@ -5,7 +5,7 @@ import type { AppEnv } from '../../http/env.js';
 import { nextCursor, nextPairCursor, readCursor, readPairCursor } from '../../http/pagination.js';
 import { listStockLevels, listWarehouses, skuDetail } from '../../stock/catalogue-query.js';
 import { listMovements } from '../../stock/ledger.js';
-import { listAlerts } from '../../stock/low-stock.js';
+import { listAlerts, listLowStock } from '../../stock/low-stock.js';
 import { getStock } from '../../stock/stock-service.js';
 import { Badge, ErrorSummary, Facts, Field, Select, Table, Time } from '../components.js';
 import { type ConsoleDeps, render, viewer } from '../context.js';
@@ -99,6 +99,9 @@ function StockLinks({
           </a>
         </>
       ) : null}
+      <a class="button secondary" href="/console/stock/low">
+        {t.lowNow}
+      </a>
       <a class="button secondary" href="/console/stock/alerts/low">
         {t.lowStock}
       </a>
@@ -523,6 +526,46 @@ export async function alertsPage(
         query={{ sku }}
         first={Boolean(query.cursor)}
         next={page.nextId !== null ? { cursor: nextCursor(page.nextId)! } : null}
+      />
+    </>,
+  );
+}
+
+/** The (SKU, warehouse) pairs below their reorder point now, 50 a page, by SKU. */
+export async function lowStockPage(
+  c: Context<AppEnv>,
+  cd: ConsoleDeps,
+  query: { cursor?: string | undefined },
+) {
+  const { locale, can } = viewer(c);
+  const t = T[locale];
+  const page = await listLowStock(cd.deps.db, { limit: PAGE_SIZE, after: readPairCursor(query.cursor) });
+  return render(
+    c,
+    { title: t.lowTitle, nav: 'stock' },
+    <>
+      <h1>{t.lowTitle}</h1>
+      <StockLinks locale={locale} canOperate={can('operate')} />
+      <p>{t.lowIntro}</p>
+      <Table
+        caption={t.lowCaption}
+        hideCaption
+        locale={locale}
+        emptyText={t.noLow}
+        rows={page.items}
+        columns={[
+          { label: t.sku, cell: (r) => <a href={skuHref(r.sku)}>{r.sku}</a> },
+          { label: t.warehouse, cell: (r) => r.warehouse ?? t.wholeSku },
+          { label: t.availableNow, num: true, cell: (r) => r.available },
+          { label: t.reorderPoint, num: true, cell: (r) => r.reorderPoint },
+        ]}
+      />
+      <Paging
+        locale={locale}
+        path="/console/stock/low"
+        query={{}}
+        first={Boolean(query.cursor)}
+        next={page.next ? { cursor: nextPairCursor(page.next)! } : null}
       />
     </>,
   );

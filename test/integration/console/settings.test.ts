@@ -152,10 +152,25 @@ describe('settings: users', () => {
 describe('settings: API tokens', () => {
   it('makes a token from the session, shows it once, and it works', async () => {
     const res = await post(viewer, '/console/settings/tokens', { name: 'my script', role: 'viewer' });
-    expect(res.status).toBe(201);
-    const html = await res.text();
+    // A 303 (a reload makes no second token); the page it leads to shows the token once, handed over
+    // in a short-lived HttpOnly cookie for that page only, never in the URL.
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/settings/tokens');
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/sb_new_token=[^;]+;/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/Path=\/console\/settings\/tokens/);
+    expect(setCookie).toMatch(/Max-Age=60/);
+    const handed = /sb_new_token=[^;]+/.exec(setCookie)![0];
+    const shown = await stack.app.request('/console/settings/tokens', {
+      headers: { cookie: `${viewer.cookie}; ${handed}`, 'accept-language': 'en' },
+    });
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('set-cookie')).toMatch(/sb_new_token=;.*Max-Age=0/i);
+    const html = await shown.text();
     const token = /id="new-token"[^>]*value="(sbt_[^"]+)"/.exec(html)?.[1];
     expect(token).toBeTruthy();
+    expect(await stack.db('api_tokens').where({ name: 'my script' }).count({ n: '*' })).toEqual([{ n: 1 }]);
     const row = await stack.db('api_tokens').where({ name: 'my script' }).first();
     expect(row).toMatchObject({ role: 'viewer', user_id: viewer.id });
     const works = await stack.app.request('/api/me', { headers: { authorization: `Bearer ${token}` } });
@@ -185,7 +200,7 @@ describe('settings: API tokens', () => {
   it('revokes a token: the viewer their own, not another’s', async () => {
     const mine = await stack.db('api_tokens').where({ name: 'my script' }).first();
     const adminToken = await post(admin, '/console/settings/tokens', { name: 'admin script', role: 'admin' });
-    expect(adminToken.status).toBe(201);
+    expect(adminToken.status).toBe(303);
     const theirs = await stack.db('api_tokens').where({ name: 'admin script' }).first();
     const refused = await post(viewer, `/console/settings/tokens/${theirs.id}/revoke`, {});
     expect(refused.status).toBe(403);
@@ -198,6 +213,7 @@ describe('settings: API tokens', () => {
     const list = await (await get(admin, '/console/settings/tokens')).text();
     expect(list).toContain('my script');
     expect(list).toContain(`/console/settings/tokens/${theirs.id}/revoke`);
+    expect(list).toContain('Revoke “admin script”');
     expect(list).not.toContain(`/console/settings/tokens/${mine.id}/revoke`);
   });
 });

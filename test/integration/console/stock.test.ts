@@ -107,7 +107,7 @@ describe('stock forms', () => {
       { warehouse: 'MAIN', d_on_hand: 10, d_reserved: 0, reason: 'receipt', ref_type: 'receipt' },
     ]);
     const audit = await stack.db('audit_log').where('operation', 'consoleStockReceipt').first();
-    expect(audit).toMatchObject({ actor: 'ops@example.com', entity: 'stock_receipt', status: 303 });
+    expect(audit).toMatchObject({ actor: 'ops@example.com', entity: 'stock', status: 303 });
     const doc = await stack
       .db('stock_documents')
       .where({ reference: 'GRN-1', kind: 'receipt' })
@@ -238,6 +238,26 @@ describe('stock forms', () => {
     expect(
       await stack.db('audit_log').where('operation', 'consoleStockAdjustment').count({ n: '*' }),
     ).toEqual([{ n: 1 }]);
+
+    // Without a reference, the form's own key stands in: posting the same form twice adjusts once.
+    const page = await (await get('/console/stock/new/adjustment', operator)).text();
+    const formKey = /name="formKey" value="(console:[0-9a-f-]{36})"/.exec(page)?.[1];
+    expect(formKey).toBeTruthy();
+    const twice = () =>
+      post('/console/stock/new/adjustment', operator, {
+        formKey: formKey!,
+        warehouse: 'MAIN',
+        reason: 'found',
+        reference: '',
+        'lines.0.sku': 'A1',
+        'lines.0.delta': '2',
+      });
+    expect((await twice()).status).toBe(303);
+    expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 8, reserved: 6 });
+    const second = await twice();
+    expect(second.status).toBe(303);
+    expect((await flashOf(second, operator)).html).toContain('already recorded');
+    expect(await level('A1', 'MAIN')).toMatchObject({ on_hand: 8, reserved: 6 });
     expect(await checkInvariants(stack.db)).toEqual([]);
   });
 
@@ -295,7 +315,7 @@ describe('stock forms', () => {
     expect(res.status).toBe(303);
     expect(await level('A1', 'WEST')).toMatchObject({ on_hand: 0, reserved: 0, reorder_point: 3 });
     const audit = await stack.db('audit_log').where('operation', 'consoleSetWarehouseReorderPoint').first();
-    expect(audit).toMatchObject({ entity: 'stock_reorder_point', entity_id: 'A1/WEST' });
+    expect(audit).toMatchObject({ entity: 'stock', entity_id: 'A1/WEST' });
     const bad = await post('/console/stock/A1/warehouses/WEST/reorder-point', operator, {
       reorderPoint: '-1',
     });
@@ -452,6 +472,36 @@ describe('stock pages', () => {
     const zh = await (await get('/console/stock/alerts/low?sku=A1', operator, 'zh-CN')).text();
     expect(zh).toContain('<h1>低库存预警</h1>');
     expect(zh).toContain('<a href="/console/stock/A1">A1</a>');
+
+    // The current list: A1 (all warehouses) is below its reorder point of 5 now.
+    const avail = (await stack.api('GET', '/api/stock?below=reorder')).body.items as { sku: string }[];
+    expect(avail.map((i) => i.sku)).toContain('A1');
+    const low = await (await get('/console/stock/low', viewer)).text();
+    expect(low).toContain('<h1>Low stock now</h1>');
+    expect(low).toContain('<a href="/console/stock/A1">A1</a>');
+    expect(low).toContain('All warehouses');
+    expect(await (await get('/console/stock/low', viewer, 'zh-CN')).text()).toContain('<h1>当前低库存</h1>');
+    expect(await (await get('/console/stock', viewer)).text()).toContain('href="/console/stock/low"');
+    expect((await get('/console/stock/low?cursor=bad', viewer)).status).toBe(400);
+    // Raised again above the reorder point: it leaves the list.
+    await stack.api('PUT', '/api/skus/A1', {
+      name: 'Blue kettle',
+      unitPrice: 1000,
+      currency: 'EUR',
+      reorderPoint: 0,
+    });
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'MAIN',
+      reference: 'GRN-A1-3',
+      lines: [{ sku: 'A1', quantity: 1 }],
+    });
+    await stack.settle();
+    while ((await stack.relay.publishOutbox()) > 0) {
+      // the relay hands stock changes to the low-stock check
+    }
+    expect(await (await get('/console/stock/low', viewer)).text()).toContain(
+      'No SKU is below its reorder point.',
+    );
   });
 });
 
@@ -465,6 +515,7 @@ describe('the pages’ markup', () => {
       '/console/stock/new/group-transfer',
       '/console/stock/A1',
       '/console/stock/alerts/low',
+      '/console/stock/low',
     ]) {
       const res = await get(path, operator);
       expect(res.status, path).toBe(200);
@@ -609,13 +660,25 @@ describe('intra-group transfers', () => {
     );
 
     // Part, then the rest (lines left blank).
-    const part = await post('/console/stock/group-transfers/IG-1/receive', operator, {
-      receipt: 'RC-1',
-      'lines.0.sku': 'A1',
-      'lines.0.quantity': '1',
-    });
+    // The receipt reference left blank: the page's own key stands in, so posting twice books it once.
+    const shown = await (await get('/console/stock/group-transfers/IG-1', operator)).text();
+    const formKey = /name="formKey" value="(console:[0-9a-f-]{36})"/.exec(shown)?.[1];
+    expect(formKey).toBeTruthy();
+    const receivePart = () =>
+      post('/console/stock/group-transfers/IG-1/receive', operator, {
+        formKey: formKey!,
+        receipt: '',
+        'lines.0.sku': 'A1',
+        'lines.0.quantity': '1',
+      });
+    const part = await receivePart();
     expect(part.status).toBe(303);
     expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 1, reserved: 0 });
+    const again = await receivePart();
+    expect(again.status).toBe(303);
+    expect((await flashOf(again, operator)).html).toContain('IG-1');
+    expect(await level('A1', 'HK-1')).toMatchObject({ on_hand: 1, reserved: 0 });
+    expect((await stack.api('GET', '/api/transfers/IG-1')).body.receipts).toHaveLength(1);
     const over = await post('/console/stock/group-transfers/IG-1/receive', operator, {
       receipt: 'RC-2',
       'lines.0.sku': 'A1',
@@ -637,7 +700,7 @@ describe('intra-group transfers', () => {
     expect(done).not.toContain('/receive"');
     expect(
       await stack.db('audit_log').where({ operation: 'consoleReceiveTransfer' }).count({ n: '*' }),
-    ).toEqual([{ n: 2 }]);
+    ).toEqual([{ n: 3 }]);
     expect(await checkInvariants(stack.db)).toEqual([]);
 
     expect(
