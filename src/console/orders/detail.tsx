@@ -180,6 +180,11 @@ export async function orderPage(
             <form method="post" action={`${base}/ship`}>
               <h3>{tt.shipHeading}</h3>
               <CsrfField token={csrf} />
+              <input
+                type="hidden"
+                name="lastShipment"
+                value={String(o.shipments.reduce((n, s) => Math.max(n, s.id), 0))}
+              />
               <p class="hint">{tt.shipHint}</p>
               {shipLines.map((l, i) => (
                 <>

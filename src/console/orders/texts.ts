@@ -144,6 +144,7 @@ export const T = defineTexts(
     placeOrder: 'Place order',
     placed: (id: number) => `Order ${id} was placed.`,
     alreadyPlaced: (id: number) => `This form was already sent: order ${id}.`,
+    noFormKey: 'The form has no valid form key; check the order and send it again.',
     // The quote panel (also used by order-quote.js)
     quoteHeading: 'Quote',
     quoteEmpty: 'Enter a customer, a currency and at least one line to see a quote.',
@@ -313,6 +314,7 @@ export const T = defineTexts(
     placeOrder: '提交订单',
     placed: (id: number) => `订单 ${id} 已提交。`,
     alreadyPlaced: (id: number) => `此表单已提交过：订单 ${id}。`,
+    noFormKey: '表单缺少有效的表单编号；请核对订单后重新提交。',
     quoteHeading: '报价',
     quoteEmpty: '请输入客户、币种和至少一行商品以查看报价。',
     quoteLoading: '检查中…',
