@@ -47,6 +47,7 @@ import {
   type FormObject,
   formValues,
   readForm,
+  valueAt,
 } from '../forms.js';
 import { allBlank, copyValues, majorText, PageLinks, parsePriced, yesNo } from './shared.js';
 import { T } from './texts.js';
@@ -279,6 +280,8 @@ function parseCustomerForm(values: FormObject) {
           currency: limit.currency,
         };
       for (const k of ['billingAddress', 'shippingAddress']) if (allBlank(out[k])) out[k] = null;
+      // Taken off hold: the reason the form showed goes too (the API keeps one only while on hold).
+      if (!['on', 'true', '1'].includes(valueAt(v, 'onHold').toLowerCase())) out.onHoldReason = null;
       return out;
     },
     ['contacts'],
