@@ -69,17 +69,24 @@ interface FormState {
   values?: FormObject | undefined;
 }
 
+/** Held orders shown on a customer or salesperson page; the rest are in the order list. */
+const HELD_SHOWN = 50;
+
 /** Where a customer stands on credit, and its held orders (the customer and salesperson pages). */
 function CreditSection({
   credit,
   locale,
   showChecked,
+  allHeld,
 }: {
   credit: Awaited<ReturnType<typeof customerCredit>> | Awaited<ReturnType<typeof salespersonCredit>>;
   locale: 'en' | 'zh-CN';
   showChecked?: boolean;
+  /** The order list of all held orders, linked when there are more than the page shows. */
+  allHeld: string;
 }) {
   const t = T[locale];
+  const held = credit.heldOrders.slice(0, HELD_SHOWN);
   const checked = 'checked' in credit ? credit.checked : true;
   return (
     <section class="card" aria-labelledby="credit-h">
@@ -144,7 +151,7 @@ function CreditSection({
         caption={t.heldCaption}
         hideCaption
         locale={locale}
-        rows={credit.heldOrders}
+        rows={held}
         columns={[
           { label: t.order, cell: (o) => <a href={`/console/orders/${o.id}`}>{`#${o.id}`}</a> },
           { label: t.channel, cell: (o) => o.channel },
@@ -157,6 +164,11 @@ function CreditSection({
           { label: t.heldAt, cell: (o) => <Time at={o.heldAt} /> },
         ]}
       />
+      {credit.heldOrders.length > HELD_SHOWN ? (
+        <p>
+          <a href={allHeld}>{t.moreHeld(HELD_SHOWN)}</a>
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -314,6 +326,11 @@ function domainFieldErrors(code: string, message: string, details: unknown): Fie
   if (code === 'unknown_salesperson') return { salesperson: [message] };
   return detailsToFieldErrors(details);
 }
+
+/** The salesperson page's customers: 50 at a time, below `beforeId` (newest first). */
+const salespersonPageQuery = z.object({
+  beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
 
 export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
   const db = cd.deps.db;
@@ -592,7 +609,12 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
             ]}
           />
         </section>
-        <CreditSection credit={credit} locale={v.locale} showChecked />
+        <CreditSection
+          credit={credit}
+          locale={v.locale}
+          showChecked
+          allHeld={`/console/orders?${new URLSearchParams({ customer: customer.code, status: 'on_hold' })}`}
+        />
         <section class="card" aria-labelledby="orders-h">
           <h2 id="orders-h">{t.recentOrders}</h2>
           <Table
@@ -823,17 +845,19 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       operationId: 'consoleSalesperson',
       summary: 'A salesperson: credit limit, exposure, held orders of their customers, their customers',
       params: salespersonParams,
+      query: salespersonPageQuery,
       responses: PAGE,
       errors: [404],
     },
-    async (c, { params }) => {
+    async (c, { params, query }) => {
       const v = viewer(c);
       const t = T[v.locale];
       const person = await salespersonDetail(db, params.code);
       const [credit, customers] = await Promise.all([
         salespersonCredit(db, params.code),
-        salespersonCustomers(db, params.code, { limit: 50 }, null),
+        salespersonCustomers(db, params.code, { limit: 50 }, query.beforeId ?? null),
       ]);
+      const here = `/console/salespeople/${encodeURIComponent(person.code)}`;
       return render(
         c,
         { title: t.salespersonTitle(person.code), nav: 'customers' },
@@ -858,7 +882,11 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               ]}
             />
           </section>
-          <CreditSection credit={credit} locale={v.locale} />
+          <CreditSection
+            credit={credit}
+            locale={v.locale}
+            allHeld={`/console/orders?${new URLSearchParams({ salesperson: person.code, status: 'on_hold' })}`}
+          />
           <section class="card" aria-labelledby="spc-h">
             <h2 id="spc-h">{t.salespersonCustomers}</h2>
             <Table
@@ -883,6 +911,11 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                     )),
                 },
               ]}
+            />
+            <PageLinks
+              locale={v.locale}
+              first={query.beforeId ? here : null}
+              next={customers.nextId ? `${here}?beforeId=${customers.nextId}` : null}
             />
           </section>
         </>,

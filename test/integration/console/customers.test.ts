@@ -165,6 +165,23 @@ describe('console customers', () => {
     expect(zh.html).toContain('业务员 sp-li');
   });
 
+  it("pages a salesperson's customers, 50 at a time", async () => {
+    expect((await stack.api('PUT', '/api/salespeople/sp-many', { name: 'Many' })).status).toBeLessThan(300);
+    for (let i = 0; i < 51; i++)
+      expect(
+        (await stack.api('PUT', `/api/customers/MANY-${i}`, { name: `Many ${i}`, salesperson: 'sp-many' }))
+          .status,
+      ).toBe(201);
+    const first = await page('/console/salespeople/sp-many', viewer);
+    expect(first.html).not.toContain('href="/console/customers/MANY-0"');
+    expect(first.html).toContain('href="/console/customers/MANY-50"');
+    const next = /href="(\/console\/salespeople\/sp-many\?beforeId=\d+)" rel="next"/.exec(first.html)?.[1];
+    expect(next).toBeTruthy();
+    const second = await page(next!, viewer);
+    expect(second.html).toContain('href="/console/customers/MANY-0"');
+    expect(second.html).not.toContain('href="/console/customers/MANY-50"');
+  });
+
   it('creates a customer through the form as the API would, with its audit entry', async () => {
     const form = await page('/console/customers/new', finance);
     expect(form.status).toBe(200);
