@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { customerIdByCode } from '../../billing/statements.js';
 import { customerCredit, salespersonCredit } from '../../customers/credit-view.js';
-import { customerOrders, salespersonCustomers } from '../../customers/customer-orders.js';
+import { recentCustomerOrders, salespersonCustomers } from '../../customers/customer-orders.js';
 import {
   type CustomerView,
   customerDetail,
@@ -535,7 +535,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     const customer = await customerDetail(db, code);
     const [credit, orders, delivery] = await Promise.all([
       customerCredit(db, code),
-      customerOrders(db, code, { limit: 10 }, null),
+      recentCustomerOrders(db, code, { limit: 10 }, null),
       customerIdByCode(db, code).then((id) => documentDelivery(db, id)),
     ]);
     const finance = v.can('finance');
@@ -641,28 +641,9 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               { label: t.open, num: true, cell: (o) => <Money minor={o.openValue} currency={o.currency} /> },
             ]}
           />
-          {orders.totals.length ? (
-            <Table
-              caption={t.totalsCaption}
-              locale={v.locale}
-              rows={orders.totals}
-              columns={[
-                { label: t.currency, cell: (r) => r.currency },
-                { label: t.orders, num: true, cell: (r) => r.orders },
-                {
-                  label: t.ordered,
-                  num: true,
-                  cell: (r) => <Money minor={r.ordered} currency={r.currency} />,
-                },
-                {
-                  label: t.shipped,
-                  num: true,
-                  cell: (r) => <Money minor={r.shipped} currency={r.currency} />,
-                },
-                { label: t.open, num: true, cell: (r) => <Money minor={r.open} currency={r.currency} /> },
-              ]}
-            />
-          ) : null}
+          <p>
+            <a href={`/console/orders?${new URLSearchParams({ customer: customer.code })}`}>{t.allOrders}</a>
+          </p>
         </section>
         <section class="card" aria-labelledby="documents-h">
           <h2 id="documents-h">{t.documents}</h2>
@@ -855,7 +836,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const person = await salespersonDetail(db, params.code);
       const [credit, customers] = await Promise.all([
         salespersonCredit(db, params.code),
-        salespersonCustomers(db, params.code, { limit: 50 }, query.beforeId ?? null),
+        salespersonCustomers(db, params.code, { limit: 50 }, query.beforeId ?? null, false),
       ]);
       const here = `/console/salespeople/${encodeURIComponent(person.code)}`;
       return render(
@@ -871,14 +852,6 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 [t.name, person.name],
                 [t.email, person.email ?? t.none],
                 [t.active, yesNo(v.locale, person.active)],
-                [
-                  t.creditUsed,
-                  customers.creditUsed !== null && person.creditLimit ? (
-                    <Money minor={customers.creditUsed} currency={person.creditLimit.currency} />
-                  ) : (
-                    t.none
-                  ),
-                ],
               ]}
             />
           </section>

@@ -144,6 +144,9 @@ describe('console customers', () => {
     expect(html).toContain(`href="/console/orders/${heldId}"`);
     expect(html).toContain(`href="/console/orders/${passedId}"`);
     expect(html).toContain('Documents are not e-mailed');
+    // The newest orders only: no sums over all of them, a link to the order list instead.
+    expect(html).toContain('href="/console/orders?customer=ACME"');
+    expect(html).not.toContain('Order values by currency');
     // A viewer gets no forms.
     expect(html).not.toContain('/console/customers/ACME/edit');
     expect(html).not.toContain('method="post" action="/console/customers/ACME');
