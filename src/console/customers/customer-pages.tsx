@@ -209,7 +209,7 @@ function CustomerFields({
         label={t.language}
         value={customer?.language ?? ''}
         blank={t.none}
-        options={LANGUAGES.map((l) => ({ value: l, label: l }))}
+        options={LANGUAGES.map((l) => ({ value: l, label: t.languages[l] ?? l }))}
         {...common}
       />
       <Field name="timeZone" label={t.timeZone} value={customer?.timeZone} {...common} />
@@ -572,7 +572,10 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 ),
               ],
               [t.currency, customer.currency ?? t.none],
-              [t.language, customer.language ?? t.none],
+              [
+                t.language,
+                customer.language ? (t.languages[customer.language] ?? customer.language) : t.none,
+              ],
               [t.taxId, customer.taxId ?? t.none],
               [t.paymentTerms, customer.paymentTermsDays ?? t.none],
               [
