@@ -318,6 +318,22 @@ const labelsOf = (locale: 'en' | 'zh-CN'): Record<string, string> => {
     'creditLimit.currency': t.creditLimitCurrency,
     onHoldReason: t.onHoldReason,
     invoicePolicy: t.invoicePolicy,
+    ...Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [
+        [`contacts.${i}`, t.contact(i + 1)],
+        [`contacts.${i}.name`, `${t.contact(i + 1)}: ${t.contactName}`],
+        [`contacts.${i}.email`, `${t.contact(i + 1)}: ${t.email}`],
+        [`contacts.${i}.phone`, `${t.contact(i + 1)}: ${t.phone}`],
+      ]).flat(),
+    ),
+    ...Object.fromEntries(
+      (['billingAddress', 'shippingAddress'] as const).flatMap((kind) =>
+        (['name', 'line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const).map((k) => [
+          `${kind}.${k}`,
+          `${t[kind]}: ${t.address[k]}`,
+        ]),
+      ),
+    ),
   };
 };
 
