@@ -140,6 +140,22 @@ export async function customerOrders(
   page: { limit: number },
   beforeId: number | null,
 ) {
+  const { customer, id, items, nextId } = await recentCustomerOrders(db, code, page, beforeId);
+  const totals = (await totalsOf(db, [id])).get(id) ?? [];
+  const execution = await executionOf(db, id);
+  return { customer, totals, execution, items, nextId };
+}
+
+/**
+ * A page of a customer's orders, newest first, with their values: no totals over all its orders
+ * (the console's customer page; index on customer_id).
+ */
+export async function recentCustomerOrders(
+  db: Conn,
+  code: string,
+  page: { limit: number },
+  beforeId: number | null,
+) {
   const customer = await db('customers').where({ code }).first('id', 'code', 'name');
   if (!customer) throw notFound(`customer ${code}`);
   let q = db('orders').where({ customer_id: customer.id });
@@ -182,13 +198,10 @@ export async function customerOrders(
       })),
     };
   });
-  const totals = (await totalsOf(db, [Number(customer.id)])).get(Number(customer.id)) ?? [];
-  const execution = await executionOf(db, Number(customer.id));
   const last = orders[orders.length - 1];
   return {
     customer: { code: String(customer.code), name: customer.name ?? null },
-    totals,
-    execution,
+    id: Number(customer.id),
     items,
     nextId: rows.length > page.limit && last ? Number(last.id) : null,
   };
@@ -204,6 +217,8 @@ export async function salespersonCustomers(
   code: string,
   page: { limit: number },
   beforeId: number | null,
+  /** false: no totals over all the salesperson's customers (the console's page); `totals` is empty. */
+  withTotals = true,
 ) {
   const sp = await db('salespeople').where({ code }).first();
   if (!sp) throw notFound(`salesperson ${code}`);
@@ -218,11 +233,13 @@ export async function salespersonCustomers(
     db,
     customers.map((c) => Number(c.id)),
   );
-  const all = await db('customers').where({ salesperson_id: sp.id }).select('id');
-  const allTotals = await totalsOf(
-    db,
-    all.map((c) => Number(c.id)),
-  );
+  const all = withTotals ? await db('customers').where({ salesperson_id: sp.id }).select('id') : [];
+  const allTotals = withTotals
+    ? await totalsOf(
+        db,
+        all.map((c) => Number(c.id)),
+      )
+    : new Map();
   const totals = sumTotals([...allTotals.values()]);
   const creditLimit =
     sp.credit_limit === null

@@ -644,3 +644,65 @@ export async function unassignPriceList(db: Db, code: string, assignmentId: numb
     if (n === 0) throw notFound(`assignment ${assignmentId} of price list ${list.code}`);
   });
 }
+
+/**
+ * Adds or replaces one item of a list (the console's item form): the same rules as
+ * `putPriceListItems`, but only the changed row is checked and written, under the same lock, so
+ * other items (even ones added meanwhile) stay as they are. An item with the SKU, quantity break
+ * and validFrom of a stored one updates it.
+ */
+export async function putPriceListItem(db: Db, code: string, item: PriceItemInput): Promise<ItemsSaved> {
+  return withTransaction(db, async (tx) => {
+    const lists = await lockLists(tx);
+    const list = requireList(lists, code);
+    const [record] = await itemRecords(tx, list, lists, [item]);
+    if (!record) throw unprocessable('invalid_items', 'no item given');
+    await checkBaseLevels(tx, list, lists, [record]);
+    const sameSku = await tx(PRICE_LIST_ITEMS).where({ price_list_id: list.id, sku_code: record.sku_code });
+    const key = itemKey(record.sku_code, record.min_quantity, record.valid_from);
+    const old = sameSku.find(
+      (r) => itemKey(String(r.sku_code), Number(r.min_quantity), r.valid_from ?? null) === key,
+    );
+    const id = old ? Number(old.id) : null;
+    const siblings = sameSku
+      .filter((r) => r !== old)
+      .map((r) => ({
+        id: Number(r.id),
+        sku_code: String(r.sku_code),
+        min_quantity: Number(r.min_quantity),
+        valid_from: (r.valid_from as string | null) ?? null,
+        valid_to: (r.valid_to as string | null) ?? null,
+        price: r.price === null ? null : Number(r.price),
+        percent_bp: r.percent_bp === null ? null : Number(r.percent_bp),
+        based_on_list_id: r.based_on_list_id === null ? null : Number(r.based_on_list_id),
+      }));
+    await checkTies(tx, list, lists, [{ ...record, id }, ...siblings], await assignmentsOf(tx, [list.id]));
+    const now = dbTime();
+    const saved: ItemsSaved = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
+    if (old && id !== null) {
+      if (sameRecord(record, old)) saved.unchanged = 1;
+      else {
+        await tx(PRICE_LIST_ITEMS)
+          .where({ id })
+          .update({ ...record, updated_at: now });
+        saved.updated = 1;
+      }
+    } else {
+      await tx(PRICE_LIST_ITEMS).insert({ ...record, price_list_id: list.id, updated_at: now });
+      saved.created = 1;
+    }
+    if (saved.created + saved.updated > 0)
+      await tx(PRICE_LISTS).where({ id: list.id }).update({ updated_at: now });
+    return saved;
+  });
+}
+
+/** Removes one item of a list (404 when the list has no such item); the others stay as they are. */
+export async function deletePriceListItem(db: Db, code: string, id: number): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    const list = requireList(await lockLists(tx), code);
+    const n = await tx(PRICE_LIST_ITEMS).where({ price_list_id: list.id, id }).delete();
+    if (n === 0) throw notFound(`item ${id} of price list ${list.code}`);
+    await tx(PRICE_LISTS).where({ id: list.id }).update({ updated_at: dbTime() });
+  });
+}

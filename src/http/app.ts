@@ -50,6 +50,7 @@ import { userRoutes } from './routes/users.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { sessionCookieOf } from './session-cookie.js';
+import { uploadLimit } from './upload.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Uploaded sheets have their own, larger limit on their routes. */
@@ -59,6 +60,8 @@ const UPLOAD_PATHS: ReadonlySet<string> = new Set([
   CUSTOMER_IMPORT_PATH,
   PAYMENT_IMPORT_PATH,
 ]);
+/** The console's price sheet import: the API's upload limit, as on POST /api/price-lists/{code}/import. */
+const CONSOLE_PRICE_LIST_IMPORT_PATH = /^\/console\/price-lists\/[^/]+\/import$/;
 
 /**
  * The HTTP app: health probes, /metrics, the admin API under /api behind a bearer token, and the
@@ -74,8 +77,14 @@ export function createApp(deps: AppDeps) {
     onError: (c) => errorResponse(c, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes`),
   });
   app.use('*', (c, next) =>
-    UPLOAD_PATHS.has(c.req.path) || PRICE_LIST_IMPORT_PATH.test(c.req.path) ? next() : defaultLimit(c, next),
+    UPLOAD_PATHS.has(c.req.path) ||
+    PRICE_LIST_IMPORT_PATH.test(c.req.path) ||
+    CONSOLE_PRICE_LIST_IMPORT_PATH.test(c.req.path)
+      ? next()
+      : defaultLimit(c, next),
   );
+  const sheetLimit = uploadLimit();
+  app.use('*', (c, next) => (CONSOLE_PRICE_LIST_IMPORT_PATH.test(c.req.path) ? sheetLimit(c, next) : next()));
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps.metricsToken));
   if (deps.channels) app.route('/', webhookRoutes(deps.channels));

@@ -62,17 +62,17 @@ export async function cancelOrder(
   return { order, filledOrders };
 }
 
+/** A cancellation a person asks for (API or console): the channel is told; without a reason, a default one. */
+export function cancelOrderByStaff(db: Db, orderId: number, reason: string | undefined, actor: string) {
+  return cancelOrder(db, orderId, reason ?? 'cancelled by admin', actor, { tellChannel: true });
+}
+
 /**
  * `cancelOrder` inside the caller's transaction, for an order it has locked with
  * `lockOrderForChange`. Refuses an order that is no longer open (InvalidTransitionError). Returns
  * the SKUs whose stock it released: the caller lets backorders take them after its commit
  * (`fillBackorders`), so that no transaction locks other orders while it holds stock rows.
  */
-/** A cancellation a person asks for (API or console): the channel is told; without a reason, a default one. */
-export function cancelOrderByStaff(db: Db, orderId: number, reason: string | undefined, actor: string) {
-  return cancelOrder(db, orderId, reason ?? 'cancelled by admin', actor, { tellChannel: true });
-}
-
 export async function cancelLocked(
   tx: Tx,
   locked: LockedOrder,

@@ -48,6 +48,14 @@ export interface ShipmentResult {
   lines: { sku: string; quantity: number }[];
 }
 
+export interface ShipOptions {
+  /**
+   * The newest shipment of the order when the form was shown (0: none): a form posted twice, or
+   * after someone else shipped, is refused (409) instead of recording a second shipment.
+   */
+  lastShipmentId?: number | undefined;
+}
+
 /** The statuses in which an order has reserved units that may ship. */
 export const SHIPPABLE: readonly OrderStatus[] = ['confirmed', 'backordered', 'partially_shipped'];
 
@@ -61,9 +69,22 @@ export async function shipOrder(
   orderId: number,
   request: ShipmentRequest,
   actor: string,
+  options: ShipOptions = {},
 ): Promise<ShipmentResult> {
   return withOrderLocked(db, orderId, async (tx, { order, lines, allocations }) => {
     const now = dbTime();
+    if (options.lastShipmentId !== undefined) {
+      const newer = await tx('shipments')
+        .where('order_id', orderId)
+        .where('id', '>', options.lastShipmentId)
+        .first('id');
+      if (newer)
+        throw conflict(
+          'shipped_meanwhile',
+          `shipment ${newer.id} of this order was recorded after the form was shown: nothing shipped`,
+          { shipmentId: Number(newer.id) },
+        );
+    }
     if (!SHIPPABLE.includes(order.status)) {
       throw conflict('not_shippable', `an order in status ${order.status} has nothing that can ship`, {
         status: order.status,

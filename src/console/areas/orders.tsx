@@ -148,7 +148,7 @@ export function orderPages(cd: ConsoleDeps) {
         // Without its key a repeat could not be told from a new order: the form is shown again, with a new key.
         return newOrderPage(c, {
           status: 422,
-          error: 'the form has no valid form key; check the order and send it again',
+          error: T[locale].noFormKey,
           values: { ...form.values, formKey: '' },
           errors: form.ok ? undefined : form.errors,
         });
@@ -274,8 +274,19 @@ export function orderPages(cd: ConsoleDeps) {
       const parsed = shipForm(values);
       if (!parsed.ok)
         return orderPage(c, cd, params.id, { status: 422, form: 'ship', errors: parsed.errors, values });
+      // The newest shipment the form was shown with: the same form posted twice ships once.
+      const seen = /^\d{1,15}$/.exec(valueAt(values, 'lastShipment').trim());
+      if (!seen)
+        return orderPage(c, cd, params.id, {
+          status: 422,
+          form: 'ship',
+          error: T[viewer(c).locale].noFormKey,
+          values,
+        });
       return act(c, params.id, 'ship', values, async () => {
-        const result = await shipOrder(db, params.id, parsed.data, actorOf(c));
+        const result = await shipOrder(db, params.id, parsed.data, actorOf(c), {
+          lastShipmentId: Number(seen[0]),
+        });
         return T[viewer(c).locale].shippedNotice(result.shipmentId);
       });
     },

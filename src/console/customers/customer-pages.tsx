@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { customerIdByCode } from '../../billing/statements.js';
 import { customerCredit, salespersonCredit } from '../../customers/credit-view.js';
-import { customerOrders, salespersonCustomers } from '../../customers/customer-orders.js';
+import { recentCustomerOrders, salespersonCustomers } from '../../customers/customer-orders.js';
 import {
   type CustomerView,
   customerDetail,
@@ -47,6 +47,7 @@ import {
   type FormObject,
   formValues,
   readForm,
+  valueAt,
 } from '../forms.js';
 import { allBlank, copyValues, majorText, PageLinks, parsePriced, yesNo } from './shared.js';
 import { T } from './texts.js';
@@ -68,17 +69,24 @@ interface FormState {
   values?: FormObject | undefined;
 }
 
+/** Held orders shown on a customer or salesperson page; the rest are in the order list. */
+const HELD_SHOWN = 50;
+
 /** Where a customer stands on credit, and its held orders (the customer and salesperson pages). */
 function CreditSection({
   credit,
   locale,
   showChecked,
+  allHeld,
 }: {
   credit: Awaited<ReturnType<typeof customerCredit>> | Awaited<ReturnType<typeof salespersonCredit>>;
   locale: 'en' | 'zh-CN';
   showChecked?: boolean;
+  /** The order list of all held orders, linked when there are more than the page shows. */
+  allHeld: string;
 }) {
   const t = T[locale];
+  const held = credit.heldOrders.slice(0, HELD_SHOWN);
   const checked = 'checked' in credit ? credit.checked : true;
   return (
     <section class="card" aria-labelledby="credit-h">
@@ -143,7 +151,7 @@ function CreditSection({
         caption={t.heldCaption}
         hideCaption
         locale={locale}
-        rows={credit.heldOrders}
+        rows={held}
         columns={[
           { label: t.order, cell: (o) => <a href={`/console/orders/${o.id}`}>{`#${o.id}`}</a> },
           { label: t.channel, cell: (o) => o.channel },
@@ -156,6 +164,11 @@ function CreditSection({
           { label: t.heldAt, cell: (o) => <Time at={o.heldAt} /> },
         ]}
       />
+      {credit.heldOrders.length > HELD_SHOWN ? (
+        <p>
+          <a href={allHeld}>{t.moreHeld(HELD_SHOWN)}</a>
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -196,7 +209,7 @@ function CustomerFields({
         label={t.language}
         value={customer?.language ?? ''}
         blank={t.none}
-        options={LANGUAGES.map((l) => ({ value: l, label: l }))}
+        options={LANGUAGES.map((l) => ({ value: l, label: t.languages[l] ?? l }))}
         {...common}
       />
       <Field name="timeZone" label={t.timeZone} value={customer?.timeZone} {...common} />
@@ -279,6 +292,8 @@ function parseCustomerForm(values: FormObject) {
           currency: limit.currency,
         };
       for (const k of ['billingAddress', 'shippingAddress']) if (allBlank(out[k])) out[k] = null;
+      // Taken off hold: the reason the form showed goes too (the API keeps one only while on hold).
+      if (!['on', 'true', '1'].includes(valueAt(v, 'onHold').toLowerCase())) out.onHoldReason = null;
       return out;
     },
     ['contacts'],
@@ -303,6 +318,22 @@ const labelsOf = (locale: 'en' | 'zh-CN'): Record<string, string> => {
     'creditLimit.currency': t.creditLimitCurrency,
     onHoldReason: t.onHoldReason,
     invoicePolicy: t.invoicePolicy,
+    ...Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [
+        [`contacts.${i}`, t.contact(i + 1)],
+        [`contacts.${i}.name`, `${t.contact(i + 1)}: ${t.contactName}`],
+        [`contacts.${i}.email`, `${t.contact(i + 1)}: ${t.email}`],
+        [`contacts.${i}.phone`, `${t.contact(i + 1)}: ${t.phone}`],
+      ]).flat(),
+    ),
+    ...Object.fromEntries(
+      (['billingAddress', 'shippingAddress'] as const).flatMap((kind) =>
+        (['name', 'line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const).map((k) => [
+          `${kind}.${k}`,
+          `${t[kind]}: ${t.address[k]}`,
+        ]),
+      ),
+    ),
   };
 };
 
@@ -311,6 +342,11 @@ function domainFieldErrors(code: string, message: string, details: unknown): Fie
   if (code === 'unknown_salesperson') return { salesperson: [message] };
   return detailsToFieldErrors(details);
 }
+
+/** The salesperson page's customers: 50 at a time, below `beforeId` (newest first). */
+const salespersonPageQuery = z.object({
+  beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
 
 export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
   const db = cd.deps.db;
@@ -515,7 +551,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     const customer = await customerDetail(db, code);
     const [credit, orders, delivery] = await Promise.all([
       customerCredit(db, code),
-      customerOrders(db, code, { limit: 10 }, null),
+      recentCustomerOrders(db, code, { limit: 10 }, null),
       customerIdByCode(db, code).then((id) => documentDelivery(db, id)),
     ]);
     const finance = v.can('finance');
@@ -552,7 +588,10 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 ),
               ],
               [t.currency, customer.currency ?? t.none],
-              [t.language, customer.language ?? t.none],
+              [
+                t.language,
+                customer.language ? (t.languages[customer.language] ?? customer.language) : t.none,
+              ],
               [t.taxId, customer.taxId ?? t.none],
               [t.paymentTerms, customer.paymentTermsDays ?? t.none],
               [
@@ -589,7 +628,12 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
             ]}
           />
         </section>
-        <CreditSection credit={credit} locale={v.locale} showChecked />
+        <CreditSection
+          credit={credit}
+          locale={v.locale}
+          showChecked
+          allHeld={`/console/orders?${new URLSearchParams({ customer: customer.code, status: 'on_hold' })}`}
+        />
         <section class="card" aria-labelledby="orders-h">
           <h2 id="orders-h">{t.recentOrders}</h2>
           <Table
@@ -616,28 +660,9 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
               { label: t.open, num: true, cell: (o) => <Money minor={o.openValue} currency={o.currency} /> },
             ]}
           />
-          {orders.totals.length ? (
-            <Table
-              caption={t.totalsCaption}
-              locale={v.locale}
-              rows={orders.totals}
-              columns={[
-                { label: t.currency, cell: (r) => r.currency },
-                { label: t.orders, num: true, cell: (r) => r.orders },
-                {
-                  label: t.ordered,
-                  num: true,
-                  cell: (r) => <Money minor={r.ordered} currency={r.currency} />,
-                },
-                {
-                  label: t.shipped,
-                  num: true,
-                  cell: (r) => <Money minor={r.shipped} currency={r.currency} />,
-                },
-                { label: t.open, num: true, cell: (r) => <Money minor={r.open} currency={r.currency} /> },
-              ]}
-            />
-          ) : null}
+          <p>
+            <a href={`/console/orders?${new URLSearchParams({ customer: customer.code })}`}>{t.allOrders}</a>
+          </p>
         </section>
         <section class="card" aria-labelledby="documents-h">
           <h2 id="documents-h">{t.documents}</h2>
@@ -820,17 +845,19 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       operationId: 'consoleSalesperson',
       summary: 'A salesperson: credit limit, exposure, held orders of their customers, their customers',
       params: salespersonParams,
+      query: salespersonPageQuery,
       responses: PAGE,
       errors: [404],
     },
-    async (c, { params }) => {
+    async (c, { params, query }) => {
       const v = viewer(c);
       const t = T[v.locale];
       const person = await salespersonDetail(db, params.code);
       const [credit, customers] = await Promise.all([
         salespersonCredit(db, params.code),
-        salespersonCustomers(db, params.code, { limit: 50 }, null),
+        salespersonCustomers(db, params.code, { limit: 50 }, query.beforeId ?? null, false),
       ]);
+      const here = `/console/salespeople/${encodeURIComponent(person.code)}`;
       return render(
         c,
         { title: t.salespersonTitle(person.code), nav: 'customers' },
@@ -844,18 +871,14 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 [t.name, person.name],
                 [t.email, person.email ?? t.none],
                 [t.active, yesNo(v.locale, person.active)],
-                [
-                  t.creditUsed,
-                  customers.creditUsed !== null && person.creditLimit ? (
-                    <Money minor={customers.creditUsed} currency={person.creditLimit.currency} />
-                  ) : (
-                    t.none
-                  ),
-                ],
               ]}
             />
           </section>
-          <CreditSection credit={credit} locale={v.locale} />
+          <CreditSection
+            credit={credit}
+            locale={v.locale}
+            allHeld={`/console/orders?${new URLSearchParams({ salesperson: person.code, status: 'on_hold' })}`}
+          />
           <section class="card" aria-labelledby="spc-h">
             <h2 id="spc-h">{t.salespersonCustomers}</h2>
             <Table
@@ -880,6 +903,11 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                     )),
                 },
               ]}
+            />
+            <PageLinks
+              locale={v.locale}
+              first={query.beforeId ? here : null}
+              next={customers.nextId ? `${here}?beforeId=${customers.nextId}` : null}
             />
           </section>
         </>,

@@ -5,18 +5,16 @@ import { z } from 'zod';
 import { importPriceListSheet } from '../../customers/price-list-sheet.js';
 import {
   assignPriceList,
+  deletePriceListItem,
   getPriceList,
   listPriceLists,
-  type PriceItemInput,
   type PriceListView,
   priceListItemPage,
-  priceListItems,
   putPriceList,
-  putPriceListItems,
+  putPriceListItem,
   unassignPriceList,
 } from '../../customers/price-lists.js';
-import { codeKey } from '../../domain/codes.js';
-import { NotFoundError, notFound, ValidationError } from '../../errors/domain-errors.js';
+import { NotFoundError, ValidationError } from '../../errors/domain-errors.js';
 import type { AppEnv } from '../../http/env.js';
 import { routeRegistrar } from '../../http/openapi.js';
 import { codeParam, idParam } from '../../http/params.js';
@@ -60,25 +58,6 @@ interface State {
 }
 
 const url = (code: string) => `/console/price-lists/${encodeURIComponent(code)}`;
-
-/** A stored item as the API's body takes it back. */
-const asInput = (i: {
-  sku: string;
-  minQuantity: number;
-  validFrom: string | null;
-  validTo: string | null;
-  price: number | null;
-  percent: number | null;
-  basedOn: string | null;
-}): PriceItemInput => ({
-  sku: i.sku,
-  minQuantity: i.minQuantity,
-  validFrom: i.validFrom,
-  validTo: i.validTo,
-  price: i.price,
-  percent: i.percent,
-  basedOn: i.basedOn,
-});
 
 export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
   const db = cd.deps.db;
@@ -470,7 +449,7 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       access: 'finance',
       operationId: 'consoleSavePriceItem',
       summary:
-        "Add or replace one item of a list: the list's items with it, through PUT /api/price-lists/{code}/items",
+        'Add or replace one item of a list: checked by the rules of PUT /api/price-lists/{code}/items; the other items stay',
       params: listParams,
       upload: FORM_UPLOAD,
       responses: FORM_ANSWERS,
@@ -479,7 +458,7 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     },
     async (c, { params }) => {
       const t = T[viewer(c).locale];
-      const { list, items } = await priceListItems(db, params.code);
+      const list = await getPriceList(db, params.code);
       const values = await formValues(c);
       const form = parsePriced(itemBody, values, (v, minor) => {
         const out = copyValues(v);
@@ -487,26 +466,17 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
         return out;
       });
       if (!form.ok) return listPage(c, list.code, {}, { status: 422, form: 'item', ...form });
-      const item = form.data;
-      const all = items.map(asInput);
-      const at = all.findIndex(
-        (i) =>
-          codeKey(i.sku) === codeKey(item.sku) &&
-          i.minQuantity === item.minQuantity &&
-          (i.validFrom ?? null) === (item.validFrom ?? null),
-      );
-      const index = at >= 0 ? at : all.length;
-      all[index] = item;
-      let saved: Awaited<ReturnType<typeof putPriceListItems>>;
+      let saved: Awaited<ReturnType<typeof putPriceListItem>>;
       try {
-        saved = await putPriceListItems(db, list.code, all);
+        saved = await putPriceListItem(db, list.code, form.data);
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;
+        if (e.status === 404) throw err;
         // Problems of the item given are shown beside its fields.
         const errors: FieldErrors = {};
         for (const [k, m] of Object.entries(detailsToFieldErrors(e.details))) {
-          const own = new RegExp(`^items\\.${index}\\.(.+)$`).exec(k);
+          const own = /^items\.0\.(.+)$/.exec(k);
           const key = own ? own[1]! : '';
           errors[key] = [...(errors[key] ?? []), ...m];
         }
@@ -515,7 +485,7 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
           list.code,
           {},
           {
-            status: e.status === 409 ? 409 : e.status === 404 ? 404 : 422,
+            status: e.status === 409 ? 409 : 422,
             error: e.message,
             form: 'item',
             errors,
@@ -533,8 +503,7 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       path: '/price-lists/:code/items/:id/delete',
       access: 'finance',
       operationId: 'consoleDeletePriceItem',
-      summary:
-        "Remove one item of a list: the list's items without it, through PUT /api/price-lists/{code}/items",
+      summary: 'Remove one item of a list: the other items stay',
       params: itemParams,
       upload: FORM_UPLOAD,
       responses: FORM_ANSWERS,
@@ -543,14 +512,13 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     },
     async (c, { params }) => {
       const t = T[viewer(c).locale];
-      const { list, items } = await priceListItems(db, params.code);
-      if (!items.some((i) => i.id === params.id))
-        throw notFound(`item ${params.id} of price list ${list.code}`);
+      const list = await getPriceList(db, params.code);
       try {
-        await putPriceListItems(db, list.code, items.filter((i) => i.id !== params.id).map(asInput));
+        await deletePriceListItem(db, list.code, params.id);
       } catch (err) {
         const e = errorOf(err);
         if (!e) throw err;
+        if (e.status === 404) throw err;
         return listPage(c, list.code, {}, { status: e.status === 409 ? 409 : 422, error: e.message });
       }
       return doneTo(c, url(list.code), t.itemRemoved);

@@ -68,6 +68,16 @@ export async function orderPage(
   const mayCancel = can('operate') && OPEN_STATUSES.includes(o.status as OrderStatus);
   const anyAction = mayApprove || mayReject || mayRelease || mayShip || mayCancel;
   const base = `/console/orders/${o.id}`;
+  const labels: Record<string, string> = {
+    carrier: tt.carrier,
+    trackingNumber: tt.trackingNumber,
+    trackingUrl: tt.trackingUrl,
+    reason: options.form === 'cancel' ? tt.cancelReason : tt.decisionReason,
+  };
+  shipLines.forEach((l, i) => {
+    labels[`lines.${i}.quantity`] = tt.shipQuantity(l.sku);
+    labels[`lines.${i}.sku`] = tt.shipQuantity(l.sku);
+  });
 
   return render(
     c,
@@ -137,7 +147,7 @@ export async function orderPage(
       {anyAction ? (
         <section class="card" aria-labelledby="order-actions">
           <h2 id="order-actions">{tt.actions}</h2>
-          <ErrorSummary errors={options.errors} locale={locale} />
+          <ErrorSummary errors={options.errors} locale={locale} labels={labels} />
           {mayRelease ? (
             <div>
               <p class="hint">{tt.releaseHint}</p>
@@ -180,6 +190,11 @@ export async function orderPage(
             <form method="post" action={`${base}/ship`}>
               <h3>{tt.shipHeading}</h3>
               <CsrfField token={csrf} />
+              <input
+                type="hidden"
+                name="lastShipment"
+                value={String(o.shipments.reduce((n, s) => Math.max(n, s.id), 0))}
+              />
               <p class="hint">{tt.shipHint}</p>
               {shipLines.map((l, i) => (
                 <>
@@ -319,7 +334,10 @@ export async function orderPage(
               ),
           },
           { label: tt.shippedLines, cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(', ') },
-          { label: tt.channelState, cell: (s) => (s.channel ? s.channel.state : '–') },
+          {
+            label: tt.channelState,
+            cell: (s) => (s.channel ? (tt.channelStates[s.channel.state] ?? s.channel.state) : '–'),
+          },
           { label: tt.delivery, cell: (s) => (s.delivery ? (s.delivery.status ?? '') : '–') },
         ]}
       />
@@ -332,8 +350,8 @@ export async function orderPage(
         rows={o.notifications}
         columns={[
           { label: t.time, cell: (n) => <Time at={n.createdAt} /> },
-          { label: tt.event, cell: (n) => n.event },
-          { label: tt.medium, cell: (n) => n.medium },
+          { label: tt.event, cell: (n) => tt.events[n.event] ?? n.event },
+          { label: tt.medium, cell: (n) => tt.media[n.medium] ?? n.medium },
           { label: tt.recipient, cell: (n) => n.recipient },
           {
             label: tt.state,

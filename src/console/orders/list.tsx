@@ -18,7 +18,15 @@ export const consoleOrderQuery = orderListFilter.extend({
   beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
-const FILTER_KEYS = ['channel', 'externalId', 'customer', 'status', 'placedFrom', 'placedTo'] as const;
+const FILTER_KEYS = [
+  'channel',
+  'externalId',
+  'customer',
+  'salesperson',
+  'status',
+  'placedFrom',
+  'placedTo',
+] as const;
 
 /** The order list page: the filters (errors beside them), a page of orders, the next page's link. */
 export async function orderListPage(c: Context<AppEnv>, cd: ConsoleDeps) {

@@ -53,8 +53,9 @@ export interface NewOrderOptions {
 
 /** The phone order page: customer, currency, lines; the quote panel; "Check" and "Place order". */
 export function newOrderPage(c: Context<AppEnv>, options: NewOrderOptions = {}) {
-  const { locale, csrf } = viewer(c);
+  const { locale, csrf, can } = viewer(c);
   const tt = T[locale];
+  const canPlace = can('operate');
   const values = options.values;
   const key = values && FORM_KEY.test(valueAt(values, 'formKey')) ? valueAt(values, 'formKey') : randomUUID();
   const shownRows = values && Array.isArray(values.lines) ? values.lines.length : 0;
@@ -86,7 +87,12 @@ export function newOrderPage(c: Context<AppEnv>, options: NewOrderOptions = {}) 
       <h1>{tt.newTitle}</h1>
       <p>{tt.newIntro}</p>
       <ErrorSummary errors={options.errors} locale={locale} labels={labels} />
-      <form method="post" action="/console/orders/new" id="phone-order" class="card">
+      <form
+        method="post"
+        action={canPlace ? '/console/orders/new' : '/console/orders/new/quote'}
+        id="phone-order"
+        class="card"
+      >
         <CsrfField token={csrf} />
         <input type="hidden" name="formKey" value={key} />
         <h2>{tt.customerHeading}</h2>
@@ -127,7 +133,7 @@ export function newOrderPage(c: Context<AppEnv>, options: NewOrderOptions = {}) 
           <button type="submit" formaction="/console/orders/new/quote" class="secondary">
             {tt.check}
           </button>
-          <button type="submit">{tt.placeOrder}</button>
+          {canPlace ? <button type="submit">{tt.placeOrder}</button> : null}
         </div>
       </form>
       <section

@@ -169,6 +169,13 @@ describe('the order list', () => {
     expect(more[0]).toBe(rows[49]! - 1);
     expect(second).toContain('First page');
   });
+
+  it('keeps the salesperson filter in the paging links', async () => {
+    const html = await (
+      await get('/console/orders?salesperson=SP-NONE&beforeId=999999', people.viewer)
+    ).text();
+    expect(html).toMatch(/href="\/console\/orders\?salesperson=SP-NONE"/);
+  });
 });
 
 describe('an order', () => {
@@ -344,15 +351,25 @@ describe('an order', () => {
     expect(await bad.text()).toMatch(/id="f-lines-0-quantity"[^>]*aria-invalid="true"/);
     expect((await order(id)).shipments).toEqual([]);
 
-    const res = await post(`/console/orders/${id}/ship`, people.operator, {
+    const lastShipment = /name="lastShipment" value="(\d+)"/.exec(page)?.[1];
+    expect(lastShipment).toBe('0');
+    const shipForm = {
+      lastShipment: lastShipment!,
       'lines.0.sku': 'GEAR',
       'lines.0.quantity': '2',
       'lines.1.sku': 'BOLT',
       'lines.1.quantity': '0',
       carrier: 'SF Express',
       trackingNumber: 'SF123456',
-    });
+    };
+    const res = await post(`/console/orders/${id}/ship`, people.operator, shipForm);
     expect(res.status).toBe(303);
+    // The same form posted again ships nothing more.
+    const again = await post(`/console/orders/${id}/ship`, people.operator, shipForm);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('after the form was shown');
+    const { lastShipment: _l, ...noKey } = shipForm;
+    expect((await post(`/console/orders/${id}/ship`, people.operator, noKey)).status).toBe(422);
     const after = await order(id);
     expect(after.status).toBe('partially_shipped');
     expect(after.shipments).toEqual([
@@ -407,6 +424,20 @@ describe('the phone order page', () => {
     expect(await js.text()).toContain('/api/orders/quote');
     const zh = await (await get('/console/orders/new', people.operator, 'zh-CN')).text();
     expect(zh).toContain('提交订单');
+  });
+
+  it('gives finance the check but not "Place order"', async () => {
+    const res = await post('/console/orders/new/quote', people.finance, phoneForm('check-key-0002'));
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Processing would make it');
+    expect(html).not.toContain('Place order');
+    const page = await (await get('/console/orders/new', people.operator)).text();
+    expect(page).toContain('Place order');
+    // A form without its key is refused in the reader's language.
+    const noKey = await post('/console/orders/new', people.operator, phoneForm(''), 'zh-CN');
+    expect(noKey.status).toBe(422);
+    expect(await noKey.text()).toContain('表单缺少有效的表单编号');
   });
 
   it('checks the form without script: the quote on the page, nothing stored', async () => {

@@ -157,6 +157,44 @@ describe('console price lists', () => {
     expect((await post('/console/price-lists/VIP/items/999999/delete', finance, {})).status).toBe(404);
   });
 
+  it('saves one item without touching the others, even ones added meanwhile', async () => {
+    const before = await items('VIP');
+    // Items saved at the same time through the console and the API all stay.
+    const saves = await Promise.all(
+      ['P-20', 'P-21', 'P-22', 'P-23', 'P-24'].map((sku) =>
+        post('/console/price-lists/VIP/items', finance, { sku, minQuantity: '1', price: '3' }),
+      ),
+    );
+    expect(saves.map((r) => r.status)).toEqual([303, 303, 303, 303, 303]);
+    const after = await items('VIP');
+    expect(after).toHaveLength(before.length + 5);
+    for (const item of before) expect(after).toContainEqual(item);
+    const removed = after.find((i: any) => i.sku === 'P-22');
+    const gone = await Promise.all([
+      post(`/console/price-lists/VIP/items/${removed.id}/delete`, finance, {}),
+      post('/console/price-lists/VIP/items', finance, { sku: 'P-25', minQuantity: '1', price: '4' }),
+    ]);
+    expect(gone.map((r) => r.status)).toEqual([303, 303]);
+    const last = await items('VIP');
+    expect(last.map((i: any) => i.sku).sort()).toEqual(
+      [...after.map((i: any) => i.sku).filter((s: string) => s !== 'P-22'), 'P-25'].sort(),
+    );
+    for (const sku of ['P-20', 'P-21', 'P-22', 'P-23', 'P-24', 'P-25']) {
+      const it = last.find((i: any) => i.sku === sku);
+      if (it) await post(`/console/price-lists/VIP/items/${it.id}/delete`, finance, {});
+    }
+    expect(await items('VIP')).toEqual(before);
+  });
+
+  it('takes a sheet larger than the 1 MiB body limit, as the API does', async () => {
+    const before = await items('VIP');
+    const big = `SKU,Price\n${'NOPE,1.00\n'.repeat(120_000)}`;
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    const res = await upload('/console/price-lists/VIP/import', finance, 'prices.csv', big);
+    expect(res.status).toBe(422);
+    expect(await items('VIP')).toEqual(before);
+  });
+
   it('imports a sheet, listing its bad rows and changing nothing then', async () => {
     const before = await items('VIP');
     const bad = await upload(
