@@ -57,9 +57,9 @@ const STATE_KIND: Record<string, 'ok' | 'warn' | 'bad' | undefined> = {
 const SEVERITY_KIND: Record<string, 'warn' | 'bad' | undefined> = { error: 'bad', warning: 'warn' };
 
 const kindText = (locale: ConsoleLocale, kind: string) => T[locale].kinds[kind] ?? kind;
-const counts = (c: Record<string, number>) =>
+const counts = (locale: ConsoleLocale, c: Record<string, number>) =>
   Object.entries(c)
-    .map(([k, v]) => `${k}: ${v}`)
+    .map(([k, v]) => `${(T[locale].countNames as Record<string, string>)[k] ?? k}: ${v}`)
     .join(', ');
 
 interface FormState {
@@ -126,7 +126,7 @@ export function reconciliationPages(cd: ConsoleDeps) {
                 { label: t.status, cell: (r) => <RunBadge run={r} locale={locale} /> },
                 { label: tt.triggeredBy, cell: (r) => tt.trigger[r.triggeredBy] ?? r.triggeredBy },
                 { label: tt.finishedAt, cell: (r) => <Time at={r.finishedAt ?? r.startedAt} /> },
-                { label: tt.counts, cell: (r) => counts(r.counts) },
+                { label: tt.counts, cell: (r) => counts(locale, r.counts) },
               ]}
             />
             <Pager
@@ -189,7 +189,7 @@ export function reconciliationPages(cd: ConsoleDeps) {
                 [tt.triggeredBy, tt.trigger[run.triggeredBy] ?? run.triggeredBy],
                 [tt.startedAt, <Time at={run.startedAt} />],
                 [tt.finishedAt, <Time at={run.finishedAt} />],
-                [tt.counts, counts(run.counts) || t.none],
+                [tt.counts, counts(locale, run.counts) || t.none],
               ]}
             />
             {run.error ? <pre>{run.error}</pre> : null}

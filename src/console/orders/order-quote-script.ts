@@ -87,7 +87,7 @@ addScript(
     for (const l of q.lines) {
       const tr = el('tr');
       tr.append(el('td', l.sku + (l.known ? '' : ' (' + T.unknownSku + ')')), el('td', String(l.quantity), 'num'), el('td', money(l.price.unitPrice, q.currency), 'num'),
-        el('td', l.price.rule ? l.price.rule.priceList + ' (' + l.price.rule.level + ')' : T.noRule), el('td', String(l.stock.available), 'num'),
+        el('td', l.price.rule ? l.price.rule.priceList + ' (' + ((T.levels || {})[l.price.rule.level] || l.price.rule.level) + ')' : T.noRule), el('td', String(l.stock.available), 'num'),
         el('td', l.stock.warehouses.map((w) => w.warehouse + ': ' + w.available).join(', ') || '–'), el('td', String(l.reservation.reserved), 'num'), el('td', String(l.reservation.backordered), 'num'));
       tb.append(tr);
     }

@@ -51,6 +51,7 @@ export function quoteTexts(locale: ConsoleLocale) {
     price: tt.quotePrice,
     rule: tt.quoteRule,
     noRule: tt.quoteNoRule,
+    levels: tt.priceLevels,
     unknownSku: tt.quoteUnknownSku,
     promotions: tt.quotePromotions,
     noPromotions: tt.quoteNoPromotions,
@@ -144,7 +145,11 @@ export function QuoteView({ quote, locale }: { quote: Quote; locale: ConsoleLoca
                 </td>
                 <td class="num">{l.quantity}</td>
                 <td class="num">{formatMoney(l.price.unitPrice, quote.currency)}</td>
-                <td>{l.price.rule ? `${l.price.rule.priceList} (${l.price.rule.level})` : tt.quoteNoRule}</td>
+                <td>
+                  {l.price.rule
+                    ? `${l.price.rule.priceList} (${(tt.priceLevels as Record<string, string>)[l.price.rule.level] ?? l.price.rule.level})`
+                    : tt.quoteNoRule}
+                </td>
                 <td class="num">{l.stock.available}</td>
                 <td>{l.stock.warehouses.map((w) => `${w.warehouse}: ${w.available}`).join(', ') || '–'}</td>
                 <td class="num">{l.reservation.reserved}</td>

@@ -447,7 +447,7 @@ describe('the phone order page', () => {
     const html = await res.text();
     expect(html).toContain('Processing would make it');
     expect(html).toContain('Backordered'); // 40 GEAR, 50 in stock less earlier orders' reservations
-    expect(html).toContain('STD (default)');
+    expect(html).toContain('STD (default price)');
     expect(html).toMatch(/main: \d+, annex: \d+/);
     expect(html).toContain('value="check-key-0001"');
     // The blank middle row is gone; BOLT is now row 2.

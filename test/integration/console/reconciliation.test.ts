@@ -79,8 +79,10 @@ describe('reconciliation pages', () => {
     expect(en).toContain(`/console/reconciliation/runs/${run.id}`);
     expect(en).toContain('2026-11-30');
     expect(en).toContain('Succeeded');
+    expect(en).toContain('findings: 56');
     const zh = await (await get(viewer, '/console/reconciliation', 'zh-CN')).text();
     expect(zh).toContain('<h1>对账</h1>');
+    expect(zh).toContain('差异: 56');
     expect(zh).toContain('夜间任务');
     const none = await (await get(viewer, '/console/reconciliation?period=2026-01-01')).text();
     expect(none).not.toContain(`/console/reconciliation/runs/${run.id}`);
