@@ -334,17 +334,31 @@ export async function contractPage(
   };
 }
 
-/** A contract's draws ledger, oldest first. */
-export async function contractDraws(db: Conn, number: string) {
+/**
+ * A contract's draws ledger, oldest first; with `page`, a page of it newest first (`limit` rows
+ * before the draw id `beforeId`) and the id the next page starts before (`nextId`, null at the end).
+ */
+export async function contractDraws(
+  db: Conn,
+  number: string,
+  page?: { limit: number; beforeId: number | null },
+) {
   const contract = await db(CONTRACTS).where({ number }).first('id', 'number');
   if (!contract) throw notFound(`contract ${number}`);
-  const rows = await db(`${CONTRACT_DRAWS} as d`)
+  let q = db(`${CONTRACT_DRAWS} as d`)
     .join(`${CONTRACT_LINES} as cl`, 'cl.id', 'd.contract_line_id')
     .leftJoin('order_lines as ol', 'ol.id', 'd.order_line_id')
     .where('cl.contract_id', contract.id)
-    .orderBy('d.id')
     .select('d.*', 'cl.line_no', 'cl.sku_code', 'ol.line_no as order_line_no');
+  if (page) {
+    if (page.beforeId !== null) q = q.where('d.id', '<', page.beforeId);
+    q = q.orderBy('d.id', 'desc').limit(page.limit + 1);
+  } else q = q.orderBy('d.id');
+  const all = await q;
+  const rows = page ? all.slice(0, page.limit) : all;
+  const last = rows[rows.length - 1];
   return {
+    nextId: page && all.length > page.limit && last ? Number(last.id) : null,
     number: String(contract.number),
     items: rows.map((r) => ({
       id: Number(r.id),

@@ -311,6 +311,15 @@ export function contractRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
     (c) => save(c, null),
   );
 
+  const drawsQuery = z.object({
+    before: z.coerce
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('draws before this draw id (the next page)'),
+  });
+
   route(
     {
       method: 'get',
@@ -319,14 +328,17 @@ export function contractRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       operationId: 'consoleContract',
       summary: 'A sales contract: lines with contracted, drawn, shipped and remaining quantities; its draws',
       params: contractParams,
+      query: drawsQuery,
       responses: PAGE,
       errors: [404],
     },
-    async (c, { params }) => {
+    async (c, { params, query }) => {
       const v = viewer(c);
       const t = T[v.locale];
       const contract = await getContract(db, params.number);
-      const draws = await contractDraws(db, params.number);
+      const draws = await contractDraws(db, params.number, { limit: 50, beforeId: query.before ?? null });
+      const drawsLink = (before?: number) =>
+        `${url(contract.number)}${before ? `?before=${before}` : ''}#draws-h`;
       return render(
         c,
         { title: t.contract(contract.number), nav: 'contracts' },
@@ -413,6 +425,11 @@ export function contractRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
                 { label: t.reason, cell: (d) => d.reason },
                 { label: t.actor, cell: (d) => d.actor },
               ]}
+            />
+            <PageLinks
+              locale={v.locale}
+              first={query.before ? drawsLink() : null}
+              next={draws.nextId ? drawsLink(draws.nextId) : null}
             />
           </section>
         </>,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contractDraws } from '../../../src/customers/contracts.js';
 import { FORM_TYPE, form, logIn } from '../../helpers/auth.js';
 import { createStack, seedCatalog, type TestStack } from '../../helpers/stack.js';
 
@@ -230,5 +231,29 @@ describe('console contracts', () => {
       expect((await contract('HT-2026-001')).body).toEqual(before);
     }
     expect((await contract('HT-X')).status).toBe(404);
+  });
+
+  it("pages a contract's draws, newest first", async () => {
+    const second = await stack.api('POST', '/api/orders', {
+      externalId: 'k-2',
+      currency: 'EUR',
+      customer: { code: 'ACME' },
+      contract: 'HT-2026-001',
+      lines: [{ sku: 'BOLT', quantity: 5, unitPrice: 1000 }],
+    });
+    expect(second.status).toBe(202);
+    await stack.settle();
+    const first = await contractDraws(stack.db, 'HT-2026-001', { limit: 1, beforeId: null });
+    expect(first.items.map((d) => d.order)).toEqual([second.body.id]);
+    expect(first.nextId).toBe(first.items[0]!.id);
+    const rest = await contractDraws(stack.db, 'HT-2026-001', { limit: 1, beforeId: first.nextId });
+    expect(rest.items.map((d) => d.order)).toEqual([orderId]);
+    expect(rest.nextId).toBeNull();
+    // The page shows the newest draw first; before the newest, only the older one.
+    const older = await page(`/console/contracts/HT-2026-001?before=${first.nextId}`, viewer);
+    expect(older.status).toBe(200);
+    expect(older.html).toContain(`href="/console/orders/${orderId}"`);
+    expect(older.html).not.toContain(`href="/console/orders/${second.body.id}"`);
+    expect((await page('/console/contracts/HT-2026-001?before=x', viewer)).status).toBe(400);
   });
 });
