@@ -4,12 +4,14 @@ import { bilingual } from './bilingual.js';
 export { minorDigits };
 
 /** A value read from a cell, or why it cannot be (`English / 中文`, see `bilingual`). */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; en?: string; zh?: string };
 
-/** A `Parsed` that failed, saying why in both languages. */
-export const refused = (en: string, zh: string): { ok: false; message: string } => ({
+/** A `Parsed` that failed, saying why in both languages (together in `message`; apart in `en`, `zh`). */
+export const refused = (en: string, zh: string): { ok: false; message: string; en: string; zh: string } => ({
   ok: false,
   message: bilingual(en, zh),
+  en,
+  zh,
 });
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;

@@ -18,6 +18,7 @@ import {
   type FormObject,
   formValues,
 } from '../forms.js';
+import type { ConsoleLocale } from '../texts.js';
 import { copyValues, majorText, PageLinks, parsePriced } from './shared.js';
 import { T } from './texts.js';
 
@@ -47,7 +48,7 @@ const STATUS_KIND: Record<string, 'ok' | 'warn' | 'bad'> = {
 };
 
 /** The form as the API's body: prices typed in the contract's currency's major units. */
-function parseContractForm(values: FormObject) {
+function parseContractForm(values: FormObject, locale: ConsoleLocale) {
   const result = parsePriced(
     contractBody,
     values,
@@ -64,6 +65,7 @@ function parseContractForm(values: FormObject) {
       return out;
     },
     ['lines'],
+    locale,
   );
   return result;
 }
@@ -263,7 +265,7 @@ export function contractRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
   async function save(c: Ctx, existing: ContractView | null) {
     const t = T[viewer(c).locale];
     const values = await formValues(c);
-    const form = parseContractForm(values);
+    const form = parseContractForm(values, viewer(c).locale);
     const number = existing
       ? { success: true as const, data: existing.number }
       : codeParam.safeParse(typeof values.number === 'string' ? values.number.trim() : values.number);

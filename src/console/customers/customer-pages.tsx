@@ -49,6 +49,7 @@ import {
   readForm,
   valueAt,
 } from '../forms.js';
+import type { ConsoleLocale } from '../texts.js';
 import { allBlank, copyValues, majorText, PageLinks, parsePriced, yesNo } from './shared.js';
 import { T } from './texts.js';
 
@@ -277,7 +278,7 @@ function CustomerFields({
 }
 
 /** The form as the API's body: amounts in minor units, empty addresses and limits as null. */
-function parseCustomerForm(values: FormObject) {
+function parseCustomerForm(values: FormObject, locale: ConsoleLocale) {
   const result = parsePriced(
     customerBodySchema,
     values,
@@ -297,6 +298,7 @@ function parseCustomerForm(values: FormObject) {
       return out;
     },
     ['contacts'],
+    locale,
   );
   return result;
 }
@@ -516,7 +518,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const t = T[viewer(c).locale];
       const values = await formValues(c);
       const code = codeParam.safeParse(typeof values.code === 'string' ? values.code.trim() : values.code);
-      const form = parseCustomerForm(values);
+      const form = parseCustomerForm(values, viewer(c).locale);
       if (!code.success || !form.ok) {
         const errors = { ...(form.ok ? {} : form.errors) };
         if (!code.success) errors.code = code.error.issues.map((i) => i.message);
@@ -757,7 +759,7 @@ export function customerRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const t = T[viewer(c).locale];
       const customer = await customerDetail(db, params.code);
       const values = await formValues(c);
-      const form = parseCustomerForm(values);
+      const form = parseCustomerForm(values, viewer(c).locale);
       if (!form.ok) return formPage(c, customer, params.code, { status: 422, errors: form.errors, values });
       let outcome: string;
       try {

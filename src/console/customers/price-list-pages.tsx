@@ -460,11 +460,17 @@ export function priceListRoutes(app: OpenAPIHono<AppEnv>, cd: ConsoleDeps) {
       const t = T[viewer(c).locale];
       const list = await getPriceList(db, params.code);
       const values = await formValues(c);
-      const form = parsePriced(itemBody, values, (v, minor) => {
-        const out = copyValues(v);
-        out.price = minor(v.price, list.currency, 'price');
-        return out;
-      });
+      const form = parsePriced(
+        itemBody,
+        values,
+        (v, minor) => {
+          const out = copyValues(v);
+          out.price = minor(v.price, list.currency, 'price');
+          return out;
+        },
+        [],
+        viewer(c).locale,
+      );
       if (!form.ok) return listPage(c, list.code, {}, { status: 422, form: 'item', ...form });
       let saved: Awaited<ReturnType<typeof putPriceListItem>>;
       try {

@@ -24,9 +24,10 @@ export async function readPricedForm<S extends z.ZodType>(
   c: Context,
   schema: S,
   shape: (values: FormObject, minor: Minor) => unknown,
+  locale?: ConsoleLocale,
 ): Promise<FormResult<z.output<S>>> {
   const values = await formValues(c);
-  return parsePriced(schema, values, shape);
+  return parsePriced(schema, values, shape, [], locale);
 }
 
 export function parsePriced<S extends z.ZodType>(
@@ -35,6 +36,8 @@ export function parsePriced<S extends z.ZodType>(
   shape: (values: FormObject, minor: Minor) => unknown,
   /** Lists of the form whose blank rows the schema does not see (their problems are named by the form's row). */
   rowLists: readonly string[] = [],
+  /** The reader's language, for the amount's problems (both languages when not given). */
+  locale?: ConsoleLocale,
 ): FormResult<z.output<S>> {
   const problems: FieldErrors = {};
   const minor: Minor = (text, currency, name) => {
@@ -47,7 +50,8 @@ export function parsePriced<S extends z.ZodType>(
       zh: '金额',
     });
     if (parsed.ok) return parsed.value;
-    problems[name] = [parsed.message];
+    const said = locale === 'en' ? parsed.en : locale === 'zh-CN' ? parsed.zh : undefined;
+    problems[name] = [said ?? parsed.message];
     return trimmed;
   };
   const result = parseFormValues(schema, values, (v) => shape(v, minor));

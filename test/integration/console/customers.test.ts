@@ -338,11 +338,27 @@ describe('console customers', () => {
     expect(invalid(html, 'f-name')).toBe(true);
     expect(invalid(html, 'f-creditLimit-amount')).toBe(true);
     expect(html).toContain('too many decimals');
+    // In the reader's language only.
+    expect(html).not.toContain('小数位过多');
     expect(invalid(html, 'f-paymentTermsDays')).toBe(true);
     expect(invalid(html, 'f-contacts-0-email')).toBe(true);
     expect(html).toContain('class="error-summary"');
     // The values typed are shown again.
     expect(html).toContain('value="12.345"');
+    const zh = await stack.app.request('/console/customers/BETA', {
+      method: 'POST',
+      headers: { cookie: finance.cookie, 'content-type': FORM_TYPE, 'accept-language': 'zh-CN' },
+      body: form({
+        _csrf: finance.csrf,
+        name: 'Beta',
+        'creditLimit.amount': '12.345',
+        'creditLimit.currency': 'EUR',
+      }),
+    });
+    expect(zh.status).toBe(422);
+    const zhHtml = await zh.text();
+    expect(zhHtml).toContain('小数位过多');
+    expect(zhHtml).not.toContain('too many decimals');
     expect(await apiCustomer('BETA')).toEqual(before);
     // An unknown salesperson: refused beside the field.
     const unknown = await post('/console/customers/BETA', finance, { name: 'Beta', salesperson: 'nobody' });
