@@ -17,6 +17,12 @@ import { COMMON, type ConsoleLocale } from '../texts.js';
  * to the integer minor units the API's schemas take (the same reading as the price sheet's). A
  * value that is not an amount of the currency is refused beside its field.
  */
+/**
+ * ISO 4217's code for "no currency": used to read or show an amount while the form's currency
+ * field is empty or not a code yet (the schema then refuses the currency beside its own field).
+ */
+const NO_CURRENCY = 'XXX';
+
 export type Minor = (text: FormValue | undefined, currency: string, name: string) => unknown;
 
 /** Reads a form whose `shape` converts major-unit amounts with `minor`, then parses it with the API's schema. */
@@ -45,7 +51,7 @@ export function parsePriced<S extends z.ZodType>(
     if (typeof text !== 'string') return text;
     const trimmed = text.trim();
     if (trimmed === '') return '';
-    const parsed = parseMajorAmount(trimmed, /^[A-Z]{3}$/.test(currency) ? currency : 'XXX', {
+    const parsed = parseMajorAmount(trimmed, /^[A-Z]{3}$/.test(currency) ? currency : NO_CURRENCY, {
       en: 'amount',
       zh: '金额',
     });
@@ -63,7 +69,7 @@ export function parsePriced<S extends z.ZodType>(
 
 /** Minor units as the text a major-unit field shows (`1250` EUR → `12.50`). */
 export const majorText = (minor: number | null | undefined, currency: string | null | undefined) =>
-  minor === null || minor === undefined ? '' : formatMinor(minor, currency || 'XXX');
+  minor === null || minor === undefined ? '' : formatMinor(minor, currency || NO_CURRENCY);
 
 /** A copy of a form's values (top level and one level down), for `shape` to change. */
 export const copyValues = (values: FormObject): Record<string, unknown> => {
