@@ -116,6 +116,12 @@ const configSchema = z.object({
   /** Order jobs processed at once by one worker process. */
   STOCKBRIDGE_WORKER_CONCURRENCY: intFromEnv(1, 1000).default(32),
   /**
+   * In a process with both the api and worker roles: how long (ms) stored webhook events may wait
+   * for a quiet moment in webhook intake before they are applied (src/queue/intake-priority.ts).
+   * 0: applied at once, whatever arrives.
+   */
+  STOCKBRIDGE_APPLY_DEFER_MS: intFromEnv(0, 10_000).default(1000),
+  /**
    * Isolation level of every MySQL/MariaDB transaction. `read-committed` (the default and the one
    * the code is measured and tested with): each statement sees the latest commit and searches take
    * no gap locks. `repeatable-read` is InnoDB's own default, kept for comparison benchmarks.

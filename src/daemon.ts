@@ -28,6 +28,7 @@ import { IntakeBatcher } from './orders/intake-batcher.js';
 import { outboxHandlers } from './outbox/handlers.js';
 import { startChannelWorker, startPullScheduler } from './queue/channel-worker.js';
 import { startEventWorker } from './queue/event-worker.js';
+import { IntakePriority } from './queue/intake-priority.js';
 import { startOrderWorker } from './queue/order-worker.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import {
@@ -108,6 +109,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const workerConnections: RedisConnection[] = [];
   let port: number | null = null;
 
+  // With both roles in this process, applying webhook events gives way to receiving them.
+  const priority =
+    roles.has('api') && roles.has('worker')
+      ? new IntakePriority({ maxDeferMs: config.STOCKBRIDGE_APPLY_DEFER_MS })
+      : undefined;
+
   if (roles.has('worker')) {
     const conn = workerConnection(redis);
     conn.on('error', (err) => log.debug({ err: err.message }, 'redis worker connection error'));
@@ -139,6 +146,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         log: log.child({ role: 'worker' }),
         concurrency: config.STOCKBRIDGE_WORKER_CONCURRENCY,
         lockDurationMs: config.STOCKBRIDGE_JOB_LOCK_MS,
+        priority,
       }),
     ];
     const relay = new Relay({
@@ -293,7 +301,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       // Webhooks are answered on Node's request and response, ahead of the app (src/http/webhook-listener.ts).
-      const fast = channels ? webhookFastPath({ channels, log, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }) : null;
+      const fast = channels
+        ? webhookFastPath({ channels, log, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, priority })
+        : null;
       const options = { fetch: app.fetch, port: config.PORT, hostname: config.HOST };
       const s = serve(fast ? { ...options, createServer: serverWithFastPath(fast) } : options, (info) => {
         port = info.port;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { Logger } from 'pino';
 import type { Headers } from '../../connectors/contract.js';
 import type { ChannelService } from '../channels/channel-service.js';
+import type { IntakePriority } from '../queue/intake-priority.js';
 
 /**
  * `POST /webhooks/{channelId}` straight on Node's request and response, ahead of the Hono app.
@@ -23,6 +24,8 @@ export interface WebhookFastPathOptions {
   log: Logger;
   /** The request body limit (the Hono app's default limit). */
   maxBodyBytes: number;
+  /** Told of every delivery in flight, so that applying in this process waits for a quiet moment. */
+  priority?: IntakePriority;
 }
 
 const PATH = /^\/webhooks\/(\d{1,15})(?:\?.*)?$/;
@@ -31,7 +34,7 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** True when the request is one this path takes (it then answers it); false to hand it on. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function webhookFastPath({ channels, log, maxBodyBytes }: WebhookFastPathOptions): FastPath {
+export function webhookFastPath({ channels, log, maxBodyBytes, priority }: WebhookFastPathOptions): FastPath {
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const match = PATH.exec(req.url ?? '');
@@ -39,7 +42,8 @@ export function webhookFastPath({ channels, log, maxBodyBytes }: WebhookFastPath
     const length = Number(req.headers['content-length']);
     // Chunked or oversized bodies go the general way (which streams and limits them).
     if (!Number.isSafeInteger(length) || length < 0 || length > maxBodyBytes) return false;
-    void answer(req, res, Number(match[1]), length, { channels, log });
+    const done = priority?.begin();
+    void answer(req, res, Number(match[1]), length, { channels, log }).finally(done);
     return true;
   };
 }

@@ -2,6 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ApplyResult } from '../channels/apply-order.js';
 import type { ChannelService } from '../channels/channel-service.js';
+import type { IntakePriority } from './intake-priority.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { type ApplyEventJob, QUEUE } from './queues.js';
 import type { RedisConnection } from './redis.js';
@@ -14,6 +15,8 @@ export interface EventWorkerOptions {
   concurrency: number;
   /** How long a worker holds a job before BullMQ considers it stalled (ms); as for order jobs. */
   lockDurationMs?: number;
+  /** In a process that also receives webhooks: applying waits for a quiet moment in intake. */
+  priority?: IntakePriority;
 }
 
 /**
@@ -25,7 +28,12 @@ export interface EventWorkerOptions {
  */
 export function startEventWorker(options: EventWorkerOptions): Worker<ApplyEventJob> {
   const { channels, log } = options;
-  const batcher = new MicroBatcher<number, ApplyResult>(200, (ids) => channels.applyEvents(ids));
+  const { priority } = options;
+  const batcher = new MicroBatcher<number, ApplyResult>(
+    200,
+    (ids) => channels.applyEvents(ids),
+    priority && ((since) => priority.turn(since)),
+  );
   const worker = new Worker<ApplyEventJob>(
     QUEUE.events,
     async (job: Job<ApplyEventJob>) => {

@@ -2,12 +2,19 @@ interface Waiting<I, O> {
   item: I;
   resolve: (out: O) => void;
   reject: (err: unknown) => void;
+  /** When it was handed over (performance.now()). */
+  at: number;
 }
 
 /**
  * Gathers the items handed over in the same turn of the event loop (at most `maxBatch` at a time)
  * and runs them through `handle` together; each caller gets the outcome for its own item. `handle`
  * returns one outcome per item, in order: a value, or an Error for that item alone.
+ *
+ * With a `gate`, the items wait for it before they run — given when the oldest of them was handed
+ * over — and everything handed over meanwhile joins them; the groups then run one after the other,
+ * each after the gate again (src/queue/intake-priority.ts: applying gives way to intake, and never
+ * takes the process in one go).
  */
 export class MicroBatcher<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -16,12 +23,18 @@ export class MicroBatcher<I, O> {
   constructor(
     private readonly maxBatch: number,
     private readonly handle: (items: I[]) => Promise<(O | Error)[]>,
+    private readonly gate?: (since: number) => Promise<void>,
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
-      if (this.waiting.length >= this.maxBatch) this.flush();
+      this.waiting.push({ item, resolve, reject, at: performance.now() });
+      if (this.gate) {
+        if (!this.scheduled) {
+          this.scheduled = true;
+          setImmediate(() => void this.drain(this.gate!));
+        }
+      } else if (this.waiting.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -32,6 +45,15 @@ export class MicroBatcher<I, O> {
   private flush(): void {
     this.scheduled = false;
     while (this.waiting.length > 0) void this.run(this.waiting.splice(0, this.maxBatch));
+  }
+
+  /** The gated way: one group at a time, each once the gate lets it through. */
+  private async drain(gate: (since: number) => Promise<void>): Promise<void> {
+    while (this.waiting.length > 0) {
+      await gate(this.waiting[0]!.at).catch(() => {});
+      await this.run(this.waiting.splice(0, this.maxBatch));
+    }
+    this.scheduled = false;
   }
 
   private async run(group: Waiting<I, O>[]): Promise<void> {

@@ -8,6 +8,7 @@ import { createApp } from '../../src/http/app.js';
 import { fillBackorders } from '../../src/orders/backorders.js';
 import { outboxHandlers } from '../../src/outbox/handlers.js';
 import { startEventWorker } from '../../src/queue/event-worker.js';
+import type { IntakePriority } from '../../src/queue/intake-priority.js';
 import { startOrderWorker } from '../../src/queue/order-worker.js';
 import { createQueues, type Queues } from '../../src/queue/queues.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
@@ -37,7 +38,8 @@ export interface TestStack {
     body?: unknown,
     options?: { token?: string | null; headers?: Record<string, string> },
   ): Promise<{ status: number; body: any }>;
-  startWorker(concurrency?: number): Worker;
+  /** Order and event workers; `priority`: the event worker's applying gives way to intake (as in a one-process daemon). */
+  startWorker(concurrency?: number, options?: { priority?: IntakePriority }): Worker;
   /** Waits until no order is `received` and the order queue is empty. */
   settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -118,7 +120,7 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       const res = await app.request(path, { method, headers, body: payload });
       return { status: res.status, body: await jsonOrText(res) };
     },
-    startWorker(concurrency = 16) {
+    startWorker(concurrency = 16, { priority } = {}) {
       const conn = workerConnection(TEST_REDIS_URL);
       connections.push(conn);
       const w = startOrderWorker({
@@ -131,7 +133,9 @@ export async function createStack(options: { poolMax?: number; sqlite?: boolean 
       });
       workers.push(w);
       // Webhook events are applied by their own worker, as in the daemon's worker role.
-      workers.push(startEventWorker({ connection: conn, prefix, channels, log: silentLog, concurrency }));
+      workers.push(
+        startEventWorker({ connection: conn, prefix, channels, log: silentLog, concurrency, priority }),
+      );
       return w;
     },
     async settle(timeoutMs = 30_000) {
