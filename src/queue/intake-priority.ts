@@ -58,12 +58,12 @@ export class IntakePriority {
 
   /**
    * Resolves once intake is quiet, or `maxDeferMs` after `since` (when the work began to wait, on
-   * `performance.now()`'s clock; default now), whichever comes first. Resolves at once when intake
-   * is quiet already.
+   * `performance.now()`'s clock; default now), whichever comes first: true when intake was busy
+   * (the work had to wait, or waited its longest), false when it was quiet at once.
    */
-  async turn(since = this.now()): Promise<void> {
+  async turn(since = this.now()): Promise<boolean> {
     const { maxDeferMs } = this.options;
-    if (maxDeferMs <= 0 || !this.busy()) return;
+    if (maxDeferMs <= 0 || !this.busy()) return false;
     const started = this.now();
     const deadline = since + maxDeferMs;
     while (this.busy()) {
@@ -73,5 +73,6 @@ export class IntakePriority {
     }
     this.waited.groups++;
     this.waited.ms += this.now() - started;
+    return true;
   }
 }

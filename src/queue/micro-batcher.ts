@@ -12,9 +12,9 @@ interface Waiting<I, O> {
  * returns one outcome per item, in order: a value, or an Error for that item alone.
  *
  * With a `gate`, the items wait for it before they run — given when the oldest of them was handed
- * over — and everything handed over meanwhile joins them; the groups then run one after the other,
- * each after the gate again (src/queue/intake-priority.ts: applying gives way to intake, and never
- * takes the process in one go).
+ * over — and everything handed over meanwhile joins them; groups that had to wait run one after the
+ * other, each after the gate again (src/queue/intake-priority.ts: applying gives way to intake, and
+ * never takes the process in one go while intake is busy).
  */
 export class MicroBatcher<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -23,7 +23,7 @@ export class MicroBatcher<I, O> {
   constructor(
     private readonly maxBatch: number,
     private readonly handle: (items: I[]) => Promise<(O | Error)[]>,
-    private readonly gate?: (since: number) => Promise<void>,
+    private readonly gate?: (since: number) => Promise<boolean>,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -47,13 +47,18 @@ export class MicroBatcher<I, O> {
     while (this.waiting.length > 0) void this.run(this.waiting.splice(0, this.maxBatch));
   }
 
-  /** The gated way: one group at a time, each once the gate lets it through. */
-  private async drain(gate: (since: number) => Promise<void>): Promise<void> {
+  /**
+   * The gated way: while the gate holds items back (it answers true: intake was busy), one group
+   * runs at a time, each after the gate again; once it lets them through at once (false: quiet),
+   * all that wait run, as without a gate.
+   */
+  private async drain(gate: (since: number) => Promise<boolean>): Promise<void> {
     while (this.waiting.length > 0) {
-      await gate(this.waiting[0]!.at).catch(() => {});
+      const held = await gate(this.waiting[0]!.at).catch(() => false);
+      if (!held) break;
       await this.run(this.waiting.splice(0, this.maxBatch));
     }
-    this.scheduled = false;
+    this.flush();
   }
 
   private async run(group: Waiting<I, O>[]): Promise<void> {

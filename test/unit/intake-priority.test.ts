@@ -20,7 +20,7 @@ describe('IntakePriority: applying gives way to intake', () => {
     const turn = priority.turn().then(() => {
       through = true;
     });
-    await turn;
+    expect(await turn.then(() => priority.turn())).toBe(false);
     expect(through).toBe(true);
     expect(priority.waited.groups).toBe(0);
   });
@@ -50,7 +50,7 @@ describe('IntakePriority: applying gives way to intake', () => {
     const priority = new IntakePriority({ quietMs: 10, maxDeferMs: 200 });
     const done = priority.begin(); // never ends during the test
     const since = performance.now();
-    await priority.turn(since);
+    expect(await priority.turn(since)).toBe(true);
     expect(performance.now() - since).toBeGreaterThanOrEqual(199);
     expect(priority.busy()).toBe(true);
     // Work that has waited its time already goes through at once.
@@ -63,44 +63,60 @@ describe('IntakePriority: applying gives way to intake', () => {
   it('with maxDeferMs 0 never waits', async () => {
     const priority = new IntakePriority({ maxDeferMs: 0 });
     priority.begin();
-    await priority.turn();
+    expect(await priority.turn()).toBe(false);
     expect(priority.waited.groups).toBe(0);
   });
 });
 
 describe('MicroBatcher with a gate', () => {
-  it('gathers what arrives while the gate is shut and runs the groups one after the other', async () => {
-    const priority = new IntakePriority({ quietMs: 5, maxDeferMs: 60_000 });
-    const groups: number[][] = [];
-    let running = 0;
-    let mostAtOnce = 0;
+  /** A batcher whose handler records its groups and how many ran at once; item 4 is refused. */
+  function recording(priority: IntakePriority) {
+    const seen = { groups: [] as number[][], running: 0, mostAtOnce: 0 };
     const batcher = new MicroBatcher<number, number>(
       3,
       async (items) => {
-        running++;
-        mostAtOnce = Math.max(mostAtOnce, running);
-        groups.push(items);
+        seen.running++;
+        seen.mostAtOnce = Math.max(seen.mostAtOnce, seen.running);
+        seen.groups.push(items);
         await sleep(5);
-        running--;
+        seen.running--;
         return items.map((i) => (i === 4 ? new Error('four is refused') : i * 10));
       },
       (since) => priority.turn(since),
     );
+    const submit = (items: number[]) => items.map((i) => batcher.submit(i).catch((e: Error) => e.message));
+    return { seen, batcher, submit };
+  }
+
+  it('gathers what arrives while intake is busy, then runs it; once quiet, the groups run together', async () => {
+    const priority = new IntakePriority({ quietMs: 5, maxDeferMs: 60_000 });
+    const { seen, batcher, submit } = recording(priority);
     const done = priority.begin();
-    const outcomes = [1, 2].map((i) => batcher.submit(i).catch((e: Error) => e.message));
+    const outcomes = submit([1, 2]);
     await sleep(30);
     // Held: intake is busy.
-    expect(groups).toEqual([]);
-    outcomes.push(...[3, 4, 5, 6, 7].map((i) => batcher.submit(i).catch((e: Error) => e.message)));
+    expect(seen.groups).toEqual([]);
+    outcomes.push(...submit([3, 4, 5, 6, 7]));
     done();
     expect(await Promise.all(outcomes)).toEqual([10, 20, 30, 'four is refused', 50, 60, 70]);
-    // Everything that arrived while it was held went in groups of at most 3, one group at a time.
-    expect(groups).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
-    expect(mostAtOnce).toBe(1);
+    // Everything that arrived while it was held went in groups of at most 3.
+    expect(seen.groups).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
     // Afterwards, with intake quiet, a new item runs without waiting for anything.
     await until(() => !priority.busy());
     expect(await batcher.submit(8)).toBe(80);
-    expect(groups.at(-1)).toEqual([8]);
+    expect(seen.groups.at(-1)).toEqual([8]);
+  });
+
+  it('while intake stays busy, runs what waited its longest one group at a time', async () => {
+    const priority = new IntakePriority({ quietMs: 5, maxDeferMs: 40 });
+    const { seen, submit } = recording(priority);
+    const done = priority.begin(); // busy throughout
+    const outcomes = submit([1, 2, 3, 4, 5, 6, 7]);
+    expect(await Promise.all(outcomes)).toEqual([10, 20, 30, 'four is refused', 50, 60, 70]);
+    expect(seen.groups).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(seen.mostAtOnce).toBe(1);
+    expect(priority.waited.groups).toBe(3);
+    done();
   });
 
   it('without a gate still runs a full group at once and the rest in the next turn', async () => {
