@@ -28,6 +28,9 @@ export interface CpuAccount {
   cores: number;
   /** CPU ms the whole machine was busy (all cores, idle and iowait excluded). */
   machineBusyMs: number;
+  /** Of that, CPU ms in interrupts (irq + softirq) and stolen by the hypervisor. */
+  irqMs: number;
+  stealMs: number;
   /** CPU ms per named process; `missing` when none of its pids could be read at start or stop. */
   processes: { name: string; ms: number; missing: boolean }[];
 }
@@ -64,14 +67,18 @@ function processTicks(pid: number): number | null {
   }
 }
 
-/** The machine's CPU time in ticks, summed over cores: all of it and the idle part (idle + iowait). */
-function machineTicks(): { total: number; idle: number; cores: number } {
+/**
+ * The machine's CPU time in ticks, summed over cores: all of it, the idle part (idle + iowait), and
+ * the time spent in interrupts (irq + softirq: loopback TCP is handled there, charged to no
+ * process) and stolen by the hypervisor.
+ */
+function machineTicks(): { total: number; idle: number; irq: number; steal: number; cores: number } {
   const lines = readFileSync('/proc/stat', 'utf8').split('\n');
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
   const f = lines[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const cores = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
-  return { total, idle: f[3]! + f[4]!, cores };
+  return { total, idle: f[3]! + f[4]!, irq: f[5]! + f[6]!, steal: f[7]!, cores };
 }
 
 /** The pids of the processes whose command name (/proc/<pid>/comm) is one of `names`. */
@@ -110,6 +117,8 @@ export function startCpuAccount(processes: CpuProcess[]): { stop(): CpuAccount }
       idleShare: 0,
       cores: 0,
       machineBusyMs: 0,
+      irqMs: 0,
+      stealMs: 0,
       processes: [],
     };
     return { stop: () => none };
@@ -131,6 +140,8 @@ export function startCpuAccount(processes: CpuProcess[]): { stop(): CpuAccount }
         idleShare: total > 0 ? idle / total : 0,
         cores: machine1.cores,
         machineBusyMs: ((total - idle) * 1000) / hz,
+        irqMs: ((machine1.irq - machine0.irq) * 1000) / hz,
+        stealMs: ((machine1.steal - machine0.steal) * 1000) / hz,
         processes: processes.map((p, i) => {
           let ticks = 0;
           let read = 0;
@@ -150,8 +161,8 @@ export function startCpuAccount(processes: CpuProcess[]): { stop(): CpuAccount }
 
 /**
  * One line: `cpu (ms per order) stockbridge phase, 12.3 s wall, machine idle 4 %: daemon 1.21
- * (2420 ms), ..., total 2.64 (5280 ms); rest of machine 0.05 (100 ms)`, the CPU ms per `unit`
- * (over `count` of them) and in all (in parentheses).
+ * (2420 ms), ..., total 2.64 (5280 ms); rest of machine 0.05 (irq+softirq 60 ms, steal 0 ms, other
+ * processes 40 ms)`, the CPU ms per `unit` (over `count` of them) and in all (in parentheses).
  */
 export function cpuLine(phase: string, account: CpuAccount, count: number, unit: string): string {
   const head = `cpu (ms per ${unit})`.padEnd(18);
@@ -160,10 +171,13 @@ export function cpuLine(phase: string, account: CpuAccount, count: number, unit:
   const cell = (name: string, ms: number) => `${name} ${per(ms)} (${Math.round(ms)} ms)`;
   const listed = account.processes.filter((p) => !p.missing).reduce((a, p) => a + p.ms, 0);
   const rest = Math.max(0, account.machineBusyMs - listed);
+  const others = Math.max(0, rest - account.irqMs - account.stealMs);
   const cells = account.processes.map((p) => (p.missing ? `${p.name} n/a (not found)` : cell(p.name, p.ms)));
   return (
     `${head} ${phase}, ${(account.wallMs / 1000).toFixed(1)} s wall, ` +
     `machine idle ${Math.round(account.idleShare * 100)} % of ${account.cores} cores: ` +
-    `${cells.join(', ')}, ${cell('total', listed)}; ${cell('rest of machine', rest)}`
+    `${cells.join(', ')}, ${cell('total', listed)}; rest of machine ${per(rest)} ` +
+    `(irq+softirq ${Math.round(account.irqMs)} ms, steal ${Math.round(account.stealMs)} ms, ` +
+    `other processes ${Math.round(others)} ms)`
   );
 }

@@ -23,6 +23,11 @@
  * `enforce`: the promotion is applied and a use recorded per order); `limited`: the same with a usage
  * limit of twice the orders, so that every group of orders locks its counter; `off`: none — the figure
  * to compare with. Counted and printed after the run.
+ *
+ * Last, a CPU account of both phases (Linux, from /proc; see bench/cpu-account.ts): CPU ms per order
+ * (per job) and in all of the daemon process(es), mariadbd, redis-server and this process (the load
+ * generator; in the raw phase the BullMQ client and worker), the machine's idle share and what the
+ * rest of the machine spent meanwhile (other work on a shared machine shows there).
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';

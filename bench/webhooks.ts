@@ -15,6 +15,10 @@
  * distinct order id, order number, customer and `X-Shopify-Webhook-Id`, and one line of one unit.
  * Shapes: `hot` (every order for one SKU) and `spread` (over 500 SKUs).
  *
+ * After each shape, a CPU account of its three phases (Linux, from /proc; see bench/cpu-account.ts):
+ * CPU ms per delivery (per order) of the baseline server, the daemon, mariadbd, redis-server and this
+ * process (the load generator), and the machine's idle share.
+ *
  *   npm run build && npx tsx bench/webhooks.ts [--n 4000] [--concurrency 64] [--shape hot|spread|both] [--workers 0]
  */
 import { type ChildProcess, fork } from 'node:child_process';
