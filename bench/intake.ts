@@ -23,11 +23,17 @@
  * `enforce`: the promotion is applied and a use recorded per order); `limited`: the same with a usage
  * limit of twice the orders, so that every group of orders locks its counter; `off`: none — the figure
  * to compare with. Counted and printed after the run.
+ *
+ * Last, a CPU account of both phases (Linux, from /proc; see bench/cpu-account.ts): CPU ms per order
+ * (per job) and in all of the daemon process(es), mariadbd, redis-server and this process (the load
+ * generator; in the raw phase the BullMQ client and worker), the machine's idle share and what the
+ * rest of the machine spent meanwhile (other work on a shared machine shows there).
  */
 import { existsSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Db, dbTime } from '../src/db/connection.js';
+import { benchProcess, cpuLine, serverProcesses, startCpuAccount } from './cpu-account.js';
 import {
   apiIntake,
   BENCH_REDIS_URL,
@@ -35,6 +41,7 @@ import {
   benchDaemonEnv,
   benchDatabase,
   type Daemons,
+  daemonProcesses,
   freePort,
   intArg,
   line,
@@ -83,17 +90,21 @@ async function bullmqBaseline(count: number, concurrency: number) {
     { connection: workerConn, prefix, concurrency },
   );
   await worker.waitUntilReady();
+  // The CPU account (found before the phase): this process is both the client and the worker.
+  const redis = serverProcesses().filter((p) => p.name === 'redis-server');
+  const account = startCpuAccount([benchProcess('bench'), ...redis]);
   const t0 = performance.now();
   await pool(count, 64, (i) => queue.add('job', {}, { jobId: `j-${i}`, removeOnComplete: true }));
   const addMs = performance.now() - t0;
   await allDone;
   const totalMs = performance.now() - t0;
+  const cpu = account.stop();
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   conn.disconnect();
   workerConn.disconnect();
-  return { addMs, totalMs };
+  return { addMs, totalMs, cpu };
 }
 
 const customerCode = (i: number) => `C${String(i + 1).padStart(4, '0')}`;
@@ -241,6 +252,7 @@ async function main() {
       externalIds,
       prefix: 'bench-',
       concurrency: HTTP_CONCURRENCY,
+      cpu: [...daemonProcesses(daemons), ...serverProcesses(), benchProcess('load generator')],
     });
     if (r.load.non2xx > 0) {
       throw new Error(`${r.load.non2xx} orders not acknowledged, first: ${r.load.errors.join(' | ')}`);
@@ -258,6 +270,9 @@ async function main() {
     if (PRICES !== undefined) console.log(await priceCounts(db));
     if (CREDIT !== undefined) console.log(await creditCounts(db));
     if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
+    // Where the CPU went, per phase: is the machine (both cores) the limit, and who spends it?
+    if (r.cpu) console.log(cpuLine('stockbridge phase', r.cpu, N, 'order'));
+    console.log(cpuLine('raw BullMQ phase', raw.cpu, N, 'job'));
   } finally {
     await daemons?.stop();
     await drop();

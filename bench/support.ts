@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import knexFactory from 'knex';
 import { createDb, type Db, dbTime } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
+import { type CpuAccount, type CpuProcess, startCpuAccount } from './cpu-account.js';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -236,7 +237,19 @@ export async function startWorkerProcess(env: Record<string, string>, log?: LogS
 export interface Daemons {
   /** What runs: `1 process (api,worker,scheduler)` or `api,scheduler + 2 worker processes`. */
   describe: string;
+  /** The processes' pids: the one with the api role first, then the worker-only processes. */
+  pids: number[];
   stop(): Promise<void>;
+}
+
+/** The daemon's processes for a CPU account: `daemon`, or `daemon api` and `daemon workers (N)`. */
+export function daemonProcesses(d: Daemons): CpuProcess[] {
+  const [api, ...workers] = d.pids;
+  if (workers.length === 0) return [{ name: 'daemon', pids: d.pids }];
+  return [
+    { name: 'daemon api', pids: api === undefined ? [] : [api] },
+    { name: `daemon workers (${workers.length})`, pids: workers },
+  ];
 }
 
 /**
@@ -271,6 +284,7 @@ export async function startDaemons(
       workers > 0
         ? `1 api,scheduler process + ${workers} worker process${workers > 1 ? 'es' : ''}`
         : '1 process (api,worker,scheduler)',
+    pids: children.flatMap((c) => (c.pid === undefined ? [] : [c.pid])),
     stop,
   };
 }
@@ -445,6 +459,8 @@ export interface IntakeResult {
   /** From the first order sent until every acknowledged order is reserved; null on timeout. */
   e2eMs: number | null;
   statuses: string;
+  /** With `cpu`: the CPU account from the first order sent until every acknowledged order is reserved. */
+  cpu?: CpuAccount;
 }
 
 /**
@@ -459,8 +475,11 @@ export async function apiIntake(o: {
   externalIds: string[];
   prefix: string;
   concurrency: number;
+  /** The processes to keep a CPU account of (see bench/cpu-account.ts). */
+  cpu?: CpuProcess[];
 }): Promise<IntakeResult> {
   const headers = { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' };
+  const account = o.cpu && startCpuAccount(o.cpu);
   const load = await postAll(o.port, o.bodies.length, o.concurrency, (i) => ({
     path: '/api/orders',
     headers,
@@ -468,10 +487,12 @@ export async function apiIntake(o: {
   }));
   const acked = o.externalIds.filter((_, i) => load.ok[i]);
   const doneAt = await waitReserved(o.db, 'api', o.prefix, acked);
+  const cpu = account?.stop();
   return {
     load,
     e2eMs: doneAt === null ? null : doneAt - load.startedAt,
     statuses: await statusSummary(o.db, 'api', o.prefix),
+    ...(cpu ? { cpu } : {}),
   };
 }
 

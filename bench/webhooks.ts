@@ -15,6 +15,10 @@
  * distinct order id, order number, customer and `X-Shopify-Webhook-Id`, and one line of one unit.
  * Shapes: `hot` (every order for one SKU) and `spread` (over 500 SKUs).
  *
+ * After each shape, a CPU account of its three phases (Linux, from /proc; see bench/cpu-account.ts):
+ * CPU ms per delivery (per order) of the baseline server, the daemon, mariadbd, redis-server and this
+ * process (the load generator), and the machine's idle share.
+ *
  *   npm run build && npx tsx bench/webhooks.ts [--n 4000] [--concurrency 64] [--shape hot|spread|both] [--workers 0]
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -24,6 +28,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { channelKey } from '../src/channels/channel-store.js';
+import { benchProcess, type CpuProcess, cpuLine, serverProcesses, startCpuAccount } from './cpu-account.js';
 import {
   adminApi,
   apiIntake,
@@ -31,6 +36,7 @@ import {
   benchDaemonEnv,
   benchDatabase,
   type Daemons,
+  daemonProcesses,
   freePort,
   type IntakeResult,
   intArg,
@@ -420,6 +426,15 @@ async function main() {
     // their hot code (the daemon has served the channel and mapping requests already).
     const warmUp = deliveries('hot', CONCURRENCY, skuCodes);
     await postAll(baseline.port, warmUp.length, CONCURRENCY, (i) => ({ path: '/', ...warmUp[i]! }));
+    // The CPU account of each phase (processes found once, before the phases): the baseline
+    // server, the daemon, the database, Redis and this process (the load generator, and the fake
+    // Shopify the daemon's scheduled pulls reach).
+    const cpuProcesses: CpuProcess[] = [
+      { name: 'baseline server', pids: baseline.child.pid === undefined ? [] : [baseline.child.pid] },
+      ...daemonProcesses(daemons),
+      ...serverProcesses(),
+      benchProcess('load generator'),
+    ];
     const summary: string[] = [];
     for (const shape of shapes) {
       const list = deliveries(shape, N, skuCodes);
@@ -427,17 +442,21 @@ async function main() {
         ({ path: p, headers: list[i]!.headers, body: list[i]!.body }) satisfies PostRequest;
       console.log(`\n[${shape}] ${shape === 'hot' ? `every order for ${skuCodes[0]}` : `over ${SKUS} SKUs`}`);
 
+      const baseAccount = startCpuAccount(cpuProcesses);
       const base = await postAll(baseline.port, N, CONCURRENCY, request('/'));
+      const baseCpu = baseAccount.stop();
       console.log(ackLine('baseline: HMAC + durable INSERT per request', N, base));
       printErrors(base);
 
       const logFrom = daemonLog.length;
+      const hookAccount = startCpuAccount(cpuProcesses);
       const hook = await postAll(port, N, CONCURRENCY, request(`/webhooks/${channel.id}`));
       console.log(ackLine('stockbridge: POST /webhooks/{channel}', N, hook));
       printErrors(hook);
       printDaemonLog(logFrom);
       const acked = list.filter((_, i) => hook.ok[i]).map((d) => d.orderId);
       const hookDone = await waitReserved(db, key, orderIdPrefix(shape), acked);
+      const hookCpu = hookAccount.stop();
       const hookE2e = hookDone === null ? null : hookDone - hook.startedAt;
       console.log(
         e2eLine(
@@ -455,6 +474,7 @@ async function main() {
         token: TOKEN,
         concurrency: CONCURRENCY,
         ...orders,
+        cpu: cpuProcesses,
       });
       console.log(ackLine('stockbridge: POST /api/orders (same orders)', N, apiRun.load, 'orders'));
       printErrors(apiRun.load);
@@ -476,6 +496,9 @@ async function main() {
         `webhook end to end ${e2eRatio} of the API path's (target >= 80 %)`;
       console.log(ratios);
       summary.push(ratios);
+      console.log(cpuLine(`[${shape}] baseline phase`, baseCpu, N, 'delivery'));
+      console.log(cpuLine(`[${shape}] webhook phase (sent -> reserved)`, hookCpu, N, 'delivery'));
+      if (apiRun.cpu) console.log(cpuLine(`[${shape}] API phase (sent -> reserved)`, apiRun.cpu, N, 'order'));
     }
     if (summary.length > 1) console.log(`\n${summary.join('\n')}`);
   } finally {
