@@ -1,4 +1,13 @@
-import { type Conn, dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import {
+  type Conn,
+  dbTime,
+  dialectOf,
+  isoTime,
+  lockClause,
+  rawRows,
+  type SqlStatements,
+  type Tx,
+} from '../db/connection.js';
 import { placeholders, WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
@@ -22,6 +31,7 @@ import { businessDate } from '../domain/pricing.js';
 import { storedMoney } from '../orders/money.js';
 import type { OrderRule, RuleContext, RuleOrder, RuleStatements } from '../orders/order-rules.js';
 import type { LineRow, OrderRow } from '../orders/order-store.js';
+import { ORDER_CUSTOMER_ID } from './order-customer.js';
 import { currentBusinessTimeZone } from './price-book.js';
 
 /**
@@ -105,15 +115,40 @@ export async function loadCredit(
 }
 
 /**
- * `loadCredit` in two steps: the plain read (1.) now, and the locking round trip (2.) as
- * statements for the caller to send (with the other rules' locks, src/orders/order-rules.ts), and
- * what makes the state of their rows. With no trade customer's order there is nothing to send.
+ * Credit control's plain read for orders (ids; locked by the caller), three statements: each
+ * order's customer group and currencies and whether it was paid on its channel, what it booked so
+ * far, its approvals. `prepareCredit` makes it, unless processing sent it with its first round trip
+ * (the credit rule's `prefetch`).
+ */
+export function creditRead(orderIds: readonly number[]): SqlStatements {
+  const ids = orderIds;
+  return {
+    sql:
+      'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
+      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
+      `sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = ${ORDER_CUSTOMER_ID} ` +
+      'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
+      `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
+      "SELECT order_id, SUM(amount) AS booked FROM credit_bookings WHERE bucket = 'open_orders' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id; ` +
+      "SELECT order_id, currency, MAX(amount) AS amount FROM order_approvals WHERE decision = 'approved' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id, currency`,
+    bindings: [...ids, ...ids, ...ids],
+  };
+}
+
+/**
+ * `loadCredit` in two steps: the plain read (1.) now — or its rows as `prefetched` (`creditRead`
+ * of these orders' ids or more) — and the locking round trip (2.) as statements for the caller to
+ * send (with the other rules' locks, src/orders/order-rules.ts), and what makes the state of their
+ * rows. With no trade customer's order there is nothing to send.
  */
 export async function prepareCredit(
   tx: Tx,
   orders: readonly { order: Pick<OrderRow, 'id' | 'customerId' | 'currency'> }[],
   now: string,
   timeZone: string,
+  prefetched?: Record<string, unknown>[][],
 ): Promise<RuleStatements<CreditState>> {
   const date = businessDate(isoTime(now) as string, timeZone);
   const state: CreditState = {
@@ -130,19 +165,14 @@ export async function prepareCredit(
   const ids = orders.filter((o) => o.order.customerId !== null).map((o) => o.order.id);
   if (ids.length === 0) return nothing;
 
-  const [facts = [], booked = [], approvals = []] = await rawRows(
-    tx,
-    'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
-      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
-      'sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = o.customer_id ' +
-      'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
-      `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
-      "SELECT order_id, SUM(amount) AS booked FROM credit_bookings WHERE bucket = 'open_orders' " +
-      `AND order_id IN (${marks(ids)}) GROUP BY order_id; ` +
-      "SELECT order_id, currency, MAX(amount) AS amount FROM order_approvals WHERE decision = 'approved' " +
-      `AND order_id IN (${marks(ids)}) GROUP BY order_id, currency`,
-    [...ids, ...ids, ...ids],
-  );
+  let read = prefetched;
+  if (!read) {
+    const statements = creditRead(ids);
+    read = await rawRows(tx, statements.sql, statements.bindings);
+  }
+  const mine = new Set(ids);
+  const [allFacts = [], booked = [], approvals = []] = read;
+  const facts = allFacts.filter((r) => mine.has(Number(r.id)));
   const bookedOf = new Map(booked.map((r) => [Number(r.order_id), Number(r.booked ?? 0)]));
   const approvedOf = new Map(approvals.map((r) => [Number(r.order_id), moneyOf(r.amount, r.currency)]));
   const counterCurrency = new Map<number, string>();
@@ -448,7 +478,9 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
   name: 'credit',
   lockRank: 10,
   load: (tx, orders, ctx) => loadCredit(tx, orders, ctx.now, ctx.timeZone),
-  prepare: (tx, orders, ctx) => prepareCredit(tx, orders, ctx.now, ctx.timeZone),
+  prepare: (tx, orders, ctx) =>
+    prepareCredit(tx, orders, ctx.now, ctx.timeZone, ctx.prefetched?.get(creditRule.name)),
+  prefetch: creditRead,
   decide(state, draft: RuleOrder, _ctx: RuleContext) {
     // Last of the rules: the order's value with every earlier rule's prices and discounts.
     const total = orderTotal(...storedMoney(draft.order, draft.lines));
