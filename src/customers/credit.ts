@@ -407,18 +407,20 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
       .filter((e) => e.amount !== 0)
       .sort((a, b) => a.id - b.id || a.bucket.localeCompare(b.bucket));
   };
-  for (const e of sums((b) => [b.customerId, b.amount]))
-    batch.addSql(
-      `UPDATE customer_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE customer_id = ?`,
-      [e.amount, now, e.id],
-    );
-  for (const e of sums((b) =>
-    b.salespersonId !== null && b.spAmount !== null ? [b.salespersonId, b.spAmount] : null,
-  ))
-    batch.addSql(
-      `UPDATE salesperson_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE salesperson_id = ?`,
-      [e.amount, now, e.id],
-    );
+  addCounterUpdates(
+    batch,
+    'customer_credit',
+    'customer_id',
+    sums((b) => [b.customerId, b.amount]),
+    now,
+  );
+  addCounterUpdates(
+    batch,
+    'salesperson_credit',
+    'salesperson_id',
+    sums((b) => (b.salespersonId !== null && b.spAmount !== null ? [b.salespersonId, b.spAmount] : null)),
+    now,
+  );
   for (let i = 0; i < real.length; i += 500) {
     const chunk = real.slice(i, i + 500);
     batch.addSql(
@@ -426,6 +428,34 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
         `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(chunk.length, 16)}`,
       chunk.flatMap((b) => bookingRow(b)),
     );
+  }
+}
+
+/**
+ * Relative updates of counter rows (held locked by the caller) by the sums given, in id order: per
+ * bucket one statement for all its rows (`CASE` on the id), or the plain update for one row.
+ */
+function addCounterUpdates(
+  batch: WriteBatch,
+  table: 'customer_credit' | 'salesperson_credit',
+  key: 'customer_id' | 'salesperson_id',
+  sums: readonly { id: number; bucket: string; amount: number }[],
+  now: string,
+): void {
+  for (const bucket of [...new Set(sums.map((e) => e.bucket))].sort()) {
+    const rows = sums.filter((e) => e.bucket === bucket).sort((a, b) => a.id - b.id);
+    if (rows.length === 1)
+      batch.addSql(`UPDATE ${table} SET ${bucket} = ${bucket} + ?, updated_at = ? WHERE ${key} = ?`, [
+        rows[0]!.amount,
+        now,
+        rows[0]!.id,
+      ]);
+    else
+      batch.addSql(
+        `UPDATE ${table} SET ${bucket} = ${bucket} + CASE ${key} ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END, ` +
+          `updated_at = ? WHERE ${key} IN (${marks(rows)})`,
+        [...rows.flatMap((e) => [e.id, e.amount]), now, ...rows.map((e) => e.id)],
+      );
   }
 }
 
