@@ -98,8 +98,8 @@ export const bookingDate = (now: string, timeZone = currentBusinessTimeZone()) =
  *
  * 1. one plain read (the orders are locked by the caller): each order's customer group and
  *    currencies, whether it was paid on its channel, what it booked so far, its approvals;
- * 2. for the trade customers only, one round trip that locks the customers (by id), creates and
- *    locks their credit rows (`INSERT … ON DUPLICATE KEY UPDATE`), locks their salespeople and
+ * 2. for the trade customers only, one round trip that locks the customers (by id), creates (those
+ *    not there yet) and locks their credit rows (`INSERT … ON DUPLICATE KEY UPDATE`), locks their salespeople and
  *    the salespeople's credit rows the same way, and reads the exchange rates in force.
  *
  * A group with no trade customer's order makes only the first read, and locks nothing.
@@ -176,6 +176,8 @@ export async function prepareCredit(
   const bookedOf = new Map(booked.map((r) => [Number(r.order_id), Number(r.booked ?? 0)]));
   const approvedOf = new Map(approvals.map((r) => [Number(r.order_id), moneyOf(r.amount, r.currency)]));
   const counterCurrency = new Map<number, string>();
+  /** Customers whose credit row the read found (such rows are never deleted). */
+  const counted = new Set<number>();
   const currencies = new Set<string>();
   for (const r of facts) {
     const id = Number(r.id);
@@ -195,11 +197,15 @@ export async function prepareCredit(
     // else the first order's.
     const cc = String(r.counter_currency ?? r.credit_currency ?? r.currency ?? r.order_currency);
     if (!counterCurrency.has(customerId)) counterCurrency.set(customerId, cc);
+    if (r.counter_currency !== null && r.counter_currency !== undefined) counted.add(customerId);
     for (const c of [r.order_currency, cc, r.credit_currency, r.sp_limit_currency, r.sp_counter_currency])
       if (c) currencies.add(String(c));
   }
   const trade = [...counterCurrency.keys()].sort((a, b) => a - b);
   if (trade.length === 0) return nothing;
+  // Only the credit rows not there yet are created (and locked) by the insert; the others are
+  // locked by the SELECT … FOR UPDATE after it, as the created ones are.
+  const uncounted = trade.filter((id) => !counted.has(id));
 
   const lock = lockClause(tx);
   const mysql = dialectOf(tx) === 'mysql';
@@ -212,8 +218,10 @@ export async function prepareCredit(
       // customer: the customers rows, then their credit rows (created and locked in one statement)
       'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
       `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
-      'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-      `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
+      (uncounted.length === 0
+        ? ''
+        : 'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+          `VALUES ${uncounted.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; `) +
       'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
       `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
       // salesperson: the salespeople rows, then their credit rows
@@ -233,7 +241,7 @@ export async function prepareCredit(
       OVERDUE_SQL(trade),
     bindings: [
       ...trade,
-      ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
+      ...uncounted.flatMap((id) => [id, counterCurrency.get(id), now]),
       ...trade,
       ...trade,
       ...trade,
@@ -246,7 +254,9 @@ export async function prepareCredit(
       ...trade,
       date,
     ],
-    parse: (rows) => parseCreditLocks(state, rows),
+    // Without the insert, its (empty) result is put in its place.
+    parse: (rows) =>
+      parseCreditLocks(state, uncounted.length === 0 ? [rows[0] ?? [], [], ...rows.slice(1)] : rows),
   };
 }
 
