@@ -1,4 +1,13 @@
-import { type Conn, dbTime, dialectOf, isoTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import {
+  type Conn,
+  dbTime,
+  dialectOf,
+  isoTime,
+  lockClause,
+  rawRows,
+  type SqlStatements,
+  type Tx,
+} from '../db/connection.js';
 import { placeholders, WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
@@ -22,6 +31,7 @@ import { businessDate } from '../domain/pricing.js';
 import { storedMoney } from '../orders/money.js';
 import type { OrderRule, RuleContext, RuleOrder, RuleStatements } from '../orders/order-rules.js';
 import type { LineRow, OrderRow } from '../orders/order-store.js';
+import { ORDER_CUSTOMER_ID } from './order-customer.js';
 import { currentBusinessTimeZone } from './price-book.js';
 
 /**
@@ -88,8 +98,8 @@ export const bookingDate = (now: string, timeZone = currentBusinessTimeZone()) =
  *
  * 1. one plain read (the orders are locked by the caller): each order's customer group and
  *    currencies, whether it was paid on its channel, what it booked so far, its approvals;
- * 2. for the trade customers only, one round trip that locks the customers (by id), creates and
- *    locks their credit rows (`INSERT … ON DUPLICATE KEY UPDATE`), locks their salespeople and
+ * 2. for the trade customers only, one round trip that locks the customers (by id), creates (those
+ *    not there yet) and locks their credit rows (`INSERT … ON DUPLICATE KEY UPDATE`), locks their salespeople and
  *    the salespeople's credit rows the same way, and reads the exchange rates in force.
  *
  * A group with no trade customer's order makes only the first read, and locks nothing.
@@ -105,15 +115,40 @@ export async function loadCredit(
 }
 
 /**
- * `loadCredit` in two steps: the plain read (1.) now, and the locking round trip (2.) as
- * statements for the caller to send (with the other rules' locks, src/orders/order-rules.ts), and
- * what makes the state of their rows. With no trade customer's order there is nothing to send.
+ * Credit control's plain read for orders (ids; locked by the caller), three statements: each
+ * order's customer group and currencies and whether it was paid on its channel, what it booked so
+ * far, its approvals. `prepareCredit` makes it, unless processing sent it with its first round trip
+ * (the credit rule's `prefetch`).
+ */
+export function creditRead(orderIds: readonly number[]): SqlStatements {
+  const ids = orderIds;
+  return {
+    sql:
+      'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
+      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
+      `sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = ${ORDER_CUSTOMER_ID} ` +
+      'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
+      `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
+      "SELECT order_id, SUM(amount) AS booked FROM credit_bookings WHERE bucket = 'open_orders' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id; ` +
+      "SELECT order_id, currency, MAX(amount) AS amount FROM order_approvals WHERE decision = 'approved' " +
+      `AND order_id IN (${marks(ids)}) GROUP BY order_id, currency`,
+    bindings: [...ids, ...ids, ...ids],
+  };
+}
+
+/**
+ * `loadCredit` in two steps: the plain read (1.) now — or its rows as `prefetched` (`creditRead`
+ * of these orders' ids or more) — and the locking round trip (2.) as statements for the caller to
+ * send (with the other rules' locks, src/orders/order-rules.ts), and what makes the state of their
+ * rows. With no trade customer's order there is nothing to send.
  */
 export async function prepareCredit(
   tx: Tx,
   orders: readonly { order: Pick<OrderRow, 'id' | 'customerId' | 'currency'> }[],
   now: string,
   timeZone: string,
+  prefetched?: Record<string, unknown>[][],
 ): Promise<RuleStatements<CreditState>> {
   const date = businessDate(isoTime(now) as string, timeZone);
   const state: CreditState = {
@@ -130,22 +165,19 @@ export async function prepareCredit(
   const ids = orders.filter((o) => o.order.customerId !== null).map((o) => o.order.id);
   if (ids.length === 0) return nothing;
 
-  const [facts = [], booked = [], approvals = []] = await rawRows(
-    tx,
-    'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
-      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
-      'sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = o.customer_id ' +
-      'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
-      `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
-      "SELECT order_id, SUM(amount) AS booked FROM credit_bookings WHERE bucket = 'open_orders' " +
-      `AND order_id IN (${marks(ids)}) GROUP BY order_id; ` +
-      "SELECT order_id, currency, MAX(amount) AS amount FROM order_approvals WHERE decision = 'approved' " +
-      `AND order_id IN (${marks(ids)}) GROUP BY order_id, currency`,
-    [...ids, ...ids, ...ids],
-  );
+  let read = prefetched;
+  if (!read) {
+    const statements = creditRead(ids);
+    read = await rawRows(tx, statements.sql, statements.bindings);
+  }
+  const mine = new Set(ids);
+  const [allFacts = [], booked = [], approvals = []] = read;
+  const facts = allFacts.filter((r) => mine.has(Number(r.id)));
   const bookedOf = new Map(booked.map((r) => [Number(r.order_id), Number(r.booked ?? 0)]));
   const approvedOf = new Map(approvals.map((r) => [Number(r.order_id), moneyOf(r.amount, r.currency)]));
   const counterCurrency = new Map<number, string>();
+  /** Customers whose credit row the read found (such rows are never deleted). */
+  const counted = new Set<number>();
   const currencies = new Set<string>();
   for (const r of facts) {
     const id = Number(r.id);
@@ -165,11 +197,15 @@ export async function prepareCredit(
     // else the first order's.
     const cc = String(r.counter_currency ?? r.credit_currency ?? r.currency ?? r.order_currency);
     if (!counterCurrency.has(customerId)) counterCurrency.set(customerId, cc);
+    if (r.counter_currency !== null && r.counter_currency !== undefined) counted.add(customerId);
     for (const c of [r.order_currency, cc, r.credit_currency, r.sp_limit_currency, r.sp_counter_currency])
       if (c) currencies.add(String(c));
   }
   const trade = [...counterCurrency.keys()].sort((a, b) => a - b);
   if (trade.length === 0) return nothing;
+  // Only the credit rows not there yet are created (and locked) by the insert; the others are
+  // locked by the SELECT … FOR UPDATE after it, as the created ones are.
+  const uncounted = trade.filter((id) => !counted.has(id));
 
   const lock = lockClause(tx);
   const mysql = dialectOf(tx) === 'mysql';
@@ -182,8 +218,10 @@ export async function prepareCredit(
       // customer: the customers rows, then their credit rows (created and locked in one statement)
       'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
       `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
-      'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-      `VALUES ${trade.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; ` +
+      (uncounted.length === 0
+        ? ''
+        : 'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+          `VALUES ${uncounted.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; `) +
       'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
       `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
       // salesperson: the salespeople rows, then their credit rows
@@ -203,7 +241,7 @@ export async function prepareCredit(
       OVERDUE_SQL(trade),
     bindings: [
       ...trade,
-      ...trade.flatMap((id) => [id, counterCurrency.get(id), now]),
+      ...uncounted.flatMap((id) => [id, counterCurrency.get(id), now]),
       ...trade,
       ...trade,
       ...trade,
@@ -216,7 +254,9 @@ export async function prepareCredit(
       ...trade,
       date,
     ],
-    parse: (rows) => parseCreditLocks(state, rows),
+    // Without the insert, its (empty) result is put in its place.
+    parse: (rows) =>
+      parseCreditLocks(state, uncounted.length === 0 ? [rows[0] ?? [], [], ...rows.slice(1)] : rows),
   };
 }
 
@@ -377,18 +417,20 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
       .filter((e) => e.amount !== 0)
       .sort((a, b) => a.id - b.id || a.bucket.localeCompare(b.bucket));
   };
-  for (const e of sums((b) => [b.customerId, b.amount]))
-    batch.addSql(
-      `UPDATE customer_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE customer_id = ?`,
-      [e.amount, now, e.id],
-    );
-  for (const e of sums((b) =>
-    b.salespersonId !== null && b.spAmount !== null ? [b.salespersonId, b.spAmount] : null,
-  ))
-    batch.addSql(
-      `UPDATE salesperson_credit SET ${e.bucket} = ${e.bucket} + ?, updated_at = ? WHERE salesperson_id = ?`,
-      [e.amount, now, e.id],
-    );
+  addCounterUpdates(
+    batch,
+    'customer_credit',
+    'customer_id',
+    sums((b) => [b.customerId, b.amount]),
+    now,
+  );
+  addCounterUpdates(
+    batch,
+    'salesperson_credit',
+    'salesperson_id',
+    sums((b) => (b.salespersonId !== null && b.spAmount !== null ? [b.salespersonId, b.spAmount] : null)),
+    now,
+  );
   for (let i = 0; i < real.length; i += 500) {
     const chunk = real.slice(i, i + 500);
     batch.addSql(
@@ -396,6 +438,34 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
         `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(chunk.length, 16)}`,
       chunk.flatMap((b) => bookingRow(b)),
     );
+  }
+}
+
+/**
+ * Relative updates of counter rows (held locked by the caller) by the sums given, in id order: per
+ * bucket one statement for all its rows (`CASE` on the id), or the plain update for one row.
+ */
+function addCounterUpdates(
+  batch: WriteBatch,
+  table: 'customer_credit' | 'salesperson_credit',
+  key: 'customer_id' | 'salesperson_id',
+  sums: readonly { id: number; bucket: string; amount: number }[],
+  now: string,
+): void {
+  for (const bucket of [...new Set(sums.map((e) => e.bucket))].sort()) {
+    const rows = sums.filter((e) => e.bucket === bucket).sort((a, b) => a.id - b.id);
+    if (rows.length === 1)
+      batch.addSql(`UPDATE ${table} SET ${bucket} = ${bucket} + ?, updated_at = ? WHERE ${key} = ?`, [
+        rows[0]!.amount,
+        now,
+        rows[0]!.id,
+      ]);
+    else
+      batch.addSql(
+        `UPDATE ${table} SET ${bucket} = ${bucket} + CASE ${key} ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END, ` +
+          `updated_at = ? WHERE ${key} IN (${marks(rows)})`,
+        [...rows.flatMap((e) => [e.id, e.amount]), now, ...rows.map((e) => e.id)],
+      );
   }
 }
 
@@ -448,7 +518,9 @@ export const creditRule: OrderRule<CreditState, CreditBooking> = {
   name: 'credit',
   lockRank: 10,
   load: (tx, orders, ctx) => loadCredit(tx, orders, ctx.now, ctx.timeZone),
-  prepare: (tx, orders, ctx) => prepareCredit(tx, orders, ctx.now, ctx.timeZone),
+  prepare: (tx, orders, ctx) =>
+    prepareCredit(tx, orders, ctx.now, ctx.timeZone, ctx.prefetched?.get(creditRule.name)),
+  prefetch: creditRead,
   decide(state, draft: RuleOrder, _ctx: RuleContext) {
     // Last of the rules: the order's value with every earlier rule's prices and discounts.
     const total = orderTotal(...storedMoney(draft.order, draft.lines));

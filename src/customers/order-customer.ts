@@ -1,4 +1,4 @@
-import type { Tx } from '../db/connection.js';
+import type { SqlStatements, Tx } from '../db/connection.js';
 import { codeKey } from '../domain/codes.js';
 import type { CustomerInput, OrderProblem } from '../domain/order-input.js';
 
@@ -114,6 +114,7 @@ export async function orderCustomerProblems(
   tx: Tx,
   orders: readonly { id: number; customerId: number | null; customerCode: string | null }[],
   setCustomer: (orderId: number, customerId: number) => void,
+  prefetched?: readonly Record<string, unknown>[],
 ): Promise<Map<number, OrderProblem[]>> {
   const out = new Map<number, OrderProblem[]>();
   const ids = [...new Set(orders.flatMap((o) => (o.customerId === null ? [] : [o.customerId])))];
@@ -121,12 +122,14 @@ export async function orderCustomerProblems(
     ...new Set(orders.flatMap((o) => (o.customerId === null && o.customerCode ? [o.customerCode] : []))),
   ];
   if (ids.length === 0 && codes.length === 0) return out;
-  const rows = await tx('customers')
-    .where((w) => {
-      if (ids.length) w.orWhereIn('id', ids);
-      if (codes.length) w.orWhereIn('code', codes);
-    })
-    .select('id', 'code', 'on_hold', 'on_hold_reason');
+  const rows: readonly Record<string, unknown>[] =
+    prefetched ??
+    (await tx('customers')
+      .where((w) => {
+        if (ids.length) w.orWhereIn('id', ids);
+        if (codes.length) w.orWhereIn('code', codes);
+      })
+      .select('id', 'code', 'on_hold', 'on_hold_reason'));
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   const byCode = new Map(rows.filter((r) => r.code !== null).map((r) => [codeKey(String(r.code)), r]));
   for (const o of orders) {
@@ -153,6 +156,28 @@ export async function orderCustomerProblems(
       ]);
   }
   return out;
+}
+
+/**
+ * The customer of a stored order (SQL, alias `o`) as processing knows it: its `customer_id`, or —
+ * an order naming a customer code not known at intake, whose customer processing fills in with its
+ * commit (`orderCustomerProblems`' `setCustomer`) — the customer with that code.
+ */
+export const ORDER_CUSTOMER_ID =
+  'COALESCE(o.customer_id, (SELECT oc.id FROM customers oc WHERE oc.code = o.customer_code))';
+
+/**
+ * `orderCustomerProblems`'s read by the ids of stored orders only (plain, no lock), for a caller
+ * that sends it with the round trip that locks the orders (processing) and hands its rows over as
+ * `prefetched`: the customer of each order, by its id or — none yet — by the order's customer code.
+ */
+export function orderCustomersRead(orderIds: readonly number[]): SqlStatements {
+  return {
+    sql:
+      `SELECT c.id, c.code, c.on_hold, c.on_hold_reason FROM orders o JOIN customers c ON c.id = ${ORDER_CUSTOMER_ID} ` +
+      `WHERE o.id IN (${orderIds.map(() => '?').join(', ')})`,
+    bindings: orderIds,
+  };
 }
 
 /** The customer columns of an order row as `orderCustomerProblems` takes them. */

@@ -185,15 +185,29 @@ export function lockClause(db: Conn): string {
 
 type Row = Record<string, unknown>;
 
+/** A plain SQL text of one or more `;`-separated statements with its `?` bindings. */
+export interface SqlStatements {
+  sql: string;
+  bindings: readonly unknown[];
+}
+
+/** How many statements `rawRows` makes of `sql` (the same split). */
+export function statementCount(sql: string): number {
+  return splitStatements(sql).length;
+}
+
+const splitStatements = (sql: string) =>
+  sql
+    .split(/;\s*/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /**
  * Runs one or more `;`-separated SELECTs as plain SQL and returns each one's rows. On MySQL they
  * share one round trip; on SQLite they run in turn.
  */
 export async function rawRows(db: Conn, sql: string, bindings: readonly unknown[] = []): Promise<Row[][]> {
-  const statements = sql
-    .split(/;\s*/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const statements = splitStatements(sql);
   if (dialectOf(db) === 'mysql') {
     const [result] = (await db.raw(sql, bindings as Knex.RawBinding[])) as [Row[] | Row[][]];
     return statements.length > 1 ? (result as Row[][]) : [result as Row[]];

@@ -2,7 +2,7 @@ import { contractRule } from '../customers/contract-rule.js';
 import { creditRule } from '../customers/credit.js';
 import { promotionRule } from '../customers/promotion-rule.js';
 import { lockPromotionCountersOf } from '../customers/promotions.js';
-import { rawRows, type Tx } from '../db/connection.js';
+import { rawRows, type SqlStatements, statementCount, type Tx } from '../db/connection.js';
 import type { WriteBatch } from '../db/write-batch.js';
 import type { OrderProblem } from '../domain/order-input.js';
 import { businessDate } from '../domain/pricing.js';
@@ -45,6 +45,14 @@ export interface OrderRule<State, Effect = unknown> {
    * `parse` of those statements' rows must give the state `load` gives.
    */
   prepare?(tx: Tx, orders: readonly RuleOrder[], ctx: RuleContext): Promise<RuleStatements<State>>;
+  /**
+   * Optional, with `prepare`: those of `prepare`'s plain reads that depend on the orders' ids only.
+   * Processing sends them in its first round trip, after the statement that locks the orders, and
+   * hands their rows over in `ctx.prefetched` (by rule name), where `prepare` finds them instead of
+   * reading. The rows may cover more orders than `prepare` is given (the whole group, whatever its
+   * orders' status): `prepare` keeps those of its own orders. Every other caller reads as before.
+   */
+  prefetch?(orderIds: readonly number[]): SqlStatements;
   decide(state: State, draft: RuleOrder, ctx: RuleContext): RuleDecision<Effect>;
   take(state: State, draft: RuleOrder, effect: Effect | undefined, batch: WriteBatch, ctx: RuleContext): void;
   /**
@@ -81,6 +89,8 @@ export interface RuleContext {
    * after what it took was given back; what it takes is recorded as an amendment.
    */
   change?: 'amend';
+  /** The rows of each rule's `prefetch` statements (by rule name), when the caller sent them. */
+  prefetched?: ReadonlyMap<string, Record<string, unknown>[][]>;
 }
 
 export interface RuleDecision<Effect = unknown> {
@@ -200,14 +210,6 @@ export async function runOrderRulesLocking<After = undefined>(
   }
   if (!ctx.dryRun && batch) for (const rule of rules) rule.finish?.(states.get(rule), batch, ctx);
   return { outcome, locked };
-}
-
-/** How many statements `rawRows` makes of `sql` (the same split). */
-function statementCount(sql: string): number {
-  return sql
-    .split(/;\s*/)
-    .map((x) => x.trim())
-    .filter(Boolean).length;
 }
 
 /**

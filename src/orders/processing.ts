@@ -1,6 +1,14 @@
-import { orderCustomerOf, orderCustomerProblems } from '../customers/order-customer.js';
+import { orderCustomerOf, orderCustomerProblems, orderCustomersRead } from '../customers/order-customer.js';
 import { currentBusinessTimeZone, loadPricingData, type PricingData } from '../customers/price-book.js';
-import { type Db, dbTime, lockClause, rawRows, type Tx } from '../db/connection.js';
+import {
+  type Db,
+  dbTime,
+  lockClause,
+  rawRows,
+  type SqlStatements,
+  statementCount,
+  type Tx,
+} from '../db/connection.js';
 import { withTransaction } from '../db/retry.js';
 import { WriteBatch } from '../db/write-batch.js';
 import type { WarehouseStock } from '../domain/allocation.js';
@@ -11,7 +19,7 @@ import { type ProcessedChange, recordProcessed } from '../metrics.js';
 import { addToOutbox } from '../outbox/outbox.js';
 import { type LockedStock, lockStock, stockStatement } from '../stock/stock-store.js';
 import { storedMoney } from './money.js';
-import { ORDER_RULES, runOrderRulesLocking } from './order-rules.js';
+import { ORDER_RULES, type RuleContext, runOrderRulesLocking } from './order-rules.js';
 import { changeStatus, type LineRow, type OrderRow, toLine, toOrder } from './order-store.js';
 import { planReservation, writeOrderSide, writeStockSide } from './reservation.js';
 
@@ -70,16 +78,32 @@ export interface LoadedLine {
 /**
  * The orders (locked, in id order) and their lines with the SKU ids we know, in one round trip;
  * with the unit price each line carried (for the price check) and the SKUs' reorder points.
+ * `reads`: plain reads by these orders' ids that the caller sends in the same round trip, after the
+ * orders are locked; `read` has their rows (per entry of `reads`, a list of rows per statement).
  */
-export async function loadForReservation(tx: Tx, ids: readonly number[]) {
+export async function loadForReservation(
+  tx: Tx,
+  ids: readonly number[],
+  reads: readonly SqlStatements[] = [],
+) {
   const marks = ids.map(() => '?').join(', ');
-  const [orderRows = [], lineRows = []] = await rawRows(
+  const [orderRows = [], lineRows = [], ...readRows] = await rawRows(
     tx,
-    `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}; ` +
+    [
+      `SELECT * FROM orders WHERE id IN (${marks}) ORDER BY id${lockClause(tx)}`,
       'SELECT ol.*, s.id AS known_sku_id, s.reorder_point AS sku_reorder_point FROM order_lines ol LEFT JOIN skus s ON s.code = ol.sku_code ' +
-      `WHERE ol.order_id IN (${marks}) ORDER BY ol.order_id, ol.line_no`,
-    [...ids, ...ids],
+        `WHERE ol.order_id IN (${marks}) ORDER BY ol.order_id, ol.line_no`,
+      ...reads.map((r) => r.sql.trim().replace(/;\s*$/, '')),
+    ].join('; '),
+    [...ids, ...ids, ...reads.flatMap((r) => r.bindings)],
   );
+  const read: Record<string, unknown>[][][] = [];
+  let offset = 0;
+  for (const r of reads) {
+    const count = statementCount(r.sql);
+    read.push(readRows.slice(offset, offset + count));
+    offset += count;
+  }
   const linesOf = new Map<number, LoadedLine[]>();
   const carried = new Map<number, number | null>();
   const reorderPoints = new Map<number, number>();
@@ -91,7 +115,7 @@ export async function loadForReservation(tx: Tx, ids: readonly number[]) {
     list.push({ line: toLine(r), knownSkuId: r.known_sku_id === null ? null : Number(r.known_sku_id) });
     linesOf.set(Number(r.order_id), list);
   }
-  return { orderRows, linesOf, carried, reorderPoints };
+  return { orderRows, linesOf, carried, reorderPoints, read };
 }
 
 /** What holds an order before its prices are looked at: its customer, its intake, its lines. */
@@ -159,13 +183,27 @@ async function reserveOrders(
   const results = new Map<number, ProcessResult>();
   if (ids.length === 0) return results;
   const now = dbTime();
-  const { orderRows, linesOf, carried, reorderPoints } = await loadForReservation(tx, ids);
+  // The plain reads of the customers' check and of the rules that depend on the order ids only go
+  // with the round trip that locks the orders (after their lock: the lock order is kept).
+  const prefetching = ORDER_RULES.filter((r) => r.prefetch);
+  const { orderRows, linesOf, carried, reorderPoints, read } = await loadForReservation(tx, ids, [
+    orderCustomersRead(ids),
+    ...prefetching.map((r) => r.prefetch!(ids)),
+  ]);
+  const prefetched = new Map(prefetching.map((r, i) => [r.name, read[i + 1]!]));
 
   const batch = new WriteBatch(tx);
+  const received = orderRows.filter((r) => r.status === 'received');
+  const rowOf = new Map(received.map((r) => [Number(r.id), r]));
   const customerProblems = await orderCustomerProblems(
     tx,
-    orderRows.filter((r) => r.status === 'received').map(orderCustomerOf),
-    (id, customerId) => batch.addSql('UPDATE orders SET customer_id = ? WHERE id = ?', [customerId, id]),
+    received.map(orderCustomerOf),
+    (id, customerId) => {
+      batch.addSql('UPDATE orders SET customer_id = ? WHERE id = ?', [customerId, id]);
+      // The rest of this unit of work (prices, rules) sees the customer the order now has.
+      rowOf.get(id)!.customer_id = customerId;
+    },
+    read[0]?.[0] ?? [],
   );
   let toReserve: ToReserve[] = [];
   for (const row of orderRows) {
@@ -201,7 +239,7 @@ async function reserveOrders(
   // The stock rows of every order still to reserve are locked in the same round trip as the rules'
   // rows (after them: the lock order), and stay locked to the commit: everything after is
   // computed in memory and sent with the COMMIT in one round trip.
-  const ruled = await applyOrderRules(tx, batch, toReserve, { actor, now }, results, changes);
+  const ruled = await applyOrderRules(tx, batch, toReserve, { actor, now, prefetched }, results, changes);
   toReserve = ruled.toReserve;
 
   if (toReserve.length > 0) {
@@ -317,12 +355,12 @@ async function applyOrderRules(
   tx: Tx,
   batch: WriteBatch,
   orders: ToReserve[],
-  { actor, now }: { actor: string; now: string },
+  { actor, now, prefetched }: Pick<RuleContext, 'actor' | 'now' | 'prefetched'>,
   results: Map<number, ProcessResult>,
   changes: ProcessedChange[],
 ): Promise<{ toReserve: ToReserve[]; pool: LockedStock | undefined }> {
   if (orders.length === 0 || ORDER_RULES.length === 0) return { toReserve: orders, pool: undefined };
-  const ctx = { actor, now, timeZone: currentBusinessTimeZone(), dryRun: false };
+  const ctx: RuleContext = { actor, now, timeZone: currentBusinessTimeZone(), dryRun: false, prefetched };
   // Locked with the rules' rows: the stock of every order that may pass (one that does not only
   // makes the group hold a few rows more until its commit).
   const skuIds = [...new Set(orders.flatMap((o) => o.lines.map((l) => l.skuId as number)))];

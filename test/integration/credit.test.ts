@@ -188,6 +188,21 @@ function suite(name: string, options: { sqlite?: boolean }) {
       expect(await checkInvariants(stack.db)).toEqual([]);
     });
 
+    it('an order naming a customer created after it arrived is credit-checked when it is released', async () => {
+      const [a, b] = [await post('LATER'), await post('LATER', {}, 3)];
+      await processOrders(stack.db, [a, b]);
+      expect(await order(a)).toMatchObject({ status: 'on_hold', holdReason: 'unknown_customer' });
+      await customer('later', { creditLimit: { amount: 2000, currency: 'EUR' } });
+      for (const id of [a, b])
+        expect((await stack.api('POST', `/api/orders/${id}/release`)).status).toBe(200);
+      // In one group: the customer is found by the orders' code, and both are checked against its limit.
+      await processOrders(stack.db, [a, b]);
+      expect(await order(a)).toMatchObject({ status: 'confirmed', customer: { code: 'later' } });
+      expect(await order(b)).toMatchObject({ status: 'on_hold', holdReason: 'credit_limit' });
+      expect((await credit('later')).exposure.openOrders).toBe(1000);
+      expect(await checkInvariants(stack.db)).toEqual([]);
+    });
+
     it('an operator cannot reject a credit hold through the status route (403); an admin can', async () => {
       await customer('OPREJ', { creditLimit: { amount: 1000, currency: 'EUR' } });
       const ids = await postMany('OPREJ', 3);
