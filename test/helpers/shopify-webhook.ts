@@ -66,3 +66,49 @@ export async function deliverShopifyWebhook(
   await res.arrayBuffer();
   return res.status;
 }
+
+/**
+ * A Shopify channel made through the admin API (pulls hourly, so none run during a test) with one
+ * SKU in stock and mapped to a variant; the stack's catalogue gets warehouse `main` and the SKU.
+ */
+export async function shopWithOneSku(
+  stack: {
+    api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  },
+  seed: (sku: string) => Promise<void>,
+  o: { name: string; domain: string; secret: string; sku: string; variantId: string; stock: number },
+): Promise<number> {
+  await seed(o.sku);
+  const check = (what: string, res: { status: number; body: unknown }) => {
+    if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  };
+  check(
+    'stock receipt',
+    await stack.api('POST', '/api/stock/receipts', {
+      warehouse: 'main',
+      reference: 'start',
+      lines: [{ sku: o.sku, quantity: o.stock }],
+    }),
+  );
+  const shop = check(
+    'channel',
+    await stack.api('POST', '/api/channels', {
+      type: 'shopify',
+      name: o.name,
+      settings: {
+        shopDomain: o.domain,
+        accessToken: 'shpat_test_token_0123456789abcdef',
+        webhookSecret: o.secret,
+        apiBaseUrl: 'https://shopify.test/admin/api/2026-10',
+        pullIntervalSeconds: 3600,
+      },
+    }),
+  );
+  const shopId = Number((shop.body as { id: number }).id);
+  check(
+    'sku mapping',
+    await stack.api('PUT', `/api/channels/${shopId}/skus/${o.sku}`, { variantId: o.variantId }),
+  );
+  return shopId;
+}

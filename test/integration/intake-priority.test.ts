@@ -7,7 +7,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../src/http/app.js';
 import { serverWithFastPath, webhookFastPath } from '../../src/http/webhook-listener.js';
 import { IntakePriority } from '../../src/queue/intake-priority.js';
 import { checkInvariants } from '../helpers/invariants.js';
-import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
+import { shopifyOrderBody, shopWithOneSku } from '../helpers/shopify-webhook.js';
 import { createStack, seedCatalog, silentLog, type TestStack } from '../helpers/stack.js';
 
 /*
@@ -48,28 +48,18 @@ describe('applying webhook events waits for a quiet moment in intake', () => {
 
   beforeAll(async () => {
     stack = await createStack();
-    await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['PRIO-1']);
-    await stack.api('POST', '/api/stock/receipts', {
-      warehouse: 'main',
-      reference: 'start',
-      lines: [{ sku: 'PRIO-1', quantity: 10 }],
-    });
-    const shop = await stack.api('POST', '/api/channels', {
-      type: 'shopify',
-      name: 'Priority shop',
-      settings: {
-        shopDomain: 'prio-shop.myshopify.com',
-        accessToken: 'shpat_prio_token_0123456789abcdef',
-        webhookSecret: SECRET,
-        apiBaseUrl: 'https://shopify.test/admin/api/2026-10',
-        pullIntervalSeconds: 3600,
+    shopId = await shopWithOneSku(
+      stack,
+      (sku) => seedCatalog(stack, [{ code: 'main', priority: 1 }], [sku]),
+      {
+        name: 'Priority shop',
+        domain: 'prio-shop.myshopify.com',
+        secret: SECRET,
+        sku: 'PRIO-1',
+        variantId: VARIANT,
+        stock: 10,
       },
-    });
-    expect(shop.status).toBe(201);
-    shopId = shop.body.id;
-    expect(
-      (await stack.api('PUT', `/api/channels/${shopId}/skus/PRIO-1`, { variantId: VARIANT })).status,
-    ).toBeLessThan(300);
+    );
     const fast = webhookFastPath({
       channels: stack.channels,
       log: silentLog,

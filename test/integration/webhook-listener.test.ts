@@ -8,7 +8,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../src/http/app.js';
 import { serverWithFastPath, webhookFastPath } from '../../src/http/webhook-listener.js';
 import { checkInvariants } from '../helpers/invariants.js';
 import { capturingLogger } from '../helpers/log-sink.js';
-import { shopifyOrderBody } from '../helpers/shopify-webhook.js';
+import { shopifyOrderBody, shopWithOneSku } from '../helpers/shopify-webhook.js';
 import { createStack, seedCatalog, type TestStack } from '../helpers/stack.js';
 
 /*
@@ -63,29 +63,18 @@ describe('webhooks on the fast path, over real HTTP', () => {
 
   beforeAll(async () => {
     stack = await createStack();
-    await seedCatalog(stack, [{ code: 'main', priority: 1 }], ['FAST-1']);
-    await stack.api('POST', '/api/stock/receipts', {
-      warehouse: 'main',
-      reference: 'start',
-      lines: [{ sku: 'FAST-1', quantity: 100 }],
-    });
-    const shop = await stack.api('POST', '/api/channels', {
-      type: 'shopify',
-      name: 'Fast shop',
-      settings: {
-        shopDomain: 'fast-shop.myshopify.com',
-        accessToken: 'shpat_fast_token_0123456789abcdef',
-        webhookSecret: SECRET,
-        apiBaseUrl: 'https://shopify.test/admin/api/2026-10',
-        pullIntervalSeconds: 3600,
+    shopId = await shopWithOneSku(
+      stack,
+      (sku) => seedCatalog(stack, [{ code: 'main', priority: 1 }], [sku]),
+      {
+        name: 'Fast shop',
+        domain: 'fast-shop.myshopify.com',
+        secret: SECRET,
+        sku: 'FAST-1',
+        variantId: '4400000000000000990',
+        stock: 100,
       },
-    });
-    expect(shop.status).toBe(201);
-    shopId = shop.body.id;
-    expect(
-      (await stack.api('PUT', `/api/channels/${shopId}/skus/FAST-1`, { variantId: '4400000000000000990' }))
-        .status,
-    ).toBeLessThan(300);
+    );
     const fast = webhookFastPath({ channels: stack.channels, log: sink.log, maxBodyBytes: LIMIT });
     server = await new Promise((resolve) => {
       const s = serve(
