@@ -3,11 +3,14 @@
  * beside a raw baseline on the same database in the same run: a bare guarded UPDATE plus a ledger
  * INSERT per reservation, in one transaction each. Then checks for oversell.
  *
- *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--credit] [--promotions on|limited|off]
+ *   npx tsx bench/hot-sku.ts [orders=2000] [concurrency=32] [--credit | --retail] [--promotions on|limited|off]
  *
  * `--credit`: every order is for one of 100 trade customers with a credit limit (high enough that
  * nothing is held), all of one salesperson with a limit: each is credit-checked on top of the hot
  * stock row (the customer's and the salesperson's rows locked, the exposure booked).
+ * `--retail`: the same 100 customers and salesperson, the customers in group `retail`, which credit
+ * control leaves alone — the run without rules to compare `--credit --promotions on` with, as
+ * `bench/intake.ts --credit off` is for intake (without either flag the orders have no customer).
  *
  * `--promotions on`: one promotion, 5 % off every line, and every order claims it (5 % off its line:
  * the channel's own discount, checked and its use recorded); `limited`: the same with a usage limit
@@ -20,6 +23,9 @@ import { OrderBatcher } from '../src/orders/order-batcher.js';
 import { benchDatabase, line, pool, promotionCounts, seed, seedPromotion } from './support.js';
 
 const CREDIT = process.argv.includes('--credit');
+const RETAIL = process.argv.includes('--retail');
+if (CREDIT && RETAIL) throw new Error('--credit and --retail exclude each other');
+const CUSTOMERS = CREDIT || RETAIL;
 const flagAt = process.argv.indexOf('--promotions');
 const PROMOTIONS = flagAt >= 0 ? process.argv[flagAt + 1] : undefined;
 if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
@@ -77,7 +83,7 @@ async function main() {
     // orders already taken in, handed over by CONCURRENCY concurrent jobs as the worker does.
     const second = await db('skus').where({ code: 'SKU-00002' }).first('id');
     await setStock(second.id);
-    if (CREDIT) {
+    if (CUSTOMERS) {
       const now = dbTime();
       const [sp] = await db('salespeople').insert({
         code: 'SP-HOT',
@@ -94,6 +100,7 @@ async function main() {
           salesperson_id: sp,
           credit_limit: 1_000_000_000,
           credit_currency: 'EUR',
+          ...(RETAIL ? { customer_group: 'retail' } : {}),
           created_at: now,
           updated_at: now,
         })),
@@ -113,7 +120,7 @@ async function main() {
           lines: [
             { sku: 'SKU-00002', quantity: 1, unitPrice: 1000, ...(CLAIMED ? { discount: CLAIMED } : {}) },
           ],
-          ...(CREDIT ? { customer: { code: `HC${i % CREDIT_CUSTOMERS}` } } : {}),
+          ...(CUSTOMERS ? { customer: { code: `HC${i % CREDIT_CUSTOMERS}` } } : {}),
         },
       });
       ids.push(r.orderId);
@@ -149,11 +156,11 @@ async function main() {
     console.log(
       `stock after: on_hand ${level.on_hand}, reserved ${level.reserved} -> oversell: ${level.reserved > level.on_hand ? 'YES' : 'none'}`,
     );
-    if (CREDIT) {
+    if (CUSTOMERS) {
       const [booked] = (await db('credit_bookings').countDistinct({ n: 'order_id' })) as { n: number }[];
       const [sp] = (await db('salesperson_credit').select('open_orders')) as { open_orders: number }[];
       console.log(
-        `credit: ${booked!.n} orders credit-checked and booked over ${CREDIT_CUSTOMERS} customers of one salesperson; salesperson open orders ${sp?.open_orders}`,
+        `credit: ${booked!.n} orders credit-checked and booked over ${CREDIT_CUSTOMERS} ${RETAIL ? 'retail' : 'trade'} customers of one salesperson; salesperson open orders ${sp?.open_orders ?? 0}`,
       );
     }
     if (PROMOTIONS !== undefined) console.log(await promotionCounts(db));
