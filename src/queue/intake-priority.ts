@@ -10,7 +10,7 @@
  * `IntakePriority` lets the applying side wait for a quiet moment: while deliveries are being
  * received, a group of stored events waits until no delivery has been in flight for `quietMs`, but
  * never longer than `maxDeferMs` after the first of them began to wait — under a burst that does not
- * stop, applying still keeps up, a group of up to `maxDeferMs` of deliveries at a time. Nothing is
+ * stop, applying still goes on, one group after another (src/queue/micro-batcher.ts). Nothing is
  * lost by waiting: every delivery is in the database before it is answered, and the wait is in
  * memory only (a killed process leaves its events to the relay, as before).
  *
