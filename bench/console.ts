@@ -24,6 +24,7 @@ import {
   pct,
   seed,
   stopProcess,
+  waitReady,
 } from './support.js';
 
 const { flags } = parseArgs();
@@ -279,23 +280,7 @@ async function startApi(env: Record<string, string>, port: number): Promise<Chil
     env: { ...process.env, ...env, STOCKBRIDGE_ROLES: 'api' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error('the daemon exited during start');
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      async (r) => {
-        await r.arrayBuffer();
-        return r.ok;
-      },
-      () => false,
-    );
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stopProcess(child);
-  throw new Error('the daemon did not become ready');
+  return waitReady(child, port, 120_000);
 }
 
 async function main() {

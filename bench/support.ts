@@ -186,10 +186,23 @@ export async function startDaemon(
     stdio: ['ignore', log ? 'pipe' : 'inherit', 'inherit'],
   });
   if (log) readLog(child, log);
+  return waitReady(child, port);
+}
+
+/**
+ * Waits until the daemon `child` answers 200 on /readyz (at most `timeoutMs`); stops it and throws
+ * if it exits or never becomes ready.
+ */
+export async function waitReady(
+  child: ChildProcess,
+  port: number,
+  timeoutMs = 60_000,
+): Promise<ChildProcess> {
   let exited = false;
   child.once('exit', () => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    if (exited) throw new Error('daemon exited during start');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error('the daemon exited during start');
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
       async (r) => {
         await r.arrayBuffer();
@@ -201,7 +214,7 @@ export async function startDaemon(
     await new Promise((r) => setTimeout(r, 100));
   }
   await stopProcess(child);
-  throw new Error('daemon did not become ready');
+  throw new Error('the daemon did not become ready');
 }
 
 /**
