@@ -8,6 +8,7 @@ import {
   type SqlStatements,
   type Tx,
 } from '../db/connection.js';
+import { StaleReadError } from '../db/retry.js';
 import { placeholders, WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
@@ -125,7 +126,8 @@ export function creditRead(orderIds: readonly number[]): SqlStatements {
   return {
     sql:
       'SELECT o.id, o.paid_on_channel, o.currency AS order_currency, c.id AS customer_id, c.customer_group, ' +
-      'c.credit_currency, c.currency, cc.currency AS counter_currency, s.credit_currency AS sp_limit_currency, ' +
+      'c.credit_currency, c.currency, c.overdue_hold, c.salesperson_id, cc.currency AS counter_currency, ' +
+      's.credit_currency AS sp_limit_currency, ' +
       `sc.currency AS sp_counter_currency FROM orders o JOIN customers c ON c.id = ${ORDER_CUSTOMER_ID} ` +
       'LEFT JOIN customer_credit cc ON cc.customer_id = c.id LEFT JOIN salespeople s ON s.id = c.salesperson_id ' +
       `LEFT JOIN salesperson_credit sc ON sc.salesperson_id = s.id WHERE o.id IN (${marks(ids)}); ` +
@@ -179,6 +181,9 @@ export async function prepareCredit(
   /** Customers whose credit row the read found (such rows are never deleted). */
   const counted = new Set<number>();
   const currencies = new Set<string>();
+  /** Customers the read found with `overdue_hold` set, and whether a salesperson has no credit row yet. */
+  const overdueHeld = new Set<number>();
+  let spUncounted = false;
   for (const r of facts) {
     const id = Number(r.id);
     const customerId = Number(r.customer_id);
@@ -198,6 +203,9 @@ export async function prepareCredit(
     const cc = String(r.counter_currency ?? r.credit_currency ?? r.currency ?? r.order_currency);
     if (!counterCurrency.has(customerId)) counterCurrency.set(customerId, cc);
     if (r.counter_currency !== null && r.counter_currency !== undefined) counted.add(customerId);
+    if (truthy(r.overdue_hold)) overdueHeld.add(customerId);
+    if (r.salesperson_id !== null && r.salesperson_id !== undefined && !r.sp_counter_currency)
+      spUncounted = true;
     for (const c of [r.order_currency, cc, r.credit_currency, r.sp_limit_currency, r.sp_counter_currency])
       if (c) currencies.add(String(c));
   }
@@ -212,52 +220,112 @@ export async function prepareCredit(
   const upsert = (table: string, key: string) =>
     mysql ? `ON DUPLICATE KEY UPDATE updated_at = ${table}.updated_at` : `ON CONFLICT (${key}) DO NOTHING`;
   const ccy = [...currencies].sort();
+  // With processing's prefetched read, the statements that read says cannot matter are left out:
+  // the salespeople's credit rows when each exists (such rows are never deleted), the exchange
+  // rates when only one currency is involved, the overdue invoices of customers without
+  // `overdue_hold`. The locked rows are checked against that read; if one changed in between
+  // (`parseCreditLocks`), the transaction starts again (`StaleReadError`). Every other caller sends
+  // every statement.
+  const trusted = prefetched !== undefined;
+  const withSpUpsert = !trusted || spUncounted;
+  const withRates = !trusted || ccy.length > 1;
+  const overdueOf = trusted ? trade.filter((id) => overdueHeld.has(id)) : trade;
   const spOfTrade = `SELECT salesperson_id FROM customers WHERE id IN (${marks(trade)})`;
-  return {
-    sql:
-      // customer: the customers rows, then their credit rows (created and locked in one statement)
+  const statements: [string, unknown[]][] = [
+    // customer: the customers rows, then their credit rows (created and locked in one statement)
+    [
       'SELECT id, code, customer_group, salesperson_id, credit_limit, credit_currency, on_hold, on_hold_reason, overdue_hold ' +
-      `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}; ` +
-      (uncounted.length === 0
-        ? ''
-        : 'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-          `VALUES ${uncounted.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}; `) +
-      'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
-      `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}; ` +
-      // salesperson: the salespeople rows, then their credit rows
-      `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}; ` +
-      'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
-      'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
-      `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
-      `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}; ` +
-      'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
-      `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}; ` +
-      // the rates in force on the booking date, between any two currencies involved
-      'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
-      `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
-      '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
-      'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?); ' +
-      // invoices past due with money open, of the customers who asked for overdue holds
-      OVERDUE_SQL(trade),
-    bindings: [
-      ...trade,
-      ...uncounted.flatMap((id) => [id, counterCurrency.get(id), now]),
-      ...trade,
-      ...trade,
-      ...trade,
-      now,
-      ...trade,
-      ...trade,
-      ...ccy,
-      ...ccy,
-      date,
-      ...trade,
-      date,
+        `FROM customers WHERE id IN (${marks(trade)}) ORDER BY id${lock}`,
+      trade,
     ],
-    // Without the insert, its (empty) result is put in its place.
-    parse: (rows) =>
-      parseCreditLocks(state, uncounted.length === 0 ? [rows[0] ?? [], [], ...rows.slice(1)] : rows),
+    uncounted.length === 0
+      ? ['', []]
+      : [
+          'INSERT INTO customer_credit (customer_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+            `VALUES ${uncounted.map(() => '(?, ?, 0, 0, ?)').join(', ')} ${upsert('customer_credit', 'customer_id')}`,
+          uncounted.flatMap((id) => [id, counterCurrency.get(id), now]),
+        ],
+    [
+      'SELECT customer_id, currency, open_orders, invoiced_unpaid FROM customer_credit ' +
+        `WHERE customer_id IN (${marks(trade)}) ORDER BY customer_id${lock}`,
+      trade,
+    ],
+    // salesperson: the salespeople rows, then their credit rows
+    [
+      `SELECT id, code, credit_limit, credit_currency FROM salespeople WHERE id IN (${spOfTrade}) ORDER BY id${lock}`,
+      trade,
+    ],
+    withSpUpsert
+      ? [
+          'INSERT INTO salesperson_credit (salesperson_id, currency, open_orders, invoiced_unpaid, updated_at) ' +
+            'SELECT s.id, COALESCE(s.credit_currency, (SELECT cc.currency FROM customer_credit cc JOIN customers c ON c.id = cc.customer_id ' +
+            `WHERE c.salesperson_id = s.id AND c.id IN (${marks(trade)}) ORDER BY c.id LIMIT 1)), 0, 0, ? ` +
+            `FROM salespeople s WHERE s.id IN (${spOfTrade}) ${upsert('salesperson_credit', 'salesperson_id')}`,
+          [...trade, now, ...trade],
+        ]
+      : ['', []],
+    [
+      'SELECT salesperson_id, currency, open_orders, invoiced_unpaid FROM salesperson_credit ' +
+        `WHERE salesperson_id IN (${spOfTrade}) ORDER BY salesperson_id${lock}`,
+      trade,
+    ],
+    // the rates in force on the booking date, between any two currencies involved
+    withRates
+      ? [
+          'SELECT r.from_currency, r.to_currency, r.valid_on, r.rate_scaled FROM exchange_rates r ' +
+            `WHERE r.from_currency IN (${marks(ccy)}) AND r.to_currency IN (${marks(ccy)}) AND r.valid_on = ` +
+            '(SELECT MAX(r2.valid_on) FROM exchange_rates r2 WHERE r2.from_currency = r.from_currency ' +
+            'AND r2.to_currency = r.to_currency AND r2.valid_on <= ?)',
+          [...ccy, ...ccy, date],
+        ]
+      : ['', []],
+    // invoices past due with money open, of the customers who asked for overdue holds
+    overdueOf.length > 0 ? [OVERDUE_SQL(overdueOf), [...overdueOf, date]] : ['', []],
+  ];
+  const sent = statements.map(([sql]) => sql !== '');
+  return {
+    sql: statements
+      .filter(([sql]) => sql !== '')
+      .map(([sql]) => sql)
+      .join('; '),
+    bindings: statements.flatMap(([, b]) => b),
+    // Each statement left out gets an empty result in its place.
+    parse: (rows) => {
+      const all: Record<string, unknown>[][] = [];
+      let at = 0;
+      for (const was of sent) all.push(was ? (rows[at++] ?? []) : []);
+      if (trusted) {
+        const stale = staleAgainstRead(all, { currencies, overdueHeld });
+        if (stale) throw new StaleReadError(`credit: ${stale} changed between the read and the locks`);
+      }
+      return parseCreditLocks(state, all);
+    },
   };
+}
+
+/**
+ * What, in the locked rows of `prepareCredit`, the plain read it trusted did not foresee (a
+ * salesperson without a credit row, a customer who set `overdue_hold`, a currency not read; null
+ * when nothing): the statements that read made it leave out would then have mattered.
+ */
+function staleAgainstRead(
+  rows: Record<string, unknown>[][],
+  read: { currencies: ReadonlySet<string>; overdueHeld: ReadonlySet<number> },
+): string | null {
+  const [customers = [], , counters = [], salespeople = [], , spCounters = []] = rows;
+  const spCounted = new Set(spCounters.map((r) => Number(r.salesperson_id)));
+  if (salespeople.some((r) => !spCounted.has(Number(r.id)))) return 'a salesperson';
+  if (customers.some((r) => truthy(r.overdue_hold) && !read.overdueHeld.has(Number(r.id))))
+    return "a customer's overdue hold";
+  const locked = [
+    ...customers.map((r) => r.credit_currency),
+    ...counters.map((r) => r.currency),
+    ...salespeople.map((r) => r.credit_currency),
+    ...spCounters.map((r) => r.currency),
+  ];
+  if (locked.some((c) => c !== null && c !== undefined && !read.currencies.has(String(c))))
+    return 'a currency';
+  return null;
 }
 
 /** The state from the rows of `prepareCredit`'s locking statements. */
