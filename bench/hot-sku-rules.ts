@@ -19,10 +19,16 @@
  * and the counts that show each rule did its work; exits 1 on any oversell or unexpected status.
  */
 import type { Db } from '../src/db/connection.js';
-import { dbTime } from '../src/db/connection.js';
-import { recordOrder } from '../src/orders/intake.js';
 import { OrderBatcher } from '../src/orders/order-batcher.js';
-import { benchDatabase, pool, rate, seed, seedPromotion } from './support.js';
+import {
+  benchDatabase,
+  pool,
+  rate,
+  recordOneUnitOrder,
+  seed,
+  seedHotCustomers,
+  seedPromotion,
+} from './support.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const N = Number(args[0] ?? 2000);
@@ -54,27 +60,14 @@ async function main() {
     await seed(db, 1, 1, 0);
     const sku = await db('skus').where({ code: 'SKU-00001' }).first('id', 'code');
     const wh = await db('warehouses').first('id');
-    const now = dbTime();
-    const [sp] = await db('salespeople').insert({
-      code: 'SP-HOT',
-      name: 'Hot salesperson',
-      credit_limit: 1_000_000_000_000,
-      credit_currency: 'EUR',
-      created_at: now,
-      updated_at: now,
-    });
-    const customer = (prefix: string, retail: boolean) =>
-      Array.from({ length: CUSTOMERS }, (_, c) => ({
-        code: `${prefix}${c}`,
-        name: `${retail ? 'Retail' : 'Trade'} customer ${c}`,
-        salesperson_id: sp,
-        credit_limit: 1_000_000_000,
-        credit_currency: 'EUR',
-        ...(retail ? { customer_group: 'retail' } : {}),
-        created_at: now,
-        updated_at: now,
-      }));
-    await db('customers').insert([...customer('RC', true), ...customer('TC', false)]);
+    await seedHotCustomers(
+      db,
+      [
+        { prefix: 'RC', retail: true },
+        { prefix: 'TC', retail: false },
+      ],
+      CUSTOMERS,
+    );
     console.log(await seedPromotion(db, null));
     const promotion = await db('promotions').where({ code: 'BENCH-5' }).first('id');
 
@@ -95,26 +88,13 @@ async function main() {
         const channel = `bench-${mode}-${round}`;
         const ids: number[] = new Array(N);
         await pool(N, 8, async (i) => {
-          const r = await recordOrder(db, {
+          ids[i] = await recordOneUnitOrder(db, {
             channel,
-            deliveryId: `d${i}`,
-            topic: 'orders/create',
-            rawPayload: '{}',
-            order: {
-              externalId: `o${i}`,
-              currency: 'EUR',
-              lines: [
-                {
-                  sku: sku.code,
-                  quantity: 1,
-                  unitPrice: 1000,
-                  ...(mode === 'on' ? { discount: CLAIMED } : {}),
-                },
-              ],
-              customer: { code: `${mode === 'on' ? 'TC' : 'RC'}${i % CUSTOMERS}` },
-            },
+            i,
+            sku: sku.code,
+            discount: mode === 'on' ? CLAIMED : 0,
+            customer: `${mode === 'on' ? 'TC' : 'RC'}${i % CUSTOMERS}`,
           });
-          ids[i] = r.orderId;
         });
         // Oldest first, as intake would have handed them over.
         ids.sort((a, b) => a - b);

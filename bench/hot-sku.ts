@@ -18,9 +18,17 @@
  * stock row; `off` (or absent): none. Counted and printed after the run.
  */
 import { dbTime } from '../src/db/connection.js';
-import { recordOrder } from '../src/orders/intake.js';
 import { OrderBatcher } from '../src/orders/order-batcher.js';
-import { benchDatabase, line, pool, promotionCounts, seed, seedPromotion } from './support.js';
+import {
+  benchDatabase,
+  line,
+  pool,
+  promotionCounts,
+  recordOneUnitOrder,
+  seed,
+  seedHotCustomers,
+  seedPromotion,
+} from './support.js';
 
 const CREDIT = process.argv.includes('--credit');
 const RETAIL = process.argv.includes('--retail');
@@ -83,48 +91,19 @@ async function main() {
     // orders already taken in, handed over by CONCURRENCY concurrent jobs as the worker does.
     const second = await db('skus').where({ code: 'SKU-00002' }).first('id');
     await setStock(second.id);
-    if (CUSTOMERS) {
-      const now = dbTime();
-      const [sp] = await db('salespeople').insert({
-        code: 'SP-HOT',
-        name: 'Hot salesperson',
-        credit_limit: 1_000_000_000_000,
-        credit_currency: 'EUR',
-        created_at: now,
-        updated_at: now,
-      });
-      await db('customers').insert(
-        Array.from({ length: CREDIT_CUSTOMERS }, (_, c) => ({
-          code: `HC${c}`,
-          name: `Hot customer ${c}`,
-          salesperson_id: sp,
-          credit_limit: 1_000_000_000,
-          credit_currency: 'EUR',
-          ...(RETAIL ? { customer_group: 'retail' } : {}),
-          created_at: now,
-          updated_at: now,
-        })),
-      );
-    }
+    if (CUSTOMERS) await seedHotCustomers(db, [{ prefix: 'HC', retail: RETAIL }], CREDIT_CUSTOMERS);
     if (CLAIMED > 0) console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
     const ids: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const r = await recordOrder(db, {
-        channel: 'bench',
-        deliveryId: `d${i}`,
-        topic: 'orders/create',
-        rawPayload: '{}',
-        order: {
-          externalId: `o${i}`,
-          currency: 'EUR',
-          lines: [
-            { sku: 'SKU-00002', quantity: 1, unitPrice: 1000, ...(CLAIMED ? { discount: CLAIMED } : {}) },
-          ],
-          ...(CUSTOMERS ? { customer: { code: `HC${i % CREDIT_CUSTOMERS}` } } : {}),
-        },
-      });
-      ids.push(r.orderId);
-    }
+    for (let i = 0; i < N; i++)
+      ids.push(
+        await recordOneUnitOrder(db, {
+          channel: 'bench',
+          i,
+          sku: 'SKU-00002',
+          discount: CLAIMED,
+          ...(CUSTOMERS ? { customer: `HC${i % CREDIT_CUSTOMERS}` } : {}),
+        }),
+      );
     const t1 = performance.now();
     const batcher = new OrderBatcher(db);
     await pool(N, CONCURRENCY, (i) => batcher.submit(ids[i]!));

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import knexFactory from 'knex';
 import { createDb, type Db, dbTime } from '../src/db/connection.js';
 import { migrateLatest } from '../src/db/migrate.js';
+import { recordOrder } from '../src/orders/intake.js';
 import { type CpuAccount, type CpuProcess, startCpuAccount } from './cpu-account.js';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -557,6 +558,65 @@ export async function seedPromotion(db: Db, usageLimit: number | null): Promise<
     updated_at: now,
   });
   return `promotion: 5 % off every line${usageLimit === null ? '' : `, limited to ${usageLimit} uses`}`;
+}
+
+/**
+ * The hot-SKU benches' customers: one salesperson (`SP-HOT`) with a credit limit and, per set,
+ * `count` customers of it (`<prefix>0`, `<prefix>1`, …) with a credit limit high enough that
+ * nothing is held, in group `retail` when the set says so (credit control then leaves them alone).
+ */
+export async function seedHotCustomers(
+  db: Db,
+  sets: readonly { prefix: string; retail: boolean }[],
+  count = 100,
+): Promise<void> {
+  const now = dbTime();
+  const [sp] = await db('salespeople').insert({
+    code: 'SP-HOT',
+    name: 'Hot salesperson',
+    credit_limit: 1_000_000_000_000,
+    credit_currency: 'EUR',
+    created_at: now,
+    updated_at: now,
+  });
+  await db('customers').insert(
+    sets.flatMap(({ prefix, retail }) =>
+      Array.from({ length: count }, (_, c) => ({
+        code: `${prefix}${c}`,
+        name: `${retail ? 'Retail' : 'Trade'} customer ${c}`,
+        salesperson_id: sp,
+        credit_limit: 1_000_000_000,
+        credit_currency: 'EUR',
+        ...(retail ? { customer_group: 'retail' } : {}),
+        created_at: now,
+        updated_at: now,
+      })),
+    ),
+  );
+}
+
+/**
+ * Takes in the hot-SKU benches' order number `i` of a channel (as intake stores it: status
+ * `received`): one unit of `sku` at 10.00 EUR, with the line's own discount and the customer (by
+ * code) when given. Returns the order's id.
+ */
+export async function recordOneUnitOrder(
+  db: Db,
+  o: { channel: string; i: number; sku: string; discount?: number; customer?: string },
+): Promise<number> {
+  const r = await recordOrder(db, {
+    channel: o.channel,
+    deliveryId: `d${o.i}`,
+    topic: 'orders/create',
+    rawPayload: '{}',
+    order: {
+      externalId: `o${o.i}`,
+      currency: 'EUR',
+      lines: [{ sku: o.sku, quantity: 1, unitPrice: 1000, ...(o.discount ? { discount: o.discount } : {}) }],
+      ...(o.customer ? { customer: { code: o.customer } } : {}),
+    },
+  });
+  return r.orderId;
 }
 
 /** How many orders took the promotion, its uses and its counter. */
