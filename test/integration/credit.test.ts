@@ -529,7 +529,9 @@ function suite(name: string, options: { sqlite?: boolean }) {
         const [oldSp, newSp] = await Promise.all(
           ['SP-OLD', 'SP-NEW'].map((code) => stack.db('salespeople').where({ code }).first('id')),
         );
-        expect(await stack.db('salesperson_credit').where({ salesperson_id: newSp.id }).first()).toBeUndefined();
+        expect(
+          await stack.db('salesperson_credit').where({ salesperson_id: newSp.id }).first(),
+        ).toBeUndefined();
 
         const { result, staleReads } = await changedWhileWaiting('MOVED', { salesperson_id: newSp.id });
         expect(result.status).toBe('confirmed');
