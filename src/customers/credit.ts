@@ -223,9 +223,9 @@ export async function prepareCredit(
   // With processing's prefetched read, the statements that read says cannot matter are left out:
   // the salespeople's credit rows when each exists (such rows are never deleted), the exchange
   // rates when only one currency is involved, the overdue invoices of customers without
-  // `overdue_hold`. The locked rows are checked against that read; if one changed in between
-  // (`parseCreditLocks`), the transaction starts again (`StaleReadError`). Every other caller sends
-  // every statement.
+  // `overdue_hold`. The locked rows are checked against that read (`staleAgainstRead`); if one
+  // changed in between, the transaction starts again (`StaleReadError`, retried by
+  // `withTransaction`). Every other caller (quote, amend, a channel's change) sends every statement.
   const trusted = prefetched !== undefined;
   const withSpUpsert = !trusted || spUncounted;
   const withRates = !trusted || ccy.length > 1;
