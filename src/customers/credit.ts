@@ -436,12 +436,31 @@ export function takeCredit(
   applyBooking(booking, customer, salesperson ?? null);
   const facts = state.orders.get(orderId);
   if (facts) facts.booked += booking.amount;
-  state.pending.push({ ...booking, orderId, invoiceId: null, bucket: 'open_orders', kind, actor, now });
+  // Spelled out rather than spread: one object shape for every booking (a spread of the decision's
+  // booking plus six more fields cost several µs an order in processing's profile).
+  state.pending.push({
+    customerId: booking.customerId,
+    salespersonId: booking.salespersonId,
+    orderId,
+    invoiceId: null,
+    bucket: 'open_orders',
+    kind,
+    amount: booking.amount,
+    currency: booking.currency,
+    spAmount: booking.spAmount,
+    spCurrency: booking.spCurrency,
+    sourceAmount: booking.sourceAmount,
+    sourceCurrency: booking.sourceCurrency,
+    rateScaled: booking.rateScaled,
+    rateDate: booking.rateDate,
+    actor,
+    now,
+  });
 }
 
-/** A booking row's values, in the column order of the inserts above and below. */
-function bookingRow(b: BookingWrite): unknown[] {
-  return [
+/** Appends a booking row's values to `out`, in the column order of the inserts above and below. */
+function pushBookingRow(out: unknown[], b: BookingWrite): unknown[] {
+  out.push(
     b.customerId,
     b.salespersonId,
     b.orderId,
@@ -458,7 +477,8 @@ function bookingRow(b: BookingWrite): unknown[] {
     b.rateDate,
     b.actor.slice(0, 64),
     b.now,
-  ];
+  );
+  return out;
 }
 
 /**
@@ -504,7 +524,7 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
     batch.addSql(
       'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
         `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(chunk.length, 16)}`,
-      chunk.flatMap((b) => bookingRow(b)),
+      chunk.reduce<unknown[]>(pushBookingRow, []),
     );
   }
 }
@@ -577,7 +597,7 @@ function writeBooking(batch: WriteBatch, b: BookingWrite): void {
     'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
       'sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) ' +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    bookingRow(b),
+    pushBookingRow([], b),
   );
 }
 

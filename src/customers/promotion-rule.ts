@@ -1,5 +1,5 @@
 import { lockClause, rawRows, type Tx } from '../db/connection.js';
-import { placeholders } from '../db/write-batch.js';
+import { placeholders, rowValues } from '../db/write-batch.js';
 import { businessDate, defaultPricing, type PricePolicy } from '../domain/pricing.js';
 import {
   type AppliedPromotion,
@@ -212,12 +212,12 @@ export const promotionRule: OrderRule<PromotionState, PromotionEffect> = {
     if (state.applied.length > 0)
       batch.addSql(
         `INSERT INTO order_line_promotions (order_id, order_line_id, promotion_id, discount_amount) VALUES ${placeholders(state.applied.length, 4)}`,
-        state.applied.flat(),
+        rowValues(state.applied),
       );
     if (state.uses.length > 0)
       batch.addSql(
         `INSERT INTO promotion_uses (promotion_id, order_id, customer_id, delta, created_at) VALUES ${placeholders(state.uses.length, 5)}`,
-        state.uses.flat(),
+        rowValues(state.uses),
       );
     // Under the locks taken in `load` (and the table's CHECK: never past the limit).
     for (const [id, n] of [...state.counted].sort(([a], [b]) => a - b))
