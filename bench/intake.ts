@@ -7,6 +7,8 @@
  *
  *   npm run build && npx tsx bench/intake.ts [orders=10000] [httpConcurrency=64] [skus=500] [--workers N]
  *     [--prices on|off] [--credit on|off] [--promotions on|limited|off]
+ *   npm run build && npx tsx bench/intake.ts [orders=2000] [httpConcurrency=64] [skus=500] [--workers N]
+ *     --side-by-side [--rounds 9]
  *
  * `--prices on`: 1,000 trade customers, each order for one of them, and 10 price lists of 2 items per
  * SKU (1,000 items at 500 SKUs: a price from 1 and a quantity break from 2), each list assigned to 100
@@ -23,6 +25,16 @@
  * `enforce`: the promotion is applied and a use recorded per order); `limited`: the same with a usage
  * limit of twice the orders, so that every group of orders locks its counter; `off`: none — the figure
  * to compare with. Counted and printed after the run.
+ *
+ * `--side-by-side`: every rule on (`--credit on --promotions on`) against the same run without rules
+ * (`--credit off --promotions off`), in one daemon on one database: `--rounds` rounds of `orders`
+ * orders each, alternating between the two and which goes first (`sideBySide` in bench/support.ts),
+ * so that both see the same machine, tables and warm caches; the medians are compared. Both customer
+ * sets are there from the start (1,000 trade customers of 10 salespeople, all with limits, and
+ * 1,000 `retail` customers); an `on` round's orders are for the trade customers and the promotion
+ * is active, an `off` round's for the retail customers with the promotion inactive. Each round's
+ * counts are checked (every order reserved; credit-booked and promoted: all for `on`, none for
+ * `off`). No raw BullMQ baseline and no CPU account in this mode.
  *
  * Last, a CPU account of both phases (Linux, from /proc; see bench/cpu-account.ts): CPU ms per order
  * (per job) and in all of the daemon process(es), mariadbd, redis-server and this process (the load
@@ -49,13 +61,15 @@ import {
   pct,
   pool,
   promotionCounts,
+  rate,
   seed,
   seedPromotion,
+  sideBySide,
   startDaemons,
 } from './support.js';
 
 const { flags, positional } = parseArgs();
-const N = intArg(flags.get('n') ?? positional[0], 10000, 'orders');
+const N = intArg(flags.get('n') ?? positional[0], flags.has('side-by-side') ? 2000 : 10000, 'orders');
 const HTTP_CONCURRENCY = intArg(flags.get('concurrency') ?? positional[1], 64, 'httpConcurrency');
 const SKUS = intArg(flags.get('skus') ?? positional[2], 500, 'skus');
 const WORKERS = intArg(flags.get('workers'), 0, '--workers', 0);
@@ -65,7 +79,12 @@ if (PRICES !== undefined && PRICES !== 'on' && PRICES !== 'off')
 const CREDIT = flags.get('credit');
 if (CREDIT !== undefined && CREDIT !== 'on' && CREDIT !== 'off')
   throw new Error('--credit must be on or off');
-const CUSTOMERS = PRICES === undefined && CREDIT === undefined ? 0 : 1000;
+const SIDE_BY_SIDE = flags.has('side-by-side');
+if (SIDE_BY_SIDE && (PRICES !== undefined || CREDIT !== undefined || flags.has('promotions')))
+  throw new Error('--side-by-side sets the customers and the promotion itself');
+if (flags.has('rounds') && !SIDE_BY_SIDE) throw new Error('--rounds goes with --side-by-side');
+const ROUNDS = intArg(flags.get('rounds'), 9, '--rounds');
+const CUSTOMERS = PRICES === undefined && CREDIT === undefined && !SIDE_BY_SIDE ? 0 : 1000;
 const SALESPEOPLE = 10;
 const PROMOTIONS = flags.get('promotions');
 if (PROMOTIONS !== undefined && !['on', 'limited', 'off'].includes(PROMOTIONS))
@@ -107,17 +126,17 @@ async function bullmqBaseline(count: number, concurrency: number) {
   return { addMs, totalMs, cpu };
 }
 
-const customerCode = (i: number) => `C${String(i + 1).padStart(4, '0')}`;
+const customerCode = (i: number, prefix = 'C') => `${prefix}${String(i + 1).padStart(4, '0')}`;
 
 /**
- * Trade customers straight into the table (set-up is not what is measured). With `--credit on`
- * each has a credit limit and one of the salespeople (who have limits too); `--credit off` makes
- * them `retail`, which credit control leaves alone.
+ * Trade customers straight into the table (set-up is not what is measured). With credit `on`
+ * each has a credit limit and one of the salespeople (who have limits too); `off` makes them
+ * `retail`, which credit control leaves alone; without either, plain trade customers.
  */
-async function seedCustomers(db: Db, n: number) {
+async function seedCustomers(db: Db, n: number, credit = CREDIT, prefix = 'C') {
   const now = dbTime();
   const spIds: number[] = [];
-  if (CREDIT === 'on')
+  if (credit === 'on')
     for (let s = 0; s < SALESPEOPLE; s++) {
       const [id] = await db('salespeople').insert({
         code: `SP${s + 1}`,
@@ -130,18 +149,18 @@ async function seedCustomers(db: Db, n: number) {
       spIds.push(Number(id));
     }
   const rows = Array.from({ length: n }, (_, i) => ({
-    code: customerCode(i),
-    name: customerCode(i),
+    code: customerCode(i, prefix),
+    name: customerCode(i, prefix),
     created_at: now,
     updated_at: now,
-    ...(CREDIT === 'on'
+    ...(credit === 'on'
       ? {
           credit_limit: 1_000_000_000,
           credit_currency: 'EUR',
           salesperson_id: spIds[i % SALESPEOPLE],
         }
       : {}),
-    ...(CREDIT === 'off' ? { customer_group: 'retail' } : {}),
+    ...(credit === 'off' ? { customer_group: 'retail' } : {}),
   }));
   for (let i = 0; i < rows.length; i += 500) await db('customers').insert(rows.slice(i, i + 500));
 }
@@ -210,8 +229,90 @@ async function creditCounts(db: Db): Promise<string> {
   return `credit: ${booked!.n} orders credit-checked and booked, ${held!.n} held for credit; counters: ${customers!.n} customers, ${salespeople!.n} salespeople`;
 }
 
+/** The API's order bodies: 1-3 lines each over the SKUs; with customers, one of them per order (codes `<prefix>0001`…). */
+function orderBodies(externalIds: readonly string[], skuCodes: readonly string[], prefix: string): string[] {
+  return externalIds.map((externalId, i) => {
+    const lines = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+      sku: skuCodes[(i * 7 + j * 13) % skuCodes.length]!,
+      // With customers, every line reaches the quantity break at 2.
+      quantity: (CUSTOMERS > 0 ? 2 : 1) + ((i + j) % 3),
+      unitPrice: 1000,
+    }));
+    const customer = CUSTOMERS > 0 ? { customer: { code: customerCode(i % CUSTOMERS, prefix) } } : {};
+    return JSON.stringify({ externalId, currency: 'EUR', ...customer, lines });
+  });
+}
+
+/** Orders whose external id starts with `prefix` that have a row in `table` (credit bookings, applied promotions). */
+async function ordersWith(db: Db, table: string, prefix: string): Promise<number> {
+  const [row] = (await db(table)
+    .whereIn('order_id', db('orders').where('external_id', 'like', `${prefix}%`).select('id'))
+    .countDistinct({ n: 'order_id' })) as { n: number }[];
+  return Number(row!.n);
+}
+
+/** `--side-by-side`: rounds with every rule on and off, alternating, in one daemon (see the top). */
+async function sideBySideMain() {
+  console.log(
+    `intake side by side: ${N} orders of 1-3 lines per round over ${SKUS} SKUs in 2 warehouses, ` +
+      `${HTTP_CONCURRENCY} concurrent HTTP clients; off: 1,000 retail customers, no promotion; ` +
+      `on: 1,000 trade customers with credit limits (10 salespeople with limits), a 5 % promotion every order takes`,
+  );
+  const { db, url, drop } = await benchDatabase(10);
+  const port = await freePort();
+  const prefix = `bench-${Date.now()}`;
+  let daemons: Daemons | null = null;
+  try {
+    const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
+    await seedCustomers(db, CUSTOMERS, 'on', 'C');
+    await seedCustomers(db, CUSTOMERS, 'off', 'R');
+    console.log(await seedPromotion(db, null));
+    const promotion = await db('promotions').where({ code: 'BENCH-5' }).first('id');
+    daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
+    console.log(`daemon: ${daemons.describe}`);
+    const { ok } = await sideBySide(ROUNDS, 'orders', async (mode, round) => {
+      await db('promotions')
+        .where({ id: promotion.id })
+        .update({ active: mode === 'on' ? 1 : 0 });
+      const roundPrefix = `r${round}-${mode}-`;
+      const externalIds = Array.from({ length: N }, (_, i) => `${roundPrefix}${i}`);
+      const r = await apiIntake({
+        db,
+        port,
+        token: TOKEN,
+        bodies: orderBodies(externalIds, skuCodes, mode === 'on' ? 'C' : 'R'),
+        externalIds,
+        prefix: roundPrefix,
+        concurrency: HTTP_CONCURRENCY,
+      });
+      if (r.load.non2xx > 0)
+        throw new Error(`${r.load.non2xx} orders not acknowledged, first: ${r.load.errors.join(' | ')}`);
+      if (r.e2eMs === null) throw new Error(`orders not all reserved in time: ${r.statuses}`);
+      const booked = await ordersWith(db, 'credit_bookings', roundPrefix);
+      const promoted = await ordersWith(db, 'order_line_promotions', roundPrefix);
+      const expected = mode === 'on' ? N : 0;
+      const [over] = (await db('stock_levels').whereRaw('reserved > on_hand').count({ n: '*' })) as {
+        n: number;
+      }[];
+      return {
+        rate: rate(N, r.e2eMs),
+        ms: r.e2eMs,
+        ok: booked === expected && promoted === expected && Number(over!.n) === 0,
+        detail:
+          `${r.statuses}; credit-booked ${booked}, promotion taken ${promoted}; ` +
+          `acknowledged in ${Math.round(r.load.ms)} ms; stock rows oversold ${over!.n}`,
+      };
+    });
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await daemons?.stop();
+    await drop();
+  }
+}
+
 async function main() {
   if (!existsSync('dist/src/cli.js')) throw new Error('run `npm run build` first');
+  if (SIDE_BY_SIDE) return sideBySideMain();
   console.log(
     `intake: ${N} orders of 1-3 lines over ${SKUS} SKUs in 2 warehouses, ${HTTP_CONCURRENCY} concurrent HTTP clients`,
   );
@@ -234,16 +335,7 @@ async function main() {
     console.log(`daemon: ${daemons.describe}`);
 
     const externalIds = Array.from({ length: N }, (_, i) => `bench-${i}`);
-    const bodies = externalIds.map((externalId, i) => {
-      const lines = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
-        sku: skuCodes[(i * 7 + j * 13) % skuCodes.length]!,
-        // With customers, every line reaches the quantity break at 2.
-        quantity: (CUSTOMERS > 0 ? 2 : 1) + ((i + j) % 3),
-        unitPrice: 1000,
-      }));
-      const customer = CUSTOMERS > 0 ? { customer: { code: customerCode(i % CUSTOMERS) } } : {};
-      return JSON.stringify({ externalId, currency: 'EUR', ...customer, lines });
-    });
+    const bodies = orderBodies(externalIds, skuCodes, 'C');
     const r = await apiIntake({
       db,
       port,

@@ -126,6 +126,62 @@ export async function pool(
 
 export const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 
+/** The middle value of a list (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export type RulesMode = 'off' | 'on';
+
+/** One round of a side-by-side comparison: its throughput, whether its counts were as expected, and those counts. */
+export interface RoundResult {
+  rate: number;
+  ms: number;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The order rules off and on, side by side in one process on one database: `rounds` rounds of each,
+ * alternating, and alternating which of the two goes first, so that both see the same machine (a
+ * 2-core machine's speed drifts by up to 2x within minutes), the same tables and the same warm caches.
+ * A warm-up round of each (round 0, printed, not counted) comes first. Prints every round, the
+ * medians, each round's on/off and the ratio of the medians. `measure` runs one round (its set-up,
+ * then the measured part, then its checks). Returns whether every round's counts were as expected.
+ */
+export async function sideBySide(
+  rounds: number,
+  unit: string,
+  measure: (mode: RulesMode, round: number) => Promise<RoundResult>,
+): Promise<{ ok: boolean; ratio: number }> {
+  const rates: Record<RulesMode, number[]> = { off: [], on: [] };
+  let ok = true;
+  // Round 0 warms both paths up (a long-running daemon is warm) and is not counted.
+  for (let round = 0; round <= rounds; round++) {
+    for (const mode of round % 2 === 1 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      const r = await measure(mode, round);
+      if (round > 0) rates[mode].push(r.rate);
+      ok &&= r.ok;
+      console.log(
+        `${round === 0 ? 'warm-up' : `round ${round}`} ${mode.padEnd(3)} ${String(r.rate).padStart(6)} ${unit}/s ` +
+          `(${Math.round(r.ms)} ms): ${r.detail}${r.ok ? '' : ' -> UNEXPECTED'}`,
+      );
+    }
+  }
+  const off = Math.round(median(rates.off));
+  const on = Math.round(median(rates.on));
+  const ratio = (on / off) * 100;
+  console.log(`${rounds} rounds of each, alternating`);
+  console.log(`median without rules (off): ${off} ${unit}/s; every rule on: ${on} ${unit}/s`);
+  console.log(
+    `on / off per round: ${rates.on.map((v, i) => `${((v / rates.off[i]!) * 100).toFixed(1)} %`).join(', ')}`,
+  );
+  console.log(`ratio of the medians: ${ratio.toFixed(1)} % (target >= 80 %)`);
+  return { ok, ratio };
+}
+
 export function line(label: string, count: number, ms: number, unit = 'ops'): string {
   return `${label.padEnd(58)} ${String(count).padStart(6)} ${unit} in ${String(Math.round(ms)).padStart(6)} ms = ${String(rate(count, ms)).padStart(6)} ${unit}/s`;
 }
@@ -318,7 +374,9 @@ export function parseArgs(argv = process.argv.slice(2)): {
     }
     const eq = arg.indexOf('=');
     if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else flags.set(arg.slice(2), argv[++i] ?? '');
+    // A flag followed by another flag (or by nothing) has no value: `--side-by-side --workers 2`.
+    else if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) flags.set(arg.slice(2), '');
+    else flags.set(arg.slice(2), argv[++i]!);
   }
   return { flags, positional };
 }
