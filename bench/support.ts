@@ -148,7 +148,8 @@ export interface RoundResult {
  * alternating, and alternating which of the two goes first, so that both see the same machine (a
  * 2-core machine's speed drifts by up to 2x within minutes), the same tables and the same warm caches.
  * A warm-up round of each (round 0, printed, not counted) comes first. Prints every round, the
- * medians, each round's on/off and the ratio of the medians. `measure` runs one round (its set-up,
+ * medians, each round's on/off, the ratio of the medians and the median of the rounds' on/off (the
+ * figure the target is read from: a round's two runs are seconds apart). `measure` runs one round (its set-up,
  * then the measured part, then its checks). Returns whether every round's counts were as expected.
  */
 export async function sideBySide(
@@ -172,13 +173,15 @@ export async function sideBySide(
   }
   const off = Math.round(median(rates.off));
   const on = Math.round(median(rates.on));
-  const ratio = (on / off) * 100;
+  const pairs = rates.on.map((v, i) => (v / rates.off[i]!) * 100);
+  const ratio = median(pairs);
   console.log(`${rounds} rounds of each, alternating`);
   console.log(`median without rules (off): ${off} ${unit}/s; every rule on: ${on} ${unit}/s`);
-  console.log(
-    `on / off per round: ${rates.on.map((v, i) => `${((v / rates.off[i]!) * 100).toFixed(1)} %`).join(', ')}`,
-  );
-  console.log(`ratio of the medians: ${ratio.toFixed(1)} % (target >= 80 %)`);
+  console.log(`on / off per round: ${pairs.map((p) => `${p.toFixed(1)} %`).join(', ')}`);
+  console.log(`ratio of the medians: ${((on / off) * 100).toFixed(1)} %`);
+  // A round's two runs come back to back, seconds apart: the machine's drift over minutes cancels
+  // within a round, and the median over rounds leaves out the rounds a burst of other work hit.
+  console.log(`median of the rounds' on / off: ${ratio.toFixed(1)} % (target >= 80 %)`);
   return { ok, ratio };
 }
 
