@@ -258,18 +258,13 @@ async function sideBySideMain() {
       `${HTTP_CONCURRENCY} concurrent HTTP clients; off: 1,000 retail customers, no promotion; ` +
       `on: 1,000 trade customers with credit limits (10 salespeople with limits), a 5 % promotion every order takes`,
   );
-  const { db, url, drop } = await benchDatabase(10);
-  const port = await freePort();
-  const prefix = `bench-${Date.now()}`;
-  let daemons: Daemons | null = null;
-  try {
-    const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
+  const setup = async (db: Db) => {
     await seedCustomers(db, CUSTOMERS, 'on', 'C');
     await seedCustomers(db, CUSTOMERS, 'off', 'R');
     console.log(await seedPromotion(db, null));
+  };
+  await withDaemon(setup, async ({ db, port, skuCodes }) => {
     const promotion = await db('promotions').where({ code: 'BENCH-5' }).first('id');
-    daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
-    console.log(`daemon: ${daemons.describe}`);
     const { ok } = await sideBySide(ROUNDS, 'orders', async (mode, round) => {
       await db('promotions')
         .where({ id: promotion.id })
@@ -304,6 +299,26 @@ async function sideBySideMain() {
       };
     });
     if (!ok) process.exitCode = 1;
+  });
+}
+
+/**
+ * A fresh bench database with `SKUS` SKUs in 2 warehouses (a million units each), `setup` on it, a
+ * daemon on it (`--workers`), then `run`; afterwards the daemon is stopped and the database dropped.
+ */
+async function withDaemon(
+  setup: (db: Db, skuCodes: string[]) => Promise<void>,
+  run: (o: { db: Db; port: number; daemons: Daemons; skuCodes: string[] }) => Promise<void>,
+): Promise<void> {
+  const { db, url, drop } = await benchDatabase(10);
+  const port = await freePort();
+  let daemons: Daemons | null = null;
+  try {
+    const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
+    await setup(db, skuCodes);
+    daemons = await startDaemons(benchDaemonEnv(url, port, `bench-${Date.now()}`), port, WORKERS);
+    console.log(`daemon: ${daemons.describe}`);
+    await run({ db, port, daemons, skuCodes });
   } finally {
     await daemons?.stop();
     await drop();
@@ -321,19 +336,13 @@ async function main() {
   console.log(line('raw BullMQ add of empty jobs (64 at a time)', N, raw.addMs, 'jobs'));
   console.log(line('raw BullMQ add + process of empty jobs (concurrency 64)', N, raw.totalMs, 'jobs'));
 
-  const { db, url, drop } = await benchDatabase(10);
-  const port = await freePort();
-  const prefix = `bench-${Date.now()}`;
-  let daemons: Daemons | null = null;
-  try {
-    const { skuCodes } = await seed(db, SKUS, 2, 1_000_000);
+  const setup = async (db: Db, skuCodes: string[]) => {
     if (CUSTOMERS > 0) await seedCustomers(db, CUSTOMERS);
     if (PRICES === 'on') console.log(await seedPriceLists(db, skuCodes, CUSTOMERS));
     if (PROMOTIONS === 'on' || PROMOTIONS === 'limited')
       console.log(await seedPromotion(db, PROMOTIONS === 'limited' ? 2 * N : null));
-    daemons = await startDaemons(benchDaemonEnv(url, port, prefix), port, WORKERS);
-    console.log(`daemon: ${daemons.describe}`);
-
+  };
+  await withDaemon(setup, async ({ db, port, daemons, skuCodes }) => {
     const externalIds = Array.from({ length: N }, (_, i) => `bench-${i}`);
     const bodies = orderBodies(externalIds, skuCodes, 'C');
     const r = await apiIntake({
@@ -365,10 +374,7 @@ async function main() {
     // Where the CPU went, per phase: is the machine (both cores) the limit, and who spends it?
     if (r.cpu) console.log(cpuLine('stockbridge phase', r.cpu, N, 'order'));
     console.log(cpuLine('raw BullMQ phase', raw.cpu, N, 'job'));
-  } finally {
-    await daemons?.stop();
-    await drop();
-  }
+  });
 }
 
 main().catch((err) => {

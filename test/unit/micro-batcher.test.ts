@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MicroBatcher } from '../../src/queue/micro-batcher.js';
+import { waitFor } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves when `check` is true (polling every 2 ms, up to 10 s). */
+const until = (check: () => boolean) => waitFor(check, { intervalMs: 2, timeoutMs: 10_000 });
 
-/** Resolves when `check` is true, polling; fails after `ms`. */
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(2);
-  }
+/** Lets `n` turns of the event loop pass: a batcher's scheduled start (setImmediate) has run by then. */
+async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -50,9 +48,9 @@ describe('MicroBatcher with a running limit', () => {
     await until(() => seen.groups.length === 1);
     // Handed over in three separate turns while the first group runs: none of them starts.
     const later = [...submit([4]), ...submit([5, 13])];
-    await sleep(5);
+    await turns();
     const more = submit([6]);
-    await sleep(5);
+    await turns();
     expect(seen.groups).toEqual([[1, 2, 3]]);
     expect(batcher.runningGroups).toBe(1);
     await release(0);
@@ -69,7 +67,7 @@ describe('MicroBatcher with a running limit', () => {
     const { seen, submit, release } = held(2, { maxRunning: 2, overdueMs: 60_000 });
     const all = submit([1, 2, 3, 4, 5]);
     await until(() => seen.groups.length === 2);
-    await sleep(5);
+    await turns();
     // Two groups of two run; the fifth item waits for one of them.
     expect(seen.groups).toEqual([
       [1, 2],
@@ -106,7 +104,7 @@ describe('MicroBatcher with a running limit', () => {
     const failing = submit([7, 99]);
     await until(() => seen.groups.length === 1);
     const after = submit([8]);
-    await sleep(5);
+    await turns();
     await release(0);
     expect(await Promise.all(failing)).toEqual(['the group failed', 'the group failed']);
     await release(1);
