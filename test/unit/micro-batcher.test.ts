@@ -16,7 +16,7 @@ async function turns(n = 3): Promise<void> {
  * holding 99 fails as a whole.
  */
 function held(maxBatch: number, limit: { maxRunning: number; overdueMs: number }) {
-  const seen = { groups: [] as number[][], running: 0, mostAtOnce: 0 };
+  const seen = { groups: [] as number[][], startedAt: [] as number[], running: 0, mostAtOnce: 0 };
   const releases: (() => void)[] = [];
   const batcher = new MicroBatcher<number, number>(
     maxBatch,
@@ -24,6 +24,7 @@ function held(maxBatch: number, limit: { maxRunning: number; overdueMs: number }
       seen.running++;
       seen.mostAtOnce = Math.max(seen.mostAtOnce, seen.running);
       seen.groups.push(items);
+      seen.startedAt.push(performance.now());
       await new Promise<void>((resolve) => releases.push(resolve));
       seen.running--;
       if (items.includes(99)) throw new Error('the group failed');
@@ -86,11 +87,11 @@ describe('MicroBatcher with a running limit', () => {
     const { batcher, seen, submit, release } = held(100, { maxRunning: 1, overdueMs: 30 });
     const stuck = submit([1]);
     await until(() => seen.groups.length === 1);
-    const t0 = performance.now();
     const next = submit([2, 3]);
     // The first group is never released before the second has started: only its age lets it go.
     await until(() => seen.groups.length === 2);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    // Not before the first had run for overdueMs (counted from the groups' own starts).
+    expect(seen.startedAt[1]! - seen.startedAt[0]!).toBeGreaterThanOrEqual(29);
     expect(seen.groups[1]).toEqual([2, 3]);
     expect(batcher.runningGroups).toBe(2);
     await release(1);
