@@ -9,7 +9,7 @@ import {
   type Tx,
 } from '../db/connection.js';
 import { StaleReadError } from '../db/retry.js';
-import { placeholders, WriteBatch } from '../db/write-batch.js';
+import { placeholders, rowValues, WriteBatch } from '../db/write-batch.js';
 import {
   applyBooking,
   type CreditBooking,
@@ -458,9 +458,9 @@ export function takeCredit(
   });
 }
 
-/** Appends a booking row's values to `out`, in the column order of the inserts above and below. */
-function pushBookingRow(out: unknown[], b: BookingWrite): unknown[] {
-  out.push(
+/** A booking row's values, in the column order of the inserts above and below. */
+function bookingRow(b: BookingWrite): unknown[] {
+  return [
     b.customerId,
     b.salespersonId,
     b.orderId,
@@ -477,8 +477,7 @@ function pushBookingRow(out: unknown[], b: BookingWrite): unknown[] {
     b.rateDate,
     b.actor.slice(0, 64),
     b.now,
-  );
-  return out;
+  ];
 }
 
 /**
@@ -524,7 +523,7 @@ function writeBookings(batch: WriteBatch, bookings: readonly BookingWrite[]): vo
     batch.addSql(
       'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
         `sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) VALUES ${placeholders(chunk.length, 16)}`,
-      chunk.reduce<unknown[]>(pushBookingRow, []),
+      rowValues(chunk.map(bookingRow)),
     );
   }
 }
@@ -597,7 +596,7 @@ function writeBooking(batch: WriteBatch, b: BookingWrite): void {
     'INSERT INTO credit_bookings (customer_id, salesperson_id, order_id, invoice_id, bucket, kind, amount, currency, ' +
       'sp_amount, sp_currency, source_amount, source_currency, rate_scaled, rate_date, actor, created_at) ' +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    pushBookingRow([], b),
+    bookingRow(b),
   );
 }
 

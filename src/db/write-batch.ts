@@ -63,8 +63,7 @@ export class WriteBatch {
       mysql && options.commit === true && batch.every((p) => p.expectAffected === undefined);
     if (mysql && (batch.length > 1 || commitInline)) {
       const sql = batch.map((p) => p.sql).join(';\n') + (commitInline ? ';\nCOMMIT' : '');
-      const bindings: unknown[] = [];
-      for (const p of batch) for (const b of p.bindings) bindings.push(b);
+      const bindings = rowValues(batch.map((p) => p.bindings));
       const [raw] = (await this.conn.raw(sql, bindings as Knex.RawBinding[])) as [
         Array<{ affectedRows?: number }> | { affectedRows?: number },
       ];

@@ -1,27 +1,22 @@
 import type { Db } from '../db/connection.js';
-import { MicroBatcher } from '../queue/micro-batcher.js';
+import { MicroBatcher, type RunningLimit } from '../queue/micro-batcher.js';
 import { type ProcessResult, processOrder, processOrders } from './processing.js';
 
 export interface OrderBatcherOptions {
   /** Most orders processed in one transaction. Default 100. */
   maxBatch?: number;
-  /**
-   * Most groups processed at once (default 1): while one runs, the orders handed over meanwhile
-   * wait and go together as the next group when it ends. A group running longer than `overdueMs`
-   * (default 1,000) stops counting, so that a group waiting for a lock held elsewhere does not hold
-   * the others back.
-   */
-  maxRunning?: number;
-  overdueMs?: number;
   actor?: string;
 }
+
+/** One group at a time; a group still running after a second stops counting (`RunningLimit`). */
+const PROCESSING_LIMIT: RunningLimit = { maxRunning: 1, overdueMs: 1000 };
 
 /**
  * Gathers the orders that workers hand over in the same turn of the event loop and processes them
  * in one transaction (`processOrders`). Each caller still gets its own order's result. If a group
  * fails as a whole, each of its orders is tried on its own, so one bad order never blocks the rest.
  *
- * One group runs at a time (`maxRunning`): groups started side by side in one process share the
+ * One group runs at a time (`PROCESSING_LIMIT`): groups started side by side in one process share the
  * same rows often enough (a trade customer's salesperson and its credit counter, a popular SKU)
  * that they mostly waited for each other's locks, and when the worker fell behind they broke up
  * into many small groups of a few orders each, each paying a whole transaction. Held back until the
@@ -43,7 +38,7 @@ export class OrderBatcher {
         }
       },
       undefined,
-      { maxRunning: options.maxRunning ?? 1, overdueMs: options.overdueMs ?? 1000 },
+      PROCESSING_LIMIT,
     );
   }
 
