@@ -68,9 +68,9 @@ export async function scheduleRun(
 
 /**
  * The periods a scheduler starting at `now` catches up for a job, oldest first: of the job's latest
- * `catchUp` periods whose first covering tick has passed, those without a run, and only after the
- * job's first run here (a job new to an installation starts at its next tick; it does not fill in
- * the nights before it existed). `day` and `month` jobs only; a job of short slots is simply run
+ * `catchUp` periods whose first covering tick has passed, those without a run or whose run is
+ * still queued, and only after the job's first run here (a job new to an installation starts at
+ * its next tick; it does not fill in the nights before it existed). `day` and `month` jobs only; a job of short slots is simply run
  * at its next tick.
  */
 export async function missedPeriods(
@@ -97,10 +97,17 @@ export async function missedPeriods(
   // Day and month keys sort as text.
   const since = first?.period ?? null;
   if (since === null) return [];
-  const known = new Set(
-    (await db('job_runs').where('job', job.name).whereIn('period', due).pluck('period')) as string[],
+  // A run still queued counts as missed too: another scheduler starting beside this one may have
+  // made its row and not yet put it on the queue. Asking for it again here (the job id makes it
+  // one job) keeps the queue oldest first whichever scheduler gets there first.
+  const handled = new Set(
+    (await db('job_runs')
+      .where('job', job.name)
+      .whereIn('period', due)
+      .whereNot('status', 'queued')
+      .pluck('period')) as string[],
   );
-  return due.filter((p) => p > since && !known.has(p)).reverse();
+  return due.filter((p) => p > since && !handled.has(p)).reverse();
 }
 
 export interface SchedulerOptions {

@@ -95,13 +95,17 @@ async function api(method: string, url: string, body?: unknown) {
   return { status: res.status, body: await jsonOrText(res), headers: res.headers };
 }
 
-/** A queue object of its own (as a separate daemon would have), counting the jobs it adds. */
-function maintenanceQueue(adds: string[]): Queue {
+/**
+ * A queue object of its own (as a separate daemon would have), counting the jobs it adds. With
+ * `before`, each add first waits for it (to hold a scheduler between its row and its queue add).
+ */
+function maintenanceQueue(adds: string[], before?: () => Promise<void>): Queue {
   const conn = producerConnection(TEST_REDIS_URL);
   connections.push(conn);
   const queue = new Queue('maintenance', { connection: conn, prefix: stack.prefix });
   const add = queue.add.bind(queue);
-  queue.add = ((name, data, opts) => {
+  queue.add = (async (name, data, opts) => {
+    await before?.();
     adds.push(String(opts?.jobId));
     return add(name, data, opts);
   }) as typeof queue.add;
@@ -220,18 +224,48 @@ describe('catching up', () => {
     // One worker from here on: it takes the runs in the order they were queued.
     mainWorker = startWorker();
     const adds: string[] = [];
-    const started = Array.from({ length: 3 }, () =>
-      startScheduler({
-        queue: maintenanceQueue(adds),
-        db: stack.db,
-        log: silentLog,
-        jobs: [nightly],
-        timeZone: SH,
-        now: () => AFTER_TWO_NIGHTS,
-      }),
+    const options = (queue: Queue) => ({
+      queue,
+      db: stack.db,
+      log: silentLog,
+      jobs: [nightly],
+      timeZone: SH,
+      now: () => AFTER_TWO_NIGHTS,
+    });
+    // The first scheduler has made the row of 2026-11-29 but not yet queued it when two more
+    // start and catch up: they must not queue 2026-11-30 ahead of it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding = false;
+    const first = startScheduler(
+      options(
+        maintenanceQueue(adds, async () => {
+          holding = true;
+          await held;
+        }),
+      ),
     );
-    schedulers.push(...started);
-    await Promise.all(started.map((s) => s.caughtUp));
+    schedulers.push(first);
+    await waitFor(() => holding, { timeoutMs: 10_000, message: 'the first scheduler at its first add' });
+    expect((await runsOf('nightly')).map((r) => [r.period, r.status])).toEqual([
+      ['2026-11-28', 'succeeded'],
+      ['2026-11-29', 'queued'],
+    ]);
+    // A run made but still queued counts as missed: the next scheduler asks for it again.
+    expect(await missedPeriods(stack.db, nightly, SH, AFTER_TWO_NIGHTS)).toEqual([
+      '2026-11-29',
+      '2026-11-30',
+    ]);
+    const others = [
+      startScheduler(options(maintenanceQueue(adds))),
+      startScheduler(options(maintenanceQueue(adds))),
+    ];
+    schedulers.push(...others);
+    await Promise.all(others.map((s) => s.caughtUp));
+    release();
+    await first.caughtUp;
     await waitFor(
       async () => (await runsOf('nightly')).filter((r) => r.status === 'succeeded').length === 3,
       {
