@@ -248,11 +248,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ),
       );
     }
-    const waitStart = now();
-    await limiter?.acquire(req.cost ?? 1);
-    const limiterMs = now() - waitStart;
-    // Under a millisecond is a free token, not a throttle.
-    if (limiterMs >= 1) observer?.waited('limiter', limiterMs);
+    if (limiter) {
+      const waitStart = now();
+      await limiter.acquire(req.cost ?? 1);
+      const limiterMs = now() - waitStart;
+      // Under a millisecond is a free token, not a throttle.
+      if (limiterMs >= 1) observer?.waited('limiter', limiterMs);
+    }
     const text = req.responseType === 'text';
     const started = performance.now();
     try {

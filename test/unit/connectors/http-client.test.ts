@@ -282,6 +282,19 @@ describe('the observer (metrics)', () => {
     ]);
   });
 
+  it('reports no limiter wait without a limiter, even when the clock ticks during the request', async () => {
+    nock(BASE).get('/v1/n').reply(200, {});
+    let clock = 1_000_000;
+    const waits: [string, number][] = [];
+    const { http } = client({
+      // Every reading a millisecond later: as a busy machine may see across any await.
+      now: () => clock++,
+      observer: { attempt: () => {}, waited: (kind, ms) => waits.push([kind, ms]) },
+    });
+    await http.request({ method: 'GET', url: '/n' });
+    expect(waits).toEqual([]);
+  });
+
   it('reports a wait for the rate limiter only when a token was not free', async () => {
     let clock = 1_000_000;
     const limiter = createMemoryRateLimiter(
