@@ -70,8 +70,8 @@ export async function scheduleRun(
  * The periods a scheduler starting at `now` catches up for a job, oldest first: of the job's latest
  * `catchUp` periods whose first covering tick has passed, those without a run or whose run is
  * still queued, and only after the job's first run here (a job new to an installation starts at
- * its next tick; it does not fill in the nights before it existed). `day` and `month` jobs only; a job of short slots is simply run
- * at its next tick.
+ * its next tick; it does not fill in the nights before it existed). `day` and `month` jobs only;
+ * a job of short slots is simply run at its next tick.
  */
 export async function missedPeriods(
   db: Db,
